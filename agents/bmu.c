@@ -1,0 +1,171 @@
+/* bmu.c — the bone surface: where remodeling starts and ends.
+ *
+ * An endosteal site is QUIESCENT (bone-lining cells) until a bone
+ * multicellular unit (BMU) is activated there: a bone remodeling
+ * compartment (BRC) opens over the surface within bmu.radius_um, in the
+ * RESORPTION phase, where osteoclasts form (osteoclast.c). The phase ends at
+ * a constant hazard (the precursor recruitment window closes) and the
+ * canopy enters REVERSAL; osteoblasts are recruited onto surfaces with a
+ * cavity to refill (coupling, osteoblast.c) and the site enters FORMATION.
+ * When nothing is left to fill, the canopy closes and lining cells return
+ * (QUIESCENT). Activation is driven by the local RANKL signal (RANKL, with
+ * OPG as its decoy receptor), so more RANKL opens more BMUs and more OPG
+ * fewer. */
+#include <math.h>
+
+#include "celltypes.h"
+#include "rng.h"
+#include "rules.h"
+
+const bs_param_def bs_bmu_params[] = {
+    {"bmu.activation_per_site_per_y", BS_PT_REAL, 1.0, 0.0, 50.0, "1/y",
+     "Rate at which a quiescent endosteal site is taken into a new remodeling compartment when the RANKL signal is 1. "
+     "Starting value 0.7/y derived so ~20% of the surface remodels (PARAMETERS.md 2d; Agerbaek 1991 gives 0.93/y cortical); "
+     "calibrated to B2", NULL, NULL},
+    {"bmu.radius_um", BS_PT_REAL, 60.0, 10.0, 140.0, "um",
+     "Radius of the surface a new BMU takes over (BRC canopy). BMU footprint ~200 um across is the literature value (M~); "
+     "120 um across chosen so one event is a single cavity (A)", NULL, NULL},
+    {"bmu.resorption_phase_d", BS_PT_REAL, 21.0, 1.0, 120.0, "d",
+     "Mean time a BRC stays in the resorption phase (osteoclasts form only then). Agerbaek 1991: resorption period 27 d "
+     "(M✓); calibrated to B3", NULL, NULL},
+    {"bmu.canopy_close_d", BS_PT_REAL, 10.0, 0.5, 120.0, "d",
+     "Mean time for a BRC site with nothing left to refill to return to lining cells (A; reversal ~1-2 wk, M~)", NULL, NULL},
+    {"bmu.rankl_half_au", BS_PT_REAL, 0.06, 1e-6, 1e6, "au",
+     "Effective RANKL giving a RANKL signal of 1 (half-maximal osteoclast formation). Calibrated to B2 (normalised units)",
+     NULL, NULL},
+    {"bmu.opg_decoy_au", BS_PT_REAL, 1.0, 1e-6, 1e6, "au",
+     "OPG level that halves effective RANKL (decoy receptor binding; Pivonka 2008 model, Mod✓ as a mechanism)", NULL, NULL},
+    {"bmu.lining_rankl_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
+     "RANKL made by osteoblast-lineage lining cells per quiescent surface site (A)", NULL, NULL},
+    {"bmu.lining_opg_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
+     "OPG made by lining cells per quiescent surface site (A; mature OBs and lining cells secrete OPG, PARAMETERS.md 3)",
+     NULL, NULL},
+    {"bmu.initial_bmu_x_frac", BS_PT_REAL, -1.0, -1.0, 1.0, "1",
+     "Open one BMU at day 0 on the first bone surface below the top edge at this fraction of the width "
+     "(teaching scenarios such as single_bmu); -1 = none", NULL, NULL},
+    {"bmu.brc_rankl_per_h", BS_PT_REAL, 0.4, 0.0, 1e3, "au/h",
+     "RANKL made by BRC canopy/stromal cells per resorption-phase site (A)", NULL, NULL},
+};
+const size_t bs_bmu_nparams = sizeof bs_bmu_params / sizeof bs_bmu_params[0];
+
+void bs_bmu_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
+{
+    r->bmu_radius = (int)lround(bs_param(ps, "bmu.radius_um") / h_um);
+    if (r->bmu_radius < 1) r->bmu_radius = 1;
+    /* A BMU opened at one site covers about 2R+1 surface sites, so the
+     * per-origin hazard is the per-site activation rate over that count. */
+    double per_site_per_h = bs_param(ps, "bmu.activation_per_site_per_y") / (365.25 * 24.0);
+    r->p_activate_origin = bs_rate_to_prob(per_site_per_h / (2.0 * r->bmu_radius + 1.0), dt_h);
+    r->p_resorption_end = bs_rate_to_prob(1.0 / (24.0 * bs_param(ps, "bmu.resorption_phase_d")), dt_h);
+    r->p_reversal_quiesce = bs_rate_to_prob(1.0 / (24.0 * bs_param(ps, "bmu.canopy_close_d")), dt_h);
+    r->rankl_K = (float)bs_param(ps, "bmu.rankl_half_au");
+    r->opg_K = (float)bs_param(ps, "bmu.opg_decoy_au");
+    r->lining_rankl = (float)bs_param(ps, "bmu.lining_rankl_per_h");
+    r->lining_opg = (float)bs_param(ps, "bmu.lining_opg_per_h");
+    r->brc_rankl = (float)bs_param(ps, "bmu.brc_rankl_per_h");
+}
+
+void bs_bmu_open_initial(bs_model *m)
+{
+    double frac = bs_param(m->ps, "bmu.initial_bmu_x_frac");
+    if (frac < 0.0) return;
+    int x = (int)(frac * (m->lat.w - 1));
+    for (int y = 0; y < m->lat.h; y++) {
+        int i = y * m->lat.w + x;
+        if (m->lat.surface[i] != BS_SURF_NONE) {
+            bs_bmu_open(m, i);
+            return;
+        }
+    }
+}
+
+float bs_rankl_signal(const bs_model *m, int i)
+{
+    float rankl = m->fields[BS_FIELD_RANKL].c[i];
+    float opg = m->fields[BS_FIELD_OPG].c[i];
+    if (rankl < 0.0f) rankl = 0.0f; /* solver round-off only */
+    if (opg < 0.0f) opg = 0.0f;
+    return rankl / (m->r.rankl_K * (1.0f + opg / m->r.opg_K));
+}
+
+int bs_agent_within(const bs_model *m, int i, int radius, int type)
+{
+    const bs_lattice *lat = &m->lat;
+    int x = i % lat->w, y = i / lat->w;
+    for (int yy = y - radius; yy <= y + radius; yy++) {
+        if (yy < 0 || yy >= lat->h) continue;
+        for (int xx = x - radius; xx <= x + radius; xx++) {
+            if (xx < 0 || xx >= lat->w) continue;
+            int s = m->store.occ[yy * lat->w + xx];
+            if (s >= 0 && m->store.type[s] == type) return 1;
+        }
+    }
+    return 0;
+}
+
+int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j)
+{
+    if (lat->tissue[j] == BS_TISSUE_BONE) return lat->mineral[j] < 1.0f;
+    return (lat->flags[j] & BS_FLAG_CAVITY) && lat->tissue[j] == BS_TISSUE_MARROW && s->occ[j] < 0;
+}
+
+int bs_has_fill_target(const bs_model *m, int i, int radius)
+{
+    const bs_lattice *lat = &m->lat;
+    int x = i % lat->w, y = i / lat->w;
+    for (int yy = y - radius; yy <= y + radius; yy++) {
+        if (yy < 0 || yy >= lat->h) continue;
+        for (int xx = x - radius; xx <= x + radius; xx++) {
+            if (xx < 0 || xx >= lat->w) continue;
+            int j = yy * lat->w + xx;
+            if (j != i && bs_is_fill_target(lat, &m->store, j)) return 1;
+        }
+    }
+    return 0;
+}
+
+/* A BMU opens: the quiescent surface within the radius becomes a BRC in
+ * its resorption phase. */
+void bs_bmu_open(bs_model *m, int i)
+{
+    bs_lattice *lat = &m->lat;
+    int R = m->r.bmu_radius, x = i % lat->w, y = i / lat->w;
+    for (int yy = y - R; yy <= y + R; yy++) {
+        if (yy < 0 || yy >= lat->h) continue;
+        for (int xx = x - R; xx <= x + R; xx++) {
+            if (xx < 0 || xx >= lat->w) continue;
+            if ((xx - x) * (xx - x) + (yy - y) * (yy - y) > R * R) continue;
+            int j = yy * lat->w + xx;
+            if (lat->surface[j] == BS_SURF_QUIESCENT) lat->surface[j] = BS_SURF_RESORPTION;
+        }
+    }
+}
+
+void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot)
+{
+    (void)tot;
+    bs_lattice *lat = &m->lat;
+    const bs_rules *r = &m->r;
+    uint64_t key = (uint64_t)i;
+    switch (lat->surface[i]) {
+    case BS_SURF_QUIESCENT: {
+        float p = r->p_activate_origin * bs_rankl_signal(m, i);
+        if (bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, key, 0) < p) bs_bmu_open(m, i);
+        break;
+    }
+    case BS_SURF_RESORPTION:
+        bs_oc_try_form(m, i);
+        if (bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, key, 1) < r->p_resorption_end)
+            lat->surface[i] = BS_SURF_REVERSAL;
+        break;
+    case BS_SURF_REVERSAL:
+    case BS_SURF_FORMATION:
+        if (bs_ob_try_recruit(m, i)) break;
+        if (m->store.occ[i] < 0 && !bs_has_fill_target(m, i, 1) &&
+            bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, key, 2) < r->p_reversal_quiesce)
+            lat->surface[i] = BS_SURF_QUIESCENT;
+        break;
+    default:
+        break;
+    }
+}

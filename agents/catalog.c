@@ -1,0 +1,20 @@
+#include "catalog.h"
+
+#include "rules.h"
+
+bs_registry *bs_catalog_registry(bs_error *err)
+{
+    bs_registry *reg = bs_registry_create();
+    if (!reg) {
+        bs_fail(err, BS_ERR_NOMEM, "out of memory for the parameter registry");
+        return NULL;
+    }
+    if (bs_registry_add(reg, bs_world_params, bs_world_nparams, err) != BS_OK ||
+        bs_registry_add(reg, bs_bmu_params, bs_bmu_nparams, err) != BS_OK ||
+        bs_registry_add(reg, bs_oc_params, bs_oc_nparams, err) != BS_OK ||
+        bs_registry_add(reg, bs_ob_params, bs_ob_nparams, err) != BS_OK) {
+        bs_registry_destroy(reg);
+        return NULL;
+    }
+    return reg;
+}

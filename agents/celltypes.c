@@ -1,0 +1,21 @@
+#include "celltypes.h"
+
+/* Okabe & Ito (2008) colour-blind-safe palette:
+ * orange E69F00, sky blue 56B4E9, bluish green 009E73, yellow F0E442,
+ * blue 0072B2, vermillion D55E00, reddish purple CC79A7, black. */
+const bs_cell_desc bs_cell_types[BS_CELL_TYPE_COUNT] = {
+    [BS_CELL_OSTEOCLAST] = {
+        .name = "osteoclast", .plural = "osteoclasts", .n_states = 1,
+        .state_names = {"resorbing"},
+        .rgb = {{0xD5, 0x5E, 0x00}},
+        .shape = {BS_SHAPE_DISC},
+        .footprint_sites = 3,
+    },
+    [BS_CELL_OSTEOBLAST] = {
+        .name = "osteoblast", .plural = "osteoblasts", .n_states = 1,
+        .state_names = {"forming"},
+        .rgb = {{0x00, 0x72, 0xB2}},
+        .shape = {BS_SHAPE_SQUARE},
+        .footprint_sites = 1,
+    },
+};

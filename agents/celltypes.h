@@ -1,0 +1,35 @@
+/* celltypes.h — the cell-type registry.
+ *
+ * Every cell type is described once here: name, states, colours (Okabe-Ito,
+ * colour-blind safe), and its rules live in its own file (osteoclast.c,
+ * osteoblast.c, ...). The renderer, the legend, the CSV counts and the
+ * viewer read this table, so adding a cell type touches this registry and
+ * one new file. */
+#ifndef BS_CELLTYPES_H
+#define BS_CELLTYPES_H
+
+#include <stdint.h>
+
+typedef enum {
+    BS_CELL_OSTEOCLAST = 0,
+    BS_CELL_OSTEOBLAST = 1,
+    BS_CELL_TYPE_COUNT
+} bs_cell_type;
+
+#define BS_MAX_STATES 4
+
+typedef enum { BS_SHAPE_SQUARE = 0, BS_SHAPE_DISC, BS_SHAPE_DIAMOND, BS_SHAPE_RING } bs_shape;
+
+typedef struct {
+    const char *name;     /* "osteoclast" */
+    const char *plural;   /* legend text */
+    int n_states;
+    const char *state_names[BS_MAX_STATES];   /* "active", ... */
+    uint8_t rgb[BS_MAX_STATES][3];            /* per state */
+    bs_shape shape[BS_MAX_STATES];            /* marker drawn in a site */
+    int footprint_sites;  /* drawn size in sites (osteoclasts are big) */
+} bs_cell_desc;
+
+extern const bs_cell_desc bs_cell_types[BS_CELL_TYPE_COUNT];
+
+#endif

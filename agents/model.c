@@ -1,0 +1,380 @@
+/* model.c — building the world and the order of one step. */
+#include "model.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "celltypes.h"
+#include "rng.h"
+#include "rules.h"
+
+static const char *const geometry_sources[] = {"procedural", "flat", "mask", NULL};
+
+#define FIELD_PARAMS(NAME, D, HALF, BONE, SRC)                                                                       \
+    {"field." NAME ".D_um2_per_s", BS_PT_REAL, D, 0.0, 1e5, "um^2/s", "Diffusivity in marrow. " SRC, NULL, NULL},     \
+    {"field." NAME ".half_life_h", BS_PT_REAL, HALF, 0.001, 1e5, "h", "Half-life (first-order decay). " SRC, NULL,     \
+     NULL},                                                                                                          \
+    {"field." NAME ".bone_permeability", BS_PT_REAL, BONE, 0.0, 1.0, "1",                                            \
+     "Diffusivity in mineralised bone relative to marrow (bone is far less permeable, A)", NULL, NULL}
+
+const bs_param_def bs_world_params[] = {
+    {"run.days", BS_PT_REAL, 365.0, 0.0, 36525.0, "d", "Simulated time to run (overridden by --days)", NULL, NULL},
+    {"run.seed", BS_PT_INT, 1.0, 0.0, 9007199254740991.0, "1", "Random seed (overridden by --seed)", NULL, NULL},
+    {"run.dt_h", BS_PT_REAL, 1.0, 0.25, 2.0, "h", "Agent step (DESIGN.md: about an hour; PARAMETERS.md 1)", NULL, NULL},
+    {"run.csv_every_d", BS_PT_REAL, 1.0, 0.0, 36525.0, "d", "Interval between CSV rows (0: only the end)", NULL, NULL},
+    {"run.png_every_d", BS_PT_REAL, 30.0, 0.0, 36525.0, "d", "Interval between PNG snapshots (0: only the end)", NULL,
+     NULL},
+    {"run.png_px_per_site", BS_PT_INT, 2.0, 1.0, 16.0, "px", "PNG pixels per lattice site (integer scaling)", NULL, NULL},
+    {"lattice.width_sites", BS_PT_INT, 250.0, 8.0, 16384.0, "sites", "Lattice width (250 x 10 um = 2.5 mm)", NULL, NULL},
+    {"lattice.height_sites", BS_PT_INT, 250.0, 8.0, 16384.0, "sites", "Lattice height", NULL, NULL},
+    {"lattice.h_um", BS_PT_REAL, 10.0, 5.0, 20.0, "um",
+     "Site edge, about one cell (PARAMETERS.md 1; Casarin 2020 used 20.8 um, Mod✓)", NULL, NULL},
+    {"geometry.source", BS_PT_CHOICE, 0.0, 0.0, 2.0, "",
+     "Where the tissue comes from: procedural trabeculae, a flat bone slab (one surface), or a PNG mask "
+     "(docs/geometry.md)", NULL, geometry_sources},
+    {"geometry.mask_png", BS_PT_STRING, 0.0, 0.0, 0.0, "",
+     "PNG mask of a bone section when geometry.source = mask (path relative to the scenario file)", "", NULL},
+    {"geometry.trab_thickness_um", BS_PT_REAL, 150.0, 30.0, 400.0, "um",
+     "Mean trabecular thickness: 100-200 um (micro-CT histomorphometry, M~)", NULL, NULL},
+    {"geometry.trab_spacing_um", BS_PT_REAL, 800.0, 200.0, 2000.0, "um",
+     "Mean trabecular separation (marrow cavity size): 500-1000 um (M~)", NULL, NULL},
+    {"geometry.slab_thickness_um", BS_PT_REAL, 200.0, 20.0, 2000.0, "um", "Bone slab thickness for geometry.source = flat",
+     NULL, NULL},
+    {"geometry.sinusoid_spacing_um", BS_PT_REAL, 200.0, 50.0, 2000.0, "um",
+     "Mean distance between marrow sinusoids (A; dense sinusoidal network)", NULL, NULL},
+    {"geometry.sinusoid_radius_um", BS_PT_REAL, 12.0, 5.0, 50.0, "um", "Sinusoid radius (A)", NULL, NULL},
+    {"geometry.arteriole_spacing_um", BS_PT_REAL, 300.0, 0.0, 5000.0, "um",
+     "Spacing of small endosteal arterioles (Spencer 2014: endosteum fed by small arteries, M✓ qualitative); 0 = none",
+     NULL, NULL},
+    {"o2.sinusoid_mmHg", BS_PT_REAL, 20.0, 0.0, 760.0, "mmHg",
+     "pO2 held at sinusoid sites (20-30 mmHg, A, chosen so marrow lands in Spencer 2014's 10-32 mmHg)", NULL, NULL},
+    {"o2.arteriole_mmHg", BS_PT_REAL, 45.0, 0.0, 760.0, "mmHg", "pO2 held at arteriole sites (40-50 mmHg, A)", NULL,
+     NULL},
+    {"o2.marrow_uptake_per_h", BS_PT_REAL, 300.0, 0.0, 1e6, "1/h",
+     "First-order O2 consumption of haematopoietic marrow; calibrated to B6 (median marrow pO2 15-30 mmHg)", NULL, NULL},
+    {"o2.bone_uptake_per_h", BS_PT_REAL, 20.0, 0.0, 1e6, "1/h", "O2 consumption of bone (osteocytes), A", NULL, NULL},
+    {"field.o2.D_um2_per_s", BS_PT_REAL, 2000.0, 1.0, 1e5, "um^2/s",
+     "O2 diffusivity in tissue 1.5-2.5e-9 m^2/s (M~; PARAMETERS.md 3). Solved at quasi-steady state", NULL, NULL},
+    {"field.o2.bone_permeability", BS_PT_REAL, 0.2, 0.0, 1.0, "1", "O2 diffusivity in bone relative to marrow (A)", NULL,
+     NULL},
+    FIELD_PARAMS("cxcl12", 50.0, 0.75, 0.05, "CXCL12 8 kDa: 20-70 um^2/s in tissue, t1/2 30-60 min (D/A, PARAMETERS.md 3)"),
+    FIELD_PARAMS("rankl", 0.2, 1.64, 0.05,
+                 "RANKL is mostly membrane-bound: D chosen for a decay length ~40 um; t1/2 1.6 h (Pivonka 2008, Mod✓)"),
+    FIELD_PARAMS("opg", 30.0, 48.0, 0.05, "OPG 110 kDa: 3e-11 m^2/s, t1/2 2 d (Pivonka 2008, Mod✓): a regional field"),
+    FIELD_PARAMS("tgfb", 30.0, 1.0, 0.05, "TGF-beta: 1-5e-11 m^2/s, active-form t1/2 0.5-2 h in tissue (D/A)"),
+    FIELD_PARAMS("ifng", 40.0, 1.0, 0.05, "IFN-gamma 34 kDa: 4e-11 m^2/s, t1/2 0.5-2 h (A; Hoekstra 2020 spread, M✓)"),
+    {"cxcl12.car_per_h", BS_PT_REAL, 1.0, 0.0, 1e3, "au/h",
+     "CXCL12 secreted at marrow sites next to vessels (perisinusoidal CAR cells; Price 2016, M✓ qualitative)", NULL, NULL},
+    {"ifng.basal_per_h", BS_PT_REAL, 0.0, 0.0, 1e3, "au/h",
+     "IFN-gamma secreted at every marrow site (an experimental knob; immune cells add their own)", NULL, NULL},
+    {"solver.tol", BS_PT_REAL, 1e-4, 1e-8, 1e-1, "1",
+     "Field solver: stop when the largest change in a sweep is below tol x the field's scale", NULL, NULL},
+    {"solver.max_iters", BS_PT_INT, 200.0, 1.0, 100000.0, "1", "Field solver: sweeps per solve at most", NULL, NULL},
+};
+const size_t bs_world_nparams = sizeof bs_world_params / sizeof bs_world_params[0];
+
+static double decay_from_half_life(double half_h) { return log(2.0) / half_h; }
+
+static bs_status init_fields(bs_model *m, bs_error *err)
+{
+    const bs_paramset *ps = m->ps;
+    static const char *const names[BS_FIELD_COUNT] = {"o2", "cxcl12", "rankl", "opg", "tgfb", "ifng"};
+    static const char *const units[BS_FIELD_COUNT] = {"mmHg", "au", "au", "au", "au", "au"};
+    static const double scales[BS_FIELD_COUNT] = {20.0, 1.0, 1.0, 1.0, 1.0, 1.0};
+    char key[96];
+    for (int f = 0; f < BS_FIELD_COUNT; f++) {
+        bs_field_spec spec;
+        memset(&spec, 0, sizeof spec);
+        spec.name = names[f];
+        spec.unit = units[f];
+        snprintf(key, sizeof key, "field.%s.D_um2_per_s", names[f]);
+        spec.D_um2_per_s = bs_param(ps, key);
+        snprintf(key, sizeof key, "field.%s.bone_permeability", names[f]);
+        double bone = bs_param(ps, key);
+        for (int t = 0; t < BS_TISSUE_COUNT; t++) spec.D_factor[t] = 1.0;
+        spec.D_factor[BS_TISSUE_BONE] = bone;
+        if (f == BS_FIELD_O2) {
+            spec.decay_per_h = 0.0;
+            spec.quasi_steady = 1;
+        } else {
+            snprintf(key, sizeof key, "field.%s.half_life_h", names[f]);
+            spec.decay_per_h = decay_from_half_life(bs_param(ps, key));
+        }
+        spec.boundary = BS_BC_ZERO_FLUX;
+        spec.scale = scales[f];
+        float init = f == BS_FIELD_O2 ? (float)bs_param(ps, "o2.sinusoid_mmHg") : 0.0f;
+        bs_status st = bs_field_init(&m->fields[f], &spec, m->lat.w, m->lat.h, init, err);
+        if (st != BS_OK) return st;
+    }
+    return BS_OK;
+}
+
+static void derive_world(bs_model *m)
+{
+    const bs_paramset *ps = m->ps;
+    bs_rules *r = &m->r;
+    r->o2_sinusoid = (float)bs_param(ps, "o2.sinusoid_mmHg");
+    r->o2_arteriole = (float)bs_param(ps, "o2.arteriole_mmHg");
+    r->o2_marrow_uptake = (float)bs_param(ps, "o2.marrow_uptake_per_h");
+    r->o2_bone_uptake = (float)bs_param(ps, "o2.bone_uptake_per_h");
+    r->cxcl12_vessel = (float)bs_param(ps, "cxcl12.car_per_h");
+    r->ifng_basal = (float)bs_param(ps, "ifng.basal_per_h");
+    m->solver.tol = bs_param(ps, "solver.tol");
+    m->solver.max_iters = (int)bs_param(ps, "solver.max_iters");
+    m->solver.omega = 0.0;
+}
+
+bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *classes, bs_error *err)
+{
+    *out = NULL;
+    bs_model *m = calloc(1, sizeof *m);
+    if (!m) return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+    m->ps = bs_paramset_clone(ps);
+    if (!m->ps) {
+        free(m);
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+    }
+    int w = (int)bs_param(ps, "lattice.width_sites"), h = (int)bs_param(ps, "lattice.height_sites");
+    double h_um = bs_param(ps, "lattice.h_um");
+    m->seed = (uint64_t)bs_param(ps, "run.seed");
+    m->dt_h = bs_param(ps, "run.dt_h");
+    bs_status st = bs_lattice_init(&m->lat, w, h, h_um, err);
+    if (st != BS_OK) goto fail;
+    const char *src = bs_param_str(ps, "geometry.source");
+    if (classes) {
+        st = bs_lattice_from_classes(&m->lat, classes, err);
+    } else if (strcmp(src, "mask") == 0) {
+        st = bs_fail(err, BS_ERR_INVALID, "geometry.source = mask but no mask image was loaded");
+    } else {
+        bs_geometry_opts g = {
+            .trab_thickness_um = bs_param(ps, "geometry.trab_thickness_um"),
+            .trab_spacing_um = bs_param(ps, "geometry.trab_spacing_um"),
+            .sinusoid_spacing_um = bs_param(ps, "geometry.sinusoid_spacing_um"),
+            .sinusoid_radius_um = bs_param(ps, "geometry.sinusoid_radius_um"),
+            .arteriole_spacing_um = bs_param(ps, "geometry.arteriole_spacing_um"),
+            .flat_surface = strcmp(src, "flat") == 0,
+            .slab_thickness_um = bs_param(ps, "geometry.slab_thickness_um"),
+        };
+        st = bs_lattice_generate(&m->lat, &g, m->seed, err);
+    }
+    if (st != BS_OK) goto fail;
+    /* At most one agent per site, so w*h slots can never overflow. */
+    st = bs_store_init(&m->store, w, h, w * h, err);
+    if (st != BS_OK) goto fail;
+    st = init_fields(m, err);
+    if (st != BS_OK) goto fail;
+    m->ntiles = ((w + BS_TILE - 1) / BS_TILE) * ((h + BS_TILE - 1) / BS_TILE);
+    m->tile_totals = calloc((size_t)m->ntiles, sizeof *m->tile_totals);
+    m->scratch = malloc((size_t)w * (size_t)h * sizeof(float));
+    m->release = calloc((size_t)w * (size_t)h, sizeof(float));
+    if (!m->tile_totals || !m->scratch || !m->release) {
+        st = bs_fail(err, BS_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    derive_world(m);
+    bs_bmu_derive(ps, &m->r, m->dt_h, h_um);
+    bs_oc_derive(ps, &m->r, m->dt_h, h_um);
+    bs_ob_derive(ps, &m->r, m->dt_h, h_um);
+    bs_bmu_open_initial(m);
+    *out = m;
+    return BS_OK;
+fail:
+    bs_model_destroy(m);
+    return st;
+}
+
+void bs_model_destroy(bs_model *m)
+{
+    if (!m) return;
+    for (int f = 0; f < BS_FIELD_COUNT; f++) bs_field_free(&m->fields[f]);
+    bs_store_free(&m->store);
+    bs_lattice_free(&m->lat);
+    bs_paramset_destroy(m->ps);
+    free(m->tile_totals);
+    free(m->scratch);
+    free(m->release);
+    free(m);
+}
+
+static int next_to_vessel(const bs_lattice *lat, int x, int y)
+{
+    static const int dx[4] = {-1, 1, 0, 0}, dy[4] = {0, 0, -1, 1};
+    for (int k = 0; k < 4; k++) {
+        int nx = x + dx[k], ny = y + dy[k];
+        if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
+        uint8_t t = lat->tissue[ny * lat->w + nx];
+        if (t == BS_TISSUE_VESSEL || t == BS_TISSUE_ARTERIOLE) return 1;
+    }
+    return 0;
+}
+
+/* Phase 1a: sources, sinks and Dirichlet sites of every field from the
+ * tissue and the cells on it. Each site writes only itself. */
+static void assemble_sources(bs_model *m)
+{
+    const bs_lattice *lat = &m->lat;
+    const bs_store *s = &m->store;
+    const bs_rules *r = &m->r;
+    bs_field *F = m->fields;
+    int w = lat->w, h = lat->h;
+#pragma omp parallel for schedule(static)
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            int i = y * w + x;
+            uint8_t t = lat->tissue[i], surf = lat->surface[i];
+            float o2_up = 0.0f, cx = 0.0f, rk = 0.0f, og = 0.0f, ifn = 0.0f;
+            uint8_t fixed = 0;
+            float fixed_val = 0.0f;
+            switch (t) {
+            case BS_TISSUE_VESSEL: fixed = 1; fixed_val = r->o2_sinusoid; break;
+            case BS_TISSUE_ARTERIOLE: fixed = 1; fixed_val = r->o2_arteriole; break;
+            case BS_TISSUE_BONE: o2_up = r->o2_bone_uptake; break;
+            default:
+                o2_up = r->o2_marrow_uptake;
+                ifn = r->ifng_basal;
+                if (next_to_vessel(lat, x, y)) cx += r->cxcl12_vessel;
+                break;
+            }
+            if (surf == BS_SURF_QUIESCENT) {
+                rk += r->lining_rankl;
+                og += r->lining_opg;
+            } else if (surf == BS_SURF_RESORPTION) {
+                rk += r->brc_rankl;
+            }
+            int slot = s->occ[i];
+            if (slot >= 0) {
+                switch (s->type[slot]) {
+                case BS_CELL_OSTEOCLAST: o2_up += r->oc_o2_uptake; break;
+                case BS_CELL_OSTEOBLAST:
+                    o2_up += r->ob_o2_uptake;
+                    og += r->ob_opg;
+                    rk += r->ob_rankl;
+                    cx += r->ob_cxcl12;
+                    break;
+                default: break;
+                }
+            }
+            F[BS_FIELD_O2].uptake[i] = o2_up;
+            F[BS_FIELD_O2].fixed[i] = fixed;
+            F[BS_FIELD_O2].fixed_val[i] = fixed_val;
+            F[BS_FIELD_CXCL12].src[i] = cx;
+            F[BS_FIELD_RANKL].src[i] = rk;
+            F[BS_FIELD_OPG].src[i] = og;
+            F[BS_FIELD_TGFB].src[i] = m->release[i];
+            m->release[i] = 0.0f;
+            F[BS_FIELD_IFNG].src[i] = ifn;
+        }
+    }
+}
+
+typedef struct {
+    bs_model *m;
+    uint32_t stamp;
+} tile_ctx;
+
+/* Phase 3: surface rules and cell rules, site by site in raster order
+ * inside one tile. An agent that moved into a site not yet scanned has
+ * already acted this step (stamp). */
+static void tile_rules(int x0, int y0, int x1, int y1, void *vctx)
+{
+    tile_ctx *ctx = vctx;
+    bs_model *m = ctx->m;
+    bs_store *s = &m->store;
+    int tile = (y0 / BS_TILE) * ((m->lat.w + BS_TILE - 1) / BS_TILE) + x0 / BS_TILE;
+    bs_step_totals *tot = &m->tile_totals[tile];
+    memset(tot, 0, sizeof *tot);
+    uint64_t acted = 0;
+    for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++) {
+            int i = y * m->lat.w + x;
+            if (m->lat.surface[i] != BS_SURF_NONE) bs_bmu_site(m, i, tot);
+            int slot = s->occ[i];
+            if (slot < 0 || s->stamp[slot] == ctx->stamp) continue;
+            s->stamp[slot] = ctx->stamp;
+            acted++;
+            switch (s->type[slot]) {
+            case BS_CELL_OSTEOCLAST: bs_oc_act(m, slot, tot); break;
+            case BS_CELL_OSTEOBLAST: bs_ob_act(m, slot, tot); break;
+            default: break;
+            }
+        }
+    tot->agents_acted = acted;
+}
+
+void bs_model_step(bs_model *m)
+{
+    double t0 = omp_get_wtime();
+    assemble_sources(m);
+    for (int f = 0; f < BS_FIELD_COUNT; f++) {
+        bs_field_solve(&m->fields[f], &m->lat, m->dt_h, &m->solver);
+        m->field_site_updates += (uint64_t)m->fields[f].last_iters * (uint64_t)m->lat.w * (uint64_t)m->lat.h;
+    }
+    double t1 = omp_get_wtime();
+    tile_ctx ctx = {m, (uint32_t)(m->step + 1)};
+    bs_store_for_tiles(m->lat.w, m->lat.h, BS_TILE, tile_rules, &ctx);
+    /* fixed-order reduction over tiles */
+    bs_step_totals sum = {0};
+    for (int t = 0; t < m->ntiles; t++) {
+        sum.resorbed_um2 += m->tile_totals[t].resorbed_um2;
+        sum.formed_um2 += m->tile_totals[t].formed_um2;
+        sum.agents_acted += m->tile_totals[t].agents_acted;
+    }
+    m->last = sum;
+    m->agent_updates += sum.agents_acted;
+    m->step++;
+    double t2 = omp_get_wtime();
+    m->t_fields_s += t1 - t0;
+    m->t_agents_s += t2 - t1;
+}
+
+static float quickselect(float *a, long n, long k)
+{
+    long lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float pivot = a[(lo + hi) / 2];
+        long i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < pivot) i++;
+            while (a[j] > pivot) j--;
+            if (i <= j) {
+                float t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else return a[k];
+    }
+    return a[k];
+}
+
+void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed_um2, double window_days)
+{
+    const bs_lattice *lat = &m->lat;
+    long n = (long)lat->w * lat->h, surf = 0, quiet = 0, nm = 0;
+    long counts[BS_CELL_TYPE_COUNT] = {0};
+    for (long i = 0; i < n; i++) {
+        if (lat->surface[i] != BS_SURF_NONE) {
+            surf++;
+            if (lat->surface[i] == BS_SURF_QUIESCENT) quiet++;
+        }
+        int slot = m->store.occ[i];
+        if (slot >= 0 && m->store.type[slot] < BS_CELL_TYPE_COUNT) counts[m->store.type[slot]]++;
+        if (lat->tissue[i] == BS_TISSUE_MARROW) m->scratch[nm++] = m->fields[BS_FIELD_O2].c[i];
+    }
+    o->time_days = bs_model_time_days(m);
+    o->bone_area_um2 = bs_lattice_bone_area_um2(lat);
+    o->bv_tv = o->bone_area_um2 / ((double)n * lat->h_um * lat->h_um);
+    o->endosteum_quiescent_frac = surf > 0 ? (double)quiet / (double)surf : 0.0;
+    o->n_osteoclasts = counts[BS_CELL_OSTEOCLAST];
+    o->n_osteoblasts = counts[BS_CELL_OSTEOBLAST];
+    o->resorbed_um2_per_day = window_days > 0.0 ? resorbed_um2 / window_days : 0.0;
+    o->formed_um2_per_day = window_days > 0.0 ? formed_um2 / window_days : 0.0;
+    o->o2_median_mmHg = nm > 0 ? (double)quickselect(m->scratch, nm, nm / 2) : 0.0;
+}

@@ -1,0 +1,125 @@
+/* model.h — the simulated world and one step of it.
+ *
+ * A bs_model owns the lattice, the fields and the agent store, and the
+ * derived (per-step) parameters of every rule. bs_model_step advances it by
+ * dt in the order of DESIGN.md: fields, arrivals, agents and surfaces (in
+ * spatially coloured tiles, in parallel), tissue, observables.
+ *
+ * Everything that changes the state draws its random numbers from the
+ * counter-based RNG keyed by (seed, step, agent id or site, draw), so a run
+ * is a pure function of its parameters and seed, at any thread count. */
+#ifndef BS_MODEL_H
+#define BS_MODEL_H
+
+#include <stdint.h>
+
+#include "field.h"
+#include "lattice.h"
+#include "params.h"
+#include "store.h"
+
+typedef enum {
+    BS_FIELD_O2 = 0,
+    BS_FIELD_CXCL12,
+    BS_FIELD_RANKL,
+    BS_FIELD_OPG,
+    BS_FIELD_TGFB,
+    BS_FIELD_IFNG,
+    BS_FIELD_COUNT
+} bs_field_id;
+
+#define BS_TILE 32
+
+/* Per-step rule parameters derived from the registry (probabilities per
+ * step, lengths in sites). Filled by each module's derive function. */
+typedef struct {
+    /* bone multicellular unit (agents/bmu.c) */
+    float p_activate_origin;   /* per quiescent site per step, at sigma = 1 */
+    int bmu_radius;            /* sites */
+    float p_resorption_end;
+    float p_reversal_quiesce;
+    float rankl_K, opg_K;      /* sigma = RANKL / (rankl_K * (1 + OPG / opg_K)) */
+    float lining_rankl, lining_opg; /* secretion per lining (quiescent) site, au/h */
+    float brc_rankl;           /* secretion per resorption-phase site, au/h */
+    /* osteoclast (agents/osteoclast.c) */
+    float p_oc_form;           /* per free resorption site per step at full signal */
+    int oc_exclusion;          /* sites */
+    float oc_resorb_per_step;  /* mineral (site units) removed per step */
+    int oc_reach;              /* sites */
+    float p_oc_death;
+    float p_oc_idle_death;
+    float ifng_K;
+    float p_oc_move;
+    float oc_o2_uptake;        /* 1/h */
+    float tgfb_per_mineral;    /* au released per site of mineral resorbed, per h of step */
+    /* osteoblast (agents/osteoblast.c) */
+    float p_ob_recruit;
+    float ob_recruit_basal;
+    float ob_tgfb_K;
+    float ob_deposit_per_step; /* mineral per step */
+    float ob_lining_fraction;
+    float p_ob_death;
+    float ob_opg, ob_rankl, ob_cxcl12; /* au/h */
+    float ob_o2_uptake;
+    /* tissue and fields */
+    float o2_sinusoid, o2_arteriole; /* mmHg */
+    float o2_marrow_uptake, o2_bone_uptake; /* 1/h */
+    float cxcl12_vessel;       /* au/h at sinusoid-adjacent marrow (CAR cells) */
+    float ifng_basal;          /* au/h everywhere in marrow */
+} bs_rules;
+
+/* Observables of one step, summed in a fixed order. */
+typedef struct {
+    double resorbed_um2;  /* bone area removed during the step */
+    double formed_um2;    /* bone area deposited during the step */
+    uint64_t agents_acted;
+} bs_step_totals;
+
+typedef struct bs_model {
+    bs_paramset *ps;      /* owned copy of the resolved parameters */
+    bs_lattice lat;
+    bs_store store;
+    bs_field fields[BS_FIELD_COUNT];
+    bs_rules r;
+    bs_solver_opts solver;
+    uint64_t seed;
+    uint64_t step;        /* steps done */
+    double dt_h;
+    /* per-tile accumulators (fixed-order reduction) */
+    int ntiles;
+    bs_step_totals *tile_totals;
+    bs_step_totals last;  /* totals of the last step */
+    float *scratch;       /* w*h floats for medians */
+    float *release;       /* w*h: TGF-beta released from matrix during the step, au/h */
+    /* time spent per phase, seconds (for --timings) */
+    double t_fields_s, t_agents_s;
+    uint64_t field_site_updates; /* site-sweeps done by the solver */
+    uint64_t agent_updates;
+} bs_model;
+
+/* Builds the world from resolved parameters. `classes` is an optional
+ * tissue map (w*h, from a PNG mask) that replaces the procedural geometry;
+ * its size must match lattice.width_sites x lattice.height_sites. */
+bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *classes,
+                          bs_error *err);
+void bs_model_destroy(bs_model *m);
+
+/* One step of dt_h hours. Does not allocate. */
+void bs_model_step(bs_model *m);
+
+static inline double bs_model_time_days(const bs_model *m) { return (double)m->step * m->dt_h / 24.0; }
+
+/* Observables for the CSV row (see bs_obs_columns). */
+typedef struct {
+    double time_days;
+    double bone_area_um2;
+    double bv_tv;
+    double endosteum_quiescent_frac;
+    long n_osteoclasts, n_osteoblasts;
+    double resorbed_um2_per_day, formed_um2_per_day; /* averaged since the last row */
+    double o2_median_mmHg;
+} bs_obs;
+
+void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed_um2, double window_days);
+
+#endif

@@ -1,0 +1,157 @@
+/* osteoclast.c — bone resorption.
+ *
+ * Osteoclasts form from precursors on the surface of an open remodeling
+ * compartment (resorption phase), at a rate set by the RANKL signal
+ * (RANKL over its decoy OPG) and cut by IFN-gamma (Takayanagi 2000). Each
+ * is a large multinucleated cell: one agent that erodes the bone within
+ * oc.reach_um of its site, nearest first, at oc.resorb_um_per_day over its
+ * footprint width. Eroded matrix releases TGF-beta into the field (the
+ * coupling signal and, later, the vicious cycle). A fully eroded site
+ * becomes marrow marked as a cavity that osteoblasts will refill. With no
+ * bone in reach the cell moves along the open compartment; it dies at a
+ * constant hazard (mean life oc.lifespan_d). */
+#include <math.h>
+
+#include "celltypes.h"
+#include "rng.h"
+#include "rules.h"
+
+const bs_param_def bs_oc_params[] = {
+    {"oc.formation_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
+     "Maximal rate of osteoclast formation at a free resorption-phase surface site (saturating in the RANKL signal). "
+     "Calibrated to B3/B4", NULL, NULL},
+    {"oc.exclusion_um", BS_PT_REAL, 30.0, 0.0, 100.0, "um",
+     "No new osteoclast forms within this distance of another (its footprint; OCs are 40-100 um, PARAMETERS.md 1, M~)",
+     NULL, NULL},
+    {"oc.resorb_um_per_day", BS_PT_REAL, 5.0, 0.0, 50.0, "um/d",
+     "Erosion depth rate under an active osteoclast. Agerbaek 1991: 4.7 um/d (M✓); PARAMETERS.md 2d", NULL, NULL},
+    {"oc.footprint_um", BS_PT_REAL, 30.0, 5.0, 100.0, "um",
+     "Width of bone surface one osteoclast erodes (multi-site cell, 40-100 um diameter, M~)", NULL, NULL},
+    {"oc.reach_um", BS_PT_REAL, 20.0, 10.0, 40.0, "um",
+     "Bone within this distance of the cell's site can be eroded (ruffled border of a large cell; 20-30 um, PARAMETERS.md 1)",
+     NULL, NULL},
+    {"oc.lifespan_d", BS_PT_REAL, 14.0, 1.0, 100.0, "d",
+     "Mean life of an active osteoclast (apoptosis hazard 1/lifespan). ~2 wk (Manolagas 2000, M~); PARAMETERS.md 2d", NULL,
+     NULL},
+    {"oc.idle_apoptosis_per_d", BS_PT_REAL, 1.0, 0.0, 100.0, "1/d",
+     "Extra death hazard of an osteoclast with no bone in reach and nowhere to go (apoptosis after resorption, A)", NULL,
+     NULL},
+    {"oc.ifng_half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au",
+     "IFN-gamma level that halves osteoclast formation (Takayanagi 2000, M✓ qualitative; value A, PARAMETERS.md 5)", NULL,
+     NULL},
+    {"oc.speed_um_per_h", BS_PT_REAL, 2.0, 0.0, 100.0, "um/h",
+     "Speed at which an osteoclast with no bone in reach moves along its compartment (A)", NULL, NULL},
+    {"oc.o2_uptake_per_h", BS_PT_REAL, 2000.0, 0.0, 1e6, "1/h",
+     "O2 consumption of an osteoclast, first-order (A; same order as marrow cells)", NULL, NULL},
+    {"oc.tgfb_release_au_per_site", BS_PT_REAL, 500.0, 0.0, 1e4, "au",
+     "Matrix TGF-beta released per site of mineral resorbed (Pivonka 2008 alpha = 1, normalised; Mod✓ as a mechanism)",
+     NULL, NULL},
+};
+const size_t bs_oc_nparams = sizeof bs_oc_params / sizeof bs_oc_params[0];
+
+void bs_oc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
+{
+    r->p_oc_form = bs_rate_to_prob(bs_param(ps, "oc.formation_per_d") / 24.0, dt_h);
+    r->oc_exclusion = (int)lround(bs_param(ps, "oc.exclusion_um") / h_um);
+    /* area eroded per step (um^2) over the area of one site */
+    double area = bs_param(ps, "oc.resorb_um_per_day") / 24.0 * dt_h * bs_param(ps, "oc.footprint_um");
+    r->oc_resorb_per_step = (float)(area / (h_um * h_um));
+    r->oc_reach = (int)lround(bs_param(ps, "oc.reach_um") / h_um);
+    if (r->oc_reach < 1) r->oc_reach = 1;
+    r->p_oc_death = bs_rate_to_prob(1.0 / (24.0 * bs_param(ps, "oc.lifespan_d")), dt_h);
+    r->ifng_K = (float)bs_param(ps, "oc.ifng_half_au");
+    r->p_oc_idle_death = bs_rate_to_prob(bs_param(ps, "oc.idle_apoptosis_per_d") / 24.0, dt_h);
+    double move = bs_param(ps, "oc.speed_um_per_h") * dt_h / h_um;
+    r->p_oc_move = (float)(move > 1.0 ? 1.0 : move);
+    r->oc_o2_uptake = (float)bs_param(ps, "oc.o2_uptake_per_h");
+    r->tgfb_per_mineral = (float)(bs_param(ps, "oc.tgfb_release_au_per_site") / dt_h);
+}
+
+int bs_oc_try_form(bs_model *m, int i)
+{
+    const bs_rules *r = &m->r;
+    if (m->store.occ[i] >= 0) return 0;
+    float sig = bs_rankl_signal(m, i);
+    float ifn = m->fields[BS_FIELD_IFNG].c[i];
+    if (ifn < 0.0f) ifn = 0.0f;
+    float p = r->p_oc_form * sig / (1.0f + sig) / (1.0f + ifn / r->ifng_K);
+    if (bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, (uint64_t)i, 3) >= p) return 0;
+    if (bs_agent_within(m, i, r->oc_exclusion, BS_CELL_OSTEOCLAST)) return 0;
+    uint64_t id = bs_store_child_id((uint64_t)i ^ 0x6f63000000000000ULL, m->step, 0);
+    int slot = bs_store_spawn_locked(&m->store, i, BS_CELL_OSTEOCLAST, 0, id);
+    if (slot >= 0) m->store.stamp[slot] = (uint32_t)(m->step + 1);
+    return slot >= 0;
+}
+
+/* Erodes up to `amount` of mineral from bone within reach, nearest first
+ * (raster order breaks ties). Returns the mineral removed. */
+static float resorb(bs_model *m, int i, float amount)
+{
+    bs_lattice *lat = &m->lat;
+    int R = m->r.oc_reach, x = i % lat->w, y = i / lat->w;
+    float removed = 0.0f;
+    while (amount > 0.0f) {
+        int best = -1, best_d = 1 << 30;
+        for (int yy = y - R; yy <= y + R; yy++) {
+            if (yy < 0 || yy >= lat->h) continue;
+            for (int xx = x - R; xx <= x + R; xx++) {
+                if (xx < 0 || xx >= lat->w) continue;
+                int j = yy * lat->w + xx;
+                int d = (xx - x) * (xx - x) + (yy - y) * (yy - y);
+                if (lat->tissue[j] == BS_TISSUE_BONE && d <= R * R && d < best_d) {
+                    best = j;
+                    best_d = d;
+                }
+            }
+        }
+        if (best < 0) break;
+        float take = lat->mineral[best] < amount ? lat->mineral[best] : amount;
+        lat->mineral[best] -= take;
+        amount -= take;
+        removed += take;
+        if (lat->mineral[best] <= 0.0f) {
+            lat->mineral[best] = 0.0f;
+            lat->tissue[best] = BS_TISSUE_MARROW;
+            lat->flags[best] |= BS_FLAG_CAVITY;
+            int bx = best % lat->w, by = best / lat->w;
+            bs_lattice_refresh_surface(lat, bx - 1, by - 1, bx + 1, by + 1);
+        }
+    }
+    return removed;
+}
+
+void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
+{
+    bs_store *s = &m->store;
+    const bs_rules *r = &m->r;
+    uint64_t id = s->id[slot];
+    int i = s->site[slot];
+    s->age_h[slot] += (float)m->dt_h;
+    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 0) < r->p_oc_death) {
+        bs_store_kill_locked(s, slot);
+        return;
+    }
+    float removed = resorb(m, i, r->oc_resorb_per_step);
+    if (removed > 0.0f) {
+        tot->resorbed_um2 += (double)removed * m->lat.h_um * m->lat.h_um;
+        m->release[i] += removed * r->tgfb_per_mineral;
+        return;
+    }
+    /* Nothing in reach: crawl to a neighbouring open-compartment site, or
+     * retire if there is none. */
+    static const int dx[8] = {-1, 1, 0, 0, -1, 1, -1, 1};
+    static const int dy[8] = {0, 0, -1, 1, -1, -1, 1, 1};
+    int cand[8], n = 0, x = i % m->lat.w, y = i / m->lat.w;
+    for (int k = 0; k < 8; k++) {
+        int nx = x + dx[k], ny = y + dy[k];
+        if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
+        int j = ny * m->lat.w + nx;
+        if (s->occ[j] < 0 && m->lat.surface[j] == BS_SURF_RESORPTION) cand[n++] = j;
+    }
+    if (n == 0) {
+        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 3) < r->p_oc_idle_death) bs_store_kill_locked(s, slot);
+        return;
+    }
+    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 1) < r->p_oc_move)
+        bs_store_move(s, slot, cand[bs_rng_below(m->seed, BS_STREAM_AGENT, m->step, id, 2, (uint32_t)n)]);
+}

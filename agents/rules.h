@@ -1,0 +1,55 @@
+/* rules.h — the rule functions of each cell type and of the bone surface,
+ * as called by the scheduler in model.c. Internal to agents/.
+ *
+ * Every rule runs inside one tile of the spatial colouring
+ * (bs_store_for_tiles): it may read and write sites up to BS_TILE_REACH
+ * sites from its tile, and adds its observables to the tile's totals. */
+#ifndef BS_RULES_H
+#define BS_RULES_H
+
+#include <stddef.h>
+
+#include "model.h"
+
+/* parameter tables, one per module */
+extern const bs_param_def bs_bmu_params[];
+extern const size_t bs_bmu_nparams;
+extern const bs_param_def bs_oc_params[];
+extern const size_t bs_oc_nparams;
+extern const bs_param_def bs_ob_params[];
+extern const size_t bs_ob_nparams;
+extern const bs_param_def bs_world_params[];
+extern const size_t bs_world_nparams;
+
+/* derive: registry values -> per-step rule parameters */
+void bs_bmu_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
+void bs_oc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
+void bs_ob_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
+
+/* RANKL signal at site i: effective RANKL (OPG-decoy-corrected) relative
+ * to its half-activation level; 1 at the calibrated homeostatic surface. */
+float bs_rankl_signal(const bs_model *m, int i);
+
+/* opens a BMU (BRC in resorption phase) around site i */
+void bs_bmu_open(bs_model *m, int i);
+/* the scenario's initial BMU, if bmu.initial_bmu_x_frac >= 0 */
+void bs_bmu_open_initial(bs_model *m);
+
+/* surface (bone multicellular unit) rules for endosteal site i */
+void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot);
+
+/* cell formation at a surface site (called by bs_bmu_site); return 1 if a
+ * cell was made */
+int bs_oc_try_form(bs_model *m, int i);
+int bs_ob_try_recruit(bs_model *m, int i);
+
+/* agent rules */
+void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot);
+void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot);
+
+/* helpers shared by rules */
+int bs_agent_within(const bs_model *m, int i, int radius, int type); /* any agent of type within radius */
+int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j);
+int bs_has_fill_target(const bs_model *m, int i, int radius);
+
+#endif

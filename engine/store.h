@@ -1,0 +1,66 @@
+/* store.h — the agent store: struct-of-arrays pools plus an occupancy grid.
+ *
+ * At most one agent per site: occ[site] holds the slot of the agent there,
+ * or -1. Dead slots go on a free list; capacity is fixed at creation (the
+ * step loop never allocates) and a full store reports BS_ERR_NOMEM instead
+ * of growing mid-step.
+ *
+ * Results never depend on slot numbers: rules visit agents by scanning
+ * sites in a fixed order (see bs_store_for_tiles), and every random draw is
+ * keyed by the agent's id, which is derived deterministically from its
+ * parent and birth step. */
+#ifndef BS_STORE_H
+#define BS_STORE_H
+
+#include <stdint.h>
+
+#include "bs_status.h"
+
+typedef struct {
+    int capacity;
+    int count;        /* live agents */
+    int w, h;         /* lattice size for occ */
+    /* hot data, indexed by slot */
+    uint8_t *type;    /* cell type (agents/celltypes.h); 0xff = free slot */
+    uint8_t *state;   /* type-specific state */
+    int32_t *site;    /* site index */
+    uint64_t *id;     /* stable id: the key of this agent's random draws */
+    float *age_h;     /* time since birth */
+    float *timer_h;   /* type-specific timer */
+    float *aux;       /* type-specific scalar (e.g. kills, load) */
+    uint32_t *stamp;  /* last step this agent acted (avoids acting twice when it moves) */
+    int32_t *occ;     /* w*h: slot or -1 */
+    /* free list */
+    int32_t *free_slots;
+    int n_free;
+    int hard_cap_hit; /* a spawn failed because the store was full */
+} bs_store;
+
+bs_status bs_store_init(bs_store *s, int w, int h, int capacity, bs_error *err);
+void bs_store_free(bs_store *s);
+
+/* Places a new agent on a free site; returns its slot or -1 (site taken or
+ * store full; sets hard_cap_hit when full). Safe in parallel regions only
+ * inside bs_store's critical section: use bs_store_spawn_locked. */
+int bs_store_spawn(bs_store *s, int site, uint8_t type, uint8_t state, uint64_t id);
+int bs_store_spawn_locked(bs_store *s, int site, uint8_t type, uint8_t state, uint64_t id);
+void bs_store_kill(bs_store *s, int slot);
+void bs_store_kill_locked(bs_store *s, int slot);
+/* Moves agent to a free site (caller checked occ[to] < 0). */
+void bs_store_move(bs_store *s, int slot, int to);
+
+/* Deterministic id for a child born from `parent_id` at `step` (draw n). */
+uint64_t bs_store_child_id(uint64_t parent_id, uint64_t step, uint32_t n);
+
+/* Spatial colouring. The lattice is cut into tiles of tile x tile sites,
+ * coloured in a 2x2 pattern. fn(tile_x0, tile_y0, tile_x1, tile_y1, ctx) is
+ * called for every tile of colour 0, then 1, 2, 3; tiles of one colour run
+ * in parallel (OpenMP). A rule may read and write sites up to
+ * BS_TILE_REACH sites outside its own tile; same-colour tiles are one tile
+ * apart, so with reach < tile/2 they never touch the same site. Inside a tile the callback scans sites in raster
+ * order. Call from serial code. */
+#define BS_TILE_REACH 15
+typedef void (*bs_tile_fn)(int x0, int y0, int x1, int y1, void *ctx);
+void bs_store_for_tiles(int w, int h, int tile, bs_tile_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,479 @@
+/* test_field.c — reaction-diffusion solver: accuracy against exact
+ * solutions, conservation, tissue permeability, thread determinism and
+ * warm starts. Lattices are built by hand (tissue array only) so these
+ * tests depend on field.c alone. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "field.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static bs_lattice bs_test_lattice(int w, int h, double h_um)
+{
+    bs_lattice lat;
+    memset(&lat, 0, sizeof lat);
+    lat.w = w;
+    lat.h = h;
+    lat.h_um = h_um;
+    lat.tissue = calloc((size_t)w * (size_t)h, 1); /* all marrow */
+    assert_non_null(lat.tissue);
+    return lat;
+}
+
+static void bs_test_lattice_free(bs_lattice *lat)
+{
+    free(lat->tissue);
+    lat->tissue = NULL;
+}
+
+static bs_field_spec bs_test_spec(double d_um2_s, double decay_h, int quasi_steady)
+{
+    bs_field_spec s;
+    memset(&s, 0, sizeof s);
+    s.name = "test";
+    s.unit = "1";
+    s.D_um2_per_s = d_um2_s;
+    for (int t = 0; t < BS_TISSUE_COUNT; ++t)
+        s.D_factor[t] = 1.0;
+    s.decay_per_h = decay_h;
+    s.quasi_steady = quasi_steady;
+    s.boundary = BS_BC_ZERO_FLUX;
+    s.scale = 1.0;
+    return s;
+}
+
+static bs_solver_opts bs_test_opts(double tol, int max_iters)
+{
+    bs_solver_opts o = {tol, max_iters, 0.0};
+    return o;
+}
+
+static double bs_test_sum(const bs_field *f)
+{
+    double s = 0.0;
+    for (int i = 0; i < f->w * f->h; ++i)
+        s += (double)f->c[i];
+    return s;
+}
+
+/* ---- init / free -------------------------------------------------------- */
+
+static void test_init_free(void **state)
+{
+    (void)state;
+    bs_field f;
+    memset(&f, 0, sizeof f);
+    bs_field_free(&f); /* zeroed struct */
+    bs_field_free(NULL);
+
+    bs_field_spec s = bs_test_spec(50.0, 1.0, 0);
+    bs_error err;
+    assert_int_equal(bs_field_init(&f, &s, 7, 5, 2.5f, &err), BS_OK);
+    assert_int_equal(f.w, 7);
+    assert_int_equal(f.h, 5);
+    for (int i = 0; i < 35; ++i) {
+        assert_true(f.c[i] == 2.5f);
+        assert_true(f.src[i] == 0.0f);
+        assert_true(f.uptake[i] == 0.0f);
+        assert_int_equal(f.fixed[i], 0);
+    }
+    bs_field_free(&f);
+    bs_field_free(&f); /* twice */
+
+    assert_int_equal(bs_field_init(&f, &s, 0, 5, 0.0f, &err), BS_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "valid"));
+    s.D_factor[BS_TISSUE_BONE] = -1.0;
+    assert_int_equal(bs_field_init(&f, &s, 4, 4, 0.0f, &err), BS_ERR_INVALID);
+    bs_field_free(&f);
+}
+
+/* ---- 1. exact steady state in a strip ----------------------------------- */
+
+/* Strip 400 um long, 4 sites wide, all marrow; the left column is held at 1,
+ * every other boundary is zero-flux, decay k, quasi-steady. With x measured
+ * from the centre of the held column, the zero-flux edge lies at
+ * L = (W - 1/2) h and the exact solution is
+ *     c(x) = cosh((L - x)/lambda) / cosh(L/lambda),  lambda = sqrt(D/k).
+ * Returns the largest error over the sites. */
+static double bs_strip_error(double h_um)
+{
+    const double D = 100.0;            /* um^2/s */
+    const double lambda = 100.0;       /* um */
+    const double k = D * 3600.0 / (lambda * lambda); /* 1/h */
+    const int w = (int)lround(400.0 / h_um), h = 4;
+    bs_lattice lat = bs_test_lattice(w, h, h_um);
+    bs_field_spec s = bs_test_spec(D, k, 1);
+    bs_field f;
+    assert_int_equal(bs_field_init(&f, &s, w, h, 0.0f, NULL), BS_OK);
+    for (int y = 0; y < h; ++y) {
+        f.fixed[y * w] = 1;
+        f.fixed_val[y * w] = 1.0f;
+    }
+    bs_solver_opts o = bs_test_opts(1e-6, 200000);
+    bs_field_solve(&f, &lat, 1.0, &o);
+    assert_true(f.last_iters > 0);
+    const double L = (w - 0.5) * h_um;
+    double emax = 0.0;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            double exact = cosh((L - x * h_um) / lambda) / cosh(L / lambda);
+            double e = fabs((double)f.c[y * w + x] - exact);
+            if (e > emax)
+                emax = e;
+        }
+    printf("    strip h = %4.1f um: %3d sites, %6d sweeps, max error %.3e\n", h_um, w,
+           f.last_iters, emax);
+    bs_field_free(&f);
+    bs_test_lattice_free(&lat);
+    return emax;
+}
+
+static void test_analytic_strip(void **state)
+{
+    (void)state;
+    double e20 = bs_strip_error(20.0);
+    double e10 = bs_strip_error(10.0);
+    double e5 = bs_strip_error(5.0);
+    printf("    error ratios: 20->10 %.2f, 10->5 %.2f\n", e20 / e10, e10 / e5);
+    assert_true(e20 / e10 > 2.5); /* second order gives about 4 */
+    assert_true(e10 / e5 > 2.5);
+    assert_true(e5 < 1e-3);
+}
+
+/* ---- 2. backward Euler, decay only -------------------------------------- */
+
+/* A uniform field with decay and zero-flux edges stays uniform, so one
+ * implicit step of length dt must give c0 / (1 + k dt). With D = 0 every
+ * site is its own equation and the answer is exact to rounding; with
+ * diffusion on, the uniform mode is the slowest SOR mode (only 1/dt + k
+ * damps it), so the answer is as exact as the stopping rule allows:
+ * last change (1 ulp here) over (1 - contraction) ~ 20 ulp. */
+static void bs_decay_step(double d_um2_s, double tol, double rel)
+{
+    const int w = 16, h = 12;
+    const float c0 = 2.0f;
+    const double k = 0.5, dt = 1.0;
+    bs_lattice lat = bs_test_lattice(w, h, 10.0);
+    bs_field_spec s = bs_test_spec(d_um2_s, k, 0);
+    s.scale = c0;
+    bs_field f;
+    assert_int_equal(bs_field_init(&f, &s, w, h, c0, NULL), BS_OK);
+    bs_solver_opts o = bs_test_opts(tol, 10000);
+    bs_field_solve(&f, &lat, dt, &o);
+    const double expect = (double)c0 / (1.0 + k * dt);
+    double emax = 0.0;
+    for (int i = 0; i < w * h; ++i) {
+        double e = fabs((double)f.c[i] - expect) / expect;
+        emax = e > emax ? e : emax;
+    }
+    printf("    D = %g: %d sweeps, relative error %.2e\n", d_um2_s, f.last_iters, emax);
+    assert_true(f.last_iters < 10000);
+    assert_true(emax <= rel);
+    /* a second step continues the geometric decay */
+    bs_field_solve(&f, &lat, dt, &o);
+    for (int i = 0; i < w * h; ++i)
+        assert_true(fabs((double)f.c[i] - expect / (1.0 + k * dt)) <= 2.0 * rel * expect);
+    bs_field_free(&f);
+    bs_test_lattice_free(&lat);
+}
+
+static void test_backward_euler_decay(void **state)
+{
+    (void)state;
+    bs_decay_step(0.0, 1e-7, 1.2e-7);  /* one rounding */
+    bs_decay_step(50.0, 1e-7, 1e-5);
+}
+
+/* ---- 3. mass conservation ----------------------------------------------- */
+
+/* Summing the implicit equations over the box, the face fluxes cancel in
+ * pairs (the harmonic-mean conductance is the same seen from both sides),
+ * so sum(c_new - c_old) = s dt exactly for the solved system, also across
+ * tissue boundaries. The total is the uniform mode, the slowest one to
+ * converge (only 1/dt damps it), so with the usual stopping rule it is
+ * met to the iteration error (~1e-4 here); iterated to the float noise
+ * floor it is met to ~1e-6. Returns the relative mass error. */
+static double bs_mass_error(double tol, int max_iters)
+{
+    const int w = 32, h = 32;
+    bs_lattice lat = bs_test_lattice(w, h, 10.0);
+    for (int y = 4; y < 28; ++y) /* a bone rod through the box */
+        lat.tissue[y * w + 20] = BS_TISSUE_BONE;
+    bs_field_spec s = bs_test_spec(50.0, 0.0, 0);
+    s.D_factor[BS_TISSUE_BONE] = 0.05;
+    s.scale = 10.0; /* the source site reaches ~8 */
+    bs_field f;
+    assert_int_equal(bs_field_init(&f, &s, w, h, 0.25f, NULL), BS_OK);
+    const double before = bs_test_sum(&f);
+    const float rate = 100.0f;
+    const double dt = 1.0;
+    f.src[10 * w + 9] = rate;
+    bs_solver_opts o = bs_test_opts(tol, max_iters);
+    bs_field_solve(&f, &lat, dt, &o);
+    double gained = bs_test_sum(&f) - before;
+    double rel = fabs(gained - (double)rate * dt) / ((double)rate * dt);
+    printf("    tol %g: mass gained %.6f, expected %.6f, relative error %.1e (%d sweeps)\n", tol,
+           gained, (double)rate * dt, rel, f.last_iters);
+    /* the source spread out: the far corner, behind the rod, received some */
+    assert_true(f.c[(h - 1) * w + (w - 1)] > 0.25f);
+    bs_field_free(&f);
+    bs_test_lattice_free(&lat);
+    return rel;
+}
+
+static void test_conservation(void **state)
+{
+    (void)state;
+    assert_true(bs_mass_error(1e-7, 100000) < 1e-3);
+    assert_true(bs_mass_error(0.0, 3000) < 2e-5);
+}
+
+/* ---- 4. bone permeability ----------------------------------------------- */
+
+static void bs_wall_run(int with_wall, float *near, float *far)
+{
+    const int w = 60, h = 8;
+    bs_lattice lat = bs_test_lattice(w, h, 10.0);
+    if (with_wall)
+        for (int y = 0; y < h; ++y) {
+            lat.tissue[y * w + 20] = BS_TISSUE_BONE;
+            lat.tissue[y * w + 21] = BS_TISSUE_BONE;
+        }
+    bs_field_spec s = bs_test_spec(100.0, 36.0, 1); /* decay length 100 um */
+    s.D_factor[BS_TISSUE_BONE] = 0.01;
+    bs_field f;
+    assert_int_equal(bs_field_init(&f, &s, w, h, 0.0f, NULL), BS_OK);
+    for (int y = 0; y < h; ++y) {
+        f.fixed[y * w] = 1;
+        f.fixed_val[y * w] = 1.0f;
+    }
+    bs_solver_opts o = bs_test_opts(1e-7, 100000);
+    bs_field_solve(&f, &lat, 1.0, &o);
+    *near = f.c[4 * w + 15];
+    *far = f.c[4 * w + 30];
+    bs_field_free(&f);
+    bs_test_lattice_free(&lat);
+}
+
+static void test_bone_permeability(void **state)
+{
+    (void)state;
+    float near_m, far_m, near_b, far_b;
+    bs_wall_run(0, &near_m, &far_m);
+    bs_wall_run(1, &near_b, &far_b);
+    printf("    beyond the wall: %.4g (all marrow %.4g), ratio %.3f\n", (double)far_b,
+           (double)far_m, (double)(far_b / far_m));
+    assert_true(far_m > 0.0f);
+    assert_true(far_b < 0.1f * far_m);
+    /* the wall holds the field back on the source side */
+    assert_true(near_b > near_m);
+}
+
+/* ---- 5. thread determinism ---------------------------------------------- */
+
+/* A 2D problem with everything switched on: bone blocks, Dirichlet
+ * vessels, sources, uptake, a fixed domain edge; odd sizes so the colours
+ * have rows of different lengths. */
+static void bs_busy_problem(bs_field *f, bs_lattice *lat, int quasi_steady)
+{
+    const int w = 97, h = 61;
+    *lat = bs_test_lattice(w, h, 10.0);
+    for (int y = 10; y < 25; ++y)
+        for (int x = 30; x < 45; ++x)
+            lat->tissue[y * w + x] = BS_TISSUE_BONE;
+    bs_field_spec s = bs_test_spec(70.0, 0.7, quasi_steady);
+    s.D_factor[BS_TISSUE_BONE] = 0.02;
+    s.boundary = BS_BC_FIXED;
+    s.boundary_value = 0.3;
+    assert_int_equal(bs_field_init(f, &s, w, h, 0.1f, NULL), BS_OK);
+    uint32_t r = 12345u;
+    for (int i = 0; i < w * h; ++i) {
+        r = r * 1664525u + 1013904223u;
+        if ((r >> 24) < 8)
+            f->src[i] = (float)(r >> 8 & 0xffff) / 655.36f;
+        if ((r >> 16 & 0xff) < 30)
+            f->uptake[i] = 5.0f;
+    }
+    for (int y = 40; y < 43; ++y)
+        for (int x = 60; x < 63; ++x) {
+            lat->tissue[y * w + x] = BS_TISSUE_VESSEL;
+            f->fixed[y * w + x] = 1;
+            f->fixed_val[y * w + x] = 2.0f;
+        }
+}
+
+static void test_thread_determinism(void **state)
+{
+    (void)state;
+#ifdef _OPENMP
+    const int counts[3] = {1, 2, 4};
+    for (int variant = 0; variant < 2; ++variant) {
+        /* variant 0: transient, stopped after 7 sweeps (mid-iteration state);
+         * variant 1: quasi-steady, run to convergence */
+        float *ref = NULL;
+        int ref_iters = 0;
+        for (int ti = 0; ti < 3; ++ti) {
+            omp_set_num_threads(counts[ti]);
+            bs_field f;
+            bs_lattice lat;
+            bs_busy_problem(&f, &lat, variant);
+            bs_solver_opts o = variant ? bs_test_opts(1e-6, 100000) : bs_test_opts(0.0, 7);
+            bs_field_solve(&f, &lat, 1.0, &o);
+            bs_field_solve(&f, &lat, 1.0, &o);
+            size_t bytes = (size_t)f.w * (size_t)f.h * sizeof(float);
+            if (!ref) {
+                ref = malloc(bytes);
+                assert_non_null(ref);
+                memcpy(ref, f.c, bytes);
+                ref_iters = f.last_iters;
+            } else {
+                assert_int_equal(f.last_iters, ref_iters);
+                assert_memory_equal(ref, f.c, bytes);
+            }
+            bs_field_free(&f);
+            bs_test_lattice_free(&lat);
+        }
+        free(ref);
+    }
+    omp_set_num_threads(1);
+#else
+    skip();
+#endif
+}
+
+/* ---- 6. warm start ------------------------------------------------------ */
+
+static void test_warm_start(void **state)
+{
+    (void)state;
+    bs_field f;
+    bs_lattice lat;
+    bs_busy_problem(&f, &lat, 1);
+    bs_solver_opts o = bs_test_opts(1e-5, 100000);
+    bs_field_solve(&f, &lat, 1.0, &o);
+    int first = f.last_iters;
+    bs_field_solve(&f, &lat, 1.0, &o);
+    int second = f.last_iters;
+    printf("    cold start %d sweeps, warm start %d\n", first, second);
+    assert_true(first >= 20);
+    assert_true(second * 10 <= first);
+    bs_field_free(&f);
+    bs_test_lattice_free(&lat);
+}
+
+/* ---- further behaviour -------------------------------------------------- */
+
+/* A fixed domain edge with nothing else going on fills the domain with the
+ * edge value; Dirichlet sites keep their value to the bit. */
+static void test_fixed_boundary_and_dirichlet(void **state)
+{
+    (void)state;
+    const int w = 21, h = 13;
+    bs_lattice lat = bs_test_lattice(w, h, 10.0);
+    bs_field_spec s = bs_test_spec(100.0, 0.0, 1);
+    s.boundary = BS_BC_FIXED;
+    s.boundary_value = 3.0;
+    s.scale = 3.0;
+    bs_field f;
+    assert_int_equal(bs_field_init(&f, &s, w, h, 0.0f, NULL), BS_OK);
+    bs_solver_opts o = bs_test_opts(1e-7, 100000);
+    bs_field_solve(&f, &lat, 1.0, &o);
+    for (int i = 0; i < w * h; ++i)
+        assert_true(fabsf(f.c[i] - 3.0f) < 1e-4f);
+
+    f.fixed[6 * w + 10] = 1;
+    f.fixed_val[6 * w + 10] = 0.123f;
+    bs_field_solve(&f, &lat, 1.0, &o);
+    assert_true(f.c[6 * w + 10] == 0.123f);
+    assert_true(f.c[6 * w + 11] < 3.0f && f.c[6 * w + 11] > 0.123f);
+    bs_field_free(&f);
+    bs_test_lattice_free(&lat);
+}
+
+/* Impermeable tissue: faces between zero-diffusivity sites carry nothing
+ * (no 0/0); with decay each site settles at s/k on its own; with nothing
+ * to balance a quasi-steady site it is left alone, not turned into NaN. */
+static void test_zero_diffusivity(void **state)
+{
+    (void)state;
+    const int w = 8, h = 8;
+    bs_lattice lat = bs_test_lattice(w, h, 10.0);
+    memset(lat.tissue, BS_TISSUE_BONE, (size_t)(w * h));
+    bs_field_spec s = bs_test_spec(100.0, 2.0, 1);
+    s.D_factor[BS_TISSUE_BONE] = 0.0;
+    bs_field f;
+    assert_int_equal(bs_field_init(&f, &s, w, h, 1.0f, NULL), BS_OK);
+    f.src[3] = 4.0f;
+    bs_solver_opts o = bs_test_opts(1e-7, 1000);
+    bs_field_solve(&f, &lat, 1.0, &o);
+    assert_true(fabsf(f.c[3] - 2.0f) < 1e-6f);
+    assert_true(fabsf(f.c[4]) < 1e-6f);
+    bs_field_free(&f);
+
+    s.decay_per_h = 0.0;
+    assert_int_equal(bs_field_init(&f, &s, w, h, 1.0f, NULL), BS_OK);
+    f.src[3] = 4.0f;
+    bs_field_solve(&f, &lat, 1.0, &o);
+    for (int i = 0; i < w * h; ++i)
+        assert_true(f.c[i] == 1.0f);
+    bs_field_free(&f);
+    bs_test_lattice_free(&lat);
+}
+
+/* A caller-chosen omega reaches the same solution as the automatic one. */
+static void test_explicit_omega(void **state)
+{
+    (void)state;
+    bs_field fa, fb;
+    bs_lattice la, lb;
+    bs_busy_problem(&fa, &la, 1);
+    bs_busy_problem(&fb, &lb, 1);
+    bs_solver_opts oa = bs_test_opts(1e-6, 100000);
+    bs_solver_opts ob = oa;
+    ob.omega = 1.5;
+    bs_field_solve(&fa, &la, 1.0, &oa);
+    bs_field_solve(&fb, &lb, 1.0, &ob);
+    float cmax = 0.0f, dmax = 0.0f;
+    for (int i = 0; i < fa.w * fa.h; ++i) {
+        cmax = fa.c[i] > cmax ? fa.c[i] : cmax;
+        float d = fabsf(fa.c[i] - fb.c[i]);
+        dmax = d > dmax ? d : dmax;
+    }
+    printf("    auto omega %d sweeps, omega 1.5 %d sweeps; max c %g, max difference %g\n",
+           fa.last_iters, fb.last_iters, (double)cmax, (double)dmax);
+    assert_true(dmax < 1e-4f * cmax);
+    bs_field_free(&fa);
+    bs_field_free(&fb);
+    bs_test_lattice_free(&la);
+    bs_test_lattice_free(&lb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_init_free),
+        cmocka_unit_test(test_analytic_strip),
+        cmocka_unit_test(test_backward_euler_decay),
+        cmocka_unit_test(test_conservation),
+        cmocka_unit_test(test_bone_permeability),
+        cmocka_unit_test(test_thread_determinism),
+        cmocka_unit_test(test_warm_start),
+        cmocka_unit_test(test_fixed_boundary_and_dirichlet),
+        cmocka_unit_test(test_zero_diffusivity),
+        cmocka_unit_test(test_explicit_omega),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,38 @@
+/* output.h — run outputs: CSV time series, manifest, snapshots.
+ *
+ * The CSV is appended in whole rows (one fputs + fflush per row), so an
+ * interrupted run leaves a valid file of the rows finished. The manifest
+ * and PNGs are written to a temporary name and renamed into place. */
+#ifndef BS_OUTPUT_H
+#define BS_OUTPUT_H
+
+#include <stdio.h>
+
+#include "model.h"
+
+typedef struct {
+    FILE *csv;
+    char dir[4096];
+} bs_output;
+
+/* Column names, in order, with units. */
+extern const char *const bs_csv_columns[];
+
+bs_status bs_output_open(bs_output *o, const char *dir, int force, bs_error *err);
+bs_status bs_output_row(bs_output *o, const bs_obs *obs, bs_error *err);
+bs_status bs_output_close(bs_output *o, bs_error *err);
+
+typedef struct {
+    const char *scenario;   /* as given */
+    const char *scenario_path; /* resolved */
+    int threads;
+    double days;
+} bs_run_info;
+
+bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs_run_info *info, bs_error *err);
+bs_status bs_output_png(const bs_output *o, const bs_model *m, const char *title, bs_error *err);
+
+/* Writes text to path atomically (temp file in the same folder + rename). */
+bs_status bs_write_file_atomic(const char *path, const char *text, size_t len, bs_error *err);
+
+#endif

@@ -1,0 +1,38 @@
+/* render.h — draws the lattice, cells, legend, scale bar and time stamp.
+ *
+ * One renderer for headless PNGs and the live viewer: the same input gives
+ * the same pixels. Pure function of its input (no globals), deterministic. */
+#ifndef BS_RENDER_H
+#define BS_RENDER_H
+
+#include "field.h"
+#include "image.h"
+#include "lattice.h"
+#include "store.h"
+
+typedef struct {
+    const bs_lattice *lat;
+    const bs_store *store;
+    double time_days;
+    const char *title;        /* scenario name, top of the legend */
+    int px_per_site;          /* integer scale, >= 1 */
+    const bs_field *overlay;  /* optional heat map instead of tissue colours, or NULL */
+    int hide_agents;          /* 1: draw tissue/overlay only */
+} bs_render_input;
+
+/* Size of the image bs_render will produce for this input. */
+void bs_render_size(const bs_render_input *in, int *w, int *h);
+/* (Re)allocates out to the right size if needed and draws. */
+bs_status bs_render(const bs_render_input *in, bs_image *out, bs_error *err);
+
+/* Decodes a PNG mask of a bone section into tissue classes (w*h bytes,
+ * bs_tissue values). Documented mapping (docs/geometry.md):
+ *   red-dominant pixel (R >= 128, G < 96, B < 96)  -> vessel (sinusoid)
+ *   magenta (R >= 128, B >= 128, G < 96)           -> arteriole
+ *   otherwise grey level (R+G+B)/3 >= 128          -> bone
+ *   otherwise                                      -> marrow
+ * The image must be exactly w x h pixels unless w == 0 on input, in which
+ * case the lattice takes the image size. Caller frees *classes. */
+bs_status bs_mask_load(const char *path, int *w, int *h, uint8_t **classes, bs_error *err);
+
+#endif
