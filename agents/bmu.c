@@ -109,18 +109,14 @@ int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j)
     return (lat->flags[j] & BS_FLAG_CAVITY) && lat->tissue[j] == BS_TISSUE_MARROW && s->occ[j] < 0;
 }
 
-int bs_has_fill_target(const bs_model *m, int i, int radius)
+int bs_has_fill_target(const bs_model *m, int i)
 {
     const bs_lattice *lat = &m->lat;
     int x = i % lat->w, y = i / lat->w;
-    for (int yy = y - radius; yy <= y + radius; yy++) {
-        if (yy < 0 || yy >= lat->h) continue;
-        for (int xx = x - radius; xx <= x + radius; xx++) {
-            if (xx < 0 || xx >= lat->w) continue;
-            int j = yy * lat->w + xx;
-            if (j != i && bs_is_fill_target(lat, &m->store, j)) return 1;
-        }
-    }
+    if (x > 0 && bs_is_fill_target(lat, &m->store, i - 1)) return 1;
+    if (x < lat->w - 1 && bs_is_fill_target(lat, &m->store, i + 1)) return 1;
+    if (y > 0 && bs_is_fill_target(lat, &m->store, i - lat->w)) return 1;
+    if (y < lat->h - 1 && bs_is_fill_target(lat, &m->store, i + lat->w)) return 1;
     return 0;
 }
 
@@ -161,7 +157,7 @@ void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot)
     case BS_SURF_REVERSAL:
     case BS_SURF_FORMATION:
         if (bs_ob_try_recruit(m, i)) break;
-        if (m->store.occ[i] < 0 && !bs_has_fill_target(m, i, 1) &&
+        if (m->store.occ[i] < 0 && !bs_has_fill_target(m, i) &&
             bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, key, 2) < r->p_reversal_quiesce)
             lat->surface[i] = BS_SURF_QUIESCENT;
         break;

@@ -61,7 +61,7 @@ void bs_ob_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
 int bs_ob_try_recruit(bs_model *m, int i)
 {
     const bs_rules *r = &m->r;
-    if (m->store.occ[i] >= 0 || !bs_has_fill_target(m, i, 1)) return 0;
+    if (m->store.occ[i] >= 0 || !bs_has_fill_target(m, i)) return 0;
     float t = m->fields[BS_FIELD_TGFB].c[i];
     if (t < 0.0f) t = 0.0f;
     float p = r->p_ob_recruit * (r->ob_recruit_basal + (1.0f - r->ob_recruit_basal) * t / (t + r->ob_tgfb_K));

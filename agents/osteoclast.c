@@ -4,7 +4,7 @@
  * compartment (resorption phase), at a rate set by the RANKL signal
  * (RANKL over its decoy OPG) and cut by IFN-gamma (Takayanagi 2000). Each
  * is a large multinucleated cell: one agent that erodes the bone within
- * oc.reach_um of its site, nearest first, at oc.resorb_um_per_day over its
+ * oc.reach_um of its site (exposed surface only), nearest first, at oc.resorb_um_per_day over its
  * footprint width. Eroded matrix releases TGF-beta into the field (the
  * coupling signal and, later, the vicious cycle). A fully eroded site
  * becomes marrow marked as a cavity that osteoblasts will refill. With no
@@ -83,6 +83,17 @@ int bs_oc_try_form(bs_model *m, int i)
     return slot >= 0;
 }
 
+/* Osteoclasts seal onto and dissolve exposed bone: a bone site with marrow
+ * on one of its four sides. */
+static int exposed(const bs_lattice *lat, int x, int y)
+{
+    if (x > 0 && lat->tissue[y * lat->w + x - 1] != BS_TISSUE_BONE) return 1;
+    if (x < lat->w - 1 && lat->tissue[y * lat->w + x + 1] != BS_TISSUE_BONE) return 1;
+    if (y > 0 && lat->tissue[(y - 1) * lat->w + x] != BS_TISSUE_BONE) return 1;
+    if (y < lat->h - 1 && lat->tissue[(y + 1) * lat->w + x] != BS_TISSUE_BONE) return 1;
+    return 0;
+}
+
 /* Erodes up to `amount` of mineral from bone within reach, nearest first
  * (raster order breaks ties). Returns the mineral removed. */
 static float resorb(bs_model *m, int i, float amount)
@@ -98,7 +109,7 @@ static float resorb(bs_model *m, int i, float amount)
                 if (xx < 0 || xx >= lat->w) continue;
                 int j = yy * lat->w + xx;
                 int d = (xx - x) * (xx - x) + (yy - y) * (yy - y);
-                if (lat->tissue[j] == BS_TISSUE_BONE && d <= R * R && d < best_d) {
+                if (lat->tissue[j] == BS_TISSUE_BONE && d <= R * R && d < best_d && exposed(lat, xx, yy)) {
                     best = j;
                     best_d = d;
                 }

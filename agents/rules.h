@@ -50,6 +50,6 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot);
 /* helpers shared by rules */
 int bs_agent_within(const bs_model *m, int i, int radius, int type); /* any agent of type within radius */
 int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j);
-int bs_has_fill_target(const bs_model *m, int i, int radius);
+int bs_has_fill_target(const bs_model *m, int i); /* a 4-neighbour to refill */
 
 #endif

@@ -74,14 +74,19 @@ void bs_lattice_refresh_surface(bs_lattice *lat, int x0, int y0, int x1, int y1)
     if (y0 < 0) y0 = 0;
     if (x1 >= lat->w) x1 = lat->w - 1;
     if (y1 >= lat->h) y1 = lat->h - 1;
+    /* Two passes: new surface inherits from the old states before sites
+     * that stopped being endosteal drop theirs (a site just eroded takes the
+     * phase of the surface that was above it). */
     for (int y = y0; y <= y1; y++)
         for (int x = x0; x <= x1; x++) {
             int i = y * lat->w + x;
-            if (bs_lattice_is_endosteal(lat, i)) {
-                if (lat->surface[i] == BS_SURF_NONE) lat->surface[i] = inherited_state(lat, x, y);
-            } else {
-                lat->surface[i] = BS_SURF_NONE;
-            }
+            if (lat->surface[i] == BS_SURF_NONE && bs_lattice_is_endosteal(lat, i))
+                lat->surface[i] = inherited_state(lat, x, y);
+        }
+    for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++) {
+            int i = y * lat->w + x;
+            if (lat->surface[i] != BS_SURF_NONE && !bs_lattice_is_endosteal(lat, i)) lat->surface[i] = BS_SURF_NONE;
         }
 }
 

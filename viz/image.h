@@ -36,7 +36,8 @@ uint8_t bs_font5x7_row(int c, int row);
 bs_status bs_png_write(const char *path, const bs_image *im, bs_error *err);
 /* Reads any PNG libpng understands into 8-bit RGB (alpha dropped over
  * black). Corrupt or truncated files are errors, never crashes. Refuses
- * images over max_pixels. */
+ * images over max_pixels (<= 0: no limit of ours). im is output only: it
+ * is overwritten, not freed, and left empty (rgb NULL) on failure. */
 bs_status bs_png_read(const char *path, bs_image *im, long max_pixels, bs_error *err);
 
 #endif

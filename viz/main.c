@@ -126,7 +126,10 @@ static void scenario_name(const char *path, char *out, size_t n)
 {
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
-    snprintf(out, n, "%s", b);
+    size_t len = strlen(b);
+    if (len >= n) len = n - 1;
+    memcpy(out, b, len);
+    out[len] = '\0';
     char *dot = strrchr(out, '.');
     if (dot && strcmp(dot, ".ini") == 0) *dot = '\0';
 }

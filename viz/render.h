@@ -22,7 +22,10 @@ typedef struct {
 
 /* Size of the image bs_render will produce for this input. */
 void bs_render_size(const bs_render_input *in, int *w, int *h);
-/* (Re)allocates out to the right size if needed and draws. */
+/* (Re)allocates out to the right size if needed and draws. out must be a
+ * valid image or zeroed ({0}); the caller frees it with bs_image_free. The
+ * size depends only on the lattice size, px_per_site and whether there is
+ * an overlay, never on the cell counts. */
 bs_status bs_render(const bs_render_input *in, bs_image *out, bs_error *err);
 
 /* Decodes a PNG mask of a bone section into tissue classes (w*h bytes,

@@ -1,0 +1,241 @@
+/* Unit tests of each remodeling rule, on a flat slab with spontaneous
+ * activation off, calling the rule functions directly. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+#include "celltypes.h"
+#include "rules.h"
+
+/* 40 x 30 sites, bone in rows 15..29, the endosteum is row 14. */
+#define W 40
+#define SURF_Y 14
+
+static bs_registry *reg;
+static bs_paramset *ps;
+
+static bs_model *flat_model(const char *const *extra)
+{
+    const char *base[] = {"geometry.source=flat", "lattice.width_sites=40", "lattice.height_sites=30",
+                          "geometry.slab_thickness_um=150", "geometry.arteriole_spacing_um=0",
+                          "geometry.sinusoid_spacing_um=2000", "bmu.activation_per_site_per_y=0", NULL};
+    if (ps) bs_paramset_destroy(ps);
+    if (reg) bs_registry_destroy(reg);
+    ps = bs_test_params(&reg, NULL, base);
+    bs_error err;
+    for (int k = 0; extra && extra[k]; k++)
+        if (bs_config_set(ps, extra[k], &err) != BS_OK) fail_msg("%s", err.msg);
+    return bs_test_model(ps);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    bs_paramset_destroy(ps);
+    bs_registry_destroy(reg);
+    ps = NULL;
+    reg = NULL;
+    return 0;
+}
+
+static int site(int x, int y) { return y * W + x; }
+
+static void test_geometry_of_fixture(void **state)
+{
+    (void)state;
+    bs_model *m = flat_model(NULL);
+    assert_int_equal(m->lat.tissue[site(20, SURF_Y + 1)], BS_TISSUE_BONE);
+    assert_int_equal(m->lat.surface[site(20, SURF_Y)], BS_SURF_QUIESCENT);
+    bs_model_destroy(m);
+}
+
+static void test_osteoclast_resorbs_nearest_bone_and_releases_tgfb(void **state)
+{
+    (void)state;
+    const char *x[] = {"oc.lifespan_d=100", NULL};
+    bs_model *m = flat_model(x);
+    int i = site(20, SURF_Y);
+    int slot = bs_store_spawn(&m->store, i, BS_CELL_OSTEOCLAST, 0, 1234);
+    bs_step_totals tot = {0};
+    bs_oc_act(m, slot, &tot);
+    float expect = m->r.oc_resorb_per_step; /* 5 um/d x 30 um / 100 um^2 per h */
+    assert_true(fabsf(expect - 5.0f / 24.0f * 30.0f / 100.0f) < 1e-6f);
+    assert_true(fabsf(m->lat.mineral[site(20, SURF_Y + 1)] - (1.0f - expect)) < 1e-6f);
+    assert_true(fabs(tot.resorbed_um2 - (double)expect * 100.0) < 1e-4);
+    assert_true(m->release[i] > 0.0f);
+    /* keep eroding: the site turns into marrow marked as a cavity */
+    for (int k = 0; k < 16; k++) bs_oc_act(m, slot, &tot); /* 1 / 0.0625 steps */
+    assert_int_equal(m->lat.tissue[site(20, SURF_Y + 1)], BS_TISSUE_MARROW);
+    assert_true(m->lat.flags[site(20, SURF_Y + 1)] & BS_FLAG_CAVITY);
+    assert_true(m->lat.surface[site(20, SURF_Y + 1)] != BS_SURF_NONE); /* new endosteum */
+    bs_model_destroy(m);
+}
+
+/* Count osteoclasts formed at resorption-phase sites with the fields set
+ * by hand: the count must follow the RANKL signal. */
+static int count_formed(bs_model *m, float rankl, float opg, float ifng)
+{
+    int n = 0;
+    for (int k = 0; k < W * 30; k++) {
+        m->fields[BS_FIELD_RANKL].c[k] = rankl;
+        m->fields[BS_FIELD_OPG].c[k] = opg;
+        m->fields[BS_FIELD_IFNG].c[k] = ifng;
+    }
+    for (int x = 0; x < W; x++) m->lat.surface[site(x, SURF_Y)] = BS_SURF_RESORPTION;
+    for (int step = 0; step < 200; step++) {
+        m->step = (uint64_t)step;
+        for (int x = 0; x < W; x++) {
+            int i = site(x, SURF_Y);
+            if (bs_oc_try_form(m, i)) {
+                n++;
+                bs_store_kill(&m->store, m->store.occ[i]);
+            }
+        }
+    }
+    return n;
+}
+
+static void test_osteoclast_formation_follows_rankl_opg_ifng(void **state)
+{
+    (void)state;
+    const char *x[] = {"oc.exclusion_um=0", "oc.formation_per_d=2", NULL};
+    bs_model *m = flat_model(x);
+    float K = m->r.rankl_K;
+    int base = count_formed(m, K, 0.0f, 0.0f);          /* signal 1: p = p_max / 2 */
+    int high = count_formed(m, 10.0f * K, 0.0f, 0.0f);  /* signal 10: p = p_max * 10/11 */
+    int opg = count_formed(m, K, 3.0f * m->r.opg_K, 0.0f);
+    int ifn = count_formed(m, K, 0.0f, 4.0f * m->r.ifng_K);
+    double expect = 8000.0 * (double)m->r.p_oc_form * 0.5; /* 40 sites x 200 steps */
+    assert_true(fabs(base - expect) < 4.0 * sqrt(expect) + 1.0);
+    assert_true(high > base * 1.4);
+    assert_true(opg < base * 0.75);
+    assert_true(ifn < base * 0.5);
+    bs_model_destroy(m);
+}
+
+static void test_osteoclast_exclusion(void **state)
+{
+    (void)state;
+    const char *x[] = {"oc.formation_per_d=100", NULL};
+    bs_model *m = flat_model(x);
+    for (int k = 0; k < W * 30; k++) m->fields[BS_FIELD_RANKL].c[k] = 100.0f;
+    m->lat.surface[site(20, SURF_Y)] = BS_SURF_RESORPTION;
+    m->lat.surface[site(21, SURF_Y)] = BS_SURF_RESORPTION;
+    bs_store_spawn(&m->store, site(21, SURF_Y), BS_CELL_OSTEOCLAST, 0, 1);
+    int formed = 0;
+    for (int s = 0; s < 100; s++) {
+        m->step = (uint64_t)s;
+        formed += bs_oc_try_form(m, site(20, SURF_Y));
+    }
+    assert_int_equal(formed, 0); /* within 30 um of another osteoclast */
+    bs_model_destroy(m);
+}
+
+static void test_osteoblast_fills_cavity_then_retires(void **state)
+{
+    (void)state;
+    const char *x[] = {"ob.apoptosis_per_d=0", "ob.lining_fraction=1", NULL};
+    bs_model *m = flat_model(x);
+    int hole = site(20, SURF_Y + 1), i = site(20, SURF_Y);
+    m->lat.tissue[hole] = BS_TISSUE_MARROW;
+    m->lat.mineral[hole] = 0.0f;
+    m->lat.flags[hole] |= BS_FLAG_CAVITY;
+    bs_lattice_refresh_surface(&m->lat, 19, SURF_Y, 21, SURF_Y + 2);
+    m->lat.surface[i] = BS_SURF_FORMATION;
+    int slot = bs_store_spawn(&m->store, i, BS_CELL_OSTEOBLAST, 0, 99);
+    bs_step_totals tot = {0};
+    bs_ob_act(m, slot, &tot);
+    assert_int_equal(m->lat.tissue[hole], BS_TISSUE_BONE);
+    assert_true(fabsf(m->lat.mineral[hole] - m->r.ob_deposit_per_step) < 1e-7f);
+    /* 0.8 um/d into a 10 um site: 12.5 days to fill */
+    int steps = 1;
+    while (m->lat.mineral[hole] < 1.0f && steps < 1000) {
+        m->step++;
+        bs_ob_act(m, slot, &tot);
+        steps++;
+    }
+    assert_true(fabs(steps - 12.5 * 24.0) <= 2.0);
+    assert_true(fabs(tot.formed_um2 - 100.0) < 1e-3);
+    /* nothing left to fill: it becomes a lining cell, the surface quiet */
+    m->step++;
+    bs_ob_act(m, slot, &tot);
+    assert_int_equal(m->store.occ[i], -1);
+    assert_int_equal(m->lat.surface[i], BS_SURF_QUIESCENT);
+    bs_model_destroy(m);
+}
+
+static void test_osteoblast_recruitment_needs_cavity_and_no_osteoclast(void **state)
+{
+    (void)state;
+    const char *x[] = {"ob.recruit_per_d=100", "ob.recruit_basal_frac=1", NULL};
+    bs_model *m = flat_model(x);
+    int i = site(20, SURF_Y);
+    m->lat.surface[i] = BS_SURF_REVERSAL;
+    int made = 0;
+    for (int s = 0; s < 50; s++) {
+        m->step = (uint64_t)s;
+        made += bs_ob_try_recruit(m, i);
+    }
+    assert_int_equal(made, 0); /* no cavity next to it */
+    m->lat.mineral[site(20, SURF_Y + 1)] = 0.5f; /* partly resorbed bone below */
+    bs_store_spawn(&m->store, site(22, SURF_Y), BS_CELL_OSTEOCLAST, 0, 7);
+    for (int s = 0; s < 50; s++) {
+        m->step = (uint64_t)s;
+        made += bs_ob_try_recruit(m, i);
+    }
+    assert_int_equal(made, 0); /* osteoclast still at work: reversal not over */
+    bs_store_kill(&m->store, m->store.occ[site(22, SURF_Y)]);
+    for (int s = 0; s < 50 && !made; s++) {
+        m->step = (uint64_t)s;
+        made += bs_ob_try_recruit(m, i);
+    }
+    assert_int_equal(made, 1);
+    assert_int_equal(m->lat.surface[i], BS_SURF_FORMATION);
+    bs_model_destroy(m);
+}
+
+static void test_bmu_open_covers_radius(void **state)
+{
+    (void)state;
+    bs_model *m = flat_model(NULL); /* radius 60 um = 6 sites */
+    bs_bmu_open(m, site(20, SURF_Y));
+    for (int x = 0; x < W; x++) {
+        int expect = abs(x - 20) <= 6 ? BS_SURF_RESORPTION : BS_SURF_QUIESCENT;
+        assert_int_equal(m->lat.surface[site(x, SURF_Y)], expect);
+    }
+    bs_model_destroy(m);
+}
+
+static void test_rankl_signal_monotone(void **state)
+{
+    (void)state;
+    bs_model *m = flat_model(NULL);
+    int i = site(5, SURF_Y);
+    m->fields[BS_FIELD_RANKL].c[i] = 0.1f;
+    m->fields[BS_FIELD_OPG].c[i] = 0.0f;
+    float s0 = bs_rankl_signal(m, i);
+    m->fields[BS_FIELD_RANKL].c[i] = 0.2f;
+    float s1 = bs_rankl_signal(m, i);
+    m->fields[BS_FIELD_OPG].c[i] = 1.0f;
+    float s2 = bs_rankl_signal(m, i);
+    assert_true(s1 > s0);
+    assert_true(fabsf(s1 - 2.0f * s0) < 1e-5f);
+    assert_true(s2 < s1);
+    bs_model_destroy(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_geometry_of_fixture, teardown),
+        cmocka_unit_test_teardown(test_osteoclast_resorbs_nearest_bone_and_releases_tgfb, teardown),
+        cmocka_unit_test_teardown(test_osteoclast_formation_follows_rankl_opg_ifng, teardown),
+        cmocka_unit_test_teardown(test_osteoclast_exclusion, teardown),
+        cmocka_unit_test_teardown(test_osteoblast_fills_cavity_then_retires, teardown),
+        cmocka_unit_test_teardown(test_osteoblast_recruitment_needs_cavity_and_no_osteoclast, teardown),
+        cmocka_unit_test_teardown(test_bmu_open_covers_radius, teardown),
+        cmocka_unit_test_teardown(test_rankl_signal_monotone, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
