@@ -3,9 +3,9 @@
  * An endosteal site is QUIESCENT (bone-lining cells) until a bone
  * multicellular unit (BMU) is activated there: a bone remodeling
  * compartment (BRC) opens over the surface within bmu.radius_um, in the
- * RESORPTION phase, where osteoclasts form (osteoclast.c). The phase ends at
- * a constant hazard (the precursor recruitment window closes) and the
- * canopy enters REVERSAL; osteoblasts are recruited onto surfaces with a
+ * RESORPTION phase, where osteoclasts form (osteoclast.c). The phase ends
+ * bmu.resorption_phase_d after the BMU opened (the precursor recruitment
+ * window closes) and the canopy enters REVERSAL; osteoblasts are recruited onto surfaces with a
  * cavity to refill (coupling, osteoblast.c) and the site enters FORMATION.
  * When nothing is left to fill, the canopy closes and lining cells return
  * (QUIESCENT). Activation is driven by the local RANKL signal (RANKL, with
@@ -18,7 +18,7 @@
 #include "rules.h"
 
 const bs_param_def bs_bmu_params[] = {
-    {"bmu.activation_per_site_per_y", BS_PT_REAL, 1.0, 0.0, 50.0, "1/y",
+    {"bmu.activation_per_site_per_y", BS_PT_REAL, 1.3, 0.0, 50.0, "1/y",
      "Rate at which a quiescent endosteal site is taken into a new remodeling compartment when the RANKL signal is 1. "
      "Starting value 0.7/y derived so ~20% of the surface remodels (PARAMETERS.md 2d; Agerbaek 1991 gives 0.93/y cortical); "
      "calibrated to B2", NULL, NULL},
@@ -26,8 +26,8 @@ const bs_param_def bs_bmu_params[] = {
      "Radius of the surface a new BMU takes over (BRC canopy). BMU footprint ~200 um across is the literature value (M~); "
      "120 um across chosen so one event is a single cavity (A)", NULL, NULL},
     {"bmu.resorption_phase_d", BS_PT_REAL, 21.0, 1.0, 120.0, "d",
-     "Mean time a BRC stays in the resorption phase (osteoclasts form only then). Agerbaek 1991: resorption period 27 d "
-     "(M✓); calibrated to B3", NULL, NULL},
+     "How long a BRC stays in the resorption phase after it opens (osteoclasts form only then; afterwards they lose "
+     "RANKL support). Agerbaek 1991: resorption period 27 d (M✓); calibrated to B3", NULL, NULL},
     {"bmu.canopy_close_d", BS_PT_REAL, 10.0, 0.5, 120.0, "d",
      "Mean time for a BRC site with nothing left to refill to return to lining cells (A; reversal ~1-2 wk, M~)", NULL, NULL},
     {"bmu.rankl_half_au", BS_PT_REAL, 0.06, 1e-6, 1e6, "au",
@@ -56,7 +56,7 @@ void bs_bmu_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
      * per-origin hazard is the per-site activation rate over that count. */
     double per_site_per_h = bs_param(ps, "bmu.activation_per_site_per_y") / (365.25 * 24.0);
     r->p_activate_origin = bs_rate_to_prob(per_site_per_h / (2.0 * r->bmu_radius + 1.0), dt_h);
-    r->p_resorption_end = bs_rate_to_prob(1.0 / (24.0 * bs_param(ps, "bmu.resorption_phase_d")), dt_h);
+    r->resorption_steps = (uint32_t)lround(24.0 * bs_param(ps, "bmu.resorption_phase_d") / dt_h);
     r->p_reversal_quiesce = bs_rate_to_prob(1.0 / (24.0 * bs_param(ps, "bmu.canopy_close_d")), dt_h);
     r->rankl_K = (float)bs_param(ps, "bmu.rankl_half_au");
     r->opg_K = (float)bs_param(ps, "bmu.opg_decoy_au");
@@ -85,7 +85,11 @@ float bs_rankl_signal(const bs_model *m, int i)
     float opg = m->fields[BS_FIELD_OPG].c[i];
     if (rankl < 0.0f) rankl = 0.0f; /* solver round-off only */
     if (opg < 0.0f) opg = 0.0f;
-    return rankl / (m->r.rankl_K * (1.0f + opg / m->r.opg_K));
+    float ifn = m->fields[BS_FIELD_IFNG].c[i];
+    if (ifn < 0.0f) ifn = 0.0f;
+    /* IFN-gamma degrades TRAF6 and so blunts RANK signalling (Takayanagi
+     * 2000): it scales the signal down rather than competing for RANKL. */
+    return rankl / (m->r.rankl_K * (1.0f + opg / m->r.opg_K)) / (1.0f + ifn / m->r.ifng_K);
 }
 
 int bs_agent_within(const bs_model *m, int i, int radius, int type)
@@ -132,7 +136,10 @@ void bs_bmu_open(bs_model *m, int i)
             if (xx < 0 || xx >= lat->w) continue;
             if ((xx - x) * (xx - x) + (yy - y) * (yy - y) > R * R) continue;
             int j = yy * lat->w + xx;
-            if (lat->surface[j] == BS_SURF_QUIESCENT) lat->surface[j] = BS_SURF_RESORPTION;
+            if (lat->surface[j] == BS_SURF_QUIESCENT) {
+                lat->surface[j] = BS_SURF_RESORPTION;
+                lat->since[j] = (uint32_t)m->step;
+            }
         }
     }
 }
@@ -145,14 +152,22 @@ void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot)
     uint64_t key = (uint64_t)i;
     switch (lat->surface[i]) {
     case BS_SURF_QUIESCENT: {
+        /* A cavity left next to lining cells (eroded past the canopy's
+         * edge) is uncovered again for the osteoblasts. */
+        if (bs_has_fill_target(m, i)) {
+            lat->surface[i] = BS_SURF_REVERSAL;
+            break;
+        }
         float p = r->p_activate_origin * bs_rankl_signal(m, i);
         if (bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, key, 0) < p) bs_bmu_open(m, i);
         break;
     }
     case BS_SURF_RESORPTION:
-        bs_oc_try_form(m, i);
-        if (bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, key, 1) < r->p_resorption_end)
+        if ((uint32_t)m->step - lat->since[i] >= r->resorption_steps) {
             lat->surface[i] = BS_SURF_REVERSAL;
+            break;
+        }
+        bs_oc_try_form(m, i);
         break;
     case BS_SURF_REVERSAL:
     case BS_SURF_FORMATION:

@@ -36,7 +36,7 @@ typedef struct {
     /* bone multicellular unit (agents/bmu.c) */
     float p_activate_origin;   /* per quiescent site per step, at sigma = 1 */
     int bmu_radius;            /* sites */
-    float p_resorption_end;
+    uint32_t resorption_steps; /* length of the resorption phase */
     float p_reversal_quiesce;
     float rankl_K, opg_K;      /* sigma = RANKL / (rankl_K * (1 + OPG / opg_K)) */
     float lining_rankl, lining_opg; /* secretion per lining (quiescent) site, au/h */

@@ -17,7 +17,7 @@
 #include "rules.h"
 
 const bs_param_def bs_ob_params[] = {
-    {"ob.recruit_per_d", BS_PT_REAL, 0.1, 0.0, 100.0, "1/d",
+    {"ob.recruit_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
      "Maximal osteoblast recruitment rate at a free reversal/formation surface site next to a cavity. Calibrated to B3",
      NULL, NULL},
     {"ob.recruit_basal_frac", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
@@ -25,7 +25,7 @@ const bs_param_def bs_ob_params[] = {
     {"ob.tgfb_half_au", BS_PT_REAL, 0.02, 1e-6, 1e6, "au",
      "TGF-beta level giving half the TGF-beta-driven recruitment (A; Pivonka 2008 uses TGF-beta for OB commitment, Mod✓)",
      NULL, NULL},
-    {"ob.form_um_per_day", BS_PT_REAL, 0.8, 0.0, 10.0, "um/d",
+    {"ob.form_um_per_day", BS_PT_REAL, 0.63, 0.0, 10.0, "um/d",
      "Mineral apposition rate under an osteoblast: 0.63 (trabecular) - 1.2 (cortical) um/d (Agerbaek 1991, Kragstrup 1983, "
      "M✓); PARAMETERS.md 2d", NULL, NULL},
     {"ob.lining_fraction", BS_PT_REAL, 0.6, 0.0, 1.0, "1",

@@ -17,7 +17,7 @@
 #include "rules.h"
 
 const bs_param_def bs_oc_params[] = {
-    {"oc.formation_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
+    {"oc.formation_per_d", BS_PT_REAL, 0.15, 0.0, 100.0, "1/d",
      "Maximal rate of osteoclast formation at a free resorption-phase surface site (saturating in the RANKL signal). "
      "Calibrated to B3/B4", NULL, NULL},
     {"oc.exclusion_um", BS_PT_REAL, 30.0, 0.0, 100.0, "um",
@@ -34,10 +34,11 @@ const bs_param_def bs_oc_params[] = {
      "Mean life of an active osteoclast (apoptosis hazard 1/lifespan). ~2 wk (Manolagas 2000, M~); PARAMETERS.md 2d", NULL,
      NULL},
     {"oc.idle_apoptosis_per_d", BS_PT_REAL, 1.0, 0.0, 100.0, "1/d",
-     "Extra death hazard of an osteoclast with no bone in reach and nowhere to go (apoptosis after resorption, A)", NULL,
+     "Death hazard of an osteoclast with nothing to resorb, or on a compartment past its resorption phase (apoptosis "
+     "after resorption, A)", NULL,
      NULL},
     {"oc.ifng_half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au",
-     "IFN-gamma level that halves osteoclast formation (Takayanagi 2000, M✓ qualitative; value A, PARAMETERS.md 5)", NULL,
+     "IFN-gamma level that halves the RANKL signal (BMU activation and osteoclast formation) (Takayanagi 2000, M✓ qualitative; value A, PARAMETERS.md 5)", NULL,
      NULL},
     {"oc.speed_um_per_h", BS_PT_REAL, 2.0, 0.0, 100.0, "um/h",
      "Speed at which an osteoclast with no bone in reach moves along its compartment (A)", NULL, NULL},
@@ -72,9 +73,7 @@ int bs_oc_try_form(bs_model *m, int i)
     const bs_rules *r = &m->r;
     if (m->store.occ[i] >= 0) return 0;
     float sig = bs_rankl_signal(m, i);
-    float ifn = m->fields[BS_FIELD_IFNG].c[i];
-    if (ifn < 0.0f) ifn = 0.0f;
-    float p = r->p_oc_form * sig / (1.0f + sig) / (1.0f + ifn / r->ifng_K);
+    float p = r->p_oc_form * sig / (1.0f + sig);
     if (bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, (uint64_t)i, 3) >= p) return 0;
     if (bs_agent_within(m, i, r->oc_exclusion, BS_CELL_OSTEOCLAST)) return 0;
     uint64_t id = bs_store_child_id((uint64_t)i ^ 0x6f63000000000000ULL, m->step, 0);
@@ -142,6 +141,13 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
         bs_store_kill_locked(s, slot);
         return;
     }
+    /* Out of the resorption phase the cell has lost its RANKL support. */
+    uint8_t surf = m->lat.surface[i];
+    if (surf != BS_SURF_RESORPTION && surf != BS_SURF_NONE &&
+        bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 3) < r->p_oc_idle_death) {
+        bs_store_kill_locked(s, slot);
+        return;
+    }
     float removed = resorb(m, i, r->oc_resorb_per_step);
     if (removed > 0.0f) {
         tot->resorbed_um2 += (double)removed * m->lat.h_um * m->lat.h_um;
@@ -160,7 +166,7 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
         if (s->occ[j] < 0 && m->lat.surface[j] == BS_SURF_RESORPTION) cand[n++] = j;
     }
     if (n == 0) {
-        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 3) < r->p_oc_idle_death) bs_store_kill_locked(s, slot);
+        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 4) < r->p_oc_idle_death) bs_store_kill_locked(s, slot);
         return;
     }
     if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 1) < r->p_oc_move)

@@ -26,8 +26,9 @@ void bs_bmu_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
 void bs_oc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
 void bs_ob_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
 
-/* RANKL signal at site i: effective RANKL (OPG-decoy-corrected) relative
- * to its half-activation level; 1 at the calibrated homeostatic surface. */
+/* RANKL signal at site i: effective RANKL (OPG-decoy-corrected, IFN-gamma
+ * damped) relative to its half-activation level; about 1 on the
+ * homeostatic surface. */
 float bs_rankl_signal(const bs_model *m, int i);
 
 /* opens a BMU (BRC in resorption phase) around site i */

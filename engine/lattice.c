@@ -22,7 +22,8 @@ bs_status bs_lattice_init(bs_lattice *lat, int w, int h, double h_um, bs_error *
     lat->flags = calloc(n, 1);
     lat->mineral = calloc(n, sizeof(float));
     lat->za_load = calloc(n, sizeof(float));
-    if (!lat->tissue || !lat->surface || !lat->flags || !lat->mineral || !lat->za_load) {
+    lat->since = calloc(n, sizeof(uint32_t));
+    if (!lat->tissue || !lat->surface || !lat->flags || !lat->mineral || !lat->za_load || !lat->since) {
         bs_lattice_free(lat);
         return bs_fail(err, BS_ERR_NOMEM, "out of memory for a %d x %d lattice", w, h);
     }
@@ -37,6 +38,7 @@ void bs_lattice_free(bs_lattice *lat)
     free(lat->flags);
     free(lat->mineral);
     free(lat->za_load);
+    free(lat->since);
     memset(lat, 0, sizeof *lat);
 }
 
@@ -54,18 +56,23 @@ int bs_lattice_is_endosteal(const bs_lattice *lat, int i)
 /* State a newly exposed endosteal site inherits: a neighbour's remodeling
  * phase if it has one (the BRC canopy extends over the fresh surface),
  * otherwise quiescent. Checked in a fixed neighbour order. */
-static uint8_t inherited_state(const bs_lattice *lat, int x, int y)
+static void inherit_state(bs_lattice *lat, int x, int y)
 {
     static const int dx[8] = {-1, 1, 0, 0, -1, 1, -1, 1};
     static const int dy[8] = {0, 0, -1, 1, -1, -1, 1, 1};
+    int i = y * lat->w + x, from = -1;
     uint8_t best = BS_SURF_QUIESCENT;
     for (int k = 0; k < 8; k++) {
         int nx = x + dx[k], ny = y + dy[k];
         if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
         uint8_t s = lat->surface[ny * lat->w + nx];
-        if (s > best) best = s;
+        if (s > best) {
+            best = s;
+            from = ny * lat->w + nx;
+        }
     }
-    return best;
+    lat->surface[i] = best;
+    if (from >= 0) lat->since[i] = lat->since[from];
 }
 
 void bs_lattice_refresh_surface(bs_lattice *lat, int x0, int y0, int x1, int y1)
@@ -81,7 +88,7 @@ void bs_lattice_refresh_surface(bs_lattice *lat, int x0, int y0, int x1, int y1)
         for (int x = x0; x <= x1; x++) {
             int i = y * lat->w + x;
             if (lat->surface[i] == BS_SURF_NONE && bs_lattice_is_endosteal(lat, i))
-                lat->surface[i] = inherited_state(lat, x, y);
+                inherit_state(lat, x, y);
         }
     for (int y = y0; y <= y1; y++)
         for (int x = x0; x <= x1; x++) {

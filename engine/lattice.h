@@ -44,6 +44,7 @@ typedef struct {
     uint8_t *flags;    /* BS_FLAG_*, w*h */
     float *mineral;    /* 0..1; > 0 only on bone; cavity target on cavities */
     float *za_load;    /* zoledronic acid bound to bone, normalised (0 when unused) */
+    uint32_t *since;   /* step at which the site's remodeling compartment opened */
 } bs_lattice;
 
 bs_status bs_lattice_init(bs_lattice *lat, int w, int h, double h_um, bs_error *err);

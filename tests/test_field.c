@@ -461,6 +461,92 @@ static void test_explicit_omega(void **state)
     bs_test_lattice_free(&lb);
 }
 
+/* The solver caches conductances and its omega estimate between solves.
+ * After each kind of change the cache must notice, a solve must give the
+ * very bytes a fresh field gives from the same state. */
+enum { BS_MUT_TISSUE, BS_MUT_FIXED, BS_MUT_SPEC, BS_MUT_BOUNDARY, BS_MUT_COUNT };
+
+static void bs_mutate(bs_field *f, bs_lattice *lat, int what)
+{
+    const int w = f->w;
+    switch (what) {
+    case BS_MUT_TISSUE:
+        for (int y = 30; y < 50; ++y)
+            lat->tissue[y * w + 15] = BS_TISSUE_BONE;
+        break;
+    case BS_MUT_FIXED:
+        f->fixed[20 * w + 80] = 1;
+        f->fixed_val[20 * w + 80] = 4.0f;
+        break;
+    case BS_MUT_SPEC:
+        f->spec.D_factor[BS_TISSUE_BONE] = 0.5;
+        break;
+    default:
+        f->spec.boundary = BS_BC_ZERO_FLUX;
+        break;
+    }
+}
+
+static void test_cache_matches_fresh(void **state)
+{
+    (void)state;
+    bs_solver_opts o = bs_test_opts(1e-6, 100000);
+    for (int what = 0; what < BS_MUT_COUNT; ++what) {
+        bs_field fa, fb;
+        bs_lattice la, lb;
+        bs_busy_problem(&fa, &la, 1);
+        bs_field_solve(&fa, &la, 1.0, &o); /* fills the cache */
+        bs_busy_problem(&fb, &lb, 1);
+        size_t bytes = (size_t)fa.w * (size_t)fa.h * sizeof(float);
+        memcpy(fb.c, fa.c, bytes);
+        bs_mutate(&fa, &la, what);
+        bs_mutate(&fb, &lb, what);
+        bs_field_solve(&fa, &la, 1.0, &o); /* cached field, changed input */
+        bs_field_solve(&fb, &lb, 1.0, &o); /* fresh field */
+        assert_true(fa.last_iters > 1);
+        assert_int_equal(fa.last_iters, fb.last_iters);
+        assert_memory_equal(fa.c, fb.c, bytes);
+        bs_field_free(&fa);
+        bs_field_free(&fb);
+        bs_test_lattice_free(&la);
+        bs_test_lattice_free(&lb);
+    }
+}
+
+/* Degenerate shapes (one site, one row, one column, odd widths): no
+ * out-of-bounds access (run under ASan) and sensible values. */
+static void test_small_grids(void **state)
+{
+    (void)state;
+    const int shapes[5][2] = {{1, 1}, {1, 9}, {9, 1}, {2, 3}, {3, 2}};
+    bs_solver_opts o = bs_test_opts(1e-7, 20000);
+    for (int sh = 0; sh < 5; ++sh) {
+        const int w = shapes[sh][0], h = shapes[sh][1];
+        bs_lattice lat = bs_test_lattice(w, h, 10.0);
+        bs_field_spec s = bs_test_spec(100.0, 2.0, 1);
+        bs_field f;
+        assert_int_equal(bs_field_init(&f, &s, w, h, 0.0f, NULL), BS_OK);
+        for (int i = 0; i < w * h; ++i)
+            f.src[i] = 4.0f;
+        bs_field_solve(&f, &lat, 1.0, &o);
+        /* uniform source and decay, zero flux: c = s/k everywhere */
+        for (int i = 0; i < w * h; ++i)
+            assert_true(fabsf(f.c[i] - 2.0f) < 1e-5f);
+        if (w * h > 1) {
+            /* one held site: values fall monotonically away from it */
+            f.fixed[0] = 1;
+            f.fixed_val[0] = 10.0f;
+            bs_field_solve(&f, &lat, 1.0, &o);
+            assert_true(f.c[0] == 10.0f);
+            assert_true(f.c[w * h - 1] < f.c[(w > 1) ? 1 : w] || w * h == 2);
+            for (int i = 1; i < w * h; ++i)
+                assert_true(f.c[i] > 2.0f && f.c[i] < 10.0f);
+        }
+        bs_field_free(&f);
+        bs_test_lattice_free(&lat);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +560,8 @@ int main(void)
         cmocka_unit_test(test_fixed_boundary_and_dirichlet),
         cmocka_unit_test(test_zero_diffusivity),
         cmocka_unit_test(test_explicit_omega),
+        cmocka_unit_test(test_cache_matches_fresh),
+        cmocka_unit_test(test_small_grids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages bonesim needs to build and test.
+# As root it runs apt-get; otherwise it prints the exact command to run.
+# Idempotent: does nothing when everything is present.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config libpng-dev libinih-dev libcmocka-dev python3)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bonesim needs these Debian packages: ${missing[*]}" >&2
+  echo "install them with:  sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null
+echo "installed: ${missing[*]}"
