@@ -26,8 +26,9 @@ const bs_param_def bs_bmu_params[] = {
      "Radius of the surface a new BMU takes over (BRC canopy). BMU footprint ~200 um across is the literature value (M~); "
      "120 um across chosen so one event is a single cavity (A)", NULL, NULL},
     {"bmu.resorption_phase_d", BS_PT_REAL, 21.0, 1.0, 120.0, "d",
-     "How long a BRC stays in the resorption phase after it opens (osteoclasts form only then; afterwards they lose "
-     "RANKL support). Agerbaek 1991: resorption period 27 d (M✓); calibrated to B3", NULL, NULL},
+     "How long a BRC stays in the resorption phase after it opens, at RANKL signal 1 (scaled by the signal, x0.25-x4); "
+     "osteoclasts form only then and afterwards lose RANKL support. Agerbaek 1991: resorption period 27 d (M✓); "
+     "calibrated to B3", NULL, NULL},
     {"bmu.canopy_close_d", BS_PT_REAL, 10.0, 0.5, 120.0, "d",
      "Mean time for a BRC site with nothing left to refill to return to lining cells (A; reversal ~1-2 wk, M~)", NULL, NULL},
     {"bmu.rankl_half_au", BS_PT_REAL, 0.06, 1e-6, 1e6, "au",
@@ -43,6 +44,9 @@ const bs_param_def bs_bmu_params[] = {
     {"bmu.initial_bmu_x_frac", BS_PT_REAL, -1.0, -1.0, 1.0, "1",
      "Open one BMU at day 0 on the first bone surface below the top edge at this fraction of the width "
      "(teaching scenarios such as single_bmu); -1 = none", NULL, NULL},
+    {"bmu.initial_bmu_y_frac", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
+     "Where the search for the initial BMU's surface starts, as a fraction of the height (searching downward)", NULL,
+     NULL},
     {"bmu.brc_rankl_per_h", BS_PT_REAL, 0.4, 0.0, 1e3, "au/h",
      "RANKL made by BRC canopy/stromal cells per resorption-phase site (A)", NULL, NULL},
 };
@@ -70,7 +74,7 @@ void bs_bmu_open_initial(bs_model *m)
     double frac = bs_param(m->ps, "bmu.initial_bmu_x_frac");
     if (frac < 0.0) return;
     int x = (int)(frac * (m->lat.w - 1));
-    for (int y = 0; y < m->lat.h; y++) {
+    for (int y = (int)(bs_param(m->ps, "bmu.initial_bmu_y_frac") * (m->lat.h - 1)); y < m->lat.h; y++) {
         int i = y * m->lat.w + x;
         if (m->lat.surface[i] != BS_SURF_NONE) {
             bs_bmu_open(m, i);
@@ -162,13 +166,19 @@ void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot)
         if (bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, key, 0) < p) bs_bmu_open(m, i);
         break;
     }
-    case BS_SURF_RESORPTION:
-        if ((uint32_t)m->step - lat->since[i] >= r->resorption_steps) {
+    case BS_SURF_RESORPTION: {
+        /* RANKL sustains osteoclastogenesis: the resorption window
+         * stretches with the RANKL signal (x0.25 .. x4 of its length at
+         * signal 1), which is how PTHrP-driven RANKL deepens lesions. */
+        float sig = bs_rankl_signal(m, i);
+        sig = sig < 0.25f ? 0.25f : (sig > 4.0f ? 4.0f : sig);
+        if ((float)((uint32_t)m->step - lat->since[i]) >= (float)r->resorption_steps * sig) {
             lat->surface[i] = BS_SURF_REVERSAL;
             break;
         }
         bs_oc_try_form(m, i);
         break;
+    }
     case BS_SURF_REVERSAL:
     case BS_SURF_FORMATION:
         if (bs_ob_try_recruit(m, i)) break;

@@ -12,7 +12,8 @@ bs_registry *bs_catalog_registry(bs_error *err)
     if (bs_registry_add(reg, bs_world_params, bs_world_nparams, err) != BS_OK ||
         bs_registry_add(reg, bs_bmu_params, bs_bmu_nparams, err) != BS_OK ||
         bs_registry_add(reg, bs_oc_params, bs_oc_nparams, err) != BS_OK ||
-        bs_registry_add(reg, bs_ob_params, bs_ob_nparams, err) != BS_OK) {
+        bs_registry_add(reg, bs_ob_params, bs_ob_nparams, err) != BS_OK ||
+        bs_registry_add(reg, bs_dtc_params, bs_dtc_nparams, err) != BS_OK) {
         bs_registry_destroy(reg);
         return NULL;
     }

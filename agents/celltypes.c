@@ -18,4 +18,11 @@ const bs_cell_desc bs_cell_types[BS_CELL_TYPE_COUNT] = {
         .shape = {BS_SHAPE_SQUARE},
         .footprint_sites = 1,
     },
+    [BS_CELL_DTC] = {
+        .name = "dtc", .plural = "tumour cells", .n_states = 3,
+        .state_names = {"homing", "dormant", "proliferating"},
+        .rgb = {{0xF0, 0xE4, 0x42}, {0x56, 0xB4, 0xE9}, {0xCC, 0x79, 0xA7}},
+        .shape = {BS_SHAPE_DIAMOND, BS_SHAPE_RING, BS_SHAPE_DISC},
+        .footprint_sites = 1,
+    },
 };

@@ -13,10 +13,18 @@
 typedef enum {
     BS_CELL_OSTEOCLAST = 0,
     BS_CELL_OSTEOBLAST = 1,
+    BS_CELL_DTC = 2,
     BS_CELL_TYPE_COUNT
 } bs_cell_type;
 
 #define BS_MAX_STATES 4
+
+/* DTC states */
+enum { BS_DTC_MIGRATING = 0, BS_DTC_DORMANT = 1, BS_DTC_PROLIFERATING = 2 };
+/* DTC lineage origin, kept in store.aux and inherited by daughters */
+#define BS_DTC_FROM_VESSEL 1.0f
+#define BS_DTC_FROM_QUIESCENT 2.0f
+#define BS_DTC_FROM_BRC 3.0f
 
 typedef enum { BS_SHAPE_SQUARE = 0, BS_SHAPE_DISC, BS_SHAPE_DIAMOND, BS_SHAPE_RING } bs_shape;
 

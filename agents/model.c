@@ -66,6 +66,13 @@ const bs_param_def bs_world_params[] = {
     FIELD_PARAMS("opg", 30.0, 48.0, 0.05, "OPG 110 kDa: 3e-11 m^2/s, t1/2 2 d (Pivonka 2008, Mod✓): a regional field"),
     FIELD_PARAMS("tgfb", 30.0, 1.0, 0.05, "TGF-beta: 1-5e-11 m^2/s, active-form t1/2 0.5-2 h in tissue (D/A)"),
     FIELD_PARAMS("ifng", 40.0, 1.0, 0.05, "IFN-gamma 34 kDa: 4e-11 m^2/s, t1/2 0.5-2 h (A; Hoekstra 2020 spread, M✓)"),
+    FIELD_PARAMS("pthrp", 40.0, 0.5, 0.05, "PTHrP 16 kDa: 3-6e-11 m^2/s, t1/2 15-60 min (D/A, PARAMETERS.md 3)"),
+    {"pthrp.rankl_gain", BS_PT_REAL, 4.0, 0.0, 1e3, "1",
+     "Extra RANKL made by osteoblast-lineage cells at saturating PTHrP (Guise 2000, M✓ qualitative; value A)", NULL, NULL},
+    {"pthrp.opg_cut", BS_PT_REAL, 3.0, 0.0, 1e3, "1",
+     "OPG divided by 1 + opg_cut at saturating PTHrP (Guise 2000, M✓ qualitative; value A)", NULL, NULL},
+    {"pthrp.half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au", "PTHrP level for half its effect on RANKL and OPG (A)", NULL,
+     NULL},
     {"cxcl12.car_per_h", BS_PT_REAL, 1.0, 0.0, 1e3, "au/h",
      "CXCL12 secreted at marrow sites next to vessels (perisinusoidal CAR cells; Price 2016, M✓ qualitative)", NULL, NULL},
     {"ifng.basal_per_h", BS_PT_REAL, 0.0, 0.0, 1e3, "au/h",
@@ -81,9 +88,9 @@ static double decay_from_half_life(double half_h) { return log(2.0) / half_h; }
 static bs_status init_fields(bs_model *m, bs_error *err)
 {
     const bs_paramset *ps = m->ps;
-    static const char *const names[BS_FIELD_COUNT] = {"o2", "cxcl12", "rankl", "opg", "tgfb", "ifng"};
-    static const char *const units[BS_FIELD_COUNT] = {"mmHg", "au", "au", "au", "au", "au"};
-    static const double scales[BS_FIELD_COUNT] = {20.0, 1.0, 1.0, 1.0, 1.0, 1.0};
+    static const char *const names[BS_FIELD_COUNT] = {"o2", "cxcl12", "rankl", "opg", "tgfb", "ifng", "pthrp"};
+    static const char *const units[BS_FIELD_COUNT] = {"mmHg", "au", "au", "au", "au", "au", "au"};
+    static const double scales[BS_FIELD_COUNT] = {20.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
     char key[96];
     for (int f = 0; f < BS_FIELD_COUNT; f++) {
         bs_field_spec spec;
@@ -122,9 +129,25 @@ static void derive_world(bs_model *m)
     r->o2_bone_uptake = (float)bs_param(ps, "o2.bone_uptake_per_h");
     r->cxcl12_vessel = (float)bs_param(ps, "cxcl12.car_per_h");
     r->ifng_basal = (float)bs_param(ps, "ifng.basal_per_h");
+    r->pthrp_rankl_gain = (float)bs_param(ps, "pthrp.rankl_gain");
+    r->pthrp_opg_cut = (float)bs_param(ps, "pthrp.opg_cut");
+    r->pthrp_K = (float)bs_param(ps, "pthrp.half_au");
+    r->cxcr4_block = 0.0f;
     m->solver.tol = bs_param(ps, "solver.tol");
     m->solver.max_iters = (int)bs_param(ps, "solver.max_iters");
     m->solver.omega = 0.0;
+}
+
+static bs_status list_vessels(bs_model *m, bs_error *err)
+{
+    long n = (long)m->lat.w * m->lat.h, k = 0;
+    for (long i = 0; i < n; i++) k += m->lat.tissue[i] == BS_TISSUE_VESSEL;
+    m->vessels = malloc((size_t)(k > 0 ? k : 1) * sizeof *m->vessels);
+    if (!m->vessels) return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+    m->n_vessels = 0;
+    for (long i = 0; i < n; i++)
+        if (m->lat.tissue[i] == BS_TISSUE_VESSEL) m->vessels[m->n_vessels++] = (int)i;
+    return BS_OK;
 }
 
 bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *classes, bs_error *err)
@@ -178,7 +201,11 @@ bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *
     bs_bmu_derive(ps, &m->r, m->dt_h, h_um);
     bs_oc_derive(ps, &m->r, m->dt_h, h_um);
     bs_ob_derive(ps, &m->r, m->dt_h, h_um);
+    bs_dtc_derive(ps, &m->r, m->dt_h, h_um);
+    st = list_vessels(m, err);
+    if (st != BS_OK) goto fail;
     bs_bmu_open_initial(m);
+    bs_dtc_seed(m);
     *out = m;
     return BS_OK;
 fail:
@@ -196,6 +223,7 @@ void bs_model_destroy(bs_model *m)
     free(m->tile_totals);
     free(m->scratch);
     free(m->release);
+    free(m->vessels);
     free(m);
 }
 
@@ -238,9 +266,15 @@ static void assemble_sources(bs_model *m)
                 if (next_to_vessel(lat, x, y)) cx += r->cxcl12_vessel;
                 break;
             }
+            /* PTHrP makes the osteoblast lineage (lining cells,
+             * osteoblasts) express more RANKL and less OPG. */
+            float pt = F[BS_FIELD_PTHRP].c[i];
+            float pth = pt > 0.0f ? pt / (pt + r->pthrp_K) : 0.0f;
+            float lin_rk = 1.0f + r->pthrp_rankl_gain * pth, lin_og = 1.0f / (1.0f + r->pthrp_opg_cut * pth);
+            float pthrp_src = 0.0f;
             if (surf == BS_SURF_QUIESCENT) {
-                rk += r->lining_rankl;
-                og += r->lining_opg;
+                rk += r->lining_rankl * lin_rk;
+                og += r->lining_opg * lin_og;
             } else if (surf == BS_SURF_RESORPTION) {
                 rk += r->brc_rankl;
             }
@@ -250,9 +284,21 @@ static void assemble_sources(bs_model *m)
                 case BS_CELL_OSTEOCLAST: o2_up += r->oc_o2_uptake; break;
                 case BS_CELL_OSTEOBLAST:
                     o2_up += r->ob_o2_uptake;
-                    og += r->ob_opg;
-                    rk += r->ob_rankl;
+                    og += r->ob_opg * lin_og;
+                    rk += r->ob_rankl * lin_rk;
                     cx += r->ob_cxcl12;
+                    break;
+                case BS_CELL_DTC:
+                    if (s->state[slot] == BS_DTC_DORMANT) {
+                        o2_up += r->dtc.o2_uptake * r->dtc.dormant_uptake;
+                    } else {
+                        o2_up += r->dtc.o2_uptake;
+                        if (s->state[slot] == BS_DTC_PROLIFERATING) {
+                            float tg = F[BS_FIELD_TGFB].c[i];
+                            tg = tg > 0.0f ? tg / (tg + r->dtc.tgfb_K) : 0.0f;
+                            pthrp_src = r->dtc.pthrp * (1.0f + r->dtc.tgfb_pthrp_gain * tg);
+                        }
+                    }
                     break;
                 default: break;
                 }
@@ -266,6 +312,7 @@ static void assemble_sources(bs_model *m)
             F[BS_FIELD_TGFB].src[i] = m->release[i];
             m->release[i] = 0.0f;
             F[BS_FIELD_IFNG].src[i] = ifn;
+            F[BS_FIELD_PTHRP].src[i] = pthrp_src;
         }
     }
 }
@@ -298,6 +345,7 @@ static void tile_rules(int x0, int y0, int x1, int y1, void *vctx)
             switch (s->type[slot]) {
             case BS_CELL_OSTEOCLAST: bs_oc_act(m, slot, tot); break;
             case BS_CELL_OSTEOBLAST: bs_ob_act(m, slot, tot); break;
+            case BS_CELL_DTC: bs_dtc_act(m, slot, tot); break;
             default: break;
             }
         }
@@ -312,6 +360,7 @@ void bs_model_step(bs_model *m)
         bs_field_solve(&m->fields[f], &m->lat, m->dt_h, &m->solver);
         m->field_site_updates += (uint64_t)m->fields[f].last_iters * (uint64_t)m->lat.w * (uint64_t)m->lat.h;
     }
+    bs_dtc_arrivals(m);
     double t1 = omp_get_wtime();
     tile_ctx ctx = {m, (uint32_t)(m->step + 1)};
     bs_store_for_tiles(m->lat.w, m->lat.h, BS_TILE, tile_rules, &ctx);
@@ -357,7 +406,7 @@ static float quickselect(float *a, long n, long k)
 void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed_um2, double window_days)
 {
     const bs_lattice *lat = &m->lat;
-    long n = (long)lat->w * lat->h, surf = 0, quiet = 0, nm = 0;
+    long n = (long)lat->w * lat->h, surf = 0, quiet = 0, nm = 0, dormant = 0, cycling = 0;
     long counts[BS_CELL_TYPE_COUNT] = {0};
     for (long i = 0; i < n; i++) {
         if (lat->surface[i] != BS_SURF_NONE) {
@@ -365,7 +414,13 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
             if (lat->surface[i] == BS_SURF_QUIESCENT) quiet++;
         }
         int slot = m->store.occ[i];
-        if (slot >= 0 && m->store.type[slot] < BS_CELL_TYPE_COUNT) counts[m->store.type[slot]]++;
+        if (slot >= 0 && m->store.type[slot] < BS_CELL_TYPE_COUNT) {
+            counts[m->store.type[slot]]++;
+            if (m->store.type[slot] == BS_CELL_DTC) {
+                dormant += m->store.state[slot] == BS_DTC_DORMANT;
+                cycling += m->store.state[slot] == BS_DTC_PROLIFERATING;
+            }
+        }
         if (lat->tissue[i] == BS_TISSUE_MARROW) m->scratch[nm++] = m->fields[BS_FIELD_O2].c[i];
     }
     o->time_days = bs_model_time_days(m);
@@ -376,5 +431,11 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     o->n_osteoblasts = counts[BS_CELL_OSTEOBLAST];
     o->resorbed_um2_per_day = window_days > 0.0 ? resorbed_um2 / window_days : 0.0;
     o->formed_um2_per_day = window_days > 0.0 ? formed_um2 / window_days : 0.0;
+    o->n_dtc = counts[BS_CELL_DTC];
+    o->n_dtc_dormant = dormant;
+    o->n_dtc_proliferating = cycling;
+    o->n_ctc_arrived = (long)m->n_ctc_arrived;
+    o->n_extravasated = (long)m->n_extravasated;
+    o->tumour_area_um2 = (double)counts[BS_CELL_DTC] * lat->h_um * lat->h_um;
     o->o2_median_mmHg = nm > 0 ? (double)quickselect(m->scratch, nm, nm / 2) : 0.0;
 }

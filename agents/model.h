@@ -25,10 +25,30 @@ typedef enum {
     BS_FIELD_OPG,
     BS_FIELD_TGFB,
     BS_FIELD_IFNG,
+    BS_FIELD_PTHRP,
     BS_FIELD_COUNT
 } bs_field_id;
 
 #define BS_TILE 32
+
+/* Tumour-cell rule parameters (agents/dtc.c); rates per hour unless noted. */
+typedef struct {
+    float ctc_per_step;        /* mean CTC arrivals per step */
+    int bolus_n;
+    uint64_t bolus_step;
+    float cxcr4, adhesion, cxcl12_K;
+    float p_move, chemotaxis, p_settle;
+    float entry_rate_h, brc_factor, perivascular_factor;
+    int lifr_on;
+    float hypoxia_mmHg, hypoxia_lifr, hdac_level, hdac_gain;
+    float exit_basal_h, exit_oc_h, exit_lowlifr_h;
+    int wake_radius;           /* sites */
+    float prolif_h, o2_K, tgfb_gain, tgfb_K, p_apoptosis;
+    float necrosis_mmHg, p_necrosis;
+    float o2_uptake, dormant_uptake;
+    float pthrp, tgfb_pthrp_gain;
+    float dt_h;
+} bs_dtc_rules;
 
 /* Per-step rule parameters derived from the registry (probabilities per
  * step, lengths in sites). Filled by each module's derive function. */
@@ -66,6 +86,11 @@ typedef struct {
     float o2_marrow_uptake, o2_bone_uptake; /* 1/h */
     float cxcl12_vessel;       /* au/h at sinusoid-adjacent marrow (CAR cells) */
     float ifng_basal;          /* au/h everywhere in marrow */
+    /* PTHrP acting on the osteoblast lineage (model.c) */
+    float pthrp_rankl_gain, pthrp_opg_cut, pthrp_K;
+    /* systemic drug effects (0 = none; set by therapies) */
+    float cxcr4_block;         /* 0..1: CXCL12 sensing blocked */
+    bs_dtc_rules dtc;
 } bs_rules;
 
 /* Observables of one step, summed in a fixed order. */
@@ -91,6 +116,9 @@ typedef struct bs_model {
     bs_step_totals last;  /* totals of the last step */
     float *scratch;       /* w*h floats for medians */
     float *release;       /* w*h: TGF-beta released from matrix during the step, au/h */
+    int *vessels;         /* sinusoid sites, where CTCs arrive */
+    int n_vessels;
+    uint64_t n_ctc_arrived, n_extravasated; /* cumulative since day 0 */
     /* time spent per phase, seconds (for --timings) */
     double t_fields_s, t_agents_s;
     uint64_t field_site_updates; /* site-sweeps done by the solver */
@@ -118,8 +146,12 @@ typedef struct {
     long n_osteoclasts, n_osteoblasts;
     double resorbed_um2_per_day, formed_um2_per_day; /* averaged since the last row */
     double o2_median_mmHg;
+    long n_dtc, n_dtc_dormant, n_dtc_proliferating;
+    long n_ctc_arrived, n_extravasated;
+    double tumour_area_um2;
 } bs_obs;
 
 void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed_um2, double window_days);
+
 
 #endif

@@ -68,14 +68,34 @@ void bs_oc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
     r->tgfb_per_mineral = (float)(bs_param(ps, "oc.tgfb_release_au_per_site") / dt_h);
 }
 
+/* Where a precursor recruited to surface site i settles: the site itself,
+ * or, when another cell (a tumour cell) holds it, a free marrow neighbour —
+ * the osteoclast's reach still covers the bone. -1 if none. */
+static int oc_place(const bs_model *m, int i)
+{
+    if (m->store.occ[i] < 0) return i;
+    static const int dx[8] = {0, 0, -1, 1, -1, 1, -1, 1};
+    static const int dy[8] = {-1, 1, 0, 0, -1, -1, 1, 1};
+    int x = i % m->lat.w, y = i / m->lat.w;
+    for (int k = 0; k < 8; k++) {
+        int nx = x + dx[k], ny = y + dy[k];
+        if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
+        int j = ny * m->lat.w + nx;
+        if (m->store.occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) return j;
+    }
+    return -1;
+}
+
 int bs_oc_try_form(bs_model *m, int i)
 {
     const bs_rules *r = &m->r;
-    if (m->store.occ[i] >= 0) return 0;
+    if (m->store.occ[i] >= 0 && m->store.type[m->store.occ[i]] != BS_CELL_DTC) return 0;
     float sig = bs_rankl_signal(m, i);
     float p = r->p_oc_form * sig / (1.0f + sig);
     if (bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, (uint64_t)i, 3) >= p) return 0;
     if (bs_agent_within(m, i, r->oc_exclusion, BS_CELL_OSTEOCLAST)) return 0;
+    i = oc_place(m, i);
+    if (i < 0) return 0;
     uint64_t id = bs_store_child_id((uint64_t)i ^ 0x6f63000000000000ULL, m->step, 0);
     int slot = bs_store_spawn_locked(&m->store, i, BS_CELL_OSTEOCLAST, 0, id);
     if (slot >= 0) m->store.stamp[slot] = (uint32_t)(m->step + 1);

@@ -18,6 +18,8 @@ extern const bs_param_def bs_oc_params[];
 extern const size_t bs_oc_nparams;
 extern const bs_param_def bs_ob_params[];
 extern const size_t bs_ob_nparams;
+extern const bs_param_def bs_dtc_params[];
+extern const size_t bs_dtc_nparams;
 extern const bs_param_def bs_world_params[];
 extern const size_t bs_world_nparams;
 
@@ -25,6 +27,7 @@ extern const size_t bs_world_nparams;
 void bs_bmu_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
 void bs_oc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
 void bs_ob_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
+void bs_dtc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
 
 /* RANKL signal at site i: effective RANKL (OPG-decoy-corrected, IFN-gamma
  * damped) relative to its half-activation level; about 1 on the
@@ -47,6 +50,17 @@ int bs_ob_try_recruit(bs_model *m, int i);
 /* agent rules */
 void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot);
 void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot);
+void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot);
+
+/* tumour: CTC arrivals in vessels (serial phase), initial cells */
+void bs_dtc_arrivals(bs_model *m);
+void bs_dtc_seed(bs_model *m);
+/* LIFR pro-dormancy signal at site i (0 when knocked out; lower when
+ * hypoxic; higher with HDAC inhibition) */
+float bs_dtc_lifr_signal(const bs_model *m, int i);
+/* dormancy push of the niche at site i (1 quiet endosteum/osteoblast) */
+float bs_dtc_niche_dormancy(const bs_model *m, int i);
+int bs_dtc_is_niche(const bs_model *m, int i);
 
 /* helpers shared by rules */
 int bs_agent_within(const bs_model *m, int i, int radius, int type); /* any agent of type within radius */

@@ -1,0 +1,414 @@
+/* dtc.c — disseminated tumour cells: arrival, homing, dormancy,
+ * reactivation, growth and the vicious cycle.
+ *
+ * Circulating tumour cells (CTCs) arrive in sinusoids and cross into the
+ * marrow with a chance that rises with local CXCL12 (CXCR4 level) and
+ * endothelial adhesion; the rest wash out. A DTC then walks up the CXCL12
+ * gradient until it settles in a niche (endosteal surface or next to a
+ * vessel). A settled cell's fate depends on its place: on quiescent
+ * endosteum (lining cells) or next to osteoblasts, with LIFR signalling
+ * intact, it tends to go dormant; in an active BRC it keeps cycling.
+ * Hypoxia lowers LIFR signalling and an HDAC-inhibitor level raises it;
+ * dtc.lifr_enabled knocks the pathway out. Dormant cells wake when an
+ * osteoclast remodels next to them, through the hypoxia/LIFR route, or
+ * spontaneously. Cycling cells divide into a free neighbouring marrow site
+ * (they wait when crowded: no pushing), faster with O2 and with TGF-beta
+ * from resorbed bone; they consume O2, die of severe hypoxia, and secrete
+ * PTHrP, which raises RANKL and lowers OPG from the osteoblast lineage
+ * (model.c): the vicious cycle. */
+#include <math.h>
+
+#include "celltypes.h"
+#include "rng.h"
+#include "rules.h"
+
+const bs_param_def bs_dtc_params[] = {
+    {"dtc.ctc_per_d", BS_PT_REAL, 0.0, 0.0, 1e4, "1/d",
+     "Circulating tumour cells arriving in the domain's sinusoids per day (DTCs are rare: 1e-5-1e-6 of marrow cells, "
+     "Pantel 1996, M✓; seed explicitly per scenario)", NULL, NULL},
+    {"dtc.bolus_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells", "CTCs arriving at once on dtc.bolus_day (intracardiac-injection-like)",
+     NULL, NULL},
+    {"dtc.bolus_day", BS_PT_REAL, 0.0, 0.0, 36525.0, "d", "Day of the CTC bolus", NULL, NULL},
+    {"dtc.cxcr4_level", BS_PT_REAL, 1.0, 0.0, 10.0, "1",
+     "CXCR4 expression of the tumour, relative (scales CXCL12 sensing: extravasation, homing, retention; A)", NULL, NULL},
+    {"dtc.adhesion", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
+     "Lumped endothelial adhesion (CX3CL1, ICAM-1, E-selectin): extravasation chance at saturating CXCL12 (A)", NULL,
+     NULL},
+    {"dtc.cxcl12_half_au", BS_PT_REAL, 0.5, 1e-6, 1e6, "au",
+     "CXCL12 level giving half-maximal CXCR4 signalling (Hill n = 2; PARAMETERS.md 4, A)", NULL, NULL},
+    {"dtc.speed_um_per_h", BS_PT_REAL, 10.0, 0.0, 1000.0, "um/h", "Migration speed of a homing DTC (A)", NULL, NULL},
+    {"dtc.chemotaxis", BS_PT_REAL, 20.0, 0.0, 1000.0, "1/au",
+     "Chemotactic sensitivity: move weights exp(chemotaxis x CXCR4 x dCXCL12) (A)", NULL, NULL},
+    {"dtc.settle_per_h", BS_PT_REAL, 0.2, 0.0, 100.0, "1/h",
+     "Rate at which a homing DTC anchors in a niche (endosteum, perivascular) at saturating CXCL12 (A)", NULL, NULL},
+    {"dtc.dormancy_entry_per_h", BS_PT_REAL, 0.05, 0.0, 10.0, "1/h",
+     "Dormancy entry on quiescent endosteum or next to osteoblasts, LIFR signalling 1 (most dormant within 1-2 d; "
+     "Lawson 2015, Croucher 2016 qualitative; PARAMETERS.md 4, A)", NULL, NULL},
+    {"dtc.brc_dormancy_factor", BS_PT_REAL, 0.02, 0.0, 1.0, "1",
+     "Dormancy entry in an active BRC relative to quiescent endosteum (BRCs favour proliferation, A)", NULL, NULL},
+    {"dtc.perivascular_dormancy_factor", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
+     "Dormancy entry in the perivascular niche relative to quiescent endosteum (Price 2016: dormant DTCs in "
+     "perisinusoidal E-selectin/SDF-1 regions, M✓ qualitative; value A)", NULL, NULL},
+    {"dtc.lifr_enabled", BS_PT_BOOL, 1.0, 0.0, 1.0, "1",
+     "LIFR:STAT3 pro-dormancy pathway on (1) or knocked out (0) (Johnson 2016 Nat Cell Biol, M✓)", NULL, NULL},
+    {"dtc.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.0, 100.0, "mmHg",
+     "Below this pO2 HIF-1a rises and LIFR signalling falls (~1.3% O2; PARAMETERS.md 3, M~/A)", NULL, NULL},
+    {"dtc.hypoxia_lifr_factor", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
+     "LIFR signalling under hypoxia relative to normoxia (Johnson 2016, M✓ qualitative; value A)", NULL, NULL},
+    {"dtc.hdac_level", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
+     "HDAC-inhibitor level 0..1 (the hdac_inhibitor therapy sets it); raises LIFR signalling", NULL, NULL},
+    {"dtc.hdac_lifr_gain", BS_PT_REAL, 2.0, 1.0, 10.0, "1",
+     "LIFR signalling multiplier at full HDAC inhibition (entry x2, Clements 2021 / PARAMETERS.md 4, A)", NULL, NULL},
+    {"dtc.dormancy_exit_basal_per_d", BS_PT_REAL, 1e-4, 0.0, 1.0, "1/d",
+     "Spontaneous reactivation of a dormant DTC (mean ~27 y; PARAMETERS.md 4, A)", NULL, NULL},
+    {"dtc.dormancy_exit_oc_per_d", BS_PT_REAL, 0.1, 0.0, 100.0, "1/d",
+     "Reactivation when an osteoclast works within dtc.oc_wake_radius_um or the lining is removed (Lawson 2015 Nat "
+     "Commun, M✓ qualitative; 0.05-0.2/d, A)", NULL, NULL},
+    {"dtc.oc_wake_radius_um", BS_PT_REAL, 20.0, 0.0, 100.0, "um", "Distance within which osteoclast remodeling wakes a "
+     "dormant cell (1-2 sites, PARAMETERS.md 4)", NULL, NULL},
+    {"dtc.dormancy_exit_lowlifr_per_d", BS_PT_REAL, 0.02, 0.0, 10.0, "1/d",
+     "Reactivation rate when LIFR signalling is lost entirely (hypoxia route; scaled by 1 - LIFR signal; Johnson 2016, "
+     "A)", NULL, NULL},
+    {"dtc.prolif_per_d", BS_PT_REAL, 0.025, 0.0, 10.0, "1/d",
+     "Division rate of a cycling DTC at normoxia without bone-derived factors (human-like 0.02-0.05/d; PARAMETERS.md 4). "
+     "Calibrated to B13 (lesion doubling 60-260 d)", NULL, NULL},
+    {"dtc.o2_half_mmHg", BS_PT_REAL, 5.0, 0.0, 100.0, "mmHg", "pO2 that halves division (A)", NULL, NULL},
+    {"dtc.tgfb_prolif_gain", BS_PT_REAL, 1.0, 0.0, 100.0, "1",
+     "Extra division at saturating TGF-beta/IGF from bone (the vicious cycle; Guise 2000, M✓ qualitative; value A)",
+     NULL, NULL},
+    {"dtc.tgfb_half_au", BS_PT_REAL, 0.05, 1e-6, 1e6, "au", "TGF-beta level for half the extra division and PTHrP (A)",
+     NULL, NULL},
+    {"dtc.apoptosis_per_d", BS_PT_REAL, 0.008, 0.0, 10.0, "1/d",
+     "Death of cycling cells from other causes; with dtc.prolif_per_d sets net growth. Calibrated to B13", NULL, NULL},
+    {"dtc.necrosis_mmHg", BS_PT_REAL, 2.0, 0.0, 100.0, "mmHg", "Below this pO2 cells die of necrosis (1-2.5 mmHg, "
+     "PhysiCell-style, Mod✓)", NULL, NULL},
+    {"dtc.necrosis_per_h", BS_PT_REAL, 0.05, 0.0, 100.0, "1/h", "Necrotic death rate below dtc.necrosis_mmHg (A)", NULL,
+     NULL},
+    {"dtc.o2_uptake_per_h", BS_PT_REAL, 3000.0, 0.0, 1e6, "1/h",
+     "O2 consumption of a cycling tumour cell, first-order (gives a 100-200 um viable rim; PARAMETERS.md 3, A)", NULL,
+     NULL},
+    {"dtc.dormant_uptake_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1", "O2 uptake of dormant cells relative to cycling (A)",
+     NULL, NULL},
+    {"dtc.pthrp_per_h", BS_PT_REAL, 20.0, 0.0, 1e3, "au/h",
+     "PTHrP secreted by a cycling DTC; 0 knocks the vicious cycle's PTHrP arm out (Guise 2000, M✓ qualitative)", NULL,
+     NULL},
+    {"dtc.tgfb_pthrp_gain", BS_PT_REAL, 2.0, 0.0, 100.0, "1",
+     "Extra PTHrP secretion at saturating TGF-beta (TGF-beta induces PTHrP via Smad, Guise 2000, M✓ qualitative)", NULL,
+     NULL},
+    {"dtc.seed_quiescent_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells", "DTCs placed on random quiescent endosteum at day 0",
+     NULL, NULL},
+    {"dtc.seed_brc_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells",
+     "DTCs placed at day 0 in new BRCs (a BMU is opened under each)", NULL, NULL},
+    {"dtc.seed_lesion_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells",
+     "Cycling DTCs placed at day 0 as a cluster on the bone surface at the initial BMU (bmu.initial_bmu_x_frac)", NULL,
+     NULL},
+};
+const size_t bs_dtc_nparams = sizeof bs_dtc_params / sizeof bs_dtc_params[0];
+
+void bs_dtc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
+{
+    bs_dtc_rules *d = &r->dtc;
+    d->ctc_per_step = (float)(bs_param(ps, "dtc.ctc_per_d") / 24.0 * dt_h);
+    d->bolus_n = (int)bs_param(ps, "dtc.bolus_n");
+    d->bolus_step = (uint64_t)llround(bs_param(ps, "dtc.bolus_day") * 24.0 / dt_h);
+    d->cxcr4 = (float)bs_param(ps, "dtc.cxcr4_level");
+    d->adhesion = (float)bs_param(ps, "dtc.adhesion");
+    d->cxcl12_K = (float)bs_param(ps, "dtc.cxcl12_half_au");
+    double move = bs_param(ps, "dtc.speed_um_per_h") * dt_h / h_um;
+    d->p_move = (float)(move > 1.0 ? 1.0 : move);
+    d->chemotaxis = (float)bs_param(ps, "dtc.chemotaxis");
+    d->p_settle = bs_rate_to_prob(bs_param(ps, "dtc.settle_per_h"), dt_h);
+    d->entry_rate_h = (float)bs_param(ps, "dtc.dormancy_entry_per_h");
+    d->brc_factor = (float)bs_param(ps, "dtc.brc_dormancy_factor");
+    d->perivascular_factor = (float)bs_param(ps, "dtc.perivascular_dormancy_factor");
+    d->lifr_on = bs_param(ps, "dtc.lifr_enabled") != 0.0;
+    d->hypoxia_mmHg = (float)bs_param(ps, "dtc.hypoxia_mmHg");
+    d->hypoxia_lifr = (float)bs_param(ps, "dtc.hypoxia_lifr_factor");
+    d->hdac_level = (float)bs_param(ps, "dtc.hdac_level");
+    d->hdac_gain = (float)bs_param(ps, "dtc.hdac_lifr_gain");
+    d->exit_basal_h = (float)(bs_param(ps, "dtc.dormancy_exit_basal_per_d") / 24.0);
+    d->exit_oc_h = (float)(bs_param(ps, "dtc.dormancy_exit_oc_per_d") / 24.0);
+    d->wake_radius = (int)lround(bs_param(ps, "dtc.oc_wake_radius_um") / h_um);
+    d->exit_lowlifr_h = (float)(bs_param(ps, "dtc.dormancy_exit_lowlifr_per_d") / 24.0);
+    d->prolif_h = (float)(bs_param(ps, "dtc.prolif_per_d") / 24.0);
+    d->o2_K = (float)bs_param(ps, "dtc.o2_half_mmHg");
+    d->tgfb_gain = (float)bs_param(ps, "dtc.tgfb_prolif_gain");
+    d->tgfb_K = (float)bs_param(ps, "dtc.tgfb_half_au");
+    d->p_apoptosis = bs_rate_to_prob(bs_param(ps, "dtc.apoptosis_per_d") / 24.0, dt_h);
+    d->necrosis_mmHg = (float)bs_param(ps, "dtc.necrosis_mmHg");
+    d->p_necrosis = bs_rate_to_prob(bs_param(ps, "dtc.necrosis_per_h"), dt_h);
+    d->o2_uptake = (float)bs_param(ps, "dtc.o2_uptake_per_h");
+    d->dormant_uptake = (float)bs_param(ps, "dtc.dormant_uptake_factor");
+    d->pthrp = (float)bs_param(ps, "dtc.pthrp_per_h");
+    d->tgfb_pthrp_gain = (float)bs_param(ps, "dtc.tgfb_pthrp_gain");
+    d->dt_h = (float)dt_h;
+}
+
+static float hill2(float c, float K)
+{
+    if (c < 0.0f) c = 0.0f;
+    return c * c / (c * c + K * K);
+}
+
+float bs_dtc_lifr_signal(const bs_model *m, int i)
+{
+    const bs_dtc_rules *d = &m->r.dtc;
+    if (!d->lifr_on) return 0.0f;
+    float l = 1.0f;
+    if (m->fields[BS_FIELD_O2].c[i] < d->hypoxia_mmHg) l *= d->hypoxia_lifr;
+    return l * (1.0f + d->hdac_level * (d->hdac_gain - 1.0f));
+}
+
+static int next_to(const bs_model *m, int i, int type_tissue)
+{
+    const bs_lattice *lat = &m->lat;
+    int x = i % lat->w, y = i / lat->w;
+    if (x > 0 && lat->tissue[i - 1] == type_tissue) return 1;
+    if (x < lat->w - 1 && lat->tissue[i + 1] == type_tissue) return 1;
+    if (y > 0 && lat->tissue[i - lat->w] == type_tissue) return 1;
+    if (y < lat->h - 1 && lat->tissue[i + lat->w] == type_tissue) return 1;
+    return 0;
+}
+
+int bs_dtc_is_niche(const bs_model *m, int i)
+{
+    return m->lat.surface[i] != BS_SURF_NONE || next_to(m, i, BS_TISSUE_VESSEL) || next_to(m, i, BS_TISSUE_ARTERIOLE);
+}
+
+/* How strongly the place of site i pushes a settled cell into dormancy:
+ * quiet endosteum (lining cells) or an osteoblast next to it: 1; an active
+ * BRC: brc_factor; perivascular: perivascular_factor; elsewhere 0. */
+float bs_dtc_niche_dormancy(const bs_model *m, int i)
+{
+    const bs_dtc_rules *d = &m->r.dtc;
+    uint8_t s = m->lat.surface[i];
+    if (s == BS_SURF_QUIESCENT || bs_agent_within(m, i, 1, BS_CELL_OSTEOBLAST)) return 1.0f;
+    if (s != BS_SURF_NONE) return d->brc_factor;
+    if (next_to(m, i, BS_TISSUE_VESSEL) || next_to(m, i, BS_TISSUE_ARTERIOLE)) return d->perivascular_factor;
+    return 0.0f;
+}
+
+static const int dx8[8] = {-1, 1, 0, 0, -1, 1, -1, 1};
+static const int dy8[8] = {0, 0, -1, 1, -1, -1, 1, 1};
+
+/* Biased random walk up the CXCL12 gradient over free marrow neighbours. */
+static void home(bs_model *m, int slot)
+{
+    bs_store *s = &m->store;
+    const bs_dtc_rules *d = &m->r.dtc;
+    uint64_t id = s->id[slot];
+    int i = s->site[slot], x = i % m->lat.w, y = i / m->lat.w;
+    const float *cx = m->fields[BS_FIELD_CXCL12].c;
+    if (bs_dtc_is_niche(m, i)) {
+        float p = d->p_settle * hill2(cx[i] * d->cxcr4 * (1.0f - m->r.cxcr4_block), d->cxcl12_K);
+        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 1) < p) {
+            s->state[slot] = BS_DTC_PROLIFERATING;
+            return;
+        }
+    }
+    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 2) >= d->p_move) return;
+    float chi = d->chemotaxis * d->cxcr4 * (1.0f - m->r.cxcr4_block);
+    float w[4], total = 0.0f;
+    int cand[4], n = 0;
+    for (int k = 0; k < 4; k++) {
+        int nx = x + dx8[k], ny = y + dy8[k];
+        if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
+        int j = ny * m->lat.w + nx;
+        if (s->occ[j] >= 0 || m->lat.tissue[j] != BS_TISSUE_MARROW) continue;
+        float e = chi * (cx[j] - cx[i]);
+        if (e > 20.0f) e = 20.0f;
+        if (e < -20.0f) e = -20.0f;
+        w[n] = expf(e);
+        total += w[n];
+        cand[n++] = j;
+    }
+    if (n == 0) return;
+    float u = bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 3) * total;
+    int pick = n - 1;
+    for (int k = 0; k < n; k++) {
+        if (u < w[k]) {
+            pick = k;
+            break;
+        }
+        u -= w[k];
+    }
+    bs_store_move(s, slot, cand[pick]);
+}
+
+static void divide(bs_model *m, int slot)
+{
+    bs_store *s = &m->store;
+    uint64_t id = s->id[slot];
+    int i = s->site[slot], x = i % m->lat.w, y = i / m->lat.w;
+    int cand[8], n = 0;
+    for (int k = 0; k < 8; k++) {
+        int nx = x + dx8[k], ny = y + dy8[k];
+        if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
+        int j = ny * m->lat.w + nx;
+        if (s->occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) cand[n++] = j;
+    }
+    if (n == 0) return; /* crowded: wait, no pushing */
+    int j = cand[bs_rng_below(m->seed, BS_STREAM_AGENT, m->step, id, 6, (uint32_t)n)];
+    int c = bs_store_spawn_locked(s, j, BS_CELL_DTC, BS_DTC_PROLIFERATING, bs_store_child_id(id, m->step, 0));
+    if (c >= 0) {
+        s->stamp[c] = s->stamp[slot];
+        s->aux[c] = s->aux[slot]; /* lineage: where the founder landed */
+    }
+}
+
+void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
+{
+    (void)tot;
+    bs_store *s = &m->store;
+    const bs_dtc_rules *d = &m->r.dtc;
+    uint64_t id = s->id[slot];
+    int i = s->site[slot];
+    float o2 = m->fields[BS_FIELD_O2].c[i];
+    s->age_h[slot] += d->dt_h;
+    if (o2 < d->necrosis_mmHg && bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 0) < d->p_necrosis) {
+        bs_store_kill_locked(s, slot);
+        return;
+    }
+    switch (s->state[slot]) {
+    case BS_DTC_MIGRATING:
+        home(m, slot);
+        break;
+    case BS_DTC_DORMANT: {
+        float lifr = bs_dtc_lifr_signal(m, i);
+        float low = 1.0f - (lifr < 1.0f ? lifr : 1.0f);
+        float rate = d->exit_basal_h + d->exit_lowlifr_h * low;
+        if (m->lat.surface[i] == BS_SURF_RESORPTION || bs_agent_within(m, i, d->wake_radius, BS_CELL_OSTEOCLAST))
+            rate += d->exit_oc_h;
+        rate /= 1.0f + d->hdac_level * (d->hdac_gain - 1.0f); /* HDACi keeps cells asleep (exit x0.3-0.5) */
+        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 4) < 1.0f - expf(-rate * d->dt_h))
+            s->state[slot] = BS_DTC_PROLIFERATING;
+        break;
+    }
+    case BS_DTC_PROLIFERATING: {
+        float entry = d->entry_rate_h * bs_dtc_niche_dormancy(m, i) * bs_dtc_lifr_signal(m, i);
+        if (entry > 0.0f && bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 4) < 1.0f - expf(-entry * d->dt_h)) {
+            s->state[slot] = BS_DTC_DORMANT;
+            break;
+        }
+        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 5) < d->p_apoptosis) {
+            bs_store_kill_locked(s, slot);
+            return;
+        }
+        float t = m->fields[BS_FIELD_TGFB].c[i];
+        if (t < 0.0f) t = 0.0f;
+        float o = o2 > 0.0f ? o2 : 0.0f;
+        float rate = d->prolif_h * o / (o + d->o2_K) * (1.0f + d->tgfb_gain * t / (t + d->tgfb_K));
+        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 7) < 1.0f - expf(-rate * d->dt_h)) divide(m, slot);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* Extravasation of one CTC arriving at vessel site v: returns 1 if it
+ * crossed into a free marrow site next to the vessel. */
+static int extravasate(bs_model *m, int v, uint64_t key)
+{
+    const bs_dtc_rules *d = &m->r.dtc;
+    float c = m->fields[BS_FIELD_CXCL12].c[v] * d->cxcr4 * (1.0f - m->r.cxcr4_block);
+    float p = d->adhesion * hill2(c, d->cxcl12_K);
+    if (bs_rng_uniform(m->seed, BS_STREAM_ARRIVAL, m->step, key, 1) >= p) return 0;
+    int x = v % m->lat.w, y = v / m->lat.w, cand[8], n = 0;
+    for (int k = 0; k < 8; k++) {
+        int nx = x + dx8[k], ny = y + dy8[k];
+        if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
+        int j = ny * m->lat.w + nx;
+        if (m->store.occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) cand[n++] = j;
+    }
+    if (n == 0) return 0;
+    int j = cand[bs_rng_below(m->seed, BS_STREAM_ARRIVAL, m->step, key, 2, (uint32_t)n)];
+    uint64_t id = bs_store_child_id(0x637463ULL ^ key, m->step, 1);
+    int slot = bs_store_spawn(&m->store, j, BS_CELL_DTC, BS_DTC_MIGRATING, id);
+    if (slot >= 0) m->store.aux[slot] = BS_DTC_FROM_VESSEL;
+    return slot >= 0;
+}
+
+void bs_dtc_arrivals(bs_model *m)
+{
+    const bs_dtc_rules *d = &m->r.dtc;
+    if (m->n_vessels == 0) return;
+    int n = 0;
+    if (d->ctc_per_step > 0.0f) {
+        /* Poisson count by inversion (rates are small per step). */
+        float u = bs_rng_uniform(m->seed, BS_STREAM_ARRIVAL, m->step, 0, 0);
+        float p = expf(-d->ctc_per_step), cdf = p;
+        while (u > cdf && n < 1000) {
+            n++;
+            p *= d->ctc_per_step / (float)n;
+            cdf += p;
+        }
+    }
+    if (d->bolus_n > 0 && m->step == d->bolus_step) n += d->bolus_n;
+    for (int k = 0; k < n; k++) {
+        uint64_t key = (uint64_t)k + 1;
+        int v = m->vessels[bs_rng_below(m->seed, BS_STREAM_ARRIVAL, m->step, key, 0, (uint32_t)m->n_vessels)];
+        m->n_ctc_arrived++;
+        if (extravasate(m, v, key)) m->n_extravasated++;
+    }
+}
+
+/* Initial DTCs of a scenario (serial, at set-up). */
+static int random_site_with(bs_model *m, uint8_t surface_state, uint64_t key)
+{
+    long n = (long)m->lat.w * m->lat.h, count = 0;
+    for (long i = 0; i < n; i++)
+        if (m->lat.surface[i] == surface_state && m->store.occ[i] < 0) count++;
+    if (count == 0) return -1;
+    long pick = (long)bs_rng_below(m->seed, BS_STREAM_ARRIVAL, 0, key, 7, (uint32_t)count);
+    for (long i = 0; i < n; i++)
+        if (m->lat.surface[i] == surface_state && m->store.occ[i] < 0 && pick-- == 0) return (int)i;
+    return -1;
+}
+
+void bs_dtc_seed(bs_model *m)
+{
+    const bs_paramset *ps = m->ps;
+    int nq = (int)bs_param(ps, "dtc.seed_quiescent_n"), nb = (int)bs_param(ps, "dtc.seed_brc_n");
+    int nl = (int)bs_param(ps, "dtc.seed_lesion_n");
+    uint64_t key = 1000;
+    for (int k = 0; k < nb; k++, key++) {
+        int i = random_site_with(m, BS_SURF_QUIESCENT, key);
+        if (i < 0) break;
+        bs_bmu_open(m, i);
+        int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, bs_store_child_id(key, 0, 2));
+        if (slot >= 0) m->store.aux[slot] = BS_DTC_FROM_BRC;
+    }
+    for (int k = 0; k < nq; k++, key++) {
+        int i = random_site_with(m, BS_SURF_QUIESCENT, key);
+        if (i < 0) break;
+        int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, bs_store_child_id(key, 0, 3));
+        if (slot >= 0) m->store.aux[slot] = BS_DTC_FROM_QUIESCENT;
+    }
+    if (nl > 0) {
+        /* a cluster grown outward from the initial BMU's surface site */
+        double frac = bs_param(ps, "bmu.initial_bmu_x_frac");
+        int x0 = (int)((frac < 0.0 ? 0.5 : frac) * (m->lat.w - 1)), y0 = -1;
+        for (int y = (int)(bs_param(ps, "bmu.initial_bmu_y_frac") * (m->lat.h - 1)); y < m->lat.h; y++)
+            if (m->lat.surface[y * m->lat.w + x0] != BS_SURF_NONE) {
+                y0 = y;
+                break;
+            }
+        if (y0 < 0) return;
+        int placed = 0;
+        for (int r = 0; r < 64 && placed < nl; r++)
+            for (int y = y0 - r; y <= y0 + r && placed < nl; y++)
+                for (int x = x0 - r; x <= x0 + r && placed < nl; x++) {
+                    if (x < 0 || y < 0 || x >= m->lat.w || y >= m->lat.h) continue;
+                    if ((x - x0) * (x - x0) + (y - y0) * (y - y0) > r * r) continue;
+                    int i = y * m->lat.w + x;
+                    if (m->lat.tissue[i] != BS_TISSUE_MARROW || m->store.occ[i] >= 0) continue;
+                    int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING,
+                                              bs_store_child_id(key + (uint64_t)placed, 0, 4));
+                    if (slot >= 0) {
+                        m->store.aux[slot] = BS_DTC_FROM_BRC;
+                        placed++;
+                    }
+                }
+    }
+}
