@@ -4,6 +4,10 @@
 # Idempotent: does nothing when everything is present.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libpng-dev libinih-dev libcmocka-dev python3)
+# CI extras: static analysis (.ci/run); `deps.sh fuzz`: clang, libFuzzer and
+# clang's OpenMP runtime for the fuzz session (.ci/fuzz.sh).
+pkgs+=(cppcheck)
+[ "${1:-}" = fuzz ] && pkgs+=(clang libclang-rt-14-dev libomp-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -47,7 +47,10 @@ const bs_param_def bs_bmu_params[] = {
     {"bmu.initial_bmu_y_frac", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
      "Where the search for the initial BMU's surface starts, as a fraction of the height (searching downward)", NULL,
      NULL},
-    {"bmu.brc_rankl_per_h", BS_PT_REAL, 0.4, 0.0, 1e3, "au/h",
+    {"bmu.lining_cxcl12_per_h", BS_PT_REAL, 2.0, 0.0, 1e3, "au/h",
+     "CXCL12 made by osteoblast-lineage lining cells per quiescent surface site (the endosteal niche; A, calibrated to "
+     "B7)", NULL, NULL},
+    {"bmu.brc_rankl_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
      "RANKL made by BRC canopy/stromal cells per resorption-phase site (A)", NULL, NULL},
 };
 const size_t bs_bmu_nparams = sizeof bs_bmu_params / sizeof bs_bmu_params[0];
@@ -67,6 +70,7 @@ void bs_bmu_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
     r->lining_rankl = (float)bs_param(ps, "bmu.lining_rankl_per_h");
     r->lining_opg = (float)bs_param(ps, "bmu.lining_opg_per_h");
     r->brc_rankl = (float)bs_param(ps, "bmu.brc_rankl_per_h");
+    r->lining_cxcl12 = (float)bs_param(ps, "bmu.lining_cxcl12_per_h");
 }
 
 void bs_bmu_open_initial(bs_model *m)

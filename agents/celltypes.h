@@ -14,6 +14,9 @@ typedef enum {
     BS_CELL_OSTEOCLAST = 0,
     BS_CELL_OSTEOBLAST = 1,
     BS_CELL_DTC = 2,
+    BS_CELL_TCELL = 3, /* CD8 T cell (CTL) */
+    BS_CELL_NK = 4,
+    BS_CELL_MDSC = 5,
     BS_CELL_TYPE_COUNT
 } bs_cell_type;
 
@@ -21,6 +24,12 @@ typedef enum {
 
 /* DTC states */
 enum { BS_DTC_MIGRATING = 0, BS_DTC_DORMANT = 1, BS_DTC_PROLIFERATING = 2 };
+/* CD8 T-cell states: non-activated cells express RANKL, activated ones
+ * kill and secrete IFN-gamma, exhausted ones do neither (store.aux counts
+ * kills) */
+enum { BS_TCELL_NAIVE = 0, BS_TCELL_ACTIVE = 1, BS_TCELL_EXHAUSTED = 2 };
+/* NK-cell states: a spent cell has used up its killing capacity */
+enum { BS_NK_ACTIVE = 0, BS_NK_SPENT = 1 };
 /* DTC lineage origin, kept in store.aux and inherited by daughters */
 #define BS_DTC_FROM_VESSEL 1.0f
 #define BS_DTC_FROM_QUIESCENT 2.0f

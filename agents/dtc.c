@@ -34,10 +34,10 @@ const bs_param_def bs_dtc_params[] = {
     {"dtc.adhesion", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
      "Lumped endothelial adhesion (CX3CL1, ICAM-1, E-selectin): extravasation chance at saturating CXCL12 (A)", NULL,
      NULL},
-    {"dtc.cxcl12_half_au", BS_PT_REAL, 0.5, 1e-6, 1e6, "au",
+    {"dtc.cxcl12_half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au",
      "CXCL12 level giving half-maximal CXCR4 signalling (Hill n = 2; PARAMETERS.md 4, A)", NULL, NULL},
     {"dtc.speed_um_per_h", BS_PT_REAL, 10.0, 0.0, 1000.0, "um/h", "Migration speed of a homing DTC (A)", NULL, NULL},
-    {"dtc.chemotaxis", BS_PT_REAL, 20.0, 0.0, 1000.0, "1/au",
+    {"dtc.chemotaxis", BS_PT_REAL, 50.0, 0.0, 1000.0, "1/au",
      "Chemotactic sensitivity: move weights exp(chemotaxis x CXCR4 x dCXCL12) (A)", NULL, NULL},
     {"dtc.settle_per_h", BS_PT_REAL, 0.2, 0.0, 100.0, "1/h",
      "Rate at which a homing DTC anchors in a niche (endosteum, perivascular) at saturating CXCL12 (A)", NULL, NULL},
@@ -62,7 +62,7 @@ const bs_param_def bs_dtc_params[] = {
     {"dtc.dormancy_exit_basal_per_d", BS_PT_REAL, 1e-4, 0.0, 1.0, "1/d",
      "Spontaneous reactivation of a dormant DTC (mean ~27 y; PARAMETERS.md 4, A)", NULL, NULL},
     {"dtc.dormancy_exit_oc_per_d", BS_PT_REAL, 0.1, 0.0, 100.0, "1/d",
-     "Reactivation when an osteoclast works within dtc.oc_wake_radius_um or the lining is removed (Lawson 2015 Nat "
+     "Reactivation when an osteoclast works within dtc.oc_wake_radius_um, remodeling the niche (Lawson 2015 Nat "
      "Commun, M✓ qualitative; 0.05-0.2/d, A)", NULL, NULL},
     {"dtc.oc_wake_radius_um", BS_PT_REAL, 20.0, 0.0, 100.0, "um", "Distance within which osteoclast remodeling wakes a "
      "dormant cell (1-2 sites, PARAMETERS.md 4)", NULL, NULL},
@@ -277,8 +277,7 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         float lifr = bs_dtc_lifr_signal(m, i);
         float low = 1.0f - (lifr < 1.0f ? lifr : 1.0f);
         float rate = d->exit_basal_h + d->exit_lowlifr_h * low;
-        if (m->lat.surface[i] == BS_SURF_RESORPTION || bs_agent_within(m, i, d->wake_radius, BS_CELL_OSTEOCLAST))
-            rate += d->exit_oc_h;
+        if (bs_agent_within(m, i, d->wake_radius, BS_CELL_OSTEOCLAST)) rate += d->exit_oc_h;
         rate /= 1.0f + d->hdac_level * (d->hdac_gain - 1.0f); /* HDACi keeps cells asleep (exit x0.3-0.5) */
         if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 4) < 1.0f - expf(-rate * d->dt_h))
             s->state[slot] = BS_DTC_PROLIFERATING;

@@ -60,23 +60,32 @@ const bs_param_def bs_world_params[] = {
      "O2 diffusivity in tissue 1.5-2.5e-9 m^2/s (M~; PARAMETERS.md 3). Solved at quasi-steady state", NULL, NULL},
     {"field.o2.bone_permeability", BS_PT_REAL, 0.2, 0.0, 1.0, "1", "O2 diffusivity in bone relative to marrow (A)", NULL,
      NULL},
-    FIELD_PARAMS("cxcl12", 50.0, 0.75, 0.05, "CXCL12 8 kDa: 20-70 um^2/s in tissue, t1/2 30-60 min (D/A, PARAMETERS.md 3)"),
+    FIELD_PARAMS("cxcl12", 5.0, 0.5, 0.05,
+                 "CXCL12 8 kDa: 20-70 um^2/s free in tissue, /4-10 for heparan-sulfate binding (D then A); t1/2 30 min, "
+                 "cleaved by CD26/MMPs (A). Calibrated to B7 so perivascular niches stand out (decay length ~110 um)"),
     FIELD_PARAMS("rankl", 0.2, 1.64, 0.05,
                  "RANKL is mostly membrane-bound: D chosen for a decay length ~40 um; t1/2 1.6 h (Pivonka 2008, Mod✓)"),
     FIELD_PARAMS("opg", 30.0, 48.0, 0.05, "OPG 110 kDa: 3e-11 m^2/s, t1/2 2 d (Pivonka 2008, Mod✓): a regional field"),
     FIELD_PARAMS("tgfb", 30.0, 1.0, 0.05, "TGF-beta: 1-5e-11 m^2/s, active-form t1/2 0.5-2 h in tissue (D/A)"),
     FIELD_PARAMS("ifng", 40.0, 1.0, 0.05, "IFN-gamma 34 kDa: 4e-11 m^2/s, t1/2 0.5-2 h (A; Hoekstra 2020 spread, M✓)"),
     FIELD_PARAMS("pthrp", 40.0, 0.5, 0.05, "PTHrP 16 kDa: 3-6e-11 m^2/s, t1/2 15-60 min (D/A, PARAMETERS.md 3)"),
+    FIELD_PARAMS("suppr", 40.0, 1.0, 0.05,
+                 "Immunosuppression (IL-10/TGF-beta/PGE2 lumped): 4e-11 m^2/s, t1/2 1 h (A, PARAMETERS.md 3)"),
+    FIELD_PARAMS("chemokine", 50.0, 0.75, 0.05,
+                 "Tumour chemokines (CXCL9/10, CCL2/5 lumped; 8-10 kDa like CXCL12): 20-70 um^2/s, t1/2 30-60 min (D/A)"),
     {"pthrp.rankl_gain", BS_PT_REAL, 4.0, 0.0, 1e3, "1",
      "Extra RANKL made by osteoblast-lineage cells at saturating PTHrP (Guise 2000, M✓ qualitative; value A)", NULL, NULL},
     {"pthrp.opg_cut", BS_PT_REAL, 3.0, 0.0, 1e3, "1",
      "OPG divided by 1 + opg_cut at saturating PTHrP (Guise 2000, M✓ qualitative; value A)", NULL, NULL},
     {"pthrp.half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au", "PTHrP level for half its effect on RANKL and OPG (A)", NULL,
      NULL},
-    {"cxcl12.car_per_h", BS_PT_REAL, 1.0, 0.0, 1e3, "au/h",
+    {"cxcl12.car_per_h", BS_PT_REAL, 10.0, 0.0, 1e3, "au/h",
      "CXCL12 secreted at marrow sites next to vessels (perisinusoidal CAR cells; Price 2016, M✓ qualitative)", NULL, NULL},
     {"ifng.basal_per_h", BS_PT_REAL, 0.0, 0.0, 1e3, "au/h",
      "IFN-gamma secreted at every marrow site (an experimental knob; immune cells add their own)", NULL, NULL},
+    {"ifng.prolif_half_au", BS_PT_REAL, 1.0, 1e-6, 1e6, "au",
+     "IFN-gamma level that halves tumour-cell division (IFN-gamma from NK and T cells inhibits tumour proliferation, "
+     "Xue 2024 3.2, M✓ qualitative; value A)", NULL, NULL},
     {"solver.tol", BS_PT_REAL, 1e-4, 1e-8, 1e-1, "1",
      "Field solver: stop when the largest change in a sweep is below tol x the field's scale", NULL, NULL},
     {"solver.max_iters", BS_PT_INT, 200.0, 1.0, 100000.0, "1", "Field solver: sweeps per solve at most", NULL, NULL},
@@ -88,9 +97,10 @@ static double decay_from_half_life(double half_h) { return log(2.0) / half_h; }
 static bs_status init_fields(bs_model *m, bs_error *err)
 {
     const bs_paramset *ps = m->ps;
-    static const char *const names[BS_FIELD_COUNT] = {"o2", "cxcl12", "rankl", "opg", "tgfb", "ifng", "pthrp"};
-    static const char *const units[BS_FIELD_COUNT] = {"mmHg", "au", "au", "au", "au", "au", "au"};
-    static const double scales[BS_FIELD_COUNT] = {20.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
+    static const char *const names[BS_FIELD_COUNT] = {"o2",   "cxcl12", "rankl", "opg",      "tgfb",
+                                                      "ifng", "pthrp",  "suppr", "chemokine"};
+    static const char *const units[BS_FIELD_COUNT] = {"mmHg", "au", "au", "au", "au", "au", "au", "au", "au"};
+    static const double scales[BS_FIELD_COUNT] = {20.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
     char key[96];
     for (int f = 0; f < BS_FIELD_COUNT; f++) {
         bs_field_spec spec;
@@ -133,6 +143,8 @@ static void derive_world(bs_model *m)
     r->pthrp_opg_cut = (float)bs_param(ps, "pthrp.opg_cut");
     r->pthrp_K = (float)bs_param(ps, "pthrp.half_au");
     r->cxcr4_block = 0.0f;
+    r->pd1_block = 0.0f;
+    r->ifng_prolif_K = (float)bs_param(ps, "ifng.prolif_half_au");
     m->solver.tol = bs_param(ps, "solver.tol");
     m->solver.max_iters = (int)bs_param(ps, "solver.max_iters");
     m->solver.omega = 0.0;
@@ -202,6 +214,9 @@ bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *
     bs_oc_derive(ps, &m->r, m->dt_h, h_um);
     bs_ob_derive(ps, &m->r, m->dt_h, h_um);
     bs_dtc_derive(ps, &m->r, m->dt_h, h_um);
+    bs_tcell_derive(ps, &m->r, m->dt_h, h_um);
+    bs_nk_derive(ps, &m->r, m->dt_h, h_um);
+    bs_mdsc_derive(ps, &m->r, m->dt_h, h_um);
     st = list_vessels(m, err);
     if (st != BS_OK) goto fail;
     bs_bmu_open_initial(m);
@@ -253,7 +268,7 @@ static void assemble_sources(bs_model *m)
         for (int x = 0; x < w; x++) {
             int i = y * w + x;
             uint8_t t = lat->tissue[i], surf = lat->surface[i];
-            float o2_up = 0.0f, cx = 0.0f, rk = 0.0f, og = 0.0f, ifn = 0.0f;
+            float o2_up = 0.0f, cx = 0.0f, rk = 0.0f, og = 0.0f, ifn = 0.0f, sup = 0.0f, chem = 0.0f;
             uint8_t fixed = 0;
             float fixed_val = 0.0f;
             switch (t) {
@@ -275,6 +290,7 @@ static void assemble_sources(bs_model *m)
             if (surf == BS_SURF_QUIESCENT) {
                 rk += r->lining_rankl * lin_rk;
                 og += r->lining_opg * lin_og;
+                cx += r->lining_cxcl12;
             } else if (surf == BS_SURF_RESORPTION) {
                 rk += r->brc_rankl;
             }
@@ -291,8 +307,11 @@ static void assemble_sources(bs_model *m)
                 case BS_CELL_DTC:
                     if (s->state[slot] == BS_DTC_DORMANT) {
                         o2_up += r->dtc.o2_uptake * r->dtc.dormant_uptake;
+                        chem += r->immune.chemokine_tumour * r->immune.chemokine_dormant;
                     } else {
                         o2_up += r->dtc.o2_uptake;
+                        chem += r->immune.chemokine_tumour;
+                        sup += r->immune.suppr_tumour;
                         if (s->state[slot] == BS_DTC_PROLIFERATING) {
                             float tg = F[BS_FIELD_TGFB].c[i];
                             tg = tg > 0.0f ? tg / (tg + r->dtc.tgfb_K) : 0.0f;
@@ -300,6 +319,15 @@ static void assemble_sources(bs_model *m)
                         }
                     }
                     break;
+                /* immune cells (tcell.c, nkcell.c, mdsc.c) */
+                case BS_CELL_TCELL:
+                    if (s->state[slot] == BS_TCELL_ACTIVE) ifn += r->immune.t_ifng;
+                    else rk += r->immune.t_rankl; /* non-activated or exhausted */
+                    break;
+                case BS_CELL_NK:
+                    if (s->state[slot] == BS_NK_ACTIVE) ifn += r->immune.nk_ifng;
+                    break;
+                case BS_CELL_MDSC: sup += r->immune.md_suppr; break;
                 default: break;
                 }
             }
@@ -313,6 +341,8 @@ static void assemble_sources(bs_model *m)
             m->release[i] = 0.0f;
             F[BS_FIELD_IFNG].src[i] = ifn;
             F[BS_FIELD_PTHRP].src[i] = pthrp_src;
+            F[BS_FIELD_SUPPR].src[i] = sup;
+            F[BS_FIELD_CHEMOKINE].src[i] = chem;
         }
     }
 }
@@ -346,6 +376,9 @@ static void tile_rules(int x0, int y0, int x1, int y1, void *vctx)
             case BS_CELL_OSTEOCLAST: bs_oc_act(m, slot, tot); break;
             case BS_CELL_OSTEOBLAST: bs_ob_act(m, slot, tot); break;
             case BS_CELL_DTC: bs_dtc_act(m, slot, tot); break;
+            case BS_CELL_TCELL: bs_tcell_act(m, slot, tot); break;
+            case BS_CELL_NK: bs_nk_act(m, slot, tot); break;
+            case BS_CELL_MDSC: bs_mdsc_act(m, slot, tot); break;
             default: break;
             }
         }
@@ -361,6 +394,9 @@ void bs_model_step(bs_model *m)
         m->field_site_updates += (uint64_t)m->fields[f].last_iters * (uint64_t)m->lat.w * (uint64_t)m->lat.h;
     }
     bs_dtc_arrivals(m);
+    bs_tcell_arrivals(m);
+    bs_nk_arrivals(m);
+    bs_mdsc_arrivals(m);
     double t1 = omp_get_wtime();
     tile_ctx ctx = {m, (uint32_t)(m->step + 1)};
     bs_store_for_tiles(m->lat.w, m->lat.h, BS_TILE, tile_rules, &ctx);
@@ -370,8 +406,17 @@ void bs_model_step(bs_model *m)
         sum.resorbed_um2 += m->tile_totals[t].resorbed_um2;
         sum.formed_um2 += m->tile_totals[t].formed_um2;
         sum.agents_acted += m->tile_totals[t].agents_acted;
+        sum.kills_tcell += m->tile_totals[t].kills_tcell;
+        sum.kills_nk += m->tile_totals[t].kills_nk;
+        sum.kills_nk_hypoxic += m->tile_totals[t].kills_nk_hypoxic;
+        sum.tcell_contact_h += m->tile_totals[t].tcell_contact_h;
+        sum.nk_contact_h += m->tile_totals[t].nk_contact_h;
+        sum.nk_contact_h_hypoxic += m->tile_totals[t].nk_contact_h_hypoxic;
+        sum.mdsc_to_oc += m->tile_totals[t].mdsc_to_oc;
     }
     m->last = sum;
+    m->n_kills_tcell += sum.kills_tcell;
+    m->n_kills_nk += sum.kills_nk;
     m->agent_updates += sum.agents_acted;
     m->step++;
     double t2 = omp_get_wtime();
@@ -406,7 +451,7 @@ static float quickselect(float *a, long n, long k)
 void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed_um2, double window_days)
 {
     const bs_lattice *lat = &m->lat;
-    long n = (long)lat->w * lat->h, surf = 0, quiet = 0, nm = 0, dormant = 0, cycling = 0;
+    long n = (long)lat->w * lat->h, surf = 0, quiet = 0, nm = 0, dormant = 0, cycling = 0, t_active = 0;
     long counts[BS_CELL_TYPE_COUNT] = {0};
     for (long i = 0; i < n; i++) {
         if (lat->surface[i] != BS_SURF_NONE) {
@@ -420,6 +465,7 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
                 dormant += m->store.state[slot] == BS_DTC_DORMANT;
                 cycling += m->store.state[slot] == BS_DTC_PROLIFERATING;
             }
+            if (m->store.type[slot] == BS_CELL_TCELL) t_active += m->store.state[slot] == BS_TCELL_ACTIVE;
         }
         if (lat->tissue[i] == BS_TISSUE_MARROW) m->scratch[nm++] = m->fields[BS_FIELD_O2].c[i];
     }
@@ -438,4 +484,13 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     o->n_extravasated = (long)m->n_extravasated;
     o->tumour_area_um2 = (double)counts[BS_CELL_DTC] * lat->h_um * lat->h_um;
     o->o2_median_mmHg = nm > 0 ? (double)quickselect(m->scratch, nm, nm / 2) : 0.0;
+    o->n_tcells = counts[BS_CELL_TCELL];
+    o->n_tcells_active = t_active;
+    o->n_nk = counts[BS_CELL_NK];
+    o->n_mdsc = counts[BS_CELL_MDSC];
+    o->kills_tcell_per_day =
+        window_days > 0.0 ? (double)(m->n_kills_tcell - m->row_kills_tcell) / window_days : 0.0;
+    o->kills_nk_per_day = window_days > 0.0 ? (double)(m->n_kills_nk - m->row_kills_nk) / window_days : 0.0;
+    m->row_kills_tcell = m->n_kills_tcell;
+    m->row_kills_nk = m->n_kills_nk;
 }

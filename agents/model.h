@@ -26,6 +26,8 @@ typedef enum {
     BS_FIELD_TGFB,
     BS_FIELD_IFNG,
     BS_FIELD_PTHRP,
+    BS_FIELD_SUPPR,     /* immunosuppression (IL-10/TGF-beta/PGE2 lumped): MDSCs, tumour */
+    BS_FIELD_CHEMOKINE, /* tumour-derived chemokines that recruit and guide immune cells */
     BS_FIELD_COUNT
 } bs_field_id;
 
@@ -50,6 +52,40 @@ typedef struct {
     float dt_h;
 } bs_dtc_rules;
 
+/* What CD8 T cells, NK cells and MDSCs share: entry from sinusoids and
+ * movement (agents/immune.h). Rates per hour, lengths in sites. */
+typedef struct {
+    float recruit_h;     /* entries per vessel site per hour at saturating chemokine */
+    float chemokine_K;   /* chemokine for half receptor occupancy */
+    float chemotaxis;    /* move weights exp(chemotaxis x d(occupancy)) */
+    float persistence;   /* chance a sub-move keeps the last direction */
+    int moves;           /* sub-moves per step, <= BS_IMMUNE_MAX_MOVES */
+    float p_death;       /* per step */
+} bs_immune_motility;
+
+/* Immune-cell rule parameters (agents/tcell.c, nkcell.c, mdsc.c). */
+typedef struct {
+    bs_immune_motility t, nk, md;
+    /* CD8 T cells */
+    float t_activation_h, t_entry_active, t_kill_h, t_dormant_antigen, t_pdl1;
+    float t_suppr_K, t_tgfb_K;   /* field levels that halve killing and activation */
+    float t_exhaust_suppr_h;     /* exhaustion hazard under full suppression */
+    int t_kills_max;             /* kills before exhaustion */
+    float t_ifng, t_rankl;       /* au/h: activated / non-activated cells */
+    /* NK cells */
+    float nk_kill_h, nk_dormant, nk_hypoxia_mmHg, nk_hypoxia_factor, nk_suppr_K, nk_tgfb_K;
+    int nk_kills_max;
+    float nk_ifng;               /* au/h */
+    /* MDSCs */
+    int md_radius;               /* sites */
+    float md_factor;             /* T-cell kill/activation x factor per MDSC in range */
+    float md_suppr;              /* au/h into BS_FIELD_SUPPR */
+    float p_md_to_oc;            /* per step at saturating RANKL signal */
+    /* tumour sources of the immune fields, au/h per cell */
+    float chemokine_tumour, chemokine_dormant, suppr_tumour;
+    float dt_h;
+} bs_immune_rules;
+
 /* Per-step rule parameters derived from the registry (probabilities per
  * step, lengths in sites). Filled by each module's derive function. */
 typedef struct {
@@ -59,7 +95,7 @@ typedef struct {
     uint32_t resorption_steps; /* length of the resorption phase */
     float p_reversal_quiesce;
     float rankl_K, opg_K;      /* sigma = RANKL / (rankl_K * (1 + OPG / opg_K)) */
-    float lining_rankl, lining_opg; /* secretion per lining (quiescent) site, au/h */
+    float lining_rankl, lining_opg, lining_cxcl12; /* secretion per lining (quiescent) site, au/h */
     float brc_rankl;           /* secretion per resorption-phase site, au/h */
     /* osteoclast (agents/osteoclast.c) */
     float p_oc_form;           /* per free resorption site per step at full signal */
@@ -90,7 +126,12 @@ typedef struct {
     float pthrp_rankl_gain, pthrp_opg_cut, pthrp_K;
     /* systemic drug effects (0 = none; set by therapies) */
     float cxcr4_block;         /* 0..1: CXCL12 sensing blocked */
+    float pd1_block;           /* 0..1: anti-PD-1 lifts the PD-L1 brake on CD8 killing */
+    /* IFN-gamma slows tumour division: rate x 1 / (1 + IFNG / ifng_prolif_K)
+     * (parameter ifng.prolif_half_au, au; applied in dtc.c) */
+    float ifng_prolif_K;
     bs_dtc_rules dtc;
+    bs_immune_rules immune;
 } bs_rules;
 
 /* Observables of one step, summed in a fixed order. */
@@ -98,6 +139,10 @@ typedef struct {
     double resorbed_um2;  /* bone area removed during the step */
     double formed_um2;    /* bone area deposited during the step */
     uint64_t agents_acted;
+    /* immunity: kills and the time killers spent on a target (h) */
+    uint64_t kills_tcell, kills_nk, kills_nk_hypoxic;
+    double tcell_contact_h, nk_contact_h, nk_contact_h_hypoxic;
+    uint64_t mdsc_to_oc;  /* MDSCs that became osteoclasts */
 } bs_step_totals;
 
 typedef struct bs_model {
@@ -119,6 +164,8 @@ typedef struct bs_model {
     int *vessels;         /* sinusoid sites, where CTCs arrive */
     int n_vessels;
     uint64_t n_ctc_arrived, n_extravasated; /* cumulative since day 0 */
+    uint64_t n_kills_tcell, n_kills_nk;     /* cumulative since day 0 */
+    uint64_t row_kills_tcell, row_kills_nk; /* their values at the last bs_model_observe */
     /* time spent per phase, seconds (for --timings) */
     double t_fields_s, t_agents_s;
     uint64_t field_site_updates; /* site-sweeps done by the solver */
@@ -149,9 +196,58 @@ typedef struct {
     long n_dtc, n_dtc_dormant, n_dtc_proliferating;
     long n_ctc_arrived, n_extravasated;
     double tumour_area_um2;
+    long n_tcells, n_tcells_active, n_nk, n_mdsc;
+    double kills_tcell_per_day, kills_nk_per_day; /* since the last observe */
 } bs_obs;
 
+/* Kill rates are averaged over window_days from the kill counters'
+ * values at the previous call, which this call then records. */
 void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed_um2, double window_days);
 
+/* ---- checkpoint/restart and memory estimate (agents/model_io.c) --------
+ * Maintained with issue 8 (reliability). Every piece of state that a step
+ * reads from the previous one is listed ONCE, in the table in model_io.c;
+ * a new state array in bs_model, bs_lattice, bs_store or bs_field (or a new
+ * field: the table iterates over BS_FIELD_COUNT) is a new line there. */
+#include "checkpoint.h"
+
+/* What the run loop (viz/runner.c) needs to continue its CSV, PNG and
+ * checkpoint schedules exactly where they were. Times in days. */
+typedef struct {
+    char version[64];        /* bonesim version that wrote the checkpoint */
+    char commit[64];         /* its git commit */
+    char scenario[256];      /* scenario name: PNG titles */
+    char scenario_arg[1024]; /* as given on the command line (manifest) */
+    char scenario_path[4096];/* resolved path (manifest) */
+    double next_csv_d, next_png_d, next_ckpt_d; /* next scheduled times */
+    double ckpt_every_d;     /* checkpoint interval, 0 = none */
+    double acc_resorbed_um2, acc_formed_um2; /* sums since the last CSV row */
+    double last_row_d;       /* time of the last CSV row */
+    double first_bone_area_um2; /* of the first CSV row (summary) */
+    int64_t csv_bytes;       /* length of timeseries.csv at the checkpoint */
+    uint64_t csv_hash;       /* FNV-1a of those bytes */
+    int64_t png_count;       /* snapshots written so far */
+} bs_run_state;
+
+/* Bytes the model of this parameter set allocates (lattice, agent store,
+ * fields with solver scratch, per-site work arrays), estimated from the
+ * same table as the checkpoint, before anything is allocated. */
+double bs_model_estimate_bytes(const bs_paramset *ps);
+
+/* Writes the model and run state to path (atomic, see checkpoint.h). The
+ * model is read only; call between steps. */
+bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *path, bs_error *err);
+
+/* Restoring is two calls on an open reader, so the caller can change what
+ * only the run loop reads (run.days, output intervals) in between:
+ * bs_model_load_params rebuilds the resolved parameters (caller destroys
+ * *ps) and the run state; bs_model_load builds the model from ps and fills
+ * every state array from the file, checking that the agent store is
+ * consistent. A file from another build (unknown, missing or re-sized
+ * state, changed defaults) is refused with a message that says so. */
+bs_status bs_model_load_params(bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **ps, bs_run_state *rs,
+                               bs_error *err);
+bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out, bs_error *err);
+/* ---- end of the model_io.c block ---------------------------------------- */
 
 #endif

@@ -37,7 +37,7 @@ const bs_param_def bs_ob_params[] = {
      "OPG secreted by an osteoblast (mature OBs secrete OPG; PARAMETERS.md 3, A)", NULL, NULL},
     {"ob.rankl_per_h", BS_PT_REAL, 0.1, 0.0, 1e3, "au/h",
      "RANKL expressed by an osteoblast (osteoblast lineage; Guise 2000, M✓ qualitative; value A)", NULL, NULL},
-    {"ob.cxcl12_per_h", BS_PT_REAL, 0.5, 0.0, 1e3, "au/h",
+    {"ob.cxcl12_per_h", BS_PT_REAL, 5.0, 0.0, 1e3, "au/h",
      "CXCL12 secreted by an osteoblast (PARAMETERS.md 3, A)", NULL, NULL},
     {"ob.o2_uptake_per_h", BS_PT_REAL, 2000.0, 0.0, 1e6, "1/h", "O2 consumption of an osteoblast, first-order (A)", NULL,
      NULL},

@@ -20,6 +20,12 @@ extern const bs_param_def bs_ob_params[];
 extern const size_t bs_ob_nparams;
 extern const bs_param_def bs_dtc_params[];
 extern const size_t bs_dtc_nparams;
+extern const bs_param_def bs_tcell_params[];
+extern const size_t bs_tcell_nparams;
+extern const bs_param_def bs_nk_params[];
+extern const size_t bs_nk_nparams;
+extern const bs_param_def bs_mdsc_params[];
+extern const size_t bs_mdsc_nparams;
 extern const bs_param_def bs_world_params[];
 extern const size_t bs_world_nparams;
 
@@ -28,6 +34,9 @@ void bs_bmu_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
 void bs_oc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
 void bs_ob_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
 void bs_dtc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
+void bs_tcell_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
+void bs_nk_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
+void bs_mdsc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
 
 /* RANKL signal at site i: effective RANKL (OPG-decoy-corrected, IFN-gamma
  * damped) relative to its half-activation level; about 1 on the
@@ -51,6 +60,9 @@ int bs_ob_try_recruit(bs_model *m, int i);
 void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot);
 void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot);
 void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot);
+void bs_tcell_act(bs_model *m, int slot, bs_step_totals *tot);
+void bs_nk_act(bs_model *m, int slot, bs_step_totals *tot);
+void bs_mdsc_act(bs_model *m, int slot, bs_step_totals *tot);
 
 /* tumour: CTC arrivals in vessels (serial phase), initial cells */
 void bs_dtc_arrivals(bs_model *m);
@@ -61,6 +73,15 @@ float bs_dtc_lifr_signal(const bs_model *m, int i);
 /* dormancy push of the niche at site i (1 quiet endosteum/osteoblast) */
 float bs_dtc_niche_dormancy(const bs_model *m, int i);
 int bs_dtc_is_niche(const bs_model *m, int i);
+
+/* immunity (agents/immune.h): entry of each type at the sinusoids
+ * (serial phase); the MDSC brake on a T cell at site i (1 = none); an NK
+ * cell's kill hazard at site i (1/h, hypoxia and suppression applied) */
+void bs_tcell_arrivals(bs_model *m);
+void bs_nk_arrivals(bs_model *m);
+void bs_mdsc_arrivals(bs_model *m);
+float bs_tcell_mdsc_brake(const bs_model *m, int i);
+float bs_nk_kill_rate_h(const bs_model *m, int i);
 
 /* helpers shared by rules */
 int bs_agent_within(const bs_model *m, int i, int radius, int type); /* any agent of type within radius */

@@ -178,15 +178,20 @@ static void make_trabeculae(bs_lattice *lat, const bs_geometry_opts *o, uint64_t
         }
 }
 
-static void make_slab(bs_lattice *lat, const bs_geometry_opts *o)
+static bs_status make_slab(bs_lattice *lat, const bs_geometry_opts *o, bs_error *err)
 {
     int rows = (int)lround(o->slab_thickness_um / lat->h_um);
     if (rows < 1) rows = 1;
+    if (rows >= lat->h)
+        return bs_fail(err, BS_ERR_INVALID,
+                       "geometry.slab_thickness_um = %g fills the whole lattice (valid: less than %g um, the lattice "
+                       "height minus one site)", o->slab_thickness_um, (lat->h - 1) * lat->h_um);
     for (int y = lat->h - rows; y < lat->h; y++)
         for (int x = 0; x < lat->w; x++) {
             lat->tissue[y * lat->w + x] = BS_TISSUE_BONE;
             lat->mineral[y * lat->w + x] = 1.0f;
         }
+    return BS_OK;
 }
 
 /* Sinusoids: discs at jittered grid points, kept only where the whole disc
@@ -252,8 +257,12 @@ bs_status bs_lattice_generate(bs_lattice *lat, const bs_geometry_opts *o, uint64
     memset(lat->tissue, BS_TISSUE_MARROW, n);
     memset(lat->flags, 0, n);
     memset(lat->mineral, 0, n * sizeof(float));
-    if (o->flat_surface) make_slab(lat, o);
-    else make_trabeculae(lat, o, seed);
+    if (o->flat_surface) {
+        bs_status st = make_slab(lat, o, err);
+        if (st != BS_OK) return st;
+    } else {
+        make_trabeculae(lat, o, seed);
+    }
     float *dist = malloc(n * sizeof(float));
     if (!dist) return bs_fail(err, BS_ERR_NOMEM, "out of memory generating geometry");
     distance_to_bone(lat, dist);

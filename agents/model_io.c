@@ -1,0 +1,429 @@
+/* model_io.c — checkpoint/restart of a bs_model, and its memory estimate.
+ *
+ * Everything a step reads from the step before is listed once, in
+ * state_table below; saving, loading and the memory estimate all walk that
+ * table, so adding state is adding one line. Rules of thumb for what
+ * belongs there:
+ *   - state: anything a step reads that an earlier step wrote (tissue,
+ *     mineral, surface phases and their start steps, the agent store with
+ *     its free list, field concentrations — the solver warm-starts from
+ *     them, so they change the next solution's last bits — matrix release
+ *     carried to the next step, the step counter);
+ *   - not state: what bs_model_create derives from the parameters and the
+ *     tissue map (rules, solver options, field specs, the list of vessel
+ *     sites), per-step scratch (medians, per-tile totals) and diagnostics
+ *     (timers). Derived values are never read from the file: the
+ *     parameters are validated, a byte copy of bs_rules would not be (a
+ *     crafted file could set a reach beyond the tile colouring). So a
+ *     value a rule changes mid-run (a therapy switching on
+ *     bs_rules.cxcr4_block, say) must either be recomputed every step from
+ *     the parameters and the step, or live in a bs_model member listed
+ *     here.
+ * Field source/uptake/Dirichlet arrays are rebuilt every step today; they
+ * are saved anyway (17 bytes per site per field), so a rule that one day
+ * keeps something in them across steps restarts exactly too.
+ *
+ * Slots are restored exactly, although results never depend on them, so a
+ * restored store is the same store, free-list order included. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "celltypes.h"
+#include "model.h"
+
+typedef enum { BASE_PARAMS, BASE_RUN, BASE_MODEL, BASE_FIELD } base_kind;
+typedef enum { N_ONE, N_SITES, N_SLOTS } count_kind;
+
+typedef struct {
+    const char *name;  /* section name; BASE_FIELD: "field.<field name>." + name */
+    base_kind base;    /* what offset is relative to */
+    size_t offset;
+    uint32_t elem;     /* bytes per element */
+    count_kind n;
+    int indirect;      /* 1: offset locates a pointer to the array */
+} state_entry;
+
+#define RUN(name, member) {name, BASE_RUN, offsetof(bs_run_state, member), sizeof(((bs_run_state *)0)->member), N_ONE, 0}
+#define VAL(name, member) {name, BASE_MODEL, offsetof(bs_model, member), sizeof(((bs_model *)0)->member), N_ONE, 0}
+#define ARR(name, member, n) {name, BASE_MODEL, offsetof(bs_model, member), sizeof(*((bs_model *)0)->member), n, 1}
+#define FLD(name, member) {name, BASE_FIELD, offsetof(bs_field, member), sizeof(*((bs_field *)0)->member), N_SITES, 1}
+
+/* THE table. Order is file order; names are the file's section names. */
+static const state_entry state_table[] = {
+    {"params", BASE_PARAMS, 0, 1, N_ONE, 0}, /* the resolved parameter set, as text */
+    /* run loop (viz/runner.c) */
+    RUN("run.version", version),
+    RUN("run.commit", commit),
+    RUN("run.scenario", scenario),
+    RUN("run.scenario_arg", scenario_arg),
+    RUN("run.scenario_path", scenario_path),
+    RUN("run.next_csv_d", next_csv_d),
+    RUN("run.next_png_d", next_png_d),
+    RUN("run.next_ckpt_d", next_ckpt_d),
+    RUN("run.ckpt_every_d", ckpt_every_d),
+    RUN("run.acc_resorbed_um2", acc_resorbed_um2),
+    RUN("run.acc_formed_um2", acc_formed_um2),
+    RUN("run.last_row_d", last_row_d),
+    RUN("run.first_bone_area_um2", first_bone_area_um2),
+    RUN("run.csv_bytes", csv_bytes),
+    RUN("run.csv_hash", csv_hash),
+    RUN("run.png_count", png_count),
+    /* model */
+    VAL("model.seed", seed),
+    VAL("model.step", step),
+    VAL("model.last", last), /* totals of the last step: plain numbers */
+    VAL("model.n_ctc_arrived", n_ctc_arrived),
+    VAL("model.n_extravasated", n_extravasated),
+    VAL("model.n_kills_tcell", n_kills_tcell),
+    VAL("model.n_kills_nk", n_kills_nk),
+    VAL("model.row_kills_tcell", row_kills_tcell), /* kill rates in the next CSV row start here */
+    VAL("model.row_kills_nk", row_kills_nk),
+    ARR("model.release", release, N_SITES),
+    /* lattice */
+    ARR("lattice.tissue", lat.tissue, N_SITES),
+    ARR("lattice.surface", lat.surface, N_SITES),
+    ARR("lattice.flags", lat.flags, N_SITES),
+    ARR("lattice.mineral", lat.mineral, N_SITES),
+    ARR("lattice.za_load", lat.za_load, N_SITES),
+    ARR("lattice.since", lat.since, N_SITES),
+    /* agent store */
+    VAL("store.count", store.count),
+    VAL("store.n_free", store.n_free),
+    VAL("store.hard_cap_hit", store.hard_cap_hit),
+    ARR("store.type", store.type, N_SLOTS),
+    ARR("store.state", store.state, N_SLOTS),
+    ARR("store.site", store.site, N_SLOTS),
+    ARR("store.id", store.id, N_SLOTS),
+    ARR("store.age_h", store.age_h, N_SLOTS),
+    ARR("store.timer_h", store.timer_h, N_SLOTS),
+    ARR("store.aux", store.aux, N_SLOTS),
+    ARR("store.stamp", store.stamp, N_SLOTS),
+    ARR("store.free_slots", store.free_slots, N_SLOTS),
+    ARR("store.occ", store.occ, N_SITES),
+    /* every field (iterated over BS_FIELD_COUNT) */
+    FLD("c", c),
+    FLD("src", src),
+    FLD("uptake", uptake),
+    FLD("fixed", fixed),
+    FLD("fixed_val", fixed_val),
+};
+#define NSTATE (sizeof state_table / sizeof state_table[0])
+
+/* Memory that is not state but is allocated per site: the median scratch
+ * (model.c, 4 bytes) and the field solver's scratch, which lives behind
+ * fixed_val (field.c: "about 9 floats and 2 bytes per site"). Rounded up:
+ * the estimate guards against absurd lattices, a few percent do not matter. */
+#define WORK_BYTES_PER_SITE 4.0
+#define SOLVER_BYTES_PER_SITE_PER_FIELD 40.0
+
+/* ---- table access -------------------------------------------------------- */
+
+static void *entry_ptr(const state_entry *e, void *base)
+{
+    char *p = (char *)base + e->offset;
+    return e->indirect ? *(void **)p : (void *)p;
+}
+
+static uint64_t entry_count(const state_entry *e, uint64_t sites, uint64_t slots)
+{
+    return e->n == N_SITES ? sites : e->n == N_SLOTS ? slots : 1;
+}
+
+static void field_section(char *buf, size_t n, const bs_field *f, const state_entry *e)
+{
+    snprintf(buf, n, "field.%s.%s", f->spec.name ? f->spec.name : "?", e->name);
+}
+
+double bs_model_estimate_bytes(const bs_paramset *ps)
+{
+    double sites = bs_param(ps, "lattice.width_sites") * bs_param(ps, "lattice.height_sites");
+    double slots = sites; /* model.c: one slot per site, the store never overflows */
+    double bytes = 0.0;
+    for (size_t k = 0; k < NSTATE; k++) {
+        const state_entry *e = &state_table[k];
+        if (e->base != BASE_MODEL && e->base != BASE_FIELD) continue;
+        double n = e->n == N_SITES ? sites : e->n == N_SLOTS ? slots : 1.0;
+        bytes += (e->base == BASE_FIELD ? BS_FIELD_COUNT : 1) * n * e->elem;
+    }
+    bytes += sites * (WORK_BYTES_PER_SITE + BS_FIELD_COUNT * SOLVER_BYTES_PER_SITE_PER_FIELD);
+    return bytes + sizeof(bs_model);
+}
+
+/* ---- parameters as text ---------------------------------------------------
+ * Triplets "name\0flag\0value\0": flag '1' for values set by a file or an
+ * option, '0' for defaults. NUL separators, because a string value given
+ * with --set may hold any other byte. */
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+} text_buf;
+
+static int tb_put(text_buf *b, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    if (b->n + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + len) cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) return 0;
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, len);
+    b->n += len;
+    return 1;
+}
+
+static int params_text(const bs_paramset *ps, text_buf *b)
+{
+    const bs_registry *reg = bs_paramset_registry(ps);
+    size_t n = bs_registry_count(reg);
+    char val[1100];
+    for (size_t i = 0; i < n; i++) {
+        bs_param_format(ps, i, val, sizeof val);
+        if (!tb_put(b, bs_registry_at(reg, i)->name) || !tb_put(b, bs_param_is_set(ps, i) ? "1" : "0") ||
+            !tb_put(b, val))
+            return 0;
+    }
+    return 1;
+}
+
+static bs_status params_from_text(bs_paramset *ps, const char *text, size_t len, const char *path, bs_error *err)
+{
+    const bs_registry *reg = bs_paramset_registry(ps);
+    size_t n = bs_registry_count(reg);
+    unsigned char *seen = calloc(n + 1, 1);
+    if (!seen) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
+    bs_status st = BS_OK;
+    const char *p = text, *end = text + len;
+    char where[4200], def[1100];
+    snprintf(where, sizeof where, "%s: parameter", path);
+    while (p < end && st == BS_OK) {
+        const char *name = p, *flag, *value;
+        flag = memchr(name, '\0', (size_t)(end - name));
+        value = flag ? memchr(flag + 1, '\0', (size_t)(end - flag - 1)) : NULL;
+        const char *next = value ? memchr(value + 1, '\0', (size_t)(end - value - 1)) : NULL;
+        if (!next) {
+            st = bs_fail(err, BS_ERR_INVALID, "%s: corrupted parameter list", path);
+            break;
+        }
+        flag++;
+        value++;
+        long idx = bs_registry_find(reg, name);
+        if (idx < 0) {
+            st = bs_fail(err, BS_ERR_INVALID,
+                         "%s: checkpoint parameter '%s' is unknown to this bonesim (written by another version?)", path,
+                         name);
+        } else if (seen[idx]) {
+            st = bs_fail(err, BS_ERR_INVALID, "%s: parameter '%s' appears twice", path, name);
+        } else if (strcmp(flag, "1") == 0) {
+            st = bs_paramset_set_text(ps, name, value, where, err);
+        } else {
+            /* A default is not stored as "set" (the manifest tells the
+             * two apart), so it must still be the default of this build. */
+            bs_param_format(ps, (size_t)idx, def, sizeof def);
+            if (strcmp(def, value) != 0)
+                st = bs_fail(err, BS_ERR_INVALID,
+                             "%s: the default of '%s' was %s when the checkpoint was written and is %s now (another "
+                             "bonesim version?)",
+                             path, name, value, def);
+        }
+        if (idx >= 0) seen[idx] = 1;
+        p = next + 1;
+    }
+    for (size_t i = 0; i < n && st == BS_OK; i++)
+        if (!seen[i])
+            st = bs_fail(err, BS_ERR_INVALID,
+                         "%s: checkpoint has no value for parameter '%s' (written by another bonesim version?)", path,
+                         bs_registry_at(reg, i)->name);
+    free(seen);
+    return st;
+}
+
+/* ---- save ------------------------------------------------------------------ */
+
+bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *path, bs_error *err)
+{
+    bs_ckpt_writer *w = NULL;
+    bs_status st = bs_ckpt_create(&w, path, err);
+    if (st != BS_OK) return st;
+    uint64_t sites = (uint64_t)m->lat.w * (uint64_t)m->lat.h, slots = (uint64_t)m->store.capacity;
+    char name[BS_CKPT_NAME_MAX + 1];
+    for (size_t k = 0; k < NSTATE; k++) {
+        const state_entry *e = &state_table[k];
+        uint64_t n = entry_count(e, sites, slots);
+        switch (e->base) {
+        case BASE_PARAMS: {
+            text_buf b = {0};
+            if (!params_text(m->ps, &b)) {
+                free(b.p);
+                bs_ckpt_abort(w);
+                return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
+            }
+            bs_ckpt_put(w, e->name, 1, b.n, b.p);
+            free(b.p);
+            break;
+        }
+        case BASE_RUN: bs_ckpt_put(w, e->name, e->elem, n, entry_ptr(e, (void *)rs)); break;
+        case BASE_MODEL: bs_ckpt_put(w, e->name, e->elem, n, entry_ptr(e, (void *)m)); break;
+        case BASE_FIELD:
+            for (int f = 0; f < BS_FIELD_COUNT; f++) {
+                field_section(name, sizeof name, &m->fields[f], e);
+                bs_ckpt_put(w, name, e->elem, n, entry_ptr(e, (void *)&m->fields[f]));
+            }
+            break;
+        }
+    }
+    return bs_ckpt_commit(w, err);
+}
+
+/* ---- load ------------------------------------------------------------------ */
+
+bs_status bs_model_load_params(bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **out, bs_run_state *rs,
+                               bs_error *err)
+{
+    *out = NULL;
+    memset(rs, 0, sizeof *rs);
+    const char *path = bs_ckpt_path(r);
+    bs_paramset *ps = bs_paramset_create(reg);
+    if (!ps) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
+    bs_status st = BS_OK;
+    for (size_t k = 0; k < NSTATE && st == BS_OK; k++) {
+        const state_entry *e = &state_table[k];
+        if (e->base == BASE_PARAMS) {
+            char *text = NULL;
+            size_t len = 0;
+            st = bs_ckpt_get_blob(r, e->name, &text, &len, err);
+            if (st == BS_OK) st = params_from_text(ps, text, len, path, err);
+            free(text);
+        } else if (e->base == BASE_RUN) {
+            st = bs_ckpt_get(r, e->name, e->elem, 1, entry_ptr(e, rs), err);
+        }
+    }
+    if (st != BS_OK) {
+        bs_paramset_destroy(ps);
+        return st;
+    }
+    /* Text members must end inside their arrays, whatever the file says. */
+    rs->version[sizeof rs->version - 1] = '\0';
+    rs->commit[sizeof rs->commit - 1] = '\0';
+    rs->scenario[sizeof rs->scenario - 1] = '\0';
+    rs->scenario_arg[sizeof rs->scenario_arg - 1] = '\0';
+    rs->scenario_path[sizeof rs->scenario_path - 1] = '\0';
+    *out = ps;
+    return BS_OK;
+}
+
+/* Indices in a restored store must be usable without bounds checks by the
+ * rules: a checkpoint that passes its checksum but was made by hand (or by
+ * a bug) must not become an out-of-bounds write. */
+static bs_status check_store(const bs_model *m, const char *path, bs_error *err)
+{
+    const bs_store *s = &m->store;
+    const bs_lattice *lat = &m->lat;
+    long sites = (long)lat->w * lat->h;
+    int cap = s->capacity;
+    if (s->n_free < 0 || s->n_free > cap || s->count < 0 || s->count + s->n_free != cap)
+        return bs_fail(err, BS_ERR_INVALID, "%s: agent store counts are inconsistent (%d live + %d free != %d)", path,
+                       s->count, s->n_free, cap);
+    unsigned char *mark = calloc((size_t)cap, 1);
+    if (!mark) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
+    bs_status st = BS_OK;
+    for (int k = 0; k < s->n_free && st == BS_OK; k++) {
+        int slot = s->free_slots[k];
+        if (slot < 0 || slot >= cap || mark[slot] || s->type[slot] != 0xff)
+            st = bs_fail(err, BS_ERR_INVALID, "%s: agent store free list entry %d (slot %d) is invalid", path, k, slot);
+        else mark[slot] = 1;
+    }
+    int live = 0;
+    for (int slot = 0; slot < cap && st == BS_OK; slot++) {
+        if (s->type[slot] == 0xff) {
+            if (!mark[slot]) st = bs_fail(err, BS_ERR_INVALID, "%s: free agent slot %d is not on the free list", path, slot);
+            continue;
+        }
+        live++;
+        if (s->type[slot] >= BS_CELL_TYPE_COUNT || s->state[slot] >= bs_cell_types[s->type[slot]].n_states ||
+            s->site[slot] < 0 || s->site[slot] >= sites || s->occ[s->site[slot]] != slot)
+            st = bs_fail(err, BS_ERR_INVALID, "%s: agent in slot %d (type %d, state %d, site %d) is invalid", path,
+                         slot, s->type[slot], s->state[slot], (int)s->site[slot]);
+    }
+    for (long i = 0; i < sites && st == BS_OK; i++) {
+        int32_t slot = s->occ[i];
+        if (slot < -1 || slot >= cap || (slot >= 0 && (s->type[slot] == 0xff || s->site[slot] != i)))
+            st = bs_fail(err, BS_ERR_INVALID, "%s: occupancy of site %ld (slot %d) is invalid", path, i, (int)slot);
+    }
+    if (st == BS_OK && live != s->count)
+        st = bs_fail(err, BS_ERR_INVALID, "%s: agent store holds %d agents, its count says %d", path, live, s->count);
+    free(mark);
+    return st;
+}
+
+static bs_status check_lattice(const bs_model *m, const char *path, bs_error *err)
+{
+    const bs_lattice *lat = &m->lat;
+    long sites = (long)lat->w * lat->h;
+    for (long i = 0; i < sites; i++) {
+        if (lat->tissue[i] >= BS_TISSUE_COUNT || lat->surface[i] > BS_SURF_FORMATION || !isfinite(lat->mineral[i]))
+            return bs_fail(err, BS_ERR_INVALID, "%s: site %ld has an invalid tissue, surface or mineral value", path, i);
+    }
+    return BS_OK;
+}
+
+bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out, bs_error *err)
+{
+    *out = NULL;
+    const char *path = bs_ckpt_path(r);
+    uint64_t w = (uint64_t)bs_param(ps, "lattice.width_sites"), h = (uint64_t)bs_param(ps, "lattice.height_sites");
+    uint64_t sites = w * h;
+    /* The tissue map builds the model (no geometry generation, no mask
+     * file needed); every array is then overwritten from the file. */
+    uint32_t tissue_elem = 0;
+    uint64_t tissue_n = 0;
+    if (!bs_ckpt_find(r, "lattice.tissue", &tissue_elem, &tissue_n) || tissue_elem != 1 || tissue_n != sites)
+        return bs_fail(err, BS_ERR_INVALID, "%s: checkpoint has no tissue map of %llu x %llu sites", path,
+                       (unsigned long long)w, (unsigned long long)h);
+    uint8_t *classes = malloc(sites);
+    if (!classes) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
+    bs_status st = bs_ckpt_get(r, "lattice.tissue", 1, sites, classes, err);
+    for (uint64_t i = 0; st == BS_OK && i < sites; i++)
+        if (classes[i] >= BS_TISSUE_COUNT)
+            st = bs_fail(err, BS_ERR_INVALID, "%s: site %llu has an invalid tissue class", path, (unsigned long long)i);
+    bs_model *m = NULL;
+    if (st == BS_OK) st = bs_model_create(&m, ps, classes, err);
+    free(classes);
+    if (st != BS_OK) return st;
+
+    uint64_t slots = (uint64_t)m->store.capacity;
+    char name[BS_CKPT_NAME_MAX + 1];
+    for (size_t k = 0; k < NSTATE && st == BS_OK; k++) {
+        const state_entry *e = &state_table[k];
+        uint64_t n = entry_count(e, sites, slots);
+        if (e->base == BASE_MODEL) {
+            st = bs_ckpt_get(r, e->name, e->elem, n, entry_ptr(e, m), err);
+        } else if (e->base == BASE_FIELD) {
+            for (int f = 0; f < BS_FIELD_COUNT && st == BS_OK; f++) {
+                field_section(name, sizeof name, &m->fields[f], e);
+                st = bs_ckpt_get(r, name, e->elem, n, entry_ptr(e, &m->fields[f]), err);
+            }
+        }
+    }
+    const char *extra = st == BS_OK ? bs_ckpt_unused(r) : NULL;
+    if (extra)
+        st = bs_fail(err, BS_ERR_INVALID,
+                     "%s: checkpoint holds '%s', which this bonesim does not know (written by another version?)", path,
+                     extra);
+    if (st == BS_OK && m->seed != (uint64_t)bs_param(ps, "run.seed"))
+        st = bs_fail(err, BS_ERR_INVALID, "%s: seed in the model and in the parameters differ", path);
+    if (st == BS_OK) st = check_lattice(m, path, err);
+    if (st == BS_OK) st = check_store(m, path, err);
+    if (st != BS_OK) {
+        bs_model_destroy(m);
+        return st;
+    }
+    *out = m;
+    return BS_OK;
+}

@@ -1,0 +1,192 @@
+/* tcell.c — CD8 T cells (cytotoxic T lymphocytes, CTLs).
+ *
+ * T cells enter from sinusoids near the tumour (its chemokine) and walk up
+ * the chemokine gradient (immune.h). Most enter non-activated (a share
+ * tcell.entry_activated_fraction arrives primed): non-activated cells
+ * express RANKL and so feed osteoclast formation (Arellano 2022 via Xue
+ * 2024 section 3.2). A T cell next to a tumour cell it recognises stops on
+ * it; a non-activated one becomes activated, an activated one kills it with
+ * a constant hazard (Breart 2008: about 6 h per kill) and secretes
+ * IFN-gamma, which blunts RANK signalling on osteoclast precursors
+ * (bs_rankl_signal) and slows tumour division (bs_rules.ifng_prolif_K).
+ * Dormant tumour cells show less antigen and are recognised less often.
+ *
+ * Brakes on activation and killing: tumour PD-L1 (unless anti-PD-1,
+ * bs_rules.pd1_block), each MDSC within mdsc.suppress_radius_um (x
+ * mdsc.suppress_factor, saturating at three), and the suppression and
+ * TGF-beta fields. An activated cell is exhausted after
+ * tcell.kills_to_exhaustion kills (store.aux counts them), or by long
+ * suppression at a hazard that grows as the brakes close; exhausted cells
+ * neither kill nor make IFN-gamma, and express RANKL like non-activated
+ * ones. Every T cell dies at a constant hazard (tcell.lifespan_d). */
+#include "immune.h"
+
+const bs_param_def bs_tcell_params[] = {
+    {"tcell.recruit_per_d", BS_PT_REAL, 0.0, 0.0, 1e3, "1/d",
+     "CD8 T cells entering per sinusoid site per day at saturating tumour chemokine. 0 (the default) = no CD8 T cells, "
+     "as in CD8 depletion; immune_surveillance sets 0.05. Calibrated to B14 (A)", NULL, NULL},
+    {"tcell.chemokine_half_au", BS_PT_REAL, 0.5, 1e-6, 1e6, "au",
+     "Tumour chemokine level for half-maximal T-cell entry and receptor occupancy in chemotaxis (A)", NULL, NULL},
+    {"tcell.lifespan_d", BS_PT_REAL, 5.0, 0.1, 365.0, "d",
+     "Mean life of a T cell in the marrow (effector T/NK lifespan in tissue 3-7 d, PARAMETERS.md 5, M~/A)", NULL, NULL},
+    {"tcell.speed_um_per_min", BS_PT_REAL, 6.0, 0.0, 100.0, "um/min",
+     "Migration speed: 4-10 um/min in tissue (PhysiCell table, Mod✓; PARAMETERS.md 5). Sets the sub-moves per step, "
+     "at most 10 (the tile reach)", NULL, NULL},
+    {"tcell.persistence", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
+     "Chance that a sub-move keeps the direction of the last one (persistence 2-5 min, PhysiCell, Mod✓ qualitative; "
+     "value A)", NULL, NULL},
+    {"tcell.chemotaxis", BS_PT_REAL, 20.0, 0.0, 1000.0, "1",
+     "Chemotactic sensitivity: sub-move weights exp(chemotaxis x change in chemokine receptor occupancy) (A)", NULL,
+     NULL},
+    {"tcell.activation_per_h", BS_PT_REAL, 0.5, 0.0, 100.0, "1/h",
+     "Activation of a non-activated T cell engaged on a tumour cell it recognises (antigen recognition in the tissue, "
+     "lumped; 0 keeps every T cell non-activated). A; B15", NULL, NULL},
+    {"tcell.entry_activated_fraction", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
+     "Share of T cells that arrive already activated (primed in lymph nodes; a T-cell-activating therapy raises it: "
+     "Zhang 2011, activation lowers skeletal tumour burden, M✓ qualitative). 0 = all arrive non-activated (A)", NULL,
+     NULL},
+    {"tcell.kill_rate_per_h_contact", BS_PT_REAL, 0.4, 0.0, 10.0, "1/h",
+     "Kill hazard of an activated CTL engaged on a recognised tumour cell, before brakes. ~6 h per kill in a solid "
+     "tumour gives 0.17 (Breart 2008 JCI, M✓; D); calibrated to B14 (2-16 kills per CTL-day in contact, Halle 2016, "
+     "M✓): 0.4 gives 9.6/d unbraked, 3.8/d under the PD-L1 brake", NULL, NULL},
+    {"tcell.dormant_antigen_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1",
+     "Chance a dormant tumour cell is recognised, relative to a cycling one (lower antigen/MHC-I on dormant cells; A)",
+     NULL, NULL},
+    {"tcell.pdl1_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
+     "Kill hazard multiplier from tumour PD-L1 unless anti-PD-1 blocks it: x0.3-0.5 (PARAMETERS.md 4, A); 1 = no PD-L1",
+     NULL, NULL},
+    {"tcell.suppr_half_au", BS_PT_REAL, 0.1, 1e-6, 1e6, "au",
+     "Immunosuppression field level (IL-10/TGF-beta/PGE2) that halves T-cell killing and activation (A)", NULL, NULL},
+    {"tcell.tgfb_half_au", BS_PT_REAL, 2.0, 1e-6, 1e6, "au",
+     "TGF-beta level that halves T-cell killing and activation (TGF-beta suppresses CTLs, Xue 2024 3.2 qualitative; "
+     "value A)", NULL, NULL},
+    {"tcell.kills_to_exhaustion", BS_PT_INT, 10.0, 1.0, 1000.0, "kills",
+     "Kills after which a CTL is exhausted (serial killing capacity; Halle 2016 2-16 per day, cap ~10, PARAMETERS.md "
+     "5; A)", NULL, NULL},
+    {"tcell.suppressed_exhaustion_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
+     "Exhaustion hazard of an activated CTL under full suppression, scaled by 1 - (MDSC x field brake) (A)", NULL,
+     NULL},
+    {"tcell.ifng_per_h", BS_PT_REAL, 50.0, 0.0, 1e4, "au/h",
+     "IFN-gamma secreted by an activated T cell (Takayanagi 2000: T-cell IFN-gamma suppresses osteoclastogenesis, M✓ "
+     "qualitative; value A, calibrated to B15)", NULL, NULL},
+    {"tcell.rankl_per_h", BS_PT_REAL, 5.0, 0.0, 1e4, "au/h",
+     "RANKL expressed by a non-activated or exhausted T cell (Arellano 2022 via Xue 2024, M✓ qualitative; value A, "
+     "calibrated to B15; lining cells make 0.2 per site)", NULL, NULL},
+    {"chemokine.tumour_per_h", BS_PT_REAL, 50.0, 0.0, 1e5, "au/h",
+     "Chemokine (CXCL9/10, CCL2/5, lumped) secreted by a cycling or homing tumour cell: recruits and guides T cells, "
+     "NK cells and MDSCs (A)", NULL, NULL},
+    {"chemokine.dormant_factor", BS_PT_REAL, 0.1, 0.0, 1.0, "1",
+     "Chemokine secretion of a dormant tumour cell relative to a cycling one (A)", NULL, NULL},
+};
+const size_t bs_tcell_nparams = sizeof bs_tcell_params / sizeof bs_tcell_params[0];
+
+void bs_tcell_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
+{
+    bs_immune_rules *im = &r->immune;
+    bs_immune_motility_derive(ps, "tcell", &im->t, dt_h, h_um);
+    im->t_activation_h = (float)bs_param(ps, "tcell.activation_per_h");
+    im->t_entry_active = (float)bs_param(ps, "tcell.entry_activated_fraction");
+    im->t_kill_h = (float)bs_param(ps, "tcell.kill_rate_per_h_contact");
+    im->t_dormant_antigen = (float)bs_param(ps, "tcell.dormant_antigen_factor");
+    im->t_pdl1 = (float)bs_param(ps, "tcell.pdl1_kill_factor");
+    im->t_suppr_K = (float)bs_param(ps, "tcell.suppr_half_au");
+    im->t_tgfb_K = (float)bs_param(ps, "tcell.tgfb_half_au");
+    im->t_kills_max = (int)bs_param(ps, "tcell.kills_to_exhaustion");
+    im->t_exhaust_suppr_h = (float)(bs_param(ps, "tcell.suppressed_exhaustion_per_d") / 24.0);
+    im->t_ifng = (float)bs_param(ps, "tcell.ifng_per_h");
+    im->t_rankl = (float)bs_param(ps, "tcell.rankl_per_h");
+    im->chemokine_tumour = (float)bs_param(ps, "chemokine.tumour_per_h");
+    im->chemokine_dormant = (float)bs_param(ps, "chemokine.dormant_factor");
+    im->dt_h = (float)dt_h;
+}
+
+void bs_tcell_arrivals(bs_model *m)
+{
+    bs_immune_recruit(m, &m->r.immune.t, BS_CELL_TCELL, BS_TCELL_NAIVE, m->r.immune.t_entry_active, BS_TCELL_ACTIVE);
+}
+
+/* MDSCs within the suppression radius of site i count towards the brake
+ * up to this many (in vitro suppression saturates near 1 MDSC per T cell). */
+#define MDSC_BRAKE_MAX_COUNT 3
+
+float bs_tcell_mdsc_brake(const bs_model *m, int i)
+{
+    const bs_immune_rules *im = &m->r.immune;
+    int R = im->md_radius, w = m->lat.w, x = i % w, y = i / w, n = 0;
+    for (int yy = y - R; yy <= y + R && n < MDSC_BRAKE_MAX_COUNT; yy++) {
+        if (yy < 0 || yy >= m->lat.h) continue;
+        for (int xx = x - R; xx <= x + R; xx++) {
+            if (xx < 0 || xx >= w || (xx - x) * (xx - x) + (yy - y) * (yy - y) > R * R) continue;
+            int s = m->store.occ[yy * w + xx];
+            if (s >= 0 && m->store.type[s] == BS_CELL_MDSC && ++n == MDSC_BRAKE_MAX_COUNT) break;
+        }
+    }
+    float b = 1.0f;
+    for (int k = 0; k < n; k++) b *= im->md_factor;
+    return b;
+}
+
+/* All brakes on an engaged or walking T cell at site i except PD-L1. */
+static float suppression(const bs_model *m, int i)
+{
+    const bs_immune_rules *im = &m->r.immune;
+    return bs_tcell_mdsc_brake(m, i) * bs_immune_field_brake(m, i, im->t_suppr_K, im->t_tgfb_K);
+}
+
+/* Exhaustion by long suppression (draw 5). Returns 1 if exhausted. */
+static int exhaust_by_suppression(bs_model *m, int slot, float brake)
+{
+    const bs_immune_rules *im = &m->r.immune;
+    float rate = im->t_exhaust_suppr_h * (1.0f - brake);
+    if (rate > 0.0f &&
+        bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, m->store.id[slot], 5) < 1.0f - expf(-rate * im->dt_h)) {
+        m->store.state[slot] = BS_TCELL_EXHAUSTED;
+        return 1;
+    }
+    return 0;
+}
+
+void bs_tcell_act(bs_model *m, int slot, bs_step_totals *tot)
+{
+    bs_store *s = &m->store;
+    const bs_immune_rules *im = &m->r.immune;
+    uint64_t id = s->id[slot];
+    s->age_h[slot] += im->dt_h;
+    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 0) < im->t.p_death) {
+        bs_store_kill_locked(s, slot);
+        return;
+    }
+    uint8_t state = s->state[slot];
+    if (state == BS_TCELL_EXHAUSTED) {
+        bs_immune_walk(m, slot, &im->t, 0);
+        return;
+    }
+    int i = s->site[slot];
+    int target = bs_immune_engage(m, slot, im->t_dormant_antigen);
+    if (target < 0) {
+        bs_immune_walk(m, slot, &im->t, 1);
+        if (state == BS_TCELL_ACTIVE) exhaust_by_suppression(m, slot, suppression(m, s->site[slot]));
+        return;
+    }
+    /* engaged: the cell stays on its target this step */
+    float brake = suppression(m, i);
+    if (state == BS_TCELL_NAIVE) {
+        float rate = im->t_activation_h * brake;
+        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 3) < 1.0f - expf(-rate * im->dt_h))
+            s->state[slot] = BS_TCELL_ACTIVE;
+        return;
+    }
+    tot->tcell_contact_h += (double)im->dt_h;
+    float pdl1 = im->t_pdl1 + (1.0f - im->t_pdl1) * m->r.pd1_block;
+    float rate = im->t_kill_h * pdl1 * brake;
+    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 4) < 1.0f - expf(-rate * im->dt_h)) {
+        bs_store_kill_locked(s, s->occ[target]);
+        tot->kills_tcell++;
+        s->aux[slot] += 1.0f;
+        if (s->aux[slot] >= (float)im->t_kills_max) {
+            s->state[slot] = BS_TCELL_EXHAUSTED;
+            return;
+        }
+    }
+    exhaust_by_suppression(m, slot, brake);
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Hostile input and a hostile environment, end to end: bad numbers, absurd
+# lattices, broken masks, too little memory, a full disk, an unwritable
+# folder. Each must give a clear message and a usage/error status, never a
+# crash (status >= 128), a hang or a half-written file.
+set -uo pipefail
+bin=$1
+tmp=$(mktemp -d)
+mnt=""
+cleanup() { [ -n "$mnt" ] && umount "$mnt" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+export OMP_WAIT_POLICY=passive
+# expect NAME STATUS PATTERN CMD...: exit status STATUS, stderr matching PATTERN
+expect() {
+  local name=$1 want=$2 pat=$3
+  shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  if [ $rc -ne "$want" ]; then bad "$name: status $rc (expected $want): $(head -3 "$tmp/err")"; return; fi
+  grep -Eq -e "$pat" "$tmp/err" && ok || { bad "$name: stderr lacks /$pat/:"; cat "$tmp/err"; }
+}
+small=(single_bmu --days 1 --quiet --force)
+
+# ---- numbers on the command line ------------------------------------------
+for v in nan NaN inf -inf -1 1e400 abc 5x "" 1e5; do
+  expect "--days '$v'" 2 "--days '.*' is not a number in range" "$bin" run "${small[@]}" --days "$v" --out "$tmp/o"
+done
+for v in 0 -1 1.5 nan 1e9; do
+  expect "--threads '$v'" 2 "--threads" "$bin" run "${small[@]}" --threads "$v" --out "$tmp/o"
+done
+for v in -1 1.5 1e20 nan; do
+  expect "--seed '$v'" 2 "--seed" "$bin" run "${small[@]}" --seed "$v" --out "$tmp/o"
+done
+for o in --csv-every --png-every --checkpoint-every --max-memory-mb; do
+  for v in -1 nan inf; do
+    expect "$o '$v'" 2 "$o '.*' is not a number" "$bin" run "${small[@]}" "$o" "$v" --out "$tmp/o"
+  done
+done
+expect "--max-memory-mb 0" 2 "not a number in range" "$bin" run "${small[@]}" --max-memory-mb 0 --out "$tmp/o"
+expect "missing value" 2 "--days needs a value" "$bin" run single_bmu --days
+expect "empty --out" 2 "--out needs a folder name" "$bin" run single_bmu --out ""
+
+# ---- parameters: --set and scenario files ------------------------------------
+for v in nan inf -inf -1 1e400 1e-400 "" " " 3x "1 2"; do
+  expect "--set oc.lifespan_d='$v'" 2 "oc.lifespan_d" "$bin" run "${small[@]}" --set "oc.lifespan_d=$v" --out "$tmp/o"
+done
+expect "zero lattice" 2 "lattice.width_sites = 0 is out of range \(valid: 8 \.\. 16384 sites\)" \
+  "$bin" run "${small[@]}" --set lattice.width_sites=0 --out "$tmp/o"
+expect "negative lattice" 2 "lattice.height_sites = -5 is out of range" \
+  "$bin" run "${small[@]}" --set lattice.height_sites=-5 --out "$tmp/o"
+expect "huge lattice" 2 "out of range" "$bin" run "${small[@]}" --set lattice.width_sites=1e9 --out "$tmp/o"
+expect "fractional lattice" 2 "not an integer" "$bin" run "${small[@]}" --set lattice.width_sites=20.5 --out "$tmp/o"
+expect "absurd rate" 2 "out of range" "$bin" run "${small[@]}" --set oc.lifespan_d=1e300 --out "$tmp/o"
+printf '[oc]\nlifespan_d = nan\n' >"$tmp/nan.ini"
+expect "NaN in a file" 2 "nan.ini:2: oc.lifespan_d = 'nan' is not a finite number" "$bin" run "$tmp/nan.ini" --days 1 --out "$tmp/o"
+printf '[lattice]\nwidth_sites = 0\n' >"$tmp/zero.ini"
+expect "zero lattice in a file" 2 "zero.ini:2: lattice.width_sites = 0 is out of range" "$bin" run "$tmp/zero.ini" --out "$tmp/o"
+printf '[run]\ndays = 1\n[lattice\n' >"$tmp/syntax.ini"
+expect "syntax error" 2 "syntax.ini:3: syntax error" "$bin" run "$tmp/syntax.ini" --out "$tmp/o"
+head -c 3000 /dev/urandom >"$tmp/random.ini"
+"$bin" run "$tmp/random.ini" --days 1 --out "$tmp/o" --quiet >/dev/null 2>&1
+rc=$?
+[ $rc -lt 128 ] && ok || bad "random bytes as a scenario: status $rc"
+printf 'include = /dev/zero\n' >"$tmp/zeroinc.ini"
+expect "include of /dev/zero" 2 "line too long" timeout 10 "$bin" run "$tmp/zeroinc.ini" --out "$tmp/o"
+
+# ---- PNG masks ------------------------------------------------------------------
+"$bin" run single_bmu --days 0 --quiet --out "$tmp/png" || bad "making a PNG"
+snap=$tmp/png/snapshot_day0000.0.png
+mask_ini() {  # FILE MASK
+  printf '[lattice]\nwidth_sites = 60\nheight_sites = 40\n[geometry]\nsource = mask\nmask_png = %s\n' "$2" >"$1"
+}
+python3 - "$tmp/good.png" <<'EOF'
+import struct, sys, zlib
+w, h = 60, 40
+rows = b"".join(b"\0" + bytes(255 if y < 12 else 0 for x in range(w)) for y in range(h))
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) \
+    + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+EOF
+mask_ini "$tmp/good.ini" good.png
+"$bin" run "$tmp/good.ini" --days 1 --quiet --out "$tmp/o" --force && ok || bad "a good mask"
+cp "$snap" "$tmp/wrong.png"
+mask_ini "$tmp/wrong.ini" wrong.png
+expect "mask of the wrong size" 2 "wrong.png: mask is [0-9]+x[0-9]+ pixels \(valid: exactly 60x40" "$bin" run "$tmp/wrong.ini" --days 1 --out "$tmp/o"
+head -c 400 "$snap" >"$tmp/trunc.png"
+mask_ini "$tmp/trunc.ini" trunc.png
+expect "truncated mask" 2 "trunc.png: not a valid PNG" "$bin" run "$tmp/trunc.ini" --days 1 --out "$tmp/o"
+head -c 400 "$tmp/good.png" | head -c 60 >"$tmp/short.png"
+mask_ini "$tmp/short.ini" short.png
+expect "mask cut inside its header" 2 "short.png: not a valid PNG" "$bin" run "$tmp/short.ini" --days 1 --out "$tmp/o"
+: >"$tmp/empty.png"
+mask_ini "$tmp/empty.ini" empty.png
+expect "empty mask" 2 "empty.png: not a valid PNG \(file is empty\)" "$bin" run "$tmp/empty.ini" --days 1 --out "$tmp/o"
+echo "not a png at all" >"$tmp/text.png"
+mask_ini "$tmp/text.ini" text.png
+expect "text as a mask" 2 "text.png: not a valid PNG" "$bin" run "$tmp/text.ini" --days 1 --out "$tmp/o"
+mask_ini "$tmp/none.ini" missing.png
+expect "missing mask" 2 "missing.png: cannot open" "$bin" run "$tmp/none.ini" --days 1 --out "$tmp/o"
+mkdir -p "$tmp/dir.png"
+mask_ini "$tmp/dir.ini" dir.png
+expect "folder as a mask" 2 "dir.png" "$bin" run "$tmp/dir.ini" --days 1 --out "$tmp/o"
+
+# ---- memory limit ------------------------------------------------------------------
+expect "memory limit" 1 "a 4000 x 4000 lattice needs about [0-9.]+ GiB of memory \([0-9]+ bytes per site: .*\), more than the limit of 100 MiB \(set by --max-memory-mb\)" \
+  "$bin" run "${small[@]}" --set lattice.width_sites=4000 --set lattice.height_sites=4000 --max-memory-mb 100 --out "$tmp/o"
+[ ! -e "$tmp/o/timeseries.csv" ] || [ "$tmp/o/timeseries.csv" -ot "$tmp/err" ] && ok || bad "memory limit: outputs were started"
+mem_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo 2>/dev/null || echo 0)
+if [ "${mem_kb:-0}" -gt 0 ] && [ "$mem_kb" -lt 100000000 ]; then
+  expect "16384 x 16384 vs physical memory" 1 "needs about .* more than the limit of .* \(the machine's physical memory" \
+    "$bin" run "${small[@]}" --set lattice.width_sites=16384 --set lattice.height_sites=16384 --out "$tmp/o"
+fi
+(ulimit -v 400000 && exec "$bin" run "${small[@]}" --set lattice.width_sites=3000 --set lattice.height_sites=3000 --out "$tmp/o") >/dev/null 2>"$tmp/err"
+grep -q "ulimit -v" "$tmp/err" && ok || bad "address-space limit: $(cat "$tmp/err")"
+
+# ---- full disk, file-size limit, unwritable folder ------------------------------------
+# whole DIR: rows whole, no temporary files, PNGs complete
+whole() {
+  local d=$1 cols
+  ls "$d"/*.tmp.* >/dev/null 2>&1 && bad "$d: temporary files left: $(ls "$d"/*.tmp.*)"
+  [ -z "$(tail -c 1 "$d/timeseries.csv")" ] || bad "$d: CSV ends inside a row"
+  cols=$(head -1 "$d/timeseries.csv" | tr -cd , | wc -c)
+  awk -F, -v c="$cols" 'NF - 1 != c { exit 1 }' "$d/timeseries.csv" || bad "$d: CSV has a partial row"
+  for p in "$d"/*.png; do
+    [ -e "$p" ] || continue
+    tail -c 8 "$p" | od -An -tx1 | grep -q "49 45 4e 44 ae 42 60 82" || bad "$p is not a complete PNG"
+  done
+}
+# CSV over the limit (bash counts ulimit -f in KiB): 16 KiB of rows
+(ulimit -f 16 && exec "$bin" run single_bmu --days 100 --csv-every 0.05 --png-every 0 --quiet --out "$tmp/fsz1") 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "timeseries.csv: write failed (File too large)" "$tmp/err" && ok || bad "CSV over ulimit -f: status $rc: $(cat "$tmp/err")"
+grep -q "finished before the error are complete" "$tmp/err" && ok || bad "CSV over ulimit -f: no note on what is kept"
+whole "$tmp/fsz1"
+[ "$(wc -l <"$tmp/fsz1/timeseries.csv")" -gt 20 ] && ok || bad "CSV over ulimit -f: rows lost"
+# a checkpoint over the limit: refused whole, run stops, earlier files kept
+(ulimit -f 120 && exec "$bin" run single_bmu --days 10 --checkpoint-every 2 --png-every 1 --quiet --out "$tmp/fsz2") 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "cannot write checkpoint (File too large)" "$tmp/err" && ok || bad "checkpoint over ulimit -f: status $rc: $(cat "$tmp/err")"
+whole "$tmp/fsz2"
+ls "$tmp"/fsz2/*.ckpt >/dev/null 2>&1 && bad "a partial checkpoint was left under its final name"
+# a snapshot over the limit
+(ulimit -f 20 && exec "$bin" run homeostasis --days 0 --set run.png_px_per_site=8 --quiet --out "$tmp/fsz3") 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "snapshot_day0000.0.png: cannot write" "$tmp/err" && ok || bad "PNG over ulimit -f: status $rc: $(cat "$tmp/err")"
+whole "$tmp/fsz3"
+# a really full filesystem, where we may mount one
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$tmp/mnt" && mount -t tmpfs -o size=600k tmpfs "$tmp/mnt" 2>/dev/null; then
+  mnt=$tmp/mnt
+  "$bin" run single_bmu --days 60 --checkpoint-every 1 --png-every 1 --quiet --out "$mnt/run" 2>"$tmp/err"
+  rc=$?
+  [ $rc -eq 1 ] && grep -q "No space left on device" "$tmp/err" && ok || bad "full tmpfs: status $rc: $(cat "$tmp/err")"
+  whole "$mnt/run"
+  # the last checkpoint named in the message resumes once there is room
+  c=$(grep -o "the last checkpoint is [^ ]*" "$tmp/err" | awk '{print $5}')
+  if [ -n "$c" ]; then
+    "$bin" resume "$c" --days 3 --out "$tmp/afterfull" --quiet && ok || bad "resume after a full disk"
+  fi
+  umount "$mnt" && mnt=""
+else
+  echo "  (no tmpfs mount here: the full-disk case is covered by ulimit -f only)"
+fi
+touch "$tmp/afile"
+expect "output under a file" 1 "cannot create folder" "$bin" run "${small[@]}" --out "$tmp/afile/sub"
+if [ "$(id -u)" -ne 0 ]; then
+  mkdir -p "$tmp/ro" && chmod 500 "$tmp/ro"
+  expect "read-only folder" 1 "Permission denied" "$bin" run "${small[@]}" --out "$tmp/ro/x"
+fi
+
+echo "hostile: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,274 @@
+/* Unit tests of each tumour-cell rule (agents/dtc.c), on a flat slab with
+ * spontaneous BMU activation off, calling the rules directly. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+#include "celltypes.h"
+#include "rules.h"
+
+/* 40 x 30 sites, bone in rows 15..29, the endosteum is row 14. */
+#define W 40
+#define SURF_Y 14
+
+static bs_registry *reg;
+static bs_paramset *ps;
+
+static bs_model *flat_model(const char *const *extra)
+{
+    const char *base[] = {"geometry.source=flat", "lattice.width_sites=40", "lattice.height_sites=30",
+                          "geometry.slab_thickness_um=150", "geometry.arteriole_spacing_um=0",
+                          "geometry.sinusoid_spacing_um=2000", "bmu.activation_per_site_per_y=0",
+                          "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", NULL};
+    ps = bs_test_params(&reg, NULL, base);
+    bs_error err;
+    for (int k = 0; extra && extra[k]; k++)
+        if (bs_config_set(ps, extra[k], &err) != BS_OK) fail_msg("%s", err.msg);
+    return bs_test_model(ps);
+}
+
+static void done(bs_model *m)
+{
+    bs_model_destroy(m);
+    bs_paramset_destroy(ps);
+    bs_registry_destroy(reg);
+}
+
+static int site(int x, int y) { return y * W + x; }
+
+static void fill_field(bs_model *m, int f, float v)
+{
+    for (int i = 0; i < W * 30; i++) m->fields[f].c[i] = v;
+}
+
+/* 40 cycling DTCs along the endosteum, `hours` of the dormancy rule:
+ * returns how many went dormant. */
+static int dormant_after(bs_model *m, int hours)
+{
+    for (int x = 0; x < W; x++) bs_store_spawn(&m->store, site(x, SURF_Y), BS_CELL_DTC, BS_DTC_PROLIFERATING, 500 + (uint64_t)x);
+    bs_step_totals tot = {0};
+    for (int h = 0; h < hours; h++) {
+        m->step = (uint64_t)h;
+        for (int x = 0; x < W; x++) {
+            int slot = m->store.occ[site(x, SURF_Y)];
+            if (slot >= 0) bs_dtc_act(m, slot, &tot);
+        }
+    }
+    int n = 0;
+    for (int x = 0; x < W; x++) {
+        int slot = m->store.occ[site(x, SURF_Y)];
+        n += slot >= 0 && m->store.state[slot] == BS_DTC_DORMANT;
+    }
+    return n;
+}
+
+/* On quiescent endosteum with LIFR on and normoxia, entry is 0.05/h:
+ * after 24 h, 1 - exp(-1.2) = 70% dormant (binomial sd 7% of 40). */
+static void test_dormancy_on_quiet_endosteum(void **state)
+{
+    (void)state;
+    bs_model *m = flat_model(NULL);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    int n = dormant_after(m, 24);
+    assert_true(n >= 19 && n <= 37);
+    done(m);
+}
+
+static void test_lifr_knockout_prevents_dormancy(void **state)
+{
+    (void)state;
+    const char *x[] = {"dtc.lifr_enabled=0", NULL};
+    bs_model *m = flat_model(x);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    assert_int_equal(dormant_after(m, 48), 0);
+    done(m);
+}
+
+static void test_brc_and_hypoxia_lower_dormancy_hdac_raises_it(void **state)
+{
+    (void)state;
+    bs_model *m = flat_model(NULL);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    for (int x = 0; x < W; x++) m->lat.surface[site(x, SURF_Y)] = BS_SURF_RESORPTION;
+    int brc = dormant_after(m, 24); /* rate x0.02: expect ~1 */
+    done(m);
+    m = flat_model(NULL);
+    fill_field(m, BS_FIELD_O2, 5.0f); /* below 10 mmHg: LIFR x0.3 */
+    int hyp = dormant_after(m, 12);
+    done(m);
+    m = flat_model(NULL);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    int norm = dormant_after(m, 12);
+    done(m);
+    const char *h[] = {"dtc.hdac_level=1", NULL};
+    m = flat_model(h);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    int hdac = dormant_after(m, 12);
+    done(m);
+    /* expected: brc ~0.9, hyp 1-exp(-0.18) = 16% ~6.6, norm 45% ~18, hdac 70% ~28 */
+    assert_true(brc <= 5);
+    assert_true(hyp < norm);
+    assert_true(hdac > norm);
+}
+
+/* A dormant cell with an osteoclast next to it wakes at 0.1/d: after 10 d,
+ * 1 - exp(-1) = 63% of 20 (sd 11%); without osteoclasts ~0. */
+static void test_osteoclast_wakes_dormant_cells(void **state)
+{
+    (void)state;
+    for (int with_oc = 0; with_oc <= 1; with_oc++) {
+        bs_model *m = flat_model(NULL);
+        fill_field(m, BS_FIELD_O2, 20.0f);
+        for (int k = 0; k < 20; k++) {
+            bs_store_spawn(&m->store, site(2 * k, SURF_Y), BS_CELL_DTC, BS_DTC_DORMANT, 900 + (uint64_t)k);
+            if (with_oc) bs_store_spawn(&m->store, site(2 * k, SURF_Y - 1), BS_CELL_OSTEOCLAST, 0, 100 + (uint64_t)k);
+        }
+        bs_step_totals tot = {0};
+        int awake = 0;
+        for (int h = 0; h < 240; h++) {
+            m->step = (uint64_t)h;
+            for (int k = 0; k < 20; k++) {
+                int slot = m->store.occ[site(2 * k, SURF_Y)];
+                if (slot >= 0 && m->store.state[slot] == BS_DTC_DORMANT) bs_dtc_act(m, slot, &tot);
+            }
+        }
+        for (int k = 0; k < 20; k++) {
+            int slot = m->store.occ[site(2 * k, SURF_Y)];
+            awake += slot >= 0 && m->store.state[slot] != BS_DTC_DORMANT;
+        }
+        if (with_oc) assert_true(awake >= 7 && awake <= 19);
+        else assert_true(awake <= 1);
+        done(m);
+    }
+}
+
+static void test_division_into_free_site_or_wait(void **state)
+{
+    (void)state;
+    const char *x[] = {"dtc.prolif_per_d=10", "dtc.lifr_enabled=0", NULL};
+    bs_model *m = flat_model(x);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    int i = site(20, 5);
+    int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, 77);
+    bs_step_totals tot = {0};
+    for (int h = 1; h < 100 && m->store.count == 1; h++) {
+        m->step = (uint64_t)h;
+        bs_dtc_act(m, slot, &tot);
+    }
+    assert_int_equal(m->store.count, 2); /* p = 0.34 per step */
+    int nb = 0;
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) nb += (dx || dy) && m->store.occ[site(20 + dx, 5 + dy)] >= 0;
+    assert_int_equal(nb, 1); /* the daughter is a neighbour */
+    /* surround a cell completely: it waits, no pushing */
+    bs_model_destroy(m);
+    bs_paramset_destroy(ps);
+    bs_registry_destroy(reg);
+    m = flat_model(x);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, 77);
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++)
+            if (dx || dy) bs_store_spawn(&m->store, site(20 + dx, 5 + dy), BS_CELL_OSTEOBLAST, 0, 1000 + (uint64_t)(dy * 3 + dx + 4));
+    for (int h = 0; h < 10; h++) {
+        m->step = (uint64_t)h;
+        bs_dtc_act(m, slot, &tot);
+    }
+    assert_int_equal(m->store.count, 9);
+    done(m);
+}
+
+static void test_necrosis_below_threshold(void **state)
+{
+    (void)state;
+    bs_model *m = flat_model(NULL);
+    fill_field(m, BS_FIELD_O2, 0.5f);
+    for (int x = 0; x < W; x++) bs_store_spawn(&m->store, site(x, 5), BS_CELL_DTC, BS_DTC_PROLIFERATING, 300 + (uint64_t)x);
+    bs_step_totals tot = {0};
+    for (int h = 0; h < 24; h++) {
+        m->step = (uint64_t)h;
+        for (int x = 0; x < W; x++) {
+            int slot = m->store.occ[site(x, 5)];
+            if (slot >= 0) bs_dtc_act(m, slot, &tot);
+        }
+    }
+    /* 0.05/h for 24 h: 70% dead */
+    assert_true(m->store.count >= 4 && m->store.count <= 21);
+    done(m);
+}
+
+/* Extravasation: CTCs arrive at 20 per hour for 20 h (crossed cells are
+ * cleared each hour so free sites never run out); the share crossing rises
+ * with the CXCL12 at the vessel and falls with the CXCR4 level. */
+static int extravasated(const char *cx, float cxcl12)
+{
+    const char *x[] = {"geometry.sinusoid_spacing_um=150", "dtc.ctc_per_d=480", cx, NULL};
+    bs_model *m = flat_model(x);
+    assert_true(m->n_vessels > 0);
+    fill_field(m, BS_FIELD_CXCL12, cxcl12);
+    for (int h = 0; h < 20; h++) {
+        m->step = (uint64_t)h;
+        bs_dtc_arrivals(m);
+        for (int i = 0; i < W * 30; i++)
+            if (m->store.occ[i] >= 0) bs_store_kill(&m->store, m->store.occ[i]);
+    }
+    int n = (int)m->n_extravasated, arrived = (int)m->n_ctc_arrived;
+    assert_true(arrived > 300 && arrived < 500); /* Poisson, mean 400 */
+    print_message("extravasated %d of %d (CXCL12 %.2f, %s)\n", n, arrived, (double)cxcl12, cx);
+    done(m);
+    return n;
+}
+
+static void test_extravasation_follows_cxcl12_and_cxcr4(void **state)
+{
+    (void)state;
+    int lo = extravasated("dtc.cxcr4_level=1", 0.2f); /* adhesion 0.5 x hill2(0.2, 0.5) = 0.069 */
+    int hi = extravasated("dtc.cxcr4_level=1", 2.0f); /* 0.5 x 0.94 = 0.47, capped by free sites */
+    int weak = extravasated("dtc.cxcr4_level=0.1", 2.0f);
+    assert_true(hi > 2 * lo);
+    assert_true(weak < hi / 2);
+}
+
+/* Homing: with a CXCL12 gradient rising to the right, cells drift right. */
+static void test_homing_up_the_gradient(void **state)
+{
+    (void)state;
+    const char *x[] = {"dtc.settle_per_h=0", "dtc.speed_um_per_h=10", NULL};
+    bs_model *m = flat_model(x);
+    for (int y = 0; y < 30; y++)
+        for (int xx = 0; xx < W; xx++) m->fields[BS_FIELD_CXCL12].c[site(xx, y)] = 0.05f * (float)xx;
+    for (int k = 0; k < 10; k++) bs_store_spawn(&m->store, site(10, 2 + k), BS_CELL_DTC, BS_DTC_MIGRATING, 40 + (uint64_t)k);
+    bs_step_totals tot = {0};
+    for (int h = 0; h < 100; h++) {
+        m->step = (uint64_t)h;
+        for (int i = 0; i < W * 30; i++) {
+            int slot = m->store.occ[i];
+            if (slot >= 0 && m->store.stamp[slot] != (uint32_t)h + 1) {
+                m->store.stamp[slot] = (uint32_t)h + 1;
+                bs_dtc_act(m, slot, &tot);
+            }
+        }
+    }
+    double mean_x = 0;
+    for (int i = 0; i < W * 30; i++)
+        if (m->store.occ[i] >= 0) mean_x += i % W;
+    mean_x /= 10.0;
+    assert_true(mean_x > 20.0); /* unbiased walk: ~10 +- 3 */
+    done(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dormancy_on_quiet_endosteum),
+        cmocka_unit_test(test_lifr_knockout_prevents_dormancy),
+        cmocka_unit_test(test_brc_and_hypoxia_lower_dormancy_hdac_raises_it),
+        cmocka_unit_test(test_osteoclast_wakes_dormant_cells),
+        cmocka_unit_test(test_division_into_free_site_or_wait),
+        cmocka_unit_test(test_necrosis_below_threshold),
+        cmocka_unit_test(test_extravasation_follows_cxcl12_and_cxcr4),
+        cmocka_unit_test(test_homing_up_the_gradient),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

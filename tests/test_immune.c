@@ -1,0 +1,492 @@
+/* Unit tests of each immune rule (agents/tcell.c, nkcell.c, mdsc.c,
+ * immune.h), on a flat slab with spontaneous BMU activation off, calling
+ * the rules directly. Binomial counts are checked within about 3 sd of
+ * their expectation. */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+#include "celltypes.h"
+#include "rules.h"
+
+/* 40 x 30 sites, bone in rows 15..29, the endosteum is row 14. */
+#define W 40
+#define H 30
+#define SURF_Y 14
+
+static bs_registry *reg;
+static bs_paramset *ps;
+
+static bs_model *flat_model(const char *const *extra)
+{
+    const char *base[] = {"geometry.source=flat", "lattice.width_sites=40", "lattice.height_sites=30",
+                          "geometry.slab_thickness_um=150", "geometry.arteriole_spacing_um=0",
+                          "geometry.sinusoid_spacing_um=2000", "bmu.activation_per_site_per_y=0",
+                          "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", "tcell.lifespan_d=365", "nk.lifespan_d=365",
+                          "mdsc.lifespan_d=365", "tcell.kills_to_exhaustion=1000", "nk.kills_to_exhaustion=1000",
+                          NULL};
+    ps = bs_test_params(&reg, NULL, base);
+    bs_error err;
+    for (int k = 0; extra && extra[k]; k++)
+        if (bs_config_set(ps, extra[k], &err) != BS_OK) fail_msg("%s", err.msg);
+    return bs_test_model(ps);
+}
+
+static void done(bs_model *m)
+{
+    bs_model_destroy(m);
+    bs_paramset_destroy(ps);
+    bs_registry_destroy(reg);
+}
+
+static int site(int x, int y) { return y * W + x; }
+
+static void fill_field(bs_model *m, int f, float v)
+{
+    for (int i = 0; i < W * H; i++) m->fields[f].c[i] = v;
+}
+
+/* Killer/target pairs in the marrow: a killer at (x, 5) above a tumour cell
+ * at (x, 6), every 3 columns, so each killer touches only its own target.
+ * Each step a killed target is replaced and every killer acts once.
+ * Returns the kills (also checked against the step totals). */
+#define NPAIRS 13
+static int pair_x(int k) { return 1 + 3 * k; }
+
+static void place_pairs(bs_model *m, uint8_t type, uint8_t state)
+{
+    for (int k = 0; k < NPAIRS; k++)
+        assert_true(bs_store_spawn(&m->store, site(pair_x(k), 5), type, state, 100 + (uint64_t)k) >= 0);
+}
+
+static long run_pairs(bs_model *m, uint8_t dtc_state, int steps)
+{
+    bs_step_totals tot;
+    memset(&tot, 0, sizeof tot);
+    uint64_t next_id = 10000;
+    for (int h = 0; h < steps; h++) {
+        m->step = (uint64_t)h;
+        for (int k = 0; k < NPAIRS; k++)
+            if (m->store.occ[site(pair_x(k), 6)] < 0)
+                bs_store_spawn(&m->store, site(pair_x(k), 6), BS_CELL_DTC, dtc_state, next_id++);
+        for (int k = 0; k < NPAIRS; k++) {
+            int slot = m->store.occ[site(pair_x(k), 5)];
+            if (slot < 0) continue;
+            switch (m->store.type[slot]) {
+            case BS_CELL_TCELL: bs_tcell_act(m, slot, &tot); break;
+            case BS_CELL_NK: bs_nk_act(m, slot, &tot); break;
+            default: fail_msg("unexpected cell type %d", m->store.type[slot]);
+            }
+        }
+    }
+    return (long)(tot.kills_tcell + tot.kills_nk);
+}
+
+static void assert_near(long n, double expect, double tol_frac)
+{
+    print_message("  %ld (expected %.0f)\n", n, expect);
+    assert_true(fabs((double)n - expect) <= tol_frac * expect);
+}
+
+/* Contact kill: an activated CTL on a cycling tumour cell kills at
+ * 0.4/h x PD-L1 0.4 (p = 0.148 per step); without PD-L1 at 0.4/h
+ * (p = 0.330); anti-PD-1 (pd1_block = 1) lifts the brake exactly.
+ * 13 pairs x 100 steps: sd ~13 and ~17. */
+static void test_contact_kill_with_and_without_pdl1(void **state)
+{
+    (void)state;
+    bs_model *m = flat_model(NULL);
+    place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
+    long with = run_pairs(m, BS_DTC_PROLIFERATING, 100);
+    assert_near(with, 1300 * (1.0 - exp(-0.16)), 0.25);
+    done(m);
+    const char *nopdl1[] = {"tcell.pdl1_kill_factor=1", NULL};
+    m = flat_model(nopdl1);
+    place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
+    long without = run_pairs(m, BS_DTC_PROLIFERATING, 100);
+    assert_near(without, 1300 * (1.0 - exp(-0.4)), 0.2);
+    done(m);
+    m = flat_model(NULL);
+    m->r.pd1_block = 1.0f;
+    place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
+    long blocked = run_pairs(m, BS_DTC_PROLIFERATING, 100);
+    assert_int_equal(blocked, without); /* same draws, same hazard */
+    done(m);
+    /* every kill is counted on the killer */
+    m = flat_model(NULL);
+    place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
+    long n = run_pairs(m, BS_DTC_PROLIFERATING, 30);
+    float aux = 0.0f;
+    for (int k = 0; k < NPAIRS; k++) aux += m->store.aux[m->store.occ[site(pair_x(k), 5)]];
+    assert_true((long)aux == n && n > 0);
+    done(m);
+}
+
+/* Non-activated cells do not kill; they become activated on contact
+ * (0.5/h: within 24 h all but ~0). Exhausted cells neither kill nor
+ * engage. */
+static void test_activation_then_killing_and_exhaustion(void **state)
+{
+    (void)state;
+    bs_model *m = flat_model(NULL);
+    place_pairs(m, BS_CELL_TCELL, BS_TCELL_NAIVE);
+    bs_step_totals tot;
+    memset(&tot, 0, sizeof tot);
+    for (int k = 0; k < NPAIRS; k++)
+        bs_store_spawn(&m->store, site(pair_x(k), 6), BS_CELL_DTC, BS_DTC_PROLIFERATING, 500 + (uint64_t)k);
+    m->step = 0;
+    for (int k = 0; k < NPAIRS; k++) bs_tcell_act(m, m->store.occ[site(pair_x(k), 5)], &tot);
+    assert_int_equal(tot.kills_tcell, 0); /* non-activated: no kill in the step it activates */
+    long n = run_pairs(m, BS_DTC_PROLIFERATING, 24);
+    assert_true(n > 0);
+    int active = 0;
+    for (int k = 0; k < NPAIRS; k++) active += m->store.state[m->store.occ[site(pair_x(k), 5)]] == BS_TCELL_ACTIVE;
+    assert_int_equal(active, NPAIRS);
+    done(m);
+    /* exhaustion after tcell.kills_to_exhaustion kills */
+    const char *two[] = {"tcell.kills_to_exhaustion=2", "tcell.pdl1_kill_factor=1", NULL};
+    m = flat_model(two);
+    place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
+    n = run_pairs(m, BS_DTC_PROLIFERATING, 200);
+    assert_int_equal(n, 2 * NPAIRS);
+    int exhausted = 0; /* exhausted cells walk off: find them anywhere */
+    for (int i = 0; i < W * H; i++) {
+        int s = m->store.occ[i];
+        if (s >= 0 && m->store.type[s] == BS_CELL_TCELL) {
+            assert_int_equal(m->store.state[s], BS_TCELL_EXHAUSTED);
+            assert_true(m->store.aux[s] == 2.0f);
+            exhausted++;
+        }
+    }
+    assert_int_equal(exhausted, NPAIRS);
+    done(m);
+}
+
+/* Dormant tumour cells are recognised with chance 0.2: kills x0.2 (the
+ * killers are held in place: an unrecognised target does not stop them). */
+static void test_dormant_cells_are_harder_to_see(void **state)
+{
+    (void)state;
+    const char *nopdl1[] = {"tcell.pdl1_kill_factor=1", "tcell.speed_um_per_min=0", NULL};
+    bs_model *m = flat_model(nopdl1);
+    place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
+    long dormant = run_pairs(m, BS_DTC_DORMANT, 200);
+    done(m);
+    assert_near(dormant, 2600 * 0.2 * (1.0 - exp(-0.4)), 0.3); /* ~171, sd 13 */
+}
+
+/* MDSC brake: x0.3 per MDSC within 30 um (3 sites, Euclidean), none
+ * outside, saturating at three; the kill count falls accordingly. */
+static void test_mdsc_suppression_radius(void **state)
+{
+    (void)state;
+    bs_model *m = flat_model(NULL);
+    int t = site(20, 5);
+    assert_true(bs_tcell_mdsc_brake(m, t) == 1.0f);
+    bs_store_spawn(&m->store, site(23, 7), BS_CELL_MDSC, 0, 1); /* distance^2 = 13 > 9: outside */
+    assert_true(bs_tcell_mdsc_brake(m, t) == 1.0f);
+    bs_store_spawn(&m->store, site(22, 7), BS_CELL_MDSC, 0, 2); /* distance^2 = 8: inside */
+    assert_float_equal(bs_tcell_mdsc_brake(m, t), 0.3f, 1e-6f);
+    bs_store_spawn(&m->store, site(17, 5), BS_CELL_MDSC, 0, 3);
+    bs_store_spawn(&m->store, site(20, 2), BS_CELL_MDSC, 0, 4);
+    bs_store_spawn(&m->store, site(18, 4), BS_CELL_MDSC, 0, 5);
+    assert_float_equal(bs_tcell_mdsc_brake(m, t), 0.3f * 0.3f * 0.3f, 1e-6f);
+    done(m);
+    /* kills next to one MDSC each (at (x, 3), 2 sites from the killer):
+     * p = 1 - exp(-0.16 x 0.3) = 0.047, ~61 of 1300 vs ~192 (exhaustion
+     * off here) */
+    const char *still[] = {"mdsc.speed_um_per_min=0", "tcell.suppressed_exhaustion_per_d=0", NULL};
+    m = flat_model(still);
+    place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
+    for (int k = 0; k < NPAIRS; k++) bs_store_spawn(&m->store, site(pair_x(k), 3), BS_CELL_MDSC, 0, 700 + (uint64_t)k);
+    long n = run_pairs(m, BS_DTC_PROLIFERATING, 100);
+    assert_near(n, 1300 * (1.0 - exp(-0.048)), 0.4);
+    done(m);
+}
+
+/* Suppression hastens exhaustion: 0.5/d x (1 - 0.3) next to an MDSC, so
+ * 1 - exp(-0.35 x 4) = 75% of the killers are exhausted after 4 days
+ * (sd 12%); without MDSCs none (the kill cap is 1000 here). */
+static void test_mdsc_hasten_exhaustion(void **state)
+{
+    (void)state;
+    for (int with = 0; with <= 1; with++) {
+        const char *still[] = {"mdsc.speed_um_per_min=0", "tcell.speed_um_per_min=0", NULL};
+        bs_model *m = flat_model(still);
+        place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
+        if (with)
+            for (int k = 0; k < NPAIRS; k++)
+                bs_store_spawn(&m->store, site(pair_x(k), 3), BS_CELL_MDSC, 0, 700 + (uint64_t)k);
+        run_pairs(m, BS_DTC_PROLIFERATING, 96);
+        int ex = 0;
+        for (int k = 0; k < NPAIRS; k++) ex += m->store.state[m->store.occ[site(pair_x(k), 5)]] == BS_TCELL_EXHAUSTED;
+        print_message("  %d of %d exhausted after 4 d %s MDSCs\n", ex, NPAIRS, with ? "with" : "without");
+        if (with) assert_true(ex >= 6);
+        else assert_int_equal(ex, 0);
+        done(m);
+    }
+}
+
+/* MDSC -> osteoclast: on the endosteum with RANKL signal 10 and a rate of
+ * 10/d (p = 0.34 x 10/11 per step) every MDSC converts within 2 days and
+ * opens its own resorption pit; 2 sites from bone (oc.reach_um 20) too,
+ * without a pit; 10 sites away, or without RANKL, none. */
+static int mdsc_to_oc(float rankl, int y, int *pits)
+{
+    const char *x[] = {"mdsc.speed_um_per_min=0", "mdsc.to_oc_rate_per_d=10", NULL};
+    bs_model *m = flat_model(x);
+    fill_field(m, BS_FIELD_RANKL, rankl);
+    fill_field(m, BS_FIELD_OPG, 0.0f);
+    for (int k = 0; k < 8; k++) {
+        assert_true(m->lat.surface[site(2 + 5 * k, SURF_Y)] == BS_SURF_QUIESCENT);
+        bs_store_spawn(&m->store, site(2 + 5 * k, y), BS_CELL_MDSC, 0, 40 + (uint64_t)k);
+    }
+    bs_step_totals tot;
+    memset(&tot, 0, sizeof tot);
+    for (int h = 0; h < 48; h++) {
+        m->step = (uint64_t)h;
+        for (int k = 0; k < 8; k++) {
+            int slot = m->store.occ[site(2 + 5 * k, y)];
+            if (slot >= 0 && m->store.type[slot] == BS_CELL_MDSC) bs_mdsc_act(m, slot, &tot);
+        }
+    }
+    int oc = 0;
+    *pits = 0;
+    for (int k = 0; k < 8; k++) {
+        int slot = m->store.occ[site(2 + 5 * k, y)];
+        oc += slot >= 0 && m->store.type[slot] == BS_CELL_OSTEOCLAST;
+        *pits += m->lat.surface[site(2 + 5 * k, y)] == BS_SURF_RESORPTION;
+    }
+    assert_int_equal((long)tot.mdsc_to_oc, oc);
+    done(m);
+    return oc;
+}
+
+static void test_mdsc_to_osteoclast_near_bone(void **state)
+{
+    (void)state;
+    int pits;
+    assert_int_equal(mdsc_to_oc(0.6f, SURF_Y, &pits), 8);
+    assert_int_equal(pits, 8);
+    assert_int_equal(mdsc_to_oc(0.6f, SURF_Y - 1, &pits), 8);
+    assert_int_equal(pits, 0);
+    assert_int_equal(mdsc_to_oc(0.6f, 4, &pits), 0);
+    assert_int_equal(mdsc_to_oc(0.0f, SURF_Y, &pits), 0);
+}
+
+/* NK killing: 0.2/h at 20 mmHg (p = 0.181), x0.4 below 10 mmHg
+ * (p = 0.077); back to normal when re-oxygenated. Dormant cells are
+ * recognised with chance 0.2 (killers held in place for that part). */
+static void test_nk_kill_lower_at_low_o2(void **state)
+{
+    (void)state;
+    bs_model *m = flat_model(NULL);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    float norm_rate = bs_nk_kill_rate_h(m, site(5, 5));
+    fill_field(m, BS_FIELD_O2, 5.0f);
+    assert_float_equal(bs_nk_kill_rate_h(m, site(5, 5)), 0.4f * norm_rate, 1e-6f);
+    place_pairs(m, BS_CELL_NK, BS_NK_ACTIVE);
+    long hyp = run_pairs(m, BS_DTC_PROLIFERATING, 100);
+    fill_field(m, BS_FIELD_O2, 20.0f); /* re-oxygenation restores killing */
+    long reox = run_pairs(m, BS_DTC_PROLIFERATING, 100);
+    done(m);
+    m = flat_model(NULL);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    place_pairs(m, BS_CELL_NK, BS_NK_ACTIVE);
+    long norm = run_pairs(m, BS_DTC_PROLIFERATING, 100);
+    done(m);
+    const char *still[] = {"nk.speed_um_per_min=0", NULL};
+    m = flat_model(still);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    place_pairs(m, BS_CELL_NK, BS_NK_ACTIVE);
+    long dormant = run_pairs(m, BS_DTC_DORMANT, 200);
+    done(m);
+    assert_near(hyp, 1300 * (1.0 - exp(-0.08)), 0.3);
+    assert_near(norm, 1300 * (1.0 - exp(-0.2)), 0.2);
+    assert_near(reox, 1300 * (1.0 - exp(-0.2)), 0.2);
+    assert_near(dormant, 2600 * 0.2 * (1.0 - exp(-0.2)), 0.35); /* ~94, sd 9 */
+}
+
+/* Sources (model.c): IFN-gamma only from activated T cells and cytotoxic
+ * NK cells; RANKL from non-activated and exhausted T cells; suppression
+ * from MDSCs and cycling tumour cells; chemokine from tumour cells. */
+static void test_secretion_by_state(void **state)
+{
+    (void)state;
+    const char *still[] = {"tcell.speed_um_per_min=0", "nk.speed_um_per_min=0", "mdsc.speed_um_per_min=0", NULL};
+    bs_model *m = flat_model(still);
+    int naive = site(5, 5), act = site(15, 5), exh = site(25, 5), nk = site(35, 5), md = site(5, 10),
+        dtc = site(20, 10), dorm = site(30, 10), empty = site(10, 8);
+    bs_store_spawn(&m->store, naive, BS_CELL_TCELL, BS_TCELL_NAIVE, 1);
+    bs_store_spawn(&m->store, act, BS_CELL_TCELL, BS_TCELL_ACTIVE, 2);
+    bs_store_spawn(&m->store, exh, BS_CELL_TCELL, BS_TCELL_EXHAUSTED, 3);
+    bs_store_spawn(&m->store, nk, BS_CELL_NK, BS_NK_ACTIVE, 4);
+    bs_store_spawn(&m->store, md, BS_CELL_MDSC, 0, 5);
+    bs_store_spawn(&m->store, dtc, BS_CELL_DTC, BS_DTC_PROLIFERATING, 6);
+    bs_store_spawn(&m->store, dorm, BS_CELL_DTC, BS_DTC_DORMANT, 7);
+    bs_model_step(m);
+    const bs_immune_rules *im = &m->r.immune;
+    const float *ifn = m->fields[BS_FIELD_IFNG].src, *rk = m->fields[BS_FIELD_RANKL].src;
+    const float *sup = m->fields[BS_FIELD_SUPPR].src, *ch = m->fields[BS_FIELD_CHEMOKINE].src;
+    assert_true(ifn[naive] == 0.0f && ifn[exh] == 0.0f && ifn[empty] == 0.0f && ifn[md] == 0.0f);
+    assert_true(ifn[act] == im->t_ifng && im->t_ifng > 0.0f);
+    assert_true(ifn[nk] == im->nk_ifng && im->nk_ifng > 0.0f);
+    assert_true(rk[naive] == im->t_rankl && rk[exh] == im->t_rankl && im->t_rankl > 0.0f);
+    assert_true(rk[act] == 0.0f && rk[empty] == 0.0f);
+    assert_true(sup[md] == im->md_suppr && sup[dtc] == im->suppr_tumour && sup[dorm] == 0.0f && sup[empty] == 0.0f);
+    assert_true(ch[dtc] == im->chemokine_tumour);
+    assert_float_equal(ch[dorm], im->chemokine_tumour * im->chemokine_dormant, 1e-6f);
+    assert_true(ch[empty] == 0.0f);
+    /* after one step the activated cell's IFN-gamma is in the field */
+    assert_true(m->fields[BS_FIELD_IFNG].c[act] > m->fields[BS_FIELD_IFNG].c[naive]);
+    done(m);
+}
+
+/* Entry at sinusoids: none without chemokine; more at saturating chemokine
+ * than at half occupancy (expected ratio (1 - e^-0.5) / (1 - e^-1) = 0.62). */
+static int entries(float chem)
+{
+    const char *x[] = {"geometry.sinusoid_spacing_um=150", "tcell.recruit_per_d=24", NULL};
+    bs_model *m = flat_model(x);
+    assert_true(m->n_vessels > 0);
+    fill_field(m, BS_FIELD_CHEMOKINE, chem);
+    int n = 0;
+    for (int h = 0; h < 20; h++) {
+        m->step = (uint64_t)h;
+        bs_tcell_arrivals(m);
+        for (int i = 0; i < W * H; i++) {
+            int s = m->store.occ[i];
+            if (s < 0) continue;
+            assert_int_equal(m->store.type[s], BS_CELL_TCELL);
+            assert_int_equal(m->store.state[s], BS_TCELL_NAIVE);
+            assert_int_equal(m->lat.tissue[i], BS_TISSUE_MARROW);
+            n++;
+            bs_store_kill(&m->store, s);
+        }
+    }
+    print_message("  %d T cells entered at chemokine %.2f\n", n, (double)chem);
+    done(m);
+    return n;
+}
+
+static void test_recruitment_follows_chemokine(void **state)
+{
+    (void)state;
+    assert_int_equal(entries(0.0f), 0);
+    int half = entries(0.5f), full = entries(1000.0f);
+    assert_true(half > 0 && full > half);
+    assert_true((double)half / (double)full > 0.45 && (double)half / (double)full < 0.8);
+}
+
+/* Movement: up to 10 sites per step (6 um/min x 1 h / 10 um, capped), onto
+ * free marrow only, drifting up a chemokine gradient. */
+static void test_walk_speed_occupancy_chemotaxis(void **state)
+{
+    (void)state;
+    bs_model *m = flat_model(NULL);
+    assert_int_equal(m->r.immune.t.moves, 10);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) m->fields[BS_FIELD_CHEMOKINE].c[site(x, y)] = 0.02f * (float)x;
+    for (int k = 0; k < 10; k++)
+        bs_store_spawn(&m->store, site(5, 2 + k), BS_CELL_TCELL, BS_TCELL_NAIVE, 60 + (uint64_t)k);
+    bs_step_totals tot;
+    memset(&tot, 0, sizeof tot);
+    for (int h = 0; h < 20; h++) {
+        m->step = (uint64_t)h;
+        int from[10], n = 0;
+        for (int i = 0; i < W * H; i++)
+            if (m->store.occ[i] >= 0) from[n++] = m->store.occ[i];
+        assert_int_equal(n, 10);
+        int before[10];
+        for (int k = 0; k < n; k++) before[k] = m->store.site[from[k]];
+        for (int k = 0; k < n; k++) bs_tcell_act(m, from[k], &tot);
+        for (int k = 0; k < n; k++) {
+            int a = before[k], b = m->store.site[from[k]];
+            assert_true(abs(a % W - b % W) <= 10 && abs(a / W - b / W) <= 10);
+            assert_int_equal(m->lat.tissue[b], BS_TISSUE_MARROW);
+            assert_int_equal(m->store.occ[b], from[k]);
+        }
+    }
+    double mean_x = 0;
+    for (int i = 0; i < W * H; i++)
+        if (m->store.occ[i] >= 0) mean_x += i % W;
+    mean_x /= 10.0;
+    print_message("  mean x after 20 h: %.1f (start 5)\n", mean_x);
+    assert_true(mean_x > 25.0);
+    done(m);
+}
+
+/* Same seed, same state at 1, 2 and 4 threads with the full immune cast
+ * (kills reduced per tile in a fixed order, no atomics). */
+static void test_immune_deterministic_across_threads(void **state)
+{
+    (void)state;
+    const char *small[] = {"lattice.width_sites=96", "lattice.height_sites=80", "tcell.recruit_per_d=0.5",
+                           "nk.recruit_per_d=0.2", "mdsc.recruit_per_d=0.3", NULL};
+    uint64_t kills[3][2];
+    uint8_t *types[3];
+    uint64_t *ids[3];
+    float *ifng[3];
+    int threads[3] = {1, 2, 4}, n = 96 * 80;
+    for (int r = 0; r < 3; r++) {
+        omp_set_num_threads(threads[r]);
+        bs_paramset *p = bs_test_params(&reg, "immune_surveillance", small);
+        bs_model *m = bs_test_model(p);
+        bs_test_run_days(m, 5);
+        kills[r][0] = m->n_kills_tcell;
+        kills[r][1] = m->n_kills_nk;
+        types[r] = malloc((size_t)n);
+        ids[r] = malloc((size_t)n * sizeof(uint64_t));
+        ifng[r] = malloc((size_t)n * sizeof(float));
+        for (int i = 0; i < n; i++) {
+            int s = m->store.occ[i];
+            types[r][i] = s >= 0 ? (uint8_t)(m->store.type[s] * 16 + m->store.state[s]) : 0xff;
+        }
+        /* slots differ with the thread count (free-list order), ids do not */
+        for (int i = 0; i < n; i++) ids[r][i] = m->store.occ[i] >= 0 ? m->store.id[m->store.occ[i]] : 0;
+        memcpy(ifng[r], m->fields[BS_FIELD_IFNG].c, (size_t)n * sizeof(float));
+        if (r == 0) {
+            long im = 0;
+            for (int i = 0; i < n; i++) im += types[r][i] / 16 == BS_CELL_TCELL || types[r][i] / 16 == BS_CELL_NK;
+            print_message("  %ld T/NK cells, kills %llu T, %llu NK at day 5\n", im, (unsigned long long)kills[0][0],
+                          (unsigned long long)kills[0][1]);
+            assert_true(im > 0 && kills[0][0] + kills[0][1] > 0);
+        }
+        bs_model_destroy(m);
+        bs_paramset_destroy(p);
+        bs_registry_destroy(reg);
+    }
+    omp_set_num_threads(1);
+    for (int r = 1; r < 3; r++) {
+        assert_memory_equal(kills[0], kills[r], sizeof kills[0]);
+        assert_memory_equal(types[0], types[r], (size_t)n);
+        assert_memory_equal(ids[0], ids[r], (size_t)n * sizeof(uint64_t));
+        assert_memory_equal(ifng[0], ifng[r], (size_t)n * sizeof(float));
+    }
+    for (int r = 0; r < 3; r++) {
+        free(types[r]);
+        free(ids[r]);
+        free(ifng[r]);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_contact_kill_with_and_without_pdl1),
+        cmocka_unit_test(test_activation_then_killing_and_exhaustion),
+        cmocka_unit_test(test_dormant_cells_are_harder_to_see),
+        cmocka_unit_test(test_mdsc_suppression_radius),
+        cmocka_unit_test(test_mdsc_hasten_exhaustion),
+        cmocka_unit_test(test_mdsc_to_osteoclast_near_bone),
+        cmocka_unit_test(test_nk_kill_lower_at_low_o2),
+        cmocka_unit_test(test_secretion_by_state),
+        cmocka_unit_test(test_recruitment_follows_chemokine),
+        cmocka_unit_test(test_walk_speed_occupancy_chemotaxis),
+        cmocka_unit_test(test_immune_deterministic_across_threads),
+    };
+    omp_set_num_threads(1);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,285 @@
+/* Tumour behaviour tests (BEHAVIOURS.md B7-B10, B12, B13) at reduced size,
+ * over several seeds, treated vs control with the same seeds. Each test
+ * states its tolerance. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+#include "celltypes.h"
+#include "rules.h"
+
+static bs_model *make(const char *scenario, const char *const *a, const char *const *b, long seed, bs_registry **reg,
+                      bs_paramset **ps)
+{
+    *ps = bs_test_params(reg, scenario, a);
+    bs_error err;
+    for (int k = 0; b && b[k]; k++)
+        if (bs_config_set(*ps, b[k], &err) != BS_OK) fail_msg("%s", err.msg);
+    char s[64];
+    snprintf(s, sizeof s, "run.seed=%ld", seed);
+    if (bs_config_set(*ps, s, &err) != BS_OK) fail_msg("%s", err.msg);
+    return bs_test_model(*ps);
+}
+
+static void drop(bs_model *m, bs_registry *reg, bs_paramset *ps)
+{
+    bs_model_destroy(m);
+    bs_paramset_destroy(ps);
+    bs_registry_destroy(reg);
+}
+
+typedef struct {
+    long n, dormant, cycling, migrating;
+    long by_origin[4], dormant_by_origin[4];
+} census;
+
+static census count(const bs_model *m)
+{
+    census c;
+    memset(&c, 0, sizeof c);
+    for (long i = 0; i < (long)m->lat.w * m->lat.h; i++) {
+        int s = m->store.occ[i];
+        if (s < 0 || m->store.type[s] != BS_CELL_DTC) continue;
+        int o = (int)m->store.aux[s];
+        if (o < 0 || o > 3) o = 0;
+        c.n++;
+        c.by_origin[o]++;
+        if (m->store.state[s] == BS_DTC_DORMANT) {
+            c.dormant++;
+            c.dormant_by_origin[o]++;
+        }
+        c.cycling += m->store.state[s] == BS_DTC_PROLIFERATING;
+        c.migrating += m->store.state[s] == BS_DTC_MIGRATING;
+    }
+    return c;
+}
+
+static const char *const small[] = {"lattice.width_sites=120", "lattice.height_sites=120", "run.csv_every_d=0", NULL};
+
+/* B7: after a CTC bolus, settled DTCs sit where CXCL12 is high: the mean
+ * CXCL12 at settled cells is at least 1.5x the mean over marrow, in each of
+ * 3 seeds; a weak CXCR4 (0.1) lets at most half as many cells cross. */
+static void test_b7_homing(void **state)
+{
+    (void)state;
+    const char *const bolus[] = {"dtc.bolus_n=300", "dtc.bolus_day=0.5", NULL};
+    const char *const weak[] = {"dtc.bolus_n=300", "dtc.bolus_day=0.5", "dtc.cxcr4_level=0.1", NULL};
+    for (long seed = 1; seed <= 3; seed++) {
+        bs_registry *reg;
+        bs_paramset *ps;
+        bs_model *m = make("seeding", small, bolus, seed, &reg, &ps);
+        bs_test_run_days(m, 10);
+        double at_cells = 0, marrow = 0;
+        long nc = 0, nm = 0;
+        const float *cx = m->fields[BS_FIELD_CXCL12].c;
+        for (long i = 0; i < (long)m->lat.w * m->lat.h; i++) {
+            if (m->lat.tissue[i] == BS_TISSUE_MARROW) {
+                marrow += (double)cx[i];
+                nm++;
+            }
+            int s = m->store.occ[i];
+            if (s >= 0 && m->store.type[s] == BS_CELL_DTC && m->store.state[s] != BS_DTC_MIGRATING) {
+                at_cells += (double)cx[i];
+                nc++;
+            }
+        }
+        long crossed = (long)m->n_extravasated;
+        drop(m, reg, ps);
+        m = make("seeding", small, weak, seed, &reg, &ps);
+        bs_test_run_days(m, 10);
+        long crossed_weak = (long)m->n_extravasated;
+        drop(m, reg, ps);
+        double ratio = (at_cells / (double)nc) / (marrow / (double)nm);
+        printf("# B7 seed %ld: %ld settled, CXCL12 at cells / marrow mean = %.2f; crossed %ld vs %ld with weak CXCR4\n",
+               seed, nc, ratio, crossed, crossed_weak);
+        assert_true(nc >= 10);
+        assert_true(ratio >= 1.5);
+        assert_true(crossed_weak * 2 <= crossed);
+    }
+}
+
+/* B8: 40 DTCs on quiescent endosteum and 40 in new BRCs. At day 7 at least
+ * 60% of the quiescent-landed lineage is dormant and at least 60% of the
+ * BRC-landed lineage is cycling; by day 90 the BRC lineage has more cells
+ * (colonies start from BRC-landed cells). 3 seeds. */
+static void test_b8_fate_by_niche(void **state)
+{
+    (void)state;
+    for (long seed = 1; seed <= 3; seed++) {
+        bs_registry *reg;
+        bs_paramset *ps;
+        bs_model *m = make("dormancy", small, NULL, seed, &reg, &ps);
+        bs_test_run_days(m, 7);
+        census c7 = count(m);
+        bs_test_run_days(m, 83);
+        census c90 = count(m);
+        drop(m, reg, ps);
+        int Q = 2, B = 3;
+        double qd = (double)c7.dormant_by_origin[Q] / (double)c7.by_origin[Q];
+        double bc = 1.0 - (double)c7.dormant_by_origin[B] / (double)c7.by_origin[B];
+        printf("# B8 seed %ld: day 7 dormant quiescent-landed %.2f, cycling BRC-landed %.2f; day 90 cells %ld (BRC) vs "
+               "%ld (quiescent)\n", seed, qd, bc, c90.by_origin[B], c90.by_origin[Q]);
+        assert_true(qd >= 0.6);
+        assert_true(bc >= 0.6);
+        assert_true(c90.by_origin[B] > c90.by_origin[Q]);
+    }
+}
+
+/* B9: 60 cells put to sleep on quiet bone (no division, no death).
+ * Reactivations (a cell dormant one day and cycling the next, counted
+ * daily over 120 days) are more frequent with tripled BMU activation (more
+ * osteoclast remodeling) than with osteoclast formation blocked, which
+ * keeps the cells dormant (paired seeds, every seed). */
+static long wakes(const char *const *base, const char *const *extra, long seed)
+{
+    bs_registry *reg;
+    bs_paramset *ps;
+    bs_model *m = make("dormancy", base, extra, seed, &reg, &ps);
+    long n = (long)m->lat.w * m->lat.h, woke = 0;
+    uint8_t *prev = calloc((size_t)n, 1);
+    for (int d = 0; d < 120; d++) {
+        bs_test_run_days(m, 1);
+        for (long i = 0; i < n; i++) {
+            int s = m->store.occ[i];
+            uint8_t now = s >= 0 && m->store.type[s] == BS_CELL_DTC ? (uint8_t)(m->store.state[s] + 1) : 0;
+            if (prev[i] == BS_DTC_DORMANT + 1 && now == BS_DTC_PROLIFERATING + 1) woke++;
+            prev[i] = now;
+        }
+    }
+    free(prev);
+    drop(m, reg, ps);
+    return woke;
+}
+
+static void test_b9_osteoclasts_wake_dormant_cells(void **state)
+{
+    (void)state;
+    const char *const base[] = {"lattice.width_sites=120", "lattice.height_sites=120", "dtc.seed_brc_n=0",
+                                "dtc.seed_quiescent_n=60", "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", NULL};
+    const char *const more[] = {"bmu.activation_per_site_per_y=4", NULL};
+    const char *const none[] = {"oc.formation_per_d=0", NULL};
+    for (long seed = 1; seed <= 3; seed++) {
+        long hi = wakes(base, more, seed), lo = wakes(base, none, seed);
+        printf("# B9 seed %ld: reactivations in 120 days: %ld with more remodeling, %ld with osteoclasts blocked\n", seed,
+               hi, lo);
+        assert_true(hi > lo + 2);
+    }
+}
+
+/* B10: hypoxia lowers dormancy; an HDAC inhibitor raises it, and only
+ * through LIFR (no effect with LIFR knocked out). Measured as the dormant
+ * share of the cells placed on quiescent endosteum after one day (before
+ * deaths and divisions change the population): control ~0.7, hypoxic (all
+ * vessels at 8 mmHg, below the 10 mmHg LIFR threshold) ~0.3, HDACi ~0.9.
+ * Direction in each of 3 seeds, paired. */
+static double dormant_share(const char *const *extra, long seed)
+{
+    bs_registry *reg;
+    bs_paramset *ps;
+    bs_model *m = make("dormancy", small, extra, seed, &reg, &ps);
+    bs_test_run_days(m, 1);
+    census c = count(m);
+    drop(m, reg, ps);
+    return (double)c.dormant_by_origin[2] / (double)c.by_origin[2];
+}
+
+static void test_b10_hypoxia_and_hdac_through_lifr(void **state)
+{
+    (void)state;
+    const char *const hyp[] = {"o2.sinusoid_mmHg=8", "o2.arteriole_mmHg=8", NULL};
+    const char *const hdac[] = {"dtc.hdac_level=1", NULL};
+    const char *const ko[] = {"dtc.lifr_enabled=0", NULL};
+    const char *const ko_hdac[] = {"dtc.lifr_enabled=0", "dtc.hdac_level=1", NULL};
+    for (long seed = 1; seed <= 3; seed++) {
+        double c = dormant_share(NULL, seed), h = dormant_share(hyp, seed), d = dormant_share(hdac, seed);
+        double k = dormant_share(ko, seed), kd = dormant_share(ko_hdac, seed);
+        printf("# B10 seed %ld: dormant share control %.2f, hypoxic %.2f, HDACi %.2f, LIFR-KO %.2f, LIFR-KO + HDACi %.2f\n",
+               seed, c, h, d, k, kd);
+        assert_true(h < c - 0.15);
+        assert_true(d > c + 0.05);
+        assert_true(k == 0.0 && kd == 0.0);
+    }
+}
+
+/* B12 and B13: a lesion on a bone surface. With PTHrP the lesion resorbs
+ * more bone than without (bone lost within 300 um of the lesion, summed
+ * over 2 seeds, at least 1.5x) and grows more; cutting the matrix TGF-beta
+ * release slows growth. The lesion's doubling time (days 30-180) is 60-260
+ * days in every seed (B13, human scale). */
+typedef struct {
+    double bone_lost_um2;
+    long cells30, cells180;
+} lesion;
+
+static lesion run_lesion(const char *const *extra, long seed)
+{
+    const char *const size[] = {"lattice.width_sites=160", "lattice.height_sites=160", NULL};
+    bs_registry *reg;
+    bs_paramset *ps;
+    bs_model *m = make("vicious_cycle", size, extra, seed, &reg, &ps);
+    int w = m->lat.w, h = m->lat.h;
+    float *mineral0 = malloc((size_t)w * h * sizeof(float));
+    memcpy(mineral0, m->lat.mineral, (size_t)w * h * sizeof(float));
+    /* lesion centre: centroid of the seeded cells */
+    double cx = 0, cy = 0;
+    long n = 0;
+    for (int i = 0; i < w * h; i++)
+        if (m->store.occ[i] >= 0) {
+            cx += i % w;
+            cy += i / w;
+            n++;
+        }
+    cx /= (double)n;
+    cy /= (double)n;
+    lesion L = {0};
+    bs_test_run_days(m, 30);
+    L.cells30 = count(m).n;
+    bs_test_run_days(m, 150);
+    L.cells180 = count(m).n;
+    for (int i = 0; i < w * h; i++) {
+        double dx = i % w - cx, dy = i / w - cy;
+        if (dx * dx + dy * dy <= 30.0 * 30.0) L.bone_lost_um2 += (double)(mineral0[i] - m->lat.mineral[i]) * 100.0;
+    }
+    free(mineral0);
+    drop(m, reg, ps);
+    return L;
+}
+
+static void test_b12_b13_vicious_cycle_and_growth(void **state)
+{
+    (void)state;
+    const char *const no_pthrp[] = {"dtc.pthrp_per_h=0", NULL};
+    const char *const no_tgfb[] = {"oc.tgfb_release_au_per_site=0", NULL};
+    double lost = 0, lost_np = 0;
+    long grown = 0, grown_np = 0, grown_nt = 0;
+    for (long seed = 1; seed <= 2; seed++) {
+        lesion a = run_lesion(NULL, seed), b = run_lesion(no_pthrp, seed), c = run_lesion(no_tgfb, seed);
+        double td = 150.0 * log(2.0) / log((double)a.cells180 / (double)a.cells30);
+        printf("# B12 seed %ld: bone lost near lesion %.0f um^2 (PTHrP) vs %.0f (no PTHrP) vs %.0f (no matrix TGF-b); "
+               "cells day 180: %ld vs %ld vs %ld; B13 doubling %.0f d\n", seed, a.bone_lost_um2, b.bone_lost_um2,
+               c.bone_lost_um2, a.cells180, b.cells180, c.cells180, td);
+        lost += a.bone_lost_um2;
+        lost_np += b.bone_lost_um2;
+        grown += a.cells180;
+        grown_np += b.cells180;
+        grown_nt += c.cells180;
+        assert_true(td >= 60.0 && td <= 260.0);
+    }
+    assert_true(lost >= 1.5 * lost_np);
+    assert_true(grown > grown_np);
+    assert_true(grown > grown_nt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_b7_homing),
+        cmocka_unit_test(test_b8_fate_by_niche),
+        cmocka_unit_test(test_b10_hypoxia_and_hdac_through_lifr),
+        cmocka_unit_test(test_b9_osteoclasts_wake_dormant_cells),
+        cmocka_unit_test(test_b12_b13_vicious_cycle_and_growth),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

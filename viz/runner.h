@@ -1,0 +1,75 @@
+/* runner.h — the headless run loop behind `bonesim run` and `bonesim
+ * resume`, and the command-line options they share.
+ *
+ * The loop is a fixed step (bs_model_step) with outputs on their own
+ * schedules: a CSV row every run.csv_every_d, a PNG every run.png_every_d,
+ * a checkpoint every --checkpoint-every days. A checkpoint is taken at the
+ * top of a loop iteration, before that time's outputs, so a resumed run
+ * re-enters the loop at exactly the same point and writes the same bytes.
+ *
+ * Reliability (docs/reliability.md): outputs are whole rows or atomic
+ * files; SIGINT/SIGTERM finish the step, write a checkpoint and return
+ * BS_EXIT_SIGINT/BS_EXIT_SIGTERM; a second signal stops at once; the
+ * model's memory is estimated and checked against a limit before anything
+ * is allocated.
+ *
+ * Functions here print progress and summaries; errors come back as
+ * bs_status/bs_error or exit codes, and only main() exits. */
+#ifndef BS_RUNNER_H
+#define BS_RUNNER_H
+
+#include <stddef.h>
+
+#include "bs_status.h"
+#include "params.h"
+
+/* Exit codes of the program (documented in `bonesim --help`). */
+#define BS_EXIT_OK 0
+#define BS_EXIT_ERROR 1   /* I/O failure, out of memory, bad checkpoint */
+#define BS_EXIT_USAGE 2   /* bad option, scenario or parameter */
+#define BS_EXIT_SIGINT 130  /* stopped by SIGINT; a checkpoint was written */
+#define BS_EXIT_SIGTERM 143 /* stopped by SIGTERM; a checkpoint was written */
+
+typedef enum { BS_CMD_RUN, BS_CMD_RESUME, BS_CMD_PARAMS } bs_cmd;
+
+#define BS_CLI_MAX_SETS 256
+
+/* Parsed options. Negative numbers (0 for threads) mean "not given". */
+typedef struct {
+    const char *pos[2]; /* positional arguments */
+    int npos;
+    const char *sets[BS_CLI_MAX_SETS];
+    int nsets;
+    double days;
+    long long seed;
+    int threads;
+    const char *out;
+    double csv_every, png_every, ckpt_every;
+    double max_memory_mb;
+    int force, quiet, timings, markdown, help;
+} bs_cli_opts;
+
+/* Parses argv (the arguments after the command name) for cmd. Options a
+ * command does not take, bad numbers (NaN, inf, out of range, trailing
+ * junk), missing values and extra positional arguments are errors. Never
+ * exits, never prints. */
+bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_error *err);
+
+/* Where shipped scenarios live: $BONESIM_SCENARIOS, else the source tree's
+ * scenarios/ folder if present, else ./scenarios. */
+const char *bs_scenario_dir(void);
+/* File name without folder and ".ini". */
+void bs_scenario_name(const char *path, char *out, size_t n);
+
+/* Registry + scenario (o->pos[0], may be absent for params) + --set +
+ * --days/--seed/--csv-every/--png-every. The resolved scenario path goes to
+ * scenario_path ("" without a scenario). Caller destroys *ps, *reg. */
+bs_status bs_resolve_params(const bs_cli_opts *o, bs_registry **reg, bs_paramset **ps, char *scenario_path,
+                            size_t n, bs_error *err);
+
+/* The subcommands; they return an exit code (BS_EXIT_*) after printing any
+ * error as "bonesim: ...". */
+int bs_cmd_run(const bs_cli_opts *o);
+int bs_cmd_resume(const bs_cli_opts *o);
+
+#endif
