@@ -13,7 +13,7 @@
  * osteoclast remodels next to them, through the hypoxia/LIFR route, or
  * spontaneously. Cycling cells divide into a free neighbouring marrow site
  * (they wait when crowded: no pushing), faster with O2 and with TGF-beta
- * from resorbed bone; they consume O2, die of severe hypoxia, and secrete
+ * from resorbed bone, slower with IFN-gamma; they consume O2, die of severe hypoxia, and secrete
  * PTHrP, which raises RANKL and lowers OPG from the osteoblast lineage
  * (model.c): the vicious cycle. */
 #include <math.h>
@@ -296,7 +296,10 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         float t = m->fields[BS_FIELD_TGFB].c[i];
         if (t < 0.0f) t = 0.0f;
         float o = o2 > 0.0f ? o2 : 0.0f;
-        float rate = d->prolif_h * o / (o + d->o2_K) * (1.0f + d->tgfb_gain * t / (t + d->tgfb_K));
+        float ifn = m->fields[BS_FIELD_IFNG].c[i];
+        ifn = ifn > 0.0f ? ifn : 0.0f;
+        float rate = d->prolif_h * o / (o + d->o2_K) * (1.0f + d->tgfb_gain * t / (t + d->tgfb_K)) /
+                     (1.0f + ifn / m->r.ifng_prolif_K); /* IFN-gamma is cytostatic */
         if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 7) < 1.0f - expf(-rate * d->dt_h)) divide(m, slot);
         break;
     }

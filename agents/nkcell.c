@@ -16,7 +16,7 @@
 const bs_param_def bs_nk_params[] = {
     {"nk.recruit_per_d", BS_PT_REAL, 0.0, 0.0, 1e3, "1/d",
      "NK cells entering per sinusoid site per day at saturating tumour chemokine. 0 (the default) = no NK cells; "
-     "immune_surveillance sets 0.02 (A)", NULL, NULL},
+     "immune_surveillance sets 0.01 (A)", NULL, NULL},
     {"nk.chemokine_half_au", BS_PT_REAL, 0.5, 1e-6, 1e6, "au",
      "Tumour chemokine level for half-maximal NK entry and receptor occupancy in chemotaxis (A)", NULL, NULL},
     {"nk.lifespan_d", BS_PT_REAL, 5.0, 0.1, 365.0, "d",
