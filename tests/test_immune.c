@@ -395,7 +395,7 @@ static void test_walk_speed_occupancy_chemotaxis(void **state)
     memset(&tot, 0, sizeof tot);
     for (int h = 0; h < 20; h++) {
         m->step = (uint64_t)h;
-        int from[10], n = 0;
+        int from[10] = {0}, n = 0;
         for (int i = 0; i < W * H; i++)
             if (m->store.occ[i] >= 0) from[n++] = m->store.occ[i];
         assert_int_equal(n, 10);
