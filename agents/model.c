@@ -389,10 +389,10 @@ void bs_model_step(bs_model *m)
 {
     double t0 = omp_get_wtime();
     assemble_sources(m);
-    for (int f = 0; f < BS_FIELD_COUNT; f++) {
-        bs_field_solve(&m->fields[f], &m->lat, m->dt_h, &m->solver);
-        m->field_site_updates += (uint64_t)m->fields[f].last_iters * (uint64_t)m->lat.w * (uint64_t)m->lat.h;
-    }
+    /* whole fields per thread on small lattices, shared rows on large ones;
+     * the same bits either way (engine/field.h) */
+    bs_field_solve_many(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver);
+    for (int f = 0; f < BS_FIELD_COUNT; f++) m->field_site_updates += m->fields[f].last_site_updates;
     bs_dtc_arrivals(m);
     bs_tcell_arrivals(m);
     bs_nk_arrivals(m);

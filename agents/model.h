@@ -168,7 +168,7 @@ typedef struct bs_model {
     uint64_t row_kills_tcell, row_kills_nk; /* their values at the last bs_model_observe */
     /* time spent per phase, seconds (for --timings) */
     double t_fields_s, t_agents_s;
-    uint64_t field_site_updates; /* site-sweeps done by the solver */
+    uint64_t field_site_updates; /* site relaxations done by the solver (all fields) */
     uint64_t agent_updates;
 } bs_model;
 

@@ -12,7 +12,9 @@
  * for fast fields like O2, the quasi-steady state (dt -> infinity). The
  * linear system is solved by red-black successive over-relaxation,
  * warm-started from the previous solution, until the largest change in a
- * sweep falls below tol (relative to the field's scale) or max_iters.
+ * sweep falls below tol (relative to the field's scale) or max_iters; after
+ * the first sweep, only regions still changing by about tol (and their
+ * neighbours) are swept again, so a local change costs local work.
  * Red-black ordering makes the result independent of the thread count:
  * every site of one colour depends only on sites of the other colour.
  *
@@ -20,6 +22,7 @@
 #ifndef BS_FIELD_H
 #define BS_FIELD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bs_status.h"
@@ -47,9 +50,14 @@ typedef struct {
     float *uptake;    /* first-order uptake, 1/h, w*h: the caller fills it each step */
     uint8_t *fixed;   /* w*h: 1 = Dirichlet site */
     float *fixed_val; /* w*h */
+    /* Solver scratch and caches (field.c; bs_field_work_bytes per field),
+     * owned by the field: never state, since every cached value equals what
+     * a fresh field would compute, so checkpoints leave it out. */
+    void *work;
     /* diagnostics of the last solve */
-    int last_iters;
+    int last_iters;    /* sweeps (0: none was needed, e.g. an all-zero field) */
     float last_change; /* largest |change| in the last sweep, in field units */
+    uint64_t last_site_updates; /* site relaxations done (sweeps skip settled regions) */
 } bs_field;
 
 typedef struct {
@@ -62,9 +70,21 @@ bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, fl
                         bs_error *err);
 void bs_field_free(bs_field *f);
 
+/* Bytes of solver scratch that bs_field_init allocates for a w x h field
+ * on top of the five public arrays (for memory estimates). */
+size_t bs_field_work_bytes(int w, int h);
+
 /* Advances c over dt_h hours (or to steady state if quasi_steady) with the
  * current src/uptake/fixed arrays and the lattice's tissue classes. Uses
  * OpenMP inside; call from serial code. Does not allocate. */
 void bs_field_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt);
+
+/* Solves fields[0 .. n-1] over the same lattice and step, with the same
+ * results as calling bs_field_solve on each in turn, at any thread count.
+ * On small lattices it gives each thread whole fields (no barriers inside
+ * a solve), on large ones it shares each solve's rows among the threads.
+ * Uses OpenMP inside; call from serial code. Does not allocate. */
+void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double dt_h,
+                         const bs_solver_opts *opt);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "config.h"
 #include "params.h"
 #include "runner.h"
@@ -25,6 +26,7 @@ static void usage_main(FILE *f)
             "  resume CHECKPOINT  continue a run from a checkpoint (.ckpt), byte-identical\n"
             "  params [SCENARIO] list every parameter: value, unit, range, source\n"
             "  scenarios        list the shipped scenarios\n"
+            "  bench [WORKLOAD] benchmark suite: fields, agents, scenario, scaling (JSON lines)\n"
             "  help [COMMAND]   show help for a command\n"
             "\n"
             "options:\n"
@@ -251,15 +253,20 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "resume") == 0) return cmd_resume(argc - 2, argv + 2);
     if (strcmp(cmd, "params") == 0) return cmd_params(argc - 2, argv + 2);
     if (strcmp(cmd, "scenarios") == 0) return cmd_scenarios(argc - 2, argv + 2);
+    if (strcmp(cmd, "bench") == 0) return bs_bench_main(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0) {
         const char *sub = argc > 2 ? argv[2] : "";
         if (strcmp(sub, "run") == 0) usage_run(stdout);
         else if (strcmp(sub, "resume") == 0) usage_resume(stdout);
         else if (strcmp(sub, "params") == 0) usage_params(stdout);
         else if (strcmp(sub, "scenarios") == 0) usage_scenarios(stdout);
+        else if (strcmp(sub, "bench") == 0) {
+            char *h[] = {(char *)"--help", NULL};
+            return bs_bench_main(1, h);
+        }
         else usage_main(stdout);
         return 0;
     }
-    fprintf(stderr, "bonesim: unknown command '%s' (commands: run, resume, params, scenarios, help)\n", cmd);
+    fprintf(stderr, "bonesim: unknown command '%s' (commands: run, resume, params, scenarios, bench, help)\n", cmd);
     return BS_EXIT_USAGE;
 }

@@ -593,7 +593,7 @@ static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, doubl
         double sites = (double)m->lat.w * m->lat.h;
         printf("timings (%d threads): fields %.2f s, agents %.2f s, output %.2f s, total %.2f s\n", R->threads,
                m->t_fields_s, m->t_agents_s, t_out, wall);
-        printf("  field solver   %.3g site-updates/s (%.3g sweeps of %.0f sites x %d fields)\n",
+        printf("  field solver   %.3g site-updates/s (%.3g relaxations per site over %.0f sites x %d fields)\n",
                m->t_fields_s > 0 ? (double)m->field_site_updates / m->t_fields_s : 0.0,
                (double)m->field_site_updates / sites, sites, BS_FIELD_COUNT);
         printf("  agent loop     %.3g agent-updates/s, %.3g site-visits/s (%llu agent updates)\n",
