@@ -1115,7 +1115,7 @@ int bs_bench_main(int argc, char **argv)
     if (o.quick && o.days < 0.0)
         o.days = 1.0;
 
-    machine mc;
+    machine mc = {0};
     machine_info(&mc);
     const int prev_threads = omp_get_max_threads();
     int def_threads[1] = {prev_threads};

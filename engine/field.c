@@ -1258,7 +1258,7 @@ void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double 
     /* Largest expected cost first (the last solve's relaxations, plus the
      * per-solve pass), so the dynamic schedule balances: the order only
      * changes who solves what, never a result. */
-    int order[64];
+    int order[64] = {0};
     double cost[64];
     for (int i = 0; i < n; ++i) {
         cost[i] = (double)fields[i].last_site_updates + sites;
