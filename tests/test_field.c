@@ -24,35 +24,7 @@
  * (-Wl,--wrap=...; tests/CMakeLists.txt) so a test can count the heap
  * allocations the engine makes. */
 #ifdef BS_TEST_COUNT_ALLOCS
-static long bs_allocs;
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t k);
-void *__real_realloc(void *p, size_t n);
-void *__real_aligned_alloc(size_t a, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t k);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_aligned_alloc(size_t a, size_t n);
-void *__wrap_malloc(size_t n)
-{
-    bs_allocs++;
-    return __real_malloc(n);
-}
-void *__wrap_calloc(size_t n, size_t k)
-{
-    bs_allocs++;
-    return __real_calloc(n, k);
-}
-void *__wrap_realloc(void *p, size_t n)
-{
-    bs_allocs++;
-    return __real_realloc(p, n);
-}
-void *__wrap_aligned_alloc(size_t a, size_t n)
-{
-    bs_allocs++;
-    return __real_aligned_alloc(a, n);
-}
+#include "alloc_count.h"
 #endif
 
 /* ---- helpers ------------------------------------------------------------ */

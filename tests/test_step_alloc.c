@@ -10,35 +10,7 @@
 
 #include <string.h>
 
-static long bs_allocs;
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t k);
-void *__real_realloc(void *p, size_t n);
-void *__real_aligned_alloc(size_t a, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t k);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_aligned_alloc(size_t a, size_t n);
-void *__wrap_malloc(size_t n)
-{
-    bs_allocs++;
-    return __real_malloc(n);
-}
-void *__wrap_calloc(size_t n, size_t k)
-{
-    bs_allocs++;
-    return __real_calloc(n, k);
-}
-void *__wrap_realloc(void *p, size_t n)
-{
-    bs_allocs++;
-    return __real_realloc(p, n);
-}
-void *__wrap_aligned_alloc(size_t a, size_t n)
-{
-    bs_allocs++;
-    return __real_aligned_alloc(a, n);
-}
+#include "alloc_count.h"
 
 static void count_step_allocations(const char *scenario, const char *const *sets)
 {
