@@ -4,6 +4,8 @@
 
 bs_registry *bs_catalog_registry(bs_error *err)
 {
+    size_t n_therapy = 0;
+    const bs_param_def *therapy_defs = bs_therapy_params(&n_therapy);
     bs_registry *reg = bs_registry_create();
     if (!reg) {
         bs_fail(err, BS_ERR_NOMEM, "out of memory for the parameter registry");
@@ -16,7 +18,8 @@ bs_registry *bs_catalog_registry(bs_error *err)
         bs_registry_add(reg, bs_dtc_params, bs_dtc_nparams, err) != BS_OK ||
         bs_registry_add(reg, bs_tcell_params, bs_tcell_nparams, err) != BS_OK ||
         bs_registry_add(reg, bs_nk_params, bs_nk_nparams, err) != BS_OK ||
-        bs_registry_add(reg, bs_mdsc_params, bs_mdsc_nparams, err) != BS_OK) {
+        bs_registry_add(reg, bs_mdsc_params, bs_mdsc_nparams, err) != BS_OK ||
+        bs_registry_add(reg, therapy_defs, n_therapy, err) != BS_OK) {
         bs_registry_destroy(reg);
         return NULL;
     }

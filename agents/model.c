@@ -217,6 +217,9 @@ bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *
     bs_tcell_derive(ps, &m->r, m->dt_h, h_um);
     bs_nk_derive(ps, &m->r, m->dt_h, h_um);
     bs_mdsc_derive(ps, &m->r, m->dt_h, h_um);
+    st = bs_therapy_check(ps, err);
+    if (st != BS_OK) goto fail;
+    bs_therapy_init(m);
     st = list_vessels(m, err);
     if (st != BS_OK) goto fail;
     bs_bmu_open_initial(m);
@@ -388,6 +391,7 @@ static void tile_rules(int x0, int y0, int x1, int y1, void *vctx)
 void bs_model_step(bs_model *m)
 {
     double t0 = omp_get_wtime();
+    bs_therapy_step(m);
     assemble_sources(m);
     /* whole fields per thread on small lattices, shared rows on large ones;
      * the same bits either way (engine/field.h) */

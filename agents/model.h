@@ -17,6 +17,7 @@
 #include "lattice.h"
 #include "params.h"
 #include "store.h"
+#include "therapy.h"
 
 typedef enum {
     BS_FIELD_O2 = 0,
@@ -127,6 +128,14 @@ typedef struct {
     /* systemic drug effects (0 = none; set by therapies) */
     float cxcr4_block;         /* 0..1: CXCL12 sensing blocked */
     float pd1_block;           /* 0..1: anti-PD-1 lifts the PD-L1 brake on CD8 killing */
+    /* more therapy effects, rewritten by bs_therapy_step every step from
+     * the therapy state (neutral values: 1, 1, 1, 0, 0) */
+    float pd1_exhaust_factor;  /* x the T-cell exhaustion hazard (anti-PD-1) */
+    float rankl_factor;        /* x the RANKL signal (denosumab block x precursor rebound) */
+    float oc_form_factor;      /* x osteoclast formation (anti-Gr1 myeloid pool) */
+    float za_oc_death;         /* extra OC death per step at a full zoledronic-acid uptake */
+    float mno2_o2;             /* mmHg/h O2 made per tumour cell (MnO2 particles) */
+    bs_therapy_rules tx;       /* the therapies' per-step constants (therapy.h) */
     /* IFN-gamma slows tumour division: rate x 1 / (1 + IFNG / ifng_prolif_K)
      * (parameter ifng.prolif_half_au, au; applied in dtc.c) */
     float ifng_prolif_K;
@@ -170,6 +179,7 @@ typedef struct bs_model {
     double t_fields_s, t_agents_s;
     uint64_t field_site_updates; /* site relaxations done by the solver (all fields) */
     uint64_t agent_updates;
+    bs_therapy_state therapy; /* drug levels, pools, switches (agents/therapy.c) */
 } bs_model;
 
 /* Builds the world from resolved parameters. `classes` is an optional

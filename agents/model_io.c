@@ -81,6 +81,7 @@ static const state_entry state_table[] = {
     VAL("model.n_kills_nk", n_kills_nk),
     VAL("model.row_kills_tcell", row_kills_tcell), /* kill rates in the next CSV row start here */
     VAL("model.row_kills_nk", row_kills_nk),
+    VAL("model.therapy", therapy), /* drug levels, pools, switches (plain numbers) */
     ARR("model.release", release, N_SITES),
     /* lattice */
     ARR("lattice.tissue", lat.tissue, N_SITES),

@@ -36,14 +36,57 @@ typedef enum {
 } bs_therapy_id;
 
 /* What every therapy has; therapy.c may add what its mechanisms need
- * (everything here is state and must be listed in model_io.c's table). */
+ * (everything here is state: model_io.c saves the struct as one section,
+ * "model.therapy"). */
 typedef struct {
     uint8_t on[BS_THERAPY_COUNT];     /* switched on now (dosing / exposure) */
     float level[BS_THERAPY_COUNT];    /* systemic level 0..1 (1 = a full dose's effect) */
     double last_dose_d[BS_THERAPY_COUNT]; /* day of the last dose, -1 = never */
-    float dmab_precursors;            /* denosumab: osteoclast-precursor pool built up under RANKL blockade */
-    float gr1_myeloid;                /* anti-Gr1: osteoclast-competent myeloid pool */
+    float dmab_precursors;            /* denosumab: osteoclast-precursor pool built up under RANKL blockade, 0..1 */
+    float gr1_myeloid;                /* anti-Gr1: osteoclast-competent myeloid pool, cells */
+    int32_t rt_fractions_left;        /* radiotherapy: fractions of the running course still to give */
+    int32_t rt_fractions_given;       /* radiotherapy: fractions given since day 0 */
+    uint64_t n_mobilised;             /* CXCR4 antagonist: dormant DTCs released into the blood, cumulative */
+    uint64_t n_rt_killed[6];          /* radiotherapy: cells killed per cell type (celltypes.h order), cumulative */
+    uint64_t n_gr1_depleted;          /* anti-Gr1: MDSCs depleted, cumulative */
 } bs_therapy_state;
+
+/* Per-step constants of the therapies, derived from the registry by
+ * bs_therapy_derive (not state: recomputed from the parameters). Steps
+ * are model steps; probabilities are per step. */
+typedef struct {
+    int64_t start_step[BS_THERAPY_COUNT], stop_step[BS_THERAPY_COUNT]; /* -1: none */
+    int64_t interval_steps[BS_THERAPY_COUNT]; /* repeat doses / fractions; 0: one dose */
+    float dose[BS_THERAPY_COUNT];      /* level added per dose (relative dose) */
+    float decay[BS_THERAPY_COUNT];     /* level multiplier per step (half-life) */
+    /* zoledronic acid */
+    float za_bone_decay;               /* za_load multiplier per step */
+    float za_load_per_dose;            /* load added to exposed bone per standard dose */
+    float p_za_oc_death;               /* extra OC death per step at uptake >= 1 */
+    /* denosumab */
+    float dmab_occ_max, dmab_ec50, dmab_hill;
+    float p_dmab_accumulate, p_dmab_convert; /* per step */
+    float dmab_gain;                   /* RANKL-signal multiplier 1 + gain x pool */
+    /* anti-PD-1 */
+    float pd1_ec50, pd1_exhaust_cut;
+    /* anti-Gr1 */
+    float agr1_kill_h;                 /* 1/h at level 1 */
+    float agr1_pool_per_kill, agr1_pool_decay, agr1_oc_gain, agr1_pool_K;
+    /* CXCR4 antagonist */
+    float cxcr4i_block, cxcr4i_mobilise_h;
+    /* radiotherapy */
+    int rt_region;                     /* 0 domain, 1 rectangle, 2 circle */
+    int rt_x0, rt_y0, rt_x1, rt_y1;    /* sites, inclusive (rectangle) */
+    float rt_cx, rt_cy, rt_r;          /* sites (circle) */
+    float rt_dose_Gy, rt_alpha, rt_beta, rt_dormant_factor, rt_d0_t, rt_d0_nk;
+    float rt_ob_alpha, rt_ob_beta, rt_md_alpha, rt_md_beta, rt_oc_alpha, rt_oc_beta;
+    int rt_n_fractions;
+    /* hyperoxia, MnO2 */
+    float o2_sinusoid_base, o2_arteriole_base, hyperoxia_factor;
+    float mno2_o2;                     /* mmHg/h O2 source per tumour cell at level 1 */
+    /* HDAC inhibitor */
+    float hdac_base;                   /* dtc.hdac_level (the scenario's constant level) */
+} bs_therapy_rules;
 
 /* Names exactly as in the scenario files ("zoledronic_acid", ...). */
 extern const char *const bs_therapy_names[BS_THERAPY_COUNT];
@@ -57,6 +100,13 @@ int bs_therapy_find(const char *name);
 const bs_param_def *bs_therapy_params(size_t *n);
 
 struct bs_model;
+
+/* Registry-wide checks the per-value ranges cannot express (stop after
+ * start, a rectangle with x1 > x0, ...): an error names the keys. */
+bs_status bs_therapy_check(const bs_paramset *ps, bs_error *err);
+/* Fills m->r.tx from the parameters and the therapy state's defaults
+ * (nothing scheduled, levels 0). Called by bs_model_create. */
+void bs_therapy_init(struct bs_model *m);
 
 /* Switches a therapy on (1) or off (0) now: what a schedule's start/stop
  * does and what the viewer's key does. Switching a dosed drug on gives its
@@ -72,7 +122,17 @@ static inline int bs_therapy_is_on(const bs_therapy_state *t, bs_therapy_id id) 
 void bs_therapy_step(struct bs_model *m);
 
 /* The scheduled window of a therapy in days ([start, stop); start < 0 when
- * it is not scheduled) — for plots that mark therapy periods. */
+ * it is not scheduled; stop = HUGE_VAL when it never stops; for
+ * radiotherapy the course from the first to the last fraction) — for
+ * plots that mark therapy periods. */
 void bs_therapy_window(const struct bs_model *m, bs_therapy_id id, double *start_d, double *stop_d);
+
+/* Mechanism pieces, exposed for tests and the viewer's readouts:
+ * survival fraction of a cell of `type` (celltypes.h) in `state` after
+ * one fraction of D Gy (LQ, or exp(-D/D0) for lymphocytes); whether site
+ * (x, y) is in the radiotherapy region; denosumab's RANKL occupancy now. */
+float bs_therapy_rt_survival(const bs_therapy_rules *x, int type, int state, float D);
+int bs_therapy_rt_in_region(const bs_therapy_rules *x, int x_site, int y_site);
+float bs_therapy_dmab_occupancy(const struct bs_model *m);
 
 #endif

@@ -16,7 +16,8 @@ enum {
     BS_STREAM_AGENT = 3,
     BS_STREAM_BIRTH = 4,
     BS_STREAM_ARRIVAL = 5,
-    BS_STREAM_USER = 16 /* first free stream for later modules */
+    BS_STREAM_USER = 16, /* first free stream for later modules */
+    BS_STREAM_THERAPY = 40 /* agents/therapy.c: radiotherapy, depletion, mobilisation */
 };
 
 /* SplitMix64 finaliser (Steele, Lea & Flood 2014): a bijective 64-bit mix

@@ -491,7 +491,7 @@ static void test_state_layout_guard(void **state)
     assert_int_equal(sizeof(bs_lattice), 64);
     assert_int_equal(sizeof(bs_store), 104);
     assert_int_equal(sizeof(bs_field), 160); /* + work (solver cache, not state), last_site_updates */
-    assert_int_equal(model, 432);
+    assert_int_equal(model, 632);
 }
 
 int main(void)

@@ -1,0 +1,586 @@
+/* therapy.c — the therapies of the review as mechanisms on the rules.
+ *
+ * Every therapy has a schedule in the registry (therapy.NAME.start_day,
+ * stop_day and, for dosed drugs, interval_d and dose) and a level in the
+ * model's therapy state. Three kinds:
+ *   - dosed drugs (zoledronic acid, denosumab, anti-PD-1): switching on
+ *     gives a dose at once and another every interval_d while on; each dose
+ *     adds `dose` to the level (1 = the standard dose), which decays with
+ *     the drug's half-life whether on or off;
+ *   - exposures (anti-Gr1, CXCR4 antagonist, hyperoxia, MnO2, HDAC
+ *     inhibitor): level 1 while on, washing out with a half-life after;
+ *   - radiotherapy: switching on starts a course: a fraction of dose_Gy now
+ *     and the rest of n_fractions every interval_d, each killing cells in
+ *     its region by their radiosensitivity; the switch itself stays off.
+ * bs_therapy_step runs first in every step: schedule events, repeat doses,
+ * level decay, the therapies' own actions (MDSC depletion, mobilisation of
+ * dormant cells), and then it writes the rule effects (bs_rules.cxcr4_block,
+ * pd1_block, rankl_factor, ...) from the state, so nothing a therapy does
+ * lives only in bs_rules (model_io.c's rule: recomputed each step, or
+ * state). Serial, no allocation. */
+#include "therapy.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "celltypes.h"
+#include "model.h"
+#include "rng.h"
+#include "rules.h"
+
+const char *const bs_therapy_names[BS_THERAPY_COUNT] = {
+    "zoledronic_acid", "denosumab", "anti_pd1", "anti_gr1", "cxcr4_antagonist",
+    "radiotherapy",    "hyperoxia", "mno2",     "hdac_inhibitor",
+};
+
+const char *const bs_therapy_blurbs[BS_THERAPY_COUNT] = {
+    "bisphosphonate: binds bone for years, kills osteoclasts that resorb it",
+    "anti-RANKL antibody: blocks osteoclasts while on, rebound after stopping",
+    "checkpoint inhibitor: lifts the PD-L1 brake on CD8 T cells",
+    "anti-Gr1 antibody: depletes MDSCs, their myeloid relatives feed osteoclasts",
+    "CXCR4 antagonist (plerixafor): blocks CXCL12 homing and retention of DTCs",
+    "radiotherapy: a dose in Gy to a region, survival by radiosensitivity",
+    "hyperoxia: breathing 60% O2 raises the O2 of the vessels",
+    "MnO2 nanoparticles: make O2 from tumour H2O2 inside lesions",
+    "HDAC inhibitor (entinostat): raises LIFR signalling, more dormancy",
+};
+
+int bs_therapy_find(const char *name)
+{
+    if (!name) return -1;
+    for (int k = 0; k < BS_THERAPY_COUNT; k++)
+        if (strcmp(name, bs_therapy_names[k]) == 0) return k;
+    return -1;
+}
+
+enum { KIND_DOSED, KIND_EXPOSURE, KIND_COURSE };
+static const int therapy_kind[BS_THERAPY_COUNT] = {
+    KIND_DOSED,    KIND_DOSED,    KIND_DOSED,    KIND_EXPOSURE, KIND_EXPOSURE,
+    KIND_COURSE,   KIND_EXPOSURE, KIND_EXPOSURE, KIND_EXPOSURE,
+};
+
+static const char *const rt_regions[] = {"domain", "rectangle", "circle", NULL};
+
+#define NOT_SCHEDULED "; -1 = not scheduled"
+#define SCHEDULE(NAME, WHAT)                                                                                          \
+    {"therapy." NAME ".start_day", BS_PT_REAL, -1.0, -1.0, 36525.0, "d",                                              \
+     "Day " WHAT " starts (fires at the first step starting at or after it)" NOT_SCHEDULED, NULL, NULL},              \
+    {"therapy." NAME ".stop_day", BS_PT_REAL, -1.0, -1.0, 36525.0, "d",                                               \
+     "Day " WHAT " stops (must be after start_day); -1 = never stops", NULL, NULL}
+#define DOSING(NAME, INTERVAL, SRC)                                                                                   \
+    {"therapy." NAME ".interval_d", BS_PT_REAL, INTERVAL, 0.0, 3650.0, "d",                                           \
+     "Days between doses while on (0 = a single dose at start_day). " SRC, NULL, NULL},                               \
+    {"therapy." NAME ".dose", BS_PT_REAL, 1.0, 0.0, 10.0, "1",                                                       \
+     "Dose relative to the standard dose (1 = the standard dose; the level a dose adds)", NULL, NULL}
+
+static const bs_param_def therapy_params[] = {
+    /* zoledronic acid */
+    SCHEDULE("zoledronic_acid", "zoledronic acid dosing"),
+    DOSING("zoledronic_acid", 28.0, "Standard dose 4 mg IV every 3-4 weeks (Scagliotti 2012, PARAMETERS.md 6, M✓)"),
+    {"za.plasma_half_life_h", BS_PT_REAL, 146.0, 0.1, 1e5, "h",
+     "Terminal plasma half-life of zoledronic acid (Zometa label, M✓): the systemic level shown", NULL, NULL},
+    {"za.bone_load_per_dose", BS_PT_REAL, 1.0, 0.0, 100.0, "1",
+     "Load bound per exposed bone site per standard dose (40-50% of a dose is excreted, the rest binds bone; "
+     "Zometa label, normalised, M✓/A)", NULL, NULL},
+    {"za.bone_half_life_d", BS_PT_REAL, 730.0, 365.0, 36525.0, "d",
+     "Half-life of zoledronic acid bound to bone (skeletal retention for years, PARAMETERS.md 6, M~)", NULL, NULL},
+    {"za.oc_apoptosis_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
+     "Extra apoptosis of an osteoclast that has taken up a full site's load (FPPS inhibition; PARAMETERS.md 6 "
+     "za.oc_apoptosis_extra_per_d, A, calibrated to B19)", NULL, NULL},
+    /* denosumab */
+    SCHEDULE("denosumab", "denosumab dosing"),
+    DOSING("denosumab", 28.0, "Standard dose 120 mg SC every 4 weeks in oncology (Scagliotti 2012, M✓)"),
+    {"dmab.half_life_d", BS_PT_REAL, 26.0, 0.1, 1e4, "d", "Serum half-life of denosumab (Tay & Tay 2022, M✓)", NULL,
+     NULL},
+    {"dmab.occupancy_max", BS_PT_REAL, 0.95, 0.0, 1.0, "1",
+     "Fraction of RANKL bound while the level is well above EC50 (PARAMETERS.md 6 dmab.rankl_block, A)", NULL, NULL},
+    {"dmab.ec50", BS_PT_REAL, 0.1, 1e-6, 10.0, "1",
+     "Level (fraction of a standard dose) giving half the maximal RANKL occupancy (A)", NULL, NULL},
+    {"dmab.hill", BS_PT_REAL, 2.0, 0.5, 10.0, "1", "Hill coefficient of RANKL occupancy vs level (A)", NULL, NULL},
+    {"dmab.precursor_build_per_d", BS_PT_REAL, 0.01, 0.0, 10.0, "1/d",
+     "Rate at which the osteoclast-precursor pool fills (towards 1) while RANKL is blocked (mechanism of the rebound, "
+     "Anastasilakis 2021 / Tsourdi 2021 qualitative; value A, calibrated to B20)", NULL, NULL},
+    {"dmab.precursor_convert_per_d", BS_PT_REAL, 0.03, 0.0, 10.0, "1/d",
+     "Rate at which the pool converts to osteoclasts when RANKL is free again (rebound peak 3-6 months after "
+     "discontinuation, PARAMETERS.md 6; calibrated to B20)", NULL, NULL},
+    {"dmab.precursor_gain", BS_PT_REAL, 3.0, 0.0, 100.0, "1",
+     "RANKL signal x (1 + gain x pool): a full precursor pool drives this much more BMU activation and osteoclast "
+     "formation (rebound above pre-treatment turnover; calibrated to B20)", NULL, NULL},
+    /* anti-PD-1 */
+    SCHEDULE("anti_pd1", "anti-PD-1 dosing"),
+    DOSING("anti_pd1", 14.0, "Nivolumab 240 mg IV every 2 weeks (label; Landi 2019 cohort, M✓)"),
+    {"pd1.half_life_d", BS_PT_REAL, 25.0, 0.1, 1e4, "d", "Serum half-life of an IgG4 anti-PD-1 (PARAMETERS.md 6, M~)",
+     NULL, NULL},
+    {"pd1.ec50", BS_PT_REAL, 0.05, 1e-6, 10.0, "1",
+     "Level (fraction of a standard dose) that gives half the PD-1 blockade (receptor occupancy stays high for "
+     "weeks; A)", NULL, NULL},
+    {"pd1.exhaustion_cut", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
+     "Fraction of the suppression-driven exhaustion hazard removed at full blockade (PARAMETERS.md 6 pd1.block "
+     "'cuts exhaustion', A)", NULL, NULL},
+    /* anti-Gr1 */
+    SCHEDULE("anti_gr1", "anti-Gr1 exposure"),
+    {"agr1.half_life_d", BS_PT_REAL, 2.0, 0.01, 1e4, "d",
+     "Wash-out half-life of the anti-Gr1 effect after stopping (mouse antibody given every 2-3 d; A)", NULL, NULL},
+    {"agr1.kill_per_d", BS_PT_REAL, 1.5, 0.0, 100.0, "1/d",
+     "Depletion hazard of MDSCs while exposed (PARAMETERS.md 6 agr1.kill_rate_per_d 1-2/d, A)", NULL, NULL},
+    {"agr1.pool_per_depleted", BS_PT_REAL, 0.5, 0.0, 10.0, "cells",
+     "Osteoclast-competent CD11b+Ly6C-int cells that build up per MDSC depleted (Capietto 2021 build-up; 0.5x, "
+     "PARAMETERS.md 6, A)", NULL, NULL},
+    {"agr1.pool_life_d", BS_PT_REAL, 10.0, 0.1, 1e4, "d", "Mean life of a cell of that pool (myeloid turnover, A)",
+     NULL, NULL},
+    {"agr1.oc_gain", BS_PT_REAL, 2.0, 0.0, 100.0, "1",
+     "Osteoclast formation x (1 + gain x pool / (pool + half)): the pool feeds osteoclastogenesis (Capietto 2021 "
+     "qualitative; calibrated to B21)", NULL, NULL},
+    {"agr1.pool_half_per_mm2", BS_PT_REAL, 20.0, 1e-6, 1e6, "1/mm^2",
+     "Pool density (cells per mm^2 of section) for half the extra formation (A)", NULL, NULL},
+    /* CXCR4 antagonist */
+    SCHEDULE("cxcr4_antagonist", "CXCR4-antagonist exposure"),
+    {"cxcr4i.half_life_h", BS_PT_REAL, 4.0, 0.01, 1e4, "h", "Plasma half-life of plerixafor, 3-5 h (PARAMETERS.md 6, M~)",
+     NULL, NULL},
+    {"cxcr4i.block", BS_PT_REAL, 0.9, 0.0, 1.0, "1",
+     "Fraction of CXCL12 sensing blocked at full exposure (PARAMETERS.md 6 cxcr4i.block, A)", NULL, NULL},
+    {"cxcr4i.mobilise_per_d", BS_PT_REAL, 0.05, 0.0, 100.0, "1/d",
+     "Rate at which dormant DTCs anchored by CXCL12 leave into the blood at full block x their CXCL12 anchoring "
+     "(Shiozawa 2011, Price 2016: AMD3100 mobilises DTCs, M✓ qualitative; value A, calibrated to B22)", NULL, NULL},
+    /* radiotherapy */
+    SCHEDULE("radiotherapy", "the radiotherapy course"),
+    {"therapy.radiotherapy.dose_Gy", BS_PT_REAL, 8.0, 0.0, 100.0, "Gy",
+     "Dose per fraction (palliative 8 Gy x 1, or 20-30 Gy in 5-10 fractions; Xue 2024, M~)", NULL, NULL},
+    {"therapy.radiotherapy.n_fractions", BS_PT_INT, 1.0, 1.0, 100.0, "1", "Fractions in a course", NULL, NULL},
+    {"therapy.radiotherapy.interval_d", BS_PT_REAL, 1.0, 0.0, 365.0, "d",
+     "Days between fractions (daily on weekdays clinically; 1 here)", NULL, NULL},
+    {"therapy.radiotherapy.region", BS_PT_CHOICE, 0.0, 0.0, 2.0, "",
+     "Irradiated region: the whole domain, a rectangle (x0_um..x1_um, y0_um..y1_um) or a circle (cx_um, cy_um, "
+     "radius_um); um from the top-left corner", NULL, rt_regions},
+    {"therapy.radiotherapy.x0_um", BS_PT_REAL, 0.0, 0.0, 1e7, "um", "Rectangle: left edge", NULL, NULL},
+    {"therapy.radiotherapy.y0_um", BS_PT_REAL, 0.0, 0.0, 1e7, "um", "Rectangle: top edge", NULL, NULL},
+    {"therapy.radiotherapy.x1_um", BS_PT_REAL, 1000.0, 0.0, 1e7, "um", "Rectangle: right edge (> x0_um)", NULL, NULL},
+    {"therapy.radiotherapy.y1_um", BS_PT_REAL, 1000.0, 0.0, 1e7, "um", "Rectangle: bottom edge (> y0_um)", NULL, NULL},
+    {"therapy.radiotherapy.cx_um", BS_PT_REAL, 1250.0, 0.0, 1e7, "um", "Circle: centre x", NULL, NULL},
+    {"therapy.radiotherapy.cy_um", BS_PT_REAL, 1250.0, 0.0, 1e7, "um", "Circle: centre y", NULL, NULL},
+    {"therapy.radiotherapy.radius_um", BS_PT_REAL, 500.0, 0.0, 1e7, "um", "Circle: radius (> 0)", NULL, NULL},
+    {"rt.tumour_alpha_per_Gy", BS_PT_REAL, 0.3, 0.0, 10.0, "1/Gy",
+     "Linear-quadratic alpha of cycling tumour cells, S = exp(-alpha D - beta D^2) (PARAMETERS.md 6, M~)", NULL, NULL},
+    {"rt.tumour_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy",
+     "alpha/beta of tumour cells (early-responding tissue ~10 Gy, PARAMETERS.md 6, M~)", NULL, NULL},
+    {"rt.dormant_factor", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
+     "alpha and beta of dormant DTCs relative to cycling ones (dormant cells radioresistant, PARAMETERS.md 6, A; "
+     "B11)", NULL, NULL},
+    {"rt.cd8_D0_Gy", BS_PT_REAL, 0.55, 0.01, 100.0, "Gy",
+     "CD8 T cells: S = exp(-D/D0) (lymphocytes very radiosensitive, PARAMETERS.md 5-6, M~)", NULL, NULL},
+    {"rt.nk_D0_Gy", BS_PT_REAL, 5.5, 0.01, 100.0, "Gy", "NK cells: S = exp(-D/D0) (less sensitive, PARAMETERS.md 5-6, M~)",
+     NULL, NULL},
+    {"rt.ob_alpha_per_Gy", BS_PT_REAL, 0.1, 0.0, 10.0, "1/Gy",
+     "LQ alpha of the MSC/osteoblast lineage (radioresistant, PARAMETERS.md 6, A)", NULL, NULL},
+    {"rt.ob_alpha_beta_Gy", BS_PT_REAL, 3.0, 0.1, 1000.0, "Gy", "alpha/beta of the osteoblast lineage (late-responding "
+     "tissue ~3 Gy, A)", NULL, NULL},
+    {"rt.mdsc_alpha_per_Gy", BS_PT_REAL, 0.15, 0.0, 10.0, "1/Gy",
+     "LQ alpha of MDSCs (myeloid cells are more radioresistant than lymphocytes, and MDSCs expand after radiotherapy; "
+     "A)", NULL, NULL},
+    {"rt.oc_alpha_per_Gy", BS_PT_REAL, 0.05, 0.0, 10.0, "1/Gy",
+     "LQ alpha of mature osteoclasts (post-mitotic, radioresistant; A)", NULL, NULL},
+    {"rt.myeloid_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy", "alpha/beta of MDSCs and osteoclasts (A)", NULL,
+     NULL},
+    /* hyperoxia */
+    SCHEDULE("hyperoxia", "breathing of 60% O2"),
+    {"hyperoxia.vessel_pO2_factor", BS_PT_REAL, 2.0, 1.0, 10.0, "1",
+     "Vessel O2 (sinusoid and arteriole Dirichlet values) x factor while on (PARAMETERS.md 6: 1.5-2.5, A; Hatfield "
+     "2015)", NULL, NULL},
+    {"hyperoxia.washout_h", BS_PT_REAL, 0.25, 0.01, 1e3, "h", "Half-time for vessel O2 to return after stopping (A)",
+     NULL, NULL},
+    /* MnO2 */
+    SCHEDULE("mno2", "MnO2-particle exposure"),
+    {"mno2.half_life_d", BS_PT_REAL, 3.0, 0.01, 1e4, "d",
+     "Half-life of the particles' O2 production after the last dose (A; particles accumulate in long bones, "
+     "Murphy 2024)", NULL, NULL},
+    {"mno2.o2_per_cell_mmHg_per_h", BS_PT_REAL, 30000.0, 0.0, 1e7, "mmHg/h",
+     "O2 made per tumour cell from its H2O2 (source proportional to tumour density), calibrated so lesions gain "
+     "+5-15 mmHg (PARAMETERS.md 6 mno2.o2_source; Murphy 2021, calibrated to B24)", NULL, NULL},
+    /* HDAC inhibitor */
+    SCHEDULE("hdac_inhibitor", "HDAC-inhibitor exposure"),
+    {"hdac.half_life_h", BS_PT_REAL, 50.0, 0.1, 1e4, "h", "Half-life of entinostat, ~2 d (M~)", NULL, NULL},
+};
+
+const bs_param_def *bs_therapy_params(size_t *n)
+{
+    *n = sizeof therapy_params / sizeof therapy_params[0];
+    return therapy_params;
+}
+
+/* ---- set-up ---------------------------------------------------------------- */
+
+static double pget(const bs_paramset *ps, bs_therapy_id id, const char *key)
+{
+    char name[96];
+    snprintf(name, sizeof name, "therapy.%s.%s", bs_therapy_names[id], key);
+    return bs_param(ps, name);
+}
+
+bs_status bs_therapy_check(const bs_paramset *ps, bs_error *err)
+{
+    for (int k = 0; k < BS_THERAPY_COUNT; k++) {
+        double a = pget(ps, (bs_therapy_id)k, "start_day"), b = pget(ps, (bs_therapy_id)k, "stop_day");
+        if (b >= 0.0 && a >= 0.0 && b <= a)
+            return bs_fail(err, BS_ERR_INVALID,
+                           "therapy.%s.stop_day = %g must be after therapy.%s.start_day = %g (or -1: never stops)",
+                           bs_therapy_names[k], b, bs_therapy_names[k], a);
+    }
+    const char *reg = bs_param_str(ps, "therapy.radiotherapy.region");
+    if (strcmp(reg, "rectangle") == 0) {
+        double x0 = bs_param(ps, "therapy.radiotherapy.x0_um"), x1 = bs_param(ps, "therapy.radiotherapy.x1_um");
+        double y0 = bs_param(ps, "therapy.radiotherapy.y0_um"), y1 = bs_param(ps, "therapy.radiotherapy.y1_um");
+        if (x1 <= x0 || y1 <= y0)
+            return bs_fail(err, BS_ERR_INVALID,
+                           "therapy.radiotherapy: rectangle needs x1_um > x0_um and y1_um > y0_um (got x %g..%g, y "
+                           "%g..%g)", x0, x1, y0, y1);
+    } else if (strcmp(reg, "circle") == 0 && !(bs_param(ps, "therapy.radiotherapy.radius_um") > 0.0)) {
+        return bs_fail(err, BS_ERR_INVALID, "therapy.radiotherapy.radius_um must be > 0 for region = circle");
+    }
+    return BS_OK;
+}
+
+static int64_t day_to_step(double d, double dt_h)
+{
+    if (d < 0.0) return -1;
+    /* the first step whose start time (step x dt) is at or after day d */
+    return (int64_t)ceil(d * 24.0 / dt_h - 1e-9);
+}
+
+static float decay_per_step(double half_h, double dt_h) { return (float)exp(-log(2.0) * dt_h / half_h); }
+
+void bs_therapy_init(bs_model *m)
+{
+    const bs_paramset *ps = m->ps;
+    bs_therapy_rules *x = &m->r.tx;
+    bs_therapy_state *t = &m->therapy;
+    double dt = m->dt_h, h_um = m->lat.h_um;
+    memset(x, 0, sizeof *x);
+    memset(t, 0, sizeof *t);
+    m->r.pd1_exhaust_factor = 1.0f;
+    m->r.rankl_factor = 1.0f;
+    m->r.oc_form_factor = 1.0f;
+    m->r.za_oc_death = 0.0f;
+    m->r.mno2_o2 = 0.0f;
+    for (int k = 0; k < BS_THERAPY_COUNT; k++) {
+        bs_therapy_id id = (bs_therapy_id)k;
+        x->start_step[k] = day_to_step(pget(ps, id, "start_day"), dt);
+        x->stop_step[k] = day_to_step(pget(ps, id, "stop_day"), dt);
+        if (therapy_kind[k] == KIND_DOSED) {
+            double iv = pget(ps, id, "interval_d");
+            x->interval_steps[k] = iv > 0.0 ? (int64_t)llround(iv * 24.0 / dt) : 0;
+            if (iv > 0.0 && x->interval_steps[k] < 1) x->interval_steps[k] = 1;
+            x->dose[k] = (float)pget(ps, id, "dose");
+        } else {
+            x->dose[k] = 1.0f;
+        }
+        t->last_dose_d[k] = -1.0;
+    }
+    x->decay[BS_THERAPY_ZOLEDRONIC_ACID] = decay_per_step(bs_param(ps, "za.plasma_half_life_h"), dt);
+    x->decay[BS_THERAPY_DENOSUMAB] = decay_per_step(24.0 * bs_param(ps, "dmab.half_life_d"), dt);
+    x->decay[BS_THERAPY_ANTI_PD1] = decay_per_step(24.0 * bs_param(ps, "pd1.half_life_d"), dt);
+    x->decay[BS_THERAPY_ANTI_GR1] = decay_per_step(24.0 * bs_param(ps, "agr1.half_life_d"), dt);
+    x->decay[BS_THERAPY_CXCR4_ANTAGONIST] = decay_per_step(bs_param(ps, "cxcr4i.half_life_h"), dt);
+    x->decay[BS_THERAPY_RADIOTHERAPY] = 0.0f;
+    x->decay[BS_THERAPY_HYPEROXIA] = decay_per_step(bs_param(ps, "hyperoxia.washout_h"), dt);
+    x->decay[BS_THERAPY_MNO2] = decay_per_step(24.0 * bs_param(ps, "mno2.half_life_d"), dt);
+    x->decay[BS_THERAPY_HDAC_INHIBITOR] = decay_per_step(bs_param(ps, "hdac.half_life_h"), dt);
+    /* zoledronic acid */
+    x->za_bone_decay = decay_per_step(24.0 * bs_param(ps, "za.bone_half_life_d"), dt);
+    x->za_load_per_dose = (float)bs_param(ps, "za.bone_load_per_dose");
+    x->p_za_oc_death = bs_rate_to_prob(bs_param(ps, "za.oc_apoptosis_per_d") / 24.0, dt);
+    /* denosumab */
+    x->dmab_occ_max = (float)bs_param(ps, "dmab.occupancy_max");
+    x->dmab_ec50 = (float)bs_param(ps, "dmab.ec50");
+    x->dmab_hill = (float)bs_param(ps, "dmab.hill");
+    x->p_dmab_accumulate = bs_rate_to_prob(bs_param(ps, "dmab.precursor_build_per_d") / 24.0, dt);
+    x->p_dmab_convert = bs_rate_to_prob(bs_param(ps, "dmab.precursor_convert_per_d") / 24.0, dt);
+    x->dmab_gain = (float)bs_param(ps, "dmab.precursor_gain");
+    /* anti-PD-1 */
+    x->pd1_ec50 = (float)bs_param(ps, "pd1.ec50");
+    x->pd1_exhaust_cut = (float)bs_param(ps, "pd1.exhaustion_cut");
+    /* anti-Gr1 */
+    x->agr1_kill_h = (float)(bs_param(ps, "agr1.kill_per_d") / 24.0);
+    x->agr1_pool_per_kill = (float)bs_param(ps, "agr1.pool_per_depleted");
+    x->agr1_pool_decay = decay_per_step(24.0 * bs_param(ps, "agr1.pool_life_d") * log(2.0), dt);
+    x->agr1_oc_gain = (float)bs_param(ps, "agr1.oc_gain");
+    double area_mm2 = (double)m->lat.w * m->lat.h * h_um * h_um * 1e-6;
+    x->agr1_pool_K = (float)(bs_param(ps, "agr1.pool_half_per_mm2") * area_mm2);
+    /* CXCR4 antagonist */
+    x->cxcr4i_block = (float)bs_param(ps, "cxcr4i.block");
+    x->cxcr4i_mobilise_h = (float)(bs_param(ps, "cxcr4i.mobilise_per_d") / 24.0);
+    /* radiotherapy */
+    const char *reg = bs_param_str(ps, "therapy.radiotherapy.region");
+    x->rt_region = strcmp(reg, "rectangle") == 0 ? 1 : strcmp(reg, "circle") == 0 ? 2 : 0;
+    x->rt_x0 = (int)ceil(bs_param(ps, "therapy.radiotherapy.x0_um") / h_um - 0.5);
+    x->rt_y0 = (int)ceil(bs_param(ps, "therapy.radiotherapy.y0_um") / h_um - 0.5);
+    x->rt_x1 = (int)ceil(bs_param(ps, "therapy.radiotherapy.x1_um") / h_um - 0.5) - 1;
+    x->rt_y1 = (int)ceil(bs_param(ps, "therapy.radiotherapy.y1_um") / h_um - 0.5) - 1;
+    x->rt_cx = (float)(bs_param(ps, "therapy.radiotherapy.cx_um") / h_um - 0.5);
+    x->rt_cy = (float)(bs_param(ps, "therapy.radiotherapy.cy_um") / h_um - 0.5);
+    x->rt_r = (float)(bs_param(ps, "therapy.radiotherapy.radius_um") / h_um);
+    x->rt_dose_Gy = (float)bs_param(ps, "therapy.radiotherapy.dose_Gy");
+    x->rt_n_fractions = (int)bs_param(ps, "therapy.radiotherapy.n_fractions");
+    double riv = bs_param(ps, "therapy.radiotherapy.interval_d");
+    x->interval_steps[BS_THERAPY_RADIOTHERAPY] = (int64_t)llround(riv * 24.0 / dt);
+    if (x->interval_steps[BS_THERAPY_RADIOTHERAPY] < 1) x->interval_steps[BS_THERAPY_RADIOTHERAPY] = 1;
+    x->rt_alpha = (float)bs_param(ps, "rt.tumour_alpha_per_Gy");
+    x->rt_beta = x->rt_alpha / (float)bs_param(ps, "rt.tumour_alpha_beta_Gy");
+    x->rt_dormant_factor = (float)bs_param(ps, "rt.dormant_factor");
+    x->rt_d0_t = (float)bs_param(ps, "rt.cd8_D0_Gy");
+    x->rt_d0_nk = (float)bs_param(ps, "rt.nk_D0_Gy");
+    x->rt_ob_alpha = (float)bs_param(ps, "rt.ob_alpha_per_Gy");
+    x->rt_ob_beta = x->rt_ob_alpha / (float)bs_param(ps, "rt.ob_alpha_beta_Gy");
+    double myab = bs_param(ps, "rt.myeloid_alpha_beta_Gy");
+    x->rt_md_alpha = (float)bs_param(ps, "rt.mdsc_alpha_per_Gy");
+    x->rt_md_beta = x->rt_md_alpha / (float)myab;
+    x->rt_oc_alpha = (float)bs_param(ps, "rt.oc_alpha_per_Gy");
+    x->rt_oc_beta = x->rt_oc_alpha / (float)myab;
+    /* re-oxygenation */
+    x->o2_sinusoid_base = m->r.o2_sinusoid;
+    x->o2_arteriole_base = m->r.o2_arteriole;
+    x->hyperoxia_factor = (float)bs_param(ps, "hyperoxia.vessel_pO2_factor");
+    x->mno2_o2 = (float)bs_param(ps, "mno2.o2_per_cell_mmHg_per_h");
+    /* HDAC inhibitor */
+    x->hdac_base = m->r.dtc.hdac_level;
+}
+
+void bs_therapy_window(const bs_model *m, bs_therapy_id id, double *start_d, double *stop_d)
+{
+    double a = pget(m->ps, id, "start_day"), b = pget(m->ps, id, "stop_day");
+    *start_d = a;
+    *stop_d = b >= 0.0 ? b : HUGE_VAL;
+    if (a >= 0.0 && id == BS_THERAPY_RADIOTHERAPY) {
+        const bs_therapy_rules *x = &m->r.tx;
+        double last = a + (double)(x->rt_n_fractions - 1) * (double)x->interval_steps[id] * m->dt_h / 24.0;
+        double end = last + m->dt_h / 24.0;
+        if (end < *stop_d) *stop_d = end;
+    }
+}
+
+/* ---- mechanisms --------------------------------------------------------- */
+
+/* Survival fraction of one cell after a fraction of D Gy. */
+float bs_therapy_rt_survival(const bs_therapy_rules *x, int type, int state, float D)
+{
+    switch (type) {
+    case BS_CELL_DTC: {
+        float f = state == BS_DTC_DORMANT ? x->rt_dormant_factor : 1.0f;
+        return expf(-f * (x->rt_alpha * D + x->rt_beta * D * D));
+    }
+    case BS_CELL_TCELL: return expf(-D / x->rt_d0_t);
+    case BS_CELL_NK: return expf(-D / x->rt_d0_nk);
+    case BS_CELL_OSTEOBLAST: return expf(-(x->rt_ob_alpha * D + x->rt_ob_beta * D * D));
+    case BS_CELL_MDSC: return expf(-(x->rt_md_alpha * D + x->rt_md_beta * D * D));
+    case BS_CELL_OSTEOCLAST: return expf(-(x->rt_oc_alpha * D + x->rt_oc_beta * D * D));
+    default: return 1.0f;
+    }
+}
+
+int bs_therapy_rt_in_region(const bs_therapy_rules *x, int px, int py)
+{
+    switch (x->rt_region) {
+    case 1: return px >= x->rt_x0 && px <= x->rt_x1 && py >= x->rt_y0 && py <= x->rt_y1;
+    case 2: {
+        float dx = (float)px - x->rt_cx, dy = (float)py - x->rt_cy;
+        return dx * dx + dy * dy <= x->rt_r * x->rt_r;
+    }
+    default: return 1;
+    }
+}
+
+/* One radiotherapy fraction: every cell in the region survives with its
+ * probability (draws keyed by step and cell id: order-free). */
+static void rt_fraction(bs_model *m)
+{
+    const bs_therapy_rules *x = &m->r.tx;
+    bs_store *s = &m->store;
+    int w = m->lat.w, n = m->lat.w * m->lat.h;
+    for (int i = 0; i < n; i++) {
+        int slot = s->occ[i];
+        if (slot < 0 || !bs_therapy_rt_in_region(x, i % w, i / w)) continue;
+        float S = bs_therapy_rt_survival(x, s->type[slot], s->state[slot], x->rt_dose_Gy);
+        if (bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, s->id[slot], 0) < S) continue;
+        if (s->type[slot] < 6) m->therapy.n_rt_killed[s->type[slot]]++;
+        bs_store_kill(s, slot);
+    }
+    m->therapy.rt_fractions_given++;
+    m->therapy.last_dose_d[BS_THERAPY_RADIOTHERAPY] = bs_model_time_days(m);
+}
+
+/* Zoledronic acid binds the exposed bone surface (a bone site with marrow
+ * on one of its four sides). */
+static void za_dose(bs_model *m, float amount)
+{
+    bs_lattice *lat = &m->lat;
+    int w = lat->w, h = lat->h;
+    for (int y = 0; y < h; y++)
+        for (int xx = 0; xx < w; xx++) {
+            int i = y * w + xx;
+            if (lat->tissue[i] != BS_TISSUE_BONE) continue;
+            int ex = (xx > 0 && lat->tissue[i - 1] != BS_TISSUE_BONE) ||
+                     (xx < w - 1 && lat->tissue[i + 1] != BS_TISSUE_BONE) ||
+                     (y > 0 && lat->tissue[i - w] != BS_TISSUE_BONE) ||
+                     (y < h - 1 && lat->tissue[i + w] != BS_TISSUE_BONE);
+            if (ex) lat->za_load[i] += amount;
+        }
+}
+
+static void give_dose(bs_model *m, bs_therapy_id id)
+{
+    bs_therapy_state *t = &m->therapy;
+    const bs_therapy_rules *x = &m->r.tx;
+    t->level[id] += x->dose[id];
+    t->last_dose_d[id] = bs_model_time_days(m);
+    if (id == BS_THERAPY_ZOLEDRONIC_ACID) za_dose(m, x->dose[id] * x->za_load_per_dose);
+}
+
+void bs_therapy_switch(bs_model *m, bs_therapy_id id, int on)
+{
+    if ((int)id < 0 || id >= BS_THERAPY_COUNT) return;
+    bs_therapy_state *t = &m->therapy;
+    switch (therapy_kind[id]) {
+    case KIND_COURSE:
+        if (on) {
+            t->rt_fractions_left = m->r.tx.rt_n_fractions - 1;
+            rt_fraction(m);
+        } else {
+            t->rt_fractions_left = 0;
+        }
+        t->on[id] = 0;
+        break;
+    case KIND_DOSED:
+        if (on && !t->on[id]) give_dose(m, id);
+        t->on[id] = on != 0;
+        break;
+    default:
+        if (on) {
+            if (!t->on[id]) t->last_dose_d[id] = bs_model_time_days(m);
+            t->level[id] = 1.0f;
+        }
+        t->on[id] = on != 0;
+        break;
+    }
+}
+
+static float hill(float v, float K, float n)
+{
+    if (v <= 0.0f) return 0.0f;
+    float a = powf(v / K, n);
+    return a / (1.0f + a);
+}
+
+/* anti-Gr1: MDSCs die at the depletion hazard; each leaves
+ * agr1.pool_per_depleted osteoclast-competent cells behind. */
+static void agr1_deplete(bs_model *m)
+{
+    bs_therapy_state *t = &m->therapy;
+    const bs_therapy_rules *x = &m->r.tx;
+    float p = bs_rate_to_prob((double)(x->agr1_kill_h * t->level[BS_THERAPY_ANTI_GR1]), m->dt_h);
+    if (!(p > 0.0f)) return;
+    bs_store *s = &m->store;
+    int n = m->lat.w * m->lat.h;
+    for (int i = 0; i < n; i++) {
+        int slot = s->occ[i];
+        if (slot < 0 || s->type[slot] != BS_CELL_MDSC) continue;
+        if (bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, s->id[slot], 1) >= p) continue;
+        bs_store_kill(s, slot);
+        t->gr1_myeloid += x->agr1_pool_per_kill;
+        t->n_gr1_depleted++;
+    }
+}
+
+/* CXCR4 antagonist: dormant DTCs held by CXCL12 lose their anchor and
+ * leave into the blood, at a rate x the block x their CXCR4 occupancy. */
+static void cxcr4_mobilise(bs_model *m, float block)
+{
+    const bs_therapy_rules *x = &m->r.tx;
+    const bs_dtc_rules *d = &m->r.dtc;
+    if (!(block > 0.0f) || !(x->cxcr4i_mobilise_h > 0.0f)) return;
+    bs_store *s = &m->store;
+    const float *cx = m->fields[BS_FIELD_CXCL12].c;
+    int n = m->lat.w * m->lat.h;
+    for (int i = 0; i < n; i++) {
+        int slot = s->occ[i];
+        if (slot < 0 || s->type[slot] != BS_CELL_DTC || s->state[slot] != BS_DTC_DORMANT) continue;
+        float anchor = hill(cx[i] * d->cxcr4, d->cxcl12_K, 2.0f);
+        float p = bs_rate_to_prob((double)(x->cxcr4i_mobilise_h * block * anchor), m->dt_h);
+        if (bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, s->id[slot], 2) >= p) continue;
+        bs_store_kill(s, slot);
+        m->therapy.n_mobilised++;
+    }
+}
+
+float bs_therapy_dmab_occupancy(const bs_model *m)
+{
+    const bs_therapy_rules *x = &m->r.tx;
+    return x->dmab_occ_max * hill(m->therapy.level[BS_THERAPY_DENOSUMAB], x->dmab_ec50, x->dmab_hill);
+}
+
+void bs_therapy_step(bs_model *m)
+{
+    bs_therapy_state *t = &m->therapy;
+    const bs_therapy_rules *x = &m->r.tx;
+    bs_rules *r = &m->r;
+    int64_t step = (int64_t)m->step;
+    /* 1. schedule events: stop, then start */
+    for (int k = 0; k < BS_THERAPY_COUNT; k++) {
+        if (x->stop_step[k] == step) bs_therapy_switch(m, (bs_therapy_id)k, 0);
+        if (x->start_step[k] == step) bs_therapy_switch(m, (bs_therapy_id)k, 1);
+    }
+    /* 2. repeat doses and fractions */
+    for (int k = 0; k < BS_THERAPY_COUNT; k++) {
+        if (therapy_kind[k] != KIND_DOSED || !t->on[k] || x->interval_steps[k] <= 0) continue;
+        int64_t last = (int64_t)llround(t->last_dose_d[k] * 24.0 / m->dt_h);
+        if (step >= last + x->interval_steps[k]) give_dose(m, (bs_therapy_id)k);
+    }
+    if (t->rt_fractions_left > 0) {
+        int64_t last = (int64_t)llround(t->last_dose_d[BS_THERAPY_RADIOTHERAPY] * 24.0 / m->dt_h);
+        if (step >= last + x->interval_steps[BS_THERAPY_RADIOTHERAPY]) {
+            t->rt_fractions_left--;
+            rt_fraction(m);
+        }
+    }
+    /* 3. levels over the step */
+    for (int k = 0; k < BS_THERAPY_COUNT; k++) {
+        if (therapy_kind[k] == KIND_COURSE) continue;
+        if (therapy_kind[k] == KIND_EXPOSURE && t->on[k]) {
+            t->level[k] = 1.0f;
+            continue;
+        }
+        t->level[k] *= x->decay[k];
+        if (t->level[k] < 1e-6f) t->level[k] = 0.0f;
+    }
+    if (t->last_dose_d[BS_THERAPY_ZOLEDRONIC_ACID] >= 0.0) {
+        long n = (long)m->lat.w * m->lat.h;
+        float *za = m->lat.za_load;
+        for (long i = 0; i < n; i++) za[i] *= x->za_bone_decay;
+    }
+    /* denosumab: precursors pile up while RANKL is blocked and convert
+     * when it is free again */
+    float occ = bs_therapy_dmab_occupancy(m);
+    float P = t->dmab_precursors;
+    P += x->p_dmab_accumulate * occ * (1.0f - P) - x->p_dmab_convert * (1.0f - occ) * P;
+    t->dmab_precursors = P < 0.0f ? 0.0f : (P > 1.0f ? 1.0f : P);
+    if (t->dmab_precursors < 1e-7f) t->dmab_precursors = 0.0f;
+    /* anti-Gr1 pool turns over */
+    t->gr1_myeloid *= x->agr1_pool_decay;
+    if (t->gr1_myeloid < 1e-4f) t->gr1_myeloid = 0.0f;
+    /* 4. actions on cells */
+    if (t->level[BS_THERAPY_ANTI_GR1] > 0.0f) agr1_deplete(m);
+    float block = x->cxcr4i_block * t->level[BS_THERAPY_CXCR4_ANTAGONIST];
+    cxcr4_mobilise(m, block);
+    /* 5. rule effects, all from the state above */
+    r->cxcr4_block = block;
+    r->pd1_block = hill(t->level[BS_THERAPY_ANTI_PD1], x->pd1_ec50, 1.0f);
+    r->pd1_exhaust_factor = 1.0f - x->pd1_exhaust_cut * r->pd1_block;
+    r->rankl_factor = (1.0f - occ) * (1.0f + x->dmab_gain * t->dmab_precursors);
+    r->oc_form_factor = 1.0f + x->agr1_oc_gain * t->gr1_myeloid / (t->gr1_myeloid + x->agr1_pool_K);
+    r->za_oc_death = x->p_za_oc_death;
+    float hyp = 1.0f + (x->hyperoxia_factor - 1.0f) * t->level[BS_THERAPY_HYPEROXIA];
+    r->o2_sinusoid = x->o2_sinusoid_base * hyp;
+    r->o2_arteriole = x->o2_arteriole_base * hyp;
+    r->mno2_o2 = x->mno2_o2 * t->level[BS_THERAPY_MNO2];
+    float hd = t->level[BS_THERAPY_HDAC_INHIBITOR];
+    r->dtc.hdac_level = hd > x->hdac_base ? hd : x->hdac_base;
+}
