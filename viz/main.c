@@ -10,6 +10,7 @@
 
 #include "bench.h"
 #include "config.h"
+#include "experiment.h"
 #include "params.h"
 #include "runner.h"
 #include "version.h"
@@ -27,6 +28,8 @@ static void usage_main(FILE *f)
             "  params [SCENARIO] list every parameter: value, unit, range, source\n"
             "  scenarios        list the shipped scenarios\n"
             "  bench [WORKLOAD] benchmark suite: fields, agents, scenario, scaling (JSON lines)\n"
+            "  compare A [B]    two arms over paired replicate seeds: table, compare.csv, compare.png\n"
+            "  sweep SCENARIO   a parameter grid x replicates, one summary.csv row per finished run\n"
             "  help [COMMAND]   show help for a command\n"
             "\n"
             "options:\n"
@@ -58,6 +61,7 @@ static void usage_run(FILE *f)
             "  --checkpoint-every DAYS  write OUT/checkpoint_dayNNNN.NNN.ckpt every DAYS and at the end\n"
             "  --max-memory-mb MB  refuse lattices needing more (default: physical memory)\n"
             "  --force             overwrite an existing output folder's files\n"
+            "  --no-png            write no PNG snapshots at all\n"
             "  --quiet             no progress bar and no summary\n"
             "  --timings           print time per phase and throughput at the end\n"
             "  --help              this help\n"
@@ -254,12 +258,16 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "params") == 0) return cmd_params(argc - 2, argv + 2);
     if (strcmp(cmd, "scenarios") == 0) return cmd_scenarios(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0) return bs_bench_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "compare") == 0) return bs_cmd_compare(argc - 2, argv + 2);
+    if (strcmp(cmd, "sweep") == 0) return bs_cmd_sweep(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0) {
         const char *sub = argc > 2 ? argv[2] : "";
         if (strcmp(sub, "run") == 0) usage_run(stdout);
         else if (strcmp(sub, "resume") == 0) usage_resume(stdout);
         else if (strcmp(sub, "params") == 0) usage_params(stdout);
         else if (strcmp(sub, "scenarios") == 0) usage_scenarios(stdout);
+        else if (strcmp(sub, "compare") == 0) bs_usage_compare(stdout);
+        else if (strcmp(sub, "sweep") == 0) bs_usage_sweep(stdout);
         else if (strcmp(sub, "bench") == 0) {
             char *h[] = {(char *)"--help", NULL};
             return bs_bench_main(1, h);
@@ -267,6 +275,6 @@ int main(int argc, char **argv)
         else usage_main(stdout);
         return 0;
     }
-    fprintf(stderr, "bonesim: unknown command '%s' (commands: run, resume, params, scenarios, bench, help)\n", cmd);
+    fprintf(stderr, "bonesim: unknown command '%s' (commands: run, resume, params, scenarios, bench, compare, sweep, help)\n", cmd);
     return BS_EXIT_USAGE;
 }

@@ -27,7 +27,7 @@
 enum { FOR_RUN = 1u, FOR_RESUME = 2u, FOR_PARAMS = 4u };
 
 typedef enum {
-    O_DAYS, O_SEED, O_THREADS, O_OUT, O_SET, O_CSV, O_PNG, O_CKPT, O_MAXMEM, O_FORCE, O_QUIET, O_TIMINGS, O_MARKDOWN
+    O_DAYS, O_SEED, O_THREADS, O_OUT, O_SET, O_CSV, O_PNG, O_CKPT, O_MAXMEM, O_FORCE, O_QUIET, O_TIMINGS, O_MARKDOWN, O_NOPNG
 } opt_id;
 
 static const struct {
@@ -50,6 +50,7 @@ static const struct {
     {"--quiet", O_QUIET, 0, FOR_RUN | FOR_RESUME, ""},
     {"--timings", O_TIMINGS, 0, FOR_RUN | FOR_RESUME, ""},
     {"--markdown", O_MARKDOWN, 0, FOR_PARAMS, ""},
+    {"--no-png", O_NOPNG, 0, FOR_RUN, ""},
 };
 
 static bs_status parse_number(const char *opt, const char *s, double lo, double hi, double *out, bs_error *err)
@@ -126,6 +127,7 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
         case O_QUIET: o->quiet = 1; break;
         case O_TIMINGS: o->timings = 1; break;
         case O_MARKDOWN: o->markdown = 1; break;
+        case O_NOPNG: o->no_png = 1; break;
         }
         if (st != BS_OK) return st;
     }
@@ -367,6 +369,7 @@ typedef struct {
     long nckpt;
     int csv_rfd; /* read-only descriptor of the CSV, -1 until opened */
     int threads, quiet, timings;
+    int no_png; /* --no-png: no snapshots at all (compare and sweep children) */
     double days;
     long steps;
     uint64_t k0;
@@ -504,7 +507,7 @@ static loop_end run_loop(runner *R, bs_obs *obs, double *wall, double *t_out, bs
             rs->acc_resorbed_um2 = rs->acc_formed_um2 = 0.0;
             rs->last_row_d = t;
         }
-        if (due(t, png_every, &rs->next_png_d) || last) {
+        if (!R->no_png && (due(t, png_every, &rs->next_png_d) || last)) {
             char png[4400];
             snprintf(png, sizeof png, "%s/snapshot_day%06.1f.png", R->outdir, t);
             tmp_begin(png);
@@ -654,6 +657,7 @@ int bs_cmd_run(const bs_cli_opts *o)
     set_threads(&R, o->threads);
     R.quiet = o->quiet;
     R.timings = o->timings;
+    R.no_png = o->no_png;
     long long seed = (long long)bs_param(R.ps, "run.seed");
     if (o->out) snprintf(R.outdir, sizeof R.outdir, "%s", o->out);
     else snprintf(R.outdir, sizeof R.outdir, "out/%s-seed%lld", rs->scenario, seed);

@@ -47,6 +47,7 @@ typedef struct {
     double csv_every, png_every, ckpt_every;
     double max_memory_mb;
     int force, quiet, timings, markdown, help;
+    int no_png; /* run --no-png: write no PNG snapshots */
 } bs_cli_opts;
 
 /* Parses argv (the arguments after the command name) for cmd. Options a
