@@ -167,7 +167,7 @@ static void exp_signals(int install)
 static int job_start(exp_job *j)
 {
     if (mkdir_p(j->dir) != 0) {
-        snprintf(j->why, sizeof j->why, "cannot create %s (%s)", j->dir, strerror(errno));
+        snprintf(j->why, sizeof j->why, "cannot create %.400s (%s)", j->dir, strerror(errno));
         return -1;
     }
     char log[4200];
