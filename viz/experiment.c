@@ -775,9 +775,12 @@ static void fmt_tick(double v, double step, char *out, size_t n)
     if (fabs(v) < step * 1e-6) v = 0.0;
     double a = fabs(v);
     if (a != 0.0 && (a >= 1e5 || a < 1e-3)) {
+        /* the mantissa keeps as many decimals as the step needs, so
+         * neighbouring ticks never print alike (1.55e6, 1.60e6) */
         int ex = (int)floor(log10(a));
-        double m = v / pow(10.0, ex);
-        snprintf(out, n, "%.*fe%d", fabs(m - round(m)) < 1e-6 ? 0 : 1, m, ex);
+        double m = v / pow(10.0, ex), rel = step / pow(10.0, ex);
+        int dec = rel >= 1.0 ? 0 : (int)ceil(-log10(rel) - 1e-9);
+        snprintf(out, n, "%.*fe%d", dec > 6 ? 6 : dec, m, ex);
     } else {
         int dec = step >= 1.0 ? 0 : (int)ceil(-log10(step) - 1e-9);
         snprintf(out, n, "%.*f", dec, v);
@@ -793,7 +796,7 @@ static void draw_panel(bs_image *im, int px, int py, int pw, int ph, const char 
                        const series *s, double t_end)
 {
     const int ts = 2, ch = bs_text_height(ts);
-    int left = px + 14 * ts * 6 / 2 + 8, top = py + ch + 14, right = px + pw - 16, bottom = py + ph - 2 * ch - 20;
+    int left = px + 14 * ts * 6 / 2 + 8, top = py + ch + 14, right = px + pw - 28, bottom = py + ph - 2 * ch - 20;
     bs_image_text(im, px + 8, py + 4, ts, P_TEXT, title);
     double lo = HUGE_VAL, hi = -HUGE_VAL;
     for (int arm = 0; arm < 2; arm++)
