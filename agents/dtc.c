@@ -396,7 +396,24 @@ void bs_dtc_seed(bs_model *m)
                 y0 = y;
                 break;
             }
-        if (y0 < 0) return;
+        if (y0 < 0) {
+            /* no bone surface below the point in that column (small
+             * lattices): the nearest surface site to it instead, so a
+             * scenario's lesion is never silently left out */
+            const int xc = x0, yc = (int)(bs_param(ps, "bmu.initial_bmu_y_frac") * (m->lat.h - 1));
+            long best = -1;
+            for (int y = 0; y < m->lat.h; y++)
+                for (int x = 0; x < m->lat.w; x++) {
+                    if (m->lat.surface[y * m->lat.w + x] == BS_SURF_NONE) continue;
+                    long d2 = (long)(x - xc) * (x - xc) + (long)(y - yc) * (y - yc);
+                    if (best < 0 || d2 < best) {
+                        best = d2;
+                        x0 = x;
+                        y0 = y;
+                    }
+                }
+            if (y0 < 0) return; /* no bone surface at all: nothing to grow on */
+        }
         int placed = 0;
         for (int r = 0; r < 64 && placed < nl; r++)
             for (int y = y0 - r; y <= y0 + r && placed < nl; y++)

@@ -258,6 +258,29 @@ static void test_homing_up_the_gradient(void **state)
     done(m);
 }
 
+/* A scenario's seed lesion is placed on the bone surface below its point,
+ * or, where that column has none (small lattices), on the nearest surface
+ * site: it is never silently left out. */
+static void test_seed_lesion_always_placed(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        char seed_set[64];
+        snprintf(seed_set, sizeof seed_set, "run.seed=%llu", (unsigned long long)seed);
+        const char *const sets[] = {"lattice.width_sites=64", "lattice.height_sites=64", seed_set, NULL};
+        bs_registry *lreg;
+        bs_paramset *lps = bs_test_params(&lreg, "vicious_cycle", sets);
+        bs_model *m = bs_test_model(lps);
+        long n = 0;
+        for (int slot = 0; slot < m->store.capacity; slot++)
+            if (m->store.type[slot] == BS_CELL_DTC) n++;
+        assert_int_equal(n, (long)bs_param(lps, "dtc.seed_lesion_n"));
+        bs_model_destroy(m);
+        bs_paramset_destroy(lps);
+        bs_registry_destroy(lreg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_necrosis_below_threshold),
         cmocka_unit_test(test_extravasation_follows_cxcl12_and_cxcr4),
         cmocka_unit_test(test_homing_up_the_gradient),
+        cmocka_unit_test(test_seed_lesion_always_placed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
