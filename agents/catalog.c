@@ -1,5 +1,6 @@
 #include "catalog.h"
 
+#include "actions.h"
 #include "rules.h"
 
 bs_registry *bs_catalog_registry(bs_error *err)
@@ -20,6 +21,12 @@ bs_registry *bs_catalog_registry(bs_error *err)
         bs_registry_add(reg, bs_nk_params, bs_nk_nparams, err) != BS_OK ||
         bs_registry_add(reg, bs_mdsc_params, bs_mdsc_nparams, err) != BS_OK ||
         bs_registry_add(reg, therapy_defs, n_therapy, err) != BS_OK) {
+        bs_registry_destroy(reg);
+        return NULL;
+    }
+    size_t n_live;
+    const bs_param_def *live = bs_live_params(&n_live);
+    if (bs_registry_add(reg, live, n_live, err) != BS_OK) {
         bs_registry_destroy(reg);
         return NULL;
     }

@@ -231,6 +231,47 @@ fail:
     return st;
 }
 
+/* Live parameter change (the viewer's sliders, a replayed log): the
+ * derived rules are rebuilt from the changed set; no state is touched.
+ * What was built into the world at creation (lattice, geometry, field
+ * solver set-up, time step, seed) cannot change mid-run. */
+bs_status bs_model_set_param(bs_model *m, const char *name, double value, bs_error *err)
+{
+    static const char *const fixed[] = {"lattice.", "geometry.", "run.", "field.", "solver."};
+    for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
+        if (strncmp(name, fixed[k], strlen(fixed[k])) == 0)
+            return bs_fail(err, BS_ERR_INVALID,
+                           "%s cannot change while the model runs (valid: parameters of rules, not %s*)", name,
+                           fixed[k]);
+    /* Therapy parameters are read once into m->r.tx together with the
+     * therapy state (bs_therapy_init); a live change goes through
+     * bs_therapy_switch instead. */
+    size_t ntp;
+    const bs_param_def *tp = bs_therapy_params(&ntp);
+    for (size_t k = 0; k < ntp; k++)
+        if (strcmp(tp[k].name, name) == 0)
+            return bs_fail(err, BS_ERR_INVALID,
+                           "%s cannot change while the model runs (valid: parameters of rules; therapies are "
+                           "switched on and off live instead)", name);
+    bs_status st = bs_param_set(m->ps, name, value, err);
+    if (st != BS_OK) return st;
+    double h_um = bs_param(m->ps, "lattice.h_um");
+    derive_world(m);
+    bs_bmu_derive(m->ps, &m->r, m->dt_h, h_um);
+    bs_oc_derive(m->ps, &m->r, m->dt_h, h_um);
+    bs_ob_derive(m->ps, &m->r, m->dt_h, h_um);
+    bs_dtc_derive(m->ps, &m->r, m->dt_h, h_um);
+    bs_tcell_derive(m->ps, &m->r, m->dt_h, h_um);
+    bs_nk_derive(m->ps, &m->r, m->dt_h, h_um);
+    bs_mdsc_derive(m->ps, &m->r, m->dt_h, h_um);
+    /* The therapies scale these from their untreated values at every
+     * step (bs_therapy_step): the untreated values follow the change. */
+    m->r.tx.o2_sinusoid_base = m->r.o2_sinusoid;
+    m->r.tx.o2_arteriole_base = m->r.o2_arteriole;
+    m->r.tx.hdac_base = m->r.dtc.hdac_level;
+    return BS_OK;
+}
+
 void bs_model_destroy(bs_model *m)
 {
     if (!m) return;

@@ -192,6 +192,13 @@ void bs_model_destroy(bs_model *m);
 /* One step of dt_h hours. Does not allocate. */
 void bs_model_step(bs_model *m);
 
+/* Sets parameter `name` of m->ps (range-checked) and re-derives every
+ * rule from it, without touching the state: the viewer's sliders and a
+ * replayed log (agents/actions.h). Parameters fixed at creation
+ * (lattice., geometry., run., field., solver.) are refused. Call between
+ * steps. */
+bs_status bs_model_set_param(bs_model *m, const char *name, double value, bs_error *err);
+
 static inline double bs_model_time_days(const bs_model *m) { return (double)m->step * m->dt_h / 24.0; }
 
 /* Observables for the CSV row (see bs_obs_columns). */

@@ -14,6 +14,9 @@
 #include "params.h"
 #include "runner.h"
 #include "version.h"
+#ifdef BS_HAVE_VIEWER
+#include "viewer.h"
+#endif
 
 static void usage_main(FILE *f)
 {
@@ -24,6 +27,7 @@ static void usage_main(FILE *f)
             "\n"
             "commands:\n"
             "  run SCENARIO     run a scenario headless: CSV time series, PNG snapshots, manifest\n"
+            "  view SCENARIO    watch it live in a window (SDL2 viewer; F1 lists the keys)\n"
             "  resume CHECKPOINT  continue a run from a checkpoint (.ckpt), byte-identical\n"
             "  params [SCENARIO] list every parameter: value, unit, range, source\n"
             "  scenarios        list the shipped scenarios\n"
@@ -64,6 +68,10 @@ static void usage_run(FILE *f)
             "  --no-png            write no PNG snapshots at all\n"
             "  --quiet             no progress bar and no summary\n"
             "  --timings           print time per phase and throughput at the end\n"
+            "  --replay LOG        apply the live changes logged by `bonesim view` (therapy switches,\n"
+            "                      injected cells, parameter changes, resets) at their steps, and stop\n"
+            "                      where the session stopped: the same CSV bytes as the live session.\n"
+            "                      Give the same SCENARIO and --set options as the session did\n"
             "  --help              this help\n"
             "\n"
             "Writes DIR/timeseries.csv, DIR/manifest.json and DIR/snapshot_dayNNNN.N.png.\n"
@@ -109,6 +117,20 @@ static void usage_scenarios(FILE *f)
 {
     fprintf(f, "usage: bonesim scenarios\n\nLists the shipped scenarios (%s) with a one-line description.\n",
             BS_SCENARIO_DIR);
+}
+
+/* `bonesim view`: the SDL2 viewer when it was built (viz/viewer.c). */
+static int cmd_view(int argc, char **argv)
+{
+#ifdef BS_HAVE_VIEWER
+    return bs_cmd_view(argc, argv);
+#else
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "bonesim: this build has no viewer (SDL2 and SDL2_ttf were not found when it was configured; "
+            "install libsdl2-dev libsdl2-ttf-dev and rebuild, or see .ci/deps.sh)\n");
+    return BS_EXIT_USAGE;
+#endif
 }
 
 static int is_help(const char *a) { return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0; }
@@ -254,6 +276,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "view") == 0) return cmd_view(argc - 2, argv + 2);
     if (strcmp(cmd, "resume") == 0) return cmd_resume(argc - 2, argv + 2);
     if (strcmp(cmd, "params") == 0) return cmd_params(argc - 2, argv + 2);
     if (strcmp(cmd, "scenarios") == 0) return cmd_scenarios(argc - 2, argv + 2);
@@ -268,6 +291,10 @@ int main(int argc, char **argv)
         else if (strcmp(sub, "scenarios") == 0) usage_scenarios(stdout);
         else if (strcmp(sub, "compare") == 0) bs_usage_compare(stdout);
         else if (strcmp(sub, "sweep") == 0) bs_usage_sweep(stdout);
+        else if (strcmp(sub, "view") == 0) {
+            char *h[] = {(char *)"--help", NULL};
+            return cmd_view(1, h);
+        }
         else if (strcmp(sub, "bench") == 0) {
             char *h[] = {(char *)"--help", NULL};
             return bs_bench_main(1, h);
@@ -275,6 +302,6 @@ int main(int argc, char **argv)
         else usage_main(stdout);
         return 0;
     }
-    fprintf(stderr, "bonesim: unknown command '%s' (commands: run, resume, params, scenarios, bench, compare, sweep, help)\n", cmd);
+    fprintf(stderr, "bonesim: unknown command '%s' (commands: run, view, resume, params, scenarios, bench, compare, sweep, help)\n", cmd);
     return BS_EXIT_USAGE;
 }

@@ -62,6 +62,13 @@ static const uint8_t VIRIDIS_ANCHORS[9][3] = {
     {0x5D, 0xC8, 0x63}, {0xAA, 0xDC, 0x32}, {0xFD, 0xE7, 0x25},
 };
 
+/* Cividis (Nuñez, Anderton & Renslow 2018) sampled the same way. */
+static const uint8_t CIVIDIS_ANCHORS[9][3] = {
+    {0x00, 0x22, 0x4E}, {0x12, 0x35, 0x70}, {0x3B, 0x49, 0x6C},
+    {0x57, 0x5D, 0x6D}, {0x70, 0x71, 0x73}, {0x8A, 0x86, 0x78},
+    {0xA5, 0x9C, 0x74}, {0xC3, 0xB3, 0x69}, {0xFE, 0xE8, 0x38},
+};
+
 /* Limits that keep every pixel index in int and memory sane; a lattice that
  * needs more should be rendered with a smaller px_per_site. */
 #define MAX_SIDE_PX 65536L
@@ -90,7 +97,7 @@ static void lerp_rgb(const uint8_t a[3], const uint8_t b[3], int t255, uint8_t o
         out[k] = (uint8_t)((a[k] * (255 - t255) + b[k] * t255 + 127) / 255);
 }
 
-static void viridis_lut(uint8_t lut[256][3])
+static void anchors_lut(const uint8_t anchors[9][3], uint8_t lut[256][3])
 {
     for (int i = 0; i < 256; i++) {
         int seg = i * 8 / 255, num = i * 8 - seg * 255;
@@ -98,8 +105,13 @@ static void viridis_lut(uint8_t lut[256][3])
             seg = 7;
             num = 255;
         }
-        lerp_rgb(VIRIDIS_ANCHORS[seg], VIRIDIS_ANCHORS[seg + 1], num, lut[i]);
+        lerp_rgb(anchors[seg], anchors[seg + 1], num, lut[i]);
     }
+}
+
+void bs_render_palette(int palette, uint8_t lut[256][3])
+{
+    anchors_lut(palette == BS_PALETTE_CIVIDIS ? CIVIDIS_ANCHORS : VIRIDIS_ANCHORS, lut);
 }
 
 static void put_px(bs_image *im, int x, int y, const uint8_t rgb[3])
@@ -334,7 +346,7 @@ static void tissue_rgb(const bs_lattice *lat, int i, uint8_t out[3])
 }
 
 /* Smallest and largest finite value; both 0 when there is none. */
-static void field_range(const bs_field *f, double *mn, double *mx)
+void bs_render_field_range(const bs_field *f, double *mn, double *mx)
 {
     int any = 0;
     double lo = 0.0, hi = 0.0;
@@ -354,7 +366,7 @@ static void field_range(const bs_field *f, double *mn, double *mx)
     *mx = hi;
 }
 
-static int field_index(float v, double mn, double mx)
+int bs_render_field_index(float v, double mn, double mx)
 {
     if (!(mx > mn))
         return 0;
@@ -378,7 +390,7 @@ static void draw_lattice(const bs_render_input *in, const layout *L, bs_image *i
             uint8_t c[3];
             if (f) {
                 float v = f->c[i];
-                memcpy(c, isfinite(v) ? lut[field_index(v, fmin, fmax)] : COL_NAN, 3);
+                memcpy(c, isfinite(v) ? lut[bs_render_field_index(v, fmin, fmax)] : COL_NAN, 3);
             } else {
                 tissue_rgb(lat, i, c);
             }
@@ -727,10 +739,10 @@ bs_status bs_render(const bs_render_input *in, bs_image *out, bs_error *err)
     }
 
     uint8_t lut[256][3];
-    viridis_lut(lut);
+    bs_render_palette(in->palette, lut);
     double fmin = 0.0, fmax = 0.0;
     if (in->overlay)
-        field_range(in->overlay, &fmin, &fmax);
+        bs_render_field_range(in->overlay, &fmin, &fmax);
     long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES];
     count_cells(in->store, counts);
 

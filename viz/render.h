@@ -18,7 +18,20 @@ typedef struct {
     int px_per_site;          /* integer scale, >= 1 */
     const bs_field *overlay;  /* optional heat map instead of tissue colours, or NULL */
     int hide_agents;          /* 1: draw tissue/overlay only */
+    int palette;              /* heat-map colours: BS_PALETTE_VIRIDIS (0, default) or _CIVIDIS */
 } bs_render_input;
+
+/* Perceptually uniform heat-map palettes, never a rainbow; cividis also
+ * reads the same to red-green colour-blind viewers. */
+enum { BS_PALETTE_VIRIDIS = 0, BS_PALETTE_CIVIDIS = 1, BS_PALETTE_COUNT };
+
+/* The 256-entry colour table of a palette (index 0 = field minimum). */
+void bs_render_palette(int palette, uint8_t lut[256][3]);
+/* The range a heat map of f spans: smallest and largest finite value (both
+ * 0 if none), and the table index of value v in it. The viewer's colour
+ * bar uses these, so it always matches the image. */
+void bs_render_field_range(const bs_field *f, double *mn, double *mx);
+int bs_render_field_index(float v, double mn, double mx);
 
 /* Size of the image bs_render will produce for this input. */
 void bs_render_size(const bs_render_input *in, int *w, int *h);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "actions.h"
 #include "catalog.h"
 #include "config.h"
 #include "model.h"
@@ -27,7 +28,7 @@
 enum { FOR_RUN = 1u, FOR_RESUME = 2u, FOR_PARAMS = 4u };
 
 typedef enum {
-    O_DAYS, O_SEED, O_THREADS, O_OUT, O_SET, O_CSV, O_PNG, O_CKPT, O_MAXMEM, O_FORCE, O_QUIET, O_TIMINGS, O_MARKDOWN, O_NOPNG
+    O_DAYS, O_SEED, O_THREADS, O_OUT, O_SET, O_CSV, O_PNG, O_CKPT, O_MAXMEM, O_FORCE, O_QUIET, O_TIMINGS, O_MARKDOWN, O_NOPNG, O_REPLAY
 } opt_id;
 
 static const struct {
@@ -51,6 +52,7 @@ static const struct {
     {"--timings", O_TIMINGS, 0, FOR_RUN | FOR_RESUME, ""},
     {"--markdown", O_MARKDOWN, 0, FOR_PARAMS, ""},
     {"--no-png", O_NOPNG, 0, FOR_RUN, ""},
+    {"--replay", O_REPLAY, 1, FOR_RUN, ""},
 };
 
 static bs_status parse_number(const char *opt, const char *s, double lo, double hi, double *out, bs_error *err)
@@ -128,6 +130,10 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
         case O_TIMINGS: o->timings = 1; break;
         case O_MARKDOWN: o->markdown = 1; break;
         case O_NOPNG: o->no_png = 1; break;
+        case O_REPLAY:
+            if (!v[0]) st = bs_fail(err, BS_ERR_INVALID, "--replay needs a log file");
+            o->replay = v;
+            break;
         }
         if (st != BS_OK) return st;
     }
@@ -373,6 +379,8 @@ typedef struct {
     double days;
     long steps;
     uint64_t k0;
+    bs_action_log log; /* --replay: the actions, applied from log.a[next_action] on */
+    size_t next_action;
 } runner;
 
 static void runner_init(runner *R)
@@ -386,6 +394,7 @@ static void runner_free(runner *R)
     if (R->out.csv) fclose(R->out.csv);
     if (R->csv_rfd >= 0) close(R->csv_rfd);
     bs_model_destroy(R->m);
+    bs_action_log_free(&R->log);
     bs_paramset_destroy(R->ps);
     bs_registry_destroy(R->reg);
 }
@@ -491,6 +500,16 @@ static loop_end run_loop(runner *R, bs_obs *obs, double *wall, double *t_out, bs
             end = st == BS_OK ? LOOP_STOPPED : LOOP_FAILED;
             break;
         }
+        /* A replayed action at step k goes in before k's outputs, as in
+         * the viewer, where it happens while the model sits at step k. */
+        while (st == BS_OK && R->next_action < R->log.n && R->log.a[R->next_action].step == k) {
+            const bs_action *a = &R->log.a[R->next_action++];
+            if (a->kind == BS_ACT_END) continue;
+            bs_error e2;
+            st = bs_action_apply(m, a, &e2);
+            if (st != BS_OK) bs_fail(err, st, "%s:%d: %s", R->log.path, a->line, e2.msg);
+        }
+        if (st != BS_OK) break;
         if (rs->ckpt_every_d > 0.0 && (due(t, rs->ckpt_every_d, &rs->next_ckpt_d) || (last && k != R->k0))) {
             st = save_checkpoint(R, err);
             if (st != BS_OK) break;
@@ -648,6 +667,23 @@ int bs_cmd_run(const bs_cli_opts *o)
     bs_run_state *rs = &R.rs;
     if (bs_resolve_params(o, &R.reg, &R.ps, rs->scenario_path, sizeof rs->scenario_path, &err) != BS_OK)
         return fail(&R, &err, BS_EXIT_USAGE);
+    long long replay_end = -1;
+    if (o->replay) {
+        if (o->ckpt_every > 0.0) {
+            bs_fail(&err, BS_ERR_INVALID, "--replay cannot be combined with --checkpoint-every (a resumed run "
+                    "would not replay the later actions)");
+            return fail(&R, &err, BS_EXIT_USAGE);
+        }
+        if (bs_action_log_read(o->replay, &R.log, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
+        long long seed;
+        bs_action_log_replay_plan(&R.log, &R.next_action, &seed, &replay_end);
+        if (seed >= 0 && set_number(R.ps, "run.seed", (double)seed, o->replay, &err) != BS_OK)
+            return fail(&R, &err, BS_EXIT_USAGE);
+        if (replay_end >= 0 &&
+            set_number(R.ps, "run.days", (double)replay_end * bs_param(R.ps, "run.dt_h") / 24.0, o->replay, &err) !=
+                BS_OK)
+            return fail(&R, &err, BS_EXIT_USAGE);
+    }
     snprintf(rs->version, sizeof rs->version, "%s", BS_VERSION);
     snprintf(rs->commit, sizeof rs->commit, "%s", BS_GIT_COMMIT);
     snprintf(rs->scenario_arg, sizeof rs->scenario_arg, "%s", o->pos[0]);
@@ -676,8 +712,11 @@ int bs_cmd_run(const bs_cli_opts *o)
     R.days = bs_param(R.ps, "run.days");
     bs_run_info info = {rs->scenario_arg, rs->scenario_path, R.threads, R.days};
     if (bs_output_manifest(&R.out, R.ps, &info, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
-    R.steps = steps_for(R.m, R.days);
+    R.steps = replay_end >= 0 ? (long)replay_end : steps_for(R.m, R.days);
     R.k0 = 0;
+    if (R.next_action < R.log.n && R.log.a[R.log.n - 1].step > (uint64_t)R.steps && !R.quiet)
+        fprintf(stderr, "bonesim: note: %s has actions after the run's last step %ld; they are not applied\n",
+                o->replay, R.steps);
     int code = run_and_finish(&R);
     runner_free(&R);
     return code;

@@ -46,6 +46,7 @@ typedef struct {
     const char *out;
     double csv_every, png_every, ckpt_every;
     double max_memory_mb;
+    const char *replay; /* run --replay LOG: a live session's action log (agents/actions.h) */
     int force, quiet, timings, markdown, help;
     int no_png; /* run --no-png: write no PNG snapshots */
 } bs_cli_opts;

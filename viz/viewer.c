@@ -1,0 +1,1935 @@
+/* viewer.c — the live SDL2 viewer (see viewer.h).
+ *
+ * Structure (init / update / draw / shutdown, as in raylib's examples):
+ *   - session: the model, its CSV and the action log, with the same run
+ *     loop order as viz/runner.c (actions at step k, then k's outputs, then
+ *     the step), so a replay writes the same bytes;
+ *   - clock: a fixed simulation tick decoupled from drawing; an
+ *     accumulator turns wall time into ticks at the chosen speed, and a
+ *     frame budget keeps the window at 30+ fps whatever the speed;
+ *   - view: the renderer's image as a texture (integer zoom, pan), the
+ *     panels around it, overlays (help, info, inspect);
+ *   - input: SDL events, and a script file that feeds synthetic events
+ *     through the same handlers (tests, demos).
+ * Text is SDL2_ttf with a DejaVu font; sizes follow the window height and
+ * the UI scale (24 px at 1080p and scale 1). */
+#define _POSIX_C_SOURCE 200809L
+#include "viewer.h"
+
+#include <SDL.h>
+#include <SDL_ttf.h>
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "actions.h"
+#include "celltypes.h"
+#include "config.h"
+#include "image.h"
+#include "model.h"
+#include "output.h"
+#include "render.h"
+#include "runner.h"
+#include "therapy.h"
+#include "version.h"
+
+/* ---- constants ------------------------------------------------------------ */
+
+/* Speeds in simulated days per wall second; the last is "as fast as
+ * possible" (as many ticks as fit in the frame budget). */
+static const double SPEEDS[] = {0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, -1.0};
+#define N_SPEEDS ((int)(sizeof SPEEDS / sizeof SPEEDS[0]))
+#define DEFAULT_SPEED 3
+/* Simulation time allowed per frame: 25 ms of ticks + drawing keeps the
+ * window above 30 fps on a slow machine. */
+#define FRAME_SIM_BUDGET_S 0.025
+#define MAX_SLIDERS 6
+#define HIST_CAP 4096
+#define TEXT_CACHE 1024
+
+typedef struct {
+    uint8_t bg[3], panel[3], text[3], dim[3], accent[3], plot_bg[3], grid[3], on_bg[3];
+} theme;
+
+static const theme THEMES[2] = {
+    /* dark: for screens and dim lecture rooms */
+    {{0x12, 0x12, 0x16}, {0x1C, 0x1C, 0x22}, {0xF2, 0xF2, 0xF2}, {0xA8, 0xA8, 0xB8}, {0xE6, 0x9F, 0x00},
+     {0x16, 0x16, 0x1C}, {0x3A, 0x3A, 0x46}, {0x00, 0x5A, 0x3C}},
+    /* light: for bright rooms and projectors with washed-out blacks */
+    {{0xF4, 0xF4, 0xF0}, {0xE6, 0xE6, 0xE0}, {0x10, 0x10, 0x14}, {0x50, 0x50, 0x5A}, {0xA0, 0x50, 0x00},
+     {0xFF, 0xFF, 0xFF}, {0xC8, 0xC8, 0xCC}, {0x9C, 0xE0, 0xC0}},
+};
+
+/* Therapy keys: F2 .. F10 in the order of therapy.h. */
+#define THERAPY_KEY0 SDLK_F2
+
+/* ---- state ---------------------------------------------------------------- */
+
+typedef struct {
+    uint64_t key;
+    SDL_Texture *tex;
+    int w, h;
+    long used;
+} text_entry;
+
+typedef struct {
+    double t;                        /* days */
+    float n[BS_CELL_TYPE_COUNT];     /* cells per type */
+    float bone;                      /* bone area, fraction of the first sample */
+    uint16_t on;                     /* bit i: therapy i on */
+} sample;
+
+typedef struct {
+    char name[BS_ACTION_NAME_MAX];
+    double min, max;
+    int is_int;
+    SDL_Rect track;                  /* where it was last drawn */
+} slider;
+
+typedef struct {
+    /* options */
+    const char *scenario_arg;
+    const char *sets[BS_CLI_MAX_SETS];
+    int nsets;
+    long long seed_opt;
+    int threads;
+    const char *out_opt, *script_path, *font_opt;
+    int win_w, win_h, fullscreen, light, force;
+    int px_opt;                      /* --px: image pixels per site (0: fit the view) */
+    double ui_scale;
+    /* session */
+    bs_registry *reg;
+    bs_paramset *ps;                 /* scenario + --set + seed */
+    char scenario_path[4096], scenario[256], header[4096];
+    uint8_t *classes;                /* mask, or NULL */
+    bs_model *m;
+    long long seed;
+    char outdir[4096];
+    bs_output out;
+    FILE *log;
+    char log_path[4200];
+    int outputs_done;                /* the outputs of the current step were written */
+    double next_csv_d, acc_res, acc_form, last_row_d;
+    /* clock */
+    int playing, speed;
+    double acc_ticks;
+    long long target_step;           /* script `until`: stop here (-1: none) */
+    double fps, days_per_s;
+    /* view */
+    int field;                       /* -1 tissue, else bs_field_id */
+    int hide_agents, palette, light_theme, log_plot, show_help, show_info;
+    int zoom;                        /* screen pixels per image pixel */
+    double pan_x, pan_y;             /* image pixel at the view's top-left */
+    int fit_pending;
+    bs_image img;
+    SDL_Texture *tex;
+    int tex_w, tex_h, img_dirty;
+    int px;                          /* image pixels per site (run.png_px_per_site) */
+    SDL_Rect view;                   /* lattice view rectangle */
+    int sel_type;                    /* injection cell type */
+    int inspect, insp_x, insp_y;
+    int dragging_inject, dragging_pan, drag_slider;
+    int last_mx, last_my, last_inj_x, last_inj_y;
+    /* plot */
+    sample *hist;
+    int nhist;
+    double hist_every_d, next_hist_d, bone0;
+    /* sliders */
+    slider sl[MAX_SLIDERS];
+    int nsl;
+    /* SDL */
+    SDL_Window *win;
+    SDL_Renderer *ren;
+    char font_path[1024];
+    TTF_Font *font, *big;
+    int font_px;
+    text_entry cache[TEXT_CACHE];
+    long frame;
+    /* capture */
+    int recording;
+    long rec_frame;
+    char rec_dir[4400];
+    int want_shot;
+    char shot_name[4400];
+    char msg[300];
+    double msg_until;
+    /* script */
+    FILE *script;
+    char script_where[1100];
+    int script_line, script_wait;
+    int quit, exit_code;
+} viewer;
+
+static const theme *TH(const viewer *v) { return &THEMES[v->light_theme ? 1 : 0]; }
+
+static double now_s(void) { return (double)SDL_GetPerformanceCounter() / (double)SDL_GetPerformanceFrequency(); }
+
+static void set_msg(viewer *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_msg(viewer *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->msg, sizeof v->msg, fmt, ap);
+    va_end(ap);
+    v->msg_until = now_s() + 4.0;
+    if (v->script) fprintf(stderr, "bonesim view: %s\n", v->msg);
+}
+
+/* ---- options --------------------------------------------------------------- */
+
+void bs_view_usage(void)
+{
+    printf("usage: bonesim view SCENARIO [options]\n"
+           "\n"
+           "Opens a window that runs SCENARIO live (paused at day 0; Space plays, F1 lists the keys).\n"
+           "\n"
+           "options:\n"
+           "  --seed N          random seed (default: the scenario's run.seed)\n"
+           "  --set S.K=VALUE   override a parameter (repeatable)\n"
+           "  --threads T       OpenMP threads for the model (default: all cores)\n"
+           "  --out DIR         session folder: timeseries.csv, actions.log, screenshots\n"
+           "                    (default: out/view-SCENARIO, or -2, -3, ... if that exists)\n"
+           "  --force           write into an existing --out folder\n"
+           "  --size WxH        window size in pixels (default 1600x900)\n"
+           "  --fullscreen      start full screen (F11 toggles)\n"
+           "  --px N            image pixels per site, 1 .. 16 (default: the largest that fits the\n"
+           "                    window); the image is the renderer's, as in PNG snapshots with\n"
+           "                    --set run.png_px_per_site=N\n"
+           "  --ui-scale X      text and panel scale, 0.5 .. 3 (default 1: 24 px text at 1080p)\n"
+           "  --light           light theme (T toggles)\n"
+           "  --font FILE.ttf   TrueType font (default: DejaVu Sans from fonts-dejavu-core)\n"
+           "  --script FILE     drive the viewer from a file of commands (tests, demos):\n"
+           "                      key [shift+|ctrl+]NAME  (SDL key names: Space, F2, S, Right, ...)\n"
+           "                      click X Y | rclick X Y | drag X0 Y0 X1 Y1   (lattice sites)\n"
+           "                      until STEP   (play until the model has done STEP steps)\n"
+           "                      wait FRAMES | slider NAME VALUE | screenshot | dump FILE.png | quit\n"
+           "\n"
+           "The session's live changes are logged to DIR/actions.log; replay them headless with\n"
+           "  bonesim run SCENARIO [same --set options] --replay DIR/actions.log\n"
+           "which writes the same timeseries.csv bytes as the live session.\n"
+           "Without a display, SDL_VIDEODRIVER=dummy (or xvfb-run) runs it off screen.\n");
+}
+
+static int parse_opts(viewer *v, int argc, char **argv, char *err, size_t n)
+{
+    v->seed_opt = -1;
+    v->win_w = 1600;
+    v->win_h = 900;
+    v->ui_scale = 1.0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        int needs = strcmp(a, "--seed") == 0 || strcmp(a, "--set") == 0 || strcmp(a, "--threads") == 0 ||
+                    strcmp(a, "--out") == 0 || strcmp(a, "--size") == 0 || strcmp(a, "--ui-scale") == 0 ||
+                    strcmp(a, "--font") == 0 || strcmp(a, "--script") == 0 || strcmp(a, "--px") == 0;
+        if (needs && !val) {
+            snprintf(err, n, "%s needs a value (see bonesim view --help)", a);
+            return -1;
+        }
+        char *end = NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return 1;
+        if (a[0] != '-') {
+            if (v->scenario_arg) {
+                snprintf(err, n, "unexpected argument '%s' (see bonesim view --help)", a);
+                return -1;
+            }
+            v->scenario_arg = a;
+        } else if (strcmp(a, "--seed") == 0) {
+            errno = 0;
+            double s = strtod(val, &end);
+            if (*end || end == val || errno || !(s >= 0.0 && s <= 9007199254740991.0) || s != floor(s)) {
+                snprintf(err, n, "--seed '%s' is not a whole number in range (valid: 0 .. 9007199254740991)", val);
+                return -1;
+            }
+            v->seed_opt = (long long)s;
+            i++;
+        } else if (strcmp(a, "--set") == 0) {
+            if (v->nsets == BS_CLI_MAX_SETS) {
+                snprintf(err, n, "too many --set options (at most %d)", BS_CLI_MAX_SETS);
+                return -1;
+            }
+            v->sets[v->nsets++] = val;
+            i++;
+        } else if (strcmp(a, "--threads") == 0) {
+            long t = strtol(val, &end, 10);
+            if (*end || end == val || t < 1 || t > 1024) {
+                snprintf(err, n, "--threads '%s' (valid: 1 .. 1024)", val);
+                return -1;
+            }
+            v->threads = (int)t;
+            i++;
+        } else if (strcmp(a, "--out") == 0) {
+            v->out_opt = val;
+            i++;
+        } else if (strcmp(a, "--size") == 0) {
+            int w = 0, h = 0;
+            char x = 0, extra = 0;
+            if (sscanf(val, "%d%c%d%c", &w, &x, &h, &extra) != 3 || (x != 'x' && x != 'X') || w < 640 || h < 400 ||
+                w > 16384 || h > 16384) {
+                snprintf(err, n, "--size '%s' (valid: WxH, 640x400 .. 16384x16384)", val);
+                return -1;
+            }
+            v->win_w = w;
+            v->win_h = h;
+            i++;
+        } else if (strcmp(a, "--ui-scale") == 0) {
+            errno = 0;
+            double s = strtod(val, &end);
+            if (*end || end == val || errno || !(s >= 0.5 && s <= 3.0)) {
+                snprintf(err, n, "--ui-scale '%s' (valid: 0.5 .. 3)", val);
+                return -1;
+            }
+            v->ui_scale = s;
+            i++;
+        } else if (strcmp(a, "--px") == 0) {
+            long p = strtol(val, &end, 10);
+            if (*end || end == val || p < 1 || p > 16) {
+                snprintf(err, n, "--px '%s' (valid: 1 .. 16)", val);
+                return -1;
+            }
+            v->px_opt = (int)p;
+            i++;
+        } else if (strcmp(a, "--font") == 0) {
+            v->font_opt = val;
+            i++;
+        } else if (strcmp(a, "--script") == 0) {
+            v->script_path = val;
+            i++;
+        } else if (strcmp(a, "--fullscreen") == 0) {
+            v->fullscreen = 1;
+        } else if (strcmp(a, "--light") == 0) {
+            v->light = 1;
+        } else if (strcmp(a, "--force") == 0) {
+            v->force = 1;
+        } else {
+            snprintf(err, n, "unknown option '%s' (see bonesim view --help)", a);
+            return -1;
+        }
+    }
+    if (!v->scenario_arg) {
+        snprintf(err, n, "missing SCENARIO (see bonesim view --help; bonesim scenarios lists them)");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- session: model, CSV, log ---------------------------------------------------- */
+
+static int due(double t, double every, double *next)
+{
+    /* The same rule as the headless run loop (runner.c). */
+    if (every <= 0.0) return 0;
+    if (t + 1e-9 >= *next) {
+        while (*next <= t + 1e-9) *next += every;
+        return 1;
+    }
+    return 0;
+}
+
+static void log_action(viewer *v, const bs_action *a)
+{
+    if (!v->log) return;
+    char line[256];
+    bs_action_format(a, line, sizeof line);
+    fputs(line, v->log);
+    fflush(v->log);
+}
+
+static bs_status write_row(viewer *v, bs_error *err)
+{
+    bs_obs obs;
+    double t = bs_model_time_days(v->m);
+    bs_model_observe(v->m, &obs, v->acc_res, v->acc_form, t - v->last_row_d);
+    bs_status st = bs_output_row(&v->out, &obs, err);
+    v->acc_res = v->acc_form = 0.0;
+    v->last_row_d = t;
+    return st;
+}
+
+/* The outputs due at the current step, as runner.c's loop writes them:
+ * a CSV row when due, at step 0 and at the last step. */
+static bs_status step_outputs(viewer *v, int last, bs_error *err)
+{
+    if (v->outputs_done) return BS_OK;
+    double t = bs_model_time_days(v->m);
+    int row = due(t, bs_param(v->ps, "run.csv_every_d"), &v->next_csv_d) || last || v->m->step == 0;
+    v->outputs_done = 1;
+    return row ? write_row(v, err) : BS_OK;
+}
+
+static void hist_sample(viewer *v)
+{
+    const bs_model *m = v->m;
+    if (v->nhist == HIST_CAP) {
+        /* Halve the resolution: keep every other sample. */
+        for (int i = 0; i < HIST_CAP / 2; i++) v->hist[i] = v->hist[2 * i];
+        v->nhist = HIST_CAP / 2;
+        v->hist_every_d *= 2.0;
+    }
+    sample *s = &v->hist[v->nhist++];
+    memset(s, 0, sizeof *s);
+    s->t = bs_model_time_days(m);
+    size_t n = (size_t)m->lat.w * (size_t)m->lat.h;
+    for (size_t i = 0; i < n; i++) {
+        int slot = m->store.occ[i];
+        if (slot >= 0 && m->store.type[slot] < BS_CELL_TYPE_COUNT) s->n[m->store.type[slot]] += 1.0f;
+    }
+    double bone = bs_lattice_bone_area_um2(&m->lat);
+    if (v->nhist == 1 || v->bone0 <= 0.0) v->bone0 = bone;
+    s->bone = v->bone0 > 0.0 ? (float)(bone / v->bone0) : 0.0f;
+    for (int k = 0; k < BS_THERAPY_COUNT; k++)
+        if (bs_therapy_is_on(&m->therapy, (bs_therapy_id)k)) s->on |= (uint16_t)(1u << k);
+}
+
+static void hist_maybe(viewer *v)
+{
+    double t = bs_model_time_days(v->m);
+    if (t + 1e-9 >= v->next_hist_d) {
+        hist_sample(v);
+        while (v->next_hist_d <= t + 1e-9) v->next_hist_d += v->hist_every_d;
+    }
+}
+
+/* One tick: k's outputs (if not yet written), then the step. */
+static bs_status sim_step(viewer *v, bs_error *err)
+{
+    bs_status st = step_outputs(v, 0, err);
+    if (st != BS_OK) return st;
+    bs_model_step(v->m);
+    v->acc_res += v->m->last.resorbed_um2;
+    v->acc_form += v->m->last.formed_um2;
+    v->outputs_done = 0;
+    v->img_dirty = 1;
+    hist_maybe(v);
+    return BS_OK;
+}
+
+/* A fresh model from the scenario's parameters with `seed`; the CSV
+ * starts again (the log keeps everything, with the reset in it). */
+static bs_status session_start(viewer *v, long long seed, bs_error *err)
+{
+    char num[64];
+    snprintf(num, sizeof num, "%lld", seed);
+    bs_status st = bs_paramset_set_text(v->ps, "run.seed", num, "reset", err);
+    if (st != BS_OK) return st;
+    bs_model *m = NULL;
+    st = bs_model_create(&m, v->ps, v->classes, err);
+    if (st != BS_OK) return st;
+    bs_model_destroy(v->m);
+    v->m = m;
+    v->seed = seed;
+    if (v->out.csv) bs_output_close(&v->out, err);
+    st = bs_output_open(&v->out, v->outdir, 1, err);
+    if (st != BS_OK) return st;
+    v->outputs_done = 0;
+    v->next_csv_d = 0.0;
+    v->acc_res = v->acc_form = v->last_row_d = 0.0;
+    v->nhist = 0;
+    v->hist_every_d = 0.25;
+    v->next_hist_d = 0.0;
+    v->bone0 = 0.0;
+    hist_maybe(v);
+    v->acc_ticks = 0.0;
+    v->img_dirty = 1;
+    v->inspect = 0;
+    return BS_OK;
+}
+
+static int dir_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+static bs_status session_open(viewer *v, bs_error *err)
+{
+    bs_cli_opts o;
+    memset(&o, 0, sizeof o);
+    o.pos[0] = v->scenario_arg;
+    o.npos = 1;
+    for (int k = 0; k < v->nsets; k++) o.sets[k] = v->sets[k];
+    o.nsets = v->nsets;
+    o.days = o.csv_every = o.png_every = o.ckpt_every = o.max_memory_mb = -1.0;
+    o.seed = v->seed_opt;
+    bs_status st = bs_resolve_params(&o, &v->reg, &v->ps, v->scenario_path, sizeof v->scenario_path, err);
+    if (st != BS_OK) return st;
+    bs_scenario_name(v->scenario_path, v->scenario, sizeof v->scenario);
+    bs_error e2;
+    if (bs_config_header(v->scenario_path, v->header, sizeof v->header, &e2) != BS_OK) v->header[0] = '\0';
+    v->px = v->px_opt > 0 ? v->px_opt : (int)bs_param(v->ps, "run.png_px_per_site");
+    if (strcmp(bs_param_str(v->ps, "geometry.source"), "mask") == 0) {
+        const char *mask = bs_param_str(v->ps, "geometry.mask_png");
+        char path[8300];
+        const char *slash = strrchr(v->scenario_path, '/');
+        if (mask[0] != '/' && slash)
+            snprintf(path, sizeof path, "%.*s/%s", (int)(slash - v->scenario_path), v->scenario_path, mask);
+        else snprintf(path, sizeof path, "%s", mask);
+        int w = (int)bs_param(v->ps, "lattice.width_sites"), h = (int)bs_param(v->ps, "lattice.height_sites");
+        st = bs_mask_load(path, &w, &h, &v->classes, err);
+        if (st != BS_OK) return st;
+    }
+    /* Session folder: never overwrite another session silently. */
+    if (v->out_opt) {
+        snprintf(v->outdir, sizeof v->outdir, "%s", v->out_opt);
+        char csv[4200];
+        snprintf(csv, sizeof csv, "%s/timeseries.csv", v->outdir);
+        if (!v->force && dir_exists(csv))
+            return bs_fail(err, BS_ERR_IO, "%s already exists: choose another --out folder or add --force", csv);
+    } else {
+        snprintf(v->outdir, sizeof v->outdir, "out/view-%s", v->scenario);
+        for (int k = 2; dir_exists(v->outdir) && k < 10000; k++)
+            snprintf(v->outdir, sizeof v->outdir, "out/view-%s-%d", v->scenario, k);
+    }
+    if (v->threads > 0) omp_set_num_threads(v->threads);
+    v->seed = (long long)bs_param(v->ps, "run.seed");
+    st = session_start(v, v->seed, err);
+    if (st != BS_OK) return st;
+    snprintf(v->log_path, sizeof v->log_path, "%s/actions.log", v->outdir);
+    v->log = fopen(v->log_path, "w");
+    if (!v->log) return bs_fail(err, BS_ERR_IO, "%s: cannot write (%s)", v->log_path, strerror(errno));
+    fprintf(v->log, "# bonesim action log (agents/actions.h), bonesim %s commit %s\n", BS_VERSION, BS_GIT_COMMIT);
+    fprintf(v->log, "# scenario %s, seed %lld; replay: bonesim run %s --seed %lld", v->scenario_arg, v->seed,
+            v->scenario_arg, v->seed);
+    for (int k = 0; k < v->nsets; k++) fprintf(v->log, " --set %s", v->sets[k]);
+    fprintf(v->log, " --replay %s\n", v->log_path);
+    fflush(v->log);
+
+    /* Sliders named in the scenario (viewer.sliders), ranges from the registry. */
+    char list[1100];
+    snprintf(list, sizeof list, "%s", bs_param_str(v->ps, "viewer.sliders"));
+    char *save = NULL;
+    for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        long idx = bs_registry_find(v->reg, tok);
+        if (idx < 0)
+            return bs_fail(err, BS_ERR_INVALID, "%s: viewer.sliders names '%s', which is not a parameter (see "
+                           "bonesim params)", v->scenario_path, tok);
+        const bs_param_def *d = bs_registry_at(v->reg, (size_t)idx);
+        if (d->type != BS_PT_REAL && d->type != BS_PT_INT)
+            return bs_fail(err, BS_ERR_INVALID, "%s: viewer.sliders: %s is not a number (valid: real or integer "
+                           "parameters)", v->scenario_path, tok);
+        if (v->nsl == MAX_SLIDERS)
+            return bs_fail(err, BS_ERR_INVALID, "%s: viewer.sliders lists more than %d parameters",
+                           v->scenario_path, MAX_SLIDERS);
+        slider *s = &v->sl[v->nsl++];
+        snprintf(s->name, sizeof s->name, "%s", tok);
+        s->min = d->min;
+        s->max = d->max;
+        s->is_int = d->type == BS_PT_INT;
+        /* A registry range is often wide (0 .. 1e3); a slider over it
+         * would be useless near the default: cap at 10x the value. */
+        double cur = bs_param(v->ps, tok);
+        if (cur > 0.0 && s->max > 10.0 * cur) s->max = 10.0 * cur;
+        if (!(s->max > s->min)) s->max = s->min + 1.0;
+    }
+    return BS_OK;
+}
+
+/* Applies a live action now and logs it. */
+static void live_action(viewer *v, bs_action *a)
+{
+    a->step = v->m->step;
+    bs_error err;
+    if (bs_action_apply(v->m, a, &err) != BS_OK) {
+        set_msg(v, "%s", err.msg);
+        return;
+    }
+    log_action(v, a);
+    v->img_dirty = 1;
+    /* The outputs of this step come after its actions: if they were
+     * already written (cannot happen in this loop, kept for safety) the
+     * CSV would not match a replay. */
+}
+
+static void do_reset(viewer *v, long long seed)
+{
+    bs_action a;
+    memset(&a, 0, sizeof a);
+    a.kind = BS_ACT_RESET;
+    a.step = v->m->step;
+    a.value = (double)seed;
+    bs_error err;
+    if (session_start(v, seed, &err) != BS_OK) {
+        set_msg(v, "reset failed: %s", err.msg);
+        return;
+    }
+    log_action(v, &a);
+    for (int k = 0; k < v->nsl; k++) {
+        /* The reset rebuilt the model from the scenario: sliders follow. */
+    }
+    v->playing = 0;
+    set_msg(v, "reset: day 0, seed %lld", seed);
+}
+
+static void session_close(viewer *v)
+{
+    bs_error err;
+    if (v->m && v->out.csv) {
+        if (step_outputs(v, 1, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
+        bs_action a;
+        memset(&a, 0, sizeof a);
+        a.kind = BS_ACT_END;
+        a.step = v->m->step;
+        log_action(v, &a);
+        if (bs_output_close(&v->out, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
+        bs_run_info info = {v->scenario_arg, v->scenario_path, omp_get_max_threads(), bs_model_time_days(v->m)};
+        bs_output_manifest(&v->out, v->m->ps, &info, &err);
+    }
+    if (v->log) fclose(v->log);
+    v->log = NULL;
+}
+
+/* ---- text ------------------------------------------------------------------------ */
+
+static const char *const FONT_CANDIDATES[] = {
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", /* Debian/Ubuntu fonts-dejavu-core */
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",          /* Fedora */
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",             /* Arch */
+    "/usr/local/share/fonts/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+};
+
+static int find_font(viewer *v, char *err, size_t n)
+{
+    const char *env = getenv("BONESIM_FONT");
+    const char *want = v->font_opt ? v->font_opt : env && *env ? env : NULL;
+    if (want) {
+        FILE *f = fopen(want, "rb");
+        if (!f) {
+            snprintf(err, n, "font %s cannot be read (%s)", want, strerror(errno));
+            return -1;
+        }
+        fclose(f);
+        snprintf(v->font_path, sizeof v->font_path, "%s", want);
+        return 0;
+    }
+    size_t k = 0;
+    char tried[2048] = "";
+    for (size_t i = 0; i < sizeof FONT_CANDIDATES / sizeof FONT_CANDIDATES[0]; i++) {
+        FILE *f = fopen(FONT_CANDIDATES[i], "rb");
+        if (f) {
+            fclose(f);
+            snprintf(v->font_path, sizeof v->font_path, "%s", FONT_CANDIDATES[i]);
+            return 0;
+        }
+        k += (size_t)snprintf(tried + k, k < sizeof tried ? sizeof tried - k : 0, "%s%s", i ? ", " : "",
+                              FONT_CANDIDATES[i]);
+    }
+    snprintf(err, n, "no TrueType font found (tried %s); install the Debian package fonts-dejavu-core "
+             "(apt-get install fonts-dejavu-core), or pass --font FILE.ttf or set BONESIM_FONT", tried);
+    return -1;
+}
+
+static void cache_clear(viewer *v)
+{
+    for (int i = 0; i < TEXT_CACHE; i++)
+        if (v->cache[i].tex) SDL_DestroyTexture(v->cache[i].tex);
+    memset(v->cache, 0, sizeof v->cache);
+}
+
+/* Opens the fonts at the size the window height and UI scale ask for:
+ * 24 px at 1080p and scale 1. */
+static int open_fonts(viewer *v, char *err, size_t n)
+{
+    int h = 0;
+    SDL_GetRendererOutputSize(v->ren, NULL, &h);
+    int px = (int)lround(24.0 * v->ui_scale * (h > 0 ? h : 900) / 1080.0);
+    if (px < 12) px = 12;
+    if (px == v->font_px && v->font) return 0;
+    cache_clear(v);
+    if (v->font) TTF_CloseFont(v->font);
+    if (v->big) TTF_CloseFont(v->big);
+    v->font = TTF_OpenFont(v->font_path, px);
+    v->big = TTF_OpenFont(v->font_path, 2 * px);
+    if (!v->font || !v->big) {
+        snprintf(err, n, "font %s: %s", v->font_path, TTF_GetError());
+        return -1;
+    }
+    v->font_px = px;
+    return 0;
+}
+
+static uint64_t text_key(const char *s, int big, const uint8_t c[3])
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+    h = (h ^ (uint64_t)big) * 1099511628211ULL;
+    h = (h ^ ((uint64_t)c[0] << 16 | (uint64_t)c[1] << 8 | c[2])) * 1099511628211ULL;
+    return h | 1;
+}
+
+static text_entry *text_get(viewer *v, const char *s, int big, const uint8_t c[3])
+{
+    if (!s[0]) return NULL;
+    uint64_t key = text_key(s, big, c);
+    int i0 = (int)(key % TEXT_CACHE);
+    for (int p = 0; p < TEXT_CACHE; p++) {
+        text_entry *e = &v->cache[(i0 + p) % TEXT_CACHE];
+        if (e->key == key) {
+            e->used = v->frame;
+            return e;
+        }
+        if (!e->key) {
+            SDL_Color col = {c[0], c[1], c[2], 255};
+            SDL_Surface *surf = TTF_RenderUTF8_Blended(big ? v->big : v->font, s, col);
+            if (!surf) return NULL;
+            e->tex = SDL_CreateTextureFromSurface(v->ren, surf);
+            e->w = surf->w;
+            e->h = surf->h;
+            SDL_FreeSurface(surf);
+            if (!e->tex) return NULL;
+            e->key = key;
+            e->used = v->frame;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Drops textures not used in the last frames; rebuilds the table. */
+static void cache_sweep(viewer *v)
+{
+    int n_live = 0;
+    for (int i = 0; i < TEXT_CACHE; i++) n_live += v->cache[i].key != 0;
+    if (n_live < TEXT_CACHE / 2) return;
+    text_entry keep[TEXT_CACHE];
+    int nk = 0;
+    for (int i = 0; i < TEXT_CACHE; i++) {
+        text_entry *e = &v->cache[i];
+        if (!e->key) continue;
+        if (e->used >= v->frame - 1) keep[nk++] = *e;
+        else SDL_DestroyTexture(e->tex);
+    }
+    memset(v->cache, 0, sizeof v->cache);
+    for (int k = 0; k < nk; k++) {
+        int i = (int)(keep[k].key % TEXT_CACHE);
+        while (v->cache[i].key) i = (i + 1) % TEXT_CACHE;
+        v->cache[i] = keep[k];
+    }
+}
+
+/* Draws s with its top-left at (x, y); align 0 left, 1 right (x is the
+ * right edge), 2 centred. Returns the width. */
+static int text_at(viewer *v, int x, int y, const uint8_t c[3], int big, int align, const char *s)
+{
+    text_entry *e = text_get(v, s, big, c);
+    if (!e) return 0;
+    SDL_Rect r = {align == 1 ? x - e->w : align == 2 ? x - e->w / 2 : x, y, e->w, e->h};
+    SDL_RenderCopy(v->ren, e->tex, NULL, &r);
+    return e->w;
+}
+
+static int textf(viewer *v, int x, int y, const uint8_t c[3], int big, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static int textf(viewer *v, int x, int y, const uint8_t c[3], int big, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return text_at(v, x, y, c, big, 0, buf);
+}
+
+static int text_w(viewer *v, const char *s, int big)
+{
+    int w = 0, h = 0;
+    TTF_SizeUTF8(big ? v->big : v->font, s, &w, &h);
+    return w;
+}
+
+static void fill(viewer *v, int x, int y, int w, int h, const uint8_t c[3], uint8_t alpha)
+{
+    SDL_SetRenderDrawBlendMode(v->ren, alpha == 255 ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND);
+    SDL_SetRenderDrawColor(v->ren, c[0], c[1], c[2], alpha);
+    SDL_Rect r = {x, y, w, h};
+    SDL_RenderFillRect(v->ren, &r);
+}
+
+static void outline(viewer *v, int x, int y, int w, int h, const uint8_t c[3], int t)
+{
+    fill(v, x, y, w, t, c, 255);
+    fill(v, x, y + h - t, w, t, c, 255);
+    fill(v, x, y, t, h, c, 255);
+    fill(v, x + w - t, y, t, h, c, 255);
+}
+
+/* ---- layout ------------------------------------------------------------------------ */
+
+typedef struct {
+    int W, H, F;        /* window, font px */
+    int pad, row;
+    SDL_Rect top, panel, plot, view;
+} layout;
+
+static void compute_layout(viewer *v, layout *L)
+{
+    SDL_GetRendererOutputSize(v->ren, &L->W, &L->H);
+    L->F = v->font_px;
+    L->pad = L->F / 2;
+    L->row = L->F * 3 / 2;
+    int panel_w = 17 * L->F;
+    if (panel_w > L->W / 2) panel_w = L->W / 2;
+    int top_h = TTF_FontHeight(v->big) + L->pad;
+    L->top = (SDL_Rect){0, 0, L->W - panel_w, top_h};
+    L->panel = (SDL_Rect){L->W - panel_w, 0, panel_w, L->H};
+    int plot_h = L->H * 22 / 100;
+    L->plot = (SDL_Rect){0, L->H - plot_h, L->W - panel_w, plot_h};
+    L->view = (SDL_Rect){0, top_h, L->W - panel_w, L->H - top_h - plot_h};
+    v->view = L->view;
+}
+
+/* Image scale that fills the view (unless --px), zoom 1, centred. */
+static void fit_view(viewer *v)
+{
+    if (v->px_opt <= 0) {
+        int s = v->view.w / v->m->lat.w, s2 = v->view.h / v->m->lat.h;
+        if (s2 < s) s = s2;
+        s = s < 1 ? 1 : s > 16 ? 16 : s;
+        if (s != v->px) {
+            v->px = s;
+            v->img_dirty = 1;
+        }
+    }
+    int lw = v->m->lat.w * v->px, lh = v->m->lat.h * v->px;
+    int z = 1;
+    while ((z + 1) * lw <= v->view.w && (z + 1) * lh <= v->view.h) z++;
+    v->zoom = z;
+    v->pan_x = (lw - v->view.w / (double)z) / 2.0;
+    v->pan_y = (lh - v->view.h / (double)z) / 2.0;
+}
+
+/* Window pixel -> lattice site; returns 0 outside the lattice. */
+static int screen_to_site(const viewer *v, int sx, int sy, int *x, int *y)
+{
+    if (sx < v->view.x || sy < v->view.y || sx >= v->view.x + v->view.w || sy >= v->view.y + v->view.h) return 0;
+    double ix = v->pan_x + (sx - v->view.x) / (double)v->zoom, iy = v->pan_y + (sy - v->view.y) / (double)v->zoom;
+    if (ix < 0 || iy < 0) return 0;
+    int X = (int)(ix / v->px), Y = (int)(iy / v->px);
+    if (X >= v->m->lat.w || Y >= v->m->lat.h) return 0;
+    *x = X;
+    *y = Y;
+    return 1;
+}
+
+static void site_to_screen(const viewer *v, int x, int y, int *sx, int *sy)
+{
+    double ix = (x + 0.5) * v->px, iy = (y + 0.5) * v->px;
+    *sx = v->view.x + (int)floor((ix - v->pan_x) * v->zoom);
+    *sy = v->view.y + (int)floor((iy - v->pan_y) * v->zoom);
+}
+
+/* ---- the lattice image ------------------------------------------------------------ */
+
+static bs_render_input render_input(const viewer *v)
+{
+    bs_render_input in = {
+        .lat = &v->m->lat,
+        .store = &v->m->store,
+        .time_days = bs_model_time_days(v->m),
+        .title = v->scenario,
+        .px_per_site = v->px,
+        .overlay = v->field >= 0 ? &v->m->fields[v->field] : NULL,
+        .hide_agents = v->hide_agents,
+        .palette = v->palette,
+    };
+    return in;
+}
+
+static int update_image(viewer *v, char *err, size_t n)
+{
+    if (!v->img_dirty && v->tex) return 0;
+    bs_render_input in = render_input(v);
+    bs_error e;
+    if (bs_render(&in, &v->img, &e) != BS_OK) {
+        snprintf(err, n, "%s", e.msg);
+        return -1;
+    }
+    if (!v->tex || v->tex_w != v->img.w || v->tex_h != v->img.h) {
+        if (v->tex) SDL_DestroyTexture(v->tex);
+        v->tex = SDL_CreateTexture(v->ren, SDL_PIXELFORMAT_RGB24, SDL_TEXTUREACCESS_STREAMING, v->img.w, v->img.h);
+        if (!v->tex) {
+            snprintf(err, n, "cannot make a %dx%d texture: %s", v->img.w, v->img.h, SDL_GetError());
+            return -1;
+        }
+        /* Nearest-neighbour: integer zoom stays crisp. */
+        SDL_SetTextureScaleMode(v->tex, SDL_ScaleModeNearest);
+        v->tex_w = v->img.w;
+        v->tex_h = v->img.h;
+    }
+    SDL_UpdateTexture(v->tex, NULL, v->img.rgb, v->img.w * 3);
+    v->img_dirty = 0;
+    return 0;
+}
+
+/* ---- drawing ------------------------------------------------------------------------ */
+
+static const char *field_label(int f)
+{
+    static const char *const labels[BS_FIELD_COUNT] = {"oxygen",  "CXCL12", "RANKL", "OPG",
+                                                       "TGF-beta", "IFN-gamma", "PTHrP",
+                                                       "immunosuppression", "chemokines"};
+    return f >= 0 && f < BS_FIELD_COUNT ? labels[f] : "tissue";
+}
+
+/* A column of two lines (top: text colour, below: dim); returns its width. */
+static int top_column(viewer *v, int x, int y, const uint8_t top_c[3], const char *a, const char *b)
+{
+    const theme *t = TH(v);
+    int w1 = text_at(v, x, y, top_c, 0, 0, a);
+    int w2 = text_at(v, x, y + v->font_px * 6 / 5, t->dim, 0, 0, b);
+    return w1 > w2 ? w1 : w2;
+}
+
+static void draw_top(viewer *v, const layout *L)
+{
+    const theme *t = TH(v);
+    fill(v, L->top.x, L->top.y, L->top.w, L->top.h, t->panel, 255);
+    int x = L->pad * 2, y = L->pad, gap = 3 * L->F / 2;
+    /* Reserve the width of a long day count so the columns do not jump. */
+    int dw = textf(v, x, y, t->text, 1, "Day %.1f", bs_model_time_days(v->m)), dmin = text_w(v, "Day 0000.0", 1);
+    x += (dw > dmin ? dw : dmin) + gap;
+    int y2 = y + L->F / 3;
+    char a[128], b[128];
+    if (SPEEDS[v->speed] < 0) snprintf(b, sizeof b, "speed: as fast as possible");
+    else snprintf(b, sizeof b, "speed: %g days/s", SPEEDS[v->speed]);
+    snprintf(a, sizeof a, "%s", v->playing ? "playing (Space)" : "paused (Space)");
+    x += top_column(v, x, y2, v->playing ? t->accent : t->text, a, b) + gap;
+    snprintf(a, sizeof a, "seed %lld", v->seed);
+    snprintf(b, sizeof b, "%.0f fps, %.2f days/s", v->fps, v->days_per_s);
+    x += top_column(v, x, y2, t->text, a, b) + gap;
+    snprintf(b, sizeof b, "view: %s%s%s", field_label(v->field), v->hide_agents ? ", cells hidden" : "",
+             v->recording ? "  [REC]" : "");
+    x += top_column(v, x, y2, t->text, v->scenario, b) + gap;
+    if (x + text_w(v, "F1 keys, I info", 0) < L->top.w)
+        text_at(v, L->top.w - L->pad, y2, t->dim, 0, 1, "F1 keys, I info");
+}
+
+static void swatch_marker(viewer *v, int x, int y, int s, const bs_cell_desc *d, int st)
+{
+    /* The legend swatch is the renderer's own marker colour. */
+    const uint8_t *c = d->rgb[st];
+    uint8_t rim[3] = {0x14, 0x14, 0x14};
+    if (v->light_theme == 0) rim[0] = rim[1] = rim[2] = 0xF4;
+    switch (d->shape[st]) {
+    case BS_SHAPE_DISC:
+    case BS_SHAPE_RING:
+        for (int j = 0; j < s; j++) {
+            double dy = j + 0.5 - s / 2.0;
+            int half = (int)floor(sqrt(s * s / 4.0 - dy * dy));
+            fill(v, x + s / 2 - half, y + j, 2 * half, 1, c, 255);
+        }
+        if (d->shape[st] == BS_SHAPE_RING) {
+            const theme *t = TH(v);
+            int h2 = s / 4;
+            fill(v, x + s / 2 - h2, y + s / 2 - h2, 2 * h2, 2 * h2, t->panel, 255);
+        }
+        break;
+    case BS_SHAPE_DIAMOND:
+        for (int j = 0; j < s; j++) {
+            int half = s / 2 - abs(j - s / 2);
+            fill(v, x + s / 2 - half, y + j, 2 * half + 1, 1, c, 255);
+        }
+        break;
+    default:
+        fill(v, x, y, s, s, c, 255);
+        outline(v, x, y, s, s, rim, 1);
+        break;
+    }
+}
+
+static void draw_panel(viewer *v, const layout *L)
+{
+    const theme *t = TH(v);
+    const SDL_Rect *P = &L->panel;
+    fill(v, P->x, P->y, P->w, P->h, t->panel, 255);
+    int x = P->x + L->pad, y = L->pad, right = P->x + P->w - L->pad, sw = L->F * 4 / 5;
+    /* Legend: every cell type and state of the registry, live counts. */
+    long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES];
+    memset(counts, 0, sizeof counts);
+    const bs_store *st = &v->m->store;
+    size_t n = (size_t)st->w * (size_t)st->h;
+    for (size_t i = 0; i < n; i++) {
+        int slot = st->occ[i];
+        if (slot < 0 || st->type[slot] >= BS_CELL_TYPE_COUNT || st->state[slot] >= BS_MAX_STATES) continue;
+        counts[st->type[slot]][st->state[slot]]++;
+    }
+    textf(v, x, y, t->dim, 0, "cells%s  (Tab: inject type)", v->hide_agents ? " hidden" : "");
+    y += L->row;
+    for (int ty = 0; ty < BS_CELL_TYPE_COUNT; ty++) {
+        const bs_cell_desc *d = &bs_cell_types[ty];
+        int ns = d->n_states < 1 ? 1 : d->n_states > BS_MAX_STATES ? BS_MAX_STATES : d->n_states;
+        long total = 0;
+        for (int s = 0; s < ns; s++) total += counts[ty][s];
+        if (ty == v->sel_type) fill(v, P->x, y - L->F / 6, P->w, L->F * 4 / 3, t->on_bg, 255);
+        if (ns == 1) swatch_marker(v, x, y + L->F / 6, sw, d, 0);
+        textf(v, x + sw + L->pad, y, t->text, 0, "%s", d->plural ? d->plural : d->name);
+        textf(v, right - text_w(v, "000000", 0), y, t->text, 0, "%6ld", total);
+        y += L->F * 4 / 3;
+        if (ns > 1) {
+            for (int s = 0; s < ns; s++) {
+                swatch_marker(v, x + L->F, y + L->F / 6, sw, d, s);
+                textf(v, x + L->F + sw + L->pad, y, t->dim, 0, "%s", d->state_names[s] ? d->state_names[s] : "?");
+                textf(v, right - text_w(v, "000000", 0), y, t->dim, 0, "%6ld", counts[ty][s]);
+                y += L->F * 6 / 5;
+            }
+        }
+    }
+    /* Field colour bar, the renderer's palette and range. */
+    if (v->field >= 0) {
+        y += L->pad;
+        const bs_field *f = &v->m->fields[v->field];
+        textf(v, x, y, t->text, 0, "%s (%s)", field_label(v->field), f->spec.unit ? f->spec.unit : "");
+        y += L->row;
+        uint8_t lut[256][3];
+        bs_render_palette(v->palette, lut);
+        int bw = P->w - 2 * L->pad;
+        for (int i = 0; i < bw; i++) fill(v, x + i, y, 1, L->F * 2 / 3, lut[bw > 1 ? i * 255 / (bw - 1) : 0], 255);
+        y += L->F * 2 / 3 + 2;
+        double mn, mx;
+        bs_render_field_range(f, &mn, &mx);
+        textf(v, x, y, t->text, 0, "%.3g", mn);
+        char hi[32];
+        snprintf(hi, sizeof hi, "%.3g", mx);
+        text_at(v, right, y, t->text, 0, 1, hi);
+        y += L->row;
+    }
+    /* Therapies: key, name, on/off. */
+    y += L->pad;
+    textf(v, x, y, t->dim, 0, "therapies (F2-F10)");
+    y += L->row;
+    for (int k = 0; k < BS_THERAPY_COUNT; k++) {
+        int on = bs_therapy_is_on(&v->m->therapy, (bs_therapy_id)k);
+        if (on) fill(v, P->x, y - L->F / 8, P->w, L->F * 5 / 4, t->on_bg, 255);
+        textf(v, x, y, on ? t->text : t->dim, 0, "F%d %s", k + 2, bs_therapy_names[k]);
+        text_at(v, right, y, on ? t->accent : t->dim, 0, 1, on ? "ON" : "off");
+        y += L->F * 5 / 4;
+    }
+    /* Sliders from the scenario's viewer.sliders. */
+    if (v->nsl > 0) {
+        y += L->pad;
+        textf(v, x, y, t->dim, 0, "parameters (drag)");
+        y += L->row;
+    }
+    for (int k = 0; k < v->nsl; k++) {
+        slider *s = &v->sl[k];
+        double val = bs_param(v->m->ps, s->name);
+        textf(v, x, y, t->text, 0, "%s", s->name);
+        char vb[48];
+        snprintf(vb, sizeof vb, "%.3g", val);
+        text_at(v, right, y, t->accent, 0, 1, vb);
+        y += L->F * 6 / 5;
+        s->track = (SDL_Rect){x, y, P->w - 2 * L->pad, L->F / 2};
+        fill(v, s->track.x, s->track.y + s->track.h / 3, s->track.w, s->track.h / 3 + 1, t->dim, 255);
+        double fr = (val - s->min) / (s->max - s->min);
+        fr = fr < 0 ? 0 : fr > 1 ? 1 : fr;
+        int kx = s->track.x + (int)(fr * s->track.w);
+        fill(v, kx - L->F / 4, s->track.y - L->F / 6, L->F / 2, s->track.h + L->F / 3, t->accent, 255);
+        y += L->F;
+    }
+    if (y > L->H - 2 * L->row) return;
+    y = L->H - L->row - L->pad;
+    if (v->msg[0] && now_s() < v->msg_until) {
+        char buf[300];
+        snprintf(buf, sizeof buf, "%s", v->msg);
+        /* one line, cut to the panel */
+        while (strlen(buf) > 4 && text_w(v, buf, 0) > P->w - 2 * L->pad) buf[strlen(buf) - 4] = '\0';
+        textf(v, x, y, t->accent, 0, "%s", buf);
+    }
+}
+
+static double plot_y_value(const viewer *v, double n)
+{
+    return v->log_plot ? log10(1.0 + n) : n;
+}
+
+static void draw_plot(viewer *v, const layout *L)
+{
+    const theme *t = TH(v);
+    const SDL_Rect *R = &L->plot;
+    fill(v, R->x, R->y, R->w, R->h, t->plot_bg, 255);
+    int left = R->x + 4 * L->F, right = R->x + R->w - 4 * L->F, top = R->y + L->row, bot = R->y + R->h - L->row;
+    if (right - left < 50 || bot - top < 30) return;
+    double tnow = bs_model_time_days(v->m), tmax = tnow < 30.0 ? 30.0 : tnow * 1.05;
+    double ymax = 1.0;
+    for (int i = 0; i < v->nhist; i++)
+        for (int ty = 0; ty < BS_CELL_TYPE_COUNT; ty++) {
+            double y = plot_y_value(v, (double)v->hist[i].n[ty]);
+            if (y > ymax) ymax = y;
+        }
+    ymax *= 1.1;
+    /* Therapy periods: a band per therapy while it was on; the schedule's
+     * window as an outline. */
+    int band_h = L->F / 3 > 3 ? L->F / 3 : 3;
+    for (int k = 0; k < BS_THERAPY_COUNT; k++) {
+        uint8_t c[3] = {t->accent[0], t->accent[1], t->accent[2]};
+        double s0, s1;
+        bs_therapy_window(v->m, (bs_therapy_id)k, &s0, &s1);
+        int by = top + k * (band_h + 1);
+        if (s0 >= 0) {
+            double e = s1 > s0 ? s1 : tmax;
+            int x0 = left + (int)((right - left) * (s0 / tmax)), x1 = left + (int)((right - left) * ((e < tmax ? e : tmax) / tmax));
+            outline(v, x0, by, x1 - x0 > 1 ? x1 - x0 : 2, band_h, c, 1);
+        }
+        int run0 = -1;
+        for (int i = 0; i <= v->nhist; i++) {
+            int on = i < v->nhist && (v->hist[i].on >> k & 1);
+            if (on && run0 < 0) run0 = i;
+            if (!on && run0 >= 0) {
+                double ta = v->hist[run0].t, tb = i < v->nhist ? v->hist[i].t : tnow;
+                int x0 = left + (int)((right - left) * (ta / tmax)), x1 = left + (int)((right - left) * (tb / tmax));
+                fill(v, x0, top, x1 - x0 > 1 ? x1 - x0 : 2, bot - top, c, 40);
+                fill(v, x0, by, x1 - x0 > 1 ? x1 - x0 : 2, band_h, c, 255);
+                text_at(v, x0 + 2, bot - L->F - (k % 3) * L->F, t->accent, 0, 0, bs_therapy_names[k]);
+                run0 = -1;
+            }
+        }
+    }
+    /* axes */
+    fill(v, left, bot, right - left, 1, t->grid, 255);
+    fill(v, left, top, 1, bot - top, t->grid, 255);
+    textf(v, left, R->y + L->pad / 2, t->dim, 0, "cells%s  (L: log axis)      bone area %% of day 0 (white)",
+          v->log_plot ? " (log10 1+n)" : "");
+    char lab[32];
+    snprintf(lab, sizeof lab, v->log_plot ? "%.1f" : "%.0f", ymax);
+    text_at(v, left - L->pad, top - L->F / 2, t->dim, 0, 1, lab);
+    snprintf(lab, sizeof lab, "day %.0f", tmax);
+    text_at(v, right, bot + 2, t->dim, 0, 1, lab);
+    text_at(v, left, bot + 2, t->dim, 0, 0, "0");
+    /* bone area: right axis 0 .. 150 % */
+    text_at(v, right + L->pad, top - L->F / 2, t->text, 0, 0, "150%");
+    text_at(v, right + L->pad, bot - L->F, t->text, 0, 0, "0%");
+    if (v->nhist < 2) return;
+    for (int ty = -1; ty < BS_CELL_TYPE_COUNT; ty++) {
+        const uint8_t *c = ty < 0 ? t->text : bs_cell_types[ty].rgb[0];
+        SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_NONE);
+        SDL_SetRenderDrawColor(v->ren, c[0], c[1], c[2], 255);
+        int px_prev = 0, py_prev = 0;
+        for (int i = 0; i < v->nhist; i++) {
+            double val = ty < 0 ? (double)v->hist[i].bone / 1.5 : plot_y_value(v, (double)v->hist[i].n[ty]) / ymax;
+            int px = left + (int)((right - left) * (v->hist[i].t / tmax));
+            int py = bot - (int)((bot - top) * (val > 1.0 ? 1.0 : val));
+            if (i > 0) {
+                SDL_RenderDrawLine(v->ren, px_prev, py_prev, px, py);
+                SDL_RenderDrawLine(v->ren, px_prev, py_prev + 1, px, py + 1);
+            }
+            px_prev = px;
+            py_prev = py;
+        }
+    }
+}
+
+static void draw_view(viewer *v)
+{
+    const theme *t = TH(v);
+    fill(v, v->view.x, v->view.y, v->view.w, v->view.h, t->bg, 255);
+    int lw = v->m->lat.w * v->px, lh = v->m->lat.h * v->px;
+    /* The visible part of the lattice region of the image, scaled by the
+     * integer zoom. Source and destination are whole pixels. */
+    int sx0 = (int)floor(v->pan_x), sy0 = (int)floor(v->pan_y);
+    int sw = v->view.w / v->zoom + 2, sh = v->view.h / v->zoom + 2;
+    int dx0 = v->view.x - (int)lround((v->pan_x - sx0) * v->zoom), dy0 = v->view.y - (int)lround((v->pan_y - sy0) * v->zoom);
+    if (sx0 < 0) {
+        dx0 += -sx0 * v->zoom;
+        sw += sx0;
+        sx0 = 0;
+    }
+    if (sy0 < 0) {
+        dy0 += -sy0 * v->zoom;
+        sh += sy0;
+        sy0 = 0;
+    }
+    if (sx0 + sw > lw) sw = lw - sx0;
+    if (sy0 + sh > lh) sh = lh - sy0;
+    if (sw > 0 && sh > 0) {
+        SDL_RenderSetClipRect(v->ren, &v->view);
+        SDL_Rect src = {sx0, sy0, sw, sh}, dst = {dx0, dy0, sw * v->zoom, sh * v->zoom};
+        SDL_RenderCopy(v->ren, v->tex, &src, &dst);
+        SDL_RenderSetClipRect(v->ren, NULL);
+    }
+    if (v->inspect) {
+        int cx, cy;
+        site_to_screen(v, v->insp_x, v->insp_y, &cx, &cy);
+        int r = v->zoom * v->px;
+        uint8_t c[3] = {0xFF, 0xFF, 0xFF};
+        if (cx >= v->view.x && cy >= v->view.y && cx < v->view.x + v->view.w && cy < v->view.y + v->view.h)
+            outline(v, cx - r - 2, cy - r - 2, 2 * r + 4, 2 * r + 4, c, 2);
+    }
+}
+
+static void overlay_box(viewer *v, int x, int y, int w, int h)
+{
+    const theme *t = TH(v);
+    fill(v, x, y, w, h, t->panel, 235);
+    outline(v, x, y, w, h, t->accent, 2);
+}
+
+static void draw_inspect(viewer *v, const layout *L)
+{
+    if (!v->inspect) return;
+    const theme *t = TH(v);
+    const bs_model *m = v->m;
+    int i = v->insp_y * m->lat.w + v->insp_x;
+    static const char *const tissues[] = {"marrow", "bone", "sinusoid", "arteriole"};
+    static const char *const surfs[] = {"-", "lining (quiescent)", "BRC resorption", "BRC reversal", "BRC formation"};
+    char lines[24][160];
+    int nl = 0;
+    int ti = m->lat.tissue[i], si = m->lat.surface[i];
+    snprintf(lines[nl++], 160, "site %d, %d  (%.0f, %.0f um)", v->insp_x, v->insp_y, v->insp_x * m->lat.h_um,
+             v->insp_y * m->lat.h_um);
+    snprintf(lines[nl++], 160, "tissue %s, mineral %.2f", ti < 4 ? tissues[ti] : "?", (double)m->lat.mineral[i]);
+    snprintf(lines[nl++], 160, "surface %s", si < 5 ? surfs[si] : "?");
+    for (int f = 0; f < BS_FIELD_COUNT; f++)
+        snprintf(lines[nl++], 160, "%d %s %.4g %s", f + 1, field_label(f), (double)m->fields[f].c[i],
+                 m->fields[f].spec.unit ? m->fields[f].spec.unit : "");
+    int slot = m->store.occ[i];
+    if (slot >= 0 && m->store.type[slot] < BS_CELL_TYPE_COUNT) {
+        const bs_cell_desc *d = &bs_cell_types[m->store.type[slot]];
+        int s = m->store.state[slot];
+        snprintf(lines[nl++], 160, "cell: %s, %s", d->name, s < d->n_states && d->state_names[s] ? d->state_names[s] : "?");
+        snprintf(lines[nl++], 160, "  age %.1f d, timer %.1f h, aux %.3g", (double)m->store.age_h[slot] / 24.0,
+                 (double)m->store.timer_h[slot], (double)m->store.aux[slot]);
+        snprintf(lines[nl++], 160, "  id %016llx", (unsigned long long)m->store.id[slot]);
+    } else {
+        snprintf(lines[nl++], 160, "no cell");
+    }
+    int w = 0;
+    for (int k = 0; k < nl; k++) {
+        int tw = text_w(v, lines[k], 0);
+        if (tw > w) w = tw;
+    }
+    w += 2 * L->pad;
+    int h = nl * L->F * 6 / 5 + 2 * L->pad;
+    int x = v->view.x + L->pad, y = v->view.y + L->pad;
+    overlay_box(v, x, y, w, h);
+    for (int k = 0; k < nl; k++) text_at(v, x + L->pad, y + L->pad + k * L->F * 6 / 5, k == 0 ? t->accent : t->text, 0, 0, lines[k]);
+}
+
+static const char *const HELP[][2] = {
+    {"Space", "play / pause"},
+    {"S / Shift+S", "step 1 tick / 10 ticks"},
+    {"[  ]", "slower / faster (up to as fast as possible)"},
+    {"R / Shift+R", "reset (same seed) / reset with a new seed"},
+    {"0", "tissue colours"},
+    {"1 - 9", "field heat maps: O2 CXCL12 RANKL OPG TGFb IFNg PTHrP suppr chemokine"},
+    {"C", "palette viridis / cividis"},
+    {"H", "hide / show cells"},
+    {"F2 - F10", "switch a therapy on / off (listed on the right)"},
+    {"Tab", "next cell type to inject"},
+    {"left click, drag", "inject cells of that type on marrow"},
+    {"right click", "inspect a site (Esc closes)"},
+    {"wheel, + -", "zoom (integer steps)"},
+    {"middle drag, arrows", "pan;  Home: fit"},
+    {"L", "log axis in the plot"},
+    {"T", "light / dark theme"},
+    {"Ctrl + / Ctrl -", "UI scale (projectors)"},
+    {"F11", "full screen"},
+    {"F12 or P", "screenshot (PNG in the session folder)"},
+    {"V", "record frames on / off"},
+    {"I", "scenario info"},
+    {"F1", "this help"},
+    {"Q", "quit (writes the CSV's last row and the log)"},
+};
+
+static void draw_help(viewer *v, const layout *L)
+{
+    if (!v->show_help) return;
+    const theme *t = TH(v);
+    int n = (int)(sizeof HELP / sizeof HELP[0]);
+    int kw = 0, dw = 0;
+    for (int k = 0; k < n; k++) {
+        int a = text_w(v, HELP[k][0], 0), b = text_w(v, HELP[k][1], 0);
+        if (a > kw) kw = a;
+        if (b > dw) dw = b;
+    }
+    int lh = L->F * 6 / 5, w = kw + dw + 5 * L->pad, h = (n + 2) * lh + 2 * L->pad;
+    int x = (L->W - w) / 2, y = (L->H - h) / 2;
+    if (x < 0) x = 0;
+    if (y < 0) y = 0;
+    overlay_box(v, x, y, w, h);
+    text_at(v, x + L->pad, y + L->pad, t->accent, 0, 0, "Keys  (F1 or Esc closes)");
+    for (int k = 0; k < n; k++) {
+        int yy = y + L->pad + (k + 2) * lh;
+        text_at(v, x + L->pad, yy, t->accent, 0, 0, HELP[k][0]);
+        text_at(v, x + kw + 3 * L->pad, yy, t->text, 0, 0, HELP[k][1]);
+    }
+}
+
+static void draw_info(viewer *v, const layout *L)
+{
+    if (!v->show_info) return;
+    const theme *t = TH(v);
+    int w = L->W * 2 / 3, x = (L->W - w) / 2, y = L->H / 8;
+    char text[4400];
+    snprintf(text, sizeof text, "%s\n\n%s", v->scenario, v->header[0] ? v->header : "(this scenario has no description)");
+    SDL_Color col = {t->text[0], t->text[1], t->text[2], 255};
+    SDL_Surface *s = TTF_RenderUTF8_Blended_Wrapped(v->font, text, col, (Uint32)(w - 2 * L->pad));
+    if (!s) return;
+    SDL_Texture *tex = SDL_CreateTextureFromSurface(v->ren, s);
+    int h = s->h + 2 * L->pad;
+    overlay_box(v, x, y, w, h);
+    SDL_Rect dst = {x + L->pad, y + L->pad, s->w, s->h};
+    if (tex) SDL_RenderCopy(v->ren, tex, NULL, &dst);
+    if (tex) SDL_DestroyTexture(tex);
+    SDL_FreeSurface(s);
+}
+
+/* ---- capture ------------------------------------------------------------------------ */
+
+static int read_window(viewer *v, bs_image *im, bs_error *err)
+{
+    int w, h;
+    SDL_GetRendererOutputSize(v->ren, &w, &h);
+    if (bs_image_init(im, w, h, err) != BS_OK) return -1;
+    if (SDL_RenderReadPixels(v->ren, NULL, SDL_PIXELFORMAT_RGB24, im->rgb, w * 3) != 0) {
+        bs_fail(err, BS_ERR_IO, "cannot read the window back: %s", SDL_GetError());
+        bs_image_free(im);
+        return -1;
+    }
+    return 0;
+}
+
+static void screenshot(viewer *v)
+{
+    bs_image im = {0};
+    bs_error err;
+    char path[4500];
+    if (v->shot_name[0]) snprintf(path, sizeof path, "%s", v->shot_name);
+    else
+        snprintf(path, sizeof path, "%s/%s-seed%lld-day%06.1f.png", v->outdir, v->scenario, v->seed,
+                 bs_model_time_days(v->m));
+    v->shot_name[0] = '\0';
+    if (read_window(v, &im, &err) != 0 || bs_png_write(path, &im, &err) != BS_OK) set_msg(v, "screenshot: %s", err.msg);
+    else set_msg(v, "screenshot %s", path);
+    bs_image_free(&im);
+}
+
+static void record_frame(viewer *v)
+{
+    bs_image im = {0};
+    bs_error err;
+    char path[4600];
+    snprintf(path, sizeof path, "%s/frame_%06ld.png", v->rec_dir, v->rec_frame++);
+    if (read_window(v, &im, &err) != 0 || bs_png_write(path, &im, &err) != BS_OK) {
+        set_msg(v, "recording stopped: %s", err.msg);
+        v->recording = 0;
+    }
+    bs_image_free(&im);
+}
+
+static void toggle_recording(viewer *v)
+{
+    if (v->recording) {
+        v->recording = 0;
+        set_msg(v, "recorded %ld frames in %s", v->rec_frame, v->rec_dir);
+        return;
+    }
+    for (int k = 1; k < 10000; k++) {
+        snprintf(v->rec_dir, sizeof v->rec_dir, "%s/rec-%s-seed%lld-%d", v->outdir, v->scenario, v->seed, k);
+        if (!dir_exists(v->rec_dir)) break;
+    }
+    if (mkdir(v->rec_dir, 0777) != 0) {
+        set_msg(v, "cannot make %s (%s)", v->rec_dir, strerror(errno));
+        return;
+    }
+    v->rec_frame = 0;
+    v->recording = 1;
+    set_msg(v, "recording frames to %s (V stops)", v->rec_dir);
+}
+
+/* ---- input --------------------------------------------------------------------------- */
+
+static void inject_at(viewer *v, int x, int y)
+{
+    if (!bs_action_can_inject(v->m, x, y)) return;
+    bs_action a;
+    memset(&a, 0, sizeof a);
+    a.kind = BS_ACT_INJECT;
+    a.id = v->sel_type;
+    a.on = 0;
+    a.x = x;
+    a.y = y;
+    live_action(v, &a);
+}
+
+/* Injects along the segment from the last drag position (so a fast drag
+ * leaves no gaps). */
+static void inject_line(viewer *v, int x1, int y1)
+{
+    int x0 = v->last_inj_x, y0 = v->last_inj_y;
+    int n = abs(x1 - x0) > abs(y1 - y0) ? abs(x1 - x0) : abs(y1 - y0);
+    for (int k = 1; k <= n; k++) inject_at(v, x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n);
+    v->last_inj_x = x1;
+    v->last_inj_y = y1;
+}
+
+static void set_slider(viewer *v, int k, double val)
+{
+    slider *s = &v->sl[k];
+    if (val < s->min) val = s->min;
+    if (val > s->max) val = s->max;
+    if (s->is_int) val = floor(val + 0.5);
+    else {
+        /* Three significant digits: a readable log and no jitter. */
+        char b[32];
+        snprintf(b, sizeof b, "%.3g", val);
+        val = strtod(b, NULL);
+    }
+    if (val == bs_param(v->m->ps, s->name)) return;
+    bs_action a;
+    memset(&a, 0, sizeof a);
+    a.kind = BS_ACT_SET;
+    snprintf(a.name, sizeof a.name, "%s", s->name);
+    a.value = val;
+    live_action(v, &a);
+}
+
+static void slider_drag(viewer *v, int k, int mx)
+{
+    slider *s = &v->sl[k];
+    double fr = (mx - s->track.x) / (double)(s->track.w > 0 ? s->track.w : 1);
+    set_slider(v, k, s->min + (fr < 0 ? 0 : fr > 1 ? 1 : fr) * (s->max - s->min));
+}
+
+static void zoom_at(viewer *v, int z, int sx, int sy)
+{
+    if (z < 1) z = 1;
+    if (z > 32) z = 32;
+    double ix = v->pan_x + (sx - v->view.x) / (double)v->zoom, iy = v->pan_y + (sy - v->view.y) / (double)v->zoom;
+    v->zoom = z;
+    v->pan_x = ix - (sx - v->view.x) / (double)z;
+    v->pan_y = iy - (sy - v->view.y) / (double)z;
+}
+
+static void toggle_therapy(viewer *v, int k)
+{
+    bs_action a;
+    memset(&a, 0, sizeof a);
+    a.kind = BS_ACT_THERAPY;
+    a.id = k;
+    a.on = !bs_therapy_is_on(&v->m->therapy, (bs_therapy_id)k);
+    live_action(v, &a);
+    set_msg(v, "%s %s (step %llu): %s", bs_therapy_names[k], a.on ? "ON" : "off", (unsigned long long)v->m->step,
+            bs_therapy_blurbs[k]);
+}
+
+static void on_key(viewer *v, SDL_Keycode key, Uint16 mod)
+{
+    int shift = (mod & KMOD_SHIFT) != 0, ctrl = (mod & KMOD_CTRL) != 0;
+    bs_error err;
+    if (key >= THERAPY_KEY0 && key < THERAPY_KEY0 + BS_THERAPY_COUNT && key <= SDLK_F10) {
+        toggle_therapy(v, (int)(key - THERAPY_KEY0));
+        return;
+    }
+    if (ctrl && (key == SDLK_EQUALS || key == SDLK_PLUS || key == SDLK_KP_PLUS || key == SDLK_MINUS ||
+                 key == SDLK_KP_MINUS)) {
+        double s = v->ui_scale * (key == SDLK_MINUS || key == SDLK_KP_MINUS ? 1.0 / 1.15 : 1.15);
+        v->ui_scale = s < 0.5 ? 0.5 : s > 3.0 ? 3.0 : s;
+        set_msg(v, "UI scale %.2f", v->ui_scale);
+        return;
+    }
+    switch (key) {
+    case SDLK_SPACE: v->playing = !v->playing; v->acc_ticks = 0.0; break;
+    case SDLK_s: {
+        v->playing = 0;
+        for (int k = 0; k < (shift ? 10 : 1); k++)
+            if (sim_step(v, &err) != BS_OK) set_msg(v, "%s", err.msg);
+        break;
+    }
+    case SDLK_LEFTBRACKET: if (v->speed > 0) v->speed--; break;
+    case SDLK_RIGHTBRACKET: if (v->speed < N_SPEEDS - 1) v->speed++; break;
+    case SDLK_r: do_reset(v, shift ? v->seed + 1 : v->seed); break;
+    case SDLK_0: v->field = -1; v->img_dirty = 1; break;
+    case SDLK_c: v->palette = (v->palette + 1) % BS_PALETTE_COUNT; v->img_dirty = 1; break;
+    case SDLK_h: v->hide_agents = !v->hide_agents; v->img_dirty = 1; break;
+    case SDLK_TAB: v->sel_type = (v->sel_type + (shift ? BS_CELL_TYPE_COUNT - 1 : 1)) % BS_CELL_TYPE_COUNT; break;
+    case SDLK_l: v->log_plot = !v->log_plot; break;
+    case SDLK_t: v->light_theme = !v->light_theme; break;
+    case SDLK_i: v->show_info = !v->show_info; break;
+    case SDLK_F1: v->show_help = !v->show_help; break;
+    case SDLK_F11:
+        SDL_SetWindowFullscreen(v->win, (SDL_GetWindowFlags(v->win) & SDL_WINDOW_FULLSCREEN_DESKTOP) ? 0 :
+                                        SDL_WINDOW_FULLSCREEN_DESKTOP);
+        v->fit_pending = 1;
+        break;
+    case SDLK_F12:
+    case SDLK_p: v->want_shot = 1; break;
+    case SDLK_v: toggle_recording(v); break;
+    case SDLK_EQUALS: case SDLK_PLUS: case SDLK_KP_PLUS:
+        zoom_at(v, v->zoom + 1, v->view.x + v->view.w / 2, v->view.y + v->view.h / 2); break;
+    case SDLK_MINUS: case SDLK_KP_MINUS:
+        zoom_at(v, v->zoom - 1, v->view.x + v->view.w / 2, v->view.y + v->view.h / 2); break;
+    case SDLK_LEFT: v->pan_x -= 40.0 / v->zoom; break;
+    case SDLK_RIGHT: v->pan_x += 40.0 / v->zoom; break;
+    case SDLK_UP: v->pan_y -= 40.0 / v->zoom; break;
+    case SDLK_DOWN: v->pan_y += 40.0 / v->zoom; break;
+    case SDLK_HOME: fit_view(v); break;
+    case SDLK_ESCAPE: v->show_help = v->show_info = v->inspect = 0; break;
+    case SDLK_q: v->quit = 1; break;
+    default:
+        if (key >= SDLK_1 && key <= SDLK_9 && key - SDLK_1 < BS_FIELD_COUNT) {
+            v->field = (int)(key - SDLK_1);
+            v->img_dirty = 1;
+        }
+        break;
+    }
+}
+
+static int slider_hit(const viewer *v, int mx, int my)
+{
+    for (int k = 0; k < v->nsl; k++) {
+        const SDL_Rect *r = &v->sl[k].track;
+        if (mx >= r->x - 8 && mx <= r->x + r->w + 8 && my >= r->y - 10 && my <= r->y + r->h + 10) return k;
+    }
+    return -1;
+}
+
+static void on_event(viewer *v, const SDL_Event *e)
+{
+    int x, y;
+    switch (e->type) {
+    case SDL_QUIT: v->quit = 1; break;
+    case SDL_KEYDOWN: on_key(v, e->key.keysym.sym, e->key.keysym.mod); break;
+    case SDL_WINDOWEVENT:
+        if (e->window.event == SDL_WINDOWEVENT_SIZE_CHANGED) v->fit_pending = 1;
+        break;
+    case SDL_MOUSEWHEEL: {
+        int mx, my;
+        SDL_GetMouseState(&mx, &my);
+        zoom_at(v, v->zoom + (e->wheel.y > 0 ? 1 : e->wheel.y < 0 ? -1 : 0), mx, my);
+        break;
+    }
+    case SDL_MOUSEBUTTONDOWN:
+        v->last_mx = e->button.x;
+        v->last_my = e->button.y;
+        if (e->button.button == SDL_BUTTON_LEFT) {
+            int k = slider_hit(v, e->button.x, e->button.y);
+            if (k >= 0) {
+                v->drag_slider = k + 1;
+                slider_drag(v, k, e->button.x);
+            } else if (screen_to_site(v, e->button.x, e->button.y, &x, &y)) {
+                v->dragging_inject = 1;
+                v->last_inj_x = x;
+                v->last_inj_y = y;
+                inject_at(v, x, y);
+            }
+        } else if (e->button.button == SDL_BUTTON_RIGHT) {
+            if (screen_to_site(v, e->button.x, e->button.y, &x, &y)) {
+                v->inspect = 1;
+                v->insp_x = x;
+                v->insp_y = y;
+            } else v->inspect = 0;
+        } else if (e->button.button == SDL_BUTTON_MIDDLE) {
+            v->dragging_pan = 1;
+        }
+        break;
+    case SDL_MOUSEBUTTONUP:
+        if (e->button.button == SDL_BUTTON_LEFT) v->dragging_inject = v->drag_slider = 0;
+        if (e->button.button == SDL_BUTTON_MIDDLE) v->dragging_pan = 0;
+        break;
+    case SDL_MOUSEMOTION:
+        if (v->drag_slider) slider_drag(v, v->drag_slider - 1, e->motion.x);
+        else if (v->dragging_inject && screen_to_site(v, e->motion.x, e->motion.y, &x, &y)) inject_line(v, x, y);
+        else if (v->dragging_pan) {
+            v->pan_x -= (e->motion.x - v->last_mx) / (double)v->zoom;
+            v->pan_y -= (e->motion.y - v->last_my) / (double)v->zoom;
+        }
+        v->last_mx = e->motion.x;
+        v->last_my = e->motion.y;
+        break;
+    default: break;
+    }
+}
+
+/* ---- script ----------------------------------------------------------------------------- */
+
+static void push_key(SDL_Keycode k, Uint16 mod)
+{
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_KEYDOWN;
+    e.key.state = SDL_PRESSED;
+    e.key.keysym.sym = k;
+    e.key.keysym.mod = mod;
+    SDL_PushEvent(&e);
+    e.type = SDL_KEYUP;
+    e.key.state = SDL_RELEASED;
+    SDL_PushEvent(&e);
+}
+
+static void push_button(int type, int button, int x, int y)
+{
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = (Uint32)type;
+    e.button.button = (Uint8)button;
+    e.button.state = type == SDL_MOUSEBUTTONDOWN ? SDL_PRESSED : SDL_RELEASED;
+    e.button.x = x;
+    e.button.y = y;
+    SDL_PushEvent(&e);
+}
+
+static void push_motion(int x, int y)
+{
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_MOUSEMOTION;
+    e.motion.x = x;
+    e.motion.y = y;
+    SDL_PushEvent(&e);
+}
+
+static int script_fail(viewer *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int script_fail(viewer *v, const char *fmt, ...)
+{
+    char buf[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "bonesim: %s: %s\n", v->script_where, buf);
+    v->quit = 1;
+    v->exit_code = BS_EXIT_USAGE;
+    return -1;
+}
+
+/* A site on screen for a script's click: visible, or the view is centred
+ * on it first. */
+static int script_site(viewer *v, const char *xs, const char *ys, int *sx, int *sy)
+{
+    char *e1, *e2;
+    long x = strtol(xs, &e1, 10), y = strtol(ys, &e2, 10);
+    if (*e1 || *e2 || x < 0 || y < 0 || x >= v->m->lat.w || y >= v->m->lat.h)
+        return script_fail(v, "site '%s %s' (valid: 0 .. %d, 0 .. %d)", xs, ys, v->m->lat.w - 1, v->m->lat.h - 1);
+    site_to_screen(v, (int)x, (int)y, sx, sy);
+    if (*sx < v->view.x || *sy < v->view.y || *sx >= v->view.x + v->view.w || *sy >= v->view.y + v->view.h) {
+        v->pan_x = (x + 0.5) * v->px - v->view.w / 2.0 / v->zoom;
+        v->pan_y = (y + 0.5) * v->px - v->view.h / 2.0 / v->zoom;
+        site_to_screen(v, (int)x, (int)y, sx, sy);
+    }
+    return 0;
+}
+
+/* Runs script lines until one has to wait for frames or the model. */
+static void script_tick(viewer *v)
+{
+    if (!v->script || v->quit) return;
+    if (v->script_wait > 0) {
+        v->script_wait--;
+        return;
+    }
+    if (v->target_step >= 0) {
+        if ((long long)v->m->step < v->target_step) return;
+        v->target_step = -1;
+        v->playing = 0;
+    }
+    char line[600];
+    while (fgets(line, sizeof line, v->script)) {
+        v->script_line++;
+        snprintf(v->script_where, sizeof v->script_where, "%s:%d", v->script_path, v->script_line);
+        char *tok[6] = {0};
+        int nt = 0;
+        char *save = NULL;
+        for (char *p = strtok_r(line, " \t\r\n", &save); p && nt < 6; p = strtok_r(NULL, " \t\r\n", &save)) tok[nt++] = p;
+        if (nt == 0 || tok[0][0] == '#') continue;
+        const char *c = tok[0];
+        if (strcmp(c, "key") == 0 && nt == 2) {
+            Uint16 mod = 0;
+            const char *name = tok[1];
+            for (;;) {
+                if (strncmp(name, "shift+", 6) == 0) { mod |= KMOD_LSHIFT; name += 6; }
+                else if (strncmp(name, "ctrl+", 5) == 0) { mod |= KMOD_LCTRL; name += 5; }
+                else break;
+            }
+            SDL_Keycode k = SDL_GetKeyFromName(name);
+            if (k == SDLK_UNKNOWN) {
+                script_fail(v, "unknown key '%s' (valid: SDL key names such as Space, F2, S, Right)", name);
+                return;
+            }
+            push_key(k, mod);
+            return; /* one frame per key: its effect is drawn */
+        } else if ((strcmp(c, "click") == 0 || strcmp(c, "rclick") == 0) && nt == 3) {
+            int sx, sy;
+            if (script_site(v, tok[1], tok[2], &sx, &sy) != 0) return;
+            int b = c[0] == 'r' ? SDL_BUTTON_RIGHT : SDL_BUTTON_LEFT;
+            push_button(SDL_MOUSEBUTTONDOWN, b, sx, sy);
+            push_button(SDL_MOUSEBUTTONUP, b, sx, sy);
+            return;
+        } else if (strcmp(c, "drag") == 0 && nt == 5) {
+            int sx0, sy0, sx1, sy1;
+            if (script_site(v, tok[1], tok[2], &sx0, &sy0) != 0 || script_site(v, tok[3], tok[4], &sx1, &sy1) != 0) return;
+            site_to_screen(v, atoi(tok[1]), atoi(tok[2]), &sx0, &sy0);
+            push_button(SDL_MOUSEBUTTONDOWN, SDL_BUTTON_LEFT, sx0, sy0);
+            for (int k = 1; k <= 4; k++) push_motion(sx0 + (sx1 - sx0) * k / 4, sy0 + (sy1 - sy0) * k / 4);
+            push_button(SDL_MOUSEBUTTONUP, SDL_BUTTON_LEFT, sx1, sy1);
+            return;
+        } else if (strcmp(c, "until") == 0 && nt == 2) {
+            char *e;
+            long long s = strtoll(tok[1], &e, 10);
+            if (*e || s < 0) {
+                script_fail(v, "until '%s' (valid: a step number >= 0)", tok[1]);
+                return;
+            }
+            if ((long long)v->m->step < s) {
+                v->target_step = s;
+                v->playing = 1;
+                v->speed = N_SPEEDS - 1;
+                return;
+            }
+        } else if (strcmp(c, "wait") == 0 && nt == 2) {
+            v->script_wait = atoi(tok[1]);
+            return;
+        } else if (strcmp(c, "slider") == 0 && nt == 3) {
+            int k = -1;
+            for (int j = 0; j < v->nsl; j++)
+                if (strcmp(v->sl[j].name, tok[1]) == 0) k = j;
+            if (k < 0) {
+                script_fail(v, "no slider '%s' (valid: the scenario's viewer.sliders)", tok[1]);
+                return;
+            }
+            set_slider(v, k, strtod(tok[2], NULL));
+        } else if (strcmp(c, "screenshot") == 0 && nt <= 2) {
+            if (nt == 2) snprintf(v->shot_name, sizeof v->shot_name, "%s", tok[1]);
+            v->want_shot = 1;
+            return;
+        } else if (strcmp(c, "dump") == 0 && nt == 2) {
+            /* The renderer's image exactly as the window shows it. */
+            char e2[300];
+            bs_error err;
+            if (update_image(v, e2, sizeof e2) != 0) {
+                script_fail(v, "%s", e2);
+                return;
+            }
+            if (bs_png_write(tok[1], &v->img, &err) != BS_OK) {
+                script_fail(v, "%s", err.msg);
+                return;
+            }
+        } else if (strcmp(c, "quit") == 0 && nt == 1) {
+            v->quit = 1;
+            return;
+        } else {
+            script_fail(v, "cannot read '%s' (valid: key NAME, click X Y, rclick X Y, drag X0 Y0 X1 Y1, until STEP, "
+                        "wait FRAMES, slider NAME VALUE, screenshot [FILE], dump FILE, quit)", c);
+            return;
+        }
+    }
+    v->quit = 1; /* end of script */
+}
+
+/* ---- the loop ------------------------------------------------------------------------------ */
+
+/* Advances the simulation by the ticks the accumulator holds, within the
+ * frame's time budget. */
+static void advance(viewer *v, double frame_dt)
+{
+    if (!v->playing) return;
+    double spd = SPEEDS[v->speed];
+    double ticks_per_s = spd > 0 ? spd * 24.0 / v->m->dt_h : 1e9;
+    v->acc_ticks += frame_dt * ticks_per_s;
+    /* Never carry more than a few frames of debt: a slow machine just runs
+     * slower instead of stuttering to catch up. */
+    double cap = ticks_per_s * 0.1 > 1.0 ? ticks_per_s * 0.1 : 1.0;
+    if (v->acc_ticks > cap) v->acc_ticks = cap;
+    double t0 = now_s();
+    bs_error err;
+    while (v->acc_ticks >= 1.0) {
+        if (v->target_step >= 0 && (long long)v->m->step >= v->target_step) {
+            v->playing = 0;
+            v->acc_ticks = 0.0;
+            break;
+        }
+        if (sim_step(v, &err) != BS_OK) {
+            set_msg(v, "%s", err.msg);
+            v->playing = 0;
+            break;
+        }
+        v->acc_ticks -= 1.0;
+        if (now_s() - t0 > FRAME_SIM_BUDGET_S) {
+            if (spd < 0) v->acc_ticks = 0.0;
+            break;
+        }
+    }
+}
+
+static int run(viewer *v)
+{
+    char err[1200];
+    if (open_fonts(v, err, sizeof err) != 0) {
+        fprintf(stderr, "bonesim: %s\n", err);
+        return BS_EXIT_ERROR;
+    }
+    layout L;
+    compute_layout(v, &L);
+    fit_view(v);
+    double last = now_s(), fps_t0 = last, sim_d0 = bs_model_time_days(v->m);
+    long fps_frames = 0;
+    uint64_t fps_step0 = v->m->step;
+    (void)sim_d0;
+    while (!v->quit) {
+        v->frame++;
+        script_tick(v);
+        SDL_Event e;
+        while (SDL_PollEvent(&e)) on_event(v, &e);
+        if (v->quit) break;
+        double t = now_s(), dt = t - last;
+        last = t;
+        uint64_t s0 = v->m->step;
+        advance(v, dt > 0.25 ? 0.25 : dt);
+        (void)s0;
+        if (open_fonts(v, err, sizeof err) != 0) {
+            fprintf(stderr, "bonesim: %s\n", err);
+            return BS_EXIT_ERROR;
+        }
+        compute_layout(v, &L);
+        if (v->fit_pending) {
+            fit_view(v);
+            v->fit_pending = 0;
+        }
+        if (update_image(v, err, sizeof err) != 0) {
+            fprintf(stderr, "bonesim: %s\n", err);
+            return BS_EXIT_ERROR;
+        }
+        const theme *th = TH(v);
+        SDL_SetRenderDrawColor(v->ren, th->bg[0], th->bg[1], th->bg[2], 255);
+        SDL_RenderClear(v->ren);
+        draw_view(v);
+        draw_top(v, &L);
+        draw_plot(v, &L);
+        draw_panel(v, &L);
+        draw_inspect(v, &L);
+        draw_info(v, &L);
+        draw_help(v, &L);
+        if (v->want_shot) {
+            screenshot(v);
+            v->want_shot = 0;
+        }
+        if (v->recording) record_frame(v);
+        SDL_RenderPresent(v->ren);
+        cache_sweep(v);
+        fps_frames++;
+        double el = now_s() - fps_t0;
+        if (el >= 1.0) {
+            v->fps = fps_frames / el;
+            v->days_per_s = (double)(v->m->step - fps_step0) * v->m->dt_h / 24.0 / el;
+            if (getenv("BONESIM_VIEW_STATS"))
+                fprintf(stderr, "bonesim view: %.1f fps, %.2f simulated days/s, day %.1f\n", v->fps, v->days_per_s,
+                        bs_model_time_days(v->m));
+            fps_t0 = now_s();
+            fps_frames = 0;
+            fps_step0 = v->m->step;
+        }
+        /* Paused and idle: no need to spin at full speed. */
+        if (!v->playing && !v->script && !v->recording) SDL_Delay(10);
+    }
+    return v->exit_code;
+}
+
+static void shutdown_sdl(viewer *v)
+{
+    cache_clear(v);
+    if (v->tex) SDL_DestroyTexture(v->tex);
+    if (v->font) TTF_CloseFont(v->font);
+    if (v->big) TTF_CloseFont(v->big);
+    if (v->ren) SDL_DestroyRenderer(v->ren);
+    if (v->win) SDL_DestroyWindow(v->win);
+    if (TTF_WasInit()) TTF_Quit();
+    SDL_Quit();
+}
+
+static void viewer_free(viewer *v)
+{
+    bs_model_destroy(v->m);
+    bs_paramset_destroy(v->ps);
+    bs_registry_destroy(v->reg);
+    bs_image_free(&v->img);
+    free(v->classes);
+    free(v->hist);
+    if (v->script) fclose(v->script);
+}
+
+int bs_cmd_view(int argc, char **argv)
+{
+    viewer *v = calloc(1, sizeof *v);
+    if (!v) {
+        fprintf(stderr, "bonesim: out of memory\n");
+        return BS_EXIT_ERROR;
+    }
+    char msg[1200];
+    int r = parse_opts(v, argc, argv, msg, sizeof msg);
+    if (r != 0) {
+        if (r > 0) bs_view_usage();
+        else fprintf(stderr, "bonesim: %s\n", msg);
+        free(v);
+        return r > 0 ? BS_EXIT_OK : BS_EXIT_USAGE;
+    }
+    v->speed = DEFAULT_SPEED;
+    v->field = -1;
+    v->target_step = -1;
+    v->light_theme = v->light;
+    v->hist = calloc(HIST_CAP, sizeof *v->hist);
+    v->hist_every_d = 0.25;
+    int code = BS_EXIT_OK;
+    bs_error err;
+    if (!v->hist) {
+        fprintf(stderr, "bonesim: out of memory\n");
+        free(v);
+        return BS_EXIT_ERROR;
+    }
+    if (v->script_path && !(v->script = fopen(v->script_path, "r"))) {
+        fprintf(stderr, "bonesim: %s: cannot read (%s)\n", v->script_path, strerror(errno));
+        viewer_free(v);
+        free(v);
+        return BS_EXIT_USAGE;
+    }
+    if (find_font(v, msg, sizeof msg) != 0) {
+        fprintf(stderr, "bonesim: %s\n", msg);
+        viewer_free(v);
+        free(v);
+        return BS_EXIT_ERROR;
+    }
+    bs_status st = session_open(v, &err);
+    if (st != BS_OK) {
+        fprintf(stderr, "bonesim: %s\n", err.msg);
+        session_close(v);
+        viewer_free(v);
+        free(v);
+        return st == BS_ERR_INVALID ? BS_EXIT_USAGE : BS_EXIT_ERROR;
+    }
+    if (SDL_Init(SDL_INIT_VIDEO) != 0) {
+        fprintf(stderr, "bonesim: cannot start SDL video: %s (no display? try xvfb-run, or SDL_VIDEODRIVER=dummy "
+                "for scripted runs)\n", SDL_GetError());
+        code = BS_EXIT_ERROR;
+    } else if (TTF_Init() != 0) {
+        fprintf(stderr, "bonesim: cannot start SDL2_ttf: %s\n", TTF_GetError());
+        code = BS_EXIT_ERROR;
+    } else {
+        char title[512];
+        snprintf(title, sizeof title, "bonesim %s — %s", BS_VERSION, v->scenario);
+        v->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, v->win_w, v->win_h,
+                                  SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI |
+                                      (v->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
+        if (v->win) {
+            v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
+            if (!v->ren) v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_SOFTWARE);
+        }
+        if (!v->win || !v->ren) {
+            fprintf(stderr, "bonesim: cannot open a window: %s\n", SDL_GetError());
+            code = BS_EXIT_ERROR;
+        } else {
+            code = run(v);
+        }
+    }
+    session_close(v);
+    if (code == BS_EXIT_OK)
+        printf("bonesim view: session in %s (timeseries.csv, actions.log); replay with\n  bonesim run %s --seed %lld%s "
+               "--replay %s --out DIR\n", v->outdir, v->scenario_arg, (long long)bs_param(v->ps, "run.seed"),
+               v->nsets ? " [the same --set options]" : "", v->log_path);
+    shutdown_sdl(v);
+    viewer_free(v);
+    free(v);
+    return code;
+}
