@@ -78,6 +78,33 @@ else
   bad "replay failed: $(cat "$tmp/rerr")"
 fi
 
+# a second session: a slider (homeostasis lists oc.lifespan_d in viewer.sliders),
+# a reset with a new seed, an inject after it; replayed, the same CSV bytes
+cat >"$tmp/script2.txt" <<'S'
+until 12
+slider oc.lifespan_d 5
+until 20
+key shift+R
+until 30
+click 125 125
+click 126 125
+slider oc.lifespan_d 30
+until 40
+quit
+S
+if "$bin" view "${scen[@]}" --script "$tmp/script2.txt" --out "$tmp/live2" --size 1024x640 >/dev/null 2>"$tmp/err"; then
+  log2=$tmp/live2/actions.log
+  grep -qx '12 set oc.lifespan_d 5' "$log2" && grep -qx '20 reset 4' "$log2" && grep -qx '40 end' "$log2" && ok ||
+    { bad "session 2 log:"; cat "$log2"; }
+  if "$bin" run homeostasis --replay "$log2" --out "$tmp/replay2" --quiet 2>"$tmp/rerr"; then
+    cmp -s "$tmp/live2/timeseries.csv" "$tmp/replay2/timeseries.csv" && ok || bad "session 2: replayed CSV differs"
+  else
+    bad "session 2 replay failed: $(cat "$tmp/rerr")"
+  fi
+else
+  bad "session 2 exited non-zero: $(cat "$tmp/err")"
+fi
+
 # errors: bad script line with file:line, missing font, no scenario
 printf 'key NoSuchKey\n' >"$tmp/bad.txt"
 if "$bin" view "${scen[@]}" --script "$tmp/bad.txt" --out "$tmp/bad" >/dev/null 2>"$tmp/err"; then bad "bad script exited 0"

@@ -979,25 +979,6 @@ static void draw_panel(viewer *v, const layout *L)
             }
         }
     }
-    /* Field colour bar, the renderer's palette and range. */
-    if (v->field >= 0) {
-        y += L->pad;
-        const bs_field *f = &v->m->fields[v->field];
-        textf(v, x, y, t->text, 0, "%s (%s)", field_label(v->field), f->spec.unit ? f->spec.unit : "");
-        y += L->row;
-        uint8_t lut[256][3];
-        bs_render_palette(v->palette, lut);
-        int bw = P->w - 2 * L->pad;
-        for (int i = 0; i < bw; i++) fill(v, x + i, y, 1, L->F * 2 / 3, lut[bw > 1 ? i * 255 / (bw - 1) : 0], 255);
-        y += L->F * 2 / 3 + 2;
-        double mn, mx;
-        bs_render_field_range(f, &mn, &mx);
-        textf(v, x, y, t->text, 0, "%.3g", mn);
-        char hi[32];
-        snprintf(hi, sizeof hi, "%.3g", mx);
-        text_at(v, right, y, t->text, 0, 1, hi);
-        y += L->row;
-    }
     /* Therapies: key, name, on/off. */
     y += L->pad;
     textf(v, x, y, t->dim, 0, "therapies (F2-F10)");
@@ -1092,20 +1073,34 @@ static void draw_plot(viewer *v, const layout *L)
     /* axes */
     fill(v, left, bot, right - left, 1, t->grid, 255);
     fill(v, left, top, 1, bot - top, t->grid, 255);
-    textf(v, left, R->y + L->pad / 2, t->dim, 0, "cells%s  (L: log axis)      bone area %% of day 0 (white)",
-          v->log_plot ? " (log10 1+n)" : "");
+    int hx = left;
+    hx += textf(v, hx, R->y + L->pad / 2, t->dim, 0, "cells%s (L):", v->log_plot ? ", log10(1+n)" : "") + L->pad;
+    for (int ty = 0; ty < BS_CELL_TYPE_COUNT; ty++) {
+        const bs_cell_desc *d = &bs_cell_types[ty];
+        uint8_t c[3];
+        memcpy(c, d->rgb[0], 3);
+        if (v->light_theme && (2126 * c[0] + 7152 * c[1] + 722 * c[2]) / 10000 > 170)
+            for (int k = 0; k < 3; k++) c[k] = (uint8_t)(c[k] * 3 / 5);
+        hx += text_at(v, hx, R->y + L->pad / 2, c, 0, 0, d->plural ? d->plural : d->name) + L->pad;
+    }
+    text_at(v, hx + L->pad, R->y + L->pad / 2, t->text, 0, 0, "- - bone area");
     char lab[32];
     snprintf(lab, sizeof lab, v->log_plot ? "%.1f" : "%.0f", ymax);
     text_at(v, left - L->pad, top - L->F / 2, t->dim, 0, 1, lab);
     snprintf(lab, sizeof lab, "day %.0f", tmax);
     text_at(v, right, bot + 2, t->dim, 0, 1, lab);
     text_at(v, left, bot + 2, t->dim, 0, 0, "0");
-    /* bone area: right axis 0 .. 150 % */
+    /* bone area: right axis, % of day 0 */
     text_at(v, right + L->pad, top - L->F / 2, t->text, 0, 0, "150%");
     text_at(v, right + L->pad, bot - L->F, t->text, 0, 0, "0%");
     if (v->nhist < 2) return;
     for (int ty = -1; ty < BS_CELL_TYPE_COUNT; ty++) {
-        const uint8_t *c = ty < 0 ? t->text : bs_cell_types[ty].rgb[0];
+        uint8_t c[3];
+        memcpy(c, ty < 0 ? t->text : bs_cell_types[ty].rgb[0], 3);
+        /* On the light theme a pale line (Okabe-Ito yellow) would vanish:
+         * darken bright colours there. */
+        if (v->light_theme && (2126 * c[0] + 7152 * c[1] + 722 * c[2]) / 10000 > 170)
+            for (int k = 0; k < 3; k++) c[k] = (uint8_t)(c[k] * 3 / 5);
         SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_NONE);
         SDL_SetRenderDrawColor(v->ren, c[0], c[1], c[2], 255);
         int px_prev = 0, py_prev = 0;
@@ -1113,7 +1108,8 @@ static void draw_plot(viewer *v, const layout *L)
             double val = ty < 0 ? (double)v->hist[i].bone / 1.5 : plot_y_value(v, (double)v->hist[i].n[ty]) / ymax;
             int px = left + (int)((right - left) * (v->hist[i].t / tmax));
             int py = bot - (int)((bot - top) * (val > 1.0 ? 1.0 : val));
-            if (i > 0) {
+            /* bone area dashed (every other 8 px), populations solid */
+            if (i > 0 && (ty >= 0 || (px / 8) % 2 == 0)) {
                 SDL_RenderDrawLine(v->ren, px_prev, py_prev, px, py);
                 SDL_RenderDrawLine(v->ren, px_prev, py_prev + 1, px, py + 1);
             }
@@ -1166,6 +1162,31 @@ static void overlay_box(viewer *v, int x, int y, int w, int h)
     const theme *t = TH(v);
     fill(v, x, y, w, h, t->panel, 235);
     outline(v, x, y, w, h, t->accent, 2);
+}
+
+/* The heat map's colour bar with its unit and range (the renderer's
+ * palette and range), in the view's top-right corner. */
+static void draw_colour_bar(viewer *v, const layout *L)
+{
+    if (v->field < 0) return;
+    const theme *t = TH(v);
+    const bs_field *f = &v->m->fields[v->field];
+    int w = 14 * L->F, h = 3 * L->row + L->pad, x = v->view.x + v->view.w - w - L->pad, y = v->view.y + L->pad;
+    fill(v, x, y, w, h, t->panel, 235);
+    int ix = x + L->pad, iw = w - 2 * L->pad, yy = y + L->pad / 2;
+    textf(v, ix, yy, t->text, 0, "%s (%s), %s", field_label(v->field), f->spec.unit ? f->spec.unit : "",
+          v->palette == BS_PALETTE_CIVIDIS ? "cividis" : "viridis");
+    yy += L->row;
+    uint8_t lut[256][3];
+    bs_render_palette(v->palette, lut);
+    for (int i = 0; i < iw; i++) fill(v, ix + i, yy, 1, L->F * 2 / 3, lut[iw > 1 ? i * 255 / (iw - 1) : 0], 255);
+    yy += L->F * 2 / 3 + L->pad / 2;
+    double mn, mx;
+    bs_render_field_range(f, &mn, &mx);
+    textf(v, ix, yy, t->text, 0, "%.3g", mn);
+    char hi[64];
+    snprintf(hi, sizeof hi, "%.3g", mx);
+    text_at(v, ix + iw, yy, t->text, 0, 1, hi);
 }
 
 static void draw_inspect(viewer *v, const layout *L)
@@ -1800,6 +1821,7 @@ static int run(viewer *v)
         draw_top(v, &L);
         draw_plot(v, &L);
         draw_panel(v, &L);
+        draw_colour_bar(v, &L);
         draw_inspect(v, &L);
         draw_info(v, &L);
         draw_help(v, &L);
