@@ -4,9 +4,11 @@
  *   - session: the model, its CSV and the action log, with the same run
  *     loop order as viz/runner.c (actions at step k, then k's outputs, then
  *     the step), so a replay writes the same bytes;
- *   - clock: a fixed simulation tick decoupled from drawing; an
- *     accumulator turns wall time into ticks at the chosen speed, and a
- *     frame budget keeps the window at 30+ fps whatever the speed;
+ *   - clock: a fixed simulation tick decoupled from drawing, on its own
+ *     thread; an accumulator turns wall time into ticks at the chosen
+ *     speed, and one lock (v->lock) guards the model, which the UI holds
+ *     only while it handles events and draws, not while the frame is
+ *     presented, so the window stays responsive whatever the speed;
  *   - view: the renderer's image as a texture (integer zoom, pan), the
  *     panels around it, overlays (help, info, inspect);
  *   - input: SDL events, and a script file that feeds synthetic events
@@ -45,9 +47,6 @@
 static const double SPEEDS[] = {0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, -1.0};
 #define N_SPEEDS ((int)(sizeof SPEEDS / sizeof SPEEDS[0]))
 #define DEFAULT_SPEED 3
-/* Simulation time allowed per frame: 25 ms of ticks + drawing keeps the
- * window above 30 fps on a slow machine. */
-#define FRAME_SIM_BUDGET_S 0.025
 #define MAX_SLIDERS 6
 #define HIST_CAP 4096
 #define TEXT_CACHE 1024
@@ -120,6 +119,11 @@ typedef struct {
     double acc_ticks;
     long long target_step;           /* script `until`: stop here (-1: none) */
     double fps, days_per_s;
+    double draw_s;                   /* smoothed time to draw a frame */
+    double present_s;                /* smoothed time in SDL_RenderPresent (stats) */
+    SDL_mutex *lock;                 /* the model, the session and the view state */
+    SDL_Thread *sim_thread;
+    SDL_atomic_t ui_waiting, sim_stop;
     /* view */
     int field;                       /* -1 tissue, else bs_field_id */
     int hide_agents, palette, light_theme, log_plot, show_help, show_info;
@@ -1743,37 +1747,84 @@ static void script_tick(viewer *v)
 
 /* ---- the loop ------------------------------------------------------------------------------ */
 
-/* Advances the simulation by the ticks the accumulator holds, within the
- * frame's time budget. */
-static void advance(viewer *v, double frame_dt)
+/* The simulation thread: the fixed tick, decoupled from drawing. An
+ * accumulator turns wall time into ticks at the chosen speed ("as fast as
+ * possible": a tick whenever the model is free). Every tick and every
+ * access of the UI to the model hold v->lock; the UI takes it once per
+ * frame for events and drawing and releases it for SDL_RenderPresent (the
+ * slow part under X), so ticks run while the frame is shown. */
+static int sim_main(void *arg)
 {
-    if (!v->playing) return;
-    double spd = SPEEDS[v->speed];
-    double ticks_per_s = spd > 0 ? spd * 24.0 / v->m->dt_h : 1e9;
-    v->acc_ticks += frame_dt * ticks_per_s;
-    /* Never carry more than a few frames of debt: a slow machine just runs
-     * slower instead of stuttering to catch up. */
-    double cap = ticks_per_s * 0.1 > 1.0 ? ticks_per_s * 0.1 : 1.0;
-    if (v->acc_ticks > cap) v->acc_ticks = cap;
-    double t0 = now_s();
-    bs_error err;
-    while (v->acc_ticks >= 1.0) {
-        if (v->target_step >= 0 && (long long)v->m->step >= v->target_step) {
-            v->playing = 0;
+    viewer *v = arg;
+    double last = now_s();
+    while (!SDL_AtomicGet(&v->sim_stop)) {
+        /* Let a waiting UI frame in first: a mutex is not fair. */
+        if (SDL_AtomicGet(&v->ui_waiting)) SDL_Delay(1);
+        SDL_LockMutex(v->lock);
+        double t = now_s(), dt = t - last;
+        last = t;
+        int stepped = 0;
+        if (v->playing) {
+            double spd = SPEEDS[v->speed];
+            double ticks_per_s = spd > 0 ? spd * 24.0 / v->m->dt_h : 1e9;
+            v->acc_ticks += (dt > 0.25 ? 0.25 : dt) * ticks_per_s;
+            /* Never carry more than 0.1 s of debt: a slow machine runs
+             * slower instead of stuttering to catch up. */
+            double cap = ticks_per_s * 0.1 > 1.0 ? ticks_per_s * 0.1 : 1.0;
+            if (v->acc_ticks > cap) v->acc_ticks = cap;
+            if (v->target_step >= 0 && (long long)v->m->step >= v->target_step) {
+                v->playing = 0;
+                v->acc_ticks = 0.0;
+            } else if (v->acc_ticks >= 1.0) {
+                bs_error err;
+                if (sim_step(v, &err) != BS_OK) {
+                    set_msg(v, "%s", err.msg);
+                    v->playing = 0;
+                }
+                v->acc_ticks -= 1.0;
+                stepped = 1;
+            }
+        } else {
             v->acc_ticks = 0.0;
-            break;
         }
-        if (sim_step(v, &err) != BS_OK) {
-            set_msg(v, "%s", err.msg);
-            v->playing = 0;
-            break;
-        }
-        v->acc_ticks -= 1.0;
-        if (now_s() - t0 > FRAME_SIM_BUDGET_S) {
-            if (spd < 0) v->acc_ticks = 0.0;
-            break;
-        }
+        SDL_UnlockMutex(v->lock);
+        if (!stepped) SDL_Delay(1);
     }
+    return 0;
+}
+
+/* One frame: events and drawing under the model lock; returns -1 on a
+ * fatal error (message in err). */
+static int frame(viewer *v, layout *L, char *err, size_t n)
+{
+    script_tick(v);
+    SDL_Event e;
+    while (SDL_PollEvent(&e)) on_event(v, &e);
+    if (v->quit) return 0;
+    if (open_fonts(v, err, n) != 0) return -1;
+    compute_layout(v, L);
+    if (v->fit_pending) {
+        fit_view(v);
+        v->fit_pending = 0;
+    }
+    if (update_image(v, err, n) != 0) return -1;
+    const theme *th = TH(v);
+    SDL_SetRenderDrawColor(v->ren, th->bg[0], th->bg[1], th->bg[2], 255);
+    SDL_RenderClear(v->ren);
+    draw_view(v);
+    draw_top(v, L);
+    draw_plot(v, L);
+    draw_panel(v, L);
+    draw_colour_bar(v, L);
+    draw_inspect(v, L);
+    draw_info(v, L);
+    draw_help(v, L);
+    if (v->want_shot) {
+        screenshot(v);
+        v->want_shot = 0;
+    }
+    if (v->recording) record_frame(v);
+    return 0;
 }
 
 static int run(viewer *v)
@@ -1786,68 +1837,61 @@ static int run(viewer *v)
     layout L;
     compute_layout(v, &L);
     fit_view(v);
-    double last = now_s(), fps_t0 = last, sim_d0 = bs_model_time_days(v->m);
+    v->lock = SDL_CreateMutex();
+    v->sim_thread = v->lock ? SDL_CreateThread(sim_main, "bonesim-sim", v) : NULL;
+    if (!v->sim_thread) {
+        fprintf(stderr, "bonesim: cannot start the simulation thread: %s\n", SDL_GetError());
+        return BS_EXIT_ERROR;
+    }
+    double fps_t0 = now_s();
     long fps_frames = 0;
     uint64_t fps_step0 = v->m->step;
-    (void)sim_d0;
+    int code = BS_EXIT_OK;
     while (!v->quit) {
+        double t = now_s();
         v->frame++;
-        script_tick(v);
-        SDL_Event e;
-        while (SDL_PollEvent(&e)) on_event(v, &e);
-        if (v->quit) break;
-        double t = now_s(), dt = t - last;
-        last = t;
-        uint64_t s0 = v->m->step;
-        advance(v, dt > 0.25 ? 0.25 : dt);
-        (void)s0;
-        if (open_fonts(v, err, sizeof err) != 0) {
-            fprintf(stderr, "bonesim: %s\n", err);
-            return BS_EXIT_ERROR;
-        }
-        compute_layout(v, &L);
-        if (v->fit_pending) {
-            fit_view(v);
-            v->fit_pending = 0;
-        }
-        if (update_image(v, err, sizeof err) != 0) {
-            fprintf(stderr, "bonesim: %s\n", err);
-            return BS_EXIT_ERROR;
-        }
-        const theme *th = TH(v);
-        SDL_SetRenderDrawColor(v->ren, th->bg[0], th->bg[1], th->bg[2], 255);
-        SDL_RenderClear(v->ren);
-        draw_view(v);
-        draw_top(v, &L);
-        draw_plot(v, &L);
-        draw_panel(v, &L);
-        draw_colour_bar(v, &L);
-        draw_inspect(v, &L);
-        draw_info(v, &L);
-        draw_help(v, &L);
-        if (v->want_shot) {
-            screenshot(v);
-            v->want_shot = 0;
-        }
-        if (v->recording) record_frame(v);
-        SDL_RenderPresent(v->ren);
-        cache_sweep(v);
+        SDL_AtomicSet(&v->ui_waiting, 1);
+        SDL_LockMutex(v->lock);
+        SDL_AtomicSet(&v->ui_waiting, 0);
+        double td0 = now_s();
+        int r = frame(v, &L, err, sizeof err);
+        v->draw_s = 0.8 * v->draw_s + 0.2 * (now_s() - td0);
         fps_frames++;
         double el = now_s() - fps_t0;
         if (el >= 1.0) {
             v->fps = fps_frames / el;
             v->days_per_s = (double)(v->m->step - fps_step0) * v->m->dt_h / 24.0 / el;
             if (getenv("BONESIM_VIEW_STATS"))
-                fprintf(stderr, "bonesim view: %.1f fps, %.2f simulated days/s, day %.1f\n", v->fps, v->days_per_s,
-                        bs_model_time_days(v->m));
+                fprintf(stderr, "bonesim view: %.1f fps, %.2f simulated days/s, day %.1f (per frame: drawing %.1f ms, "
+                        "present %.1f ms)\n", v->fps, v->days_per_s, bs_model_time_days(v->m), 1e3 * v->draw_s,
+                        1e3 * v->present_s);
             fps_t0 = now_s();
             fps_frames = 0;
             fps_step0 = v->m->step;
         }
-        /* Paused and idle: no need to spin at full speed. */
-        if (!v->playing && !v->script && !v->recording) SDL_Delay(10);
+        int playing = v->playing;
+        SDL_UnlockMutex(v->lock);
+        if (r != 0) {
+            fprintf(stderr, "bonesim: %s\n", err);
+            code = BS_EXIT_ERROR;
+            break;
+        }
+        if (v->quit) break;
+        double tp0 = now_s();
+        SDL_RenderPresent(v->ren);
+        v->present_s = 0.8 * v->present_s + 0.2 * (now_s() - tp0);
+        cache_sweep(v);
+        /* About 60 fps at most, gentler when paused; scripts run flat out. */
+        double spent = now_s() - t;
+        if (!v->script && !v->recording && spent < 0.016)
+            SDL_Delay((Uint32)((0.016 - spent) * 1000.0) + (playing ? 0 : 10));
     }
-    return v->exit_code;
+    SDL_AtomicSet(&v->sim_stop, 1);
+    SDL_WaitThread(v->sim_thread, NULL);
+    v->sim_thread = NULL;
+    SDL_DestroyMutex(v->lock);
+    v->lock = NULL;
+    return code ? code : v->exit_code;
 }
 
 static void shutdown_sdl(viewer *v)
@@ -1935,7 +1979,7 @@ int bs_cmd_view(int argc, char **argv)
                                   SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI |
                                       (v->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
         if (v->win) {
-            v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
+            v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_ACCELERATED);
             if (!v->ren) v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_SOFTWARE);
         }
         if (!v->win || !v->ren) {
