@@ -281,6 +281,9 @@ static void test_set_param(void **state)
     assert_non_null(strstr(err.msg, "cannot change while the model runs"));
     assert_int_equal(bs_model_set_param(m, "run.dt_h", 0.5, &err), BS_ERR_INVALID);
     assert_int_equal(bs_model_set_param(m, "no.such_param", 1, &err), BS_ERR_INVALID);
+    /* therapies are switched, not re-parameterised, mid-run */
+    assert_int_equal(bs_model_set_param(m, "therapy.denosumab.start_day", 3, &err), BS_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "switched on and off live"));
     bs_model_destroy(m);
     bs_paramset_destroy(ps);
     bs_registry_destroy(reg);

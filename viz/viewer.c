@@ -1438,8 +1438,11 @@ static void toggle_therapy(viewer *v, int k)
     a.id = k;
     a.on = !bs_therapy_is_on(&v->m->therapy, (bs_therapy_id)k);
     live_action(v, &a);
-    set_msg(v, "%s %s (step %llu): %s", bs_therapy_names[k], a.on ? "ON" : "off", (unsigned long long)v->m->step,
-            bs_therapy_blurbs[k]);
+    /* What the model now says, not what was asked (radiotherapy gives its
+     * dose and stays off). */
+    set_msg(v, "%s %s (step %llu): %s", bs_therapy_names[k],
+            bs_therapy_is_on(&v->m->therapy, (bs_therapy_id)k) ? "ON" : a.on ? "given" : "off",
+            (unsigned long long)v->m->step, bs_therapy_blurbs[k]);
 }
 
 static void on_key(viewer *v, SDL_Keycode key, Uint16 mod)
