@@ -778,7 +778,9 @@ static void compute_layout(viewer *v, layout *L)
     L->row = L->F * 3 / 2;
     int panel_w = 17 * L->F;
     if (panel_w > L->W / 2) panel_w = L->W / 2;
-    int top_h = TTF_FontHeight(v->big) + L->pad;
+    /* tall enough for the big day count and for two lines of text beside it */
+    int two_lines = L->F / 3 + L->F * 6 / 5 + TTF_FontHeight(v->font);
+    int top_h = (TTF_FontHeight(v->big) > two_lines ? TTF_FontHeight(v->big) : two_lines) + L->pad;
     L->top = (SDL_Rect){0, 0, L->W - panel_w, top_h};
     L->panel = (SDL_Rect){L->W - panel_w, 0, panel_w, L->H};
     int plot_h = L->H * 22 / 100;
