@@ -90,12 +90,18 @@ click 125 125
 click 126 125
 slider oc.lifespan_d 30
 until 40
+key V
+wait 2
+key V
 quit
 S
 if "$bin" view "${scen[@]}" --script "$tmp/script2.txt" --out "$tmp/live2" --size 1024x640 >/dev/null 2>"$tmp/err"; then
   log2=$tmp/live2/actions.log
   grep -qx '12 set oc.lifespan_d 5' "$log2" && grep -qx '20 reset 4' "$log2" && grep -qx '40 end' "$log2" && ok ||
     { bad "session 2 log:"; cat "$log2"; }
+  nrec=$(ls "$tmp"/live2/rec-homeostasis-seed4-1/frame_*.png 2>/dev/null | wc -l)
+  [ "$nrec" -ge 2 ] && ok || bad "frame recording wrote $nrec frames"
+  ls "$tmp"/live2/rec-homeostasis-seed4-1/frame_000000.png >/dev/null 2>&1 && ok || bad "no first recorded frame"
   if "$bin" run homeostasis --replay "$log2" --out "$tmp/replay2" --quiet 2>"$tmp/rerr"; then
     cmp -s "$tmp/live2/timeseries.csv" "$tmp/replay2/timeseries.csv" && ok || bad "session 2: replayed CSV differs"
   else

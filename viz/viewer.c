@@ -1792,8 +1792,9 @@ static int sim_main(void *arg)
         } else {
             v->acc_ticks = 0.0;
         }
+        int idle = !v->playing;
         SDL_UnlockMutex(v->lock);
-        if (!stepped) SDL_Delay(1);
+        if (!stepped) SDL_Delay(idle ? 5 : 1);
     }
     return 0;
 }
