@@ -127,7 +127,7 @@ static int cmd_view(int argc, char **argv)
 #else
     (void)argc;
     (void)argv;
-    fprintf(stderr, "bonesim: this build has no viewer (SDL2 and SDL2_ttf were not found when it was configured; "
+    fprintf(stderr, "bonesim: this build has no viewer (configured with -DBONESIM_WITH_SDL2=OFF, or SDL2 / SDL2_ttf not found; "
             "install libsdl2-dev libsdl2-ttf-dev and rebuild, or see .ci/deps.sh)\n");
     return BS_EXIT_USAGE;
 #endif

@@ -1887,10 +1887,12 @@ static int run(viewer *v)
         SDL_RenderPresent(v->ren);
         v->present_s = 0.8 * v->present_s + 0.2 * (now_s() - tp0);
         cache_sweep(v);
-        /* About 60 fps at most, gentler when paused; scripts run flat out. */
-        double spent = now_s() - t;
-        if (!v->script && !v->recording && spent < 0.016)
-            SDL_Delay((Uint32)((0.016 - spent) * 1000.0) + (playing ? 0 : 10));
+        /* At most 40 fps while playing (drawing leaves the cores to the
+         * ticks; 30+ is smooth enough) and 60 while paused (dragging feels
+         * direct), idling gently; a paused script runs flat out. */
+        double spent = now_s() - t, period = playing ? 0.025 : 0.016;
+        if ((playing || !v->script) && !v->recording && spent < period)
+            SDL_Delay((Uint32)((period - spent) * 1000.0) + (playing ? 0 : 10));
     }
     SDL_AtomicSet(&v->sim_stop, 1);
     SDL_WaitThread(v->sim_thread, NULL);
