@@ -117,6 +117,8 @@ if "$bin" view "${scen[@]}" --script "$tmp/bad.txt" --out "$tmp/bad" >/dev/null 
 else grep -q "bad.txt:1: unknown key 'NoSuchKey'" "$tmp/err" && ok || bad "bad script message: $(cat "$tmp/err")"; fi
 if "$bin" view "${scen[@]}" --font /nonexistent.ttf --out "$tmp/nf" >/dev/null 2>"$tmp/err"; then bad "missing font exited 0"
 else grep -q "font /nonexistent.ttf cannot be read" "$tmp/err" && ok || bad "missing font message: $(cat "$tmp/err")"; fi
+if "$bin" view "${scen[@]}" --set viewer.sliders=lattice.h_um --out "$tmp/bs" >/dev/null 2>"$tmp/err"; then bad "fixed-parameter slider exited 0"
+else grep -q "viewer.sliders: lattice.h_um cannot change while the model runs" "$tmp/err" && ok || bad "slider message: $(cat "$tmp/err")"; fi
 if "$bin" view no_such_scenario >/dev/null 2>"$tmp/err"; then bad "unknown scenario exited 0"
 else grep -q "no scenario 'no_such_scenario'" "$tmp/err" && ok || bad "unknown scenario message: $(cat "$tmp/err")"; fi
 

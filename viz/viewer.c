@@ -529,6 +529,11 @@ static bs_status session_open(viewer *v, bs_error *err)
         double cur = bs_param(v->ps, tok);
         if (cur > 0.0 && s->max > 10.0 * cur) s->max = 10.0 * cur;
         if (!(s->max > s->min)) s->max = s->min + 1.0;
+        /* Only what bs_model_set_param may change live (setting the current
+         * value is a no-op that says so). */
+        bs_error e3;
+        if (bs_model_set_param(v->m, tok, cur, &e3) != BS_OK)
+            return bs_fail(err, BS_ERR_INVALID, "%s: viewer.sliders: %s", v->scenario_path, e3.msg);
     }
     return BS_OK;
 }
@@ -544,9 +549,6 @@ static void live_action(viewer *v, bs_action *a)
     }
     log_action(v, a);
     v->img_dirty = 1;
-    /* The outputs of this step come after its actions: if they were
-     * already written (cannot happen in this loop, kept for safety) the
-     * CSV would not match a replay. */
 }
 
 static void do_reset(viewer *v, long long seed)
@@ -561,10 +563,9 @@ static void do_reset(viewer *v, long long seed)
         set_msg(v, "reset failed: %s", err.msg);
         return;
     }
+    /* The model was rebuilt from the scenario's parameters: the sliders,
+     * which read the model's, are back at the scenario's values. */
     log_action(v, &a);
-    for (int k = 0; k < v->nsl; k++) {
-        /* The reset rebuilt the model from the scenario: sliders follow. */
-    }
     v->playing = 0;
     set_msg(v, "reset: day 0, seed %lld", seed);
 }
@@ -1203,13 +1204,15 @@ static void draw_inspect(viewer *v, const layout *L)
     int i = v->insp_y * m->lat.w + v->insp_x;
     static const char *const tissues[] = {"marrow", "bone", "sinusoid", "arteriole"};
     static const char *const surfs[] = {"-", "lining (quiescent)", "BRC resorption", "BRC reversal", "BRC formation"};
-    char lines[24][160];
+    char lines[26][160];
     int nl = 0;
     int ti = m->lat.tissue[i], si = m->lat.surface[i];
     snprintf(lines[nl++], 160, "site %d, %d  (%.0f, %.0f um)", v->insp_x, v->insp_y, v->insp_x * m->lat.h_um,
              v->insp_y * m->lat.h_um);
     snprintf(lines[nl++], 160, "tissue %s, mineral %.2f", ti < 4 ? tissues[ti] : "?", (double)m->lat.mineral[i]);
     snprintf(lines[nl++], 160, "surface %s", si < 5 ? surfs[si] : "?");
+    if (m->lat.za_load && m->lat.za_load[i] > 0.0f)
+        snprintf(lines[nl++], 160, "zoledronic acid bound %.3g", (double)m->lat.za_load[i]);
     for (int f = 0; f < BS_FIELD_COUNT; f++)
         snprintf(lines[nl++], 160, "%d %s %.4g %s", f + 1, field_label(f), (double)m->fields[f].c[i],
                  m->fields[f].spec.unit ? m->fields[f].spec.unit : "");
@@ -1984,7 +1987,7 @@ int bs_cmd_view(int argc, char **argv)
         char title[512];
         snprintf(title, sizeof title, "bonesim %s — %s", BS_VERSION, v->scenario);
         v->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, v->win_w, v->win_h,
-                                  SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI |
+                                  SDL_WINDOW_RESIZABLE |
                                       (v->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
         if (v->win) {
             v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_ACCELERATED);
