@@ -24,8 +24,9 @@
  * applied: at iteration STEP of the run loop, before that time's outputs
  * and before the step. Steps never decrease within a segment (between
  * resets). A replay runs the last segment only, with the seed of the last
- * reset (if any), and stops at `end`. Errors are "file:line: what (valid:
- * ...)". */
+ * reset (if any), and stops at `end`. The viewer starts every log with
+ * `0 reset SEED`, so a log carries its seed. Errors are "file:line: what
+ * (valid: ...)". */
 #ifndef BS_ACTIONS_H
 #define BS_ACTIONS_H
 

@@ -71,7 +71,9 @@ rows=$(($(wc -l <"$csv") - 1))
 [ "$rows" = 4 ] && ok || bad "live CSV has $rows rows (expected days 0, 1, 2, 3)"
 
 # replay headless: same CSV bytes; its day-2 snapshot is the viewer's image at step 48
-if "$bin" run "${scen[@]}" --replay "$log" --png-every 1 --out "$tmp/replay" --quiet 2>"$tmp/rerr"; then
+grep -qx '0 reset 3' "$log" && ok || bad "log does not start with the seed: $(grep -v '^#' "$log" | head -1)"
+# no --seed: the log carries it
+if "$bin" run homeostasis --replay "$log" --png-every 1 --out "$tmp/replay" --quiet 2>"$tmp/rerr"; then
   cmp -s "$csv" "$tmp/replay/timeseries.csv" && ok || { bad "replayed CSV differs:"; diff "$csv" "$tmp/replay/timeseries.csv" | head; }
   cmp -s "$tmp/dump48.png" "$tmp/replay/snapshot_day0002.0.png" && ok || bad "viewer image at step 48 differs from the headless PNG"
 else

@@ -677,6 +677,9 @@ int bs_cmd_run(const bs_cli_opts *o)
         if (bs_action_log_read(o->replay, &R.log, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
         long long seed;
         bs_action_log_replay_plan(&R.log, &R.next_action, &seed, &replay_end);
+        if (seed >= 0 && o->seed >= 0 && o->seed != seed && !o->quiet)
+            fprintf(stderr, "bonesim: note: %s resets to seed %lld, which replaces --seed %lld\n", o->replay, seed,
+                    o->seed);
         if (seed >= 0 && set_number(R.ps, "run.seed", (double)seed, o->replay, &err) != BS_OK)
             return fail(&R, &err, BS_EXIT_USAGE);
         if (replay_end >= 0 &&

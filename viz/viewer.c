@@ -211,12 +211,14 @@ void bs_view_usage(void)
            "                      key [shift+|ctrl+]NAME  (SDL key names: Space, F2, S, Right, ...)\n"
            "                      click X Y | rclick X Y | drag X0 Y0 X1 Y1   (lattice sites)\n"
            "                      until STEP   (play until the model has done STEP steps)\n"
-           "                      wait FRAMES | slider NAME VALUE | screenshot | dump FILE.png | quit\n"
+           "                      wait FRAMES | slider NAME VALUE | screenshot [FILE.png] | dump FILE.png | quit\n"
            "\n"
            "The session's live changes are logged to DIR/actions.log; replay them headless with\n"
            "  bonesim run SCENARIO [same --set options] --replay DIR/actions.log\n"
            "which writes the same timeseries.csv bytes as the live session.\n"
-           "Without a display, SDL_VIDEODRIVER=dummy (or xvfb-run) runs it off screen.\n");
+           "Without a display, SDL_VIDEODRIVER=dummy (or xvfb-run) runs it off screen.\n"
+           "Environment: BONESIM_FONT (a .ttf file), BONESIM_VIEW_STATS=1 (print fps and simulated\n"
+           "days per second once a second).\n");
 }
 
 static int parse_opts(viewer *v, int argc, char **argv, char *err, size_t n)
@@ -497,11 +499,15 @@ static bs_status session_open(viewer *v, bs_error *err)
     v->log = fopen(v->log_path, "w");
     if (!v->log) return bs_fail(err, BS_ERR_IO, "%s: cannot write (%s)", v->log_path, strerror(errno));
     fprintf(v->log, "# bonesim action log (agents/actions.h), bonesim %s commit %s\n", BS_VERSION, BS_GIT_COMMIT);
-    fprintf(v->log, "# scenario %s, seed %lld; replay: bonesim run %s --seed %lld", v->scenario_arg, v->seed,
-            v->scenario_arg, v->seed);
+    fprintf(v->log, "# scenario %s, seed %lld; replay: bonesim run %s", v->scenario_arg, v->seed, v->scenario_arg);
     for (int k = 0; k < v->nsets; k++) fprintf(v->log, " --set %s", v->sets[k]);
     fprintf(v->log, " --replay %s\n", v->log_path);
-    fflush(v->log);
+    /* The seed goes into the log itself, so a replay needs no --seed. */
+    bs_action a0;
+    memset(&a0, 0, sizeof a0);
+    a0.kind = BS_ACT_RESET;
+    a0.value = (double)v->seed;
+    log_action(v, &a0);
 
     /* Sliders named in the scenario (viewer.sliders), ranges from the registry. */
     char list[1100];
@@ -2002,9 +2008,9 @@ int bs_cmd_view(int argc, char **argv)
     }
     session_close(v);
     if (code == BS_EXIT_OK)
-        printf("bonesim view: session in %s (timeseries.csv, actions.log); replay with\n  bonesim run %s --seed %lld%s "
-               "--replay %s --out DIR\n", v->outdir, v->scenario_arg, (long long)bs_param(v->ps, "run.seed"),
-               v->nsets ? " [the same --set options]" : "", v->log_path);
+        printf("bonesim view: session in %s (timeseries.csv, actions.log); replay with\n  bonesim run %s%s "
+               "--replay %s --out DIR\n", v->outdir, v->scenario_arg, v->nsets ? " [the same --set options]" : "",
+               v->log_path);
     shutdown_sdl(v);
     viewer_free(v);
     free(v);
