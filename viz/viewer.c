@@ -96,7 +96,7 @@ typedef struct {
     const char *sets[BS_CLI_MAX_SETS];
     int nsets;
     long long seed_opt;
-    int threads;
+    int threads, omp_threads;        /* --threads; what the model uses */
     const char *out_opt, *script_path, *font_opt;
     int win_w, win_h, fullscreen, light, force;
     int px_opt;                      /* --px: image pixels per site (0: fit the view) */
@@ -195,7 +195,8 @@ void bs_view_usage(void)
            "options:\n"
            "  --seed N          random seed (default: the scenario's run.seed)\n"
            "  --set S.K=VALUE   override a parameter (repeatable)\n"
-           "  --threads T       OpenMP threads for the model (default: all cores)\n"
+           "  --threads T       OpenMP threads for the model (default: all cores but one, which\n"
+           "                    is left to drawing; results are the same at any T)\n"
            "  --out DIR         session folder: timeseries.csv, actions.log, screenshots\n"
            "                    (default: out/view-SCENARIO, or -2, -3, ... if that exists)\n"
            "  --force           write into an existing --out folder\n"
@@ -491,7 +492,12 @@ static bs_status session_open(viewer *v, bs_error *err)
         for (int k = 2; dir_exists(v->outdir) && k < 10000; k++)
             snprintf(v->outdir, sizeof v->outdir, "out/view-%s-%d", v->scenario, k);
     }
-    if (v->threads > 0) omp_set_num_threads(v->threads);
+    /* One core is left to drawing and the display server: OpenMP workers
+     * that spin between steps would otherwise take it (on 2 cores, frames
+     * and ticks both drop several-fold). */
+    int procs = omp_get_num_procs();
+    v->omp_threads = v->threads > 0 ? v->threads : procs > 1 ? procs - 1 : 1;
+    omp_set_num_threads(v->omp_threads); /* this thread's; sim_main sets its own */
     v->seed = (long long)bs_param(v->ps, "run.seed");
     st = session_start(v, v->seed, err);
     if (st != BS_OK) return st;
@@ -1771,6 +1777,8 @@ static int sim_main(void *arg)
 {
     viewer *v = arg;
     double last = now_s();
+    /* The thread count is an OpenMP setting of each thread. */
+    omp_set_num_threads(v->omp_threads);
     while (!SDL_AtomicGet(&v->sim_stop)) {
         /* Let a waiting UI frame in first: a mutex is not fair. */
         if (SDL_AtomicGet(&v->ui_waiting)) SDL_Delay(1);
