@@ -899,6 +899,8 @@ static const char *field_label(int f)
 static int top_column(viewer *v, int x, int y, const uint8_t top_c[3], const char *a, const char *b)
 {
     const theme *t = TH(v);
+    int wa = text_w(v, a, 0), wb = text_w(v, b, 0);
+    if (x + (wa > wb ? wa : wb) > v->view.x + v->view.w) return 0; /* no room: left out */
     int w1 = text_at(v, x, y, top_c, 0, 0, a);
     int w2 = text_at(v, x, y + v->font_px * 6 / 5, t->dim, 0, 0, b);
     return w1 > w2 ? w1 : w2;
@@ -977,6 +979,23 @@ static void draw_panel(viewer *v, const layout *L)
         if (slot < 0 || st->type[slot] >= BS_CELL_TYPE_COUNT || st->state[slot] >= BS_MAX_STATES) continue;
         counts[st->type[slot]][st->state[slot]]++;
     }
+    /* What fits: with a large UI scale the state rows go first, then the
+     * sliders (the message line at the bottom stays). */
+    int h_types = L->row, h_states = 0;
+    for (int ty = 0; ty < BS_CELL_TYPE_COUNT; ty++) {
+        int ns = bs_cell_types[ty].n_states;
+        h_types += L->F * 4 / 3;
+        if (ns > 1) h_states += (ns > BS_MAX_STATES ? BS_MAX_STATES : ns) * (L->F * 6 / 5);
+    }
+    int h_ther = L->pad + L->row + BS_THERAPY_COUNT * (L->F * 5 / 4);
+    int h_sl = v->nsl ? L->pad + L->row + v->nsl * (L->F * 6 / 5 + L->F) : 0;
+    int avail = L->H - 2 * L->pad - L->row - L->pad;
+    int show_states = h_types + h_states + h_ther + h_sl <= avail || h_types + h_states + h_ther <= avail - h_sl;
+    int show_sliders = h_types + (show_states ? h_states : 0) + h_ther + h_sl <= avail;
+    if (!show_sliders && h_types + h_ther + h_sl <= avail) {
+        show_states = 0;
+        show_sliders = 1;
+    }
     textf(v, x, y, t->dim, 0, "cells%s  (Tab: inject type)", v->hide_agents ? " hidden" : "");
     y += L->row;
     for (int ty = 0; ty < BS_CELL_TYPE_COUNT; ty++) {
@@ -989,7 +1008,7 @@ static void draw_panel(viewer *v, const layout *L)
         textf(v, x + sw + L->pad, y, t->text, 0, "%s", d->plural ? d->plural : d->name);
         textf(v, right - text_w(v, "000000", 0), y, t->text, 0, "%6ld", total);
         y += L->F * 4 / 3;
-        if (ns > 1) {
+        if (ns > 1 && show_states) {
             for (int s = 0; s < ns; s++) {
                 swatch_marker(v, x + L->F, y + L->F / 6, sw, d, s);
                 textf(v, x + L->F + sw + L->pad, y, t->dim, 0, "%s", d->state_names[s] ? d->state_names[s] : "?");
@@ -1010,12 +1029,17 @@ static void draw_panel(viewer *v, const layout *L)
         y += L->F * 5 / 4;
     }
     /* Sliders from the scenario's viewer.sliders. */
-    if (v->nsl > 0) {
+    if (v->nsl > 0 && !show_sliders) {
+        y += L->pad;
+        textf(v, x, y, t->dim, 0, "sliders: Ctrl - (smaller UI)");
+        for (int k = 0; k < v->nsl; k++) v->sl[k].track = (SDL_Rect){0, 0, 0, 0};
+    }
+    if (v->nsl > 0 && show_sliders) {
         y += L->pad;
         textf(v, x, y, t->dim, 0, "parameters (drag)");
         y += L->row;
     }
-    for (int k = 0; k < v->nsl; k++) {
+    for (int k = 0; k < v->nsl && show_sliders; k++) {
         slider *s = &v->sl[k];
         double val = bs_param(v->m->ps, s->name);
         textf(v, x, y, t->text, 0, "%s", s->name);
@@ -1100,9 +1124,12 @@ static void draw_plot(viewer *v, const layout *L)
         memcpy(c, d->rgb[0], 3);
         if (v->light_theme && (2126 * c[0] + 7152 * c[1] + 722 * c[2]) / 10000 > 170)
             for (int k = 0; k < 3; k++) c[k] = (uint8_t)(c[k] * 3 / 5);
-        hx += text_at(v, hx, R->y + L->pad / 2, c, 0, 0, d->plural ? d->plural : d->name) + L->pad;
+        const char *name = d->plural ? d->plural : d->name;
+        if (hx + text_w(v, name, 0) > R->x + R->w - L->pad) break;
+        hx += text_at(v, hx, R->y + L->pad / 2, c, 0, 0, name) + L->pad;
     }
-    text_at(v, hx + L->pad, R->y + L->pad / 2, t->text, 0, 0, "- - bone area");
+    if (hx + text_w(v, "- - bone area", 0) < R->x + R->w - L->pad)
+        text_at(v, hx + L->pad, R->y + L->pad / 2, t->text, 0, 0, "- - bone area");
     char lab[32];
     snprintf(lab, sizeof lab, v->log_plot ? "%.1f" : "%.0f", ymax);
     text_at(v, left - L->pad, top - L->F / 2, t->dim, 0, 1, lab);
