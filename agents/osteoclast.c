@@ -92,7 +92,7 @@ int bs_oc_try_form(bs_model *m, int i)
     const bs_rules *r = &m->r;
     if (m->store.occ[i] >= 0 && m->store.type[m->store.occ[i]] != BS_CELL_DTC) return 0;
     float sig = bs_rankl_signal(m, i);
-    float p = r->p_oc_form * r->oc_form_factor * sig / (1.0f + sig); /* x anti-Gr1 myeloid pool */
+    float p = r->p_oc_form * sig / (1.0f + sig);
     if (bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, (uint64_t)i, 3) >= p) return 0;
     if (bs_agent_within(m, i, r->oc_exclusion, BS_CELL_OSTEOCLAST)) return 0;
     i = oc_place(m, i);

@@ -85,7 +85,7 @@ static const bs_param_def therapy_params[] = {
      "Zometa label, normalised, M✓/A)", NULL, NULL},
     {"za.bone_half_life_d", BS_PT_REAL, 730.0, 365.0, 36525.0, "d",
      "Half-life of zoledronic acid bound to bone (skeletal retention for years, PARAMETERS.md 6, M~)", NULL, NULL},
-    {"za.oc_apoptosis_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
+    {"za.oc_apoptosis_per_d", BS_PT_REAL, 2.0, 0.0, 100.0, "1/d",
      "Extra apoptosis of an osteoclast that has taken up a full site's load (FPPS inhibition; PARAMETERS.md 6 "
      "za.oc_apoptosis_extra_per_d, A, calibrated to B19)", NULL, NULL},
     /* denosumab */
@@ -130,8 +130,8 @@ static const bs_param_def therapy_params[] = {
     {"agr1.pool_life_d", BS_PT_REAL, 10.0, 0.1, 1e4, "d", "Mean life of a cell of that pool (myeloid turnover, A)",
      NULL, NULL},
     {"agr1.oc_gain", BS_PT_REAL, 2.0, 0.0, 100.0, "1",
-     "Osteoclast formation x (1 + gain x pool / (pool + half)): the pool feeds osteoclastogenesis (Capietto 2021 "
-     "qualitative; calibrated to B21)", NULL, NULL},
+     "RANKL signal x (1 + gain x pool / (pool + half)): the pool adds osteoclast precursors, so more BMUs open and "
+     "more osteoclasts form (Capietto 2021 qualitative; calibrated to B21)", NULL, NULL},
     {"agr1.pool_half_per_mm2", BS_PT_REAL, 20.0, 1e-6, 1e6, "1/mm^2",
      "Pool density (cells per mm^2 of section) for half the extra formation (A)", NULL, NULL},
     /* CXCR4 antagonist */
@@ -173,8 +173,9 @@ static const bs_param_def therapy_params[] = {
      NULL, NULL},
     {"rt.ob_alpha_per_Gy", BS_PT_REAL, 0.1, 0.0, 10.0, "1/Gy",
      "LQ alpha of the MSC/osteoblast lineage (radioresistant, PARAMETERS.md 6, A)", NULL, NULL},
-    {"rt.ob_alpha_beta_Gy", BS_PT_REAL, 3.0, 0.1, 1000.0, "Gy", "alpha/beta of the osteoblast lineage (late-responding "
-     "tissue ~3 Gy, A)", NULL, NULL},
+    {"rt.ob_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy",
+     "alpha/beta of the osteoblast lineage (A: 10 Gy keeps the lineage more resistant than NK cells at 2-8 Gy per "
+     "fraction, as B23 requires; calibrated to B23)", NULL, NULL},
     {"rt.mdsc_alpha_per_Gy", BS_PT_REAL, 0.15, 0.0, 10.0, "1/Gy",
      "LQ alpha of MDSCs (myeloid cells are more radioresistant than lymphocytes, and MDSCs expand after radiotherapy; "
      "A)", NULL, NULL},
@@ -574,8 +575,11 @@ void bs_therapy_step(bs_model *m)
     r->cxcr4_block = block;
     r->pd1_block = hill(t->level[BS_THERAPY_ANTI_PD1], x->pd1_ec50, 1.0f);
     r->pd1_exhaust_factor = 1.0f - x->pd1_exhaust_cut * r->pd1_block;
-    r->rankl_factor = (1.0f - occ) * (1.0f + x->dmab_gain * t->dmab_precursors);
+    /* both precursor pools (denosumab's, anti-Gr1's myeloid cells) add
+     * osteoclast precursors wherever RANKL is: BMU activation, formation
+     * and the length of the resorption window all follow the signal */
     r->oc_form_factor = 1.0f + x->agr1_oc_gain * t->gr1_myeloid / (t->gr1_myeloid + x->agr1_pool_K);
+    r->rankl_factor = (1.0f - occ) * (1.0f + x->dmab_gain * t->dmab_precursors) * r->oc_form_factor;
     r->za_oc_death = x->p_za_oc_death;
     float hyp = 1.0f + (x->hyperoxia_factor - 1.0f) * t->level[BS_THERAPY_HYPEROXIA];
     r->o2_sinusoid = x->o2_sinusoid_base * hyp;

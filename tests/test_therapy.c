@@ -514,8 +514,10 @@ static void test_rt_survival_formulas(void **state)
                        1e-6);
     assert_close(bs_therapy_rt_survival(x, BS_CELL_TCELL, 0, D), exp(-8.0 / 0.55), 1e-9);
     assert_close(bs_therapy_rt_survival(x, BS_CELL_NK, 0, D), exp(-8.0 / 5.5), 1e-6);
-    assert_close(bs_therapy_rt_survival(x, BS_CELL_OSTEOBLAST, 0, D), exp(-0.1 * 8 - 0.1 / 3 * 64), 1e-6);
-    /* ordering of B23 at any dose: OB lineage > NK > CD8 */
+    assert_close(bs_therapy_rt_survival(x, BS_CELL_OSTEOBLAST, 0, D), exp(-0.1 * 8 - 0.01 * 64), 1e-6);
+    /* ordering of B23 at 1-8 Gy per fraction: OB lineage > NK > CD8 */
+    for (float d = 1.0f; d <= 8.0f; d += 1.0f)
+        assert_true(bs_therapy_rt_survival(x, BS_CELL_OSTEOBLAST, 0, d) > bs_therapy_rt_survival(x, BS_CELL_NK, 0, d));
     for (float d = 1.0f; d <= 20.0f; d += 1.0f) {
         assert_true(bs_therapy_rt_survival(x, BS_CELL_NK, 0, d) > bs_therapy_rt_survival(x, BS_CELL_TCELL, 0, d));
         assert_true(bs_therapy_rt_survival(x, BS_CELL_DTC, BS_DTC_DORMANT, d) >
