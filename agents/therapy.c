@@ -250,19 +250,27 @@ static int64_t day_to_step(double d, double dt_h)
 
 static float decay_per_step(double half_h, double dt_h) { return (float)exp(-log(2.0) * dt_h / half_h); }
 
+_Static_assert(BS_CELL_TYPE_COUNT <= 6, "bs_therapy_state.n_rt_killed has 6 entries");
+
 void bs_therapy_init(bs_model *m)
 {
-    const bs_paramset *ps = m->ps;
-    bs_therapy_rules *x = &m->r.tx;
     bs_therapy_state *t = &m->therapy;
-    double dt = m->dt_h, h_um = m->lat.h_um;
-    memset(x, 0, sizeof *x);
     memset(t, 0, sizeof *t);
+    for (int k = 0; k < BS_THERAPY_COUNT; k++) t->last_dose_d[k] = -1.0;
     m->r.pd1_exhaust_factor = 1.0f;
     m->r.rankl_factor = 1.0f;
     m->r.oc_form_factor = 1.0f;
     m->r.za_oc_death = 0.0f;
     m->r.mno2_o2 = 0.0f;
+    bs_therapy_derive(m);
+}
+
+void bs_therapy_derive(bs_model *m)
+{
+    const bs_paramset *ps = m->ps;
+    bs_therapy_rules *x = &m->r.tx;
+    double dt = m->dt_h, h_um = m->lat.h_um;
+    memset(x, 0, sizeof *x);
     for (int k = 0; k < BS_THERAPY_COUNT; k++) {
         bs_therapy_id id = (bs_therapy_id)k;
         x->start_step[k] = day_to_step(pget(ps, id, "start_day"), dt);
@@ -275,7 +283,6 @@ void bs_therapy_init(bs_model *m)
         } else {
             x->dose[k] = 1.0f;
         }
-        t->last_dose_d[k] = -1.0;
     }
     x->decay[BS_THERAPY_ZOLEDRONIC_ACID] = decay_per_step(bs_param(ps, "za.plasma_half_life_h"), dt);
     x->decay[BS_THERAPY_DENOSUMAB] = decay_per_step(24.0 * bs_param(ps, "dmab.half_life_d"), dt);
@@ -337,13 +344,13 @@ void bs_therapy_init(bs_model *m)
     x->rt_md_beta = x->rt_md_alpha / (float)myab;
     x->rt_oc_alpha = (float)bs_param(ps, "rt.oc_alpha_per_Gy");
     x->rt_oc_beta = x->rt_oc_alpha / (float)myab;
-    /* re-oxygenation */
-    x->o2_sinusoid_base = m->r.o2_sinusoid;
-    x->o2_arteriole_base = m->r.o2_arteriole;
+    /* re-oxygenation: the vessel values hyperoxia multiplies */
+    x->o2_sinusoid_base = (float)bs_param(ps, "o2.sinusoid_mmHg");
+    x->o2_arteriole_base = (float)bs_param(ps, "o2.arteriole_mmHg");
     x->hyperoxia_factor = (float)bs_param(ps, "hyperoxia.vessel_pO2_factor");
     x->mno2_o2 = (float)bs_param(ps, "mno2.o2_per_cell_mmHg_per_h");
-    /* HDAC inhibitor */
-    x->hdac_base = m->r.dtc.hdac_level;
+    /* HDAC inhibitor: the scenario's constant level is the floor */
+    x->hdac_base = (float)bs_param(ps, "dtc.hdac_level");
 }
 
 void bs_therapy_window(const bs_model *m, bs_therapy_id id, double *start_d, double *stop_d)
