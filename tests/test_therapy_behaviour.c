@@ -56,8 +56,7 @@ typedef enum {
 
 /* a larger lesion with more T and NK cells (radiotherapy counts) */
 #define RICH "dtc.seed_lesion_n=100", "tcell.recruit_per_d=0.2", "nk.recruit_per_d=0.2"
-/* hypoxic marrow (median pO2 ~7.5 mmHg, below nk.hypoxia_mmHg) */
-#define HYPOXIC "o2.marrow_uptake_per_h=1200"
+#define NO_IMMUNE "tcell.recruit_per_d=0", "nk.recruit_per_d=0", "mdsc.recruit_per_d=0"
 static const arm_def arms[ARM_COUNT] = {
     [VC] = {"vicious_cycle", 180, 0, {NULL}},
     [VC_ZA] = {"zoledronic_acid", 180, 0, {NULL}},
@@ -77,13 +76,11 @@ static const arm_def arms[ARM_COUNT] = {
     [IS_RT] = {"immune_surveillance", 30, 5, {RICH, "therapy.radiotherapy.dose_Gy=4", NULL}},
     [HO_RT] = {"homeostasis", 61, 60, {"therapy.radiotherapy.dose_Gy=4", NULL}},
     [DORM_RT] = {"dormancy", 20, 10, {"therapy.radiotherapy.dose_Gy=4", NULL}},
-    [HY] = {"immune_surveillance", 40, 0, {HYPOXIC, NULL}},
-    [HY_O2] = {"reoxygenation", 40, 0, {HYPOXIC, NULL}},
-    [HY_MNO2] = {"immune_surveillance", 40, 0, {HYPOXIC, "therapy.mno2.start_day=5", NULL}},
-    [HY_NOIMM] = {"immune_surveillance", 40, 0, {HYPOXIC, "tcell.recruit_per_d=0", "nk.recruit_per_d=0",
-                                                 "mdsc.recruit_per_d=0", NULL}},
-    [HY_NOIMM_O2] = {"reoxygenation", 40, 0, {HYPOXIC, "tcell.recruit_per_d=0", "nk.recruit_per_d=0",
-                                              "mdsc.recruit_per_d=0", NULL}},
+    [HY] = {"hypoxic_marrow", 40, 0, {NULL}},
+    [HY_O2] = {"reoxygenation", 40, 0, {NULL}},
+    [HY_MNO2] = {"mno2", 40, 0, {NULL}},
+    [HY_NOIMM] = {"hypoxic_marrow", 40, 0, {NO_IMMUNE, NULL}},
+    [HY_NOIMM_O2] = {"reoxygenation", 40, 0, {NO_IMMUNE, NULL}},
     [DORM_HDAC] = {"hdac_inhibitor", 60, 0, {NULL}},
 };
 
@@ -387,13 +384,14 @@ static void test_b23_b11_radiotherapy(void **state)
 
 static double per_contact_day(double kills, double contact_h) { return contact_h > 0.0 ? kills / (contact_h / 24.0) : 0.0; }
 
-/* B24 in hypoxic marrow (o2.marrow_uptake_per_h = 1200, median pO2 ~7.5
- * mmHg) on the immune_surveillance lesion, 40 d, hyperoxia from day 5
- * (reoxygenation) vs control: the hypoxic marrow fraction (below
+/* B24 on hypoxic_marrow (the immune_surveillance lesion with
+ * o2.marrow_uptake_per_h = 1200, median pO2 ~7.5 mmHg), 40 d, hyperoxia
+ * from day 5 (reoxygenation) vs control: the hypoxic marrow fraction (below
  * nk.hypoxia_mmHg, days 6-40) at most half the control's in every seed;
  * with the immune cells the tumour burden (days 6-40, summed) is lower
  * with hyperoxia, and without immune cells it is not (x >= 0.95); MnO2
- * from day 5 raises the mean O2 at tumour cells (days 6-40, pooled). NK
+ * from day 5 (mno2) raises the mean O2 at tumour cells (days 6-40,
+ * pooled). NK
  * kills per contact-day are printed and asserted higher only when both
  * arms have >= 48 h of contact (as in B17). */
 static void test_b24_reoxygenation(void **state)
