@@ -663,6 +663,35 @@ static void test_hyperoxia_and_mno2_raise_o2(void **state)
     assert_true(o2[1] - o2[0] >= 5.0 && o2[1] - o2[0] <= 15.0);
 }
 
+/* Hypoxic marrow (uptake 1200/h): hyperoxia lifts most marrow above
+ * nk.hypoxia_mmHg, so the mean NK kill hazard over the marrow rises. */
+static void test_hyperoxia_restores_nk_killing(void **state)
+{
+    (void)state;
+    double rate[2], below[2];
+    for (int k = 0; k < 2; k++) {
+        const char *sets[] = {k ? "therapy.hyperoxia.start_day=0" : "therapy.hyperoxia.start_day=-1",
+                              "geometry.sinusoid_spacing_um=150", "o2.marrow_uptake_per_h=1200", NULL};
+        bs_model *m = flat_model(sets);
+        bs_model_step(m);
+        double s = 0.0, nb = 0.0;
+        int n = 0;
+        for (int i = 0; i < W * H; i++) {
+            if (m->lat.tissue[i] != BS_TISSUE_MARROW) continue;
+            s += (double)bs_nk_kill_rate_h(m, i);
+            nb += m->fields[BS_FIELD_O2].c[i] < m->r.immune.nk_hypoxia_mmHg;
+            n++;
+        }
+        rate[k] = s / n;
+        below[k] = nb / n;
+        done(m);
+    }
+    print_message("  NK kill hazard %.3f/h -> %.3f/h; marrow below the NK threshold %.2f -> %.2f\n", rate[0], rate[1],
+                  below[0], below[1]);
+    assert_true(below[0] > 0.3 && below[1] < 0.5 * below[0]);
+    assert_true(rate[1] > 1.2 * rate[0]);
+}
+
 static void test_hdac_inhibitor_raises_lifr(void **state)
 {
     (void)state;
@@ -704,6 +733,7 @@ int main(void)
         cmocka_unit_test(test_rt_region),
         cmocka_unit_test(test_rt_fractions),
         cmocka_unit_test(test_hyperoxia_and_mno2_raise_o2),
+        cmocka_unit_test(test_hyperoxia_restores_nk_killing),
         cmocka_unit_test(test_hdac_inhibitor_raises_lifr),
     };
     omp_set_num_threads(1);
