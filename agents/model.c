@@ -312,7 +312,7 @@ static void assemble_sources(bs_model *m)
         for (int x = 0; x < w; x++) {
             int i = y * w + x;
             uint8_t t = lat->tissue[i], surf = lat->surface[i];
-            float o2_up = 0.0f, cx = 0.0f, rk = 0.0f, og = 0.0f, ifn = 0.0f, sup = 0.0f, chem = 0.0f;
+            float o2_src = 0.0f, o2_up = 0.0f, cx = 0.0f, rk = 0.0f, og = 0.0f, ifn = 0.0f, sup = 0.0f, chem = 0.0f;
             uint8_t fixed = 0;
             float fixed_val = 0.0f;
             switch (t) {
@@ -354,6 +354,7 @@ static void assemble_sources(bs_model *m)
                         chem += r->immune.chemokine_tumour * r->immune.chemokine_dormant;
                     } else {
                         o2_up += r->dtc.o2_uptake;
+                        o2_src += r->mno2_o2; /* MnO2 particles make O2 from tumour H2O2 (therapy.c) */
                         chem += r->immune.chemokine_tumour;
                         sup += r->immune.suppr_tumour;
                         if (s->state[slot] == BS_DTC_PROLIFERATING) {
@@ -376,6 +377,7 @@ static void assemble_sources(bs_model *m)
                 }
             }
             F[BS_FIELD_O2].uptake[i] = o2_up;
+            F[BS_FIELD_O2].src[i] = o2_src;
             F[BS_FIELD_O2].fixed[i] = fixed;
             F[BS_FIELD_O2].fixed_val[i] = fixed_val;
             F[BS_FIELD_CXCL12].src[i] = cx;

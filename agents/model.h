@@ -131,8 +131,8 @@ typedef struct {
     /* more therapy effects, rewritten by bs_therapy_step every step from
      * the therapy state (neutral values: 1, 1, 1, 0, 0) */
     float pd1_exhaust_factor;  /* x the T-cell exhaustion hazard (anti-PD-1) */
-    float rankl_factor;        /* x the RANKL signal (denosumab block x precursor rebound) */
-    float oc_form_factor;      /* x osteoclast formation (anti-Gr1 myeloid pool) */
+    float rankl_factor;        /* x the RANKL signal (denosumab block x precursor pools) */
+    float oc_form_factor;      /* anti-Gr1 myeloid pool's share of rankl_factor (for readouts) */
     float za_oc_death;         /* extra OC death per step at a full zoledronic-acid uptake */
     float mno2_o2;             /* mmHg/h O2 made per tumour cell (MnO2 particles) */
     bs_therapy_rules tx;       /* the therapies' per-step constants (therapy.h) */

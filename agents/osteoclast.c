@@ -9,7 +9,8 @@
  * coupling signal and, later, the vicious cycle). A fully eroded site
  * becomes marrow marked as a cavity that osteoblasts will refill. With no
  * bone in reach the cell moves along the open compartment; it dies at a
- * constant hazard (mean life oc.lifespan_d). */
+ * constant hazard (mean life oc.lifespan_d), and sooner when it has taken up
+ * zoledronic acid from the bone it resorbed (lattice.za_load, therapy.c). */
 #include <math.h>
 
 #include "celltypes.h"
@@ -114,8 +115,9 @@ static int exposed(const bs_lattice *lat, int x, int y)
 }
 
 /* Erodes up to `amount` of mineral from bone within reach, nearest first
- * (raster order breaks ties). Returns the mineral removed. */
-static float resorb(bs_model *m, int i, float amount)
+ * (raster order breaks ties). Returns the mineral removed; *za gets the
+ * zoledronic acid taken up with it (site load x mineral removed). */
+static float resorb(bs_model *m, int i, float amount, float *za)
 {
     bs_lattice *lat = &m->lat;
     int R = m->r.oc_reach, x = i % lat->w, y = i / lat->w;
@@ -139,8 +141,10 @@ static float resorb(bs_model *m, int i, float amount)
         lat->mineral[best] -= take;
         amount -= take;
         removed += take;
+        *za += lat->za_load[best] * take;
         if (lat->mineral[best] <= 0.0f) {
             lat->mineral[best] = 0.0f;
+            lat->za_load[best] = 0.0f; /* released with the last of its mineral */
             lat->tissue[best] = BS_TISSUE_MARROW;
             lat->flags[best] |= BS_FLAG_CAVITY;
             int bx = best % lat->w, by = best / lat->w;
@@ -168,7 +172,18 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
         bs_store_kill_locked(s, slot);
         return;
     }
-    float removed = resorb(m, i, r->oc_resorb_per_step);
+    /* Zoledronic acid taken up from resorbed bone (store.aux holds the
+     * cell's uptake, 1 = a full site's load) raises apoptosis. */
+    if (r->za_oc_death > 0.0f && s->aux[slot] > 0.0f) {
+        float u = s->aux[slot] < 1.0f ? s->aux[slot] : 1.0f;
+        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 5) < r->za_oc_death * u) {
+            bs_store_kill_locked(s, slot);
+            return;
+        }
+    }
+    float za = 0.0f;
+    float removed = resorb(m, i, r->oc_resorb_per_step, &za);
+    s->aux[slot] += za;
     if (removed > 0.0f) {
         tot->resorbed_um2 += (double)removed * m->lat.h_um * m->lat.h_um;
         m->release[i] += removed * r->tgfb_per_mineral;

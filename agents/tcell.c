@@ -137,7 +137,7 @@ static float suppression(const bs_model *m, int i)
 static int exhaust_by_suppression(bs_model *m, int slot, float brake)
 {
     const bs_immune_rules *im = &m->r.immune;
-    float rate = im->t_exhaust_suppr_h * (1.0f - brake);
+    float rate = im->t_exhaust_suppr_h * (1.0f - brake) * m->r.pd1_exhaust_factor; /* anti-PD-1 cuts it */
     if (rate > 0.0f &&
         bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, m->store.id[slot], 5) < 1.0f - expf(-rate * im->dt_h)) {
         m->store.state[slot] = BS_TCELL_EXHAUSTED;

@@ -85,7 +85,7 @@ static const bs_param_def therapy_params[] = {
      "Zometa label, normalised, M✓/A)", NULL, NULL},
     {"za.bone_half_life_d", BS_PT_REAL, 730.0, 365.0, 36525.0, "d",
      "Half-life of zoledronic acid bound to bone (skeletal retention for years, PARAMETERS.md 6, M~)", NULL, NULL},
-    {"za.oc_apoptosis_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
+    {"za.oc_apoptosis_per_d", BS_PT_REAL, 2.0, 0.0, 100.0, "1/d",
      "Extra apoptosis of an osteoclast that has taken up a full site's load (FPPS inhibition; PARAMETERS.md 6 "
      "za.oc_apoptosis_extra_per_d, A, calibrated to B19)", NULL, NULL},
     /* denosumab */
@@ -130,8 +130,8 @@ static const bs_param_def therapy_params[] = {
     {"agr1.pool_life_d", BS_PT_REAL, 10.0, 0.1, 1e4, "d", "Mean life of a cell of that pool (myeloid turnover, A)",
      NULL, NULL},
     {"agr1.oc_gain", BS_PT_REAL, 2.0, 0.0, 100.0, "1",
-     "Osteoclast formation x (1 + gain x pool / (pool + half)): the pool feeds osteoclastogenesis (Capietto 2021 "
-     "qualitative; calibrated to B21)", NULL, NULL},
+     "RANKL signal x (1 + gain x pool / (pool + half)): the pool adds osteoclast precursors, so more BMUs open and "
+     "more osteoclasts form (Capietto 2021 qualitative; calibrated to B21)", NULL, NULL},
     {"agr1.pool_half_per_mm2", BS_PT_REAL, 20.0, 1e-6, 1e6, "1/mm^2",
      "Pool density (cells per mm^2 of section) for half the extra formation (A)", NULL, NULL},
     /* CXCR4 antagonist */
@@ -173,8 +173,9 @@ static const bs_param_def therapy_params[] = {
      NULL, NULL},
     {"rt.ob_alpha_per_Gy", BS_PT_REAL, 0.1, 0.0, 10.0, "1/Gy",
      "LQ alpha of the MSC/osteoblast lineage (radioresistant, PARAMETERS.md 6, A)", NULL, NULL},
-    {"rt.ob_alpha_beta_Gy", BS_PT_REAL, 3.0, 0.1, 1000.0, "Gy", "alpha/beta of the osteoblast lineage (late-responding "
-     "tissue ~3 Gy, A)", NULL, NULL},
+    {"rt.ob_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy",
+     "alpha/beta of the osteoblast lineage (A: 10 Gy keeps the lineage more resistant than NK cells at 2-8 Gy per "
+     "fraction, as B23 requires; calibrated to B23)", NULL, NULL},
     {"rt.mdsc_alpha_per_Gy", BS_PT_REAL, 0.15, 0.0, 10.0, "1/Gy",
      "LQ alpha of MDSCs (myeloid cells are more radioresistant than lymphocytes, and MDSCs expand after radiotherapy; "
      "A)", NULL, NULL},
@@ -194,7 +195,7 @@ static const bs_param_def therapy_params[] = {
     {"mno2.half_life_d", BS_PT_REAL, 3.0, 0.01, 1e4, "d",
      "Half-life of the particles' O2 production after the last dose (A; particles accumulate in long bones, "
      "Murphy 2024)", NULL, NULL},
-    {"mno2.o2_per_cell_mmHg_per_h", BS_PT_REAL, 30000.0, 0.0, 1e7, "mmHg/h",
+    {"mno2.o2_per_cell_mmHg_per_h", BS_PT_REAL, 50000.0, 0.0, 1e7, "mmHg/h",
      "O2 made per tumour cell from its H2O2 (source proportional to tumour density), calibrated so lesions gain "
      "+5-15 mmHg (PARAMETERS.md 6 mno2.o2_source; Murphy 2021, calibrated to B24)", NULL, NULL},
     /* HDAC inhibitor */
@@ -249,19 +250,27 @@ static int64_t day_to_step(double d, double dt_h)
 
 static float decay_per_step(double half_h, double dt_h) { return (float)exp(-log(2.0) * dt_h / half_h); }
 
+_Static_assert(BS_CELL_TYPE_COUNT <= 6, "bs_therapy_state.n_rt_killed has 6 entries");
+
 void bs_therapy_init(bs_model *m)
 {
-    const bs_paramset *ps = m->ps;
-    bs_therapy_rules *x = &m->r.tx;
     bs_therapy_state *t = &m->therapy;
-    double dt = m->dt_h, h_um = m->lat.h_um;
-    memset(x, 0, sizeof *x);
     memset(t, 0, sizeof *t);
+    for (int k = 0; k < BS_THERAPY_COUNT; k++) t->last_dose_d[k] = -1.0;
     m->r.pd1_exhaust_factor = 1.0f;
     m->r.rankl_factor = 1.0f;
     m->r.oc_form_factor = 1.0f;
     m->r.za_oc_death = 0.0f;
     m->r.mno2_o2 = 0.0f;
+    bs_therapy_derive(m);
+}
+
+void bs_therapy_derive(bs_model *m)
+{
+    const bs_paramset *ps = m->ps;
+    bs_therapy_rules *x = &m->r.tx;
+    double dt = m->dt_h, h_um = m->lat.h_um;
+    memset(x, 0, sizeof *x);
     for (int k = 0; k < BS_THERAPY_COUNT; k++) {
         bs_therapy_id id = (bs_therapy_id)k;
         x->start_step[k] = day_to_step(pget(ps, id, "start_day"), dt);
@@ -274,7 +283,6 @@ void bs_therapy_init(bs_model *m)
         } else {
             x->dose[k] = 1.0f;
         }
-        t->last_dose_d[k] = -1.0;
     }
     x->decay[BS_THERAPY_ZOLEDRONIC_ACID] = decay_per_step(bs_param(ps, "za.plasma_half_life_h"), dt);
     x->decay[BS_THERAPY_DENOSUMAB] = decay_per_step(24.0 * bs_param(ps, "dmab.half_life_d"), dt);
@@ -336,13 +344,13 @@ void bs_therapy_init(bs_model *m)
     x->rt_md_beta = x->rt_md_alpha / (float)myab;
     x->rt_oc_alpha = (float)bs_param(ps, "rt.oc_alpha_per_Gy");
     x->rt_oc_beta = x->rt_oc_alpha / (float)myab;
-    /* re-oxygenation */
-    x->o2_sinusoid_base = m->r.o2_sinusoid;
-    x->o2_arteriole_base = m->r.o2_arteriole;
+    /* re-oxygenation: the vessel values hyperoxia multiplies */
+    x->o2_sinusoid_base = (float)bs_param(ps, "o2.sinusoid_mmHg");
+    x->o2_arteriole_base = (float)bs_param(ps, "o2.arteriole_mmHg");
     x->hyperoxia_factor = (float)bs_param(ps, "hyperoxia.vessel_pO2_factor");
     x->mno2_o2 = (float)bs_param(ps, "mno2.o2_per_cell_mmHg_per_h");
-    /* HDAC inhibitor */
-    x->hdac_base = m->r.dtc.hdac_level;
+    /* HDAC inhibitor: the scenario's constant level is the floor */
+    x->hdac_base = (float)bs_param(ps, "dtc.hdac_level");
 }
 
 void bs_therapy_window(const bs_model *m, bs_therapy_id id, double *start_d, double *stop_d)
@@ -574,8 +582,11 @@ void bs_therapy_step(bs_model *m)
     r->cxcr4_block = block;
     r->pd1_block = hill(t->level[BS_THERAPY_ANTI_PD1], x->pd1_ec50, 1.0f);
     r->pd1_exhaust_factor = 1.0f - x->pd1_exhaust_cut * r->pd1_block;
-    r->rankl_factor = (1.0f - occ) * (1.0f + x->dmab_gain * t->dmab_precursors);
+    /* both precursor pools (denosumab's, anti-Gr1's myeloid cells) add
+     * osteoclast precursors wherever RANKL is: BMU activation, formation
+     * and the length of the resorption window all follow the signal */
     r->oc_form_factor = 1.0f + x->agr1_oc_gain * t->gr1_myeloid / (t->gr1_myeloid + x->agr1_pool_K);
+    r->rankl_factor = (1.0f - occ) * (1.0f + x->dmab_gain * t->dmab_precursors) * r->oc_form_factor;
     r->za_oc_death = x->p_za_oc_death;
     float hyp = 1.0f + (x->hyperoxia_factor - 1.0f) * t->level[BS_THERAPY_HYPEROXIA];
     r->o2_sinusoid = x->o2_sinusoid_base * hyp;

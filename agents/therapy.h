@@ -104,9 +104,13 @@ struct bs_model;
 /* Registry-wide checks the per-value ranges cannot express (stop after
  * start, a rectangle with x1 > x0, ...): an error names the keys. */
 bs_status bs_therapy_check(const bs_paramset *ps, bs_error *err);
-/* Fills m->r.tx from the parameters and the therapy state's defaults
- * (nothing scheduled, levels 0). Called by bs_model_create. */
+/* Sets the therapy state to its start (nothing on, levels 0) and derives
+ * m->r.tx. Called by bs_model_create. */
 void bs_therapy_init(struct bs_model *m);
+/* Re-derives m->r.tx from m->ps only, keeping the therapy state: for a
+ * caller that changed parameters mid-run (viewer sliders); the schedule,
+ * dose and mechanism values take effect from the next step. */
+void bs_therapy_derive(struct bs_model *m);
 
 /* Switches a therapy on (1) or off (0) now: what a schedule's start/stop
  * does and what the viewer's key does. Switching a dosed drug on gives its
