@@ -12,7 +12,7 @@
 
 #include "alloc_count.h"
 
-static void count_step_allocations(const char *scenario, const char *const *sets)
+static void count_step_allocations(const char *scenario, const char *const *sets, int full_cast)
 {
     bs_registry *reg;
     bs_paramset *ps = bs_test_params(&reg, scenario, sets);
@@ -31,7 +31,11 @@ static void count_step_allocations(const char *scenario, const char *const *sets
     assert_int_equal(made, 0);
     /* a step that did nothing would pass trivially: make sure cells acted */
     assert_true(m->agent_updates > 0);
-    assert_true(o.n_dtc > 0 && o.n_tcells + o.n_nk + o.n_mdsc > 0 && o.n_osteoblasts > 0);
+    assert_true(o.n_dtc > 0);
+    if (full_cast) assert_true(o.n_tcells + o.n_nk + o.n_mdsc > 0 && o.n_osteoblasts > 0);
+    else /* the therapies were on during the counted steps */
+        for (int t = 0; t < BS_THERAPY_COUNT; t++)
+            if (t != BS_THERAPY_RADIOTHERAPY && t != BS_THERAPY_DENOSUMAB) assert_true(bs_therapy_is_on(&m->therapy, t));
     bs_model_destroy(m);
     bs_paramset_destroy(ps);
     bs_registry_destroy(reg);
@@ -42,13 +46,32 @@ static void test_full_cast_steps_do_not_allocate(void **state)
     (void)state;
     static const char *const sets[] = {"lattice.width_sites=120", "lattice.height_sites=120",
                                        "dtc.ctc_per_d=5", NULL};
-    count_step_allocations("mdsc_suppression", sets);
+    count_step_allocations("mdsc_suppression", sets, 1);
+}
+
+/* Every therapy starts (and radiotherapy fires two fractions, denosumab
+ * stops) inside the counted days: doses, levels, pools, regions. */
+static void test_steps_under_every_therapy_do_not_allocate(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {
+        "lattice.width_sites=120", "lattice.height_sites=120", "dtc.ctc_per_d=5",
+        "therapy.zoledronic_acid.start_day=4", "therapy.zoledronic_acid.interval_d=3",
+        "therapy.denosumab.start_day=4", "therapy.denosumab.stop_day=8",
+        "therapy.anti_pd1.start_day=4", "therapy.anti_gr1.start_day=5",
+        "therapy.cxcr4_antagonist.start_day=5", "therapy.radiotherapy.start_day=6",
+        "therapy.radiotherapy.dose_Gy=2", "therapy.radiotherapy.n_fractions=2",
+        "therapy.radiotherapy.region=circle", "therapy.radiotherapy.cx_um=600",
+        "therapy.radiotherapy.cy_um=600", "therapy.hyperoxia.start_day=4", "therapy.mno2.start_day=4",
+        "therapy.hdac_inhibitor.start_day=4", NULL};
+    count_step_allocations("mdsc_suppression", sets, 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_cast_steps_do_not_allocate),
+        cmocka_unit_test(test_steps_under_every_therapy_do_not_allocate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
