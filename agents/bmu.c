@@ -169,7 +169,7 @@ void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot)
             break;
         }
         float p = r->p_activate_origin * bs_rankl_signal(m, i);
-        if (bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, key, 0) < p) bs_bmu_open(m, i);
+        if (bs_draw_surface(m, key, 0) < p) bs_bmu_open(m, i);
         break;
     }
     case BS_SURF_RESORPTION: {
@@ -189,7 +189,7 @@ void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot)
     case BS_SURF_FORMATION:
         if (bs_ob_try_recruit(m, i)) break;
         if (m->store.occ[i] < 0 && !bs_has_fill_target(m, i) &&
-            bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, key, 2) < r->p_reversal_quiesce)
+            bs_draw_surface(m, key, 2) < r->p_reversal_quiesce)
             lat->surface[i] = BS_SURF_QUIESCENT;
         break;
     default:

@@ -201,12 +201,12 @@ static void home(bs_model *m, int slot)
     const float *cx = m->fields[BS_FIELD_CXCL12].c;
     if (bs_dtc_is_niche(m, i)) {
         float p = d->p_settle * hill2(cx[i] * d->cxcr4 * (1.0f - m->r.cxcr4_block), d->cxcl12_K);
-        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 1) < p) {
+        if (bs_draw_agent(m, id, 1) < p) {
             s->state[slot] = BS_DTC_PROLIFERATING;
             return;
         }
     }
-    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 2) >= d->p_move) return;
+    if (bs_draw_agent(m, id, 2) >= d->p_move) return;
     float chi = d->chemotaxis * d->cxcr4 * (1.0f - m->r.cxcr4_block);
     float w[4], total = 0.0f;
     int cand[4], n = 0;
@@ -223,7 +223,7 @@ static void home(bs_model *m, int slot)
         cand[n++] = j;
     }
     if (n == 0) return;
-    float u = bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 3) * total;
+    float u = bs_draw_agent(m, id, 3) * total;
     int pick = n - 1;
     for (int k = 0; k < n; k++) {
         if (u < w[k]) {
@@ -248,7 +248,7 @@ static void divide(bs_model *m, int slot)
         if (s->occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) cand[n++] = j;
     }
     if (n == 0) return; /* crowded: wait, no pushing */
-    int j = cand[bs_rng_below(m->seed, BS_STREAM_AGENT, m->step, id, 6, (uint32_t)n)];
+    int j = cand[bs_draw_agent_below(m, id, 6, (uint32_t)n)];
     int c = bs_store_spawn_locked(s, j, BS_CELL_DTC, BS_DTC_PROLIFERATING, bs_store_child_id(id, m->step, 0));
     if (c >= 0) {
         s->stamp[c] = s->stamp[slot];
@@ -265,7 +265,7 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
     int i = s->site[slot];
     float o2 = m->fields[BS_FIELD_O2].c[i];
     s->age_h[slot] += d->dt_h;
-    if (o2 < d->necrosis_mmHg && bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 0) < d->p_necrosis) {
+    if (o2 < d->necrosis_mmHg && bs_draw_agent(m, id, 0) < d->p_necrosis) {
         bs_store_kill_locked(s, slot);
         return;
     }
@@ -279,17 +279,17 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         float rate = d->exit_basal_h + d->exit_lowlifr_h * low;
         if (bs_agent_within(m, i, d->wake_radius, BS_CELL_OSTEOCLAST)) rate += d->exit_oc_h;
         rate /= 1.0f + d->hdac_level * (d->hdac_gain - 1.0f); /* HDACi keeps cells asleep (exit x0.3-0.5) */
-        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 4) < 1.0f - expf(-rate * d->dt_h))
+        if (bs_draw_agent(m, id, 4) < 1.0f - expf(-rate * d->dt_h))
             s->state[slot] = BS_DTC_PROLIFERATING;
         break;
     }
     case BS_DTC_PROLIFERATING: {
         float entry = d->entry_rate_h * bs_dtc_niche_dormancy(m, i) * bs_dtc_lifr_signal(m, i);
-        if (entry > 0.0f && bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 4) < 1.0f - expf(-entry * d->dt_h)) {
+        if (entry > 0.0f && bs_draw_agent(m, id, 4) < 1.0f - expf(-entry * d->dt_h)) {
             s->state[slot] = BS_DTC_DORMANT;
             break;
         }
-        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 5) < d->p_apoptosis) {
+        if (bs_draw_agent(m, id, 5) < d->p_apoptosis) {
             bs_store_kill_locked(s, slot);
             return;
         }
@@ -300,7 +300,7 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         ifn = ifn > 0.0f ? ifn : 0.0f;
         float rate = d->prolif_h * o / (o + d->o2_K) * (1.0f + d->tgfb_gain * t / (t + d->tgfb_K)) /
                      (1.0f + ifn / m->r.ifng_prolif_K); /* IFN-gamma is cytostatic */
-        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 7) < 1.0f - expf(-rate * d->dt_h)) divide(m, slot);
+        if (bs_draw_agent(m, id, 7) < 1.0f - expf(-rate * d->dt_h)) divide(m, slot);
         break;
     }
     default:

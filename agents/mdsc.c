@@ -89,7 +89,7 @@ static int to_osteoclast(bs_model *m, int slot)
     if (m->r.immune.p_md_to_oc <= 0.0f || !bone_within(lat, i, m->r.oc_reach)) return 0;
     float sig = bs_rankl_signal(m, i);
     float p = m->r.immune.p_md_to_oc * sig / (1.0f + sig);
-    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, s->id[slot], 1) >= p) return 0;
+    if (bs_draw_agent(m, s->id[slot], 1) >= p) return 0;
     if (bs_agent_within(m, i, m->r.oc_exclusion, BS_CELL_OSTEOCLAST)) return 0;
     s->type[slot] = BS_CELL_OSTEOCLAST;
     s->state[slot] = 0;
@@ -108,7 +108,7 @@ void bs_mdsc_act(bs_model *m, int slot, bs_step_totals *tot)
     bs_store *s = &m->store;
     const bs_immune_rules *im = &m->r.immune;
     s->age_h[slot] += im->dt_h;
-    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, s->id[slot], 0) < im->md.p_death) {
+    if (bs_draw_agent(m, s->id[slot], 0) < im->md.p_death) {
         bs_store_kill_locked(s, slot);
         return;
     }

@@ -141,6 +141,16 @@ typedef struct {
     float ifng_prolif_K;
     bs_dtc_rules dtc;
     bs_immune_rules immune;
+    /* Per-step cache of the agent phase, filled by bs_model_step before the
+     * tile loop (derived, not state): the id-free part of the key of each
+     * AGENT and SURFACE draw (engine/rng.h bs_rng_prefix) for (seed, step).
+     * Rules read it through bs_draw_* (rules.h), which fall back to the full
+     * key when it is stale. */
+    struct {
+        int valid;
+        uint64_t seed, step;
+        uint64_t agent[8], surface[8];
+    } pre;
 } bs_rules;
 
 /* Observables of one step, summed in a fixed order. */

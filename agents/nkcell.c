@@ -81,7 +81,7 @@ void bs_nk_act(bs_model *m, int slot, bs_step_totals *tot)
     const bs_immune_rules *im = &m->r.immune;
     uint64_t id = s->id[slot];
     s->age_h[slot] += im->dt_h;
-    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 0) < im->nk.p_death) {
+    if (bs_draw_agent(m, id, 0) < im->nk.p_death) {
         bs_store_kill_locked(s, slot);
         return;
     }
@@ -98,7 +98,7 @@ void bs_nk_act(bs_model *m, int slot, bs_step_totals *tot)
     int hypoxic = m->fields[BS_FIELD_O2].c[i] < im->nk_hypoxia_mmHg;
     tot->nk_contact_h += (double)im->dt_h;
     if (hypoxic) tot->nk_contact_h_hypoxic += (double)im->dt_h;
-    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 4) < 1.0f - expf(-bs_nk_kill_rate_h(m, i) * im->dt_h)) {
+    if (bs_draw_agent(m, id, 4) < 1.0f - expf(-bs_nk_kill_rate_h(m, i) * im->dt_h)) {
         bs_store_kill_locked(s, s->occ[target]);
         tot->kills_nk++;
         if (hypoxic) tot->kills_nk_hypoxic++;

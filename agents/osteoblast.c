@@ -65,7 +65,7 @@ int bs_ob_try_recruit(bs_model *m, int i)
     float t = m->fields[BS_FIELD_TGFB].c[i];
     if (t < 0.0f) t = 0.0f;
     float p = r->p_ob_recruit * (r->ob_recruit_basal + (1.0f - r->ob_recruit_basal) * t / (t + r->ob_tgfb_K));
-    if (bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, (uint64_t)i, 4) >= p) return 0;
+    if (bs_draw_surface(m, (uint64_t)i, 4) >= p) return 0;
     /* reversal: no bone formation while osteoclasts still work nearby */
     if (bs_agent_within(m, i, m->r.oc_exclusion, BS_CELL_OSTEOCLAST)) return 0;
     uint64_t id = bs_store_child_id((uint64_t)i ^ 0x6f62000000000000ULL, m->step, 0);
@@ -108,7 +108,7 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
     uint64_t id = s->id[slot];
     int i = s->site[slot];
     s->age_h[slot] += (float)m->dt_h;
-    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 0) < r->p_ob_death) {
+    if (bs_draw_agent(m, id, 0) < r->p_ob_death) {
         bs_store_kill_locked(s, slot);
         return;
     }
@@ -146,7 +146,7 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
             n = nc;
         }
         if (n > 0) {
-            int q = cand[bs_rng_below(m->seed, BS_STREAM_AGENT, m->step, id, 1, (uint32_t)n)];
+            int q = cand[bs_draw_agent_below(m, id, 1, (uint32_t)n)];
             bs_store_move(s, slot, q);
             if (lat->surface[q] == BS_SURF_QUIESCENT) lat->surface[q] = BS_SURF_FORMATION;
             return;
@@ -163,7 +163,7 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
         return;
     }
     /* Done: retire as a lining cell or by apoptosis. */
-    int lining = bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 2) < r->ob_lining_fraction;
+    int lining = bs_draw_agent(m, id, 2) < r->ob_lining_fraction;
     bs_store_kill_locked(s, slot);
     if (lining && lat->surface[i] != BS_SURF_NONE) lat->surface[i] = BS_SURF_QUIESCENT;
 }

@@ -93,7 +93,7 @@ int bs_oc_try_form(bs_model *m, int i)
     if (m->store.occ[i] >= 0 && m->store.type[m->store.occ[i]] != BS_CELL_DTC) return 0;
     float sig = bs_rankl_signal(m, i);
     float p = r->p_oc_form * sig / (1.0f + sig);
-    if (bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, (uint64_t)i, 3) >= p) return 0;
+    if (bs_draw_surface(m, (uint64_t)i, 3) >= p) return 0;
     if (bs_agent_within(m, i, r->oc_exclusion, BS_CELL_OSTEOCLAST)) return 0;
     i = oc_place(m, i);
     if (i < 0) return 0;
@@ -161,14 +161,14 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
     uint64_t id = s->id[slot];
     int i = s->site[slot];
     s->age_h[slot] += (float)m->dt_h;
-    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 0) < r->p_oc_death) {
+    if (bs_draw_agent(m, id, 0) < r->p_oc_death) {
         bs_store_kill_locked(s, slot);
         return;
     }
     /* Out of the resorption phase the cell has lost its RANKL support. */
     uint8_t surf = m->lat.surface[i];
     if (surf != BS_SURF_RESORPTION && surf != BS_SURF_NONE &&
-        bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 3) < r->p_oc_idle_death) {
+        bs_draw_agent(m, id, 3) < r->p_oc_idle_death) {
         bs_store_kill_locked(s, slot);
         return;
     }
@@ -201,9 +201,9 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
         if (s->occ[j] < 0 && m->lat.surface[j] == BS_SURF_RESORPTION) cand[n++] = j;
     }
     if (n == 0) {
-        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 4) < r->p_oc_idle_death) bs_store_kill_locked(s, slot);
+        if (bs_draw_agent(m, id, 4) < r->p_oc_idle_death) bs_store_kill_locked(s, slot);
         return;
     }
-    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 1) < r->p_oc_move)
-        bs_store_move(s, slot, cand[bs_rng_below(m->seed, BS_STREAM_AGENT, m->step, id, 2, (uint32_t)n)]);
+    if (bs_draw_agent(m, id, 1) < r->p_oc_move)
+        bs_store_move(s, slot, cand[bs_draw_agent_below(m, id, 2, (uint32_t)n)]);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "model.h"
+#include "rng.h"
 
 /* parameter tables, one per module */
 extern const bs_param_def bs_bmu_params[];
@@ -82,6 +83,30 @@ void bs_nk_arrivals(bs_model *m);
 void bs_mdsc_arrivals(bs_model *m);
 float bs_tcell_mdsc_brake(const bs_model *m, int i);
 float bs_nk_kill_rate_h(const bs_model *m, int i);
+
+/* The random draws of the rules: bs_rng_uniform / bs_rng_below on the
+ * AGENT stream (keyed by the agent's id) or the SURFACE stream (keyed by
+ * the site), same bits, but one mix per draw when the step's prefixes are
+ * cached (model.c fills m->r.pre before the tile loop). */
+static inline int bs_pre_ok(const bs_model *m, uint32_t draw)
+{
+    return m->r.pre.valid && draw < 8 && m->r.pre.step == m->step && m->r.pre.seed == m->seed;
+}
+static inline float bs_draw_agent(const bs_model *m, uint64_t id, uint32_t draw)
+{
+    if (bs_pre_ok(m, draw)) return bs_rng_uniform_pre(m->r.pre.agent[draw], id);
+    return bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, draw);
+}
+static inline uint32_t bs_draw_agent_below(const bs_model *m, uint64_t id, uint32_t draw, uint32_t n)
+{
+    if (bs_pre_ok(m, draw)) return bs_rng_below_pre(m->r.pre.agent[draw], id, n);
+    return bs_rng_below(m->seed, BS_STREAM_AGENT, m->step, id, draw, n);
+}
+static inline float bs_draw_surface(const bs_model *m, uint64_t key, uint32_t draw)
+{
+    if (bs_pre_ok(m, draw)) return bs_rng_uniform_pre(m->r.pre.surface[draw], key);
+    return bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, key, draw);
+}
 
 /* helpers shared by rules */
 int bs_agent_within(const bs_model *m, int i, int radius, int type); /* any agent of type within radius */

@@ -139,7 +139,7 @@ static int exhaust_by_suppression(bs_model *m, int slot, float brake)
     const bs_immune_rules *im = &m->r.immune;
     float rate = im->t_exhaust_suppr_h * (1.0f - brake) * m->r.pd1_exhaust_factor; /* anti-PD-1 cuts it */
     if (rate > 0.0f &&
-        bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, m->store.id[slot], 5) < 1.0f - expf(-rate * im->dt_h)) {
+        bs_draw_agent(m, m->store.id[slot], 5) < 1.0f - expf(-rate * im->dt_h)) {
         m->store.state[slot] = BS_TCELL_EXHAUSTED;
         return 1;
     }
@@ -152,7 +152,7 @@ void bs_tcell_act(bs_model *m, int slot, bs_step_totals *tot)
     const bs_immune_rules *im = &m->r.immune;
     uint64_t id = s->id[slot];
     s->age_h[slot] += im->dt_h;
-    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 0) < im->t.p_death) {
+    if (bs_draw_agent(m, id, 0) < im->t.p_death) {
         bs_store_kill_locked(s, slot);
         return;
     }
@@ -172,14 +172,14 @@ void bs_tcell_act(bs_model *m, int slot, bs_step_totals *tot)
     float brake = suppression(m, i);
     if (state == BS_TCELL_NAIVE) {
         float rate = im->t_activation_h * brake;
-        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 3) < 1.0f - expf(-rate * im->dt_h))
+        if (bs_draw_agent(m, id, 3) < 1.0f - expf(-rate * im->dt_h))
             s->state[slot] = BS_TCELL_ACTIVE;
         return;
     }
     tot->tcell_contact_h += (double)im->dt_h;
     float pdl1 = im->t_pdl1 + (1.0f - im->t_pdl1) * m->r.pd1_block;
     float rate = im->t_kill_h * pdl1 * brake;
-    if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 4) < 1.0f - expf(-rate * im->dt_h)) {
+    if (bs_draw_agent(m, id, 4) < 1.0f - expf(-rate * im->dt_h)) {
         bs_store_kill_locked(s, s->occ[target]);
         tot->kills_tcell++;
         s->aux[slot] += 1.0f;
