@@ -104,14 +104,19 @@ float bs_rankl_signal(const bs_model *m, int i)
 
 int bs_agent_within(const bs_model *m, int i, int radius, int type)
 {
+    /* no agent of this type alive: nothing to find (store.h live_types) */
+    if (!bs_store_may_hold(&m->store, type)) return 0;
     const bs_lattice *lat = &m->lat;
+    const int32_t *occ = m->store.occ;
+    const uint8_t *ty = m->store.type;
     int x = i % lat->w, y = i / lat->w;
-    for (int yy = y - radius; yy <= y + radius; yy++) {
-        if (yy < 0 || yy >= lat->h) continue;
-        for (int xx = x - radius; xx <= x + radius; xx++) {
-            if (xx < 0 || xx >= lat->w) continue;
-            int s = m->store.occ[yy * lat->w + xx];
-            if (s >= 0 && m->store.type[s] == type) return 1;
+    int xa = x - radius < 0 ? 0 : x - radius, xb = x + radius >= lat->w ? lat->w - 1 : x + radius;
+    int ya = y - radius < 0 ? 0 : y - radius, yb = y + radius >= lat->h ? lat->h - 1 : y + radius;
+    for (int yy = ya; yy <= yb; yy++) {
+        const int32_t *row = occ + (long)yy * lat->w;
+        for (int xx = xa; xx <= xb; xx++) {
+            int s = row[xx];
+            if (s >= 0 && ty[s] == type) return 1;
         }
     }
     return 0;

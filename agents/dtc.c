@@ -159,20 +159,24 @@ float bs_dtc_lifr_signal(const bs_model *m, int i)
     return l * (1.0f + d->hdac_level * (d->hdac_gain - 1.0f));
 }
 
-static int next_to(const bs_model *m, int i, int type_tissue)
+/* a sinusoid or arteriole site among the four neighbours */
+static int next_to_vessel(const bs_model *m, int i)
 {
     const bs_lattice *lat = &m->lat;
     int x = i % lat->w, y = i / lat->w;
-    if (x > 0 && lat->tissue[i - 1] == type_tissue) return 1;
-    if (x < lat->w - 1 && lat->tissue[i + 1] == type_tissue) return 1;
-    if (y > 0 && lat->tissue[i - lat->w] == type_tissue) return 1;
-    if (y < lat->h - 1 && lat->tissue[i + lat->w] == type_tissue) return 1;
+    uint8_t t;
+#define BS_VESSELISH(j) (t = lat->tissue[j], t == BS_TISSUE_VESSEL || t == BS_TISSUE_ARTERIOLE)
+    if (x > 0 && BS_VESSELISH(i - 1)) return 1;
+    if (x < lat->w - 1 && BS_VESSELISH(i + 1)) return 1;
+    if (y > 0 && BS_VESSELISH(i - lat->w)) return 1;
+    if (y < lat->h - 1 && BS_VESSELISH(i + lat->w)) return 1;
+#undef BS_VESSELISH
     return 0;
 }
 
 int bs_dtc_is_niche(const bs_model *m, int i)
 {
-    return m->lat.surface[i] != BS_SURF_NONE || next_to(m, i, BS_TISSUE_VESSEL) || next_to(m, i, BS_TISSUE_ARTERIOLE);
+    return m->lat.surface[i] != BS_SURF_NONE || next_to_vessel(m, i);
 }
 
 /* How strongly the place of site i pushes a settled cell into dormancy:
@@ -184,7 +188,7 @@ float bs_dtc_niche_dormancy(const bs_model *m, int i)
     uint8_t s = m->lat.surface[i];
     if (s == BS_SURF_QUIESCENT || bs_agent_within(m, i, 1, BS_CELL_OSTEOBLAST)) return 1.0f;
     if (s != BS_SURF_NONE) return d->brc_factor;
-    if (next_to(m, i, BS_TISSUE_VESSEL) || next_to(m, i, BS_TISSUE_ARTERIOLE)) return d->perivascular_factor;
+    if (next_to_vessel(m, i)) return d->perivascular_factor;
     return 0.0f;
 }
 
@@ -256,6 +260,25 @@ static void divide(bs_model *m, int slot)
     }
 }
 
+/* expf with a one-entry memo per call site and thread: the dormancy exit
+ * and entry hazards take only a handful of values in a step (they depend on
+ * hypoxy, the niche class and whether an osteoclast is near), so most cells
+ * reuse the last value. Exact: the same expf of the same float. */
+typedef struct {
+    float x, e;
+    int ok;
+} expf_memo;
+static _Thread_local expf_memo memo_exit, memo_entry;
+static inline float memo_expf(expf_memo *c, float x)
+{
+    if (!c->ok || c->x != x) {
+        c->x = x;
+        c->e = expf(x);
+        c->ok = 1;
+    }
+    return c->e;
+}
+
 void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
 {
     (void)tot;
@@ -279,13 +302,13 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         float rate = d->exit_basal_h + d->exit_lowlifr_h * low;
         if (bs_agent_within(m, i, d->wake_radius, BS_CELL_OSTEOCLAST)) rate += d->exit_oc_h;
         rate /= 1.0f + d->hdac_level * (d->hdac_gain - 1.0f); /* HDACi keeps cells asleep (exit x0.3-0.5) */
-        if (bs_draw_agent(m, id, 4) < 1.0f - expf(-rate * d->dt_h))
+        if (bs_draw_agent(m, id, 4) < 1.0f - memo_expf(&memo_exit, -rate * d->dt_h))
             s->state[slot] = BS_DTC_PROLIFERATING;
         break;
     }
     case BS_DTC_PROLIFERATING: {
         float entry = d->entry_rate_h * bs_dtc_niche_dormancy(m, i) * bs_dtc_lifr_signal(m, i);
-        if (entry > 0.0f && bs_draw_agent(m, id, 4) < 1.0f - expf(-entry * d->dt_h)) {
+        if (entry > 0.0f && bs_draw_agent(m, id, 4) < 1.0f - memo_expf(&memo_entry, -entry * d->dt_h)) {
             s->state[slot] = BS_DTC_DORMANT;
             break;
         }

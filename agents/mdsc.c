@@ -91,7 +91,7 @@ static int to_osteoclast(bs_model *m, int slot)
     float p = m->r.immune.p_md_to_oc * sig / (1.0f + sig);
     if (bs_draw_agent(m, s->id[slot], 1) >= p) return 0;
     if (bs_agent_within(m, i, m->r.oc_exclusion, BS_CELL_OSTEOCLAST)) return 0;
-    s->type[slot] = BS_CELL_OSTEOCLAST;
+    bs_store_retype(s, slot, BS_CELL_OSTEOCLAST);
     s->state[slot] = 0;
     s->age_h[slot] = 0.0f;
     s->timer_h[slot] = 0.0f;

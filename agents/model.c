@@ -410,15 +410,21 @@ static void tile_rules(int x0, int y0, int x1, int y1, void *vctx)
     bs_step_totals *tot = &m->tile_totals[tile];
     memset(tot, 0, sizeof *tot);
     uint64_t acted = 0;
+    /* the arrays never move during a step; their contents do (the rules
+     * write them), so every element is still read afresh */
+    const int w = m->lat.w;
+    const uint32_t now = ctx->stamp;
+    const uint8_t *surface = m->lat.surface, *type = s->type;
+    const int32_t *occ = s->occ;
+    uint32_t *stamp = s->stamp;
     for (int y = y0; y <= y1; y++)
-        for (int x = x0; x <= x1; x++) {
-            int i = y * m->lat.w + x;
-            if (m->lat.surface[i] != BS_SURF_NONE) bs_bmu_site(m, i, tot);
-            int slot = s->occ[i];
-            if (slot < 0 || s->stamp[slot] == ctx->stamp) continue;
-            s->stamp[slot] = ctx->stamp;
+        for (int i = y * w + x0, end = y * w + x1; i <= end; i++) {
+            if (surface[i] != BS_SURF_NONE) bs_bmu_site(m, i, tot);
+            int slot = occ[i];
+            if (slot < 0 || stamp[slot] == now) continue;
+            stamp[slot] = now;
             acted++;
-            switch (s->type[slot]) {
+            switch (type[slot]) {
             case BS_CELL_OSTEOCLAST: bs_oc_act(m, slot, tot); break;
             case BS_CELL_OSTEOBLAST: bs_ob_act(m, slot, tot); break;
             case BS_CELL_DTC: bs_dtc_act(m, slot, tot); break;
@@ -460,6 +466,7 @@ void bs_model_step(bs_model *m)
     bs_mdsc_arrivals(m);
     double t1 = omp_get_wtime();
     fill_draw_cache(m);
+    bs_store_scan_types(&m->store);
     tile_ctx ctx = {m, (uint32_t)(m->step + 1)};
     bs_store_for_tiles(m->lat.w, m->lat.h, BS_TILE, tile_rules, &ctx);
     /* fixed-order reduction over tiles */

@@ -425,6 +425,7 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
         bs_model_destroy(m);
         return st;
     }
+    bs_store_scan_types(&m->store); /* derived from the restored slots */
     *out = m;
     return BS_OK;
 }

@@ -69,6 +69,7 @@ int bs_store_spawn(bs_store *s, int site, uint8_t type, uint8_t state, uint64_t 
     s->stamp[slot] = 0;
     s->occ[site] = slot;
     s->count++;
+    if (type < 32) __atomic_fetch_or(&s->live_types, 1u << type, __ATOMIC_RELAXED);
     return slot;
 }
 
@@ -87,6 +88,22 @@ void bs_store_kill(bs_store *s, int slot)
     s->type[slot] = 0xff;
     s->free_slots[s->n_free++] = slot;
     s->count--;
+}
+
+void bs_store_retype(bs_store *s, int slot, uint8_t type)
+{
+    s->type[slot] = type;
+    if (type < 32) __atomic_fetch_or(&s->live_types, 1u << type, __ATOMIC_RELAXED);
+}
+
+void bs_store_scan_types(bs_store *s)
+{
+    uint8_t seen[256] = {0};
+    for (int k = 0; k < s->capacity; k++) seen[s->type[k]] = 1;
+    uint32_t mask = 0;
+    for (int t = 0; t < 32; t++)
+        if (seen[t]) mask |= 1u << t;
+    __atomic_store_n(&s->live_types, mask, __ATOMIC_RELAXED);
 }
 
 void bs_store_kill_locked(bs_store *s, int slot)

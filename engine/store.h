@@ -34,6 +34,12 @@ typedef struct {
     int32_t *free_slots;
     int n_free;
     int hard_cap_hit; /* a spawn failed because the store was full */
+    /* Bit t set when an agent of type t (< 32) may be alive: set by every
+     * spawn (and bs_store_retype), recomputed exactly by
+     * bs_store_scan_types; never cleared by a kill. Rules skip searches for
+     * a type whose bit is clear. Derived, not state. Read and written with
+     * relaxed atomics (spawns inside a parallel region). */
+    uint32_t live_types;
 } bs_store;
 
 bs_status bs_store_init(bs_store *s, int w, int h, int capacity, bs_error *err);
@@ -45,6 +51,15 @@ void bs_store_free(bs_store *s);
 int bs_store_spawn(bs_store *s, int site, uint8_t type, uint8_t state, uint64_t id);
 int bs_store_spawn_locked(bs_store *s, int site, uint8_t type, uint8_t state, uint64_t id);
 void bs_store_kill(bs_store *s, int slot);
+/* Changes a live agent's type (e.g. MDSC -> osteoclast) and sets its bit. */
+void bs_store_retype(bs_store *s, int slot, uint8_t type);
+/* live_types from the slots (serial; cost: one byte per slot). */
+void bs_store_scan_types(bs_store *s);
+/* Whether an agent of `type` may be alive (0: certainly none). */
+static inline int bs_store_may_hold(const bs_store *s, int type)
+{
+    return type < 32 && ((__atomic_load_n(&s->live_types, __ATOMIC_RELAXED) >> type) & 1u);
+}
 void bs_store_kill_locked(bs_store *s, int slot);
 /* Moves agent to a free site (caller checked occ[to] < 0). */
 void bs_store_move(bs_store *s, int slot, int to);

@@ -85,6 +85,26 @@ static void test_rate_to_prob(void **state)
     assert_true(fabsf(1.0f - (1.0f - half) * (1.0f - half) - full) < 1e-6f);
 }
 
+/* The per-step prefix cache of the agent phase (bs_rng_prefix +
+ * bs_rng_*_pre) gives the very same bits as the full key, and the full key
+ * still gives the values it gave before the split (pinned: runs must not
+ * change when the rules switch to the cached form). */
+static void test_prefix_same_bits(void **state)
+{
+    (void)state;
+    assert_true(bs_rng_u64(7, 1, 2, 3, 4) == 0x9a25407cd55c1a56ULL);
+    assert_true(bs_rng_u64(3, 3, 1234, 0xdeadbeefULL, 7) == 0xa0b078a153bb4623ULL);
+    for (uint64_t step = 0; step < 50; step += 7)
+        for (uint32_t draw = 0; draw < 8; draw++) {
+            uint64_t pre = bs_rng_prefix(3, BS_STREAM_AGENT, step, draw);
+            for (uint64_t id = 0; id < 2000; id += 13) {
+                assert_true(bs_rng_u64_pre(pre, id) == bs_rng_u64(3, BS_STREAM_AGENT, step, id, draw));
+                assert_true(bs_rng_uniform_pre(pre, id) == bs_rng_uniform(3, BS_STREAM_AGENT, step, id, draw));
+                assert_true(bs_rng_below_pre(pre, id, 5) == bs_rng_below(3, BS_STREAM_AGENT, step, id, draw, 5));
+            }
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -93,6 +113,7 @@ int main(void)
         cmocka_unit_test(test_adjacent_keys_uncorrelated),
         cmocka_unit_test(test_below_range),
         cmocka_unit_test(test_rate_to_prob),
+        cmocka_unit_test(test_prefix_same_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

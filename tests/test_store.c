@@ -73,12 +73,40 @@ static void test_tiles_cover_once(void **state)
     for (int i = 0; i < 77 * 53; i++) assert_int_equal(visits[i], 1);
 }
 
+/* live_types: a spawn or retype sets the type's bit, a kill leaves it (may
+ * hold), a scan makes it exact; searches trust a clear bit. */
+static void test_live_types(void **state)
+{
+    (void)state;
+    bs_store s;
+    bs_error err;
+    assert_int_equal(bs_store_init(&s, 10, 10, 4, &err), BS_OK);
+    assert_false(bs_store_may_hold(&s, 0));
+    int a = bs_store_spawn(&s, 3, 2, 0, 1);
+    assert_true(a >= 0);
+    assert_true(bs_store_may_hold(&s, 2));
+    assert_false(bs_store_may_hold(&s, 0));
+    bs_store_retype(&s, a, 5);
+    assert_int_equal(s.type[a], 5);
+    assert_true(bs_store_may_hold(&s, 5));
+    bs_store_scan_types(&s);
+    assert_false(bs_store_may_hold(&s, 2)); /* none of type 2 left */
+    assert_true(bs_store_may_hold(&s, 5));
+    bs_store_kill(&s, a);
+    assert_true(bs_store_may_hold(&s, 5)); /* kills never clear */
+    bs_store_scan_types(&s);
+    assert_false(bs_store_may_hold(&s, 5));
+    assert_false(bs_store_may_hold(&s, 40)); /* out of the mask: none */
+    bs_store_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spawn_move_kill),
         cmocka_unit_test(test_child_ids_distinct),
         cmocka_unit_test(test_tiles_cover_once),
+        cmocka_unit_test(test_live_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
