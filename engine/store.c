@@ -99,7 +99,16 @@ void bs_store_retype(bs_store *s, int slot, uint8_t type)
 void bs_store_scan_types(bs_store *s)
 {
     uint8_t seen[256] = {0};
-    for (int k = 0; k < s->capacity; k++) seen[s->type[k]] = 1;
+    int k = 0;
+    /* free slots (0xff) come in long runs (low slots are handed out
+     * first): skip them eight at a time */
+    for (; k + 8 <= s->capacity; k += 8) {
+        uint64_t word;
+        memcpy(&word, s->type + k, sizeof word);
+        if (word == UINT64_MAX) continue;
+        for (int j = 0; j < 8; j++) seen[s->type[k + j]] = 1;
+    }
+    for (; k < s->capacity; k++) seen[s->type[k]] = 1;
     uint32_t mask = 0;
     for (int t = 0; t < 32; t++)
         if (seen[t]) mask |= 1u << t;
