@@ -457,7 +457,7 @@ static void fill_draw_cache(bs_model *m)
         m->r.pre.agent[d] = bs_rng_prefix(m->seed, BS_STREAM_AGENT, m->step, d);
         m->r.pre.surface[d] = bs_rng_prefix(m->seed, BS_STREAM_SURFACE, m->step, d);
     }
-    m->r.pre.seed = m->seed;
+    m->r.pre.seed = m->seed; /* for debugging: the key the prefixes are for */
     m->r.pre.step = m->step;
     m->r.pre.valid = 1;
 }
@@ -480,6 +480,7 @@ void bs_model_step(bs_model *m)
     bs_store_scan_types(&m->store);
     tile_ctx ctx = {m, (uint32_t)(m->step + 1)};
     bs_store_for_tiles(m->lat.w, m->lat.h, BS_TILE, tile_rules, &ctx);
+    m->r.pre.valid = 0; /* the prefixes are for this step's tile loop only */
     /* fixed-order reduction over tiles */
     bs_step_totals sum = {0};
     for (int t = 0; t < m->ntiles; t++) {

@@ -86,11 +86,13 @@ float bs_nk_kill_rate_h(const bs_model *m, int i);
 
 /* The random draws of the rules: bs_rng_uniform / bs_rng_below on the
  * AGENT stream (keyed by the agent's id) or the SURFACE stream (keyed by
- * the site), same bits, but one mix per draw when the step's prefixes are
- * cached (model.c fills m->r.pre before the tile loop). */
+ * the site), same bits, but one mix per draw while the step's prefixes are
+ * cached: bs_model_step fills m->r.pre for (seed, step) and sets valid only
+ * for its tile loop, so a rule called from anywhere else (a test, a
+ * changed seed) takes the full key. */
 static inline int bs_pre_ok(const bs_model *m, uint32_t draw)
 {
-    return m->r.pre.valid && draw < 8 && m->r.pre.step == m->step && m->r.pre.seed == m->seed;
+    return m->r.pre.valid && draw < 8;
 }
 static inline float bs_draw_agent(const bs_model *m, uint64_t id, uint32_t draw)
 {
