@@ -420,8 +420,18 @@ static void tile_rules(int x0, int y0, int x1, int y1, void *vctx)
     uint32_t *stamp = s->stamp;
     for (int y = y0; y <= y1; y++)
         for (int i = y * w + x0, end = y * w + x1; i <= end; i++) {
-            /* four sites with no surface and no agent: nothing to do (the
-             * same as visiting them one by one, which would change nothing) */
+            /* eight, then four sites with no surface and no agent: nothing
+             * to do (the same as visiting them one by one, which would
+             * change nothing) */
+            if (i + 7 <= end) {
+                uint64_t s8;
+                memcpy(&s8, surface + i, sizeof s8);
+                if (s8 == 0 && (occ[i] & occ[i + 1] & occ[i + 2] & occ[i + 3] & occ[i + 4] & occ[i + 5] &
+                                occ[i + 6] & occ[i + 7]) < 0) {
+                    i += 7;
+                    continue;
+                }
+            }
             if (i + 3 <= end) {
                 uint32_t s4;
                 memcpy(&s4, surface + i, sizeof s4);
