@@ -275,11 +275,12 @@ static void test_b20_denosumab_rebound(void **state)
 
 /* B21 on the mdsc_suppression lesion with few CD8 T cells
  * (tcell.recruit_per_d = 0.01), 120 d, mean tumour cells over days 1-120
- * summed over the seeds: anti-Gr1 from day 7 alone is within 15% of the
- * control (no clear reduction); with zoledronic acid it is at least 10%
- * below the control and below anti-Gr1 alone. MDSCs fall by >= 60% and
- * osteoclasts rise with anti-Gr1 alone. (A weak form of B21: see the
- * numbers printed.) */
+ * summed over the seeds: anti-Gr1 from day 7 alone is within 10% of the
+ * control (no reduction: its osteoclast-competent pool turns into
+ * osteoclasts at the tumour's high-RANKL sites); with zoledronic acid from
+ * day 7 it is at most 0.83x the control and below both single arms.
+ * MDSCs fall by >= 60% and osteoclasts at least double with anti-Gr1
+ * alone. */
 static void test_b21_anti_gr1(void **state)
 {
     (void)state;
@@ -304,9 +305,9 @@ static void test_b21_anti_gr1(void **state)
     printf("# B21 summed: control %.1f, anti-Gr1 x%.2f, ZA x%.2f, both x%.2f\n", b[0], b[1] / b[0], b[2] / b[0],
            b[3] / b[0]);
     assert_true(md[1] <= 0.4 * md[0]);
-    assert_true(oc[1] > oc[0]);
-    assert_true(fabs(b[1] / b[0] - 1.0) <= 0.15);
-    assert_true(b[3] <= 0.9 * b[0] && b[3] < b[1]);
+    assert_true(oc[1] >= 2.0 * oc[0]);
+    assert_true(fabs(b[1] / b[0] - 1.0) <= 0.10);
+    assert_true(b[3] <= 0.83 * b[0] && b[3] < b[1] && b[3] < b[2]);
 }
 
 /* B22: a CXCR4 antagonist from day 0 on seeding: fewer CTCs cross into the
