@@ -389,10 +389,12 @@ static double per_contact_day(double kills, double contact_h) { return contact_h
  * o2.marrow_uptake_per_h = 1200, median pO2 ~7.5 mmHg), 40 d, hyperoxia
  * from day 5 (reoxygenation) vs control: the hypoxic marrow fraction (below
  * nk.hypoxia_mmHg, days 6-40) at most half the control's in every seed;
- * with the immune cells the tumour burden (days 6-40, summed) is lower
- * with hyperoxia, and without immune cells it is not (x >= 0.95); MnO2
- * from day 5 (mno2) raises the mean O2 at tumour cells (days 6-40,
- * pooled). NK
+ * with the immune cells the tumour burden (days 6-40) is no higher with
+ * hyperoxia in any seed and at most 0.9x summed (hypoxia brakes NK and
+ * CD8 killing), and without immune cells it is not lower (x >= 0.95);
+ * MnO2 from day 5 (mno2) raises the mean O2 at tumour cells by 5-15 mmHg
+ * (days 6-40, mean over the seeds, PARAMETERS.md 6) and lowers the burden
+ * to at most 0.9x (summed). NK
  * kills per contact-day are printed and asserted higher only when both
  * arms have >= 48 h of contact (as in B17). */
 static void test_b24_reoxygenation(void **state)
@@ -423,6 +425,7 @@ static void test_b24_reoxygenation(void **state)
                per_contact_day(sum(c->kills_nk, 6, 40), sum(c->contact_nk_h, 6, 40)), v[1], v[0], v[3], v[2], om, oc,
                nd, mean(m->dtc, 6, 40));
         assert_true(h1 <= 0.5 * h0);
+        assert_true(v[1] <= v[0]);
         kc += sum(c->kills_nk, 6, 40);
         cc += sum(c->contact_nk_h, 6, 40);
         kt += sum(t->kills_nk, 6, 40);
@@ -435,9 +438,10 @@ static void test_b24_reoxygenation(void **state)
     printf("# B24 pooled: NK kills/contact-day %.2f vs %.2f (%.0f h vs %.0f h in contact); burden x%.2f with immune cells, "
            "x%.2f without immune cells; MnO2 burden x%.2f, O2 at tumour cells %+.1f mmHg\n", per_contact_day(kt, ct),
            per_contact_day(kc, cc), ct, cc, b[1] / b[0], b[3] / b[2], bm / b[0], (o2m - o2c) / NSEEDS);
-    assert_true(b[1] < b[0]);
+    assert_true(b[1] <= 0.9 * b[0]);
     assert_true(b[3] >= 0.95 * b[2]);
-    assert_true(o2m > o2c);
+    assert_true((o2m - o2c) / NSEEDS >= 5.0 && (o2m - o2c) / NSEEDS <= 15.0);
+    assert_true(bm <= 0.9 * b[0]);
     if (ct >= 48.0 && cc >= 48.0) assert_true(per_contact_day(kt, ct) > per_contact_day(kc, cc));
 }
 
