@@ -199,7 +199,7 @@ static const bs_param_def therapy_params[] = {
     {"mno2.half_life_d", BS_PT_REAL, 3.0, 0.01, 1e4, "d",
      "Half-life of the particles' O2 production after the last dose (A; particles accumulate in long bones, "
      "Murphy 2024)", NULL, NULL},
-    {"mno2.o2_per_cell_mmHg_per_h", BS_PT_REAL, 200000.0, 0.0, 1e7, "mmHg/h",
+    {"mno2.o2_per_cell_mmHg_per_h", BS_PT_REAL, 120000.0, 0.0, 1e7, "mmHg/h",
      "O2 made per tumour cell from its H2O2 (source proportional to tumour density), calibrated so lesions gain "
      "+5-15 mmHg (PARAMETERS.md 6 mno2.o2_source; Murphy 2021, calibrated to B24)", NULL, NULL},
     /* HDAC inhibitor */
