@@ -73,6 +73,7 @@ typedef struct {
     float t_exhaust_suppr_h;     /* exhaustion hazard under full suppression */
     int t_kills_max;             /* kills before exhaustion */
     float t_ifng, t_rankl;       /* au/h: activated / non-activated cells */
+    float t_hypoxia_mmHg, t_hypoxia_factor; /* adenosine brake below this pO2 */
     /* NK cells */
     float nk_kill_h, nk_dormant, nk_hypoxia_mmHg, nk_hypoxia_factor, nk_suppr_K, nk_tgfb_K;
     int nk_kills_max;

@@ -14,7 +14,8 @@
  * Brakes on activation and killing: tumour PD-L1 (unless anti-PD-1,
  * bs_rules.pd1_block), each MDSC within mdsc.suppress_radius_um (x
  * mdsc.suppress_factor, saturating at three), and the suppression and
- * TGF-beta fields. An activated cell is exhausted after
+ * TGF-beta fields; hypoxia (below tcell.hypoxia_mmHg, extracellular
+ * adenosine on the A2A receptor: Ohta 2006, Hatfield 2015). An activated cell is exhausted after
  * tcell.kills_to_exhaustion kills (store.aux counts them), or by long
  * suppression at a hazard that grows as the brakes close; exhausted cells
  * neither kill nor make IFN-gamma, and express RANKL like non-activated
@@ -66,6 +67,13 @@ const bs_param_def bs_tcell_params[] = {
     {"tcell.suppressed_exhaustion_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
      "Exhaustion hazard of an activated CTL under full suppression, scaled by 1 - (MDSC x field brake) (A)", NULL,
      NULL},
+    {"tcell.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.0, 100.0, "mmHg",
+     "Below this pO2 (at the T cell) hypoxia-driven extracellular adenosine acts on the A2A receptor (Ohta 2006 PNAS; "
+     "Hatfield 2015 Sci Transl Med, M✓ qualitative; as nk.hypoxia_mmHg, A)", NULL, NULL},
+    {"tcell.hypoxia_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
+     "Activation and kill hazard multiplier of a CD8 T cell under hypoxia (A2A adenosine brake; hyperoxia lifts it and "
+     "lets CD8 cells reject tumours, Hatfield 2015, M✓ qualitative; value as nk.hypoxia_kill_factor, calibrated to "
+     "B24)", NULL, NULL},
     {"tcell.ifng_per_h", BS_PT_REAL, 50.0, 0.0, 1e4, "au/h",
      "IFN-gamma secreted by an activated T cell (Takayanagi 2000: T-cell IFN-gamma suppresses osteoclastogenesis, M✓ "
      "qualitative; value A, calibrated to B15)", NULL, NULL},
@@ -95,6 +103,8 @@ void bs_tcell_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_u
     im->t_exhaust_suppr_h = (float)(bs_param(ps, "tcell.suppressed_exhaustion_per_d") / 24.0);
     im->t_ifng = (float)bs_param(ps, "tcell.ifng_per_h");
     im->t_rankl = (float)bs_param(ps, "tcell.rankl_per_h");
+    im->t_hypoxia_mmHg = (float)bs_param(ps, "tcell.hypoxia_mmHg");
+    im->t_hypoxia_factor = (float)bs_param(ps, "tcell.hypoxia_kill_factor");
     im->chemokine_tumour = (float)bs_param(ps, "chemokine.tumour_per_h");
     im->chemokine_dormant = (float)bs_param(ps, "chemokine.dormant_factor");
     im->dt_h = (float)dt_h;
@@ -170,15 +180,17 @@ void bs_tcell_act(bs_model *m, int slot, bs_step_totals *tot)
     }
     /* engaged: the cell stays on its target this step */
     float brake = suppression(m, i);
+    /* hypoxia (adenosine via A2AR) blunts activation and killing, not exhaustion */
+    float hyp = m->fields[BS_FIELD_O2].c[i] < im->t_hypoxia_mmHg ? im->t_hypoxia_factor : 1.0f;
     if (state == BS_TCELL_NAIVE) {
-        float rate = im->t_activation_h * brake;
+        float rate = im->t_activation_h * brake * hyp;
         if (bs_draw_agent(m, id, 3) < 1.0f - expf(-rate * im->dt_h))
             s->state[slot] = BS_TCELL_ACTIVE;
         return;
     }
     tot->tcell_contact_h += (double)im->dt_h;
     float pdl1 = im->t_pdl1 + (1.0f - im->t_pdl1) * m->r.pd1_block;
-    float rate = im->t_kill_h * pdl1 * brake;
+    float rate = im->t_kill_h * pdl1 * brake * hyp;
     if (bs_draw_agent(m, id, 4) < 1.0f - expf(-rate * im->dt_h)) {
         bs_store_kill_locked(s, s->occ[target]);
         tot->kills_tcell++;

@@ -134,6 +134,10 @@ static const bs_param_def therapy_params[] = {
      "more osteoclasts form (Capietto 2021 qualitative; calibrated to B21)", NULL, NULL},
     {"agr1.pool_half_per_mm2", BS_PT_REAL, 20.0, 1e-6, 1e6, "1/mm^2",
      "Pool density (cells per mm^2 of section) for half the extra formation (A)", NULL, NULL},
+    {"agr1.pool_to_oc_per_d", BS_PT_REAL, 0.2, 0.0, 100.0, "1/d",
+     "Rate at which a cell of that pool becomes an osteoclast on the endosteum, drawn towards high RANKL signal (the "
+     "tumour's PTHrP-driven sites): the Ly6C-int cells are osteoclast-competent (Capietto 2021, M~ qualitative; "
+     "value as mdsc.to_oc_rate_per_d in mdsc_suppression, calibrated to B21)", NULL, NULL},
     /* CXCR4 antagonist */
     SCHEDULE("cxcr4_antagonist", "CXCR4-antagonist exposure"),
     {"cxcr4i.half_life_h", BS_PT_REAL, 4.0, 0.01, 1e4, "h", "Plasma half-life of plerixafor, 3-5 h (PARAMETERS.md 6, M~)",
@@ -195,7 +199,7 @@ static const bs_param_def therapy_params[] = {
     {"mno2.half_life_d", BS_PT_REAL, 3.0, 0.01, 1e4, "d",
      "Half-life of the particles' O2 production after the last dose (A; particles accumulate in long bones, "
      "Murphy 2024)", NULL, NULL},
-    {"mno2.o2_per_cell_mmHg_per_h", BS_PT_REAL, 50000.0, 0.0, 1e7, "mmHg/h",
+    {"mno2.o2_per_cell_mmHg_per_h", BS_PT_REAL, 120000.0, 0.0, 1e7, "mmHg/h",
      "O2 made per tumour cell from its H2O2 (source proportional to tumour density), calibrated so lesions gain "
      "+5-15 mmHg (PARAMETERS.md 6 mno2.o2_source; Murphy 2021, calibrated to B24)", NULL, NULL},
     /* HDAC inhibitor */
@@ -314,6 +318,7 @@ void bs_therapy_derive(bs_model *m)
     x->agr1_oc_gain = (float)bs_param(ps, "agr1.oc_gain");
     double area_mm2 = (double)m->lat.w * m->lat.h * h_um * h_um * 1e-6;
     x->agr1_pool_K = (float)(bs_param(ps, "agr1.pool_half_per_mm2") * area_mm2);
+    x->agr1_seed_h = (float)(bs_param(ps, "agr1.pool_to_oc_per_d") / 24.0);
     /* CXCR4 antagonist */
     x->cxcr4i_block = (float)bs_param(ps, "cxcr4i.block");
     x->cxcr4i_mobilise_h = (float)(bs_param(ps, "cxcr4i.mobilise_per_d") / 24.0);
@@ -498,6 +503,43 @@ static void agr1_deplete(bs_model *m)
     }
 }
 
+/* Weight of an endosteal site for the anti-Gr1 pool's osteoclasts: a Hill
+ * function (n = 2, half at signal 1) of the RANKL signal, so the cells
+ * settle where the tumour's PTHrP has raised RANKL. */
+static float agr1_site_weight(const bs_model *m, int i)
+{
+    float sig = bs_rankl_signal(m, i);
+    return sig * sig / (1.0f + sig * sig);
+}
+
+/* anti-Gr1 pool -> osteoclasts: pool x agr1.pool_to_oc_per_d cells per hour
+ * become osteoclasts, spread over the endosteal sites in proportion to
+ * their weight. Each one opens a BMU there if the surface was quiet (so
+ * osteoclasts form on it by the ordinary rule, which RANKL sustains) and
+ * leaves the pool. Serial: two passes over the lattice, no allocation. */
+static void agr1_seed_osteoclasts(bs_model *m)
+{
+    bs_therapy_state *t = &m->therapy;
+    const bs_therapy_rules *x = &m->r.tx;
+    if (!(t->gr1_myeloid > 0.0f) || !(x->agr1_seed_h > 0.0f)) return;
+    bs_lattice *lat = &m->lat;
+    int n = lat->w * lat->h;
+    double W = 0.0;
+    for (int i = 0; i < n; i++)
+        if (lat->surface[i] != BS_SURF_NONE) W += (double)agr1_site_weight(m, i);
+    if (!(W > 0.0)) return;
+    double expect = (double)t->gr1_myeloid * (double)x->agr1_seed_h * m->dt_h; /* conversions this step */
+    for (int i = 0; i < n && t->gr1_myeloid >= 1.0f; i++) {
+        if (lat->surface[i] == BS_SURF_NONE) continue;
+        double p = expect * (double)agr1_site_weight(m, i) / W;
+        if ((double)bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, (uint64_t)i, 3) >= p) continue;
+        if (bs_agent_within(m, i, m->r.oc_exclusion, BS_CELL_OSTEOCLAST)) continue;
+        if (lat->surface[i] == BS_SURF_QUIESCENT) bs_bmu_open(m, i);
+        if (lat->surface[i] == BS_SURF_RESORPTION) bs_oc_try_form(m, i);
+        t->gr1_myeloid -= 1.0f;
+    }
+}
+
 /* CXCR4 antagonist: dormant DTCs held by CXCL12 lose their anchor and
  * leave into the blood, at a rate x the block x their CXCR4 occupancy. */
 static void cxcr4_mobilise(bs_model *m, float block)
@@ -576,6 +618,7 @@ void bs_therapy_step(bs_model *m)
     if (t->gr1_myeloid < 1e-4f) t->gr1_myeloid = 0.0f;
     /* 4. actions on cells */
     if (t->level[BS_THERAPY_ANTI_GR1] > 0.0f) agr1_deplete(m);
+    agr1_seed_osteoclasts(m);
     float block = x->cxcr4i_block * t->level[BS_THERAPY_CXCR4_ANTAGONIST];
     cxcr4_mobilise(m, block);
     /* 5. rule effects, all from the state above */

@@ -309,6 +309,58 @@ static void test_nk_kill_lower_at_low_o2(void **state)
     assert_near(dormant, 2600 * 0.2 * (1.0 - exp(-0.2)), 0.35); /* ~94, sd 9 */
 }
 
+/* CD8 T cells under hypoxia (below tcell.hypoxia_mmHg = 10, the adenosine
+ * brake): activated CTLs on cycling targets kill at 0.4/h x PD-L1 0.4 x
+ * 0.4 = 0.064/h at 5 mmHg vs 0.16/h at 20 mmHg, and re-oxygenation restores
+ * the rate; with tcell.hypoxia_kill_factor = 1 hypoxia changes nothing
+ * (same draws, same kills). Non-activated cells engaged on targets are
+ * activated at 0.5/h x 0.4 under hypoxia: after 2 h, 1 - exp(-0.4) of them
+ * vs 1 - exp(-1) at 20 mmHg. */
+static void test_tcell_kill_and_activation_lower_at_low_o2(void **state)
+{
+    (void)state;
+    bs_model *m = flat_model(NULL);
+    fill_field(m, BS_FIELD_O2, 5.0f);
+    place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
+    long hyp = run_pairs(m, BS_DTC_PROLIFERATING, 100);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    long reox = run_pairs(m, BS_DTC_PROLIFERATING, 100);
+    done(m);
+    const char *off[] = {"tcell.hypoxia_kill_factor=1", NULL};
+    m = flat_model(off);
+    fill_field(m, BS_FIELD_O2, 5.0f);
+    place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
+    long hyp_off = run_pairs(m, BS_DTC_PROLIFERATING, 100);
+    done(m);
+    m = flat_model(NULL);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
+    long norm = run_pairs(m, BS_DTC_PROLIFERATING, 100);
+    done(m);
+    assert_near(hyp, 1300 * (1.0 - exp(-0.064)), 0.3);
+    assert_near(norm, 1300 * (1.0 - exp(-0.16)), 0.25);
+    assert_near(reox, 1300 * (1.0 - exp(-0.16)), 0.25);
+    assert_int_equal(hyp_off, norm);
+    /* activation: many pairs' worth of draws over 40 repeats of 2 h */
+    long act[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        for (int rep = 0; rep < 40; rep++) {
+            m = flat_model(NULL);
+            m->seed = (uint64_t)(1000 + rep);
+            fill_field(m, BS_FIELD_O2, k ? 20.0f : 5.0f);
+            place_pairs(m, BS_CELL_TCELL, BS_TCELL_NAIVE);
+            run_pairs(m, BS_DTC_PROLIFERATING, 2);
+            for (int j = 0; j < NPAIRS; j++) {
+                int sl = m->store.occ[site(pair_x(j), 5)];
+                act[k] += sl >= 0 && m->store.type[sl] == BS_CELL_TCELL && m->store.state[sl] != BS_TCELL_NAIVE;
+            }
+            done(m);
+        }
+    }
+    assert_near(act[0], 520 * (1.0 - exp(-0.4)), 0.2);
+    assert_near(act[1], 520 * (1.0 - exp(-1.0)), 0.15);
+}
+
 /* Sources (model.c): IFN-gamma only from activated T cells and cytotoxic
  * NK cells; RANKL from non-activated and exhausted T cells; suppression
  * from MDSCs and cycling tumour cells; chemokine from tumour cells. */
@@ -482,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_mdsc_hasten_exhaustion),
         cmocka_unit_test(test_mdsc_to_osteoclast_near_bone),
         cmocka_unit_test(test_nk_kill_lower_at_low_o2),
+        cmocka_unit_test(test_tcell_kill_and_activation_lower_at_low_o2),
         cmocka_unit_test(test_secretion_by_state),
         cmocka_unit_test(test_recruitment_follows_chemokine),
         cmocka_unit_test(test_walk_speed_occupancy_chemotaxis),

@@ -275,11 +275,12 @@ static void test_b20_denosumab_rebound(void **state)
 
 /* B21 on the mdsc_suppression lesion with few CD8 T cells
  * (tcell.recruit_per_d = 0.01), 120 d, mean tumour cells over days 1-120
- * summed over the seeds: anti-Gr1 from day 7 alone is within 15% of the
- * control (no clear reduction); with zoledronic acid it is at least 10%
- * below the control and below anti-Gr1 alone. MDSCs fall by >= 60% and
- * osteoclasts rise with anti-Gr1 alone. (A weak form of B21: see the
- * numbers printed.) */
+ * summed over the seeds: anti-Gr1 from day 7 alone is within 10% of the
+ * control (no reduction: its osteoclast-competent pool turns into
+ * osteoclasts at the tumour's high-RANKL sites); with zoledronic acid from
+ * day 7 it is at most 0.83x the control and below both single arms.
+ * MDSCs fall by >= 60% and osteoclasts at least double with anti-Gr1
+ * alone. */
 static void test_b21_anti_gr1(void **state)
 {
     (void)state;
@@ -304,9 +305,9 @@ static void test_b21_anti_gr1(void **state)
     printf("# B21 summed: control %.1f, anti-Gr1 x%.2f, ZA x%.2f, both x%.2f\n", b[0], b[1] / b[0], b[2] / b[0],
            b[3] / b[0]);
     assert_true(md[1] <= 0.4 * md[0]);
-    assert_true(oc[1] > oc[0]);
-    assert_true(fabs(b[1] / b[0] - 1.0) <= 0.15);
-    assert_true(b[3] <= 0.9 * b[0] && b[3] < b[1]);
+    assert_true(oc[1] >= 2.0 * oc[0]);
+    assert_true(fabs(b[1] / b[0] - 1.0) <= 0.10);
+    assert_true(b[3] <= 0.83 * b[0] && b[3] < b[1] && b[3] < b[2]);
 }
 
 /* B22: a CXCR4 antagonist from day 0 on seeding: fewer CTCs cross into the
@@ -384,14 +385,16 @@ static void test_b23_b11_radiotherapy(void **state)
 
 static double per_contact_day(double kills, double contact_h) { return contact_h > 0.0 ? kills / (contact_h / 24.0) : 0.0; }
 
-/* B24 on hypoxic_marrow (the immune_surveillance lesion with
- * o2.marrow_uptake_per_h = 1200, median pO2 ~7.5 mmHg), 40 d, hyperoxia
+/* B24 on hypoxic_marrow (the immune_surveillance lesion, 100 tumour cells,
+ * with o2.marrow_uptake_per_h = 1200, median pO2 ~7.5 mmHg), 40 d, hyperoxia
  * from day 5 (reoxygenation) vs control: the hypoxic marrow fraction (below
  * nk.hypoxia_mmHg, days 6-40) at most half the control's in every seed;
- * with the immune cells the tumour burden (days 6-40, summed) is lower
- * with hyperoxia, and without immune cells it is not (x >= 0.95); MnO2
- * from day 5 (mno2) raises the mean O2 at tumour cells (days 6-40,
- * pooled). NK
+ * with the immune cells the tumour burden (days 6-40) is lower with
+ * hyperoxia in every seed and at most 0.9x summed (hypoxia brakes NK and
+ * CD8 killing), and without immune cells it is not lower (x >= 0.95);
+ * MnO2 from day 5 (mno2) raises the mean O2 at tumour cells by 5-15 mmHg
+ * (days 6-40, mean over the seeds, PARAMETERS.md 6) and lowers the burden
+ * to at most 0.9x (summed). NK
  * kills per contact-day are printed and asserted higher only when both
  * arms have >= 48 h of contact (as in B17). */
 static void test_b24_reoxygenation(void **state)
@@ -422,6 +425,7 @@ static void test_b24_reoxygenation(void **state)
                per_contact_day(sum(c->kills_nk, 6, 40), sum(c->contact_nk_h, 6, 40)), v[1], v[0], v[3], v[2], om, oc,
                nd, mean(m->dtc, 6, 40));
         assert_true(h1 <= 0.5 * h0);
+        assert_true(v[1] < v[0]);
         kc += sum(c->kills_nk, 6, 40);
         cc += sum(c->contact_nk_h, 6, 40);
         kt += sum(t->kills_nk, 6, 40);
@@ -434,9 +438,10 @@ static void test_b24_reoxygenation(void **state)
     printf("# B24 pooled: NK kills/contact-day %.2f vs %.2f (%.0f h vs %.0f h in contact); burden x%.2f with immune cells, "
            "x%.2f without immune cells; MnO2 burden x%.2f, O2 at tumour cells %+.1f mmHg\n", per_contact_day(kt, ct),
            per_contact_day(kc, cc), ct, cc, b[1] / b[0], b[3] / b[2], bm / b[0], (o2m - o2c) / NSEEDS);
-    assert_true(b[1] < b[0]);
+    assert_true(b[1] <= 0.9 * b[0]);
     assert_true(b[3] >= 0.95 * b[2]);
-    assert_true(o2m > o2c);
+    assert_true((o2m - o2c) / NSEEDS >= 5.0 && (o2m - o2c) / NSEEDS <= 15.0);
+    assert_true(bm <= 0.9 * b[0]);
     if (ct >= 48.0 && cc >= 48.0) assert_true(per_contact_day(kt, ct) > per_contact_day(kc, cc));
 }
 
