@@ -7,41 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test_util.h"
+#include "flat_fixture.h"
 #include "celltypes.h"
 #include "rules.h"
 
-/* 40 x 30 sites, bone in rows 15..29, the endosteum is row 14. */
-#define W 40
-#define H 30
-#define SURF_Y 14
-
-static bs_registry *reg;
-static bs_paramset *ps;
-
 static bs_model *flat_model(const char *const *extra)
 {
-    const char *base[] = {"geometry.source=flat", "lattice.width_sites=40", "lattice.height_sites=30",
-                          "geometry.slab_thickness_um=150", "geometry.arteriole_spacing_um=0",
-                          "geometry.sinusoid_spacing_um=2000", "bmu.activation_per_site_per_y=0",
-                          "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", "tcell.lifespan_d=365", "nk.lifespan_d=365",
-                          "mdsc.lifespan_d=365", "tcell.kills_to_exhaustion=1000", "nk.kills_to_exhaustion=1000",
-                          NULL};
-    ps = bs_test_params(&reg, NULL, base);
-    bs_error err;
-    for (int k = 0; extra && extra[k]; k++)
-        if (bs_config_set(ps, extra[k], &err) != BS_OK) fail_msg("%s", err.msg);
-    return bs_test_model(ps);
+    static const char *const defaults[] = {"dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", "tcell.lifespan_d=365", "nk.lifespan_d=365",
+                                            "mdsc.lifespan_d=365", "tcell.kills_to_exhaustion=1000", "nk.kills_to_exhaustion=1000", NULL};
+    return bs_flat_model(defaults, extra);
 }
-
-static void done(bs_model *m)
-{
-    bs_model_destroy(m);
-    bs_paramset_destroy(ps);
-    bs_registry_destroy(reg);
-}
-
-static int site(int x, int y) { return y * W + x; }
 
 static void fill_field(bs_model *m, int f, float v)
 {
@@ -484,7 +459,8 @@ static void test_immune_deterministic_across_threads(void **state)
     int threads[3] = {1, 2, 4}, n = 96 * 80;
     for (int r = 0; r < 3; r++) {
         omp_set_num_threads(threads[r]);
-        bs_paramset *p = bs_test_params(&reg, "immune_surveillance", small);
+        bs_registry *preg;
+        bs_paramset *p = bs_test_params(&preg, "immune_surveillance", small);
         bs_model *m = bs_test_model(p);
         bs_test_run_days(m, 5);
         kills[r][0] = m->n_kills_tcell;
@@ -508,7 +484,7 @@ static void test_immune_deterministic_across_threads(void **state)
         }
         bs_model_destroy(m);
         bs_paramset_destroy(p);
-        bs_registry_destroy(reg);
+        bs_registry_destroy(preg);
     }
     omp_set_num_threads(1);
     for (int r = 1; r < 3; r++) {

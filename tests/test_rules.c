@@ -4,42 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test_util.h"
+#include "flat_fixture.h"
 #include "celltypes.h"
 #include "rules.h"
 
-/* 40 x 30 sites, bone in rows 15..29, the endosteum is row 14. */
-#define W 40
-#define SURF_Y 14
-
-static bs_registry *reg;
-static bs_paramset *ps;
-
-static bs_model *flat_model(const char *const *extra)
-{
-    const char *base[] = {"geometry.source=flat", "lattice.width_sites=40", "lattice.height_sites=30",
-                          "geometry.slab_thickness_um=150", "geometry.arteriole_spacing_um=0",
-                          "geometry.sinusoid_spacing_um=2000", "bmu.activation_per_site_per_y=0", NULL};
-    if (ps) bs_paramset_destroy(ps);
-    if (reg) bs_registry_destroy(reg);
-    ps = bs_test_params(&reg, NULL, base);
-    bs_error err;
-    for (int k = 0; extra && extra[k]; k++)
-        if (bs_config_set(ps, extra[k], &err) != BS_OK) fail_msg("%s", err.msg);
-    return bs_test_model(ps);
-}
+static bs_model *flat_model(const char *const *extra) { return bs_flat_model(NULL, extra); }
 
 static int teardown(void **state)
 {
     (void)state;
-    bs_paramset_destroy(ps);
-    bs_registry_destroy(reg);
+    if (ps) bs_paramset_destroy(ps);
+    if (reg) bs_registry_destroy(reg);
     ps = NULL;
     reg = NULL;
     return 0;
 }
-
-static int site(int x, int y) { return y * W + x; }
 
 static void test_geometry_of_fixture(void **state)
 {

@@ -9,40 +9,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "test_util.h"
+#include "flat_fixture.h"
 #include "celltypes.h"
 #include "rules.h"
 #include "therapy.h"
 
-/* 40 x 30 sites, bone in rows 15..29, the endosteum is row 14. */
-#define W 40
-#define H 30
-#define SURF_Y 14
-
-static bs_registry *reg;
-static bs_paramset *ps;
-
 static bs_model *flat_model(const char *const *extra)
 {
-    const char *base[] = {"geometry.source=flat", "lattice.width_sites=40", "lattice.height_sites=30",
-                          "geometry.slab_thickness_um=150", "geometry.arteriole_spacing_um=0",
-                          "geometry.sinusoid_spacing_um=2000", "bmu.activation_per_site_per_y=0",
-                          "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", NULL};
-    ps = bs_test_params(&reg, NULL, base);
-    bs_error err;
-    for (int k = 0; extra && extra[k]; k++)
-        if (bs_config_set(ps, extra[k], &err) != BS_OK) fail_msg("%s", err.msg);
-    return bs_test_model(ps);
+    static const char *const defaults[] = {"dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", NULL};
+    return bs_flat_model(defaults, extra);
 }
-
-static void done(bs_model *m)
-{
-    bs_model_destroy(m);
-    bs_paramset_destroy(ps);
-    bs_registry_destroy(reg);
-}
-
-static int site(int x, int y) { return y * W + x; }
 
 /* therapy bookkeeping only (no cells, no fields): n steps */
 static void therapy_steps(bs_model *m, long n)

@@ -464,9 +464,7 @@ static void progress(double done, double total, double wall_s)
     fflush(stderr);
 }
 
-/* Is an event of period `every` due at t? Advances *next past t. The
- * slack absorbs the rounding of t = step * dt. */
-static int due(double t, double every, double *next)
+int bs_run_due(double t, double every, double *next)
 {
     if (every <= 0.0) return 0;
     if (t + 1e-9 >= *next) {
@@ -510,11 +508,11 @@ static loop_end run_loop(runner *R, bs_obs *obs, double *wall, double *t_out, bs
             if (st != BS_OK) bs_fail(err, st, "%s:%d: %s", R->log.path, a->line, e2.msg);
         }
         if (st != BS_OK) break;
-        if (rs->ckpt_every_d > 0.0 && (due(t, rs->ckpt_every_d, &rs->next_ckpt_d) || (last && k != R->k0))) {
+        if (rs->ckpt_every_d > 0.0 && (bs_run_due(t, rs->ckpt_every_d, &rs->next_ckpt_d) || (last && k != R->k0))) {
             st = save_checkpoint(R, err);
             if (st != BS_OK) break;
         }
-        if (due(t, csv_every, &rs->next_csv_d) || last || k == 0) {
+        if (bs_run_due(t, csv_every, &rs->next_csv_d) || last || k == 0) {
             bs_model_observe(m, obs, rs->acc_resorbed_um2, rs->acc_formed_um2, t - rs->last_row_d);
             if (k == 0) rs->first_bone_area_um2 = obs->bone_area_um2;
             st = bs_output_row(&R->out, obs, err);
@@ -526,7 +524,7 @@ static loop_end run_loop(runner *R, bs_obs *obs, double *wall, double *t_out, bs
             rs->acc_resorbed_um2 = rs->acc_formed_um2 = 0.0;
             rs->last_row_d = t;
         }
-        if (!R->no_png && (due(t, png_every, &rs->next_png_d) || last)) {
+        if (!R->no_png && (bs_run_due(t, png_every, &rs->next_png_d) || last)) {
             char png[4400];
             snprintf(png, sizeof png, "%s/snapshot_day%06.1f.png", R->outdir, t);
             tmp_begin(png);

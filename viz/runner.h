@@ -71,6 +71,12 @@ bs_status bs_resolve_params(const bs_cli_opts *o, bs_registry **reg, bs_paramset
 
 /* The subcommands; they return an exit code (BS_EXIT_*) after printing any
  * error as "bonesim: ...". */
+/* Is an output of period `every` days due at time t (days)? Advances *next
+ * past t. The slack absorbs the rounding of t = step * dt. The headless
+ * run loop and the viewer write their CSV rows by this one rule, so a
+ * replayed viewer session writes the same rows. */
+int bs_run_due(double t, double every, double *next);
+
 int bs_cmd_run(const bs_cli_opts *o);
 int bs_cmd_resume(const bs_cli_opts *o);
 

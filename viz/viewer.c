@@ -327,17 +327,6 @@ static int parse_opts(viewer *v, int argc, char **argv, char *err, size_t n)
 
 /* ---- session: model, CSV, log ---------------------------------------------------- */
 
-static int due(double t, double every, double *next)
-{
-    /* The same rule as the headless run loop (runner.c). */
-    if (every <= 0.0) return 0;
-    if (t + 1e-9 >= *next) {
-        while (*next <= t + 1e-9) *next += every;
-        return 1;
-    }
-    return 0;
-}
-
 static void log_action(viewer *v, const bs_action *a)
 {
     if (!v->log) return;
@@ -364,7 +353,7 @@ static bs_status step_outputs(viewer *v, int last, bs_error *err)
 {
     if (v->outputs_done) return BS_OK;
     double t = bs_model_time_days(v->m);
-    int row = due(t, bs_param(v->ps, "run.csv_every_d"), &v->next_csv_d) || last || v->m->step == 0;
+    int row = bs_run_due(t, bs_param(v->ps, "run.csv_every_d"), &v->next_csv_d) || last || v->m->step == 0;
     v->outputs_done = 1;
     return row ? write_row(v, err) : BS_OK;
 }
