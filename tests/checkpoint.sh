@@ -4,10 +4,7 @@
 # the uninterrupted run; damaged and foreign checkpoints are refused.
 set -uo pipefail
 bin=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 # same_outputs REF DIR: every CSV and PNG of REF is in DIR, byte for byte
 same_outputs() {
   local ref=$1 dir=$2 n=0
@@ -149,4 +146,4 @@ sed -i '3s/^./X/' "$tmp/edited/timeseries.csv"
 grep -q "does not hold the rows" "$tmp/err" || bad "edited CSV: message"
 
 [ $fail -eq 0 ] && echo "checkpoint: identical outputs: single_bmu split at 8/12/20 d and resumed into new folders and after a crash; busy homeostasis split by SIGINT and at 13/27 d; every scenario split at 7 d (1 vs 2 threads throughout)"
-exit $fail
+exit $((fail > 0))

@@ -2,20 +2,8 @@
 # End-to-end tests of the bonesim command line.
 set -uo pipefail
 bin=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+. "$(dirname "$0")/lib.sh"
 # expect_fail NAME PATTERN CMD...: non-zero exit and stderr matching PATTERN
-expect_fail() {
-  local name=$1 pat=$2
-  shift 2
-  if "$@" >"$tmp/out" 2>"$tmp/err"; then bad "$name: exited 0"; return; fi
-  grep -Eq -e "$pat" "$tmp/err" && ok || { bad "$name: stderr lacks /$pat/:"; cat "$tmp/err"; }
-}
-
 # help and version
 "$bin" --help | grep -q "usage: bonesim" && ok || bad "--help"
 "$bin" run --help | grep -q -- "--csv-every" && ok || bad "run --help"
@@ -67,5 +55,4 @@ expect_fail "range in file" "range.ini:2: .*out of range \(valid: 1 \.\. 100 d\)
 printf 'include = %s\n[run]\ndays = 2\n' "$(dirname "$0")/../scenarios/single_bmu.ini" >"$tmp/inc.ini"
 "$bin" run "$tmp/inc.ini" --out "$tmp/inc" --quiet && [ "$(tail -1 "$tmp/inc/timeseries.csv" | cut -d, -f1)" = "2.0000" ] && ok || bad "include"
 
-echo "cli_e2e: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish cli_e2e

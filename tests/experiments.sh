@@ -3,19 +3,8 @@
 # (single_bmu: a 60 x 40 lattice, a few simulated days, 2-3 replicates).
 set -uo pipefail
 bin=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 export OMP_WAIT_POLICY=passive
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
-expect_fail() { # NAME PATTERN CMD...: non-zero exit, stderr matching PATTERN
-  local name=$1 pat=$2
-  shift 2
-  if "$@" >"$tmp/out" 2>"$tmp/err"; then bad "$name: exited 0"; return; fi
-  grep -Eq -e "$pat" "$tmp/err" && ok || { bad "$name: stderr lacks /$pat/:"; cat "$tmp/err"; }
-}
 seed_of() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['seed'])" "$1/manifest.json"; }
 png_ok() { # a complete PNG: signature, IHDR of the expected size range, IEND at the end
   python3 - "$1" <<'EOF'
@@ -145,5 +134,4 @@ expect_fail "sweep unknown column" "unknown column 'nope'" "$bin" sweep single_b
 expect_fail "sweep bad summary" "unknown summary 'median'" "$bin" sweep single_bmu --set oc.lifespan_d=5,10 --columns median:n_dtc --out "$tmp/y9"
 [ ! -e "$tmp/y3/summary.csv" ] && ok || bad "bad sweep input wrote a summary"
 
-echo "experiments: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish experiments

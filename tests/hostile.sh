@@ -5,14 +5,10 @@
 # crash (status >= 128), a hang or a half-written file.
 set -uo pipefail
 bin=$1
-tmp=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 mnt=""
 cleanup() { [ -n "$mnt" ] && umount "$mnt" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 export OMP_WAIT_POLICY=passive
 # expect NAME STATUS PATTERN CMD...: exit status STATUS, stderr matching PATTERN
 expect() {
@@ -120,18 +116,6 @@ fi
 grep -q "ulimit -v" "$tmp/err" && ok || bad "address-space limit: $(cat "$tmp/err")"
 
 # ---- full disk, file-size limit, unwritable folder ------------------------------------
-# whole DIR: rows whole, no temporary files, PNGs complete
-whole() {
-  local d=$1 cols
-  ls "$d"/*.tmp.* >/dev/null 2>&1 && bad "$d: temporary files left: $(ls "$d"/*.tmp.*)"
-  [ -z "$(tail -c 1 "$d/timeseries.csv")" ] || bad "$d: CSV ends inside a row"
-  cols=$(head -1 "$d/timeseries.csv" | tr -cd , | wc -c)
-  awk -F, -v c="$cols" 'NF - 1 != c { exit 1 }' "$d/timeseries.csv" || bad "$d: CSV has a partial row"
-  for p in "$d"/*.png; do
-    [ -e "$p" ] || continue
-    tail -c 8 "$p" | od -An -tx1 | grep -q "49 45 4e 44 ae 42 60 82" || bad "$p is not a complete PNG"
-  done
-}
 # CSV over the limit (bash counts ulimit -f in KiB): 64 KiB of rows (the manifest,
 # which lists every parameter, is about 18 KiB and must fit)
 (ulimit -f 64 && exec "$bin" run single_bmu --days 100 --csv-every 0.05 --png-every 0 --quiet --out "$tmp/fsz1") 2>"$tmp/err"
@@ -174,5 +158,4 @@ if [ "$(id -u)" -ne 0 ]; then
   expect "read-only folder" 1 "Permission denied" "$bin" run "${small[@]}" --out "$tmp/ro/x"
 fi
 
-echo "hostile: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish hostile

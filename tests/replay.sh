@@ -4,12 +4,7 @@
 # fail with file:line.
 set -uo pipefail
 bin=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+. "$(dirname "$0")/lib.sh"
 export OMP_NUM_THREADS=1
 args=(single_bmu --set lattice.width_sites=60 --set lattice.height_sites=40 --quiet --force)
 col() { awk -F, -v c="$1" -v r="$2" 'NR == r + 2 { print $c }' "$3"; }
@@ -40,12 +35,6 @@ printf '10 inject dtc 30 5\n30 end\n' >"$tmp/c.log"
 cmp -s "$tmp/b1/timeseries.csv" "$tmp/c/timeseries.csv" && ok || bad "the segment after the reset should equal a run with seed 9"
 
 # 3. bad logs: file:line, exit 2
-expect_fail() {
-  local name=$1 pat=$2
-  shift 2
-  if "$@" >"$tmp/out" 2>"$tmp/err"; then bad "$name: exited 0"; return; fi
-  grep -Eq -e "$pat" "$tmp/err" && ok || { bad "$name: stderr lacks /$pat/:"; cat "$tmp/err"; }
-}
 printf '1 therapy denosumab on\n2 therapy aspirin on\n' >"$tmp/bad1.log"
 expect_fail "unknown therapy" "bad1.log:2: unknown therapy 'aspirin'" "$bin" run "${args[@]}" --replay "$tmp/bad1.log" --out "$tmp/x"
 printf '0 inject dtc 0 0\n0 inject dtc 0 0\n' >"$tmp/bad2.log"
@@ -56,5 +45,4 @@ expect_fail "missing log" "nope.log: cannot read" "$bin" run "${args[@]}" --repl
 expect_fail "replay + checkpoints" "cannot be combined with --checkpoint-every" "$bin" run "${args[@]}" --replay "$tmp/a.log" --checkpoint-every 1 --out "$tmp/x"
 expect_fail "resume takes no --replay" "does not take --replay" "$bin" resume "$tmp/none.ckpt" --replay "$tmp/a.log"
 
-echo "replay: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish replay

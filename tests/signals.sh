@@ -5,10 +5,7 @@
 # temporary files, every PNG and checkpoint complete).
 set -uo pipefail
 bin=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 export OMP_WAIT_POLICY=passive
 # long enough that no signal below comes after the end
 run=(homeostasis --seed 2 --days 3000 --csv-every 0.5 --png-every 5 --checkpoint-every 5 --threads 2 --quiet
@@ -22,18 +19,10 @@ wait_rows() {
   done
 }
 
-# whole DIR: every file complete
-whole() {
-  local d=$1 cols
-  ls "$d"/*.tmp.* >/dev/null 2>&1 && bad "$d: temporary files left: $(ls "$d"/*.tmp.*)"
-  [ -z "$(tail -c 1 "$d/timeseries.csv")" ] || bad "$d: CSV ends inside a row"
-  cols=$(head -1 "$d/timeseries.csv" | tr -cd , | wc -c)
-  awk -F, -v c="$cols" 'NF - 1 != c { exit 1 }' "$d/timeseries.csv" || bad "$d: CSV has a partial row"
-  for p in "$d"/*.png; do
-    [ -e "$p" ] || continue
-    tail -c 8 "$p" | od -An -tx1 | grep -q "49 45 4e 44 ae 42 60 82" || bad "$p is not a complete PNG"
-  done
-  python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$d/manifest.json" 2>/dev/null || bad "$d: manifest"
+# complete DIR: every file whole (lib.sh) and the manifest parses
+complete() {
+  whole "$1"
+  python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$1/manifest.json" 2>/dev/null || bad "$1: manifest"
 }
 
 # 1. SIGINT and SIGTERM: graceful stop, checkpoint, status, resume hint.
@@ -49,7 +38,7 @@ for sig in INT TERM; do
   [ $rc -eq "$want" ] || bad "SIG$sig: exit status $rc (expected $want)"
   grep -q "stopped by SIG$sig" "$tmp/err_$sig" || bad "SIG$sig: no stop message"
   grep -q "continue with: bonesim resume $d/checkpoint_day" "$tmp/err_$sig" || bad "SIG$sig: no resume hint"
-  whole "$d"
+  complete "$d"
   c=$(grep -o "bonesim resume [^ ]*" "$tmp/err_$sig" | head -1 | cut -d' ' -f3)
   [ -f "$c" ] || bad "SIG$sig: the checkpoint named in the hint does not exist"
 done
@@ -57,7 +46,7 @@ done
 c=$(grep -o "bonesim resume [^ ]*" "$tmp/err_INT" | head -1 | cut -d' ' -f3)
 day=$(echo "$c" | sed 's/.*checkpoint_day0*\([0-9]*\)\..*/\1/')
 "$bin" resume "$c" --days $((day + 2)) --quiet || bad "resume from the SIGINT checkpoint"
-whole "$tmp/INT"
+complete "$tmp/INT"
 
 # 2. A second SIGINT stops at once. Several tries at different moments, so
 #    some land while a PNG or checkpoint is being written.
@@ -82,7 +71,7 @@ for k in 1 2 3 4; do
     # the graceful stop finished before the second signal came
     [ $rc -eq 130 ] || bad "SIGINT: status $rc"
   fi
-  whole "$d"
+  complete "$d"
   # each checkpoint passes its checks (the tiny memory limit stops the
   # resume right after the checksum and version checks)
   for c in "$d"/*.ckpt; do
@@ -93,4 +82,4 @@ for k in 1 2 3 4; do
 done
 
 [ $fail -eq 0 ] && echo "signals: SIGINT -> 130, SIGTERM -> 143 with checkpoint and hint; double SIGINT ($twice of 4 stopped at once) leaves whole files"
-exit $fail
+exit $((fail > 0))

@@ -9,12 +9,7 @@
 #   - `bonesim run --replay` of the session's log gives the same CSV bytes.
 set -uo pipefail
 bin=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+. "$(dirname "$0")/lib.sh"
 export OMP_NUM_THREADS=1 SDL_VIDEODRIVER=${SDL_VIDEODRIVER:-dummy}
 scen=(homeostasis --seed 3)
 
@@ -124,5 +119,4 @@ else grep -q "viewer.sliders: lattice.h_um cannot change while the model runs" "
 if "$bin" view no_such_scenario >/dev/null 2>"$tmp/err"; then bad "unknown scenario exited 0"
 else grep -q "no scenario 'no_such_scenario'" "$tmp/err" && ok || bad "unknown scenario message: $(cat "$tmp/err")"; fi
 
-echo "viewer: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish viewer
