@@ -13,9 +13,10 @@
 #include "therapy.h"
 
 static const bs_param_def live_params[] = {
-    {"viewer.sliders", BS_PT_STRING, 0.0, 0.0, 0.0, "",
-     "Parameters the live viewer offers as sliders, comma-separated registry names (e.g. "
-     "\"dtc.prolif_per_d, oc.lifespan_d\"); ranges come from the registry. Presentation only", "", NULL},
+    { "viewer.sliders", BS_PT_STRING, 0.0, 0.0, 0.0, "",
+            "Parameters the live viewer offers as sliders, comma-separated registry names (e.g. "
+            "\"dtc.prolif_per_d, oc.lifespan_d\"); ranges come from the registry. Presentation only",
+            "", NULL },
 };
 
 const bs_param_def *bs_live_params(size_t *n)
@@ -24,7 +25,7 @@ const bs_param_def *bs_live_params(size_t *n)
     return live_params;
 }
 
-static const char *const kind_names[] = {"therapy", "inject", "set", "reset", "end"};
+static const char *const kind_names[] = { "therapy", "inject", "set", "reset", "end" };
 
 /* ---- parsing ---------------------------------------------------------------- */
 
@@ -115,7 +116,7 @@ static int parse_cell(const char *s, const char *where, bs_action *a, bs_error *
             valid[0] = '\0';
             for (int j = 0; j < ns && k < sizeof valid; j++)
                 k += (size_t)snprintf(valid + k, sizeof valid - k, "%s%s", j ? ", " : "",
-                                      d->state_names[j] ? d->state_names[j] : "?");
+                        d->state_names[j] ? d->state_names[j] : "?");
             bs_fail(err, BS_ERR_INVALID, "%s: cell type %s has no state '%s' (valid: %s, or 0 .. %d)", where, d->name,
                     sn, valid, ns - 1);
             return -1;
@@ -145,8 +146,7 @@ int bs_action_parse_line(const char *line, const char *where, bs_action *out, bs
         return -1;
     }
     if (!parse_u64(tok[0], &out->step) || out->step > (1ULL << 53)) {
-        bs_fail(err, BS_ERR_INVALID, "%s: '%s' is not a step number (valid: a whole number 0 .. 2^53)", where,
-                tok[0]);
+        bs_fail(err, BS_ERR_INVALID, "%s: '%s' is not a step number (valid: a whole number 0 .. 2^53)", where, tok[0]);
         return -1;
     }
     if (nt < 2) {
@@ -157,9 +157,9 @@ int bs_action_parse_line(const char *line, const char *where, bs_action *out, bs
     int kind = -1;
     for (int k = 0; k < 5; k++)
         if (strcmp(tok[1], kind_names[k]) == 0) kind = k;
-    static const int nargs[5] = {2, 3, 2, 1, 0};
-    static const char *const usage[5] = {"STEP therapy NAME on|off", "STEP inject TYPE[.STATE] X Y",
-                                         "STEP set NAME VALUE", "STEP reset SEED", "STEP end"};
+    static const int nargs[5] = { 2, 3, 2, 1, 0 };
+    static const char *const usage[5] = { "STEP therapy NAME on|off", "STEP inject TYPE[.STATE] X Y",
+        "STEP set NAME VALUE", "STEP reset SEED", "STEP end" };
     if (kind < 0) {
         bs_fail(err, BS_ERR_INVALID, "%s: unknown action '%s' (valid: therapy, inject, set, reset, end)", where,
                 tok[1]);
@@ -181,8 +181,10 @@ int bs_action_parse_line(const char *line, const char *where, bs_action *out, bs
             bs_fail(err, BS_ERR_INVALID, "%s: unknown therapy '%s' (valid: %s)", where, arg[0], valid);
             return -1;
         }
-        if (strcmp(arg[1], "on") == 0) out->on = 1;
-        else if (strcmp(arg[1], "off") == 0) out->on = 0;
+        if (strcmp(arg[1], "on") == 0)
+            out->on = 1;
+        else if (strcmp(arg[1], "off") == 0)
+            out->on = 0;
         else {
             bs_fail(err, BS_ERR_INVALID, "%s: therapy switch '%s' (valid: on, off)", where, arg[1]);
             return -1;
@@ -216,15 +218,13 @@ int bs_action_parse_line(const char *line, const char *where, bs_action *out, bs
     case BS_ACT_RESET: {
         uint64_t seed;
         if (!parse_u64(arg[0], &seed) || seed > 9007199254740991ULL) {
-            bs_fail(err, BS_ERR_INVALID, "%s: seed '%s' (valid: a whole number 0 .. 9007199254740991)", where,
-                    arg[0]);
+            bs_fail(err, BS_ERR_INVALID, "%s: seed '%s' (valid: a whole number 0 .. 9007199254740991)", where, arg[0]);
             return -1;
         }
         out->value = (double)seed;
         break;
     }
-    case BS_ACT_END:
-        break;
+    case BS_ACT_END: break;
     }
     return 1;
 }
@@ -270,9 +270,9 @@ bs_status bs_action_log_read(const char *path, bs_action_log *log, bs_error *err
         }
         if (a.step < last_step) {
             st = bs_fail(err, BS_ERR_INVALID,
-                         "%s: step %llu is before the previous action's step %llu (valid: steps never decrease "
-                         "between resets)",
-                         where, (unsigned long long)a.step, (unsigned long long)last_step);
+                    "%s: step %llu is before the previous action's step %llu (valid: steps never decrease "
+                    "between resets)",
+                    where, (unsigned long long)a.step, (unsigned long long)last_step);
             break;
         }
         a.line = lineno;
@@ -317,12 +317,8 @@ void bs_action_format(const bs_action *a, char *buf, size_t n)
          * (the viewer never calls setlocale). */
         snprintf(buf, n, "%llu set %s %.17g\n", s, a->name, a->value);
         break;
-    case BS_ACT_RESET:
-        snprintf(buf, n, "%llu reset %.0f\n", s, a->value);
-        break;
-    case BS_ACT_END:
-        snprintf(buf, n, "%llu end\n", s);
-        break;
+    case BS_ACT_RESET: snprintf(buf, n, "%llu reset %.0f\n", s, a->value); break;
+    case BS_ACT_END: snprintf(buf, n, "%llu end\n", s); break;
     }
 }
 
@@ -361,11 +357,15 @@ bs_status bs_action_apply(bs_model *m, const bs_action *a, bs_error *err)
         if (a->id < 0 || a->id >= BS_CELL_TYPE_COUNT)
             return bs_fail(err, BS_ERR_INVALID, "cell type %d (valid: 0 .. %d)", a->id, BS_CELL_TYPE_COUNT - 1);
         if (a->x >= m->lat.w || a->y >= m->lat.h)
-            return bs_fail(err, BS_ERR_INVALID, "inject at site %d %d: outside the %d x %d lattice (valid: 0 .. %d, "
-                           "0 .. %d)", a->x, a->y, m->lat.w, m->lat.h, m->lat.w - 1, m->lat.h - 1);
+            return bs_fail(err, BS_ERR_INVALID,
+                    "inject at site %d %d: outside the %d x %d lattice (valid: 0 .. %d, "
+                    "0 .. %d)",
+                    a->x, a->y, m->lat.w, m->lat.h, m->lat.w - 1, m->lat.h - 1);
         if (!bs_action_can_inject(m, a->x, a->y))
-            return bs_fail(err, BS_ERR_INVALID, "inject at site %d %d: not a free marrow site at step %llu (valid: "
-                           "marrow without a cell)", a->x, a->y, (unsigned long long)m->step);
+            return bs_fail(err, BS_ERR_INVALID,
+                    "inject at site %d %d: not a free marrow site at step %llu (valid: "
+                    "marrow without a cell)",
+                    a->x, a->y, (unsigned long long)m->step);
         int i = a->y * m->lat.w + a->x;
         /* One injection per site and step, so (site, step) makes the id. */
         uint64_t id = bs_store_child_id((uint64_t)i ^ 0x696e6a6563740000ULL, m->step, (uint32_t)a->id);
@@ -373,12 +373,9 @@ bs_status bs_action_apply(bs_model *m, const bs_action *a, bs_error *err)
         if (slot < 0) return bs_fail(err, BS_ERR_NOMEM, "inject at site %d %d: the agent store is full", a->x, a->y);
         return BS_OK;
     }
-    case BS_ACT_SET:
-        return bs_model_set_param(m, a->name, a->value, err);
+    case BS_ACT_SET: return bs_model_set_param(m, a->name, a->value, err);
     case BS_ACT_RESET:
-    case BS_ACT_END:
-        break;
+    case BS_ACT_END: break;
     }
-    return bs_fail(err, BS_ERR_INVALID, "%s is not applied to a model (the run loop handles it)",
-                   kind_names[a->kind]);
+    return bs_fail(err, BS_ERR_INVALID, "%s is not applied to a model (the run loop handles it)", kind_names[a->kind]);
 }

@@ -44,20 +44,20 @@ typedef enum { BS_ACT_THERAPY = 0, BS_ACT_INJECT, BS_ACT_SET, BS_ACT_RESET, BS_A
 #define BS_ACTION_NAME_MAX 96
 
 typedef struct {
-    uint64_t step;            /* model steps done when applied */
+    uint64_t step; /* model steps done when applied */
     bs_action_kind kind;
-    int id;                   /* therapy id, or cell type */
-    int on;                   /* therapy: 1 on, 0 off; inject: state */
-    int x, y;                 /* inject: site */
-    double value;             /* set: value; reset: seed */
+    int id; /* therapy id, or cell type */
+    int on; /* therapy: 1 on, 0 off; inject: state */
+    int x, y; /* inject: site */
+    double value; /* set: value; reset: seed */
     char name[BS_ACTION_NAME_MAX]; /* set: parameter name */
-    int line;                 /* line in the log file (0 when made live) */
+    int line; /* line in the log file (0 when made live) */
 } bs_action;
 
 typedef struct {
-    bs_action *a;             /* owned */
+    bs_action *a; /* owned */
     size_t n, cap;
-    char path[1024];          /* for messages */
+    char path[1024]; /* for messages */
 } bs_action_log;
 
 /* Parses one line (without its newline) into *out; returns 0 for a blank

@@ -18,40 +18,54 @@
 #include "rules.h"
 
 const bs_param_def bs_bmu_params[] = {
-    {"bmu.activation_per_site_per_y", BS_PT_REAL, 1.3, 0.0, 50.0, "1/y",
-     "Rate at which a quiescent endosteal site is taken into a new remodeling compartment when the RANKL signal is 1. "
-     "Starting value 0.7/y derived so ~20% of the surface remodels (PARAMETERS.md 2d; Agerbaek 1991 gives 0.93/y cortical); "
-     "calibrated to B2", NULL, NULL},
-    {"bmu.radius_um", BS_PT_REAL, 60.0, 10.0, 140.0, "um",
-     "Radius of the surface a new BMU takes over (BRC canopy). BMU footprint ~200 um across is the literature value (M~); "
-     "120 um across chosen so one event is a single cavity (A)", NULL, NULL},
-    {"bmu.resorption_phase_d", BS_PT_REAL, 21.0, 1.0, 120.0, "d",
-     "How long a BRC stays in the resorption phase after it opens, at RANKL signal 1 (scaled by the signal, x0.25-x4); "
-     "osteoclasts form only then and afterwards lose RANKL support. Agerbaek 1991: resorption period 27 d (M✓); "
-     "calibrated to B3", NULL, NULL},
-    {"bmu.canopy_close_d", BS_PT_REAL, 10.0, 0.5, 120.0, "d",
-     "Mean time for a BRC site with nothing left to refill to return to lining cells (A; reversal ~1-2 wk, M~)", NULL, NULL},
-    {"bmu.rankl_half_au", BS_PT_REAL, 0.06, 1e-6, 1e6, "au",
-     "Effective RANKL giving a RANKL signal of 1 (half-maximal osteoclast formation). Calibrated to B2 (normalised units)",
-     NULL, NULL},
-    {"bmu.opg_decoy_au", BS_PT_REAL, 1.0, 1e-6, 1e6, "au",
-     "OPG level that halves effective RANKL (decoy receptor binding; Pivonka 2008 model, Mod✓ as a mechanism)", NULL, NULL},
-    {"bmu.lining_rankl_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
-     "RANKL made by osteoblast-lineage lining cells per quiescent surface site (A)", NULL, NULL},
-    {"bmu.lining_opg_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
-     "OPG made by lining cells per quiescent surface site (A; mature OBs and lining cells secrete OPG, PARAMETERS.md 3)",
-     NULL, NULL},
-    {"bmu.initial_bmu_x_frac", BS_PT_REAL, -1.0, -1.0, 1.0, "1",
-     "Open one BMU at day 0 on the first bone surface below the top edge at this fraction of the width "
-     "(teaching scenarios such as single_bmu); -1 = none", NULL, NULL},
-    {"bmu.initial_bmu_y_frac", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
-     "Where the search for the initial BMU's surface starts, as a fraction of the height (searching downward)", NULL,
-     NULL},
-    {"bmu.lining_cxcl12_per_h", BS_PT_REAL, 2.0, 0.0, 1e3, "au/h",
-     "CXCL12 made by osteoblast-lineage lining cells per quiescent surface site (the endosteal niche; A, calibrated to "
-     "B7)", NULL, NULL},
-    {"bmu.brc_rankl_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
-     "RANKL made by BRC canopy/stromal cells per resorption-phase site (A)", NULL, NULL},
+    { "bmu.activation_per_site_per_y", BS_PT_REAL, 1.3, 0.0, 50.0, "1/y",
+            "Rate at which a quiescent endosteal site is taken into a new remodeling compartment when the RANKL signal "
+            "is 1. "
+            "Starting value 0.7/y derived so ~20% of the surface remodels (PARAMETERS.md 2d; Agerbaek 1991 gives "
+            "0.93/y cortical); "
+            "calibrated to B2",
+            NULL, NULL },
+    { "bmu.radius_um", BS_PT_REAL, 60.0, 10.0, 140.0, "um",
+            "Radius of the surface a new BMU takes over (BRC canopy). BMU footprint ~200 um across is the literature "
+            "value (M~); "
+            "120 um across chosen so one event is a single cavity (A)",
+            NULL, NULL },
+    { "bmu.resorption_phase_d", BS_PT_REAL, 21.0, 1.0, 120.0, "d",
+            "How long a BRC stays in the resorption phase after it opens, at RANKL signal 1 (scaled by the signal, "
+            "x0.25-x4); "
+            "osteoclasts form only then and afterwards lose RANKL support. Agerbaek 1991: resorption period 27 d (M✓); "
+            "calibrated to B3",
+            NULL, NULL },
+    { "bmu.canopy_close_d", BS_PT_REAL, 10.0, 0.5, 120.0, "d",
+            "Mean time for a BRC site with nothing left to refill to return to lining cells (A; reversal ~1-2 wk, M~)",
+            NULL, NULL },
+    { "bmu.rankl_half_au", BS_PT_REAL, 0.06, 1e-6, 1e6, "au",
+            "Effective RANKL giving a RANKL signal of 1 (half-maximal osteoclast formation). Calibrated to B2 "
+            "(normalised units)",
+            NULL, NULL },
+    { "bmu.opg_decoy_au", BS_PT_REAL, 1.0, 1e-6, 1e6, "au",
+            "OPG level that halves effective RANKL (decoy receptor binding; Pivonka 2008 model, Mod✓ as a mechanism)",
+            NULL, NULL },
+    { "bmu.lining_rankl_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
+            "RANKL made by osteoblast-lineage lining cells per quiescent surface site (A)", NULL, NULL },
+    { "bmu.lining_opg_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
+            "OPG made by lining cells per quiescent surface site (A; mature OBs and lining cells secrete OPG, "
+            "PARAMETERS.md 3)",
+            NULL, NULL },
+    { "bmu.initial_bmu_x_frac", BS_PT_REAL, -1.0, -1.0, 1.0, "1",
+            "Open one BMU at day 0 on the first bone surface below the top edge at this fraction of the width "
+            "(teaching scenarios such as single_bmu); -1 = none",
+            NULL, NULL },
+    { "bmu.initial_bmu_y_frac", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
+            "Where the search for the initial BMU's surface starts, as a fraction of the height (searching downward)",
+            NULL, NULL },
+    { "bmu.lining_cxcl12_per_h", BS_PT_REAL, 2.0, 0.0, 1e3, "au/h",
+            "CXCL12 made by osteoblast-lineage lining cells per quiescent surface site (the endosteal niche; A, "
+            "calibrated to "
+            "B7)",
+            NULL, NULL },
+    { "bmu.brc_rankl_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
+            "RANKL made by BRC canopy/stromal cells per resorption-phase site (A)", NULL, NULL },
 };
 const size_t bs_bmu_nparams = sizeof bs_bmu_params / sizeof bs_bmu_params[0];
 
@@ -193,11 +207,9 @@ void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot)
     case BS_SURF_REVERSAL:
     case BS_SURF_FORMATION:
         if (bs_ob_try_recruit(m, i)) break;
-        if (m->store.occ[i] < 0 && !bs_has_fill_target(m, i) &&
-            bs_draw_surface(m, key, 2) < r->p_reversal_quiesce)
+        if (m->store.occ[i] < 0 && !bs_has_fill_target(m, i) && bs_draw_surface(m, key, 2) < r->p_reversal_quiesce)
             lat->surface[i] = BS_SURF_QUIESCENT;
         break;
-    default:
-        break;
+    default: break;
     }
 }

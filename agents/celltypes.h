@@ -38,13 +38,13 @@ enum { BS_NK_ACTIVE = 0, BS_NK_SPENT = 1 };
 typedef enum { BS_SHAPE_SQUARE = 0, BS_SHAPE_DISC, BS_SHAPE_DIAMOND, BS_SHAPE_RING } bs_shape;
 
 typedef struct {
-    const char *name;     /* "osteoclast" */
-    const char *plural;   /* legend text */
+    const char *name; /* "osteoclast" */
+    const char *plural; /* legend text */
     int n_states;
-    const char *state_names[BS_MAX_STATES];   /* "active", ... */
-    uint8_t rgb[BS_MAX_STATES][3];            /* per state */
-    bs_shape shape[BS_MAX_STATES];            /* marker drawn in a site */
-    int footprint_sites;  /* drawn size in sites (osteoclasts are big) */
+    const char *state_names[BS_MAX_STATES]; /* "active", ... */
+    uint8_t rgb[BS_MAX_STATES][3]; /* per state */
+    bs_shape shape[BS_MAX_STATES]; /* marker drawn in a site */
+    int footprint_sites; /* drawn size in sites (osteoclasts are big) */
 } bs_cell_desc;
 
 extern const bs_cell_desc bs_cell_types[BS_CELL_TYPE_COUNT];

@@ -23,85 +23,106 @@
 #include "rules.h"
 
 const bs_param_def bs_dtc_params[] = {
-    {"dtc.ctc_per_d", BS_PT_REAL, 0.0, 0.0, 1e4, "1/d",
-     "Circulating tumour cells arriving in the domain's sinusoids per day (DTCs are rare: 1e-5-1e-6 of marrow cells, "
-     "Pantel 1996, M✓; seed explicitly per scenario)", NULL, NULL},
-    {"dtc.bolus_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells", "CTCs arriving at once on dtc.bolus_day (intracardiac-injection-like)",
-     NULL, NULL},
-    {"dtc.bolus_day", BS_PT_REAL, 0.0, 0.0, 36525.0, "d", "Day of the CTC bolus", NULL, NULL},
-    {"dtc.cxcr4_level", BS_PT_REAL, 1.0, 0.0, 10.0, "1",
-     "CXCR4 expression of the tumour, relative (scales CXCL12 sensing: extravasation, homing, retention; A)", NULL, NULL},
-    {"dtc.adhesion", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
-     "Lumped endothelial adhesion (CX3CL1, ICAM-1, E-selectin): extravasation chance at saturating CXCL12 (A)", NULL,
-     NULL},
-    {"dtc.cxcl12_half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au",
-     "CXCL12 level giving half-maximal CXCR4 signalling (Hill n = 2; PARAMETERS.md 4, A)", NULL, NULL},
-    {"dtc.speed_um_per_h", BS_PT_REAL, 10.0, 0.0, 1000.0, "um/h", "Migration speed of a homing DTC (A)", NULL, NULL},
-    {"dtc.chemotaxis", BS_PT_REAL, 50.0, 0.0, 1000.0, "1/au",
-     "Chemotactic sensitivity: move weights exp(chemotaxis x CXCR4 x dCXCL12) (A)", NULL, NULL},
-    {"dtc.settle_per_h", BS_PT_REAL, 0.2, 0.0, 100.0, "1/h",
-     "Rate at which a homing DTC anchors in a niche (endosteum, perivascular) at saturating CXCL12 (A)", NULL, NULL},
-    {"dtc.dormancy_entry_per_h", BS_PT_REAL, 0.05, 0.0, 10.0, "1/h",
-     "Dormancy entry on quiescent endosteum or next to osteoblasts, LIFR signalling 1 (most dormant within 1-2 d; "
-     "Lawson 2015, Croucher 2016 qualitative; PARAMETERS.md 4, A)", NULL, NULL},
-    {"dtc.brc_dormancy_factor", BS_PT_REAL, 0.02, 0.0, 1.0, "1",
-     "Dormancy entry in an active BRC relative to quiescent endosteum (BRCs favour proliferation, A)", NULL, NULL},
-    {"dtc.perivascular_dormancy_factor", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
-     "Dormancy entry in the perivascular niche relative to quiescent endosteum (Price 2016: dormant DTCs in "
-     "perisinusoidal E-selectin/SDF-1 regions, M✓ qualitative; value A)", NULL, NULL},
-    {"dtc.lifr_enabled", BS_PT_BOOL, 1.0, 0.0, 1.0, "1",
-     "LIFR:STAT3 pro-dormancy pathway on (1) or knocked out (0) (Johnson 2016 Nat Cell Biol, M✓)", NULL, NULL},
-    {"dtc.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.0, 100.0, "mmHg",
-     "Below this pO2 HIF-1a rises and LIFR signalling falls (~1.3% O2; PARAMETERS.md 3, M~/A)", NULL, NULL},
-    {"dtc.hypoxia_lifr_factor", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
-     "LIFR signalling under hypoxia relative to normoxia (Johnson 2016, M✓ qualitative; value A)", NULL, NULL},
-    {"dtc.hdac_level", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
-     "HDAC-inhibitor level 0..1 (the hdac_inhibitor therapy sets it); raises LIFR signalling", NULL, NULL},
-    {"dtc.hdac_lifr_gain", BS_PT_REAL, 2.0, 1.0, 10.0, "1",
-     "LIFR signalling multiplier at full HDAC inhibition (entry x2, Clements 2021 / PARAMETERS.md 4, A)", NULL, NULL},
-    {"dtc.dormancy_exit_basal_per_d", BS_PT_REAL, 1e-4, 0.0, 1.0, "1/d",
-     "Spontaneous reactivation of a dormant DTC (mean ~27 y; PARAMETERS.md 4, A)", NULL, NULL},
-    {"dtc.dormancy_exit_oc_per_d", BS_PT_REAL, 0.1, 0.0, 100.0, "1/d",
-     "Reactivation when an osteoclast works within dtc.oc_wake_radius_um, remodeling the niche (Lawson 2015 Nat "
-     "Commun, M✓ qualitative; 0.05-0.2/d, A)", NULL, NULL},
-    {"dtc.oc_wake_radius_um", BS_PT_REAL, 20.0, 0.0, 100.0, "um", "Distance within which osteoclast remodeling wakes a "
-     "dormant cell (1-2 sites, PARAMETERS.md 4)", NULL, NULL},
-    {"dtc.dormancy_exit_lowlifr_per_d", BS_PT_REAL, 0.02, 0.0, 10.0, "1/d",
-     "Reactivation rate when LIFR signalling is lost entirely (hypoxia route; scaled by 1 - LIFR signal; Johnson 2016, "
-     "A)", NULL, NULL},
-    {"dtc.prolif_per_d", BS_PT_REAL, 0.025, 0.0, 10.0, "1/d",
-     "Division rate of a cycling DTC at normoxia without bone-derived factors (human-like 0.02-0.05/d; PARAMETERS.md 4). "
-     "Calibrated to B13 (lesion doubling 60-260 d)", NULL, NULL},
-    {"dtc.o2_half_mmHg", BS_PT_REAL, 5.0, 0.0, 100.0, "mmHg", "pO2 that halves division (A)", NULL, NULL},
-    {"dtc.tgfb_prolif_gain", BS_PT_REAL, 1.0, 0.0, 100.0, "1",
-     "Extra division at saturating TGF-beta/IGF from bone (the vicious cycle; Guise 2000, M✓ qualitative; value A)",
-     NULL, NULL},
-    {"dtc.tgfb_half_au", BS_PT_REAL, 0.05, 1e-6, 1e6, "au", "TGF-beta level for half the extra division and PTHrP (A)",
-     NULL, NULL},
-    {"dtc.apoptosis_per_d", BS_PT_REAL, 0.008, 0.0, 10.0, "1/d",
-     "Death of cycling cells from other causes; with dtc.prolif_per_d sets net growth. Calibrated to B13", NULL, NULL},
-    {"dtc.necrosis_mmHg", BS_PT_REAL, 2.0, 0.0, 100.0, "mmHg", "Below this pO2 cells die of necrosis (1-2.5 mmHg, "
-     "PhysiCell-style, Mod✓)", NULL, NULL},
-    {"dtc.necrosis_per_h", BS_PT_REAL, 0.05, 0.0, 100.0, "1/h", "Necrotic death rate below dtc.necrosis_mmHg (A)", NULL,
-     NULL},
-    {"dtc.o2_uptake_per_h", BS_PT_REAL, 3000.0, 0.0, 1e6, "1/h",
-     "O2 consumption of a cycling tumour cell, first-order (gives a 100-200 um viable rim; PARAMETERS.md 3, A)", NULL,
-     NULL},
-    {"dtc.dormant_uptake_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1", "O2 uptake of dormant cells relative to cycling (A)",
-     NULL, NULL},
-    {"dtc.pthrp_per_h", BS_PT_REAL, 20.0, 0.0, 1e3, "au/h",
-     "PTHrP secreted by a cycling DTC; 0 knocks the vicious cycle's PTHrP arm out (Guise 2000, M✓ qualitative)", NULL,
-     NULL},
-    {"dtc.tgfb_pthrp_gain", BS_PT_REAL, 2.0, 0.0, 100.0, "1",
-     "Extra PTHrP secretion at saturating TGF-beta (TGF-beta induces PTHrP via Smad, Guise 2000, M✓ qualitative)", NULL,
-     NULL},
-    {"dtc.seed_quiescent_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells", "DTCs placed on random quiescent endosteum at day 0",
-     NULL, NULL},
-    {"dtc.seed_brc_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells",
-     "DTCs placed at day 0 in new BRCs (a BMU is opened under each)", NULL, NULL},
-    {"dtc.seed_lesion_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells",
-     "Cycling DTCs placed at day 0 as a cluster on the bone surface at the initial BMU (bmu.initial_bmu_x_frac)", NULL,
-     NULL},
+    { "dtc.ctc_per_d", BS_PT_REAL, 0.0, 0.0, 1e4, "1/d",
+            "Circulating tumour cells arriving in the domain's sinusoids per day (DTCs are rare: 1e-5-1e-6 of marrow "
+            "cells, "
+            "Pantel 1996, M✓; seed explicitly per scenario)",
+            NULL, NULL },
+    { "dtc.bolus_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells",
+            "CTCs arriving at once on dtc.bolus_day (intracardiac-injection-like)", NULL, NULL },
+    { "dtc.bolus_day", BS_PT_REAL, 0.0, 0.0, 36525.0, "d", "Day of the CTC bolus", NULL, NULL },
+    { "dtc.cxcr4_level", BS_PT_REAL, 1.0, 0.0, 10.0, "1",
+            "CXCR4 expression of the tumour, relative (scales CXCL12 sensing: extravasation, homing, retention; A)",
+            NULL, NULL },
+    { "dtc.adhesion", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
+            "Lumped endothelial adhesion (CX3CL1, ICAM-1, E-selectin): extravasation chance at saturating CXCL12 (A)",
+            NULL, NULL },
+    { "dtc.cxcl12_half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au",
+            "CXCL12 level giving half-maximal CXCR4 signalling (Hill n = 2; PARAMETERS.md 4, A)", NULL, NULL },
+    { "dtc.speed_um_per_h", BS_PT_REAL, 10.0, 0.0, 1000.0, "um/h", "Migration speed of a homing DTC (A)", NULL, NULL },
+    { "dtc.chemotaxis", BS_PT_REAL, 50.0, 0.0, 1000.0, "1/au",
+            "Chemotactic sensitivity: move weights exp(chemotaxis x CXCR4 x dCXCL12) (A)", NULL, NULL },
+    { "dtc.settle_per_h", BS_PT_REAL, 0.2, 0.0, 100.0, "1/h",
+            "Rate at which a homing DTC anchors in a niche (endosteum, perivascular) at saturating CXCL12 (A)", NULL,
+            NULL },
+    { "dtc.dormancy_entry_per_h", BS_PT_REAL, 0.05, 0.0, 10.0, "1/h",
+            "Dormancy entry on quiescent endosteum or next to osteoblasts, LIFR signalling 1 (most dormant within 1-2 "
+            "d; "
+            "Lawson 2015, Croucher 2016 qualitative; PARAMETERS.md 4, A)",
+            NULL, NULL },
+    { "dtc.brc_dormancy_factor", BS_PT_REAL, 0.02, 0.0, 1.0, "1",
+            "Dormancy entry in an active BRC relative to quiescent endosteum (BRCs favour proliferation, A)", NULL,
+            NULL },
+    { "dtc.perivascular_dormancy_factor", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
+            "Dormancy entry in the perivascular niche relative to quiescent endosteum (Price 2016: dormant DTCs in "
+            "perisinusoidal E-selectin/SDF-1 regions, M✓ qualitative; value A)",
+            NULL, NULL },
+    { "dtc.lifr_enabled", BS_PT_BOOL, 1.0, 0.0, 1.0, "1",
+            "LIFR:STAT3 pro-dormancy pathway on (1) or knocked out (0) (Johnson 2016 Nat Cell Biol, M✓)", NULL, NULL },
+    { "dtc.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.0, 100.0, "mmHg",
+            "Below this pO2 HIF-1a rises and LIFR signalling falls (~1.3% O2; PARAMETERS.md 3, M~/A)", NULL, NULL },
+    { "dtc.hypoxia_lifr_factor", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
+            "LIFR signalling under hypoxia relative to normoxia (Johnson 2016, M✓ qualitative; value A)", NULL, NULL },
+    { "dtc.hdac_level", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
+            "HDAC-inhibitor level 0..1 (the hdac_inhibitor therapy sets it); raises LIFR signalling", NULL, NULL },
+    { "dtc.hdac_lifr_gain", BS_PT_REAL, 2.0, 1.0, 10.0, "1",
+            "LIFR signalling multiplier at full HDAC inhibition (entry x2, Clements 2021 / PARAMETERS.md 4, A)", NULL,
+            NULL },
+    { "dtc.dormancy_exit_basal_per_d", BS_PT_REAL, 1e-4, 0.0, 1.0, "1/d",
+            "Spontaneous reactivation of a dormant DTC (mean ~27 y; PARAMETERS.md 4, A)", NULL, NULL },
+    { "dtc.dormancy_exit_oc_per_d", BS_PT_REAL, 0.1, 0.0, 100.0, "1/d",
+            "Reactivation when an osteoclast works within dtc.oc_wake_radius_um, remodeling the niche (Lawson 2015 Nat "
+            "Commun, M✓ qualitative; 0.05-0.2/d, A)",
+            NULL, NULL },
+    { "dtc.oc_wake_radius_um", BS_PT_REAL, 20.0, 0.0, 100.0, "um",
+            "Distance within which osteoclast remodeling wakes a "
+            "dormant cell (1-2 sites, PARAMETERS.md 4)",
+            NULL, NULL },
+    { "dtc.dormancy_exit_lowlifr_per_d", BS_PT_REAL, 0.02, 0.0, 10.0, "1/d",
+            "Reactivation rate when LIFR signalling is lost entirely (hypoxia route; scaled by 1 - LIFR signal; "
+            "Johnson 2016, "
+            "A)",
+            NULL, NULL },
+    { "dtc.prolif_per_d", BS_PT_REAL, 0.025, 0.0, 10.0, "1/d",
+            "Division rate of a cycling DTC at normoxia without bone-derived factors (human-like 0.02-0.05/d; "
+            "PARAMETERS.md 4). "
+            "Calibrated to B13 (lesion doubling 60-260 d)",
+            NULL, NULL },
+    { "dtc.o2_half_mmHg", BS_PT_REAL, 5.0, 0.0, 100.0, "mmHg", "pO2 that halves division (A)", NULL, NULL },
+    { "dtc.tgfb_prolif_gain", BS_PT_REAL, 1.0, 0.0, 100.0, "1",
+            "Extra division at saturating TGF-beta/IGF from bone (the vicious cycle; Guise 2000, M✓ qualitative; value "
+            "A)",
+            NULL, NULL },
+    { "dtc.tgfb_half_au", BS_PT_REAL, 0.05, 1e-6, 1e6, "au", "TGF-beta level for half the extra division and PTHrP (A)",
+            NULL, NULL },
+    { "dtc.apoptosis_per_d", BS_PT_REAL, 0.008, 0.0, 10.0, "1/d",
+            "Death of cycling cells from other causes; with dtc.prolif_per_d sets net growth. Calibrated to B13", NULL,
+            NULL },
+    { "dtc.necrosis_mmHg", BS_PT_REAL, 2.0, 0.0, 100.0, "mmHg",
+            "Below this pO2 cells die of necrosis (1-2.5 mmHg, "
+            "PhysiCell-style, Mod✓)",
+            NULL, NULL },
+    { "dtc.necrosis_per_h", BS_PT_REAL, 0.05, 0.0, 100.0, "1/h", "Necrotic death rate below dtc.necrosis_mmHg (A)",
+            NULL, NULL },
+    { "dtc.o2_uptake_per_h", BS_PT_REAL, 3000.0, 0.0, 1e6, "1/h",
+            "O2 consumption of a cycling tumour cell, first-order (gives a 100-200 um viable rim; PARAMETERS.md 3, A)",
+            NULL, NULL },
+    { "dtc.dormant_uptake_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1", "O2 uptake of dormant cells relative to cycling (A)",
+            NULL, NULL },
+    { "dtc.pthrp_per_h", BS_PT_REAL, 20.0, 0.0, 1e3, "au/h",
+            "PTHrP secreted by a cycling DTC; 0 knocks the vicious cycle's PTHrP arm out (Guise 2000, M✓ qualitative)",
+            NULL, NULL },
+    { "dtc.tgfb_pthrp_gain", BS_PT_REAL, 2.0, 0.0, 100.0, "1",
+            "Extra PTHrP secretion at saturating TGF-beta (TGF-beta induces PTHrP via Smad, Guise 2000, M✓ "
+            "qualitative)",
+            NULL, NULL },
+    { "dtc.seed_quiescent_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells", "DTCs placed on random quiescent endosteum at day 0",
+            NULL, NULL },
+    { "dtc.seed_brc_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells",
+            "DTCs placed at day 0 in new BRCs (a BMU is opened under each)", NULL, NULL },
+    { "dtc.seed_lesion_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells",
+            "Cycling DTCs placed at day 0 as a cluster on the bone surface at the initial BMU (bmu.initial_bmu_x_frac)",
+            NULL, NULL },
 };
 const size_t bs_dtc_nparams = sizeof bs_dtc_params / sizeof bs_dtc_params[0];
 
@@ -192,8 +213,8 @@ float bs_dtc_niche_dormancy(const bs_model *m, int i)
     return 0.0f;
 }
 
-static const int dx8[8] = {-1, 1, 0, 0, -1, 1, -1, 1};
-static const int dy8[8] = {0, 0, -1, 1, -1, -1, 1, 1};
+static const int dx8[8] = { -1, 1, 0, 0, -1, 1, -1, 1 };
+static const int dy8[8] = { 0, 0, -1, 1, -1, -1, 1, 1 };
 
 /* Biased random walk up the CXCL12 gradient over free marrow neighbours. */
 static void home(bs_model *m, int slot)
@@ -293,9 +314,7 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         return;
     }
     switch (s->state[slot]) {
-    case BS_DTC_MIGRATING:
-        home(m, slot);
-        break;
+    case BS_DTC_MIGRATING: home(m, slot); break;
     case BS_DTC_DORMANT: {
         float lifr = bs_dtc_lifr_signal(m, i);
         float low = 1.0f - (lifr < 1.0f ? lifr : 1.0f);
@@ -322,12 +341,11 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         float ifn = m->fields[BS_FIELD_IFNG].c[i];
         ifn = ifn > 0.0f ? ifn : 0.0f;
         float rate = d->prolif_h * o / (o + d->o2_K) * (1.0f + d->tgfb_gain * t / (t + d->tgfb_K)) /
-                     (1.0f + ifn / m->r.ifng_prolif_K); /* IFN-gamma is cytostatic */
+                (1.0f + ifn / m->r.ifng_prolif_K); /* IFN-gamma is cytostatic */
         if (bs_draw_agent(m, id, 7) < 1.0f - expf(-rate * d->dt_h)) divide(m, slot);
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -446,7 +464,7 @@ void bs_dtc_seed(bs_model *m)
                     int i = y * m->lat.w + x;
                     if (m->lat.tissue[i] != BS_TISSUE_MARROW || m->store.occ[i] >= 0) continue;
                     int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING,
-                                              bs_store_child_id(key + (uint64_t)placed, 0, 4));
+                            bs_store_child_id(key + (uint64_t)placed, 0, 4));
                     if (slot >= 0) {
                         m->store.aux[slot] = BS_DTC_FROM_BRC;
                         placed++;

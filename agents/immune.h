@@ -37,16 +37,19 @@
 /* Largest MDSC suppression radius the tile reach allows after a walk. */
 #define BS_IMMUNE_MAX_RADIUS (BS_TILE_REACH - BS_IMMUNE_MAX_MOVES)
 
-static const int bs_imm_dx[8] = {-1, 1, 0, 0, -1, 1, -1, 1};
-static const int bs_imm_dy[8] = {0, 0, -1, 1, -1, -1, 1, 1};
+static const int bs_imm_dx[8] = { -1, 1, 0, 0, -1, 1, -1, 1 };
+static const int bs_imm_dy[8] = { 0, 0, -1, 1, -1, -1, 1, 1 };
 
-static inline float bs_immune_occupancy(float c, float K) { return c > 0.0f ? c / (c + K) : 0.0f; }
+static inline float bs_immune_occupancy(float c, float K)
+{
+    return c > 0.0f ? c / (c + K) : 0.0f;
+}
 
 /* Fills the derived motility of one type from its registry section
  * ("tcell", "nk", "mdsc"): <sec>.recruit_per_d, chemokine_half_au,
  * chemotaxis, persistence, speed_um_per_min, lifespan_d. */
-static inline void bs_immune_motility_derive(const bs_paramset *ps, const char *sec, bs_immune_motility *mo,
-                                             double dt_h, double h_um)
+static inline void bs_immune_motility_derive(
+        const bs_paramset *ps, const char *sec, bs_immune_motility *mo, double dt_h, double h_um)
 {
     char k[64];
     snprintf(k, sizeof k, "%s.recruit_per_d", sec);
@@ -66,8 +69,8 @@ static inline void bs_immune_motility_derive(const bs_paramset *ps, const char *
 
 /* Entry of one immune cell type at every sinusoid site (serial phase):
  * in `state`, or in `alt_state` with chance alt_frac. */
-static inline void bs_immune_recruit(bs_model *m, const bs_immune_motility *mo, uint8_t type, uint8_t state,
-                                     float alt_frac, uint8_t alt_state)
+static inline void bs_immune_recruit(
+        bs_model *m, const bs_immune_motility *mo, uint8_t type, uint8_t state, float alt_frac, uint8_t alt_state)
 {
     if (mo->recruit_h <= 0.0f) return;
     const float *c = m->fields[BS_FIELD_CHEMOKINE].c;

@@ -11,96 +11,114 @@
 #include "rng.h"
 #include "rules.h"
 
-static const char *const geometry_sources[] = {"procedural", "flat", "mask", NULL};
+static const char *const geometry_sources[] = { "procedural", "flat", "mask", NULL };
 
-#define FIELD_PARAMS(NAME, D, HALF, BONE, SRC)                                                                       \
-    {"field." NAME ".D_um2_per_s", BS_PT_REAL, D, 0.0, 1e5, "um^2/s", "Diffusivity in marrow. " SRC, NULL, NULL},     \
-    {"field." NAME ".half_life_h", BS_PT_REAL, HALF, 0.001, 1e5, "h", "Half-life (first-order decay). " SRC, NULL,     \
-     NULL},                                                                                                          \
-    {"field." NAME ".bone_permeability", BS_PT_REAL, BONE, 0.0, 1.0, "1",                                            \
-     "Diffusivity in mineralised bone relative to marrow (bone is far less permeable, A)", NULL, NULL}
+#define FIELD_PARAMS(NAME, D, HALF, BONE, SRC)                                                                         \
+    { "field." NAME ".D_um2_per_s", BS_PT_REAL, D, 0.0, 1e5, "um^2/s", "Diffusivity in marrow. " SRC, NULL, NULL },    \
+            { "field." NAME ".half_life_h", BS_PT_REAL, HALF, 0.001, 1e5, "h", "Half-life (first-order decay). " SRC,  \
+                NULL, NULL },                                                                                          \
+    {                                                                                                                  \
+        "field." NAME ".bone_permeability", BS_PT_REAL, BONE, 0.0, 1.0, "1",                                           \
+                "Diffusivity in mineralised bone relative to marrow (bone is far less permeable, A)", NULL, NULL       \
+    }
 
 const bs_param_def bs_world_params[] = {
-    {"run.days", BS_PT_REAL, 365.0, 0.0, 36525.0, "d", "Simulated time to run (overridden by --days)", NULL, NULL},
-    {"run.seed", BS_PT_INT, 1.0, 0.0, 9007199254740991.0, "1", "Random seed (overridden by --seed)", NULL, NULL},
-    {"run.dt_h", BS_PT_REAL, 1.0, 0.25, 2.0, "h", "Agent step (DESIGN.md: about an hour; PARAMETERS.md 1)", NULL, NULL},
-    {"run.csv_every_d", BS_PT_REAL, 1.0, 0.0, 36525.0, "d", "Interval between CSV rows (0: only the end)", NULL, NULL},
-    {"run.png_every_d", BS_PT_REAL, 30.0, 0.0, 36525.0, "d", "Interval between PNG snapshots (0: only the end)", NULL,
-     NULL},
-    {"run.png_px_per_site", BS_PT_INT, 2.0, 1.0, 16.0, "px", "PNG pixels per lattice site (integer scaling)", NULL, NULL},
-    {"lattice.width_sites", BS_PT_INT, 250.0, 8.0, 16384.0, "sites", "Lattice width (250 x 10 um = 2.5 mm)", NULL, NULL},
-    {"lattice.height_sites", BS_PT_INT, 250.0, 8.0, 16384.0, "sites", "Lattice height", NULL, NULL},
-    {"lattice.h_um", BS_PT_REAL, 10.0, 5.0, 20.0, "um",
-     "Site edge, about one cell (PARAMETERS.md 1; Casarin 2020 used 20.8 um, Mod✓)", NULL, NULL},
-    {"geometry.source", BS_PT_CHOICE, 0.0, 0.0, 2.0, "",
-     "Where the tissue comes from: procedural trabeculae, a flat bone slab (one surface), or a PNG mask "
-     "(docs/geometry.md)", NULL, geometry_sources},
-    {"geometry.mask_png", BS_PT_STRING, 0.0, 0.0, 0.0, "",
-     "PNG mask of a bone section when geometry.source = mask (path relative to the scenario file)", "", NULL},
-    {"geometry.trab_thickness_um", BS_PT_REAL, 150.0, 30.0, 400.0, "um",
-     "Mean trabecular thickness: 100-200 um (micro-CT histomorphometry, M~)", NULL, NULL},
-    {"geometry.trab_spacing_um", BS_PT_REAL, 800.0, 200.0, 2000.0, "um",
-     "Mean trabecular separation (marrow cavity size): 500-1000 um (M~)", NULL, NULL},
-    {"geometry.slab_thickness_um", BS_PT_REAL, 200.0, 20.0, 2000.0, "um", "Bone slab thickness for geometry.source = flat",
-     NULL, NULL},
-    {"geometry.sinusoid_spacing_um", BS_PT_REAL, 200.0, 50.0, 2000.0, "um",
-     "Mean distance between marrow sinusoids (A; dense sinusoidal network)", NULL, NULL},
-    {"geometry.sinusoid_radius_um", BS_PT_REAL, 12.0, 5.0, 50.0, "um", "Sinusoid radius (A)", NULL, NULL},
-    {"geometry.arteriole_spacing_um", BS_PT_REAL, 300.0, 0.0, 5000.0, "um",
-     "Spacing of small endosteal arterioles (Spencer 2014: endosteum fed by small arteries, M✓ qualitative); 0 = none",
-     NULL, NULL},
-    {"o2.sinusoid_mmHg", BS_PT_REAL, 20.0, 0.0, 760.0, "mmHg",
-     "pO2 held at sinusoid sites (20-30 mmHg, A, chosen so marrow lands in Spencer 2014's 10-32 mmHg)", NULL, NULL},
-    {"o2.arteriole_mmHg", BS_PT_REAL, 45.0, 0.0, 760.0, "mmHg", "pO2 held at arteriole sites (40-50 mmHg, A)", NULL,
-     NULL},
-    {"o2.marrow_uptake_per_h", BS_PT_REAL, 300.0, 0.0, 1e6, "1/h",
-     "First-order O2 consumption of haematopoietic marrow; calibrated to B6 (median marrow pO2 15-30 mmHg)", NULL, NULL},
-    {"o2.bone_uptake_per_h", BS_PT_REAL, 20.0, 0.0, 1e6, "1/h", "O2 consumption of bone (osteocytes), A", NULL, NULL},
-    {"field.o2.D_um2_per_s", BS_PT_REAL, 2000.0, 1.0, 1e5, "um^2/s",
-     "O2 diffusivity in tissue 1.5-2.5e-9 m^2/s (M~; PARAMETERS.md 3). Solved at quasi-steady state", NULL, NULL},
-    {"field.o2.bone_permeability", BS_PT_REAL, 0.2, 0.0, 1.0, "1", "O2 diffusivity in bone relative to marrow (A)", NULL,
-     NULL},
+    { "run.days", BS_PT_REAL, 365.0, 0.0, 36525.0, "d", "Simulated time to run (overridden by --days)", NULL, NULL },
+    { "run.seed", BS_PT_INT, 1.0, 0.0, 9007199254740991.0, "1", "Random seed (overridden by --seed)", NULL, NULL },
+    { "run.dt_h", BS_PT_REAL, 1.0, 0.25, 2.0, "h", "Agent step (DESIGN.md: about an hour; PARAMETERS.md 1)", NULL,
+            NULL },
+    { "run.csv_every_d", BS_PT_REAL, 1.0, 0.0, 36525.0, "d", "Interval between CSV rows (0: only the end)", NULL,
+            NULL },
+    { "run.png_every_d", BS_PT_REAL, 30.0, 0.0, 36525.0, "d", "Interval between PNG snapshots (0: only the end)", NULL,
+            NULL },
+    { "run.png_px_per_site", BS_PT_INT, 2.0, 1.0, 16.0, "px", "PNG pixels per lattice site (integer scaling)", NULL,
+            NULL },
+    { "lattice.width_sites", BS_PT_INT, 250.0, 8.0, 16384.0, "sites", "Lattice width (250 x 10 um = 2.5 mm)", NULL,
+            NULL },
+    { "lattice.height_sites", BS_PT_INT, 250.0, 8.0, 16384.0, "sites", "Lattice height", NULL, NULL },
+    { "lattice.h_um", BS_PT_REAL, 10.0, 5.0, 20.0, "um",
+            "Site edge, about one cell (PARAMETERS.md 1; Casarin 2020 used 20.8 um, Mod✓)", NULL, NULL },
+    { "geometry.source", BS_PT_CHOICE, 0.0, 0.0, 2.0, "",
+            "Where the tissue comes from: procedural trabeculae, a flat bone slab (one surface), or a PNG mask "
+            "(docs/geometry.md)",
+            NULL, geometry_sources },
+    { "geometry.mask_png", BS_PT_STRING, 0.0, 0.0, 0.0, "",
+            "PNG mask of a bone section when geometry.source = mask (path relative to the scenario file)", "", NULL },
+    { "geometry.trab_thickness_um", BS_PT_REAL, 150.0, 30.0, 400.0, "um",
+            "Mean trabecular thickness: 100-200 um (micro-CT histomorphometry, M~)", NULL, NULL },
+    { "geometry.trab_spacing_um", BS_PT_REAL, 800.0, 200.0, 2000.0, "um",
+            "Mean trabecular separation (marrow cavity size): 500-1000 um (M~)", NULL, NULL },
+    { "geometry.slab_thickness_um", BS_PT_REAL, 200.0, 20.0, 2000.0, "um",
+            "Bone slab thickness for geometry.source = flat", NULL, NULL },
+    { "geometry.sinusoid_spacing_um", BS_PT_REAL, 200.0, 50.0, 2000.0, "um",
+            "Mean distance between marrow sinusoids (A; dense sinusoidal network)", NULL, NULL },
+    { "geometry.sinusoid_radius_um", BS_PT_REAL, 12.0, 5.0, 50.0, "um", "Sinusoid radius (A)", NULL, NULL },
+    { "geometry.arteriole_spacing_um", BS_PT_REAL, 300.0, 0.0, 5000.0, "um",
+            "Spacing of small endosteal arterioles (Spencer 2014: endosteum fed by small arteries, M✓ qualitative); 0 "
+            "= none",
+            NULL, NULL },
+    { "o2.sinusoid_mmHg", BS_PT_REAL, 20.0, 0.0, 760.0, "mmHg",
+            "pO2 held at sinusoid sites (20-30 mmHg, A, chosen so marrow lands in Spencer 2014's 10-32 mmHg)", NULL,
+            NULL },
+    { "o2.arteriole_mmHg", BS_PT_REAL, 45.0, 0.0, 760.0, "mmHg", "pO2 held at arteriole sites (40-50 mmHg, A)", NULL,
+            NULL },
+    { "o2.marrow_uptake_per_h", BS_PT_REAL, 300.0, 0.0, 1e6, "1/h",
+            "First-order O2 consumption of haematopoietic marrow; calibrated to B6 (median marrow pO2 15-30 mmHg)",
+            NULL, NULL },
+    { "o2.bone_uptake_per_h", BS_PT_REAL, 20.0, 0.0, 1e6, "1/h", "O2 consumption of bone (osteocytes), A", NULL, NULL },
+    { "field.o2.D_um2_per_s", BS_PT_REAL, 2000.0, 1.0, 1e5, "um^2/s",
+            "O2 diffusivity in tissue 1.5-2.5e-9 m^2/s (M~; PARAMETERS.md 3). Solved at quasi-steady state", NULL,
+            NULL },
+    { "field.o2.bone_permeability", BS_PT_REAL, 0.2, 0.0, 1.0, "1", "O2 diffusivity in bone relative to marrow (A)",
+            NULL, NULL },
     FIELD_PARAMS("cxcl12", 5.0, 0.5, 0.05,
-                 "CXCL12 8 kDa: 20-70 um^2/s free in tissue, /4-10 for heparan-sulfate binding (D then A); t1/2 30 min, "
-                 "cleaved by CD26/MMPs (A). Calibrated to B7 so perivascular niches stand out (decay length ~110 um)"),
+            "CXCL12 8 kDa: 20-70 um^2/s free in tissue, /4-10 for heparan-sulfate binding (D then A); t1/2 30 min, "
+            "cleaved by CD26/MMPs (A). Calibrated to B7 so perivascular niches stand out (decay length ~110 um)"),
     FIELD_PARAMS("rankl", 0.2, 1.64, 0.05,
-                 "RANKL is mostly membrane-bound: D chosen for a decay length ~40 um; t1/2 1.6 h (Pivonka 2008, Mod✓)"),
+            "RANKL is mostly membrane-bound: D chosen for a decay length ~40 um; t1/2 1.6 h (Pivonka 2008, Mod✓)"),
     FIELD_PARAMS("opg", 30.0, 48.0, 0.05, "OPG 110 kDa: 3e-11 m^2/s, t1/2 2 d (Pivonka 2008, Mod✓): a regional field"),
     FIELD_PARAMS("tgfb", 30.0, 1.0, 0.05, "TGF-beta: 1-5e-11 m^2/s, active-form t1/2 0.5-2 h in tissue (D/A)"),
     FIELD_PARAMS("ifng", 40.0, 1.0, 0.05, "IFN-gamma 34 kDa: 4e-11 m^2/s, t1/2 0.5-2 h (A; Hoekstra 2020 spread, M✓)"),
     FIELD_PARAMS("pthrp", 40.0, 0.5, 0.05, "PTHrP 16 kDa: 3-6e-11 m^2/s, t1/2 15-60 min (D/A, PARAMETERS.md 3)"),
     FIELD_PARAMS("suppr", 40.0, 1.0, 0.05,
-                 "Immunosuppression (IL-10/TGF-beta/PGE2 lumped): 4e-11 m^2/s, t1/2 1 h (A, PARAMETERS.md 3)"),
+            "Immunosuppression (IL-10/TGF-beta/PGE2 lumped): 4e-11 m^2/s, t1/2 1 h (A, PARAMETERS.md 3)"),
     FIELD_PARAMS("chemokine", 50.0, 0.75, 0.05,
-                 "Tumour chemokines (CXCL9/10, CCL2/5 lumped; 8-10 kDa like CXCL12): 20-70 um^2/s, t1/2 30-60 min (D/A)"),
-    {"pthrp.rankl_gain", BS_PT_REAL, 4.0, 0.0, 1e3, "1",
-     "Extra RANKL made by osteoblast-lineage cells at saturating PTHrP (Guise 2000, M✓ qualitative; value A)", NULL, NULL},
-    {"pthrp.opg_cut", BS_PT_REAL, 3.0, 0.0, 1e3, "1",
-     "OPG divided by 1 + opg_cut at saturating PTHrP (Guise 2000, M✓ qualitative; value A)", NULL, NULL},
-    {"pthrp.half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au", "PTHrP level for half its effect on RANKL and OPG (A)", NULL,
-     NULL},
-    {"cxcl12.car_per_h", BS_PT_REAL, 10.0, 0.0, 1e3, "au/h",
-     "CXCL12 secreted at marrow sites next to vessels (perisinusoidal CAR cells; Price 2016, M✓ qualitative)", NULL, NULL},
-    {"ifng.basal_per_h", BS_PT_REAL, 0.0, 0.0, 1e3, "au/h",
-     "IFN-gamma secreted at every marrow site (an experimental knob; immune cells add their own)", NULL, NULL},
-    {"ifng.prolif_half_au", BS_PT_REAL, 1.0, 1e-6, 1e6, "au",
-     "IFN-gamma level that halves tumour-cell division (IFN-gamma from NK and T cells inhibits tumour proliferation, "
-     "Xue 2024 3.2, M✓ qualitative; value A)", NULL, NULL},
-    {"solver.tol", BS_PT_REAL, 1e-4, 1e-8, 1e-1, "1",
-     "Field solver: stop when the largest change in a sweep is below tol x the field's scale", NULL, NULL},
-    {"solver.max_iters", BS_PT_INT, 200.0, 1.0, 100000.0, "1", "Field solver: sweeps per solve at most", NULL, NULL},
+            "Tumour chemokines (CXCL9/10, CCL2/5 lumped; 8-10 kDa like CXCL12): 20-70 um^2/s, t1/2 30-60 min (D/A)"),
+    { "pthrp.rankl_gain", BS_PT_REAL, 4.0, 0.0, 1e3, "1",
+            "Extra RANKL made by osteoblast-lineage cells at saturating PTHrP (Guise 2000, M✓ qualitative; value A)",
+            NULL, NULL },
+    { "pthrp.opg_cut", BS_PT_REAL, 3.0, 0.0, 1e3, "1",
+            "OPG divided by 1 + opg_cut at saturating PTHrP (Guise 2000, M✓ qualitative; value A)", NULL, NULL },
+    { "pthrp.half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au", "PTHrP level for half its effect on RANKL and OPG (A)", NULL,
+            NULL },
+    { "cxcl12.car_per_h", BS_PT_REAL, 10.0, 0.0, 1e3, "au/h",
+            "CXCL12 secreted at marrow sites next to vessels (perisinusoidal CAR cells; Price 2016, M✓ qualitative)",
+            NULL, NULL },
+    { "ifng.basal_per_h", BS_PT_REAL, 0.0, 0.0, 1e3, "au/h",
+            "IFN-gamma secreted at every marrow site (an experimental knob; immune cells add their own)", NULL, NULL },
+    { "ifng.prolif_half_au", BS_PT_REAL, 1.0, 1e-6, 1e6, "au",
+            "IFN-gamma level that halves tumour-cell division (IFN-gamma from NK and T cells inhibits tumour "
+            "proliferation, "
+            "Xue 2024 3.2, M✓ qualitative; value A)",
+            NULL, NULL },
+    { "solver.tol", BS_PT_REAL, 1e-4, 1e-8, 1e-1, "1",
+            "Field solver: stop when the largest change in a sweep is below tol x the field's scale", NULL, NULL },
+    { "solver.max_iters", BS_PT_INT, 200.0, 1.0, 100000.0, "1", "Field solver: sweeps per solve at most", NULL, NULL },
 };
 const size_t bs_world_nparams = sizeof bs_world_params / sizeof bs_world_params[0];
 
-static double decay_from_half_life(double half_h) { return log(2.0) / half_h; }
+static double decay_from_half_life(double half_h)
+{
+    return log(2.0) / half_h;
+}
 
 static bs_status init_fields(bs_model *m, bs_error *err)
 {
     const bs_paramset *ps = m->ps;
-    static const char *const names[BS_FIELD_COUNT] = {"o2",   "cxcl12", "rankl", "opg",      "tgfb",
-                                                      "ifng", "pthrp",  "suppr", "chemokine"};
-    static const char *const units[BS_FIELD_COUNT] = {"mmHg", "au", "au", "au", "au", "au", "au", "au", "au"};
-    static const double scales[BS_FIELD_COUNT] = {20.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
+    static const char *const names[BS_FIELD_COUNT] = { "o2", "cxcl12", "rankl", "opg", "tgfb", "ifng", "pthrp", "suppr",
+        "chemokine" };
+    static const char *const units[BS_FIELD_COUNT] = { "mmHg", "au", "au", "au", "au", "au", "au", "au", "au" };
+    static const double scales[BS_FIELD_COUNT] = { 20.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0 };
     char key[96];
     for (int f = 0; f < BS_FIELD_COUNT; f++) {
         bs_field_spec spec;
@@ -237,12 +255,11 @@ fail:
  * solver set-up, time step, seed) cannot change mid-run. */
 bs_status bs_model_set_param(bs_model *m, const char *name, double value, bs_error *err)
 {
-    static const char *const fixed[] = {"lattice.", "geometry.", "run.", "field.", "solver."};
+    static const char *const fixed[] = { "lattice.", "geometry.", "run.", "field.", "solver." };
     for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
         if (strncmp(name, fixed[k], strlen(fixed[k])) == 0)
             return bs_fail(err, BS_ERR_INVALID,
-                           "%s cannot change while the model runs (valid: parameters of rules, not %s*)", name,
-                           fixed[k]);
+                    "%s cannot change while the model runs (valid: parameters of rules, not %s*)", name, fixed[k]);
     /* Therapy parameters are read once into m->r.tx together with the
      * therapy state (bs_therapy_init); a live change goes through
      * bs_therapy_switch instead. */
@@ -251,8 +268,9 @@ bs_status bs_model_set_param(bs_model *m, const char *name, double value, bs_err
     for (size_t k = 0; k < ntp; k++)
         if (strcmp(tp[k].name, name) == 0)
             return bs_fail(err, BS_ERR_INVALID,
-                           "%s cannot change while the model runs (valid: parameters of rules; therapies are "
-                           "switched on and off live instead)", name);
+                    "%s cannot change while the model runs (valid: parameters of rules; therapies are "
+                    "switched on and off live instead)",
+                    name);
     bs_status st = bs_param_set(m->ps, name, value, err);
     if (st != BS_OK) return st;
     double h_um = bs_param(m->ps, "lattice.h_um");
@@ -288,7 +306,7 @@ void bs_model_destroy(bs_model *m)
 
 static int next_to_vessel(const bs_lattice *lat, int x, int y)
 {
-    static const int dx[4] = {-1, 1, 0, 0}, dy[4] = {0, 0, -1, 1};
+    static const int dx[4] = { -1, 1, 0, 0 }, dy[4] = { 0, 0, -1, 1 };
     for (int k = 0; k < 4; k++) {
         int nx = x + dx[k], ny = y + dy[k];
         if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
@@ -316,8 +334,14 @@ static void assemble_sources(bs_model *m)
             uint8_t fixed = 0;
             float fixed_val = 0.0f;
             switch (t) {
-            case BS_TISSUE_VESSEL: fixed = 1; fixed_val = r->o2_sinusoid; break;
-            case BS_TISSUE_ARTERIOLE: fixed = 1; fixed_val = r->o2_arteriole; break;
+            case BS_TISSUE_VESSEL:
+                fixed = 1;
+                fixed_val = r->o2_sinusoid;
+                break;
+            case BS_TISSUE_ARTERIOLE:
+                fixed = 1;
+                fixed_val = r->o2_arteriole;
+                break;
             case BS_TISSUE_BONE: o2_up = r->o2_bone_uptake; break;
             default:
                 o2_up = r->o2_marrow_uptake;
@@ -366,8 +390,10 @@ static void assemble_sources(bs_model *m)
                     break;
                 /* immune cells (tcell.c, nkcell.c, mdsc.c) */
                 case BS_CELL_TCELL:
-                    if (s->state[slot] == BS_TCELL_ACTIVE) ifn += r->immune.t_ifng;
-                    else rk += r->immune.t_rankl; /* non-activated or exhausted */
+                    if (s->state[slot] == BS_TCELL_ACTIVE)
+                        ifn += r->immune.t_ifng;
+                    else
+                        rk += r->immune.t_rankl; /* non-activated or exhausted */
                     break;
                 case BS_CELL_NK:
                     if (s->state[slot] == BS_NK_ACTIVE) ifn += r->immune.nk_ifng;
@@ -426,8 +452,9 @@ static void tile_rules(int x0, int y0, int x1, int y1, void *vctx)
             if (i + 7 <= end) {
                 uint64_t s8;
                 memcpy(&s8, surface + i, sizeof s8);
-                if (s8 == 0 && (occ[i] & occ[i + 1] & occ[i + 2] & occ[i + 3] & occ[i + 4] & occ[i + 5] &
-                                occ[i + 6] & occ[i + 7]) < 0) {
+                if (s8 == 0 &&
+                        (occ[i] & occ[i + 1] & occ[i + 2] & occ[i + 3] & occ[i + 4] & occ[i + 5] & occ[i + 6] &
+                                occ[i + 7]) < 0) {
                     i += 7;
                     continue;
                 }
@@ -488,11 +515,11 @@ void bs_model_step(bs_model *m)
     double t1 = omp_get_wtime();
     fill_draw_cache(m);
     bs_store_scan_types(&m->store);
-    tile_ctx ctx = {m, (uint32_t)(m->step + 1)};
+    tile_ctx ctx = { m, (uint32_t)(m->step + 1) };
     bs_store_for_tiles(m->lat.w, m->lat.h, BS_TILE, tile_rules, &ctx);
     m->r.pre.valid = 0; /* the prefixes are for this step's tile loop only */
     /* fixed-order reduction over tiles */
-    bs_step_totals sum = {0};
+    bs_step_totals sum = { 0 };
     for (int t = 0; t < m->ntiles; t++) {
         sum.resorbed_um2 += m->tile_totals[t].resorbed_um2;
         sum.formed_um2 += m->tile_totals[t].formed_um2;
@@ -532,9 +559,12 @@ static float quickselect(float *a, long n, long k)
                 j--;
             }
         }
-        if (k <= j) hi = j;
-        else if (k >= i) lo = i;
-        else return a[k];
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return a[k];
     }
     return a[k];
 }
@@ -543,7 +573,7 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
 {
     const bs_lattice *lat = &m->lat;
     long n = (long)lat->w * lat->h, surf = 0, quiet = 0, nm = 0, dormant = 0, cycling = 0, t_active = 0;
-    long counts[BS_CELL_TYPE_COUNT] = {0};
+    long counts[BS_CELL_TYPE_COUNT] = { 0 };
     for (long i = 0; i < n; i++) {
         if (lat->surface[i] != BS_SURF_NONE) {
             surf++;
@@ -579,8 +609,7 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     o->n_tcells_active = t_active;
     o->n_nk = counts[BS_CELL_NK];
     o->n_mdsc = counts[BS_CELL_MDSC];
-    o->kills_tcell_per_day =
-        window_days > 0.0 ? (double)(m->n_kills_tcell - m->row_kills_tcell) / window_days : 0.0;
+    o->kills_tcell_per_day = window_days > 0.0 ? (double)(m->n_kills_tcell - m->row_kills_tcell) / window_days : 0.0;
     o->kills_nk_per_day = window_days > 0.0 ? (double)(m->n_kills_nk - m->row_kills_nk) / window_days : 0.0;
     m->row_kills_tcell = m->n_kills_tcell;
     m->row_kills_nk = m->n_kills_nk;

@@ -27,7 +27,7 @@ typedef enum {
     BS_FIELD_TGFB,
     BS_FIELD_IFNG,
     BS_FIELD_PTHRP,
-    BS_FIELD_SUPPR,     /* immunosuppression (IL-10/TGF-beta/PGE2 lumped): MDSCs, tumour */
+    BS_FIELD_SUPPR, /* immunosuppression (IL-10/TGF-beta/PGE2 lumped): MDSCs, tumour */
     BS_FIELD_CHEMOKINE, /* tumour-derived chemokines that recruit and guide immune cells */
     BS_FIELD_COUNT
 } bs_field_id;
@@ -36,7 +36,7 @@ typedef enum {
 
 /* Tumour-cell rule parameters (agents/dtc.c); rates per hour unless noted. */
 typedef struct {
-    float ctc_per_step;        /* mean CTC arrivals per step */
+    float ctc_per_step; /* mean CTC arrivals per step */
     int bolus_n;
     uint64_t bolus_step;
     float cxcr4, adhesion, cxcl12_K;
@@ -45,7 +45,7 @@ typedef struct {
     int lifr_on;
     float hypoxia_mmHg, hypoxia_lifr, hdac_level, hdac_gain;
     float exit_basal_h, exit_oc_h, exit_lowlifr_h;
-    int wake_radius;           /* sites */
+    int wake_radius; /* sites */
     float prolif_h, o2_K, tgfb_gain, tgfb_K, p_apoptosis;
     float necrosis_mmHg, p_necrosis;
     float o2_uptake, dormant_uptake;
@@ -56,12 +56,12 @@ typedef struct {
 /* What CD8 T cells, NK cells and MDSCs share: entry from sinusoids and
  * movement (agents/immune.h). Rates per hour, lengths in sites. */
 typedef struct {
-    float recruit_h;     /* entries per vessel site per hour at saturating chemokine */
-    float chemokine_K;   /* chemokine for half receptor occupancy */
-    float chemotaxis;    /* move weights exp(chemotaxis x d(occupancy)) */
-    float persistence;   /* chance a sub-move keeps the last direction */
-    int moves;           /* sub-moves per step, <= BS_IMMUNE_MAX_MOVES */
-    float p_death;       /* per step */
+    float recruit_h; /* entries per vessel site per hour at saturating chemokine */
+    float chemokine_K; /* chemokine for half receptor occupancy */
+    float chemotaxis; /* move weights exp(chemotaxis x d(occupancy)) */
+    float persistence; /* chance a sub-move keeps the last direction */
+    int moves; /* sub-moves per step, <= BS_IMMUNE_MAX_MOVES */
+    float p_death; /* per step */
 } bs_immune_motility;
 
 /* Immune-cell rule parameters (agents/tcell.c, nkcell.c, mdsc.c). */
@@ -69,20 +69,20 @@ typedef struct {
     bs_immune_motility t, nk, md;
     /* CD8 T cells */
     float t_activation_h, t_entry_active, t_kill_h, t_dormant_antigen, t_pdl1;
-    float t_suppr_K, t_tgfb_K;   /* field levels that halve killing and activation */
-    float t_exhaust_suppr_h;     /* exhaustion hazard under full suppression */
-    int t_kills_max;             /* kills before exhaustion */
-    float t_ifng, t_rankl;       /* au/h: activated / non-activated cells */
+    float t_suppr_K, t_tgfb_K; /* field levels that halve killing and activation */
+    float t_exhaust_suppr_h; /* exhaustion hazard under full suppression */
+    int t_kills_max; /* kills before exhaustion */
+    float t_ifng, t_rankl; /* au/h: activated / non-activated cells */
     float t_hypoxia_mmHg, t_hypoxia_factor; /* adenosine brake below this pO2 */
     /* NK cells */
     float nk_kill_h, nk_dormant, nk_hypoxia_mmHg, nk_hypoxia_factor, nk_suppr_K, nk_tgfb_K;
     int nk_kills_max;
-    float nk_ifng;               /* au/h */
+    float nk_ifng; /* au/h */
     /* MDSCs */
-    int md_radius;               /* sites */
-    float md_factor;             /* T-cell kill/activation x factor per MDSC in range */
-    float md_suppr;              /* au/h into BS_FIELD_SUPPR */
-    float p_md_to_oc;            /* per step at saturating RANKL signal */
+    int md_radius; /* sites */
+    float md_factor; /* T-cell kill/activation x factor per MDSC in range */
+    float md_suppr; /* au/h into BS_FIELD_SUPPR */
+    float p_md_to_oc; /* per step at saturating RANKL signal */
     /* tumour sources of the immune fields, au/h per cell */
     float chemokine_tumour, chemokine_dormant, suppr_tumour;
     float dt_h;
@@ -92,24 +92,24 @@ typedef struct {
  * step, lengths in sites). Filled by each module's derive function. */
 typedef struct {
     /* bone multicellular unit (agents/bmu.c) */
-    float p_activate_origin;   /* per quiescent site per step, at sigma = 1 */
-    int bmu_radius;            /* sites */
+    float p_activate_origin; /* per quiescent site per step, at sigma = 1 */
+    int bmu_radius; /* sites */
     uint32_t resorption_steps; /* length of the resorption phase */
     float p_reversal_quiesce;
-    float rankl_K, opg_K;      /* sigma = RANKL / (rankl_K * (1 + OPG / opg_K)) */
+    float rankl_K, opg_K; /* sigma = RANKL / (rankl_K * (1 + OPG / opg_K)) */
     float lining_rankl, lining_opg, lining_cxcl12; /* secretion per lining (quiescent) site, au/h */
-    float brc_rankl;           /* secretion per resorption-phase site, au/h */
+    float brc_rankl; /* secretion per resorption-phase site, au/h */
     /* osteoclast (agents/osteoclast.c) */
-    float p_oc_form;           /* per free resorption site per step at full signal */
-    int oc_exclusion;          /* sites */
-    float oc_resorb_per_step;  /* mineral (site units) removed per step */
-    int oc_reach;              /* sites */
+    float p_oc_form; /* per free resorption site per step at full signal */
+    int oc_exclusion; /* sites */
+    float oc_resorb_per_step; /* mineral (site units) removed per step */
+    int oc_reach; /* sites */
     float p_oc_death;
     float p_oc_idle_death;
     float ifng_K;
     float p_oc_move;
-    float oc_o2_uptake;        /* 1/h */
-    float tgfb_per_mineral;    /* au released per site of mineral resorbed, per h of step */
+    float oc_o2_uptake; /* 1/h */
+    float tgfb_per_mineral; /* au released per site of mineral resorbed, per h of step */
     /* osteoblast (agents/osteoblast.c) */
     float p_ob_recruit;
     float ob_recruit_basal;
@@ -122,21 +122,21 @@ typedef struct {
     /* tissue and fields */
     float o2_sinusoid, o2_arteriole; /* mmHg */
     float o2_marrow_uptake, o2_bone_uptake; /* 1/h */
-    float cxcl12_vessel;       /* au/h at sinusoid-adjacent marrow (CAR cells) */
-    float ifng_basal;          /* au/h everywhere in marrow */
+    float cxcl12_vessel; /* au/h at sinusoid-adjacent marrow (CAR cells) */
+    float ifng_basal; /* au/h everywhere in marrow */
     /* PTHrP acting on the osteoblast lineage (model.c) */
     float pthrp_rankl_gain, pthrp_opg_cut, pthrp_K;
     /* systemic drug effects (0 = none; set by therapies) */
-    float cxcr4_block;         /* 0..1: CXCL12 sensing blocked */
-    float pd1_block;           /* 0..1: anti-PD-1 lifts the PD-L1 brake on CD8 killing */
+    float cxcr4_block; /* 0..1: CXCL12 sensing blocked */
+    float pd1_block; /* 0..1: anti-PD-1 lifts the PD-L1 brake on CD8 killing */
     /* more therapy effects, rewritten by bs_therapy_step every step from
      * the therapy state (neutral values: 1, 1, 1, 0, 0) */
-    float pd1_exhaust_factor;  /* x the T-cell exhaustion hazard (anti-PD-1) */
-    float rankl_factor;        /* x the RANKL signal (denosumab block x precursor pools) */
-    float oc_form_factor;      /* anti-Gr1 myeloid pool's share of rankl_factor (for readouts) */
-    float za_oc_death;         /* extra OC death per step at a full zoledronic-acid uptake */
-    float mno2_o2;             /* mmHg/h O2 made per tumour cell (MnO2 particles) */
-    bs_therapy_rules tx;       /* the therapies' per-step constants (therapy.h) */
+    float pd1_exhaust_factor; /* x the T-cell exhaustion hazard (anti-PD-1) */
+    float rankl_factor; /* x the RANKL signal (denosumab block x precursor pools) */
+    float oc_form_factor; /* anti-Gr1 myeloid pool's share of rankl_factor (for readouts) */
+    float za_oc_death; /* extra OC death per step at a full zoledronic-acid uptake */
+    float mno2_o2; /* mmHg/h O2 made per tumour cell (MnO2 particles) */
+    bs_therapy_rules tx; /* the therapies' per-step constants (therapy.h) */
     /* IFN-gamma slows tumour division: rate x 1 / (1 + IFNG / ifng_prolif_K)
      * (parameter ifng.prolif_half_au, au; applied in dtc.c) */
     float ifng_prolif_K;
@@ -156,35 +156,35 @@ typedef struct {
 
 /* Observables of one step, summed in a fixed order. */
 typedef struct {
-    double resorbed_um2;  /* bone area removed during the step */
-    double formed_um2;    /* bone area deposited during the step */
+    double resorbed_um2; /* bone area removed during the step */
+    double formed_um2; /* bone area deposited during the step */
     uint64_t agents_acted;
     /* immunity: kills and the time killers spent on a target (h) */
     uint64_t kills_tcell, kills_nk, kills_nk_hypoxic;
     double tcell_contact_h, nk_contact_h, nk_contact_h_hypoxic;
-    uint64_t mdsc_to_oc;  /* MDSCs that became osteoclasts */
+    uint64_t mdsc_to_oc; /* MDSCs that became osteoclasts */
 } bs_step_totals;
 
 typedef struct bs_model {
-    bs_paramset *ps;      /* owned copy of the resolved parameters */
+    bs_paramset *ps; /* owned copy of the resolved parameters */
     bs_lattice lat;
     bs_store store;
     bs_field fields[BS_FIELD_COUNT];
     bs_rules r;
     bs_solver_opts solver;
     uint64_t seed;
-    uint64_t step;        /* steps done */
+    uint64_t step; /* steps done */
     double dt_h;
     /* per-tile accumulators (fixed-order reduction) */
     int ntiles;
     bs_step_totals *tile_totals;
-    bs_step_totals last;  /* totals of the last step */
-    float *scratch;       /* w*h floats for medians */
-    float *release;       /* w*h: TGF-beta released from matrix during the step, au/h */
-    int *vessels;         /* sinusoid sites, where CTCs arrive */
+    bs_step_totals last; /* totals of the last step */
+    float *scratch; /* w*h floats for medians */
+    float *release; /* w*h: TGF-beta released from matrix during the step, au/h */
+    int *vessels; /* sinusoid sites, where CTCs arrive */
     int n_vessels;
     uint64_t n_ctc_arrived, n_extravasated; /* cumulative since day 0 */
-    uint64_t n_kills_tcell, n_kills_nk;     /* cumulative since day 0 */
+    uint64_t n_kills_tcell, n_kills_nk; /* cumulative since day 0 */
     uint64_t row_kills_tcell, row_kills_nk; /* their values at the last bs_model_observe */
     /* time spent per phase, seconds (for --timings) */
     double t_fields_s, t_agents_s;
@@ -196,8 +196,7 @@ typedef struct bs_model {
 /* Builds the world from resolved parameters. `classes` is an optional
  * tissue map (w*h, from a PNG mask) that replaces the procedural geometry;
  * its size must match lattice.width_sites x lattice.height_sites. */
-bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *classes,
-                          bs_error *err);
+bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *classes, bs_error *err);
 void bs_model_destroy(bs_model *m);
 
 /* One step of dt_h hours. Does not allocate. */
@@ -210,7 +209,10 @@ void bs_model_step(bs_model *m);
  * steps. */
 bs_status bs_model_set_param(bs_model *m, const char *name, double value, bs_error *err);
 
-static inline double bs_model_time_days(const bs_model *m) { return (double)m->step * m->dt_h / 24.0; }
+static inline double bs_model_time_days(const bs_model *m)
+{
+    return (double)m->step * m->dt_h / 24.0;
+}
 
 /* Observables for the CSV row (see bs_obs_columns). */
 typedef struct {
@@ -242,19 +244,19 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
 /* What the run loop (viz/runner.c) needs to continue its CSV, PNG and
  * checkpoint schedules exactly where they were. Times in days. */
 typedef struct {
-    char version[64];        /* bonesim version that wrote the checkpoint */
-    char commit[64];         /* its git commit */
-    char scenario[256];      /* scenario name: PNG titles */
+    char version[64]; /* bonesim version that wrote the checkpoint */
+    char commit[64]; /* its git commit */
+    char scenario[256]; /* scenario name: PNG titles */
     char scenario_arg[1024]; /* as given on the command line (manifest) */
-    char scenario_path[4096];/* resolved path (manifest) */
+    char scenario_path[4096]; /* resolved path (manifest) */
     double next_csv_d, next_png_d, next_ckpt_d; /* next scheduled times */
-    double ckpt_every_d;     /* checkpoint interval, 0 = none */
+    double ckpt_every_d; /* checkpoint interval, 0 = none */
     double acc_resorbed_um2, acc_formed_um2; /* sums since the last CSV row */
-    double last_row_d;       /* time of the last CSV row */
+    double last_row_d; /* time of the last CSV row */
     double first_bone_area_um2; /* of the first CSV row (summary) */
-    int64_t csv_bytes;       /* length of timeseries.csv at the checkpoint */
-    uint64_t csv_hash;       /* FNV-1a of those bytes */
-    int64_t png_count;       /* snapshots written so far */
+    int64_t csv_bytes; /* length of timeseries.csv at the checkpoint */
+    uint64_t csv_hash; /* FNV-1a of those bytes */
+    int64_t png_count; /* snapshots written so far */
 } bs_run_state;
 
 /* Bytes the model of this parameter set allocates (lattice, agent store,
@@ -273,8 +275,8 @@ bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *p
  * every state array from the file, checking that the agent store is
  * consistent. A file from another build (unknown, missing or re-sized
  * state, changed defaults) is refused with a message that says so. */
-bs_status bs_model_load_params(bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **ps, bs_run_state *rs,
-                               bs_error *err);
+bs_status bs_model_load_params(
+        bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **ps, bs_run_state *rs, bs_error *err);
 bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out, bs_error *err);
 /* ---- end of the model_io.c block ---------------------------------------- */
 

@@ -38,22 +38,34 @@ typedef enum { BASE_PARAMS, BASE_RUN, BASE_MODEL, BASE_FIELD } base_kind;
 typedef enum { N_ONE, N_SITES, N_SLOTS } count_kind;
 
 typedef struct {
-    const char *name;  /* section name; BASE_FIELD: "field.<field name>." + name */
-    base_kind base;    /* what offset is relative to */
+    const char *name; /* section name; BASE_FIELD: "field.<field name>." + name */
+    base_kind base; /* what offset is relative to */
     size_t offset;
-    uint32_t elem;     /* bytes per element */
+    uint32_t elem; /* bytes per element */
     count_kind n;
-    int indirect;      /* 1: offset locates a pointer to the array */
+    int indirect; /* 1: offset locates a pointer to the array */
 } state_entry;
 
-#define RUN(name, member) {name, BASE_RUN, offsetof(bs_run_state, member), sizeof(((bs_run_state *)0)->member), N_ONE, 0}
-#define VAL(name, member) {name, BASE_MODEL, offsetof(bs_model, member), sizeof(((bs_model *)0)->member), N_ONE, 0}
-#define ARR(name, member, n) {name, BASE_MODEL, offsetof(bs_model, member), sizeof(*((bs_model *)0)->member), n, 1}
-#define FLD(name, member) {name, BASE_FIELD, offsetof(bs_field, member), sizeof(*((bs_field *)0)->member), N_SITES, 1}
+#define RUN(name, member)                                                                                              \
+    {                                                                                                                  \
+        name, BASE_RUN, offsetof(bs_run_state, member), sizeof(((bs_run_state *)0)->member), N_ONE, 0                  \
+    }
+#define VAL(name, member)                                                                                              \
+    {                                                                                                                  \
+        name, BASE_MODEL, offsetof(bs_model, member), sizeof(((bs_model *)0)->member), N_ONE, 0                        \
+    }
+#define ARR(name, member, n)                                                                                           \
+    {                                                                                                                  \
+        name, BASE_MODEL, offsetof(bs_model, member), sizeof(*((bs_model *)0)->member), n, 1                           \
+    }
+#define FLD(name, member)                                                                                              \
+    {                                                                                                                  \
+        name, BASE_FIELD, offsetof(bs_field, member), sizeof(*((bs_field *)0)->member), N_SITES, 1                     \
+    }
 
 /* THE table. Order is file order; names are the file's section names. */
 static const state_entry state_table[] = {
-    {"params", BASE_PARAMS, 0, 1, N_ONE, 0}, /* the resolved parameter set, as text */
+    { "params", BASE_PARAMS, 0, 1, N_ONE, 0 }, /* the resolved parameter set, as text */
     /* run loop (viz/runner.c) */
     RUN("run.version", version),
     RUN("run.commit", commit),
@@ -187,7 +199,7 @@ static int params_text(const bs_paramset *ps, text_buf *b)
     for (size_t i = 0; i < n; i++) {
         bs_param_format(ps, i, val, sizeof val);
         if (!tb_put(b, bs_registry_at(reg, i)->name) || !tb_put(b, bs_param_is_set(ps, i) ? "1" : "0") ||
-            !tb_put(b, val))
+                !tb_put(b, val))
             return 0;
     }
     return 1;
@@ -217,8 +229,8 @@ static bs_status params_from_text(bs_paramset *ps, const char *text, size_t len,
         long idx = bs_registry_find(reg, name);
         if (idx < 0) {
             st = bs_fail(err, BS_ERR_INVALID,
-                         "%s: checkpoint parameter '%s' is unknown to this bonesim (written by another version?)", path,
-                         name);
+                    "%s: checkpoint parameter '%s' is unknown to this bonesim (written by another version?)", path,
+                    name);
         } else if (seen[idx]) {
             st = bs_fail(err, BS_ERR_INVALID, "%s: parameter '%s' appears twice", path, name);
         } else if (strcmp(flag, "1") == 0) {
@@ -229,9 +241,9 @@ static bs_status params_from_text(bs_paramset *ps, const char *text, size_t len,
             bs_param_format(ps, (size_t)idx, def, sizeof def);
             if (strcmp(def, value) != 0)
                 st = bs_fail(err, BS_ERR_INVALID,
-                             "%s: the default of '%s' was %s when the checkpoint was written and is %s now (another "
-                             "bonesim version?)",
-                             path, name, value, def);
+                        "%s: the default of '%s' was %s when the checkpoint was written and is %s now (another "
+                        "bonesim version?)",
+                        path, name, value, def);
         }
         if (idx >= 0) seen[idx] = 1;
         p = next + 1;
@@ -239,8 +251,8 @@ static bs_status params_from_text(bs_paramset *ps, const char *text, size_t len,
     for (size_t i = 0; i < n && st == BS_OK; i++)
         if (!seen[i])
             st = bs_fail(err, BS_ERR_INVALID,
-                         "%s: checkpoint has no value for parameter '%s' (written by another bonesim version?)", path,
-                         bs_registry_at(reg, i)->name);
+                    "%s: checkpoint has no value for parameter '%s' (written by another bonesim version?)", path,
+                    bs_registry_at(reg, i)->name);
     free(seen);
     return st;
 }
@@ -259,7 +271,7 @@ bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *p
         uint64_t n = entry_count(e, sites, slots);
         switch (e->base) {
         case BASE_PARAMS: {
-            text_buf b = {0};
+            text_buf b = { 0 };
             if (!params_text(m->ps, &b)) {
                 free(b.p);
                 bs_ckpt_abort(w);
@@ -284,8 +296,8 @@ bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *p
 
 /* ---- load ------------------------------------------------------------------ */
 
-bs_status bs_model_load_params(bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **out, bs_run_state *rs,
-                               bs_error *err)
+bs_status bs_model_load_params(
+        bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **out, bs_run_state *rs, bs_error *err)
 {
     *out = NULL;
     memset(rs, 0, sizeof *rs);
@@ -330,7 +342,7 @@ static bs_status check_store(const bs_model *m, const char *path, bs_error *err)
     int cap = s->capacity;
     if (s->n_free < 0 || s->n_free > cap || s->count < 0 || s->count + s->n_free != cap)
         return bs_fail(err, BS_ERR_INVALID, "%s: agent store counts are inconsistent (%d live + %d free != %d)", path,
-                       s->count, s->n_free, cap);
+                s->count, s->n_free, cap);
     unsigned char *mark = calloc((size_t)cap, 1);
     if (!mark) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
     bs_status st = BS_OK;
@@ -338,19 +350,21 @@ static bs_status check_store(const bs_model *m, const char *path, bs_error *err)
         int slot = s->free_slots[k];
         if (slot < 0 || slot >= cap || mark[slot] || s->type[slot] != 0xff)
             st = bs_fail(err, BS_ERR_INVALID, "%s: agent store free list entry %d (slot %d) is invalid", path, k, slot);
-        else mark[slot] = 1;
+        else
+            mark[slot] = 1;
     }
     int live = 0;
     for (int slot = 0; slot < cap && st == BS_OK; slot++) {
         if (s->type[slot] == 0xff) {
-            if (!mark[slot]) st = bs_fail(err, BS_ERR_INVALID, "%s: free agent slot %d is not on the free list", path, slot);
+            if (!mark[slot])
+                st = bs_fail(err, BS_ERR_INVALID, "%s: free agent slot %d is not on the free list", path, slot);
             continue;
         }
         live++;
         if (s->type[slot] >= BS_CELL_TYPE_COUNT || s->state[slot] >= bs_cell_types[s->type[slot]].n_states ||
-            s->site[slot] < 0 || s->site[slot] >= sites || s->occ[s->site[slot]] != slot)
+                s->site[slot] < 0 || s->site[slot] >= sites || s->occ[s->site[slot]] != slot)
             st = bs_fail(err, BS_ERR_INVALID, "%s: agent in slot %d (type %d, state %d, site %d) is invalid", path,
-                         slot, s->type[slot], s->state[slot], (int)s->site[slot]);
+                    slot, s->type[slot], s->state[slot], (int)s->site[slot]);
     }
     for (long i = 0; i < sites && st == BS_OK; i++) {
         int32_t slot = s->occ[i];
@@ -369,7 +383,8 @@ static bs_status check_lattice(const bs_model *m, const char *path, bs_error *er
     long sites = (long)lat->w * lat->h;
     for (long i = 0; i < sites; i++) {
         if (lat->tissue[i] >= BS_TISSUE_COUNT || lat->surface[i] > BS_SURF_FORMATION || !isfinite(lat->mineral[i]))
-            return bs_fail(err, BS_ERR_INVALID, "%s: site %ld has an invalid tissue, surface or mineral value", path, i);
+            return bs_fail(
+                    err, BS_ERR_INVALID, "%s: site %ld has an invalid tissue, surface or mineral value", path, i);
     }
     return BS_OK;
 }
@@ -386,7 +401,7 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
     uint64_t tissue_n = 0;
     if (!bs_ckpt_find(r, "lattice.tissue", &tissue_elem, &tissue_n) || tissue_elem != 1 || tissue_n != sites)
         return bs_fail(err, BS_ERR_INVALID, "%s: checkpoint has no tissue map of %llu x %llu sites", path,
-                       (unsigned long long)w, (unsigned long long)h);
+                (unsigned long long)w, (unsigned long long)h);
     uint8_t *classes = malloc(sites);
     if (!classes) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
     bs_status st = bs_ckpt_get(r, "lattice.tissue", 1, sites, classes, err);
@@ -415,8 +430,8 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
     const char *extra = st == BS_OK ? bs_ckpt_unused(r) : NULL;
     if (extra)
         st = bs_fail(err, BS_ERR_INVALID,
-                     "%s: checkpoint holds '%s', which this bonesim does not know (written by another version?)", path,
-                     extra);
+                "%s: checkpoint holds '%s', which this bonesim does not know (written by another version?)", path,
+                extra);
     if (st == BS_OK && m->seed != (uint64_t)bs_param(ps, "run.seed"))
         st = bs_fail(err, BS_ERR_INVALID, "%s: seed in the model and in the parameters differ", path);
     if (st == BS_OK) st = check_lattice(m, path, err);

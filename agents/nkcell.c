@@ -14,41 +14,53 @@
 #include "immune.h"
 
 const bs_param_def bs_nk_params[] = {
-    {"nk.recruit_per_d", BS_PT_REAL, 0.0, 0.0, 1e3, "1/d",
-     "NK cells entering per sinusoid site per day at saturating tumour chemokine. 0 (the default) = no NK cells; "
-     "immune_surveillance sets 0.01 (A)", NULL, NULL},
-    {"nk.chemokine_half_au", BS_PT_REAL, 0.5, 1e-6, 1e6, "au",
-     "Tumour chemokine level for half-maximal NK entry and receptor occupancy in chemotaxis (A)", NULL, NULL},
-    {"nk.lifespan_d", BS_PT_REAL, 5.0, 0.1, 365.0, "d",
-     "Mean life of an NK cell in the marrow (3-7 d, PARAMETERS.md 5, M~/A)", NULL, NULL},
-    {"nk.speed_um_per_min", BS_PT_REAL, 10.0, 0.0, 100.0, "um/min",
-     "Migration speed 5-15 um/min (PhysiCell table, Mod✓; PARAMETERS.md 5); sub-moves per step, at most 10", NULL,
-     NULL},
-    {"nk.persistence", BS_PT_REAL, 0.5, 0.0, 1.0, "1", "Chance that a sub-move keeps the last direction (A)", NULL,
-     NULL},
-    {"nk.chemotaxis", BS_PT_REAL, 20.0, 0.0, 1000.0, "1",
-     "Chemotactic sensitivity: sub-move weights exp(chemotaxis x change in chemokine receptor occupancy) (A)", NULL,
-     NULL},
-    {"nk.kill_rate_per_h_contact", BS_PT_REAL, 0.2, 0.0, 10.0, "1/h",
-     "Kill hazard of a normoxic NK cell touching a tumour cell (serial killing of ~2-6 targets over hours in vitro, "
-     "M~; PARAMETERS.md 5, A)", NULL, NULL},
-    {"nk.dormant_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1",
-     "Chance an NK cell recognises a dormant tumour cell, relative to a cycling one (quiescent latent cells lower their "
-     "NK-activating ligands and evade NK cells, Malladi 2016 Cell, M~; value A)", NULL, NULL},
-    {"nk.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.0, 100.0, "mmHg",
-     "Below this pO2 (at the NK cell) its activating receptors fall (1% O2 ~ 7.6 mmHg, Balsamo 2013, M✓; 10 mmHg "
-     "threshold as for HIF-1a, PARAMETERS.md 3)", NULL, NULL},
-    {"nk.hypoxia_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
-     "Kill hazard multiplier under hypoxia: x0.3-0.5 (Balsamo 2013, M✓ qualitative; PARAMETERS.md 5, A). Calibrated "
-     "to B17", NULL, NULL},
-    {"nk.suppr_half_au", BS_PT_REAL, 0.1, 1e-6, 1e6, "au",
-     "Immunosuppression field level that halves NK killing (TGF-beta, PGE2, IL-10 lower NK activating receptors, Xue "
-     "2024 3.2, qualitative; value A)", NULL, NULL},
-    {"nk.tgfb_half_au", BS_PT_REAL, 2.0, 1e-6, 1e6, "au", "TGF-beta level that halves NK killing (A)", NULL, NULL},
-    {"nk.kills_to_exhaustion", BS_PT_INT, 5.0, 1.0, 1000.0, "kills",
-     "Kills after which an NK cell is spent (serial killing of ~2-6 targets, M~; A)", NULL, NULL},
-    {"nk.ifng_per_h", BS_PT_REAL, 20.0, 0.0, 1e4, "au/h",
-     "IFN-gamma secreted by a cytotoxic NK cell (Xue 2024 3.2, qualitative; value A)", NULL, NULL},
+    { "nk.recruit_per_d", BS_PT_REAL, 0.0, 0.0, 1e3, "1/d",
+            "NK cells entering per sinusoid site per day at saturating tumour chemokine. 0 (the default) = no NK "
+            "cells; "
+            "immune_surveillance sets 0.01 (A)",
+            NULL, NULL },
+    { "nk.chemokine_half_au", BS_PT_REAL, 0.5, 1e-6, 1e6, "au",
+            "Tumour chemokine level for half-maximal NK entry and receptor occupancy in chemotaxis (A)", NULL, NULL },
+    { "nk.lifespan_d", BS_PT_REAL, 5.0, 0.1, 365.0, "d",
+            "Mean life of an NK cell in the marrow (3-7 d, PARAMETERS.md 5, M~/A)", NULL, NULL },
+    { "nk.speed_um_per_min", BS_PT_REAL, 10.0, 0.0, 100.0, "um/min",
+            "Migration speed 5-15 um/min (PhysiCell table, Mod✓; PARAMETERS.md 5); sub-moves per step, at most 10",
+            NULL, NULL },
+    { "nk.persistence", BS_PT_REAL, 0.5, 0.0, 1.0, "1", "Chance that a sub-move keeps the last direction (A)", NULL,
+            NULL },
+    { "nk.chemotaxis", BS_PT_REAL, 20.0, 0.0, 1000.0, "1",
+            "Chemotactic sensitivity: sub-move weights exp(chemotaxis x change in chemokine receptor occupancy) (A)",
+            NULL, NULL },
+    { "nk.kill_rate_per_h_contact", BS_PT_REAL, 0.2, 0.0, 10.0, "1/h",
+            "Kill hazard of a normoxic NK cell touching a tumour cell (serial killing of ~2-6 targets over hours in "
+            "vitro, "
+            "M~; PARAMETERS.md 5, A)",
+            NULL, NULL },
+    { "nk.dormant_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1",
+            "Chance an NK cell recognises a dormant tumour cell, relative to a cycling one (quiescent latent cells "
+            "lower their "
+            "NK-activating ligands and evade NK cells, Malladi 2016 Cell, M~; value A)",
+            NULL, NULL },
+    { "nk.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.0, 100.0, "mmHg",
+            "Below this pO2 (at the NK cell) its activating receptors fall (1% O2 ~ 7.6 mmHg, Balsamo 2013, M✓; 10 "
+            "mmHg "
+            "threshold as for HIF-1a, PARAMETERS.md 3)",
+            NULL, NULL },
+    { "nk.hypoxia_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
+            "Kill hazard multiplier under hypoxia: x0.3-0.5 (Balsamo 2013, M✓ qualitative; PARAMETERS.md 5, A). "
+            "Calibrated "
+            "to B17",
+            NULL, NULL },
+    { "nk.suppr_half_au", BS_PT_REAL, 0.1, 1e-6, 1e6, "au",
+            "Immunosuppression field level that halves NK killing (TGF-beta, PGE2, IL-10 lower NK activating "
+            "receptors, Xue "
+            "2024 3.2, qualitative; value A)",
+            NULL, NULL },
+    { "nk.tgfb_half_au", BS_PT_REAL, 2.0, 1e-6, 1e6, "au", "TGF-beta level that halves NK killing (A)", NULL, NULL },
+    { "nk.kills_to_exhaustion", BS_PT_INT, 5.0, 1.0, 1000.0, "kills",
+            "Kills after which an NK cell is spent (serial killing of ~2-6 targets, M~; A)", NULL, NULL },
+    { "nk.ifng_per_h", BS_PT_REAL, 20.0, 0.0, 1e4, "au/h",
+            "IFN-gamma secreted by a cytotoxic NK cell (Xue 2024 3.2, qualitative; value A)", NULL, NULL },
 };
 const size_t bs_nk_nparams = sizeof bs_nk_params / sizeof bs_nk_params[0];
 
@@ -66,7 +78,10 @@ void bs_nk_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
     im->nk_ifng = (float)bs_param(ps, "nk.ifng_per_h");
 }
 
-void bs_nk_arrivals(bs_model *m) { bs_immune_recruit(m, &m->r.immune.nk, BS_CELL_NK, BS_NK_ACTIVE, 0.0f, 0); }
+void bs_nk_arrivals(bs_model *m)
+{
+    bs_immune_recruit(m, &m->r.immune.nk, BS_CELL_NK, BS_NK_ACTIVE, 0.0f, 0);
+}
 
 float bs_nk_kill_rate_h(const bs_model *m, int i)
 {

@@ -17,30 +17,35 @@
 #include "rules.h"
 
 const bs_param_def bs_ob_params[] = {
-    {"ob.recruit_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
-     "Maximal osteoblast recruitment rate at a free reversal/formation surface site next to a cavity. Calibrated to B3",
-     NULL, NULL},
-    {"ob.recruit_basal_frac", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
-     "Share of the recruitment rate that does not need TGF-beta (other coupling factors, A)", NULL, NULL},
-    {"ob.tgfb_half_au", BS_PT_REAL, 0.02, 1e-6, 1e6, "au",
-     "TGF-beta level giving half the TGF-beta-driven recruitment (A; Pivonka 2008 uses TGF-beta for OB commitment, Mod✓)",
-     NULL, NULL},
-    {"ob.form_um_per_day", BS_PT_REAL, 0.63, 0.0, 10.0, "um/d",
-     "Mineral apposition rate under an osteoblast: 0.63 (trabecular) - 1.2 (cortical) um/d (Agerbaek 1991, Kragstrup 1983, "
-     "M✓); PARAMETERS.md 2d", NULL, NULL},
-    {"ob.lining_fraction", BS_PT_REAL, 0.6, 0.0, 1.0, "1",
-     "Share of osteoblasts that end as lining cells when formation is done (0.6; rest osteocytes/apoptosis, M~)", NULL,
-     NULL},
-    {"ob.apoptosis_per_d", BS_PT_REAL, 0.005, 0.0, 10.0, "1/d",
-     "Death hazard of an active osteoblast before it finishes (A; active life ~3 months, Manolagas 2000, M~)", NULL, NULL},
-    {"ob.opg_per_h", BS_PT_REAL, 0.02, 0.0, 1e3, "au/h",
-     "OPG secreted by an osteoblast (mature OBs secrete OPG; PARAMETERS.md 3, A)", NULL, NULL},
-    {"ob.rankl_per_h", BS_PT_REAL, 0.1, 0.0, 1e3, "au/h",
-     "RANKL expressed by an osteoblast (osteoblast lineage; Guise 2000, M✓ qualitative; value A)", NULL, NULL},
-    {"ob.cxcl12_per_h", BS_PT_REAL, 5.0, 0.0, 1e3, "au/h",
-     "CXCL12 secreted by an osteoblast (PARAMETERS.md 3, A)", NULL, NULL},
-    {"ob.o2_uptake_per_h", BS_PT_REAL, 2000.0, 0.0, 1e6, "1/h", "O2 consumption of an osteoblast, first-order (A)", NULL,
-     NULL},
+    { "ob.recruit_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
+            "Maximal osteoblast recruitment rate at a free reversal/formation surface site next to a cavity. "
+            "Calibrated to B3",
+            NULL, NULL },
+    { "ob.recruit_basal_frac", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
+            "Share of the recruitment rate that does not need TGF-beta (other coupling factors, A)", NULL, NULL },
+    { "ob.tgfb_half_au", BS_PT_REAL, 0.02, 1e-6, 1e6, "au",
+            "TGF-beta level giving half the TGF-beta-driven recruitment (A; Pivonka 2008 uses TGF-beta for OB "
+            "commitment, Mod✓)",
+            NULL, NULL },
+    { "ob.form_um_per_day", BS_PT_REAL, 0.63, 0.0, 10.0, "um/d",
+            "Mineral apposition rate under an osteoblast: 0.63 (trabecular) - 1.2 (cortical) um/d (Agerbaek 1991, "
+            "Kragstrup 1983, "
+            "M✓); PARAMETERS.md 2d",
+            NULL, NULL },
+    { "ob.lining_fraction", BS_PT_REAL, 0.6, 0.0, 1.0, "1",
+            "Share of osteoblasts that end as lining cells when formation is done (0.6; rest osteocytes/apoptosis, M~)",
+            NULL, NULL },
+    { "ob.apoptosis_per_d", BS_PT_REAL, 0.005, 0.0, 10.0, "1/d",
+            "Death hazard of an active osteoblast before it finishes (A; active life ~3 months, Manolagas 2000, M~)",
+            NULL, NULL },
+    { "ob.opg_per_h", BS_PT_REAL, 0.02, 0.0, 1e3, "au/h",
+            "OPG secreted by an osteoblast (mature OBs secrete OPG; PARAMETERS.md 3, A)", NULL, NULL },
+    { "ob.rankl_per_h", BS_PT_REAL, 0.1, 0.0, 1e3, "au/h",
+            "RANKL expressed by an osteoblast (osteoblast lineage; Guise 2000, M✓ qualitative; value A)", NULL, NULL },
+    { "ob.cxcl12_per_h", BS_PT_REAL, 5.0, 0.0, 1e3, "au/h", "CXCL12 secreted by an osteoblast (PARAMETERS.md 3, A)",
+            NULL, NULL },
+    { "ob.o2_uptake_per_h", BS_PT_REAL, 2000.0, 0.0, 1e6, "1/h", "O2 consumption of an osteoblast, first-order (A)",
+            NULL, NULL },
 };
 const size_t bs_ob_nparams = sizeof bs_ob_params / sizeof bs_ob_params[0];
 
@@ -76,8 +81,8 @@ int bs_ob_try_recruit(bs_model *m, int i)
     return 1;
 }
 
-static const int ob_dx[4] = {-1, 1, 0, 0};
-static const int ob_dy[4] = {0, 0, -1, 1};
+static const int ob_dx[4] = { -1, 1, 0, 0 };
+static const int ob_dy[4] = { 0, 0, -1, 1 };
 
 /* Neighbour to deposit into: partly mineralised bone first (the layer being
  * finished, most mineral first), else an empty cavity site. -1 if none. */
@@ -138,8 +143,10 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
             if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
             int q = ny * lat->w + nx;
             if (s->occ[q] >= 0 || lat->tissue[q] != BS_TISSUE_MARROW) continue;
-            if (lat->flags[q] & BS_FLAG_CAVITY) cav[nc++] = q;
-            else cand[n++] = q;
+            if (lat->flags[q] & BS_FLAG_CAVITY)
+                cav[nc++] = q;
+            else
+                cand[n++] = q;
         }
         if (n == 0) {
             for (int k = 0; k < nc; k++) cand[k] = cav[k];

@@ -18,36 +18,45 @@
 #include "rules.h"
 
 const bs_param_def bs_oc_params[] = {
-    {"oc.formation_per_d", BS_PT_REAL, 0.15, 0.0, 100.0, "1/d",
-     "Maximal rate of osteoclast formation at a free resorption-phase surface site (saturating in the RANKL signal). "
-     "Calibrated to B3/B4", NULL, NULL},
-    {"oc.exclusion_um", BS_PT_REAL, 30.0, 0.0, 100.0, "um",
-     "No new osteoclast forms within this distance of another (its footprint; OCs are 40-100 um, PARAMETERS.md 1, M~)",
-     NULL, NULL},
-    {"oc.resorb_um_per_day", BS_PT_REAL, 5.0, 0.0, 50.0, "um/d",
-     "Erosion depth rate under an active osteoclast. Agerbaek 1991: 4.7 um/d (M✓); PARAMETERS.md 2d", NULL, NULL},
-    {"oc.footprint_um", BS_PT_REAL, 30.0, 5.0, 100.0, "um",
-     "Width of bone surface one osteoclast erodes (multi-site cell, 40-100 um diameter, M~)", NULL, NULL},
-    {"oc.reach_um", BS_PT_REAL, 20.0, 10.0, 40.0, "um",
-     "Bone within this distance of the cell's site can be eroded (ruffled border of a large cell; 20-30 um, PARAMETERS.md 1)",
-     NULL, NULL},
-    {"oc.lifespan_d", BS_PT_REAL, 14.0, 1.0, 100.0, "d",
-     "Mean life of an active osteoclast (apoptosis hazard 1/lifespan). ~2 wk (Manolagas 2000, M~); PARAMETERS.md 2d", NULL,
-     NULL},
-    {"oc.idle_apoptosis_per_d", BS_PT_REAL, 1.0, 0.0, 100.0, "1/d",
-     "Death hazard of an osteoclast with nothing to resorb, or on a compartment past its resorption phase (apoptosis "
-     "after resorption, A)", NULL,
-     NULL},
-    {"oc.ifng_half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au",
-     "IFN-gamma level that halves the RANKL signal (BMU activation and osteoclast formation) (Takayanagi 2000, M✓ qualitative; value A, PARAMETERS.md 5)", NULL,
-     NULL},
-    {"oc.speed_um_per_h", BS_PT_REAL, 2.0, 0.0, 100.0, "um/h",
-     "Speed at which an osteoclast with no bone in reach moves along its compartment (A)", NULL, NULL},
-    {"oc.o2_uptake_per_h", BS_PT_REAL, 2000.0, 0.0, 1e6, "1/h",
-     "O2 consumption of an osteoclast, first-order (A; same order as marrow cells)", NULL, NULL},
-    {"oc.tgfb_release_au_per_site", BS_PT_REAL, 500.0, 0.0, 1e4, "au",
-     "Matrix TGF-beta released per site of mineral resorbed (Pivonka 2008 alpha = 1, normalised; Mod✓ as a mechanism)",
-     NULL, NULL},
+    { "oc.formation_per_d", BS_PT_REAL, 0.15, 0.0, 100.0, "1/d",
+            "Maximal rate of osteoclast formation at a free resorption-phase surface site (saturating in the RANKL "
+            "signal). "
+            "Calibrated to B3/B4",
+            NULL, NULL },
+    { "oc.exclusion_um", BS_PT_REAL, 30.0, 0.0, 100.0, "um",
+            "No new osteoclast forms within this distance of another (its footprint; OCs are 40-100 um, PARAMETERS.md "
+            "1, M~)",
+            NULL, NULL },
+    { "oc.resorb_um_per_day", BS_PT_REAL, 5.0, 0.0, 50.0, "um/d",
+            "Erosion depth rate under an active osteoclast. Agerbaek 1991: 4.7 um/d (M✓); PARAMETERS.md 2d", NULL,
+            NULL },
+    { "oc.footprint_um", BS_PT_REAL, 30.0, 5.0, 100.0, "um",
+            "Width of bone surface one osteoclast erodes (multi-site cell, 40-100 um diameter, M~)", NULL, NULL },
+    { "oc.reach_um", BS_PT_REAL, 20.0, 10.0, 40.0, "um",
+            "Bone within this distance of the cell's site can be eroded (ruffled border of a large cell; 20-30 um, "
+            "PARAMETERS.md 1)",
+            NULL, NULL },
+    { "oc.lifespan_d", BS_PT_REAL, 14.0, 1.0, 100.0, "d",
+            "Mean life of an active osteoclast (apoptosis hazard 1/lifespan). ~2 wk (Manolagas 2000, M~); "
+            "PARAMETERS.md 2d",
+            NULL, NULL },
+    { "oc.idle_apoptosis_per_d", BS_PT_REAL, 1.0, 0.0, 100.0, "1/d",
+            "Death hazard of an osteoclast with nothing to resorb, or on a compartment past its resorption phase "
+            "(apoptosis "
+            "after resorption, A)",
+            NULL, NULL },
+    { "oc.ifng_half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au",
+            "IFN-gamma level that halves the RANKL signal (BMU activation and osteoclast formation) (Takayanagi 2000, "
+            "M✓ qualitative; value A, PARAMETERS.md 5)",
+            NULL, NULL },
+    { "oc.speed_um_per_h", BS_PT_REAL, 2.0, 0.0, 100.0, "um/h",
+            "Speed at which an osteoclast with no bone in reach moves along its compartment (A)", NULL, NULL },
+    { "oc.o2_uptake_per_h", BS_PT_REAL, 2000.0, 0.0, 1e6, "1/h",
+            "O2 consumption of an osteoclast, first-order (A; same order as marrow cells)", NULL, NULL },
+    { "oc.tgfb_release_au_per_site", BS_PT_REAL, 500.0, 0.0, 1e4, "au",
+            "Matrix TGF-beta released per site of mineral resorbed (Pivonka 2008 alpha = 1, normalised; Mod✓ as a "
+            "mechanism)",
+            NULL, NULL },
 };
 const size_t bs_oc_nparams = sizeof bs_oc_params / sizeof bs_oc_params[0];
 
@@ -75,8 +84,8 @@ void bs_oc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
 static int oc_place(const bs_model *m, int i)
 {
     if (m->store.occ[i] < 0) return i;
-    static const int dx[8] = {0, 0, -1, 1, -1, 1, -1, 1};
-    static const int dy[8] = {-1, 1, 0, 0, -1, -1, 1, 1};
+    static const int dx[8] = { 0, 0, -1, 1, -1, 1, -1, 1 };
+    static const int dy[8] = { -1, 1, 0, 0, -1, -1, 1, 1 };
     int x = i % m->lat.w, y = i / m->lat.w;
     for (int k = 0; k < 8; k++) {
         int nx = x + dx[k], ny = y + dy[k];
@@ -167,8 +176,7 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
     }
     /* Out of the resorption phase the cell has lost its RANKL support. */
     uint8_t surf = m->lat.surface[i];
-    if (surf != BS_SURF_RESORPTION && surf != BS_SURF_NONE &&
-        bs_draw_agent(m, id, 3) < r->p_oc_idle_death) {
+    if (surf != BS_SURF_RESORPTION && surf != BS_SURF_NONE && bs_draw_agent(m, id, 3) < r->p_oc_idle_death) {
         bs_store_kill_locked(s, slot);
         return;
     }
@@ -191,8 +199,8 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
     }
     /* Nothing in reach: crawl to a neighbouring open-compartment site, or
      * retire if there is none. */
-    static const int dx[8] = {-1, 1, 0, 0, -1, 1, -1, 1};
-    static const int dy[8] = {0, 0, -1, 1, -1, -1, 1, 1};
+    static const int dx[8] = { -1, 1, 0, 0, -1, 1, -1, 1 };
+    static const int dy[8] = { 0, 0, -1, 1, -1, -1, 1, 1 };
     int cand[8], n = 0, x = i % m->lat.w, y = i / m->lat.w;
     for (int k = 0; k < 8; k++) {
         int nx = x + dx[k], ny = y + dy[k];

@@ -23,68 +23,100 @@
 #include "immune.h"
 
 const bs_param_def bs_tcell_params[] = {
-    {"tcell.recruit_per_d", BS_PT_REAL, 0.0, 0.0, 1e3, "1/d",
-     "CD8 T cells entering per sinusoid site per day at saturating tumour chemokine. 0 (the default) = no CD8 T cells, "
-     "as in CD8 depletion; immune_surveillance sets 0.05. Calibrated to B14 (A)", NULL, NULL},
-    {"tcell.chemokine_half_au", BS_PT_REAL, 0.5, 1e-6, 1e6, "au",
-     "Tumour chemokine level for half-maximal T-cell entry and receptor occupancy in chemotaxis (A)", NULL, NULL},
-    {"tcell.lifespan_d", BS_PT_REAL, 5.0, 0.1, 365.0, "d",
-     "Mean life of a T cell in the marrow (effector T/NK lifespan in tissue 3-7 d, PARAMETERS.md 5, M~/A)", NULL, NULL},
-    {"tcell.speed_um_per_min", BS_PT_REAL, 6.0, 0.0, 100.0, "um/min",
-     "Migration speed: 4-10 um/min in tissue (PhysiCell table, Mod✓; PARAMETERS.md 5). Sets the sub-moves per step, "
-     "at most 10 (the tile reach)", NULL, NULL},
-    {"tcell.persistence", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
-     "Chance that a sub-move keeps the direction of the last one (persistence 2-5 min, PhysiCell, Mod✓ qualitative; "
-     "value A)", NULL, NULL},
-    {"tcell.chemotaxis", BS_PT_REAL, 20.0, 0.0, 1000.0, "1",
-     "Chemotactic sensitivity: sub-move weights exp(chemotaxis x change in chemokine receptor occupancy) (A)", NULL,
-     NULL},
-    {"tcell.activation_per_h", BS_PT_REAL, 0.5, 0.0, 100.0, "1/h",
-     "Activation of a non-activated T cell engaged on a tumour cell it recognises (antigen recognition in the tissue, "
-     "lumped; 0 keeps every T cell non-activated). A; B15", NULL, NULL},
-    {"tcell.entry_activated_fraction", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
-     "Share of T cells that arrive already activated (primed in lymph nodes; a T-cell-activating therapy raises it: "
-     "Zhang 2011, activation lowers skeletal tumour burden, M✓ qualitative). 0 = all arrive non-activated (A)", NULL,
-     NULL},
-    {"tcell.kill_rate_per_h_contact", BS_PT_REAL, 0.4, 0.0, 10.0, "1/h",
-     "Kill hazard of an activated CTL engaged on a recognised tumour cell, before brakes. ~6 h per kill in a solid "
-     "tumour gives 0.17 (Breart 2008 JCI, M✓; D); calibrated to B14 (2-16 kills per CTL-day in contact, Halle 2016, "
-     "M✓): 0.4 gives 9.6/d unbraked, 3.8/d under the PD-L1 brake", NULL, NULL},
-    {"tcell.dormant_antigen_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1",
-     "Chance a dormant tumour cell is recognised, relative to a cycling one (lower antigen/MHC-I on dormant cells; A)",
-     NULL, NULL},
-    {"tcell.pdl1_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
-     "Kill hazard multiplier from tumour PD-L1 unless anti-PD-1 blocks it: x0.3-0.5 (PARAMETERS.md 4, A); 1 = no PD-L1",
-     NULL, NULL},
-    {"tcell.suppr_half_au", BS_PT_REAL, 0.1, 1e-6, 1e6, "au",
-     "Immunosuppression field level (IL-10/TGF-beta/PGE2) that halves T-cell killing and activation (A)", NULL, NULL},
-    {"tcell.tgfb_half_au", BS_PT_REAL, 2.0, 1e-6, 1e6, "au",
-     "TGF-beta level that halves T-cell killing and activation (TGF-beta suppresses CTLs, Xue 2024 3.2 qualitative; "
-     "value A)", NULL, NULL},
-    {"tcell.kills_to_exhaustion", BS_PT_INT, 10.0, 1.0, 1000.0, "kills",
-     "Kills after which a CTL is exhausted (serial killing capacity; Halle 2016 2-16 per day, cap ~10, PARAMETERS.md "
-     "5; A)", NULL, NULL},
-    {"tcell.suppressed_exhaustion_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
-     "Exhaustion hazard of an activated CTL under full suppression, scaled by 1 - (MDSC x field brake) (A)", NULL,
-     NULL},
-    {"tcell.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.0, 100.0, "mmHg",
-     "Below this pO2 (at the T cell) hypoxia-driven extracellular adenosine acts on the A2A receptor (Ohta 2006 PNAS; "
-     "Hatfield 2015 Sci Transl Med, M✓ qualitative; as nk.hypoxia_mmHg, A)", NULL, NULL},
-    {"tcell.hypoxia_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
-     "Activation and kill hazard multiplier of a CD8 T cell under hypoxia (A2A adenosine brake; hyperoxia lifts it and "
-     "lets CD8 cells reject tumours, Hatfield 2015, M✓ qualitative; value as nk.hypoxia_kill_factor, calibrated to "
-     "B24)", NULL, NULL},
-    {"tcell.ifng_per_h", BS_PT_REAL, 50.0, 0.0, 1e4, "au/h",
-     "IFN-gamma secreted by an activated T cell (Takayanagi 2000: T-cell IFN-gamma suppresses osteoclastogenesis, M✓ "
-     "qualitative; value A, calibrated to B15)", NULL, NULL},
-    {"tcell.rankl_per_h", BS_PT_REAL, 5.0, 0.0, 1e4, "au/h",
-     "RANKL expressed by a non-activated or exhausted T cell (Arellano 2022 via Xue 2024, M✓ qualitative; value A, "
-     "calibrated to B15; lining cells make 0.2 per site)", NULL, NULL},
-    {"chemokine.tumour_per_h", BS_PT_REAL, 50.0, 0.0, 1e5, "au/h",
-     "Chemokine (CXCL9/10, CCL2/5, lumped) secreted by a cycling or homing tumour cell: recruits and guides T cells, "
-     "NK cells and MDSCs (A)", NULL, NULL},
-    {"chemokine.dormant_factor", BS_PT_REAL, 0.1, 0.0, 1.0, "1",
-     "Chemokine secretion of a dormant tumour cell relative to a cycling one (A)", NULL, NULL},
+    { "tcell.recruit_per_d", BS_PT_REAL, 0.0, 0.0, 1e3, "1/d",
+            "CD8 T cells entering per sinusoid site per day at saturating tumour chemokine. 0 (the default) = no CD8 T "
+            "cells, "
+            "as in CD8 depletion; immune_surveillance sets 0.05. Calibrated to B14 (A)",
+            NULL, NULL },
+    { "tcell.chemokine_half_au", BS_PT_REAL, 0.5, 1e-6, 1e6, "au",
+            "Tumour chemokine level for half-maximal T-cell entry and receptor occupancy in chemotaxis (A)", NULL,
+            NULL },
+    { "tcell.lifespan_d", BS_PT_REAL, 5.0, 0.1, 365.0, "d",
+            "Mean life of a T cell in the marrow (effector T/NK lifespan in tissue 3-7 d, PARAMETERS.md 5, M~/A)", NULL,
+            NULL },
+    { "tcell.speed_um_per_min", BS_PT_REAL, 6.0, 0.0, 100.0, "um/min",
+            "Migration speed: 4-10 um/min in tissue (PhysiCell table, Mod✓; PARAMETERS.md 5). Sets the sub-moves per "
+            "step, "
+            "at most 10 (the tile reach)",
+            NULL, NULL },
+    { "tcell.persistence", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
+            "Chance that a sub-move keeps the direction of the last one (persistence 2-5 min, PhysiCell, Mod✓ "
+            "qualitative; "
+            "value A)",
+            NULL, NULL },
+    { "tcell.chemotaxis", BS_PT_REAL, 20.0, 0.0, 1000.0, "1",
+            "Chemotactic sensitivity: sub-move weights exp(chemotaxis x change in chemokine receptor occupancy) (A)",
+            NULL, NULL },
+    { "tcell.activation_per_h", BS_PT_REAL, 0.5, 0.0, 100.0, "1/h",
+            "Activation of a non-activated T cell engaged on a tumour cell it recognises (antigen recognition in the "
+            "tissue, "
+            "lumped; 0 keeps every T cell non-activated). A; B15",
+            NULL, NULL },
+    { "tcell.entry_activated_fraction", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
+            "Share of T cells that arrive already activated (primed in lymph nodes; a T-cell-activating therapy raises "
+            "it: "
+            "Zhang 2011, activation lowers skeletal tumour burden, M✓ qualitative). 0 = all arrive non-activated (A)",
+            NULL, NULL },
+    { "tcell.kill_rate_per_h_contact", BS_PT_REAL, 0.4, 0.0, 10.0, "1/h",
+            "Kill hazard of an activated CTL engaged on a recognised tumour cell, before brakes. ~6 h per kill in a "
+            "solid "
+            "tumour gives 0.17 (Breart 2008 JCI, M✓; D); calibrated to B14 (2-16 kills per CTL-day in contact, Halle "
+            "2016, "
+            "M✓): 0.4 gives 9.6/d unbraked, 3.8/d under the PD-L1 brake",
+            NULL, NULL },
+    { "tcell.dormant_antigen_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1",
+            "Chance a dormant tumour cell is recognised, relative to a cycling one (lower antigen/MHC-I on dormant "
+            "cells; A)",
+            NULL, NULL },
+    { "tcell.pdl1_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
+            "Kill hazard multiplier from tumour PD-L1 unless anti-PD-1 blocks it: x0.3-0.5 (PARAMETERS.md 4, A); 1 = "
+            "no PD-L1",
+            NULL, NULL },
+    { "tcell.suppr_half_au", BS_PT_REAL, 0.1, 1e-6, 1e6, "au",
+            "Immunosuppression field level (IL-10/TGF-beta/PGE2) that halves T-cell killing and activation (A)", NULL,
+            NULL },
+    { "tcell.tgfb_half_au", BS_PT_REAL, 2.0, 1e-6, 1e6, "au",
+            "TGF-beta level that halves T-cell killing and activation (TGF-beta suppresses CTLs, Xue 2024 3.2 "
+            "qualitative; "
+            "value A)",
+            NULL, NULL },
+    { "tcell.kills_to_exhaustion", BS_PT_INT, 10.0, 1.0, 1000.0, "kills",
+            "Kills after which a CTL is exhausted (serial killing capacity; Halle 2016 2-16 per day, cap ~10, "
+            "PARAMETERS.md "
+            "5; A)",
+            NULL, NULL },
+    { "tcell.suppressed_exhaustion_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
+            "Exhaustion hazard of an activated CTL under full suppression, scaled by 1 - (MDSC x field brake) (A)",
+            NULL, NULL },
+    { "tcell.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.0, 100.0, "mmHg",
+            "Below this pO2 (at the T cell) hypoxia-driven extracellular adenosine acts on the A2A receptor (Ohta 2006 "
+            "PNAS; "
+            "Hatfield 2015 Sci Transl Med, M✓ qualitative; as nk.hypoxia_mmHg, A)",
+            NULL, NULL },
+    { "tcell.hypoxia_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
+            "Activation and kill hazard multiplier of a CD8 T cell under hypoxia (A2A adenosine brake; hyperoxia lifts "
+            "it and "
+            "lets CD8 cells reject tumours, Hatfield 2015, M✓ qualitative; value as nk.hypoxia_kill_factor, calibrated "
+            "to "
+            "B24)",
+            NULL, NULL },
+    { "tcell.ifng_per_h", BS_PT_REAL, 50.0, 0.0, 1e4, "au/h",
+            "IFN-gamma secreted by an activated T cell (Takayanagi 2000: T-cell IFN-gamma suppresses "
+            "osteoclastogenesis, M✓ "
+            "qualitative; value A, calibrated to B15)",
+            NULL, NULL },
+    { "tcell.rankl_per_h", BS_PT_REAL, 5.0, 0.0, 1e4, "au/h",
+            "RANKL expressed by a non-activated or exhausted T cell (Arellano 2022 via Xue 2024, M✓ qualitative; value "
+            "A, "
+            "calibrated to B15; lining cells make 0.2 per site)",
+            NULL, NULL },
+    { "chemokine.tumour_per_h", BS_PT_REAL, 50.0, 0.0, 1e5, "au/h",
+            "Chemokine (CXCL9/10, CCL2/5, lumped) secreted by a cycling or homing tumour cell: recruits and guides T "
+            "cells, "
+            "NK cells and MDSCs (A)",
+            NULL, NULL },
+    { "chemokine.dormant_factor", BS_PT_REAL, 0.1, 0.0, 1.0, "1",
+            "Chemokine secretion of a dormant tumour cell relative to a cycling one (A)", NULL, NULL },
 };
 const size_t bs_tcell_nparams = sizeof bs_tcell_params / sizeof bs_tcell_params[0];
 
@@ -148,8 +180,7 @@ static int exhaust_by_suppression(bs_model *m, int slot, float brake)
 {
     const bs_immune_rules *im = &m->r.immune;
     float rate = im->t_exhaust_suppr_h * (1.0f - brake) * m->r.pd1_exhaust_factor; /* anti-PD-1 cuts it */
-    if (rate > 0.0f &&
-        bs_draw_agent(m, m->store.id[slot], 5) < 1.0f - expf(-rate * im->dt_h)) {
+    if (rate > 0.0f && bs_draw_agent(m, m->store.id[slot], 5) < 1.0f - expf(-rate * im->dt_h)) {
         m->store.state[slot] = BS_TCELL_EXHAUSTED;
         return 1;
     }
@@ -184,8 +215,7 @@ void bs_tcell_act(bs_model *m, int slot, bs_step_totals *tot)
     float hyp = m->fields[BS_FIELD_O2].c[i] < im->t_hypoxia_mmHg ? im->t_hypoxia_factor : 1.0f;
     if (state == BS_TCELL_NAIVE) {
         float rate = im->t_activation_h * brake * hyp;
-        if (bs_draw_agent(m, id, 3) < 1.0f - expf(-rate * im->dt_h))
-            s->state[slot] = BS_TCELL_ACTIVE;
+        if (bs_draw_agent(m, id, 3) < 1.0f - expf(-rate * im->dt_h)) s->state[slot] = BS_TCELL_ACTIVE;
         return;
     }
     tot->tcell_contact_h += (double)im->dt_h;

@@ -30,8 +30,15 @@
 #include "rules.h"
 
 const char *const bs_therapy_names[BS_THERAPY_COUNT] = {
-    "zoledronic_acid", "denosumab", "anti_pd1", "anti_gr1", "cxcr4_antagonist",
-    "radiotherapy",    "hyperoxia", "mno2",     "hdac_inhibitor",
+    "zoledronic_acid",
+    "denosumab",
+    "anti_pd1",
+    "anti_gr1",
+    "cxcr4_antagonist",
+    "radiotherapy",
+    "hyperoxia",
+    "mno2",
+    "hdac_inhibitor",
 };
 
 const char *const bs_therapy_blurbs[BS_THERAPY_COUNT] = {
@@ -56,155 +63,197 @@ int bs_therapy_find(const char *name)
 
 enum { KIND_DOSED, KIND_EXPOSURE, KIND_COURSE };
 static const int therapy_kind[BS_THERAPY_COUNT] = {
-    KIND_DOSED,    KIND_DOSED,    KIND_DOSED,    KIND_EXPOSURE, KIND_EXPOSURE,
-    KIND_COURSE,   KIND_EXPOSURE, KIND_EXPOSURE, KIND_EXPOSURE,
+    KIND_DOSED,
+    KIND_DOSED,
+    KIND_DOSED,
+    KIND_EXPOSURE,
+    KIND_EXPOSURE,
+    KIND_COURSE,
+    KIND_EXPOSURE,
+    KIND_EXPOSURE,
+    KIND_EXPOSURE,
 };
 
-static const char *const rt_regions[] = {"domain", "rectangle", "circle", NULL};
+static const char *const rt_regions[] = { "domain", "rectangle", "circle", NULL };
 
 #define NOT_SCHEDULED "; -1 = not scheduled"
-#define SCHEDULE(NAME, WHAT)                                                                                          \
-    {"therapy." NAME ".start_day", BS_PT_REAL, -1.0, -1.0, 36525.0, "d",                                              \
-     "Day " WHAT " starts (fires at the first step starting at or after it)" NOT_SCHEDULED, NULL, NULL},              \
-    {"therapy." NAME ".stop_day", BS_PT_REAL, -1.0, -1.0, 36525.0, "d",                                               \
-     "Day " WHAT " stops (must be after start_day); -1 = never stops", NULL, NULL}
-#define DOSING(NAME, INTERVAL, SRC)                                                                                   \
-    {"therapy." NAME ".interval_d", BS_PT_REAL, INTERVAL, 0.0, 3650.0, "d",                                           \
-     "Days between doses while on (0 = a single dose at start_day). " SRC, NULL, NULL},                               \
-    {"therapy." NAME ".dose", BS_PT_REAL, 1.0, 0.0, 10.0, "1",                                                       \
-     "Dose relative to the standard dose (1 = the standard dose; the level a dose adds)", NULL, NULL}
+#define SCHEDULE(NAME, WHAT)                                                                                           \
+    { "therapy." NAME ".start_day", BS_PT_REAL, -1.0, -1.0, 36525.0, "d",                                              \
+        "Day " WHAT " starts (fires at the first step starting at or after it)" NOT_SCHEDULED, NULL, NULL },           \
+    {                                                                                                                  \
+        "therapy." NAME ".stop_day", BS_PT_REAL, -1.0, -1.0, 36525.0, "d",                                             \
+                "Day " WHAT " stops (must be after start_day); -1 = never stops", NULL, NULL                           \
+    }
+#define DOSING(NAME, INTERVAL, SRC)                                                                                    \
+    { "therapy." NAME ".interval_d", BS_PT_REAL, INTERVAL, 0.0, 3650.0, "d",                                           \
+        "Days between doses while on (0 = a single dose at start_day). " SRC, NULL, NULL },                            \
+    {                                                                                                                  \
+        "therapy." NAME ".dose", BS_PT_REAL, 1.0, 0.0, 10.0, "1",                                                      \
+                "Dose relative to the standard dose (1 = the standard dose; the level a dose adds)", NULL, NULL        \
+    }
 
 static const bs_param_def therapy_params[] = {
     /* zoledronic acid */
     SCHEDULE("zoledronic_acid", "zoledronic acid dosing"),
     DOSING("zoledronic_acid", 28.0, "Standard dose 4 mg IV every 3-4 weeks (Scagliotti 2012, PARAMETERS.md 6, M✓)"),
-    {"za.plasma_half_life_h", BS_PT_REAL, 146.0, 0.1, 1e5, "h",
-     "Terminal plasma half-life of zoledronic acid (Zometa label, M✓): the systemic level shown", NULL, NULL},
-    {"za.bone_load_per_dose", BS_PT_REAL, 1.0, 0.0, 100.0, "1",
-     "Load bound per exposed bone site per standard dose (40-50% of a dose is excreted, the rest binds bone; "
-     "Zometa label, normalised, M✓/A)", NULL, NULL},
-    {"za.bone_half_life_d", BS_PT_REAL, 730.0, 365.0, 36525.0, "d",
-     "Half-life of zoledronic acid bound to bone (skeletal retention for years, PARAMETERS.md 6, M~)", NULL, NULL},
-    {"za.oc_apoptosis_per_d", BS_PT_REAL, 2.0, 0.0, 100.0, "1/d",
-     "Extra apoptosis of an osteoclast that has taken up a full site's load (FPPS inhibition; PARAMETERS.md 6 "
-     "za.oc_apoptosis_extra_per_d, A, calibrated to B19)", NULL, NULL},
+    { "za.plasma_half_life_h", BS_PT_REAL, 146.0, 0.1, 1e5, "h",
+            "Terminal plasma half-life of zoledronic acid (Zometa label, M✓): the systemic level shown", NULL, NULL },
+    { "za.bone_load_per_dose", BS_PT_REAL, 1.0, 0.0, 100.0, "1",
+            "Load bound per exposed bone site per standard dose (40-50% of a dose is excreted, the rest binds bone; "
+            "Zometa label, normalised, M✓/A)",
+            NULL, NULL },
+    { "za.bone_half_life_d", BS_PT_REAL, 730.0, 365.0, 36525.0, "d",
+            "Half-life of zoledronic acid bound to bone (skeletal retention for years, PARAMETERS.md 6, M~)", NULL,
+            NULL },
+    { "za.oc_apoptosis_per_d", BS_PT_REAL, 2.0, 0.0, 100.0, "1/d",
+            "Extra apoptosis of an osteoclast that has taken up a full site's load (FPPS inhibition; PARAMETERS.md 6 "
+            "za.oc_apoptosis_extra_per_d, A, calibrated to B19)",
+            NULL, NULL },
     /* denosumab */
     SCHEDULE("denosumab", "denosumab dosing"),
     DOSING("denosumab", 28.0, "Standard dose 120 mg SC every 4 weeks in oncology (Scagliotti 2012, M✓)"),
-    {"dmab.half_life_d", BS_PT_REAL, 26.0, 0.1, 1e4, "d", "Serum half-life of denosumab (Tay & Tay 2022, M✓)", NULL,
-     NULL},
-    {"dmab.occupancy_max", BS_PT_REAL, 0.95, 0.0, 1.0, "1",
-     "Fraction of RANKL bound while the level is well above EC50 (PARAMETERS.md 6 dmab.rankl_block, A)", NULL, NULL},
-    {"dmab.ec50", BS_PT_REAL, 0.1, 1e-6, 10.0, "1",
-     "Level (fraction of a standard dose) giving half the maximal RANKL occupancy (A)", NULL, NULL},
-    {"dmab.hill", BS_PT_REAL, 2.0, 0.5, 10.0, "1", "Hill coefficient of RANKL occupancy vs level (A)", NULL, NULL},
-    {"dmab.precursor_build_per_d", BS_PT_REAL, 0.01, 0.0, 10.0, "1/d",
-     "Rate at which the osteoclast-precursor pool fills (towards 1) while RANKL is blocked (mechanism of the rebound, "
-     "Anastasilakis 2021 / Tsourdi 2021 qualitative; value A, calibrated to B20)", NULL, NULL},
-    {"dmab.precursor_convert_per_d", BS_PT_REAL, 0.03, 0.0, 10.0, "1/d",
-     "Rate at which the pool converts to osteoclasts when RANKL is free again (rebound peak 3-6 months after "
-     "discontinuation, PARAMETERS.md 6; calibrated to B20)", NULL, NULL},
-    {"dmab.precursor_gain", BS_PT_REAL, 3.0, 0.0, 100.0, "1",
-     "RANKL signal x (1 + gain x pool): a full precursor pool drives this much more BMU activation and osteoclast "
-     "formation (rebound above pre-treatment turnover; calibrated to B20)", NULL, NULL},
+    { "dmab.half_life_d", BS_PT_REAL, 26.0, 0.1, 1e4, "d", "Serum half-life of denosumab (Tay & Tay 2022, M✓)", NULL,
+            NULL },
+    { "dmab.occupancy_max", BS_PT_REAL, 0.95, 0.0, 1.0, "1",
+            "Fraction of RANKL bound while the level is well above EC50 (PARAMETERS.md 6 dmab.rankl_block, A)", NULL,
+            NULL },
+    { "dmab.ec50", BS_PT_REAL, 0.1, 1e-6, 10.0, "1",
+            "Level (fraction of a standard dose) giving half the maximal RANKL occupancy (A)", NULL, NULL },
+    { "dmab.hill", BS_PT_REAL, 2.0, 0.5, 10.0, "1", "Hill coefficient of RANKL occupancy vs level (A)", NULL, NULL },
+    { "dmab.precursor_build_per_d", BS_PT_REAL, 0.01, 0.0, 10.0, "1/d",
+            "Rate at which the osteoclast-precursor pool fills (towards 1) while RANKL is blocked (mechanism of the "
+            "rebound, "
+            "Anastasilakis 2021 / Tsourdi 2021 qualitative; value A, calibrated to B20)",
+            NULL, NULL },
+    { "dmab.precursor_convert_per_d", BS_PT_REAL, 0.03, 0.0, 10.0, "1/d",
+            "Rate at which the pool converts to osteoclasts when RANKL is free again (rebound peak 3-6 months after "
+            "discontinuation, PARAMETERS.md 6; calibrated to B20)",
+            NULL, NULL },
+    { "dmab.precursor_gain", BS_PT_REAL, 3.0, 0.0, 100.0, "1",
+            "RANKL signal x (1 + gain x pool): a full precursor pool drives this much more BMU activation and "
+            "osteoclast "
+            "formation (rebound above pre-treatment turnover; calibrated to B20)",
+            NULL, NULL },
     /* anti-PD-1 */
     SCHEDULE("anti_pd1", "anti-PD-1 dosing"),
     DOSING("anti_pd1", 14.0, "Nivolumab 240 mg IV every 2 weeks (label; Landi 2019 cohort, M✓)"),
-    {"pd1.half_life_d", BS_PT_REAL, 25.0, 0.1, 1e4, "d", "Serum half-life of an IgG4 anti-PD-1 (PARAMETERS.md 6, M~)",
-     NULL, NULL},
-    {"pd1.ec50", BS_PT_REAL, 0.05, 1e-6, 10.0, "1",
-     "Level (fraction of a standard dose) that gives half the PD-1 blockade (receptor occupancy stays high for "
-     "weeks; A)", NULL, NULL},
-    {"pd1.exhaustion_cut", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
-     "Fraction of the suppression-driven exhaustion hazard removed at full blockade (PARAMETERS.md 6 pd1.block "
-     "'cuts exhaustion', A)", NULL, NULL},
+    { "pd1.half_life_d", BS_PT_REAL, 25.0, 0.1, 1e4, "d", "Serum half-life of an IgG4 anti-PD-1 (PARAMETERS.md 6, M~)",
+            NULL, NULL },
+    { "pd1.ec50", BS_PT_REAL, 0.05, 1e-6, 10.0, "1",
+            "Level (fraction of a standard dose) that gives half the PD-1 blockade (receptor occupancy stays high for "
+            "weeks; A)",
+            NULL, NULL },
+    { "pd1.exhaustion_cut", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
+            "Fraction of the suppression-driven exhaustion hazard removed at full blockade (PARAMETERS.md 6 pd1.block "
+            "'cuts exhaustion', A)",
+            NULL, NULL },
     /* anti-Gr1 */
     SCHEDULE("anti_gr1", "anti-Gr1 exposure"),
-    {"agr1.half_life_d", BS_PT_REAL, 2.0, 0.01, 1e4, "d",
-     "Wash-out half-life of the anti-Gr1 effect after stopping (mouse antibody given every 2-3 d; A)", NULL, NULL},
-    {"agr1.kill_per_d", BS_PT_REAL, 1.5, 0.0, 100.0, "1/d",
-     "Depletion hazard of MDSCs while exposed (PARAMETERS.md 6 agr1.kill_rate_per_d 1-2/d, A)", NULL, NULL},
-    {"agr1.pool_per_depleted", BS_PT_REAL, 0.5, 0.0, 10.0, "cells",
-     "Osteoclast-competent CD11b+Ly6C-int cells that build up per MDSC depleted (Capietto 2021 build-up; 0.5x, "
-     "PARAMETERS.md 6, A)", NULL, NULL},
-    {"agr1.pool_life_d", BS_PT_REAL, 10.0, 0.1, 1e4, "d", "Mean life of a cell of that pool (myeloid turnover, A)",
-     NULL, NULL},
-    {"agr1.oc_gain", BS_PT_REAL, 2.0, 0.0, 100.0, "1",
-     "RANKL signal x (1 + gain x pool / (pool + half)): the pool adds osteoclast precursors, so more BMUs open and "
-     "more osteoclasts form (Capietto 2021 qualitative; calibrated to B21)", NULL, NULL},
-    {"agr1.pool_half_per_mm2", BS_PT_REAL, 20.0, 1e-6, 1e6, "1/mm^2",
-     "Pool density (cells per mm^2 of section) for half the extra formation (A)", NULL, NULL},
-    {"agr1.pool_to_oc_per_d", BS_PT_REAL, 0.2, 0.0, 100.0, "1/d",
-     "Rate at which a cell of that pool becomes an osteoclast on the endosteum, drawn towards high RANKL signal (the "
-     "tumour's PTHrP-driven sites): the Ly6C-int cells are osteoclast-competent (Capietto 2021, M~ qualitative; "
-     "value as mdsc.to_oc_rate_per_d in mdsc_suppression, calibrated to B21)", NULL, NULL},
+    { "agr1.half_life_d", BS_PT_REAL, 2.0, 0.01, 1e4, "d",
+            "Wash-out half-life of the anti-Gr1 effect after stopping (mouse antibody given every 2-3 d; A)", NULL,
+            NULL },
+    { "agr1.kill_per_d", BS_PT_REAL, 1.5, 0.0, 100.0, "1/d",
+            "Depletion hazard of MDSCs while exposed (PARAMETERS.md 6 agr1.kill_rate_per_d 1-2/d, A)", NULL, NULL },
+    { "agr1.pool_per_depleted", BS_PT_REAL, 0.5, 0.0, 10.0, "cells",
+            "Osteoclast-competent CD11b+Ly6C-int cells that build up per MDSC depleted (Capietto 2021 build-up; 0.5x, "
+            "PARAMETERS.md 6, A)",
+            NULL, NULL },
+    { "agr1.pool_life_d", BS_PT_REAL, 10.0, 0.1, 1e4, "d", "Mean life of a cell of that pool (myeloid turnover, A)",
+            NULL, NULL },
+    { "agr1.oc_gain", BS_PT_REAL, 2.0, 0.0, 100.0, "1",
+            "RANKL signal x (1 + gain x pool / (pool + half)): the pool adds osteoclast precursors, so more BMUs open "
+            "and "
+            "more osteoclasts form (Capietto 2021 qualitative; calibrated to B21)",
+            NULL, NULL },
+    { "agr1.pool_half_per_mm2", BS_PT_REAL, 20.0, 1e-6, 1e6, "1/mm^2",
+            "Pool density (cells per mm^2 of section) for half the extra formation (A)", NULL, NULL },
+    { "agr1.pool_to_oc_per_d", BS_PT_REAL, 0.2, 0.0, 100.0, "1/d",
+            "Rate at which a cell of that pool becomes an osteoclast on the endosteum, drawn towards high RANKL signal "
+            "(the "
+            "tumour's PTHrP-driven sites): the Ly6C-int cells are osteoclast-competent (Capietto 2021, M~ qualitative; "
+            "value as mdsc.to_oc_rate_per_d in mdsc_suppression, calibrated to B21)",
+            NULL, NULL },
     /* CXCR4 antagonist */
     SCHEDULE("cxcr4_antagonist", "CXCR4-antagonist exposure"),
-    {"cxcr4i.half_life_h", BS_PT_REAL, 4.0, 0.01, 1e4, "h", "Plasma half-life of plerixafor, 3-5 h (PARAMETERS.md 6, M~)",
-     NULL, NULL},
-    {"cxcr4i.block", BS_PT_REAL, 0.9, 0.0, 1.0, "1",
-     "Fraction of CXCL12 sensing blocked at full exposure (PARAMETERS.md 6 cxcr4i.block, A)", NULL, NULL},
-    {"cxcr4i.mobilise_per_d", BS_PT_REAL, 0.05, 0.0, 100.0, "1/d",
-     "Rate at which dormant DTCs anchored by CXCL12 leave into the blood at full block x their CXCL12 anchoring "
-     "(Shiozawa 2011, Price 2016: AMD3100 mobilises DTCs, M✓ qualitative; value A, calibrated to B22)", NULL, NULL},
+    { "cxcr4i.half_life_h", BS_PT_REAL, 4.0, 0.01, 1e4, "h",
+            "Plasma half-life of plerixafor, 3-5 h (PARAMETERS.md 6, M~)", NULL, NULL },
+    { "cxcr4i.block", BS_PT_REAL, 0.9, 0.0, 1.0, "1",
+            "Fraction of CXCL12 sensing blocked at full exposure (PARAMETERS.md 6 cxcr4i.block, A)", NULL, NULL },
+    { "cxcr4i.mobilise_per_d", BS_PT_REAL, 0.05, 0.0, 100.0, "1/d",
+            "Rate at which dormant DTCs anchored by CXCL12 leave into the blood at full block x their CXCL12 anchoring "
+            "(Shiozawa 2011, Price 2016: AMD3100 mobilises DTCs, M✓ qualitative; value A, calibrated to B22)",
+            NULL, NULL },
     /* radiotherapy */
     SCHEDULE("radiotherapy", "the radiotherapy course"),
-    {"therapy.radiotherapy.dose_Gy", BS_PT_REAL, 8.0, 0.0, 100.0, "Gy",
-     "Dose per fraction (palliative 8 Gy x 1, or 20-30 Gy in 5-10 fractions; Xue 2024, M~)", NULL, NULL},
-    {"therapy.radiotherapy.n_fractions", BS_PT_INT, 1.0, 1.0, 100.0, "1", "Fractions in a course", NULL, NULL},
-    {"therapy.radiotherapy.interval_d", BS_PT_REAL, 1.0, 0.0, 365.0, "d",
-     "Days between fractions (daily on weekdays clinically; 1 here)", NULL, NULL},
-    {"therapy.radiotherapy.region", BS_PT_CHOICE, 0.0, 0.0, 2.0, "",
-     "Irradiated region: the whole domain, a rectangle (x0_um..x1_um, y0_um..y1_um) or a circle (cx_um, cy_um, "
-     "radius_um); um from the top-left corner", NULL, rt_regions},
-    {"therapy.radiotherapy.x0_um", BS_PT_REAL, 0.0, 0.0, 1e7, "um", "Rectangle: left edge", NULL, NULL},
-    {"therapy.radiotherapy.y0_um", BS_PT_REAL, 0.0, 0.0, 1e7, "um", "Rectangle: top edge", NULL, NULL},
-    {"therapy.radiotherapy.x1_um", BS_PT_REAL, 1000.0, 0.0, 1e7, "um", "Rectangle: right edge (> x0_um)", NULL, NULL},
-    {"therapy.radiotherapy.y1_um", BS_PT_REAL, 1000.0, 0.0, 1e7, "um", "Rectangle: bottom edge (> y0_um)", NULL, NULL},
-    {"therapy.radiotherapy.cx_um", BS_PT_REAL, 1250.0, 0.0, 1e7, "um", "Circle: centre x", NULL, NULL},
-    {"therapy.radiotherapy.cy_um", BS_PT_REAL, 1250.0, 0.0, 1e7, "um", "Circle: centre y", NULL, NULL},
-    {"therapy.radiotherapy.radius_um", BS_PT_REAL, 500.0, 0.0, 1e7, "um", "Circle: radius (> 0)", NULL, NULL},
-    {"rt.tumour_alpha_per_Gy", BS_PT_REAL, 0.3, 0.0, 10.0, "1/Gy",
-     "Linear-quadratic alpha of cycling tumour cells, S = exp(-alpha D - beta D^2) (PARAMETERS.md 6, M~)", NULL, NULL},
-    {"rt.tumour_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy",
-     "alpha/beta of tumour cells (early-responding tissue ~10 Gy, PARAMETERS.md 6, M~)", NULL, NULL},
-    {"rt.dormant_factor", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
-     "alpha and beta of dormant DTCs relative to cycling ones (dormant cells radioresistant, PARAMETERS.md 6, A; "
-     "B11)", NULL, NULL},
-    {"rt.cd8_D0_Gy", BS_PT_REAL, 0.55, 0.01, 100.0, "Gy",
-     "CD8 T cells: S = exp(-D/D0) (lymphocytes very radiosensitive, PARAMETERS.md 5-6, M~)", NULL, NULL},
-    {"rt.nk_D0_Gy", BS_PT_REAL, 5.5, 0.01, 100.0, "Gy", "NK cells: S = exp(-D/D0) (less sensitive, PARAMETERS.md 5-6, M~)",
-     NULL, NULL},
-    {"rt.ob_alpha_per_Gy", BS_PT_REAL, 0.1, 0.0, 10.0, "1/Gy",
-     "LQ alpha of the MSC/osteoblast lineage (radioresistant, PARAMETERS.md 6, A)", NULL, NULL},
-    {"rt.ob_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy",
-     "alpha/beta of the osteoblast lineage (A: 10 Gy keeps the lineage more resistant than NK cells at 2-8 Gy per "
-     "fraction, as B23 requires; calibrated to B23)", NULL, NULL},
-    {"rt.mdsc_alpha_per_Gy", BS_PT_REAL, 0.15, 0.0, 10.0, "1/Gy",
-     "LQ alpha of MDSCs (myeloid cells are more radioresistant than lymphocytes, and MDSCs expand after radiotherapy; "
-     "A)", NULL, NULL},
-    {"rt.oc_alpha_per_Gy", BS_PT_REAL, 0.05, 0.0, 10.0, "1/Gy",
-     "LQ alpha of mature osteoclasts (post-mitotic, radioresistant; A)", NULL, NULL},
-    {"rt.myeloid_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy", "alpha/beta of MDSCs and osteoclasts (A)", NULL,
-     NULL},
+    { "therapy.radiotherapy.dose_Gy", BS_PT_REAL, 8.0, 0.0, 100.0, "Gy",
+            "Dose per fraction (palliative 8 Gy x 1, or 20-30 Gy in 5-10 fractions; Xue 2024, M~)", NULL, NULL },
+    { "therapy.radiotherapy.n_fractions", BS_PT_INT, 1.0, 1.0, 100.0, "1", "Fractions in a course", NULL, NULL },
+    { "therapy.radiotherapy.interval_d", BS_PT_REAL, 1.0, 0.0, 365.0, "d",
+            "Days between fractions (daily on weekdays clinically; 1 here)", NULL, NULL },
+    { "therapy.radiotherapy.region", BS_PT_CHOICE, 0.0, 0.0, 2.0, "",
+            "Irradiated region: the whole domain, a rectangle (x0_um..x1_um, y0_um..y1_um) or a circle (cx_um, cy_um, "
+            "radius_um); um from the top-left corner",
+            NULL, rt_regions },
+    { "therapy.radiotherapy.x0_um", BS_PT_REAL, 0.0, 0.0, 1e7, "um", "Rectangle: left edge", NULL, NULL },
+    { "therapy.radiotherapy.y0_um", BS_PT_REAL, 0.0, 0.0, 1e7, "um", "Rectangle: top edge", NULL, NULL },
+    { "therapy.radiotherapy.x1_um", BS_PT_REAL, 1000.0, 0.0, 1e7, "um", "Rectangle: right edge (> x0_um)", NULL, NULL },
+    { "therapy.radiotherapy.y1_um", BS_PT_REAL, 1000.0, 0.0, 1e7, "um", "Rectangle: bottom edge (> y0_um)", NULL,
+            NULL },
+    { "therapy.radiotherapy.cx_um", BS_PT_REAL, 1250.0, 0.0, 1e7, "um", "Circle: centre x", NULL, NULL },
+    { "therapy.radiotherapy.cy_um", BS_PT_REAL, 1250.0, 0.0, 1e7, "um", "Circle: centre y", NULL, NULL },
+    { "therapy.radiotherapy.radius_um", BS_PT_REAL, 500.0, 0.0, 1e7, "um", "Circle: radius (> 0)", NULL, NULL },
+    { "rt.tumour_alpha_per_Gy", BS_PT_REAL, 0.3, 0.0, 10.0, "1/Gy",
+            "Linear-quadratic alpha of cycling tumour cells, S = exp(-alpha D - beta D^2) (PARAMETERS.md 6, M~)", NULL,
+            NULL },
+    { "rt.tumour_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy",
+            "alpha/beta of tumour cells (early-responding tissue ~10 Gy, PARAMETERS.md 6, M~)", NULL, NULL },
+    { "rt.dormant_factor", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
+            "alpha and beta of dormant DTCs relative to cycling ones (dormant cells radioresistant, PARAMETERS.md 6, "
+            "A; "
+            "B11)",
+            NULL, NULL },
+    { "rt.cd8_D0_Gy", BS_PT_REAL, 0.55, 0.01, 100.0, "Gy",
+            "CD8 T cells: S = exp(-D/D0) (lymphocytes very radiosensitive, PARAMETERS.md 5-6, M~)", NULL, NULL },
+    { "rt.nk_D0_Gy", BS_PT_REAL, 5.5, 0.01, 100.0, "Gy",
+            "NK cells: S = exp(-D/D0) (less sensitive, PARAMETERS.md 5-6, M~)", NULL, NULL },
+    { "rt.ob_alpha_per_Gy", BS_PT_REAL, 0.1, 0.0, 10.0, "1/Gy",
+            "LQ alpha of the MSC/osteoblast lineage (radioresistant, PARAMETERS.md 6, A)", NULL, NULL },
+    { "rt.ob_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy",
+            "alpha/beta of the osteoblast lineage (A: 10 Gy keeps the lineage more resistant than NK cells at 2-8 Gy "
+            "per "
+            "fraction, as B23 requires; calibrated to B23)",
+            NULL, NULL },
+    { "rt.mdsc_alpha_per_Gy", BS_PT_REAL, 0.15, 0.0, 10.0, "1/Gy",
+            "LQ alpha of MDSCs (myeloid cells are more radioresistant than lymphocytes, and MDSCs expand after "
+            "radiotherapy; "
+            "A)",
+            NULL, NULL },
+    { "rt.oc_alpha_per_Gy", BS_PT_REAL, 0.05, 0.0, 10.0, "1/Gy",
+            "LQ alpha of mature osteoclasts (post-mitotic, radioresistant; A)", NULL, NULL },
+    { "rt.myeloid_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy", "alpha/beta of MDSCs and osteoclasts (A)", NULL,
+            NULL },
     /* hyperoxia */
     SCHEDULE("hyperoxia", "breathing of 60% O2"),
-    {"hyperoxia.vessel_pO2_factor", BS_PT_REAL, 2.0, 1.0, 10.0, "1",
-     "Vessel O2 (sinusoid and arteriole Dirichlet values) x factor while on (PARAMETERS.md 6: 1.5-2.5, A; Hatfield "
-     "2015)", NULL, NULL},
-    {"hyperoxia.washout_h", BS_PT_REAL, 0.25, 0.01, 1e3, "h", "Half-time for vessel O2 to return after stopping (A)",
-     NULL, NULL},
+    { "hyperoxia.vessel_pO2_factor", BS_PT_REAL, 2.0, 1.0, 10.0, "1",
+            "Vessel O2 (sinusoid and arteriole Dirichlet values) x factor while on (PARAMETERS.md 6: 1.5-2.5, A; "
+            "Hatfield "
+            "2015)",
+            NULL, NULL },
+    { "hyperoxia.washout_h", BS_PT_REAL, 0.25, 0.01, 1e3, "h", "Half-time for vessel O2 to return after stopping (A)",
+            NULL, NULL },
     /* MnO2 */
     SCHEDULE("mno2", "MnO2-particle exposure"),
-    {"mno2.half_life_d", BS_PT_REAL, 3.0, 0.01, 1e4, "d",
-     "Half-life of the particles' O2 production after the last dose (A; particles accumulate in long bones, "
-     "Murphy 2024)", NULL, NULL},
-    {"mno2.o2_per_cell_mmHg_per_h", BS_PT_REAL, 120000.0, 0.0, 1e7, "mmHg/h",
-     "O2 made per tumour cell from its H2O2 (source proportional to tumour density), calibrated so lesions gain "
-     "+5-15 mmHg (PARAMETERS.md 6 mno2.o2_source; Murphy 2021, calibrated to B24)", NULL, NULL},
+    { "mno2.half_life_d", BS_PT_REAL, 3.0, 0.01, 1e4, "d",
+            "Half-life of the particles' O2 production after the last dose (A; particles accumulate in long bones, "
+            "Murphy 2024)",
+            NULL, NULL },
+    { "mno2.o2_per_cell_mmHg_per_h", BS_PT_REAL, 120000.0, 0.0, 1e7, "mmHg/h",
+            "O2 made per tumour cell from its H2O2 (source proportional to tumour density), calibrated so lesions gain "
+            "+5-15 mmHg (PARAMETERS.md 6 mno2.o2_source; Murphy 2021, calibrated to B24)",
+            NULL, NULL },
     /* HDAC inhibitor */
     SCHEDULE("hdac_inhibitor", "HDAC-inhibitor exposure"),
-    {"hdac.half_life_h", BS_PT_REAL, 50.0, 0.1, 1e4, "h", "Half-life of entinostat, ~2 d (M~)", NULL, NULL},
+    { "hdac.half_life_h", BS_PT_REAL, 50.0, 0.1, 1e4, "h", "Half-life of entinostat, ~2 d (M~)", NULL, NULL },
 };
 
 const bs_param_def *bs_therapy_params(size_t *n)
@@ -228,8 +277,8 @@ bs_status bs_therapy_check(const bs_paramset *ps, bs_error *err)
         double a = pget(ps, (bs_therapy_id)k, "start_day"), b = pget(ps, (bs_therapy_id)k, "stop_day");
         if (b >= 0.0 && a >= 0.0 && b <= a)
             return bs_fail(err, BS_ERR_INVALID,
-                           "therapy.%s.stop_day = %g must be after therapy.%s.start_day = %g (or -1: never stops)",
-                           bs_therapy_names[k], b, bs_therapy_names[k], a);
+                    "therapy.%s.stop_day = %g must be after therapy.%s.start_day = %g (or -1: never stops)",
+                    bs_therapy_names[k], b, bs_therapy_names[k], a);
     }
     const char *reg = bs_param_str(ps, "therapy.radiotherapy.region");
     if (strcmp(reg, "rectangle") == 0) {
@@ -237,8 +286,9 @@ bs_status bs_therapy_check(const bs_paramset *ps, bs_error *err)
         double y0 = bs_param(ps, "therapy.radiotherapy.y0_um"), y1 = bs_param(ps, "therapy.radiotherapy.y1_um");
         if (x1 <= x0 || y1 <= y0)
             return bs_fail(err, BS_ERR_INVALID,
-                           "therapy.radiotherapy: rectangle needs x1_um > x0_um and y1_um > y0_um (got x %g..%g, y "
-                           "%g..%g)", x0, x1, y0, y1);
+                    "therapy.radiotherapy: rectangle needs x1_um > x0_um and y1_um > y0_um (got x %g..%g, y "
+                    "%g..%g)",
+                    x0, x1, y0, y1);
     } else if (strcmp(reg, "circle") == 0 && !(bs_param(ps, "therapy.radiotherapy.radius_um") > 0.0)) {
         return bs_fail(err, BS_ERR_INVALID, "therapy.radiotherapy.radius_um must be > 0 for region = circle");
     }
@@ -252,7 +302,10 @@ static int64_t day_to_step(double d, double dt_h)
     return (int64_t)ceil(d * 24.0 / dt_h - 1e-9);
 }
 
-static float decay_per_step(double half_h, double dt_h) { return (float)exp(-log(2.0) * dt_h / half_h); }
+static float decay_per_step(double half_h, double dt_h)
+{
+    return (float)exp(-log(2.0) * dt_h / half_h);
+}
 
 _Static_assert(BS_CELL_TYPE_COUNT <= 6, "bs_therapy_state.n_rt_killed has 6 entries");
 
@@ -432,9 +485,9 @@ static void za_dose(bs_model *m, float amount)
             int i = y * w + xx;
             if (lat->tissue[i] != BS_TISSUE_BONE) continue;
             int ex = (xx > 0 && lat->tissue[i - 1] != BS_TISSUE_BONE) ||
-                     (xx < w - 1 && lat->tissue[i + 1] != BS_TISSUE_BONE) ||
-                     (y > 0 && lat->tissue[i - w] != BS_TISSUE_BONE) ||
-                     (y < h - 1 && lat->tissue[i + w] != BS_TISSUE_BONE);
+                    (xx < w - 1 && lat->tissue[i + 1] != BS_TISSUE_BONE) ||
+                    (y > 0 && lat->tissue[i - w] != BS_TISSUE_BONE) ||
+                    (y < h - 1 && lat->tissue[i + w] != BS_TISSUE_BONE);
             if (ex) lat->za_load[i] += amount;
         }
 }

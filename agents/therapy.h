@@ -39,16 +39,16 @@ typedef enum {
  * (everything here is state: model_io.c saves the struct as one section,
  * "model.therapy"). */
 typedef struct {
-    uint8_t on[BS_THERAPY_COUNT];     /* switched on now (dosing / exposure) */
-    float level[BS_THERAPY_COUNT];    /* systemic level 0..1 (1 = a full dose's effect) */
+    uint8_t on[BS_THERAPY_COUNT]; /* switched on now (dosing / exposure) */
+    float level[BS_THERAPY_COUNT]; /* systemic level 0..1 (1 = a full dose's effect) */
     double last_dose_d[BS_THERAPY_COUNT]; /* day of the last dose, -1 = never */
-    float dmab_precursors;            /* denosumab: osteoclast-precursor pool built up under RANKL blockade, 0..1 */
-    float gr1_myeloid;                /* anti-Gr1: osteoclast-competent myeloid pool, cells */
-    int32_t rt_fractions_left;        /* radiotherapy: fractions of the running course still to give */
-    int32_t rt_fractions_given;       /* radiotherapy: fractions given since day 0 */
-    uint64_t n_mobilised;             /* CXCR4 antagonist: dormant DTCs released into the blood, cumulative */
-    uint64_t n_rt_killed[6];          /* radiotherapy: cells killed per cell type (celltypes.h order), cumulative */
-    uint64_t n_gr1_depleted;          /* anti-Gr1: MDSCs depleted, cumulative */
+    float dmab_precursors; /* denosumab: osteoclast-precursor pool built up under RANKL blockade, 0..1 */
+    float gr1_myeloid; /* anti-Gr1: osteoclast-competent myeloid pool, cells */
+    int32_t rt_fractions_left; /* radiotherapy: fractions of the running course still to give */
+    int32_t rt_fractions_given; /* radiotherapy: fractions given since day 0 */
+    uint64_t n_mobilised; /* CXCR4 antagonist: dormant DTCs released into the blood, cumulative */
+    uint64_t n_rt_killed[6]; /* radiotherapy: cells killed per cell type (celltypes.h order), cumulative */
+    uint64_t n_gr1_depleted; /* anti-Gr1: MDSCs depleted, cumulative */
 } bs_therapy_state;
 
 /* Per-step constants of the therapies, derived from the registry by
@@ -57,36 +57,36 @@ typedef struct {
 typedef struct {
     int64_t start_step[BS_THERAPY_COUNT], stop_step[BS_THERAPY_COUNT]; /* -1: none */
     int64_t interval_steps[BS_THERAPY_COUNT]; /* repeat doses / fractions; 0: one dose */
-    float dose[BS_THERAPY_COUNT];      /* level added per dose (relative dose) */
-    float decay[BS_THERAPY_COUNT];     /* level multiplier per step (half-life) */
+    float dose[BS_THERAPY_COUNT]; /* level added per dose (relative dose) */
+    float decay[BS_THERAPY_COUNT]; /* level multiplier per step (half-life) */
     /* zoledronic acid */
-    float za_bone_decay;               /* za_load multiplier per step */
-    float za_load_per_dose;            /* load added to exposed bone per standard dose */
-    float p_za_oc_death;               /* extra OC death per step at uptake >= 1 */
+    float za_bone_decay; /* za_load multiplier per step */
+    float za_load_per_dose; /* load added to exposed bone per standard dose */
+    float p_za_oc_death; /* extra OC death per step at uptake >= 1 */
     /* denosumab */
     float dmab_occ_max, dmab_ec50, dmab_hill;
     float p_dmab_accumulate, p_dmab_convert; /* per step */
-    float dmab_gain;                   /* RANKL-signal multiplier 1 + gain x pool */
+    float dmab_gain; /* RANKL-signal multiplier 1 + gain x pool */
     /* anti-PD-1 */
     float pd1_ec50, pd1_exhaust_cut;
     /* anti-Gr1 */
-    float agr1_kill_h;                 /* 1/h at level 1 */
+    float agr1_kill_h; /* 1/h at level 1 */
     float agr1_pool_per_kill, agr1_pool_decay, agr1_oc_gain, agr1_pool_K;
-    float agr1_seed_h;                 /* pool -> osteoclast conversion, 1/h per pool cell */
+    float agr1_seed_h; /* pool -> osteoclast conversion, 1/h per pool cell */
     /* CXCR4 antagonist */
     float cxcr4i_block, cxcr4i_mobilise_h;
     /* radiotherapy */
-    int rt_region;                     /* 0 domain, 1 rectangle, 2 circle */
-    int rt_x0, rt_y0, rt_x1, rt_y1;    /* sites, inclusive (rectangle) */
-    float rt_cx, rt_cy, rt_r;          /* sites (circle) */
+    int rt_region; /* 0 domain, 1 rectangle, 2 circle */
+    int rt_x0, rt_y0, rt_x1, rt_y1; /* sites, inclusive (rectangle) */
+    float rt_cx, rt_cy, rt_r; /* sites (circle) */
     float rt_dose_Gy, rt_alpha, rt_beta, rt_dormant_factor, rt_d0_t, rt_d0_nk;
     float rt_ob_alpha, rt_ob_beta, rt_md_alpha, rt_md_beta, rt_oc_alpha, rt_oc_beta;
     int rt_n_fractions;
     /* hyperoxia, MnO2 */
     float o2_sinusoid_base, o2_arteriole_base, hyperoxia_factor;
-    float mno2_o2;                     /* mmHg/h O2 source per tumour cell at level 1 */
+    float mno2_o2; /* mmHg/h O2 source per tumour cell at level 1 */
     /* HDAC inhibitor */
-    float hdac_base;                   /* dtc.hdac_level (the scenario's constant level) */
+    float hdac_base; /* dtc.hdac_level (the scenario's constant level) */
 } bs_therapy_rules;
 
 /* Names exactly as in the scenario files ("zoledronic_acid", ...). */
@@ -118,7 +118,10 @@ void bs_therapy_derive(struct bs_model *m);
  * first dose at once; radiotherapy delivers its dose (to its region) at
  * once and stays "off". Call between steps. */
 void bs_therapy_switch(struct bs_model *m, bs_therapy_id id, int on);
-static inline int bs_therapy_is_on(const bs_therapy_state *t, bs_therapy_id id) { return t->on[id] != 0; }
+static inline int bs_therapy_is_on(const bs_therapy_state *t, bs_therapy_id id)
+{
+    return t->on[id] != 0;
+}
 
 /* Called by bs_model_step before anything else: fires the events
  * scheduled for this step (start, repeat doses, stop), advances drug

@@ -20,10 +20,10 @@
 
 typedef struct {
     int w, h;
-    double a, d_rhs, sdt2;  /* coefficients (see the file comment) */
-    double *c, *cs, *src;   /* field, half-step field, source */
-    double *cpx, *ivx;      /* Thomas factors along x: c'_i and 1 / denominator_i */
-    double *cpy, *ivy;      /* and along y */
+    double a, d_rhs, sdt2; /* coefficients (see the file comment) */
+    double *c, *cs, *src; /* field, half-step field, source */
+    double *cpx, *ivx; /* Thomas factors along x: c'_i and 1 / denominator_i */
+    double *cpy, *ivy; /* and along y */
 } adi;
 
 /* Factors of the n x n system -a x_{i-1} + d_i x_i - a x_{i+1}, with
@@ -50,13 +50,10 @@ static void adi_step(adi *s)
         const double *restrict c = s->c + (size_t)y * (size_t)w;
         const double *restrict up = y > 0 ? c - w : c, *restrict dn = y < h - 1 ? c + w : c;
         const double *restrict src = s->src + (size_t)y * (size_t)w;
-        for (int x = 0; x < w; ++x)
-            r[x] = d_rhs * c[x] + a * ((up[x] - c[x]) + (dn[x] - c[x])) + sdt2 * src[x];
+        for (int x = 0; x < w; ++x) r[x] = d_rhs * c[x] + a * ((up[x] - c[x]) + (dn[x] - c[x])) + sdt2 * src[x];
         r[0] *= s->ivx[0];
-        for (int x = 1; x < w; ++x)
-            r[x] = (r[x] + a * r[x - 1]) * s->ivx[x];
-        for (int x = w - 2; x >= 0; --x)
-            r[x] -= s->cpx[x] * r[x + 1];
+        for (int x = 1; x < w; ++x) r[x] = (r[x] + a * r[x - 1]) * s->ivx[x];
+        for (int x = w - 2; x >= 0; --x) r[x] -= s->cpx[x] * r[x + 1];
     }
     /* columns: implicit in y, explicit in x; the forward and back
      * substitutions run along y for all columns at once */
@@ -68,26 +65,21 @@ static void adi_step(adi *s)
         const double iv = s->ivy[y], ap = y > 0 ? a : 0.0;
         r[0] = (d_rhs * cs[0] + a * (cs[1] - cs[0]) + sdt2 * src[0] + ap * prev[0]) * iv;
         for (int x = 1; x < w - 1; ++x)
-            r[x] = (d_rhs * cs[x] + a * ((cs[x - 1] - cs[x]) + (cs[x + 1] - cs[x])) +
-                    sdt2 * src[x] + ap * prev[x]) *
-                   iv;
-        r[w - 1] = (d_rhs * cs[w - 1] + a * (cs[w - 2] - cs[w - 1]) + sdt2 * src[w - 1] +
-                    ap * prev[w - 1]) *
-                   iv;
+            r[x] = (d_rhs * cs[x] + a * ((cs[x - 1] - cs[x]) + (cs[x + 1] - cs[x])) + sdt2 * src[x] + ap * prev[x]) *
+                    iv;
+        r[w - 1] = (d_rhs * cs[w - 1] + a * (cs[w - 2] - cs[w - 1]) + sdt2 * src[w - 1] + ap * prev[w - 1]) * iv;
     }
     for (int y = h - 2; y >= 0; --y) {
         double *restrict r = s->c + (size_t)y * (size_t)w;
         const double *restrict nx = r + w;
         const double cp = s->cpy[y];
-        for (int x = 0; x < w; ++x)
-            r[x] -= cp * nx[x];
+        for (int x = 0; x < w; ++x) r[x] -= cp * nx[x];
     }
 }
 
 double bs_adi_site_updates_per_s(int w, int h, int steps)
 {
-    if (w < 2 || h < 2 || steps < 1)
-        return 0.0;
+    if (w < 2 || h < 2 || steps < 1) return 0.0;
     adi s;
     s.w = w;
     s.h = h;
@@ -118,8 +110,7 @@ double bs_adi_site_updates_per_s(int w, int h, int steps)
         double best = 0.0;
         for (int rep = 0; rep < 3; ++rep) {
             double t0 = omp_get_wtime();
-            for (int i = 0; i < steps; ++i)
-                adi_step(&s);
+            for (int i = 0; i < steps; ++i) adi_step(&s);
             double t = omp_get_wtime() - t0;
             best = rep == 0 || t < best ? t : best;
         }

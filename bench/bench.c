@@ -41,7 +41,7 @@ typedef struct {
     int sizes[BENCH_MAX_LIST], nsizes, sizes_given;
     int repeat;
     int quick;
-    double days;          /* default-scenario run length; < 0: the scenario's run.days */
+    double days; /* default-scenario run length; < 0: the scenario's run.days */
     const char *scenario; /* default scenario */
 } bench_opts;
 
@@ -62,11 +62,9 @@ static int cmp_double(const void *a, const void *b)
 /* Median of n values (sorts a copy). */
 static double median(const double *v, int n)
 {
-    if (n < 1)
-        return 0.0;
+    if (n < 1) return 0.0;
     double tmp[64];
-    if (n > 64)
-        n = 64;
+    if (n > 64) n = 64;
     memcpy(tmp, v, (size_t)n * sizeof *tmp);
     qsort(tmp, (size_t)n, sizeof *tmp, cmp_double);
     return n % 2 ? tmp[n / 2] : 0.5 * (tmp[n / 2 - 1] + tmp[n / 2]);
@@ -75,16 +73,14 @@ static double median(const double *v, int n)
 static double vmin(const double *v, int n)
 {
     double m = v[0];
-    for (int i = 1; i < n; ++i)
-        m = v[i] < m ? v[i] : m;
+    for (int i = 1; i < n; ++i) m = v[i] < m ? v[i] : m;
     return m;
 }
 
 static double vmax(const double *v, int n)
 {
     double m = v[0];
-    for (int i = 1; i < n; ++i)
-        m = v[i] > m ? v[i] : m;
+    for (int i = 1; i < n; ++i) m = v[i] > m ? v[i] : m;
     return m;
 }
 
@@ -93,8 +89,7 @@ static double load_average(void)
     double l = -1.0;
     FILE *f = fopen("/proc/loadavg", "r");
     if (f) {
-        if (fscanf(f, "%lf", &l) != 1)
-            l = -1.0;
+        if (fscanf(f, "%lf", &l) != 1) l = -1.0;
         fclose(f);
     }
     return l;
@@ -106,8 +101,7 @@ static double rss_now(void)
     long pages = 0, res = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &res) != 2)
-            res = 0;
+        if (fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
         fclose(f);
     }
     return (double)res * (double)sysconf(_SC_PAGESIZE);
@@ -131,8 +125,7 @@ static double heap_in_use(void)
 static double rss_peak(void)
 {
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return 0.0;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0.0;
     return (double)ru.ru_maxrss * 1024.0;
 }
 
@@ -140,10 +133,9 @@ static double rss_peak(void)
 static double cpu_seconds(void)
 {
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return 0.0;
-    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
-           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0.0;
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+            1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
 static double physical_memory(void)
@@ -157,16 +149,14 @@ static void machine_info(machine *mc)
     snprintf(mc->cpu, sizeof mc->cpu, "unknown");
     mc->cores = omp_get_num_procs();
     FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
+    if (!f) return;
     char line[512];
     while (fgets(line, sizeof line, f)) {
         if (strncmp(line, "model name", 10) == 0) {
             const char *v = strchr(line, ':');
             if (v) {
                 v++;
-                while (*v == ' ' || *v == '\t')
-                    v++;
+                while (*v == ' ' || *v == '\t') v++;
                 snprintf(mc->cpu, sizeof mc->cpu, "%s", v);
                 mc->cpu[strcspn(mc->cpu, "\n")] = '\0';
             }
@@ -273,33 +263,27 @@ static void scenario_path(const char *name, char *out, size_t n)
         return;
     }
     const char *dir = getenv("BONESIM_SCENARIOS");
-    if (!dir || !*dir)
-        dir = access(BS_SCENARIO_DIR, R_OK) == 0 ? BS_SCENARIO_DIR : "scenarios";
+    if (!dir || !*dir) dir = access(BS_SCENARIO_DIR, R_OK) == 0 ? BS_SCENARIO_DIR : "scenarios";
     snprintf(out, n, "%s/%s.ini", dir, name);
 }
 
 /* A world as `bonesim run SCENARIO --set lattice.*=size` would build it
  * (size <= 0: the scenario's own lattice). Caller destroys *m, then *reg. */
-static bs_status bench_world(const char *scenario, int size, bs_registry **reg, bs_model **m,
-                             bs_error *err)
+static bs_status bench_world(const char *scenario, int size, bs_registry **reg, bs_model **m, bs_error *err)
 {
     *m = NULL;
     *reg = bs_catalog_registry(err);
-    if (!*reg)
-        return BS_ERR_NOMEM;
+    if (!*reg) return BS_ERR_NOMEM;
     bs_paramset *ps = bs_paramset_create(*reg);
-    if (!ps)
-        return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+    if (!ps) return bs_fail(err, BS_ERR_NOMEM, "out of memory");
     char path[4096];
     scenario_path(scenario, path, sizeof path);
     bs_status st = bs_config_load(ps, path, err);
     if (st == BS_OK && size > 0) {
         st = bs_param_set(ps, "lattice.width_sites", size, err);
-        if (st == BS_OK)
-            st = bs_param_set(ps, "lattice.height_sites", size, err);
+        if (st == BS_OK) st = bs_param_set(ps, "lattice.height_sites", size, err);
     }
-    if (st == BS_OK)
-        st = bs_model_create(m, ps, NULL, err);
+    if (st == BS_OK) st = bs_model_create(m, ps, NULL, err);
     bs_paramset_destroy(ps);
     return st;
 }
@@ -331,20 +315,20 @@ static long long live_agents(const bs_model *m)
 #define BENCH_BYTES_PER_SETUP 49.0
 
 typedef struct {
-    double t_step;        /* median seconds to solve all fields for one step */
+    double t_step; /* median seconds to solve all fields for one step */
     double t_min, t_max;
-    double t_best;        /* mean over the steps of each step's fastest repeat */
-    double t_one_by_one;  /* median, solving the fields one bs_field_solve at a time */
-    double sfu_per_s;     /* site-field-updates per second (K n per step) */
-    double sweeps;        /* mean sweeps per solve (solves that swept) */
-    double relax_per_sf;  /* relaxations done per site-field */
-    double solve_gbps;    /* estimated bytes moved by the solves / time */
-    double sweep_rps;     /* relaxations per second in full sweeps */
-    double sweep_gbps;    /* their effective bandwidth */
-    double sweep_ws;      /* bytes a full sweep touches */
-    int steps;            /* recorded steps replayed */
-    int warm;             /* model steps run before recording */
-    int live_fields;      /* fields that needed a sweep */
+    double t_best; /* mean over the steps of each step's fastest repeat */
+    double t_one_by_one; /* median, solving the fields one bs_field_solve at a time */
+    double sfu_per_s; /* site-field-updates per second (K n per step) */
+    double sweeps; /* mean sweeps per solve (solves that swept) */
+    double relax_per_sf; /* relaxations done per site-field */
+    double solve_gbps; /* estimated bytes moved by the solves / time */
+    double sweep_rps; /* relaxations per second in full sweeps */
+    double sweep_gbps; /* their effective bandwidth */
+    double sweep_ws; /* bytes a full sweep touches */
+    int steps; /* recorded steps replayed */
+    int warm; /* model steps run before recording */
+    int live_fields; /* fields that needed a sweep */
     long long agents;
 } fields_result;
 
@@ -352,8 +336,7 @@ typedef struct {
  * sources, uptake, Dirichlet sites and tissue the step solved with), then
  * replays their field solves `repeat` times. The replay does exactly the
  * solves of those steps, warm-started from the same values. */
-static bs_status run_fields(const bench_opts *o, int size, int threads, fields_result *res,
-                            bs_error *err)
+static bs_status run_fields(const bench_opts *o, int size, int threads, fields_result *res, bs_error *err)
 {
     memset(res, 0, sizeof *res);
     omp_set_num_threads(threads);
@@ -370,8 +353,7 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
      * on large lattices (at least one day) to bound the time */
     int warm = (int)(6e7 / (double)n);
     warm = o->quick ? 4 : warm > 240 ? 240 : warm < 24 ? 24 : warm;
-    for (int s = 0; s < warm; ++s)
-        bs_model_step(m);
+    for (int s = 0; s < warm; ++s) bs_model_step(m);
     res->warm = warm;
     /* as many recorded steps as fit in 256 MB, up to 12 (quick: 2) */
     const double per_step = (double)n * (17.0 * K + 1.0);
@@ -390,8 +372,7 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
 #define RECB(s, f) (recb + ((size_t)(s) * ((size_t)K + 1) + (size_t)(f)) * n)
     for (int s = 0; s < S; ++s) {
         memcpy(RECB(s, K), m->lat.tissue, n);
-        for (int f = 0; f < K; ++f)
-            memcpy(REC(s, f, 0), m->fields[f].c, n * sizeof(float));
+        for (int f = 0; f < K; ++f) memcpy(REC(s, f, 0), m->fields[f].c, n * sizeof(float));
         bs_model_step(m);
         for (int f = 0; f < K; ++f) {
             const bs_field *F = &m->fields[f];
@@ -405,7 +386,7 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
     res->steps = S;
 
     int reps = o->repeat;
-    double t[64] = {0};
+    double t[64] = { 0 };
     double *best = malloc((size_t)S * sizeof *best); /* per recorded step, over repeats */
     if (!best) {
         free(rec);
@@ -415,7 +396,7 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
     }
     uint64_t relax = 0, sweeps = 0, solves_swept = 0;
     int live = 0;
-    double t1b[64] = {0};
+    double t1b[64] = { 0 };
     for (int r = 0; r < 2 * reps; ++r) {
         /* even r: bs_field_solve_many; odd r: one bs_field_solve after
          * another, as a loop over the fields does */
@@ -437,12 +418,10 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
             if (many)
                 bs_field_solve_many(m->fields, K, &m->lat, m->dt_h, &m->solver);
             else
-                for (int f = 0; f < K; ++f)
-                    bs_field_solve(&m->fields[f], &m->lat, m->dt_h, &m->solver);
+                for (int f = 0; f < K; ++f) bs_field_solve(&m->fields[f], &m->lat, m->dt_h, &m->solver);
             const double ts1 = omp_get_wtime() - t0;
             tr += ts1;
-            if (many)
-                best[s] = r == 0 || ts1 < best[s] ? ts1 : best[s];
+            if (many) best[s] = r == 0 || ts1 < best[s] ? ts1 : best[s];
             for (int f = 0; f < K; ++f) {
                 rx += m->fields[f].last_site_updates;
                 sw += (uint64_t)m->fields[f].last_iters;
@@ -465,15 +444,14 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
     res->t_min = vmin(t, reps);
     res->t_max = vmax(t, reps);
     res->t_best = 0.0;
-    for (int s = 0; s < S; ++s)
-        res->t_best += best[s] / S;
+    for (int s = 0; s < S; ++s) res->t_best += best[s] / S;
     free(best);
     res->sfu_per_s = (double)K * (double)n / res->t_step;
     res->sweeps = solves_swept ? (double)sweeps / (double)solves_swept : 0.0;
     res->relax_per_sf = (double)relax / ((double)S * K * (double)n);
     res->live_fields = live;
     const double bytes =
-        (double)relax * BENCH_BYTES_PER_RELAX + (double)solves_swept * (double)n * BENCH_BYTES_PER_SETUP;
+            (double)relax * BENCH_BYTES_PER_RELAX + (double)solves_swept * (double)n * BENCH_BYTES_PER_SETUP;
     res->solve_gbps = bytes / S / res->t_step / 1e9;
 
     /* full sweeps on the O2 field of the last recorded step: the fastest
@@ -483,7 +461,7 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
     const int M = o->quick ? 6 : 41;
     double t_one = 0.0, t_many = 0.0;
     for (int r = 0; r < reps + 2; ++r) {
-        bs_solver_opts one = {0.0, 1, 0.0}, many = {0.0, M, 0.0};
+        bs_solver_opts one = { 0.0, 1, 0.0 }, many = { 0.0, M, 0.0 };
         memcpy(F->c, REC(S - 1, BS_FIELD_O2, 0), n * sizeof(float));
         double t0 = omp_get_wtime();
         bs_field_solve(F, &m->lat, m->dt_h, &one);
@@ -496,8 +474,7 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
         t_many = r == 0 || t3 - t2 < t_many ? t3 - t2 : t_many;
     }
     double tsweep = (t_many - t_one) / (M - 1);
-    if (!(tsweep > 0.0))
-        tsweep = t_many / M; /* timer noise larger than the difference */
+    if (!(tsweep > 0.0)) tsweep = t_many / M; /* timer noise larger than the difference */
     res->sweep_rps = (double)n / tsweep;
     res->sweep_gbps = (double)n * BENCH_BYTES_PER_RELAX / tsweep / 1e9;
     /* what a sweep streams: 7 coefficient floats and 1 value per site */
@@ -603,7 +580,7 @@ static int bench_fields(const bench_opts *o, const machine *mc, int size, int th
 
 typedef struct {
     double t_step, t_min, t_max; /* median seconds per agent phase */
-    double aups;                 /* agent-updates per second */
+    double aups; /* agent-updates per second */
     long long agents, by_type[BS_CELL_TYPE_COUNT], updates_per_step;
     int steps;
 } agents_result;
@@ -613,14 +590,13 @@ typedef struct {
  * the model's t_agents_s, on a population that is the same in every
  * repeat: each repeat rebuilds the world from the scenario (same seed,
  * same steps), adds the tumour cells, and times `steps` steps. */
-static bs_status run_agents(const bench_opts *o, int size, int threads, agents_result *res,
-                            bs_error *err)
+static bs_status run_agents(const bench_opts *o, int size, int threads, agents_result *res, bs_error *err)
 {
     memset(res, 0, sizeof *res);
     omp_set_num_threads(threads);
     const int warm = o->quick ? 2 : 24;
     const int N = o->quick ? 2 : 24;
-    double t[64] = {0};
+    double t[64] = { 0 };
     long long acted = 0;
     for (int r = 0; r < o->repeat; ++r) {
         bs_registry *reg;
@@ -630,28 +606,22 @@ static bs_status run_agents(const bench_opts *o, int size, int threads, agents_r
             world_free(reg, m);
             return st;
         }
-        for (int s = 0; s < warm; ++s)
-            bs_model_step(m);
+        for (int s = 0; s < warm; ++s) bs_model_step(m);
         /* tumour cells on free marrow sites, chosen by a hash of the site */
         const int n = m->lat.w * m->lat.h;
         for (int i = 0; i < n; ++i) {
-            if (m->lat.tissue[i] != BS_TISSUE_MARROW || m->store.occ[i] >= 0)
-                continue;
+            if (m->lat.tissue[i] != BS_TISSUE_MARROW || m->store.occ[i] >= 0) continue;
             uint64_t hsh = bs_store_child_id(0xbe7cULL, (uint64_t)i, 0);
-            if ((double)(hsh >> 11) * 0x1.0p-53 >= BENCH_DTC_DENSITY)
-                continue;
+            if ((double)(hsh >> 11) * 0x1.0p-53 >= BENCH_DTC_DENSITY) continue;
             uint8_t state = (uint8_t)((hsh & 0xffu) % 3u);
-            int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, state,
-                                      bs_store_child_id(0xbe7cULL, (uint64_t)i, 1));
-            if (slot >= 0)
-                m->store.aux[slot] = BS_DTC_FROM_VESSEL;
+            int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, state, bs_store_child_id(0xbe7cULL, (uint64_t)i, 1));
+            if (slot >= 0) m->store.aux[slot] = BS_DTC_FROM_VESSEL;
         }
         res->agents = live_agents(m);
         memset(res->by_type, 0, sizeof res->by_type);
         for (int i = 0; i < n; ++i) {
             int slot = m->store.occ[i];
-            if (slot >= 0 && m->store.type[slot] < BS_CELL_TYPE_COUNT)
-                res->by_type[m->store.type[slot]]++;
+            if (slot >= 0 && m->store.type[slot] < BS_CELL_TYPE_COUNT) res->by_type[m->store.type[slot]]++;
         }
         const double a0 = m->t_agents_s;
         acted = 0;
@@ -691,8 +661,7 @@ static int bench_agents(const bench_opts *o, const machine *mc, int size, int th
         char key[64];
         snprintf(key, sizeof key, "n_%s", bs_cell_types[t].name);
         for (char *c = key; *c; ++c)
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
-                *c = '_';
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))) *c = '_';
         j_int(&j, key, r.by_type[t]);
     }
     j_num(&j, "dtc_density_added", BENCH_DTC_DENSITY);
@@ -714,28 +683,28 @@ static int bench_agents(const bench_opts *o, const machine *mc, int size, int th
 
 typedef struct {
     double wall, t_fields, t_agents, t_output; /* medians, s */
-    double cpu;                                /* median CPU time of the run, s */
+    double cpu; /* median CPU time of the run, s */
     double wall_min, wall_max;
     double days;
     long long steps, agents_end;
     int w, h;
-    double model_bytes;    /* heap allocated by building the world (registry, model) */
+    double model_bytes; /* heap allocated by building the world (registry, model) */
     int model_bytes_estimated; /* 1: the heap could not be measured; the estimate */
     double estimate_bytes; /* bs_model_estimate_bytes */
-    double peak_rss;       /* process peak resident size so far */
-    double rss_end;        /* resident size at the end of the run */
+    double peak_rss; /* process peak resident size so far */
+    double rss_end; /* resident size at the end of the run */
     double field_site_updates; /* relaxations (model counter) per run */
 } scenario_result;
 
 /* Runs `scenario` at `size` (0: its own lattice): `warm` untimed steps, then
  * `days` simulated days (steps = days * 24 / dt), with an observation (the
  * CSV row's work) every simulated day, timed as the output phase. */
-static bs_status run_scenario(const bench_opts *o, const char *scenario, int size, double days,
-                              int warm, int threads, scenario_result *res, bs_error *err)
+static bs_status run_scenario(const bench_opts *o, const char *scenario, int size, double days, int warm, int threads,
+        scenario_result *res, bs_error *err)
 {
     memset(res, 0, sizeof *res);
     omp_set_num_threads(threads);
-    double wall[64] = {0}, tf[64] = {0}, ta[64] = {0}, to[64] = {0}, cpu[64] = {0};
+    double wall[64] = { 0 }, tf[64] = { 0 }, ta[64] = { 0 }, to[64] = { 0 }, cpu[64] = { 0 };
     for (int r = 0; r < o->repeat; ++r) {
         double heap0 = heap_in_use();
         bs_registry *reg;
@@ -750,12 +719,9 @@ static bs_status run_scenario(const bench_opts *o, const char *scenario, int siz
         /* an allocator that mallinfo2 does not see (a sanitizer's): the
          * model's own estimate instead */
         res->model_bytes_estimated = !(res->model_bytes > 0.0);
-        if (res->model_bytes_estimated)
-            res->model_bytes = res->estimate_bytes;
-        if (days < 0.0)
-            days = bs_param(m->ps, "run.days");
-        for (int s = 0; s < warm; ++s)
-            bs_model_step(m);
+        if (res->model_bytes_estimated) res->model_bytes = res->estimate_bytes;
+        if (days < 0.0) days = bs_param(m->ps, "run.days");
+        for (int s = 0; s < warm; ++s) bs_model_step(m);
         const double f0 = m->t_fields_s, a0 = m->t_agents_s;
         const uint64_t u0 = m->field_site_updates;
         const long long steps = (long long)llround(days * 24.0 / m->dt_h);
@@ -802,34 +768,34 @@ static double store_bytes_per_slot(void)
 {
     bs_store s;
     return (double)(sizeof *s.type + sizeof *s.state + sizeof *s.site + sizeof *s.id + sizeof *s.age_h +
-                    sizeof *s.timer_h + sizeof *s.aux + sizeof *s.stamp + sizeof *s.free_slots);
+            sizeof *s.timer_h + sizeof *s.aux + sizeof *s.stamp + sizeof *s.free_slots);
 }
 
-static int emit_scenario(const bench_opts *o, const machine *mc, const char *scenario, int size,
-                         double days, int warm, int threads)
+static int emit_scenario(
+        const bench_opts *o, const machine *mc, const char *scenario, int size, double days, int warm, int threads)
 {
     scenario_result r;
     bs_error err;
     if (size > 0)
-        fprintf(stderr, "bench scenario: %s at %d x %d, %g days, %d threads ...\n", scenario, size,
-                size, days, threads);
+        fprintf(stderr, "bench scenario: %s at %d x %d, %g days, %d threads ...\n", scenario, size, size, days,
+                threads);
     else
-        fprintf(stderr, "bench scenario: %s as shipped, %g days (< 0: its run.days), %d threads ...\n",
-                scenario, days, threads);
+        fprintf(stderr, "bench scenario: %s as shipped, %g days (< 0: its run.days), %d threads ...\n", scenario, days,
+                threads);
     if (size > 0) {
         /* refuse what cannot fit: a lattice needing over half the memory */
         bs_registry *reg = bs_catalog_registry(&err);
         bs_paramset *ps = reg ? bs_paramset_create(reg) : NULL;
         double need = 0.0;
         if (ps && bs_param_set(ps, "lattice.width_sites", size, &err) == BS_OK &&
-            bs_param_set(ps, "lattice.height_sites", size, &err) == BS_OK)
+                bs_param_set(ps, "lattice.height_sites", size, &err) == BS_OK)
             need = bs_model_estimate_bytes(ps);
         bs_paramset_destroy(ps);
         bs_registry_destroy(reg);
         double phys = physical_memory();
         if (phys > 0.0 && need > 0.5 * phys) {
-            fprintf(stderr, "bench scenario: skipping %d x %d (needs ~%.0f MB of %.0f MB)\n", size,
-                    size, need / 1e6, phys / 1e6);
+            fprintf(stderr, "bench scenario: skipping %d x %d (needs ~%.0f MB of %.0f MB)\n", size, size, need / 1e6,
+                    phys / 1e6);
             return 0;
         }
     }
@@ -884,17 +850,15 @@ static int bench_scaling(const bench_opts *o, const machine *mc, const int *tl, 
 {
     const int size = o->quick ? 64 : 250;
     const double days = o->quick ? 1.0 : 30.0;
-    double base[3] = {0.0, 0.0, 0.0};
+    double base[3] = { 0.0, 0.0, 0.0 };
     int base_t = tl[0];
-    for (int k = 0; k < nt; ++k)
-        base_t = tl[k] < base_t ? tl[k] : base_t;
+    for (int k = 0; k < nt; ++k) base_t = tl[k] < base_t ? tl[k] : base_t;
     int order[BENCH_MAX_LIST];
     int no = 0;
     /* the smallest count first: it is the reference */
     order[no++] = base_t;
     for (int k = 0; k < nt; ++k)
-        if (tl[k] != base_t)
-            order[no++] = tl[k];
+        if (tl[k] != base_t) order[no++] = tl[k];
     for (int w = 0; w < 3; ++w) {
         for (int k = 0; k < no; ++k) {
             const int t = order[k];
@@ -923,8 +887,7 @@ static int bench_scaling(const bench_opts *o, const machine *mc, const int *tl, 
                 fprintf(stderr, "bonesim bench: %s\n", err.msg);
                 return 1;
             }
-            if (k == 0)
-                base[w] = time;
+            if (k == 0) base[w] = time;
             const double speedup = base[w] / time * base_t;
             jline j;
             j_begin(&j, "scaling", mc, t);
@@ -933,12 +896,12 @@ static int bench_scaling(const bench_opts *o, const machine *mc, const int *tl, 
             j_int(&j, "w", size);
             j_int(&j, "h", size);
             j_int(&j, "repeat", o->repeat);
-            if (w == 2)
-                j_num(&j, "days", days);
+            if (w == 2) j_num(&j, "days", days);
             j_num(&j, "time_s", time);
-            j_str(&j, "rate_unit", w == 0   ? "site_field_updates_per_s"
-                                   : w == 1 ? "agent_updates_per_s"
-                                            : "sim_days_per_wall_s");
+            j_str(&j, "rate_unit",
+                    w == 0           ? "site_field_updates_per_s"
+                            : w == 1 ? "agent_updates_per_s"
+                                     : "sim_days_per_wall_s");
             j_num(&j, "rate", rate);
             j_int(&j, "reference_threads", base_t);
             j_num(&j, "speedup", speedup);
@@ -948,10 +911,9 @@ static int bench_scaling(const bench_opts *o, const machine *mc, const int *tl, 
     }
     /* size scaling */
     int tmax = tl[0];
-    for (int k = 0; k < nt; ++k)
-        tmax = tl[k] > tmax ? tl[k] : tmax;
-    static const int def_sizes[] = {256, 512, 1024};
-    static const int quick_sizes[] = {32, 64};
+    for (int k = 0; k < nt; ++k) tmax = tl[k] > tmax ? tl[k] : tmax;
+    static const int def_sizes[] = { 256, 512, 1024 };
+    static const int quick_sizes[] = { 32, 64 };
     const int *sz = o->sizes_given ? o->sizes : o->quick ? quick_sizes : def_sizes;
     const int ns = o->sizes_given ? o->nsizes : o->quick ? 2 : 3;
     double ref_f = 0.0, ref_a = 0.0;
@@ -960,8 +922,7 @@ static int bench_scaling(const bench_opts *o, const machine *mc, const int *tl, 
         fields_result fr;
         agents_result ar;
         fprintf(stderr, "bench scaling: sizes, %d x %d, %d threads ...\n", sz[k], sz[k], tmax);
-        if (run_fields(o, sz[k], tmax, &fr, &err) != BS_OK ||
-            run_agents(o, sz[k], tmax, &ar, &err) != BS_OK) {
+        if (run_fields(o, sz[k], tmax, &fr, &err) != BS_OK || run_agents(o, sz[k], tmax, &ar, &err) != BS_OK) {
             fprintf(stderr, "bonesim bench: %s\n", err.msg);
             return 1;
         }
@@ -1032,8 +993,7 @@ static int parse_list(const char *s, int *out, int *n, int lo, int hi)
         char *end;
         errno = 0;
         long v = strtol(p, &end, 10);
-        if (end == p || errno || v < lo || v > hi || *n >= BENCH_MAX_LIST)
-            return 0;
+        if (end == p || errno || v < lo || v > hi || *n >= BENCH_MAX_LIST) return 0;
         out[(*n)++] = (int)v;
         p = end;
         if (*p == ',')
@@ -1069,9 +1029,8 @@ int bs_bench_main(int argc, char **argv)
             o.which |= W_ALL;
         } else if (strcmp(a, "--quick") == 0) {
             o.quick = 1;
-        } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--sizes") == 0 ||
-                   strcmp(a, "--repeat") == 0 || strcmp(a, "--days") == 0 ||
-                   strcmp(a, "--scenario") == 0) {
+        } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--sizes") == 0 || strcmp(a, "--repeat") == 0 ||
+                strcmp(a, "--days") == 0 || strcmp(a, "--scenario") == 0) {
             if (!v) {
                 fprintf(stderr, "bonesim bench: %s needs a value\n", a);
                 return 2;
@@ -1093,8 +1052,7 @@ int bs_bench_main(int argc, char **argv)
                 char *end;
                 errno = 0;
                 o.days = strtod(v, &end);
-                ok = end != v && !*end && !errno && isfinite(o.days) && o.days > 0.0 &&
-                     o.days <= 36525.0;
+                ok = end != v && !*end && !errno && isfinite(o.days) && o.days > 0.0 && o.days <= 36525.0;
             } else {
                 o.scenario = v;
             }
@@ -1110,46 +1068,40 @@ int bs_bench_main(int argc, char **argv)
             return 2;
         }
     }
-    if (!o.which)
-        o.which = W_ALL;
-    if (o.quick && o.days < 0.0)
-        o.days = 1.0;
+    if (!o.which) o.which = W_ALL;
+    if (o.quick && o.days < 0.0) o.days = 1.0;
 
-    machine mc = {0};
+    machine mc = { 0 };
     machine_info(&mc);
     const int prev_threads = omp_get_max_threads();
-    int def_threads[1] = {prev_threads};
+    int def_threads[1] = { prev_threads };
     const int *tl = o.threads_given ? o.threads : def_threads;
     const int nt = o.threads_given ? o.nthreads : 1;
     int rc = 0;
 
     if (o.which & W_FIELDS) {
-        static const int def[] = {250, 1024}, quick[] = {64};
+        static const int def[] = { 250, 1024 }, quick[] = { 64 };
         const int *sz = o.sizes_given ? o.sizes : o.quick ? quick : def;
         const int ns = o.sizes_given ? o.nsizes : o.quick ? 1 : 2;
         for (int k = 0; k < ns && !rc; ++k)
-            for (int t = 0; t < nt && !rc; ++t)
-                rc = bench_fields(&o, &mc, sz[k], tl[t]);
+            for (int t = 0; t < nt && !rc; ++t) rc = bench_fields(&o, &mc, sz[k], tl[t]);
     }
     if ((o.which & W_AGENTS) && !rc) {
-        static const int def[] = {250}, quick[] = {64};
+        static const int def[] = { 250 }, quick[] = { 64 };
         const int *sz = o.sizes_given ? o.sizes : o.quick ? quick : def;
         const int ns = o.sizes_given ? o.nsizes : 1;
         for (int k = 0; k < ns && !rc; ++k)
-            for (int t = 0; t < nt && !rc; ++t)
-                rc = bench_agents(&o, &mc, sz[k], tl[t]);
+            for (int t = 0; t < nt && !rc; ++t) rc = bench_agents(&o, &mc, sz[k], tl[t]);
     }
     if ((o.which & W_SCENARIO) && !rc) {
         /* the default scenario as shipped, then the sizes */
-        for (int t = 0; t < nt && !rc; ++t)
-            rc = emit_scenario(&o, &mc, o.scenario, o.quick ? 64 : 0, o.days, 0, tl[t]);
-        static const int def[] = {256, 512, 1024, 2048}, quick[] = {48};
+        for (int t = 0; t < nt && !rc; ++t) rc = emit_scenario(&o, &mc, o.scenario, o.quick ? 64 : 0, o.days, 0, tl[t]);
+        static const int def[] = { 256, 512, 1024, 2048 }, quick[] = { 48 };
         const int *sz = o.sizes_given ? o.sizes : o.quick ? quick : def;
         const int ns = o.sizes_given ? o.nsizes : o.quick ? 1 : 4;
         for (int k = 0; k < ns && !rc; ++k)
             for (int t = 0; t < nt && !rc; ++t)
-                rc = emit_scenario(&o, &mc, o.scenario, sz[k], o.quick ? 0.25 : 2.0,
-                                   o.quick ? 2 : 24, tl[t]);
+                rc = emit_scenario(&o, &mc, o.scenario, sz[k], o.quick ? 0.25 : 2.0, o.quick ? 2 : 24, tl[t]);
     }
     if ((o.which & W_SCALING) && !rc) {
         int st[BENCH_MAX_LIST], ns = 0;
@@ -1157,10 +1109,8 @@ int bs_bench_main(int argc, char **argv)
             memcpy(st, o.threads, sizeof st);
             ns = o.nthreads;
         } else {
-            for (int t = 1; t <= mc.cores && ns < BENCH_MAX_LIST; t *= 2)
-                st[ns++] = t;
-            if (o.quick && ns < 2)
-                st[ns++] = 2;
+            for (int t = 1; t <= mc.cores && ns < BENCH_MAX_LIST; t *= 2) st[ns++] = t;
+            if (o.quick && ns < 2) st[ns++] = 2;
         }
         rc = bench_scaling(&o, &mc, st, ns);
     }

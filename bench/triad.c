@@ -16,20 +16,16 @@ static int cmp_double(const void *a, const void *b)
 /* The kernel on its own, so the compiler cannot fold passes together; the
  * static schedule matches the first-touch loop, so each thread streams the
  * pages it placed. */
-static void triad(double *restrict a, const double *restrict b, const double *restrict c,
-                  double s, long n)
+static void triad(double *restrict a, const double *restrict b, const double *restrict c, double s, long n)
 {
 #pragma omp parallel for simd schedule(static)
-    for (long i = 0; i < n; ++i)
-        a[i] = b[i] + s * c[i];
+    for (long i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
 }
 
 double bs_triad_gbps(size_t n, int reps, double *median_gbps)
 {
-    if (n < 1)
-        n = 1;
-    if (reps < 1)
-        reps = 1;
+    if (n < 1) n = 1;
+    if (reps < 1) reps = 1;
     double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *c = malloc(n * sizeof *c);
     double *t = malloc((size_t)reps * sizeof *t);
     if (!a || !b || !c || !t) {
@@ -37,8 +33,7 @@ double bs_triad_gbps(size_t n, int reps, double *median_gbps)
         free(b);
         free(c);
         free(t);
-        if (median_gbps)
-            *median_gbps = 0.0;
+        if (median_gbps) *median_gbps = 0.0;
         return 0.0;
     }
     const long ln = (long)n;
@@ -59,8 +54,7 @@ double bs_triad_gbps(size_t n, int reps, double *median_gbps)
     (void)sink;
     qsort(t, (size_t)reps, sizeof *t, cmp_double);
     const double bytes = 24.0 * (double)n;
-    if (median_gbps)
-        *median_gbps = bytes / t[reps / 2] / 1e9;
+    if (median_gbps) *median_gbps = bytes / t[reps / 2] / 1e9;
     double best = bytes / (t[0] > 0.0 ? t[0] : 1e-9) / 1e9;
     free(a);
     free(b);

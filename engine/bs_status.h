@@ -12,8 +12,8 @@
 typedef enum {
     BS_OK = 0,
     BS_ERR_INVALID = 1, /* bad user input: value, key, file content */
-    BS_ERR_IO = 2,      /* could not read or write a file */
-    BS_ERR_NOMEM = 3,   /* allocation failed or a limit was reached */
+    BS_ERR_IO = 2, /* could not read or write a file */
+    BS_ERR_NOMEM = 3, /* allocation failed or a limit was reached */
     BS_ERR_INTERNAL = 4
 } bs_status;
 
@@ -22,7 +22,6 @@ typedef struct {
 } bs_error;
 
 /* printf-style: writes into err (if non-NULL) and returns code. */
-bs_status bs_fail(bs_error *err, bs_status code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+bs_status bs_fail(bs_error *err, bs_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char magic_head[8] = {'\x89', 'B', 'S', 'C', 'K', 'P', 'T', '\n'};
-static const char magic_tail[8] = {'\x89', 'B', 'S', 'C', 'E', 'N', 'D', '\n'};
+static const char magic_head[8] = { '\x89', 'B', 'S', 'C', 'K', 'P', 'T', '\n' };
+static const char magic_tail[8] = { '\x89', 'B', 'S', 'C', 'E', 'N', 'D', '\n' };
 static const uint32_t byte_order_mark = 0x01020304u;
 
-#define HEADER_BYTES 24u  /* magic, version, byte order, reserved */
+#define HEADER_BYTES 24u /* magic, version, byte order, reserved */
 #define TRAILER_BYTES 24u /* magic, section count, checksum */
 
 /* Element sizes above this are not state arrays but a damaged header. */
@@ -47,7 +47,7 @@ struct bs_ckpt_writer {
     char *path, *tmp;
     uint64_t hash, nsections;
     int failed_errno; /* first write error, 0 if none */
-    int bad_name;     /* a put with an invalid name (programming error) */
+    int bad_name; /* a put with an invalid name (programming error) */
 };
 
 static void wr(bs_ckpt_writer *w, const void *data, size_t n)
@@ -103,8 +103,7 @@ bs_status bs_ckpt_create(bs_ckpt_writer **out, const char *path, bs_error *err)
 void bs_ckpt_put(bs_ckpt_writer *w, const char *name, uint32_t elem_size, uint64_t count, const void *data)
 {
     size_t len = strlen(name);
-    if (len == 0 || len > BS_CKPT_NAME_MAX || elem_size == 0 || elem_size > ELEM_SIZE_MAX ||
-        (count > 0 && !data)) {
+    if (len == 0 || len > BS_CKPT_NAME_MAX || elem_size == 0 || elem_size > ELEM_SIZE_MAX || (count > 0 && !data)) {
         w->bad_name = 1;
         return;
     }
@@ -133,9 +132,12 @@ static void sync_folder(const char *path)
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
-    if (slash == dir) slash[1] = '\0';
-    else if (slash) *slash = '\0';
-    else snprintf(dir, sizeof dir, ".");
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
     int fd = open(dir, O_RDONLY);
     if (fd >= 0) {
         (void)fsync(fd);
@@ -155,8 +157,7 @@ bs_status bs_ckpt_commit(bs_ckpt_writer *w, bs_error *err)
         uint64_t sum = w->hash;
         if (!w->failed_errno && fwrite(&sum, 1, sizeof sum, w->fp) != sizeof sum) w->failed_errno = errno ? errno : EIO;
         if (!w->failed_errno && fflush(w->fp) != 0) w->failed_errno = errno ? errno : EIO;
-        if (!w->failed_errno && fsync(fileno(w->fp)) != 0 && errno != EINVAL && errno != EROFS)
-            w->failed_errno = errno;
+        if (!w->failed_errno && fsync(fileno(w->fp)) != 0 && errno != EINVAL && errno != EROFS) w->failed_errno = errno;
         if (w->failed_errno)
             st = bs_fail(err, BS_ERR_IO, "%s: cannot write checkpoint (%s)", w->path, strerror(w->failed_errno));
     }
@@ -166,8 +167,10 @@ bs_status bs_ckpt_commit(bs_ckpt_writer *w, bs_error *err)
         st = bs_fail(err, BS_ERR_IO, "%s: cannot write checkpoint (%s)", w->path, strerror(errno));
     if (st == BS_OK && rename(w->tmp, w->path) != 0)
         st = bs_fail(err, BS_ERR_IO, "%s: cannot rename checkpoint into place (%s)", w->path, strerror(errno));
-    if (st == BS_OK) sync_folder(w->path);
-    else remove(w->tmp);
+    if (st == BS_OK)
+        sync_folder(w->path);
+    else
+        remove(w->tmp);
     free(w->path);
     free(w->tmp);
     free(w);
@@ -214,7 +217,7 @@ static int rd(FILE *fp, void *dst, size_t n, uint64_t *hash)
 static bs_status corrupt(bs_ckpt_reader *r, bs_error *err, const char *what)
 {
     return bs_fail(err, BS_ERR_INVALID, "%s: corrupted or truncated checkpoint (%s); use an earlier checkpoint",
-                   r->path, what);
+            r->path, what);
 }
 
 /* One pass over the file: framing, directory of sections, checksum. */
@@ -223,7 +226,7 @@ static bs_status scan(bs_ckpt_reader *r, long long size, bs_error *err)
     uint64_t hash = BS_FNV1A_INIT;
     unsigned char head[HEADER_BYTES];
     if (size < (long long)HEADER_BYTES || fread(head, 1, sizeof head, r->fp) != sizeof head ||
-        memcmp(head, magic_head, sizeof magic_head) != 0)
+            memcmp(head, magic_head, sizeof magic_head) != 0)
         return bs_fail(err, BS_ERR_INVALID, "%s: not a bonesim checkpoint (no checkpoint header)", r->path);
     hash = bs_fnv1a(hash, head, sizeof head);
     uint32_t version, bom;
@@ -232,15 +235,15 @@ static bs_status scan(bs_ckpt_reader *r, long long size, bs_error *err)
     if (bom != byte_order_mark) {
         if (bom == 0x04030201u)
             return bs_fail(err, BS_ERR_INVALID,
-                           "%s: checkpoint was written on a machine of the other byte order (valid: same byte order)",
-                           r->path);
+                    "%s: checkpoint was written on a machine of the other byte order (valid: same byte order)",
+                    r->path);
         return corrupt(r, err, "bad byte-order mark");
     }
     if (version != BS_CKPT_FORMAT_VERSION)
         return bs_fail(err, BS_ERR_INVALID,
-                       "%s: checkpoint format version %u is not supported (valid: version %u); resume it with the "
-                       "bonesim that wrote it",
-                       r->path, version, BS_CKPT_FORMAT_VERSION);
+                "%s: checkpoint format version %u is not supported (valid: version %u); resume it with the "
+                "bonesim that wrote it",
+                r->path, version, BS_CKPT_FORMAT_VERSION);
     if (size < (long long)(HEADER_BYTES + TRAILER_BYTES)) return corrupt(r, err, "file too short");
 
     long long pos = HEADER_BYTES, end = size - TRAILER_BYTES;
@@ -251,15 +254,13 @@ static bs_status scan(bs_ckpt_reader *r, long long size, bs_error *err)
         char name[BS_CKPT_NAME_MAX + 1];
         if (end - pos < 4 || !rd(r->fp, &nl, sizeof nl, &hash)) return corrupt(r, err, "section header");
         pos += 4;
-        if (nl == 0 || nl > BS_CKPT_NAME_MAX || end - pos < (long long)nl + 12)
-            return corrupt(r, err, "section name");
+        if (nl == 0 || nl > BS_CKPT_NAME_MAX || end - pos < (long long)nl + 12) return corrupt(r, err, "section name");
         if (!rd(r->fp, name, nl, &hash) || memchr(name, '\0', nl)) return corrupt(r, err, "section name");
         name[nl] = '\0';
         if (!rd(r->fp, &es, sizeof es, &hash) || !rd(r->fp, &count, sizeof count, &hash))
             return corrupt(r, err, "section header");
         pos += nl + 12;
-        if (es == 0 || es > ELEM_SIZE_MAX || count > (uint64_t)(end - pos) / es)
-            return corrupt(r, err, "section size");
+        if (es == 0 || es > ELEM_SIZE_MAX || count > (uint64_t)(end - pos) / es) return corrupt(r, err, "section size");
         if (r->n == SECTIONS_MAX) return corrupt(r, err, "too many sections");
         for (size_t k = 0; k < r->n; k++)
             if (strcmp(r->s[k].name, name) == 0) return corrupt(r, err, "duplicate section");
@@ -334,7 +335,10 @@ void bs_ckpt_close(bs_ckpt_reader *r)
     free(r);
 }
 
-const char *bs_ckpt_path(const bs_ckpt_reader *r) { return r->path; }
+const char *bs_ckpt_path(const bs_ckpt_reader *r)
+{
+    return r->path;
+}
 
 static section *lookup(bs_ckpt_reader *r, const char *name)
 {
@@ -361,22 +365,20 @@ static bs_status read_payload(bs_ckpt_reader *r, const section *s, void *dst, bs
     return BS_OK;
 }
 
-bs_status bs_ckpt_get(bs_ckpt_reader *r, const char *name, uint32_t elem_size, uint64_t count, void *dst,
-                      bs_error *err)
+bs_status bs_ckpt_get(bs_ckpt_reader *r, const char *name, uint32_t elem_size, uint64_t count, void *dst, bs_error *err)
 {
     section *s = lookup(r, name);
     if (!s)
         return bs_fail(err, BS_ERR_INVALID,
-                       "%s: checkpoint has no '%s' (written by another bonesim version?); resume it with the bonesim "
-                       "that wrote it",
-                       r->path, name);
+                "%s: checkpoint has no '%s' (written by another bonesim version?); resume it with the bonesim "
+                "that wrote it",
+                r->path, name);
     s->used = 1;
     if (s->elem_size != elem_size || s->count != count)
         return bs_fail(err, BS_ERR_INVALID,
-                       "%s: checkpoint '%s' holds %llu x %u bytes, this model needs %llu x %u (written by another "
-                       "bonesim version or for another lattice?)",
-                       r->path, name, (unsigned long long)s->count, s->elem_size, (unsigned long long)count,
-                       elem_size);
+                "%s: checkpoint '%s' holds %llu x %u bytes, this model needs %llu x %u (written by another "
+                "bonesim version or for another lattice?)",
+                r->path, name, (unsigned long long)s->count, s->elem_size, (unsigned long long)count, elem_size);
     return read_payload(r, s, dst, err);
 }
 
@@ -386,8 +388,8 @@ bs_status bs_ckpt_get_blob(bs_ckpt_reader *r, const char *name, char **data, siz
     *len = 0;
     section *s = lookup(r, name);
     if (!s)
-        return bs_fail(err, BS_ERR_INVALID, "%s: checkpoint has no '%s' (written by another bonesim version?)",
-                       r->path, name);
+        return bs_fail(
+                err, BS_ERR_INVALID, "%s: checkpoint has no '%s' (written by another bonesim version?)", r->path, name);
     s->used = 1;
     if (s->elem_size != 1 || s->count > (uint64_t)SIZE_MAX - 1)
         return bs_fail(err, BS_ERR_INVALID, "%s: checkpoint '%s' is not text", r->path, name);

@@ -70,8 +70,8 @@ int bs_ckpt_find(bs_ckpt_reader *r, const char *name, uint32_t *elem_size, uint6
 /* Reads section `name` into dst, which holds count elements of elem_size
  * bytes; a missing section or a different shape is an error that names
  * both. */
-bs_status bs_ckpt_get(bs_ckpt_reader *r, const char *name, uint32_t elem_size, uint64_t count, void *dst,
-                      bs_error *err);
+bs_status bs_ckpt_get(
+        bs_ckpt_reader *r, const char *name, uint32_t elem_size, uint64_t count, void *dst, bs_error *err);
 /* Reads a section of 1-byte elements of any length into a new buffer with
  * a NUL appended (caller frees *data). */
 bs_status bs_ckpt_get_blob(bs_ckpt_reader *r, const char *name, char **data, size_t *len, bs_error *err);

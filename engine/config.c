@@ -24,10 +24,10 @@ typedef struct bs_load_file bs_load_file;
 
 /* State shared by all files of one bs_config_load. */
 typedef struct {
-    bs_paramset *ps;   /* a private clone; swapped into the caller's on success */
-    size_t nparams;    /* size of each file's `seen` array */
-    bs_status status;  /* first failure; BS_OK while there is none */
-    bs_error msg;      /* its message (kept here: the caller's err may be NULL) */
+    bs_paramset *ps; /* a private clone; swapped into the caller's on success */
+    size_t nparams; /* size of each file's `seen` array */
+    bs_status status; /* first failure; BS_OK while there is none */
+    bs_error msg; /* its message (kept here: the caller's err may be NULL) */
 } bs_load_ctx;
 
 /* One file being read. Files form a chain through `parent` (the file whose
@@ -39,15 +39,14 @@ struct bs_load_file {
     FILE *fp;
     dev_t dev;
     ino_t ino;
-    int depth;     /* 0 for the file given to bs_config_load */
-    int lineno;    /* lines handed to inih so far = line of the current key */
+    int depth; /* 0 for the file given to bs_config_load */
+    int lineno; /* lines handed to inih so far = line of the current key */
     int fail_line; /* line of this file where loading stopped, 0 if none */
-    int *seen;     /* per parameter: line of this file that set it, 0 if none */
+    int *seen; /* per parameter: line of this file that set it, 0 if none */
 };
 
 /* Records the first failure, prefixed "path:line: ". */
-static int bs_file_fail(bs_load_file *f, bs_status code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int bs_file_fail(bs_load_file *f, bs_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int bs_file_fail(bs_load_file *f, bs_status code, const char *fmt, ...)
 {
@@ -105,8 +104,7 @@ static char *bs_ini_reader(char *str, int num, void *stream)
         int c = getc(f->fp);
         if (c != EOF && c != '\n') {
             ungetc(c, f->fp);
-            bs_file_fail(f, BS_ERR_INVALID, "line too long (valid: at most %d characters)",
-                         num - 2);
+            bs_file_fail(f, BS_ERR_INVALID, "line too long (valid: at most %d characters)", num - 2);
             return NULL;
         }
     }
@@ -174,9 +172,7 @@ static int bs_ini_handler(void *user, const char *section, const char *name, con
 
     if (strcmp(name, "include") == 0) {
         if (sec[0])
-            return bs_file_fail(f, BS_ERR_INVALID,
-                                "include must come before the first [section] (found in [%s])",
-                                sec);
+            return bs_file_fail(f, BS_ERR_INVALID, "include must come before the first [section] (found in [%s])", sec);
         return bs_include(f, value);
     }
 
@@ -185,8 +181,7 @@ static int bs_ini_handler(void *user, const char *section, const char *name, con
 
     long idx = bs_registry_find(bs_paramset_registry(ctx->ps), full);
     if (idx >= 0 && (size_t)idx < ctx->nparams && f->seen[idx])
-        return bs_file_fail(f, BS_ERR_INVALID, "'%s' already set at line %d", full,
-                            f->seen[idx]);
+        return bs_file_fail(f, BS_ERR_INVALID, "'%s' already set at line %d", full, f->seen[idx]);
 
     char where[sizeof ctx->msg.msg];
     snprintf(where, sizeof where, "%s:%d", f->path, f->lineno);
@@ -201,8 +196,7 @@ static void bs_fmt_chain(char *buf, size_t n, const bs_load_file *top, const cha
 {
     const bs_load_file *chain[BS_INCLUDE_MAX_DEPTH + 2];
     size_t k = 0;
-    for (const bs_load_file *p = top; p && k < sizeof chain / sizeof chain[0]; p = p->parent)
-        chain[k++] = p;
+    for (const bs_load_file *p = top; p && k < sizeof chain / sizeof chain[0]; p = p->parent) chain[k++] = p;
     size_t used = 0;
     buf[0] = '\0';
     while (k-- > 0) {
@@ -228,13 +222,12 @@ static bs_status bs_open_failed(bs_load_ctx *ctx, bs_load_file *parent, const ch
 /* Opens, checks and parses one file. `parent` is NULL for the top file. */
 static bs_status bs_load_path(bs_load_ctx *ctx, const char *path, bs_load_file *parent)
 {
-    bs_load_file f = {.ctx = ctx, .parent = parent, .path = path};
+    bs_load_file f = { .ctx = ctx, .parent = parent, .path = path };
     f.depth = parent ? parent->depth + 1 : 0;
 
     if (f.depth > BS_INCLUDE_MAX_DEPTH) {
-        bs_file_fail(parent, BS_ERR_INVALID,
-                     "includes nested too deeply at '%s' (valid: at most %d levels)", path,
-                     BS_INCLUDE_MAX_DEPTH);
+        bs_file_fail(parent, BS_ERR_INVALID, "includes nested too deeply at '%s' (valid: at most %d levels)", path,
+                BS_INCLUDE_MAX_DEPTH);
         return ctx->status;
     }
 
@@ -296,7 +289,7 @@ bs_status bs_config_load(bs_paramset *ps, const char *path, bs_error *err)
 
     /* Work on a clone so a file that fails half-way changes nothing: the
      * viewer can reload a scenario and keep running on the old values. */
-    bs_load_ctx ctx = {.status = BS_OK};
+    bs_load_ctx ctx = { .status = BS_OK };
     ctx.ps = bs_paramset_clone(ps);
     if (!ctx.ps) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
     ctx.nparams = bs_registry_count(bs_paramset_registry(ps));
@@ -314,8 +307,7 @@ bs_status bs_config_set(bs_paramset *ps, const char *assignment, bs_error *err)
 {
     if (!ps || !assignment) return bs_fail(err, BS_ERR_INTERNAL, "bs_config_set: NULL argument");
     const char *eq = strchr(assignment, '=');
-    if (!eq) return bs_fail(err, BS_ERR_INVALID, "--set: expected section.key=value, got '%s'",
-                            assignment);
+    if (!eq) return bs_fail(err, BS_ERR_INVALID, "--set: expected section.key=value, got '%s'", assignment);
 
     char *copy = bs_strdup(assignment);
     if (!copy) return bs_fail(err, BS_ERR_NOMEM, "--set: out of memory");
@@ -326,8 +318,7 @@ bs_status bs_config_set(bs_paramset *ps, const char *assignment, bs_error *err)
 
     bs_status st;
     if (!key[0])
-        st = bs_fail(err, BS_ERR_INVALID, "--set: expected section.key=value, got '%s'",
-                     assignment);
+        st = bs_fail(err, BS_ERR_INVALID, "--set: expected section.key=value, got '%s'", assignment);
     else
         st = bs_paramset_set_text(ps, key, value, "--set", err);
     free(copy);
@@ -364,8 +355,7 @@ static int bs_read_line(FILE *fp, char **buf, size_t *cap)
 
 bs_status bs_config_header(const char *path, char *buf, size_t n, bs_error *err)
 {
-    if (!path || (!buf && n))
-        return bs_fail(err, BS_ERR_INTERNAL, "bs_config_header: NULL argument");
+    if (!path || (!buf && n)) return bs_fail(err, BS_ERR_INTERNAL, "bs_config_header: NULL argument");
     if (n) buf[0] = '\0';
     FILE *fp = fopen(path, "r");
     if (!fp) return bs_fail(err, BS_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
@@ -376,8 +366,7 @@ bs_status bs_config_header(const char *path, char *buf, size_t n, bs_error *err)
     bs_status st = BS_OK;
     while ((r = bs_read_line(fp, &line, &cap)) > 0) {
         char *p = line;
-        if (first && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB
-            && (unsigned char)p[2] == 0xBF)
+        if (first && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
             p += 3; /* UTF-8 byte order mark, as inih skips it */
         first = 0;
         while (*p == ' ' || *p == '\t') p++;

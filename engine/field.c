@@ -135,8 +135,8 @@
  * supported; define BS_FIELD_NO_CLONES to switch it off. The sweep is
  * bound by arithmetic more than by memory at the sizes that fit in cache:
  * AVX2 makes it about 1.7x faster on a 2-core AMD EPYC (bench/README.md). */
-#if defined(__x86_64__) && defined(__has_attribute) && !defined(BS_FIELD_NO_CLONES) &&         \
-    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_UNDEFINED__)
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(BS_FIELD_NO_CLONES) &&                                 \
+        !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_UNDEFINED__)
 #if __has_attribute(target_clones)
 #define BS_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
@@ -204,39 +204,39 @@
 
 /* What the cached conductances and omega estimate were built from. */
 typedef struct {
-    int g_valid;           /* g[][] and the tissue copy match key */
-    int r_valid;           /* blk kinds, r_fast/r_slow match key, tissue and fixed copies */
+    int g_valid; /* g[][] and the tissue copy match key */
+    int r_valid; /* blk kinds, r_fast/r_slow match key, tissue and fixed copies */
     double key[BS_TISSUE_COUNT + 3]; /* D, D_factor[], boundary, h_um */
-    float r_fast, r_slow;  /* bs_auto_omega's distances, in blocks */
-    int z_valid;           /* row_z flags hold for z_key */
-    float z_key[3];        /* 1/dt, decay and omega the per-site scales were built with */
+    float r_fast, r_slow; /* bs_auto_omega's distances, in blocks */
+    int z_valid; /* row_z flags hold for z_key */
+    float z_key[3]; /* 1/dt, decay and omega the per-site scales were built with */
 } bs_cache;
 
 /* The scratch: this header, then the arrays it points to, in one block. */
 typedef struct {
     int w, h;
-    int stride;       /* packed row length in floats: BS_LANES, then (w+1)/2 sites and ghosts */
-    int bw, bh;       /* coarse blocks for the omega estimate */
-    int nck;          /* activity chunks per row */
+    int stride; /* packed row length in floats: BS_LANES, then (w+1)/2 sites and ghosts */
+    int bw, bh; /* coarse blocks for the omega estimate */
+    int nck; /* activity chunks per row */
     bs_cache cache;
-    uint8_t *tissue;  /* w*h: the tissue map the cached g were built from */
-    uint8_t *fixed;   /* w*h: the Dirichlet map the cached blk kinds were built from */
-    uint8_t *row_t;   /* h: row's tissue differs from the copy (this solve) */
-    uint8_t *row_f;   /* h: row's Dirichlet map differs from the copy (this solve) */
-    uint8_t *brow;    /* bh: block row changed kind (this solve) */
-    uint8_t *row_z;   /* h: row's scale and sink were built with no uptake and no held site */
-    float *g[2][4];   /* cached G_f per colour and face (x-1, x+1, y-1, y+1): row y at y*stride + BS_LANES */
-    float *gsum[2];   /* cached sum of the four, laid out like g */
-    float *pc[2];     /* packed c per colour: row y at (y+1)*stride + BS_LANES, ghosts around */
-    float *wsc[2];    /* omega_i / diag, or 0 where the value must not change */
-    float *rhs[2];    /* c_old/dt + s */
-    float *sink[2];   /* 1/dt + k + u */
-    float *blk;       /* 2*bw*bh: coarse block kinds, then distances */
+    uint8_t *tissue; /* w*h: the tissue map the cached g were built from */
+    uint8_t *fixed; /* w*h: the Dirichlet map the cached blk kinds were built from */
+    uint8_t *row_t; /* h: row's tissue differs from the copy (this solve) */
+    uint8_t *row_f; /* h: row's Dirichlet map differs from the copy (this solve) */
+    uint8_t *brow; /* bh: block row changed kind (this solve) */
+    uint8_t *row_z; /* h: row's scale and sink were built with no uptake and no held site */
+    float *g[2][4]; /* cached G_f per colour and face (x-1, x+1, y-1, y+1): row y at y*stride + BS_LANES */
+    float *gsum[2]; /* cached sum of the four, laid out like g */
+    float *pc[2]; /* packed c per colour: row y at (y+1)*stride + BS_LANES, ghosts around */
+    float *wsc[2]; /* omega_i / diag, or 0 where the value must not change */
+    float *rhs[2]; /* c_old/dt + s */
+    float *sink[2]; /* 1/dt + k + u */
+    float *blk; /* 2*bw*bh: coarse block kinds, then distances */
     /* largest change per chunk (float bits), h*nck each: after the colour-0
      * half-sweep, and after both colours of a sweep (two, by parity) */
     uint32_t *chg0;
     uint32_t *chg[2];
-    double *rsum;     /* 2*h: per row, sums of the residual r - q c and of q (live sites) */
+    double *rsum; /* 2*h: per row, sums of the residual r - q c and of q (live sites) */
 } bs_work;
 
 static size_t bs_round_up(size_t n)
@@ -257,10 +257,10 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base)
     wk->bh = (h + BS_OMEGA_BLOCK - 1) / BS_OMEGA_BLOCK;
     wk->nck = ((w + 1) / 2 + BS_CHUNK - 1) / BS_CHUNK;
     size_t off = bs_round_up(sizeof(bs_work));
-#define BS_TAKE(ptr, type, bytes)                                                                \
-    do {                                                                                         \
-        (ptr) = base ? (type)(void *)(base + off) : NULL;                                        \
-        off += bs_round_up(bytes);                                                               \
+#define BS_TAKE(ptr, type, bytes)                                                                                      \
+    do {                                                                                                               \
+        (ptr) = base ? (type)(void *)(base + off) : NULL;                                                              \
+        off += bs_round_up(bytes);                                                                                     \
     } while (0)
     BS_TAKE(wk->tissue, uint8_t *, n);
     BS_TAKE(wk->fixed, uint8_t *, n);
@@ -271,8 +271,7 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base)
     const size_t packed = (size_t)(h + 2) * (size_t)wk->stride * sizeof(float);
     const size_t coef = (size_t)h * (size_t)wk->stride * sizeof(float);
     for (int q = 0; q < 2; ++q) {
-        for (int f = 0; f < 4; ++f)
-            BS_TAKE(wk->g[q][f], float *, coef);
+        for (int f = 0; f < 4; ++f) BS_TAKE(wk->g[q][f], float *, coef);
         BS_TAKE(wk->gsum[q], float *, coef);
         BS_TAKE(wk->pc[q], float *, packed);
         BS_TAKE(wk->wsc[q], float *, coef);
@@ -295,33 +294,26 @@ size_t bs_field_work_bytes(int w, int h)
     return w < 1 || h < 1 ? 0 : bs_work_layout(&wk, w, h, NULL);
 }
 
-bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, float initial,
-                        bs_error *err)
+bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, float initial, bs_error *err)
 {
     memset(f, 0, sizeof *f);
-    if (!spec)
-        return bs_fail(err, BS_ERR_INVALID, "field: no spec given");
+    if (!spec) return bs_fail(err, BS_ERR_INVALID, "field: no spec given");
     const char *name = spec->name ? spec->name : "(unnamed)";
     if (w < 1 || h < 1 || w > 65536 || h > 65536)
-        return bs_fail(err, BS_ERR_INVALID,
-                       "field %s: grid %d x %d is out of range (valid: 1 .. 65536 per side)", name,
-                       w, h);
+        return bs_fail(
+                err, BS_ERR_INVALID, "field %s: grid %d x %d is out of range (valid: 1 .. 65536 per side)", name, w, h);
     if (!(spec->D_um2_per_s >= 0.0))
-        return bs_fail(err, BS_ERR_INVALID,
-                       "field %s: diffusivity %g um^2/s is invalid (valid: >= 0)", name,
-                       spec->D_um2_per_s);
+        return bs_fail(err, BS_ERR_INVALID, "field %s: diffusivity %g um^2/s is invalid (valid: >= 0)", name,
+                spec->D_um2_per_s);
     for (int t = 0; t < BS_TISSUE_COUNT; ++t)
         if (!(spec->D_factor[t] >= 0.0))
-            return bs_fail(err, BS_ERR_INVALID,
-                           "field %s: D_factor[%d] = %g is invalid (valid: >= 0)", name, t,
-                           spec->D_factor[t]);
+            return bs_fail(err, BS_ERR_INVALID, "field %s: D_factor[%d] = %g is invalid (valid: >= 0)", name, t,
+                    spec->D_factor[t]);
     if (!(spec->decay_per_h >= 0.0))
-        return bs_fail(err, BS_ERR_INVALID, "field %s: decay %g /h is invalid (valid: >= 0)",
-                       name, spec->decay_per_h);
+        return bs_fail(err, BS_ERR_INVALID, "field %s: decay %g /h is invalid (valid: >= 0)", name, spec->decay_per_h);
     if (spec->boundary != BS_BC_ZERO_FLUX && spec->boundary != BS_BC_FIXED)
-        return bs_fail(err, BS_ERR_INVALID,
-                       "field %s: boundary kind %d is invalid (valid: 0 zero-flux, 1 fixed)",
-                       name, (int)spec->boundary);
+        return bs_fail(err, BS_ERR_INVALID, "field %s: boundary kind %d is invalid (valid: 0 zero-flux, 1 fixed)", name,
+                (int)spec->boundary);
 
     size_t n = (size_t)w * (size_t)h;
     bs_work wk;
@@ -337,23 +329,20 @@ bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, fl
     f->work = aligned_alloc(BS_ALIGN, bytes); /* bytes is a multiple of BS_ALIGN */
     if (!f->c || !f->src || !f->uptake || !f->fixed || !f->fixed_val || !f->work) {
         bs_field_free(f);
-        return bs_fail(err, BS_ERR_NOMEM, "field %s: out of memory for a %d x %d grid", name, w,
-                       h);
+        return bs_fail(err, BS_ERR_NOMEM, "field %s: out of memory for a %d x %d grid", name, w, h);
     }
     /* zeroed: the cache starts invalid, and every scratch float is finite
      * before the first solve writes it */
     memset(f->work, 0, bytes);
     bs_work_layout(&wk, w, h, f->work);
     memcpy(f->work, &wk, sizeof wk);
-    for (size_t i = 0; i < n; ++i)
-        f->c[i] = initial;
+    for (size_t i = 0; i < n; ++i) f->c[i] = initial;
     return BS_OK;
 }
 
 void bs_field_free(bs_field *f)
 {
-    if (!f)
-        return;
+    if (!f) return;
     free(f->c);
     free(f->src);
     free(f->uptake);
@@ -371,12 +360,12 @@ typedef struct {
     const uint8_t *tissue;
     bs_work *wk;
     float g_pair[BS_TISSUE_COUNT][BS_TISSUE_COUNT]; /* face conductance, 1/h */
-    float g_edge[BS_TISSUE_COUNT];                  /* domain-edge face, 1/h */
-    float inv_dt;                                   /* 0 for quasi-steady */
+    float g_edge[BS_TISSUE_COUNT]; /* domain-edge face, 1/h */
+    float inv_dt; /* 0 for quasi-steady */
     float decay;
-    float ghost;                   /* value behind the domain edge */
+    float ghost; /* value behind the domain edge */
     uint8_t kind[BS_TISSUE_COUNT]; /* BS_KIND_* of each tissue class */
-    int z_same;   /* 1/dt, decay, omega as in z_key, and no full conductance rebuild */
+    int z_same; /* 1/dt, decay, omega as in z_key, and no full conductance rebuild */
 } bs_prep;
 
 /* Tissue class as a table index. The lattice guarantees valid classes; an
@@ -451,9 +440,8 @@ static inline float bs_sqrt_fast(float u)
  *     omega_i / diag = 1 / max(diag / omega,
  *                              (diag + sqrt(q (q + 2 gsum))) / 2),
  * one division per site. */
-static inline void bs_site_setup(float c, float fval, uint8_t fixed, float src, float upt,
-                                 float gsum, float inv_dt, float decay, float inv_omega,
-                                 float *wsc, float *rhs, float *sink, float *pc)
+static inline void bs_site_setup(float c, float fval, uint8_t fixed, float src, float upt, float gsum, float inv_dt,
+        float decay, float inv_omega, float *wsc, float *rhs, float *sink, float *pc)
 {
     const float q = inv_dt + decay + upt;
     const float diag = q + gsum;
@@ -511,7 +499,7 @@ static inline bs_row_ptrs bs_row_arrays(const bs_work *wk, int q, int y)
  * kernel runs. */
 BS_CLONES static void bs_row_sums(const bs_work *wk, int y, double *rs)
 {
-    double ar[BS_LANES] = {0}, aq[BS_LANES] = {0};
+    double ar[BS_LANES] = { 0 }, aq[BS_LANES] = { 0 };
     for (int q = 0; q < 2; ++q) {
         const int o = (q + y) & 1;
         const int nv = ((wk->w - o + 1) / 2 + BS_LANES - 1) / BS_LANES * BS_LANES;
@@ -580,18 +568,13 @@ BS_CLONES static int bs_prepare_row_data(const bs_prep *p, int y, float omega)
     const float inv_dt = p->inv_dt, decay = p->decay, inv_omega = 1.0f / omega;
 
     if (y == 0)
-        for (size_t k = 0; k < S; ++k)
-            wk->pc[0][k] = wk->pc[1][k] = ghost;
+        for (size_t k = 0; k < S; ++k) wk->pc[0][k] = wk->pc[1][k] = ghost;
     if (y == h - 1)
-        for (size_t k = 0; k < S; ++k)
-            wk->pc[0][(size_t)(h + 1) * S + k] = wk->pc[1][(size_t)(h + 1) * S + k] = ghost;
+        for (size_t k = 0; k < S; ++k) wk->pc[0][(size_t)(h + 1) * S + k] = wk->pc[1][(size_t)(h + 1) * S + k] = ghost;
     /* ghost slots: before the first site of each colour and after the last */
-    for (ptrdiff_t k = -BS_LANES; k < 0; ++k)
-        pc0[k] = pc1[k] = ghost;
-    for (size_t k = (size_t)(w + 1) / 2; k + BS_LANES < S; ++k)
-        pc0[k] = ghost;
-    for (size_t k = (size_t)w / 2; k + BS_LANES < S; ++k)
-        pc1[k] = ghost;
+    for (ptrdiff_t k = -BS_LANES; k < 0; ++k) pc0[k] = pc1[k] = ghost;
+    for (size_t k = (size_t)(w + 1) / 2; k + BS_LANES < S; ++k) pc0[k] = ghost;
+    for (size_t k = (size_t)w / 2; k + BS_LANES < S; ++k) pc1[k] = ghost;
 
     /* BS_LANES even/odd pairs at a time: the bulk of the row straight from
      * the inputs (a whole number of vectors, so no scalar remainder runs),
@@ -605,8 +588,7 @@ BS_CLONES static int bs_prepare_row_data(const bs_prep *p, int y, float omega)
     const int kinds = bs_row_kinds(f, y, w);
     const int plain = kinds == 0;
     const uint8_t *rt = wk->row_t;
-    const int same = p->z_same && wk->row_z[y] && plain && !rt[y] && !(y > 0 && rt[y - 1]) &&
-                     !(y < h - 1 && rt[y + 1]);
+    const int same = p->z_same && wk->row_z[y] && plain && !rt[y] && !(y > 0 && rt[y - 1]) && !(y < h - 1 && rt[y + 1]);
     wk->row_z[y] = (uint8_t)plain;
     const int ne = (w + 1) / 2;
     if (same) {
@@ -627,10 +609,10 @@ BS_CLONES static int bs_prepare_row_data(const bs_prep *p, int y, float omega)
 #pragma omp simd
     for (int k = 0; k < kmain; ++k) {
         const int x = 2 * k;
-        bs_site_setup(c[x], fv[x], fx[x], src[x], upt[x], gs0[k], inv_dt, decay, inv_omega,
-                      &w0[k], &r0[k], &s0[k], &pc0[k]);
-        bs_site_setup(c[x + 1], fv[x + 1], fx[x + 1], src[x + 1], upt[x + 1], gs1[k], inv_dt,
-                      decay, inv_omega, &w1[k], &r1[k], &s1[k], &pc1[k]);
+        bs_site_setup(
+                c[x], fv[x], fx[x], src[x], upt[x], gs0[k], inv_dt, decay, inv_omega, &w0[k], &r0[k], &s0[k], &pc0[k]);
+        bs_site_setup(c[x + 1], fv[x + 1], fx[x + 1], src[x + 1], upt[x + 1], gs1[k], inv_dt, decay, inv_omega, &w1[k],
+                &r1[k], &s1[k], &pc1[k]);
     }
     for (int kb = kmain; kb < ne; kb += BS_LANES) {
         float tc[2 * BS_LANES], tv[2 * BS_LANES], ts[2 * BS_LANES], tu[2 * BS_LANES];
@@ -646,11 +628,10 @@ BS_CLONES static int bs_prepare_row_data(const bs_prep *p, int y, float omega)
         }
         for (int i = 0; i < BS_LANES; ++i) {
             const int k = kb + i;
-            bs_site_setup(tc[2 * i], tv[2 * i], tf[2 * i], ts[2 * i], tu[2 * i], gs0[k], inv_dt,
-                          decay, inv_omega, &w0[k], &r0[k], &s0[k], &pc0[k]);
-            bs_site_setup(tc[2 * i + 1], tv[2 * i + 1], tf[2 * i + 1], ts[2 * i + 1],
-                          tu[2 * i + 1], gs1[k], inv_dt, decay, inv_omega, &w1[k], &r1[k],
-                          &s1[k], &pc1[k]);
+            bs_site_setup(tc[2 * i], tv[2 * i], tf[2 * i], ts[2 * i], tu[2 * i], gs0[k], inv_dt, decay, inv_omega,
+                    &w0[k], &r0[k], &s0[k], &pc0[k]);
+            bs_site_setup(tc[2 * i + 1], tv[2 * i + 1], tf[2 * i + 1], ts[2 * i + 1], tu[2 * i + 1], gs1[k], inv_dt,
+                    decay, inv_omega, &w1[k], &r1[k], &s1[k], &pc1[k]);
         }
     }
     return kinds;
@@ -662,8 +643,7 @@ BS_CLONES static int bs_prepare_row_data(const bs_prep *p, int y, float omega)
 static int bs_prepare_row(const bs_prep *p, int y, float omega)
 {
     const int kinds = bs_prepare_row_data(p, y, omega);
-    if (p->f->spec.boundary == BS_BC_ZERO_FLUX && !(kinds & 2))
-        bs_row_sums(p->wk, y, p->wk->rsum + 2 * (size_t)y);
+    if (p->f->spec.boundary == BS_BC_ZERO_FLUX && !(kinds & 2)) bs_row_sums(p->wk, y, p->wk->rsum + 2 * (size_t)y);
     return kinds;
 }
 
@@ -672,7 +652,7 @@ enum {
     BS_KIND_NONE = 0, /* impermeable: every site its own equation */
     BS_KIND_SLOW = 1, /* permeable, but under half as much as marrow (bone) */
     BS_KIND_FAST = 2, /* marrow-like */
-    BS_KIND_HELD = 3  /* holds a Dirichlet site */
+    BS_KIND_HELD = 3 /* holds a Dirichlet site */
 };
 
 /* Classifies the coarse blocks of one block row (see bs_auto_omega) and
@@ -690,7 +670,7 @@ static int bs_classify_block_row(const bs_prep *p, int yb)
     int changed = 0;
     for (int bx = 0; bx < bw; ++bx) {
         int x1 = (bx + 1) * BS_OMEGA_BLOCK < w ? (bx + 1) * BS_OMEGA_BLOCK : w;
-        int count[4] = {0, 0, 0, 0};
+        int count[4] = { 0, 0, 0, 0 };
         for (int y = y0; y < y1; ++y)
             for (int x = bx * BS_OMEGA_BLOCK; x < x1; ++x) {
                 size_t i = (size_t)y * (size_t)w + (size_t)x;
@@ -706,8 +686,7 @@ static int bs_classify_block_row(const bs_prep *p, int yb)
         changed |= cat[bx] != (float)k;
         cat[bx] = (float)k;
     }
-    memcpy(wk->fixed + (size_t)y0 * (size_t)w, fixed + (size_t)y0 * (size_t)w,
-           (size_t)(y1 - y0) * (size_t)w);
+    memcpy(wk->fixed + (size_t)y0 * (size_t)w, fixed + (size_t)y0 * (size_t)w, (size_t)(y1 - y0) * (size_t)w);
     return changed;
 }
 
@@ -721,16 +700,12 @@ static void bs_chamfer(float *d, int bw, int bh)
         for (int bx = 0; bx < bw; ++bx) {
             float *v = &d[(size_t)by * (size_t)bw + (size_t)bx];
             float m = *v;
-            if (bx > 0 && v[-1] + 1.0f < m)
-                m = v[-1] + 1.0f;
+            if (bx > 0 && v[-1] + 1.0f < m) m = v[-1] + 1.0f;
             if (by > 0) {
                 const float *u = v - bw;
-                if (u[0] + 1.0f < m)
-                    m = u[0] + 1.0f;
-                if (bx > 0 && u[-1] + diag < m)
-                    m = u[-1] + diag;
-                if (bx < bw - 1 && u[1] + diag < m)
-                    m = u[1] + diag;
+                if (u[0] + 1.0f < m) m = u[0] + 1.0f;
+                if (bx > 0 && u[-1] + diag < m) m = u[-1] + diag;
+                if (bx < bw - 1 && u[1] + diag < m) m = u[1] + diag;
             }
             *v = m;
         }
@@ -738,16 +713,12 @@ static void bs_chamfer(float *d, int bw, int bh)
         for (int bx = bw - 1; bx >= 0; --bx) {
             float *v = &d[(size_t)by * (size_t)bw + (size_t)bx];
             float m = *v;
-            if (bx < bw - 1 && v[1] + 1.0f < m)
-                m = v[1] + 1.0f;
+            if (bx < bw - 1 && v[1] + 1.0f < m) m = v[1] + 1.0f;
             if (by < bh - 1) {
                 const float *u = v + bw;
-                if (u[0] + 1.0f < m)
-                    m = u[0] + 1.0f;
-                if (bx > 0 && u[-1] + diag < m)
-                    m = u[-1] + diag;
-                if (bx < bw - 1 && u[1] + diag < m)
-                    m = u[1] + diag;
+                if (u[0] + 1.0f < m) m = u[0] + 1.0f;
+                if (bx > 0 && u[-1] + diag < m) m = u[-1] + diag;
+                if (bx < bw - 1 && u[1] + diag < m) m = u[1] + diag;
             }
             *v = m;
         }
@@ -776,8 +747,7 @@ static float bs_max_distance(const bs_work *wk, int fixed_edge, int seed_min, in
     bs_chamfer(d, bw, bh);
     float r = 0.0f;
     for (size_t j = 0; j < (size_t)bw * (size_t)bh; ++j)
-        if ((int)cat[j] == over && d[j] > r)
-            r = d[j];
+        if ((int)cat[j] == over && d[j] > r) r = d[j];
     return r;
 }
 
@@ -803,8 +773,7 @@ static float bs_max_distance(const bs_work *wk, int fixed_edge, int seed_min, in
  * after local changes converge fastest with a somewhat smaller omega
  * (1.5-1.8 where this gives 1.85-1.95) and take up to 1.5x the sweeps of
  * the best fixed value; a caller who knows its workload can pass omega. */
-static float bs_auto_omega(const bs_prep *p, float r_fast, float r_slow, float far,
-                           double d_ref, double h_um)
+static float bs_auto_omega(const bs_prep *p, float r_fast, float r_slow, float far, double d_ref, double h_um)
 {
     float r = r_fast > r_slow ? r_fast : r_slow;
     double lambda = 0.0;
@@ -814,18 +783,14 @@ static float bs_auto_omega(const bs_prep *p, float r_fast, float r_slow, float f
         double r_sites = ((double)r + 0.5) * BS_OMEGA_BLOCK;
         lambda = BS_OMEGA_SHAPE / (r_sites * r_sites);
     }
-    if (!(d_ref > 0.0))
-        return 1.0f; /* no diffusion: every site is its own equation */
+    if (!(d_ref > 0.0)) return 1.0f; /* no diffusion: every site is its own equation */
     double alpha = ((double)p->inv_dt + (double)p->decay) * h_um * h_um / d_ref;
     double rho = (4.0 - lambda) / (4.0 + alpha);
-    if (rho < 0.0)
-        rho = 0.0;
+    if (rho < 0.0) rho = 0.0;
     double omega = 2.0 / (1.0 + sqrt(1.0 - rho * rho));
     /* keep omega - 1 (the contraction at and above the optimum) below 1 */
-    if (omega > 1.99)
-        omega = 1.99;
-    if (omega < 1.0)
-        omega = 1.0;
+    if (omega > 1.99) omega = 1.99;
+    if (omega < 1.0) omega = 1.0;
     return (float)omega;
 }
 
@@ -836,24 +801,22 @@ static float bs_auto_omega(const bs_prep *p, float r_fast, float r_slow, float f
 static inline uint32_t bs_sweep_span(const bs_row_ptrs *p, int k0, int k1)
 {
     float *restrict cur = p->cur;
-    const float *restrict cw = p->cw, *restrict ce = p->ce, *restrict cs = p->cs,
-                          *restrict cn = p->cn;
-    const float *restrict g0 = p->g0, *restrict g1 = p->g1, *restrict g2 = p->g2,
-                          *restrict g3 = p->g3;
+    const float *restrict cw = p->cw, *restrict ce = p->ce, *restrict cs = p->cs, *restrict cn = p->cn;
+    const float *restrict g0 = p->g0, *restrict g1 = p->g1, *restrict g2 = p->g2, *restrict g3 = p->g3;
     const float *restrict wsc = p->wsc, *restrict rhs = p->rhs, *restrict sink = p->sink;
     /* The largest change is kept as the bits of |change|: for floats >= 0
      * they order like the values, and an integer max is a reduction every
      * compiler vectorises (clang will not vectorise a float max without
      * -ffast-math). A NaN orders above everything, so it is reported and
      * blocks convergence rather than hiding. */
-    uint32_t ml[BS_LANES] = {0};
+    uint32_t ml[BS_LANES] = { 0 };
     for (int kb = k0; kb < k1; kb += BS_LANES) {
 #pragma omp simd
         for (int j = 0; j < BS_LANES; ++j) {
             const int k = kb + j;
             const float c0 = cur[k];
-            const float flux = g0[k] * (cw[k] - c0) + g1[k] * (ce[k] - c0) +
-                               g2[k] * (cs[k] - c0) + g3[k] * (cn[k] - c0);
+            const float flux =
+                    g0[k] * (cw[k] - c0) + g1[k] * (ce[k] - c0) + g2[k] * (cs[k] - c0) + g3[k] * (cn[k] - c0);
             const float c1 = c0 + wsc[k] * ((rhs[k] - sink[k] * c0) + flux);
             cur[k] = c1;
             /* the change actually stored (exact): a step below half an ulp
@@ -865,8 +828,7 @@ static inline uint32_t bs_sweep_span(const bs_row_ptrs *p, int k0, int k1)
         }
     }
     uint32_t m = 0;
-    for (int j = 0; j < BS_LANES; ++j)
-        m = ml[j] > m ? ml[j] : m;
+    for (int j = 0; j < BS_LANES; ++j) m = ml[j] > m ? ml[j] : m;
     return m;
 }
 
@@ -877,9 +839,8 @@ static inline uint32_t bs_sweep_span(const bs_row_ptrs *p, int k0, int k1)
  * not swept), or, when with0 is given, the larger of that and with0[] (the
  * colour-0 half-sweep of this sweep). Returns the row's largest change and
  * adds the sites relaxed to *count. */
-BS_CLONES static uint32_t bs_sweep_row(const bs_work *wk, int q, int y, const uint32_t *prev,
-                                       uint32_t wake, const uint32_t *with0, uint32_t *out,
-                                       uint64_t *count)
+BS_CLONES static uint32_t bs_sweep_row(const bs_work *wk, int q, int y, const uint32_t *prev, uint32_t wake,
+        const uint32_t *with0, uint32_t *out, uint64_t *count)
 {
     const int o = (q + y) & 1;
     const int n = (wk->w - o + 1) / 2;
@@ -896,15 +857,14 @@ BS_CLONES static uint32_t bs_sweep_row(const bs_work *wk, int q, int y, const ui
         if (active && prev) {
             const uint32_t *p = prev + row + (size_t)c;
             active = p[0] >= wake || (c > 0 && p[-1] >= wake) || (c < nck - 1 && p[1] >= wake) ||
-                     (y > 0 && p[-nck] >= wake) || (y < h - 1 && p[nck] >= wake);
+                    (y > 0 && p[-nck] >= wake) || (y < h - 1 && p[nck] >= wake);
         }
         if (active) {
             r = bs_sweep_span(&ptr, k0, (k1 + BS_LANES - 1) / BS_LANES * BS_LANES);
             done += (uint64_t)(k1 - k0);
             m = r > m ? r : m;
         }
-        if (with0)
-            r = with0[row + (size_t)c] > r ? with0[row + (size_t)c] : r;
+        if (with0) r = with0[row + (size_t)c] > r ? with0[row + (size_t)c] : r;
         out[row + (size_t)c] = r;
     }
     *count += done;
@@ -920,8 +880,7 @@ BS_CLONES static void bs_row_shift(const bs_work *wk, int y, float alpha)
         float *restrict cur = p.cur;
         const float *restrict wsc = p.wsc;
 #pragma omp simd
-        for (int k = 0; k < n; ++k)
-            cur[k] += wsc[k] > 0.0f ? alpha : 0.0f;
+        for (int k = 0; k < n; ++k) cur[k] += wsc[k] > 0.0f ? alpha : 0.0f;
     }
 }
 
@@ -930,7 +889,7 @@ BS_CLONES static void bs_unpack_row(const bs_work *wk, float *c, int y)
 {
     const size_t S = (size_t)wk->stride;
     const int w = wk->w;
-    const float *p0 = wk->pc[y & 1] + (size_t)(y + 1) * S + BS_LANES;       /* even x */
+    const float *p0 = wk->pc[y & 1] + (size_t)(y + 1) * S + BS_LANES; /* even x */
     const float *p1 = wk->pc[(y + 1) & 1] + (size_t)(y + 1) * S + BS_LANES; /* odd x */
     float *row = c + (size_t)y * (size_t)w;
     const int pairs = w / 2;
@@ -939,8 +898,7 @@ BS_CLONES static void bs_unpack_row(const bs_work *wk, float *c, int y)
         row[2 * k] = p0[k];
         row[2 * k + 1] = p1[k];
     }
-    if (w & 1)
-        row[w - 1] = p0[pairs];
+    if (w & 1) row[w - 1] = p0[pairs];
 }
 
 /* Does the solve have the answer 0 everywhere, which c already holds? True
@@ -962,8 +920,7 @@ BS_CLONES static uint32_t bs_any_bits(const float *restrict v, size_t n)
             memcpy(&b, &v[i], sizeof b);
             any |= b;
         }
-        if (any)
-            return any;
+        if (any) return any;
     }
     return 0;
 }
@@ -971,15 +928,12 @@ BS_CLONES static uint32_t bs_any_bits(const float *restrict v, size_t n)
 static int bs_all_zero(const bs_field *f)
 {
     const bs_field_spec *sp = &f->spec;
-    if (sp->boundary == BS_BC_FIXED && (sp->boundary_value != 0.0 || signbit(sp->boundary_value)))
-        return 0;
-    if (!isfinite(sp->D_um2_per_s) || !isfinite(sp->decay_per_h))
-        return 0;
+    if (sp->boundary == BS_BC_FIXED && (sp->boundary_value != 0.0 || signbit(sp->boundary_value))) return 0;
+    if (!isfinite(sp->D_um2_per_s) || !isfinite(sp->decay_per_h)) return 0;
     const size_t n = (size_t)f->w * (size_t)f->h;
     /* c first: a live field is non-zero almost everywhere, so this ends at
      * once for it */
-    if (bs_any_bits(f->c, n) || bs_any_bits(f->src, n))
-        return 0;
+    if (bs_any_bits(f->c, n) || bs_any_bits(f->src, n)) return 0;
     const float *restrict u = f->uptake, *restrict v = f->fixed_val;
     const uint8_t *restrict fx = f->fixed;
     uint32_t bad = 0;
@@ -1008,23 +962,18 @@ static int bs_thread_num(void)
  * means automatic; max_iters < 1 counts as 1. A tolerance below a few ulp
  * of the field's largest values (tol * scale < ~4e-7 * max |c|) cannot be
  * met in float and runs to max_iters. */
-static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt,
-                     int nthreads)
+static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt, int nthreads)
 {
-    if (!f || !f->c || !f->work || !lat || !lat->tissue || !opt)
-        return;
+    if (!f || !f->c || !f->work || !lat || !lat->tissue || !opt) return;
     f->last_iters = 0;
     f->last_change = 0.0f;
     f->last_site_updates = 0;
     /* Preconditions (checked by the callers' setup code); a violated one
      * leaves c untouched with last_iters = 0 rather than reading out of
      * bounds or dividing by zero. */
-    if (lat->w != f->w || lat->h != f->h || !(lat->h_um > 0.0))
-        return;
-    if (!f->spec.quasi_steady && !(dt_h > 0.0))
-        return;
-    if (bs_all_zero(f))
-        return; /* the answer is 0, which c holds (see the file comment) */
+    if (lat->w != f->w || lat->h != f->h || !(lat->h_um > 0.0)) return;
+    if (!f->spec.quasi_steady && !(dt_h > 0.0)) return;
+    if (bs_all_zero(f)) return; /* the answer is 0, which c holds (see the file comment) */
 
     const bs_field_spec *sp = &f->spec;
     const int w = f->w, h = f->h;
@@ -1043,38 +992,30 @@ static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_s
     p.ghost = sp->boundary == BS_BC_FIXED ? (float)sp->boundary_value + 0.0f : 0.0f;
     const double h2 = lat->h_um * lat->h_um;
     double dt[BS_TISSUE_COUNT];
-    for (int t = 0; t < BS_TISSUE_COUNT; ++t)
-        dt[t] = sp->D_um2_per_s * 3600.0 * sp->D_factor[t]; /* um^2/s -> um^2/h */
+    for (int t = 0; t < BS_TISSUE_COUNT; ++t) dt[t] = sp->D_um2_per_s * 3600.0 * sp->D_factor[t]; /* um^2/s -> um^2/h */
     for (int t = 0; t < BS_TISSUE_COUNT; ++t) {
         for (int u = 0; u < BS_TISSUE_COUNT; ++u)
-            p.g_pair[t][u] = dt[t] > 0.0 && dt[u] > 0.0
-                                 ? (float)(2.0 * dt[t] * dt[u] / (dt[t] + dt[u]) / h2)
-                                 : 0.0f;
+            p.g_pair[t][u] = dt[t] > 0.0 && dt[u] > 0.0 ? (float)(2.0 * dt[t] * dt[u] / (dt[t] + dt[u]) / h2) : 0.0f;
         p.g_edge[t] = sp->boundary == BS_BC_FIXED ? (float)(2.0 * dt[t] / h2) : 0.0f;
     }
     /* the omega estimate is made for marrow, where nearly all the volume
      * is; if marrow is impermeable, for the most permeable class */
     double d_ref = dt[BS_TISSUE_MARROW];
     for (int t = 0; t < BS_TISSUE_COUNT && !(d_ref > 0.0); ++t)
-        if (dt[t] > d_ref)
-            d_ref = dt[t];
+        if (dt[t] > d_ref) d_ref = dt[t];
     for (int t = 0; t < BS_TISSUE_COUNT; ++t)
-        p.kind[t] = !(dt[t] > 0.0)         ? BS_KIND_NONE
-                    : dt[t] < 0.5 * d_ref ? BS_KIND_SLOW
-                                          : BS_KIND_FAST;
+        p.kind[t] = !(dt[t] > 0.0) ? BS_KIND_NONE : dt[t] < 0.5 * d_ref ? BS_KIND_SLOW : BS_KIND_FAST;
 
     /* cache checks: what the conductances and the omega estimate depend on.
      * With the same key, only rows whose tissue (or, for omega, Dirichlet
      * map) differs from the copies are redone. */
     double key[BS_TISSUE_COUNT + 3];
     key[0] = sp->D_um2_per_s;
-    for (int t = 0; t < BS_TISSUE_COUNT; ++t)
-        key[1 + t] = sp->D_factor[t];
+    for (int t = 0; t < BS_TISSUE_COUNT; ++t) key[1 + t] = sp->D_factor[t];
     key[BS_TISSUE_COUNT + 1] = (double)sp->boundary;
     key[BS_TISSUE_COUNT + 2] = lat->h_um;
     int same_key = 1;
-    for (int j = 0; j < BS_TISSUE_COUNT + 3; ++j)
-        same_key = same_key && key[j] == cache->key[j];
+    for (int j = 0; j < BS_TISSUE_COUNT + 3; ++j) same_key = same_key && key[j] == cache->key[j];
     const int g_all = !(cache->g_valid && same_key);
     const int auto_omega = !(opt->omega > 0.0 && opt->omega < 2.0);
     const int r_all = auto_omega && (g_all || !cache->r_valid);
@@ -1087,18 +1028,17 @@ static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_s
     uint32_t wake;
     const float wthr = thr * (float)BS_WAKE;
     memcpy(&wake, &wthr, sizeof wake);
-    if (!(thr >= 0.0f))
-        wake = 0; /* a NaN tolerance: sweep everything (and never stop early) */
+    if (!(thr >= 0.0f)) wake = 0; /* a NaN tolerance: sweep everything (and never stop early) */
     const int max_it = opt->max_iters > 0 ? opt->max_iters : 1;
     /* Largest change of iteration it (as float bits, see bs_sweep_span)
      * collects in slot it & 1; the other slot is cleared mid-iteration,
      * after every thread has read it. */
-    uint32_t slot[2] = {0, 0};
+    uint32_t slot[2] = { 0, 0 };
     int any_kind = 0;
     int iters = 0;
     float last = 0.0f;
     uint64_t updates = 0;
-    int kinds = 0;      /* bs_row_kinds of all rows */
+    int kinds = 0; /* bs_row_kinds of all rows */
     float shift = 0.0f; /* uniform correction */
 
 #pragma omp parallel num_threads(nthreads)
@@ -1113,8 +1053,7 @@ static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_s
         }
 #pragma omp for schedule(static)
         for (int y = 0; y < h; ++y)
-            if (g_all || wk->row_t[y] || (y > 0 && wk->row_t[y - 1]) ||
-                (y < h - 1 && wk->row_t[y + 1]))
+            if (g_all || wk->row_t[y] || (y > 0 && wk->row_t[y - 1]) || (y < h - 1 && wk->row_t[y + 1]))
                 bs_conductance_row(&p, y);
         if (auto_omega) {
 #pragma omp for schedule(static) reduction(| : any_kind)
@@ -1122,26 +1061,22 @@ static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_s
                 int redo = r_all;
                 for (int y = yb * BS_OMEGA_BLOCK; y < (yb + 1) * BS_OMEGA_BLOCK && y < h; ++y)
                     redo |= wk->row_t[y] | wk->row_f[y];
-                if (redo)
-                    any_kind |= bs_classify_block_row(&p, yb);
+                if (redo) any_kind |= bs_classify_block_row(&p, yb);
             }
 #pragma omp single
             {
                 if (r_all || any_kind) {
-                    cache->r_fast = bs_max_distance(wk, sp->boundary == BS_BC_FIXED,
-                                                    BS_KIND_HELD, BS_KIND_FAST, far);
-                    cache->r_slow = bs_max_distance(wk, sp->boundary == BS_BC_FIXED,
-                                                    BS_KIND_FAST, BS_KIND_SLOW, far);
+                    cache->r_fast = bs_max_distance(wk, sp->boundary == BS_BC_FIXED, BS_KIND_HELD, BS_KIND_FAST, far);
+                    cache->r_slow = bs_max_distance(wk, sp->boundary == BS_BC_FIXED, BS_KIND_FAST, BS_KIND_SLOW, far);
                 }
                 omega = bs_auto_omega(&p, cache->r_fast, cache->r_slow, far, d_ref, lat->h_um);
             }
         }
 #pragma omp single
-        p.z_same = cache->z_valid && !g_all && cache->z_key[0] == p.inv_dt &&
-                   cache->z_key[1] == p.decay && cache->z_key[2] == omega;
+        p.z_same = cache->z_valid && !g_all && cache->z_key[0] == p.inv_dt && cache->z_key[1] == p.decay &&
+                cache->z_key[2] == omega;
 #pragma omp for schedule(static, BS_ROW_BLOCK) reduction(| : kinds)
-        for (int y = 0; y < h; ++y)
-            kinds |= bs_prepare_row(&p, y, omega);
+        for (int y = 0; y < h; ++y) kinds |= bs_prepare_row(&p, y, omega);
 #pragma omp single nowait
         {
             cache->z_key[0] = p.inv_dt;
@@ -1163,8 +1098,7 @@ static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_s
             }
             if (shift != 0.0f) {
 #pragma omp for schedule(static, BS_ROW_BLOCK)
-                for (int y = 0; y < h; ++y)
-                    bs_row_shift(wk, y, shift);
+                for (int y = 0; y < h; ++y) bs_row_shift(wk, y, shift);
             }
         }
 
@@ -1189,14 +1123,12 @@ static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_s
             }
 #pragma omp critical(bs_field_max)
             {
-                if (m > slot[it & 1])
-                    slot[it & 1] = m;
+                if (m > slot[it & 1]) slot[it & 1] = m;
             }
 #pragma omp barrier
             memcpy(&mx, &slot[it & 1], sizeof mx);
             ++it;
-            if (mx < thr)
-                break;
+            if (mx < thr) break;
         }
 #pragma omp atomic
         updates += done;
@@ -1205,8 +1137,7 @@ static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_s
             last = mx;
         }
 #pragma omp for schedule(static, BS_ROW_BLOCK)
-        for (int y = 0; y < h; ++y)
-            bs_unpack_row(wk, f->c, y);
+        for (int y = 0; y < h; ++y) bs_unpack_row(wk, f->c, y);
     }
     if (g_all) {
         memcpy(cache->key, key, sizeof key);
@@ -1243,22 +1174,19 @@ void bs_field_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_so
  * sweeps are long enough, and the threads' caches hold their rows. */
 #define BS_ROWS_SHARED_SITES 262144
 
-void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double dt_h,
-                         const bs_solver_opts *opt)
+void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt)
 {
-    if (!fields || n < 1)
-        return;
+    if (!fields || n < 1) return;
     const int T = bs_max_threads();
     const double sites = lat ? (double)lat->w * (double)lat->h : 0.0;
     if (T == 1 || n == 1 || n > 64 || sites >= (double)BS_ROWS_SHARED_SITES * T) {
-        for (int i = 0; i < n; ++i)
-            bs_solve(&fields[i], lat, dt_h, opt, T);
+        for (int i = 0; i < n; ++i) bs_solve(&fields[i], lat, dt_h, opt, T);
         return;
     }
     /* Largest expected cost first (the last solve's relaxations, plus the
      * per-solve pass), so the dynamic schedule balances: the order only
      * changes who solves what, never a result. */
-    int order[64] = {0};
+    int order[64] = { 0 };
     double cost[64];
     for (int i = 0; i < n; ++i) {
         cost[i] = (double)fields[i].last_site_updates + sites;
@@ -1270,6 +1198,5 @@ void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double 
         order[k] = i;
     }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(T < n ? T : n)
-    for (int k = 0; k < n; ++k)
-        bs_solve(&fields[order[k]], lat, dt_h, opt, 1);
+    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1);
 }

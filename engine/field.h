@@ -31,43 +31,42 @@
 typedef enum { BS_BC_ZERO_FLUX = 0, BS_BC_FIXED = 1 } bs_boundary;
 
 typedef struct {
-    const char *name;        /* "o2", "rankl", ... (column/legend name) */
-    const char *unit;        /* "mmHg", "nM", "1" (normalised) */
-    double D_um2_per_s;      /* diffusivity in marrow */
+    const char *name; /* "o2", "rankl", ... (column/legend name) */
+    const char *unit; /* "mmHg", "nM", "1" (normalised) */
+    double D_um2_per_s; /* diffusivity in marrow */
     double D_factor[BS_TISSUE_COUNT]; /* multiplies D per tissue class; bone << 1 */
-    double decay_per_h;      /* k */
-    int quasi_steady;        /* 1: solve steady state every step */
+    double decay_per_h; /* k */
+    int quasi_steady; /* 1: solve steady state every step */
     bs_boundary boundary;
-    double boundary_value;   /* for BS_BC_FIXED */
-    double scale;            /* typical magnitude, for the relative tolerance */
+    double boundary_value; /* for BS_BC_FIXED */
+    double scale; /* typical magnitude, for the relative tolerance */
 } bs_field_spec;
 
 typedef struct {
     bs_field_spec spec;
     int w, h;
-    float *c;         /* concentration, w*h */
-    float *src;       /* secretion, unit/h, w*h: the caller fills it each step */
-    float *uptake;    /* first-order uptake, 1/h, w*h: the caller fills it each step */
-    uint8_t *fixed;   /* w*h: 1 = Dirichlet site */
+    float *c; /* concentration, w*h */
+    float *src; /* secretion, unit/h, w*h: the caller fills it each step */
+    float *uptake; /* first-order uptake, 1/h, w*h: the caller fills it each step */
+    uint8_t *fixed; /* w*h: 1 = Dirichlet site */
     float *fixed_val; /* w*h */
     /* Solver scratch and caches (field.c; bs_field_work_bytes per field),
      * owned by the field: never state, since every cached value equals what
      * a fresh field would compute, so checkpoints leave it out. */
     void *work;
     /* diagnostics of the last solve */
-    int last_iters;    /* sweeps (0: none was needed, e.g. an all-zero field) */
+    int last_iters; /* sweeps (0: none was needed, e.g. an all-zero field) */
     float last_change; /* largest |change| in the last sweep, in field units */
     uint64_t last_site_updates; /* site relaxations done (sweeps skip settled regions) */
 } bs_field;
 
 typedef struct {
-    double tol;      /* relative to spec.scale, e.g. 1e-4 */
-    int max_iters;   /* per solve */
-    double omega;    /* SOR factor in (0, 2); 0 = choose automatically */
+    double tol; /* relative to spec.scale, e.g. 1e-4 */
+    int max_iters; /* per solve */
+    double omega; /* SOR factor in (0, 2); 0 = choose automatically */
 } bs_solver_opts;
 
-bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, float initial,
-                        bs_error *err);
+bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, float initial, bs_error *err);
 void bs_field_free(bs_field *f);
 
 /* Bytes of solver scratch that bs_field_init allocates for a w x h field
@@ -84,7 +83,6 @@ void bs_field_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_so
  * On small lattices it gives each thread whole fields (no barriers inside
  * a solve), on large ones it shares each solve's rows among the threads.
  * Uses OpenMP inside; call from serial code. Does not allocate. */
-void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double dt_h,
-                         const bs_solver_opts *opt);
+void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt);
 
 #endif

@@ -11,8 +11,7 @@ bs_status bs_lattice_init(bs_lattice *lat, int w, int h, double h_um, bs_error *
     memset(lat, 0, sizeof *lat);
     if (w < 8 || h < 8 || w > 16384 || h > 16384)
         return bs_fail(err, BS_ERR_INVALID, "lattice %d x %d sites is out of range (valid: 8 .. 16384 per side)", w, h);
-    if (!(h_um > 0.0))
-        return bs_fail(err, BS_ERR_INVALID, "site edge %g um must be positive", h_um);
+    if (!(h_um > 0.0)) return bs_fail(err, BS_ERR_INVALID, "site edge %g um must be positive", h_um);
     size_t n = (size_t)w * (size_t)h;
     lat->w = w;
     lat->h = h;
@@ -58,8 +57,8 @@ int bs_lattice_is_endosteal(const bs_lattice *lat, int i)
  * otherwise quiescent. Checked in a fixed neighbour order. */
 static void inherit_state(bs_lattice *lat, int x, int y)
 {
-    static const int dx[8] = {-1, 1, 0, 0, -1, 1, -1, 1};
-    static const int dy[8] = {0, 0, -1, 1, -1, -1, 1, 1};
+    static const int dx[8] = { -1, 1, 0, 0, -1, 1, -1, 1 };
+    static const int dy[8] = { 0, 0, -1, 1, -1, -1, 1, 1 };
     int i = y * lat->w + x, from = -1;
     uint8_t best = BS_SURF_QUIESCENT;
     for (int k = 0; k < 8; k++) {
@@ -87,8 +86,7 @@ void bs_lattice_refresh_surface(bs_lattice *lat, int x0, int y0, int x1, int y1)
     for (int y = y0; y <= y1; y++)
         for (int x = x0; x <= x1; x++) {
             int i = y * lat->w + x;
-            if (lat->surface[i] == BS_SURF_NONE && bs_lattice_is_endosteal(lat, i))
-                inherit_state(lat, x, y);
+            if (lat->surface[i] == BS_SURF_NONE && bs_lattice_is_endosteal(lat, i)) inherit_state(lat, x, y);
         }
     for (int y = y0; y <= y1; y++)
         for (int x = x0; x <= x1; x++) {
@@ -155,10 +153,22 @@ static void make_trabeculae(bs_lattice *lat, const bs_geometry_opts *o, uint64_t
                     jitter_point(seed, BS_STREAM_GEOMETRY, cx + k, cy + j, s, &qx, &qy);
                     double d = (qx - px) * (qx - px) + (qy - py) * (qy - py);
                     if (d < d1) {
-                        d2 = d1; p2x = p1x; p2y = p1y; k2x = k1x; k2y = k1y;
-                        d1 = d; p1x = qx; p1y = qy; k1x = cx + k; k1y = cy + j;
+                        d2 = d1;
+                        p2x = p1x;
+                        p2y = p1y;
+                        k2x = k1x;
+                        k2y = k1y;
+                        d1 = d;
+                        p1x = qx;
+                        p1y = qy;
+                        k1x = cx + k;
+                        k1y = cy + j;
                     } else if (d < d2) {
-                        d2 = d; p2x = qx; p2y = qy; k2x = cx + k; k2y = cy + j;
+                        d2 = d;
+                        p2x = qx;
+                        p2y = qy;
+                        k2x = cx + k;
+                        k2y = cy + j;
                     }
                 }
             double sep = sqrt((p2x - p1x) * (p2x - p1x) + (p2y - p1y) * (p2y - p1y));
@@ -184,8 +194,9 @@ static bs_status make_slab(bs_lattice *lat, const bs_geometry_opts *o, bs_error 
     if (rows < 1) rows = 1;
     if (rows >= lat->h)
         return bs_fail(err, BS_ERR_INVALID,
-                       "geometry.slab_thickness_um = %g fills the whole lattice (valid: less than %g um, the lattice "
-                       "height minus one site)", o->slab_thickness_um, (lat->h - 1) * lat->h_um);
+                "geometry.slab_thickness_um = %g fills the whole lattice (valid: less than %g um, the lattice "
+                "height minus one site)",
+                o->slab_thickness_um, (lat->h - 1) * lat->h_um);
     for (int y = lat->h - rows; y < lat->h; y++)
         for (int x = 0; x < lat->w; x++) {
             lat->tissue[y * lat->w + x] = BS_TISSUE_BONE;
@@ -239,7 +250,10 @@ static void make_arterioles(bs_lattice *lat, const bs_geometry_opts *o, uint64_t
                     if (lat->tissue[i] != BS_TISSUE_MARROW) continue;
                     if (dist[i] < 1.9f || dist[i] > 2.6f) continue;
                     uint32_t r = (uint32_t)bs_rng_u64(seed, BS_STREAM_GEOMETRY + 3, 0, (uint64_t)i, 0);
-                    if (best < 0 || r < best_r) { best = i; best_r = r; }
+                    if (best < 0 || r < best_r) {
+                        best = i;
+                        best_r = r;
+                    }
                 }
             if (best >= 0) lat->tissue[best] = BS_TISSUE_ARTERIOLE;
         }
@@ -278,8 +292,8 @@ bs_status bs_lattice_from_classes(bs_lattice *lat, const uint8_t *classes, bs_er
     size_t n = (size_t)lat->w * (size_t)lat->h;
     for (size_t i = 0; i < n; i++) {
         if (classes[i] >= BS_TISSUE_COUNT)
-            return bs_fail(err, BS_ERR_INVALID, "tissue class %d at site %zu is not valid (valid: 0 .. %d)",
-                           classes[i], i, BS_TISSUE_COUNT - 1);
+            return bs_fail(err, BS_ERR_INVALID, "tissue class %d at site %zu is not valid (valid: 0 .. %d)", classes[i],
+                    i, BS_TISSUE_COUNT - 1);
         lat->tissue[i] = classes[i];
         lat->mineral[i] = classes[i] == BS_TISSUE_BONE ? 1.0f : 0.0f;
         lat->flags[i] = 0;

@@ -17,7 +17,7 @@
 typedef enum {
     BS_TISSUE_MARROW = 0,
     BS_TISSUE_BONE = 1,
-    BS_TISSUE_VESSEL = 2,    /* marrow sinusoid: low-pO2 Dirichlet source */
+    BS_TISSUE_VESSEL = 2, /* marrow sinusoid: low-pO2 Dirichlet source */
     BS_TISSUE_ARTERIOLE = 3, /* small endosteal artery: high-pO2 source */
     BS_TISSUE_COUNT
 } bs_tissue;
@@ -26,9 +26,9 @@ typedef enum {
 typedef enum {
     BS_SURF_NONE = 0,
     BS_SURF_QUIESCENT = 1, /* lining cells: the quiet dormancy niche */
-    BS_SURF_RESORPTION = 2,/* BRC open, osteoclasts may form here */
-    BS_SURF_REVERSAL = 3,  /* resorption over, waiting for osteoblasts */
-    BS_SURF_FORMATION = 4  /* osteoblasts refilling the cavity */
+    BS_SURF_RESORPTION = 2, /* BRC open, osteoclasts may form here */
+    BS_SURF_REVERSAL = 3, /* resorption over, waiting for osteoblasts */
+    BS_SURF_FORMATION = 4 /* osteoblasts refilling the cavity */
 } bs_surface;
 
 /* Per-site flags. */
@@ -37,20 +37,23 @@ enum {
 };
 
 typedef struct {
-    int w, h;          /* sites */
-    double h_um;       /* site edge */
-    uint8_t *tissue;   /* bs_tissue, w*h */
-    uint8_t *surface;  /* bs_surface, w*h */
-    uint8_t *flags;    /* BS_FLAG_*, w*h */
-    float *mineral;    /* 0..1; > 0 only on bone; cavity target on cavities */
-    float *za_load;    /* zoledronic acid bound to bone, normalised (0 when unused) */
-    uint32_t *since;   /* step at which the site's remodeling compartment opened */
+    int w, h; /* sites */
+    double h_um; /* site edge */
+    uint8_t *tissue; /* bs_tissue, w*h */
+    uint8_t *surface; /* bs_surface, w*h */
+    uint8_t *flags; /* BS_FLAG_*, w*h */
+    float *mineral; /* 0..1; > 0 only on bone; cavity target on cavities */
+    float *za_load; /* zoledronic acid bound to bone, normalised (0 when unused) */
+    uint32_t *since; /* step at which the site's remodeling compartment opened */
 } bs_lattice;
 
 bs_status bs_lattice_init(bs_lattice *lat, int w, int h, double h_um, bs_error *err);
 void bs_lattice_free(bs_lattice *lat);
 
-static inline int bs_lat_idx(const bs_lattice *lat, int x, int y) { return y * lat->w + x; }
+static inline int bs_lat_idx(const bs_lattice *lat, int x, int y)
+{
+    return y * lat->w + x;
+}
 
 /* Is marrow site i adjacent (4-neighbour) to bone? */
 int bs_lattice_is_endosteal(const bs_lattice *lat, int i);
@@ -64,16 +67,15 @@ void bs_lattice_refresh_surface(bs_lattice *lat, int x0, int y0, int x1, int y1)
 /* Procedural trabecular geometry (seeded, reproducible). */
 typedef struct {
     double trab_thickness_um; /* mean plate/rod thickness */
-    double trab_spacing_um;   /* mean marrow space between trabeculae */
-    double sinusoid_spacing_um;  /* mean distance between sinusoids */
+    double trab_spacing_um; /* mean marrow space between trabeculae */
+    double sinusoid_spacing_um; /* mean distance between sinusoids */
     double sinusoid_radius_um;
     double arteriole_spacing_um; /* along the endosteum */
-    int flat_surface;         /* 1: a single flat bone slab along the bottom (single BMU) */
+    int flat_surface; /* 1: a single flat bone slab along the bottom (single BMU) */
     double slab_thickness_um; /* for flat_surface */
 } bs_geometry_opts;
 
-bs_status bs_lattice_generate(bs_lattice *lat, const bs_geometry_opts *opt, uint64_t seed,
-                              bs_error *err);
+bs_status bs_lattice_generate(bs_lattice *lat, const bs_geometry_opts *opt, uint64_t seed, bs_error *err);
 
 /* Fills the lattice from a class map (w*h bytes of bs_tissue values, e.g.
  * decoded from a PNG mask by viz/). Bone gets mineral 1. */

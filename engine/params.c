@@ -31,9 +31,9 @@ struct bs_registry {
 
 struct bs_paramset {
     const bs_registry *reg;
-    size_t n;           /* registry count when created; later tables are not covered */
-    double *val;        /* REAL/INT/BOOL value, CHOICE index; unused for STRING */
-    char **str;         /* STRING value owned here, or NULL for the default */
+    size_t n; /* registry count when created; later tables are not covered */
+    double *val; /* REAL/INT/BOOL value, CHOICE index; unused for STRING */
+    char **str; /* STRING value owned here, or NULL for the default */
     unsigned char *set; /* 1 where a file, --set or code assigned the value */
 };
 
@@ -127,53 +127,42 @@ static size_t bs_choice_count(const bs_param_def *d)
  * message rather than later as a baffling "out of range" on a default. */
 static bs_status bs_def_check(const bs_param_def *d, bs_error *err)
 {
-    if (!d->name || !d->name[0])
-        return bs_fail(err, BS_ERR_INTERNAL, "parameter definition without a name");
+    if (!d->name || !d->name[0]) return bs_fail(err, BS_ERR_INTERNAL, "parameter definition without a name");
     switch (d->type) {
     case BS_PT_REAL:
     case BS_PT_INT:
         if (!isfinite(d->min) || !isfinite(d->max) || d->min > d->max)
             return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': invalid range", d->name);
         if (!(d->def >= d->min && d->def <= d->max))
-            return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': default outside its range",
-                           d->name);
-        if (d->type == BS_PT_INT
-            && (d->def != floor(d->def) || d->min != floor(d->min) || d->max != floor(d->max)
-                || fabs(d->min) > BS_PARAM_INT_LIMIT
-                || fabs(d->max) > BS_PARAM_INT_LIMIT))
-            return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': non-integer INT bounds",
-                           d->name);
+            return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': default outside its range", d->name);
+        if (d->type == BS_PT_INT &&
+                (d->def != floor(d->def) || d->min != floor(d->min) || d->max != floor(d->max) ||
+                        fabs(d->min) > BS_PARAM_INT_LIMIT || fabs(d->max) > BS_PARAM_INT_LIMIT))
+            return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': non-integer INT bounds", d->name);
         break;
     case BS_PT_BOOL:
         if (d->def != 0.0 && d->def != 1.0)
-            return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': BOOL default must be 0 or 1",
-                           d->name);
+            return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': BOOL default must be 0 or 1", d->name);
         break;
     case BS_PT_CHOICE: {
         size_t nc = bs_choice_count(d);
-        if (nc == 0)
-            return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': CHOICE without choices",
-                           d->name);
+        if (nc == 0) return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': CHOICE without choices", d->name);
         if (!(d->def >= 0.0 && d->def < (double)nc && d->def == floor(d->def)))
-            return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': default is not a choice index",
-                           d->name);
+            return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': default is not a choice index", d->name);
         break;
     }
     case BS_PT_STRING:
         if (d->def_str && strlen(d->def_str) > BS_PARAM_STR_MAX)
-            return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': default string too long",
-                           d->name);
+            return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': default string too long", d->name);
         break;
-    default:
-        return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': unknown type", d->name);
+    default: return bs_fail(err, BS_ERR_INTERNAL, "parameter '%s': unknown type", d->name);
     }
     return BS_OK;
 }
 
 bs_status bs_registry_add(bs_registry *reg, const bs_param_def *defs, size_t n, bs_error *err)
 {
-    if (!reg || (n && !defs))
-        return bs_fail(err, BS_ERR_INTERNAL, "bs_registry_add: NULL argument");
+    if (!reg || (n && !defs)) return bs_fail(err, BS_ERR_INTERNAL, "bs_registry_add: NULL argument");
 
     /* Check the whole table first so a failed add leaves the registry as
      * it was. */
@@ -236,8 +225,7 @@ static size_t bs_edit_distance(const char *a, const char *b)
             size_t best = prev[j] + 1;
             if (cur[j - 1] + 1 < best) best = cur[j - 1] + 1;
             if (prev[j - 1] + cost < best) best = prev[j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]
-                && pp[j - 2] + 1 < best)
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < best)
                 best = pp[j - 2] + 1;
             cur[j] = best;
         }
@@ -276,15 +264,13 @@ static const char *bs_suggest(const bs_registry *reg, const char *name)
     return NULL;
 }
 
-static bs_status bs_fail_unknown(const bs_registry *reg, const char *name, const char *where,
-                                 bs_error *err)
+static bs_status bs_fail_unknown(const bs_registry *reg, const char *name, const char *where, bs_error *err)
 {
     const char *s = bs_suggest(reg, name);
     if (s)
-        return bs_fail(err, BS_ERR_INVALID, "%s%sunknown parameter '%s' (did you mean '%s'?)",
-                       bs_where_str(where), bs_where_sep(where), name, s);
-    return bs_fail(err, BS_ERR_INVALID, "%s%sunknown parameter '%s'", bs_where_str(where),
-                   bs_where_sep(where), name);
+        return bs_fail(err, BS_ERR_INVALID, "%s%sunknown parameter '%s' (did you mean '%s'?)", bs_where_str(where),
+                bs_where_sep(where), name, s);
+    return bs_fail(err, BS_ERR_INVALID, "%s%sunknown parameter '%s'", bs_where_str(where), bs_where_sep(where), name);
 }
 
 /* ---- paramset ---------------------------------------------------------- */
@@ -352,8 +338,7 @@ bs_paramset *bs_paramset_clone(const bs_paramset *ps)
 
 void bs_paramset_swap(bs_paramset *a, bs_paramset *b)
 {
-    if (a->reg != b->reg || a->n != b->n)
-        bs_param_die("bs_paramset_swap:", "paramsets of different registries");
+    if (a->reg != b->reg || a->n != b->n) bs_param_die("bs_paramset_swap:", "paramsets of different registries");
     bs_paramset t = *a;
     *a = *b;
     *b = t;
@@ -388,8 +373,8 @@ static int bs_ieq(const char *a, const char *b)
 
 static int bs_parse_bool(const char *s, double *out)
 {
-    static const char *const yes[] = {"1", "true", "yes", "on"};
-    static const char *const no[] = {"0", "false", "no", "off"};
+    static const char *const yes[] = { "1", "true", "yes", "on" };
+    static const char *const no[] = { "0", "false", "no", "off" };
     for (size_t k = 0; k < sizeof yes / sizeof yes[0]; k++) {
         if (bs_ieq(s, yes[k])) {
             *out = 1.0;
@@ -406,20 +391,19 @@ static int bs_parse_bool(const char *s, double *out)
 /* Validates a number for definition d (already parsed, finite or not) and
  * writes the message that names the valid range. `shown` is how the value
  * is echoed back: the user's own text where there is one. */
-static bs_status bs_check_number(const bs_param_def *d, double v, const char *shown,
-                                 const char *where, bs_error *err)
+static bs_status bs_check_number(const bs_param_def *d, double v, const char *shown, const char *where, bs_error *err)
 {
     char range[160];
     bs_fmt_range(range, sizeof range, d);
     if (!isfinite(v))
-        return bs_fail(err, BS_ERR_INVALID, "%s%s%s = '%s' is not a finite number (valid: %s)",
-                       bs_where_str(where), bs_where_sep(where), d->name, shown, range);
+        return bs_fail(err, BS_ERR_INVALID, "%s%s%s = '%s' is not a finite number (valid: %s)", bs_where_str(where),
+                bs_where_sep(where), d->name, shown, range);
     if (d->type == BS_PT_INT && v != floor(v))
-        return bs_fail(err, BS_ERR_INVALID, "%s%s%s = %s is not an integer (valid: %s)",
-                       bs_where_str(where), bs_where_sep(where), d->name, shown, range);
+        return bs_fail(err, BS_ERR_INVALID, "%s%s%s = %s is not an integer (valid: %s)", bs_where_str(where),
+                bs_where_sep(where), d->name, shown, range);
     if (v < d->min || v > d->max)
-        return bs_fail(err, BS_ERR_INVALID, "%s%s%s = %s is out of range (valid: %s)",
-                       bs_where_str(where), bs_where_sep(where), d->name, shown, range);
+        return bs_fail(err, BS_ERR_INVALID, "%s%s%s = %s is out of range (valid: %s)", bs_where_str(where),
+                bs_where_sep(where), d->name, shown, range);
     return BS_OK;
 }
 
@@ -441,21 +425,17 @@ static long bs_lookup(const bs_paramset *ps, const char *name)
 }
 
 /* The error for a failed bs_lookup. */
-static bs_status bs_fail_lookup(const bs_paramset *ps, long idx, const char *name,
-                                const char *where, bs_error *err)
+static bs_status bs_fail_lookup(const bs_paramset *ps, long idx, const char *name, const char *where, bs_error *err)
 {
     if (idx == -2)
-        return bs_fail(err, BS_ERR_INTERNAL,
-                       "%s%sparameter '%s' was registered after this paramset was created",
-                       bs_where_str(where), bs_where_sep(where), name);
+        return bs_fail(err, BS_ERR_INTERNAL, "%s%sparameter '%s' was registered after this paramset was created",
+                bs_where_str(where), bs_where_sep(where), name);
     return bs_fail_unknown(ps->reg, name, where, err);
 }
 
-bs_status bs_paramset_set_text(bs_paramset *ps, const char *name, const char *text,
-                               const char *where, bs_error *err)
+bs_status bs_paramset_set_text(bs_paramset *ps, const char *name, const char *text, const char *where, bs_error *err)
 {
-    if (!ps || !name || !text)
-        return bs_fail(err, BS_ERR_INTERNAL, "bs_paramset_set_text: NULL argument");
+    if (!ps || !name || !text) return bs_fail(err, BS_ERR_INTERNAL, "bs_paramset_set_text: NULL argument");
     long idx = bs_lookup(ps, name);
     if (idx < 0) return bs_fail_lookup(ps, idx, name, where, err);
     size_t i = (size_t)idx;
@@ -466,8 +446,8 @@ bs_status bs_paramset_set_text(bs_paramset *ps, const char *name, const char *te
         /* Free text is kept verbatim: the caller (INI reader, --set)
          * already trimmed what it considers surrounding whitespace. */
         if (strlen(text) > BS_PARAM_STR_MAX)
-            return bs_fail(err, BS_ERR_INVALID, "%s%s%s is too long (valid: at most %d characters)",
-                           W, S, name, BS_PARAM_STR_MAX);
+            return bs_fail(err, BS_ERR_INVALID, "%s%s%s is too long (valid: at most %d characters)", W, S, name,
+                    BS_PARAM_STR_MAX);
         char *copy = bs_strdup(text);
         if (!copy) return bs_fail(err, BS_ERR_NOMEM, "%s%sout of memory setting %s", W, S, name);
         bs_set_string(ps, i, copy);
@@ -481,9 +461,8 @@ bs_status bs_paramset_set_text(bs_paramset *ps, const char *name, const char *te
     size_t len = strlen(text);
     while (len && isspace((unsigned char)text[len - 1])) len--;
     if (len > BS_PARAM_STR_MAX)
-        return bs_fail(err, BS_ERR_INVALID,
-                       "%s%s%s: value is too long (valid: at most %d characters)", W, S, name,
-                       BS_PARAM_STR_MAX);
+        return bs_fail(err, BS_ERR_INVALID, "%s%s%s: value is too long (valid: at most %d characters)", W, S, name,
+                BS_PARAM_STR_MAX);
     memcpy(buf, text, len);
     buf[len] = '\0';
 
@@ -493,12 +472,9 @@ bs_status bs_paramset_set_text(bs_paramset *ps, const char *name, const char *te
     case BS_PT_REAL:
     case BS_PT_INT:
         bs_fmt_range(valid, sizeof valid, d);
-        if (!buf[0])
-            return bs_fail(err, BS_ERR_INVALID, "%s%s%s has no value (valid: %s)", W, S, name,
-                           valid);
+        if (!buf[0]) return bs_fail(err, BS_ERR_INVALID, "%s%s%s has no value (valid: %s)", W, S, name, valid);
         if (!bs_parse_real(buf, &v))
-            return bs_fail(err, BS_ERR_INVALID, "%s%s%s = '%s' is not a number (valid: %s)", W, S,
-                           name, buf, valid);
+            return bs_fail(err, BS_ERR_INVALID, "%s%s%s = '%s' is not a number (valid: %s)", W, S, name, buf, valid);
         {
             bs_status st = bs_check_number(d, v, buf, where, err);
             if (st != BS_OK) return st;
@@ -507,23 +483,22 @@ bs_status bs_paramset_set_text(bs_paramset *ps, const char *name, const char *te
     case BS_PT_BOOL:
         if (!bs_parse_bool(buf, &v))
             return bs_fail(err, BS_ERR_INVALID,
-                           "%s%s%s = '%s' is not a boolean (valid: true, false, yes, no, on, off, "
-                           "1, 0)",
-                           W, S, name, buf);
+                    "%s%s%s = '%s' is not a boolean (valid: true, false, yes, no, on, off, "
+                    "1, 0)",
+                    W, S, name, buf);
         break;
     case BS_PT_CHOICE: {
         size_t k = 0;
         while (d->choices[k] && strcmp(d->choices[k], buf) != 0) k++;
         if (!d->choices[k]) {
             bs_fmt_choices(valid, sizeof valid, d);
-            return bs_fail(err, BS_ERR_INVALID, "%s%s%s = '%s' is not a valid choice (valid: %s)",
-                           W, S, name, buf, valid);
+            return bs_fail(
+                    err, BS_ERR_INVALID, "%s%s%s = '%s' is not a valid choice (valid: %s)", W, S, name, buf, valid);
         }
         v = (double)k;
         break;
     }
-    default:
-        return bs_fail(err, BS_ERR_INTERNAL, "%s%s%s has an unknown type", W, S, name);
+    default: return bs_fail(err, BS_ERR_INTERNAL, "%s%s%s has an unknown type", W, S, name);
     }
     ps->val[i] = v;
     ps->set[i] = 1;
@@ -548,22 +523,19 @@ bs_status bs_param_set(bs_paramset *ps, const char *name, double value, bs_error
     }
     case BS_PT_BOOL:
         if (value != 0.0 && value != 1.0)
-            return bs_fail(err, BS_ERR_INVALID, "%s = %s is not a boolean (valid: 0, 1)", name,
-                           shown);
+            return bs_fail(err, BS_ERR_INVALID, "%s = %s is not a boolean (valid: 0, 1)", name, shown);
         break;
     case BS_PT_CHOICE: {
         size_t nc = bs_choice_count(d);
         if (!(value >= 0.0 && value < (double)nc && value == floor(value))) {
             char valid[512];
             bs_fmt_choices(valid, sizeof valid, d);
-            return bs_fail(err, BS_ERR_INVALID,
-                           "%s = %s is not a choice index (valid: 0 .. %zu for %s)", name, shown,
-                           nc - 1, valid);
+            return bs_fail(err, BS_ERR_INVALID, "%s = %s is not a choice index (valid: 0 .. %zu for %s)", name, shown,
+                    nc - 1, valid);
         }
         break;
     }
-    default:
-        return bs_fail(err, BS_ERR_INVALID, "%s is a string parameter; set it as text", name);
+    default: return bs_fail(err, BS_ERR_INVALID, "%s is a string parameter; set it as text", name);
     }
     ps->val[idx] = value;
     ps->set[idx] = 1;
@@ -620,18 +592,10 @@ void bs_param_format(const bs_paramset *ps, size_t i, char *buf, size_t n)
     }
     const bs_param_def *d = ps->reg->defs[i];
     switch (d->type) {
-    case BS_PT_INT:
-        snprintf(buf, n, "%.0f", ps->val[i]);
-        break;
-    case BS_PT_BOOL:
-        snprintf(buf, n, "%s", ps->val[i] != 0.0 ? "true" : "false");
-        break;
+    case BS_PT_INT: snprintf(buf, n, "%.0f", ps->val[i]); break;
+    case BS_PT_BOOL: snprintf(buf, n, "%s", ps->val[i] != 0.0 ? "true" : "false"); break;
     case BS_PT_CHOICE:
-    case BS_PT_STRING:
-        snprintf(buf, n, "%s", bs_param_str_at(ps, i));
-        break;
-    default:
-        bs_fmt_real(buf, n, ps->val[i]);
-        break;
+    case BS_PT_STRING: snprintf(buf, n, "%s", bs_param_str_at(ps, i)); break;
+    default: bs_fmt_real(buf, n, ps->val[i]); break;
     }
 }

@@ -19,19 +19,19 @@
 
 typedef enum {
     BS_PT_REAL = 0, /* double in [min, max] */
-    BS_PT_INT,      /* integer in [min, max] */
-    BS_PT_BOOL,     /* 0/1, also "true/false/on/off/yes/no" in files */
-    BS_PT_CHOICE,   /* one of choices[] (stored as its index) */
-    BS_PT_STRING    /* free text (paths, descriptions); def_str */
+    BS_PT_INT, /* integer in [min, max] */
+    BS_PT_BOOL, /* 0/1, also "true/false/on/off/yes/no" in files */
+    BS_PT_CHOICE, /* one of choices[] (stored as its index) */
+    BS_PT_STRING /* free text (paths, descriptions); def_str */
 } bs_param_type;
 
 typedef struct {
-    const char *name;  /* "section.key", units in the key: "oc.lifespan_d" */
+    const char *name; /* "section.key", units in the key: "oc.lifespan_d" */
     bs_param_type type;
     double def, min, max;
-    const char *unit;  /* "d", "um", "1/h", "mmHg", "1" for dimensionless */
-    const char *help;  /* what it does; source: "Agerbaek 1991 (M✓)", "calibrated to B3" */
-    const char *def_str;        /* BS_PT_STRING default (may be "") */
+    const char *unit; /* "d", "um", "1/h", "mmHg", "1" for dimensionless */
+    const char *help; /* what it does; source: "Agerbaek 1991 (M✓)", "calibrated to B3" */
+    const char *def_str; /* BS_PT_STRING default (may be "") */
     const char *const *choices; /* BS_PT_CHOICE: NULL-terminated list */
 } bs_param_def;
 
@@ -63,8 +63,7 @@ void bs_paramset_swap(bs_paramset *a, bs_paramset *b);
  * error messages ("scen.ini:12" or "--set"). Never clamps: out of range,
  * NaN/inf, trailing junk and unknown names are errors, with the valid range
  * in the message. */
-bs_status bs_paramset_set_text(bs_paramset *ps, const char *name, const char *text,
-                               const char *where, bs_error *err);
+bs_status bs_paramset_set_text(bs_paramset *ps, const char *name, const char *text, const char *where, bs_error *err);
 
 /* Getters by name; an unknown name is a programming error (abort with a
  * message), so every derive function is exercised by any run. */

@@ -46,7 +46,10 @@ static inline uint64_t bs_rng_prefix(uint64_t seed, uint32_t stream, uint64_t st
 }
 
 /* 64 random bits from a prefix (bs_rng_prefix) and the id. */
-static inline uint64_t bs_rng_u64_pre(uint64_t prefix, uint64_t id) { return bs_rng_mix64(prefix ^ id); }
+static inline uint64_t bs_rng_u64_pre(uint64_t prefix, uint64_t id)
+{
+    return bs_rng_mix64(prefix ^ id);
+}
 
 /* 64 random bits. */
 static inline uint64_t bs_rng_u64(uint64_t seed, uint32_t stream, uint64_t step, uint64_t id, uint32_t draw)
@@ -68,15 +71,14 @@ static inline uint32_t bs_rng_below_pre(uint64_t prefix, uint64_t id, uint32_t n
 }
 
 /* Uniform float in [0, 1): 24 random bits, exact in float. */
-static inline float bs_rng_uniform(uint64_t seed, uint32_t stream, uint64_t step, uint64_t id,
-                                   uint32_t draw)
+static inline float bs_rng_uniform(uint64_t seed, uint32_t stream, uint64_t step, uint64_t id, uint32_t draw)
 {
     return (float)(bs_rng_u64(seed, stream, step, id, draw) >> 40) * (1.0f / 16777216.0f);
 }
 
 /* Uniform integer in [0, n), n > 0 (Lemire's multiply-shift; bias < 2^-32 for small n). */
-static inline uint32_t bs_rng_below(uint64_t seed, uint32_t stream, uint64_t step, uint64_t id,
-                                    uint32_t draw, uint32_t n)
+static inline uint32_t bs_rng_below(
+        uint64_t seed, uint32_t stream, uint64_t step, uint64_t id, uint32_t draw, uint32_t n)
 {
     uint64_t r = bs_rng_u64(seed, stream, step, id, draw) >> 32;
     return (uint32_t)((r * (uint64_t)n) >> 32);

@@ -6,8 +6,7 @@
 bs_status bs_store_init(bs_store *s, int w, int h, int capacity, bs_error *err)
 {
     memset(s, 0, sizeof *s);
-    if (capacity < 1)
-        return bs_fail(err, BS_ERR_INVALID, "agent capacity %d must be at least 1", capacity);
+    if (capacity < 1) return bs_fail(err, BS_ERR_INVALID, "agent capacity %d must be at least 1", capacity);
     size_t n = (size_t)w * (size_t)h, c = (size_t)capacity;
     s->capacity = capacity;
     s->w = w;
@@ -22,8 +21,8 @@ bs_status bs_store_init(bs_store *s, int w, int h, int capacity, bs_error *err)
     s->stamp = calloc(c, sizeof *s->stamp);
     s->occ = malloc(n * sizeof *s->occ);
     s->free_slots = malloc(c * sizeof *s->free_slots);
-    if (!s->type || !s->state || !s->site || !s->id || !s->age_h || !s->timer_h || !s->aux ||
-        !s->stamp || !s->occ || !s->free_slots) {
+    if (!s->type || !s->state || !s->site || !s->id || !s->age_h || !s->timer_h || !s->aux || !s->stamp || !s->occ ||
+            !s->free_slots) {
         bs_store_free(s);
         return bs_fail(err, BS_ERR_NOMEM, "out of memory for %d agents on %d x %d sites", capacity, w, h);
     }
@@ -98,7 +97,7 @@ void bs_store_retype(bs_store *s, int slot, uint8_t type)
 
 void bs_store_scan_types(bs_store *s)
 {
-    uint8_t seen[256] = {0};
+    uint8_t seen[256] = { 0 };
     int k = 0;
     /* free slots (0xff) come in long runs (low slots are handed out
      * first): skip them eight at a time */

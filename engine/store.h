@@ -18,18 +18,18 @@
 
 typedef struct {
     int capacity;
-    int count;        /* live agents */
-    int w, h;         /* lattice size for occ */
+    int count; /* live agents */
+    int w, h; /* lattice size for occ */
     /* hot data, indexed by slot */
-    uint8_t *type;    /* cell type (agents/celltypes.h); 0xff = free slot */
-    uint8_t *state;   /* type-specific state */
-    int32_t *site;    /* site index */
-    uint64_t *id;     /* stable id: the key of this agent's random draws */
-    float *age_h;     /* time since birth */
-    float *timer_h;   /* type-specific timer */
-    float *aux;       /* type-specific scalar (e.g. kills, load) */
-    uint32_t *stamp;  /* last step this agent acted (avoids acting twice when it moves) */
-    int32_t *occ;     /* w*h: slot or -1 */
+    uint8_t *type; /* cell type (agents/celltypes.h); 0xff = free slot */
+    uint8_t *state; /* type-specific state */
+    int32_t *site; /* site index */
+    uint64_t *id; /* stable id: the key of this agent's random draws */
+    float *age_h; /* time since birth */
+    float *timer_h; /* type-specific timer */
+    float *aux; /* type-specific scalar (e.g. kills, load) */
+    uint32_t *stamp; /* last step this agent acted (avoids acting twice when it moves) */
+    int32_t *occ; /* w*h: slot or -1 */
     /* free list */
     int32_t *free_slots;
     int n_free;

@@ -20,10 +20,9 @@ static bs_paramset *ps;
  * NULL). Frees a model's parameters left from an earlier call. */
 static inline bs_model *bs_flat_model(const char *const *defaults, const char *const *extra)
 {
-    static const char *const base[] = {"geometry.source=flat", "lattice.width_sites=40",
-                                       "lattice.height_sites=30", "geometry.slab_thickness_um=150",
-                                       "geometry.arteriole_spacing_um=0", "geometry.sinusoid_spacing_um=2000",
-                                       "bmu.activation_per_site_per_y=0", NULL};
+    static const char *const base[] = { "geometry.source=flat", "lattice.width_sites=40", "lattice.height_sites=30",
+        "geometry.slab_thickness_um=150", "geometry.arteriole_spacing_um=0", "geometry.sinusoid_spacing_um=2000",
+        "bmu.activation_per_site_per_y=0", NULL };
     if (ps) bs_paramset_destroy(ps);
     if (reg) bs_registry_destroy(reg);
     ps = bs_test_params(&reg, NULL, base);
@@ -45,6 +44,9 @@ static inline void done(bs_model *m)
     reg = NULL;
 }
 
-static inline int site(int x, int y) { return y * W + x; }
+static inline int site(int x, int y)
+{
+    return y * W + x;
+}
 
 #endif

@@ -16,7 +16,7 @@
 static bs_action parse_ok(const char *line)
 {
     bs_action a;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     int r = bs_action_parse_line(line, "t:1", &a, &err);
     if (r != 1) fail_msg("'%s' did not parse: %s", line, err.msg);
     return a;
@@ -25,7 +25,7 @@ static bs_action parse_ok(const char *line)
 static void parse_bad(const char *line, const char *must_contain)
 {
     bs_action a;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     int r = bs_action_parse_line(line, "log.txt:7", &a, &err);
     if (r != -1) fail_msg("'%s' was accepted", line);
     if (!strstr(err.msg, "log.txt:7: ")) fail_msg("'%s': message lacks file:line: %s", line, err.msg);
@@ -110,8 +110,8 @@ static void test_parse_bad(void **state)
 static void test_format_round_trip(void **state)
 {
     (void)state;
-    static const char *const lines[] = {"3 therapy hyperoxia on", "4 inject nk.spent 10 11", "4 inject mdsc 1 2",
-                                        "9 set dtc.prolif_per_d 0.10000000000000001", "10 reset 5", "11 end"};
+    static const char *const lines[] = { "3 therapy hyperoxia on", "4 inject nk.spent 10 11", "4 inject mdsc 1 2",
+        "9 set dtc.prolif_per_d 0.10000000000000001", "10 reset 5", "11 end" };
     for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++) {
         bs_action a = parse_ok(lines[k]);
         char buf[256];
@@ -137,13 +137,16 @@ static char *write_tmpn(const char *text, size_t n)
     return path;
 }
 
-static char *write_tmp(const char *text) { return write_tmpn(text, strlen(text)); }
+static char *write_tmp(const char *text)
+{
+    return write_tmpn(text, strlen(text));
+}
 
 static void log_bad_n(const char *text, size_t n, const char *line_tag, const char *must_contain)
 {
     char *path = write_tmpn(text, n);
     bs_action_log log;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_not_equal(bs_action_log_read(path, &log, &err), BS_OK);
     char want[128];
     snprintf(want, sizeof want, "%s:%s: ", path, line_tag);
@@ -164,7 +167,7 @@ static void test_log_file(void **state)
     char *path = write_tmp("# header\n\n0 therapy denosumab on\n5 inject dtc 1 1\n5 set oc.lifespan_d 10\n"
                            "9 reset 77\n2 inject nk 3 3\n4 end\n");
     bs_action_log log;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     if (bs_action_log_read(path, &log, &err) != BS_OK) fail_msg("%s", err.msg);
     assert_int_equal(log.n, 6);
     assert_int_equal(log.a[0].line, 3);
@@ -201,7 +204,7 @@ static void test_log_file(void **state)
 /* A small model with no cells, for applying actions. */
 static bs_model *small_model(bs_registry **reg, bs_paramset **ps)
 {
-    static const char *const sets[] = {"lattice.width_sites=40", "lattice.height_sites=40", NULL};
+    static const char *const sets[] = { "lattice.width_sites=40", "lattice.height_sites=40", NULL };
     *ps = bs_test_params(reg, NULL, sets);
     return bs_test_model(*ps);
 }
@@ -212,7 +215,7 @@ static void test_apply(void **state)
     bs_registry *reg;
     bs_paramset *ps;
     bs_model *m = small_model(&reg, &ps);
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     /* a free marrow site */
     int x = -1, y = -1;
     for (int i = 0; i < m->lat.w * m->lat.h && x < 0; i++)
@@ -262,7 +265,7 @@ static void test_set_param(void **state)
     bs_registry *reg;
     bs_paramset *ps;
     bs_model *m = small_model(&reg, &ps);
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     float p0 = m->r.p_oc_death;
     bs_model_step(m);
     uint64_t step = m->step;
@@ -271,7 +274,7 @@ static void test_set_param(void **state)
     if (bs_action_apply(m, &a, &err) != BS_OK) fail_msg("%s", err.msg);
     assert_true(bs_param(m->ps, "oc.lifespan_d") == 2.0);
     assert_true(m->r.p_oc_death > 5.0f * p0); /* the rule was re-derived */
-    assert_int_equal(m->step, step);          /* no state touched */
+    assert_int_equal(m->step, step); /* no state touched */
     assert_int_equal(m->store.count, count);
     /* range from the registry, never clamped */
     assert_int_equal(bs_model_set_param(m, "oc.lifespan_d", 1e9, &err), BS_ERR_INVALID);
@@ -292,9 +295,12 @@ static void test_set_param(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_valid), cmocka_unit_test(test_parse_bad),
-        cmocka_unit_test(test_format_round_trip), cmocka_unit_test(test_log_file),
-        cmocka_unit_test(test_apply), cmocka_unit_test(test_set_param),
+        cmocka_unit_test(test_parse_valid),
+        cmocka_unit_test(test_parse_bad),
+        cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_log_file),
+        cmocka_unit_test(test_apply),
+        cmocka_unit_test(test_set_param),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,8 +53,8 @@ static double mean(const double *a, int from, int to)
     return s / (to - from + 1);
 }
 
-static const char *const small[] = {"lattice.width_sites=120", "lattice.height_sites=120", NULL};
-static const char *const medium[] = {"lattice.width_sites=160", "lattice.height_sites=160", NULL};
+static const char *const small[] = { "lattice.width_sites=120", "lattice.height_sites=120", NULL };
+static const char *const medium[] = { "lattice.width_sites=160", "lattice.height_sites=160", NULL };
 
 /* B1 (1.6 x 1.6 mm, so that a handful of BMUs do not dominate): after a
  * 120-day burn-in, bone area stays within +-3% of its mean over days
@@ -68,7 +68,7 @@ static void test_b1_b2_homeostasis(void **state)
 {
     (void)state;
     static series s;
-    const long seeds[] = {1, 2, 3};
+    const long seeds[] = { 1, 2, 3 };
     for (int k = 0; k < 3; k++) {
         run_series("homeostasis", medium, seeds[k], 400, &s);
         double ref = mean(s.bone, 120, 400);
@@ -76,14 +76,14 @@ static void test_b1_b2_homeostasis(void **state)
             double dev = s.bone[d] / ref - 1.0;
             if (fabs(dev) > 0.03)
                 fail_msg("seed %ld day %d: bone area %+.2f%% from its post-burn-in mean (tolerance 3%%)", seeds[k], d,
-                         100 * dev);
+                        100 * dev);
         }
         /* no trend: the two halves differ by less than 2% */
         assert_true(fabs(mean(s.bone, 261, 400) / mean(s.bone, 120, 260) - 1.0) < 0.02);
         double q = mean(s.quiet, 120, 400);
-        printf("# B1/B2 seed %ld: bone %+.2f%% (day 400 vs mean), quiescent %.3f, OC %.1f/%.1f, OB %.1f/%.1f\n", seeds[k],
-               100 * (s.bone[400] / ref - 1), q, mean(s.oc, 120, 260), mean(s.oc, 261, 400), mean(s.ob, 120, 260),
-               mean(s.ob, 261, 400));
+        printf("# B1/B2 seed %ld: bone %+.2f%% (day 400 vs mean), quiescent %.3f, OC %.1f/%.1f, OB %.1f/%.1f\n",
+                seeds[k], 100 * (s.bone[400] / ref - 1), q, mean(s.oc, 120, 260), mean(s.oc, 261, 400),
+                mean(s.ob, 120, 260), mean(s.ob, 261, 400));
         assert_true(q > 0.70 && q < 0.90);
         double oc1 = mean(s.oc, 120, 260), oc2 = mean(s.oc, 261, 400);
         double ob1 = mean(s.ob, 120, 260), ob2 = mean(s.ob, 261, 400);
@@ -117,7 +117,7 @@ static void test_b3_single_bmu(void **state)
         double min_bone = s.bone[0];
         for (int d = 0; d <= 200; d++) min_bone = s.bone[d] < min_bone ? s.bone[d] : min_bone;
         printf("# B3 seed %ld: resorption days %d-%d, formation days %d-%d, cavity %.0f um^2, end %+.2f%%\n", seed,
-               first_res, last_res, first_form, last_form, s.bone[0] - min_bone, 100 * (s.bone[200] / s.bone[0] - 1));
+                first_res, last_res, first_form, last_form, s.bone[0] - min_bone, 100 * (s.bone[200] / s.bone[0] - 1));
         assert_true(first_res >= 0 && first_form >= 0);
         int res_len = last_res - first_res + 1;
         assert_true(res_len >= 10 && res_len <= 35);
@@ -136,15 +136,18 @@ static void test_b5_rankl_opg_ifng(void **state)
 {
     (void)state;
     static series c, t;
-    const char *const rankl[] = {"lattice.width_sites=120", "lattice.height_sites=120", "bmu.lining_rankl_per_h=0.4", NULL};
-    const char *const opg[] = {"lattice.width_sites=120", "lattice.height_sites=120", "bmu.lining_opg_per_h=1.0", NULL};
-    const char *const ifn[] = {"lattice.width_sites=120", "lattice.height_sites=120", "ifng.basal_per_h=0.5", NULL};
+    const char *const rankl[] = { "lattice.width_sites=120", "lattice.height_sites=120", "bmu.lining_rankl_per_h=0.4",
+        NULL };
+    const char *const opg[] = { "lattice.width_sites=120", "lattice.height_sites=120", "bmu.lining_opg_per_h=1.0",
+        NULL };
+    const char *const ifn[] = { "lattice.width_sites=120", "lattice.height_sites=120", "ifng.basal_per_h=0.5", NULL };
     for (long seed = 1; seed <= 2; seed++) {
         run_series("homeostasis", small, seed, 200, &c);
         double oc_c = mean(c.oc, 50, 200);
         run_series("homeostasis", rankl, seed, 200, &t);
         double oc_r = mean(t.oc, 50, 200), bone_r = t.bone[200];
-        printf("# B5 seed %ld: OC control %.2f, RANKL x2 %.2f; bone %.4g vs %.4g\n", seed, oc_c, oc_r, c.bone[200], bone_r);
+        printf("# B5 seed %ld: OC control %.2f, RANKL x2 %.2f; bone %.4g vs %.4g\n", seed, oc_c, oc_r, c.bone[200],
+                bone_r);
         assert_true(oc_r > 1.3 * oc_c);
         assert_true(bone_r < c.bone[200]);
         run_series("homeostasis", opg, seed, 200, &t);

@@ -27,7 +27,10 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static void path_of(char *buf, size_t n, const char *name) { snprintf(buf, n, "%s/%s", tmpdir, name); }
+static void path_of(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s", tmpdir, name);
+}
 
 static long file_size(const char *path)
 {
@@ -198,7 +201,7 @@ static void test_container_write_failure(void **state)
 
 /* ---- model ------------------------------------------------------------------ */
 
-static const char *const small_sets[] = {"lattice.width_sites=72", "lattice.height_sites=40", NULL};
+static const char *const small_sets[] = { "lattice.width_sites=72", "lattice.height_sites=40", NULL };
 
 static void assert_same_model(const bs_model *a, const bs_model *b)
 {
@@ -242,8 +245,10 @@ static bs_model *load(const char *path, const bs_registry *reg, bs_run_state *rs
     bs_model *m = NULL;
     if (bs_model_load(r, ps, &m, &err) != BS_OK) fail_msg("%s", err.msg);
     bs_ckpt_close(r);
-    if (ps_out) *ps_out = ps;
-    else bs_paramset_destroy(ps);
+    if (ps_out)
+        *ps_out = ps;
+    else
+        bs_paramset_destroy(ps);
     return m;
 }
 
@@ -252,7 +257,7 @@ static bs_model *load(const char *path, const bs_registry *reg, bs_run_state *rs
 static void test_model_exact_restart(void **state)
 {
     (void)state;
-    static const char *const scenarios[] = {"single_bmu", "homeostasis"};
+    static const char *const scenarios[] = { "single_bmu", "homeostasis" };
     for (int s = 0; s < 2; s++) {
         bs_registry *reg;
         bs_paramset *ps = bs_test_params(&reg, scenarios[s], s == 1 ? small_sets : NULL);
@@ -318,10 +323,8 @@ static void test_model_inconsistent_store(void **state)
     bs_error err;
     struct {
         const char *what, *msg;
-    } cases[] = {{"occ", "occupancy of site 5"},
-                 {"count", "counts are inconsistent"},
-                 {"free", "free list entry 0"},
-                 {"tissue", "invalid tissue"}};
+    } cases[] = { { "occ", "occupancy of site 5" }, { "count", "counts are inconsistent" },
+        { "free", "free list entry 0" }, { "tissue", "invalid tissue" } };
     for (int c = 0; c < 4; c++) {
         int32_t occ = m->store.occ[5], cnt = m->store.count, fr = m->store.free_slots[0];
         uint8_t tis = m->lat.tissue[7];
@@ -369,19 +372,18 @@ static void test_model_foreign(void **state)
 
     /* Rewrite the file section by section with one change each time. */
     enum { DROP_FIELD, EXTRA, UNKNOWN_PARAM, CHANGED_DEFAULT, NCASES };
-    const char *expect[NCASES] = {"has no 'field.o2.c'", "holds 'field.zz_future.c', which this bonesim does not know",
-                                  "parameter 'oc.retired_knob' is unknown", "the default of 'oc.lifespan_d' was 99"};
+    const char *expect[NCASES] = { "has no 'field.o2.c'", "holds 'field.zz_future.c', which this bonesim does not know",
+        "parameter 'oc.retired_knob' is unknown", "the default of 'oc.lifespan_d' was 99" };
     for (int c = 0; c < NCASES; c++) {
         bs_ckpt_reader *r = NULL;
         assert_int_equal(bs_ckpt_open(&r, path, &err), BS_OK);
         /* The section names are the model's; list them by probing known ones. */
         bs_ckpt_writer *w = NULL;
         assert_int_equal(bs_ckpt_create(&w, other, &err), BS_OK);
-        static const char *const names[] = {
-            "params", "run.version", "run.commit", "run.scenario", "run.scenario_arg", "run.scenario_path",
-            "run.next_csv_d", "run.next_png_d", "run.next_ckpt_d", "run.ckpt_every_d", "run.acc_resorbed_um2",
-            "run.acc_formed_um2", "run.last_row_d", "run.first_bone_area_um2", "run.csv_bytes", "run.csv_hash",
-            "run.png_count", NULL};
+        static const char *const names[] = { "params", "run.version", "run.commit", "run.scenario", "run.scenario_arg",
+            "run.scenario_path", "run.next_csv_d", "run.next_png_d", "run.next_ckpt_d", "run.ckpt_every_d",
+            "run.acc_resorbed_um2", "run.acc_formed_um2", "run.last_row_d", "run.first_bone_area_um2", "run.csv_bytes",
+            "run.csv_hash", "run.png_count", NULL };
         for (int k = 0; names[k]; k++) {
             char *data;
             size_t len;
@@ -395,11 +397,14 @@ static void test_model_foreign(void **state)
                     char *grown = malloc(len + 64);
                     memcpy(grown, data, len);
                     if (c == UNKNOWN_PARAM) {
-                        static const char trip[] = "oc.retired_knob\0" "0\0" "1";
+                        static const char trip[] = "oc.retired_knob\0"
+                                                   "0\0"
+                                                   "1";
                         memcpy(grown + len, trip, sizeof trip);
                         len += sizeof trip;
                     } else {
-                        static const char key[] = "oc.lifespan_d\0" "0";
+                        static const char key[] = "oc.lifespan_d\0"
+                                                  "0";
                         char *p = NULL;
                         for (size_t i = 0; i + sizeof key <= len && !p; i++)
                             if (memcmp(grown + i, key, sizeof key) == 0) p = grown + i;
@@ -461,8 +466,8 @@ static void test_memory_estimate(void **state)
 {
     (void)state;
     bs_registry *reg;
-    const char *const sets1[] = {"lattice.width_sites=100", "lattice.height_sites=100", NULL};
-    const char *const sets2[] = {"lattice.width_sites=16384", "lattice.height_sites=16384", NULL};
+    const char *const sets1[] = { "lattice.width_sites=100", "lattice.height_sites=100", NULL };
+    const char *const sets2[] = { "lattice.width_sites=16384", "lattice.height_sites=16384", NULL };
     bs_paramset *p1 = bs_test_params(&reg, NULL, sets1);
     double per_site = bs_model_estimate_bytes(p1) / 1e4;
     assert_true(per_site > 100.0 && per_site < 2000.0);

@@ -23,24 +23,48 @@
 
 #define CFG(name) BS_TEST_DATA_DIR "/config/" name
 
-static const char *const bs_test_methods[] = {"euler", "rk2", "rk4", NULL};
+static const char *const bs_test_methods[] = { "euler", "rk2", "rk4", NULL };
 
 /* Made-up values for the tests, one parameter of every type. */
 static const bs_param_def bs_test_defs[] = {
-    {.name = "seed", .type = BS_PT_INT, .def = 1, .min = 0, .max = 4294967295.0, .unit = "1",
-     .help = "random seed (test)"},
-    {.name = "oc.lifespan_d", .type = BS_PT_REAL, .def = 14, .min = 5, .max = 25, .unit = "d",
-     .help = "osteoclast lifespan (test)"},
-    {.name = "oc.count", .type = BS_PT_INT, .def = 10, .min = 1, .max = 100, .unit = "1",
-     .help = "initial osteoclasts (test)"},
-    {.name = "oc.fuse", .type = BS_PT_BOOL, .def = 1, .min = 0, .max = 1, .unit = "1",
-     .help = "allow fusion (test)"},
-    {.name = "solver.method", .type = BS_PT_CHOICE, .def = 0, .min = 0, .max = 2, .unit = "1",
-     .help = "integrator (test)", .choices = bs_test_methods},
-    {.name = "output.dir", .type = BS_PT_STRING, .unit = "1", .help = "output folder (test)",
-     .def_str = "out"},
-    {.name = "therapy.denosumab.start_day", .type = BS_PT_REAL, .def = 0, .min = 0, .max = 3650,
-     .unit = "d", .help = "treatment start (test)"},
+    { .name = "seed",
+            .type = BS_PT_INT,
+            .def = 1,
+            .min = 0,
+            .max = 4294967295.0,
+            .unit = "1",
+            .help = "random seed (test)" },
+    { .name = "oc.lifespan_d",
+            .type = BS_PT_REAL,
+            .def = 14,
+            .min = 5,
+            .max = 25,
+            .unit = "d",
+            .help = "osteoclast lifespan (test)" },
+    { .name = "oc.count",
+            .type = BS_PT_INT,
+            .def = 10,
+            .min = 1,
+            .max = 100,
+            .unit = "1",
+            .help = "initial osteoclasts (test)" },
+    { .name = "oc.fuse", .type = BS_PT_BOOL, .def = 1, .min = 0, .max = 1, .unit = "1", .help = "allow fusion (test)" },
+    { .name = "solver.method",
+            .type = BS_PT_CHOICE,
+            .def = 0,
+            .min = 0,
+            .max = 2,
+            .unit = "1",
+            .help = "integrator (test)",
+            .choices = bs_test_methods },
+    { .name = "output.dir", .type = BS_PT_STRING, .unit = "1", .help = "output folder (test)", .def_str = "out" },
+    { .name = "therapy.denosumab.start_day",
+            .type = BS_PT_REAL,
+            .def = 0,
+            .min = 0,
+            .max = 3650,
+            .unit = "d",
+            .help = "treatment start (test)" },
 };
 #define BS_TEST_NDEFS (sizeof bs_test_defs / sizeof bs_test_defs[0])
 
@@ -80,10 +104,9 @@ static int bs_is_set(const bs_fixture *fx, const char *name)
 
 /* Loads path expecting failure with exactly `expected`, and checks that
  * nothing was applied. */
-static void bs_expect_load_error(bs_fixture *fx, const char *path, bs_status code,
-                                 const char *expected)
+static void bs_expect_load_error(bs_fixture *fx, const char *path, bs_status code, const char *expected)
 {
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_config_load(fx->ps, path, &err), code);
     assert_string_equal(err.msg, expected);
     for (size_t i = 0; i < BS_TEST_NDEFS; i++) assert_int_equal(bs_param_is_set(fx->ps, i), 0);
@@ -132,11 +155,11 @@ static void bs_tmp_cleanup(bs_tmp *t)
 static void test_load_basic(void **state)
 {
     bs_fixture *fx = *state;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_config_load(fx->ps, CFG("basic.ini"), &err), BS_OK);
     assert_true(bs_param(fx->ps, "seed") == 42.0);
     assert_true(bs_param(fx->ps, "oc.lifespan_d") == 20.5); /* inline comment stripped */
-    assert_true(bs_param(fx->ps, "oc.count") == 7.0);       /* indented: its own key */
+    assert_true(bs_param(fx->ps, "oc.count") == 7.0); /* indented: its own key */
     assert_true(bs_param(fx->ps, "oc.fuse") == 0.0);
     assert_string_equal(bs_param_str(fx->ps, "solver.method"), "rk2"); /* "[ solver ]" */
     assert_true(bs_param(fx->ps, "therapy.denosumab.start_day") == 30.0);
@@ -147,10 +170,10 @@ static void test_load_basic(void **state)
 static void test_include_overridden_by_includer(void **state)
 {
     bs_fixture *fx = *state;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_config_load(fx->ps, CFG("child.ini"), &err), BS_OK);
     assert_true(bs_param(fx->ps, "oc.lifespan_d") == 8.0); /* child overrides base */
-    assert_true(bs_param(fx->ps, "oc.count") == 5.0);      /* from base */
+    assert_true(bs_param(fx->ps, "oc.count") == 5.0); /* from base */
     assert_true(bs_param(fx->ps, "seed") == 3.0);
     assert_string_equal(bs_param_str(fx->ps, "output.dir"), "from-base");
     assert_int_equal(bs_is_set(fx, "oc.fuse"), 0);
@@ -166,10 +189,10 @@ static void test_include_overridden_by_includer(void **state)
 static void test_nested_include(void **state)
 {
     bs_fixture *fx = *state;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_config_load(fx->ps, CFG("nested/top.ini"), &err), BS_OK);
     assert_true(bs_param(fx->ps, "oc.lifespan_d") == 20.0); /* base, two levels down */
-    assert_true(bs_param(fx->ps, "oc.count") == 9.0);       /* top overrides base */
+    assert_true(bs_param(fx->ps, "oc.count") == 9.0); /* top overrides base */
     assert_string_equal(bs_param_str(fx->ps, "solver.method"), "rk4"); /* mid */
     assert_string_equal(bs_param_str(fx->ps, "output.dir"), "from-base");
 }
@@ -178,11 +201,10 @@ static void test_include_cycle(void **state)
 {
     bs_fixture *fx = *state;
     bs_expect_load_error(fx, CFG("cycle_a.ini"), BS_ERR_INVALID,
-                         CFG("cycle_b.ini") ":2: include cycle (" CFG("cycle_a.ini") " -> " CFG(
-                             "cycle_b.ini") " -> " CFG("cycle_a.ini") ")");
+            CFG("cycle_b.ini") ":2: include cycle (" CFG("cycle_a.ini") " -> " CFG("cycle_b.ini") " -> " CFG(
+                    "cycle_a.ini") ")");
     bs_expect_load_error(fx, CFG("self_include.ini"), BS_ERR_INVALID,
-                         CFG("self_include.ini") ":1: include cycle (" CFG(
-                             "self_include.ini") " -> " CFG("self_include.ini") ")");
+            CFG("self_include.ini") ":1: include cycle (" CFG("self_include.ini") " -> " CFG("self_include.ini") ")");
 }
 
 static void test_include_depth_limit(void **state)
@@ -200,7 +222,7 @@ static void test_include_depth_limit(void **state)
             snprintf(text, sizeof text, "seed = 8\n");
         bs_tmp_write(&t, name, text);
     }
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_config_load(fx->ps, t.paths[0], &err), BS_OK);
     assert_true(bs_param(fx->ps, "seed") == 8.0);
 
@@ -209,8 +231,7 @@ static void test_include_depth_limit(void **state)
     bs_tmp_write(&t, "a9.ini", "seed = 9\n");
     char expected[512];
     snprintf(expected, sizeof expected,
-             "%s/a8.ini:1: includes nested too deeply at '%s/a9.ini' (valid: at most 8 levels)",
-             t.dir, t.dir);
+            "%s/a8.ini:1: includes nested too deeply at '%s/a9.ini' (valid: at most 8 levels)", t.dir, t.dir);
     bs_paramset_destroy(fx->ps);
     fx->ps = bs_paramset_create(fx->reg);
     bs_expect_load_error(fx, t.paths[0], BS_ERR_INVALID, expected);
@@ -221,40 +242,38 @@ static void test_unknown_key_line(void **state)
 {
     bs_fixture *fx = *state;
     bs_expect_load_error(fx, CFG("unknown_key.ini"), BS_ERR_INVALID,
-                         CFG("unknown_key.ini") ":5: unknown parameter 'oc.lifspan_d' (did you "
-                                                "mean 'oc.lifespan_d'?)");
+            CFG("unknown_key.ini") ":5: unknown parameter 'oc.lifspan_d' (did you "
+                                   "mean 'oc.lifespan_d'?)");
 }
 
 static void test_out_of_range_line(void **state)
 {
     bs_fixture *fx = *state;
     bs_expect_load_error(fx, CFG("range.ini"), BS_ERR_INVALID,
-                         CFG("range.ini") ":3: oc.lifespan_d = 900 is out of range (valid: 5 .. "
-                                          "25 d)");
+            CFG("range.ini") ":3: oc.lifespan_d = 900 is out of range (valid: 5 .. "
+                             "25 d)");
     /* In an included file the error names that file and its line. */
     bs_expect_load_error(fx, CFG("include_bad.ini"), BS_ERR_INVALID,
-                         CFG("range.ini") ":3: oc.lifespan_d = 900 is out of range (valid: 5 .. "
-                                          "25 d)");
+            CFG("range.ini") ":3: oc.lifespan_d = 900 is out of range (valid: 5 .. "
+                             "25 d)");
 }
 
 static void test_syntax_error_line(void **state)
 {
     bs_fixture *fx = *state;
     bs_expect_load_error(fx, CFG("syntax.ini"), BS_ERR_INVALID,
-                         CFG("syntax.ini") ":4: syntax error (expected 'key = value' or "
-                                           "'[section]')");
+            CFG("syntax.ini") ":4: syntax error (expected 'key = value' or "
+                              "'[section]')");
 
     bs_tmp t;
     bs_tmp_init(&t);
     const char *p = bs_tmp_write(&t, "bracket.ini", "seed = 2\n[oc\ncount = 3\n");
     char expected[512];
-    snprintf(expected, sizeof expected,
-             "%s:2: syntax error (expected 'key = value' or '[section]')", p);
+    snprintf(expected, sizeof expected, "%s:2: syntax error (expected 'key = value' or '[section]')", p);
     bs_expect_load_error(fx, p, BS_ERR_INVALID, expected);
 
     p = bs_tmp_write(&t, "nokey.ini", "[oc]\n= 3\n");
-    snprintf(expected, sizeof expected,
-             "%s:2: syntax error (expected 'key = value' or '[section]')", p);
+    snprintf(expected, sizeof expected, "%s:2: syntax error (expected 'key = value' or '[section]')", p);
     bs_expect_load_error(fx, p, BS_ERR_INVALID, expected);
     bs_tmp_cleanup(&t);
 }
@@ -262,29 +281,28 @@ static void test_syntax_error_line(void **state)
 static void test_duplicate_key(void **state)
 {
     bs_fixture *fx = *state;
-    bs_expect_load_error(fx, CFG("dup.ini"), BS_ERR_INVALID,
-                         CFG("dup.ini") ":5: 'oc.lifespan_d' already set at line 2");
+    bs_expect_load_error(
+            fx, CFG("dup.ini"), BS_ERR_INVALID, CFG("dup.ini") ":5: 'oc.lifespan_d' already set at line 2");
 }
 
 static void test_missing_file(void **state)
 {
     bs_fixture *fx = *state;
     bs_expect_load_error(fx, CFG("no_such_file.ini"), BS_ERR_IO,
-                         CFG("no_such_file.ini") ": cannot open (No such file or directory)");
+            CFG("no_such_file.ini") ": cannot open (No such file or directory)");
     bs_expect_load_error(fx, CFG("include_missing.ini"), BS_ERR_IO,
-                         CFG("include_missing.ini") ":2: cannot open include file '" CFG(
-                             "does_not_exist.ini") "' (No such file or directory)");
-    bs_expect_load_error(fx, CFG("nested"), BS_ERR_IO,
-                         CFG("nested") ": cannot open (Is a directory)");
+            CFG("include_missing.ini") ":2: cannot open include file '" CFG(
+                    "does_not_exist.ini") "' (No such file or directory)");
+    bs_expect_load_error(fx, CFG("nested"), BS_ERR_IO, CFG("nested") ": cannot open (Is a directory)");
     bs_expect_load_error(fx, CFG("include_in_section.ini"), BS_ERR_INVALID,
-                         CFG("include_in_section.ini") ":2: include must come before the first "
-                                                       "[section] (found in [oc])");
+            CFG("include_in_section.ini") ":2: include must come before the first "
+                                          "[section] (found in [oc])");
 }
 
 static void test_failed_load_changes_nothing(void **state)
 {
     bs_fixture *fx = *state;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_config_set(fx->ps, "oc.count=20", &err), BS_OK);
     assert_int_equal(bs_config_load(fx->ps, CFG("partial.ini"), &err), BS_ERR_INVALID);
     assert_non_null(strstr(err.msg, "partial.ini:5: oc.fuse = 'sometimes' is not a boolean"));
@@ -300,9 +318,9 @@ static void test_crlf_and_long_lines(void **state)
     bs_tmp t;
     bs_tmp_init(&t);
     const char *p = bs_tmp_write(&t, "crlf.ini",
-                                 "# Windows line ends\r\n[oc]\r\ncount = 4\r\n"
-                                 "[output]\r\ndir = a b\r\n");
-    bs_error err = {{0}};
+            "# Windows line ends\r\n[oc]\r\ncount = 4\r\n"
+            "[output]\r\ndir = a b\r\n");
+    bs_error err = { { 0 } };
     assert_int_equal(bs_config_load(fx->ps, p, &err), BS_OK);
     assert_true(bs_param(fx->ps, "oc.count") == 4.0);
     assert_string_equal(bs_param_str(fx->ps, "output.dir"), "a b");
@@ -327,7 +345,7 @@ static void test_crlf_and_long_lines(void **state)
 static void test_set_assignment(void **state)
 {
     bs_fixture *fx = *state;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_config_set(fx->ps, "oc.lifespan_d=7", &err), BS_OK);
     assert_true(bs_param(fx->ps, "oc.lifespan_d") == 7.0);
     assert_int_equal(bs_is_set(fx, "oc.lifespan_d"), 1);
@@ -351,22 +369,21 @@ static void test_set_assignment(void **state)
 static void test_set_errors(void **state)
 {
     bs_fixture *fx = *state;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_config_set(fx->ps, "xyz", &err), BS_ERR_INVALID);
     assert_string_equal(err.msg, "--set: expected section.key=value, got 'xyz'");
     assert_int_equal(bs_config_set(fx->ps, " =5", &err), BS_ERR_INVALID);
     assert_string_equal(err.msg, "--set: expected section.key=value, got ' =5'");
     assert_int_equal(bs_config_set(fx->ps, "oc.lifspan_d=10", &err), BS_ERR_INVALID);
-    assert_string_equal(err.msg,
-                        "--set: unknown parameter 'oc.lifspan_d' (did you mean 'oc.lifespan_d'?)");
+    assert_string_equal(err.msg, "--set: unknown parameter 'oc.lifspan_d' (did you mean 'oc.lifespan_d'?)");
     assert_int_equal(bs_config_set(fx->ps, "oc.lifespan_d=900", &err), BS_ERR_INVALID);
     assert_string_equal(err.msg, "--set: oc.lifespan_d = 900 is out of range (valid: 5 .. 25 d)");
     assert_int_equal(bs_config_set(fx->ps, "oc.lifespan_d=", &err), BS_ERR_INVALID);
     assert_string_equal(err.msg, "--set: oc.lifespan_d has no value (valid: 5 .. 25 d)");
     assert_int_equal(bs_config_set(fx->ps, "solver.method=rk3", &err), BS_ERR_INVALID);
     assert_string_equal(err.msg,
-                        "--set: solver.method = 'rk3' is not a valid choice (valid: euler, rk2, "
-                        "rk4)");
+            "--set: solver.method = 'rk3' is not a valid choice (valid: euler, rk2, "
+            "rk4)");
     assert_true(bs_param(fx->ps, "oc.lifespan_d") == 14.0);
 }
 
@@ -376,19 +393,19 @@ static void test_header(void **state)
 {
     (void)state;
     char buf[512];
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_config_header(CFG("header.ini"), buf, sizeof buf, &err), BS_OK);
     assert_string_equal(buf,
-                        "Osteoclast lifespan sweep.\n"
-                        "  indented text\n"
-                        "\n"
-                        "What it shows: a semicolon marker.\n"
-                        "Things to notice: no space after the marker.");
+            "Osteoclast lifespan sweep.\n"
+            "  indented text\n"
+            "\n"
+            "What it shows: a semicolon marker.\n"
+            "Things to notice: no space after the marker.");
 
     assert_int_equal(bs_config_header(CFG("basic.ini"), buf, sizeof buf, &err), BS_OK);
     assert_string_equal(buf,
-                        "Basic scenario: one parameter of every type.\n"
-                        "What it shows: sections, preamble keys and comments.");
+            "Basic scenario: one parameter of every type.\n"
+            "What it shows: sections, preamble keys and comments.");
 
     assert_int_equal(bs_config_header(CFG("noheader.ini"), buf, sizeof buf, &err), BS_OK);
     assert_string_equal(buf, "");
@@ -399,16 +416,16 @@ static void test_header(void **state)
     assert_string_equal(small, "Osteoclast ");
 
     assert_int_equal(bs_config_header(CFG("no_such_file.ini"), buf, sizeof buf, &err), BS_ERR_IO);
-    assert_string_equal(err.msg, CFG("no_such_file.ini") ": cannot open (No such file or "
-                                                         "directory)");
+    assert_string_equal(err.msg,
+            CFG("no_such_file.ini") ": cannot open (No such file or "
+                                    "directory)");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_load_basic, bs_setup, bs_teardown),
-        cmocka_unit_test_setup_teardown(test_include_overridden_by_includer, bs_setup,
-                                        bs_teardown),
+        cmocka_unit_test_setup_teardown(test_include_overridden_by_includer, bs_setup, bs_teardown),
         cmocka_unit_test_setup_teardown(test_nested_include, bs_setup, bs_teardown),
         cmocka_unit_test_setup_teardown(test_include_cycle, bs_setup, bs_teardown),
         cmocka_unit_test_setup_teardown(test_include_depth_limit, bs_setup, bs_teardown),

@@ -10,7 +10,7 @@
 
 static bs_model *flat_model(const char *const *extra)
 {
-    static const char *const defaults[] = {"dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", NULL};
+    static const char *const defaults[] = { "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", NULL };
     return bs_flat_model(defaults, extra);
 }
 
@@ -23,8 +23,9 @@ static void fill_field(bs_model *m, int f, float v)
  * returns how many went dormant. */
 static int dormant_after(bs_model *m, int hours)
 {
-    for (int x = 0; x < W; x++) bs_store_spawn(&m->store, site(x, SURF_Y), BS_CELL_DTC, BS_DTC_PROLIFERATING, 500 + (uint64_t)x);
-    bs_step_totals tot = {0};
+    for (int x = 0; x < W; x++)
+        bs_store_spawn(&m->store, site(x, SURF_Y), BS_CELL_DTC, BS_DTC_PROLIFERATING, 500 + (uint64_t)x);
+    bs_step_totals tot = { 0 };
     for (int h = 0; h < hours; h++) {
         m->step = (uint64_t)h;
         for (int x = 0; x < W; x++) {
@@ -55,7 +56,7 @@ static void test_dormancy_on_quiet_endosteum(void **state)
 static void test_lifr_knockout_prevents_dormancy(void **state)
 {
     (void)state;
-    const char *x[] = {"dtc.lifr_enabled=0", NULL};
+    const char *x[] = { "dtc.lifr_enabled=0", NULL };
     bs_model *m = flat_model(x);
     fill_field(m, BS_FIELD_O2, 20.0f);
     assert_int_equal(dormant_after(m, 48), 0);
@@ -78,7 +79,7 @@ static void test_brc_and_hypoxia_lower_dormancy_hdac_raises_it(void **state)
     fill_field(m, BS_FIELD_O2, 20.0f);
     int norm = dormant_after(m, 12);
     done(m);
-    const char *h[] = {"dtc.hdac_level=1", NULL};
+    const char *h[] = { "dtc.hdac_level=1", NULL };
     m = flat_model(h);
     fill_field(m, BS_FIELD_O2, 20.0f);
     int hdac = dormant_after(m, 12);
@@ -101,7 +102,7 @@ static void test_osteoclast_wakes_dormant_cells(void **state)
             bs_store_spawn(&m->store, site(2 * k, SURF_Y), BS_CELL_DTC, BS_DTC_DORMANT, 900 + (uint64_t)k);
             if (with_oc) bs_store_spawn(&m->store, site(2 * k, SURF_Y - 1), BS_CELL_OSTEOCLAST, 0, 100 + (uint64_t)k);
         }
-        bs_step_totals tot = {0};
+        bs_step_totals tot = { 0 };
         int awake = 0;
         for (int h = 0; h < 240; h++) {
             m->step = (uint64_t)h;
@@ -114,8 +115,10 @@ static void test_osteoclast_wakes_dormant_cells(void **state)
             int slot = m->store.occ[site(2 * k, SURF_Y)];
             awake += slot >= 0 && m->store.state[slot] != BS_DTC_DORMANT;
         }
-        if (with_oc) assert_true(awake >= 7 && awake <= 19);
-        else assert_true(awake <= 1);
+        if (with_oc)
+            assert_true(awake >= 7 && awake <= 19);
+        else
+            assert_true(awake <= 1);
         done(m);
     }
 }
@@ -123,12 +126,12 @@ static void test_osteoclast_wakes_dormant_cells(void **state)
 static void test_division_into_free_site_or_wait(void **state)
 {
     (void)state;
-    const char *x[] = {"dtc.prolif_per_d=10", "dtc.lifr_enabled=0", NULL};
+    const char *x[] = { "dtc.prolif_per_d=10", "dtc.lifr_enabled=0", NULL };
     bs_model *m = flat_model(x);
     fill_field(m, BS_FIELD_O2, 20.0f);
     int i = site(20, 5);
     int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, 77);
-    bs_step_totals tot = {0};
+    bs_step_totals tot = { 0 };
     for (int h = 1; h < 100 && m->store.count == 1; h++) {
         m->step = (uint64_t)h;
         bs_dtc_act(m, slot, &tot);
@@ -145,7 +148,9 @@ static void test_division_into_free_site_or_wait(void **state)
     slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, 77);
     for (int dy = -1; dy <= 1; dy++)
         for (int dx = -1; dx <= 1; dx++)
-            if (dx || dy) bs_store_spawn(&m->store, site(20 + dx, 5 + dy), BS_CELL_OSTEOBLAST, 0, 1000 + (uint64_t)(dy * 3 + dx + 4));
+            if (dx || dy)
+                bs_store_spawn(
+                        &m->store, site(20 + dx, 5 + dy), BS_CELL_OSTEOBLAST, 0, 1000 + (uint64_t)(dy * 3 + dx + 4));
     for (int h = 0; h < 10; h++) {
         m->step = (uint64_t)h;
         bs_dtc_act(m, slot, &tot);
@@ -159,8 +164,9 @@ static void test_necrosis_below_threshold(void **state)
     (void)state;
     bs_model *m = flat_model(NULL);
     fill_field(m, BS_FIELD_O2, 0.5f);
-    for (int x = 0; x < W; x++) bs_store_spawn(&m->store, site(x, 5), BS_CELL_DTC, BS_DTC_PROLIFERATING, 300 + (uint64_t)x);
-    bs_step_totals tot = {0};
+    for (int x = 0; x < W; x++)
+        bs_store_spawn(&m->store, site(x, 5), BS_CELL_DTC, BS_DTC_PROLIFERATING, 300 + (uint64_t)x);
+    bs_step_totals tot = { 0 };
     for (int h = 0; h < 24; h++) {
         m->step = (uint64_t)h;
         for (int x = 0; x < W; x++) {
@@ -178,7 +184,7 @@ static void test_necrosis_below_threshold(void **state)
  * with the CXCL12 at the vessel and falls with the CXCR4 level. */
 static int extravasated(const char *cx, float cxcl12)
 {
-    const char *x[] = {"geometry.sinusoid_spacing_um=150", "dtc.ctc_per_d=480", cx, NULL};
+    const char *x[] = { "geometry.sinusoid_spacing_um=150", "dtc.ctc_per_d=480", cx, NULL };
     bs_model *m = flat_model(x);
     assert_true(m->n_vessels > 0);
     fill_field(m, BS_FIELD_CXCL12, cxcl12);
@@ -209,12 +215,13 @@ static void test_extravasation_follows_cxcl12_and_cxcr4(void **state)
 static void test_homing_up_the_gradient(void **state)
 {
     (void)state;
-    const char *x[] = {"dtc.settle_per_h=0", "dtc.speed_um_per_h=10", NULL};
+    const char *x[] = { "dtc.settle_per_h=0", "dtc.speed_um_per_h=10", NULL };
     bs_model *m = flat_model(x);
     for (int y = 0; y < 30; y++)
         for (int xx = 0; xx < W; xx++) m->fields[BS_FIELD_CXCL12].c[site(xx, y)] = 0.05f * (float)xx;
-    for (int k = 0; k < 10; k++) bs_store_spawn(&m->store, site(10, 2 + k), BS_CELL_DTC, BS_DTC_MIGRATING, 40 + (uint64_t)k);
-    bs_step_totals tot = {0};
+    for (int k = 0; k < 10; k++)
+        bs_store_spawn(&m->store, site(10, 2 + k), BS_CELL_DTC, BS_DTC_MIGRATING, 40 + (uint64_t)k);
+    bs_step_totals tot = { 0 };
     for (int h = 0; h < 100; h++) {
         m->step = (uint64_t)h;
         for (int i = 0; i < W * 30; i++) {
@@ -242,7 +249,7 @@ static void test_seed_lesion_always_placed(void **state)
     for (uint64_t seed = 1; seed <= 6; seed++) {
         char seed_set[64];
         snprintf(seed_set, sizeof seed_set, "run.seed=%llu", (unsigned long long)seed);
-        const char *const sets[] = {"lattice.width_sites=64", "lattice.height_sites=64", seed_set, NULL};
+        const char *const sets[] = { "lattice.width_sites=64", "lattice.height_sites=64", seed_set, NULL };
         bs_registry *lreg;
         bs_paramset *lps = bs_test_params(&lreg, "vicious_cycle", sets);
         bs_model *m = bs_test_model(lps);

@@ -54,8 +54,7 @@ static bs_field_spec bs_test_spec(double d_um2_s, double decay_h, int quasi_stea
     s.name = "test";
     s.unit = "1";
     s.D_um2_per_s = d_um2_s;
-    for (int t = 0; t < BS_TISSUE_COUNT; ++t)
-        s.D_factor[t] = 1.0;
+    for (int t = 0; t < BS_TISSUE_COUNT; ++t) s.D_factor[t] = 1.0;
     s.decay_per_h = decay_h;
     s.quasi_steady = quasi_steady;
     s.boundary = BS_BC_ZERO_FLUX;
@@ -65,15 +64,14 @@ static bs_field_spec bs_test_spec(double d_um2_s, double decay_h, int quasi_stea
 
 static bs_solver_opts bs_test_opts(double tol, int max_iters)
 {
-    bs_solver_opts o = {tol, max_iters, 0.0};
+    bs_solver_opts o = { tol, max_iters, 0.0 };
     return o;
 }
 
 static double bs_test_sum(const bs_field *f)
 {
     double s = 0.0;
-    for (int i = 0; i < f->w * f->h; ++i)
-        s += (double)f->c[i];
+    for (int i = 0; i < f->w * f->h; ++i) s += (double)f->c[i];
     return s;
 }
 
@@ -120,8 +118,8 @@ static void test_init_free(void **state)
  * largest error over the sites. */
 static double bs_strip_error(double h_um)
 {
-    const double D = 100.0;            /* um^2/s */
-    const double lambda = 100.0;       /* um */
+    const double D = 100.0; /* um^2/s */
+    const double lambda = 100.0; /* um */
     const double k = D * 3600.0 / (lambda * lambda); /* 1/h */
     const int w = (int)lround(400.0 / h_um), h = 4;
     bs_lattice lat = bs_test_lattice(w, h, h_um);
@@ -141,11 +139,9 @@ static double bs_strip_error(double h_um)
         for (int x = 0; x < w; ++x) {
             double exact = cosh((L - x * h_um) / lambda) / cosh(L / lambda);
             double e = fabs((double)f.c[y * w + x] - exact);
-            if (e > emax)
-                emax = e;
+            if (e > emax) emax = e;
         }
-    printf("    strip h = %4.1f um: %3d sites, %6d sweeps, max error %.3e\n", h_um, w,
-           f.last_iters, emax);
+    printf("    strip h = %4.1f um: %3d sites, %6d sweeps, max error %.3e\n", h_um, w, f.last_iters, emax);
     bs_field_free(&f);
     bs_test_lattice_free(&lat);
     return emax;
@@ -190,8 +186,7 @@ static void test_fixed_boundary_order(void **state)
     (void)state;
     double m20 = bs_box_mass(20.0), m10 = bs_box_mass(10.0), m5 = bs_box_mass(5.0);
     double ratio = (m20 - m10) / (m10 - m5);
-    printf("    held-edge box: amount %.2f, %.2f, %.2f um^2 at h = 20, 10, 5; ratio %.2f\n", m20,
-           m10, m5, ratio);
+    printf("    held-edge box: amount %.2f, %.2f, %.2f um^2 at h = 20, 10, 5; ratio %.2f\n", m20, m10, m5, ratio);
     assert_true(ratio > 3.0 && ratio < 5.0);
 }
 
@@ -227,8 +222,7 @@ static void bs_decay_step(double d_um2_s, double tol, double rel)
     assert_true(emax <= rel);
     /* a second step continues the geometric decay */
     bs_field_solve(&f, &lat, dt, &o);
-    for (int i = 0; i < w * h; ++i)
-        assert_true(fabs((double)f.c[i] - expect / (1.0 + k * dt)) <= 2.0 * rel * expect);
+    for (int i = 0; i < w * h; ++i) assert_true(fabs((double)f.c[i] - expect / (1.0 + k * dt)) <= 2.0 * rel * expect);
     bs_field_free(&f);
     bs_test_lattice_free(&lat);
 }
@@ -236,7 +230,7 @@ static void bs_decay_step(double d_um2_s, double tol, double rel)
 static void test_backward_euler_decay(void **state)
 {
     (void)state;
-    bs_decay_step(0.0, 1e-7, 1.2e-7);  /* one rounding */
+    bs_decay_step(0.0, 1e-7, 1.2e-7); /* one rounding */
     bs_decay_step(50.0, 1e-7, 1e-6);
 }
 
@@ -269,8 +263,8 @@ static double bs_mass_error(double tol, int max_iters)
     bs_field_solve(&f, &lat, dt, &o);
     double gained = bs_test_sum(&f) - before;
     double rel = fabs(gained - (double)rate * dt) / ((double)rate * dt);
-    printf("    tol %g: mass gained %.6f, expected %.6f, relative error %.1e (%d sweeps)\n", tol,
-           gained, (double)rate * dt, rel, f.last_iters);
+    printf("    tol %g: mass gained %.6f, expected %.6f, relative error %.1e (%d sweeps)\n", tol, gained,
+            (double)rate * dt, rel, f.last_iters);
     /* the source spread out: the far corner, behind the rod, received some */
     assert_true(f.c[(h - 1) * w + (w - 1)] > 0.25f);
     bs_field_free(&f);
@@ -318,8 +312,8 @@ static void test_bone_permeability(void **state)
     float near_m, far_m, near_b, far_b;
     bs_wall_run(0, &near_m, &far_m);
     bs_wall_run(1, &near_b, &far_b);
-    printf("    beyond the wall: %.4g (all marrow %.4g), ratio %.3f\n", (double)far_b,
-           (double)far_m, (double)(far_b / far_m));
+    printf("    beyond the wall: %.4g (all marrow %.4g), ratio %.3f\n", (double)far_b, (double)far_m,
+            (double)(far_b / far_m));
     assert_true(far_m > 0.0f);
     assert_true(far_b < 0.1f * far_m);
     /* the wall holds the field back on the source side */
@@ -336,8 +330,7 @@ static void bs_busy_problem(bs_field *f, bs_lattice *lat, int quasi_steady)
     const int w = 97, h = 61;
     *lat = bs_test_lattice(w, h, 10.0);
     for (int y = 10; y < 25; ++y)
-        for (int x = 30; x < 45; ++x)
-            lat->tissue[y * w + x] = BS_TISSUE_BONE;
+        for (int x = 30; x < 45; ++x) lat->tissue[y * w + x] = BS_TISSUE_BONE;
     bs_field_spec s = bs_test_spec(70.0, 0.7, quasi_steady);
     s.D_factor[BS_TISSUE_BONE] = 0.02;
     s.boundary = BS_BC_FIXED;
@@ -346,10 +339,8 @@ static void bs_busy_problem(bs_field *f, bs_lattice *lat, int quasi_steady)
     uint32_t r = 12345u;
     for (int i = 0; i < w * h; ++i) {
         r = r * 1664525u + 1013904223u;
-        if ((r >> 24) < 8)
-            f->src[i] = (float)(r >> 8 & 0xffff) / 655.36f;
-        if ((r >> 16 & 0xff) < 30)
-            f->uptake[i] = 5.0f;
+        if ((r >> 24) < 8) f->src[i] = (float)(r >> 8 & 0xffff) / 655.36f;
+        if ((r >> 16 & 0xff) < 30) f->uptake[i] = 5.0f;
     }
     for (int y = 40; y < 43; ++y)
         for (int x = 60; x < 63; ++x) {
@@ -363,7 +354,7 @@ static void test_thread_determinism(void **state)
 {
     (void)state;
 #ifdef _OPENMP
-    const int counts[3] = {1, 2, 4};
+    const int counts[3] = { 1, 2, 4 };
     const int prev = omp_get_max_threads();
     for (int variant = 0; variant < 2; ++variant) {
         /* variant 0: transient, stopped after 7 sweeps (mid-iteration state);
@@ -436,8 +427,7 @@ static void test_fixed_boundary_and_dirichlet(void **state)
     assert_int_equal(bs_field_init(&f, &s, w, h, 0.0f, NULL), BS_OK);
     bs_solver_opts o = bs_test_opts(1e-7, 100000);
     bs_field_solve(&f, &lat, 1.0, &o);
-    for (int i = 0; i < w * h; ++i)
-        assert_true(fabsf(f.c[i] - 3.0f) < 1e-4f);
+    for (int i = 0; i < w * h; ++i) assert_true(fabsf(f.c[i] - 3.0f) < 1e-4f);
 
     f.fixed[6 * w + 10] = 1;
     f.fixed_val[6 * w + 10] = 0.123f;
@@ -472,8 +462,7 @@ static void test_zero_diffusivity(void **state)
     assert_int_equal(bs_field_init(&f, &s, w, h, 1.0f, NULL), BS_OK);
     f.src[3] = 4.0f;
     bs_field_solve(&f, &lat, 1.0, &o);
-    for (int i = 0; i < w * h; ++i)
-        assert_true(f.c[i] == 1.0f);
+    for (int i = 0; i < w * h; ++i) assert_true(f.c[i] == 1.0f);
     bs_field_free(&f);
     bs_test_lattice_free(&lat);
 }
@@ -497,8 +486,8 @@ static void test_explicit_omega(void **state)
         float d = fabsf(fa.c[i] - fb.c[i]);
         dmax = d > dmax ? d : dmax;
     }
-    printf("    auto omega %d sweeps, omega 1.5 %d sweeps; max c %g, max difference %g\n",
-           fa.last_iters, fb.last_iters, (double)cmax, (double)dmax);
+    printf("    auto omega %d sweeps, omega 1.5 %d sweeps; max c %g, max difference %g\n", fa.last_iters, fb.last_iters,
+            (double)cmax, (double)dmax);
     assert_true(dmax < 1e-4f * cmax);
     bs_field_free(&fa);
     bs_field_free(&fb);
@@ -516,19 +505,14 @@ static void bs_mutate(bs_field *f, bs_lattice *lat, int what)
     const int w = f->w;
     switch (what) {
     case BS_MUT_TISSUE:
-        for (int y = 30; y < 50; ++y)
-            lat->tissue[y * w + 15] = BS_TISSUE_BONE;
+        for (int y = 30; y < 50; ++y) lat->tissue[y * w + 15] = BS_TISSUE_BONE;
         break;
     case BS_MUT_FIXED:
         f->fixed[20 * w + 80] = 1;
         f->fixed_val[20 * w + 80] = 4.0f;
         break;
-    case BS_MUT_SPEC:
-        f->spec.D_factor[BS_TISSUE_BONE] = 0.5;
-        break;
-    default:
-        f->spec.boundary = BS_BC_ZERO_FLUX;
-        break;
+    case BS_MUT_SPEC: f->spec.D_factor[BS_TISSUE_BONE] = 0.5; break;
+    default: f->spec.boundary = BS_BC_ZERO_FLUX; break;
     }
 }
 
@@ -563,7 +547,7 @@ static void test_cache_matches_fresh(void **state)
 static void test_small_grids(void **state)
 {
     (void)state;
-    const int shapes[5][2] = {{1, 1}, {1, 9}, {9, 1}, {2, 3}, {3, 2}};
+    const int shapes[5][2] = { { 1, 1 }, { 1, 9 }, { 9, 1 }, { 2, 3 }, { 3, 2 } };
     bs_solver_opts o = bs_test_opts(1e-7, 20000);
     for (int sh = 0; sh < 5; ++sh) {
         const int w = shapes[sh][0], h = shapes[sh][1];
@@ -571,15 +555,13 @@ static void test_small_grids(void **state)
         bs_field_spec s = bs_test_spec(100.0, 2.0, 1);
         bs_field f;
         assert_int_equal(bs_field_init(&f, &s, w, h, 0.0f, NULL), BS_OK);
-        for (int i = 0; i < w * h; ++i)
-            f.src[i] = 4.0f;
+        for (int i = 0; i < w * h; ++i) f.src[i] = 4.0f;
         bs_field_solve(&f, &lat, 1.0, &o);
         /* uniform source and decay, zero flux: c = s/k everywhere. An
          * exactly uniform error is corrected through the weak sink alone
          * (the fluxes are exactly 0) and stalls once a step is below half
          * an ulp, at up to ulp(c) * (G_sum / k) / 2 ~ 2e-4 here (field.c) */
-        for (int i = 0; i < w * h; ++i)
-            assert_true(fabsf(f.c[i] - 2.0f) < 4e-4f);
+        for (int i = 0; i < w * h; ++i) assert_true(fabsf(f.c[i] - 2.0f) < 4e-4f);
         if (w * h > 1) {
             /* one held site: values fall monotonically away from it */
             f.fixed[0] = 1;
@@ -587,8 +569,7 @@ static void test_small_grids(void **state)
             bs_field_solve(&f, &lat, 1.0, &o);
             assert_true(f.c[0] == 10.0f);
             assert_true(f.c[w * h - 1] < f.c[(w > 1) ? 1 : w] || w * h == 2);
-            for (int i = 1; i < w * h; ++i)
-                assert_true(f.c[i] > 2.0f && f.c[i] < 10.0f);
+            for (int i = 1; i < w * h; ++i) assert_true(f.c[i] > 2.0f && f.c[i] < 10.0f);
         }
         bs_field_free(&f);
         bs_test_lattice_free(&lat);
@@ -614,8 +595,7 @@ static void test_zero_field_skipped(void **state)
     bs_field_solve(&f, &lat, 1.0, &o);
     assert_int_equal(f.last_iters, 0);
     assert_true(f.last_site_updates == 0);
-    for (int i = 0; i < w * h; ++i)
-        assert_true(f.c[i] == 0.0f && !signbit(f.c[i]));
+    for (int i = 0; i < w * h; ++i) assert_true(f.c[i] == 0.0f && !signbit(f.c[i]));
 
     f.fixed_val[5 * w + 5] = 2.0f; /* now something to solve */
     bs_field_solve(&f, &lat, 1.0, &o);
@@ -641,14 +621,12 @@ static void bs_local_problem(bs_field *f, bs_lattice *lat)
     const int w = 300, h = 160;
     *lat = bs_test_lattice(w, h, 10.0);
     for (int y = 60; y < 100; ++y)
-        for (int x = 140; x < 150; ++x)
-            lat->tissue[y * w + x] = BS_TISSUE_BONE;
+        for (int x = 140; x < 150; ++x) lat->tissue[y * w + x] = BS_TISSUE_BONE;
     /* decay length sqrt(D / (1/dt + k)) ~ 7 sites */
     bs_field_spec s = bs_test_spec(30.0, 20.0, 0);
     s.D_factor[BS_TISSUE_BONE] = 0.05;
     assert_int_equal(bs_field_init(f, &s, w, h, 0.0f, NULL), BS_OK);
-    for (int i = 0; i < w * h; i += 7)
-        f->src[i] = 10.0f;
+    for (int i = 0; i < w * h; i += 7) f->src[i] = 10.0f;
 }
 
 static void test_local_change_local_work(void **state)
@@ -656,7 +634,7 @@ static void test_local_change_local_work(void **state)
     (void)state;
 #ifdef _OPENMP
     const int prev = omp_get_max_threads();
-    const int counts[3] = {1, 2, 4};
+    const int counts[3] = { 1, 2, 4 };
     float *ref = NULL;
     int ref_iters = 0;
     uint64_t ref_updates = 0;
@@ -687,10 +665,8 @@ static void test_local_change_local_work(void **state)
             bs_solver_opts tight = bs_test_opts(1e-8, 20000);
             bs_field_solve(&g, &lg, 1.0, &tight);
             float e = 0.0f;
-            for (int i = 0; i < f.w * f.h; ++i)
-                e = fmaxf(e, fabsf(f.c[i] - g.c[i]));
-            printf("    largest difference from the tightly converged step: %.2e (tol 1e-4)\n",
-                   (double)e);
+            for (int i = 0; i < f.w * f.h; ++i) e = fmaxf(e, fabsf(f.c[i] - g.c[i]));
+            printf("    largest difference from the tightly converged step: %.2e (tol 1e-4)\n", (double)e);
             assert_true(e < 1e-3f);
             bs_field_free(&g);
             bs_test_lattice_free(&lg);
@@ -699,9 +675,8 @@ static void test_local_change_local_work(void **state)
         const uint64_t full = (uint64_t)f.last_iters * (uint64_t)f.w * (uint64_t)f.h;
         bytes = (size_t)f.w * (size_t)f.h * sizeof(float);
         if (!ref) {
-            printf("    point source: %d sweeps, %llu relaxations (%.1f%% of full sweeps)\n",
-                   f.last_iters, (unsigned long long)f.last_site_updates,
-                   100.0 * (double)f.last_site_updates / (double)full);
+            printf("    point source: %d sweeps, %llu relaxations (%.1f%% of full sweeps)\n", f.last_iters,
+                    (unsigned long long)f.last_site_updates, 100.0 * (double)f.last_site_updates / (double)full);
             assert_true(f.last_iters > 5);
             assert_true(f.last_site_updates * 4 < full);
             ref = malloc(bytes);
@@ -733,13 +708,11 @@ static void bs_plain_problem(bs_field *f, bs_lattice *lat)
 {
     const int w = 130, h = 50;
     *lat = bs_test_lattice(w, h, 10.0);
-    for (int x = 40; x < 60; ++x)
-        lat->tissue[25 * w + x] = BS_TISSUE_BONE;
+    for (int x = 40; x < 60; ++x) lat->tissue[25 * w + x] = BS_TISSUE_BONE;
     bs_field_spec s = bs_test_spec(40.0, 0.5, 0);
     s.D_factor[BS_TISSUE_BONE] = 0.1;
     assert_int_equal(bs_field_init(f, &s, w, h, 0.2f, NULL), BS_OK);
-    for (int x = 0; x < w; x += 3)
-        f->uptake[10 * w + x] = 4.0f; /* row 10 has uptake, the others none */
+    for (int x = 0; x < w; x += 3) f->uptake[10 * w + x] = 4.0f; /* row 10 has uptake, the others none */
     f->src[30 * w + 70] = 20.0f;
 }
 
@@ -756,8 +729,8 @@ static void test_plain_rows_match_fresh(void **state)
         bs_field_solve(&fa, &la, dt, &o); /* fills the caches */
         bs_field_solve(&fa, &la, dt, &o);
         const int w = fa.w;
-        bs_field *both[2] = {&fa, &fb};
-        bs_lattice *lats[2] = {&la, &lb};
+        bs_field *both[2] = { &fa, &fb };
+        bs_lattice *lats[2] = { &la, &lb };
         for (int k = 0; k < 2; ++k) {
             bs_field *f = both[k];
             switch (what) {
@@ -801,7 +774,7 @@ static void test_solve_does_not_allocate(void **state)
     const long before = bs_allocs;
     for (int k = 0; k < 4; ++k) {
         lat.tissue[(10 + k) * f.w + 5] = BS_TISSUE_BONE; /* conductances rebuilt */
-        f.fixed[(20 + k) * f.w + 50] = 1;                /* omega estimate redone */
+        f.fixed[(20 + k) * f.w + 50] = 1; /* omega estimate redone */
         f.spec.D_factor[BS_TISSUE_BONE] = 0.02 + 0.01 * k; /* everything rebuilt */
         bs_field_solve(&f, &lat, 1.0, &o);
         bs_field_solve(&f, &lat, 0.5, &o);
@@ -828,17 +801,13 @@ static void bs_many_fields(bs_field *f, int n, const bs_lattice *lat)
             s.boundary = BS_BC_FIXED;
             s.boundary_value = 0.5;
         }
-        assert_int_equal(bs_field_init(&f[k], &s, lat->w, lat->h, k == 5 ? 0.0f : 0.1f * k, NULL),
-                         BS_OK);
-        if (k == 5)
-            continue; /* stays all zero */
+        assert_int_equal(bs_field_init(&f[k], &s, lat->w, lat->h, k == 5 ? 0.0f : 0.1f * k, NULL), BS_OK);
+        if (k == 5) continue; /* stays all zero */
         uint32_t r = 777u + (uint32_t)k;
         for (int i = 0; i < lat->w * lat->h; ++i) {
             r = r * 1664525u + 1013904223u;
-            if ((r >> 24) < 6)
-                f[k].src[i] = (float)(r >> 8 & 0xffff) / 6553.6f;
-            if (k == 1 && (r >> 16 & 0xff) < 40)
-                f[k].uptake[i] = 3.0f;
+            if ((r >> 24) < 6) f[k].src[i] = (float)(r >> 8 & 0xffff) / 6553.6f;
+            if (k == 1 && (r >> 16 & 0xff) < 40) f[k].uptake[i] = 3.0f;
         }
         if (k == 1 || k == 4)
             for (int y = 20; y < 23; ++y) {
@@ -855,20 +824,18 @@ static void test_solve_many_matches_one_by_one(void **state)
     const int w = 120, h = 70;
     bs_lattice lat = bs_test_lattice(w, h, 10.0);
     for (int y = 30; y < 40; ++y)
-        for (int x = 50; x < 80; ++x)
-            lat.tissue[y * w + x] = BS_TISSUE_BONE;
+        for (int x = 50; x < 80; ++x) lat.tissue[y * w + x] = BS_TISSUE_BONE;
     const size_t bytes = (size_t)w * (size_t)h * sizeof(float);
     bs_solver_opts o = bs_test_opts(1e-5, 5000);
     bs_field ref[N];
     bs_many_fields(ref, N, &lat);
     for (int step = 0; step < 3; ++step)
-        for (int k = 0; k < N; ++k)
-            bs_field_solve(&ref[k], &lat, 1.0, &o);
+        for (int k = 0; k < N; ++k) bs_field_solve(&ref[k], &lat, 1.0, &o);
 #ifdef _OPENMP
     const int prev = omp_get_max_threads();
-    const int counts[3] = {1, 2, 4};
+    const int counts[3] = { 1, 2, 4 };
 #else
-    const int counts[1] = {1};
+    const int counts[1] = { 1 };
 #endif
     for (size_t ti = 0; ti < sizeof counts / sizeof counts[0]; ++ti) {
 #ifdef _OPENMP
@@ -876,8 +843,7 @@ static void test_solve_many_matches_one_by_one(void **state)
 #endif
         bs_field f[N];
         bs_many_fields(f, N, &lat);
-        for (int step = 0; step < 3; ++step)
-            bs_field_solve_many(f, N, &lat, 1.0, &o);
+        for (int step = 0; step < 3; ++step) bs_field_solve_many(f, N, &lat, 1.0, &o);
         for (int k = 0; k < N; ++k) {
             assert_int_equal(f[k].last_iters, ref[k].last_iters);
             assert_memory_equal(f[k].c, ref[k].c, bytes);
@@ -888,8 +854,7 @@ static void test_solve_many_matches_one_by_one(void **state)
     omp_set_num_threads(prev);
 #endif
     assert_int_equal(ref[5].last_iters, 0); /* the all-zero field was skipped */
-    for (int k = 0; k < N; ++k)
-        bs_field_free(&ref[k]);
+    for (int k = 0; k < N; ++k) bs_field_free(&ref[k]);
     bs_test_lattice_free(&lat);
 }
 

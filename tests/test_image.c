@@ -39,11 +39,9 @@ static int teardown_dir(void **state)
         struct dirent *e;
         char p[512];
         while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
             snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            if (remove(p) != 0)
-                rmdir(p);
+            if (remove(p) != 0) rmdir(p);
         }
         closedir(d);
     }
@@ -86,8 +84,7 @@ static void spit(const char *path, const uint8_t *data, long n)
 {
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
-    if (n > 0)
-        assert_int_equal(fwrite(data, 1, (size_t)n, f), (size_t)n);
+    if (n > 0) assert_int_equal(fwrite(data, 1, (size_t)n, f), (size_t)n);
     assert_int_equal(fclose(f), 0);
 }
 
@@ -99,8 +96,7 @@ static int count_files_with(const char *needle)
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL)
-        if (strstr(e->d_name, needle))
-            n++;
+        if (strstr(e->d_name, needle)) n++;
     closedir(d);
     return n;
 }
@@ -111,8 +107,7 @@ static uint32_t crc32_png(const uint8_t *p, size_t n)
     uint32_t c = 0xffffffffu;
     for (size_t i = 0; i < n; i++) {
         c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
     }
     return c ^ 0xffffffffu;
 }
@@ -133,8 +128,8 @@ static void forge_width(uint8_t *png, uint32_t w)
 
 static void expect_invalid_png(const char *path)
 {
-    bs_image im = {1, 1, (uint8_t *)&im}; /* garbage in: must be reset */
-    bs_error err = {{0}};
+    bs_image im = { 1, 1, (uint8_t *)&im }; /* garbage in: must be reset */
+    bs_error err = { { 0 } };
     assert_int_equal(bs_png_read(path, &im, 0, &err), BS_ERR_INVALID);
     assert_non_null(strstr(err.msg, path));
     assert_non_null(strstr(err.msg, "not a valid PNG ("));
@@ -148,14 +143,13 @@ static void test_init_rejects_bad_sizes(void **state)
 {
     (void)state;
     bs_image im;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_image_init(&im, 0, 5, &err), BS_ERR_INVALID);
     assert_null(im.rgb);
     assert_int_equal(bs_image_init(&im, 5, -1, &err), BS_ERR_INVALID);
     assert_true(strlen(err.msg) > 0);
     assert_int_equal(bs_image_init(&im, 3, 2, &err), BS_OK);
-    for (int i = 0; i < 18; i++)
-        assert_int_equal(im.rgb[i], 0);
+    for (int i = 0; i < 18; i++) assert_int_equal(im.rgb[i], 0);
     bs_image_free(&im);
     assert_null(im.rgb);
     bs_image_free(&im); /* twice is harmless */
@@ -167,11 +161,11 @@ static void test_fill_rect_clips(void **state)
     (void)state;
     bs_image im;
     assert_int_equal(bs_image_init(&im, 4, 3, NULL), BS_OK);
-    const uint8_t c[3] = {9, 8, 7};
+    const uint8_t c[3] = { 9, 8, 7 };
     bs_image_fill_rect(&im, -10, -10, 11, 12, c); /* covers (0,0) and (0,1) */
-    bs_image_fill_rect(&im, 3, 2, 100, 100, c);   /* covers (3,2) */
-    bs_image_fill_rect(&im, 5, 0, 2, 2, c);       /* fully outside */
-    bs_image_fill_rect(&im, 0, 0, 0, 3, c);       /* empty */
+    bs_image_fill_rect(&im, 3, 2, 100, 100, c); /* covers (3,2) */
+    bs_image_fill_rect(&im, 5, 0, 2, 2, c); /* fully outside */
+    bs_image_fill_rect(&im, 0, 0, 0, 3, c); /* empty */
     bs_image_fill_rect(&im, 2147483600, 0, 2147483600, 1, c);
     int inked = 0;
     for (int y = 0; y < 3; y++)
@@ -179,8 +173,7 @@ static void test_fill_rect_clips(void **state)
             const uint8_t *p = im.rgb + (y * 4 + x) * 3;
             int on = p[0] == 9 && p[1] == 8 && p[2] == 7;
             inked += on;
-            if ((x == 0 && y <= 1) || (x == 3 && y == 2))
-                assert_true(on);
+            if ((x == 0 && y <= 1) || (x == 3 && y == 2)) assert_true(on);
         }
     assert_int_equal(inked, 3);
     bs_image_free(&im);
@@ -191,7 +184,7 @@ static void test_fill_rect_clips(void **state)
 static void test_text_width_matches_drawing(void **state)
 {
     (void)state;
-    const char *samples[] = {"", "A", "day 123.4", "osteoclasts 17", "~{|}`@#"};
+    const char *samples[] = { "", "A", "day 123.4", "osteoclasts 17", "~{|}`@#" };
     for (int scale = 1; scale <= 4; scale++)
         for (size_t k = 0; k < sizeof samples / sizeof *samples; k++) {
             const char *s = samples[k];
@@ -201,7 +194,7 @@ static void test_text_width_matches_drawing(void **state)
             bs_image im;
             int ox = 3, oy = 2;
             assert_int_equal(bs_image_init(&im, w + 2 * ox + 1, h + 2 * oy, NULL), BS_OK);
-            const uint8_t white[3] = {255, 255, 255};
+            const uint8_t white[3] = { 255, 255, 255 };
             assert_int_equal(bs_image_text(&im, ox, oy, scale, white, s), w);
             /* All ink lies inside the advertised box. */
             int minx = im.w, maxx = -1, miny = im.h, maxy = -1;
@@ -220,8 +213,8 @@ static void test_text_width_matches_drawing(void **state)
             bs_image_free(&im);
         }
     assert_int_equal(bs_text_width(0, "abc"), 0);
-    assert_int_equal(bs_image_text(NULL, 0, 0, 2, (const uint8_t[3]){1, 2, 3}, "ab"),
-                     bs_text_width(2, "ab")); /* NULL image: measures only */
+    assert_int_equal(bs_image_text(NULL, 0, 0, 2, (const uint8_t[3]){ 1, 2, 3 }, "ab"),
+            bs_text_width(2, "ab")); /* NULL image: measures only */
 }
 
 /* Catches slips in the hand-drawn table: every printable glyph has ink, no
@@ -243,8 +236,7 @@ static void test_font_glyphs_distinct(void **state)
             assert_true(ink > 0);
     }
     for (int a = 0; a < 95; a++)
-        for (int b = a + 1; b < 95; b++)
-            assert_true(memcmp(g[a], g[b], 7) != 0);
+        for (int b = a + 1; b < 95; b++) assert_true(memcmp(g[a], g[b], 7) != 0);
     /* Outside 32..126 draws as '?'. */
     for (int r = 0; r < 7; r++) {
         assert_int_equal(bs_font5x7_row(200, r), bs_font5x7_row('?', r));
@@ -262,7 +254,7 @@ static void test_png_round_trip(void **state)
     path_in(path, sizeof path, "rt.png");
     bs_image a, b;
     make_pattern(&a, 37, 23);
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_png_write(path, &a, &err), BS_OK);
     assert_int_equal(bs_png_read(path, &b, 37 * 23, &err), BS_OK);
     assert_int_equal(b.w, 37);
@@ -288,8 +280,7 @@ static void test_png_bytes_reproducible(void **state)
     assert_int_equal(n1, n2);
     assert_memory_equal(b1, b2, (size_t)n1);
     /* No time chunk: the bytes must not carry the wall clock. */
-    for (long i = 0; i + 4 <= n1; i++)
-        assert_false(memcmp(b1 + i, "tIME", 4) == 0);
+    for (long i = 0; i + 4 <= n1; i++) assert_false(memcmp(b1 + i, "tIME", 4) == 0);
     /* Overwriting an existing file works and gives the same bytes. */
     assert_int_equal(bs_png_write(p1, &a, NULL), BS_OK);
     long n3;
@@ -338,7 +329,7 @@ static void test_png_garbage_rejected(void **state)
     expect_invalid_png(bad);
 
     /* A PNG signature followed by junk gets past the first check. */
-    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    static const uint8_t sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
     memcpy(junk, sig, 8);
     spit(bad, junk, sizeof junk);
     expect_invalid_png(bad);
@@ -385,7 +376,7 @@ static void test_png_corrupt_data_rejected(void **state)
     spit(bad, bytes, n);
     expect_invalid_png(bad);
     bs_image im;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_png_read(bad, &im, 1000000, &err), BS_ERR_INVALID);
     assert_non_null(strstr(err.msg, bad));
     assert_non_null(strstr(err.msg, "over the limit"));
@@ -401,7 +392,7 @@ static void test_png_over_limit_rejected(void **state)
     bs_image a, b;
     make_pattern(&a, 20, 10);
     assert_int_equal(bs_png_write(path, &a, NULL), BS_OK);
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_png_read(path, &b, 199, &err), BS_ERR_INVALID);
     assert_non_null(strstr(err.msg, path));
     assert_non_null(strstr(err.msg, "20x10"));
@@ -418,7 +409,7 @@ static void test_png_missing_file_is_io_error(void **state)
     char path[512];
     path_in(path, sizeof path, "does-not-exist.png");
     bs_image b;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_png_read(path, &b, 0, &err), BS_ERR_IO);
     assert_non_null(strstr(err.msg, path));
     assert_non_null(strstr(err.msg, strerror(ENOENT)));
@@ -429,7 +420,7 @@ static void test_png_write_failure_leaves_nothing(void **state)
     (void)state;
     bs_image a;
     make_pattern(&a, 8, 8);
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     char path[512];
 
     /* Directory that does not exist. */
@@ -449,7 +440,7 @@ static void test_png_write_failure_leaves_nothing(void **state)
     assert_int_equal(rmdir(path), 0);
 
     /* Nothing to write. */
-    bs_image empty = {0, 0, NULL};
+    bs_image empty = { 0, 0, NULL };
     path_in(path, sizeof path, "empty.png");
     assert_int_equal(bs_png_write(path, &empty, &err), BS_ERR_INVALID);
     assert_int_equal(access(path, F_OK), -1);
@@ -458,9 +449,8 @@ static void test_png_write_failure_leaves_nothing(void **state)
 
 /* Writes a PNG of any colour type straight through libpng, so the reader's
  * conversions can be checked against files it did not write itself. */
-static void write_raw_png(const char *path, int w, int h, int color_type, int depth,
-                          const uint8_t *rows, size_t rowbytes, const png_color *palette,
-                          int npal, const uint8_t *trns, int ntrns)
+static void write_raw_png(const char *path, int w, int h, int color_type, int depth, const uint8_t *rows,
+        size_t rowbytes, const png_color *palette, int npal, const uint8_t *trns, int ntrns)
 {
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
@@ -468,18 +458,14 @@ static void write_raw_png(const char *path, int w, int h, int color_type, int de
     png_infop info = png_create_info_struct(png);
     assert_non_null(png);
     assert_non_null(info);
-    if (setjmp(png_jmpbuf(png)))
-        fail_msg("libpng failed writing a test file");
+    if (setjmp(png_jmpbuf(png))) fail_msg("libpng failed writing a test file");
     png_init_io(png, f);
-    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, color_type,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
-    if (palette)
-        png_set_PLTE(png, info, palette, npal);
-    if (trns)
-        png_set_tRNS(png, info, trns, ntrns, NULL);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, color_type, PNG_INTERLACE_NONE,
+            PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
+    if (palette) png_set_PLTE(png, info, palette, npal);
+    if (trns) png_set_tRNS(png, info, trns, ntrns, NULL);
     png_write_info(png, info);
-    for (int y = 0; y < h; y++)
-        png_write_row(png, rows + (size_t)y * rowbytes);
+    for (int y = 0; y < h; y++) png_write_row(png, rows + (size_t)y * rowbytes);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     fclose(f);
@@ -499,10 +485,10 @@ static void test_png_read_converts_formats(void **state)
     char path[512];
     path_in(path, sizeof path, "fmt.png");
     bs_image im;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
 
     /* 8-bit grey. */
-    const uint8_t grey[2] = {0, 200};
+    const uint8_t grey[2] = { 0, 200 };
     write_raw_png(path, 2, 1, PNG_COLOR_TYPE_GRAY, 8, grey, 2, NULL, 0, NULL, 0);
     assert_int_equal(bs_png_read(path, &im, 0, &err), BS_OK);
     expect_rgb(&im, 0, 0, 0, 0, 0);
@@ -510,7 +496,7 @@ static void test_png_read_converts_formats(void **state)
     bs_image_free(&im);
 
     /* 1-bit grey: 0 -> black, 1 -> white. */
-    const uint8_t bits[1] = {0x40}; /* pixels 0,1,0 */
+    const uint8_t bits[1] = { 0x40 }; /* pixels 0,1,0 */
     write_raw_png(path, 3, 1, PNG_COLOR_TYPE_GRAY, 1, bits, 1, NULL, 0, NULL, 0);
     assert_int_equal(bs_png_read(path, &im, 0, &err), BS_OK);
     expect_rgb(&im, 0, 0, 0, 0, 0);
@@ -519,9 +505,9 @@ static void test_png_read_converts_formats(void **state)
     bs_image_free(&im);
 
     /* 4-bit palette with one half-transparent entry (over black). */
-    const png_color pal[3] = {{255, 0, 0}, {0, 0, 255}, {200, 100, 50}};
-    const uint8_t trns[3] = {255, 255, 128};
-    const uint8_t idx[2] = {0x01, 0x20}; /* pixels 0,1,2,0 */
+    const png_color pal[3] = { { 255, 0, 0 }, { 0, 0, 255 }, { 200, 100, 50 } };
+    const uint8_t trns[3] = { 255, 255, 128 };
+    const uint8_t idx[2] = { 0x01, 0x20 }; /* pixels 0,1,2,0 */
     write_raw_png(path, 4, 1, PNG_COLOR_TYPE_PALETTE, 4, idx, 2, pal, 3, trns, 3);
     assert_int_equal(bs_png_read(path, &im, 0, &err), BS_OK);
     expect_rgb(&im, 0, 0, 255, 0, 0);
@@ -531,7 +517,7 @@ static void test_png_read_converts_formats(void **state)
     bs_image_free(&im);
 
     /* 16-bit RGB: the high byte survives. */
-    const uint8_t rgb16[12] = {0x12, 0x34, 0xab, 0xcd, 0xff, 0xff, 0, 0, 0x80, 0x00, 0x01, 0x00};
+    const uint8_t rgb16[12] = { 0x12, 0x34, 0xab, 0xcd, 0xff, 0xff, 0, 0, 0x80, 0x00, 0x01, 0x00 };
     write_raw_png(path, 2, 1, PNG_COLOR_TYPE_RGB, 16, rgb16, 12, NULL, 0, NULL, 0);
     assert_int_equal(bs_png_read(path, &im, 0, &err), BS_OK);
     expect_rgb(&im, 0, 0, 0x12, 0xab, 0xff);
@@ -539,7 +525,7 @@ static void test_png_read_converts_formats(void **state)
     bs_image_free(&im);
 
     /* 8-bit RGBA: alpha composited over black. */
-    const uint8_t rgba[8] = {200, 100, 50, 255, 200, 100, 50, 0};
+    const uint8_t rgba[8] = { 200, 100, 50, 255, 200, 100, 50, 0 };
     write_raw_png(path, 2, 1, PNG_COLOR_TYPE_RGB_ALPHA, 8, rgba, 8, NULL, 0, NULL, 0);
     assert_int_equal(bs_png_read(path, &im, 0, &err), BS_OK);
     expect_rgb(&im, 0, 0, 200, 100, 50);
@@ -547,7 +533,7 @@ static void test_png_read_converts_formats(void **state)
     bs_image_free(&im);
 
     /* Grey + alpha, 8 bit. */
-    const uint8_t ga[2] = {255, 51};
+    const uint8_t ga[2] = { 255, 51 };
     write_raw_png(path, 1, 1, PNG_COLOR_TYPE_GRAY_ALPHA, 8, ga, 2, NULL, 0, NULL, 0);
     assert_int_equal(bs_png_read(path, &im, 0, &err), BS_OK);
     expect_rgb(&im, 0, 0, 51, 51, 51);

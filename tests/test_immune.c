@@ -13,8 +13,9 @@
 
 static bs_model *flat_model(const char *const *extra)
 {
-    static const char *const defaults[] = {"dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", "tcell.lifespan_d=365", "nk.lifespan_d=365",
-                                            "mdsc.lifespan_d=365", "tcell.kills_to_exhaustion=1000", "nk.kills_to_exhaustion=1000", NULL};
+    static const char *const defaults[] = { "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", "tcell.lifespan_d=365",
+        "nk.lifespan_d=365", "mdsc.lifespan_d=365", "tcell.kills_to_exhaustion=1000", "nk.kills_to_exhaustion=1000",
+        NULL };
     return bs_flat_model(defaults, extra);
 }
 
@@ -28,7 +29,10 @@ static void fill_field(bs_model *m, int f, float v)
  * Each step a killed target is replaced and every killer acts once.
  * Returns the kills (also checked against the step totals). */
 #define NPAIRS 13
-static int pair_x(int k) { return 1 + 3 * k; }
+static int pair_x(int k)
+{
+    return 1 + 3 * k;
+}
 
 static void place_pairs(bs_model *m, uint8_t type, uint8_t state)
 {
@@ -77,7 +81,7 @@ static void test_contact_kill_with_and_without_pdl1(void **state)
     long with = run_pairs(m, BS_DTC_PROLIFERATING, 100);
     assert_near(with, 1300 * (1.0 - exp(-0.16)), 0.25);
     done(m);
-    const char *nopdl1[] = {"tcell.pdl1_kill_factor=1", NULL};
+    const char *nopdl1[] = { "tcell.pdl1_kill_factor=1", NULL };
     m = flat_model(nopdl1);
     place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
     long without = run_pairs(m, BS_DTC_PROLIFERATING, 100);
@@ -121,7 +125,7 @@ static void test_activation_then_killing_and_exhaustion(void **state)
     assert_int_equal(active, NPAIRS);
     done(m);
     /* exhaustion after tcell.kills_to_exhaustion kills */
-    const char *two[] = {"tcell.kills_to_exhaustion=2", "tcell.pdl1_kill_factor=1", NULL};
+    const char *two[] = { "tcell.kills_to_exhaustion=2", "tcell.pdl1_kill_factor=1", NULL };
     m = flat_model(two);
     place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
     n = run_pairs(m, BS_DTC_PROLIFERATING, 200);
@@ -144,7 +148,7 @@ static void test_activation_then_killing_and_exhaustion(void **state)
 static void test_dormant_cells_are_harder_to_see(void **state)
 {
     (void)state;
-    const char *nopdl1[] = {"tcell.pdl1_kill_factor=1", "tcell.speed_um_per_min=0", NULL};
+    const char *nopdl1[] = { "tcell.pdl1_kill_factor=1", "tcell.speed_um_per_min=0", NULL };
     bs_model *m = flat_model(nopdl1);
     place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
     long dormant = run_pairs(m, BS_DTC_DORMANT, 200);
@@ -172,7 +176,7 @@ static void test_mdsc_suppression_radius(void **state)
     /* kills next to one MDSC each (at (x, 3), 2 sites from the killer):
      * p = 1 - exp(-0.16 x 0.3) = 0.047, ~61 of 1300 vs ~192 (exhaustion
      * off here) */
-    const char *still[] = {"mdsc.speed_um_per_min=0", "tcell.suppressed_exhaustion_per_d=0", NULL};
+    const char *still[] = { "mdsc.speed_um_per_min=0", "tcell.suppressed_exhaustion_per_d=0", NULL };
     m = flat_model(still);
     place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
     for (int k = 0; k < NPAIRS; k++) bs_store_spawn(&m->store, site(pair_x(k), 3), BS_CELL_MDSC, 0, 700 + (uint64_t)k);
@@ -188,7 +192,7 @@ static void test_mdsc_hasten_exhaustion(void **state)
 {
     (void)state;
     for (int with = 0; with <= 1; with++) {
-        const char *still[] = {"mdsc.speed_um_per_min=0", "tcell.speed_um_per_min=0", NULL};
+        const char *still[] = { "mdsc.speed_um_per_min=0", "tcell.speed_um_per_min=0", NULL };
         bs_model *m = flat_model(still);
         place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
         if (with)
@@ -198,8 +202,10 @@ static void test_mdsc_hasten_exhaustion(void **state)
         int ex = 0;
         for (int k = 0; k < NPAIRS; k++) ex += m->store.state[m->store.occ[site(pair_x(k), 5)]] == BS_TCELL_EXHAUSTED;
         print_message("  %d of %d exhausted after 4 d %s MDSCs\n", ex, NPAIRS, with ? "with" : "without");
-        if (with) assert_true(ex >= 6);
-        else assert_int_equal(ex, 0);
+        if (with)
+            assert_true(ex >= 6);
+        else
+            assert_int_equal(ex, 0);
         done(m);
     }
 }
@@ -210,7 +216,7 @@ static void test_mdsc_hasten_exhaustion(void **state)
  * without a pit; 10 sites away, or without RANKL, none. */
 static int mdsc_to_oc(float rankl, int y, int *pits)
 {
-    const char *x[] = {"mdsc.speed_um_per_min=0", "mdsc.to_oc_rate_per_d=10", NULL};
+    const char *x[] = { "mdsc.speed_um_per_min=0", "mdsc.to_oc_rate_per_d=10", NULL };
     bs_model *m = flat_model(x);
     fill_field(m, BS_FIELD_RANKL, rankl);
     fill_field(m, BS_FIELD_OPG, 0.0f);
@@ -272,7 +278,7 @@ static void test_nk_kill_lower_at_low_o2(void **state)
     place_pairs(m, BS_CELL_NK, BS_NK_ACTIVE);
     long norm = run_pairs(m, BS_DTC_PROLIFERATING, 100);
     done(m);
-    const char *still[] = {"nk.speed_um_per_min=0", NULL};
+    const char *still[] = { "nk.speed_um_per_min=0", NULL };
     m = flat_model(still);
     fill_field(m, BS_FIELD_O2, 20.0f);
     place_pairs(m, BS_CELL_NK, BS_NK_ACTIVE);
@@ -301,7 +307,7 @@ static void test_tcell_kill_and_activation_lower_at_low_o2(void **state)
     fill_field(m, BS_FIELD_O2, 20.0f);
     long reox = run_pairs(m, BS_DTC_PROLIFERATING, 100);
     done(m);
-    const char *off[] = {"tcell.hypoxia_kill_factor=1", NULL};
+    const char *off[] = { "tcell.hypoxia_kill_factor=1", NULL };
     m = flat_model(off);
     fill_field(m, BS_FIELD_O2, 5.0f);
     place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
@@ -317,7 +323,7 @@ static void test_tcell_kill_and_activation_lower_at_low_o2(void **state)
     assert_near(reox, 1300 * (1.0 - exp(-0.16)), 0.25);
     assert_int_equal(hyp_off, norm);
     /* activation: many pairs' worth of draws over 40 repeats of 2 h */
-    long act[2] = {0, 0};
+    long act[2] = { 0, 0 };
     for (int k = 0; k < 2; k++) {
         for (int rep = 0; rep < 40; rep++) {
             m = flat_model(NULL);
@@ -342,7 +348,7 @@ static void test_tcell_kill_and_activation_lower_at_low_o2(void **state)
 static void test_secretion_by_state(void **state)
 {
     (void)state;
-    const char *still[] = {"tcell.speed_um_per_min=0", "nk.speed_um_per_min=0", "mdsc.speed_um_per_min=0", NULL};
+    const char *still[] = { "tcell.speed_um_per_min=0", "nk.speed_um_per_min=0", "mdsc.speed_um_per_min=0", NULL };
     bs_model *m = flat_model(still);
     int naive = site(5, 5), act = site(15, 5), exh = site(25, 5), nk = site(35, 5), md = site(5, 10),
         dtc = site(20, 10), dorm = site(30, 10), empty = site(10, 8);
@@ -375,7 +381,7 @@ static void test_secretion_by_state(void **state)
  * than at half occupancy (expected ratio (1 - e^-0.5) / (1 - e^-1) = 0.62). */
 static int entries(float chem)
 {
-    const char *x[] = {"geometry.sinusoid_spacing_um=150", "tcell.recruit_per_d=24", NULL};
+    const char *x[] = { "geometry.sinusoid_spacing_um=150", "tcell.recruit_per_d=24", NULL };
     bs_model *m = flat_model(x);
     assert_true(m->n_vessels > 0);
     fill_field(m, BS_FIELD_CHEMOKINE, chem);
@@ -422,7 +428,7 @@ static void test_walk_speed_occupancy_chemotaxis(void **state)
     memset(&tot, 0, sizeof tot);
     for (int h = 0; h < 20; h++) {
         m->step = (uint64_t)h;
-        int from[10] = {0}, n = 0;
+        int from[10] = { 0 }, n = 0;
         for (int i = 0; i < W * H; i++)
             if (m->store.occ[i] >= 0) from[n++] = m->store.occ[i];
         assert_int_equal(n, 10);
@@ -450,13 +456,13 @@ static void test_walk_speed_occupancy_chemotaxis(void **state)
 static void test_immune_deterministic_across_threads(void **state)
 {
     (void)state;
-    const char *small[] = {"lattice.width_sites=96", "lattice.height_sites=80", "tcell.recruit_per_d=0.5",
-                           "nk.recruit_per_d=0.2", "mdsc.recruit_per_d=0.3", NULL};
+    const char *small[] = { "lattice.width_sites=96", "lattice.height_sites=80", "tcell.recruit_per_d=0.5",
+        "nk.recruit_per_d=0.2", "mdsc.recruit_per_d=0.3", NULL };
     uint64_t kills[3][2];
     uint8_t *types[3];
     uint64_t *ids[3];
     float *ifng[3];
-    int threads[3] = {1, 2, 4}, n = 96 * 80;
+    int threads[3] = { 1, 2, 4 }, n = 96 * 80;
     for (int r = 0; r < 3; r++) {
         omp_set_num_threads(threads[r]);
         bs_registry *preg;
@@ -479,7 +485,7 @@ static void test_immune_deterministic_across_threads(void **state)
             long im = 0;
             for (int i = 0; i < n; i++) im += types[r][i] / 16 == BS_CELL_TCELL || types[r][i] / 16 == BS_CELL_NK;
             print_message("  %ld T/NK cells, kills %llu T, %llu NK at day 5\n", im, (unsigned long long)kills[0][0],
-                          (unsigned long long)kills[0][1]);
+                    (unsigned long long)kills[0][1]);
             assert_true(im > 0 && kills[0][0] + kills[0][1] > 0);
         }
         bs_model_destroy(m);

@@ -19,43 +19,43 @@
 
 typedef struct {
     int done;
-    double dtc_burden;  /* mean tumour cells over days 15..DAYS (daily samples) */
+    double dtc_burden; /* mean tumour cells over days 15..DAYS (daily samples) */
     long dtc_final;
-    double oc_mean;     /* mean osteoclasts over days 1..DAYS */
+    double oc_mean; /* mean osteoclasts over days 1..DAYS */
     double tcells_mean, active_mean, mdsc_mean;
     double kills_t, contact_t_h, kills_nk, contact_nk_h, kills_nk_hyp, contact_nk_hyp_h;
     long mdsc_to_oc;
 } result;
 
 typedef enum {
-    ARM_FULL,      /* immune_surveillance */
-    ARM_NO_T,      /* CD8 depletion */
-    ARM_OC_FULL,   /* osteoclasts blocked */
-    ARM_OC_NO_T,   /* osteoclasts blocked, CD8 depletion */
-    ARM_NONACT,    /* more T cells, never activated, no killing */
-    ARM_ACT,       /* more T cells, all arriving activated, no killing */
-    ARM_MDSC,      /* mdsc_suppression */
+    ARM_FULL, /* immune_surveillance */
+    ARM_NO_T, /* CD8 depletion */
+    ARM_OC_FULL, /* osteoclasts blocked */
+    ARM_OC_NO_T, /* osteoclasts blocked, CD8 depletion */
+    ARM_NONACT, /* more T cells, never activated, no killing */
+    ARM_ACT, /* more T cells, all arriving activated, no killing */
+    ARM_MDSC, /* mdsc_suppression */
     ARM_MDSC_NONE, /* mdsc_suppression with MDSCs depleted */
-    ARM_NK_OXY,    /* CD8-depleted, five times the NK cells */
-    ARM_NK_HYP,    /* the same in hypoxic marrow */
+    ARM_NK_OXY, /* CD8-depleted, five times the NK cells */
+    ARM_NK_HYP, /* the same in hypoxic marrow */
     ARM_COUNT
 } arm;
 
-static const char *const arm_scenario[ARM_COUNT] = {
-    "immune_surveillance", "immune_surveillance", "immune_surveillance", "immune_surveillance", "immune_surveillance",
-    "immune_surveillance", "mdsc_suppression",    "mdsc_suppression",    "immune_surveillance", "immune_surveillance"};
+static const char *const arm_scenario[ARM_COUNT] = { "immune_surveillance", "immune_surveillance",
+    "immune_surveillance", "immune_surveillance", "immune_surveillance", "immune_surveillance", "mdsc_suppression",
+    "mdsc_suppression", "immune_surveillance", "immune_surveillance" };
 static const char *const arm_sets[ARM_COUNT][5] = {
-    [ARM_FULL] = {NULL},
-    [ARM_NO_T] = {"tcell.recruit_per_d=0", NULL},
-    [ARM_OC_FULL] = {"oc.formation_per_d=0", "mdsc.to_oc_rate_per_d=0", NULL},
-    [ARM_OC_NO_T] = {"oc.formation_per_d=0", "mdsc.to_oc_rate_per_d=0", "tcell.recruit_per_d=0", NULL},
-    [ARM_NONACT] = {"tcell.recruit_per_d=0.5", "tcell.activation_per_h=0", "tcell.kill_rate_per_h_contact=0", NULL},
-    [ARM_ACT] = {"tcell.recruit_per_d=0.5", "tcell.entry_activated_fraction=1", "tcell.kill_rate_per_h_contact=0",
-                 NULL},
-    [ARM_MDSC] = {NULL},
-    [ARM_MDSC_NONE] = {"mdsc.recruit_per_d=0", NULL},
-    [ARM_NK_OXY] = {"tcell.recruit_per_d=0", "nk.recruit_per_d=0.05", NULL},
-    [ARM_NK_HYP] = {"tcell.recruit_per_d=0", "nk.recruit_per_d=0.05", "o2.marrow_uptake_per_h=2000", NULL},
+    [ARM_FULL] = { NULL },
+    [ARM_NO_T] = { "tcell.recruit_per_d=0", NULL },
+    [ARM_OC_FULL] = { "oc.formation_per_d=0", "mdsc.to_oc_rate_per_d=0", NULL },
+    [ARM_OC_NO_T] = { "oc.formation_per_d=0", "mdsc.to_oc_rate_per_d=0", "tcell.recruit_per_d=0", NULL },
+    [ARM_NONACT] = { "tcell.recruit_per_d=0.5", "tcell.activation_per_h=0", "tcell.kill_rate_per_h_contact=0", NULL },
+    [ARM_ACT] = { "tcell.recruit_per_d=0.5", "tcell.entry_activated_fraction=1", "tcell.kill_rate_per_h_contact=0",
+            NULL },
+    [ARM_MDSC] = { NULL },
+    [ARM_MDSC_NONE] = { "mdsc.recruit_per_d=0", NULL },
+    [ARM_NK_OXY] = { "tcell.recruit_per_d=0", "nk.recruit_per_d=0.05", NULL },
+    [ARM_NK_HYP] = { "tcell.recruit_per_d=0", "nk.recruit_per_d=0.05", "o2.marrow_uptake_per_h=2000", NULL },
 };
 
 static result cache[ARM_COUNT][NSEEDS + 1];
@@ -65,7 +65,7 @@ static const result *run(arm a, long seed)
     result *r = &cache[a][seed];
     if (r->done) return r;
     bs_registry *reg;
-    const char *size[] = {"lattice.width_sites=100", "lattice.height_sites=100", NULL};
+    const char *size[] = { "lattice.width_sites=100", "lattice.height_sites=100", NULL };
     bs_paramset *ps = bs_test_params(&reg, arm_scenario[a], size);
     bs_error err;
     for (int k = 0; arm_sets[a][k]; k++)
@@ -125,8 +125,8 @@ static void test_b14_cd8_control_tumour_burden(void **state)
     for (long seed = 1; seed <= NSEEDS; seed++) {
         const result *f = run(ARM_FULL, seed), *d = run(ARM_NO_T, seed);
         printf("# B14 seed %ld: tumour burden %.1f with CD8 T cells (mean %.1f T cells, %.0f kills) vs %.1f depleted; "
-               "final %ld vs %ld\n", seed, f->dtc_burden, f->tcells_mean, f->kills_t, d->dtc_burden, f->dtc_final,
-               d->dtc_final);
+               "final %ld vs %ld\n",
+                seed, f->dtc_burden, f->tcells_mean, f->kills_t, d->dtc_burden, f->dtc_final, d->dtc_final);
         assert_true(d->dtc_burden > f->dtc_burden);
         kills += f->kills_t;
         contact += f->contact_t_h;
@@ -134,12 +134,13 @@ static void test_b14_cd8_control_tumour_burden(void **state)
     for (long seed = 1; seed <= 2; seed++) {
         const result *f = run(ARM_OC_FULL, seed), *d = run(ARM_OC_NO_T, seed);
         printf("# B14 osteoclasts blocked, seed %ld: tumour burden %.1f with CD8 T cells vs %.1f depleted (osteoclasts "
-               "%.1f)\n", seed, f->dtc_burden, d->dtc_burden, f->oc_mean);
+               "%.1f)\n",
+                seed, f->dtc_burden, d->dtc_burden, f->oc_mean);
         assert_true(d->dtc_burden > f->dtc_burden);
     }
     double rate = per_contact_day(kills, contact);
     printf("# B14 kills per CTL-day in contact: %.2f (%.0f kills in %.0f CTL-hours on targets)\n", rate, kills,
-           contact);
+            contact);
     assert_true(rate >= 2.0 && rate <= 16.0);
 }
 
@@ -155,8 +156,8 @@ static void test_b15_tcell_state_and_osteoclasts(void **state)
     for (long seed = 1; seed <= NSEEDS; seed++) {
         const result *n = run(ARM_NONACT, seed), *a = run(ARM_ACT, seed), *z = run(ARM_NO_T, seed);
         printf("# B15 seed %ld: mean osteoclasts %.2f with non-activated T cells (%.1f), %.2f with activated (%.1f "
-               "active), %.2f without T cells\n", seed, n->oc_mean, n->tcells_mean, a->oc_mean, a->active_mean,
-               z->oc_mean);
+               "active), %.2f without T cells\n",
+                seed, n->oc_mean, n->tcells_mean, a->oc_mean, a->active_mean, z->oc_mean);
         non += n->oc_mean;
         act += a->oc_mean;
         none += z->oc_mean;
@@ -179,9 +180,9 @@ static void test_b16_mdsc_suppress_killing(void **state)
     for (long seed = 1; seed <= NSEEDS; seed++) {
         const result *w = run(ARM_MDSC, seed), *n = run(ARM_MDSC_NONE, seed);
         printf("# B16 seed %ld: tumour burden %.1f with MDSCs (mean %.1f) vs %.1f without; CTL kills per contact-day "
-               "%.2f vs %.2f; MDSC->osteoclast %ld; osteoclasts %.2f vs %.2f\n", seed, w->dtc_burden, w->mdsc_mean,
-               n->dtc_burden, per_contact_day(w->kills_t, w->contact_t_h), per_contact_day(n->kills_t, n->contact_t_h),
-               w->mdsc_to_oc, w->oc_mean, n->oc_mean);
+               "%.2f vs %.2f; MDSC->osteoclast %ld; osteoclasts %.2f vs %.2f\n",
+                seed, w->dtc_burden, w->mdsc_mean, n->dtc_burden, per_contact_day(w->kills_t, w->contact_t_h),
+                per_contact_day(n->kills_t, n->contact_t_h), w->mdsc_to_oc, w->oc_mean, n->oc_mean);
         kw += w->kills_t;
         cw += w->contact_t_h;
         kn += n->kills_t;
@@ -194,7 +195,8 @@ static void test_b16_mdsc_suppress_killing(void **state)
     }
     double rw = per_contact_day(kw, cw), rn = per_contact_day(kn, cn);
     printf("# B16 pooled: kills per CTL-day in contact %.2f with MDSCs vs %.2f without; burden %.1f vs %.1f; "
-           "osteoclasts %.2f vs %.2f; %ld MDSC->osteoclast\n", rw, rn, bw, bn, ow, on, conv);
+           "osteoclasts %.2f vs %.2f; %ld MDSC->osteoclast\n",
+            rw, rn, bw, bn, ow, on, conv);
     assert_true(rw <= 0.8 * rn);
     assert_true(bw > bn);
     assert_true(ow > on);
@@ -213,15 +215,15 @@ static void test_b17_nk_hypoxia(void **state)
     for (long seed = 1; seed <= NSEEDS; seed++) {
         const result *h = run(ARM_NK_HYP, seed), *o = run(ARM_NK_OXY, seed);
         printf("# B17 seed %ld: NK kills per contact-day %.2f in hypoxic marrow (%.0f kills, %.0f h) vs %.2f "
-               "oxygenated (%.0f kills, %.0f h); tumour burden %.1f vs %.1f\n", seed,
-               per_contact_day(h->kills_nk, h->contact_nk_h), h->kills_nk, h->contact_nk_h,
-               per_contact_day(o->kills_nk, o->contact_nk_h), o->kills_nk, o->contact_nk_h, h->dtc_burden,
-               o->dtc_burden);
+               "oxygenated (%.0f kills, %.0f h); tumour burden %.1f vs %.1f\n",
+                seed, per_contact_day(h->kills_nk, h->contact_nk_h), h->kills_nk, h->contact_nk_h,
+                per_contact_day(o->kills_nk, o->contact_nk_h), o->kills_nk, o->contact_nk_h, h->dtc_burden,
+                o->dtc_burden);
         kh += h->kills_nk;
         ch += h->contact_nk_h;
         ko += o->kills_nk;
         co += o->contact_nk_h;
-        const result *both[2] = {h, o};
+        const result *both[2] = { h, o };
         for (int k = 0; k < 2; k++) {
             in_h += both[k]->kills_nk_hyp;
             in_hc += both[k]->contact_nk_hyp_h;
@@ -231,8 +233,8 @@ static void test_b17_nk_hypoxia(void **state)
     }
     double rh = per_contact_day(kh, ch), ro = per_contact_day(ko, co);
     printf("# B17 pooled: %.2f (hypoxic marrow) vs %.2f (oxygenated); by site: %.2f below vs %.2f above the "
-           "threshold (%.0f h vs %.0f h)\n", rh, ro, per_contact_day(in_h, in_hc), per_contact_day(in_o, in_oc), in_hc,
-           in_oc);
+           "threshold (%.0f h vs %.0f h)\n",
+            rh, ro, per_contact_day(in_h, in_hc), per_contact_day(in_o, in_oc), in_hc, in_oc);
     assert_true(ch > 48.0 && co > 48.0);
     assert_true(rh <= 0.7 * ro);
     if (in_hc > 48.0 && in_oc > 48.0) assert_true(per_contact_day(in_h, in_hc) < per_contact_day(in_o, in_oc));

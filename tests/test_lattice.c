@@ -12,9 +12,13 @@
 
 static bs_geometry_opts trab_opts(void)
 {
-    bs_geometry_opts o = {.trab_thickness_um = 150, .trab_spacing_um = 800, .sinusoid_spacing_um = 200,
-                          .sinusoid_radius_um = 12, .arteriole_spacing_um = 300, .flat_surface = 0,
-                          .slab_thickness_um = 200};
+    bs_geometry_opts o = { .trab_thickness_um = 150,
+        .trab_spacing_um = 800,
+        .sinusoid_spacing_um = 200,
+        .sinusoid_radius_um = 12,
+        .arteriole_spacing_um = 300,
+        .flat_surface = 0,
+        .slab_thickness_um = 200 };
     return o;
 }
 

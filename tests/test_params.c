@@ -20,23 +20,47 @@
 
 /* A small table with one parameter of every type; the values are made up
  * for the tests, not model values. */
-static const char *const bs_test_methods[] = {"euler", "rk2", "rk4", NULL};
+static const char *const bs_test_methods[] = { "euler", "rk2", "rk4", NULL };
 
 static const bs_param_def bs_test_defs[] = {
-    {.name = "seed", .type = BS_PT_INT, .def = 1, .min = 0, .max = 4294967295.0, .unit = "1",
-     .help = "random seed (test)"},
-    {.name = "oc.lifespan_d", .type = BS_PT_REAL, .def = 14, .min = 5, .max = 25, .unit = "d",
-     .help = "osteoclast lifespan (test)"},
-    {.name = "oc.count", .type = BS_PT_INT, .def = 10, .min = 1, .max = 100, .unit = "1",
-     .help = "initial osteoclasts (test)"},
-    {.name = "oc.fuse", .type = BS_PT_BOOL, .def = 1, .min = 0, .max = 1, .unit = "1",
-     .help = "allow fusion (test)"},
-    {.name = "solver.method", .type = BS_PT_CHOICE, .def = 0, .min = 0, .max = 2, .unit = "1",
-     .help = "integrator (test)", .choices = bs_test_methods},
-    {.name = "output.dir", .type = BS_PT_STRING, .unit = "1", .help = "output folder (test)",
-     .def_str = "out"},
-    {.name = "ob.rate_per_h", .type = BS_PT_REAL, .def = 0.1, .min = 0, .max = 0.5,
-     .unit = "1/h", .help = "formation rate (test)"},
+    { .name = "seed",
+            .type = BS_PT_INT,
+            .def = 1,
+            .min = 0,
+            .max = 4294967295.0,
+            .unit = "1",
+            .help = "random seed (test)" },
+    { .name = "oc.lifespan_d",
+            .type = BS_PT_REAL,
+            .def = 14,
+            .min = 5,
+            .max = 25,
+            .unit = "d",
+            .help = "osteoclast lifespan (test)" },
+    { .name = "oc.count",
+            .type = BS_PT_INT,
+            .def = 10,
+            .min = 1,
+            .max = 100,
+            .unit = "1",
+            .help = "initial osteoclasts (test)" },
+    { .name = "oc.fuse", .type = BS_PT_BOOL, .def = 1, .min = 0, .max = 1, .unit = "1", .help = "allow fusion (test)" },
+    { .name = "solver.method",
+            .type = BS_PT_CHOICE,
+            .def = 0,
+            .min = 0,
+            .max = 2,
+            .unit = "1",
+            .help = "integrator (test)",
+            .choices = bs_test_methods },
+    { .name = "output.dir", .type = BS_PT_STRING, .unit = "1", .help = "output folder (test)", .def_str = "out" },
+    { .name = "ob.rate_per_h",
+            .type = BS_PT_REAL,
+            .def = 0.1,
+            .min = 0,
+            .max = 0.5,
+            .unit = "1/h",
+            .help = "formation rate (test)" },
 };
 #define BS_TEST_NDEFS (sizeof bs_test_defs / sizeof bs_test_defs[0])
 
@@ -51,7 +75,7 @@ static int bs_setup(void **state)
     assert_non_null(fx);
     fx->reg = bs_registry_create();
     assert_non_null(fx->reg);
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_registry_add(fx->reg, bs_test_defs, BS_TEST_NDEFS, &err), BS_OK);
     fx->ps = bs_paramset_create(fx->reg);
     assert_non_null(fx->ps);
@@ -76,14 +100,13 @@ static size_t bs_idx(const bs_fixture *fx, const char *name)
 }
 
 /* Sets text expecting failure; checks the message and that nothing changed. */
-static void bs_expect_reject(bs_fixture *fx, const char *name, const char *text,
-                             const char *expected_msg)
+static void bs_expect_reject(bs_fixture *fx, const char *name, const char *text, const char *expected_msg)
 {
     size_t i = bs_idx(fx, name);
     char before[1100], after[1100];
     bs_param_format(fx->ps, i, before, sizeof before);
     int was_set = bs_param_is_set(fx->ps, i);
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     bs_status st = bs_paramset_set_text(fx->ps, name, text, "t.ini:3", &err);
     assert_int_equal(st, BS_ERR_INVALID);
     assert_string_equal(err.msg, expected_msg);
@@ -116,7 +139,7 @@ static void test_defaults(void **state)
 static void test_set_in_range(void **state)
 {
     bs_fixture *fx = *state;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_paramset_set_text(fx->ps, "oc.lifespan_d", "7.5", "t", &err), BS_OK);
     assert_true(bs_param(fx->ps, "oc.lifespan_d") == 7.5);
     assert_int_equal(bs_param_is_set(fx->ps, bs_idx(fx, "oc.lifespan_d")), 1);
@@ -136,8 +159,8 @@ static void test_set_in_range(void **state)
     assert_int_equal(bs_paramset_set_text(fx->ps, "seed", "4294967295", "t", &err), BS_OK);
     assert_true(bs_param(fx->ps, "seed") == 4294967295.0);
 
-    static const char *const yes[] = {"1", "true", "TRUE", "Yes", "on", "On"};
-    static const char *const no[] = {"0", "false", "False", "no", "NO", "off"};
+    static const char *const yes[] = { "1", "true", "TRUE", "Yes", "on", "On" };
+    static const char *const no[] = { "0", "false", "False", "no", "NO", "off" };
     for (size_t k = 0; k < sizeof yes / sizeof yes[0]; k++) {
         assert_int_equal(bs_paramset_set_text(fx->ps, "oc.fuse", no[k], "t", &err), BS_OK);
         assert_true(bs_param(fx->ps, "oc.fuse") == 0.0);
@@ -165,80 +188,69 @@ static void test_set_in_range(void **state)
 static void test_reject_range(void **state)
 {
     bs_fixture *fx = *state;
-    bs_expect_reject(fx, "oc.lifespan_d", "900",
-                     "t.ini:3: oc.lifespan_d = 900 is out of range (valid: 5 .. 25 d)");
-    bs_expect_reject(fx, "oc.lifespan_d", "4.999",
-                     "t.ini:3: oc.lifespan_d = 4.999 is out of range (valid: 5 .. 25 d)");
-    bs_expect_reject(fx, "oc.count", "0",
-                     "t.ini:3: oc.count = 0 is out of range (valid: 1 .. 100)");
-    bs_expect_reject(fx, "ob.rate_per_h", "-0.1",
-                     "t.ini:3: ob.rate_per_h = -0.1 is out of range (valid: 0 .. 0.5 1/h)");
+    bs_expect_reject(fx, "oc.lifespan_d", "900", "t.ini:3: oc.lifespan_d = 900 is out of range (valid: 5 .. 25 d)");
+    bs_expect_reject(fx, "oc.lifespan_d", "4.999", "t.ini:3: oc.lifespan_d = 4.999 is out of range (valid: 5 .. 25 d)");
+    bs_expect_reject(fx, "oc.count", "0", "t.ini:3: oc.count = 0 is out of range (valid: 1 .. 100)");
+    bs_expect_reject(
+            fx, "ob.rate_per_h", "-0.1", "t.ini:3: ob.rate_per_h = -0.1 is out of range (valid: 0 .. 0.5 1/h)");
 }
 
 static void test_reject_nonfinite(void **state)
 {
     bs_fixture *fx = *state;
-    bs_expect_reject(fx, "oc.lifespan_d", "nan",
-                     "t.ini:3: oc.lifespan_d = 'nan' is not a finite number (valid: 5 .. 25 d)");
-    bs_expect_reject(fx, "oc.lifespan_d", "NaN",
-                     "t.ini:3: oc.lifespan_d = 'NaN' is not a finite number (valid: 5 .. 25 d)");
-    bs_expect_reject(fx, "oc.lifespan_d", "inf",
-                     "t.ini:3: oc.lifespan_d = 'inf' is not a finite number (valid: 5 .. 25 d)");
+    bs_expect_reject(
+            fx, "oc.lifespan_d", "nan", "t.ini:3: oc.lifespan_d = 'nan' is not a finite number (valid: 5 .. 25 d)");
+    bs_expect_reject(
+            fx, "oc.lifespan_d", "NaN", "t.ini:3: oc.lifespan_d = 'NaN' is not a finite number (valid: 5 .. 25 d)");
+    bs_expect_reject(
+            fx, "oc.lifespan_d", "inf", "t.ini:3: oc.lifespan_d = 'inf' is not a finite number (valid: 5 .. 25 d)");
     bs_expect_reject(fx, "oc.lifespan_d", "-Infinity",
-                     "t.ini:3: oc.lifespan_d = '-Infinity' is not a finite number (valid: 5 .. 25 "
-                     "d)");
-    bs_expect_reject(fx, "oc.lifespan_d", "1e999",
-                     "t.ini:3: oc.lifespan_d = '1e999' is not a finite number (valid: 5 .. 25 d)");
-    bs_expect_reject(fx, "oc.count", "nan",
-                     "t.ini:3: oc.count = 'nan' is not a finite number (valid: 1 .. 100)");
+            "t.ini:3: oc.lifespan_d = '-Infinity' is not a finite number (valid: 5 .. 25 "
+            "d)");
+    bs_expect_reject(
+            fx, "oc.lifespan_d", "1e999", "t.ini:3: oc.lifespan_d = '1e999' is not a finite number (valid: 5 .. 25 d)");
+    bs_expect_reject(fx, "oc.count", "nan", "t.ini:3: oc.count = 'nan' is not a finite number (valid: 1 .. 100)");
 }
 
 static void test_reject_junk_and_empty(void **state)
 {
     bs_fixture *fx = *state;
-    bs_expect_reject(fx, "oc.lifespan_d", "1.5x",
-                     "t.ini:3: oc.lifespan_d = '1.5x' is not a number (valid: 5 .. 25 d)");
-    bs_expect_reject(fx, "oc.lifespan_d", "ten",
-                     "t.ini:3: oc.lifespan_d = 'ten' is not a number (valid: 5 .. 25 d)");
-    bs_expect_reject(fx, "oc.lifespan_d", "10 12",
-                     "t.ini:3: oc.lifespan_d = '10 12' is not a number (valid: 5 .. 25 d)");
-    bs_expect_reject(fx, "oc.lifespan_d", "10,5",
-                     "t.ini:3: oc.lifespan_d = '10,5' is not a number (valid: 5 .. 25 d)");
-    bs_expect_reject(fx, "oc.lifespan_d", "",
-                     "t.ini:3: oc.lifespan_d has no value (valid: 5 .. 25 d)");
-    bs_expect_reject(fx, "oc.lifespan_d", "   ",
-                     "t.ini:3: oc.lifespan_d has no value (valid: 5 .. 25 d)");
+    bs_expect_reject(fx, "oc.lifespan_d", "1.5x", "t.ini:3: oc.lifespan_d = '1.5x' is not a number (valid: 5 .. 25 d)");
+    bs_expect_reject(fx, "oc.lifespan_d", "ten", "t.ini:3: oc.lifespan_d = 'ten' is not a number (valid: 5 .. 25 d)");
+    bs_expect_reject(
+            fx, "oc.lifespan_d", "10 12", "t.ini:3: oc.lifespan_d = '10 12' is not a number (valid: 5 .. 25 d)");
+    bs_expect_reject(fx, "oc.lifespan_d", "10,5", "t.ini:3: oc.lifespan_d = '10,5' is not a number (valid: 5 .. 25 d)");
+    bs_expect_reject(fx, "oc.lifespan_d", "", "t.ini:3: oc.lifespan_d has no value (valid: 5 .. 25 d)");
+    bs_expect_reject(fx, "oc.lifespan_d", "   ", "t.ini:3: oc.lifespan_d has no value (valid: 5 .. 25 d)");
     bs_expect_reject(fx, "oc.count", "", "t.ini:3: oc.count has no value (valid: 1 .. 100)");
 }
 
 static void test_reject_non_integer(void **state)
 {
     bs_fixture *fx = *state;
-    bs_expect_reject(fx, "oc.count", "2.5",
-                     "t.ini:3: oc.count = 2.5 is not an integer (valid: 1 .. 100)");
-    bs_expect_reject(fx, "oc.count", "7x",
-                     "t.ini:3: oc.count = '7x' is not a number (valid: 1 .. 100)");
+    bs_expect_reject(fx, "oc.count", "2.5", "t.ini:3: oc.count = 2.5 is not an integer (valid: 1 .. 100)");
+    bs_expect_reject(fx, "oc.count", "7x", "t.ini:3: oc.count = '7x' is not a number (valid: 1 .. 100)");
 }
 
 static void test_reject_bool_and_choice(void **state)
 {
     bs_fixture *fx = *state;
     bs_expect_reject(fx, "oc.fuse", "maybe",
-                     "t.ini:3: oc.fuse = 'maybe' is not a boolean (valid: true, false, yes, no, "
-                     "on, off, 1, 0)");
+            "t.ini:3: oc.fuse = 'maybe' is not a boolean (valid: true, false, yes, no, "
+            "on, off, 1, 0)");
     bs_expect_reject(fx, "oc.fuse", "2",
-                     "t.ini:3: oc.fuse = '2' is not a boolean (valid: true, false, yes, no, on, "
-                     "off, 1, 0)");
+            "t.ini:3: oc.fuse = '2' is not a boolean (valid: true, false, yes, no, on, "
+            "off, 1, 0)");
     bs_expect_reject(fx, "oc.fuse", "",
-                     "t.ini:3: oc.fuse = '' is not a boolean (valid: true, false, yes, no, on, "
-                     "off, 1, 0)");
+            "t.ini:3: oc.fuse = '' is not a boolean (valid: true, false, yes, no, on, "
+            "off, 1, 0)");
     bs_expect_reject(fx, "solver.method", "rk5",
-                     "t.ini:3: solver.method = 'rk5' is not a valid choice (valid: euler, rk2, "
-                     "rk4)");
+            "t.ini:3: solver.method = 'rk5' is not a valid choice (valid: euler, rk2, "
+            "rk4)");
     /* Choices are exact: a different case is a different word. */
     bs_expect_reject(fx, "solver.method", "RK4",
-                     "t.ini:3: solver.method = 'RK4' is not a valid choice (valid: euler, rk2, "
-                     "rk4)");
+            "t.ini:3: solver.method = 'RK4' is not a valid choice (valid: euler, rk2, "
+            "rk4)");
 }
 
 static void test_reject_long_string(void **state)
@@ -247,36 +259,30 @@ static void test_reject_long_string(void **state)
     char text[1025];
     memset(text, 'x', 1024);
     text[1024] = '\0';
-    bs_expect_reject(fx, "output.dir", text,
-                     "t.ini:3: output.dir is too long (valid: at most 1023 characters)");
+    bs_expect_reject(fx, "output.dir", text, "t.ini:3: output.dir is too long (valid: at most 1023 characters)");
 }
 
 static void test_unknown_name(void **state)
 {
     bs_fixture *fx = *state;
-    bs_error err = {{0}};
-    assert_int_equal(bs_paramset_set_text(fx->ps, "oc.lifspan_d", "10", "--set", &err),
-                     BS_ERR_INVALID);
-    assert_string_equal(err.msg,
-                        "--set: unknown parameter 'oc.lifspan_d' (did you mean 'oc.lifespan_d'?)");
+    bs_error err = { { 0 } };
+    assert_int_equal(bs_paramset_set_text(fx->ps, "oc.lifspan_d", "10", "--set", &err), BS_ERR_INVALID);
+    assert_string_equal(err.msg, "--set: unknown parameter 'oc.lifspan_d' (did you mean 'oc.lifespan_d'?)");
 
     /* A transposition counts as one edit. */
-    assert_int_equal(bs_paramset_set_text(fx->ps, "oc.lifsepan_d", "10", "f.ini:9", &err),
-                     BS_ERR_INVALID);
+    assert_int_equal(bs_paramset_set_text(fx->ps, "oc.lifsepan_d", "10", "f.ini:9", &err), BS_ERR_INVALID);
     assert_string_equal(err.msg,
-                        "f.ini:9: unknown parameter 'oc.lifsepan_d' (did you mean "
-                        "'oc.lifespan_d'?)");
+            "f.ini:9: unknown parameter 'oc.lifsepan_d' (did you mean "
+            "'oc.lifespan_d'?)");
 
     /* Right key, wrong section. */
-    assert_int_equal(bs_paramset_set_text(fx->ps, "osteoclast.count", "3", "f.ini:2", &err),
-                     BS_ERR_INVALID);
+    assert_int_equal(bs_paramset_set_text(fx->ps, "osteoclast.count", "3", "f.ini:2", &err), BS_ERR_INVALID);
     assert_string_equal(err.msg,
-                        "f.ini:2: unknown parameter 'osteoclast.count' (did you mean "
-                        "'oc.count'?)");
+            "f.ini:2: unknown parameter 'osteoclast.count' (did you mean "
+            "'oc.count'?)");
 
     /* Nothing close: no suggestion. */
-    assert_int_equal(bs_paramset_set_text(fx->ps, "tcell.kill_prob", "0.2", "--set", &err),
-                     BS_ERR_INVALID);
+    assert_int_equal(bs_paramset_set_text(fx->ps, "tcell.kill_prob", "0.2", "--set", &err), BS_ERR_INVALID);
     assert_string_equal(err.msg, "--set: unknown parameter 'tcell.kill_prob'");
 
     /* From code there is no location prefix. */
@@ -292,7 +298,7 @@ static void test_duplicate_registration(void **state)
     (void)state;
     bs_registry *reg = bs_registry_create();
     assert_non_null(reg);
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_registry_add(reg, bs_test_defs, 3, &err), BS_OK);
     assert_int_equal(bs_registry_add(reg, bs_test_defs + 2, 2, &err), BS_ERR_INTERNAL);
     assert_string_equal(err.msg, "duplicate parameter 'oc.count'");
@@ -302,8 +308,8 @@ static void test_duplicate_registration(void **state)
 
     /* Duplicates inside one table are caught too. */
     static const bs_param_def twice[] = {
-        {.name = "x.a", .type = BS_PT_REAL, .def = 0, .min = 0, .max = 1, .unit = "1"},
-        {.name = "x.a", .type = BS_PT_REAL, .def = 0, .min = 0, .max = 1, .unit = "1"},
+        { .name = "x.a", .type = BS_PT_REAL, .def = 0, .min = 0, .max = 1, .unit = "1" },
+        { .name = "x.a", .type = BS_PT_REAL, .def = 0, .min = 0, .max = 1, .unit = "1" },
     };
     assert_int_equal(bs_registry_add(reg, twice, 2, &err), BS_ERR_INTERNAL);
     assert_string_equal(err.msg, "duplicate parameter 'x.a'");
@@ -311,12 +317,12 @@ static void test_duplicate_registration(void **state)
 
     /* Table mistakes are reported, not discovered later. */
     static const bs_param_def bad_default[] = {
-        {.name = "x.b", .type = BS_PT_REAL, .def = 2, .min = 0, .max = 1, .unit = "1"},
+        { .name = "x.b", .type = BS_PT_REAL, .def = 2, .min = 0, .max = 1, .unit = "1" },
     };
     assert_int_equal(bs_registry_add(reg, bad_default, 1, &err), BS_ERR_INTERNAL);
     assert_string_equal(err.msg, "parameter 'x.b': default outside its range");
     static const bs_param_def no_choices[] = {
-        {.name = "x.c", .type = BS_PT_CHOICE, .unit = "1"},
+        { .name = "x.c", .type = BS_PT_CHOICE, .unit = "1" },
     };
     assert_int_equal(bs_registry_add(reg, no_choices, 1, &err), BS_ERR_INTERNAL);
     assert_string_equal(err.msg, "parameter 'x.c': CHOICE without choices");
@@ -336,15 +342,15 @@ static void test_late_registration(void **state)
      * added later is reported as a set-up bug, not read out of bounds. */
     bs_registry *reg = bs_registry_create();
     assert_non_null(reg);
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_registry_add(reg, bs_test_defs, 3, &err), BS_OK);
     bs_paramset *ps = bs_paramset_create(reg);
     assert_non_null(ps);
     assert_int_equal(bs_registry_add(reg, bs_test_defs + 3, BS_TEST_NDEFS - 3, &err), BS_OK);
     assert_int_equal(bs_paramset_set_text(ps, "oc.fuse", "on", "--set", &err), BS_ERR_INTERNAL);
     assert_string_equal(err.msg,
-                        "--set: parameter 'oc.fuse' was registered after this paramset was "
-                        "created");
+            "--set: parameter 'oc.fuse' was registered after this paramset was "
+            "created");
     assert_int_equal(bs_paramset_set_text(ps, "oc.count", "3", "--set", &err), BS_OK);
     bs_paramset_destroy(ps);
     bs_registry_destroy(reg);
@@ -353,7 +359,7 @@ static void test_late_registration(void **state)
 static void test_clone_independence(void **state)
 {
     bs_fixture *fx = *state;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_paramset_set_text(fx->ps, "output.dir", "orig", "t", &err), BS_OK);
     bs_paramset *c = bs_paramset_clone(fx->ps);
     assert_non_null(c);
@@ -384,7 +390,7 @@ static void test_clone_independence(void **state)
 static void test_param_set_by_code(void **state)
 {
     bs_fixture *fx = *state;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_param_set(fx->ps, "oc.lifespan_d", 6.25, &err), BS_OK);
     assert_true(bs_param(fx->ps, "oc.lifespan_d") == 6.25);
     assert_int_equal(bs_param_is_set(fx->ps, bs_idx(fx, "oc.lifespan_d")), 1);
@@ -393,8 +399,7 @@ static void test_param_set_by_code(void **state)
     assert_string_equal(err.msg, "oc.lifespan_d = 30 is out of range (valid: 5 .. 25 d)");
     assert_int_equal(bs_param_set(fx->ps, "oc.lifespan_d", (double)NAN, &err), BS_ERR_INVALID);
     assert_non_null(strstr(err.msg, "not a finite number (valid: 5 .. 25 d)"));
-    assert_int_equal(bs_param_set(fx->ps, "oc.lifespan_d", (double)INFINITY, &err),
-                     BS_ERR_INVALID);
+    assert_int_equal(bs_param_set(fx->ps, "oc.lifespan_d", (double)INFINITY, &err), BS_ERR_INVALID);
     assert_true(bs_param(fx->ps, "oc.lifespan_d") == 6.25);
 
     assert_int_equal(bs_param_set(fx->ps, "oc.count", 3.5, &err), BS_ERR_INVALID);
@@ -411,7 +416,7 @@ static void test_param_set_by_code(void **state)
 static void test_format_round_trip(void **state)
 {
     bs_fixture *fx = *state;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     char buf[64];
 
     /* Plain values print plainly. */
@@ -432,8 +437,8 @@ static void test_format_round_trip(void **state)
     assert_string_equal(buf, "out");
 
     /* Values that need more than %g's six digits keep every bit. */
-    const double vals[] = {0.1 + 0.2, 1.0 / 3.0, 5.000000000000001, 24.999999999999996,
-                           nextafter(7.5, 8.0), 12.3456789, 5.0};
+    const double vals[] = { 0.1 + 0.2, 1.0 / 3.0, 5.000000000000001, 24.999999999999996, nextafter(7.5, 8.0),
+        12.3456789, 5.0 };
     bs_paramset *other = bs_paramset_create(fx->reg);
     assert_non_null(other);
     size_t i = bs_idx(fx, "oc.lifespan_d");
@@ -442,7 +447,7 @@ static void test_format_round_trip(void **state)
         assert_int_equal(bs_param_set(fx->ps, "oc.lifespan_d", v, &err), BS_OK);
         bs_param_format(fx->ps, i, buf, sizeof buf);
         assert_int_equal(bs_paramset_set_text(other, "oc.lifespan_d", buf, "t", &err), BS_OK);
-        assert_memory_equal(&v, &(double){bs_param(other, "oc.lifespan_d")}, sizeof v);
+        assert_memory_equal(&v, &(double){ bs_param(other, "oc.lifespan_d") }, sizeof v);
     }
     assert_int_equal(bs_param_set(fx->ps, "oc.lifespan_d", 12.3456789, &err), BS_OK);
     bs_param_format(fx->ps, i, buf, sizeof buf);
@@ -454,9 +459,7 @@ static void test_format_round_trip(void **state)
     for (size_t j = 0; j < BS_TEST_NDEFS; j++) {
         char again[64];
         bs_param_format(fx->ps, j, buf, sizeof buf);
-        assert_int_equal(bs_paramset_set_text(other, bs_registry_at(fx->reg, j)->name, buf, "t",
-                                              &err),
-                         BS_OK);
+        assert_int_equal(bs_paramset_set_text(other, bs_registry_at(fx->reg, j)->name, buf, "t", &err), BS_OK);
         bs_param_format(other, j, again, sizeof again);
         assert_string_equal(buf, again);
     }
@@ -468,8 +471,7 @@ static void test_format_round_trip(void **state)
 }
 
 /* Runs fn in a child and checks it aborts with `expected` on stderr. */
-static void bs_expect_abort(void (*fn)(const bs_paramset *), const bs_paramset *ps,
-                            const char *expected)
+static void bs_expect_abort(void (*fn)(const bs_paramset *), const bs_paramset *ps, const char *expected)
 {
     int fds[2];
     assert_int_equal(pipe(fds), 0);
@@ -514,10 +516,8 @@ static void bs_read_string_as_number(const bs_paramset *ps)
 static void test_unknown_getter_aborts(void **state)
 {
     bs_fixture *fx = *state;
-    bs_expect_abort(bs_read_unknown, fx->ps,
-                    "bonesim: internal error: unknown parameter oc.lifspan_d\n");
-    bs_expect_abort(bs_read_unknown_str, fx->ps,
-                    "bonesim: internal error: unknown parameter output.dri\n");
+    bs_expect_abort(bs_read_unknown, fx->ps, "bonesim: internal error: unknown parameter oc.lifspan_d\n");
+    bs_expect_abort(bs_read_unknown_str, fx->ps, "bonesim: internal error: unknown parameter output.dri\n");
     bs_expect_abort(bs_read_string_as_number, fx->ps, "bonesim: internal error:");
 }
 

@@ -85,8 +85,7 @@ static void make_store(bs_store *st, int w, int h, int capacity)
     assert_non_null(st->site);
     assert_non_null(st->occ);
     memset(st->type, 0xff, (size_t)capacity);
-    for (int i = 0; i < w * h; i++)
-        st->occ[i] = -1;
+    for (int i = 0; i < w * h; i++) st->occ[i] = -1;
 }
 
 static void free_store(bs_store *st)
@@ -121,10 +120,9 @@ static int rgb_eq(const uint8_t *a, const uint8_t *b)
 
 static void render_ok(const bs_render_input *in, bs_image *im)
 {
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     bs_status st = bs_render(in, im, &err);
-    if (st != BS_OK)
-        fail_msg("bs_render: %s", err.msg);
+    if (st != BS_OK) fail_msg("bs_render: %s", err.msg);
     int w, h;
     bs_render_size(in, &w, &h);
     assert_int_equal(im->w, w);
@@ -149,18 +147,17 @@ static void test_size_matches_render(void **state)
     f.h = 20;
     f.c = calloc(600, sizeof(float));
     assert_non_null(f.c);
-    for (int i = 0; i < 600; i++)
-        f.c[i] = (float)i;
+    for (int i = 0; i < 600; i++) f.c[i] = (float)i;
 
-    bs_image im = {0, 0, NULL};
+    bs_image im = { 0, 0, NULL };
     for (int px = 1; px <= 6; px++)
         for (int variant = 0; variant < 4; variant++) {
-            bs_render_input in = {.lat = &lat,
-                                  .store = variant & 1 ? &st : NULL,
-                                  .overlay = variant & 2 ? &f : NULL,
-                                  .time_days = 1.5,
-                                  .title = "size test",
-                                  .px_per_site = px};
+            bs_render_input in = { .lat = &lat,
+                .store = variant & 1 ? &st : NULL,
+                .overlay = variant & 2 ? &f : NULL,
+                .time_days = 1.5,
+                .title = "size test",
+                .px_per_site = px };
             render_ok(&in, &im); /* also reuses / reallocates im */
             assert_true(im.w >= 30 * px + 200);
             assert_true(im.h >= 20 * px);
@@ -183,8 +180,8 @@ static void test_tissue_colours(void **state)
     lat.tissue[8 * 16 + 10] = BS_TISSUE_ARTERIOLE;
     lat.surface[3 * 16 + 2] = BS_SURF_QUIESCENT;
     lat.surface[3 * 16 + 3] = BS_SURF_RESORPTION;
-    bs_render_input in = {.lat = &lat, .px_per_site = 3, .title = "t"};
-    bs_image im = {0, 0, NULL};
+    bs_render_input in = { .lat = &lat, .px_per_site = 3, .title = "t" };
+    bs_image im = { 0, 0, NULL };
     render_ok(&in, &im);
 
     const uint8_t *bone = site_px(&im, 3, 2, 2), *bone_half = site_px(&im, 3, 3, 2);
@@ -206,8 +203,7 @@ static void test_tissue_colours(void **state)
     assert_true(sum_low > sum_m);
     /* Every pixel of a site has the site's colour (no cells here). */
     for (int dy = 0; dy < 3; dy++)
-        for (int dx = 0; dx < 3; dx++)
-            assert_true(rgb_eq(im.rgb + ((size_t)(6 + dy) * im.w + 6 + dx) * 3, bone));
+        for (int dx = 0; dx < 3; dx++) assert_true(rgb_eq(im.rgb + ((size_t)(6 + dy) * im.w + 6 + dx) * 3, bone));
     bs_image_free(&im);
     free_lattice(&lat);
 }
@@ -219,14 +215,13 @@ static void test_cells_drawn_in_their_colour(void **state)
     bs_lattice lat;
     make_lattice(&lat, W, H);
     for (int x = 0; x < W; x++)
-        for (int y = 20; y < H; y++)
-            set_bone(&lat, x, y, 1.0f);
+        for (int y = 20; y < H; y++) set_bone(&lat, x, y, 1.0f);
     bs_store st;
     make_store(&st, W, H, 8);
     place(&st, 5, 10, 19, BS_CELL_OSTEOCLAST, 0); /* next to bone */
     place(&st, 2, 30, 10, BS_CELL_OSTEOBLAST, 0);
-    bs_render_input in = {.lat = &lat, .store = &st, .px_per_site = PX, .time_days = 3};
-    bs_image im = {0, 0, NULL};
+    bs_render_input in = { .lat = &lat, .store = &st, .px_per_site = PX, .time_days = 3 };
+    bs_image im = { 0, 0, NULL };
     render_ok(&in, &im);
 
     const uint8_t *oc = bs_cell_types[BS_CELL_OSTEOCLAST].rgb[0];
@@ -243,7 +238,7 @@ static void test_cells_drawn_in_their_colour(void **state)
     assert_false(rgb_eq(site_px(&im, PX, 20, 5), ob));
 
     /* hide_agents: the same sites show tissue again. */
-    bs_image bare = {0, 0, NULL};
+    bs_image bare = { 0, 0, NULL };
     bs_render_input in2 = in;
     in2.hide_agents = 1;
     render_ok(&in2, &bare);
@@ -267,16 +262,15 @@ static void test_cells_visible_at_px2(void **state)
     bs_store st;
     make_store(&st, 20, 20, 4);
     place(&st, 0, 10, 10, BS_CELL_OSTEOBLAST, 0);
-    bs_render_input in = {.lat = &lat, .store = &st, .px_per_site = 2};
-    bs_image im = {0, 0, NULL};
+    bs_render_input in = { .lat = &lat, .store = &st, .px_per_site = 2 };
+    bs_image im = { 0, 0, NULL };
     render_ok(&in, &im);
     /* A one-site cell must show more than a 2x2 dot: count pixels that
      * differ from marrow around it. */
     const uint8_t *marrow = site_px(&im, 2, 2, 2);
     int changed = 0;
     for (int y = 14; y < 28; y++)
-        for (int x = 14; x < 28; x++)
-            changed += !rgb_eq(im.rgb + ((size_t)y * im.w + x) * 3, marrow);
+        for (int x = 14; x < 28; x++) changed += !rgb_eq(im.rgb + ((size_t)y * im.w + x) * 3, marrow);
     assert_true(changed >= 16);
     assert_true(rgb_eq(site_px(&im, 2, 10, 10), bs_cell_types[BS_CELL_OSTEOBLAST].rgb[0]));
     bs_image_free(&im);
@@ -290,8 +284,7 @@ static void test_render_deterministic(void **state)
     const int W = 25, H = 18;
     bs_lattice lat;
     make_lattice(&lat, W, H);
-    for (int x = 0; x < W; x++)
-        set_bone(&lat, x, 15, (float)x / (float)W);
+    for (int x = 0; x < W; x++) set_bone(&lat, x, 15, (float)x / (float)W);
     lat.surface[14 * W + 4] = BS_SURF_FORMATION;
     bs_store a, b;
     make_store(&a, W, H, 10);
@@ -303,9 +296,8 @@ static void test_render_deterministic(void **state)
     place(&b, 7, 12, 3, BS_CELL_OSTEOBLAST, 0);
     place(&b, 3, 5, 14, BS_CELL_OSTEOBLAST, 0);
     place(&b, 9, 4, 14, BS_CELL_OSTEOCLAST, 0);
-    bs_render_input in = {.lat = &lat, .store = &a, .px_per_site = 3, .time_days = 42.25,
-                          .title = "determinism"};
-    bs_image i1 = {0, 0, NULL}, i2 = {0, 0, NULL};
+    bs_render_input in = { .lat = &lat, .store = &a, .px_per_site = 3, .time_days = 42.25, .title = "determinism" };
+    bs_image i1 = { 0, 0, NULL }, i2 = { 0, 0, NULL };
     render_ok(&in, &i1);
     render_ok(&in, &i2);
     assert_memory_equal(i1.rgb, i2.rgb, (size_t)i1.w * i1.h * 3);
@@ -330,8 +322,8 @@ static void test_legend_counts_change_legend_only(void **state)
     bs_store st;
     make_store(&st, W, H, 4);
     place(&st, 0, 5, 5, BS_CELL_OSTEOCLAST, 0);
-    bs_render_input in = {.lat = &lat, .store = &st, .px_per_site = PX, .hide_agents = 1};
-    bs_image one = {0, 0, NULL}, two = {0, 0, NULL};
+    bs_render_input in = { .lat = &lat, .store = &st, .px_per_site = PX, .hide_agents = 1 };
+    bs_image one = { 0, 0, NULL }, two = { 0, 0, NULL };
     render_ok(&in, &one);
     place(&st, 1, 20, 20, BS_CELL_OSTEOCLAST, 0);
     render_ok(&in, &two);
@@ -371,14 +363,13 @@ static void test_overlay_uses_viridis(void **state)
     f.h = H;
     f.c = malloc(sizeof(float) * W * H);
     assert_non_null(f.c);
-    for (int i = 0; i < W * H; i++)
-        f.c[i] = 20.0f;
-    f.c[0] = 5.0f;          /* minimum */
+    for (int i = 0; i < W * H; i++) f.c[i] = 20.0f;
+    f.c[0] = 5.0f; /* minimum */
     f.c[W * H - 1] = 45.0f; /* maximum */
-    bs_render_input in = {.lat = &lat, .overlay = &f, .px_per_site = PX};
-    bs_image im = {0, 0, NULL};
+    bs_render_input in = { .lat = &lat, .overlay = &f, .px_per_site = PX };
+    bs_image im = { 0, 0, NULL };
     render_ok(&in, &im);
-    static const uint8_t lo[3] = {0x44, 0x01, 0x54}, hi[3] = {0xFD, 0xE7, 0x25};
+    static const uint8_t lo[3] = { 0x44, 0x01, 0x54 }, hi[3] = { 0xFD, 0xE7, 0x25 };
     assert_true(rgb_eq(site_px(&im, PX, 0, 0), lo));
     assert_true(rgb_eq(site_px(&im, PX, W - 1, H - 1), hi));
     const uint8_t *mid = site_px(&im, PX, 4, 4);
@@ -386,8 +377,7 @@ static void test_overlay_uses_viridis(void **state)
     assert_false(rgb_eq(mid, hi));
 
     /* A flat field (and NaNs) must not divide by zero or crash. */
-    for (int i = 0; i < W * H; i++)
-        f.c[i] = 1.0f;
+    for (int i = 0; i < W * H; i++) f.c[i] = 1.0f;
     f.c[3] = (float)NAN;
     render_ok(&in, &im);
     assert_true(rgb_eq(site_px(&im, PX, 5, 5), lo));
@@ -403,11 +393,11 @@ static void test_bad_input_rejected(void **state)
     make_lattice(&lat, 10, 10);
     bs_store st;
     make_store(&st, 9, 10, 4);
-    bs_image im = {0, 0, NULL};
-    bs_error err = {{0}};
+    bs_image im = { 0, 0, NULL };
+    bs_error err = { { 0 } };
     int w = -1, h = -1;
 
-    bs_render_input in = {.lat = &lat, .px_per_site = 0};
+    bs_render_input in = { .lat = &lat, .px_per_site = 0 };
     assert_int_equal(bs_render(&in, &im, &err), BS_ERR_INVALID);
     assert_non_null(strstr(err.msg, "px_per_site"));
     bs_render_size(&in, &w, &h);
@@ -426,7 +416,7 @@ static void test_bad_input_rejected(void **state)
     /* Slots that are free or out of range in occ are skipped, not read. */
     free_store(&st);
     make_store(&st, 10, 10, 4);
-    st.occ[5] = 3;  /* free slot: type 0xff */
+    st.occ[5] = 3; /* free slot: type 0xff */
     st.occ[6] = 99; /* beyond capacity */
     st.occ[7] = -7;
     in.store = &st;
@@ -444,13 +434,12 @@ static void test_render_example_png(void **state)
     /* End to end: render and write a PNG, read it back unchanged. */
     bs_lattice lat;
     make_lattice(&lat, 24, 16);
-    for (int x = 0; x < 24; x++)
-        set_bone(&lat, x, 12, 1.0f);
+    for (int x = 0; x < 24; x++) set_bone(&lat, x, 12, 1.0f);
     bs_store st;
     make_store(&st, 24, 16, 4);
     place(&st, 0, 6, 11, BS_CELL_OSTEOCLAST, 0);
-    bs_render_input in = {.lat = &lat, .store = &st, .px_per_site = 4, .title = "png"};
-    bs_image im = {0, 0, NULL}, back;
+    bs_render_input in = { .lat = &lat, .store = &st, .px_per_site = 4, .title = "png" };
+    bs_image im = { 0, 0, NULL }, back;
     render_ok(&in, &im);
     char path[512];
     snprintf(path, sizeof path, "%s/render.png", tmpdir);
@@ -471,13 +460,19 @@ static const struct {
     uint8_t rgb[3];
     uint8_t cls;
 } mask_cases[] = {
-    {{255, 0, 0}, BS_TISSUE_VESSEL},      {{200, 50, 60}, BS_TISSUE_VESSEL},
-    {{128, 95, 95}, BS_TISSUE_VESSEL},    {{255, 0, 255}, BS_TISSUE_ARTERIOLE},
-    {{128, 95, 128}, BS_TISSUE_ARTERIOLE}, {{255, 255, 255}, BS_TISSUE_BONE},
-    {{128, 128, 128}, BS_TISSUE_BONE},    {{255, 200, 0}, BS_TISSUE_BONE},
-    {{127, 127, 127}, BS_TISSUE_MARROW},  {{0, 0, 0}, BS_TISSUE_MARROW},
-    {{0, 0, 255}, BS_TISSUE_MARROW},      {{127, 0, 0}, BS_TISSUE_MARROW},
-    {{128, 96, 0}, BS_TISSUE_MARROW},
+    { { 255, 0, 0 }, BS_TISSUE_VESSEL },
+    { { 200, 50, 60 }, BS_TISSUE_VESSEL },
+    { { 128, 95, 95 }, BS_TISSUE_VESSEL },
+    { { 255, 0, 255 }, BS_TISSUE_ARTERIOLE },
+    { { 128, 95, 128 }, BS_TISSUE_ARTERIOLE },
+    { { 255, 255, 255 }, BS_TISSUE_BONE },
+    { { 128, 128, 128 }, BS_TISSUE_BONE },
+    { { 255, 200, 0 }, BS_TISSUE_BONE },
+    { { 127, 127, 127 }, BS_TISSUE_MARROW },
+    { { 0, 0, 0 }, BS_TISSUE_MARROW },
+    { { 0, 0, 255 }, BS_TISSUE_MARROW },
+    { { 127, 0, 0 }, BS_TISSUE_MARROW },
+    { { 128, 96, 0 }, BS_TISSUE_MARROW },
 };
 #define N_MASK_CASES ((int)(sizeof mask_cases / sizeof *mask_cases))
 
@@ -485,8 +480,7 @@ static void write_mask(const char *path, int w, int h)
 {
     bs_image im;
     assert_int_equal(bs_image_init(&im, w, h, NULL), BS_OK);
-    for (int i = 0; i < w * h; i++)
-        memcpy(im.rgb + i * 3, mask_cases[i % N_MASK_CASES].rgb, 3);
+    for (int i = 0; i < w * h; i++) memcpy(im.rgb + i * 3, mask_cases[i % N_MASK_CASES].rgb, 3);
     assert_int_equal(bs_png_write(path, &im, NULL), BS_OK);
     bs_image_free(&im);
 }
@@ -502,15 +496,15 @@ static void test_mask_maps_colours(void **state)
     /* w == 0: the lattice takes the mask's size. */
     int w = 0, h = 0;
     uint8_t *cls = NULL;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_mask_load(path, &w, &h, &cls, &err), BS_OK);
     assert_int_equal(w, W);
     assert_int_equal(h, H);
     for (int i = 0; i < W * H; i++)
         if (cls[i] != mask_cases[i % N_MASK_CASES].cls)
-            fail_msg("pixel %d (%d,%d,%d): class %d, expected %d", i,
-                     mask_cases[i % N_MASK_CASES].rgb[0], mask_cases[i % N_MASK_CASES].rgb[1],
-                     mask_cases[i % N_MASK_CASES].rgb[2], cls[i], mask_cases[i % N_MASK_CASES].cls);
+            fail_msg("pixel %d (%d,%d,%d): class %d, expected %d", i, mask_cases[i % N_MASK_CASES].rgb[0],
+                    mask_cases[i % N_MASK_CASES].rgb[1], mask_cases[i % N_MASK_CASES].rgb[2], cls[i],
+                    mask_cases[i % N_MASK_CASES].cls);
     free(cls);
 
     /* The exact size is accepted. */
@@ -531,7 +525,7 @@ static void test_mask_wrong_size_rejected(void **state)
     write_mask(path, 12, 7);
     int w = 12, h = 8;
     uint8_t *cls = NULL;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     assert_int_equal(bs_mask_load(path, &w, &h, &cls, &err), BS_ERR_INVALID);
     assert_null(cls);
     assert_int_equal(w, 12);

@@ -30,7 +30,7 @@ static void test_uniform_moments(void **state)
     (void)state;
     const int n = 200000;
     double sum = 0.0, sum2 = 0.0;
-    int bins[10] = {0};
+    int bins[10] = { 0 };
     for (int i = 0; i < n; i++) {
         float u = bs_rng_uniform(42, BS_STREAM_AGENT, (uint64_t)i / 100, (uint64_t)i % 100, 0);
         assert_true(u >= 0.0f && u < 1.0f);
@@ -39,7 +39,7 @@ static void test_uniform_moments(void **state)
         bins[(int)(u * 10.0f)]++;
     }
     double mean = sum / n, var = sum2 / n - mean * mean;
-    assert_true(fabs(mean - 0.5) < 0.005);       /* sd of mean ~0.0006 */
+    assert_true(fabs(mean - 0.5) < 0.005); /* sd of mean ~0.0006 */
     assert_true(fabs(var - 1.0 / 12.0) < 0.002);
     /* chi-square with 9 dof: 99.9% quantile is 27.9 */
     double chi = 0.0, e = n / 10.0;
@@ -56,7 +56,11 @@ static void test_adjacent_keys_uncorrelated(void **state)
     for (int i = 0; i < n; i++) {
         double x = (double)bs_rng_uniform(1, 3, 10, (uint64_t)i, 0);
         double y = (double)bs_rng_uniform(1, 3, 10, (uint64_t)i + 1, 0);
-        sx += x; sy += y; sxy += x * y; sxx += x * x; syy += y * y;
+        sx += x;
+        sy += y;
+        sxy += x * y;
+        sxx += x * x;
+        syy += y * y;
     }
     double cov = sxy / n - (sx / n) * (sy / n);
     double r = cov / sqrt((sxx / n - (sx / n) * (sx / n)) * (syy / n - (sy / n) * (sy / n)));
@@ -66,7 +70,7 @@ static void test_adjacent_keys_uncorrelated(void **state)
 static void test_below_range(void **state)
 {
     (void)state;
-    int counts[7] = {0};
+    int counts[7] = { 0 };
     for (int i = 0; i < 70000; i++) {
         uint32_t k = bs_rng_below(5, 1, 0, (uint64_t)i, 0, 7);
         assert_true(k < 7);

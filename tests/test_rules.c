@@ -8,7 +8,10 @@
 #include "celltypes.h"
 #include "rules.h"
 
-static bs_model *flat_model(const char *const *extra) { return bs_flat_model(NULL, extra); }
+static bs_model *flat_model(const char *const *extra)
+{
+    return bs_flat_model(NULL, extra);
+}
 
 static int teardown(void **state)
 {
@@ -32,11 +35,11 @@ static void test_geometry_of_fixture(void **state)
 static void test_osteoclast_resorbs_nearest_bone_and_releases_tgfb(void **state)
 {
     (void)state;
-    const char *x[] = {"oc.lifespan_d=100", NULL};
+    const char *x[] = { "oc.lifespan_d=100", NULL };
     bs_model *m = flat_model(x);
     int i = site(20, SURF_Y);
     int slot = bs_store_spawn(&m->store, i, BS_CELL_OSTEOCLAST, 0, 1234);
-    bs_step_totals tot = {0};
+    bs_step_totals tot = { 0 };
     bs_oc_act(m, slot, &tot);
     float expect = m->r.oc_resorb_per_step; /* 5 um/d x 30 um / 100 um^2 per h */
     assert_true(fabsf(expect - 5.0f / 24.0f * 30.0f / 100.0f) < 1e-6f);
@@ -78,12 +81,12 @@ static int count_formed(bs_model *m, float rankl, float opg, float ifng)
 static void test_osteoclast_formation_follows_rankl_opg_ifng(void **state)
 {
     (void)state;
-    const char *x[] = {"oc.exclusion_um=0", "oc.formation_per_d=2", NULL};
+    const char *x[] = { "oc.exclusion_um=0", "oc.formation_per_d=2", NULL };
     /* p = p_max s/(1+s), s = R/(K (1+O/K_O) (1+I/K_I)) */
     bs_model *m = flat_model(x);
     float K = m->r.rankl_K;
-    int base = count_formed(m, K, 0.0f, 0.0f);          /* signal 1: p = p_max / 2 */
-    int high = count_formed(m, 10.0f * K, 0.0f, 0.0f);  /* signal 10: p = p_max * 10/11 */
+    int base = count_formed(m, K, 0.0f, 0.0f); /* signal 1: p = p_max / 2 */
+    int high = count_formed(m, 10.0f * K, 0.0f, 0.0f); /* signal 10: p = p_max * 10/11 */
     int opg = count_formed(m, K, 3.0f * m->r.opg_K, 0.0f);
     int ifn = count_formed(m, K, 0.0f, 4.0f * m->r.ifng_K);
     double expect = 8000.0 * (double)m->r.p_oc_form * 0.5; /* 40 sites x 200 steps */
@@ -97,7 +100,7 @@ static void test_osteoclast_formation_follows_rankl_opg_ifng(void **state)
 static void test_osteoclast_exclusion(void **state)
 {
     (void)state;
-    const char *x[] = {"oc.formation_per_d=100", NULL};
+    const char *x[] = { "oc.formation_per_d=100", NULL };
     bs_model *m = flat_model(x);
     for (int k = 0; k < W * 30; k++) m->fields[BS_FIELD_RANKL].c[k] = 100.0f;
     m->lat.surface[site(20, SURF_Y)] = BS_SURF_RESORPTION;
@@ -115,7 +118,7 @@ static void test_osteoclast_exclusion(void **state)
 static void test_osteoblast_fills_cavity_then_retires(void **state)
 {
     (void)state;
-    const char *x[] = {"ob.apoptosis_per_d=0", "ob.lining_fraction=1", NULL};
+    const char *x[] = { "ob.apoptosis_per_d=0", "ob.lining_fraction=1", NULL };
     bs_model *m = flat_model(x);
     int hole = site(20, SURF_Y + 1), i = site(20, SURF_Y);
     m->lat.tissue[hole] = BS_TISSUE_MARROW;
@@ -124,7 +127,7 @@ static void test_osteoblast_fills_cavity_then_retires(void **state)
     bs_lattice_refresh_surface(&m->lat, 19, SURF_Y, 21, SURF_Y + 2);
     m->lat.surface[i] = BS_SURF_FORMATION;
     int slot = bs_store_spawn(&m->store, i, BS_CELL_OSTEOBLAST, 0, 99);
-    bs_step_totals tot = {0};
+    bs_step_totals tot = { 0 };
     bs_ob_act(m, slot, &tot);
     assert_int_equal(m->lat.tissue[hole], BS_TISSUE_BONE);
     assert_true(fabsf(m->lat.mineral[hole] - m->r.ob_deposit_per_step) < 1e-7f);
@@ -148,7 +151,7 @@ static void test_osteoblast_fills_cavity_then_retires(void **state)
 static void test_osteoblast_recruitment_needs_cavity_and_no_osteoclast(void **state)
 {
     (void)state;
-    const char *x[] = {"ob.recruit_per_d=100", "ob.recruit_basal_frac=1", NULL};
+    const char *x[] = { "ob.recruit_per_d=100", "ob.recruit_basal_frac=1", NULL };
     bs_model *m = flat_model(x);
     int i = site(20, SURF_Y);
     m->lat.surface[i] = BS_SURF_REVERSAL;

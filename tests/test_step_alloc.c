@@ -27,15 +27,17 @@ static void count_step_allocations(const char *scenario, const char *const *sets
     bs_obs o;
     bs_model_observe(m, &o, 0.0, 0.0, 1.0);
     printf("# %s: %ld steps, %ld allocations; %ld tumour cells, %ld T, %ld NK, %ld MDSC, %ld OC, %ld OB\n", scenario,
-           steps, made, o.n_dtc, o.n_tcells, o.n_nk, o.n_mdsc, o.n_osteoclasts, o.n_osteoblasts);
+            steps, made, o.n_dtc, o.n_tcells, o.n_nk, o.n_mdsc, o.n_osteoclasts, o.n_osteoblasts);
     assert_int_equal(made, 0);
     /* a step that did nothing would pass trivially: make sure cells acted */
     assert_true(m->agent_updates > 0);
     assert_true(o.n_dtc > 0);
-    if (full_cast) assert_true(o.n_tcells + o.n_nk + o.n_mdsc > 0 && o.n_osteoblasts > 0);
+    if (full_cast)
+        assert_true(o.n_tcells + o.n_nk + o.n_mdsc > 0 && o.n_osteoblasts > 0);
     else /* the therapies were on during the counted steps */
         for (int t = 0; t < BS_THERAPY_COUNT; t++)
-            if (t != BS_THERAPY_RADIOTHERAPY && t != BS_THERAPY_DENOSUMAB) assert_true(bs_therapy_is_on(&m->therapy, t));
+            if (t != BS_THERAPY_RADIOTHERAPY && t != BS_THERAPY_DENOSUMAB)
+                assert_true(bs_therapy_is_on(&m->therapy, t));
     bs_model_destroy(m);
     bs_paramset_destroy(ps);
     bs_registry_destroy(reg);
@@ -44,8 +46,8 @@ static void count_step_allocations(const char *scenario, const char *const *sets
 static void test_full_cast_steps_do_not_allocate(void **state)
 {
     (void)state;
-    static const char *const sets[] = {"lattice.width_sites=120", "lattice.height_sites=120",
-                                       "dtc.ctc_per_d=5", NULL};
+    static const char *const sets[] = { "lattice.width_sites=120", "lattice.height_sites=120", "dtc.ctc_per_d=5",
+        NULL };
     count_step_allocations("mdsc_suppression", sets, 1);
 }
 
@@ -54,16 +56,13 @@ static void test_full_cast_steps_do_not_allocate(void **state)
 static void test_steps_under_every_therapy_do_not_allocate(void **state)
 {
     (void)state;
-    static const char *const sets[] = {
-        "lattice.width_sites=120", "lattice.height_sites=120", "dtc.ctc_per_d=5",
-        "therapy.zoledronic_acid.start_day=4", "therapy.zoledronic_acid.interval_d=3",
-        "therapy.denosumab.start_day=4", "therapy.denosumab.stop_day=8",
-        "therapy.anti_pd1.start_day=4", "therapy.anti_gr1.start_day=5",
-        "therapy.cxcr4_antagonist.start_day=5", "therapy.radiotherapy.start_day=6",
-        "therapy.radiotherapy.dose_Gy=2", "therapy.radiotherapy.n_fractions=2",
-        "therapy.radiotherapy.region=circle", "therapy.radiotherapy.cx_um=600",
+    static const char *const sets[] = { "lattice.width_sites=120", "lattice.height_sites=120", "dtc.ctc_per_d=5",
+        "therapy.zoledronic_acid.start_day=4", "therapy.zoledronic_acid.interval_d=3", "therapy.denosumab.start_day=4",
+        "therapy.denosumab.stop_day=8", "therapy.anti_pd1.start_day=4", "therapy.anti_gr1.start_day=5",
+        "therapy.cxcr4_antagonist.start_day=5", "therapy.radiotherapy.start_day=6", "therapy.radiotherapy.dose_Gy=2",
+        "therapy.radiotherapy.n_fractions=2", "therapy.radiotherapy.region=circle", "therapy.radiotherapy.cx_um=600",
         "therapy.radiotherapy.cy_um=600", "therapy.hyperoxia.start_day=4", "therapy.mno2.start_day=4",
-        "therapy.hdac_inhibitor.start_day=4", NULL};
+        "therapy.hdac_inhibitor.start_day=4", NULL };
     count_step_allocations("mdsc_suppression", sets, 0);
 }
 

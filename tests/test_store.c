@@ -67,7 +67,7 @@ static void test_tiles_cover_once(void **state)
     (void)state;
     static int visits[77 * 53];
     memset(visits, 0, sizeof visits);
-    tile_ctx c = {77, 53, visits, NULL};
+    tile_ctx c = { 77, 53, visits, NULL };
     omp_set_num_threads(4);
     bs_store_for_tiles(77, 53, 16, count_tile, &c);
     for (int i = 0; i < 77 * 53; i++) assert_int_equal(visits[i], 1);

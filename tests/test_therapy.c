@@ -16,7 +16,7 @@
 
 static bs_model *flat_model(const char *const *extra)
 {
-    static const char *const defaults[] = {"dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", NULL};
+    static const char *const defaults[] = { "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", NULL };
     return bs_flat_model(defaults, extra);
 }
 
@@ -36,7 +36,10 @@ static void close_at(double a, double b, double eps, const char *what, int line)
     if (!(fabs(a - b) <= eps)) fail_msg("line %d: %s = %.9g, expected %.9g +- %.3g", line, what, a, b, eps);
 }
 
-static long steps_of_days(const bs_model *m, double d) { return lround(d * 24.0 / m->dt_h); }
+static long steps_of_days(const bs_model *m, double d)
+{
+    return lround(d * 24.0 / m->dt_h);
+}
 
 /* a binomial count k of n at probability p, within 4 sd (and 2 counts) */
 static void assert_binomial(long k, long n, double p)
@@ -78,8 +81,8 @@ static long count(const bs_model *m, int type, int state)
 static void test_names_and_registry(void **state)
 {
     (void)state;
-    static const char *const expect[] = {"zoledronic_acid", "denosumab", "anti_pd1",     "anti_gr1",      "cxcr4_antagonist",
-                                         "radiotherapy",    "hyperoxia", "mno2",         "hdac_inhibitor"};
+    static const char *const expect[] = { "zoledronic_acid", "denosumab", "anti_pd1", "anti_gr1", "cxcr4_antagonist",
+        "radiotherapy", "hyperoxia", "mno2", "hdac_inhibitor" };
     bs_error err;
     bs_registry *r = bs_catalog_registry(&err);
     assert_non_null(r);
@@ -112,12 +115,12 @@ static void test_bad_schedules_refused(void **state)
 {
     (void)state;
     const char *const bad[][3] = {
-        {"therapy.denosumab.start_day=100", "therapy.denosumab.stop_day=50", "stop_day = 50 must be after"},
-        {"therapy.radiotherapy.region=rectangle", "therapy.radiotherapy.x1_um=0", "x1_um > x0_um"},
-        {"therapy.radiotherapy.region=circle", "therapy.radiotherapy.radius_um=0", "radius_um must be > 0"},
+        { "therapy.denosumab.start_day=100", "therapy.denosumab.stop_day=50", "stop_day = 50 must be after" },
+        { "therapy.radiotherapy.region=rectangle", "therapy.radiotherapy.x1_um=0", "x1_um > x0_um" },
+        { "therapy.radiotherapy.region=circle", "therapy.radiotherapy.radius_um=0", "radius_um must be > 0" },
     };
     for (int k = 0; k < 3; k++) {
-        const char *sets[] = {bad[k][0], bad[k][1], NULL};
+        const char *sets[] = { bad[k][0], bad[k][1], NULL };
         bs_registry *r;
         bs_paramset *p = bs_test_params(&r, NULL, sets);
         bs_model *m = NULL;
@@ -145,8 +148,8 @@ static void test_bad_schedules_refused(void **state)
 static void test_schedule_fires_at_the_right_step(void **state)
 {
     (void)state;
-    const char *sets[] = {"therapy.denosumab.start_day=2.5", "therapy.denosumab.stop_day=5",
-                          "therapy.denosumab.interval_d=1", NULL};
+    const char *sets[] = { "therapy.denosumab.start_day=2.5", "therapy.denosumab.stop_day=5",
+        "therapy.denosumab.interval_d=1", NULL };
     bs_model *m = flat_model(sets);
     double a, b;
     bs_therapy_window(m, BS_THERAPY_DENOSUMAB, &a, &b);
@@ -182,10 +185,9 @@ static void test_schedule_fires_at_the_right_step(void **state)
 static void test_levels_decay_with_half_life(void **state)
 {
     (void)state;
-    const char *sets[] = {"therapy.denosumab.start_day=0", "therapy.denosumab.interval_d=0",
-                          "therapy.anti_pd1.start_day=0", "therapy.anti_pd1.interval_d=0",
-                          "therapy.cxcr4_antagonist.start_day=0", "therapy.cxcr4_antagonist.stop_day=1",
-                          NULL};
+    const char *sets[] = { "therapy.denosumab.start_day=0", "therapy.denosumab.interval_d=0",
+        "therapy.anti_pd1.start_day=0", "therapy.anti_pd1.interval_d=0", "therapy.cxcr4_antagonist.start_day=0",
+        "therapy.cxcr4_antagonist.stop_day=1", NULL };
     bs_model *m = flat_model(sets);
     therapy_steps(m, 24);
     assert_close(m->therapy.level[BS_THERAPY_CXCR4_ANTAGONIST], 1.0, 1e-6);
@@ -219,10 +221,9 @@ static void assert_same_state(const bs_model *a, const bs_model *b)
     for (int f = 0; f < BS_FIELD_COUNT; f++) assert_memory_equal(a->fields[f].c, b->fields[f].c, n * sizeof(float));
 }
 
-static const char *const busy[] = {"bmu.activation_per_site_per_y=20", "dtc.seed_quiescent_n=30", "dtc.seed_brc_n=10",
-                                   "dtc.prolif_per_d=0.3", "tcell.recruit_per_d=2",
-                                   "mdsc.recruit_per_d=2", "nk.recruit_per_d=2",
-                                   "geometry.sinusoid_spacing_um=150", NULL};
+static const char *const busy[] = { "bmu.activation_per_site_per_y=20", "dtc.seed_quiescent_n=30", "dtc.seed_brc_n=10",
+    "dtc.prolif_per_d=0.3", "tcell.recruit_per_d=2", "mdsc.recruit_per_d=2", "nk.recruit_per_d=2",
+    "geometry.sinusoid_spacing_um=150", NULL };
 
 /* Every therapy switched on by its schedule at day 1 gives the same bytes
  * as the same switches made live between steps 23 and 24. */
@@ -232,8 +233,8 @@ static void test_live_switch_equals_schedule(void **state)
     bs_registry *ra, *rb;
     bs_paramset *pa = bs_test_params(&ra, NULL, busy), *pb = bs_test_params(&rb, NULL, busy);
     bs_error err;
-    const char *geo[] = {"geometry.source=flat", "lattice.width_sites=40", "lattice.height_sites=30",
-                         "geometry.slab_thickness_um=150", NULL};
+    const char *geo[] = { "geometry.source=flat", "lattice.width_sites=40", "lattice.height_sites=30",
+        "geometry.slab_thickness_um=150", NULL };
     for (int k = 0; geo[k]; k++) {
         assert_int_equal(bs_config_set(pa, geo[k], &err), BS_OK);
         assert_int_equal(bs_config_set(pb, geo[k], &err), BS_OK);
@@ -281,15 +282,14 @@ static void test_live_switch_equals_schedule(void **state)
 static void test_checkpoint_mid_therapy(void **state)
 {
     (void)state;
-    const char *sets[] = {"therapy.denosumab.start_day=0.5", "therapy.zoledronic_acid.start_day=0.5",
-                          "therapy.anti_gr1.start_day=0.5", "therapy.radiotherapy.start_day=1",
-                          "therapy.radiotherapy.n_fractions=3", "therapy.radiotherapy.dose_Gy=1",
-                          "therapy.hyperoxia.start_day=1", "therapy.hyperoxia.stop_day=2.5", NULL};
+    const char *sets[] = { "therapy.denosumab.start_day=0.5", "therapy.zoledronic_acid.start_day=0.5",
+        "therapy.anti_gr1.start_day=0.5", "therapy.radiotherapy.start_day=1", "therapy.radiotherapy.n_fractions=3",
+        "therapy.radiotherapy.dose_Gy=1", "therapy.hyperoxia.start_day=1", "therapy.hyperoxia.stop_day=2.5", NULL };
     bs_registry *r;
     bs_paramset *p = bs_test_params(&r, NULL, busy);
     bs_error err;
-    const char *geo[] = {"geometry.source=flat", "lattice.width_sites=40", "lattice.height_sites=30",
-                         "geometry.slab_thickness_um=150", NULL};
+    const char *geo[] = { "geometry.source=flat", "lattice.width_sites=40", "lattice.height_sites=30",
+        "geometry.slab_thickness_um=150", NULL };
     for (int k = 0; geo[k]; k++) assert_int_equal(bs_config_set(p, geo[k], &err), BS_OK);
     for (int k = 0; sets[k]; k++) assert_int_equal(bs_config_set(p, sets[k], &err), BS_OK);
     bs_model *a = bs_test_model(p);
@@ -332,7 +332,7 @@ static void test_checkpoint_mid_therapy(void **state)
 static void test_za_load_uptake_and_apoptosis(void **state)
 {
     (void)state;
-    const char *sets[] = {"therapy.zoledronic_acid.start_day=0", "therapy.zoledronic_acid.interval_d=0", NULL};
+    const char *sets[] = { "therapy.zoledronic_acid.start_day=0", "therapy.zoledronic_acid.interval_d=0", NULL };
     bs_model *m = flat_model(sets);
     therapy_steps(m, 1);
     float d1 = m->r.tx.za_bone_decay;
@@ -379,8 +379,10 @@ static void test_za_load_uptake_and_apoptosis(void **state)
         }
         for (int x = 0; x < W; x++) {
             int s = m->store.occ[site(x, SURF_Y)];
-            if (s >= 0) bs_store_kill(&m->store, s);
-            else dead++;
+            if (s >= 0)
+                bs_store_kill(&m->store, s);
+            else
+                dead++;
         }
     }
     double p_survive = pow(1.0 - (double)m->r.p_oc_death, 24) * pow(1.0 - (double)m->r.za_oc_death, 24);
@@ -396,7 +398,7 @@ static void test_za_load_uptake_and_apoptosis(void **state)
 static void test_dmab_block_pool_and_rebound(void **state)
 {
     (void)state;
-    const char *sets[] = {"therapy.denosumab.start_day=0", "therapy.denosumab.stop_day=365", NULL};
+    const char *sets[] = { "therapy.denosumab.start_day=0", "therapy.denosumab.stop_day=365", NULL };
     bs_model *m = flat_model(sets);
     therapy_steps(m, 1);
     float L = m->therapy.level[BS_THERAPY_DENOSUMAB];
@@ -437,7 +439,7 @@ static void test_dmab_block_pool_and_rebound(void **state)
 static void test_agr1_depletes_mdsc_and_builds_pool(void **state)
 {
     (void)state;
-    const char *sets[] = {"therapy.anti_gr1.start_day=0", NULL};
+    const char *sets[] = { "therapy.anti_gr1.start_day=0", NULL };
     bs_model *m = flat_model(sets);
     long n0 = fill_marrow(m, BS_CELL_MDSC, 0, 5000);
     therapy_steps(m, 1);
@@ -465,7 +467,7 @@ static void test_agr1_depletes_mdsc_and_builds_pool(void **state)
 static void test_agr1_pool_seeds_osteoclasts(void **state)
 {
     (void)state;
-    long res[2][2] = {{0, 0}, {0, 0}}, oc[2] = {0, 0};
+    long res[2][2] = { { 0, 0 }, { 0, 0 } }, oc[2] = { 0, 0 };
     double converted = 0.0;
     float sig_l = 0.0f, sig_r = 0.0f;
     for (int with = 0; with < 2; with++) {
@@ -473,8 +475,8 @@ static void test_agr1_pool_seeds_osteoclasts(void **state)
         for (int y = 6; y < SURF_Y - 1; y++)
             for (int x = 0; x < 8; x++)
                 if (m->lat.tissue[site(x, y)] == BS_TISSUE_MARROW && m->store.occ[site(x, y)] < 0)
-                    bs_store_spawn(&m->store, site(x, y), BS_CELL_DTC, BS_DTC_PROLIFERATING,
-                                   100 + (uint64_t)site(x, y));
+                    bs_store_spawn(
+                            &m->store, site(x, y), BS_CELL_DTC, BS_DTC_PROLIFERATING, 100 + (uint64_t)site(x, y));
         for (int k = 0; k < 48; k++) bs_model_step(m); /* PTHrP and RANKL build up */
         sig_l = bs_rankl_signal(m, site(4, SURF_Y - 1));
         sig_r = bs_rankl_signal(m, site(35, SURF_Y - 1));
@@ -493,8 +495,8 @@ static void test_agr1_pool_seeds_osteoclasts(void **state)
         done(m);
     }
     print_message("  RANKL signal %.2f (tumour side) vs %.2f; pool -> osteoclasts %.1f in a day; resorption sites %ld "
-                  "vs %ld (%ld, %ld without a pool); osteoclasts %ld (%ld)\n", (double)sig_l, (double)sig_r,
-                  converted, res[1][0], res[1][1], res[0][0], res[0][1], oc[1], oc[0]);
+                  "vs %ld (%ld, %ld without a pool); osteoclasts %ld (%ld)\n",
+            (double)sig_l, (double)sig_r, converted, res[1][0], res[1][1], res[0][0], res[0][1], oc[1], oc[0]);
     assert_true(sig_l > sig_r);
     assert_true(fabs(converted - 20.0) <= 4.0 * sqrt(20.0));
     assert_true(res[1][0] >= res[1][1] && res[1][0] + res[1][1] > 0);
@@ -507,7 +509,7 @@ static void test_agr1_pool_seeds_osteoclasts(void **state)
 static void test_cxcr4_blocks_and_mobilises(void **state)
 {
     (void)state;
-    const char *sets[] = {"therapy.cxcr4_antagonist.start_day=0", "cxcr4i.mobilise_per_d=0.2", NULL};
+    const char *sets[] = { "therapy.cxcr4_antagonist.start_day=0", "cxcr4i.mobilise_per_d=0.2", NULL };
     bs_model *m = flat_model(sets);
     long n0 = fill_marrow(m, BS_CELL_DTC, BS_DTC_DORMANT, 9000);
     for (int i = 0; i < W * H; i++) m->fields[BS_FIELD_CXCL12].c[i] = 1000.0f; /* fully anchored */
@@ -535,8 +537,7 @@ static void test_rt_survival_formulas(void **state)
     const bs_therapy_rules *x = &m->r.tx;
     float D = 8.0f;
     assert_close(bs_therapy_rt_survival(x, BS_CELL_DTC, BS_DTC_PROLIFERATING, D), exp(-0.3 * 8 - 0.03 * 64), 1e-6);
-    assert_close(bs_therapy_rt_survival(x, BS_CELL_DTC, BS_DTC_DORMANT, D), exp(-0.5 * (0.3 * 8 + 0.03 * 64)),
-                       1e-6);
+    assert_close(bs_therapy_rt_survival(x, BS_CELL_DTC, BS_DTC_DORMANT, D), exp(-0.5 * (0.3 * 8 + 0.03 * 64)), 1e-6);
     assert_close(bs_therapy_rt_survival(x, BS_CELL_TCELL, 0, D), exp(-8.0 / 0.55), 1e-9);
     assert_close(bs_therapy_rt_survival(x, BS_CELL_NK, 0, D), exp(-8.0 / 5.5), 1e-6);
     assert_close(bs_therapy_rt_survival(x, BS_CELL_OSTEOBLAST, 0, D), exp(-0.1 * 8 - 0.01 * 64), 1e-6);
@@ -546,7 +547,7 @@ static void test_rt_survival_formulas(void **state)
     for (float d = 1.0f; d <= 20.0f; d += 1.0f) {
         assert_true(bs_therapy_rt_survival(x, BS_CELL_NK, 0, d) > bs_therapy_rt_survival(x, BS_CELL_TCELL, 0, d));
         assert_true(bs_therapy_rt_survival(x, BS_CELL_DTC, BS_DTC_DORMANT, d) >
-                    bs_therapy_rt_survival(x, BS_CELL_DTC, BS_DTC_PROLIFERATING, d));
+                bs_therapy_rt_survival(x, BS_CELL_DTC, BS_DTC_PROLIFERATING, d));
     }
     done(m);
 }
@@ -556,7 +557,7 @@ static void test_rt_survival_formulas(void **state)
 static void test_rt_kills_by_radiosensitivity(void **state)
 {
     (void)state;
-    const char *sets[] = {"therapy.radiotherapy.start_day=0", "therapy.radiotherapy.dose_Gy=2", NULL};
+    const char *sets[] = { "therapy.radiotherapy.start_day=0", "therapy.radiotherapy.dose_Gy=2", NULL };
     for (int type = 0; type < 3; type++) {
         bs_model *m = flat_model(sets);
         uint8_t ct = type == 0 ? BS_CELL_DTC : type == 1 ? BS_CELL_TCELL : BS_CELL_NK;
@@ -585,10 +586,9 @@ static void test_rt_kills_by_radiosensitivity(void **state)
 static void test_rt_region(void **state)
 {
     (void)state;
-    const char *rect[] = {"therapy.radiotherapy.start_day=0", "therapy.radiotherapy.dose_Gy=30",
-                          "therapy.radiotherapy.region=rectangle", "therapy.radiotherapy.x0_um=100",
-                          "therapy.radiotherapy.x1_um=200", "therapy.radiotherapy.y0_um=0",
-                          "therapy.radiotherapy.y1_um=50", NULL};
+    const char *rect[] = { "therapy.radiotherapy.start_day=0", "therapy.radiotherapy.dose_Gy=30",
+        "therapy.radiotherapy.region=rectangle", "therapy.radiotherapy.x0_um=100", "therapy.radiotherapy.x1_um=200",
+        "therapy.radiotherapy.y0_um=0", "therapy.radiotherapy.y1_um=50", NULL };
     bs_model *m = flat_model(rect);
     fill_marrow(m, BS_CELL_TCELL, 0, 1);
     therapy_steps(m, 1);
@@ -599,9 +599,9 @@ static void test_rt_region(void **state)
             assert_int_equal(m->store.occ[site(xx, y)] < 0, in); /* 30 Gy kills every T cell */
         }
     done(m);
-    const char *circ[] = {"therapy.radiotherapy.start_day=0", "therapy.radiotherapy.dose_Gy=30",
-                          "therapy.radiotherapy.region=circle", "therapy.radiotherapy.cx_um=200",
-                          "therapy.radiotherapy.cy_um=70", "therapy.radiotherapy.radius_um=40", NULL};
+    const char *circ[] = { "therapy.radiotherapy.start_day=0", "therapy.radiotherapy.dose_Gy=30",
+        "therapy.radiotherapy.region=circle", "therapy.radiotherapy.cx_um=200", "therapy.radiotherapy.cy_um=70",
+        "therapy.radiotherapy.radius_um=40", NULL };
     m = flat_model(circ);
     fill_marrow(m, BS_CELL_TCELL, 0, 1);
     therapy_steps(m, 1);
@@ -616,8 +616,8 @@ static void test_rt_region(void **state)
 static void test_rt_fractions(void **state)
 {
     (void)state;
-    const char *sets[] = {"therapy.radiotherapy.start_day=1", "therapy.radiotherapy.n_fractions=3",
-                          "therapy.radiotherapy.interval_d=1", NULL};
+    const char *sets[] = { "therapy.radiotherapy.start_day=1", "therapy.radiotherapy.n_fractions=3",
+        "therapy.radiotherapy.interval_d=1", NULL };
     bs_model *m = flat_model(sets);
     double a, b;
     bs_therapy_window(m, BS_THERAPY_RADIOTHERAPY, &a, &b);
@@ -657,8 +657,8 @@ static double mean_o2_at(const bs_model *m, int x0, int x1, int y0, int y1)
 static void test_hyperoxia_and_mno2_raise_o2(void **state)
 {
     (void)state;
-    const char *hyp[] = {"therapy.hyperoxia.start_day=0", "therapy.hyperoxia.stop_day=1",
-                         "geometry.sinusoid_spacing_um=150", NULL};
+    const char *hyp[] = { "therapy.hyperoxia.start_day=0", "therapy.hyperoxia.stop_day=1",
+        "geometry.sinusoid_spacing_um=150", NULL };
     bs_model *m = flat_model(hyp);
     float base = m->r.o2_sinusoid;
     bs_model_step(m);
@@ -677,14 +677,14 @@ static void test_hyperoxia_and_mno2_raise_o2(void **state)
      * 50000 mmHg/h gives 5-15 mmHg, the default (120000) 2.4x that (+-15%). */
     double o2[3];
     for (int k = 0; k < 3; k++) {
-        const char *mn[] = {k ? "therapy.mno2.start_day=0" : "therapy.mno2.start_day=-1",
-                            "geometry.sinusoid_spacing_um=150",
-                            k == 2 ? "mno2.o2_per_cell_mmHg_per_h=50000" : NULL, NULL};
+        const char *mn[] = { k ? "therapy.mno2.start_day=0" : "therapy.mno2.start_day=-1",
+            "geometry.sinusoid_spacing_um=150", k == 2 ? "mno2.o2_per_cell_mmHg_per_h=50000" : NULL, NULL };
         m = flat_model(mn);
         for (int y = 2; y < 12; y++)
             for (int x = 15; x < 25; x++)
                 if (m->lat.tissue[site(x, y)] == BS_TISSUE_MARROW && m->store.occ[site(x, y)] < 0)
-                    bs_store_spawn(&m->store, site(x, y), BS_CELL_DTC, BS_DTC_PROLIFERATING, 100 + (uint64_t)site(x, y));
+                    bs_store_spawn(
+                            &m->store, site(x, y), BS_CELL_DTC, BS_DTC_PROLIFERATING, 100 + (uint64_t)site(x, y));
         bs_model_step(m);
         o2[k] = mean_o2_at(m, 17, 22, 4, 9);
         done(m);
@@ -702,8 +702,8 @@ static void test_hyperoxia_restores_nk_killing(void **state)
     (void)state;
     double rate[2], below[2];
     for (int k = 0; k < 2; k++) {
-        const char *sets[] = {k ? "therapy.hyperoxia.start_day=0" : "therapy.hyperoxia.start_day=-1",
-                              "geometry.sinusoid_spacing_um=150", "o2.marrow_uptake_per_h=1200", NULL};
+        const char *sets[] = { k ? "therapy.hyperoxia.start_day=0" : "therapy.hyperoxia.start_day=-1",
+            "geometry.sinusoid_spacing_um=150", "o2.marrow_uptake_per_h=1200", NULL };
         bs_model *m = flat_model(sets);
         bs_model_step(m);
         double s = 0.0, nb = 0.0;
@@ -719,7 +719,7 @@ static void test_hyperoxia_restores_nk_killing(void **state)
         done(m);
     }
     print_message("  NK kill hazard %.3f/h -> %.3f/h; marrow below the NK threshold %.2f -> %.2f\n", rate[0], rate[1],
-                  below[0], below[1]);
+            below[0], below[1]);
     assert_true(below[0] > 0.3 && below[1] < 0.5 * below[0]);
     assert_true(rate[1] > 1.2 * rate[0]);
 }
@@ -727,7 +727,7 @@ static void test_hyperoxia_restores_nk_killing(void **state)
 static void test_hdac_inhibitor_raises_lifr(void **state)
 {
     (void)state;
-    const char *sets[] = {"therapy.hdac_inhibitor.start_day=0", "therapy.hdac_inhibitor.stop_day=2", NULL};
+    const char *sets[] = { "therapy.hdac_inhibitor.start_day=0", "therapy.hdac_inhibitor.stop_day=2", NULL };
     bs_model *m = flat_model(sets);
     int i = site(5, SURF_Y);
     for (int k = 0; k < W * H; k++) m->fields[BS_FIELD_O2].c[k] = 30.0f;
@@ -736,11 +736,11 @@ static void test_hdac_inhibitor_raises_lifr(void **state)
     assert_close(m->r.dtc.hdac_level, 1.0, 1e-6);
     float on = bs_dtc_lifr_signal(m, i);
     assert_close(on, 2.0f * before, 1e-5); /* dtc.hdac_lifr_gain = 2 */
-    therapy_steps(m, 47 + 50);                   /* off at day 2, then one half-life */
+    therapy_steps(m, 47 + 50); /* off at day 2, then one half-life */
     assert_close(m->r.dtc.hdac_level, 0.5, 1e-3);
     done(m);
     /* a scenario's constant dtc.hdac_level stays the floor */
-    const char *floor_sets[] = {"dtc.hdac_level=0.3", NULL};
+    const char *floor_sets[] = { "dtc.hdac_level=0.3", NULL };
     m = flat_model(floor_sets);
     therapy_steps(m, 5);
     assert_close(m->r.dtc.hdac_level, 0.3, 1e-6);

@@ -23,12 +23,12 @@ typedef struct {
     int done, days;
     /* daily samples at the end of day d (index d-1) */
     float dtc[MAXDAYS], dormant[MAXDAYS], oc[MAXDAYS], mdsc[MAXDAYS], bone[MAXDAYS], o2med[MAXDAYS];
-    float resorbed[MAXDAYS];      /* um^2 resorbed during day d */
+    float resorbed[MAXDAYS]; /* um^2 resorbed during day d */
     float kills_t[MAXDAYS], kills_nk[MAXDAYS], contact_nk_h[MAXDAYS];
-    float hypoxic_frac[MAXDAYS];  /* marrow sites below nk.hypoxia_mmHg */
-    float o2_tumour[MAXDAYS];     /* mean O2 at non-dormant tumour cells (0 when none) */
+    float hypoxic_frac[MAXDAYS]; /* marrow sites below nk.hypoxia_mmHg */
+    float o2_tumour[MAXDAYS]; /* mean O2 at non-dormant tumour cells (0 when none) */
     long extravasated;
-    bs_therapy_state therapy;     /* at the end */
+    bs_therapy_state therapy; /* at the end */
     /* live radiotherapy switch (rt_day > 0): cells by type/state just before and after */
     long before[BS_CELL_TYPE_COUNT], after[BS_CELL_TYPE_COUNT];
     long before_dormant, after_dormant, before_cycling, after_cycling;
@@ -38,19 +38,35 @@ typedef struct {
 typedef struct {
     const char *scenario;
     int days;
-    int rt_day;             /* > 0: switch radiotherapy on live at this day */
+    int rt_day; /* > 0: switch radiotherapy on live at this day */
     const char *sets[8];
 } arm_def;
 
 typedef enum {
-    VC, VC_ZA,                       /* B19 */
-    HO, HO_DMAB,                     /* B20 */
-    MS, MS_PD1,                      /* B18 */
-    WT, WT_GR1, WT_ZA, WT_BOTH,      /* B21: weak T-cell arm of mdsc_suppression */
-    SEED, SEED_CXCR4, DORM, DORM_CXCR4, /* B22 */
-    IS, IS_RT, HO_RT, DORM_RT,       /* B23, B11 */
-    HY, HY_O2, HY_MNO2, HY_NOIMM, HY_NOIMM_O2, /* B24 */
-    DORM_HDAC,                       /* HDAC inhibitor */
+    VC,
+    VC_ZA, /* B19 */
+    HO,
+    HO_DMAB, /* B20 */
+    MS,
+    MS_PD1, /* B18 */
+    WT,
+    WT_GR1,
+    WT_ZA,
+    WT_BOTH, /* B21: weak T-cell arm of mdsc_suppression */
+    SEED,
+    SEED_CXCR4,
+    DORM,
+    DORM_CXCR4, /* B22 */
+    IS,
+    IS_RT,
+    HO_RT,
+    DORM_RT, /* B23, B11 */
+    HY,
+    HY_O2,
+    HY_MNO2,
+    HY_NOIMM,
+    HY_NOIMM_O2, /* B24 */
+    DORM_HDAC, /* HDAC inhibitor */
     ARM_COUNT
 } arm;
 
@@ -58,30 +74,31 @@ typedef enum {
 #define RICH "dtc.seed_lesion_n=100", "tcell.recruit_per_d=0.2", "nk.recruit_per_d=0.2"
 #define NO_IMMUNE "tcell.recruit_per_d=0", "nk.recruit_per_d=0", "mdsc.recruit_per_d=0"
 static const arm_def arms[ARM_COUNT] = {
-    [VC] = {"vicious_cycle", 180, 0, {NULL}},
-    [VC_ZA] = {"zoledronic_acid", 180, 0, {NULL}},
-    [HO] = {"homeostasis", 480, 0, {NULL}},
-    [HO_DMAB] = {"denosumab_rebound", 480, 0, {NULL}},
-    [MS] = {"mdsc_suppression", 60, 0, {NULL}},
-    [MS_PD1] = {"anti_pd1", 60, 0, {NULL}},
-    [WT] = {"mdsc_suppression", 120, 0, {"tcell.recruit_per_d=0.01", NULL}},
-    [WT_GR1] = {"anti_gr1", 120, 0, {"tcell.recruit_per_d=0.01", NULL}},
-    [WT_ZA] = {"mdsc_suppression", 120, 0, {"tcell.recruit_per_d=0.01", "therapy.zoledronic_acid.start_day=7", NULL}},
-    [WT_BOTH] = {"anti_gr1_zoledronic", 120, 0, {"tcell.recruit_per_d=0.01", NULL}},
-    [SEED] = {"seeding", 30, 0, {NULL}},
-    [SEED_CXCR4] = {"seeding", 30, 0, {"therapy.cxcr4_antagonist.start_day=0", NULL}},
-    [DORM] = {"dormancy", 60, 0, {NULL}},
-    [DORM_CXCR4] = {"cxcr4_antagonist", 60, 0, {NULL}},
-    [IS] = {"immune_surveillance", 30, 0, {RICH, NULL}},
-    [IS_RT] = {"immune_surveillance", 30, 5, {RICH, "therapy.radiotherapy.dose_Gy=4", NULL}},
-    [HO_RT] = {"homeostasis", 61, 60, {"therapy.radiotherapy.dose_Gy=4", NULL}},
-    [DORM_RT] = {"dormancy", 20, 10, {"therapy.radiotherapy.dose_Gy=4", NULL}},
-    [HY] = {"hypoxic_marrow", 40, 0, {NULL}},
-    [HY_O2] = {"reoxygenation", 40, 0, {NULL}},
-    [HY_MNO2] = {"mno2", 40, 0, {NULL}},
-    [HY_NOIMM] = {"hypoxic_marrow", 40, 0, {NO_IMMUNE, NULL}},
-    [HY_NOIMM_O2] = {"reoxygenation", 40, 0, {NO_IMMUNE, NULL}},
-    [DORM_HDAC] = {"hdac_inhibitor", 60, 0, {NULL}},
+    [VC] = { "vicious_cycle", 180, 0, { NULL } },
+    [VC_ZA] = { "zoledronic_acid", 180, 0, { NULL } },
+    [HO] = { "homeostasis", 480, 0, { NULL } },
+    [HO_DMAB] = { "denosumab_rebound", 480, 0, { NULL } },
+    [MS] = { "mdsc_suppression", 60, 0, { NULL } },
+    [MS_PD1] = { "anti_pd1", 60, 0, { NULL } },
+    [WT] = { "mdsc_suppression", 120, 0, { "tcell.recruit_per_d=0.01", NULL } },
+    [WT_GR1] = { "anti_gr1", 120, 0, { "tcell.recruit_per_d=0.01", NULL } },
+    [WT_ZA] = { "mdsc_suppression", 120, 0,
+            { "tcell.recruit_per_d=0.01", "therapy.zoledronic_acid.start_day=7", NULL } },
+    [WT_BOTH] = { "anti_gr1_zoledronic", 120, 0, { "tcell.recruit_per_d=0.01", NULL } },
+    [SEED] = { "seeding", 30, 0, { NULL } },
+    [SEED_CXCR4] = { "seeding", 30, 0, { "therapy.cxcr4_antagonist.start_day=0", NULL } },
+    [DORM] = { "dormancy", 60, 0, { NULL } },
+    [DORM_CXCR4] = { "cxcr4_antagonist", 60, 0, { NULL } },
+    [IS] = { "immune_surveillance", 30, 0, { RICH, NULL } },
+    [IS_RT] = { "immune_surveillance", 30, 5, { RICH, "therapy.radiotherapy.dose_Gy=4", NULL } },
+    [HO_RT] = { "homeostasis", 61, 60, { "therapy.radiotherapy.dose_Gy=4", NULL } },
+    [DORM_RT] = { "dormancy", 20, 10, { "therapy.radiotherapy.dose_Gy=4", NULL } },
+    [HY] = { "hypoxic_marrow", 40, 0, { NULL } },
+    [HY_O2] = { "reoxygenation", 40, 0, { NULL } },
+    [HY_MNO2] = { "mno2", 40, 0, { NULL } },
+    [HY_NOIMM] = { "hypoxic_marrow", 40, 0, { NO_IMMUNE, NULL } },
+    [HY_NOIMM_O2] = { "reoxygenation", 40, 0, { NO_IMMUNE, NULL } },
+    [DORM_HDAC] = { "hdac_inhibitor", 60, 0, { NULL } },
 };
 
 static result cache[ARM_COUNT][NSEEDS + 1];
@@ -110,7 +127,7 @@ static const result *run(arm a, long seed)
     char sz[64], sd[64];
     snprintf(sz, sizeof sz, "lattice.width_sites=%d", SIZE);
     snprintf(sd, sizeof sd, "run.seed=%ld", seed);
-    const char *base[] = {sz, "lattice.height_sites=120", sd, NULL};
+    const char *base[] = { sz, "lattice.height_sites=120", sd, NULL };
     bs_paramset *ps = bs_test_params(&reg, d->scenario, base);
     bs_error err;
     for (int k = 0; d->sets[k]; k++)
@@ -179,7 +196,10 @@ static double mean(const float *x, int a, int b)
     return s / (double)(b - a + 1);
 }
 
-static double sum(const float *x, int a, int b) { return mean(x, a, b) * (double)(b - a + 1); }
+static double sum(const float *x, int a, int b)
+{
+    return mean(x, a, b) * (double)(b - a + 1);
+}
 
 /* B18: anti-PD-1 from day 0 on the mdsc_suppression lesion (anti_pd1 vs
  * mdsc_suppression): more CD8 kills per day over days 1-30 and a lower
@@ -194,8 +214,8 @@ static void test_b18_anti_pd1(void **state)
         const result *c = run(MS, seed), *t = run(MS_PD1, seed);
         double b0 = mean(c->dtc, 1, 30), b1 = mean(t->dtc, 1, 30);
         double k0 = sum(c->kills_t, 1, 30), k1 = sum(t->kills_t, 1, 30);
-        printf("# B18 seed %ld: tumour burden %.1f (anti-PD-1) vs %.1f (control); CD8 kills %.0f vs %.0f\n", seed, b1, b0,
-               k1, k0);
+        printf("# B18 seed %ld: tumour burden %.1f (anti-PD-1) vs %.1f (control); CD8 kills %.0f vs %.0f\n", seed, b1,
+                b0, k1, k0);
         bc += b0;
         bt += b1;
         kc += k0;
@@ -225,8 +245,8 @@ static void test_b19_zoledronic_acid(void **state)
         double l0 = (double)c->bone[0] - (double)c->bone[179] - hl, l1 = (double)t->bone[0] - (double)t->bone[179] - hl;
         double b0 = mean(c->dtc, 1, 180), b1 = mean(t->dtc, 1, 180);
         printf("# B19 seed %ld: osteoclasts %.2f (ZA) vs %.2f; tumour-driven bone loss %.0f vs %.0f um^2; tumour "
-               "burden %.1f vs %.1f (final %.0f vs %.0f)\n", seed, oc1, oc0, l1, l0, b1, b0, (double)t->dtc[179],
-               (double)c->dtc[179]);
+               "burden %.1f vs %.1f (final %.0f vs %.0f)\n",
+                seed, oc1, oc0, l1, l0, b1, b0, (double)t->dtc[179], (double)c->dtc[179]);
         assert_true(oc1 <= 0.6 * oc0);
         lc += l0;
         lt += l1;
@@ -265,7 +285,8 @@ static void test_b20_denosumab_rebound(void **state)
         for (int d = 300; d <= 480; d++) trough = fmin(trough, (double)t->bone[d - 1] - (double)c->bone[d - 1]);
         printf("# B20 seed %ld: resorption %.0f um^2/d on denosumab vs %.0f control; pre-treatment %.0f; rebound peak "
                "%.0f (x%.2f, 30 d from day %d); bone vs control %+.0f at the stop, %+.0f at the lowest after day 300, "
-               "%+.0f at day 480\n", seed, on1, on0, pre, peak, peak / pre, peak_d, gain, trough, end_diff);
+               "%+.0f at day 480\n",
+                seed, on1, on0, pre, peak, peak / pre, peak_d, gain, trough, end_diff);
         assert_true(on1 <= 0.2 * on0);
         assert_true(gain > 0.0);
         assert_true(peak >= 1.5 * pre);
@@ -284,8 +305,8 @@ static void test_b20_denosumab_rebound(void **state)
 static void test_b21_anti_gr1(void **state)
 {
     (void)state;
-    double b[4] = {0}, md[2] = {0}, oc[2] = {0};
-    const arm as[4] = {WT, WT_GR1, WT_ZA, WT_BOTH};
+    double b[4] = { 0 }, md[2] = { 0 }, oc[2] = { 0 };
+    const arm as[4] = { WT, WT_GR1, WT_ZA, WT_BOTH };
     for (long seed = 1; seed <= NSEEDS; seed++) {
         double v[4];
         for (int k = 0; k < 4; k++) {
@@ -298,12 +319,12 @@ static void test_b21_anti_gr1(void **state)
         oc[0] += mean(c->oc, 8, 120);
         oc[1] += mean(g->oc, 8, 120);
         printf("# B21 seed %ld: tumour burden control %.1f, anti-Gr1 %.1f, ZA %.1f, anti-Gr1 + ZA %.1f; MDSCs %.1f vs "
-               "%.1f; osteoclasts %.2f vs %.2f; depleted %llu\n", seed, v[0], v[1], v[2], v[3], mean(c->mdsc, 8, 120),
-               mean(g->mdsc, 8, 120), mean(c->oc, 8, 120), mean(g->oc, 8, 120),
-               (unsigned long long)g->therapy.n_gr1_depleted);
+               "%.1f; osteoclasts %.2f vs %.2f; depleted %llu\n",
+                seed, v[0], v[1], v[2], v[3], mean(c->mdsc, 8, 120), mean(g->mdsc, 8, 120), mean(c->oc, 8, 120),
+                mean(g->oc, 8, 120), (unsigned long long)g->therapy.n_gr1_depleted);
     }
     printf("# B21 summed: control %.1f, anti-Gr1 x%.2f, ZA x%.2f, both x%.2f\n", b[0], b[1] / b[0], b[2] / b[0],
-           b[3] / b[0]);
+            b[3] / b[0]);
     assert_true(md[1] <= 0.4 * md[0]);
     assert_true(oc[1] >= 2.0 * oc[0]);
     assert_true(fabs(b[1] / b[0] - 1.0) <= 0.10);
@@ -322,9 +343,9 @@ static void test_b22_cxcr4_antagonist(void **state)
         const result *c = run(SEED, seed), *t = run(SEED_CXCR4, seed);
         const result *dc = run(DORM, seed), *dt = run(DORM_CXCR4, seed);
         printf("# B22 seed %ld: extravasated %ld (antagonist) vs %ld; settled DTCs at day 30 %.0f vs %.0f; dormant at "
-               "day 60 %.0f vs %.0f (%llu mobilised)\n", seed, t->extravasated, c->extravasated, (double)t->dtc[29],
-               (double)c->dtc[29], (double)dt->dormant[59], (double)dc->dormant[59],
-               (unsigned long long)dt->therapy.n_mobilised);
+               "day 60 %.0f vs %.0f (%llu mobilised)\n",
+                seed, t->extravasated, c->extravasated, (double)t->dtc[29], (double)c->dtc[29], (double)dt->dormant[59],
+                (double)dc->dormant[59], (unsigned long long)dt->therapy.n_mobilised);
         e0 += (double)c->extravasated;
         e1 += (double)t->extravasated;
         assert_true(dt->dormant[59] <= 0.8f * dc->dormant[59]);
@@ -344,7 +365,7 @@ static void test_b22_cxcr4_antagonist(void **state)
 static void test_b23_b11_radiotherapy(void **state)
 {
     (void)state;
-    long b[BS_CELL_TYPE_COUNT] = {0}, a[BS_CELL_TYPE_COUNT] = {0}, bd = 0, ad = 0, bc = 0, ac = 0, bo = 0, ao = 0;
+    long b[BS_CELL_TYPE_COUNT] = { 0 }, a[BS_CELL_TYPE_COUNT] = { 0 }, bd = 0, ad = 0, bc = 0, ac = 0, bo = 0, ao = 0;
     double bur0 = 0, bur1 = 0;
     for (long seed = 1; seed <= NSEEDS; seed++) {
         const result *c = run(IS, seed), *t = run(IS_RT, seed), *h = run(HO_RT, seed), *d = run(DORM_RT, seed);
@@ -361,11 +382,12 @@ static void test_b23_b11_radiotherapy(void **state)
         double b0 = mean(c->dtc, 6, 30), b1 = mean(t->dtc, 6, 30);
         printf("# B23 seed %ld: survivors T %ld/%ld, NK %ld/%ld, MDSC %ld/%ld, osteoclasts %ld/%ld, tumour %ld/%ld; "
                "osteoblasts (homeostasis) %ld/%ld; burden days 6-30 %.1f vs %.1f. B11: dormant %ld/%ld, cycling "
-               "%ld/%ld\n", seed, t->after[BS_CELL_TCELL], t->before[BS_CELL_TCELL], t->after[BS_CELL_NK],
-               t->before[BS_CELL_NK], t->after[BS_CELL_MDSC], t->before[BS_CELL_MDSC], t->after[BS_CELL_OSTEOCLAST],
-               t->before[BS_CELL_OSTEOCLAST], t->after[BS_CELL_DTC], t->before[BS_CELL_DTC],
-               h->after[BS_CELL_OSTEOBLAST], h->before[BS_CELL_OSTEOBLAST], b1, b0, d->after_dormant,
-               d->before_dormant, d->after_cycling, d->before_cycling);
+               "%ld/%ld\n",
+                seed, t->after[BS_CELL_TCELL], t->before[BS_CELL_TCELL], t->after[BS_CELL_NK], t->before[BS_CELL_NK],
+                t->after[BS_CELL_MDSC], t->before[BS_CELL_MDSC], t->after[BS_CELL_OSTEOCLAST],
+                t->before[BS_CELL_OSTEOCLAST], t->after[BS_CELL_DTC], t->before[BS_CELL_DTC],
+                h->after[BS_CELL_OSTEOBLAST], h->before[BS_CELL_OSTEOBLAST], b1, b0, d->after_dormant,
+                d->before_dormant, d->after_cycling, d->before_cycling);
         bur0 += b0;
         bur1 += b1;
     }
@@ -375,7 +397,8 @@ static void test_b23_b11_radiotherapy(void **state)
     double so = (double)ao / (double)bo;
     double sd = (double)ad / (double)bd, sc = (double)ac / (double)bc;
     printf("# B23 pooled survival: T %.3f, NK %.2f, osteoblasts %.2f; burden %.1f vs %.1f. B11: dormant %.2f vs "
-           "cycling %.2f\n", st, sn, so, bur1, bur0, sd, sc);
+           "cycling %.2f\n",
+            st, sn, so, bur1, bur0, sd, sc);
     assert_true(st < 0.1 && sn > 0.2 && so > 0.4);
     assert_true(st < sn && st < so);
     assert_true(bur1 < bur0);
@@ -383,7 +406,10 @@ static void test_b23_b11_radiotherapy(void **state)
     assert_true(sd >= sc + 0.1);
 }
 
-static double per_contact_day(double kills, double contact_h) { return contact_h > 0.0 ? kills / (contact_h / 24.0) : 0.0; }
+static double per_contact_day(double kills, double contact_h)
+{
+    return contact_h > 0.0 ? kills / (contact_h / 24.0) : 0.0;
+}
 
 /* B24 on hypoxic_marrow (the immune_surveillance lesion, 100 tumour cells,
  * with o2.marrow_uptake_per_h = 1200, median pO2 ~7.5 mmHg), 40 d, hyperoxia
@@ -400,12 +426,12 @@ static double per_contact_day(double kills, double contact_h) { return contact_h
 static void test_b24_reoxygenation(void **state)
 {
     (void)state;
-    double kc = 0, cc = 0, kt = 0, ct = 0, b[4] = {0}, o2c = 0, o2m = 0, bm = 0;
+    double kc = 0, cc = 0, kt = 0, ct = 0, b[4] = { 0 }, o2c = 0, o2m = 0, bm = 0;
     for (long seed = 1; seed <= NSEEDS; seed++) {
         const result *c = run(HY, seed), *t = run(HY_O2, seed), *m = run(HY_MNO2, seed);
         const result *n = run(HY_NOIMM, seed), *no = run(HY_NOIMM_O2, seed);
         double h0 = mean(c->hypoxic_frac, 6, 40), h1 = mean(t->hypoxic_frac, 6, 40);
-        double v[4] = {mean(c->dtc, 6, 40), mean(t->dtc, 6, 40), mean(n->dtc, 6, 40), mean(no->dtc, 6, 40)};
+        double v[4] = { mean(c->dtc, 6, 40), mean(t->dtc, 6, 40), mean(n->dtc, 6, 40), mean(no->dtc, 6, 40) };
         /* O2 at tumour cells: average over the days with cycling cells in both arms */
         double oc = 0, om = 0;
         int nd = 0;
@@ -419,11 +445,13 @@ static void test_b24_reoxygenation(void **state)
             oc /= nd;
             om /= nd;
         }
-        printf("# B24 seed %ld: hypoxic marrow %.2f (hyperoxia) vs %.2f; NK kills/contact-day %.2f vs %.2f; burden %.1f "
+        printf("# B24 seed %ld: hypoxic marrow %.2f (hyperoxia) vs %.2f; NK kills/contact-day %.2f vs %.2f; burden "
+               "%.1f "
                "vs %.1f; without immune cells %.1f vs %.1f; MnO2: O2 at tumour cells %.1f vs %.1f mmHg (%d days), "
-               "burden %.1f\n", seed, h1, h0, per_contact_day(sum(t->kills_nk, 6, 40), sum(t->contact_nk_h, 6, 40)),
-               per_contact_day(sum(c->kills_nk, 6, 40), sum(c->contact_nk_h, 6, 40)), v[1], v[0], v[3], v[2], om, oc,
-               nd, mean(m->dtc, 6, 40));
+               "burden %.1f\n",
+                seed, h1, h0, per_contact_day(sum(t->kills_nk, 6, 40), sum(t->contact_nk_h, 6, 40)),
+                per_contact_day(sum(c->kills_nk, 6, 40), sum(c->contact_nk_h, 6, 40)), v[1], v[0], v[3], v[2], om, oc,
+                nd, mean(m->dtc, 6, 40));
         assert_true(h1 <= 0.5 * h0);
         assert_true(v[1] < v[0]);
         kc += sum(c->kills_nk, 6, 40);
@@ -435,9 +463,11 @@ static void test_b24_reoxygenation(void **state)
         o2m += om;
         bm += mean(m->dtc, 6, 40);
     }
-    printf("# B24 pooled: NK kills/contact-day %.2f vs %.2f (%.0f h vs %.0f h in contact); burden x%.2f with immune cells, "
-           "x%.2f without immune cells; MnO2 burden x%.2f, O2 at tumour cells %+.1f mmHg\n", per_contact_day(kt, ct),
-           per_contact_day(kc, cc), ct, cc, b[1] / b[0], b[3] / b[2], bm / b[0], (o2m - o2c) / NSEEDS);
+    printf("# B24 pooled: NK kills/contact-day %.2f vs %.2f (%.0f h vs %.0f h in contact); burden x%.2f with immune "
+           "cells, "
+           "x%.2f without immune cells; MnO2 burden x%.2f, O2 at tumour cells %+.1f mmHg\n",
+            per_contact_day(kt, ct), per_contact_day(kc, cc), ct, cc, b[1] / b[0], b[3] / b[2], bm / b[0],
+            (o2m - o2c) / NSEEDS);
     assert_true(b[1] <= 0.9 * b[0]);
     assert_true(b[3] >= 0.95 * b[2]);
     assert_true((o2m - o2c) / NSEEDS >= 5.0 && (o2m - o2c) / NSEEDS <= 15.0);
@@ -456,7 +486,7 @@ static void test_hdac_inhibitor_dormancy(void **state)
     for (long seed = 1; seed <= NSEEDS; seed++) {
         const result *c = run(DORM, seed), *t = run(DORM_HDAC, seed);
         printf("# HDACi seed %ld: dormant at day 20 %.0f vs %.0f; tumour cells at day 60 %.0f vs %.0f\n", seed,
-               (double)t->dormant[19], (double)c->dormant[19], (double)t->dtc[59], (double)c->dtc[59]);
+                (double)t->dormant[19], (double)c->dormant[19], (double)t->dtc[59], (double)c->dtc[59]);
         assert_true(t->dormant[19] >= c->dormant[19]);
         assert_true(t->dtc[59] < c->dtc[59]);
         d0 += (double)c->dormant[19];

@@ -11,7 +11,7 @@
 #include "rules.h"
 
 static bs_model *make(const char *scenario, const char *const *a, const char *const *b, long seed, bs_registry **reg,
-                      bs_paramset **ps)
+        bs_paramset **ps)
 {
     *ps = bs_test_params(reg, scenario, a);
     bs_error err;
@@ -56,7 +56,7 @@ static census count(const bs_model *m)
     return c;
 }
 
-static const char *const small[] = {"lattice.width_sites=120", "lattice.height_sites=120", "run.csv_every_d=0", NULL};
+static const char *const small[] = { "lattice.width_sites=120", "lattice.height_sites=120", "run.csv_every_d=0", NULL };
 
 /* B7: after a CTC bolus, settled DTCs sit where CXCL12 is high: the mean
  * CXCL12 at settled cells is at least 1.5x the mean over marrow, in each of
@@ -64,8 +64,8 @@ static const char *const small[] = {"lattice.width_sites=120", "lattice.height_s
 static void test_b7_homing(void **state)
 {
     (void)state;
-    const char *const bolus[] = {"dtc.bolus_n=300", "dtc.bolus_day=0.5", NULL};
-    const char *const weak[] = {"dtc.bolus_n=300", "dtc.bolus_day=0.5", "dtc.cxcr4_level=0.1", NULL};
+    const char *const bolus[] = { "dtc.bolus_n=300", "dtc.bolus_day=0.5", NULL };
+    const char *const weak[] = { "dtc.bolus_n=300", "dtc.bolus_day=0.5", "dtc.cxcr4_level=0.1", NULL };
     for (long seed = 1; seed <= 3; seed++) {
         bs_registry *reg;
         bs_paramset *ps;
@@ -93,7 +93,7 @@ static void test_b7_homing(void **state)
         drop(m, reg, ps);
         double ratio = (at_cells / (double)nc) / (marrow / (double)nm);
         printf("# B7 seed %ld: %ld settled, CXCL12 at cells / marrow mean = %.2f; crossed %ld vs %ld with weak CXCR4\n",
-               seed, nc, ratio, crossed, crossed_weak);
+                seed, nc, ratio, crossed, crossed_weak);
         assert_true(nc >= 10);
         assert_true(ratio >= 1.5);
         assert_true(crossed_weak * 2 <= crossed);
@@ -120,7 +120,8 @@ static void test_b8_fate_by_niche(void **state)
         double qd = (double)c7.dormant_by_origin[Q] / (double)c7.by_origin[Q];
         double bc = 1.0 - (double)c7.dormant_by_origin[B] / (double)c7.by_origin[B];
         printf("# B8 seed %ld: day 7 dormant quiescent-landed %.2f, cycling BRC-landed %.2f; day 90 cells %ld (BRC) vs "
-               "%ld (quiescent)\n", seed, qd, bc, c90.by_origin[B], c90.by_origin[Q]);
+               "%ld (quiescent)\n",
+                seed, qd, bc, c90.by_origin[B], c90.by_origin[Q]);
         assert_true(qd >= 0.6);
         assert_true(bc >= 0.6);
         assert_true(c90.by_origin[B] > c90.by_origin[Q]);
@@ -156,14 +157,14 @@ static long wakes(const char *const *base, const char *const *extra, long seed)
 static void test_b9_osteoclasts_wake_dormant_cells(void **state)
 {
     (void)state;
-    const char *const base[] = {"lattice.width_sites=120", "lattice.height_sites=120", "dtc.seed_brc_n=0",
-                                "dtc.seed_quiescent_n=60", "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", NULL};
-    const char *const more[] = {"bmu.activation_per_site_per_y=4", NULL};
-    const char *const none[] = {"oc.formation_per_d=0", NULL};
+    const char *const base[] = { "lattice.width_sites=120", "lattice.height_sites=120", "dtc.seed_brc_n=0",
+        "dtc.seed_quiescent_n=60", "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", NULL };
+    const char *const more[] = { "bmu.activation_per_site_per_y=4", NULL };
+    const char *const none[] = { "oc.formation_per_d=0", NULL };
     for (long seed = 1; seed <= 3; seed++) {
         long hi = wakes(base, more, seed), lo = wakes(base, none, seed);
-        printf("# B9 seed %ld: reactivations in 120 days: %ld with more remodeling, %ld with osteoclasts blocked\n", seed,
-               hi, lo);
+        printf("# B9 seed %ld: reactivations in 120 days: %ld with more remodeling, %ld with osteoclasts blocked\n",
+                seed, hi, lo);
         assert_true(hi > lo + 2);
     }
 }
@@ -188,15 +189,16 @@ static double dormant_share(const char *const *extra, long seed)
 static void test_b10_hypoxia_and_hdac_through_lifr(void **state)
 {
     (void)state;
-    const char *const hyp[] = {"o2.sinusoid_mmHg=8", "o2.arteriole_mmHg=8", NULL};
-    const char *const hdac[] = {"dtc.hdac_level=1", NULL};
-    const char *const ko[] = {"dtc.lifr_enabled=0", NULL};
-    const char *const ko_hdac[] = {"dtc.lifr_enabled=0", "dtc.hdac_level=1", NULL};
+    const char *const hyp[] = { "o2.sinusoid_mmHg=8", "o2.arteriole_mmHg=8", NULL };
+    const char *const hdac[] = { "dtc.hdac_level=1", NULL };
+    const char *const ko[] = { "dtc.lifr_enabled=0", NULL };
+    const char *const ko_hdac[] = { "dtc.lifr_enabled=0", "dtc.hdac_level=1", NULL };
     for (long seed = 1; seed <= 3; seed++) {
         double c = dormant_share(NULL, seed), h = dormant_share(hyp, seed), d = dormant_share(hdac, seed);
         double k = dormant_share(ko, seed), kd = dormant_share(ko_hdac, seed);
-        printf("# B10 seed %ld: dormant share control %.2f, hypoxic %.2f, HDACi %.2f, LIFR-KO %.2f, LIFR-KO + HDACi %.2f\n",
-               seed, c, h, d, k, kd);
+        printf("# B10 seed %ld: dormant share control %.2f, hypoxic %.2f, HDACi %.2f, LIFR-KO %.2f, LIFR-KO + HDACi "
+               "%.2f\n",
+                seed, c, h, d, k, kd);
         assert_true(h < c - 0.15);
         assert_true(d > c + 0.05);
         assert_true(k == 0.0 && kd == 0.0);
@@ -215,7 +217,7 @@ typedef struct {
 
 static lesion run_lesion(const char *const *extra, long seed)
 {
-    const char *const size[] = {"lattice.width_sites=160", "lattice.height_sites=160", NULL};
+    const char *const size[] = { "lattice.width_sites=160", "lattice.height_sites=160", NULL };
     bs_registry *reg;
     bs_paramset *ps;
     bs_model *m = make("vicious_cycle", size, extra, seed, &reg, &ps);
@@ -233,7 +235,7 @@ static lesion run_lesion(const char *const *extra, long seed)
         }
     cx /= (double)n;
     cy /= (double)n;
-    lesion L = {0};
+    lesion L = { 0 };
     bs_test_run_days(m, 30);
     L.cells30 = count(m).n;
     bs_test_run_days(m, 150);
@@ -250,16 +252,16 @@ static lesion run_lesion(const char *const *extra, long seed)
 static void test_b12_b13_vicious_cycle_and_growth(void **state)
 {
     (void)state;
-    const char *const no_pthrp[] = {"dtc.pthrp_per_h=0", NULL};
-    const char *const no_tgfb[] = {"oc.tgfb_release_au_per_site=0", NULL};
+    const char *const no_pthrp[] = { "dtc.pthrp_per_h=0", NULL };
+    const char *const no_tgfb[] = { "oc.tgfb_release_au_per_site=0", NULL };
     double lost = 0, lost_np = 0;
     long grown = 0, grown_np = 0, grown_nt = 0;
     for (long seed = 1; seed <= 2; seed++) {
         lesion a = run_lesion(NULL, seed), b = run_lesion(no_pthrp, seed), c = run_lesion(no_tgfb, seed);
         double td = 150.0 * log(2.0) / log((double)a.cells180 / (double)a.cells30);
         printf("# B12 seed %ld: bone lost near lesion %.0f um^2 (PTHrP) vs %.0f (no PTHrP) vs %.0f (no matrix TGF-b); "
-               "cells day 180: %ld vs %ld vs %ld; B13 doubling %.0f d\n", seed, a.bone_lost_um2, b.bone_lost_um2,
-               c.bone_lost_um2, a.cells180, b.cells180, c.cells180, td);
+               "cells day 180: %ld vs %ld vs %ld; B13 doubling %.0f d\n",
+                seed, a.bone_lost_um2, b.bone_lost_um2, c.bone_lost_um2, a.cells180, b.cells180, c.cells180, td);
         lost += a.bone_lost_um2;
         lost_np += b.bone_lost_um2;
         grown += a.cells180;

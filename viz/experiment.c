@@ -137,19 +137,22 @@ enum { JOB_PENDING, JOB_RUNNING, JOB_OK, JOB_FAILED, JOB_SKIP };
 
 typedef struct {
     argvec args;
-    char dir[4096];  /* the run's output folder */
-    char tag[64];    /* "a/rep_2", "run 17": for messages */
+    char dir[4096]; /* the run's output folder */
+    char tag[64]; /* "a/rep_2", "run 17": for messages */
     long long seed;
-    long index;      /* run index (sweep) or replicate (compare) */
-    int arm;         /* compare: 0 = A, 1 = B */
+    long index; /* run index (sweep) or replicate (compare) */
+    int arm; /* compare: 0 = A, 1 = B */
     int state;
     pid_t pid;
-    char why[512];   /* failure: exit status and the last line of the log */
+    char why[512]; /* failure: exit status and the last line of the log */
 } exp_job;
 
 static volatile sig_atomic_t g_exp_stop; /* SIGINT/SIGTERM received */
 
-static void exp_on_signal(int sig) { g_exp_stop = sig; }
+static void exp_on_signal(int sig)
+{
+    g_exp_stop = sig;
+}
 
 static void exp_signals(int install)
 {
@@ -230,15 +233,15 @@ typedef struct {
     void *ctx;
 } pool_opts;
 
-static void progress_line(const pool_opts *po, int tty, long done, long failed, long running, long total,
-                          double t0, int final)
+static void progress_line(
+        const pool_opts *po, int tty, long done, long failed, long running, long total, double t0, int final)
 {
     if (po->quiet) return;
     double el = now_s() - t0;
     char eta[32] = "";
     if (done > 0 && done < total) snprintf(eta, sizeof eta, ", ETA %.0f s", el / (double)done * (double)(total - done));
-    fprintf(stderr, "%sbonesim %s: %ld / %ld runs done (%ld running, %ld failed), %.0f s%s%s", tty ? "\r" : "", po->what,
-            done, total, running, failed, el, eta, tty ? "   " : "\n");
+    fprintf(stderr, "%sbonesim %s: %ld / %ld runs done (%ld running, %ld failed), %.0f s%s%s", tty ? "\r" : "",
+            po->what, done, total, running, failed, el, eta, tty ? "   " : "\n");
     if (tty && final) fputc('\n', stderr);
     fflush(stderr);
 }
@@ -285,7 +288,7 @@ static int pool_run(exp_job *jobs, long n, const pool_opts *po, long *nfailed)
         pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid < 0 && errno != EINTR && errno != ECHILD) break;
         if (pid <= 0) {
-            struct timespec ts = {0, 50 * 1000 * 1000};
+            struct timespec ts = { 0, 50 * 1000 * 1000 };
             nanosleep(&ts, NULL);
             if (tty && now_s() - last_print > 0.5) {
                 progress_line(po, tty, done, *nfailed, running, total, t0, 0);
@@ -344,7 +347,8 @@ static int table_read(const char *dir, table *t, char *why, size_t whyn)
     while (bs_csv_columns[ncol]) ncol++;
     char want[8192];
     size_t k = 0;
-    for (int c = 0; c < ncol; c++) k += (size_t)snprintf(want + k, sizeof want - k, "%s%s", c ? "," : "", bs_csv_columns[c]);
+    for (int c = 0; c < ncol; c++)
+        k += (size_t)snprintf(want + k, sizeof want - k, "%s%s", c ? "," : "", bs_csv_columns[c]);
     if (!fgets(line, sizeof line, f) || (line[strcspn(line, "\r\n")] = '\0', strcmp(line, want) != 0)) {
         snprintf(why, whyn, "%s: unexpected header (not written by this bonesim?)", path);
         fclose(f);
@@ -386,7 +390,10 @@ static int table_read(const char *dir, table *t, char *why, size_t whyn)
     return 0;
 }
 
-static double tv(const table *t, int row, int col) { return t->v[(size_t)row * (size_t)t->ncol + (size_t)col]; }
+static double tv(const table *t, int row, int col)
+{
+    return t->v[(size_t)row * (size_t)t->ncol + (size_t)col];
+}
 
 /* ---- statistics ------------------------------------------------------------------------ */
 
@@ -432,8 +439,8 @@ static void column_label(const char *col, char *out, size_t n)
 {
     static const struct {
         const char *suffix, *unit;
-    } units[] = {{"_um2_per_day", "um^2/day"}, {"_per_day", "per day"}, {"_um2", "um^2"},   {"_mmHg", "mmHg"},
-                 {"_frac", "fraction"},        {"_days", "days"}};
+    } units[] = { { "_um2_per_day", "um^2/day" }, { "_per_day", "per day" }, { "_um2", "um^2" }, { "_mmHg", "mmHg" },
+        { "_frac", "fraction" }, { "_days", "days" } };
     char base[128];
     snprintf(base, sizeof base, "%s", col);
     const char *unit = NULL;
@@ -458,8 +465,10 @@ static void column_label(const char *col, char *out, size_t n)
     snprintf(pretty, sizeof pretty, "%s", b);
     for (char *p = pretty; *p; p++)
         if (*p == '_') *p = ' ';
-    if (unit) snprintf(out, n, "%s (%s)", pretty, unit);
-    else snprintf(out, n, "%s", pretty);
+    if (unit)
+        snprintf(out, n, "%s (%s)", pretty, unit);
+    else
+        snprintf(out, n, "%s", pretty);
 }
 
 /* ---- shared options ---------------------------------------------------------------------- */
@@ -499,16 +508,20 @@ static int exp_parse(int is_sweep, int argc, char **argv, exp_opts *o, const cha
         }
         int flag = strcmp(a, "--force") == 0 || strcmp(a, "--quiet") == 0 || (is_sweep && strcmp(a, "--resume") == 0);
         if (flag) {
-            if (a[2] == 'f') o->force = 1;
-            else if (a[2] == 'q') o->quiet = 1;
-            else o->resume = 1;
+            if (a[2] == 'f')
+                o->force = 1;
+            else if (a[2] == 'q')
+                o->quiet = 1;
+            else
+                o->resume = 1;
             continue;
         }
-        static const char *const valued[] = {"--set", "--set-a", "--set-b", "--replicates", "--seed", "--days",
-                                             "--csv-every", "--jobs", "--out", "--at", "--columns"};
+        static const char *const valued[] = { "--set", "--set-a", "--set-b", "--replicates", "--seed", "--days",
+            "--csv-every", "--jobs", "--out", "--at", "--columns" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= strcmp(a, valued[k]) == 0;
-        if (!known || (is_sweep && (strcmp(a, "--set-a") == 0 || strcmp(a, "--set-b") == 0 || strcmp(a, "--at") == 0))) {
+        if (!known ||
+                (is_sweep && (strcmp(a, "--set-a") == 0 || strcmp(a, "--set-b") == 0 || strcmp(a, "--at") == 0))) {
             fprintf(stderr, "bonesim %s: unknown option '%s' (see bonesim %s --help)\n", cmd, a, cmd);
             return -1;
         }
@@ -577,7 +590,7 @@ static int exp_parse(int is_sweep, int argc, char **argv, exp_opts *o, const cha
  * `bonesim run` would, to report bad input before anything starts. Fills
  * scenario_path, *days and *csv_every (as resolved). */
 static int exp_validate(const char *cmd, const char *scenario, const char *const *s1, int n1, const char *const *s2,
-                        int n2, const exp_opts *o, char *scenario_path, size_t pn, double *days, double *csv_every)
+        int n2, const exp_opts *o, char *scenario_path, size_t pn, double *days, double *csv_every)
 {
     bs_cli_opts c;
     memset(&c, 0, sizeof c);
@@ -595,7 +608,7 @@ static int exp_validate(const char *cmd, const char *scenario, const char *const
     for (int k = 0; k < n2; k++) c.sets[c.nsets++] = s2[k];
     bs_registry *reg = NULL;
     bs_paramset *ps = NULL;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     if (bs_resolve_params(&c, &reg, &ps, scenario_path, pn, &err) != BS_OK) {
         fprintf(stderr, "bonesim %s: %s\n", cmd, err.msg);
         return -1;
@@ -626,9 +639,9 @@ static int job_args(exp_job *j, const char *scenario_path, double days, double c
     char seed[32];
     snprintf(seed, sizeof seed, "%lld", j->seed);
     int bad = av_push(a, "bonesim") || av_push(a, "run") || av_push(a, scenario_path) || av_push(a, "--seed") ||
-              av_push(a, seed) || push_num(a, "--days", days) || push_num(a, "--csv-every", csv_every) ||
-              av_push(a, "--threads") || av_push(a, "1") || av_push(a, "--quiet") || av_push(a, "--no-png") ||
-              av_push(a, "--out") || av_push(a, j->dir);
+            av_push(a, seed) || push_num(a, "--days", days) || push_num(a, "--csv-every", csv_every) ||
+            av_push(a, "--threads") || av_push(a, "1") || av_push(a, "--quiet") || av_push(a, "--no-png") ||
+            av_push(a, "--out") || av_push(a, j->dir);
     if (!bad && force) bad = av_push(a, "--force");
     return bad ? -1 : 0;
 }
@@ -688,11 +701,11 @@ void bs_usage_compare(FILE *f)
 }
 
 typedef struct {
-    int col;      /* index in bs_csv_columns */
-    int row;      /* row of the chosen day */
-    double day;   /* its time */
+    int col; /* index in bs_csv_columns */
+    int row; /* row of the chosen day */
+    double day; /* its time */
     double med_a, med_b, eff_med, q25, q75, boot_lo, boot_hi;
-    int ratio;    /* 1: B/A, 0: B-A */
+    int ratio; /* 1: B/A, 0: B-A */
     int n;
 } cmp_cell;
 
@@ -732,11 +745,11 @@ static void compare_cell(const table *ta, const table *tb, int n, cmp_cell *c, d
 
 /* ---- the plot ---------------------------------------------------------------------------- */
 
-static const uint8_t P_BG[3] = {0xFF, 0xFF, 0xFF};
-static const uint8_t P_TEXT[3] = {0x10, 0x10, 0x10};
-static const uint8_t P_GRID[3] = {0xE2, 0xE2, 0xE2};
-static const uint8_t P_AXIS[3] = {0x40, 0x40, 0x40};
-static const uint8_t P_ARM[2][3] = {{0x00, 0x72, 0xB2}, {0xD5, 0x5E, 0x00}}; /* Okabe-Ito blue, vermillion */
+static const uint8_t P_BG[3] = { 0xFF, 0xFF, 0xFF };
+static const uint8_t P_TEXT[3] = { 0x10, 0x10, 0x10 };
+static const uint8_t P_GRID[3] = { 0xE2, 0xE2, 0xE2 };
+static const uint8_t P_AXIS[3] = { 0x40, 0x40, 0x40 };
+static const uint8_t P_ARM[2][3] = { { 0x00, 0x72, 0xB2 }, { 0xD5, 0x5E, 0x00 } }; /* Okabe-Ito blue, vermillion */
 
 static void px_blend(bs_image *im, int x, int y, const uint8_t c[3], int alpha /* 0..256 */)
 {
@@ -793,7 +806,7 @@ typedef struct {
 } series;
 
 static void draw_panel(bs_image *im, int px, int py, int pw, int ph, const char *title, const double *t, int nrow,
-                       const series *s, double t_end)
+        const series *s, double t_end)
 {
     const int ts = 2, ch = bs_text_height(ts);
     int left = px + 14 * ts * 6 / 2 + 8, top = py + ch + 14, right = px + pw - 28, bottom = py + ph - 2 * ch - 20;
@@ -810,13 +823,15 @@ static void draw_panel(bs_image *im, int px, int py, int pw, int ph, const char 
         hi += d;
     }
     double pad = 0.05 * (hi - lo);
-    if (lo >= 0.0 && lo - pad < 0.0) lo = 0.0;
-    else lo -= pad;
+    if (lo >= 0.0 && lo - pad < 0.0)
+        lo = 0.0;
+    else
+        lo -= pad;
     hi += pad;
     double ystep = nice_step(hi - lo, 5), xstep = nice_step(t_end > 0 ? t_end : 1.0, 6);
     int W = right - left, H = bottom - top;
 #define XPIX(tt) (left + (int)lround((tt) / (t_end > 0 ? t_end : 1.0) * W))
-#define YPIX(vv) (bottom - (int)lround(((vv) - lo) / (hi - lo) * H))
+#define YPIX(vv) (bottom - (int)lround(((vv)-lo) / (hi - lo) * H))
     for (double y = ceil(lo / ystep) * ystep; y <= hi + 1e-9 * ystep; y += ystep) {
         int yy = YPIX(y);
         bs_image_fill_rect(im, left, yy, W, 1, P_GRID);
@@ -864,8 +879,8 @@ static int plot_columns(const int *cols, int ncols, int given, const int *nonzer
         memcpy(out, cols, (size_t)n * sizeof *out);
         return n;
     }
-    static const char *const pref[] = {"bone_area_um2", "n_osteoclasts", "tumour_area_um2", "n_dtc_dormant",
-                                       "n_dtc_proliferating", "n_tcells_active", "resorbed_um2_per_day", "n_mdsc"};
+    static const char *const pref[] = { "bone_area_um2", "n_osteoclasts", "tumour_area_um2", "n_dtc_dormant",
+        "n_dtc_proliferating", "n_tcells_active", "resorbed_um2_per_day", "n_mdsc" };
     int n = 0;
     for (size_t k = 0; k < sizeof pref / sizeof pref[0] && n < 6; k++) {
         int c = column_index(pref[k]);
@@ -880,14 +895,13 @@ static int plot_columns(const int *cols, int ncols, int given, const int *nonzer
 }
 
 static int write_plot(const char *path, const table *ta, const table *tb, int n, const int *cols, int ncols,
-                      const char *label_a, const char *label_b, const char *both, double t_end, char *why,
-                      size_t whyn)
+        const char *label_a, const char *label_b, const char *both, double t_end, char *why, size_t whyn)
 {
     const int ts = 2, pw = 560, ph = 340, ch = bs_text_height(ts);
     int per_row = ncols > 1 ? 2 : 1, rows = (ncols + per_row - 1) / per_row;
     int head = (both[0] ? 4 : 3) * (ch + 10) + 14;
-    bs_image im = {0};
-    bs_error err = {{0}};
+    bs_image im = { 0 };
+    bs_error err = { { 0 } };
     if (bs_image_init(&im, per_row * pw, head + rows * ph, &err) != BS_OK) {
         snprintf(why, whyn, "%s", err.msg);
         return -1;
@@ -896,7 +910,7 @@ static int write_plot(const char *path, const table *ta, const table *tb, int n,
     char title[256];
     snprintf(title, sizeof title, "bonesim compare: median and IQR of %d paired replicates", n);
     bs_image_text(&im, 10, 8, ts, P_TEXT, title);
-    const char *labels[2] = {label_a, label_b};
+    const char *labels[2] = { label_a, label_b };
     for (int arm = 0; arm < 2; arm++) {
         int y = 8 + (ch + 10) * (arm + 1);
         bs_image_fill_rect(&im, 10, y + ch / 2 - 2, 30, 5, P_ARM[arm]);
@@ -982,14 +996,14 @@ int bs_cmd_compare(int argc, char **argv)
         fprintf(stderr, "bonesim compare: missing SCENARIO_A (see bonesim compare --help)\n");
         return BS_EXIT_USAGE;
     }
-    const char *scen[2] = {o.pos[0], o.npos == 2 ? o.pos[1] : o.pos[0]};
+    const char *scen[2] = { o.pos[0], o.npos == 2 ? o.pos[1] : o.pos[0] };
     char path[2][4096];
     double days[2], csv[2];
-    const char *const *arm_sets[2] = {o.sets_a, o.sets_b};
-    int arm_n[2] = {o.nsets_a, o.nsets_b};
+    const char *const *arm_sets[2] = { o.sets_a, o.sets_b };
+    int arm_n[2] = { o.nsets_a, o.nsets_b };
     for (int arm = 0; arm < 2; arm++)
         if (exp_validate("compare", scen[arm], o.sets, o.nsets, arm_sets[arm], arm_n[arm], &o, path[arm],
-                         sizeof path[arm], &days[arm], &csv[arm]) != 0)
+                    sizeof path[arm], &days[arm], &csv[arm]) != 0)
             return BS_EXIT_USAGE;
     double run_days = o.days > 0 ? o.days : days[0], csv_every = o.csv_every > 0 ? o.csv_every : csv[0];
     if (o.seed + (double)(o.replicates - 1) > MAX_SEED) {
@@ -1039,7 +1053,8 @@ int bs_cmd_compare(int argc, char **argv)
         fprintf(stderr, "bonesim compare: --out folder name too long\n");
         return BS_EXIT_USAGE;
     }
-    if (o.out) snprintf(out, sizeof out, "%s", o.out);
+    if (o.out)
+        snprintf(out, sizeof out, "%s", o.out);
     else {
         char na[256], nb[256];
         bs_scenario_name(path[0], na, sizeof na);
@@ -1076,7 +1091,7 @@ int bs_cmd_compare(int argc, char **argv)
             snprintf(j->dir, sizeof j->dir, "%s/%c/rep_%ld", out, arm ? 'b' : 'a', i);
             snprintf(j->tag, sizeof j->tag, "%c/rep_%ld", arm ? 'b' : 'a', i);
             bad = job_args(j, path[arm], run_days, csv_every, o.force) || add_sets(j, o.sets, o.nsets) ||
-                  add_sets(j, arm_sets[arm], arm_n[arm]);
+                    add_sets(j, arm_sets[arm], arm_n[arm]);
         }
     if (bad) {
         jobs_free(jobs, njobs);
@@ -1088,12 +1103,13 @@ int bs_cmd_compare(int argc, char **argv)
     for (int k = 0, len = 0; k < o.nsets && len < (int)sizeof both; k++)
         len += snprintf(both + len, sizeof both - (size_t)len, "%s%s", k ? " " : "", o.sets[k]);
     if (!o.quiet)
-        fprintf(stderr, "bonesim compare: A = %s\n                 B = %s\n%s%s%s  %ld paired replicates (seeds "
+        fprintf(stderr,
+                "bonesim compare: A = %s\n                 B = %s\n%s%s%s  %ld paired replicates (seeds "
                 "%lld..%lld), %g days, %d at once, outputs in %s\n",
                 label[0], label[1], both[0] ? "  both: " : "", both, both[0] ? "\n" : "", n, o.seed, o.seed + n - 1,
                 run_days, o.jobs, out);
     double t0 = now_s();
-    pool_opts po = {"compare", o.jobs, o.quiet, NULL, NULL};
+    pool_opts po = { "compare", o.jobs, o.quiet, NULL, NULL };
     long nfailed = 0;
     exp_signals(1);
     int sig = pool_run(jobs, njobs, &po, &nfailed);
@@ -1139,17 +1155,18 @@ int bs_cmd_compare(int argc, char **argv)
             int same = t->nrow == ta[0].nrow;
             for (int r = 0; r < t->nrow && same; r++) same = tv(t, r, 0) == tv(&ta[0], r, 0);
             if (!same) {
-                snprintf(why, sizeof why, "%.2000s/timeseries.csv: its days differ from %.2000s/timeseries.csv", jobs[2 * i + arm].dir,
-                         jobs[0].dir);
+                snprintf(why, sizeof why, "%.2000s/timeseries.csv: its days differ from %.2000s/timeseries.csv",
+                        jobs[2 * i + arm].dir, jobs[0].dir);
                 rc = BS_EXIT_ERROR;
             }
         }
     }
     int ncol = ta && rc == BS_EXIT_OK ? ta[0].ncol : 0;
-    int nonzero[256] = {0};
+    int nonzero[256] = { 0 };
     for (int c = 0; c < ncol && c < 256; c++)
         for (long i = 0; i < n && !nonzero[c]; i++)
-            for (int r = 0; r < ta[0].nrow && !nonzero[c]; r++) nonzero[c] = tv(&ta[i], r, c) != 0.0 || tv(&tb[i], r, c) != 0.0;
+            for (int r = 0; r < ta[0].nrow && !nonzero[c]; r++)
+                nonzero[c] = tv(&ta[i], r, c) != 0.0 || tv(&tb[i], r, c) != 0.0;
 
     /* statistics, table, compare.csv */
     double *scratch = rc == BS_EXIT_OK ? malloc((size_t)(5 * n + BOOT_N) * sizeof *scratch) : NULL;
@@ -1181,8 +1198,9 @@ int bs_cmd_compare(int argc, char **argv)
     if (rc == BS_EXIT_OK) {
         CSV_PUT("column,day,median_a,median_b,effect,effect_median,effect_q25,effect_q75,boot95_lo,boot95_hi,n\n");
         printf("bonesim compare: %ld paired replicates (seeds %lld..%lld), %g days, %.1f s wall (%d at once)\n"
-               "  A = %s\n  B = %s\n%s%s%s", n, o.seed, o.seed + n - 1, run_days, wall, o.jobs, label[0], label[1],
-               both[0] ? "  both: " : "", both, both[0] ? "\n" : "");
+               "  A = %s\n  B = %s\n%s%s%s",
+                n, o.seed, o.seed + n - 1, run_days, wall, o.jobs, label[0], label[1], both[0] ? "  both: " : "", both,
+                both[0] ? "\n" : "");
         printf("effect: ratio B/A of each pair when every A is positive, else difference B-A; median over pairs,\n"
                "IQR over pairs, bootstrap 95%% interval of the median\n");
         int omitted = 0;
@@ -1196,12 +1214,12 @@ int bs_cmd_compare(int argc, char **argv)
             column_label(bs_csv_columns[c], lab, sizeof lab);
             if (print_it)
                 printf("\n%s  [%s]\n  %8s %12s %12s %7s %10s %21s %21s\n", bs_csv_columns[c], lab, "day", "median A",
-                       "median B", "effect", "median", "IQR of pairs", "bootstrap 95% CI");
+                        "median B", "effect", "median", "IQR of pairs", "bootstrap 95% CI");
             int rows[MAX_LIST];
             for (int d = 0; d < nat; d++) rows[d] = nearest_row(&ta[0], at[d]);
             int ratio = column_ratio_ok(ta, tb, (int)n, c, rows, nat);
             for (int d = 0; d < nat && rc == BS_EXIT_OK; d++) {
-                cmp_cell cell = {0};
+                cmp_cell cell = { 0 };
                 cell.col = c;
                 cell.ratio = ratio;
                 cell.row = rows[d];
@@ -1213,18 +1231,20 @@ int bs_cmd_compare(int argc, char **argv)
                     snprintf(iqr, sizeof iqr, "%.4g .. %.4g", cell.q25, cell.q75);
                     snprintf(ci, sizeof ci, "%.4g .. %.4g", cell.boot_lo, cell.boot_hi);
                     printf("  %8.1f %12.5g %12.5g %7s %10.4g %21s %21s\n", cell.day, cell.med_a, cell.med_b, eff,
-                           cell.eff_med, iqr, ci);
+                            cell.eff_med, iqr, ci);
                 }
                 CSV_PUT("%s,%.4f,%.10g,%.10g,%s,%.10g,%.10g,%.10g,%.10g,%.10g,%d\n", bs_csv_columns[c], cell.day,
                         cell.med_a, cell.med_b, cell.ratio ? "ratio" : "difference", cell.eff_med, cell.q25, cell.q75,
                         cell.boot_lo, cell.boot_hi, cell.n);
             }
         }
-        if (omitted) printf("\n(%d columns that are zero throughout in both arms are left out of this table; they are in "
-                            "compare.csv)\n", omitted);
+        if (omitted)
+            printf("\n(%d columns that are zero throughout in both arms are left out of this table; they are in "
+                   "compare.csv)\n",
+                    omitted);
     }
 #undef CSV_PUT
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     if (rc == BS_EXIT_OK && bs_write_file_atomic(cpath, csvtext, csv_len, &err) != BS_OK) {
         snprintf(why, sizeof why, "%s", err.msg);
         rc = BS_EXIT_ERROR;
@@ -1238,8 +1258,10 @@ int bs_cmd_compare(int argc, char **argv)
         snprintf(l1, sizeof l1, "%.290s", label[1]);
         if (write_plot(ppath, ta, tb, (int)n, pc, np, l0, l1, both, run_days, why, sizeof why) != 0) rc = BS_EXIT_ERROR;
     }
-    if (rc == BS_EXIT_OK) printf("\nwrote %s, %s; runs in %s/a, %s/b\n", cpath, ppath, out, out);
-    else fprintf(stderr, "bonesim compare: %s\n", why);
+    if (rc == BS_EXIT_OK)
+        printf("\nwrote %s, %s; runs in %s/a, %s/b\n", cpath, ppath, out, out);
+    else
+        fprintf(stderr, "bonesim compare: %s\n", why);
     free(csvtext);
     free(scratch);
     if (tab)
@@ -1287,7 +1309,7 @@ void bs_usage_sweep(FILE *f)
 }
 
 enum { AGG_FINAL, AGG_MIN, AGG_MAX, AGG_MEAN };
-static const char *const agg_names[] = {"final", "min", "max", "mean"};
+static const char *const agg_names[] = { "final", "min", "max", "mean" };
 
 typedef struct {
     int col, agg;
@@ -1329,7 +1351,8 @@ static void sweep_done(void *ctx, exp_job *j)
     int idx[MAX_LIST];
     grid_point(S, j->index, idx);
     size_t k = (size_t)snprintf(row, sizeof row, "%ld,%lld,%ld", j->index, j->seed, j->index % S->reps);
-    for (int p = 0; p < S->nkeys && k < sizeof row; p++) k += (size_t)snprintf(row + k, sizeof row - k, ",%s", S->vals[p][idx[p]]);
+    for (int p = 0; p < S->nkeys && k < sizeof row; p++)
+        k += (size_t)snprintf(row + k, sizeof row - k, ",%s", S->vals[p][idx[p]]);
     for (int q = 0; q < S->nouts && k < sizeof row; q++) {
         int c = S->outs[q].col;
         double v = tv(&t, t.nrow - 1, c);
@@ -1337,9 +1360,12 @@ static void sweep_done(void *ctx, exp_job *j)
             double acc = S->outs[q].agg == AGG_MEAN ? 0.0 : tv(&t, 0, c);
             for (int r = 0; r < t.nrow; r++) {
                 double x = tv(&t, r, c);
-                if (S->outs[q].agg == AGG_MIN) acc = fmin(acc, x);
-                else if (S->outs[q].agg == AGG_MAX) acc = fmax(acc, x);
-                else acc += x;
+                if (S->outs[q].agg == AGG_MIN)
+                    acc = fmin(acc, x);
+                else if (S->outs[q].agg == AGG_MAX)
+                    acc = fmax(acc, x);
+                else
+                    acc += x;
             }
             v = S->outs[q].agg == AGG_MEAN ? acc / t.nrow : acc;
         }
@@ -1364,8 +1390,8 @@ static void sweep_done(void *ctx, exp_job *j)
 
 /* --resume: reads the run indices already in summary.csv (its header must
  * be `header`), cutting off a partial last line. */
-static int read_done(const char *path, const char *header, long long seed0, long total, unsigned char *done,
-                     long *ndone)
+static int read_done(
+        const char *path, const char *header, long long seed0, long total, unsigned char *done, long *ndone)
 {
     FILE *f = fopen(path, "r+");
     if (!f) {
@@ -1375,8 +1401,10 @@ static int read_done(const char *path, const char *header, long long seed0, long
     char line[16384];
     *ndone = 0;
     if (!fgets(line, sizeof line, f) || strcmp(line, header) != 0) {
-        fprintf(stderr, "bonesim sweep: --resume: the header of %s is not that of this sweep (other --set keys or "
-                "--columns?); start over with --force or use another --out\n", path);
+        fprintf(stderr,
+                "bonesim sweep: --resume: the header of %s is not that of this sweep (other --set keys or "
+                "--columns?); start over with --force or use another --out\n",
+                path);
         fclose(f);
         return -1;
     }
@@ -1389,8 +1417,10 @@ static int read_done(const char *path, const char *header, long long seed0, long
         long r = strtol(line, &end, 10);
         long long s = *end == ',' ? strtoll(end + 1, NULL, 10) : -1;
         if (end == line || *end != ',' || r < 0 || r >= total || s != seed0 + r) {
-            fprintf(stderr, "bonesim sweep: --resume: %s:%ld: run %ld with seed %lld does not belong to this sweep "
-                    "(other --seed or grid?)\n", path, lineno, r, s);
+            fprintf(stderr,
+                    "bonesim sweep: --resume: %s:%ld: run %ld with seed %lld does not belong to this sweep "
+                    "(other --seed or grid?)\n",
+                    path, lineno, r, s);
             fclose(f);
             return -1;
         }
@@ -1452,8 +1482,9 @@ int bs_cmd_sweep(int argc, char **argv)
             }
         int nv = split_list(eq + 1, valbuf[k], sizeof valbuf[k], items[k], MAX_LIST);
         if (nv < 0) {
-            fprintf(stderr, "bonesim sweep: --set '%s': bad value list (comma-separated values, none empty, at most %d)\n",
-                    a, MAX_LIST);
+            fprintf(stderr,
+                    "bonesim sweep: --set '%s': bad value list (comma-separated values, none empty, at most %d)\n", a,
+                    MAX_LIST);
             return BS_EXIT_USAGE;
         }
         keys[k] = keybuf[k];
@@ -1475,7 +1506,7 @@ int bs_cmd_sweep(int argc, char **argv)
             char one[4700], p2[4096];
             double d2, c2;
             snprintf(one, sizeof one, "%s=%s", keys[k], S.vals[k][v]);
-            const char *ov[1] = {one};
+            const char *ov[1] = { one };
             if (exp_validate("sweep", o.pos[0], fixed, nfixed, ov, 1, &o, p2, sizeof p2, &d2, &c2) != 0)
                 return BS_EXIT_USAGE;
         }
@@ -1490,8 +1521,8 @@ int bs_cmd_sweep(int argc, char **argv)
     }
     long total = (long)totald;
     if ((double)o.seed + (double)(total - 1) > MAX_SEED) {
-        fprintf(stderr, "bonesim sweep: seeds --seed %lld + run index (up to %ld) pass the largest seed %.0f\n",
-                o.seed, total - 1, MAX_SEED);
+        fprintf(stderr, "bonesim sweep: seeds --seed %lld + run index (up to %ld) pass the largest seed %.0f\n", o.seed,
+                total - 1, MAX_SEED);
         return BS_EXIT_USAGE;
     }
     /* outputs */
@@ -1509,7 +1540,9 @@ int bs_cmd_sweep(int argc, char **argv)
             if (colon) {
                 agg = -1;
                 for (int a = 0; a < 4; a++)
-                    if ((size_t)(colon - name) == strlen(agg_names[a]) && strncmp(name, agg_names[a], (size_t)(colon - name)) == 0) agg = a;
+                    if ((size_t)(colon - name) == strlen(agg_names[a]) &&
+                            strncmp(name, agg_names[a], (size_t)(colon - name)) == 0)
+                        agg = a;
                 if (agg < 0) {
                     fprintf(stderr, "bonesim sweep: --columns '%s': unknown summary '%.*s' (final, min, max, mean)\n",
                             it[q], (int)(colon - name), name);
@@ -1524,17 +1557,17 @@ int bs_cmd_sweep(int argc, char **argv)
                 fprintf(stderr, ")\n");
                 return BS_EXIT_USAGE;
             }
-            S.outs[S.nouts++] = (out_spec){c, agg};
+            S.outs[S.nouts++] = (out_spec){ c, agg };
         }
     } else {
-        for (int c = 1; bs_csv_columns[c]; c++) S.outs[S.nouts++] = (out_spec){c, AGG_FINAL};
+        for (int c = 1; bs_csv_columns[c]; c++) S.outs[S.nouts++] = (out_spec){ c, AGG_FINAL };
     }
     char header[16384];
     size_t hk = (size_t)snprintf(header, sizeof header, "run,seed,replicate");
     for (int k = 0; k < S.nkeys; k++) hk += (size_t)snprintf(header + hk, sizeof header - hk, ",%s", keys[k]);
     for (int q = 0; q < S.nouts; q++)
-        hk += (size_t)snprintf(header + hk, sizeof header - hk, ",%s_%s", bs_csv_columns[S.outs[q].col],
-                               agg_names[S.outs[q].agg]);
+        hk += (size_t)snprintf(
+                header + hk, sizeof header - hk, ",%s_%s", bs_csv_columns[S.outs[q].col], agg_names[S.outs[q].agg]);
     hk += (size_t)snprintf(header + hk, sizeof header - hk, "\n");
 
     char out[3000];
@@ -1542,7 +1575,8 @@ int bs_cmd_sweep(int argc, char **argv)
         fprintf(stderr, "bonesim sweep: --out folder name too long\n");
         return BS_EXIT_USAGE;
     }
-    if (o.out) snprintf(out, sizeof out, "%s", o.out);
+    if (o.out)
+        snprintf(out, sizeof out, "%s", o.out);
     else {
         char nm[256];
         bs_scenario_name(path, nm, sizeof nm);
@@ -1564,8 +1598,10 @@ int bs_cmd_sweep(int argc, char **argv)
     long ndone = 0;
     int exists = file_exists(S.path);
     if (exists && !o.resume && !o.force) {
-        fprintf(stderr, "bonesim sweep: %s already exists: add --resume to continue that sweep or --force to start "
-                "over\n", S.path);
+        fprintf(stderr,
+                "bonesim sweep: %s already exists: add --resume to continue that sweep or --force to start "
+                "over\n",
+                S.path);
         free(done);
         free(jobs);
         return BS_EXIT_USAGE;
@@ -1616,11 +1652,13 @@ int bs_cmd_sweep(int argc, char **argv)
         return BS_EXIT_ERROR;
     }
     if (!o.quiet) {
-        fprintf(stderr, "bonesim sweep: %s, %.0f grid points x %ld replicates = %ld runs (seeds %lld..%lld), %g days, "
-                "%d at once\n", path, grid, o.replicates, total, o.seed, o.seed + total - 1, run_days, o.jobs);
+        fprintf(stderr,
+                "bonesim sweep: %s, %.0f grid points x %ld replicates = %ld runs (seeds %lld..%lld), %g days, "
+                "%d at once\n",
+                path, grid, o.replicates, total, o.seed, o.seed + total - 1, run_days, o.jobs);
         if (ndone) fprintf(stderr, "  --resume: %ld runs already in %s, %ld to go\n", ndone, S.path, total - ndone);
     }
-    pool_opts po = {"sweep", o.jobs, o.quiet, sweep_done, &S};
+    pool_opts po = { "sweep", o.jobs, o.quiet, sweep_done, &S };
     long nfailed = 0;
     exp_signals(1);
     int sig = pool_run(jobs, total, &po, &nfailed);
@@ -1629,12 +1667,16 @@ int bs_cmd_sweep(int argc, char **argv)
     long have = ndone + S.written;
     int rc = BS_EXIT_OK;
     if (sig) {
-        fprintf(stderr, "bonesim sweep: stopped by %s: %ld of %ld runs in %s; continue with the same command and "
-                "--resume\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", have, total, S.path);
+        fprintf(stderr,
+                "bonesim sweep: stopped by %s: %ld of %ld runs in %s; continue with the same command and "
+                "--resume\n",
+                sig == SIGTERM ? "SIGTERM" : "SIGINT", have, total, S.path);
         rc = sig == SIGTERM ? BS_EXIT_SIGTERM : BS_EXIT_SIGINT;
     } else if (nfailed || S.io_error) {
-        fprintf(stderr, "bonesim sweep: %ld run%s failed; %ld of %ld runs in %s (rerun the failed ones with "
-                "--resume)\n", nfailed + (S.io_error ? 1 : 0), nfailed == 1 ? "" : "s", have, total, S.path);
+        fprintf(stderr,
+                "bonesim sweep: %ld run%s failed; %ld of %ld runs in %s (rerun the failed ones with "
+                "--resume)\n",
+                nfailed + (S.io_error ? 1 : 0), nfailed == 1 ? "" : "s", have, total, S.path);
         rc = BS_EXIT_ERROR;
     } else if (!o.quiet) {
         printf("bonesim sweep: %ld runs done; summary in %s (one row per run), runs in %s/runs\n", total, S.path, out);

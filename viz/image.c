@@ -26,14 +26,11 @@ bs_status bs_image_init(bs_image *im, int w, int h, bs_error *err)
     im->w = 0;
     im->h = 0;
     im->rgb = NULL;
-    if (w <= 0 || h <= 0)
-        return bs_fail(err, BS_ERR_INVALID, "image size %dx%d (valid: both >= 1)", w, h);
+    if (w <= 0 || h <= 0) return bs_fail(err, BS_ERR_INVALID, "image size %dx%d (valid: both >= 1)", w, h);
     size_t n = (size_t)w * (size_t)h;
-    if (n > SIZE_MAX / 3)
-        return bs_fail(err, BS_ERR_NOMEM, "image %dx%d is too large", w, h);
+    if (n > SIZE_MAX / 3) return bs_fail(err, BS_ERR_NOMEM, "image %dx%d is too large", w, h);
     im->rgb = calloc(n * 3, 1);
-    if (!im->rgb)
-        return bs_fail(err, BS_ERR_NOMEM, "out of memory for a %dx%d image", w, h);
+    if (!im->rgb) return bs_fail(err, BS_ERR_NOMEM, "out of memory for a %dx%d image", w, h);
     im->w = w;
     im->h = h;
     return BS_OK;
@@ -41,8 +38,7 @@ bs_status bs_image_init(bs_image *im, int w, int h, bs_error *err)
 
 void bs_image_free(bs_image *im)
 {
-    if (!im)
-        return;
+    if (!im) return;
     free(im->rgb);
     im->rgb = NULL;
     im->w = 0;
@@ -51,15 +47,12 @@ void bs_image_free(bs_image *im)
 
 void bs_image_fill_rect(bs_image *im, int x, int y, int w, int h, const uint8_t rgb[3])
 {
-    if (!im || !im->rgb)
-        return;
+    if (!im || !im->rgb) return;
     /* Clip in long so x + w cannot overflow for callers passing huge sizes. */
     long x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
     long x1 = (long)x + w, y1 = (long)y + h;
-    if (x1 > im->w)
-        x1 = im->w;
-    if (y1 > im->h)
-        y1 = im->h;
+    if (x1 > im->w) x1 = im->w;
+    if (y1 > im->h) y1 = im->h;
     for (long yy = y0; yy < y1; yy++) {
         uint8_t *p = im->rgb + ((size_t)yy * (size_t)im->w + (size_t)x0) * 3;
         for (long xx = x0; xx < x1; xx++, p += 3) {
@@ -72,8 +65,7 @@ void bs_image_fill_rect(bs_image *im, int x, int y, int w, int h, const uint8_t 
 
 int bs_text_width(int scale, const char *s)
 {
-    if (scale < 1 || !s || !*s)
-        return 0;
+    if (scale < 1 || !s || !*s) return 0;
     /* n glyphs and the n-1 gaps between them; no trailing gap, so centred
      * and right-aligned text lines up with the ink. */
     long n = (long)strlen(s);
@@ -81,12 +73,14 @@ int bs_text_width(int scale, const char *s)
     return w > INT_MAX ? INT_MAX : (int)w;
 }
 
-int bs_text_height(int scale) { return scale < 1 ? 0 : BS_FONT_H * scale; }
+int bs_text_height(int scale)
+{
+    return scale < 1 ? 0 : BS_FONT_H * scale;
+}
 
 int bs_image_text(bs_image *im, int x, int y, int scale, const uint8_t rgb[3], const char *s)
 {
-    if (scale < 1 || !s)
-        return 0;
+    if (scale < 1 || !s) return 0;
     int cx = x;
     for (const char *p = s; *p; p++) {
         int c = (unsigned char)*p;
@@ -108,9 +102,9 @@ int bs_image_text(bs_image *im, int x, int y, int scale, const uint8_t rgb[3], c
  * calls setjmp, so no local of the setjmp frame is read after a longjmp. */
 typedef struct {
     FILE *fp;
-    char msg[256];   /* libpng's message, or the I/O error */
-    int io_errno;    /* errno of a failed fwrite/fread, 0 if none */
-    int nomem;       /* read: our own allocation failed */
+    char msg[256]; /* libpng's message, or the I/O error */
+    int io_errno; /* errno of a failed fwrite/fread, 0 if none */
+    int nomem; /* read: our own allocation failed */
     uint8_t *pixels; /* read: decoded pixels, owned until handed to the image */
     png_bytep *rows; /* read: row pointers into pixels */
     int w, h;
@@ -119,8 +113,7 @@ typedef struct {
 static void on_png_error(png_structp png, png_const_charp msg)
 {
     png_ctx *ctx = png_get_error_ptr(png);
-    if (ctx->msg[0] == '\0')
-        snprintf(ctx->msg, sizeof ctx->msg, "%s", msg ? msg : "unknown libpng error");
+    if (ctx->msg[0] == '\0') snprintf(ctx->msg, sizeof ctx->msg, "%s", msg ? msg : "unknown libpng error");
     png_longjmp(png, 1);
 }
 
@@ -141,14 +134,16 @@ static void on_png_write(png_structp png, png_bytep data, size_t n)
     }
 }
 
-static void on_png_flush(png_structp png) { (void)png; }
+static void on_png_flush(png_structp png)
+{
+    (void)png;
+}
 
 static void on_png_read(png_structp png, png_bytep data, size_t n)
 {
     png_ctx *ctx = png_get_io_ptr(png);
     if (fread(data, 1, n, ctx->fp) != n) {
-        if (ferror(ctx->fp))
-            ctx->io_errno = errno ? errno : EIO;
+        if (ferror(ctx->fp)) ctx->io_errno = errno ? errno : EIO;
         png_error(png, ferror(ctx->fp) ? "read error" : "file is truncated");
     }
 }
@@ -156,8 +151,7 @@ static void on_png_read(png_structp png, png_bytep data, size_t n)
 /* Returns 0 on success, 1 if libpng failed (ctx->msg says why). */
 static int png_encode(png_ctx *ctx, const bs_image *im)
 {
-    png_structp png =
-        png_create_write_struct(PNG_LIBPNG_VER_STRING, ctx, on_png_error, on_png_warning);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, ctx, on_png_error, on_png_warning);
     if (!png) {
         snprintf(ctx->msg, sizeof ctx->msg, "cannot create libpng writer");
         return 1;
@@ -181,11 +175,10 @@ static int png_encode(png_ctx *ctx, const bs_image *im)
     png_set_compression_strategy(png, Z_DEFAULT_STRATEGY);
     png_set_compression_window_bits(png, 15);
     png_set_compression_mem_level(png, 8);
-    png_set_IHDR(png, info, (png_uint_32)im->w, (png_uint_32)im->h, 8, PNG_COLOR_TYPE_RGB,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
+    png_set_IHDR(png, info, (png_uint_32)im->w, (png_uint_32)im->h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+            PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
     png_write_info(png, info);
-    for (int y = 0; y < im->h; y++)
-        png_write_row(png, im->rgb + (size_t)y * (size_t)im->w * 3);
+    for (int y = 0; y < im->h; y++) png_write_row(png, im->rgb + (size_t)y * (size_t)im->w * 3);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     return 0;
@@ -193,17 +186,14 @@ static int png_encode(png_ctx *ctx, const bs_image *im)
 
 bs_status bs_png_write(const char *path, const bs_image *im, bs_error *err)
 {
-    if (!path || !*path)
-        return bs_fail(err, BS_ERR_INVALID, "PNG path is empty");
-    if (!im || !im->rgb || im->w <= 0 || im->h <= 0)
-        return bs_fail(err, BS_ERR_INVALID, "%s: no image to write", path);
+    if (!path || !*path) return bs_fail(err, BS_ERR_INVALID, "PNG path is empty");
+    if (!im || !im->rgb || im->w <= 0 || im->h <= 0) return bs_fail(err, BS_ERR_INVALID, "%s: no image to write", path);
 
     /* Same directory as the target, so rename() is atomic: a reader never
      * sees a half-written snapshot, and a failure leaves no partial file. */
     size_t n = strlen(path) + 32;
     char *tmp = malloc(n);
-    if (!tmp)
-        return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
+    if (!tmp) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
     snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
 
     png_ctx ctx;
@@ -216,8 +206,7 @@ bs_status bs_png_write(const char *path, const bs_image *im, bs_error *err)
     }
     int failed = png_encode(&ctx, im);
     int close_errno = 0;
-    if (fclose(ctx.fp) != 0)
-        close_errno = errno ? errno : EIO;
+    if (fclose(ctx.fp) != 0) close_errno = errno ? errno : EIO;
 
     bs_status st = BS_OK;
     if (failed) {
@@ -231,8 +220,7 @@ bs_status bs_png_write(const char *path, const bs_image *im, bs_error *err)
         int e = errno;
         st = bs_fail(err, BS_ERR_IO, "%s: cannot replace file (%s)", path, strerror(e));
     }
-    if (st != BS_OK)
-        remove(tmp);
+    if (st != BS_OK) remove(tmp);
     free(tmp);
     return st;
 }
@@ -241,8 +229,7 @@ bs_status bs_png_write(const char *path, const bs_image *im, bs_error *err)
  * (ctx->w/h say the size). On success ctx->pixels holds w*h*3 bytes. */
 static int png_decode(png_ctx *ctx, long max_pixels)
 {
-    png_structp png =
-        png_create_read_struct(PNG_LIBPNG_VER_STRING, ctx, on_png_error, on_png_warning);
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, ctx, on_png_error, on_png_warning);
     if (!png) {
         snprintf(ctx->msg, sizeof ctx->msg, "cannot create libpng reader");
         return 1;
@@ -267,7 +254,7 @@ static int png_decode(png_ctx *ctx, long max_pixels)
     /* Check the header's size before allocating anything, so a hostile or
      * mistaken file cannot make us reserve gigabytes. */
     if (w > INT_MAX / 4 || h > INT_MAX / 4 ||
-        (max_pixels > 0 && (unsigned long long)w * h > (unsigned long long)max_pixels)) {
+            (max_pixels > 0 && (unsigned long long)w * h > (unsigned long long)max_pixels)) {
         png_destroy_read_struct(&png, &info, NULL);
         return 2;
     }
@@ -283,7 +270,7 @@ static int png_decode(png_ctx *ctx, long max_pixels)
     int channels = png_get_channels(png, info);
     size_t rowbytes = png_get_rowbytes(png, info);
     if ((channels != 3 && channels != 4) || rowbytes != (size_t)w * (size_t)channels ||
-        png_get_bit_depth(png, info) != 8)
+            png_get_bit_depth(png, info) != 8)
         png_error(png, "unsupported pixel layout after conversion");
 
     size_t npix = (size_t)w * h;
@@ -296,8 +283,7 @@ static int png_decode(png_ctx *ctx, long max_pixels)
         ctx->nomem = 1;
         png_error(png, "out of memory");
     }
-    for (png_uint_32 y = 0; y < h; y++)
-        rows[y] = buf + (size_t)y * rowbytes;
+    for (png_uint_32 y = 0; y < h; y++) rows[y] = buf + (size_t)y * rowbytes;
     png_read_image(png, rows);
     /* Reading to IEND catches files truncated after the pixel data. */
     png_read_end(png, NULL);
@@ -325,8 +311,7 @@ bs_status bs_png_read(const char *path, bs_image *im, long max_pixels, bs_error 
     im->w = 0;
     im->h = 0;
     im->rgb = NULL;
-    if (!path || !*path)
-        return bs_fail(err, BS_ERR_INVALID, "PNG path is empty");
+    if (!path || !*path) return bs_fail(err, BS_ERR_INVALID, "PNG path is empty");
 
     png_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -341,10 +326,9 @@ bs_status bs_png_read(const char *path, bs_image *im, long max_pixels, bs_error 
         int read_err = ferror(ctx.fp);
         int e = errno;
         fclose(ctx.fp);
-        if (read_err)
-            return bs_fail(err, BS_ERR_IO, "%s: cannot read (%s)", path, strerror(e));
-        return bs_fail(err, BS_ERR_INVALID, "%s: not a valid PNG (%s)", path,
-                       got == 0 ? "file is empty" : "no PNG signature");
+        if (read_err) return bs_fail(err, BS_ERR_IO, "%s: cannot read (%s)", path, strerror(e));
+        return bs_fail(
+                err, BS_ERR_INVALID, "%s: not a valid PNG (%s)", path, got == 0 ? "file is empty" : "no PNG signature");
     }
     rewind(ctx.fp);
 
@@ -354,14 +338,10 @@ bs_status bs_png_read(const char *path, bs_image *im, long max_pixels, bs_error 
     if (rc != 0) {
         free(ctx.pixels);
         if (rc == 2)
-            return bs_fail(err, BS_ERR_INVALID,
-                           "%s: image is %dx%d pixels, over the limit of %ld pixels", path,
-                           ctx.w, ctx.h, max_pixels);
-        if (ctx.io_errno)
-            return bs_fail(err, BS_ERR_IO, "%s: cannot read (%s)", path, strerror(ctx.io_errno));
-        if (ctx.nomem)
-            return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory for a %dx%d image", path,
-                           ctx.w, ctx.h);
+            return bs_fail(err, BS_ERR_INVALID, "%s: image is %dx%d pixels, over the limit of %ld pixels", path, ctx.w,
+                    ctx.h, max_pixels);
+        if (ctx.io_errno) return bs_fail(err, BS_ERR_IO, "%s: cannot read (%s)", path, strerror(ctx.io_errno));
+        if (ctx.nomem) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory for a %dx%d image", path, ctx.w, ctx.h);
         return bs_fail(err, BS_ERR_INVALID, "%s: not a valid PNG (%s)", path, ctx.msg);
     }
     /* Shrink RGBA buffers to RGB size; failure to shrink is harmless. */

@@ -128,13 +128,17 @@ static int cmd_view(int argc, char **argv)
 #else
     (void)argc;
     (void)argv;
-    fprintf(stderr, "bonesim: this build has no viewer (configured with -DBONESIM_WITH_SDL2=OFF, or SDL2 / SDL2_ttf not found; "
+    fprintf(stderr,
+            "bonesim: this build has no viewer (configured with -DBONESIM_WITH_SDL2=OFF, or SDL2 / SDL2_ttf not found; "
             "install libsdl2-dev libsdl2-ttf-dev and rebuild, or see .ci/deps.sh)\n");
     return BS_EXIT_USAGE;
 #endif
 }
 
-static int is_help(const char *a) { return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0; }
+static int is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
 
 static _Noreturn void die(const char *msg, int code)
 {
@@ -145,7 +149,7 @@ static _Noreturn void die(const char *msg, int code)
 static int cmd_run(int argc, char **argv)
 {
     bs_cli_opts o;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     if (bs_cli_parse(BS_CMD_RUN, argc, argv, &o, &err) != BS_OK) die(err.msg, BS_EXIT_USAGE);
     if (o.help) {
         usage_run(stdout);
@@ -157,7 +161,7 @@ static int cmd_run(int argc, char **argv)
 static int cmd_resume(int argc, char **argv)
 {
     bs_cli_opts o;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     if (bs_cli_parse(BS_CMD_RESUME, argc, argv, &o, &err) != BS_OK) die(err.msg, BS_EXIT_USAGE);
     if (o.help) {
         usage_resume(stdout);
@@ -171,7 +175,8 @@ static void print_range(const bs_param_def *d, char *buf, size_t n)
     if (d->type == BS_PT_CHOICE) {
         size_t k = 0;
         buf[0] = '\0';
-        for (int c = 0; d->choices[c]; c++) k += (size_t)snprintf(buf + k, k < n ? n - k : 0, "%s%s", c ? "|" : "", d->choices[c]);
+        for (int c = 0; d->choices[c]; c++)
+            k += (size_t)snprintf(buf + k, k < n ? n - k : 0, "%s%s", c ? "|" : "", d->choices[c]);
     } else if (d->type == BS_PT_STRING) {
         snprintf(buf, n, "text");
     } else if (d->type == BS_PT_BOOL) {
@@ -184,7 +189,7 @@ static void print_range(const bs_param_def *d, char *buf, size_t n)
 static int cmd_params(int argc, char **argv)
 {
     bs_cli_opts o;
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     if (bs_cli_parse(BS_CMD_PARAMS, argc, argv, &o, &err) != BS_OK) die(err.msg, BS_EXIT_USAGE);
     if (o.help) {
         usage_params(stdout);
@@ -206,17 +211,20 @@ static int cmd_params(int argc, char **argv)
         print_range(d, range, sizeof range);
         if (o.markdown)
             printf("| `%s` | %s | %s | %s | %s |\n", d->name, val[0] ? val : "\"\"", d->unit[0] ? d->unit : "-", range,
-                   d->help);
+                    d->help);
         else
             printf("%-36s %-12s %-8s [%s]%s\n    %s\n", d->name, val, d->unit, range,
-                   bs_param_is_set(ps, i) ? " (set)" : "", d->help);
+                    bs_param_is_set(ps, i) ? " (set)" : "", d->help);
     }
     bs_paramset_destroy(ps);
     bs_registry_destroy(reg);
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static int cmd_scenarios(int argc, char **argv)
 {
@@ -234,7 +242,7 @@ static int cmd_scenarios(int argc, char **argv)
         fprintf(stderr, "bonesim: cannot open scenario folder %s (%s)\n", dir, strerror(errno));
         return 1;
     }
-    char *names[512] = {0};
+    char *names[512] = { 0 };
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)) && n < 512) {
@@ -286,23 +294,31 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "sweep") == 0) return bs_cmd_sweep(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0) {
         const char *sub = argc > 2 ? argv[2] : "";
-        if (strcmp(sub, "run") == 0) usage_run(stdout);
-        else if (strcmp(sub, "resume") == 0) usage_resume(stdout);
-        else if (strcmp(sub, "params") == 0) usage_params(stdout);
-        else if (strcmp(sub, "scenarios") == 0) usage_scenarios(stdout);
-        else if (strcmp(sub, "compare") == 0) bs_usage_compare(stdout);
-        else if (strcmp(sub, "sweep") == 0) bs_usage_sweep(stdout);
+        if (strcmp(sub, "run") == 0)
+            usage_run(stdout);
+        else if (strcmp(sub, "resume") == 0)
+            usage_resume(stdout);
+        else if (strcmp(sub, "params") == 0)
+            usage_params(stdout);
+        else if (strcmp(sub, "scenarios") == 0)
+            usage_scenarios(stdout);
+        else if (strcmp(sub, "compare") == 0)
+            bs_usage_compare(stdout);
+        else if (strcmp(sub, "sweep") == 0)
+            bs_usage_sweep(stdout);
         else if (strcmp(sub, "view") == 0) {
-            char *h[] = {(char *)"--help", NULL};
+            char *h[] = { (char *)"--help", NULL };
             return cmd_view(1, h);
-        }
-        else if (strcmp(sub, "bench") == 0) {
-            char *h[] = {(char *)"--help", NULL};
+        } else if (strcmp(sub, "bench") == 0) {
+            char *h[] = { (char *)"--help", NULL };
             return bs_bench_main(1, h);
-        }
-        else usage_main(stdout);
+        } else
+            usage_main(stdout);
         return 0;
     }
-    fprintf(stderr, "bonesim: unknown command '%s' (commands: run, view, resume, params, scenarios, bench, compare, sweep, help)\n", cmd);
+    fprintf(stderr,
+            "bonesim: unknown command '%s' (commands: run, view, resume, params, scenarios, bench, compare, sweep, "
+            "help)\n",
+            cmd);
     return BS_EXIT_USAGE;
 }

@@ -11,17 +11,17 @@
 #include "render.h"
 #include "version.h"
 
-const char *const bs_csv_columns[] = {
-    "time_days", "bone_area_um2", "bv_tv", "endosteum_quiescent_frac", "n_osteoclasts", "n_osteoblasts",
-    "resorbed_um2_per_day", "formed_um2_per_day", "o2_median_mmHg", "n_dtc", "n_dtc_dormant", "n_dtc_proliferating",
-    "n_ctc_arrived", "n_extravasated", "tumour_area_um2", "n_tcells", "n_tcells_active", "n_nk", "n_mdsc",
-    "kills_tcell_per_day", "kills_nk_per_day", NULL};
+const char *const bs_csv_columns[] = { "time_days", "bone_area_um2", "bv_tv", "endosteum_quiescent_frac",
+    "n_osteoclasts", "n_osteoblasts", "resorbed_um2_per_day", "formed_um2_per_day", "o2_median_mmHg", "n_dtc",
+    "n_dtc_dormant", "n_dtc_proliferating", "n_ctc_arrived", "n_extravasated", "tumour_area_um2", "n_tcells",
+    "n_tcells_active", "n_nk", "n_mdsc", "kills_tcell_per_day", "kills_nk_per_day", NULL };
 
 static bs_status mkdir_p(const char *dir, bs_error *err)
 {
     char buf[4096];
     size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf) return bs_fail(err, BS_ERR_INVALID, "output folder name '%s' is empty or too long", dir);
+    if (n == 0 || n >= sizeof buf)
+        return bs_fail(err, BS_ERR_INVALID, "output folder name '%s' is empty or too long", dir);
     memcpy(buf, dir, n + 1);
     for (size_t i = 1; i <= n; i++) {
         if (buf[i] == '/' || buf[i] == '\0') {
@@ -33,8 +33,7 @@ static bs_status mkdir_p(const char *dir, bs_error *err)
         }
     }
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return bs_fail(err, BS_ERR_IO, "%s: not a folder", dir);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return bs_fail(err, BS_ERR_IO, "%s: not a folder", dir);
     return BS_OK;
 }
 
@@ -47,7 +46,8 @@ bs_status bs_output_open(bs_output *o, const char *dir, int force, bs_error *err
     char path[4200];
     snprintf(path, sizeof path, "%s/timeseries.csv", dir);
     if (!force && access(path, F_OK) == 0)
-        return bs_fail(err, BS_ERR_IO, "%s already exists: choose another --out folder or add --force to overwrite", path);
+        return bs_fail(
+                err, BS_ERR_IO, "%s already exists: choose another --out folder or add --force to overwrite", path);
     o->csv = fopen(path, "w");
     if (!o->csv) return bs_fail(err, BS_ERR_IO, "%s: cannot write (%s)", path, strerror(errno));
     for (int c = 0; bs_csv_columns[c]; c++) fprintf(o->csv, "%s%s", c ? "," : "", bs_csv_columns[c]);
@@ -61,12 +61,11 @@ bs_status bs_output_row(bs_output *o, const bs_obs *b, bs_error *err)
 {
     char row[512];
     int n = snprintf(row, sizeof row,
-                     "%.4f,%.1f,%.6f,%.6f,%ld,%ld,%.3f,%.3f,%.3f,%ld,%ld,%ld,%ld,%ld,%.1f,%ld,%ld,%ld,%ld,%.3f,%.3f\n",
-                     b->time_days, b->bone_area_um2, b->bv_tv, b->endosteum_quiescent_frac, b->n_osteoclasts,
-                     b->n_osteoblasts, b->resorbed_um2_per_day, b->formed_um2_per_day, b->o2_median_mmHg, b->n_dtc,
-                     b->n_dtc_dormant, b->n_dtc_proliferating, b->n_ctc_arrived, b->n_extravasated,
-                     b->tumour_area_um2, b->n_tcells, b->n_tcells_active, b->n_nk, b->n_mdsc, b->kills_tcell_per_day,
-                     b->kills_nk_per_day);
+            "%.4f,%.1f,%.6f,%.6f,%ld,%ld,%.3f,%.3f,%.3f,%ld,%ld,%ld,%ld,%ld,%.1f,%ld,%ld,%ld,%ld,%.3f,%.3f\n",
+            b->time_days, b->bone_area_um2, b->bv_tv, b->endosteum_quiescent_frac, b->n_osteoclasts, b->n_osteoblasts,
+            b->resorbed_um2_per_day, b->formed_um2_per_day, b->o2_median_mmHg, b->n_dtc, b->n_dtc_dormant,
+            b->n_dtc_proliferating, b->n_ctc_arrived, b->n_extravasated, b->tumour_area_um2, b->n_tcells,
+            b->n_tcells_active, b->n_nk, b->n_mdsc, b->kills_tcell_per_day, b->kills_nk_per_day);
     if (fwrite(row, 1, (size_t)n, o->csv) != (size_t)n || fflush(o->csv) != 0)
         return bs_fail(err, BS_ERR_IO, "%s/timeseries.csv: write failed (%s)", o->dir, strerror(errno));
     return BS_OK;
@@ -119,12 +118,21 @@ static void sb_put(sbuf *b, const char *fmt, ...)
         va_start(ap, fmt);
         int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
         va_end(ap);
-        if (k < 0) { b->oom = 1; return; }
-        if (b->p && b->n + (size_t)k < b->cap) { b->n += (size_t)k; return; }
+        if (k < 0) {
+            b->oom = 1;
+            return;
+        }
+        if (b->p && b->n + (size_t)k < b->cap) {
+            b->n += (size_t)k;
+            return;
+        }
         size_t cap = b->cap ? b->cap * 2 : 4096;
         while (cap < b->n + (size_t)k + 1) cap *= 2;
         char *q = realloc(b->p, cap);
-        if (!q) { b->oom = 1; return; }
+        if (!q) {
+            b->oom = 1;
+            return;
+        }
         b->p = q;
         b->cap = cap;
     }
@@ -135,16 +143,19 @@ static void sb_json_str(sbuf *b, const char *s)
     sb_put(b, "\"");
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') sb_put(b, "\\%c", c);
-        else if (c < 0x20) sb_put(b, "\\u%04x", c);
-        else sb_put(b, "%c", c);
+        if (c == '"' || c == '\\')
+            sb_put(b, "\\%c", c);
+        else if (c < 0x20)
+            sb_put(b, "\\u%04x", c);
+        else
+            sb_put(b, "%c", c);
     }
     sb_put(b, "\"");
 }
 
 bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs_run_info *info, bs_error *err)
 {
-    sbuf b = {0};
+    sbuf b = { 0 };
     sb_put(&b, "{\n  \"program\": \"bonesim\",\n  \"version\": ");
     sb_json_str(&b, BS_VERSION);
     sb_put(&b, ",\n  \"git_commit\": ");
@@ -154,7 +165,7 @@ bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs
     sb_put(&b, ",\n  \"scenario_path\": ");
     sb_json_str(&b, info->scenario_path);
     sb_put(&b, ",\n  \"seed\": %.0f,\n  \"threads\": %d,\n  \"days\": %.17g,\n", bs_param(ps, "run.seed"),
-           info->threads, info->days);
+            info->threads, info->days);
     sb_put(&b, "  \"csv_columns\": [");
     for (int c = 0; bs_csv_columns[c]; c++) {
         sb_put(&b, c ? ", " : "");
@@ -170,8 +181,10 @@ bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs
         sb_put(&b, "    ");
         sb_json_str(&b, d->name);
         sb_put(&b, ": {\"value\": ");
-        if (d->type == BS_PT_STRING || d->type == BS_PT_CHOICE) sb_json_str(&b, val);
-        else sb_put(&b, "%s", val);
+        if (d->type == BS_PT_STRING || d->type == BS_PT_CHOICE)
+            sb_json_str(&b, val);
+        else
+            sb_put(&b, "%s", val);
         sb_put(&b, ", \"unit\": ");
         sb_json_str(&b, d->unit);
         sb_put(&b, ", \"set\": %s}%s\n", bs_param_is_set(ps, i) ? "true" : "false", i + 1 < n ? "," : "");
@@ -199,7 +212,7 @@ bs_status bs_output_png(const bs_output *o, const bs_model *m, const char *title
         .overlay = NULL,
         .hide_agents = 0,
     };
-    bs_image im = {0};
+    bs_image im = { 0 };
     bs_status st = bs_render(&in, &im, err);
     if (st != BS_OK) return st;
     char path[4200];

@@ -23,7 +23,7 @@ bs_status bs_output_row(bs_output *o, const bs_obs *obs, bs_error *err);
 bs_status bs_output_close(bs_output *o, bs_error *err);
 
 typedef struct {
-    const char *scenario;   /* as given */
+    const char *scenario; /* as given */
     const char *scenario_path; /* resolved */
     int threads;
     double days;

@@ -29,27 +29,27 @@
  * Tissue colours are muted so the saturated Okabe-Ito cell colours stand
  * out: marrow is dark, bone light, and the endosteal tints are half-blends
  * into marrow so they read as a thin coloured lining, not as cells. */
-static const uint8_t COL_PANEL[3] = {0x1C, 0x1C, 0x22};
-static const uint8_t COL_TEXT[3] = {0xF2, 0xF2, 0xF2};
-static const uint8_t COL_DIM[3] = {0xA8, 0xA8, 0xB8};
-static const uint8_t COL_MARROW[3] = {0x3A, 0x22, 0x24};
-static const uint8_t COL_BONE_FULL[3] = {0xEE, 0xE4, 0xC6};
-static const uint8_t COL_BONE_LOW[3] = {0x7A, 0x75, 0x70};
-static const uint8_t COL_VESSEL[3] = {0xC8, 0x10, 0x28};
-static const uint8_t COL_ARTERIOLE[3] = {0xB0, 0x40, 0xD8};
-static const uint8_t COL_UNKNOWN[3] = {0x00, 0x00, 0x00};
-static const uint8_t COL_NAN[3] = {0x60, 0x60, 0x60};
-static const uint8_t COL_EDGE[3] = {0xFF, 0xFF, 0xFF};
-static const uint8_t COL_OUTLINE_LIGHT[3] = {0xF4, 0xF4, 0xF4};
-static const uint8_t COL_OUTLINE_DARK[3] = {0x14, 0x14, 0x14};
+static const uint8_t COL_PANEL[3] = { 0x1C, 0x1C, 0x22 };
+static const uint8_t COL_TEXT[3] = { 0xF2, 0xF2, 0xF2 };
+static const uint8_t COL_DIM[3] = { 0xA8, 0xA8, 0xB8 };
+static const uint8_t COL_MARROW[3] = { 0x3A, 0x22, 0x24 };
+static const uint8_t COL_BONE_FULL[3] = { 0xEE, 0xE4, 0xC6 };
+static const uint8_t COL_BONE_LOW[3] = { 0x7A, 0x75, 0x70 };
+static const uint8_t COL_VESSEL[3] = { 0xC8, 0x10, 0x28 };
+static const uint8_t COL_ARTERIOLE[3] = { 0xB0, 0x40, 0xD8 };
+static const uint8_t COL_UNKNOWN[3] = { 0x00, 0x00, 0x00 };
+static const uint8_t COL_NAN[3] = { 0x60, 0x60, 0x60 };
+static const uint8_t COL_EDGE[3] = { 0xFF, 0xFF, 0xFF };
+static const uint8_t COL_OUTLINE_LIGHT[3] = { 0xF4, 0xF4, 0xF4 };
+static const uint8_t COL_OUTLINE_DARK[3] = { 0x14, 0x14, 0x14 };
 
 /* Tint of each surface state, blended into marrow by SURF_BLEND/255. */
 static const uint8_t COL_SURF[5][3] = {
-    [BS_SURF_NONE] = {0x3A, 0x22, 0x24},
-    [BS_SURF_QUIESCENT] = {0xC8, 0xB4, 0x96},  /* lining cells: pale tan */
-    [BS_SURF_RESORPTION] = {0xFF, 0x40, 0x90}, /* BRC digging: hot pink */
-    [BS_SURF_REVERSAL] = {0xF0, 0xE0, 0x40},   /* BRC waiting: yellow */
-    [BS_SURF_FORMATION] = {0x30, 0xD8, 0xC8},  /* BRC refilling: teal */
+    [BS_SURF_NONE] = { 0x3A, 0x22, 0x24 },
+    [BS_SURF_QUIESCENT] = { 0xC8, 0xB4, 0x96 }, /* lining cells: pale tan */
+    [BS_SURF_RESORPTION] = { 0xFF, 0x40, 0x90 }, /* BRC digging: hot pink */
+    [BS_SURF_REVERSAL] = { 0xF0, 0xE0, 0x40 }, /* BRC waiting: yellow */
+    [BS_SURF_FORMATION] = { 0x30, 0xD8, 0xC8 }, /* BRC refilling: teal */
 };
 #define SURF_BLEND 150
 
@@ -57,16 +57,28 @@ static const uint8_t COL_SURF[5][3] = {
  * points; the 256-entry map interpolates linearly between them, which is
  * within a few units of the full table and keeps it perceptually uniform. */
 static const uint8_t VIRIDIS_ANCHORS[9][3] = {
-    {0x44, 0x01, 0x54}, {0x47, 0x2D, 0x7B}, {0x3B, 0x52, 0x8B},
-    {0x2C, 0x72, 0x8E}, {0x21, 0x90, 0x8C}, {0x27, 0xAD, 0x81},
-    {0x5D, 0xC8, 0x63}, {0xAA, 0xDC, 0x32}, {0xFD, 0xE7, 0x25},
+    { 0x44, 0x01, 0x54 },
+    { 0x47, 0x2D, 0x7B },
+    { 0x3B, 0x52, 0x8B },
+    { 0x2C, 0x72, 0x8E },
+    { 0x21, 0x90, 0x8C },
+    { 0x27, 0xAD, 0x81 },
+    { 0x5D, 0xC8, 0x63 },
+    { 0xAA, 0xDC, 0x32 },
+    { 0xFD, 0xE7, 0x25 },
 };
 
 /* Cividis (Nuñez, Anderton & Renslow 2018) sampled the same way. */
 static const uint8_t CIVIDIS_ANCHORS[9][3] = {
-    {0x00, 0x22, 0x4E}, {0x12, 0x35, 0x70}, {0x3B, 0x49, 0x6C},
-    {0x57, 0x5D, 0x6D}, {0x70, 0x71, 0x73}, {0x8A, 0x86, 0x78},
-    {0xA5, 0x9C, 0x74}, {0xC3, 0xB3, 0x69}, {0xFE, 0xE8, 0x38},
+    { 0x00, 0x22, 0x4E },
+    { 0x12, 0x35, 0x70 },
+    { 0x3B, 0x49, 0x6C },
+    { 0x57, 0x5D, 0x6D },
+    { 0x70, 0x71, 0x73 },
+    { 0x8A, 0x86, 0x78 },
+    { 0xA5, 0x9C, 0x74 },
+    { 0xC3, 0xB3, 0x69 },
+    { 0xFE, 0xE8, 0x38 },
 };
 
 /* Limits that keep every pixel index in int and memory sane; a lattice that
@@ -75,16 +87,16 @@ static const uint8_t CIVIDIS_ANCHORS[9][3] = {
 #define MAX_IMAGE_PX (1L << 28)
 
 typedef struct {
-    int px;           /* pixels per site */
+    int px; /* pixels per site */
     int lat_w, lat_h; /* lattice area, pixels */
-    int ts;           /* text scale */
-    int m;            /* margin */
-    int row_h;        /* legend row height */
-    int sw_w, sw_h;   /* legend swatch */
-    int gap;          /* between swatch, label and count */
-    int count_w;      /* room reserved for the widest possible count */
+    int ts; /* text scale */
+    int m; /* margin */
+    int row_h; /* legend row height */
+    int sw_w, sw_h; /* legend swatch */
+    int gap; /* between swatch, label and count */
+    int count_w; /* room reserved for the widest possible count */
     int panel_x, panel_w;
-    int strip_h;      /* scale bar strip under the lattice */
+    int strip_h; /* scale bar strip under the lattice */
     int legend_h;
     int img_w, img_h;
 } layout;
@@ -93,8 +105,7 @@ typedef struct {
 
 static void lerp_rgb(const uint8_t a[3], const uint8_t b[3], int t255, uint8_t out[3])
 {
-    for (int k = 0; k < 3; k++)
-        out[k] = (uint8_t)((a[k] * (255 - t255) + b[k] * t255 + 127) / 255);
+    for (int k = 0; k < 3; k++) out[k] = (uint8_t)((a[k] * (255 - t255) + b[k] * t255 + 127) / 255);
 }
 
 static void anchors_lut(const uint8_t anchors[9][3], uint8_t lut[256][3])
@@ -127,8 +138,7 @@ static void put_px(bs_image *im, int x, int y, const uint8_t rgb[3])
 static void fix_decimal_point(char *s)
 {
     for (; *s; s++)
-        if (*s == ',')
-            *s = '.';
+        if (*s == ',') *s = '.';
 }
 
 /* Copies s into buf, cut with ".." so it is at most max_w pixels wide. */
@@ -136,8 +146,7 @@ static const char *fit_text(char *buf, size_t n, const char *s, int ts, int max_
 {
     snprintf(buf, n, "%s", s ? s : "");
     size_t len = strlen(buf);
-    if (bs_text_width(ts, buf) <= max_w)
-        return buf;
+    if (bs_text_width(ts, buf) <= max_w) return buf;
     while (len > 0 && bs_text_width(ts, buf) > max_w) {
         len--;
         buf[len] = '\0';
@@ -154,8 +163,7 @@ static const char *fit_text(char *buf, size_t n, const char *s, int ts, int max_
  * box at S, radius S), so everything is integer and exactly symmetric. */
 static int in_shape(bs_shape sh, int i, int j, int S)
 {
-    if (i < 0 || j < 0 || i >= S || j >= S)
-        return 0;
+    if (i < 0 || j < 0 || i >= S || j >= S) return 0;
     int dx = 2 * i + 1 - S, dy = 2 * j + 1 - S;
     int r2 = dx * dx + dy * dy;
     switch (sh) {
@@ -163,10 +171,8 @@ static int in_shape(bs_shape sh, int i, int j, int S)
         int k = S >= 8 ? S / 8 : 0; /* small inset: neighbours stay apart */
         return i >= k && i < S - k && j >= k && j < S - k;
     }
-    case BS_SHAPE_DISC:
-        return r2 <= S * S;
-    case BS_SHAPE_DIAMOND:
-        return abs(dx) + abs(dy) <= S;
+    case BS_SHAPE_DISC: return r2 <= S * S;
+    case BS_SHAPE_DIAMOND: return abs(dx) + abs(dy) <= S;
     case BS_SHAPE_RING:
         /* Below 6 px a hole would swallow the marker; draw a disc. */
         return r2 <= S * S && (S < 6 || 100 * r2 >= 30 * S * S);
@@ -178,8 +184,7 @@ static int in_shape(bs_shape sh, int i, int j, int S)
  * Markers of 5 px and more get a 1-px outline in black or white, whichever
  * contrasts with the fill, so a cell stays visible on bone, on marrow and
  * on any heat-map colour. */
-static void draw_marker(bs_image *im, int cw, int ch, int bx, int by, int S, bs_shape sh,
-                        const uint8_t rgb[3])
+static void draw_marker(bs_image *im, int cw, int ch, int bx, int by, int S, bs_shape sh, const uint8_t rgb[3])
 {
     /* Rec. 709 weights on the encoded values: close enough to pick a side. */
     int luma = (2126 * rgb[0] + 7152 * rgb[1] + 722 * rgb[2]) / 10000;
@@ -187,14 +192,13 @@ static void draw_marker(bs_image *im, int cw, int ch, int bx, int by, int S, bs_
     int outlined = S >= 5 && !(sh == BS_SHAPE_RING && S < 10);
     for (int j = 0; j < S; j++) {
         int y = by + j;
-        if (y < 0 || y >= ch)
-            continue;
+        if (y < 0 || y >= ch) continue;
         for (int i = 0; i < S; i++) {
             int x = bx + i;
-            if (x < 0 || x >= cw || !in_shape(sh, i, j, S))
-                continue;
-            int edge = outlined && (!in_shape(sh, i - 1, j, S) || !in_shape(sh, i + 1, j, S) ||
-                                    !in_shape(sh, i, j - 1, S) || !in_shape(sh, i, j + 1, S));
+            if (x < 0 || x >= cw || !in_shape(sh, i, j, S)) continue;
+            int edge = outlined &&
+                    (!in_shape(sh, i - 1, j, S) || !in_shape(sh, i + 1, j, S) || !in_shape(sh, i, j - 1, S) ||
+                            !in_shape(sh, i, j + 1, S));
             put_px(im, x, y, edge ? outline : rgb);
         }
     }
@@ -204,42 +208,37 @@ static void draw_marker(bs_image *im, int cw, int ch, int bx, int by, int S, bs_
 
 static bs_status check_input(const bs_render_input *in, bs_error *err)
 {
-    if (!in || !in->lat)
-        return bs_fail(err, BS_ERR_INVALID, "render: no lattice");
+    if (!in || !in->lat) return bs_fail(err, BS_ERR_INVALID, "render: no lattice");
     const bs_lattice *lat = in->lat;
     if (lat->w <= 0 || lat->h <= 0 || !lat->tissue || !lat->surface || !lat->mineral)
         return bs_fail(err, BS_ERR_INVALID, "render: lattice %dx%d is empty", lat->w, lat->h);
     if (in->px_per_site < 1)
-        return bs_fail(err, BS_ERR_INVALID, "render: px_per_site = %d (valid: >= 1)",
-                       in->px_per_site);
+        return bs_fail(err, BS_ERR_INVALID, "render: px_per_site = %d (valid: >= 1)", in->px_per_site);
     long wpx = (long)lat->w * in->px_per_site, hpx = (long)lat->h * in->px_per_site;
     if (wpx > MAX_SIDE_PX || hpx > MAX_SIDE_PX || wpx * hpx > MAX_IMAGE_PX)
         return bs_fail(err, BS_ERR_INVALID,
-                       "render: lattice area would be %ldx%ld pixels (valid: at most %ld per "
-                       "side and %ld in all; lower px_per_site)",
-                       wpx, hpx, MAX_SIDE_PX, MAX_IMAGE_PX);
+                "render: lattice area would be %ldx%ld pixels (valid: at most %ld per "
+                "side and %ld in all; lower px_per_site)",
+                wpx, hpx, MAX_SIDE_PX, MAX_IMAGE_PX);
     const bs_store *st = in->store;
     if (st && (st->w != lat->w || st->h != lat->h || !st->occ || !st->type || !st->state))
-        return bs_fail(err, BS_ERR_INVALID, "render: store is %dx%d, lattice is %dx%d", st->w,
-                       st->h, lat->w, lat->h);
+        return bs_fail(err, BS_ERR_INVALID, "render: store is %dx%d, lattice is %dx%d", st->w, st->h, lat->w, lat->h);
     const bs_field *f = in->overlay;
     if (f && (f->w != lat->w || f->h != lat->h || !f->c))
         return bs_fail(err, BS_ERR_INVALID, "render: field %s is %dx%d, lattice is %dx%d",
-                       f->spec.name ? f->spec.name : "?", f->w, f->h, lat->w, lat->h);
+                f->spec.name ? f->spec.name : "?", f->w, f->h, lat->w, lat->h);
     return BS_OK;
 }
 
 static const char *type_label(const bs_cell_desc *d)
 {
-    if (d->plural)
-        return d->plural;
+    if (d->plural) return d->plural;
     return d->name ? d->name : "?";
 }
 
 static int n_states_of(const bs_cell_desc *d)
 {
-    if (d->n_states < 1)
-        return 1;
+    if (d->n_states < 1) return 1;
     return d->n_states > BS_MAX_STATES ? BS_MAX_STATES : d->n_states;
 }
 
@@ -249,8 +248,7 @@ static const char *state_label(const bs_cell_desc *d, int s)
 }
 
 static int draw_legend(const bs_render_input *in, const layout *L, bs_image *im,
-                       const long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES],
-                       const uint8_t lut[256][3], double fmin, double fmax);
+        const long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES], const uint8_t lut[256][3], double fmin, double fmax);
 
 static void compute_layout(const bs_render_input *in, layout *L)
 {
@@ -278,27 +276,23 @@ static void compute_layout(const bs_render_input *in, layout *L)
     int need = 130 * ts;
     for (int t = 0; t < BS_CELL_TYPE_COUNT; t++) {
         const bs_cell_desc *d = &bs_cell_types[t];
-        int row = L->m + L->sw_w + L->gap + bs_text_width(ts, type_label(d)) + L->gap +
-                  L->count_w + L->m;
-        if (row > need)
-            need = row;
+        int row = L->m + L->sw_w + L->gap + bs_text_width(ts, type_label(d)) + L->gap + L->count_w + L->m;
+        if (row > need) need = row;
         if (n_states_of(d) > 1)
             for (int s = 0; s < n_states_of(d); s++) {
-                row = L->m + L->gap + L->sw_w + L->gap + bs_text_width(ts, state_label(d, s)) +
-                      L->gap + L->count_w + L->m;
-                if (row > need)
-                    need = row;
+                row = L->m + L->gap + L->sw_w + L->gap + bs_text_width(ts, state_label(d, s)) + L->gap + L->count_w +
+                        L->m;
+                if (row > need) need = row;
             }
     }
     L->panel_w = need;
     L->panel_x = L->lat_w;
     L->strip_h = 2 * L->m + bs_text_height(ts);
-    uint8_t no_lut[256][3] = {{0}}; /* measuring draws nothing */
+    uint8_t no_lut[256][3] = { { 0 } }; /* measuring draws nothing */
     L->legend_h = draw_legend(in, L, NULL, NULL, no_lut, 0.0, 0.0);
     L->img_w = L->lat_w + L->panel_w;
     L->img_h = L->lat_h + L->strip_h;
-    if (L->legend_h > L->img_h)
-        L->img_h = L->legend_h;
+    if (L->legend_h > L->img_h) L->img_h = L->legend_h;
 }
 
 void bs_render_size(const bs_render_input *in, int *w, int *h)
@@ -333,15 +327,9 @@ static void tissue_rgb(const bs_lattice *lat, int i, uint8_t out[3])
             memcpy(out, COL_MARROW, 3);
         return;
     }
-    case BS_TISSUE_VESSEL:
-        memcpy(out, COL_VESSEL, 3);
-        return;
-    case BS_TISSUE_ARTERIOLE:
-        memcpy(out, COL_ARTERIOLE, 3);
-        return;
-    default:
-        memcpy(out, COL_UNKNOWN, 3);
-        return;
+    case BS_TISSUE_VESSEL: memcpy(out, COL_VESSEL, 3); return;
+    case BS_TISSUE_ARTERIOLE: memcpy(out, COL_ARTERIOLE, 3); return;
+    default: memcpy(out, COL_UNKNOWN, 3); return;
     }
 }
 
@@ -353,13 +341,10 @@ void bs_render_field_range(const bs_field *f, double *mn, double *mx)
     size_t n = (size_t)f->w * (size_t)f->h;
     for (size_t i = 0; i < n; i++) {
         float v = f->c[i];
-        if (!isfinite(v))
-            continue;
+        if (!isfinite(v)) continue;
         double d = (double)v;
-        if (!any || d < lo)
-            lo = d;
-        if (!any || d > hi)
-            hi = d;
+        if (!any || d < lo) lo = d;
+        if (!any || d > hi) hi = d;
         any = 1;
     }
     *mn = lo;
@@ -368,18 +353,15 @@ void bs_render_field_range(const bs_field *f, double *mn, double *mx)
 
 int bs_render_field_index(float v, double mn, double mx)
 {
-    if (!(mx > mn))
-        return 0;
+    if (!(mx > mn)) return 0;
     double t = ((double)v - mn) / (mx - mn) * 255.0 + 0.5;
-    if (t <= 0.0)
-        return 0;
-    if (t >= 255.0)
-        return 255;
+    if (t <= 0.0) return 0;
+    if (t >= 255.0) return 255;
     return (int)t;
 }
 
-static void draw_lattice(const bs_render_input *in, const layout *L, bs_image *im,
-                         const uint8_t lut[256][3], double fmin, double fmax)
+static void draw_lattice(
+        const bs_render_input *in, const layout *L, bs_image *im, const uint8_t lut[256][3], double fmin, double fmax)
 {
     const bs_lattice *lat = in->lat;
     const bs_field *f = in->overlay;
@@ -396,23 +378,19 @@ static void draw_lattice(const bs_render_input *in, const layout *L, bs_image *i
             }
             bs_image_fill_rect(im, x * px, y * px, px, px, c);
         }
-    if (!f)
-        return;
+    if (!f) return;
     /* A heat map hides the geometry; outline the bone so the field can be
      * read against it (drawn on the bone side of each bone/non-bone edge). */
     int t = px / 4 > 1 ? px / 4 : 1;
     for (int y = 0; y < lat->h; y++)
         for (int x = 0; x < lat->w; x++) {
             int i = y * lat->w + x;
-            if (lat->tissue[i] != BS_TISSUE_BONE)
-                continue;
+            if (lat->tissue[i] != BS_TISSUE_BONE) continue;
             int x0 = x * px, y0 = y * px;
-            if (x > 0 && lat->tissue[i - 1] != BS_TISSUE_BONE)
-                bs_image_fill_rect(im, x0, y0, t, px, COL_EDGE);
+            if (x > 0 && lat->tissue[i - 1] != BS_TISSUE_BONE) bs_image_fill_rect(im, x0, y0, t, px, COL_EDGE);
             if (x + 1 < lat->w && lat->tissue[i + 1] != BS_TISSUE_BONE)
                 bs_image_fill_rect(im, x0 + px - t, y0, t, px, COL_EDGE);
-            if (y > 0 && lat->tissue[i - lat->w] != BS_TISSUE_BONE)
-                bs_image_fill_rect(im, x0, y0, px, t, COL_EDGE);
+            if (y > 0 && lat->tissue[i - lat->w] != BS_TISSUE_BONE) bs_image_fill_rect(im, x0, y0, px, t, COL_EDGE);
             if (y + 1 < lat->h && lat->tissue[i + lat->w] != BS_TISSUE_BONE)
                 bs_image_fill_rect(im, x0, y0 + px - t, px, t, COL_EDGE);
         }
@@ -421,11 +399,9 @@ static void draw_lattice(const bs_render_input *in, const layout *L, bs_image *i
 /* The cell in the slot at occ, or 0 if the slot is not a valid live agent. */
 static int live_cell(const bs_store *st, int32_t slot, int *type, int *state)
 {
-    if (slot < 0 || slot >= st->capacity)
-        return 0;
+    if (slot < 0 || slot >= st->capacity) return 0;
     int t = st->type[slot], s = st->state[slot];
-    if (t >= BS_CELL_TYPE_COUNT || s >= n_states_of(&bs_cell_types[t]))
-        return 0;
+    if (t >= BS_CELL_TYPE_COUNT || s >= n_states_of(&bs_cell_types[t])) return 0;
     *type = t;
     *state = s;
     return 1;
@@ -434,14 +410,12 @@ static int live_cell(const bs_store *st, int32_t slot, int *type, int *state)
 static void count_cells(const bs_store *st, long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES])
 {
     memset(counts, 0, sizeof(long) * BS_CELL_TYPE_COUNT * BS_MAX_STATES);
-    if (!st)
-        return;
+    if (!st) return;
     /* Scan sites, not slots: the count is then independent of slot order. */
     size_t n = (size_t)st->w * (size_t)st->h;
     for (size_t i = 0; i < n; i++) {
         int t, s;
-        if (live_cell(st, st->occ[i], &t, &s))
-            counts[t][s]++;
+        if (live_cell(st, st->occ[i], &t, &s)) counts[t][s]++;
     }
 }
 
@@ -453,29 +427,24 @@ static int footprint_of(const bs_cell_desc *d)
 static void draw_cells(const bs_render_input *in, const layout *L, bs_image *im)
 {
     const bs_store *st = in->store;
-    if (!st || in->hide_agents)
-        return;
+    if (!st || in->hide_agents) return;
     int px = L->px, maxf = 1;
     for (int t = 0; t < BS_CELL_TYPE_COUNT; t++)
-        if (footprint_of(&bs_cell_types[t]) > maxf)
-            maxf = footprint_of(&bs_cell_types[t]);
+        if (footprint_of(&bs_cell_types[t]) > maxf) maxf = footprint_of(&bs_cell_types[t]);
     /* Biggest cells first: a small cell next to an osteoclast is drawn on
      * top of the osteoclast's footprint instead of vanishing under it. */
     for (int f = maxf; f >= 1; f--)
         for (int y = 0; y < st->h; y++)
             for (int x = 0; x < st->w; x++) {
                 int t, s;
-                if (!live_cell(st, st->occ[y * st->w + x], &t, &s))
-                    continue;
+                if (!live_cell(st, st->occ[y * st->w + x], &t, &s)) continue;
                 const bs_cell_desc *d = &bs_cell_types[t];
-                if (footprint_of(d) != f)
-                    continue;
+                if (footprint_of(d) != f) continue;
                 /* One-site cells would be a 2x2 dot at px 2; give markers a
                  * floor of 5 px (3 at px 1), enough for a rim around a 3x3
                  * core, even if neighbours then overlap a little. */
                 int S = f * px, S_min = 2 * px + 1 < 5 ? 2 * px + 1 : 5;
-                if (S < S_min)
-                    S = S_min;
+                if (S < S_min) S = S_min;
                 /* Centred on the site; the division rounds toward zero,
                  * which is fine as long as it is always the same. */
                 int bx = x * px + (px - S) / 2, by = y * px + (px - S) / 2;
@@ -490,17 +459,15 @@ static void draw_cells(const bs_render_input *in, const layout *L, bs_image *im)
 static long scale_bar_um(const bs_lattice *lat, int px, int max_px)
 {
     double width_um = lat->w * lat->h_um, target = width_um / 5.0;
-    if (!(target >= 1.0))
-        return 0;
+    if (!(target >= 1.0)) return 0;
     long best = 0;
     double best_d = 0.0;
-    static const int mult[3] = {1, 2, 5};
+    static const int mult[3] = { 1, 2, 5 };
     for (long p = 1; p <= 100000000L; p *= 10)
         for (int k = 0; k < 3; k++) {
             long v = mult[k] * p;
             double bar = (double)v / lat->h_um * px;
-            if (bar > max_px)
-                continue;
+            if (bar > max_px) continue;
             double d = (double)v > target ? (double)v / target : target / (double)v;
             if (!best || d < best_d) {
                 best = v;
@@ -513,15 +480,12 @@ static long scale_bar_um(const bs_lattice *lat, int px, int max_px)
 static void draw_scale_bar(const bs_render_input *in, const layout *L, bs_image *im)
 {
     const bs_lattice *lat = in->lat;
-    if (!(lat->h_um > 0.0))
-        return;
+    if (!(lat->h_um > 0.0)) return;
     int ts = L->ts;
     long len = scale_bar_um(lat, L->px, L->lat_w - 2 * L->m);
-    if (len <= 0)
-        return;
+    if (len <= 0) return;
     int bar = (int)lrint((double)len / lat->h_um * L->px);
-    if (bar < 1)
-        return;
+    if (bar < 1) return;
     int y = L->lat_h + L->m;
     int th = 2 * ts;
     /* A bar with end ticks, like a microscope's: readable on any background. */
@@ -543,19 +507,17 @@ static void draw_scale_bar(const bs_render_input *in, const layout *L, bs_image 
 typedef struct {
     bs_image *im; /* NULL: measure only */
     const layout *L;
-    int x0, y;    /* panel left, cursor */
+    int x0, y; /* panel left, cursor */
 } pen;
 
 static void pen_text(pen *p, int x, int y, const uint8_t rgb[3], const char *s)
 {
-    if (p->im)
-        bs_image_text(p->im, x, y, p->L->ts, rgb, s);
+    if (p->im) bs_image_text(p->im, x, y, p->L->ts, rgb, s);
 }
 
 static void pen_rect(pen *p, int x, int y, int w, int h, const uint8_t rgb[3])
 {
-    if (p->im)
-        bs_image_fill_rect(p->im, x, y, w, h, rgb);
+    if (p->im) bs_image_fill_rect(p->im, x, y, w, h, rgb);
 }
 
 static void pen_count(pen *p, long n)
@@ -572,8 +534,7 @@ static int pen_row(pen *p, int indent, const uint8_t sw[3], const uint8_t fg[3],
 {
     const layout *L = p->L;
     int sx = p->x0 + L->m + indent;
-    if (sw)
-        pen_rect(p, sx, p->y + L->ts, L->sw_w, L->sw_h, sw);
+    if (sw) pen_rect(p, sx, p->y + L->ts, L->sw_w, L->sw_h, sw);
     pen_text(p, sx + (sw ? L->sw_w + L->gap : 0), p->y + L->ts + L->ts / 2, fg, label);
     return sx;
 }
@@ -600,8 +561,7 @@ static void legend_tissue(pen *p)
             bs_image_fill_rect(p->im, sx + i, p->y + ts, 1, L->sw_h, c);
         }
     }
-    pen_text(p, p->x0 + L->m + L->sw_w + L->gap, p->y + ts + ts / 2, COL_TEXT,
-             "bone, by mineral");
+    pen_text(p, p->x0 + L->m + L->sw_w + L->gap, p->y + ts + ts / 2, COL_TEXT, "bone, by mineral");
     p->y += L->row_h;
     pen_row(p, 0, COL_MARROW, COL_TEXT, "marrow");
     p->y += L->row_h;
@@ -614,10 +574,10 @@ static void legend_tissue(pen *p)
         int surf;
         const char *label;
     } surf_rows[4] = {
-        {BS_SURF_QUIESCENT, "lining cells"},
-        {BS_SURF_RESORPTION, "BRC resorption"},
-        {BS_SURF_REVERSAL, "BRC reversal"},
-        {BS_SURF_FORMATION, "BRC formation"},
+        { BS_SURF_QUIESCENT, "lining cells" },
+        { BS_SURF_RESORPTION, "BRC resorption" },
+        { BS_SURF_REVERSAL, "BRC reversal" },
+        { BS_SURF_FORMATION, "BRC formation" },
     };
     for (int r = 0; r < 4; r++) {
         /* Surface swatches show the lining as it appears: a tinted marrow
@@ -631,8 +591,7 @@ static void legend_tissue(pen *p)
     }
 }
 
-static void legend_field(pen *p, const bs_field *f, const uint8_t lut[256][3], double fmin,
-                         double fmax)
+static void legend_field(pen *p, const bs_field *f, const uint8_t lut[256][3], double fmin, double fmax)
 {
     const layout *L = p->L;
     int ts = L->ts;
@@ -672,8 +631,7 @@ static void legend_cells(pen *p, const long counts[BS_CELL_TYPE_COUNT][BS_MAX_ST
         const bs_cell_desc *d = &bs_cell_types[t];
         int ns = n_states_of(d);
         long total = 0;
-        for (int s = 0; s < ns; s++)
-            total += counts ? counts[t][s] : 0;
+        for (int s = 0; s < ns; s++) total += counts ? counts[t][s] : 0;
         /* A one-state type is one row; otherwise a header row with the
          * total and an indented row per state. */
         int shown = ns == 1 ? 1 : 0;
@@ -684,11 +642,10 @@ static void legend_cells(pen *p, const long counts[BS_CELL_TYPE_COUNT][BS_MAX_ST
                 pen_row(p, 0, NULL, COL_TEXT, type_label(d));
             } else {
                 int indent = shown ? 0 : L->gap;
-                int sx = pen_row(p, indent, COL_MARROW, COL_TEXT,
-                                 shown ? type_label(d) : state_label(d, s));
+                int sx = pen_row(p, indent, COL_MARROW, COL_TEXT, shown ? type_label(d) : state_label(d, s));
                 if (p->im)
-                    draw_marker(p->im, p->im->w, p->im->h, sx + (L->sw_w - L->sw_h) / 2,
-                                p->y + ts, L->sw_h, d->shape[s], d->rgb[s]);
+                    draw_marker(p->im, p->im->w, p->im->h, sx + (L->sw_w - L->sw_h) / 2, p->y + ts, L->sw_h,
+                            d->shape[s], d->rgb[s]);
             }
             pen_count(p, header || shown ? total : (counts ? counts[t][s] : 0));
             p->y += L->row_h;
@@ -697,10 +654,9 @@ static void legend_cells(pen *p, const long counts[BS_CELL_TYPE_COUNT][BS_MAX_ST
 }
 
 static int draw_legend(const bs_render_input *in, const layout *L, bs_image *im,
-                       const long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES],
-                       const uint8_t lut[256][3], double fmin, double fmax)
+        const long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES], const uint8_t lut[256][3], double fmin, double fmax)
 {
-    pen p = {.im = im, .L = L, .x0 = L->panel_x, .y = L->m};
+    pen p = { .im = im, .L = L, .x0 = L->panel_x, .y = L->m };
     int ts = L->ts;
     char buf[256];
 
@@ -727,22 +683,19 @@ static int draw_legend(const bs_render_input *in, const layout *L, bs_image *im,
 bs_status bs_render(const bs_render_input *in, bs_image *out, bs_error *err)
 {
     bs_status st = check_input(in, err);
-    if (st != BS_OK)
-        return st;
+    if (st != BS_OK) return st;
     layout L;
     compute_layout(in, &L);
     if (!out->rgb || out->w != L.img_w || out->h != L.img_h) {
         bs_image_free(out);
         st = bs_image_init(out, L.img_w, L.img_h, err);
-        if (st != BS_OK)
-            return st;
+        if (st != BS_OK) return st;
     }
 
     uint8_t lut[256][3];
     bs_render_palette(in->palette, lut);
     double fmin = 0.0, fmax = 0.0;
-    if (in->overlay)
-        bs_render_field_range(in->overlay, &fmin, &fmax);
+    if (in->overlay) bs_render_field_range(in->overlay, &fmin, &fmax);
     long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES];
     count_cells(in->store, counts);
 
@@ -765,17 +718,18 @@ bs_status bs_render(const bs_render_input *in, bs_image *out, bs_error *err)
 bs_status bs_mask_load(const char *path, int *w, int *h, uint8_t **classes, bs_error *err)
 {
     if (*w < 0 || (*w > 0 && *h <= 0))
-        return bs_fail(err, BS_ERR_INVALID, "%s: lattice size %dx%d (valid: 0 to take the "
-                       "mask's size, or both >= 1)", path, *w, *h);
+        return bs_fail(err, BS_ERR_INVALID,
+                "%s: lattice size %dx%d (valid: 0 to take the "
+                "mask's size, or both >= 1)",
+                path, *w, *h);
     bs_image im;
     bs_status st = bs_png_read(path, &im, MASK_MAX_PIXELS, err);
-    if (st != BS_OK)
-        return st;
+    if (st != BS_OK) return st;
     if (*w != 0 && (im.w != *w || im.h != *h)) {
         st = bs_fail(err, BS_ERR_INVALID,
-                     "%s: mask is %dx%d pixels (valid: exactly %dx%d, one pixel per site, "
-                     "or leave the lattice size unset to take the mask's)",
-                     path, im.w, im.h, *w, *h);
+                "%s: mask is %dx%d pixels (valid: exactly %dx%d, one pixel per site, "
+                "or leave the lattice size unset to take the mask's)",
+                path, im.w, im.h, *w, *h);
         bs_image_free(&im);
         return st;
     }
@@ -783,8 +737,7 @@ bs_status bs_mask_load(const char *path, int *w, int *h, uint8_t **classes, bs_e
     uint8_t *c = malloc(n);
     if (!c) {
         bs_image_free(&im);
-        return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory for a %dx%d mask", path, im.w,
-                       im.h);
+        return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory for a %dx%d mask", path, im.w, im.h);
     }
     for (size_t i = 0; i < n; i++) {
         const uint8_t *p = im.rgb + i * 3;

@@ -14,11 +14,11 @@ typedef struct {
     const bs_lattice *lat;
     const bs_store *store;
     double time_days;
-    const char *title;        /* scenario name, top of the legend */
-    int px_per_site;          /* integer scale, >= 1 */
-    const bs_field *overlay;  /* optional heat map instead of tissue colours, or NULL */
-    int hide_agents;          /* 1: draw tissue/overlay only */
-    int palette;              /* heat-map colours: BS_PALETTE_VIRIDIS (0, default) or _CIVIDIS */
+    const char *title; /* scenario name, top of the legend */
+    int px_per_site; /* integer scale, >= 1 */
+    const bs_field *overlay; /* optional heat map instead of tissue colours, or NULL */
+    int hide_agents; /* 1: draw tissue/overlay only */
+    int palette; /* heat-map colours: BS_PALETTE_VIRIDIS (0, default) or _CIVIDIS */
 } bs_render_input;
 
 /* Perceptually uniform heat-map palettes, never a rainbow; cividis also

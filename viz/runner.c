@@ -28,7 +28,21 @@
 enum { FOR_RUN = 1u, FOR_RESUME = 2u, FOR_PARAMS = 4u };
 
 typedef enum {
-    O_DAYS, O_SEED, O_THREADS, O_OUT, O_SET, O_CSV, O_PNG, O_CKPT, O_MAXMEM, O_FORCE, O_QUIET, O_TIMINGS, O_MARKDOWN, O_NOPNG, O_REPLAY
+    O_DAYS,
+    O_SEED,
+    O_THREADS,
+    O_OUT,
+    O_SET,
+    O_CSV,
+    O_PNG,
+    O_CKPT,
+    O_MAXMEM,
+    O_FORCE,
+    O_QUIET,
+    O_TIMINGS,
+    O_MARKDOWN,
+    O_NOPNG,
+    O_REPLAY
 } opt_id;
 
 static const struct {
@@ -38,21 +52,21 @@ static const struct {
     unsigned cmds;
     const char *why_not; /* shown when a command does not take it */
 } cli_table[] = {
-    {"--days", O_DAYS, 1, FOR_RUN | FOR_RESUME | FOR_PARAMS, ""},
-    {"--seed", O_SEED, 1, FOR_RUN | FOR_PARAMS, "a resumed run keeps the seed of its checkpoint"},
-    {"--threads", O_THREADS, 1, FOR_RUN | FOR_RESUME, ""},
-    {"--out", O_OUT, 1, FOR_RUN | FOR_RESUME, ""},
-    {"--set", O_SET, 1, FOR_RUN | FOR_PARAMS, "a resumed run keeps the parameters of its checkpoint"},
-    {"--csv-every", O_CSV, 1, FOR_RUN | FOR_RESUME | FOR_PARAMS, ""},
-    {"--png-every", O_PNG, 1, FOR_RUN | FOR_RESUME | FOR_PARAMS, ""},
-    {"--checkpoint-every", O_CKPT, 1, FOR_RUN | FOR_RESUME, ""},
-    {"--max-memory-mb", O_MAXMEM, 1, FOR_RUN | FOR_RESUME, ""},
-    {"--force", O_FORCE, 0, FOR_RUN | FOR_RESUME, ""},
-    {"--quiet", O_QUIET, 0, FOR_RUN | FOR_RESUME, ""},
-    {"--timings", O_TIMINGS, 0, FOR_RUN | FOR_RESUME, ""},
-    {"--markdown", O_MARKDOWN, 0, FOR_PARAMS, ""},
-    {"--no-png", O_NOPNG, 0, FOR_RUN, ""},
-    {"--replay", O_REPLAY, 1, FOR_RUN, ""},
+    { "--days", O_DAYS, 1, FOR_RUN | FOR_RESUME | FOR_PARAMS, "" },
+    { "--seed", O_SEED, 1, FOR_RUN | FOR_PARAMS, "a resumed run keeps the seed of its checkpoint" },
+    { "--threads", O_THREADS, 1, FOR_RUN | FOR_RESUME, "" },
+    { "--out", O_OUT, 1, FOR_RUN | FOR_RESUME, "" },
+    { "--set", O_SET, 1, FOR_RUN | FOR_PARAMS, "a resumed run keeps the parameters of its checkpoint" },
+    { "--csv-every", O_CSV, 1, FOR_RUN | FOR_RESUME | FOR_PARAMS, "" },
+    { "--png-every", O_PNG, 1, FOR_RUN | FOR_RESUME | FOR_PARAMS, "" },
+    { "--checkpoint-every", O_CKPT, 1, FOR_RUN | FOR_RESUME, "" },
+    { "--max-memory-mb", O_MAXMEM, 1, FOR_RUN | FOR_RESUME, "" },
+    { "--force", O_FORCE, 0, FOR_RUN | FOR_RESUME, "" },
+    { "--quiet", O_QUIET, 0, FOR_RUN | FOR_RESUME, "" },
+    { "--timings", O_TIMINGS, 0, FOR_RUN | FOR_RESUME, "" },
+    { "--markdown", O_MARKDOWN, 0, FOR_PARAMS, "" },
+    { "--no-png", O_NOPNG, 0, FOR_RUN, "" },
+    { "--replay", O_REPLAY, 1, FOR_RUN, "" },
 };
 
 static bs_status parse_number(const char *opt, const char *s, double lo, double hi, double *out, bs_error *err)
@@ -68,7 +82,7 @@ static bs_status parse_number(const char *opt, const char *s, double lo, double 
 
 bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_error *err)
 {
-    static const char *const cmd_names[] = {"run", "resume", "params"};
+    static const char *const cmd_names[] = { "run", "resume", "params" };
     unsigned mask = cmd == BS_CMD_RUN ? FOR_RUN : cmd == BS_CMD_RESUME ? FOR_RESUME : FOR_PARAMS;
     memset(o, 0, sizeof *o);
     o->days = o->csv_every = o->png_every = o->ckpt_every = o->max_memory_mb = -1.0;
@@ -81,8 +95,8 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
         }
         if (a[0] != '-' || a[1] == '\0') {
             if (o->npos == 1)
-                return bs_fail(err, BS_ERR_INVALID, "unexpected argument '%s' (see bonesim %s --help)", a,
-                               cmd_names[cmd]);
+                return bs_fail(
+                        err, BS_ERR_INVALID, "unexpected argument '%s' (see bonesim %s --help)", a, cmd_names[cmd]);
             o->pos[o->npos++] = a;
             continue;
         }
@@ -91,7 +105,7 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
         if (k == n) return bs_fail(err, BS_ERR_INVALID, "unknown option '%s' (see --help)", a);
         if (!(cli_table[k].cmds & mask))
             return bs_fail(err, BS_ERR_INVALID, "bonesim %s does not take %s%s%s", cmd_names[cmd], a,
-                           cli_table[k].why_not[0] ? ": " : "", cli_table[k].why_not);
+                    cli_table[k].why_not[0] ? ": " : "", cli_table[k].why_not);
         const char *v = NULL;
         if (cli_table[k].has_value) {
             if (i + 1 >= argc) return bs_fail(err, BS_ERR_INVALID, "%s needs a value (see --help)", a);
@@ -103,7 +117,8 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
         case O_DAYS: st = parse_number(a, v, 0.0, 36525.0, &o->days, err); break;
         case O_SEED:
             st = parse_number(a, v, 0.0, 9007199254740991.0, &x, err);
-            if (st == BS_OK && x != floor(x)) st = bs_fail(err, BS_ERR_INVALID, "--seed '%s' must be a whole number", v);
+            if (st == BS_OK && x != floor(x))
+                st = bs_fail(err, BS_ERR_INVALID, "--seed '%s' must be a whole number", v);
             o->seed = (long long)x;
             break;
         case O_THREADS:
@@ -177,7 +192,7 @@ static int resolve_scenario(const char *arg, char *out, size_t n)
         snprintf(out, n, "%s", arg);
         return 1;
     }
-    const char *dirs[3] = {getenv("BONESIM_SCENARIOS"), "scenarios", BS_SCENARIO_DIR};
+    const char *dirs[3] = { getenv("BONESIM_SCENARIOS"), "scenarios", BS_SCENARIO_DIR };
     for (int d = 0; d < 3; d++) {
         if (!dirs[d] || !*dirs[d]) continue;
         snprintf(out, n, "%s/%s.ini", dirs[d], arg);
@@ -195,8 +210,8 @@ static bs_status set_number(bs_paramset *ps, const char *name, double v, const c
     return bs_paramset_set_text(ps, name, num, opt, err);
 }
 
-bs_status bs_resolve_params(const bs_cli_opts *o, bs_registry **reg_out, bs_paramset **ps_out, char *scenario_path,
-                            size_t n, bs_error *err)
+bs_status bs_resolve_params(
+        const bs_cli_opts *o, bs_registry **reg_out, bs_paramset **ps_out, char *scenario_path, size_t n, bs_error *err)
 {
     *reg_out = NULL;
     *ps_out = NULL;
@@ -208,8 +223,9 @@ bs_status bs_resolve_params(const bs_cli_opts *o, bs_registry **reg_out, bs_para
     if (st == BS_OK && o->npos > 0) {
         if (!resolve_scenario(o->pos[0], scenario_path, n))
             st = bs_fail(err, BS_ERR_INVALID, "no scenario '%s' (not a file, not in %s; see bonesim scenarios)",
-                         o->pos[0], bs_scenario_dir());
-        else st = bs_config_load(ps, scenario_path, err);
+                    o->pos[0], bs_scenario_dir());
+        else
+            st = bs_config_load(ps, scenario_path, err);
     }
     for (int k = 0; k < o->nsets && st == BS_OK; k++) st = bs_config_set(ps, o->sets[k], err);
     if (st == BS_OK && o->days >= 0.0) st = set_number(ps, "run.days", o->days, "--days", err);
@@ -251,8 +267,10 @@ static bs_status load_mask(const bs_paramset *ps, const char *scenario_path, uin
 
 static void fmt_bytes(char *buf, size_t n, double b)
 {
-    if (b >= 1024.0 * 1048576.0) snprintf(buf, n, "%.1f GiB", b / (1024.0 * 1048576.0));
-    else snprintf(buf, n, "%.0f MiB", ceil(b / 1048576.0));
+    if (b >= 1024.0 * 1048576.0)
+        snprintf(buf, n, "%.1f GiB", b / (1024.0 * 1048576.0));
+    else
+        snprintf(buf, n, "%.0f MiB", ceil(b / 1048576.0));
 }
 
 /* Refuses a run whose model and snapshot would not fit: the limit is
@@ -289,19 +307,23 @@ static bs_status check_memory(const bs_paramset *ps, double max_mb, bs_error *er
     fmt_bytes(nb, sizeof nb, need);
     fmt_bytes(lb, sizeof lb, limit);
     return bs_fail(err, BS_ERR_NOMEM,
-                   "a %.0f x %.0f lattice needs about %s of memory (%.0f bytes per site: lattice, agent store, %d "
-                   "fields, snapshot), more than the limit of %s (%s); use a smaller lattice "
-                   "(lattice.width_sites, lattice.height_sites)",
-                   w, h, nb, need / sites, BS_FIELD_COUNT, lb, why);
+            "a %.0f x %.0f lattice needs about %s of memory (%.0f bytes per site: lattice, agent store, %d "
+            "fields, snapshot), more than the limit of %s (%s); use a smaller lattice "
+            "(lattice.width_sites, lattice.height_sites)",
+            w, h, nb, need / sites, BS_FIELD_COUNT, lb, why);
 }
 
 /* ---- signals ------------------------------------------------------------------------ */
 
-static volatile sig_atomic_t g_stop;       /* first SIGINT/SIGTERM received, 0 if none */
+static volatile sig_atomic_t g_stop; /* first SIGINT/SIGTERM received, 0 if none */
 static volatile sig_atomic_t g_tmp_active; /* g_tmp names a temporary file being written */
 static char g_tmp[4400];
 
-static void write_err(const char *s) { ssize_t r = write(2, s, strlen(s)); (void)r; }
+static void write_err(const char *s)
+{
+    ssize_t r = write(2, s, strlen(s));
+    (void)r;
+}
 
 /* First signal: ask the loop to stop after the step. Second: stop now.
  * Only async-signal-safe calls here (write, unlink, signal, raise). The
@@ -357,7 +379,10 @@ static void tmp_begin(const char *path)
     g_tmp_active = 1;
 }
 
-static void tmp_end(void) { g_tmp_active = 0; }
+static void tmp_end(void)
+{
+    g_tmp_active = 0;
+}
 
 /* ---- the run ------------------------------------------------------------------------ */
 
@@ -406,7 +431,8 @@ static bs_status hash_range(int fd, const char *path, long long from, long long 
     while (from < to) {
         size_t want = to - from > (long long)sizeof buf ? sizeof buf : (size_t)(to - from);
         ssize_t got = pread(fd, buf, want, (off_t)from);
-        if (got <= 0) return bs_fail(err, BS_ERR_IO, "%s: cannot read back (%s)", path, got < 0 ? strerror(errno) : "short file");
+        if (got <= 0)
+            return bs_fail(err, BS_ERR_IO, "%s: cannot read back (%s)", path, got < 0 ? strerror(errno) : "short file");
         *h = bs_fnv1a(*h, buf, (size_t)got);
         from += got;
     }
@@ -554,8 +580,7 @@ static void print_resume_hint(const runner *R, const char *what)
         fprintf(stderr, "  %s; the last checkpoint is %s\n  continue with: bonesim resume %s --days %g\n", what,
                 R->last_ckpt, R->last_ckpt, R->days);
     else
-        fprintf(stderr, "  %s; no checkpoint was written (use --checkpoint-every DAYS to be able to resume)\n",
-                what);
+        fprintf(stderr, "  %s; no checkpoint was written (use --checkpoint-every DAYS to be able to resume)\n", what);
 }
 
 static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, double t_out, bs_error *err)
@@ -567,7 +592,7 @@ static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, doubl
         print_resume_hint(R, "rows, snapshots and checkpoints finished before the error are complete");
         return BS_EXIT_ERROR;
     }
-    bs_run_info info = {R->rs.scenario_arg, R->rs.scenario_path, R->threads, R->days};
+    bs_run_info info = { R->rs.scenario_arg, R->rs.scenario_path, R->threads, R->days };
     bs_status st = bs_output_close(&R->out, err);
     if (st == BS_OK) {
         char mpath[4400];
@@ -592,41 +617,42 @@ static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, doubl
     if (!R->quiet) {
         long long seed = (long long)bs_param(R->ps, "run.seed");
         printf("bonesim %s: scenario %s, seed %lld, %d thread%s\n", BS_VERSION, name, seed, R->threads,
-               R->threads == 1 ? "" : "s");
-        if (R->k0 > 0) printf("  resumed        at day %.3f (step %llu)\n", (double)R->k0 * m->dt_h / 24.0,
-                              (unsigned long long)R->k0);
+                R->threads == 1 ? "" : "s");
+        if (R->k0 > 0)
+            printf("  resumed        at day %.3f (step %llu)\n", (double)R->k0 * m->dt_h / 24.0,
+                    (unsigned long long)R->k0);
         printf("  simulated      %.1f days (%ld steps of %.2g h) in %.2f s wall (%.1f days/s)\n", simulated,
-               R->steps - (long)R->k0, m->dt_h, wall, wall > 0 ? simulated / wall : 0.0);
+                R->steps - (long)R->k0, m->dt_h, wall, wall > 0 ? simulated / wall : 0.0);
         printf("  lattice        %d x %d sites of %.3g um (%.2f x %.2f mm)\n", m->lat.w, m->lat.h, m->lat.h_um,
-               m->lat.w * m->lat.h_um / 1000.0, m->lat.h * m->lat.h_um / 1000.0);
+                m->lat.w * m->lat.h_um / 1000.0, m->lat.h * m->lat.h_um / 1000.0);
         double first = R->rs.first_bone_area_um2;
         printf("  bone area      %.4g um^2 -> %.4g um^2 (%+.2f%%), BV/TV %.3f\n", first, obs->bone_area_um2,
-               first > 0 ? 100.0 * (obs->bone_area_um2 / first - 1.0) : 0.0, obs->bv_tv);
+                first > 0 ? 100.0 * (obs->bone_area_um2 / first - 1.0) : 0.0, obs->bv_tv);
         printf("  endosteum      %.1f%% quiescent\n", 100.0 * obs->endosteum_quiescent_frac);
         printf("  cells          %ld osteoclasts, %ld osteoblasts\n", obs->n_osteoclasts, obs->n_osteoblasts);
         printf("  oxygen         median marrow pO2 %.1f mmHg\n", obs->o2_median_mmHg);
         printf("  outputs        %s/timeseries.csv, manifest.json, %lld PNG snapshot%s\n", R->outdir,
-               (long long)R->rs.png_count, R->rs.png_count == 1 ? "" : "s");
+                (long long)R->rs.png_count, R->rs.png_count == 1 ? "" : "s");
         if (R->nckpt) printf("  checkpoints    %ld written, the last %s\n", R->nckpt, R->last_ckpt);
     }
     if (R->timings) {
         double sites = (double)m->lat.w * m->lat.h;
         printf("timings (%d threads): fields %.2f s, agents %.2f s, output %.2f s, total %.2f s\n", R->threads,
-               m->t_fields_s, m->t_agents_s, t_out, wall);
+                m->t_fields_s, m->t_agents_s, t_out, wall);
         printf("  field solver   %.3g site-updates/s (%.3g relaxations per site over %.0f sites x %d fields)\n",
-               m->t_fields_s > 0 ? (double)m->field_site_updates / m->t_fields_s : 0.0,
-               (double)m->field_site_updates / sites, sites, BS_FIELD_COUNT);
+                m->t_fields_s > 0 ? (double)m->field_site_updates / m->t_fields_s : 0.0,
+                (double)m->field_site_updates / sites, sites, BS_FIELD_COUNT);
         printf("  agent loop     %.3g agent-updates/s, %.3g site-visits/s (%llu agent updates)\n",
-               m->t_agents_s > 0 ? (double)m->agent_updates / m->t_agents_s : 0.0,
-               m->t_agents_s > 0 ? sites * (double)(m->step - R->k0) / m->t_agents_s : 0.0,
-               (unsigned long long)m->agent_updates);
+                m->t_agents_s > 0 ? (double)m->agent_updates / m->t_agents_s : 0.0,
+                m->t_agents_s > 0 ? sites * (double)(m->step - R->k0) / m->t_agents_s : 0.0,
+                (unsigned long long)m->agent_updates);
     }
     return BS_EXIT_OK;
 }
 
 static int run_and_finish(runner *R)
 {
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     bs_obs obs;
     memset(&obs, 0, sizeof obs);
     double wall = 0.0, t_out = 0.0;
@@ -651,13 +677,16 @@ static int set_threads(runner *R, int threads)
     return R->threads;
 }
 
-static long steps_for(const bs_model *m, double days) { return lround(days * 24.0 / m->dt_h); }
+static long steps_for(const bs_model *m, double days)
+{
+    return lround(days * 24.0 / m->dt_h);
+}
 
 int bs_cmd_run(const bs_cli_opts *o)
 {
     runner R;
     runner_init(&R);
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     if (o->npos != 1) {
         fprintf(stderr, "bonesim run: missing SCENARIO (see bonesim run --help)\n");
         return BS_EXIT_USAGE;
@@ -668,7 +697,8 @@ int bs_cmd_run(const bs_cli_opts *o)
     long long replay_end = -1;
     if (o->replay) {
         if (o->ckpt_every > 0.0) {
-            bs_fail(&err, BS_ERR_INVALID, "--replay cannot be combined with --checkpoint-every (a resumed run "
+            bs_fail(&err, BS_ERR_INVALID,
+                    "--replay cannot be combined with --checkpoint-every (a resumed run "
                     "would not replay the later actions)");
             return fail(&R, &err, BS_EXIT_USAGE);
         }
@@ -681,8 +711,8 @@ int bs_cmd_run(const bs_cli_opts *o)
         if (seed >= 0 && set_number(R.ps, "run.seed", (double)seed, o->replay, &err) != BS_OK)
             return fail(&R, &err, BS_EXIT_USAGE);
         if (replay_end >= 0 &&
-            set_number(R.ps, "run.days", (double)replay_end * bs_param(R.ps, "run.dt_h") / 24.0, o->replay, &err) !=
-                BS_OK)
+                set_number(R.ps, "run.days", (double)replay_end * bs_param(R.ps, "run.dt_h") / 24.0, o->replay, &err) !=
+                        BS_OK)
             return fail(&R, &err, BS_EXIT_USAGE);
     }
     snprintf(rs->version, sizeof rs->version, "%s", BS_VERSION);
@@ -696,8 +726,10 @@ int bs_cmd_run(const bs_cli_opts *o)
     R.timings = o->timings;
     R.no_png = o->no_png;
     long long seed = (long long)bs_param(R.ps, "run.seed");
-    if (o->out) snprintf(R.outdir, sizeof R.outdir, "%s", o->out);
-    else snprintf(R.outdir, sizeof R.outdir, "out/%s-seed%lld", rs->scenario, seed);
+    if (o->out)
+        snprintf(R.outdir, sizeof R.outdir, "%s", o->out);
+    else
+        snprintf(R.outdir, sizeof R.outdir, "out/%s-seed%lld", rs->scenario, seed);
 
     if (check_memory(R.ps, o->max_memory_mb, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     uint8_t *classes = NULL;
@@ -711,7 +743,7 @@ int bs_cmd_run(const bs_cli_opts *o)
     R.csv_hash = BS_FNV1A_INIT;
     if (csv_track(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.days = bs_param(R.ps, "run.days");
-    bs_run_info info = {rs->scenario_arg, rs->scenario_path, R.threads, R.days};
+    bs_run_info info = { rs->scenario_arg, rs->scenario_path, R.threads, R.days };
     if (bs_output_manifest(&R.out, R.ps, &info, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.steps = replay_end >= 0 ? (long)replay_end : steps_for(R.m, R.days);
     R.k0 = 0;
@@ -728,9 +760,12 @@ int bs_cmd_run(const bs_cli_opts *o)
 static void dir_of(const char *path, char *out, size_t n)
 {
     const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(out, n, ".");
-    else if (slash == path) snprintf(out, n, "/");
-    else snprintf(out, n, "%.*s", (int)(slash - path), path);
+    if (!slash)
+        snprintf(out, n, ".");
+    else if (slash == path)
+        snprintf(out, n, "/");
+    else
+        snprintf(out, n, "%.*s", (int)(slash - path), path);
 }
 
 static int same_dir(const char *a, const char *b)
@@ -757,13 +792,13 @@ static bs_status reopen_in_place(runner *R, bs_error *err)
     FILE *fp = fopen(R->csv_path, "r+");
     if (!fp)
         return bs_fail(err, BS_ERR_IO, "%s: cannot open to continue (%s); resume into a new folder with --out DIR",
-                       R->csv_path, strerror(errno));
+                R->csv_path, strerror(errno));
     if (!prefix_matches(fp, R->csv_path, R->rs.csv_bytes, R->rs.csv_hash)) {
         fclose(fp);
         return bs_fail(err, BS_ERR_INVALID,
-                       "%s does not hold the rows this checkpoint was taken after (edited, or from another run); "
-                       "resume into a new folder with --out DIR",
-                       R->csv_path);
+                "%s does not hold the rows this checkpoint was taken after (edited, or from another run); "
+                "resume into a new folder with --out DIR",
+                R->csv_path);
     }
     if (ftruncate(fileno(fp), (off_t)R->rs.csv_bytes) != 0 || fseeko(fp, 0, SEEK_END) != 0) {
         int e = errno;
@@ -800,7 +835,8 @@ static bs_status open_new_folder(runner *R, const char *src_dir, int force, bs_e
             ssize_t got = pread(fileno(in), buf, want, (off_t)(R->rs.csv_bytes - left));
             if (got <= 0 || fwrite(buf, 1, (size_t)got, R->out.csv) != (size_t)got)
                 st = bs_fail(err, BS_ERR_IO, "%s: cannot copy the rows before the checkpoint", R->csv_path);
-            else left -= got;
+            else
+                left -= got;
         }
         if (st == BS_OK && fflush(R->out.csv) != 0)
             st = bs_fail(err, BS_ERR_IO, "%s: write failed (%s)", R->csv_path, strerror(errno));
@@ -818,7 +854,7 @@ int bs_cmd_resume(const bs_cli_opts *o)
 {
     runner R;
     runner_init(&R);
-    bs_error err = {{0}};
+    bs_error err = { { 0 } };
     if (o->npos != 1) {
         fprintf(stderr, "bonesim resume: missing CHECKPOINT (see bonesim resume --help)\n");
         return BS_EXIT_USAGE;
@@ -831,15 +867,17 @@ int bs_cmd_resume(const bs_cli_opts *o)
     bs_run_state *rs = &R.rs;
     if (st == BS_OK && strcmp(rs->version, BS_VERSION) != 0)
         st = bs_fail(&err, BS_ERR_INVALID,
-                     "%s was written by bonesim %s; this is bonesim %s (resume it with the version that wrote it)",
-                     ckpt, rs->version, BS_VERSION);
+                "%s was written by bonesim %s; this is bonesim %s (resume it with the version that wrote it)", ckpt,
+                rs->version, BS_VERSION);
     if (st != BS_OK) {
         bs_ckpt_close(rd);
         return fail(&R, &err, BS_EXIT_ERROR);
     }
     if (strcmp(rs->commit, BS_GIT_COMMIT) != 0 && !o->quiet)
-        fprintf(stderr, "bonesim: note: %s was written by commit %s, this is %s; results may differ from an "
-                "uninterrupted run if the model changed in between\n", ckpt, rs->commit, BS_GIT_COMMIT);
+        fprintf(stderr,
+                "bonesim: note: %s was written by commit %s, this is %s; results may differ from an "
+                "uninterrupted run if the model changed in between\n",
+                ckpt, rs->commit, BS_GIT_COMMIT);
 
     /* What only the loop reads may change: the end, the output intervals. */
     double old_csv = bs_param(R.ps, "run.csv_every_d"), old_png = bs_param(R.ps, "run.png_every_d");
@@ -881,7 +919,7 @@ int bs_cmd_resume(const bs_cli_opts *o)
     snprintf(R.csv_path, sizeof R.csv_path, "%s/timeseries.csv", R.outdir);
     st = in_place ? reopen_in_place(&R, &err) : open_new_folder(&R, src_dir, o->force, &err);
     if (st != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
-    bs_run_info info = {rs->scenario_arg, rs->scenario_path, R.threads, R.days};
+    bs_run_info info = { rs->scenario_arg, rs->scenario_path, R.threads, R.days };
     if (bs_output_manifest(&R.out, R.ps, &info, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     snprintf(R.last_ckpt, sizeof R.last_ckpt, "%s", ckpt);
     int code = run_and_finish(&R);

@@ -25,9 +25,9 @@
 
 /* Exit codes of the program (documented in `bonesim --help`). */
 #define BS_EXIT_OK 0
-#define BS_EXIT_ERROR 1   /* I/O failure, out of memory, bad checkpoint */
-#define BS_EXIT_USAGE 2   /* bad option, scenario or parameter */
-#define BS_EXIT_SIGINT 130  /* stopped by SIGINT; a checkpoint was written */
+#define BS_EXIT_ERROR 1 /* I/O failure, out of memory, bad checkpoint */
+#define BS_EXIT_USAGE 2 /* bad option, scenario or parameter */
+#define BS_EXIT_SIGINT 130 /* stopped by SIGINT; a checkpoint was written */
 #define BS_EXIT_SIGTERM 143 /* stopped by SIGTERM; a checkpoint was written */
 
 typedef enum { BS_CMD_RUN, BS_CMD_RESUME, BS_CMD_PARAMS } bs_cmd;
@@ -66,8 +66,8 @@ void bs_scenario_name(const char *path, char *out, size_t n);
 /* Registry + scenario (o->pos[0], may be absent for params) + --set +
  * --days/--seed/--csv-every/--png-every. The resolved scenario path goes to
  * scenario_path ("" without a scenario). Caller destroys *ps, *reg. */
-bs_status bs_resolve_params(const bs_cli_opts *o, bs_registry **reg, bs_paramset **ps, char *scenario_path,
-                            size_t n, bs_error *err);
+bs_status bs_resolve_params(
+        const bs_cli_opts *o, bs_registry **reg, bs_paramset **ps, char *scenario_path, size_t n, bs_error *err);
 
 /* The subcommands; they return an exit code (BS_EXIT_*) after printing any
  * error as "bonesim: ...". */

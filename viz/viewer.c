@@ -44,7 +44,7 @@
 
 /* Speeds in simulated days per wall second; the last is "as fast as
  * possible" (as many ticks as fit in the frame budget). */
-static const double SPEEDS[] = {0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, -1.0};
+static const double SPEEDS[] = { 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, -1.0 };
 #define N_SPEEDS ((int)(sizeof SPEEDS / sizeof SPEEDS[0]))
 #define DEFAULT_SPEED 3
 #define MAX_SLIDERS 6
@@ -57,11 +57,11 @@ typedef struct {
 
 static const theme THEMES[2] = {
     /* dark: for screens and dim lecture rooms */
-    {{0x12, 0x12, 0x16}, {0x1C, 0x1C, 0x22}, {0xF2, 0xF2, 0xF2}, {0xA8, 0xA8, 0xB8}, {0xE6, 0x9F, 0x00},
-     {0x16, 0x16, 0x1C}, {0x3A, 0x3A, 0x46}, {0x00, 0x5A, 0x3C}},
+    { { 0x12, 0x12, 0x16 }, { 0x1C, 0x1C, 0x22 }, { 0xF2, 0xF2, 0xF2 }, { 0xA8, 0xA8, 0xB8 }, { 0xE6, 0x9F, 0x00 },
+            { 0x16, 0x16, 0x1C }, { 0x3A, 0x3A, 0x46 }, { 0x00, 0x5A, 0x3C } },
     /* light: for bright rooms and projectors with washed-out blacks */
-    {{0xF4, 0xF4, 0xF0}, {0xE6, 0xE6, 0xE0}, {0x10, 0x10, 0x14}, {0x50, 0x50, 0x5A}, {0xA0, 0x50, 0x00},
-     {0xFF, 0xFF, 0xFF}, {0xC8, 0xC8, 0xCC}, {0x9C, 0xE0, 0xC0}},
+    { { 0xF4, 0xF4, 0xF0 }, { 0xE6, 0xE6, 0xE0 }, { 0x10, 0x10, 0x14 }, { 0x50, 0x50, 0x5A }, { 0xA0, 0x50, 0x00 },
+            { 0xFF, 0xFF, 0xFF }, { 0xC8, 0xC8, 0xCC }, { 0x9C, 0xE0, 0xC0 } },
 };
 
 /* Therapy keys: F2 .. F10 in the order of therapy.h. */
@@ -77,17 +77,17 @@ typedef struct {
 } text_entry;
 
 typedef struct {
-    double t;                        /* days */
-    float n[BS_CELL_TYPE_COUNT];     /* cells per type */
-    float bone;                      /* bone area, fraction of the first sample */
-    uint16_t on;                     /* bit i: therapy i on */
+    double t; /* days */
+    float n[BS_CELL_TYPE_COUNT]; /* cells per type */
+    float bone; /* bone area, fraction of the first sample */
+    uint16_t on; /* bit i: therapy i on */
 } sample;
 
 typedef struct {
     char name[BS_ACTION_NAME_MAX];
     double min, max;
     int is_int;
-    SDL_Rect track;                  /* where it was last drawn */
+    SDL_Rect track; /* where it was last drawn */
 } slider;
 
 typedef struct {
@@ -96,46 +96,46 @@ typedef struct {
     const char *sets[BS_CLI_MAX_SETS];
     int nsets;
     long long seed_opt;
-    int threads, omp_threads;        /* --threads; what the model uses */
+    int threads, omp_threads; /* --threads; what the model uses */
     const char *out_opt, *script_path, *font_opt;
     int win_w, win_h, fullscreen, light, force;
-    int px_opt;                      /* --px: image pixels per site (0: fit the view) */
+    int px_opt; /* --px: image pixels per site (0: fit the view) */
     double ui_scale;
     /* session */
     bs_registry *reg;
-    bs_paramset *ps;                 /* scenario + --set + seed */
+    bs_paramset *ps; /* scenario + --set + seed */
     char scenario_path[4096], scenario[256], header[4096];
-    uint8_t *classes;                /* mask, or NULL */
+    uint8_t *classes; /* mask, or NULL */
     bs_model *m;
     long long seed;
     char outdir[4096];
     bs_output out;
     FILE *log;
     char log_path[4200];
-    int outputs_done;                /* the outputs of the current step were written */
+    int outputs_done; /* the outputs of the current step were written */
     double next_csv_d, acc_res, acc_form, last_row_d;
     /* clock */
     int playing, speed;
     double acc_ticks;
-    long long target_step;           /* script `until`: stop here (-1: none) */
+    long long target_step; /* script `until`: stop here (-1: none) */
     double fps, days_per_s;
-    double draw_s;                   /* smoothed time to draw a frame */
-    double present_s;                /* smoothed time in SDL_RenderPresent (stats) */
-    SDL_mutex *lock;                 /* the model, the session and the view state */
+    double draw_s; /* smoothed time to draw a frame */
+    double present_s; /* smoothed time in SDL_RenderPresent (stats) */
+    SDL_mutex *lock; /* the model, the session and the view state */
     SDL_Thread *sim_thread;
     SDL_atomic_t ui_waiting, sim_stop;
     /* view */
-    int field;                       /* -1 tissue, else bs_field_id */
+    int field; /* -1 tissue, else bs_field_id */
     int hide_agents, palette, light_theme, log_plot, show_help, show_info;
-    int zoom;                        /* screen pixels per image pixel */
-    double pan_x, pan_y;             /* image pixel at the view's top-left */
+    int zoom; /* screen pixels per image pixel */
+    double pan_x, pan_y; /* image pixel at the view's top-left */
     int fit_pending;
     bs_image img;
     SDL_Texture *tex;
     int tex_w, tex_h, img_dirty;
-    int px;                          /* image pixels per site (run.png_px_per_site) */
-    SDL_Rect view;                   /* lattice view rectangle */
-    int sel_type;                    /* injection cell type */
+    int px; /* image pixels per site (run.png_px_per_site) */
+    SDL_Rect view; /* lattice view rectangle */
+    int sel_type; /* injection cell type */
     int inspect, insp_x, insp_y;
     int dragging_inject, dragging_pan, drag_slider;
     int last_mx, last_my, last_inj_x, last_inj_y;
@@ -169,9 +169,15 @@ typedef struct {
     int quit, exit_code;
 } viewer;
 
-static const theme *TH(const viewer *v) { return &THEMES[v->light_theme ? 1 : 0]; }
+static const theme *TH(const viewer *v)
+{
+    return &THEMES[v->light_theme ? 1 : 0];
+}
 
-static double now_s(void) { return (double)SDL_GetPerformanceCounter() / (double)SDL_GetPerformanceFrequency(); }
+static double now_s(void)
+{
+    return (double)SDL_GetPerformanceCounter() / (double)SDL_GetPerformanceFrequency();
+}
 
 static void set_msg(viewer *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_msg(viewer *v, const char *fmt, ...)
@@ -232,8 +238,8 @@ static int parse_opts(viewer *v, int argc, char **argv, char *err, size_t n)
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         int needs = strcmp(a, "--seed") == 0 || strcmp(a, "--set") == 0 || strcmp(a, "--threads") == 0 ||
-                    strcmp(a, "--out") == 0 || strcmp(a, "--size") == 0 || strcmp(a, "--ui-scale") == 0 ||
-                    strcmp(a, "--font") == 0 || strcmp(a, "--script") == 0 || strcmp(a, "--px") == 0;
+                strcmp(a, "--out") == 0 || strcmp(a, "--size") == 0 || strcmp(a, "--ui-scale") == 0 ||
+                strcmp(a, "--font") == 0 || strcmp(a, "--script") == 0 || strcmp(a, "--px") == 0;
         if (needs && !val) {
             snprintf(err, n, "%s needs a value (see bonesim view --help)", a);
             return -1;
@@ -277,7 +283,7 @@ static int parse_opts(viewer *v, int argc, char **argv, char *err, size_t n)
             int w = 0, h = 0;
             char x = 0, extra = 0;
             if (sscanf(val, "%d%c%d%c", &w, &x, &h, &extra) != 3 || (x != 'x' && x != 'X') || w < 640 || h < 400 ||
-                w > 16384 || h > 16384) {
+                    w > 16384 || h > 16384) {
                 snprintf(err, n, "--size '%s' (valid: WxH, 640x400 .. 16384x16384)", val);
                 return -1;
             }
@@ -464,7 +470,8 @@ static bs_status session_open(viewer *v, bs_error *err)
         const char *slash = strrchr(v->scenario_path, '/');
         if (mask[0] != '/' && slash)
             snprintf(path, sizeof path, "%.*s/%s", (int)(slash - v->scenario_path), v->scenario_path, mask);
-        else snprintf(path, sizeof path, "%s", mask);
+        else
+            snprintf(path, sizeof path, "%s", mask);
         int w = (int)bs_param(v->ps, "lattice.width_sites"), h = (int)bs_param(v->ps, "lattice.height_sites");
         st = bs_mask_load(path, &w, &h, &v->classes, err);
         if (st != BS_OK) return st;
@@ -511,15 +518,19 @@ static bs_status session_open(viewer *v, bs_error *err)
     for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
         long idx = bs_registry_find(v->reg, tok);
         if (idx < 0)
-            return bs_fail(err, BS_ERR_INVALID, "%s: viewer.sliders names '%s', which is not a parameter (see "
-                           "bonesim params)", v->scenario_path, tok);
+            return bs_fail(err, BS_ERR_INVALID,
+                    "%s: viewer.sliders names '%s', which is not a parameter (see "
+                    "bonesim params)",
+                    v->scenario_path, tok);
         const bs_param_def *d = bs_registry_at(v->reg, (size_t)idx);
         if (d->type != BS_PT_REAL && d->type != BS_PT_INT)
-            return bs_fail(err, BS_ERR_INVALID, "%s: viewer.sliders: %s is not a number (valid: real or integer "
-                           "parameters)", v->scenario_path, tok);
+            return bs_fail(err, BS_ERR_INVALID,
+                    "%s: viewer.sliders: %s is not a number (valid: real or integer "
+                    "parameters)",
+                    v->scenario_path, tok);
         if (v->nsl == MAX_SLIDERS)
-            return bs_fail(err, BS_ERR_INVALID, "%s: viewer.sliders lists more than %d parameters",
-                           v->scenario_path, MAX_SLIDERS);
+            return bs_fail(err, BS_ERR_INVALID, "%s: viewer.sliders lists more than %d parameters", v->scenario_path,
+                    MAX_SLIDERS);
         slider *s = &v->sl[v->nsl++];
         snprintf(s->name, sizeof s->name, "%s", tok);
         s->min = d->min;
@@ -582,7 +593,7 @@ static void session_close(viewer *v)
         a.step = v->m->step;
         log_action(v, &a);
         if (bs_output_close(&v->out, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
-        bs_run_info info = {v->scenario_arg, v->scenario_path, omp_get_max_threads(), bs_model_time_days(v->m)};
+        bs_run_info info = { v->scenario_arg, v->scenario_path, omp_get_max_threads(), bs_model_time_days(v->m) };
         bs_output_manifest(&v->out, v->m->ps, &info, &err);
     }
     if (v->log) fclose(v->log);
@@ -593,8 +604,8 @@ static void session_close(viewer *v)
 
 static const char *const FONT_CANDIDATES[] = {
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", /* Debian/Ubuntu fonts-dejavu-core */
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",          /* Fedora */
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",             /* Arch */
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf", /* Fedora */
+    "/usr/share/fonts/TTF/DejaVuSans.ttf", /* Arch */
     "/usr/local/share/fonts/DejaVuSans.ttf",
     "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
 };
@@ -622,11 +633,13 @@ static int find_font(viewer *v, char *err, size_t n)
             snprintf(v->font_path, sizeof v->font_path, "%s", FONT_CANDIDATES[i]);
             return 0;
         }
-        k += (size_t)snprintf(tried + k, k < sizeof tried ? sizeof tried - k : 0, "%s%s", i ? ", " : "",
-                              FONT_CANDIDATES[i]);
+        k += (size_t)snprintf(
+                tried + k, k < sizeof tried ? sizeof tried - k : 0, "%s%s", i ? ", " : "", FONT_CANDIDATES[i]);
     }
-    snprintf(err, n, "no TrueType font found (tried %s); install the Debian package fonts-dejavu-core "
-             "(apt-get install fonts-dejavu-core), or pass --font FILE.ttf or set BONESIM_FONT", tried);
+    snprintf(err, n,
+            "no TrueType font found (tried %s); install the Debian package fonts-dejavu-core "
+            "(apt-get install fonts-dejavu-core), or pass --font FILE.ttf or set BONESIM_FONT",
+            tried);
     return -1;
 }
 
@@ -680,7 +693,7 @@ static text_entry *text_get(viewer *v, const char *s, int big, const uint8_t c[3
             return e;
         }
         if (!e->key) {
-            SDL_Color col = {c[0], c[1], c[2], 255};
+            SDL_Color col = { c[0], c[1], c[2], 255 };
             SDL_Surface *surf = TTF_RenderUTF8_Blended(big ? v->big : v->font, s, col);
             if (!surf) return NULL;
             e->tex = SDL_CreateTextureFromSurface(v->ren, surf);
@@ -707,8 +720,10 @@ static void cache_sweep(viewer *v)
     for (int i = 0; i < TEXT_CACHE; i++) {
         text_entry *e = &v->cache[i];
         if (!e->key) continue;
-        if (e->used >= v->frame - 1) keep[nk++] = *e;
-        else SDL_DestroyTexture(e->tex);
+        if (e->used >= v->frame - 1)
+            keep[nk++] = *e;
+        else
+            SDL_DestroyTexture(e->tex);
     }
     memset(v->cache, 0, sizeof v->cache);
     for (int k = 0; k < nk; k++) {
@@ -724,13 +739,13 @@ static int text_at(viewer *v, int x, int y, const uint8_t c[3], int big, int ali
 {
     text_entry *e = text_get(v, s, big, c);
     if (!e) return 0;
-    SDL_Rect r = {align == 1 ? x - e->w : align == 2 ? x - e->w / 2 : x, y, e->w, e->h};
+    SDL_Rect r = { align == 1 ? x - e->w : align == 2 ? x - e->w / 2 : x, y, e->w, e->h };
     SDL_RenderCopy(v->ren, e->tex, NULL, &r);
     return e->w;
 }
 
 static int textf(viewer *v, int x, int y, const uint8_t c[3], int big, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+        __attribute__((format(printf, 6, 7)));
 static int textf(viewer *v, int x, int y, const uint8_t c[3], int big, const char *fmt, ...)
 {
     char buf[512];
@@ -752,7 +767,7 @@ static void fill(viewer *v, int x, int y, int w, int h, const uint8_t c[3], uint
 {
     SDL_SetRenderDrawBlendMode(v->ren, alpha == 255 ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND);
     SDL_SetRenderDrawColor(v->ren, c[0], c[1], c[2], alpha);
-    SDL_Rect r = {x, y, w, h};
+    SDL_Rect r = { x, y, w, h };
     SDL_RenderFillRect(v->ren, &r);
 }
 
@@ -767,7 +782,7 @@ static void outline(viewer *v, int x, int y, int w, int h, const uint8_t c[3], i
 /* ---- layout ------------------------------------------------------------------------ */
 
 typedef struct {
-    int W, H, F;        /* window, font px */
+    int W, H, F; /* window, font px */
     int pad, row;
     SDL_Rect top, panel, plot, view;
 } layout;
@@ -783,11 +798,11 @@ static void compute_layout(viewer *v, layout *L)
     /* tall enough for the big day count and for two lines of text beside it */
     int two_lines = L->F / 3 + L->F * 6 / 5 + TTF_FontHeight(v->font);
     int top_h = (TTF_FontHeight(v->big) > two_lines ? TTF_FontHeight(v->big) : two_lines) + L->pad;
-    L->top = (SDL_Rect){0, 0, L->W - panel_w, top_h};
-    L->panel = (SDL_Rect){L->W - panel_w, 0, panel_w, L->H};
+    L->top = (SDL_Rect){ 0, 0, L->W - panel_w, top_h };
+    L->panel = (SDL_Rect){ L->W - panel_w, 0, panel_w, L->H };
     int plot_h = L->H * 22 / 100;
-    L->plot = (SDL_Rect){0, L->H - plot_h, L->W - panel_w, plot_h};
-    L->view = (SDL_Rect){0, top_h, L->W - panel_w, L->H - top_h - plot_h};
+    L->plot = (SDL_Rect){ 0, L->H - plot_h, L->W - panel_w, plot_h };
+    L->view = (SDL_Rect){ 0, top_h, L->W - panel_w, L->H - top_h - plot_h };
     v->view = L->view;
 }
 
@@ -878,9 +893,8 @@ static int update_image(viewer *v, char *err, size_t n)
 
 static const char *field_label(int f)
 {
-    static const char *const labels[BS_FIELD_COUNT] = {"oxygen",  "CXCL12", "RANKL", "OPG",
-                                                       "TGF-beta", "IFN-gamma", "PTHrP",
-                                                       "immunosuppression", "chemokines"};
+    static const char *const labels[BS_FIELD_COUNT] = { "oxygen", "CXCL12", "RANKL", "OPG", "TGF-beta", "IFN-gamma",
+        "PTHrP", "immunosuppression", "chemokines" };
     return f >= 0 && f < BS_FIELD_COUNT ? labels[f] : "tissue";
 }
 
@@ -905,15 +919,17 @@ static void draw_top(viewer *v, const layout *L)
     x += (dw > dmin ? dw : dmin) + gap;
     int y2 = y + L->F / 3;
     char a[128], b[128];
-    if (SPEEDS[v->speed] < 0) snprintf(b, sizeof b, "speed: as fast as possible");
-    else snprintf(b, sizeof b, "speed: %g days/s", SPEEDS[v->speed]);
+    if (SPEEDS[v->speed] < 0)
+        snprintf(b, sizeof b, "speed: as fast as possible");
+    else
+        snprintf(b, sizeof b, "speed: %g days/s", SPEEDS[v->speed]);
     snprintf(a, sizeof a, "%s", v->playing ? "playing (Space)" : "paused (Space)");
     x += top_column(v, x, y2, v->playing ? t->accent : t->text, a, b) + gap;
     snprintf(a, sizeof a, "seed %lld", v->seed);
     snprintf(b, sizeof b, "%.0f fps, %.2f days/s", v->fps, v->days_per_s);
     x += top_column(v, x, y2, t->text, a, b) + gap;
     snprintf(b, sizeof b, "view: %s%s%s", field_label(v->field), v->hide_agents ? ", cells hidden" : "",
-             v->recording ? "  [REC]" : "");
+            v->recording ? "  [REC]" : "");
     x += top_column(v, x, y2, t->text, v->scenario, b) + gap;
     if (x + text_w(v, "F1 keys, I info", 0) < L->top.w)
         text_at(v, L->top.w - L->pad, y2, t->dim, 0, 1, "F1 keys, I info");
@@ -923,7 +939,7 @@ static void swatch_marker(viewer *v, int x, int y, int s, const bs_cell_desc *d,
 {
     /* The legend swatch is the renderer's own marker colour. */
     const uint8_t *c = d->rgb[st];
-    uint8_t rim[3] = {0x14, 0x14, 0x14};
+    uint8_t rim[3] = { 0x14, 0x14, 0x14 };
     if (v->light_theme == 0) rim[0] = rim[1] = rim[2] = 0xF4;
     switch (d->shape[st]) {
     case BS_SHAPE_DISC:
@@ -1021,7 +1037,7 @@ static void draw_panel(viewer *v, const layout *L)
     if (v->nsl > 0 && !show_sliders) {
         y += L->pad;
         textf(v, x, y, t->dim, 0, "sliders: Ctrl - (smaller UI)");
-        for (int k = 0; k < v->nsl; k++) v->sl[k].track = (SDL_Rect){0, 0, 0, 0};
+        for (int k = 0; k < v->nsl; k++) v->sl[k].track = (SDL_Rect){ 0, 0, 0, 0 };
     }
     if (v->nsl > 0 && show_sliders) {
         y += L->pad;
@@ -1036,7 +1052,7 @@ static void draw_panel(viewer *v, const layout *L)
         snprintf(vb, sizeof vb, "%.3g", val);
         text_at(v, right, y, t->accent, 0, 1, vb);
         y += L->F * 6 / 5;
-        s->track = (SDL_Rect){x, y, P->w - 2 * L->pad, L->F / 2};
+        s->track = (SDL_Rect){ x, y, P->w - 2 * L->pad, L->F / 2 };
         fill(v, s->track.x, s->track.y + s->track.h / 3, s->track.w, s->track.h / 3 + 1, t->dim, 255);
         double fr = (val - s->min) / (s->max - s->min);
         fr = fr < 0 ? 0 : fr > 1 ? 1 : fr;
@@ -1079,13 +1095,14 @@ static void draw_plot(viewer *v, const layout *L)
      * window as an outline. */
     int band_h = L->F / 3 > 3 ? L->F / 3 : 3;
     for (int k = 0; k < BS_THERAPY_COUNT; k++) {
-        uint8_t c[3] = {t->accent[0], t->accent[1], t->accent[2]};
+        uint8_t c[3] = { t->accent[0], t->accent[1], t->accent[2] };
         double s0, s1;
         bs_therapy_window(v->m, (bs_therapy_id)k, &s0, &s1);
         int by = top + k * (band_h + 1);
         if (s0 >= 0) {
             double e = s1 > s0 ? s1 : tmax;
-            int x0 = left + (int)((right - left) * (s0 / tmax)), x1 = left + (int)((right - left) * ((e < tmax ? e : tmax) / tmax));
+            int x0 = left + (int)((right - left) * (s0 / tmax)),
+                x1 = left + (int)((right - left) * ((e < tmax ? e : tmax) / tmax));
             outline(v, x0, by, x1 - x0 > 1 ? x1 - x0 : 2, band_h, c, 1);
         }
         int run0 = -1;
@@ -1163,7 +1180,8 @@ static void draw_view(viewer *v)
      * integer zoom. Source and destination are whole pixels. */
     int sx0 = (int)floor(v->pan_x), sy0 = (int)floor(v->pan_y);
     int sw = v->view.w / v->zoom + 2, sh = v->view.h / v->zoom + 2;
-    int dx0 = v->view.x - (int)lround((v->pan_x - sx0) * v->zoom), dy0 = v->view.y - (int)lround((v->pan_y - sy0) * v->zoom);
+    int dx0 = v->view.x - (int)lround((v->pan_x - sx0) * v->zoom),
+        dy0 = v->view.y - (int)lround((v->pan_y - sy0) * v->zoom);
     if (sx0 < 0) {
         dx0 += -sx0 * v->zoom;
         sw += sx0;
@@ -1178,7 +1196,7 @@ static void draw_view(viewer *v)
     if (sy0 + sh > lh) sh = lh - sy0;
     if (sw > 0 && sh > 0) {
         SDL_RenderSetClipRect(v->ren, &v->view);
-        SDL_Rect src = {sx0, sy0, sw, sh}, dst = {dx0, dy0, sw * v->zoom, sh * v->zoom};
+        SDL_Rect src = { sx0, sy0, sw, sh }, dst = { dx0, dy0, sw * v->zoom, sh * v->zoom };
         SDL_RenderCopy(v->ren, v->tex, &src, &dst);
         SDL_RenderSetClipRect(v->ren, NULL);
     }
@@ -1186,7 +1204,7 @@ static void draw_view(viewer *v)
         int cx, cy;
         site_to_screen(v, v->insp_x, v->insp_y, &cx, &cy);
         int r = v->zoom * v->px;
-        uint8_t c[3] = {0xFF, 0xFF, 0xFF};
+        uint8_t c[3] = { 0xFF, 0xFF, 0xFF };
         if (cx >= v->view.x && cy >= v->view.y && cx < v->view.x + v->view.w && cy < v->view.y + v->view.h)
             outline(v, cx - r - 2, cy - r - 2, 2 * r + 4, 2 * r + 4, c, 2);
     }
@@ -1210,7 +1228,7 @@ static void draw_colour_bar(viewer *v, const layout *L)
     fill(v, x, y, w, h, t->panel, 235);
     int ix = x + L->pad, iw = w - 2 * L->pad, yy = y + L->pad / 2;
     textf(v, ix, yy, t->text, 0, "%s (%s), %s", field_label(v->field), f->spec.unit ? f->spec.unit : "",
-          v->palette == BS_PALETTE_CIVIDIS ? "cividis" : "viridis");
+            v->palette == BS_PALETTE_CIVIDIS ? "cividis" : "viridis");
     yy += L->row;
     uint8_t lut[256][3];
     bs_render_palette(v->palette, lut);
@@ -1230,27 +1248,28 @@ static void draw_inspect(viewer *v, const layout *L)
     const theme *t = TH(v);
     const bs_model *m = v->m;
     int i = v->insp_y * m->lat.w + v->insp_x;
-    static const char *const tissues[] = {"marrow", "bone", "sinusoid", "arteriole"};
-    static const char *const surfs[] = {"-", "lining (quiescent)", "BRC resorption", "BRC reversal", "BRC formation"};
+    static const char *const tissues[] = { "marrow", "bone", "sinusoid", "arteriole" };
+    static const char *const surfs[] = { "-", "lining (quiescent)", "BRC resorption", "BRC reversal", "BRC formation" };
     char lines[26][160];
     int nl = 0;
     int ti = m->lat.tissue[i], si = m->lat.surface[i];
     snprintf(lines[nl++], 160, "site %d, %d  (%.0f, %.0f um)", v->insp_x, v->insp_y, v->insp_x * m->lat.h_um,
-             v->insp_y * m->lat.h_um);
+            v->insp_y * m->lat.h_um);
     snprintf(lines[nl++], 160, "tissue %s, mineral %.2f", ti < 4 ? tissues[ti] : "?", (double)m->lat.mineral[i]);
     snprintf(lines[nl++], 160, "surface %s", si < 5 ? surfs[si] : "?");
     if (m->lat.za_load && m->lat.za_load[i] > 0.0f)
         snprintf(lines[nl++], 160, "zoledronic acid bound %.3g", (double)m->lat.za_load[i]);
     for (int f = 0; f < BS_FIELD_COUNT; f++)
         snprintf(lines[nl++], 160, "%d %s %.4g %s", f + 1, field_label(f), (double)m->fields[f].c[i],
-                 m->fields[f].spec.unit ? m->fields[f].spec.unit : "");
+                m->fields[f].spec.unit ? m->fields[f].spec.unit : "");
     int slot = m->store.occ[i];
     if (slot >= 0 && m->store.type[slot] < BS_CELL_TYPE_COUNT) {
         const bs_cell_desc *d = &bs_cell_types[m->store.type[slot]];
         int s = m->store.state[slot];
-        snprintf(lines[nl++], 160, "cell: %s, %s", d->name, s < d->n_states && d->state_names[s] ? d->state_names[s] : "?");
+        snprintf(lines[nl++], 160, "cell: %s, %s", d->name,
+                s < d->n_states && d->state_names[s] ? d->state_names[s] : "?");
         snprintf(lines[nl++], 160, "  age %.1f d, timer %.1f h, aux %.3g", (double)m->store.age_h[slot] / 24.0,
-                 (double)m->store.timer_h[slot], (double)m->store.aux[slot]);
+                (double)m->store.timer_h[slot], (double)m->store.aux[slot]);
         snprintf(lines[nl++], 160, "  id %016llx", (unsigned long long)m->store.id[slot]);
     } else {
         snprintf(lines[nl++], 160, "no cell");
@@ -1264,33 +1283,34 @@ static void draw_inspect(viewer *v, const layout *L)
     int h = nl * L->F * 6 / 5 + 2 * L->pad;
     int x = v->view.x + L->pad, y = v->view.y + L->pad;
     overlay_box(v, x, y, w, h);
-    for (int k = 0; k < nl; k++) text_at(v, x + L->pad, y + L->pad + k * L->F * 6 / 5, k == 0 ? t->accent : t->text, 0, 0, lines[k]);
+    for (int k = 0; k < nl; k++)
+        text_at(v, x + L->pad, y + L->pad + k * L->F * 6 / 5, k == 0 ? t->accent : t->text, 0, 0, lines[k]);
 }
 
 static const char *const HELP[][2] = {
-    {"Space", "play / pause"},
-    {"S / Shift+S", "step 1 tick / 10 ticks"},
-    {"[  ]", "slower / faster (up to as fast as possible)"},
-    {"R / Shift+R", "reset (same seed) / reset with a new seed"},
-    {"0", "tissue colours"},
-    {"1 - 9", "field heat maps: O2 CXCL12 RANKL OPG TGFb IFNg PTHrP suppr chemokine"},
-    {"C", "palette viridis / cividis"},
-    {"H", "hide / show cells"},
-    {"F2 - F10", "switch a therapy on / off (listed on the right)"},
-    {"Tab", "next cell type to inject"},
-    {"left click, drag", "inject cells of that type on marrow"},
-    {"right click", "inspect a site (Esc closes)"},
-    {"wheel, + -", "zoom (integer steps)"},
-    {"middle drag, arrows", "pan;  Home: fit"},
-    {"L", "log axis in the plot"},
-    {"T", "light / dark theme"},
-    {"Ctrl + / Ctrl -", "UI scale (projectors)"},
-    {"F11", "full screen"},
-    {"F12 or P", "screenshot (PNG in the session folder)"},
-    {"V", "record frames on / off"},
-    {"I", "scenario info"},
-    {"F1", "this help"},
-    {"Q", "quit (writes the CSV's last row and the log)"},
+    { "Space", "play / pause" },
+    { "S / Shift+S", "step 1 tick / 10 ticks" },
+    { "[  ]", "slower / faster (up to as fast as possible)" },
+    { "R / Shift+R", "reset (same seed) / reset with a new seed" },
+    { "0", "tissue colours" },
+    { "1 - 9", "field heat maps: O2 CXCL12 RANKL OPG TGFb IFNg PTHrP suppr chemokine" },
+    { "C", "palette viridis / cividis" },
+    { "H", "hide / show cells" },
+    { "F2 - F10", "switch a therapy on / off (listed on the right)" },
+    { "Tab", "next cell type to inject" },
+    { "left click, drag", "inject cells of that type on marrow" },
+    { "right click", "inspect a site (Esc closes)" },
+    { "wheel, + -", "zoom (integer steps)" },
+    { "middle drag, arrows", "pan;  Home: fit" },
+    { "L", "log axis in the plot" },
+    { "T", "light / dark theme" },
+    { "Ctrl + / Ctrl -", "UI scale (projectors)" },
+    { "F11", "full screen" },
+    { "F12 or P", "screenshot (PNG in the session folder)" },
+    { "V", "record frames on / off" },
+    { "I", "scenario info" },
+    { "F1", "this help" },
+    { "Q", "quit (writes the CSV's last row and the log)" },
 };
 
 static void draw_help(viewer *v, const layout *L)
@@ -1323,14 +1343,15 @@ static void draw_info(viewer *v, const layout *L)
     const theme *t = TH(v);
     int w = L->W * 2 / 3, x = (L->W - w) / 2, y = L->H / 8;
     char text[4400];
-    snprintf(text, sizeof text, "%s\n\n%s", v->scenario, v->header[0] ? v->header : "(this scenario has no description)");
-    SDL_Color col = {t->text[0], t->text[1], t->text[2], 255};
+    snprintf(text, sizeof text, "%s\n\n%s", v->scenario,
+            v->header[0] ? v->header : "(this scenario has no description)");
+    SDL_Color col = { t->text[0], t->text[1], t->text[2], 255 };
     SDL_Surface *s = TTF_RenderUTF8_Blended_Wrapped(v->font, text, col, (Uint32)(w - 2 * L->pad));
     if (!s) return;
     SDL_Texture *tex = SDL_CreateTextureFromSurface(v->ren, s);
     int h = s->h + 2 * L->pad;
     overlay_box(v, x, y, w, h);
-    SDL_Rect dst = {x + L->pad, y + L->pad, s->w, s->h};
+    SDL_Rect dst = { x + L->pad, y + L->pad, s->w, s->h };
     if (tex) SDL_RenderCopy(v->ren, tex, NULL, &dst);
     if (tex) SDL_DestroyTexture(tex);
     SDL_FreeSurface(s);
@@ -1353,22 +1374,25 @@ static int read_window(viewer *v, bs_image *im, bs_error *err)
 
 static void screenshot(viewer *v)
 {
-    bs_image im = {0};
+    bs_image im = { 0 };
     bs_error err;
     char path[4500];
-    if (v->shot_name[0]) snprintf(path, sizeof path, "%s", v->shot_name);
+    if (v->shot_name[0])
+        snprintf(path, sizeof path, "%s", v->shot_name);
     else
         snprintf(path, sizeof path, "%s/%s-seed%lld-day%06.1f.png", v->outdir, v->scenario, v->seed,
-                 bs_model_time_days(v->m));
+                bs_model_time_days(v->m));
     v->shot_name[0] = '\0';
-    if (read_window(v, &im, &err) != 0 || bs_png_write(path, &im, &err) != BS_OK) set_msg(v, "screenshot: %s", err.msg);
-    else set_msg(v, "screenshot %s", path);
+    if (read_window(v, &im, &err) != 0 || bs_png_write(path, &im, &err) != BS_OK)
+        set_msg(v, "screenshot: %s", err.msg);
+    else
+        set_msg(v, "screenshot %s", path);
     bs_image_free(&im);
 }
 
 static void record_frame(viewer *v)
 {
-    bs_image im = {0};
+    bs_image im = { 0 };
     bs_error err;
     char path[4600];
     snprintf(path, sizeof path, "%s/frame_%06ld.png", v->rec_dir, v->rec_frame++);
@@ -1430,7 +1454,8 @@ static void set_slider(viewer *v, int k, double val)
     slider *s = &v->sl[k];
     if (val < s->min) val = s->min;
     if (val > s->max) val = s->max;
-    if (s->is_int) val = floor(val + 0.5);
+    if (s->is_int)
+        val = floor(val + 0.5);
     else {
         /* Three significant digits: a readable log and no jitter. */
         char b[32];
@@ -1474,7 +1499,9 @@ static void toggle_therapy(viewer *v, int k)
     /* What the model now says, not what was asked (radiotherapy gives its
      * dose and stays off). */
     set_msg(v, "%s %s (step %llu): %s", bs_therapy_names[k],
-            bs_therapy_is_on(&v->m->therapy, (bs_therapy_id)k) ? "ON" : a.on ? "given" : "off",
+            bs_therapy_is_on(&v->m->therapy, (bs_therapy_id)k) ? "ON"
+                    : a.on                                     ? "given"
+                                                               : "off",
             (unsigned long long)v->m->step, bs_therapy_blurbs[k]);
 }
 
@@ -1486,44 +1513,62 @@ static void on_key(viewer *v, SDL_Keycode key, Uint16 mod)
         toggle_therapy(v, (int)(key - THERAPY_KEY0));
         return;
     }
-    if (ctrl && (key == SDLK_EQUALS || key == SDLK_PLUS || key == SDLK_KP_PLUS || key == SDLK_MINUS ||
-                 key == SDLK_KP_MINUS)) {
+    if (ctrl &&
+            (key == SDLK_EQUALS || key == SDLK_PLUS || key == SDLK_KP_PLUS || key == SDLK_MINUS ||
+                    key == SDLK_KP_MINUS)) {
         double s = v->ui_scale * (key == SDLK_MINUS || key == SDLK_KP_MINUS ? 1.0 / 1.15 : 1.15);
         v->ui_scale = s < 0.5 ? 0.5 : s > 3.0 ? 3.0 : s;
         set_msg(v, "UI scale %.2f", v->ui_scale);
         return;
     }
     switch (key) {
-    case SDLK_SPACE: v->playing = !v->playing; v->acc_ticks = 0.0; break;
+    case SDLK_SPACE:
+        v->playing = !v->playing;
+        v->acc_ticks = 0.0;
+        break;
     case SDLK_s: {
         v->playing = 0;
         for (int k = 0; k < (shift ? 10 : 1); k++)
             if (sim_step(v, &err) != BS_OK) set_msg(v, "%s", err.msg);
         break;
     }
-    case SDLK_LEFTBRACKET: if (v->speed > 0) v->speed--; break;
-    case SDLK_RIGHTBRACKET: if (v->speed < N_SPEEDS - 1) v->speed++; break;
+    case SDLK_LEFTBRACKET:
+        if (v->speed > 0) v->speed--;
+        break;
+    case SDLK_RIGHTBRACKET:
+        if (v->speed < N_SPEEDS - 1) v->speed++;
+        break;
     case SDLK_r: do_reset(v, shift ? v->seed + 1 : v->seed); break;
-    case SDLK_0: v->field = -1; v->img_dirty = 1; break;
-    case SDLK_c: v->palette = (v->palette + 1) % BS_PALETTE_COUNT; v->img_dirty = 1; break;
-    case SDLK_h: v->hide_agents = !v->hide_agents; v->img_dirty = 1; break;
+    case SDLK_0:
+        v->field = -1;
+        v->img_dirty = 1;
+        break;
+    case SDLK_c:
+        v->palette = (v->palette + 1) % BS_PALETTE_COUNT;
+        v->img_dirty = 1;
+        break;
+    case SDLK_h:
+        v->hide_agents = !v->hide_agents;
+        v->img_dirty = 1;
+        break;
     case SDLK_TAB: v->sel_type = (v->sel_type + (shift ? BS_CELL_TYPE_COUNT - 1 : 1)) % BS_CELL_TYPE_COUNT; break;
     case SDLK_l: v->log_plot = !v->log_plot; break;
     case SDLK_t: v->light_theme = !v->light_theme; break;
     case SDLK_i: v->show_info = !v->show_info; break;
     case SDLK_F1: v->show_help = !v->show_help; break;
     case SDLK_F11:
-        SDL_SetWindowFullscreen(v->win, (SDL_GetWindowFlags(v->win) & SDL_WINDOW_FULLSCREEN_DESKTOP) ? 0 :
-                                        SDL_WINDOW_FULLSCREEN_DESKTOP);
+        SDL_SetWindowFullscreen(v->win,
+                (SDL_GetWindowFlags(v->win) & SDL_WINDOW_FULLSCREEN_DESKTOP) ? 0 : SDL_WINDOW_FULLSCREEN_DESKTOP);
         v->fit_pending = 1;
         break;
     case SDLK_F12:
     case SDLK_p: v->want_shot = 1; break;
     case SDLK_v: toggle_recording(v); break;
-    case SDLK_EQUALS: case SDLK_PLUS: case SDLK_KP_PLUS:
-        zoom_at(v, v->zoom + 1, v->view.x + v->view.w / 2, v->view.y + v->view.h / 2); break;
-    case SDLK_MINUS: case SDLK_KP_MINUS:
-        zoom_at(v, v->zoom - 1, v->view.x + v->view.w / 2, v->view.y + v->view.h / 2); break;
+    case SDLK_EQUALS:
+    case SDLK_PLUS:
+    case SDLK_KP_PLUS: zoom_at(v, v->zoom + 1, v->view.x + v->view.w / 2, v->view.y + v->view.h / 2); break;
+    case SDLK_MINUS:
+    case SDLK_KP_MINUS: zoom_at(v, v->zoom - 1, v->view.x + v->view.w / 2, v->view.y + v->view.h / 2); break;
     case SDLK_LEFT: v->pan_x -= 40.0 / v->zoom; break;
     case SDLK_RIGHT: v->pan_x += 40.0 / v->zoom; break;
     case SDLK_UP: v->pan_y -= 40.0 / v->zoom; break;
@@ -1583,7 +1628,8 @@ static void on_event(viewer *v, const SDL_Event *e)
                 v->inspect = 1;
                 v->insp_x = x;
                 v->insp_y = y;
-            } else v->inspect = 0;
+            } else
+                v->inspect = 0;
         } else if (e->button.button == SDL_BUTTON_MIDDLE) {
             v->dragging_pan = 1;
         }
@@ -1593,8 +1639,10 @@ static void on_event(viewer *v, const SDL_Event *e)
         if (e->button.button == SDL_BUTTON_MIDDLE) v->dragging_pan = 0;
         break;
     case SDL_MOUSEMOTION:
-        if (v->drag_slider) slider_drag(v, v->drag_slider - 1, e->motion.x);
-        else if (v->dragging_inject && screen_to_site(v, e->motion.x, e->motion.y, &x, &y)) inject_line(v, x, y);
+        if (v->drag_slider)
+            slider_drag(v, v->drag_slider - 1, e->motion.x);
+        else if (v->dragging_inject && screen_to_site(v, e->motion.x, e->motion.y, &x, &y))
+            inject_line(v, x, y);
         else if (v->dragging_pan) {
             v->pan_x -= (e->motion.x - v->last_mx) / (double)v->zoom;
             v->pan_y -= (e->motion.y - v->last_my) / (double)v->zoom;
@@ -1692,19 +1740,25 @@ static void script_tick(viewer *v)
     while (fgets(line, sizeof line, v->script)) {
         v->script_line++;
         snprintf(v->script_where, sizeof v->script_where, "%s:%d", v->script_path, v->script_line);
-        char *tok[6] = {0};
+        char *tok[6] = { 0 };
         int nt = 0;
         char *save = NULL;
-        for (char *p = strtok_r(line, " \t\r\n", &save); p && nt < 6; p = strtok_r(NULL, " \t\r\n", &save)) tok[nt++] = p;
+        for (char *p = strtok_r(line, " \t\r\n", &save); p && nt < 6; p = strtok_r(NULL, " \t\r\n", &save))
+            tok[nt++] = p;
         if (nt == 0 || tok[0][0] == '#') continue;
         const char *c = tok[0];
         if (strcmp(c, "key") == 0 && nt == 2) {
             Uint16 mod = 0;
             const char *name = tok[1];
             for (;;) {
-                if (strncmp(name, "shift+", 6) == 0) { mod |= KMOD_LSHIFT; name += 6; }
-                else if (strncmp(name, "ctrl+", 5) == 0) { mod |= KMOD_LCTRL; name += 5; }
-                else break;
+                if (strncmp(name, "shift+", 6) == 0) {
+                    mod |= KMOD_LSHIFT;
+                    name += 6;
+                } else if (strncmp(name, "ctrl+", 5) == 0) {
+                    mod |= KMOD_LCTRL;
+                    name += 5;
+                } else
+                    break;
             }
             SDL_Keycode k = SDL_GetKeyFromName(name);
             if (k == SDLK_UNKNOWN) {
@@ -1722,7 +1776,8 @@ static void script_tick(viewer *v)
             return;
         } else if (strcmp(c, "drag") == 0 && nt == 5) {
             int sx0, sy0, sx1, sy1;
-            if (script_site(v, tok[1], tok[2], &sx0, &sy0) != 0 || script_site(v, tok[3], tok[4], &sx1, &sy1) != 0) return;
+            if (script_site(v, tok[1], tok[2], &sx0, &sy0) != 0 || script_site(v, tok[3], tok[4], &sx1, &sy1) != 0)
+                return;
             site_to_screen(v, atoi(tok[1]), atoi(tok[2]), &sx0, &sy0);
             push_button(SDL_MOUSEBUTTONDOWN, SDL_BUTTON_LEFT, sx0, sy0);
             for (int k = 1; k <= 4; k++) push_motion(sx0 + (sx1 - sx0) * k / 4, sy0 + (sy1 - sy0) * k / 4);
@@ -1773,8 +1828,10 @@ static void script_tick(viewer *v)
             v->quit = 1;
             return;
         } else {
-            script_fail(v, "cannot read '%s' (valid: key NAME, click X Y, rclick X Y, drag X0 Y0 X1 Y1, until STEP, "
-                        "wait FRAMES, slider NAME VALUE, screenshot [FILE], dump FILE, quit)", c);
+            script_fail(v,
+                    "cannot read '%s' (valid: key NAME, click X Y, rclick X Y, drag X0 Y0 X1 Y1, until STEP, "
+                    "wait FRAMES, slider NAME VALUE, screenshot [FILE], dump FILE, quit)",
+                    c);
             return;
         }
     }
@@ -1901,9 +1958,10 @@ static int run(viewer *v)
             v->fps = fps_frames / el;
             v->days_per_s = (double)(v->m->step - fps_step0) * v->m->dt_h / 24.0 / el;
             if (getenv("BONESIM_VIEW_STATS"))
-                fprintf(stderr, "bonesim view: %.1f fps, %.2f simulated days/s, day %.1f (per frame: drawing %.1f ms, "
-                        "present %.1f ms)\n", v->fps, v->days_per_s, bs_model_time_days(v->m), 1e3 * v->draw_s,
-                        1e3 * v->present_s);
+                fprintf(stderr,
+                        "bonesim view: %.1f fps, %.2f simulated days/s, day %.1f (per frame: drawing %.1f ms, "
+                        "present %.1f ms)\n",
+                        v->fps, v->days_per_s, bs_model_time_days(v->m), 1e3 * v->draw_s, 1e3 * v->present_s);
             fps_t0 = now_s();
             fps_frames = 0;
             fps_step0 = v->m->step;
@@ -1968,8 +2026,10 @@ int bs_cmd_view(int argc, char **argv)
     char msg[1200];
     int r = parse_opts(v, argc, argv, msg, sizeof msg);
     if (r != 0) {
-        if (r > 0) bs_view_usage();
-        else fprintf(stderr, "bonesim: %s\n", msg);
+        if (r > 0)
+            bs_view_usage();
+        else
+            fprintf(stderr, "bonesim: %s\n", msg);
         free(v);
         return r > 0 ? BS_EXIT_OK : BS_EXIT_USAGE;
     }
@@ -2007,8 +2067,10 @@ int bs_cmd_view(int argc, char **argv)
         return st == BS_ERR_INVALID ? BS_EXIT_USAGE : BS_EXIT_ERROR;
     }
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
-        fprintf(stderr, "bonesim: cannot start SDL video: %s (no display? try xvfb-run, or SDL_VIDEODRIVER=dummy "
-                "for scripted runs)\n", SDL_GetError());
+        fprintf(stderr,
+                "bonesim: cannot start SDL video: %s (no display? try xvfb-run, or SDL_VIDEODRIVER=dummy "
+                "for scripted runs)\n",
+                SDL_GetError());
         code = BS_EXIT_ERROR;
     } else if (TTF_Init() != 0) {
         fprintf(stderr, "bonesim: cannot start SDL2_ttf: %s\n", TTF_GetError());
@@ -2017,8 +2079,7 @@ int bs_cmd_view(int argc, char **argv)
         char title[512];
         snprintf(title, sizeof title, "bonesim %s — %s", BS_VERSION, v->scenario);
         v->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, v->win_w, v->win_h,
-                                  SDL_WINDOW_RESIZABLE |
-                                      (v->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
+                SDL_WINDOW_RESIZABLE | (v->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
         if (v->win) {
             v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_ACCELERATED);
             if (!v->ren) v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_SOFTWARE);
@@ -2033,8 +2094,8 @@ int bs_cmd_view(int argc, char **argv)
     session_close(v);
     if (code == BS_EXIT_OK)
         printf("bonesim view: session in %s (timeseries.csv, actions.log); replay with\n  bonesim run %s%s "
-               "--replay %s --out DIR\n", v->outdir, v->scenario_arg, v->nsets ? " [the same --set options]" : "",
-               v->log_path);
+               "--replay %s --out DIR\n",
+                v->outdir, v->scenario_arg, v->nsets ? " [the same --set options]" : "", v->log_path);
     shutdown_sdl(v);
     viewer_free(v);
     free(v);

@@ -20,8 +20,9 @@
 static int skipped(const char *name, int at_max)
 {
     if (strncmp(name, "run.", 4) == 0 && strcmp(name, "run.dt_h") != 0) return 1;
-    if (at_max && (strcmp(name, "lattice.width_sites") == 0 || strcmp(name, "lattice.height_sites") == 0 ||
-                   strcmp(name, "solver.max_iters") == 0))
+    if (at_max &&
+            (strcmp(name, "lattice.width_sites") == 0 || strcmp(name, "lattice.height_sites") == 0 ||
+                    strcmp(name, "solver.max_iters") == 0))
         return 1;
     return 0;
 }
@@ -32,7 +33,7 @@ static int try_one(const bs_registry *reg, const char *name, double v, const cha
     bs_paramset *ps = bs_paramset_create(reg);
     if (!ps) return 1;
     /* small, and with a BMU open from the start so every cell rule runs */
-    const char *base[] = {"lattice.width_sites=32", "lattice.height_sites=24", "bmu.initial_bmu_x_frac=0.5", NULL};
+    const char *base[] = { "lattice.width_sites=32", "lattice.height_sites=24", "bmu.initial_bmu_x_frac=0.5", NULL };
     for (int k = 0; base[k]; k++) {
         char key[64];
         const char *eq = strchr(base[k], '=');
@@ -54,9 +55,12 @@ static int try_one(const bs_registry *reg, const char *name, double v, const cha
         for (int k = 0; k < STEPS; k++) bs_model_step(m);
         bs_obs o;
         bs_model_observe(m, &o, 0.0, 0.0, 1.0);
-        bs_render_input in = {.lat = &m->lat, .store = &m->store, .time_days = bs_model_time_days(m),
-                              .title = "extremes", .px_per_site = 1};
-        bs_image im = {0};
+        bs_render_input in = { .lat = &m->lat,
+            .store = &m->store,
+            .time_days = bs_model_time_days(m),
+            .title = "extremes",
+            .px_per_site = 1 };
+        bs_image im = { 0 };
         if (bs_render(&in, &im, &err) == BS_OK) bs_image_free(&im);
         bs_model_destroy(m);
     } else {
@@ -93,8 +97,7 @@ int main(void)
         case BS_PT_CHOICE:
             for (int c = 0; d->choices[c]; c++, tried++) failures += try_one(reg, d->name, 0, d->choices[c]);
             break;
-        default:
-            break;
+        default: break;
         }
     }
     printf("extremes: %d settings of %zu parameters built, stepped and drawn\n", tried, n);

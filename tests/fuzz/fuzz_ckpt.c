@@ -32,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bs_run_state rs;
     bs_model *m = NULL;
     if (bs_model_load_params(r, reg, &ps, &rs, &err) == BS_OK &&
-        bs_param(ps, "lattice.width_sites") * bs_param(ps, "lattice.height_sites") <= MAX_SITES &&
-        bs_param(ps, "solver.max_iters") <= MAX_SWEEPS && bs_model_load(r, ps, &m, &err) == BS_OK) {
+            bs_param(ps, "lattice.width_sites") * bs_param(ps, "lattice.height_sites") <= MAX_SITES &&
+            bs_param(ps, "solver.max_iters") <= MAX_SWEEPS && bs_model_load(r, ps, &m, &err) == BS_OK) {
         bs_model_step(m);
         bs_model_step(m);
         bs_obs o;

@@ -27,8 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *path = bs_fuzz_file("scenario.ini", data, size);
     bs_paramset *ps = bs_paramset_create(reg);
     bs_error err;
-    if (bs_config_load(ps, path, &err) == BS_OK) bs_fuzz_check_round_trip(ps);
-    else if (!strchr(err.msg, ':')) abort(); /* every message names where */
+    if (bs_config_load(ps, path, &err) == BS_OK)
+        bs_fuzz_check_round_trip(ps);
+    else if (!strchr(err.msg, ':'))
+        abort(); /* every message names where */
     char head[256];
     (void)bs_config_header(path, head, sizeof head, &err);
     bs_paramset_destroy(ps);

@@ -23,14 +23,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bs_paramset *ps = bs_paramset_create(reg);
     bs_model *m = NULL;
     if (bs_config_load(ps, path, &err) == BS_OK &&
-        bs_param(ps, "lattice.width_sites") * bs_param(ps, "lattice.height_sites") <= MAX_SITES &&
-        bs_param(ps, "solver.max_iters") <= MAX_SWEEPS && bs_model_create(&m, ps, NULL, &err) == BS_OK) {
+            bs_param(ps, "lattice.width_sites") * bs_param(ps, "lattice.height_sites") <= MAX_SITES &&
+            bs_param(ps, "solver.max_iters") <= MAX_SWEEPS && bs_model_create(&m, ps, NULL, &err) == BS_OK) {
         for (int k = 0; k < STEPS; k++) bs_model_step(m);
         bs_obs o;
         bs_model_observe(m, &o, 0.0, 0.0, 1.0);
-        bs_render_input in = {.lat = &m->lat, .store = &m->store, .time_days = bs_model_time_days(m),
-                              .title = "fuzz", .px_per_site = 1};
-        bs_image im = {0};
+        bs_render_input in = {
+            .lat = &m->lat, .store = &m->store, .time_days = bs_model_time_days(m), .title = "fuzz", .px_per_site = 1
+        };
+        bs_image im = { 0 };
         if (bs_render(&in, &im, &err) == BS_OK) bs_image_free(&im);
     }
     bs_model_destroy(m);

@@ -83,7 +83,8 @@ static inline void bs_fuzz_check_round_trip(const bs_paramset *ps)
             abort();
         }
         bs_param_format(back, i, b, sizeof b);
-        if (strcmp(a, b) != 0 || (bs_registry_at(reg, i)->type != BS_PT_STRING && bs_param_at(ps, i) != bs_param_at(back, i))) {
+        if (strcmp(a, b) != 0 ||
+                (bs_registry_at(reg, i)->type != BS_PT_STRING && bs_param_at(ps, i) != bs_param_at(back, i))) {
             fprintf(stderr, "round trip: %s = '%s' reads back as '%s'\n", name, a, b);
             abort();
         }
