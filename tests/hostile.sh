@@ -62,7 +62,35 @@ head -c 3000 /dev/urandom >"$tmp/random.ini"
 rc=$?
 [ $rc -lt 128 ] && ok || bad "random bytes as a scenario: status $rc"
 printf 'include = /dev/zero\n' >"$tmp/zeroinc.ini"
-expect "include of /dev/zero" 2 "line too long" timeout 10 "$bin" run "$tmp/zeroinc.ini" --out "$tmp/o"
+expect "include of /dev/zero" 2 "zeroinc.ini:1: include file '/dev/zero' is not a regular file \(a character device\)" \
+  timeout 10 "$bin" run "$tmp/zeroinc.ini" --out "$tmp/o"
+# what inih alone misreads silently, exit 0 (issue 13 item 2): each an error with file:line
+printf '[run] days = 3\n' >"$tmp/after.ini"
+expect "text after ]" 2 "after.ini:1: text after '\]' \('days = 3'\)" "$bin" run "$tmp/after.ini" --days 0 --out "$tmp/o"
+printf '[run]\rdays = 3\r[lattice]\rwidth_sites = 16\r' >"$tmp/cr.ini"
+expect "CR-only line ends" 2 "cr.ini:1: carriage return without a line feed at column 6" "$bin" run "$tmp/cr.ini" --days 0 --out "$tmp/o"
+printf '[run]\ndays = 1\0\n' >"$tmp/nul.ini"
+expect "NUL byte" 2 "nul.ini:2: NUL byte at column 9" "$bin" run "$tmp/nul.ini" --days 0 --out "$tmp/o"
+printf '[run]\ndays: 3\n' >"$tmp/colon.ini"
+expect "key: value" 2 "colon.ini:2: 'key: value' is not accepted \(valid: 'key = value'\)" "$bin" run "$tmp/colon.ini" --days 0 --out "$tmp/o"
+for v in 0x10 0X1p3 -0x1; do
+  printf '[run]\ndays = %s\n' "$v" >"$tmp/hex.ini"
+  expect "hex '$v' in a file" 2 "hex.ini:2: run.days = '$v' is hexadecimal \(valid: a decimal number, 0 \.\. 36525 d\)" \
+    "$bin" run "$tmp/hex.ini" --days 0 --out "$tmp/o"
+  expect "--set hex '$v'" 2 "--set: lattice.width_sites = '$v' is hexadecimal" "$bin" run "${small[@]}" --set "lattice.width_sites=$v" --out "$tmp/o"
+done
+printf '[run]\ncsv_every_d = 1e-400\n' >"$tmp/under.ini"
+expect "underflow in a file" 2 "under.ini:2: run.csv_every_d = '1e-400' underflows" "$bin" run "$tmp/under.ini" --days 0 --out "$tmp/o"
+printf '[run]\nday_count = 3\n' >"$tmp/unk.ini"
+expect "unknown key lists the section's keys" 2 "unk.ini:2: unknown parameter 'run.day_count' \(valid keys in \[run\]: days, seed, dt_h" \
+  "$bin" run "$tmp/unk.ini" --days 0 --out "$tmp/o"
+printf '[runn]\nxyz = 3\n' >"$tmp/unks.ini"
+expect "unknown section lists sections" 2 "unks.ini:2: unknown parameter 'runn.xyz': there is no section \[runn\] \(nearest sections: run," \
+  "$bin" run "$tmp/unks.ini" --days 0 --out "$tmp/o"
+mkfifo "$tmp/fifo.ini"
+printf 'include = fifo.ini\n' >"$tmp/fifoinc.ini"
+expect "include of a FIFO" 2 "fifoinc.ini:1: include file '.*fifo.ini' is not a regular file \(a FIFO\)" \
+  timeout 10 "$bin" run "$tmp/fifoinc.ini" --days 0 --out "$tmp/o"
 
 # ---- PNG masks ------------------------------------------------------------------
 "$bin" run single_bmu --days 0 --quiet --out "$tmp/png" || bad "making a PNG"
@@ -99,6 +127,9 @@ mask_ini "$tmp/text.ini" text.png
 expect "text as a mask" 2 "text.png: not a valid PNG" "$bin" run "$tmp/text.ini" --days 1 --out "$tmp/o"
 mask_ini "$tmp/none.ini" missing.png
 expect "missing mask" 2 "missing.png: cannot open" "$bin" run "$tmp/none.ini" --days 1 --out "$tmp/o"
+mkfifo "$tmp/fifo.png"
+mask_ini "$tmp/fifo.ini2" fifo.png
+expect "FIFO as a mask" 2 "fifo.png: not a regular file \(a FIFO\)" timeout 10 "$bin" run "$tmp/fifo.ini2" --days 1 --out "$tmp/o"
 mkdir -p "$tmp/dir.png"
 mask_ini "$tmp/dir.ini" dir.png
 expect "folder as a mask" 2 "dir.png" "$bin" run "$tmp/dir.ini" --days 1 --out "$tmp/o"
