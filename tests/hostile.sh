@@ -113,7 +113,9 @@ mask_ini "$tmp/good.ini" good.png
 cp "$snap" "$tmp/wrong.png"
 mask_ini "$tmp/wrong.ini" wrong.png
 expect "mask of the wrong size" 2 "wrong.png: mask is [0-9]+x[0-9]+ pixels \(valid: exactly 60x40" "$bin" run "$tmp/wrong.ini" --days 1 --out "$tmp/o"
-head -c 400 "$snap" >"$tmp/trunc.png"
+# cut inside the pixel data of a mask of the right size (the header is
+# checked first: a truncated file of another size is a size error)
+head -c $(($(wc -c <"$tmp/good.png") - 20)) "$tmp/good.png" >"$tmp/trunc.png"
 mask_ini "$tmp/trunc.ini" trunc.png
 expect "truncated mask" 2 "trunc.png: not a valid PNG" "$bin" run "$tmp/trunc.ini" --days 1 --out "$tmp/o"
 head -c 400 "$tmp/good.png" | head -c 60 >"$tmp/short.png"
@@ -127,6 +129,43 @@ mask_ini "$tmp/text.ini" text.png
 expect "text as a mask" 2 "text.png: not a valid PNG" "$bin" run "$tmp/text.ini" --days 1 --out "$tmp/o"
 mask_ini "$tmp/none.ini" missing.png
 expect "missing mask" 2 "missing.png: cannot open" "$bin" run "$tmp/none.ini" --days 1 --out "$tmp/o"
+# a huge mask for a small lattice: refused from its header, before decoding
+# (issue 13 item 8: it was decoded whole, 205 MB resident, before the size
+# error, even with --max-memory-mb 20); peak memory measured by python
+python3 - "$tmp/huge.png" "$tmp/m64.png" <<'EOF'
+import struct, sys, zlib
+def png(path, w, h):
+    c = zlib.compressobj(9)
+    data = b"".join(c.compress(b"\0" + bytes(w)) for _ in range(h)) + c.flush()
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+                           + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+png(sys.argv[1], 8192, 8192)
+png(sys.argv[2], 64, 64)
+EOF
+cat >"$tmp/peak.py" <<'EOF'
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[1], "w"))
+print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+EOF
+# peak_kb CMD...: runs it, prints "STATUS PEAK_RSS_KB"; its stderr goes to $tmp/err
+peak_kb() { python3 "$tmp/peak.py" "$tmp/err" "$@"; }
+printf '[lattice]\nwidth_sites = 64\nheight_sites = 64\n[geometry]\nsource = mask\nmask_png = huge.png\n' >"$tmp/huge.ini"
+read -r rc kb < <(peak_kb "$bin" run "$tmp/huge.ini" --days 0 --max-memory-mb 20 --quiet --out "$tmp/o")
+[ "$rc" -eq 2 ] && grep -q "huge.png: mask is 8192x8192 pixels (valid: exactly 64x64" "$tmp/err" && ok || bad "huge mask: status $rc: $(cat "$tmp/err")"
+[ "$kb" -lt 80000 ] && ok || bad "huge mask for a 64 x 64 lattice: peak $kb kB resident (decoded before the size check?)"
+# lattice size unset: it is the mask's, and the memory limit counts it
+printf '[geometry]\nsource = mask\nmask_png = huge.png\n' >"$tmp/hugeu.ini"
+read -r rc kb < <(peak_kb "$bin" run "$tmp/hugeu.ini" --days 0 --max-memory-mb 20 --quiet --out "$tmp/o")
+[ "$rc" -eq 1 ] && grep -q "a 8192 x 8192 lattice needs about .* more than the limit of 20 MiB" "$tmp/err" && ok || bad "huge mask, size unset: status $rc: $(cat "$tmp/err")"
+[ "$kb" -lt 80000 ] && ok || bad "huge mask, size unset: peak $kb kB resident"
+printf '[geometry]\nsource = mask\nmask_png = m64.png\n' >"$tmp/m64.ini"
+"$bin" run "$tmp/m64.ini" --days 1 --quiet --force --out "$tmp/m64" 2>"$tmp/err" && ok || bad "mask, size unset: $(cat "$tmp/err")"
+grep -q '"lattice.width_sites": {"value": 64' "$tmp/m64/manifest.json" && ok || bad "mask, size unset: lattice is not the mask's"
+"$bin" params "$tmp/m64.ini" | grep -E "^lattice.height_sites +64 " >/dev/null && ok || bad "params: lattice is not the mask's"
+expect "mask, one side set" 2 "m64.png: mask is 64x64 pixels \(valid: exactly 32x250, .* or leave lattice.width_sites and lattice.height_sites unset" \
+  "$bin" run "$tmp/m64.ini" --days 1 --set lattice.width_sites=32 --out "$tmp/o"
 mkfifo "$tmp/fifo.png"
 mask_ini "$tmp/fifo.ini2" fifo.png
 expect "FIFO as a mask" 2 "fifo.png: not a regular file \(a FIFO\)" timeout 10 "$bin" run "$tmp/fifo.ini2" --days 1 --out "$tmp/o"

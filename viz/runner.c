@@ -210,6 +210,8 @@ static bs_status set_number(bs_paramset *ps, const char *name, double v, const c
     return bs_paramset_set_text(ps, name, num, opt, err);
 }
 
+static bs_status take_mask_size(bs_paramset *ps, const char *scenario_path, bs_error *err);
+
 bs_status bs_resolve_params(
         const bs_cli_opts *o, bs_registry **reg_out, bs_paramset **ps_out, char *scenario_path, size_t n, bs_error *err)
 {
@@ -232,6 +234,7 @@ bs_status bs_resolve_params(
     if (st == BS_OK && o->seed >= 0) st = set_number(ps, "run.seed", (double)o->seed, "--seed", err);
     if (st == BS_OK && o->csv_every >= 0.0) st = set_number(ps, "run.csv_every_d", o->csv_every, "--csv-every", err);
     if (st == BS_OK && o->png_every >= 0.0) st = set_number(ps, "run.png_every_d", o->png_every, "--png-every", err);
+    if (st == BS_OK) st = take_mask_size(ps, scenario_path, err);
     if (st != BS_OK) {
         bs_paramset_destroy(ps);
         bs_registry_destroy(reg);
@@ -242,25 +245,53 @@ bs_status bs_resolve_params(
     return BS_OK;
 }
 
-/* Loads the PNG mask named by geometry.mask_png (relative to the scenario
- * file's folder) when geometry.source = mask; *classes stays NULL
- * otherwise. */
-static bs_status load_mask(const bs_paramset *ps, const char *scenario_path, uint8_t **classes, bs_error *err)
+/* The path of geometry.mask_png (relative to the scenario file's folder). */
+static void mask_path(const bs_paramset *ps, const char *scenario_path, char *path, size_t n)
 {
-    *classes = NULL;
-    if (strcmp(bs_param_str(ps, "geometry.source"), "mask") != 0) return BS_OK;
     const char *mask = bs_param_str(ps, "geometry.mask_png");
-    if (!mask[0]) return bs_fail(err, BS_ERR_INVALID, "geometry.source = mask needs geometry.mask_png");
-    char path[8300];
     if (mask[0] != '/' && scenario_path[0]) {
         const char *slash = strrchr(scenario_path, '/');
         int dlen = slash ? (int)(slash - scenario_path) : 1;
-        snprintf(path, sizeof path, "%.*s/%s", dlen, slash ? scenario_path : ".", mask);
+        snprintf(path, n, "%.*s/%s", dlen, slash ? scenario_path : ".", mask);
     } else {
-        snprintf(path, sizeof path, "%s", mask);
+        snprintf(path, n, "%s", mask);
     }
+}
+
+/* With geometry.source = mask and neither lattice side set (by the
+ * scenario, its includes or --set), the lattice takes the mask's size, read
+ * from the PNG header alone. */
+static bs_status take_mask_size(bs_paramset *ps, const char *scenario_path, bs_error *err)
+{
+    if (strcmp(bs_param_str(ps, "geometry.source"), "mask") != 0 || !bs_param_str(ps, "geometry.mask_png")[0])
+        return BS_OK;
+    const bs_registry *reg = bs_paramset_registry(ps);
+    if (bs_param_is_set(ps, (size_t)bs_registry_find(reg, "lattice.width_sites")) ||
+            bs_param_is_set(ps, (size_t)bs_registry_find(reg, "lattice.height_sites")))
+        return BS_OK;
+    char path[8300];
+    mask_path(ps, scenario_path, path, sizeof path);
+    int w, h;
+    bs_status st = bs_mask_size(path, &w, &h, err);
+    if (st == BS_OK) st = set_number(ps, "lattice.width_sites", w, path, err);
+    if (st == BS_OK) st = set_number(ps, "lattice.height_sites", h, path, err);
+    return st;
+}
+
+/* Loads the PNG mask named by geometry.mask_png when geometry.source =
+ * mask; *classes stays NULL otherwise. The decode counts against
+ * --max-memory-mb (max_mb > 0). */
+static bs_status load_mask(
+        const bs_paramset *ps, const char *scenario_path, double max_mb, uint8_t **classes, bs_error *err)
+{
+    *classes = NULL;
+    if (strcmp(bs_param_str(ps, "geometry.source"), "mask") != 0) return BS_OK;
+    if (!bs_param_str(ps, "geometry.mask_png")[0])
+        return bs_fail(err, BS_ERR_INVALID, "geometry.source = mask needs geometry.mask_png");
+    char path[8300];
+    mask_path(ps, scenario_path, path, sizeof path);
     int w = (int)bs_param(ps, "lattice.width_sites"), h = (int)bs_param(ps, "lattice.height_sites");
-    return bs_mask_load(path, &w, &h, classes, err);
+    return bs_mask_load_limited(path, &w, &h, classes, max_mb > 0.0 ? max_mb * 1048576.0 : 0.0, err);
 }
 
 /* ---- bounded memory --------------------------------------------------------------- */
@@ -733,7 +764,8 @@ int bs_cmd_run(const bs_cli_opts *o)
 
     if (check_memory(R.ps, o->max_memory_mb, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     uint8_t *classes = NULL;
-    if (load_mask(R.ps, rs->scenario_path, &classes, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
+    bs_status mst = load_mask(R.ps, rs->scenario_path, o->max_memory_mb, &classes, &err);
+    if (mst != BS_OK) return fail(&R, &err, mst == BS_ERR_NOMEM ? BS_EXIT_ERROR : BS_EXIT_USAGE);
     bs_status st = bs_model_create(&R.m, R.ps, classes, &err);
     free(classes);
     if (st != BS_OK) return fail(&R, &err, st == BS_ERR_NOMEM ? BS_EXIT_ERROR : BS_EXIT_USAGE);
