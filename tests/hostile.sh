@@ -173,6 +173,20 @@ mkdir -p "$tmp/dir.png"
 mask_ini "$tmp/dir.ini" dir.png
 expect "folder as a mask" 2 "dir.png" "$bin" run "$tmp/dir.ini" --days 1 --out "$tmp/o"
 
+# ---- a full agent store is not silent (issue 13 item 9) ------------------------------
+"$bin" run homeostasis --set lattice.width_sites=16 --set lattice.height_sites=16 --set dtc.seed_lesion_n=100000 \
+  --days 1 --force --out "$tmp/full" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+n=$(grep -o '"store_full_refusals": [0-9]*' "$tmp/full/manifest.json" 2>/dev/null | awk '{print $2}')
+placed=$(awk -F, 'NR == 2 { print $10 }' "$tmp/full/timeseries.csv" 2>/dev/null)
+[ $rc -eq 0 ] && [ -n "$n" ] && [ -n "$placed" ] && [ $((n + placed)) -eq 100000 ] && ok || bad "full store: status $rc, manifest refusals '$n', placed '$placed'"
+grep -q "warning: $n cell placements refused at set-up for want of room" "$tmp/err" && ok || bad "full store: no warning on stderr: $(cat "$tmp/err")"
+grep -Eq "^  refused +$n cell placements" "$tmp/out" && ok || bad "full store: not in the summary"
+head -1 "$tmp/full/timeseries.csv" | grep -q ",store_full_refusals$" && awk -F, -v n="$n" 'NR > 1 && $NF != n { exit 1 }' "$tmp/full/timeseries.csv" \
+  && ok || bad "full store: CSV column store_full_refusals missing or wrong"
+"$bin" run homeostasis --set lattice.width_sites=16 --set lattice.height_sites=16 --days 1 --quiet --force --out "$tmp/notfull" 2>"$tmp/err"
+[ ! -s "$tmp/err" ] && grep -q '"store_full_refusals": 0' "$tmp/notfull/manifest.json" && ok || bad "no refusals: $(cat "$tmp/err")"
+
 # ---- memory limit ------------------------------------------------------------------
 expect "memory limit" 1 "a 4000 x 4000 lattice needs about [0-9.]+ GiB of memory \([0-9]+ bytes per site: .*\), more than the limit of 100 MiB \(set by --max-memory-mb\)" \
   "$bin" run "${small[@]}" --set lattice.width_sites=4000 --set lattice.height_sites=4000 --max-memory-mb 100 --out "$tmp/o"

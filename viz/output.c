@@ -14,7 +14,7 @@
 const char *const bs_csv_columns[] = { "time_days", "bone_area_um2", "bv_tv", "endosteum_quiescent_frac",
     "n_osteoclasts", "n_osteoblasts", "resorbed_um2_per_day", "formed_um2_per_day", "o2_median_mmHg", "n_dtc",
     "n_dtc_dormant", "n_dtc_proliferating", "n_ctc_arrived", "n_extravasated", "tumour_area_um2", "n_tcells",
-    "n_tcells_active", "n_nk", "n_mdsc", "kills_tcell_per_day", "kills_nk_per_day", NULL };
+    "n_tcells_active", "n_nk", "n_mdsc", "kills_tcell_per_day", "kills_nk_per_day", "store_full_refusals", NULL };
 
 static bs_status mkdir_p(const char *dir, bs_error *err)
 {
@@ -61,11 +61,12 @@ bs_status bs_output_row(bs_output *o, const bs_obs *b, bs_error *err)
 {
     char row[512];
     int n = snprintf(row, sizeof row,
-            "%.4f,%.1f,%.6f,%.6f,%ld,%ld,%.3f,%.3f,%.3f,%ld,%ld,%ld,%ld,%ld,%.1f,%ld,%ld,%ld,%ld,%.3f,%.3f\n",
+            "%.4f,%.1f,%.6f,%.6f,%ld,%ld,%.3f,%.3f,%.3f,%ld,%ld,%ld,%ld,%ld,%.1f,%ld,%ld,%ld,%ld,%.3f,%.3f,%ld\n",
             b->time_days, b->bone_area_um2, b->bv_tv, b->endosteum_quiescent_frac, b->n_osteoclasts, b->n_osteoblasts,
             b->resorbed_um2_per_day, b->formed_um2_per_day, b->o2_median_mmHg, b->n_dtc, b->n_dtc_dormant,
             b->n_dtc_proliferating, b->n_ctc_arrived, b->n_extravasated, b->tumour_area_um2, b->n_tcells,
-            b->n_tcells_active, b->n_nk, b->n_mdsc, b->kills_tcell_per_day, b->kills_nk_per_day);
+            b->n_tcells_active, b->n_nk, b->n_mdsc, b->kills_tcell_per_day, b->kills_nk_per_day,
+            b->store_full_refusals);
     if (fwrite(row, 1, (size_t)n, o->csv) != (size_t)n || fflush(o->csv) != 0)
         return bs_fail(err, BS_ERR_IO, "%s/timeseries.csv: write failed (%s)", o->dir, strerror(errno));
     return BS_OK;
@@ -166,6 +167,7 @@ bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs
     sb_json_str(&b, info->scenario_path);
     sb_put(&b, ",\n  \"seed\": %.0f,\n  \"threads\": %d,\n  \"days\": %.17g,\n", bs_param(ps, "run.seed"),
             info->threads, info->days);
+    sb_put(&b, "  \"store_full_refusals\": %ld,\n", info->store_full_refusals);
     sb_put(&b, "  \"csv_columns\": [");
     for (int c = 0; bs_csv_columns[c]; c++) {
         sb_put(&b, c ? ", " : "");

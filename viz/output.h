@@ -27,6 +27,7 @@ typedef struct {
     const char *scenario_path; /* resolved */
     int threads;
     double days;
+    long store_full_refusals; /* placements refused for want of room so far (engine/store.h) */
 } bs_run_info;
 
 bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs_run_info *info, bs_error *err);

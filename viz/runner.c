@@ -614,6 +614,19 @@ static void print_resume_hint(const runner *R, const char *what)
         fprintf(stderr, "  %s; no checkpoint was written (use --checkpoint-every DAYS to be able to resume)\n", what);
 }
 
+/* A full agent store is never silent (issue 13 item 9): cells asked for
+ * that found no room, on stderr even with --quiet. */
+static void print_refusals(const bs_model *m, const char *when)
+{
+    fprintf(stderr,
+            "bonesim: warning: %llu cell placement%s refused %s for want of room (no free marrow site where "
+            "they were to go; the store holds one cell per site, %d x %d here): lower the scenario's initial "
+            "counts (e.g. dtc.seed_lesion_n) or use a larger lattice; counted in the CSV column "
+            "store_full_refusals and the manifest\n",
+            (unsigned long long)m->store.full_refusals, m->store.full_refusals == 1 ? "" : "s", when, m->lat.w,
+            m->lat.h);
+}
+
 static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, double t_out, bs_error *err)
 {
     bs_model *m = R->m;
@@ -623,7 +636,7 @@ static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, doubl
         print_resume_hint(R, "rows, snapshots and checkpoints finished before the error are complete");
         return BS_EXIT_ERROR;
     }
-    bs_run_info info = { R->rs.scenario_arg, R->rs.scenario_path, R->threads, R->days };
+    bs_run_info info = { R->rs.scenario_arg, R->rs.scenario_path, R->threads, R->days, (long)m->store.full_refusals };
     bs_status st = bs_output_close(&R->out, err);
     if (st == BS_OK) {
         char mpath[4400];
@@ -644,6 +657,7 @@ static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, doubl
                 g_stop == SIGTERM ? "SIGTERM" : "SIGINT", bs_model_time_days(m), R->last_ckpt, R->last_ckpt, R->days);
         return code;
     }
+    if (m->store.full_refusals > 0) print_refusals(m, "in all, since day 0");
     double simulated = R->days - (double)R->k0 * m->dt_h / 24.0;
     if (!R->quiet) {
         long long seed = (long long)bs_param(R->ps, "run.seed");
@@ -665,6 +679,9 @@ static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, doubl
         printf("  outputs        %s/timeseries.csv, manifest.json, %lld PNG snapshot%s\n", R->outdir,
                 (long long)R->rs.png_count, R->rs.png_count == 1 ? "" : "s");
         if (R->nckpt) printf("  checkpoints    %ld written, the last %s\n", R->nckpt, R->last_ckpt);
+        if (m->store.full_refusals > 0)
+            printf("  refused        %llu cell placement%s for want of room (store_full_refusals)\n",
+                    (unsigned long long)m->store.full_refusals, m->store.full_refusals == 1 ? "" : "s");
     }
     if (R->timings) {
         double sites = (double)m->lat.w * m->lat.h;
@@ -769,13 +786,14 @@ int bs_cmd_run(const bs_cli_opts *o)
     bs_status st = bs_model_create(&R.m, R.ps, classes, &err);
     free(classes);
     if (st != BS_OK) return fail(&R, &err, st == BS_ERR_NOMEM ? BS_EXIT_ERROR : BS_EXIT_USAGE);
+    if (R.m->store.full_refusals > 0) print_refusals(R.m, "at set-up");
 
     if (bs_output_open(&R.out, R.outdir, o->force, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     snprintf(R.csv_path, sizeof R.csv_path, "%s/timeseries.csv", R.outdir);
     R.csv_hash = BS_FNV1A_INIT;
     if (csv_track(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.days = bs_param(R.ps, "run.days");
-    bs_run_info info = { rs->scenario_arg, rs->scenario_path, R.threads, R.days };
+    bs_run_info info = { rs->scenario_arg, rs->scenario_path, R.threads, R.days, (long)R.m->store.full_refusals };
     if (bs_output_manifest(&R.out, R.ps, &info, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.steps = replay_end >= 0 ? (long)replay_end : steps_for(R.m, R.days);
     R.k0 = 0;
@@ -951,7 +969,7 @@ int bs_cmd_resume(const bs_cli_opts *o)
     snprintf(R.csv_path, sizeof R.csv_path, "%s/timeseries.csv", R.outdir);
     st = in_place ? reopen_in_place(&R, &err) : open_new_folder(&R, src_dir, o->force, &err);
     if (st != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
-    bs_run_info info = { rs->scenario_arg, rs->scenario_path, R.threads, R.days };
+    bs_run_info info = { rs->scenario_arg, rs->scenario_path, R.threads, R.days, (long)R.m->store.full_refusals };
     if (bs_output_manifest(&R.out, R.ps, &info, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     snprintf(R.last_ckpt, sizeof R.last_ckpt, "%s", ckpt);
     int code = run_and_finish(&R);

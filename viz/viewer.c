@@ -593,7 +593,8 @@ static void session_close(viewer *v)
         a.step = v->m->step;
         log_action(v, &a);
         if (bs_output_close(&v->out, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
-        bs_run_info info = { v->scenario_arg, v->scenario_path, omp_get_max_threads(), bs_model_time_days(v->m) };
+        bs_run_info info = { v->scenario_arg, v->scenario_path, omp_get_max_threads(), bs_model_time_days(v->m),
+            (long)v->m->store.full_refusals };
         bs_output_manifest(&v->out, v->m->ps, &info, &err);
     }
     if (v->log) fclose(v->log);
