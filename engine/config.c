@@ -195,7 +195,7 @@ static char *bs_ini_reader(char *str, int num, void *stream)
     bs_load_file *f = stream;
     if (f->ctx->status != BS_OK || num < 3) return NULL;
     size_t max = (size_t)num - 2, len = 0;
-    int c, any = 0, too_long = 0;
+    int c, any = 0;
     while ((c = getc(f->fp)) != EOF) {
         if (!any) f->lineno++;
         any = 1;
@@ -213,17 +213,15 @@ static char *bs_ini_reader(char *str, int num, void *stream)
                     len + 1);
             return NULL;
         }
-        if (len < max)
-            str[len++] = (char)c;
-        else
-            too_long = 1;
+        if (len == max) {
+            /* stop at once: a huge file without line ends is not read whole */
+            bs_file_fail(f, BS_ERR_INVALID, "line too long (valid: at most %zu characters)", max);
+            return NULL;
+        }
+        str[len++] = (char)c;
     }
     if (!any) return NULL;
     str[len] = '\0';
-    if (too_long) {
-        bs_file_fail(f, BS_ERR_INVALID, "line too long (valid: at most %zu characters)", max);
-        return NULL;
-    }
 
     size_t skip = 0;
     while (str[skip] == ' ' || str[skip] == '\t') skip++;

@@ -470,7 +470,7 @@ static int bs_parse_real(const char *s, double *out)
     errno = 0;
     double v = strtod(s, &end);
     if (end == s || *end != '\0') return BS_NUM_BAD;
-    if (strpbrk(s, "xX")) return BS_NUM_HEX;
+    if (isfinite(v) && strpbrk(s, "xX")) return BS_NUM_HEX;
     if (errno == ERANGE && isfinite(v) && fabs(v) < DBL_MIN) return BS_NUM_UNDERFLOW;
     *out = v;
     return BS_NUM_OK;

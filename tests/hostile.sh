@@ -22,7 +22,7 @@ expect() {
 small=(single_bmu --days 1 --quiet --force)
 
 # ---- numbers on the command line ------------------------------------------
-for v in nan NaN inf -inf -1 1e400 abc 5x "" 1e5; do
+for v in nan NaN inf -inf -1 1e400 abc 5x "" 1e5 0x10 0x1p3 1e-400; do
   expect "--days '$v'" 2 "--days '.*' is not a number in range" "$bin" run "${small[@]}" --days "$v" --out "$tmp/o"
 done
 for v in 0 -1 1.5 nan 1e9; do

@@ -74,7 +74,8 @@ static bs_status parse_number(const char *opt, const char *s, double lo, double 
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno || !isfinite(v) || v < lo || v > hi)
+    /* decimal only: strtod also reads hex ("0x10", "0x1p3") */
+    if (end == s || *end != '\0' || errno || !isfinite(v) || v < lo || v > hi || strpbrk(s, "xX"))
         return bs_fail(err, BS_ERR_INVALID, "%s '%s' is not a number in range (valid: %g .. %g)", opt, s, lo, hi);
     *out = v;
     return BS_OK;
