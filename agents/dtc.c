@@ -320,7 +320,9 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         float low = 1.0f - (lifr < 1.0f ? lifr : 1.0f);
         float rate = d->exit_basal_h + d->exit_lowlifr_h * low;
         if (bs_agent_within(m, i, d->wake_radius, BS_CELL_OSTEOCLAST)) rate += d->exit_oc_h;
-        rate /= 1.0f + d->hdac_level * (d->hdac_gain - 1.0f); /* HDACi keeps cells asleep (exit x0.3-0.5) */
+        /* HDACi keeps cells asleep (exit x0.3-0.5), through LIFR (B10): no
+         * effect on a cell whose pathway is knocked out */
+        if (d->lifr_on) rate /= 1.0f + d->hdac_level * (d->hdac_gain - 1.0f);
         if (bs_draw_agent(m, id, 4) < 1.0f - memo_expf(&memo_exit, -rate * d->dt_h))
             s->state[slot] = BS_DTC_PROLIFERATING;
         break;
