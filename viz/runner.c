@@ -620,7 +620,7 @@ static void print_resume_hint(const runner *R, const char *what)
 static void print_refusals(const bs_model *m, const char *when)
 {
     fprintf(stderr,
-            "bonesim: warning: %llu cell placement%s refused %s for want of room (no free marrow site where "
+            "bonesim: warning: %llu cell placement%s refused for want of room %s (no free marrow site where "
             "they were to go; the store holds one cell per site, %d x %d here): lower the scenario's initial "
             "counts (e.g. dtc.seed_lesion_n) or use a larger lattice; counted in the CSV column "
             "store_full_refusals and the manifest\n",
@@ -658,7 +658,7 @@ static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, doubl
                 g_stop == SIGTERM ? "SIGTERM" : "SIGINT", bs_model_time_days(m), R->last_ckpt, R->last_ckpt, R->days);
         return code;
     }
-    if (m->store.full_refusals > 0) print_refusals(m, "in all, since day 0");
+    if (m->store.full_refusals > 0) print_refusals(m, "since day 0");
     double simulated = R->days - (double)R->k0 * m->dt_h / 24.0;
     if (!R->quiet) {
         long long seed = (long long)bs_param(R->ps, "run.seed");
