@@ -113,7 +113,7 @@ float bs_rankl_signal(const bs_model *m, int i)
      * 2000): it scales the signal down rather than competing for RANKL. */
     /* rankl_factor: denosumab binds RANKL (x 1 - occupancy) and the
      * precursors it piled up convert when it washes out (therapy.c) */
-    return m->r.rankl_factor * rankl / (m->r.rankl_K * (1.0f + opg / m->r.opg_K)) / (1.0f + ifn / m->r.ifng_K);
+    return m->r.fx.rankl_factor * rankl / (m->r.rankl_K * (1.0f + opg / m->r.opg_K)) / (1.0f + ifn / m->r.ifng_K);
 }
 
 int bs_agent_within(const bs_model *m, int i, int radius, int type)

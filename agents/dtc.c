@@ -177,7 +177,7 @@ float bs_dtc_lifr_signal(const bs_model *m, int i)
     if (!d->lifr_on) return 0.0f;
     float l = 1.0f;
     if (m->fields[BS_FIELD_O2].c[i] < d->hypoxia_mmHg) l *= d->hypoxia_lifr;
-    return l * (1.0f + d->hdac_level * (d->hdac_gain - 1.0f));
+    return l * (1.0f + m->r.fx.hdac_level * (d->hdac_gain - 1.0f));
 }
 
 /* a sinusoid or arteriole site among the four neighbours */
@@ -225,14 +225,14 @@ static void home(bs_model *m, int slot)
     int i = s->site[slot], x = i % m->lat.w, y = i / m->lat.w;
     const float *cx = m->fields[BS_FIELD_CXCL12].c;
     if (bs_dtc_is_niche(m, i)) {
-        float p = d->p_settle * hill2(cx[i] * d->cxcr4 * (1.0f - m->r.cxcr4_block), d->cxcl12_K);
+        float p = d->p_settle * hill2(cx[i] * d->cxcr4 * (1.0f - m->r.fx.cxcr4_block), d->cxcl12_K);
         if (bs_draw_agent(m, id, 1) < p) {
             s->state[slot] = BS_DTC_PROLIFERATING;
             return;
         }
     }
     if (bs_draw_agent(m, id, 2) >= d->p_move) return;
-    float chi = d->chemotaxis * d->cxcr4 * (1.0f - m->r.cxcr4_block);
+    float chi = d->chemotaxis * d->cxcr4 * (1.0f - m->r.fx.cxcr4_block);
     float w[4], total = 0.0f;
     int cand[4], n = 0;
     for (int k = 0; k < 4; k++) {
@@ -320,7 +320,7 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         float low = 1.0f - (lifr < 1.0f ? lifr : 1.0f);
         float rate = d->exit_basal_h + d->exit_lowlifr_h * low;
         if (bs_agent_within(m, i, d->wake_radius, BS_CELL_OSTEOCLAST)) rate += d->exit_oc_h;
-        rate /= 1.0f + d->hdac_level * (d->hdac_gain - 1.0f); /* HDACi keeps cells asleep (exit x0.3-0.5) */
+        rate /= 1.0f + m->r.fx.hdac_level * (d->hdac_gain - 1.0f); /* HDACi keeps cells asleep (exit x0.3-0.5) */
         if (bs_draw_agent(m, id, 4) < 1.0f - memo_expf(&memo_exit, -rate * d->dt_h))
             s->state[slot] = BS_DTC_PROLIFERATING;
         break;
@@ -354,7 +354,7 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
 static int extravasate(bs_model *m, int v, uint64_t key)
 {
     const bs_dtc_rules *d = &m->r.dtc;
-    float c = m->fields[BS_FIELD_CXCL12].c[v] * d->cxcr4 * (1.0f - m->r.cxcr4_block);
+    float c = m->fields[BS_FIELD_CXCL12].c[v] * d->cxcr4 * (1.0f - m->r.fx.cxcr4_block);
     float p = d->adhesion * hill2(c, d->cxcl12_K);
     if (bs_rng_uniform(m->seed, BS_STREAM_ARRIVAL, m->step, key, 1) >= p) return 0;
     int x = v % m->lat.w, y = v / m->lat.w, cand[8], n = 0;
@@ -472,3 +472,53 @@ void bs_dtc_seed(bs_model *m)
                 }
     }
 }
+
+/* Tumour cells take up O2 (dormant ones less), attract immune cells
+ * (dormant ones less), and, when awake, suppress immunity and, when
+ * dividing, secrete PTHrP (more under TGF-beta: the vicious cycle). MnO2
+ * particles make O2 from the tumour's H2O2 (therapy.c). */
+static void dtc_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
+{
+    const bs_rules *r = &m->r;
+    uint8_t st = m->store.state[slot];
+    if (st == BS_DTC_DORMANT) {
+        acc->o2_uptake += r->dtc.o2_uptake * r->dtc.dormant_uptake;
+        acc->chemokine += r->immune.chemokine_tumour * r->immune.chemokine_dormant;
+        return;
+    }
+    acc->o2_uptake += r->dtc.o2_uptake;
+    acc->o2_src += r->fx.mno2_o2;
+    acc->chemokine += r->immune.chemokine_tumour;
+    acc->suppr += r->immune.suppr_tumour;
+    if (st == BS_DTC_PROLIFERATING) {
+        float tg = m->fields[BS_FIELD_TGFB].c[site];
+        tg = tg > 0.0f ? tg / (tg + r->dtc.tgfb_K) : 0.0f;
+        acc->pthrp += r->dtc.pthrp * (1.0f + r->dtc.tgfb_pthrp_gain * tg);
+    }
+}
+
+const bs_celltype bs_type_dtc = {
+    .name = "dtc",
+    .plural = "tumour cells",
+    .n_states = 3,
+    .state_names = { "homing", "dormant", "proliferating" },
+    .rgb = { { 0xF0, 0xE4, 0x42 }, { 0x56, 0xB4, 0xE9 }, { 0xCC, 0x79, 0xA7 } }, /* yellow, sky blue, reddish purple */
+    .shape = { BS_SHAPE_DIAMOND, BS_SHAPE_RING, BS_SHAPE_DISC },
+    .footprint_sites = 1,
+    .params = bs_dtc_params,
+    .n_params = sizeof bs_dtc_params / sizeof bs_dtc_params[0],
+    .derive = bs_dtc_derive,
+    .act = bs_dtc_act,
+    .arrivals = bs_dtc_arrivals,
+    .seed = bs_dtc_seed,
+    .sources = dtc_sources,
+    .radiation = { .model = BS_RT_LQ,
+            .alpha_key = "rt.tumour_alpha_per_Gy",
+            .alpha_beta_key = "rt.tumour_alpha_beta_Gy",
+            .factor_states = 1u << BS_DTC_DORMANT,
+            .factor_key = "rt.dormant_factor" },
+    .drugs = { .cxcr4i_mobilised_states = 1u << BS_DTC_DORMANT },
+    .n_observables = 3,
+    .observables = { { "n_dtc", "cells", BS_ALL_STATES }, { "n_dtc_dormant", "cells", 1u << BS_DTC_DORMANT },
+            { "n_dtc_proliferating", "cells", 1u << BS_DTC_PROLIFERATING } },
+};

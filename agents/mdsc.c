@@ -133,3 +133,33 @@ void bs_mdsc_act(bs_model *m, int slot, bs_step_totals *tot)
     }
     bs_immune_walk(m, slot, &im->md, 1); /* they gather in the tumour stroma */
 }
+
+/* MDSCs secrete the lumped immunosuppressive signal */
+static void mdsc_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
+{
+    (void)slot;
+    (void)site;
+    acc->suppr += m->r.immune.md_suppr;
+}
+
+const bs_celltype bs_type_mdsc = {
+    .name = "mdsc",
+    .plural = "MDSCs",
+    .n_states = 1,
+    .state_names = { "suppressive" },
+    .rgb = { { 0x99, 0x99, 0x99 } }, /* grey (the palette's black would vanish on the marrow) */
+    .shape = { BS_SHAPE_SQUARE },
+    .footprint_sites = 1,
+    .params = bs_mdsc_params,
+    .n_params = sizeof bs_mdsc_params / sizeof bs_mdsc_params[0],
+    .derive = bs_mdsc_derive,
+    .act = bs_mdsc_act,
+    .arrivals = bs_mdsc_arrivals,
+    .sources = mdsc_sources,
+    .radiation = { .model = BS_RT_LQ,
+            .alpha_key = "rt.mdsc_alpha_per_Gy",
+            .alpha_beta_key = "rt.myeloid_alpha_beta_Gy" },
+    .drugs = { .anti_gr1_depleted = 1 },
+    .n_observables = 1,
+    .observables = { { "n_mdsc", "cells", BS_ALL_STATES } },
+};

@@ -361,7 +361,7 @@ static bs_status check_store(const bs_model *m, const char *path, bs_error *err)
             continue;
         }
         live++;
-        if (s->type[slot] >= BS_CELL_TYPE_COUNT || s->state[slot] >= bs_cell_types[s->type[slot]].n_states ||
+        if (s->type[slot] >= bs_celltype_count() || s->state[slot] >= bs_celltype_of(s->type[slot])->n_states ||
                 s->site[slot] < 0 || s->site[slot] >= sites || s->occ[s->site[slot]] != slot)
             st = bs_fail(err, BS_ERR_INVALID, "%s: agent in slot %d (type %d, state %d, site %d) is invalid", path,
                     slot, s->type[slot], s->state[slot], (int)s->site[slot]);

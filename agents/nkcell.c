@@ -121,3 +121,29 @@ void bs_nk_act(bs_model *m, int slot, bs_step_totals *tot)
         if (s->aux[slot] >= (float)im->nk_kills_max) s->state[slot] = BS_NK_SPENT;
     }
 }
+
+/* cytotoxic NK cells secrete IFN-gamma */
+static void nk_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
+{
+    (void)site;
+    if (m->store.state[slot] == BS_NK_ACTIVE) acc->ifng += m->r.immune.nk_ifng;
+}
+
+const bs_celltype bs_type_nk = {
+    .name = "nk",
+    .plural = "NK cells",
+    .n_states = 2,
+    .state_names = { "cytotoxic", "spent" },
+    .rgb = { { 0xE6, 0x9F, 0x00 }, { 0xE6, 0x9F, 0x00 } }, /* orange */
+    .shape = { BS_SHAPE_DIAMOND, BS_SHAPE_RING },
+    .footprint_sites = 1,
+    .params = bs_nk_params,
+    .n_params = sizeof bs_nk_params / sizeof bs_nk_params[0],
+    .derive = bs_nk_derive,
+    .act = bs_nk_act,
+    .arrivals = bs_nk_arrivals,
+    .sources = nk_sources,
+    .radiation = { .model = BS_RT_D0, .d0_key = "rt.nk_D0_Gy" },
+    .n_observables = 1,
+    .observables = { { "n_nk", "cells", BS_ALL_STATES } },
+};

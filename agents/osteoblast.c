@@ -174,3 +174,35 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
     bs_store_kill_locked(s, slot);
     if (lining && lat->surface[i] != BS_SURF_NONE) lat->surface[i] = BS_SURF_QUIESCENT;
 }
+
+/* osteoblasts secrete OPG, RANKL (both scaled by PTHrP on the lineage)
+ * and CXCL12 */
+static void ob_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
+{
+    (void)slot;
+    (void)site;
+    const bs_rules *r = &m->r;
+    acc->o2_uptake += r->ob_o2_uptake;
+    acc->opg += r->ob_opg * acc->lineage_opg;
+    acc->rankl += r->ob_rankl * acc->lineage_rankl;
+    acc->cxcl12 += r->ob_cxcl12;
+}
+
+const bs_celltype bs_type_osteoblast = {
+    .name = "osteoblast",
+    .plural = "osteoblasts",
+    .n_states = 1,
+    .state_names = { "forming" },
+    .rgb = { { 0x00, 0x72, 0xB2 } }, /* blue */
+    .shape = { BS_SHAPE_SQUARE },
+    .footprint_sites = 1,
+    .params = bs_ob_params,
+    .n_params = sizeof bs_ob_params / sizeof bs_ob_params[0],
+    .derive = bs_ob_derive,
+    .act = bs_ob_act,
+    .sources = ob_sources,
+    /* recruited on the surface by bs_bmu_site (bs_ob_try_recruit), no arrivals */
+    .radiation = { .model = BS_RT_LQ, .alpha_key = "rt.ob_alpha_per_Gy", .alpha_beta_key = "rt.ob_alpha_beta_Gy" },
+    .n_observables = 1,
+    .observables = { { "n_osteoblasts", "cells", BS_ALL_STATES } },
+};

@@ -182,9 +182,9 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
     }
     /* Zoledronic acid taken up from resorbed bone (store.aux holds the
      * cell's uptake, 1 = a full site's load) raises apoptosis. */
-    if (r->za_oc_death > 0.0f && s->aux[slot] > 0.0f) {
+    if (m->r.fx.za_oc_death > 0.0f && s->aux[slot] > 0.0f) {
         float u = s->aux[slot] < 1.0f ? s->aux[slot] : 1.0f;
-        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 5) < r->za_oc_death * u) {
+        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 5) < m->r.fx.za_oc_death * u) {
             bs_store_kill_locked(s, slot);
             return;
         }
@@ -215,3 +215,29 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
     if (bs_draw_agent(m, id, 1) < r->p_oc_move)
         bs_store_move(s, slot, cand[bs_draw_agent_below(m, id, 2, (uint32_t)n)]);
 }
+
+static void oc_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
+{
+    (void)slot;
+    (void)site;
+    acc->o2_uptake += m->r.oc_o2_uptake;
+}
+
+const bs_celltype bs_type_osteoclast = {
+    .name = "osteoclast",
+    .plural = "osteoclasts",
+    .n_states = 1,
+    .state_names = { "resorbing" },
+    .rgb = { { 0xD5, 0x5E, 0x00 } }, /* vermillion */
+    .shape = { BS_SHAPE_DISC },
+    .footprint_sites = 3,
+    .params = bs_oc_params,
+    .n_params = sizeof bs_oc_params / sizeof bs_oc_params[0],
+    .derive = bs_oc_derive,
+    .act = bs_oc_act,
+    .sources = oc_sources,
+    /* formed on the surface by bs_bmu_site (bs_oc_try_form), no arrivals */
+    .radiation = { .model = BS_RT_LQ, .alpha_key = "rt.oc_alpha_per_Gy", .alpha_beta_key = "rt.myeloid_alpha_beta_Gy" },
+    .n_observables = 1,
+    .observables = { { "n_osteoclasts", "cells", BS_ALL_STATES } },
+};

@@ -12,7 +12,7 @@
  * Dormant tumour cells show less antigen and are recognised less often.
  *
  * Brakes on activation and killing: tumour PD-L1 (unless anti-PD-1,
- * bs_rules.pd1_block), each MDSC within mdsc.suppress_radius_um (x
+ * bs_rules.fx.pd1_block), each MDSC within mdsc.suppress_radius_um (x
  * mdsc.suppress_factor, saturating at three), and the suppression and
  * TGF-beta fields; hypoxia (below tcell.hypoxia_mmHg, extracellular
  * adenosine on the A2A receptor: Ohta 2006, Hatfield 2015). An activated cell is exhausted after
@@ -179,7 +179,7 @@ static float suppression(const bs_model *m, int i)
 static int exhaust_by_suppression(bs_model *m, int slot, float brake)
 {
     const bs_immune_rules *im = &m->r.immune;
-    float rate = im->t_exhaust_suppr_h * (1.0f - brake) * m->r.pd1_exhaust_factor; /* anti-PD-1 cuts it */
+    float rate = im->t_exhaust_suppr_h * (1.0f - brake) * m->r.fx.pd1_exhaust_factor; /* anti-PD-1 cuts it */
     if (rate > 0.0f && bs_draw_agent(m, m->store.id[slot], 5) < 1.0f - expf(-rate * im->dt_h)) {
         m->store.state[slot] = BS_TCELL_EXHAUSTED;
         return 1;
@@ -219,7 +219,7 @@ void bs_tcell_act(bs_model *m, int slot, bs_step_totals *tot)
         return;
     }
     tot->tcell_contact_h += (double)im->dt_h;
-    float pdl1 = im->t_pdl1 + (1.0f - im->t_pdl1) * m->r.pd1_block;
+    float pdl1 = im->t_pdl1 + (1.0f - im->t_pdl1) * m->r.fx.pd1_block;
     float rate = im->t_kill_h * pdl1 * brake * hyp;
     if (bs_draw_agent(m, id, 4) < 1.0f - expf(-rate * im->dt_h)) {
         bs_store_kill_locked(s, s->occ[target]);
@@ -232,3 +232,33 @@ void bs_tcell_act(bs_model *m, int slot, bs_step_totals *tot)
     }
     exhaust_by_suppression(m, slot, brake);
 }
+
+/* activated CD8 T cells secrete IFN-gamma; the others express RANKL */
+static void tcell_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
+{
+    (void)site;
+    if (m->store.state[slot] == BS_TCELL_ACTIVE)
+        acc->ifng += m->r.immune.t_ifng;
+    else
+        acc->rankl += m->r.immune.t_rankl; /* non-activated or exhausted */
+}
+
+const bs_celltype bs_type_tcell = {
+    .name = "tcell",
+    .plural = "CD8 T cells",
+    .n_states = 3,
+    .state_names = { "non-activated", "activated", "exhausted" },
+    .rgb = { { 0x00, 0x9E, 0x73 }, { 0x00, 0x9E, 0x73 },
+            { 0x00, 0x00, 0x00 } }, /* bluish green; exhausted: burnt out */
+    .shape = { BS_SHAPE_RING, BS_SHAPE_DISC, BS_SHAPE_SQUARE },
+    .footprint_sites = 1,
+    .params = bs_tcell_params,
+    .n_params = sizeof bs_tcell_params / sizeof bs_tcell_params[0],
+    .derive = bs_tcell_derive,
+    .act = bs_tcell_act,
+    .arrivals = bs_tcell_arrivals,
+    .sources = tcell_sources,
+    .radiation = { .model = BS_RT_D0, .d0_key = "rt.cd8_D0_Gy" },
+    .n_observables = 2,
+    .observables = { { "n_tcells", "cells", BS_ALL_STATES }, { "n_tcells_active", "cells", 1u << BS_TCELL_ACTIVE } },
+};

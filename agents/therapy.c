@@ -307,19 +307,20 @@ static float decay_per_step(double half_h, double dt_h)
     return (float)exp(-log(2.0) * dt_h / half_h);
 }
 
-_Static_assert(BS_CELL_TYPE_COUNT <= 6, "bs_therapy_state.n_rt_killed has 6 entries");
-
 void bs_therapy_init(bs_model *m)
 {
     bs_therapy_state *t = &m->therapy;
     memset(t, 0, sizeof *t);
     for (int k = 0; k < BS_THERAPY_COUNT; k++) t->last_dose_d[k] = -1.0;
-    m->r.pd1_exhaust_factor = 1.0f;
-    m->r.rankl_factor = 1.0f;
-    m->r.oc_form_factor = 1.0f;
-    m->r.za_oc_death = 0.0f;
-    m->r.mno2_o2 = 0.0f;
     bs_therapy_derive(m);
+    /* untreated */
+    bs_therapy_effects *fx = &m->r.fx;
+    memset(fx, 0, sizeof *fx);
+    fx->pd1_exhaust_factor = 1.0f;
+    fx->rankl_factor = 1.0f;
+    fx->o2_sinusoid = m->r.tx.o2_sinusoid_base;
+    fx->o2_arteriole = m->r.tx.o2_arteriole_base;
+    fx->hdac_level = m->r.tx.hdac_base;
 }
 
 void bs_therapy_derive(bs_model *m)
@@ -390,18 +391,20 @@ void bs_therapy_derive(bs_model *m)
     double riv = bs_param(ps, "therapy.radiotherapy.interval_d");
     x->interval_steps[BS_THERAPY_RADIOTHERAPY] = (int64_t)llround(riv * 24.0 / dt);
     if (x->interval_steps[BS_THERAPY_RADIOTHERAPY] < 1) x->interval_steps[BS_THERAPY_RADIOTHERAPY] = 1;
-    x->rt_alpha = (float)bs_param(ps, "rt.tumour_alpha_per_Gy");
-    x->rt_beta = x->rt_alpha / (float)bs_param(ps, "rt.tumour_alpha_beta_Gy");
-    x->rt_dormant_factor = (float)bs_param(ps, "rt.dormant_factor");
-    x->rt_d0_t = (float)bs_param(ps, "rt.cd8_D0_Gy");
-    x->rt_d0_nk = (float)bs_param(ps, "rt.nk_D0_Gy");
-    x->rt_ob_alpha = (float)bs_param(ps, "rt.ob_alpha_per_Gy");
-    x->rt_ob_beta = x->rt_ob_alpha / (float)bs_param(ps, "rt.ob_alpha_beta_Gy");
-    double myab = bs_param(ps, "rt.myeloid_alpha_beta_Gy");
-    x->rt_md_alpha = (float)bs_param(ps, "rt.mdsc_alpha_per_Gy");
-    x->rt_md_beta = x->rt_md_alpha / (float)myab;
-    x->rt_oc_alpha = (float)bs_param(ps, "rt.oc_alpha_per_Gy");
-    x->rt_oc_beta = x->rt_oc_alpha / (float)myab;
+    /* each type's radiosensitivity, as its descriptor states it */
+    for (int t = 0; t < bs_celltype_count(); t++) {
+        const bs_rt_sensitivity *rs = &bs_celltype_of(t)->radiation;
+        x->rt_model[t] = (uint8_t)rs->model;
+        x->rt_factor[t] = 1.0f;
+        x->rt_factor_states[t] = rs->factor_states;
+        if (rs->factor_states) x->rt_factor[t] = (float)bs_param(ps, rs->factor_key);
+        if (rs->model == BS_RT_LQ) {
+            x->rt_alpha[t] = (float)bs_param(ps, rs->alpha_key);
+            x->rt_beta[t] = x->rt_alpha[t] / (float)bs_param(ps, rs->alpha_beta_key);
+        } else if (rs->model == BS_RT_D0) {
+            x->rt_d0[t] = (float)bs_param(ps, rs->d0_key);
+        }
+    }
     /* re-oxygenation: the vessel values hyperoxia multiplies */
     x->o2_sinusoid_base = (float)bs_param(ps, "o2.sinusoid_mmHg");
     x->o2_arteriole_base = (float)bs_param(ps, "o2.arteriole_mmHg");
@@ -429,18 +432,17 @@ void bs_therapy_window(const bs_model *m, bs_therapy_id id, double *start_d, dou
 /* Survival fraction of one cell after a fraction of D Gy. */
 float bs_therapy_rt_survival(const bs_therapy_rules *x, int type, int state, float D)
 {
-    switch (type) {
-    case BS_CELL_DTC: {
-        float f = state == BS_DTC_DORMANT ? x->rt_dormant_factor : 1.0f;
-        return expf(-f * (x->rt_alpha * D + x->rt_beta * D * D));
+    if (type < 0 || type >= bs_celltype_count()) return 1.0f; /* not a cell */
+    switch ((bs_rt_model)x->rt_model[type]) {
+    case BS_RT_LQ: {
+        float f = (x->rt_factor_states[type] >> state) & 1u ? x->rt_factor[type] : 1.0f;
+        return expf(-f * (x->rt_alpha[type] * D + x->rt_beta[type] * D * D));
     }
-    case BS_CELL_TCELL: return expf(-D / x->rt_d0_t);
-    case BS_CELL_NK: return expf(-D / x->rt_d0_nk);
-    case BS_CELL_OSTEOBLAST: return expf(-(x->rt_ob_alpha * D + x->rt_ob_beta * D * D));
-    case BS_CELL_MDSC: return expf(-(x->rt_md_alpha * D + x->rt_md_beta * D * D));
-    case BS_CELL_OSTEOCLAST: return expf(-(x->rt_oc_alpha * D + x->rt_oc_beta * D * D));
-    default: return 1.0f;
+    case BS_RT_D0: return expf(-D / x->rt_d0[type]);
+    case BS_RT_SPARED: return 1.0f;
+    case BS_RT_UNSET: break; /* refused at registration */
     }
+    return 1.0f;
 }
 
 int bs_therapy_rt_in_region(const bs_therapy_rules *x, int px, int py)
@@ -467,7 +469,7 @@ static void rt_fraction(bs_model *m)
         if (slot < 0 || !bs_therapy_rt_in_region(x, i % w, i / w)) continue;
         float S = bs_therapy_rt_survival(x, s->type[slot], s->state[slot], x->rt_dose_Gy);
         if (bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, s->id[slot], 0) < S) continue;
-        if (s->type[slot] < 6) m->therapy.n_rt_killed[s->type[slot]]++;
+        if (s->type[slot] < BS_MAX_CELL_TYPES) m->therapy.n_rt_killed[s->type[slot]]++;
         bs_store_kill(s, slot);
     }
     m->therapy.rt_fractions_given++;
@@ -548,7 +550,7 @@ static void agr1_deplete(bs_model *m)
     int n = m->lat.w * m->lat.h;
     for (int i = 0; i < n; i++) {
         int slot = s->occ[i];
-        if (slot < 0 || s->type[slot] != BS_CELL_MDSC) continue;
+        if (slot < 0 || !bs_celltype_of(s->type[slot])->drugs.anti_gr1_depleted) continue;
         if (bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, s->id[slot], 1) >= p) continue;
         bs_store_kill(s, slot);
         t->gr1_myeloid += x->agr1_pool_per_kill;
@@ -605,7 +607,8 @@ static void cxcr4_mobilise(bs_model *m, float block)
     int n = m->lat.w * m->lat.h;
     for (int i = 0; i < n; i++) {
         int slot = s->occ[i];
-        if (slot < 0 || s->type[slot] != BS_CELL_DTC || s->state[slot] != BS_DTC_DORMANT) continue;
+        if (slot < 0 || !((bs_celltype_of(s->type[slot])->drugs.cxcr4i_mobilised_states >> s->state[slot]) & 1u))
+            continue;
         float anchor = hill(cx[i] * d->cxcr4, d->cxcl12_K, 2.0f);
         float p = bs_rate_to_prob((double)(x->cxcr4i_mobilise_h * block * anchor), m->dt_h);
         if (bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, s->id[slot], 2) >= p) continue;
@@ -624,7 +627,6 @@ void bs_therapy_step(bs_model *m)
 {
     bs_therapy_state *t = &m->therapy;
     const bs_therapy_rules *x = &m->r.tx;
-    bs_rules *r = &m->r;
     int64_t step = (int64_t)m->step;
     /* 1. schedule events: stop, then start */
     for (int k = 0; k < BS_THERAPY_COUNT; k++) {
@@ -675,19 +677,20 @@ void bs_therapy_step(bs_model *m)
     float block = x->cxcr4i_block * t->level[BS_THERAPY_CXCR4_ANTAGONIST];
     cxcr4_mobilise(m, block);
     /* 5. rule effects, all from the state above */
-    r->cxcr4_block = block;
-    r->pd1_block = hill(t->level[BS_THERAPY_ANTI_PD1], x->pd1_ec50, 1.0f);
-    r->pd1_exhaust_factor = 1.0f - x->pd1_exhaust_cut * r->pd1_block;
+    bs_therapy_effects *fx = &m->r.fx;
+    fx->cxcr4_block = block;
+    fx->pd1_block = hill(t->level[BS_THERAPY_ANTI_PD1], x->pd1_ec50, 1.0f);
+    fx->pd1_exhaust_factor = 1.0f - x->pd1_exhaust_cut * fx->pd1_block;
     /* both precursor pools (denosumab's, anti-Gr1's myeloid cells) add
      * osteoclast precursors wherever RANKL is: BMU activation, formation
      * and the length of the resorption window all follow the signal */
-    r->oc_form_factor = 1.0f + x->agr1_oc_gain * t->gr1_myeloid / (t->gr1_myeloid + x->agr1_pool_K);
-    r->rankl_factor = (1.0f - occ) * (1.0f + x->dmab_gain * t->dmab_precursors) * r->oc_form_factor;
-    r->za_oc_death = x->p_za_oc_death;
+    float gr1_share = 1.0f + x->agr1_oc_gain * t->gr1_myeloid / (t->gr1_myeloid + x->agr1_pool_K);
+    fx->rankl_factor = (1.0f - occ) * (1.0f + x->dmab_gain * t->dmab_precursors) * gr1_share;
+    fx->za_oc_death = x->p_za_oc_death;
     float hyp = 1.0f + (x->hyperoxia_factor - 1.0f) * t->level[BS_THERAPY_HYPEROXIA];
-    r->o2_sinusoid = x->o2_sinusoid_base * hyp;
-    r->o2_arteriole = x->o2_arteriole_base * hyp;
-    r->mno2_o2 = x->mno2_o2 * t->level[BS_THERAPY_MNO2];
+    fx->o2_sinusoid = x->o2_sinusoid_base * hyp;
+    fx->o2_arteriole = x->o2_arteriole_base * hyp;
+    fx->mno2_o2 = x->mno2_o2 * t->level[BS_THERAPY_MNO2];
     float hd = t->level[BS_THERAPY_HDAC_INHIBITOR];
-    r->dtc.hdac_level = hd > x->hdac_base ? hd : x->hdac_base;
+    fx->hdac_level = hd > x->hdac_base ? hd : x->hdac_base;
 }

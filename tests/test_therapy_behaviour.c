@@ -30,7 +30,7 @@ typedef struct {
     long extravasated;
     bs_therapy_state therapy; /* at the end */
     /* live radiotherapy switch (rt_day > 0): cells by type/state just before and after */
-    long before[BS_CELL_TYPE_COUNT], after[BS_CELL_TYPE_COUNT];
+    long before[BS_MAX_CELL_TYPES], after[BS_MAX_CELL_TYPES];
     long before_dormant, after_dormant, before_cycling, after_cycling;
     long before_ob_lining; /* not used: lining cells are not agents */
 } result;
@@ -105,11 +105,11 @@ static result cache[ARM_COUNT][NSEEDS + 1];
 
 static void census(const bs_model *m, long *by_type, long *dormant, long *cycling)
 {
-    memset(by_type, 0, BS_CELL_TYPE_COUNT * sizeof *by_type);
+    memset(by_type, 0, BS_MAX_CELL_TYPES * sizeof *by_type);
     *dormant = *cycling = 0;
     for (long i = 0; i < (long)m->lat.w * m->lat.h; i++) {
         int s = m->store.occ[i];
-        if (s < 0 || m->store.type[s] >= BS_CELL_TYPE_COUNT) continue;
+        if (s < 0 || m->store.type[s] >= bs_celltype_count()) continue;
         by_type[m->store.type[s]]++;
         if (m->store.type[s] == BS_CELL_DTC) {
             *dormant += m->store.state[s] == BS_DTC_DORMANT;
@@ -365,11 +365,11 @@ static void test_b22_cxcr4_antagonist(void **state)
 static void test_b23_b11_radiotherapy(void **state)
 {
     (void)state;
-    long b[BS_CELL_TYPE_COUNT] = { 0 }, a[BS_CELL_TYPE_COUNT] = { 0 }, bd = 0, ad = 0, bc = 0, ac = 0, bo = 0, ao = 0;
+    long b[BS_MAX_CELL_TYPES] = { 0 }, a[BS_MAX_CELL_TYPES] = { 0 }, bd = 0, ad = 0, bc = 0, ac = 0, bo = 0, ao = 0;
     double bur0 = 0, bur1 = 0;
     for (long seed = 1; seed <= NSEEDS; seed++) {
         const result *c = run(IS, seed), *t = run(IS_RT, seed), *h = run(HO_RT, seed), *d = run(DORM_RT, seed);
-        for (int k = 0; k < BS_CELL_TYPE_COUNT; k++) {
+        for (int k = 0; k < bs_celltype_count(); k++) {
             b[k] += t->before[k];
             a[k] += t->after[k];
         }
