@@ -180,24 +180,9 @@ float bs_dtc_lifr_signal(const bs_model *m, int i)
     return l * (1.0f + m->r.fx.hdac_level * (d->hdac_gain - 1.0f));
 }
 
-/* a sinusoid or arteriole site among the four neighbours */
-static int next_to_vessel(const bs_model *m, int i)
-{
-    const bs_lattice *lat = &m->lat;
-    int x = i % lat->w, y = i / lat->w;
-    uint8_t t;
-#define BS_VESSELISH(j) (t = lat->tissue[j], t == BS_TISSUE_VESSEL || t == BS_TISSUE_ARTERIOLE)
-    if (x > 0 && BS_VESSELISH(i - 1)) return 1;
-    if (x < lat->w - 1 && BS_VESSELISH(i + 1)) return 1;
-    if (y > 0 && BS_VESSELISH(i - lat->w)) return 1;
-    if (y < lat->h - 1 && BS_VESSELISH(i + lat->w)) return 1;
-#undef BS_VESSELISH
-    return 0;
-}
-
 int bs_dtc_is_niche(const bs_model *m, int i)
 {
-    return m->lat.surface[i] != BS_SURF_NONE || next_to_vessel(m, i);
+    return m->lat.surface[i] != BS_SURF_NONE || bs_next_to_vessel(&m->lat, i);
 }
 
 /* How strongly the place of site i pushes a settled cell into dormancy:
@@ -209,12 +194,10 @@ float bs_dtc_niche_dormancy(const bs_model *m, int i)
     uint8_t s = m->lat.surface[i];
     if (s == BS_SURF_QUIESCENT || bs_agent_within(m, i, 1, BS_CELL_OSTEOBLAST)) return 1.0f;
     if (s != BS_SURF_NONE) return d->brc_factor;
-    if (next_to_vessel(m, i)) return d->perivascular_factor;
+    if (bs_next_to_vessel(&m->lat, i)) return d->perivascular_factor;
     return 0.0f;
 }
 
-static const int dx8[8] = { -1, 1, 0, 0, -1, 1, -1, 1 };
-static const int dy8[8] = { 0, 0, -1, 1, -1, -1, 1, 1 };
 
 /* Biased random walk up the CXCL12 gradient over free marrow neighbours. */
 static void home(bs_model *m, int slot)
@@ -236,7 +219,7 @@ static void home(bs_model *m, int slot)
     float w[4], total = 0.0f;
     int cand[4], n = 0;
     for (int k = 0; k < 4; k++) {
-        int nx = x + dx8[k], ny = y + dy8[k];
+        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
         if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
         int j = ny * m->lat.w + nx;
         if (s->occ[j] >= 0 || m->lat.tissue[j] != BS_TISSUE_MARROW) continue;
@@ -267,7 +250,7 @@ static void divide(bs_model *m, int slot)
     int i = s->site[slot], x = i % m->lat.w, y = i / m->lat.w;
     int cand[8], n = 0;
     for (int k = 0; k < 8; k++) {
-        int nx = x + dx8[k], ny = y + dy8[k];
+        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
         if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
         int j = ny * m->lat.w + nx;
         if (s->occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) cand[n++] = j;
@@ -359,7 +342,7 @@ static int extravasate(bs_model *m, int v, uint64_t key)
     if (bs_rng_uniform(m->seed, BS_STREAM_ARRIVAL, m->step, key, 1) >= p) return 0;
     int x = v % m->lat.w, y = v / m->lat.w, cand[8], n = 0;
     for (int k = 0; k < 8; k++) {
-        int nx = x + dx8[k], ny = y + dy8[k];
+        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
         if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
         int j = ny * m->lat.w + nx;
         if (m->store.occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) cand[n++] = j;

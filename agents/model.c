@@ -311,18 +311,6 @@ void bs_model_destroy(bs_model *m)
     free(m);
 }
 
-static int next_to_vessel(const bs_lattice *lat, int x, int y)
-{
-    static const int dx[4] = { -1, 1, 0, 0 }, dy[4] = { 0, 0, -1, 1 };
-    for (int k = 0; k < 4; k++) {
-        int nx = x + dx[k], ny = y + dy[k];
-        if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
-        uint8_t t = lat->tissue[ny * lat->w + nx];
-        if (t == BS_TISSUE_VESSEL || t == BS_TISSUE_ARTERIOLE) return 1;
-    }
-    return 0;
-}
-
 /* Phase 1a: sources, sinks and Dirichlet sites of every field from the
  * tissue and the cells on it. Each site writes only itself. */
 static void assemble_sources(bs_model *m)
@@ -356,7 +344,7 @@ static void assemble_sources(bs_model *m)
             default:
                 o2_up = r->o2_marrow_uptake;
                 ifn = r->ifng_basal;
-                if (next_to_vessel(lat, x, y)) cx += r->cxcl12_vessel;
+                if (bs_next_to_vessel(lat, i)) cx += r->cxcl12_vessel;
                 break;
             }
             /* PTHrP makes the osteoblast lineage (lining cells,

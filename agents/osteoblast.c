@@ -81,9 +81,6 @@ int bs_ob_try_recruit(bs_model *m, int i)
     return 1;
 }
 
-static const int ob_dx[4] = { -1, 1, 0, 0 };
-static const int ob_dy[4] = { 0, 0, -1, 1 };
-
 /* Neighbour to deposit into: partly mineralised bone first (the layer being
  * finished, most mineral first), else an empty cavity site. -1 if none. */
 static int pick_target(const bs_model *m, int i)
@@ -92,7 +89,7 @@ static int pick_target(const bs_model *m, int i)
     int x = i % lat->w, y = i / lat->w, best = -1;
     float best_m = -1.0f;
     for (int k = 0; k < 4; k++) {
-        int nx = x + ob_dx[k], ny = y + ob_dy[k];
+        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
         if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
         int j = ny * lat->w + nx;
         if (!bs_is_fill_target(lat, &m->store, j)) continue;
@@ -139,7 +136,7 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
          * so that every hole is eventually free to be filled. */
         int cand[4], n = 0, cav[4], nc = 0;
         for (int k = 0; k < 4; k++) {
-            int nx = x + ob_dx[k], ny = y + ob_dy[k];
+            int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
             if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
             int q = ny * lat->w + nx;
             if (s->occ[q] >= 0 || lat->tissue[q] != BS_TISSUE_MARROW) continue;

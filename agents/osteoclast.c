@@ -84,11 +84,12 @@ void bs_oc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
 static int oc_place(const bs_model *m, int i)
 {
     if (m->store.occ[i] < 0) return i;
-    static const int dx[8] = { 0, 0, -1, 1, -1, 1, -1, 1 };
-    static const int dy[8] = { -1, 1, 0, 0, -1, -1, 1, 1 };
+    /* north and south first, then west, east, the corners (bs_nb_dx order
+     * permuted; the first free site wins, so the order is in the results) */
+    static const int order[8] = { 2, 3, 0, 1, 4, 5, 6, 7 };
     int x = i % m->lat.w, y = i / m->lat.w;
     for (int k = 0; k < 8; k++) {
-        int nx = x + dx[k], ny = y + dy[k];
+        int nx = x + bs_nb_dx[order[k]], ny = y + bs_nb_dy[order[k]];
         if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
         int j = ny * m->lat.w + nx;
         if (m->store.occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) return j;
@@ -199,11 +200,9 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
     }
     /* Nothing in reach: crawl to a neighbouring open-compartment site, or
      * retire if there is none. */
-    static const int dx[8] = { -1, 1, 0, 0, -1, 1, -1, 1 };
-    static const int dy[8] = { 0, 0, -1, 1, -1, -1, 1, 1 };
     int cand[8], n = 0, x = i % m->lat.w, y = i / m->lat.w;
     for (int k = 0; k < 8; k++) {
-        int nx = x + dx[k], ny = y + dy[k];
+        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
         if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
         int j = ny * m->lat.w + nx;
         if (s->occ[j] < 0 && m->lat.surface[j] == BS_SURF_RESORPTION) cand[n++] = j;
