@@ -109,7 +109,6 @@ static int to_osteoclast(bs_model *m, int slot)
     bs_store_retype(s, slot, BS_CELL_OSTEOCLAST);
     s->state[slot] = 0;
     s->age_h[slot] = 0.0f;
-    s->timer_h[slot] = 0.0f;
     s->aux[slot] = 0.0f;
     if (lat->surface[i] == BS_SURF_QUIESCENT) {
         lat->surface[i] = BS_SURF_RESORPTION;

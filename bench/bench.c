@@ -767,8 +767,8 @@ static bs_status run_scenario(const bench_opts *o, const char *scenario, int siz
 static double store_bytes_per_slot(void)
 {
     bs_store s;
-    return (double)(sizeof *s.type + sizeof *s.state + sizeof *s.site + sizeof *s.id + sizeof *s.age_h +
-            sizeof *s.timer_h + sizeof *s.aux + sizeof *s.stamp + sizeof *s.free_slots);
+    return (double)(sizeof *s.type + sizeof *s.state + sizeof *s.site + sizeof *s.id + sizeof *s.age_h + sizeof *s.aux +
+            sizeof *s.stamp + sizeof *s.free_slots);
 }
 
 static int emit_scenario(

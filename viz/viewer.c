@@ -1268,8 +1268,8 @@ static void draw_inspect(viewer *v, const layout *L)
         int s = m->store.state[slot];
         snprintf(lines[nl++], 160, "cell: %s, %s", d->name,
                 s < d->n_states && d->state_names[s] ? d->state_names[s] : "?");
-        snprintf(lines[nl++], 160, "  age %.1f d, timer %.1f h, aux %.3g", (double)m->store.age_h[slot] / 24.0,
-                (double)m->store.timer_h[slot], (double)m->store.aux[slot]);
+        snprintf(lines[nl++], 160, "  age %.1f d, aux %.3g", (double)m->store.age_h[slot] / 24.0,
+                (double)m->store.aux[slot]);
         snprintf(lines[nl++], 160, "  id %016llx", (unsigned long long)m->store.id[slot]);
     } else {
         snprintf(lines[nl++], 160, "no cell");
