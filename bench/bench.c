@@ -26,6 +26,7 @@
 
 #include "catalog.h"
 #include "celltypes.h"
+#include "datadir.h"
 #include "config.h"
 #include "kernels.h"
 #include "model.h"
@@ -262,9 +263,7 @@ static void scenario_path(const char *name, char *out, size_t n)
         snprintf(out, n, "%s", name);
         return;
     }
-    const char *dir = getenv("BONESIM_SCENARIOS");
-    if (!dir || !*dir) dir = access(BS_SCENARIO_DIR, R_OK) == 0 ? BS_SCENARIO_DIR : "scenarios";
-    snprintf(out, n, "%s/%s.ini", dir, name);
+    if (!bs_scenario_find(name, out, n)) snprintf(out, n, "%s/%s.ini", bs_scenario_dir(), name);
 }
 
 /* A world as `bonesim run SCENARIO --set lattice.*=size` would build it
