@@ -21,7 +21,7 @@ const bs_param_def bs_bmu_params[] = {
     { "bmu.activation_per_site_per_y", BS_PT_REAL, 1.3, 0.0, 50.0, "1/y",
             "Rate at which a quiescent endosteal site is taken into a new remodeling compartment when the RANKL signal "
             "is 1. "
-            "Starting value 0.7/y derived so ~20% of the surface remodels (PARAMETERS.md 2d; Agerbaek 1991 gives "
+            "Starting value 0.7/y derived so ~20% of the surface remodels (Agerbaek 1991 gives "
             "0.93/y cortical); "
             "calibrated to B2",
             NULL, NULL },
@@ -49,9 +49,8 @@ const bs_param_def bs_bmu_params[] = {
     { "bmu.lining_rankl_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
             "RANKL made by osteoblast-lineage lining cells per quiescent surface site (A)", NULL, NULL },
     { "bmu.lining_opg_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
-            "OPG made by lining cells per quiescent surface site (A; mature OBs and lining cells secrete OPG, "
-            "PARAMETERS.md 3)",
-            NULL, NULL },
+            "OPG made by lining cells per quiescent surface site (A; mature OBs and lining cells secrete OPG)", NULL,
+            NULL },
     { "bmu.initial_bmu_x_frac", BS_PT_REAL, -1.0, -1.0, 1.0, "1",
             "Open one BMU at day 0 on the first bone surface below the top edge at this fraction of the width "
             "(teaching scenarios such as single_bmu); -1 = none",

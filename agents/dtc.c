@@ -38,7 +38,7 @@ const bs_param_def bs_dtc_params[] = {
             "Lumped endothelial adhesion (CX3CL1, ICAM-1, E-selectin): extravasation chance at saturating CXCL12 (A)",
             NULL, NULL },
     { "dtc.cxcl12_half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au",
-            "CXCL12 level giving half-maximal CXCR4 signalling (Hill n = 2; PARAMETERS.md 4, A)", NULL, NULL },
+            "CXCL12 level giving half-maximal CXCR4 signalling (Hill n = 2; A)", NULL, NULL },
     { "dtc.speed_um_per_h", BS_PT_REAL, 10.0, 0.0, 1000.0, "um/h", "Migration speed of a homing DTC (A)", NULL, NULL },
     { "dtc.chemotaxis", BS_PT_REAL, 50.0, 0.0, 1000.0, "1/au",
             "Chemotactic sensitivity: move weights exp(chemotaxis x CXCR4 x dCXCL12) (A)", NULL, NULL },
@@ -48,7 +48,7 @@ const bs_param_def bs_dtc_params[] = {
     { "dtc.dormancy_entry_per_h", BS_PT_REAL, 0.05, 0.0, 10.0, "1/h",
             "Dormancy entry on quiescent endosteum or next to osteoblasts, LIFR signalling 1 (most dormant within 1-2 "
             "d; "
-            "Lawson 2015, Croucher 2016 qualitative; PARAMETERS.md 4, A)",
+            "Lawson 2015, Croucher 2016 qualitative; A)",
             NULL, NULL },
     { "dtc.brc_dormancy_factor", BS_PT_REAL, 0.02, 0.0, 1.0, "1",
             "Dormancy entry in an active BRC relative to quiescent endosteum (BRCs favour proliferation, A)", NULL,
@@ -60,23 +60,22 @@ const bs_param_def bs_dtc_params[] = {
     { "dtc.lifr_enabled", BS_PT_BOOL, 1.0, 0.0, 1.0, "1",
             "LIFR:STAT3 pro-dormancy pathway on (1) or knocked out (0) (Johnson 2016 Nat Cell Biol, M✓)", NULL, NULL },
     { "dtc.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.0, 100.0, "mmHg",
-            "Below this pO2 HIF-1a rises and LIFR signalling falls (~1.3% O2; PARAMETERS.md 3, M~/A)", NULL, NULL },
+            "Below this pO2 HIF-1a rises and LIFR signalling falls (~1.3% O2; M~/A)", NULL, NULL },
     { "dtc.hypoxia_lifr_factor", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
             "LIFR signalling under hypoxia relative to normoxia (Johnson 2016, M✓ qualitative; value A)", NULL, NULL },
     { "dtc.hdac_level", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
             "HDAC-inhibitor level 0..1 (the hdac_inhibitor therapy sets it); raises LIFR signalling", NULL, NULL },
     { "dtc.hdac_lifr_gain", BS_PT_REAL, 2.0, 1.0, 10.0, "1",
-            "LIFR signalling multiplier at full HDAC inhibition (entry x2, Clements 2021 / PARAMETERS.md 4, A)", NULL,
-            NULL },
+            "LIFR signalling multiplier at full HDAC inhibition (entry x2, Clements 2021, A)", NULL, NULL },
     { "dtc.dormancy_exit_basal_per_d", BS_PT_REAL, 1e-4, 0.0, 1.0, "1/d",
-            "Spontaneous reactivation of a dormant DTC (mean ~27 y; PARAMETERS.md 4, A)", NULL, NULL },
+            "Spontaneous reactivation of a dormant DTC (mean ~27 y; A)", NULL, NULL },
     { "dtc.dormancy_exit_oc_per_d", BS_PT_REAL, 0.1, 0.0, 100.0, "1/d",
             "Reactivation when an osteoclast works within dtc.oc_wake_radius_um, remodeling the niche (Lawson 2015 Nat "
             "Commun, M✓ qualitative; 0.05-0.2/d, A)",
             NULL, NULL },
     { "dtc.oc_wake_radius_um", BS_PT_REAL, 20.0, 0.0, 100.0, "um",
             "Distance within which osteoclast remodeling wakes a "
-            "dormant cell (1-2 sites, PARAMETERS.md 4)",
+            "dormant cell (1-2 sites)",
             NULL, NULL },
     { "dtc.dormancy_exit_lowlifr_per_d", BS_PT_REAL, 0.02, 0.0, 10.0, "1/d",
             "Reactivation rate when LIFR signalling is lost entirely (hypoxia route; scaled by 1 - LIFR signal; "
@@ -84,8 +83,7 @@ const bs_param_def bs_dtc_params[] = {
             "A)",
             NULL, NULL },
     { "dtc.prolif_per_d", BS_PT_REAL, 0.025, 0.0, 10.0, "1/d",
-            "Division rate of a cycling DTC at normoxia without bone-derived factors (human-like 0.02-0.05/d; "
-            "PARAMETERS.md 4). "
+            "Division rate of a cycling DTC at normoxia without bone-derived factors (human-like 0.02-0.05/d). "
             "Calibrated to B13 (lesion doubling 60-260 d)",
             NULL, NULL },
     { "dtc.o2_half_mmHg", BS_PT_REAL, 5.0, 0.0, 100.0, "mmHg", "pO2 that halves division (A)", NULL, NULL },
@@ -105,8 +103,7 @@ const bs_param_def bs_dtc_params[] = {
     { "dtc.necrosis_per_h", BS_PT_REAL, 0.05, 0.0, 100.0, "1/h", "Necrotic death rate below dtc.necrosis_mmHg (A)",
             NULL, NULL },
     { "dtc.o2_uptake_per_h", BS_PT_REAL, 3000.0, 0.0, 1e6, "1/h",
-            "O2 consumption of a cycling tumour cell, first-order (gives a 100-200 um viable rim; PARAMETERS.md 3, A)",
-            NULL, NULL },
+            "O2 consumption of a cycling tumour cell, first-order (gives a 100-200 um viable rim; A)", NULL, NULL },
     { "dtc.dormant_uptake_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1", "O2 uptake of dormant cells relative to cycling (A)",
             NULL, NULL },
     { "dtc.pthrp_per_h", BS_PT_REAL, 20.0, 0.0, 1e3, "au/h",

@@ -10,7 +10,7 @@
  * more sinusoids in its chemokine halo) and lands near the tumour; without
  * a tumour there are no immune cells in the domain.
  *
- * Movement. A cell moves several sites per step (DESIGN.md: T cells about
+ * Movement. A cell moves several sites per step (docs/design.md; T cells about
  * 10 um/min against a 1 h step): up to `moves` sub-moves of one 8-neighbour
  * site each, onto free marrow sites only (no pushing). Each sub-move keeps
  * the last direction with chance `persistence`, otherwise picks a free

@@ -2,7 +2,7 @@
  *
  * A bs_model owns the lattice, the fields and the agent store, and the
  * derived (per-step) parameters of every rule. bs_model_step advances it by
- * dt in the order of DESIGN.md: fields, arrivals, agents and surfaces (in
+ * dt in the order of docs/design.md: fields, arrivals, agents and surfaces (in
  * spatially coloured tiles, in parallel), tissue, observables.
  *
  * Everything that changes the state draws its random numbers from the

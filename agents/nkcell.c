@@ -21,11 +21,10 @@ const bs_param_def bs_nk_params[] = {
             NULL, NULL },
     { "nk.chemokine_half_au", BS_PT_REAL, 0.5, 1e-6, 1e6, "au",
             "Tumour chemokine level for half-maximal NK entry and receptor occupancy in chemotaxis (A)", NULL, NULL },
-    { "nk.lifespan_d", BS_PT_REAL, 5.0, 0.1, 365.0, "d",
-            "Mean life of an NK cell in the marrow (3-7 d, PARAMETERS.md 5, M~/A)", NULL, NULL },
+    { "nk.lifespan_d", BS_PT_REAL, 5.0, 0.1, 365.0, "d", "Mean life of an NK cell in the marrow (3-7 d, M~/A)", NULL,
+            NULL },
     { "nk.speed_um_per_min", BS_PT_REAL, 10.0, 0.0, 100.0, "um/min",
-            "Migration speed 5-15 um/min (PhysiCell table, Mod✓; PARAMETERS.md 5); sub-moves per step, at most 10",
-            NULL, NULL },
+            "Migration speed 5-15 um/min (PhysiCell table, Mod✓); sub-moves per step, at most 10", NULL, NULL },
     { "nk.persistence", BS_PT_REAL, 0.5, 0.0, 1.0, "1", "Chance that a sub-move keeps the last direction (A)", NULL,
             NULL },
     { "nk.chemotaxis", BS_PT_REAL, 20.0, 0.0, 1000.0, "1",
@@ -34,7 +33,7 @@ const bs_param_def bs_nk_params[] = {
     { "nk.kill_rate_per_h_contact", BS_PT_REAL, 0.2, 0.0, 10.0, "1/h",
             "Kill hazard of a normoxic NK cell touching a tumour cell (serial killing of ~2-6 targets over hours in "
             "vitro, "
-            "M~; PARAMETERS.md 5, A)",
+            "M~; A)",
             NULL, NULL },
     { "nk.dormant_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1",
             "Chance an NK cell recognises a dormant tumour cell, relative to a cycling one (quiescent latent cells "
@@ -44,10 +43,10 @@ const bs_param_def bs_nk_params[] = {
     { "nk.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.0, 100.0, "mmHg",
             "Below this pO2 (at the NK cell) its activating receptors fall (1% O2 ~ 7.6 mmHg, Balsamo 2013, M✓; 10 "
             "mmHg "
-            "threshold as for HIF-1a, PARAMETERS.md 3)",
+            "threshold as for HIF-1a)",
             NULL, NULL },
     { "nk.hypoxia_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
-            "Kill hazard multiplier under hypoxia: x0.3-0.5 (Balsamo 2013, M✓ qualitative; PARAMETERS.md 5, A). "
+            "Kill hazard multiplier under hypoxia: x0.3-0.5 (Balsamo 2013, M✓ qualitative; A). "
             "Calibrated "
             "to B17",
             NULL, NULL },

@@ -30,7 +30,7 @@ const bs_param_def bs_ob_params[] = {
     { "ob.form_um_per_day", BS_PT_REAL, 0.63, 0.0, 10.0, "um/d",
             "Mineral apposition rate under an osteoblast: 0.63 (trabecular) - 1.2 (cortical) um/d (Agerbaek 1991, "
             "Kragstrup 1983, "
-            "M✓); PARAMETERS.md 2d",
+            "M✓)",
             NULL, NULL },
     { "ob.lining_fraction", BS_PT_REAL, 0.6, 0.0, 1.0, "1",
             "Share of osteoblasts that end as lining cells when formation is done (0.6; rest osteocytes/apoptosis, M~)",
@@ -38,12 +38,11 @@ const bs_param_def bs_ob_params[] = {
     { "ob.apoptosis_per_d", BS_PT_REAL, 0.005, 0.0, 10.0, "1/d",
             "Death hazard of an active osteoblast before it finishes (A; active life ~3 months, Manolagas 2000, M~)",
             NULL, NULL },
-    { "ob.opg_per_h", BS_PT_REAL, 0.02, 0.0, 1e3, "au/h",
-            "OPG secreted by an osteoblast (mature OBs secrete OPG; PARAMETERS.md 3, A)", NULL, NULL },
+    { "ob.opg_per_h", BS_PT_REAL, 0.02, 0.0, 1e3, "au/h", "OPG secreted by an osteoblast (mature OBs secrete OPG; A)",
+            NULL, NULL },
     { "ob.rankl_per_h", BS_PT_REAL, 0.1, 0.0, 1e3, "au/h",
             "RANKL expressed by an osteoblast (osteoblast lineage; Guise 2000, M✓ qualitative; value A)", NULL, NULL },
-    { "ob.cxcl12_per_h", BS_PT_REAL, 5.0, 0.0, 1e3, "au/h", "CXCL12 secreted by an osteoblast (PARAMETERS.md 3, A)",
-            NULL, NULL },
+    { "ob.cxcl12_per_h", BS_PT_REAL, 5.0, 0.0, 1e3, "au/h", "CXCL12 secreted by an osteoblast (A)", NULL, NULL },
     { "ob.o2_uptake_per_h", BS_PT_REAL, 2000.0, 0.0, 1e6, "1/h", "O2 consumption of an osteoblast, first-order (A)",
             NULL, NULL },
 };

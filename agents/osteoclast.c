@@ -24,22 +24,17 @@ const bs_param_def bs_oc_params[] = {
             "Calibrated to B3/B4",
             NULL, NULL },
     { "oc.exclusion_um", BS_PT_REAL, 30.0, 0.0, 100.0, "um",
-            "No new osteoclast forms within this distance of another (its footprint; OCs are 40-100 um, PARAMETERS.md "
-            "1, M~)",
-            NULL, NULL },
-    { "oc.resorb_um_per_day", BS_PT_REAL, 5.0, 0.0, 50.0, "um/d",
-            "Erosion depth rate under an active osteoclast. Agerbaek 1991: 4.7 um/d (M✓); PARAMETERS.md 2d", NULL,
+            "No new osteoclast forms within this distance of another (its footprint; OCs are 40-100 um, M~)", NULL,
             NULL },
+    { "oc.resorb_um_per_day", BS_PT_REAL, 5.0, 0.0, 50.0, "um/d",
+            "Erosion depth rate under an active osteoclast. Agerbaek 1991: 4.7 um/d (M✓)", NULL, NULL },
     { "oc.footprint_um", BS_PT_REAL, 30.0, 5.0, 100.0, "um",
             "Width of bone surface one osteoclast erodes (multi-site cell, 40-100 um diameter, M~)", NULL, NULL },
     { "oc.reach_um", BS_PT_REAL, 20.0, 10.0, 40.0, "um",
-            "Bone within this distance of the cell's site can be eroded (ruffled border of a large cell; 20-30 um, "
-            "PARAMETERS.md 1)",
+            "Bone within this distance of the cell's site can be eroded (ruffled border of a large cell; 20-30 um)",
             NULL, NULL },
     { "oc.lifespan_d", BS_PT_REAL, 14.0, 1.0, 100.0, "d",
-            "Mean life of an active osteoclast (apoptosis hazard 1/lifespan). ~2 wk (Manolagas 2000, M~); "
-            "PARAMETERS.md 2d",
-            NULL, NULL },
+            "Mean life of an active osteoclast (apoptosis hazard 1/lifespan). ~2 wk (Manolagas 2000, M~)", NULL, NULL },
     { "oc.idle_apoptosis_per_d", BS_PT_REAL, 1.0, 0.0, 100.0, "1/d",
             "Death hazard of an osteoclast with nothing to resorb, or on a compartment past its resorption phase "
             "(apoptosis "
@@ -47,7 +42,7 @@ const bs_param_def bs_oc_params[] = {
             NULL, NULL },
     { "oc.ifng_half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au",
             "IFN-gamma level that halves the RANKL signal (BMU activation and osteoclast formation) (Takayanagi 2000, "
-            "M✓ qualitative; value A, PARAMETERS.md 5)",
+            "M✓ qualitative; value A)",
             NULL, NULL },
     { "oc.speed_um_per_h", BS_PT_REAL, 2.0, 0.0, 100.0, "um/h",
             "Speed at which an osteoclast with no bone in reach moves along its compartment (A)", NULL, NULL },

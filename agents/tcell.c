@@ -32,10 +32,9 @@ const bs_param_def bs_tcell_params[] = {
             "Tumour chemokine level for half-maximal T-cell entry and receptor occupancy in chemotaxis (A)", NULL,
             NULL },
     { "tcell.lifespan_d", BS_PT_REAL, 5.0, 0.1, 365.0, "d",
-            "Mean life of a T cell in the marrow (effector T/NK lifespan in tissue 3-7 d, PARAMETERS.md 5, M~/A)", NULL,
-            NULL },
+            "Mean life of a T cell in the marrow (effector T/NK lifespan in tissue 3-7 d, M~/A)", NULL, NULL },
     { "tcell.speed_um_per_min", BS_PT_REAL, 6.0, 0.0, 100.0, "um/min",
-            "Migration speed: 4-10 um/min in tissue (PhysiCell table, Mod✓; PARAMETERS.md 5). Sets the sub-moves per "
+            "Migration speed: 4-10 um/min in tissue (PhysiCell table, Mod✓). Sets the sub-moves per "
             "step, "
             "at most 10 (the tile reach)",
             NULL, NULL },
@@ -69,7 +68,7 @@ const bs_param_def bs_tcell_params[] = {
             "cells; A)",
             NULL, NULL },
     { "tcell.pdl1_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
-            "Kill hazard multiplier from tumour PD-L1 unless anti-PD-1 blocks it: x0.3-0.5 (PARAMETERS.md 4, A); 1 = "
+            "Kill hazard multiplier from tumour PD-L1 unless anti-PD-1 blocks it: x0.3-0.5 (A); 1 = "
             "no PD-L1",
             NULL, NULL },
     { "tcell.suppr_half_au", BS_PT_REAL, 0.1, 1e-6, 1e6, "au",
@@ -82,8 +81,7 @@ const bs_param_def bs_tcell_params[] = {
             NULL, NULL },
     { "tcell.kills_to_exhaustion", BS_PT_INT, 10.0, 1.0, 1000.0, "kills",
             "Kills after which a CTL is exhausted (serial killing capacity; Halle 2016 2-16 per day, cap ~10, "
-            "PARAMETERS.md "
-            "5; A)",
+            "A)",
             NULL, NULL },
     { "tcell.suppressed_exhaustion_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
             "Exhaustion hazard of an activated CTL under full suppression, scaled by 1 - (MDSC x field brake) (A)",

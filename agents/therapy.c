@@ -95,7 +95,7 @@ static const char *const rt_regions[] = { "domain", "rectangle", "circle", NULL 
 static const bs_param_def therapy_params[] = {
     /* zoledronic acid */
     SCHEDULE("zoledronic_acid", "zoledronic acid dosing"),
-    DOSING("zoledronic_acid", 28.0, "Standard dose 4 mg IV every 3-4 weeks (Scagliotti 2012, PARAMETERS.md 6, M✓)"),
+    DOSING("zoledronic_acid", 28.0, "Standard dose 4 mg IV every 3-4 weeks (Scagliotti 2012, M✓)"),
     { "za.plasma_half_life_h", BS_PT_REAL, 146.0, 0.1, 1e5, "h",
             "Terminal plasma half-life of zoledronic acid (Zometa label, M✓): the systemic level shown", NULL, NULL },
     { "za.bone_load_per_dose", BS_PT_REAL, 1.0, 0.0, 100.0, "1",
@@ -103,11 +103,10 @@ static const bs_param_def therapy_params[] = {
             "Zometa label, normalised, M✓/A)",
             NULL, NULL },
     { "za.bone_half_life_d", BS_PT_REAL, 730.0, 365.0, 36525.0, "d",
-            "Half-life of zoledronic acid bound to bone (skeletal retention for years, PARAMETERS.md 6, M~)", NULL,
-            NULL },
+            "Half-life of zoledronic acid bound to bone (skeletal retention for years, M~)", NULL, NULL },
     { "za.oc_apoptosis_per_d", BS_PT_REAL, 2.0, 0.0, 100.0, "1/d",
-            "Extra apoptosis of an osteoclast that has taken up a full site's load (FPPS inhibition; PARAMETERS.md 6 "
-            "za.oc_apoptosis_extra_per_d, A, calibrated to B19)",
+            "Extra apoptosis of an osteoclast that has taken up a full site's load (FPPS inhibition; A, "
+            "calibrated to B19)",
             NULL, NULL },
     /* denosumab */
     SCHEDULE("denosumab", "denosumab dosing"),
@@ -115,8 +114,7 @@ static const bs_param_def therapy_params[] = {
     { "dmab.half_life_d", BS_PT_REAL, 26.0, 0.1, 1e4, "d", "Serum half-life of denosumab (Tay & Tay 2022, M✓)", NULL,
             NULL },
     { "dmab.occupancy_max", BS_PT_REAL, 0.95, 0.0, 1.0, "1",
-            "Fraction of RANKL bound while the level is well above EC50 (PARAMETERS.md 6 dmab.rankl_block, A)", NULL,
-            NULL },
+            "Fraction of RANKL bound while the level is well above EC50 (A)", NULL, NULL },
     { "dmab.ec50", BS_PT_REAL, 0.1, 1e-6, 10.0, "1",
             "Level (fraction of a standard dose) giving half the maximal RANKL occupancy (A)", NULL, NULL },
     { "dmab.hill", BS_PT_REAL, 2.0, 0.5, 10.0, "1", "Hill coefficient of RANKL occupancy vs level (A)", NULL, NULL },
@@ -127,7 +125,7 @@ static const bs_param_def therapy_params[] = {
             NULL, NULL },
     { "dmab.precursor_convert_per_d", BS_PT_REAL, 0.03, 0.0, 10.0, "1/d",
             "Rate at which the pool converts to osteoclasts when RANKL is free again (rebound peak 3-6 months after "
-            "discontinuation, PARAMETERS.md 6; calibrated to B20)",
+            "discontinuation, calibrated to B20)",
             NULL, NULL },
     { "dmab.precursor_gain", BS_PT_REAL, 3.0, 0.0, 100.0, "1",
             "RANKL signal x (1 + gain x pool): a full precursor pool drives this much more BMU activation and "
@@ -137,26 +135,25 @@ static const bs_param_def therapy_params[] = {
     /* anti-PD-1 */
     SCHEDULE("anti_pd1", "anti-PD-1 dosing"),
     DOSING("anti_pd1", 14.0, "Nivolumab 240 mg IV every 2 weeks (label; Landi 2019 cohort, M✓)"),
-    { "pd1.half_life_d", BS_PT_REAL, 25.0, 0.1, 1e4, "d", "Serum half-life of an IgG4 anti-PD-1 (PARAMETERS.md 6, M~)",
-            NULL, NULL },
+    { "pd1.half_life_d", BS_PT_REAL, 25.0, 0.1, 1e4, "d", "Serum half-life of an IgG4 anti-PD-1 (M~)", NULL, NULL },
     { "pd1.ec50", BS_PT_REAL, 0.05, 1e-6, 10.0, "1",
             "Level (fraction of a standard dose) that gives half the PD-1 blockade (receptor occupancy stays high for "
             "weeks; A)",
             NULL, NULL },
     { "pd1.exhaustion_cut", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
-            "Fraction of the suppression-driven exhaustion hazard removed at full blockade (PARAMETERS.md 6 pd1.block "
-            "'cuts exhaustion', A)",
+            "Fraction of the suppression-driven exhaustion hazard removed at full blockade (anti-PD-1 "
+            "cuts exhaustion, A)",
             NULL, NULL },
     /* anti-Gr1 */
     SCHEDULE("anti_gr1", "anti-Gr1 exposure"),
     { "agr1.half_life_d", BS_PT_REAL, 2.0, 0.01, 1e4, "d",
             "Wash-out half-life of the anti-Gr1 effect after stopping (mouse antibody given every 2-3 d; A)", NULL,
             NULL },
-    { "agr1.kill_per_d", BS_PT_REAL, 1.5, 0.0, 100.0, "1/d",
-            "Depletion hazard of MDSCs while exposed (PARAMETERS.md 6 agr1.kill_rate_per_d 1-2/d, A)", NULL, NULL },
+    { "agr1.kill_per_d", BS_PT_REAL, 1.5, 0.0, 100.0, "1/d", "Depletion hazard of MDSCs while exposed (A)", NULL,
+            NULL },
     { "agr1.pool_per_depleted", BS_PT_REAL, 0.5, 0.0, 10.0, "cells",
             "Osteoclast-competent CD11b+Ly6C-int cells that build up per MDSC depleted (Capietto 2021 build-up; 0.5x, "
-            "PARAMETERS.md 6, A)",
+            "A)",
             NULL, NULL },
     { "agr1.pool_life_d", BS_PT_REAL, 10.0, 0.1, 1e4, "d", "Mean life of a cell of that pool (myeloid turnover, A)",
             NULL, NULL },
@@ -175,10 +172,9 @@ static const bs_param_def therapy_params[] = {
             NULL, NULL },
     /* CXCR4 antagonist */
     SCHEDULE("cxcr4_antagonist", "CXCR4-antagonist exposure"),
-    { "cxcr4i.half_life_h", BS_PT_REAL, 4.0, 0.01, 1e4, "h",
-            "Plasma half-life of plerixafor, 3-5 h (PARAMETERS.md 6, M~)", NULL, NULL },
-    { "cxcr4i.block", BS_PT_REAL, 0.9, 0.0, 1.0, "1",
-            "Fraction of CXCL12 sensing blocked at full exposure (PARAMETERS.md 6 cxcr4i.block, A)", NULL, NULL },
+    { "cxcr4i.half_life_h", BS_PT_REAL, 4.0, 0.01, 1e4, "h", "Plasma half-life of plerixafor, 3-5 h (M~)", NULL, NULL },
+    { "cxcr4i.block", BS_PT_REAL, 0.9, 0.0, 1.0, "1", "Fraction of CXCL12 sensing blocked at full exposure (A)", NULL,
+            NULL },
     { "cxcr4i.mobilise_per_d", BS_PT_REAL, 0.05, 0.0, 100.0, "1/d",
             "Rate at which dormant DTCs anchored by CXCL12 leave into the blood at full block x their CXCL12 anchoring "
             "(Shiozawa 2011, Price 2016: AMD3100 mobilises DTCs, M✓ qualitative; value A, calibrated to B22)",
@@ -203,21 +199,19 @@ static const bs_param_def therapy_params[] = {
     { "therapy.radiotherapy.cy_um", BS_PT_REAL, 1250.0, 0.0, 1e7, "um", "Circle: centre y", NULL, NULL },
     { "therapy.radiotherapy.radius_um", BS_PT_REAL, 500.0, 0.0, 1e7, "um", "Circle: radius (> 0)", NULL, NULL },
     { "rt.tumour_alpha_per_Gy", BS_PT_REAL, 0.3, 0.0, 10.0, "1/Gy",
-            "Linear-quadratic alpha of cycling tumour cells, S = exp(-alpha D - beta D^2) (PARAMETERS.md 6, M~)", NULL,
-            NULL },
+            "Linear-quadratic alpha of cycling tumour cells, S = exp(-alpha D - beta D^2) (M~)", NULL, NULL },
     { "rt.tumour_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy",
-            "alpha/beta of tumour cells (early-responding tissue ~10 Gy, PARAMETERS.md 6, M~)", NULL, NULL },
+            "alpha/beta of tumour cells (early-responding tissue ~10 Gy, M~)", NULL, NULL },
     { "rt.dormant_factor", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
-            "alpha and beta of dormant DTCs relative to cycling ones (dormant cells radioresistant, PARAMETERS.md 6, "
+            "alpha and beta of dormant DTCs relative to cycling ones (dormant cells radioresistant, "
             "A; "
             "B11)",
             NULL, NULL },
     { "rt.cd8_D0_Gy", BS_PT_REAL, 0.55, 0.01, 100.0, "Gy",
-            "CD8 T cells: S = exp(-D/D0) (lymphocytes very radiosensitive, PARAMETERS.md 5-6, M~)", NULL, NULL },
-    { "rt.nk_D0_Gy", BS_PT_REAL, 5.5, 0.01, 100.0, "Gy",
-            "NK cells: S = exp(-D/D0) (less sensitive, PARAMETERS.md 5-6, M~)", NULL, NULL },
+            "CD8 T cells: S = exp(-D/D0) (lymphocytes very radiosensitive, M~)", NULL, NULL },
+    { "rt.nk_D0_Gy", BS_PT_REAL, 5.5, 0.01, 100.0, "Gy", "NK cells: S = exp(-D/D0) (less sensitive, M~)", NULL, NULL },
     { "rt.ob_alpha_per_Gy", BS_PT_REAL, 0.1, 0.0, 10.0, "1/Gy",
-            "LQ alpha of the MSC/osteoblast lineage (radioresistant, PARAMETERS.md 6, A)", NULL, NULL },
+            "LQ alpha of the MSC/osteoblast lineage (radioresistant, A)", NULL, NULL },
     { "rt.ob_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy",
             "alpha/beta of the osteoblast lineage (A: 10 Gy keeps the lineage more resistant than NK cells at 2-8 Gy "
             "per "
@@ -235,7 +229,7 @@ static const bs_param_def therapy_params[] = {
     /* hyperoxia */
     SCHEDULE("hyperoxia", "breathing of 60% O2"),
     { "hyperoxia.vessel_pO2_factor", BS_PT_REAL, 2.0, 1.0, 10.0, "1",
-            "Vessel O2 (sinusoid and arteriole Dirichlet values) x factor while on (PARAMETERS.md 6: 1.5-2.5, A; "
+            "Vessel O2 (sinusoid and arteriole Dirichlet values) x factor while on (1.5-2.5, A; "
             "Hatfield "
             "2015)",
             NULL, NULL },
@@ -249,7 +243,7 @@ static const bs_param_def therapy_params[] = {
             NULL, NULL },
     { "mno2.o2_per_cell_mmHg_per_h", BS_PT_REAL, 120000.0, 0.0, 1e7, "mmHg/h",
             "O2 made per tumour cell from its H2O2 (source proportional to tumour density), calibrated so lesions gain "
-            "+5-15 mmHg (PARAMETERS.md 6 mno2.o2_source; Murphy 2021, calibrated to B24)",
+            "+5-15 mmHg (Murphy 2021, calibrated to B24)",
             NULL, NULL },
     /* HDAC inhibitor */
     SCHEDULE("hdac_inhibitor", "HDAC-inhibitor exposure"),

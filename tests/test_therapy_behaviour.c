@@ -1,4 +1,4 @@
-/* Therapy behaviour tests (BEHAVIOURS.md B18-B24, and B11 under
+/* Therapy behaviour tests (docs/behaviours.md B18-B24, and B11 under
  * radiotherapy) on the shipped scenarios at reduced size (120 x 120 sites),
  * treated vs control with the same seeds (1..3). Each test states what it
  * asserts and its tolerance, and prints the numbers per seed. Runs are
@@ -419,7 +419,7 @@ static double per_contact_day(double kills, double contact_h)
  * hyperoxia in every seed and at most 0.9x summed (hypoxia brakes NK and
  * CD8 killing), and without immune cells it is not lower (x >= 0.95);
  * MnO2 from day 5 (mno2) raises the mean O2 at tumour cells by 5-15 mmHg
- * (days 6-40, mean over the seeds, PARAMETERS.md 6) and lowers the burden
+ * (days 6-40, mean over the seeds; mno2.* in docs/parameters.md) and lowers the burden
  * to at most 0.9x (summed). NK
  * kills per contact-day are printed and asserted higher only when both
  * arms have >= 48 h of contact (as in B17). */
