@@ -17,6 +17,14 @@
 #include "rng.h"
 #include "rules.h"
 
+/* Bounds on how far the RANKL signal stretches or shortens a resorption
+ * window (x its length at signal 1): without a floor a compartment with no
+ * RANKL would end at once, without a ceiling a lesion's PTHrP-driven RANKL
+ * would keep it open for ever; x0.25 .. x4 spans 1-16 weeks around the
+ * 2-4 week window of B3. */
+#define RESORPTION_STRETCH_MIN 0.25f
+#define RESORPTION_STRETCH_MAX 4.0f
+
 const bs_param_def bs_bmu_params[] = {
     { "bmu.activation_per_site_per_y", BS_PT_REAL, 1.3, 0.0, 50.0, "1/y",
             "Rate at which a quiescent endosteal site is taken into a new remodeling compartment when the RANKL signal "
@@ -143,7 +151,8 @@ void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot)
          * stretches with the RANKL signal (x0.25 .. x4 of its length at
          * signal 1), which is how PTHrP-driven RANKL deepens lesions. */
         float sig = bs_rankl_signal(m, i);
-        sig = sig < 0.25f ? 0.25f : (sig > 4.0f ? 4.0f : sig);
+        sig = sig < RESORPTION_STRETCH_MIN ? RESORPTION_STRETCH_MIN
+                                           : (sig > RESORPTION_STRETCH_MAX ? RESORPTION_STRETCH_MAX : sig);
         if ((float)((uint32_t)m->step - lat->since[i]) >= (float)r->resorption_steps * sig) {
             lat->surface[i] = BS_SURF_REVERSAL;
             break;

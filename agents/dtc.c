@@ -22,6 +22,13 @@
 #include "rng.h"
 #include "rules.h"
 
+/* Salt of the ids of arriving CTCs ("ctc" in ASCII): keeps them apart from
+ * the ids of cells born in the marrow, which derive from a parent's id. */
+#define CTC_ID_SALT 0x637463ULL
+/* Where a scenario's initial lesion goes across the width when it names no
+ * BMU position (bmu.initial_bmu_x_frac < 0): the middle. */
+#define LESION_DEFAULT_X_FRAC 0.5
+
 const bs_param_def bs_dtc_params[] = {
     { "dtc.ctc_per_d", BS_PT_REAL, 0.0, 0.0, 1e4, "1/d",
             "Circulating tumour cells arriving in the domain's sinusoids per day (DTCs are rare: 1e-5-1e-6 of marrow "
@@ -346,7 +353,7 @@ static int extravasate(bs_model *m, int v, uint64_t key)
     }
     if (n == 0) return 0;
     int j = cand[bs_rng_below(m->seed, BS_STREAM_ARRIVAL, m->step, key, 2, (uint32_t)n)];
-    uint64_t id = bs_store_child_id(0x637463ULL ^ key, m->step, 1);
+    uint64_t id = bs_store_child_id(CTC_ID_SALT ^ key, m->step, 1);
     int slot = bs_store_spawn(&m->store, j, BS_CELL_DTC, BS_DTC_MIGRATING, id);
     if (slot >= 0) m->store.aux[slot] = BS_DTC_FROM_VESSEL;
     return slot >= 0;
@@ -411,7 +418,7 @@ void bs_dtc_seed(bs_model *m)
     if (nl > 0) {
         /* a cluster grown outward from the initial BMU's surface site */
         double frac = bs_param(ps, "bmu.initial_bmu_x_frac");
-        int x0 = (int)((frac < 0.0 ? 0.5 : frac) * (m->lat.w - 1)), y0 = -1;
+        int x0 = (int)((frac < 0.0 ? LESION_DEFAULT_X_FRAC : frac) * (m->lat.w - 1)), y0 = -1;
         for (int y = (int)(bs_param(ps, "bmu.initial_bmu_y_frac") * (m->lat.h - 1)); y < m->lat.h; y++)
             if (m->lat.surface[y * m->lat.w + x0] != BS_SURF_NONE) {
                 y0 = y;

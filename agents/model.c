@@ -11,6 +11,11 @@
 #include "rng.h"
 #include "rules.h"
 
+/* The field solver's tolerance is relative to a field's typical size
+ * (solver.tol x scale): about 20 mmHg for marrow O2 (B6), 1 for the fields
+ * in arbitrary units, whose sources are normalised to about 1. */
+#define O2_SCALE_MMHG 20.0
+
 static const char *const geometry_sources[] = { "procedural", "flat", "mask", NULL };
 
 #define FIELD_PARAMS(NAME, D, HALF, BONE, SRC)                                                                         \
@@ -116,7 +121,7 @@ static bs_status init_fields(bs_model *m, bs_error *err)
     static const char *const names[BS_FIELD_COUNT] = { "o2", "cxcl12", "rankl", "opg", "tgfb", "ifng", "pthrp", "suppr",
         "chemokine" };
     static const char *const units[BS_FIELD_COUNT] = { "mmHg", "au", "au", "au", "au", "au", "au", "au", "au" };
-    static const double scales[BS_FIELD_COUNT] = { 20.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0 };
+    static const double scales[BS_FIELD_COUNT] = { O2_SCALE_MMHG, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0 };
     char key[96];
     for (int f = 0; f < BS_FIELD_COUNT; f++) {
         bs_field_spec spec;

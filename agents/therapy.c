@@ -29,6 +29,21 @@
 #include "rng.h"
 #include "rules.h"
 
+/* A day that falls within this many steps of a step boundary is that step
+ * (round-off in day x 24 / dt must not push a dose one step late). */
+#define STEP_ROUNDING 1e-9
+#define MM2_PER_UM2 1e-6
+/* Drug levels, the denosumab precursor pool (both 0..1) and the anti-Gr1
+ * myeloid pool (cells) below these are set to exactly 0: a washed-out drug
+ * then reads as off (level > 0 tests) instead of decaying for ever through
+ * subnormal floats, far below any effect it could have. */
+#define LEVEL_FLOOR 1e-6f
+#define PRECURSOR_FLOOR 1e-7f
+#define MYELOID_POOL_FLOOR_CELLS 1e-4f
+/* CXCL12 anchoring of a dormant cell: the same Hill exponent as its CXCR4
+ * signalling (dtc.cxcl12_half_au, n = 2). */
+#define CXCR4_HILL_N 2.0f
+
 const char *const bs_therapy_names[BS_THERAPY_COUNT] = {
     "zoledronic_acid",
     "denosumab",
@@ -293,7 +308,7 @@ static int64_t day_to_step(double d, double dt_h)
 {
     if (d < 0.0) return -1;
     /* the first step whose start time (step x dt) is at or after day d */
-    return (int64_t)ceil(d * 24.0 / dt_h - 1e-9);
+    return (int64_t)ceil(d * 24.0 / dt_h - STEP_ROUNDING);
 }
 
 static float decay_per_step(double half_h, double dt_h)
@@ -364,7 +379,7 @@ void bs_therapy_derive(bs_model *m)
     x->agr1_pool_per_kill = (float)bs_param(ps, "agr1.pool_per_depleted");
     x->agr1_pool_decay = decay_per_step(24.0 * bs_param(ps, "agr1.pool_life_d") * log(2.0), dt);
     x->agr1_oc_gain = (float)bs_param(ps, "agr1.oc_gain");
-    double area_mm2 = (double)m->lat.w * m->lat.h * h_um * h_um * 1e-6;
+    double area_mm2 = (double)m->lat.w * m->lat.h * h_um * h_um * MM2_PER_UM2;
     x->agr1_pool_K = (float)(bs_param(ps, "agr1.pool_half_per_mm2") * area_mm2);
     x->agr1_seed_h = (float)(bs_param(ps, "agr1.pool_to_oc_per_d") / 24.0);
     /* CXCR4 antagonist */
@@ -557,7 +572,7 @@ static void agr1_deplete(bs_model *m)
  * settle where the tumour's PTHrP has raised RANKL. */
 static float agr1_site_weight(const bs_model *m, int i)
 {
-    float sig = bs_rankl_signal(m, i);
+    float sig = bs_rankl_signal(m, i); /* Hill, n = 2 written out as sig^2, half at signal 1 */
     return sig * sig / (1.0f + sig * sig);
 }
 
@@ -603,7 +618,7 @@ static void cxcr4_mobilise(bs_model *m, float block)
         int slot = s->occ[i];
         if (slot < 0 || !((bs_celltype_of(s->type[slot])->drugs.cxcr4i_mobilised_states >> s->state[slot]) & 1u))
             continue;
-        float anchor = hill(cx[i] * d->cxcr4, d->cxcl12_K, 2.0f);
+        float anchor = hill(cx[i] * d->cxcr4, d->cxcl12_K, CXCR4_HILL_N);
         float p = bs_rate_to_prob((double)(x->cxcr4i_mobilise_h * block * anchor), m->dt_h);
         if (bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, s->id[slot], 2) >= p) continue;
         bs_store_kill(s, slot);
@@ -648,7 +663,7 @@ void bs_therapy_step(bs_model *m)
             continue;
         }
         t->level[k] *= x->decay[k];
-        if (t->level[k] < 1e-6f) t->level[k] = 0.0f;
+        if (t->level[k] < LEVEL_FLOOR) t->level[k] = 0.0f;
     }
     if (t->last_dose_d[BS_THERAPY_ZOLEDRONIC_ACID] >= 0.0) {
         long n = (long)m->lat.w * m->lat.h;
@@ -661,10 +676,10 @@ void bs_therapy_step(bs_model *m)
     float P = t->dmab_precursors;
     P += x->p_dmab_accumulate * occ * (1.0f - P) - x->p_dmab_convert * (1.0f - occ) * P;
     t->dmab_precursors = P < 0.0f ? 0.0f : (P > 1.0f ? 1.0f : P);
-    if (t->dmab_precursors < 1e-7f) t->dmab_precursors = 0.0f;
+    if (t->dmab_precursors < PRECURSOR_FLOOR) t->dmab_precursors = 0.0f;
     /* anti-Gr1 pool turns over */
     t->gr1_myeloid *= x->agr1_pool_decay;
-    if (t->gr1_myeloid < 1e-4f) t->gr1_myeloid = 0.0f;
+    if (t->gr1_myeloid < MYELOID_POOL_FLOOR_CELLS) t->gr1_myeloid = 0.0f;
     /* 4. actions on cells */
     if (t->level[BS_THERAPY_ANTI_GR1] > 0.0f) agr1_deplete(m);
     agr1_seed_osteoclasts(m);
