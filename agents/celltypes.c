@@ -12,16 +12,24 @@
 
 #include "model.h"
 
-/* One line per shipped type, in id order. */
-extern const bs_celltype bs_type_osteoclast, bs_type_osteoblast, bs_type_dtc, bs_type_tcell, bs_type_nk, bs_type_mdsc;
-static const bs_celltype *registry[BS_MAX_CELL_TYPES] = {
-    [BS_CELL_OSTEOCLAST] = &bs_type_osteoclast,
-    [BS_CELL_OSTEOBLAST] = &bs_type_osteoblast,
-    [BS_CELL_DTC] = &bs_type_dtc,
-    [BS_CELL_TCELL] = &bs_type_tcell,
-    [BS_CELL_NK] = &bs_type_nk,
-    [BS_CELL_MDSC] = &bs_type_mdsc,
-};
+/* THE registry of shipped types: one line per type, in id order (the
+ * first six match bs_cell_type in celltypes.h). X(name) refers to the
+ * descriptor bs_type_<name> defined at the end of agents/<file>.c. */
+#define SHIPPED_TYPES(X)                                                                                               \
+    X(osteoclast)                                                                                                      \
+    X(osteoblast)                                                                                                      \
+    X(dtc)                                                                                                             \
+    X(tcell)                                                                                                           \
+    X(nk)                                                                                                              \
+    X(mdsc)
+
+#define DECLARE(n) extern const bs_celltype bs_type_##n;
+SHIPPED_TYPES(DECLARE)
+#define ENTRY(n) &bs_type_##n,
+static const bs_celltype *registry[BS_MAX_CELL_TYPES] = { SHIPPED_TYPES(ENTRY) };
+#undef DECLARE
+#undef ENTRY
+
 static int n_registered = -1; /* counted on first use */
 
 int bs_celltype_count(void)
@@ -86,6 +94,18 @@ static int check_type(const bs_celltype *t, bs_error *err)
 
 bs_status bs_celltypes_check(bs_error *err)
 {
+    /* the ids other files name (bs_cell_type) are where the list puts them */
+    static const struct {
+        int id;
+        const char *name;
+    } named[] = { { BS_CELL_OSTEOCLAST, "osteoclast" }, { BS_CELL_OSTEOBLAST, "osteoblast" }, { BS_CELL_DTC, "dtc" },
+        { BS_CELL_TCELL, "tcell" }, { BS_CELL_NK, "nk" }, { BS_CELL_MDSC, "mdsc" } };
+    for (size_t k = 0; k < sizeof named / sizeof named[0]; k++)
+        if (!bs_celltype_of(named[k].id) || strcmp(bs_celltype_of(named[k].id)->name, named[k].name) != 0)
+            return bs_fail(err, BS_ERR_INTERNAL,
+                    "cell type id %d is not %s: the registry list in celltypes.c and "
+                    "bs_cell_type in celltypes.h disagree",
+                    named[k].id, named[k].name);
     for (int t = 0; t < bs_celltype_count(); t++) {
         if (!check_type(registry[t], err)) return BS_ERR_INVALID;
         for (int u = 0; u < t; u++)
