@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +272,11 @@ static int cmd_scenarios(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* Over a file-size limit (ulimit -f) a write must fail with EFBIG and
+     * be reported like any other write error, not kill the process before
+     * it can say why or clean up its temporary files. Set before anything
+     * is written, and inherited by compare/sweep children. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage_main(stderr);
         return BS_EXIT_USAGE;

@@ -52,8 +52,15 @@ bs_status bs_output_open(bs_output *o, const char *dir, int force, bs_error *err
     if (!o->csv) return bs_fail(err, BS_ERR_IO, "%s: cannot write (%s)", path, strerror(errno));
     for (int c = 0; bs_csv_columns[c]; c++) fprintf(o->csv, "%s%s", c ? "," : "", bs_csv_columns[c]);
     fputc('\n', o->csv);
-    if (fflush(o->csv) != 0 || ferror(o->csv))
-        return bs_fail(err, BS_ERR_IO, "%s: write failed (%s)", path, strerror(errno));
+    if (fflush(o->csv) != 0 || ferror(o->csv)) {
+        /* Not even the header fits (a full disk): leave no empty file that
+         * would make the next attempt need --force. */
+        int e = errno;
+        fclose(o->csv);
+        o->csv = NULL;
+        unlink(path);
+        return bs_fail(err, BS_ERR_IO, "%s: write failed (%s)", path, strerror(e));
+    }
     return BS_OK;
 }
 

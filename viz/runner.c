@@ -242,6 +242,90 @@ bs_status bs_resolve_params(
     return BS_OK;
 }
 
+/* The line of `path` that sets [section] key, 0 if none (only the file
+ * itself, not its includes: enough to point at the usual place). */
+static int find_key_line(const char *path, const char *section, const char *key)
+{
+    FILE *fp = path[0] ? fopen(path, "r") : NULL;
+    if (!fp) return 0;
+    char line[4096], cur[256] = "";
+    int n = 0, found = 0;
+    size_t kl = strlen(key);
+    while (!found && fgets(line, sizeof line, fp)) {
+        n++;
+        char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p == '[') {
+            char *e = strchr(p, ']');
+            if (e) snprintf(cur, sizeof cur, "%.*s", (int)(e - p - 1), p + 1);
+            continue;
+        }
+        if (strcmp(cur, section) == 0 && strncmp(p, key, kl) == 0) {
+            char *q = p + kl;
+            while (*q == ' ' || *q == '\t') q++;
+            if (*q == '=' || *q == ':') found = n;
+        }
+    }
+    fclose(fp);
+    return found;
+}
+
+/* Where an interval parameter came from, for its error message. */
+static void interval_origin(const bs_cli_opts *o, const char *name, double cli, const char *opt,
+        const char *scenario_path, char *buf, size_t n)
+{
+    if (cli >= 0.0) {
+        snprintf(buf, n, "%s %g", opt, cli);
+        return;
+    }
+    size_t nl = strlen(name);
+    for (int k = o ? o->nsets - 1 : -1; k >= 0; k--)
+        if (strncmp(o->sets[k], name, nl) == 0 && o->sets[k][nl] == '=') {
+            snprintf(buf, n, "--set %s", o->sets[k]);
+            return;
+        }
+    const char *dot = strchr(name, '.');
+    char section[64];
+    snprintf(section, sizeof section, "%.*s", (int)(dot - name), name);
+    int line = find_key_line(scenario_path, section, dot + 1);
+    if (line > 0)
+        snprintf(buf, n, "%s:%d: %s", scenario_path, line, name);
+    else
+        snprintf(buf, n, "%s%s%s", scenario_path, scenario_path[0] ? ": " : "", name);
+}
+
+/* An output interval shorter than one step cannot be honoured (the
+ * schedule would have to advance by less than the rounding of the time),
+ * and below the rounding step it never advances at all: a run that spins
+ * forever. So an interval is 0 (none in between) or at least run.dt_h. */
+static bs_status check_interval(double every, double dt_h, const char *origin, bs_error *err)
+{
+    double dt_d = dt_h / 24.0;
+    if (every == 0.0 || every >= dt_d * (1.0 - 1e-12)) return BS_OK;
+    return bs_fail(err, BS_ERR_INVALID,
+            "%s: an output interval of %g days is shorter than one step (run.dt_h = %g h = %.6g days); "
+            "valid: 0 (none between the first and the last) or %.6g .. 36525 days",
+            origin, every, dt_h, dt_d, dt_d);
+}
+
+/* The three output intervals of a run: CSV and PNG (parameters, from the
+ * command line, --set or the scenario file) and checkpoints (command line;
+ * ckpt_every < 0: not given). */
+static bs_status check_intervals(
+        const bs_cli_opts *o, const bs_paramset *ps, double ckpt_every, const char *scenario_path, bs_error *err)
+{
+    double dt_h = bs_param(ps, "run.dt_h");
+    char origin[8400];
+    interval_origin(o, "run.csv_every_d", o ? o->csv_every : -1.0, "--csv-every", scenario_path, origin, sizeof origin);
+    bs_status st = check_interval(bs_param(ps, "run.csv_every_d"), dt_h, origin, err);
+    if (st != BS_OK) return st;
+    interval_origin(o, "run.png_every_d", o ? o->png_every : -1.0, "--png-every", scenario_path, origin, sizeof origin);
+    st = check_interval(bs_param(ps, "run.png_every_d"), dt_h, origin, err);
+    if (st != BS_OK || ckpt_every < 0.0) return st;
+    snprintf(origin, sizeof origin, "--checkpoint-every %g", ckpt_every);
+    return check_interval(ckpt_every, dt_h, origin, err);
+}
+
 /* Loads the PNG mask named by geometry.mask_png (relative to the scenario
  * file's folder) when geometry.source = mask; *classes stays NULL
  * otherwise. */
@@ -399,6 +483,7 @@ typedef struct {
     char last_ckpt[4400];
     long nckpt;
     int csv_rfd; /* read-only descriptor of the CSV, -1 until opened */
+    int csv_created; /* this process created the CSV (removed if set-up fails) */
     int threads, quiet, timings;
     int no_png; /* --no-png: no snapshots at all (compare and sweep children) */
     double days;
@@ -429,6 +514,7 @@ static bs_status hash_range(int fd, const char *path, long long from, long long 
 {
     char buf[1 << 14];
     while (from < to) {
+        if (g_stop) return bs_fail(err, BS_ERR_IO, "%s: interrupted by %s while reading", path, strsignal(g_stop));
         size_t want = to - from > (long long)sizeof buf ? sizeof buf : (size_t)(to - from);
         ssize_t got = pread(fd, buf, want, (off_t)from);
         if (got <= 0)
@@ -666,6 +752,17 @@ static int run_and_finish(runner *R)
 static int fail(runner *R, const bs_error *err, int code)
 {
     fprintf(stderr, "bonesim: %s\n", err->msg);
+    /* A CSV this run created but never wrote a row to is no output: a
+     * full disk at the start must not leave a header-only file that makes
+     * the next attempt need --force. */
+    if (R->csv_created) {
+        if (R->out.csv) fclose(R->out.csv);
+        R->out.csv = NULL;
+        unlink(R->csv_path);
+    }
+    /* Stopped by a signal before the loop began: nothing new to save (the
+     * state is the scenario's start or the checkpoint given). */
+    if (g_stop) code = g_stop == SIGTERM ? BS_EXIT_SIGTERM : BS_EXIT_SIGINT;
     runner_free(R);
     return code;
 }
@@ -684,6 +781,7 @@ static long steps_for(const bs_model *m, double days)
 
 int bs_cmd_run(const bs_cli_opts *o)
 {
+    install_signals();
     runner R;
     runner_init(&R);
     bs_error err = { { 0 } };
@@ -715,6 +813,7 @@ int bs_cmd_run(const bs_cli_opts *o)
                         BS_OK)
             return fail(&R, &err, BS_EXIT_USAGE);
     }
+    if (check_intervals(o, R.ps, o->ckpt_every, rs->scenario_path, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
     snprintf(rs->version, sizeof rs->version, "%s", BS_VERSION);
     snprintf(rs->commit, sizeof rs->commit, "%s", BS_GIT_COMMIT);
     snprintf(rs->scenario_arg, sizeof rs->scenario_arg, "%s", o->pos[0]);
@@ -738,8 +837,9 @@ int bs_cmd_run(const bs_cli_opts *o)
     free(classes);
     if (st != BS_OK) return fail(&R, &err, st == BS_ERR_NOMEM ? BS_EXIT_ERROR : BS_EXIT_USAGE);
 
-    if (bs_output_open(&R.out, R.outdir, o->force, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     snprintf(R.csv_path, sizeof R.csv_path, "%s/timeseries.csv", R.outdir);
+    if (bs_output_open(&R.out, R.outdir, o->force, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    R.csv_created = 1;
     R.csv_hash = BS_FNV1A_INIT;
     if (csv_track(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.days = bs_param(R.ps, "run.days");
@@ -819,6 +919,7 @@ static bs_status open_new_folder(runner *R, const char *src_dir, int force, bs_e
 {
     bs_status st = bs_output_open(&R->out, R->outdir, force, err);
     if (st != BS_OK) return st;
+    R->csv_created = 1;
     R->csv_len = 0;
     R->csv_hash = BS_FNV1A_INIT;
     char src[4200];
@@ -831,10 +932,16 @@ static bs_status open_new_folder(runner *R, const char *src_dir, int force, bs_e
         char buf[1 << 14];
         long long left = R->rs.csv_bytes;
         while (st == BS_OK && left > 0) {
+            if (g_stop) {
+                st = bs_fail(err, BS_ERR_IO, "%s: interrupted by %s while copying the rows before the checkpoint",
+                        R->csv_path, strsignal(g_stop));
+                break;
+            }
             size_t want = left > (long long)sizeof buf ? sizeof buf : (size_t)left;
             ssize_t got = pread(fileno(in), buf, want, (off_t)(R->rs.csv_bytes - left));
             if (got <= 0 || fwrite(buf, 1, (size_t)got, R->out.csv) != (size_t)got)
-                st = bs_fail(err, BS_ERR_IO, "%s: cannot copy the rows before the checkpoint", R->csv_path);
+                st = bs_fail(err, BS_ERR_IO, "%s: cannot copy the rows before the checkpoint (%s)", R->csv_path,
+                        got < 0 || ferror(R->out.csv) ? strerror(errno) : "short read");
             else
                 left -= got;
         }
@@ -852,6 +959,7 @@ static bs_status open_new_folder(runner *R, const char *src_dir, int force, bs_e
 
 int bs_cmd_resume(const bs_cli_opts *o)
 {
+    install_signals();
     runner R;
     runner_init(&R);
     bs_error err = { { 0 } };
@@ -884,6 +992,10 @@ int bs_cmd_resume(const bs_cli_opts *o)
     if (o->days >= 0.0) st = set_number(R.ps, "run.days", o->days, "--days", &err);
     if (st == BS_OK && o->csv_every >= 0.0) st = set_number(R.ps, "run.csv_every_d", o->csv_every, "--csv-every", &err);
     if (st == BS_OK && o->png_every >= 0.0) st = set_number(R.ps, "run.png_every_d", o->png_every, "--png-every", &err);
+    if (st == BS_OK && check_intervals(o, R.ps, o->ckpt_every, ckpt, &err) != BS_OK) {
+        bs_ckpt_close(rd);
+        return fail(&R, &err, BS_EXIT_USAGE);
+    }
     if (st == BS_OK) st = check_memory(R.ps, o->max_memory_mb, &err);
     if (st == BS_OK) st = bs_model_load(rd, R.ps, &R.m, &err);
     bs_ckpt_close(rd);
