@@ -257,6 +257,7 @@ typedef struct {
     int64_t csv_bytes; /* length of timeseries.csv at the checkpoint */
     uint64_t csv_hash; /* FNV-1a of those bytes */
     int64_t png_count; /* snapshots written so far */
+    int32_t no_png; /* run --no-png: a resumed run writes none either */
 } bs_run_state;
 
 /* Bytes the model of this parameter set allocates (lattice, agent store,

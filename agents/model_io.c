@@ -83,6 +83,7 @@ static const state_entry state_table[] = {
     RUN("run.csv_bytes", csv_bytes),
     RUN("run.csv_hash", csv_hash),
     RUN("run.png_count", png_count),
+    RUN("run.no_png", no_png),
     /* model */
     VAL("model.seed", seed),
     VAL("model.step", step),

@@ -16,7 +16,7 @@ const char *const bs_csv_columns[] = { "time_days", "bone_area_um2", "bv_tv", "e
     "n_dtc_dormant", "n_dtc_proliferating", "n_ctc_arrived", "n_extravasated", "tumour_area_um2", "n_tcells",
     "n_tcells_active", "n_nk", "n_mdsc", "kills_tcell_per_day", "kills_nk_per_day", NULL };
 
-static bs_status mkdir_p(const char *dir, bs_error *err)
+bs_status bs_output_mkdir(const char *dir, bs_error *err)
 {
     char buf[4096];
     size_t n = strlen(dir);
@@ -40,7 +40,7 @@ static bs_status mkdir_p(const char *dir, bs_error *err)
 bs_status bs_output_open(bs_output *o, const char *dir, int force, bs_error *err)
 {
     memset(o, 0, sizeof *o);
-    bs_status st = mkdir_p(dir, err);
+    bs_status st = bs_output_mkdir(dir, err);
     if (st != BS_OK) return st;
     snprintf(o->dir, sizeof o->dir, "%s", dir);
     char path[4200];
@@ -178,7 +178,16 @@ bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs
         sb_put(&b, c ? ", " : "");
         sb_json_str(&b, bs_csv_columns[c]);
     }
-    sb_put(&b, "],\n  \"parameters\": {\n");
+    sb_put(&b, "],\n");
+    if (info->noutputs > 0) {
+        sb_put(&b, "  \"outputs\": [");
+        for (int k = 0; k < info->noutputs; k++) {
+            sb_put(&b, k ? ", " : "");
+            sb_json_str(&b, info->outputs[k]);
+        }
+        sb_put(&b, "],\n");
+    }
+    sb_put(&b, "  \"parameters\": {\n");
     const bs_registry *reg = bs_paramset_registry(ps);
     size_t n = bs_registry_count(reg);
     for (size_t i = 0; i < n; i++) {

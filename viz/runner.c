@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,7 +67,7 @@ static const struct {
     { "--quiet", O_QUIET, 0, FOR_RUN | FOR_RESUME, "" },
     { "--timings", O_TIMINGS, 0, FOR_RUN | FOR_RESUME, "" },
     { "--markdown", O_MARKDOWN, 0, FOR_PARAMS, "" },
-    { "--no-png", O_NOPNG, 0, FOR_RUN, "" },
+    { "--no-png", O_NOPNG, 0, FOR_RUN | FOR_RESUME, "" },
     { "--replay", O_REPLAY, 1, FOR_RUN, "" },
 };
 
@@ -484,6 +486,10 @@ typedef struct {
     long nckpt;
     int csv_rfd; /* read-only descriptor of the CSV, -1 until opened */
     int csv_created; /* this process created the CSV (removed if set-up fails) */
+    int lock_fd; /* the output folder's lock (.bonesim.lock), -1 until taken */
+    char **outputs; /* names of the files this run (and, resumed in place, its
+                       earlier legs) wrote into the folder: the manifest's list */
+    int noutputs, cap_outputs;
     int threads, quiet, timings;
     int no_png; /* --no-png: no snapshots at all (compare and sweep children) */
     double days;
@@ -497,6 +503,7 @@ static void runner_init(runner *R)
 {
     memset(R, 0, sizeof *R);
     R->csv_rfd = -1;
+    R->lock_fd = -1;
 }
 
 static void runner_free(runner *R)
@@ -505,16 +512,23 @@ static void runner_free(runner *R)
     if (R->csv_rfd >= 0) close(R->csv_rfd);
     bs_model_destroy(R->m);
     bs_action_log_free(&R->log);
+    for (int k = 0; k < R->noutputs; k++) free(R->outputs[k]);
+    free(R->outputs);
+    if (R->lock_fd >= 0) close(R->lock_fd); /* releases the lock */
     bs_paramset_destroy(R->ps);
     bs_registry_destroy(R->reg);
 }
 
 /* Hashes bytes [from, to) of the file open as fd. */
-static bs_status hash_range(int fd, const char *path, long long from, long long to, uint64_t *h, bs_error *err)
+static bs_status hash_range(
+        int fd, const char *path, long long from, long long to, uint64_t *h, int stoppable, bs_error *err)
 {
     char buf[1 << 14];
     while (from < to) {
-        if (g_stop) return bs_fail(err, BS_ERR_IO, "%s: interrupted by %s while reading", path, strsignal(g_stop));
+        /* Callers whose result must not be cut short (the rows of a run,
+         * the check of a CSV before it is continued) pass stoppable = 0. */
+        if (g_stop && stoppable)
+            return bs_fail(err, BS_ERR_IO, "%s: interrupted by %s while reading", path, strsignal(g_stop));
         size_t want = to - from > (long long)sizeof buf ? sizeof buf : (size_t)(to - from);
         ssize_t got = pread(fd, buf, want, (off_t)from);
         if (got <= 0)
@@ -534,7 +548,7 @@ static bs_status csv_track(runner *R, bs_error *err)
     if (now < R->csv_len) return bs_fail(err, BS_ERR_IO, "%s: cannot tell file position", R->csv_path);
     if (R->csv_rfd < 0 && (R->csv_rfd = open(R->csv_path, O_RDONLY)) < 0)
         return bs_fail(err, BS_ERR_IO, "%s: cannot read back (%s)", R->csv_path, strerror(errno));
-    bs_status st = hash_range(R->csv_rfd, R->csv_path, R->csv_len, now, &R->csv_hash, err);
+    bs_status st = hash_range(R->csv_rfd, R->csv_path, R->csv_len, now, &R->csv_hash, 0, err);
     if (st == BS_OK) R->csv_len = now;
     return st;
 }
@@ -550,12 +564,221 @@ static void csv_rollback(runner *R)
     }
 }
 
+/* ---- the output folder: lock, list of outputs, stale temporaries ------------------ */
+
+#define LOCK_NAME ".bonesim.lock"
+
+/* One run per folder: an exclusive flock on DIR/.bonesim.lock, held for the
+ * run's lifetime (the descriptor is closed at exit, which releases it, even
+ * after SIGKILL). The file holds the holder's pid, for the refusal. */
+static bs_status lock_folder(runner *R, const char *dir, bs_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/" LOCK_NAME, dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return bs_fail(err, BS_ERR_IO, "%s: cannot create the folder lock (%s)", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char buf[32] = "";
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return bs_fail(err, BS_ERR_IO,
+                    "%s is in use by another bonesim run (pid %ld holds %s); wait for it to end or choose another "
+                    "--out folder (--force does not override the lock)",
+                    dir, strtol(buf, NULL, 10), path);
+        return bs_fail(err, BS_ERR_IO, "%s: cannot lock (%s)", path, strerror(e));
+    }
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    /* The pid is for the message of a refused run only: a full disk here
+     * does not stop this one. */
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {}
+    R->lock_fd = fd;
+    return BS_OK;
+}
+
+static int plain_name(const char *s)
+{
+    if (!s[0] || s[0] == '.') return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
+                    *s == '_' || *s == '-'))
+            return 0;
+    return 1;
+}
+
+static bs_status outputs_add(runner *R, const char *name, bs_error *err)
+{
+    for (int k = 0; k < R->noutputs; k++)
+        if (strcmp(R->outputs[k], name) == 0) return BS_OK;
+    if (R->noutputs == R->cap_outputs) {
+        int cap = R->cap_outputs ? 2 * R->cap_outputs : 16;
+        char **p = realloc(R->outputs, (size_t)cap * sizeof *p);
+        if (!p) return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+        R->outputs = p;
+        R->cap_outputs = cap;
+    }
+    size_t n = strlen(name) + 1;
+    char *c = malloc(n);
+    if (!c) return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+    memcpy(c, name, n);
+    R->outputs[R->noutputs++] = c;
+    return BS_OK;
+}
+
+/* The "outputs" list of DIR/manifest.json (written by output.c: plain
+ * names in one JSON array) appended to R's list; a folder without one (or
+ * from a bonesim that did not write the list) adds nothing. */
+static bs_status outputs_read(runner *R, const char *dir, bs_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return BS_OK;
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 65536;
+            char *t = realloc(text, cap);
+            if (!t) {
+                free(text);
+                fclose(fp);
+                return bs_fail(err, BS_ERR_NOMEM, "out of memory reading %s", path);
+            }
+            text = t;
+        }
+        size_t got = fread(text + len, 1, 4096, fp);
+        len += got;
+        if (got < 4096) break;
+    }
+    fclose(fp);
+    if (!text) return BS_OK;
+    text[len] = '\0';
+    bs_status st = BS_OK;
+    const char *p = strstr(text, "\"outputs\": [");
+    if (p) {
+        p += strlen("\"outputs\": [");
+        while (st == BS_OK && *p && *p != ']') {
+            if (*p != '"') {
+                p++;
+                continue;
+            }
+            const char *q = strchr(p + 1, '"');
+            if (!q) break;
+            char name[256];
+            if (q - p - 1 < (long)sizeof name) {
+                snprintf(name, sizeof name, "%.*s", (int)(q - p - 1), p + 1);
+                if (plain_name(name)) st = outputs_add(R, name, err);
+            }
+            p = q + 1;
+        }
+    }
+    free(text);
+    return st;
+}
+
+/* --force: remove what bonesim wrote into DIR before (the old manifest's
+ * list), and nothing else. */
+static bs_status outputs_remove_old(const char *dir, bs_error *err)
+{
+    runner old;
+    memset(&old, 0, sizeof old);
+    bs_status st = outputs_read(&old, dir, err);
+    for (int k = 0; st == BS_OK && k < old.noutputs; k++) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, old.outputs[k]);
+        struct stat sb;
+        if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && unlink(path) != 0 && errno != ENOENT)
+            st = bs_fail(err, BS_ERR_IO, "%s: cannot remove the earlier run's file (%s)", path, strerror(errno));
+    }
+    for (int k = 0; k < old.noutputs; k++) free(old.outputs[k]);
+    free(old.outputs);
+    return st;
+}
+
+/* Temporary files of bonesim's own names (NAME.tmp.PID) in a folder this
+ * process has locked can only be left over from a killed write: remove
+ * them. */
+static void remove_stale_temporaries(const runner *R, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d))) {
+        const char *nm = e->d_name, *t = strstr(nm, ".tmp.");
+        if (!t || !t[5] || strspn(t + 5, "0123456789") != strlen(t + 5)) continue;
+        size_t base = (size_t)(t - nm);
+        int ours = (strncmp(nm, "checkpoint_day", 14) == 0 && base > 5 && strncmp(t - 5, ".ckpt", 5) == 0) ||
+                (strncmp(nm, "snapshot_day", 12) == 0 && base > 4 && strncmp(t - 4, ".png", 4) == 0) ||
+                (base == 13 && strncmp(nm, "manifest.json", 13) == 0);
+        if (!ours) continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, nm);
+        if (unlink(path) == 0) n++;
+    }
+    closedir(d);
+    if (n && !R->quiet)
+        fprintf(stderr, "bonesim: note: removed %d temporary file%s left in %s by a killed write\n", n,
+                n == 1 ? "" : "s", dir);
+}
+
+/* The manifest with the current list of outputs. */
+static bs_status write_manifest(runner *R, bs_error *err)
+{
+    bs_run_info info = { R->rs.scenario_arg, R->rs.scenario_path, R->threads, R->days, (const char *const *)R->outputs,
+        R->noutputs };
+    char mpath[4400];
+    snprintf(mpath, sizeof mpath, "%s/manifest.json", R->outdir);
+    tmp_begin(mpath);
+    bs_status st = bs_output_manifest(&R->out, R->ps, &info, err);
+    tmp_end();
+    return st;
+}
+
+/* A new file is about to be written: list it in the manifest first, so a
+ * run killed while writing it still names it for a later --force. */
+static bs_status output_will_write(runner *R, const char *path, bs_error *err)
+{
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    for (int k = 0; k < R->noutputs; k++)
+        if (strcmp(R->outputs[k], name) == 0) return BS_OK;
+    bs_status st = outputs_add(R, name, err);
+    return st == BS_OK ? write_manifest(R, err) : st;
+}
+
+/* Set-up of the output folder shared by run and resume: create it, take
+ * the lock, clean temporaries, and with --force remove the outputs of the
+ * run that wrote there before. in_place: resuming in the folder of the
+ * checkpoint, whose files are this run's own. */
+static bs_status prepare_folder(runner *R, int force, int in_place, bs_error *err)
+{
+    bs_status st = bs_output_mkdir(R->outdir, err);
+    if (st == BS_OK) st = lock_folder(R, R->outdir, err);
+    if (st != BS_OK) return st;
+    remove_stale_temporaries(R, R->outdir);
+    if (in_place) {
+        st = outputs_read(R, R->outdir, err);
+    } else if (force) {
+        st = outputs_remove_old(R->outdir, err);
+    }
+    if (st == BS_OK) st = outputs_add(R, "timeseries.csv", err);
+    if (st == BS_OK) st = outputs_add(R, "manifest.json", err);
+    return st;
+}
+
 static bs_status save_checkpoint(runner *R, bs_error *err)
 {
     char path[4400];
     snprintf(path, sizeof path, "%s/checkpoint_day%08.3f.ckpt", R->outdir, bs_model_time_days(R->m));
     R->rs.csv_bytes = R->csv_len;
     R->rs.csv_hash = R->csv_hash;
+    bs_status st0 = output_will_write(R, path, err);
+    if (st0 != BS_OK) return st0;
     tmp_begin(path);
     bs_status st = bs_model_save(R->m, &R->rs, path, err);
     tmp_end();
@@ -639,6 +862,8 @@ static loop_end run_loop(runner *R, bs_obs *obs, double *wall, double *t_out, bs
         if (!R->no_png && (bs_run_due(t, png_every, &rs->next_png_d) || last)) {
             char png[4400];
             snprintf(png, sizeof png, "%s/snapshot_day%06.1f.png", R->outdir, t);
+            st = output_will_write(R, png, err);
+            if (st != BS_OK) break;
             tmp_begin(png);
             st = bs_output_png(&R->out, m, rs->scenario, err);
             tmp_end();
@@ -678,15 +903,8 @@ static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, doubl
         print_resume_hint(R, "rows, snapshots and checkpoints finished before the error are complete");
         return BS_EXIT_ERROR;
     }
-    bs_run_info info = { R->rs.scenario_arg, R->rs.scenario_path, R->threads, R->days };
     bs_status st = bs_output_close(&R->out, err);
-    if (st == BS_OK) {
-        char mpath[4400];
-        snprintf(mpath, sizeof mpath, "%s/manifest.json", R->outdir);
-        tmp_begin(mpath);
-        st = bs_output_manifest(&R->out, R->ps, &info, err);
-        tmp_end();
-    }
+    if (st == BS_OK) st = write_manifest(R, err);
     if (st != BS_OK) {
         fprintf(stderr, "bonesim: %s\n", err->msg);
         return BS_EXIT_ERROR;
@@ -824,6 +1042,7 @@ int bs_cmd_run(const bs_cli_opts *o)
     R.quiet = o->quiet;
     R.timings = o->timings;
     R.no_png = o->no_png;
+    rs->no_png = o->no_png;
     long long seed = (long long)bs_param(R.ps, "run.seed");
     if (o->out)
         snprintf(R.outdir, sizeof R.outdir, "%s", o->out);
@@ -836,15 +1055,26 @@ int bs_cmd_run(const bs_cli_opts *o)
     bs_status st = bs_model_create(&R.m, R.ps, classes, &err);
     free(classes);
     if (st != BS_OK) return fail(&R, &err, st == BS_ERR_NOMEM ? BS_EXIT_ERROR : BS_EXIT_USAGE);
+    /* A replayed inject off the lattice is an error of the log, found
+     * before any output is written, not a failure at its step. */
+    for (size_t k = 0; k < R.log.n; k++) {
+        const bs_action *a = &R.log.a[k];
+        if (a->kind == BS_ACT_INJECT && (a->x < 0 || a->y < 0 || a->x >= R.m->lat.w || a->y >= R.m->lat.h)) {
+            bs_fail(&err, BS_ERR_INVALID,
+                    "%s:%d: inject at (%d, %d) is outside the %d x %d lattice (valid: x 0 .. %d, y 0 .. %d)",
+                    R.log.path, a->line, a->x, a->y, R.m->lat.w, R.m->lat.h, R.m->lat.w - 1, R.m->lat.h - 1);
+            return fail(&R, &err, BS_EXIT_USAGE);
+        }
+    }
 
     snprintf(R.csv_path, sizeof R.csv_path, "%s/timeseries.csv", R.outdir);
+    if (prepare_folder(&R, o->force, 0, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     if (bs_output_open(&R.out, R.outdir, o->force, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.csv_created = 1;
     R.csv_hash = BS_FNV1A_INIT;
     if (csv_track(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.days = bs_param(R.ps, "run.days");
-    bs_run_info info = { rs->scenario_arg, rs->scenario_path, R.threads, R.days };
-    if (bs_output_manifest(&R.out, R.ps, &info, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (write_manifest(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.steps = replay_end >= 0 ? (long)replay_end : steps_for(R.m, R.days);
     R.k0 = 0;
     if (R.next_action < R.log.n && R.log.a[R.log.n - 1].step > (uint64_t)R.steps && !R.quiet)
@@ -881,7 +1111,7 @@ static int prefix_matches(FILE *fp, const char *path, long long len, uint64_t ha
     if (fstat(fileno(fp), &sb) != 0 || (long long)sb.st_size < len) return 0;
     uint64_t h = BS_FNV1A_INIT;
     bs_error e;
-    return hash_range(fileno(fp), path, 0, len, &h, &e) == BS_OK && h == hash;
+    return hash_range(fileno(fp), path, 0, len, &h, 0, &e) == BS_OK && h == hash;
 }
 
 /* Continuing in the checkpoint's own folder: the CSV is cut back to the
@@ -1023,16 +1253,19 @@ int bs_cmd_resume(const bs_cli_opts *o)
     set_threads(&R, o->threads);
     R.quiet = o->quiet;
     R.timings = o->timings;
+    /* --no-png holds for the whole run, resumed or not. */
+    if (o->no_png) rs->no_png = 1;
+    R.no_png = rs->no_png;
 
     char src_dir[4096];
     dir_of(ckpt, src_dir, sizeof src_dir);
     int in_place = !o->out || same_dir(o->out, src_dir);
     snprintf(R.outdir, sizeof R.outdir, "%s", in_place ? src_dir : o->out);
     snprintf(R.csv_path, sizeof R.csv_path, "%s/timeseries.csv", R.outdir);
-    st = in_place ? reopen_in_place(&R, &err) : open_new_folder(&R, src_dir, o->force, &err);
+    st = prepare_folder(&R, o->force, in_place, &err);
+    if (st == BS_OK) st = in_place ? reopen_in_place(&R, &err) : open_new_folder(&R, src_dir, o->force, &err);
     if (st != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
-    bs_run_info info = { rs->scenario_arg, rs->scenario_path, R.threads, R.days };
-    if (bs_output_manifest(&R.out, R.ps, &info, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (write_manifest(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     snprintf(R.last_ckpt, sizeof R.last_ckpt, "%s", ckpt);
     int code = run_and_finish(&R);
     runner_free(&R);

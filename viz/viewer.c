@@ -593,7 +593,7 @@ static void session_close(viewer *v)
         a.step = v->m->step;
         log_action(v, &a);
         if (bs_output_close(&v->out, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
-        bs_run_info info = { v->scenario_arg, v->scenario_path, omp_get_max_threads(), bs_model_time_days(v->m) };
+        bs_run_info info = { v->scenario_arg, v->scenario_path, omp_get_max_threads(), bs_model_time_days(v->m), NULL, 0 };
         bs_output_manifest(&v->out, v->m->ps, &info, &err);
     }
     if (v->log) fclose(v->log);
@@ -1925,7 +1925,7 @@ static int frame(viewer *v, layout *L, char *err, size_t n)
 
 static int run(viewer *v)
 {
-    char err[1200];
+    char err[BS_ERROR_MAX];
     if (open_fonts(v, err, sizeof err) != 0) {
         fprintf(stderr, "bonesim: %s\n", err);
         return BS_EXIT_ERROR;
@@ -2023,7 +2023,7 @@ int bs_cmd_view(int argc, char **argv)
         fprintf(stderr, "bonesim: out of memory\n");
         return BS_EXIT_ERROR;
     }
-    char msg[1200];
+    char msg[BS_ERROR_MAX];
     int r = parse_opts(v, argc, argv, msg, sizeof msg);
     if (r != 0) {
         if (r > 0)
