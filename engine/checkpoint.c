@@ -241,7 +241,9 @@ static bs_status check_sum(bs_ckpt_reader *r, long long size, bs_error *err)
     }
     if (ours && fread(&sum, 1, sizeof sum, r->fp) != sizeof sum) return corrupt(r, err, "short read");
     if (fseeko(r->fp, 0, SEEK_SET) != 0) return bs_fail(err, BS_ERR_IO, "%s: cannot seek", r->path);
-    if (ours && sum != hash) return corrupt(r, err, "checksum mismatch");
+    /* A file from a machine of the other byte order stores its checksum
+     * swapped as well: scan() names that. */
+    if (ours && sum != hash && __builtin_bswap64(sum) != hash) return corrupt(r, err, "checksum mismatch");
     return BS_OK;
 }
 

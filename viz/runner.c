@@ -23,6 +23,7 @@
 #include "model.h"
 #include "output.h"
 #include "render.h"
+#include "session.h"
 #include "version.h"
 
 /* ---- options ---------------------------------------------------------------- */
@@ -313,7 +314,7 @@ static bs_status check_interval(double every, double dt_h, const char *origin, b
 /* The three output intervals of a run: CSV and PNG (parameters, from the
  * command line, --set or the scenario file) and checkpoints (command line;
  * ckpt_every < 0: not given). */
-static bs_status check_intervals(
+bs_status bs_check_intervals(
         const bs_cli_opts *o, const bs_paramset *ps, double ckpt_every, const char *scenario_path, bs_error *err)
 {
     double dt_h = bs_param(ps, "run.dt_h");
@@ -399,493 +400,7 @@ static bs_status check_memory(const bs_paramset *ps, double max_mb, bs_error *er
             w, h, nb, need / sites, BS_FIELD_COUNT, lb, why);
 }
 
-/* ---- signals ------------------------------------------------------------------------ */
-
-static volatile sig_atomic_t g_stop; /* first SIGINT/SIGTERM received, 0 if none */
-static volatile sig_atomic_t g_tmp_active; /* g_tmp names a temporary file being written */
-static char g_tmp[4400];
-
-static void write_err(const char *s)
-{
-    ssize_t r = write(2, s, strlen(s));
-    (void)r;
-}
-
-/* First signal: ask the loop to stop after the step. Second: stop now.
- * Only async-signal-safe calls here (write, unlink, signal, raise). The
- * files already written stay whole: the CSV takes one write per row and
- * every other file is renamed into place complete; the one temporary file
- * being written, if any, is removed. */
-static void on_signal(int sig)
-{
-    if (g_stop) {
-        if (g_tmp_active) unlink(g_tmp);
-        write_err("\nbonesim: second interrupt: stopping now, without a final checkpoint\n");
-        /* Die of the signal itself, so a calling shell script sees an
-         * interrupted child (and stops too). The signal is blocked while
-         * its handler runs: unblock it, or raise would only queue it. */
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, sig);
-        signal(sig, SIG_DFL);
-        sigprocmask(SIG_UNBLOCK, &set, NULL);
-        raise(sig);
-        _exit(128 + sig);
-    }
-    g_stop = sig;
-    write_err("\nbonesim: interrupt: finishing the step, then writing a checkpoint (interrupt again to stop now)\n");
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* Over a file-size limit (ulimit -f) a write should fail with EFBIG
-     * and a message, not kill the process. */
-    signal(SIGXFSZ, SIG_IGN);
-}
-
-static void restore_signals(void)
-{
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-}
-
-/* Writes go to PATH.tmp.PID (output.c, image.c, checkpoint.c share the
- * convention); the handler removes it if a second signal comes mid-write. */
-static void tmp_begin(const char *path)
-{
-    g_tmp_active = 0;
-    bs_ckpt_temp_path(path, g_tmp, sizeof g_tmp);
-    g_tmp_active = 1;
-}
-
-static void tmp_end(void)
-{
-    g_tmp_active = 0;
-}
-
-/* ---- the run ------------------------------------------------------------------------ */
-
-typedef struct {
-    bs_paramset *ps;
-    bs_registry *reg;
-    bs_model *m;
-    bs_output out;
-    bs_run_state rs;
-    char outdir[4096];
-    char csv_path[4200];
-    long long csv_len; /* bytes of whole rows in the CSV */
-    uint64_t csv_hash; /* FNV-1a of those bytes */
-    char last_ckpt[4400];
-    long nckpt;
-    int csv_rfd; /* read-only descriptor of the CSV, -1 until opened */
-    int csv_created; /* this process created the CSV (removed if set-up fails) */
-    int lock_fd; /* the output folder's lock (.bonesim.lock), -1 until taken */
-    char **outputs; /* names of the files this run (and, resumed in place, its
-                       earlier legs) wrote into the folder: the manifest's list */
-    int noutputs, cap_outputs;
-    int threads, quiet, timings;
-    int no_png; /* --no-png: no snapshots at all (compare and sweep children) */
-    double days;
-    long steps;
-    uint64_t k0;
-    bs_action_log log; /* --replay: the actions, applied from log.a[next_action] on */
-    size_t next_action;
-} runner;
-
-static void runner_init(runner *R)
-{
-    memset(R, 0, sizeof *R);
-    R->csv_rfd = -1;
-    R->lock_fd = -1;
-}
-
-static void runner_free(runner *R)
-{
-    if (R->out.csv) fclose(R->out.csv);
-    if (R->csv_rfd >= 0) close(R->csv_rfd);
-    bs_model_destroy(R->m);
-    bs_action_log_free(&R->log);
-    for (int k = 0; k < R->noutputs; k++) free(R->outputs[k]);
-    free(R->outputs);
-    if (R->lock_fd >= 0) close(R->lock_fd); /* releases the lock */
-    bs_paramset_destroy(R->ps);
-    bs_registry_destroy(R->reg);
-}
-
-/* Hashes bytes [from, to) of the file open as fd. */
-static bs_status hash_range(
-        int fd, const char *path, long long from, long long to, uint64_t *h, int stoppable, bs_error *err)
-{
-    char buf[1 << 14];
-    while (from < to) {
-        /* Callers whose result must not be cut short (the rows of a run,
-         * the check of a CSV before it is continued) pass stoppable = 0. */
-        if (g_stop && stoppable)
-            return bs_fail(err, BS_ERR_IO, "%s: interrupted by %s while reading", path, strsignal(g_stop));
-        size_t want = to - from > (long long)sizeof buf ? sizeof buf : (size_t)(to - from);
-        ssize_t got = pread(fd, buf, want, (off_t)from);
-        if (got <= 0)
-            return bs_fail(err, BS_ERR_IO, "%s: cannot read back (%s)", path, got < 0 ? strerror(errno) : "short file");
-        *h = bs_fnv1a(*h, buf, (size_t)got);
-        from += got;
-    }
-    return BS_OK;
-}
-
-/* After a row was written: extend the length and hash of whole rows. The
- * rows are read back through a descriptor of our own (output.c opens the
- * CSV write-only), and only flushed bytes are read. */
-static bs_status csv_track(runner *R, bs_error *err)
-{
-    long long now = (long long)ftello(R->out.csv);
-    if (now < R->csv_len) return bs_fail(err, BS_ERR_IO, "%s: cannot tell file position", R->csv_path);
-    if (R->csv_rfd < 0 && (R->csv_rfd = open(R->csv_path, O_RDONLY)) < 0)
-        return bs_fail(err, BS_ERR_IO, "%s: cannot read back (%s)", R->csv_path, strerror(errno));
-    bs_status st = hash_range(R->csv_rfd, R->csv_path, R->csv_len, now, &R->csv_hash, 0, err);
-    if (st == BS_OK) R->csv_len = now;
-    return st;
-}
-
-/* A failed row may have left part of itself on disk (a full disk takes
- * what fits): cut the file back to its last whole row. */
-static void csv_rollback(runner *R)
-{
-    if (R->out.csv) fclose(R->out.csv);
-    R->out.csv = NULL;
-    if (truncate(R->csv_path, (off_t)R->csv_len) != 0) {
-        /* Nothing more to do; the error being reported says why. */
-    }
-}
-
-/* ---- the output folder: lock, list of outputs, stale temporaries ------------------ */
-
-#define LOCK_NAME ".bonesim.lock"
-
-/* One run per folder: an exclusive flock on DIR/.bonesim.lock, held for the
- * run's lifetime (the descriptor is closed at exit, which releases it, even
- * after SIGKILL). The file holds the holder's pid, for the refusal. */
-static bs_status lock_folder(runner *R, const char *dir, bs_error *err)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/" LOCK_NAME, dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0) return bs_fail(err, BS_ERR_IO, "%s: cannot create the folder lock (%s)", path, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-        char buf[32] = "";
-        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-        buf[n > 0 ? n : 0] = '\0';
-        close(fd);
-        if (e == EWOULDBLOCK)
-            return bs_fail(err, BS_ERR_IO,
-                    "%s is in use by another bonesim run (pid %ld holds %s); wait for it to end or choose another "
-                    "--out folder (--force does not override the lock)",
-                    dir, strtol(buf, NULL, 10), path);
-        return bs_fail(err, BS_ERR_IO, "%s: cannot lock (%s)", path, strerror(e));
-    }
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-    /* The pid is for the message of a refused run only: a full disk here
-     * does not stop this one. */
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {}
-    R->lock_fd = fd;
-    return BS_OK;
-}
-
-static int plain_name(const char *s)
-{
-    if (!s[0] || s[0] == '.') return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
-                    *s == '_' || *s == '-'))
-            return 0;
-    return 1;
-}
-
-static bs_status outputs_add(runner *R, const char *name, bs_error *err)
-{
-    for (int k = 0; k < R->noutputs; k++)
-        if (strcmp(R->outputs[k], name) == 0) return BS_OK;
-    if (R->noutputs == R->cap_outputs) {
-        int cap = R->cap_outputs ? 2 * R->cap_outputs : 16;
-        char **p = realloc(R->outputs, (size_t)cap * sizeof *p);
-        if (!p) return bs_fail(err, BS_ERR_NOMEM, "out of memory");
-        R->outputs = p;
-        R->cap_outputs = cap;
-    }
-    size_t n = strlen(name) + 1;
-    char *c = malloc(n);
-    if (!c) return bs_fail(err, BS_ERR_NOMEM, "out of memory");
-    memcpy(c, name, n);
-    R->outputs[R->noutputs++] = c;
-    return BS_OK;
-}
-
-/* The "outputs" list of DIR/manifest.json (written by output.c: plain
- * names in one JSON array) appended to R's list; a folder without one (or
- * from a bonesim that did not write the list) adds nothing. */
-static bs_status outputs_read(runner *R, const char *dir, bs_error *err)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return BS_OK;
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 65536;
-            char *t = realloc(text, cap);
-            if (!t) {
-                free(text);
-                fclose(fp);
-                return bs_fail(err, BS_ERR_NOMEM, "out of memory reading %s", path);
-            }
-            text = t;
-        }
-        size_t got = fread(text + len, 1, 4096, fp);
-        len += got;
-        if (got < 4096) break;
-    }
-    fclose(fp);
-    if (!text) return BS_OK;
-    text[len] = '\0';
-    bs_status st = BS_OK;
-    const char *p = strstr(text, "\"outputs\": [");
-    if (p) {
-        p += strlen("\"outputs\": [");
-        while (st == BS_OK && *p && *p != ']') {
-            if (*p != '"') {
-                p++;
-                continue;
-            }
-            const char *q = strchr(p + 1, '"');
-            if (!q) break;
-            char name[256];
-            if (q - p - 1 < (long)sizeof name) {
-                snprintf(name, sizeof name, "%.*s", (int)(q - p - 1), p + 1);
-                if (plain_name(name)) st = outputs_add(R, name, err);
-            }
-            p = q + 1;
-        }
-    }
-    free(text);
-    return st;
-}
-
-/* --force: remove what bonesim wrote into DIR before (the old manifest's
- * list), and nothing else. */
-static bs_status outputs_remove_old(const char *dir, bs_error *err)
-{
-    runner old;
-    memset(&old, 0, sizeof old);
-    bs_status st = outputs_read(&old, dir, err);
-    for (int k = 0; st == BS_OK && k < old.noutputs; k++) {
-        char path[4400];
-        snprintf(path, sizeof path, "%s/%s", dir, old.outputs[k]);
-        struct stat sb;
-        if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && unlink(path) != 0 && errno != ENOENT)
-            st = bs_fail(err, BS_ERR_IO, "%s: cannot remove the earlier run's file (%s)", path, strerror(errno));
-    }
-    for (int k = 0; k < old.noutputs; k++) free(old.outputs[k]);
-    free(old.outputs);
-    return st;
-}
-
-/* Temporary files of bonesim's own names (NAME.tmp.PID) in a folder this
- * process has locked can only be left over from a killed write: remove
- * them. */
-static void remove_stale_temporaries(const runner *R, const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(d))) {
-        const char *nm = e->d_name, *t = strstr(nm, ".tmp.");
-        if (!t || !t[5] || strspn(t + 5, "0123456789") != strlen(t + 5)) continue;
-        size_t base = (size_t)(t - nm);
-        int ours = (strncmp(nm, "checkpoint_day", 14) == 0 && base > 5 && strncmp(t - 5, ".ckpt", 5) == 0) ||
-                (strncmp(nm, "snapshot_day", 12) == 0 && base > 4 && strncmp(t - 4, ".png", 4) == 0) ||
-                (base == 13 && strncmp(nm, "manifest.json", 13) == 0);
-        if (!ours) continue;
-        char path[4400];
-        snprintf(path, sizeof path, "%s/%s", dir, nm);
-        if (unlink(path) == 0) n++;
-    }
-    closedir(d);
-    if (n && !R->quiet)
-        fprintf(stderr, "bonesim: note: removed %d temporary file%s left in %s by a killed write\n", n,
-                n == 1 ? "" : "s", dir);
-}
-
-/* The manifest with the current list of outputs. */
-static bs_status write_manifest(runner *R, bs_error *err)
-{
-    bs_run_info info = { R->rs.scenario_arg, R->rs.scenario_path, R->threads, R->days, (const char *const *)R->outputs,
-        R->noutputs };
-    char mpath[4400];
-    snprintf(mpath, sizeof mpath, "%s/manifest.json", R->outdir);
-    tmp_begin(mpath);
-    bs_status st = bs_output_manifest(&R->out, R->ps, &info, err);
-    tmp_end();
-    return st;
-}
-
-/* A new file is about to be written: list it in the manifest first, so a
- * run killed while writing it still names it for a later --force. */
-static bs_status output_will_write(runner *R, const char *path, bs_error *err)
-{
-    const char *name = strrchr(path, '/');
-    name = name ? name + 1 : path;
-    for (int k = 0; k < R->noutputs; k++)
-        if (strcmp(R->outputs[k], name) == 0) return BS_OK;
-    bs_status st = outputs_add(R, name, err);
-    return st == BS_OK ? write_manifest(R, err) : st;
-}
-
-/* Set-up of the output folder shared by run and resume: create it, take
- * the lock, clean temporaries, and with --force remove the outputs of the
- * run that wrote there before. in_place: resuming in the folder of the
- * checkpoint, whose files are this run's own. */
-static bs_status prepare_folder(runner *R, int force, int in_place, bs_error *err)
-{
-    bs_status st = bs_output_mkdir(R->outdir, err);
-    if (st == BS_OK) st = lock_folder(R, R->outdir, err);
-    if (st != BS_OK) return st;
-    remove_stale_temporaries(R, R->outdir);
-    if (in_place) {
-        st = outputs_read(R, R->outdir, err);
-    } else if (force) {
-        st = outputs_remove_old(R->outdir, err);
-    }
-    if (st == BS_OK) st = outputs_add(R, "timeseries.csv", err);
-    if (st == BS_OK) st = outputs_add(R, "manifest.json", err);
-    return st;
-}
-
-static bs_status save_checkpoint(runner *R, bs_error *err)
-{
-    char path[4400];
-    snprintf(path, sizeof path, "%s/checkpoint_day%08.3f.ckpt", R->outdir, bs_model_time_days(R->m));
-    R->rs.csv_bytes = R->csv_len;
-    R->rs.csv_hash = R->csv_hash;
-    bs_status st0 = output_will_write(R, path, err);
-    if (st0 != BS_OK) return st0;
-    tmp_begin(path);
-    bs_status st = bs_model_save(R->m, &R->rs, path, err);
-    tmp_end();
-    if (st == BS_OK) {
-        snprintf(R->last_ckpt, sizeof R->last_ckpt, "%s", path);
-        R->nckpt++;
-    }
-    return st;
-}
-
-static void progress(double done, double total, double wall_s)
-{
-    int width = 40, filled = total > 0 ? (int)(width * done / total) : width;
-    double eta = done > 0 ? wall_s * (total - done) / done : 0.0;
-    fprintf(stderr, "\r[");
-    for (int k = 0; k < width; k++) fputc(k < filled ? '#' : '.', stderr);
-    fprintf(stderr, "] day %7.1f / %.1f  %5.1fs  ETA %5.1fs ", done, total, wall_s, eta);
-    fflush(stderr);
-}
-
-int bs_run_due(double t, double every, double *next)
-{
-    if (every <= 0.0) return 0;
-    if (t + 1e-9 >= *next) {
-        while (*next <= t + 1e-9) *next += every;
-        return 1;
-    }
-    return 0;
-}
-
-typedef enum { LOOP_DONE, LOOP_STOPPED, LOOP_FAILED } loop_end;
-
-/* The loop. Each iteration k (time t = k dt): stop if asked (checkpoint
- * first), a checkpoint if one is due, then the outputs due at t, then one
- * step. A checkpoint therefore holds the state before t's outputs, and a
- * resumed run starts with them: same rows, same images. */
-static loop_end run_loop(runner *R, bs_obs *obs, double *wall, double *t_out, bs_error *err)
-{
-    bs_model *m = R->m;
-    bs_run_state *rs = &R->rs;
-    double csv_every = bs_param(R->ps, "run.csv_every_d"), png_every = bs_param(R->ps, "run.png_every_d");
-    int tty = isatty(2) && !R->quiet;
-    double wall0 = omp_get_wtime(), t_start = bs_model_time_days(m);
-    bs_status st = BS_OK;
-    loop_end end = LOOP_DONE;
-    for (uint64_t k = R->k0;; k++) {
-        double t = bs_model_time_days(m);
-        int last = k == (uint64_t)R->steps;
-        double to0 = omp_get_wtime();
-        if (g_stop) {
-            st = save_checkpoint(R, err);
-            end = st == BS_OK ? LOOP_STOPPED : LOOP_FAILED;
-            break;
-        }
-        /* A replayed action at step k goes in before k's outputs, as in
-         * the viewer, where it happens while the model sits at step k. */
-        while (st == BS_OK && R->next_action < R->log.n && R->log.a[R->next_action].step == k) {
-            const bs_action *a = &R->log.a[R->next_action++];
-            if (a->kind == BS_ACT_END) continue;
-            bs_error e2;
-            st = bs_action_apply(m, a, &e2);
-            if (st != BS_OK) bs_fail(err, st, "%s:%d: %s", R->log.path, a->line, e2.msg);
-        }
-        if (st != BS_OK) break;
-        if (rs->ckpt_every_d > 0.0 && (bs_run_due(t, rs->ckpt_every_d, &rs->next_ckpt_d) || (last && k != R->k0))) {
-            st = save_checkpoint(R, err);
-            if (st != BS_OK) break;
-        }
-        if (bs_run_due(t, csv_every, &rs->next_csv_d) || last || k == 0) {
-            bs_model_observe(m, obs, rs->acc_resorbed_um2, rs->acc_formed_um2, t - rs->last_row_d);
-            if (k == 0) rs->first_bone_area_um2 = obs->bone_area_um2;
-            st = bs_output_row(&R->out, obs, err);
-            if (st == BS_OK) st = csv_track(R, err);
-            if (st != BS_OK) {
-                csv_rollback(R);
-                break;
-            }
-            rs->acc_resorbed_um2 = rs->acc_formed_um2 = 0.0;
-            rs->last_row_d = t;
-        }
-        if (!R->no_png && (bs_run_due(t, png_every, &rs->next_png_d) || last)) {
-            char png[4400];
-            snprintf(png, sizeof png, "%s/snapshot_day%06.1f.png", R->outdir, t);
-            st = output_will_write(R, png, err);
-            if (st != BS_OK) break;
-            tmp_begin(png);
-            st = bs_output_png(&R->out, m, rs->scenario, err);
-            tmp_end();
-            if (st != BS_OK) break;
-            rs->png_count++;
-        }
-        *t_out += omp_get_wtime() - to0;
-        if (last) break;
-        bs_model_step(m);
-        rs->acc_resorbed_um2 += m->last.resorbed_um2;
-        rs->acc_formed_um2 += m->last.formed_um2;
-        if (tty && (k % 24 == 0)) progress(bs_model_time_days(m) - t_start, R->days - t_start, omp_get_wtime() - wall0);
-    }
-    *wall = omp_get_wtime() - wall0;
-    if (tty) {
-        if (end == LOOP_DONE && st == BS_OK) progress(R->days - t_start, R->days - t_start, *wall);
-        fputc('\n', stderr);
-    }
-    return st != BS_OK ? LOOP_FAILED : end;
-}
-
-static void print_resume_hint(const runner *R, const char *what)
+static void print_resume_hint(const bs_session *R, const char *what)
 {
     if (R->last_ckpt[0])
         fprintf(stderr, "  %s; the last checkpoint is %s\n  continue with: bonesim resume %s --days %g\n", what,
@@ -894,27 +409,29 @@ static void print_resume_hint(const runner *R, const char *what)
         fprintf(stderr, "  %s; no checkpoint was written (use --checkpoint-every DAYS to be able to resume)\n", what);
 }
 
-static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, double t_out, bs_error *err)
+static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_error *err)
 {
     bs_model *m = R->m;
     const char *name = R->rs.scenario;
-    if (end == LOOP_FAILED) {
+    const bs_obs *obs = &R->obs;
+    double t_out = R->t_out_s;
+    int sig = bs_session_stop_signal();
+    if (end == BS_LOOP_FAILED) {
         fprintf(stderr, "bonesim: %s\n", err->msg);
         print_resume_hint(R, "rows, snapshots and checkpoints finished before the error are complete");
         return BS_EXIT_ERROR;
     }
-    bs_status st = bs_output_close(&R->out, err);
-    if (st == BS_OK) st = write_manifest(R, err);
+    bs_status st = bs_session_finish(R, err);
     if (st != BS_OK) {
         fprintf(stderr, "bonesim: %s\n", err->msg);
         return BS_EXIT_ERROR;
     }
-    if (end == LOOP_STOPPED) {
-        int code = g_stop == SIGTERM ? BS_EXIT_SIGTERM : BS_EXIT_SIGINT;
+    if (end == BS_LOOP_STOPPED) {
+        int code = sig == SIGTERM ? BS_EXIT_SIGTERM : BS_EXIT_SIGINT;
         fprintf(stderr,
                 "bonesim: stopped by %s at day %.3f; CSV flushed, manifest and checkpoint written:\n  %s\n"
                 "  continue with: bonesim resume %s --days %g\n",
-                g_stop == SIGTERM ? "SIGTERM" : "SIGINT", bs_model_time_days(m), R->last_ckpt, R->last_ckpt, R->days);
+                sig == SIGTERM ? "SIGTERM" : "SIGINT", bs_model_time_days(m), R->last_ckpt, R->last_ckpt, R->days);
         return code;
     }
     double simulated = R->days - (double)R->k0 * m->dt_h / 24.0;
@@ -939,7 +456,7 @@ static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, doubl
                 (long long)R->rs.png_count, R->rs.png_count == 1 ? "" : "s");
         if (R->nckpt) printf("  checkpoints    %ld written, the last %s\n", R->nckpt, R->last_ckpt);
     }
-    if (R->timings) {
+    if (timings) {
         double sites = (double)m->lat.w * m->lat.h;
         printf("timings (%d threads): fields %.2f s, agents %.2f s, output %.2f s, total %.2f s\n", R->threads,
                 m->t_fields_s, m->t_agents_s, t_out, wall);
@@ -954,38 +471,27 @@ static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, doubl
     return BS_EXIT_OK;
 }
 
-static int run_and_finish(runner *R)
+static int run_and_finish(bs_session *R, int timings)
 {
     bs_error err = { { 0 } };
-    bs_obs obs;
-    memset(&obs, 0, sizeof obs);
-    double wall = 0.0, t_out = 0.0;
-    install_signals();
-    loop_end end = run_loop(R, &obs, &wall, &t_out, &err);
-    int code = finish(R, end, &obs, wall, t_out, &err);
-    restore_signals();
-    return code;
+    double wall = 0.0;
+    bs_loop_end end = bs_session_run(R, &wall, &err);
+    return finish(R, timings, end, wall, &err);
 }
 
-static int fail(runner *R, const bs_error *err, int code)
+static int fail(bs_session *R, const bs_error *err, int code)
 {
     fprintf(stderr, "bonesim: %s\n", err->msg);
-    /* A CSV this run created but never wrote a row to is no output: a
-     * full disk at the start must not leave a header-only file that makes
-     * the next attempt need --force. */
-    if (R->csv_created) {
-        if (R->out.csv) fclose(R->out.csv);
-        R->out.csv = NULL;
-        unlink(R->csv_path);
-    }
+    bs_session_abandon(R);
     /* Stopped by a signal before the loop began: nothing new to save (the
      * state is the scenario's start or the checkpoint given). */
-    if (g_stop) code = g_stop == SIGTERM ? BS_EXIT_SIGTERM : BS_EXIT_SIGINT;
-    runner_free(R);
+    int sig = bs_session_stop_signal();
+    if (sig) code = sig == SIGTERM ? BS_EXIT_SIGTERM : BS_EXIT_SIGINT;
+    bs_session_free(R);
     return code;
 }
 
-static int set_threads(runner *R, int threads)
+static int set_threads(bs_session *R, int threads)
 {
     if (threads > 0) omp_set_num_threads(threads);
     R->threads = omp_get_max_threads();
@@ -999,9 +505,9 @@ static long steps_for(const bs_model *m, double days)
 
 int bs_cmd_run(const bs_cli_opts *o)
 {
-    install_signals();
-    runner R;
-    runner_init(&R);
+    bs_session_signals();
+    bs_session R;
+    bs_session_init(&R);
     bs_error err = { { 0 } };
     if (o->npos != 1) {
         fprintf(stderr, "bonesim run: missing SCENARIO (see bonesim run --help)\n");
@@ -1018,9 +524,9 @@ int bs_cmd_run(const bs_cli_opts *o)
                     "would not replay the later actions)");
             return fail(&R, &err, BS_EXIT_USAGE);
         }
-        if (bs_action_log_read(o->replay, &R.log, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
+        if (bs_action_log_read(o->replay, &R.replay, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
         long long seed;
-        bs_action_log_replay_plan(&R.log, &R.next_action, &seed, &replay_end);
+        bs_action_log_replay_plan(&R.replay, &R.next_action, &seed, &replay_end);
         if (seed >= 0 && o->seed >= 0 && o->seed != seed && !o->quiet)
             fprintf(stderr, "bonesim: note: %s resets to seed %lld, which replaces --seed %lld\n", o->replay, seed,
                     o->seed);
@@ -1031,7 +537,8 @@ int bs_cmd_run(const bs_cli_opts *o)
                         BS_OK)
             return fail(&R, &err, BS_EXIT_USAGE);
     }
-    if (check_intervals(o, R.ps, o->ckpt_every, rs->scenario_path, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
+    if (bs_check_intervals(o, R.ps, o->ckpt_every, rs->scenario_path, &err) != BS_OK)
+        return fail(&R, &err, BS_EXIT_USAGE);
     snprintf(rs->version, sizeof rs->version, "%s", BS_VERSION);
     snprintf(rs->commit, sizeof rs->commit, "%s", BS_GIT_COMMIT);
     snprintf(rs->scenario_arg, sizeof rs->scenario_arg, "%s", o->pos[0]);
@@ -1040,7 +547,7 @@ int bs_cmd_run(const bs_cli_opts *o)
     rs->next_ckpt_d = rs->ckpt_every_d;
     set_threads(&R, o->threads);
     R.quiet = o->quiet;
-    R.timings = o->timings;
+    R.progress = !o->quiet;
     R.no_png = o->no_png;
     rs->no_png = o->no_png;
     long long seed = (long long)bs_param(R.ps, "run.seed");
@@ -1057,31 +564,27 @@ int bs_cmd_run(const bs_cli_opts *o)
     if (st != BS_OK) return fail(&R, &err, st == BS_ERR_NOMEM ? BS_EXIT_ERROR : BS_EXIT_USAGE);
     /* A replayed inject off the lattice is an error of the log, found
      * before any output is written, not a failure at its step. */
-    for (size_t k = 0; k < R.log.n; k++) {
-        const bs_action *a = &R.log.a[k];
+    for (size_t k = 0; k < R.replay.n; k++) {
+        const bs_action *a = &R.replay.a[k];
         if (a->kind == BS_ACT_INJECT && (a->x < 0 || a->y < 0 || a->x >= R.m->lat.w || a->y >= R.m->lat.h)) {
             bs_fail(&err, BS_ERR_INVALID,
                     "%s:%d: inject at (%d, %d) is outside the %d x %d lattice (valid: x 0 .. %d, y 0 .. %d)",
-                    R.log.path, a->line, a->x, a->y, R.m->lat.w, R.m->lat.h, R.m->lat.w - 1, R.m->lat.h - 1);
+                    R.replay.path, a->line, a->x, a->y, R.m->lat.w, R.m->lat.h, R.m->lat.w - 1, R.m->lat.h - 1);
             return fail(&R, &err, BS_EXIT_USAGE);
         }
     }
 
-    snprintf(R.csv_path, sizeof R.csv_path, "%s/timeseries.csv", R.outdir);
-    if (prepare_folder(&R, o->force, 0, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
-    if (bs_output_open(&R.out, R.outdir, o->force, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
-    R.csv_created = 1;
-    R.csv_hash = BS_FNV1A_INIT;
-    if (csv_track(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_session_folder(&R, o->force, 0, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_session_csv_new(&R, o->force, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.days = bs_param(R.ps, "run.days");
-    if (write_manifest(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_session_manifest(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.steps = replay_end >= 0 ? (long)replay_end : steps_for(R.m, R.days);
     R.k0 = 0;
-    if (R.next_action < R.log.n && R.log.a[R.log.n - 1].step > (uint64_t)R.steps && !R.quiet)
+    if (R.next_action < R.replay.n && R.replay.a[R.replay.n - 1].step > (uint64_t)R.steps && !R.quiet)
         fprintf(stderr, "bonesim: note: %s has actions after the run's last step %ld; they are not applied\n",
                 o->replay, R.steps);
-    int code = run_and_finish(&R);
-    runner_free(&R);
+    int code = run_and_finish(&R, o->timings);
+    bs_session_free(&R);
     return code;
 }
 
@@ -1104,94 +607,11 @@ static int same_dir(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* Does the first `len` bytes of the file at fp hash to `hash`? */
-static int prefix_matches(FILE *fp, const char *path, long long len, uint64_t hash)
-{
-    struct stat sb;
-    if (fstat(fileno(fp), &sb) != 0 || (long long)sb.st_size < len) return 0;
-    uint64_t h = BS_FNV1A_INIT;
-    bs_error e;
-    return hash_range(fileno(fp), path, 0, len, &h, 0, &e) == BS_OK && h == hash;
-}
-
-/* Continuing in the checkpoint's own folder: the CSV is cut back to the
- * rows it had when the checkpoint was taken (a crashed run may have
- * written more), after checking they are the rows of this run. */
-static bs_status reopen_in_place(runner *R, bs_error *err)
-{
-    FILE *fp = fopen(R->csv_path, "r+");
-    if (!fp)
-        return bs_fail(err, BS_ERR_IO, "%s: cannot open to continue (%s); resume into a new folder with --out DIR",
-                R->csv_path, strerror(errno));
-    if (!prefix_matches(fp, R->csv_path, R->rs.csv_bytes, R->rs.csv_hash)) {
-        fclose(fp);
-        return bs_fail(err, BS_ERR_INVALID,
-                "%s does not hold the rows this checkpoint was taken after (edited, or from another run); "
-                "resume into a new folder with --out DIR",
-                R->csv_path);
-    }
-    if (ftruncate(fileno(fp), (off_t)R->rs.csv_bytes) != 0 || fseeko(fp, 0, SEEK_END) != 0) {
-        int e = errno;
-        fclose(fp);
-        return bs_fail(err, BS_ERR_IO, "%s: cannot cut back to the checkpoint (%s)", R->csv_path, strerror(e));
-    }
-    R->out.csv = fp;
-    snprintf(R->out.dir, sizeof R->out.dir, "%s", R->outdir);
-    R->csv_len = R->rs.csv_bytes;
-    R->csv_hash = R->rs.csv_hash;
-    return BS_OK;
-}
-
-/* A new folder: copy the rows before the checkpoint from the original
- * folder's CSV when it is there and matches, so the new CSV is the whole
- * series; otherwise the new CSV starts at the checkpoint (and says so). */
-static bs_status open_new_folder(runner *R, const char *src_dir, int force, bs_error *err)
-{
-    bs_status st = bs_output_open(&R->out, R->outdir, force, err);
-    if (st != BS_OK) return st;
-    R->csv_created = 1;
-    R->csv_len = 0;
-    R->csv_hash = BS_FNV1A_INIT;
-    char src[4200];
-    snprintf(src, sizeof src, "%s/timeseries.csv", src_dir);
-    FILE *in = fopen(src, "rb");
-    int copied = 0;
-    if (in && prefix_matches(in, src, R->rs.csv_bytes, R->rs.csv_hash)) {
-        if (ftruncate(fileno(R->out.csv), 0) != 0 || fseeko(R->out.csv, 0, SEEK_SET) != 0)
-            st = bs_fail(err, BS_ERR_IO, "%s: cannot write (%s)", R->csv_path, strerror(errno));
-        char buf[1 << 14];
-        long long left = R->rs.csv_bytes;
-        while (st == BS_OK && left > 0) {
-            if (g_stop) {
-                st = bs_fail(err, BS_ERR_IO, "%s: interrupted by %s while copying the rows before the checkpoint",
-                        R->csv_path, strsignal(g_stop));
-                break;
-            }
-            size_t want = left > (long long)sizeof buf ? sizeof buf : (size_t)left;
-            ssize_t got = pread(fileno(in), buf, want, (off_t)(R->rs.csv_bytes - left));
-            if (got <= 0 || fwrite(buf, 1, (size_t)got, R->out.csv) != (size_t)got)
-                st = bs_fail(err, BS_ERR_IO, "%s: cannot copy the rows before the checkpoint (%s)", R->csv_path,
-                        got < 0 || ferror(R->out.csv) ? strerror(errno) : "short read");
-            else
-                left -= got;
-        }
-        if (st == BS_OK && fflush(R->out.csv) != 0)
-            st = bs_fail(err, BS_ERR_IO, "%s: write failed (%s)", R->csv_path, strerror(errno));
-        copied = 1;
-    }
-    if (in) fclose(in);
-    if (st == BS_OK) st = csv_track(R, err);
-    if (st == BS_OK && !copied && !R->quiet)
-        fprintf(stderr, "bonesim: note: %s is missing or does not match the checkpoint; %s starts at day %.3f\n", src,
-                R->csv_path, bs_model_time_days(R->m));
-    return st;
-}
-
 int bs_cmd_resume(const bs_cli_opts *o)
 {
-    install_signals();
-    runner R;
-    runner_init(&R);
+    bs_session_signals();
+    bs_session R;
+    bs_session_init(&R);
     bs_error err = { { 0 } };
     if (o->npos != 1) {
         fprintf(stderr, "bonesim resume: missing CHECKPOINT (see bonesim resume --help)\n");
@@ -1201,7 +621,7 @@ int bs_cmd_resume(const bs_cli_opts *o)
     bs_ckpt_reader *rd = NULL;
     if (bs_ckpt_open(&rd, ckpt, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.reg = bs_catalog_registry(&err);
-    bs_status st = R.reg ? bs_model_load_params(rd, R.reg, &R.ps, &R.rs, &err) : BS_ERR_INTERNAL;
+    bs_status st = R.reg ? bs_session_load_params(&R, rd, &err) : BS_ERR_INTERNAL;
     bs_run_state *rs = &R.rs;
     if (st == BS_OK && strcmp(rs->version, BS_VERSION) != 0)
         st = bs_fail(&err, BS_ERR_INVALID,
@@ -1222,12 +642,12 @@ int bs_cmd_resume(const bs_cli_opts *o)
     if (o->days >= 0.0) st = set_number(R.ps, "run.days", o->days, "--days", &err);
     if (st == BS_OK && o->csv_every >= 0.0) st = set_number(R.ps, "run.csv_every_d", o->csv_every, "--csv-every", &err);
     if (st == BS_OK && o->png_every >= 0.0) st = set_number(R.ps, "run.png_every_d", o->png_every, "--png-every", &err);
-    if (st == BS_OK && check_intervals(o, R.ps, o->ckpt_every, ckpt, &err) != BS_OK) {
+    if (st == BS_OK && bs_check_intervals(o, R.ps, o->ckpt_every, ckpt, &err) != BS_OK) {
         bs_ckpt_close(rd);
         return fail(&R, &err, BS_EXIT_USAGE);
     }
     if (st == BS_OK) st = check_memory(R.ps, o->max_memory_mb, &err);
-    if (st == BS_OK) st = bs_model_load(rd, R.ps, &R.m, &err);
+    if (st == BS_OK) st = bs_session_load_model(&R, rd, &err);
     bs_ckpt_close(rd);
     if (st != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
 
@@ -1235,7 +655,6 @@ int bs_cmd_resume(const bs_cli_opts *o)
     double t = bs_model_time_days(m);
     R.days = bs_param(R.ps, "run.days");
     R.steps = steps_for(m, R.days);
-    R.k0 = m->step;
     if (R.steps < 0 || (uint64_t)R.steps < R.k0) {
         bs_fail(&err, BS_ERR_INVALID,
                 "%s is at day %.3f: --days %g would end before it (--days is the total simulated time, not the "
@@ -1252,7 +671,7 @@ int bs_cmd_resume(const bs_cli_opts *o)
     }
     set_threads(&R, o->threads);
     R.quiet = o->quiet;
-    R.timings = o->timings;
+    R.progress = !o->quiet;
     /* --no-png holds for the whole run, resumed or not. */
     if (o->no_png) rs->no_png = 1;
     R.no_png = rs->no_png;
@@ -1261,13 +680,12 @@ int bs_cmd_resume(const bs_cli_opts *o)
     dir_of(ckpt, src_dir, sizeof src_dir);
     int in_place = !o->out || same_dir(o->out, src_dir);
     snprintf(R.outdir, sizeof R.outdir, "%s", in_place ? src_dir : o->out);
-    snprintf(R.csv_path, sizeof R.csv_path, "%s/timeseries.csv", R.outdir);
-    st = prepare_folder(&R, o->force, in_place, &err);
-    if (st == BS_OK) st = in_place ? reopen_in_place(&R, &err) : open_new_folder(&R, src_dir, o->force, &err);
+    st = bs_session_folder(&R, o->force, in_place, &err);
+    if (st == BS_OK) st = bs_session_csv_continue(&R, src_dir, in_place, o->force, &err);
     if (st != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
-    if (write_manifest(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_session_manifest(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     snprintf(R.last_ckpt, sizeof R.last_ckpt, "%s", ckpt);
-    int code = run_and_finish(&R);
-    runner_free(&R);
+    int code = run_and_finish(&R, o->timings);
+    bs_session_free(&R);
     return code;
 }
