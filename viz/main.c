@@ -13,6 +13,7 @@
 #include "experiment.h"
 #include "params.h"
 #include "runner.h"
+#include "sensitivity.h"
 #include "version.h"
 #ifdef BS_HAVE_VIEWER
 #include "viewer.h"
@@ -292,6 +293,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "bench") == 0) return bs_bench_main(argc - 2, argv + 2);
     if (strcmp(cmd, "compare") == 0) return bs_cmd_compare(argc - 2, argv + 2);
     if (strcmp(cmd, "sweep") == 0) return bs_cmd_sweep(argc - 2, argv + 2);
+    if (strcmp(cmd, "sensitivity") == 0) return bs_cmd_sensitivity(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0) {
         const char *sub = argc > 2 ? argv[2] : "";
         if (strcmp(sub, "run") == 0)
@@ -306,6 +308,8 @@ int main(int argc, char **argv)
             bs_usage_compare(stdout);
         else if (strcmp(sub, "sweep") == 0)
             bs_usage_sweep(stdout);
+        else if (strcmp(sub, "sensitivity") == 0)
+            bs_usage_sensitivity(stdout);
         else if (strcmp(sub, "view") == 0) {
             char *h[] = { (char *)"--help", NULL };
             return cmd_view(1, h);
@@ -318,7 +322,7 @@ int main(int argc, char **argv)
     }
     fprintf(stderr,
             "bonesim: unknown command '%s' (commands: run, view, resume, params, scenarios, bench, compare, sweep, "
-            "help)\n",
+            "sensitivity, help)\n",
             cmd);
     return BS_EXIT_USAGE;
 }
