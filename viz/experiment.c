@@ -1,9 +1,9 @@
 /* experiment.c — `bonesim compare` and `bonesim sweep` (experiment.h).
  *
- * Layout of the file: option parsing shared by both commands; the job
- * pool (fork/exec of this program, progress, signals); reading run CSVs
- * back; statistics; compare (table, compare.csv, compare.png); sweep
- * (grid, summary.csv as results arrive, --resume). */
+ * Layout of the file: option parsing shared by both commands; compare
+ * (table, compare.csv, compare.png); sweep (grid, summary.csv as results arrive, --resume). The job pool is in
+ * exp_pool.c, reading run CSVs back in exp_table.c, statistics in
+ * exp_stats.c. */
 #define _POSIX_C_SOURCE 200809L
 #include "experiment.h"
 
@@ -15,14 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "exp_pool.h"
+#include "exp_stats.h"
+#include "exp_table.h"
 #include "image.h"
 #include "output.h"
-#include "rng.h"
 #include "runner.h"
 
 #define MAX_SEED 9007199254740991.0 /* 2^53 - 1, the largest `run --seed` */
@@ -30,13 +30,6 @@
 #define MAX_LIST 64 /* --at days, --columns entries, sweep keys */
 
 /* ---- small helpers -------------------------------------------------------------- */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int parse_num(const char *s, double lo, double hi, int whole, double *out)
 {
@@ -47,24 +40,6 @@ static int parse_num(const char *s, double lo, double hi, int whole, double *out
     if (whole && v != floor(v)) return 0;
     *out = v;
     return 1;
-}
-
-static int mkdir_p(const char *dir)
-{
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf) return -1;
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-            buf[i] = c;
-        }
-    }
-    struct stat st;
-    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
 static int file_exists(const char *p)
@@ -92,344 +67,9 @@ static int split_list(const char *s, char *buf, size_t bufn, char **out, int max
     return n;
 }
 
-static int column_index(const char *name)
-{
-    for (int c = 0; bs_csv_columns[c]; c++)
-        if (strcmp(bs_csv_columns[c], name) == 0) return c;
-    return -1;
-}
-
 static void list_columns(FILE *f)
 {
     for (int c = 1; bs_csv_columns[c]; c++) fprintf(f, "%s%s", c > 1 ? ", " : "", bs_csv_columns[c]);
-}
-
-/* A growable argv for a child. */
-typedef struct {
-    char **v;
-    int n, cap;
-} argvec;
-
-static int av_push(argvec *a, const char *s)
-{
-    if (a->n + 2 > a->cap) {
-        int cap = a->cap ? a->cap * 2 : 32;
-        char **v = realloc(a->v, (size_t)cap * sizeof *v);
-        if (!v) return -1;
-        a->v = v;
-        a->cap = cap;
-    }
-    if (!(a->v[a->n] = strdup(s))) return -1;
-    a->v[++a->n] = NULL;
-    return 0;
-}
-
-static void av_free(argvec *a)
-{
-    for (int i = 0; i < a->n; i++) free(a->v[i]);
-    free(a->v);
-    memset(a, 0, sizeof *a);
-}
-
-/* ---- the job pool ----------------------------------------------------------------- */
-
-enum { JOB_PENDING, JOB_RUNNING, JOB_OK, JOB_FAILED, JOB_SKIP };
-
-typedef struct {
-    argvec args;
-    char dir[4096]; /* the run's output folder */
-    char tag[64]; /* "a/rep_2", "run 17": for messages */
-    long long seed;
-    long index; /* run index (sweep) or replicate (compare) */
-    int arm; /* compare: 0 = A, 1 = B */
-    int state;
-    pid_t pid;
-    char why[512]; /* failure: exit status and the last line of the log */
-} exp_job;
-
-static volatile sig_atomic_t g_exp_stop; /* SIGINT/SIGTERM received */
-
-static void exp_on_signal(int sig)
-{
-    g_exp_stop = sig;
-}
-
-static void exp_signals(int install)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = install ? exp_on_signal : SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
-/* Starts j: the child gets its own process group (a Ctrl-C at the
- * terminal reaches only the parent, which stops the children itself) and
- * writes stdout and stderr to DIR/run.log. */
-static int job_start(exp_job *j)
-{
-    if (mkdir_p(j->dir) != 0) {
-        snprintf(j->why, sizeof j->why, "cannot create %.400s (%s)", j->dir, strerror(errno));
-        return -1;
-    }
-    char log[4200];
-    snprintf(log, sizeof log, "%s/run.log", j->dir);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(j->why, sizeof j->why, "cannot start a process (%s)", strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        setpgid(0, 0);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            if (fd > 2) close(fd);
-        }
-        execv("/proc/self/exe", j->args.v);
-        dprintf(2, "bonesim: cannot run /proc/self/exe (%s)\n", strerror(errno));
-        _exit(127);
-    }
-    j->pid = pid;
-    j->state = JOB_RUNNING;
-    return 0;
-}
-
-/* The last non-empty line of DIR/run.log, for failure messages. */
-static void last_log_line(const char *dir, char *out, size_t n)
-{
-    char path[4200], buf[4096];
-    out[0] = '\0';
-    snprintf(path, sizeof path, "%s/run.log", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long len = ftell(f);
-        fseek(f, len > (long)sizeof buf - 1 ? len - (long)sizeof buf + 1 : 0, SEEK_SET);
-    }
-    size_t got = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[got] = '\0';
-    while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r' || buf[got - 1] == ' ')) buf[--got] = '\0';
-    const char *src = strrchr(buf, '\n');
-    src = src ? src + 1 : buf;
-    size_t l = strlen(src);
-    if (l >= n) l = n - 1;
-    memcpy(out, src, l);
-    out[l] = '\0';
-}
-
-typedef void (*job_done_fn)(void *ctx, exp_job *j);
-
-typedef struct {
-    const char *what; /* "compare", "sweep" */
-    int max_jobs, quiet;
-    job_done_fn done;
-    void *ctx;
-} pool_opts;
-
-static void progress_line(
-        const pool_opts *po, int tty, long done, long failed, long running, long total, double t0, int final)
-{
-    if (po->quiet) return;
-    double el = now_s() - t0;
-    char eta[32] = "";
-    if (done > 0 && done < total) snprintf(eta, sizeof eta, ", ETA %.0f s", el / (double)done * (double)(total - done));
-    fprintf(stderr, "%sbonesim %s: %ld / %ld runs done (%ld running, %ld failed), %.0f s%s%s", tty ? "\r" : "",
-            po->what, done, total, running, failed, el, eta, tty ? "   " : "\n");
-    if (tty && final) fputc('\n', stderr);
-    fflush(stderr);
-}
-
-/* Runs the pending jobs, at most po->max_jobs at once, calling po->done
- * (in the parent, serially) as each finishes. On SIGINT/SIGTERM it stops
- * launching, sends SIGTERM to the running children (they finish their
- * step and exit) and waits for them. Returns the signal number, or 0. */
-static int pool_run(exp_job *jobs, long n, const pool_opts *po, long *nfailed)
-{
-    long total = 0, done = 0, running = 0, next = 0;
-    for (long k = 0; k < n; k++)
-        if (jobs[k].state == JOB_PENDING) total++;
-    *nfailed = 0;
-    int tty = isatty(2);
-    double t0 = now_s(), last_print = 0.0;
-    int stopping = 0, dirty = 1;
-    while (done + *nfailed < total || running > 0) {
-        if (g_exp_stop && !stopping) {
-            stopping = 1;
-            for (long k = 0; k < n; k++)
-                if (jobs[k].state == JOB_RUNNING) kill(jobs[k].pid, SIGTERM);
-        }
-        while (!stopping && running < po->max_jobs && next < n) {
-            exp_job *j = &jobs[next++];
-            if (j->state != JOB_PENDING) continue;
-            if (job_start(j) == 0) {
-                running++;
-            } else {
-                j->state = JOB_FAILED;
-                (*nfailed)++;
-                fprintf(stderr, "%sbonesim %s: %s (seed %lld) failed: %s\n", tty && !po->quiet ? "\n" : "", po->what,
-                        j->tag, j->seed, j->why);
-            }
-        }
-        if (dirty) {
-            progress_line(po, tty, done, *nfailed, running, total, t0, 0);
-            last_print = now_s();
-            dirty = 0;
-        }
-        if (stopping && running == 0) break;
-        if (running == 0 && next >= n) break;
-        int status;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid < 0 && errno != EINTR && errno != ECHILD) break;
-        if (pid <= 0) {
-            struct timespec ts = { 0, 50 * 1000 * 1000 };
-            nanosleep(&ts, NULL);
-            if (tty && now_s() - last_print > 0.5) {
-                progress_line(po, tty, done, *nfailed, running, total, t0, 0);
-                last_print = now_s();
-            }
-            continue;
-        }
-        exp_job *j = NULL;
-        for (long k = 0; k < n && !j; k++)
-            if (jobs[k].state == JOB_RUNNING && jobs[k].pid == pid) j = &jobs[k];
-        if (!j) continue;
-        running--;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-            j->state = JOB_OK;
-            done++;
-            if (po->done) po->done(po->ctx, j);
-        } else {
-            j->state = JOB_FAILED;
-            if (stopping) continue; /* stopped by us: neither done nor a failure */
-            (*nfailed)++;
-            char line[400];
-            last_log_line(j->dir, line, sizeof line);
-            if (WIFEXITED(status))
-                snprintf(j->why, sizeof j->why, "exit status %d: %s", WEXITSTATUS(status), line);
-            else
-                snprintf(j->why, sizeof j->why, "killed by signal %d (crash?): %s", WTERMSIG(status), line);
-            fprintf(stderr, "%sbonesim %s: %s (seed %lld) failed, %s\n  log: %s/run.log\n",
-                    tty && !po->quiet ? "\n" : "", po->what, j->tag, j->seed, j->why, j->dir);
-        }
-        dirty = 1;
-    }
-    if (tty || dirty) progress_line(po, tty, done, *nfailed, running, total, t0, 1);
-    return stopping ? (int)g_exp_stop : 0;
-}
-
-/* ---- reading a run's CSV ------------------------------------------------------------- */
-
-typedef struct {
-    int ncol, nrow;
-    double *v; /* nrow x ncol, row-major; owned */
-} table;
-
-/* Reads DIR/timeseries.csv; its header must be exactly bs_csv_columns. */
-static int table_read(const char *dir, table *t, char *why, size_t whyn)
-{
-    memset(t, 0, sizeof *t);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/timeseries.csv", dir);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(why, whyn, "%s: cannot read (%s)", path, strerror(errno));
-        return -1;
-    }
-    char line[8192];
-    int ncol = 0;
-    while (bs_csv_columns[ncol]) ncol++;
-    char want[8192];
-    size_t k = 0;
-    for (int c = 0; c < ncol; c++)
-        k += (size_t)snprintf(want + k, sizeof want - k, "%s%s", c ? "," : "", bs_csv_columns[c]);
-    if (!fgets(line, sizeof line, f) || (line[strcspn(line, "\r\n")] = '\0', strcmp(line, want) != 0)) {
-        snprintf(why, whyn, "%s: unexpected header (not written by this bonesim?)", path);
-        fclose(f);
-        return -1;
-    }
-    int cap = 0;
-    t->ncol = ncol;
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] == '\n' || line[0] == '\0') continue;
-        if (t->nrow == cap) {
-            cap = cap ? cap * 2 : 256;
-            double *nv = realloc(t->v, (size_t)cap * (size_t)ncol * sizeof *nv);
-            if (!nv) {
-                snprintf(why, whyn, "out of memory");
-                fclose(f);
-                return -1;
-            }
-            t->v = nv;
-        }
-        char *p = line;
-        for (int c = 0; c < ncol; c++) {
-            char *end;
-            double x = strtod(p, &end);
-            if (end == p || (c < ncol - 1 && *end != ',')) {
-                snprintf(why, whyn, "%s:%d: malformed row", path, t->nrow + 2);
-                fclose(f);
-                return -1;
-            }
-            t->v[(size_t)t->nrow * (size_t)ncol + (size_t)c] = x;
-            p = end + 1;
-        }
-        t->nrow++;
-    }
-    fclose(f);
-    if (t->nrow == 0) {
-        snprintf(why, whyn, "%s: no rows", path);
-        return -1;
-    }
-    return 0;
-}
-
-static double tv(const table *t, int row, int col)
-{
-    return t->v[(size_t)row * (size_t)t->ncol + (size_t)col];
-}
-
-/* ---- statistics ------------------------------------------------------------------------ */
-
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Quantile q of x[0..n) (linear interpolation between order statistics,
- * "type 7"); sorts x in place. */
-static double quantile(double *x, int n, double q)
-{
-    qsort(x, (size_t)n, sizeof *x, cmp_dbl);
-    double h = (n - 1) * q;
-    int lo = (int)floor(h);
-    if (lo >= n - 1) return x[n - 1];
-    return x[lo] + (h - lo) * (x[lo + 1] - x[lo]);
-}
-
-#define BOOT_N 2000
-#define BOOT_SEED 0xB0075EEDu
-
-/* Percentile bootstrap 95% interval of the median of e[0..n), with a
- * fixed counter-based RNG key, so the same data give the same interval.
- * scratch holds n + BOOT_N doubles. */
-static void boot_median_ci(const double *e, int n, uint64_t key, double *scratch, double *lo, double *hi)
-{
-    double *res = scratch, *meds = scratch + n;
-    for (int b = 0; b < BOOT_N; b++) {
-        for (int i = 0; i < n; i++)
-            res[i] = e[bs_rng_below(BOOT_SEED, BS_STREAM_USER + 11, key, (uint64_t)b, (uint32_t)i, (uint32_t)n)];
-        meds[b] = quantile(res, n, 0.5);
-    }
-    *lo = quantile(meds, BOOT_N, 0.025);
-    *hi = quantile(meds, BOOT_N, 0.975);
 }
 
 /* ---- labels and units ------------------------------------------------------------------- */
@@ -624,40 +264,27 @@ static int exp_validate(const char *cmd, const char *scenario, const char *const
     return 0;
 }
 
-static int push_num(argvec *a, const char *opt, double v)
-{
-    char num[64];
-    snprintf(num, sizeof num, "%.17g", v);
-    return av_push(a, opt) || av_push(a, num);
-}
-
 /* The child's command line: bonesim run SCENARIO --seed S --days D
  * --csv-every C --threads 1 --quiet --no-png --out DIR [--force] [--set ..]. */
-static int job_args(exp_job *j, const char *scenario_path, double days, double csv_every, int force)
+static int job_args(bs_job *j, const char *scenario_path, double days, double csv_every, int force)
 {
-    argvec *a = &j->args;
+    bs_argv *a = &j->args;
     char seed[32];
     snprintf(seed, sizeof seed, "%lld", j->seed);
-    int bad = av_push(a, "bonesim") || av_push(a, "run") || av_push(a, scenario_path) || av_push(a, "--seed") ||
-            av_push(a, seed) || push_num(a, "--days", days) || push_num(a, "--csv-every", csv_every) ||
-            av_push(a, "--threads") || av_push(a, "1") || av_push(a, "--quiet") || av_push(a, "--no-png") ||
-            av_push(a, "--out") || av_push(a, j->dir);
-    if (!bad && force) bad = av_push(a, "--force");
+    int bad = bs_argv_push(a, "bonesim") || bs_argv_push(a, "run") || bs_argv_push(a, scenario_path) ||
+            bs_argv_push(a, "--seed") || bs_argv_push(a, seed) || bs_argv_push_num(a, "--days", days) ||
+            bs_argv_push_num(a, "--csv-every", csv_every) || bs_argv_push(a, "--threads") || bs_argv_push(a, "1") ||
+            bs_argv_push(a, "--quiet") || bs_argv_push(a, "--no-png") || bs_argv_push(a, "--out") ||
+            bs_argv_push(a, j->dir);
+    if (!bad && force) bad = bs_argv_push(a, "--force");
     return bad ? -1 : 0;
 }
 
-static int add_sets(exp_job *j, const char *const *sets, int n)
+static int add_sets(bs_job *j, const char *const *sets, int n)
 {
     for (int k = 0; k < n; k++)
-        if (av_push(&j->args, "--set") || av_push(&j->args, sets[k])) return -1;
+        if (bs_argv_push(&j->args, "--set") || bs_argv_push(&j->args, sets[k])) return -1;
     return 0;
-}
-
-static void jobs_free(exp_job *jobs, long n)
-{
-    if (!jobs) return;
-    for (long k = 0; k < n; k++) av_free(&jobs[k].args);
-    free(jobs);
 }
 
 /* ==== compare ========================================================================== */
@@ -697,7 +324,7 @@ void bs_usage_compare(FILE *f)
             "(timeseries.csv, manifest.json, run.log).\n"
             "\n"
             "Example: bonesim compare vicious_cycle --set-b dtc.pthrp_per_h=0 --replicates 4 --days 180\n",
-            BOOT_N);
+            BS_BOOT_N);
 }
 
 typedef struct {
@@ -713,34 +340,34 @@ typedef struct {
  * every A value is positive and no B value negative; otherwise (counts
  * that touch zero, rates that vanish) the difference B-A is reported, for
  * the whole column so that its rows read alike. */
-static int column_ratio_ok(const table *ta, const table *tb, int n, int col, const int *rows, int nrows)
+static int column_ratio_ok(const bs_table *ta, const bs_table *tb, int n, int col, const int *rows, int nrows)
 {
     for (int d = 0; d < nrows; d++)
         for (int i = 0; i < n; i++)
-            if (!(tv(&ta[i], rows[d], col) > 0.0) || tv(&tb[i], rows[d], col) < 0.0) return 0;
+            if (!(bs_tv(&ta[i], rows[d], col) > 0.0) || bs_tv(&tb[i], rows[d], col) < 0.0) return 0;
     return 1;
 }
 
 /* The paired effect (ratio if c->ratio, else difference) of column c->col
  * at row c->row over n replicate pairs. */
-static void compare_cell(const table *ta, const table *tb, int n, cmp_cell *c, double *scratch, uint64_t key)
+static void compare_cell(const bs_table *ta, const bs_table *tb, int n, cmp_cell *c, double *scratch, uint64_t key)
 {
     double *a = scratch, *b = scratch + n, *e = scratch + 2 * n, *tmp = scratch + 3 * n, *boot = scratch + 4 * n;
     int ratio = c->ratio;
     for (int i = 0; i < n; i++) {
-        a[i] = tv(&ta[i], c->row, c->col);
-        b[i] = tv(&tb[i], c->row, c->col);
+        a[i] = bs_tv(&ta[i], c->row, c->col);
+        b[i] = bs_tv(&tb[i], c->row, c->col);
     }
     for (int i = 0; i < n; i++) e[i] = ratio ? b[i] / a[i] : b[i] - a[i];
     c->ratio = ratio;
     c->n = n;
     memcpy(tmp, e, (size_t)n * sizeof *e);
-    c->eff_med = quantile(tmp, n, 0.5);
-    c->q25 = quantile(tmp, n, 0.25);
-    c->q75 = quantile(tmp, n, 0.75);
-    boot_median_ci(e, n, key, boot, &c->boot_lo, &c->boot_hi);
-    c->med_a = quantile(a, n, 0.5);
-    c->med_b = quantile(b, n, 0.5);
+    c->eff_med = bs_quantile(tmp, n, 0.5);
+    c->q25 = bs_quantile(tmp, n, 0.25);
+    c->q75 = bs_quantile(tmp, n, 0.75);
+    bs_boot_median_ci(e, n, key, boot, &c->boot_lo, &c->boot_hi);
+    c->med_a = bs_quantile(a, n, 0.5);
+    c->med_b = bs_quantile(b, n, 0.5);
 }
 
 /* ---- the plot ---------------------------------------------------------------------------- */
@@ -883,7 +510,7 @@ static int plot_columns(const int *cols, int ncols, int given, const int *nonzer
         "n_dtc_proliferating", "n_tcells_active", "resorbed_um2_per_day", "n_mdsc" };
     int n = 0;
     for (size_t k = 0; k < sizeof pref / sizeof pref[0] && n < 6; k++) {
-        int c = column_index(pref[k]);
+        int c = bs_column_index(pref[k]);
         if (c >= 0 && nonzero[c]) out[n++] = c;
     }
     for (int c = 1; bs_csv_columns[c] && n < 6; c++) {
@@ -894,7 +521,7 @@ static int plot_columns(const int *cols, int ncols, int given, const int *nonzer
     return n;
 }
 
-static int write_plot(const char *path, const table *ta, const table *tb, int n, const int *cols, int ncols,
+static int write_plot(const char *path, const bs_table *ta, const bs_table *tb, int n, const int *cols, int ncols,
         const char *label_a, const char *label_b, const char *both, double t_end, char *why, size_t whyn)
 {
     const int ts = 2, pw = 560, ph = 340, ch = bs_text_height(ts);
@@ -932,7 +559,7 @@ static int write_plot(const char *path, const table *ta, const table *tb, int n,
         snprintf(why, whyn, "out of memory");
         return -1;
     }
-    for (int r = 0; r < nrow; r++) t[r] = tv(&ta[0], r, 0);
+    for (int r = 0; r < nrow; r++) t[r] = bs_tv(&ta[0], r, 0);
     series s;
     for (int arm = 0; arm < 2; arm++) {
         s.med[arm] = buf + (size_t)(3 * arm) * (size_t)nrow;
@@ -942,12 +569,12 @@ static int write_plot(const char *path, const table *ta, const table *tb, int n,
     double *x = buf + 6 * nrow;
     for (int k = 0; k < ncols; k++) {
         for (int arm = 0; arm < 2; arm++) {
-            const table *tt = arm ? tb : ta;
+            const bs_table *tt = arm ? tb : ta;
             for (int r = 0; r < nrow; r++) {
-                for (int i = 0; i < n; i++) x[i] = tv(&tt[i], r, cols[k]);
-                s.med[arm][r] = quantile(x, n, 0.5);
-                s.lo[arm][r] = quantile(x, n, 0.25);
-                s.hi[arm][r] = quantile(x, n, 0.75);
+                for (int i = 0; i < n; i++) x[i] = bs_tv(&tt[i], r, cols[k]);
+                s.med[arm][r] = bs_quantile(x, n, 0.5);
+                s.lo[arm][r] = bs_quantile(x, n, 0.25);
+                s.hi[arm][r] = bs_quantile(x, n, 0.75);
             }
         }
         char label[160];
@@ -974,14 +601,6 @@ static void arm_label(const char *scenario, const char *const *sets, int nsets, 
     bs_scenario_name(scenario, name, sizeof name);
     size_t k = (size_t)snprintf(out, n, "%s", name);
     for (int i = 0; i < nsets && k < n; i++) k += (size_t)snprintf(out + k, n - k, " %s", sets[i]);
-}
-
-static int nearest_row(const table *t, double day)
-{
-    int best = 0;
-    for (int r = 1; r < t->nrow; r++)
-        if (fabs(tv(t, r, 0) - day) < fabs(tv(t, best, 0) - day)) best = r;
-    return best;
 }
 
 int bs_cmd_compare(int argc, char **argv)
@@ -1011,7 +630,7 @@ int bs_cmd_compare(int argc, char **argv)
                 o.replicates, MAX_SEED);
         return BS_EXIT_USAGE;
     }
-    /* days for the table */
+    /* days for the bs_table */
     double at[MAX_LIST];
     int nat = 0;
     char buf[4096];
@@ -1041,7 +660,7 @@ int bs_cmd_compare(int argc, char **argv)
             return BS_EXIT_USAGE;
         }
         for (int k = 0; k < ncols; k++)
-            if ((cols[k] = column_index(items[k])) <= 0) {
+            if ((cols[k] = bs_column_index(items[k])) <= 0) {
                 fprintf(stderr, "bonesim compare: unknown column '%s' (columns: ", items[k]);
                 list_columns(stderr);
                 fprintf(stderr, ")\n");
@@ -1070,13 +689,13 @@ int bs_cmd_compare(int argc, char **argv)
         fprintf(stderr, "bonesim compare: %s already holds a compare: choose another --out or add --force\n", out);
         return BS_EXIT_USAGE;
     }
-    if (mkdir_p(out) != 0) {
+    if (bs_mkdir_p(out) != 0) {
         fprintf(stderr, "bonesim compare: cannot create %s (%s)\n", out, strerror(errno));
         return BS_EXIT_ERROR;
     }
 
     long n = o.replicates, njobs = 2 * n;
-    exp_job *jobs = calloc((size_t)njobs, sizeof *jobs);
+    bs_job *jobs = calloc((size_t)njobs, sizeof *jobs);
     if (!jobs) {
         fprintf(stderr, "bonesim compare: out of memory\n");
         return BS_EXIT_ERROR;
@@ -1084,7 +703,7 @@ int bs_cmd_compare(int argc, char **argv)
     int bad = 0;
     for (long i = 0; i < n && !bad; i++)
         for (int arm = 0; arm < 2 && !bad; arm++) {
-            exp_job *j = &jobs[2 * i + arm]; /* interleaved: finished runs come in pairs */
+            bs_job *j = &jobs[2 * i + arm]; /* interleaved: finished runs come in pairs */
             j->arm = arm;
             j->index = i;
             j->seed = o.seed + i;
@@ -1094,7 +713,7 @@ int bs_cmd_compare(int argc, char **argv)
                     add_sets(j, arm_sets[arm], arm_n[arm]);
         }
     if (bad) {
-        jobs_free(jobs, njobs);
+        bs_jobs_free(jobs, njobs);
         fprintf(stderr, "bonesim compare: out of memory\n");
         return BS_EXIT_ERROR;
     }
@@ -1108,33 +727,33 @@ int bs_cmd_compare(int argc, char **argv)
                 "%lld..%lld), %g days, %d at once, outputs in %s\n",
                 label[0], label[1], both[0] ? "  both: " : "", both, both[0] ? "\n" : "", n, o.seed, o.seed + n - 1,
                 run_days, o.jobs, out);
-    double t0 = now_s();
-    pool_opts po = { "compare", o.jobs, o.quiet, NULL, NULL };
+    double t0 = bs_now_s();
+    bs_pool_opts po = { "compare", o.jobs, o.quiet, NULL, NULL };
     long nfailed = 0;
-    exp_signals(1);
-    int sig = pool_run(jobs, njobs, &po, &nfailed);
-    exp_signals(0);
-    double wall = now_s() - t0;
+    bs_pool_signals(1);
+    int sig = bs_pool_run(jobs, njobs, &po, &nfailed);
+    bs_pool_signals(0);
+    double wall = bs_now_s() - t0;
     if (sig) {
-        jobs_free(jobs, njobs);
+        bs_jobs_free(jobs, njobs);
         fprintf(stderr, "bonesim compare: stopped by %s; the finished runs are kept in %s\n",
                 sig == SIGTERM ? "SIGTERM" : "SIGINT", out);
         return sig == SIGTERM ? BS_EXIT_SIGTERM : BS_EXIT_SIGINT;
     }
     if (nfailed) {
-        jobs_free(jobs, njobs);
+        bs_jobs_free(jobs, njobs);
         fprintf(stderr, "bonesim compare: %ld of %ld runs failed (see above); the finished runs are kept in %s\n",
                 nfailed, njobs, out);
         return BS_EXIT_ERROR;
     }
 
     /* read back */
-    table *tab = calloc((size_t)njobs, sizeof *tab);
+    bs_table *tab = calloc((size_t)njobs, sizeof *tab);
     int rc = BS_EXIT_OK;
     char why[4400] = "";
     for (long k = 0; k < njobs && tab && rc == BS_EXIT_OK; k++)
-        if (table_read(jobs[k].dir, &tab[k], why, sizeof why) != 0) rc = BS_EXIT_ERROR;
-    table *ta = NULL, *tb = NULL;
+        if (bs_table_read(jobs[k].dir, &tab[k], why, sizeof why) != 0) rc = BS_EXIT_ERROR;
+    bs_table *ta = NULL, *tb = NULL;
     if (!tab) {
         snprintf(why, sizeof why, "out of memory");
         rc = BS_EXIT_ERROR;
@@ -1151,9 +770,9 @@ int bs_cmd_compare(int argc, char **argv)
         ta[i] = tab[2 * i];
         tb[i] = tab[2 * i + 1];
         for (int arm = 0; arm < 2 && rc == BS_EXIT_OK; arm++) {
-            const table *t = arm ? &tb[i] : &ta[i];
+            const bs_table *t = arm ? &tb[i] : &ta[i];
             int same = t->nrow == ta[0].nrow;
-            for (int r = 0; r < t->nrow && same; r++) same = tv(t, r, 0) == tv(&ta[0], r, 0);
+            for (int r = 0; r < t->nrow && same; r++) same = bs_tv(t, r, 0) == bs_tv(&ta[0], r, 0);
             if (!same) {
                 snprintf(why, sizeof why, "%.2000s/timeseries.csv: its days differ from %.2000s/timeseries.csv",
                         jobs[2 * i + arm].dir, jobs[0].dir);
@@ -1166,10 +785,10 @@ int bs_cmd_compare(int argc, char **argv)
     for (int c = 0; c < ncol && c < 256; c++)
         for (long i = 0; i < n && !nonzero[c]; i++)
             for (int r = 0; r < ta[0].nrow && !nonzero[c]; r++)
-                nonzero[c] = tv(&ta[i], r, c) != 0.0 || tv(&tb[i], r, c) != 0.0;
+                nonzero[c] = bs_tv(&ta[i], r, c) != 0.0 || bs_tv(&tb[i], r, c) != 0.0;
 
     /* statistics, table, compare.csv */
-    double *scratch = rc == BS_EXIT_OK ? malloc((size_t)(5 * n + BOOT_N) * sizeof *scratch) : NULL;
+    double *scratch = rc == BS_EXIT_OK ? malloc((size_t)(5 * n + BS_BOOT_N) * sizeof *scratch) : NULL;
     if (rc == BS_EXIT_OK && !scratch) {
         snprintf(why, sizeof why, "out of memory");
         rc = BS_EXIT_ERROR;
@@ -1216,14 +835,14 @@ int bs_cmd_compare(int argc, char **argv)
                 printf("\n%s  [%s]\n  %8s %12s %12s %7s %10s %21s %21s\n", bs_csv_columns[c], lab, "day", "median A",
                         "median B", "effect", "median", "IQR of pairs", "bootstrap 95% CI");
             int rows[MAX_LIST];
-            for (int d = 0; d < nat; d++) rows[d] = nearest_row(&ta[0], at[d]);
+            for (int d = 0; d < nat; d++) rows[d] = bs_table_nearest_row(&ta[0], at[d]);
             int ratio = column_ratio_ok(ta, tb, (int)n, c, rows, nat);
             for (int d = 0; d < nat && rc == BS_EXIT_OK; d++) {
                 cmp_cell cell = { 0 };
                 cell.col = c;
                 cell.ratio = ratio;
                 cell.row = rows[d];
-                cell.day = tv(&ta[0], cell.row, 0);
+                cell.day = bs_tv(&ta[0], cell.row, 0);
                 compare_cell(ta, tb, (int)n, &cell, scratch, (uint64_t)c * 1000u + (uint64_t)d);
                 const char *eff = cell.ratio ? "B/A" : "B-A";
                 if (print_it) {
@@ -1252,7 +871,7 @@ int bs_cmd_compare(int argc, char **argv)
     if (rc == BS_EXIT_OK) {
         int pc[16];
         int np = plot_columns(cols, ncols, o.columns != NULL, nonzero, pc);
-        if (np == 0) pc[np++] = column_index("bone_area_um2");
+        if (np == 0) pc[np++] = bs_column_index("bone_area_um2");
         char l0[300], l1[300];
         snprintf(l0, sizeof l0, "%.290s", label[0]);
         snprintf(l1, sizeof l1, "%.290s", label[1]);
@@ -1269,7 +888,7 @@ int bs_cmd_compare(int argc, char **argv)
     free(tab);
     free(ta);
     free(tb);
-    jobs_free(jobs, njobs);
+    bs_jobs_free(jobs, njobs);
     return rc;
 }
 
@@ -1337,12 +956,12 @@ static void grid_point(const sweep_ctx *S, long r, int *idx)
     }
 }
 
-static void sweep_done(void *ctx, exp_job *j)
+static void sweep_done(void *ctx, bs_job *j)
 {
     sweep_ctx *S = ctx;
-    table t;
+    bs_table t;
     char why[4400];
-    if (table_read(j->dir, &t, why, sizeof why) != 0) {
+    if (bs_table_read(j->dir, &t, why, sizeof why) != 0) {
         fprintf(stderr, "\nbonesim sweep: %s: %s (no summary row)\n", j->tag, why);
         S->io_error = 1;
         return;
@@ -1355,11 +974,11 @@ static void sweep_done(void *ctx, exp_job *j)
         k += (size_t)snprintf(row + k, sizeof row - k, ",%s", S->vals[p][idx[p]]);
     for (int q = 0; q < S->nouts && k < sizeof row; q++) {
         int c = S->outs[q].col;
-        double v = tv(&t, t.nrow - 1, c);
+        double v = bs_tv(&t, t.nrow - 1, c);
         if (S->outs[q].agg != AGG_FINAL) {
-            double acc = S->outs[q].agg == AGG_MEAN ? 0.0 : tv(&t, 0, c);
+            double acc = S->outs[q].agg == AGG_MEAN ? 0.0 : bs_tv(&t, 0, c);
             for (int r = 0; r < t.nrow; r++) {
-                double x = tv(&t, r, c);
+                double x = bs_tv(&t, r, c);
                 if (S->outs[q].agg == AGG_MIN)
                     acc = fmin(acc, x);
                 else if (S->outs[q].agg == AGG_MAX)
@@ -1550,7 +1169,7 @@ int bs_cmd_sweep(int argc, char **argv)
                 }
                 name = colon + 1;
             }
-            int c = column_index(name);
+            int c = bs_column_index(name);
             if (c <= 0) {
                 fprintf(stderr, "bonesim sweep: unknown column '%s' (columns: ", name);
                 list_columns(stderr);
@@ -1583,12 +1202,12 @@ int bs_cmd_sweep(int argc, char **argv)
         snprintf(out, sizeof out, "out/sweep-%s", nm);
     }
     snprintf(S.path, sizeof S.path, "%s/summary.csv", out);
-    if (mkdir_p(out) != 0) {
+    if (bs_mkdir_p(out) != 0) {
         fprintf(stderr, "bonesim sweep: cannot create %s (%s)\n", out, strerror(errno));
         return BS_EXIT_ERROR;
     }
     unsigned char *done = calloc((size_t)total, 1);
-    exp_job *jobs = calloc((size_t)total, sizeof *jobs);
+    bs_job *jobs = calloc((size_t)total, sizeof *jobs);
     if (!done || !jobs) {
         free(done);
         free(jobs);
@@ -1628,10 +1247,10 @@ int bs_cmd_sweep(int argc, char **argv)
     }
     int bad = 0;
     for (long r = 0; r < total && !bad; r++) {
-        exp_job *j = &jobs[r];
+        bs_job *j = &jobs[r];
         j->index = r;
         j->seed = o.seed + r;
-        j->state = done[r] ? JOB_SKIP : JOB_PENDING;
+        j->state = done[r] ? BS_JOB_SKIP : BS_JOB_PENDING;
         snprintf(j->dir, sizeof j->dir, "%s/runs/run_%ld", out, r);
         snprintf(j->tag, sizeof j->tag, "run %ld", r);
         if (done[r]) continue;
@@ -1641,13 +1260,13 @@ int bs_cmd_sweep(int argc, char **argv)
         for (int k = 0; k < S.nkeys && !bad; k++) {
             char one[4700];
             snprintf(one, sizeof one, "%s=%s", keys[k], S.vals[k][idx[k]]);
-            bad = av_push(&j->args, "--set") || av_push(&j->args, one);
+            bad = bs_argv_push(&j->args, "--set") || bs_argv_push(&j->args, one);
         }
     }
     if (bad) {
         close(S.fd);
         free(done);
-        jobs_free(jobs, total);
+        bs_jobs_free(jobs, total);
         fprintf(stderr, "bonesim sweep: out of memory\n");
         return BS_EXIT_ERROR;
     }
@@ -1658,11 +1277,11 @@ int bs_cmd_sweep(int argc, char **argv)
                 path, grid, o.replicates, total, o.seed, o.seed + total - 1, run_days, o.jobs);
         if (ndone) fprintf(stderr, "  --resume: %ld runs already in %s, %ld to go\n", ndone, S.path, total - ndone);
     }
-    pool_opts po = { "sweep", o.jobs, o.quiet, sweep_done, &S };
+    bs_pool_opts po = { "sweep", o.jobs, o.quiet, sweep_done, &S };
     long nfailed = 0;
-    exp_signals(1);
-    int sig = pool_run(jobs, total, &po, &nfailed);
-    exp_signals(0);
+    bs_pool_signals(1);
+    int sig = bs_pool_run(jobs, total, &po, &nfailed);
+    bs_pool_signals(0);
     close(S.fd);
     long have = ndone + S.written;
     int rc = BS_EXIT_OK;
@@ -1682,6 +1301,6 @@ int bs_cmd_sweep(int argc, char **argv)
         printf("bonesim sweep: %ld runs done; summary in %s (one row per run), runs in %s/runs\n", total, S.path, out);
     }
     free(done);
-    jobs_free(jobs, total);
+    bs_jobs_free(jobs, total);
     return rc;
 }
