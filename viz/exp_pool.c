@@ -102,7 +102,7 @@ int bs_pool_stop_signal(void)
 /* Starts j: the child gets its own process group (a Ctrl-C at the
  * terminal reaches only the parent, which stops the children itself) and
  * writes stdout and stderr to DIR/run.log. */
-static int job_start(bs_job *j)
+int bs_job_start(bs_job *j)
 {
     if (bs_mkdir_p(j->dir) != 0) {
         snprintf(j->why, sizeof j->why, "cannot create %.400s (%s)", j->dir, strerror(errno));
@@ -194,7 +194,7 @@ int bs_pool_run_local(bs_job *jobs, long n, const bs_pool_opts *po, long *nfaile
         while (!stopping && running < po->max_jobs && next < n) {
             bs_job *j = &jobs[next++];
             if (j->state != BS_JOB_PENDING) continue;
-            if (job_start(j) == 0) {
+            if (bs_job_start(j) == 0) {
                 running++;
             } else {
                 j->state = BS_JOB_FAILED;

@@ -70,6 +70,11 @@ void bs_pool_set_backend(bs_pool_fn fn); /* NULL: the local one */
 void bs_pool_signals(int install);
 int bs_pool_stop_signal(void);
 
+/* Starts one job as a child (fork/exec of this program, own process group,
+ * output in DIR/run.log): state BS_JOB_RUNNING, pid and t_start set; -1
+ * with `why` filled if it cannot. For back ends that reap it themselves. */
+int bs_job_start(bs_job *j);
+
 /* Frees every job's argv, then the array. */
 void bs_jobs_free(bs_job *jobs, long n);
 

@@ -18,12 +18,14 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "exp_mpi.h"
 #include "exp_pool.h"
 #include "exp_stats.h"
 #include "exp_table.h"
 #include "image.h"
 #include "output.h"
 #include "runner.h"
+#include "sensitivity.h"
 
 #define MAX_SEED 9007199254740991.0 /* 2^53 - 1, the largest `run --seed` */
 #define MAX_RUNS 100000
@@ -124,7 +126,14 @@ typedef struct {
     int jobs;
     const char *out, *at, *columns;
     int force, resume, quiet, help;
+    int threads; /* --threads: OpenMP threads of each run (default 1) */
+    const char *sample; /* sweep --sample lhs:N | morris:R (sensitivity.h) */
+    const char *ranges[BS_SAMPLE_MAX_PARAMS]; /* sweep --range S.K[=LO:HI] */
+    int nranges, levels; /* --levels: Morris grid levels (0: default) */
 } exp_opts;
+
+/* --threads of the children (job_args); set once by exp_parse. */
+static int g_child_threads = 1;
 
 static int exp_parse(int is_sweep, int argc, char **argv, exp_opts *o, const char *cmd)
 {
@@ -157,10 +166,11 @@ static int exp_parse(int is_sweep, int argc, char **argv, exp_opts *o, const cha
             continue;
         }
         static const char *const valued[] = { "--set", "--set-a", "--set-b", "--replicates", "--seed", "--days",
-            "--csv-every", "--jobs", "--out", "--at", "--columns" };
+            "--csv-every", "--jobs", "--out", "--at", "--columns", "--threads", "--sample", "--range", "--levels" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= strcmp(a, valued[k]) == 0;
-        if (!known ||
+        int sweep_only = strcmp(a, "--sample") == 0 || strcmp(a, "--range") == 0 || strcmp(a, "--levels") == 0;
+        if (!known || (!is_sweep && sweep_only) ||
                 (is_sweep && (strcmp(a, "--set-a") == 0 || strcmp(a, "--set-b") == 0 || strcmp(a, "--at") == 0))) {
             fprintf(stderr, "bonesim %s: unknown option '%s' (see bonesim %s --help)\n", cmd, a, cmd);
             return -1;
@@ -215,14 +225,37 @@ static int exp_parse(int is_sweep, int argc, char **argv, exp_opts *o, const cha
             o->out = v;
         } else if (strcmp(a, "--at") == 0) {
             o->at = v;
+        } else if (strcmp(a, "--threads") == 0) {
+            if (!parse_num(v, 1, 1024, 1, &x)) {
+                fprintf(stderr, "bonesim %s: --threads '%s' must be a whole number in 1 .. 1024\n", cmd, v);
+                return -1;
+            }
+            o->threads = (int)x;
+        } else if (strcmp(a, "--sample") == 0) {
+            o->sample = v;
+        } else if (strcmp(a, "--range") == 0) {
+            if (o->nranges == BS_SAMPLE_MAX_PARAMS) {
+                fprintf(stderr, "bonesim %s: too many --range options (at most %d)\n", cmd, BS_SAMPLE_MAX_PARAMS);
+                return -1;
+            }
+            o->ranges[o->nranges++] = v;
+        } else if (strcmp(a, "--levels") == 0) {
+            if (!parse_num(v, 2, 1000, 1, &x) || (int)x % 2) {
+                fprintf(stderr, "bonesim %s: --levels '%s' must be an even whole number in 2 .. 1000\n", cmd, v);
+                return -1;
+            }
+            o->levels = (int)x;
         } else {
             o->columns = v;
         }
     }
+    if (o->jobs == 0 && bs_mpi_size() > 1) o->jobs = 1; /* under MPI the ranks are the parallelism */
     if (o->jobs == 0) {
         long nc = sysconf(_SC_NPROCESSORS_ONLN);
         o->jobs = nc > 0 ? (int)(nc > 1024 ? 1024 : nc) : 1;
     }
+    if (o->threads == 0) o->threads = 1;
+    g_child_threads = o->threads;
     return 0;
 }
 
@@ -273,7 +306,7 @@ static int job_args(bs_job *j, const char *scenario_path, double days, double cs
     snprintf(seed, sizeof seed, "%lld", j->seed);
     int bad = bs_argv_push(a, "bonesim") || bs_argv_push(a, "run") || bs_argv_push(a, scenario_path) ||
             bs_argv_push(a, "--seed") || bs_argv_push(a, seed) || bs_argv_push_num(a, "--days", days) ||
-            bs_argv_push_num(a, "--csv-every", csv_every) || bs_argv_push(a, "--threads") || bs_argv_push(a, "1") ||
+            bs_argv_push_num(a, "--csv-every", csv_every) || bs_argv_push_num(a, "--threads", g_child_threads) ||
             bs_argv_push(a, "--quiet") || bs_argv_push(a, "--no-png") || bs_argv_push(a, "--out") ||
             bs_argv_push(a, j->dir);
     if (!bad && force) bad = bs_argv_push(a, "--force");
@@ -942,6 +975,7 @@ typedef struct {
     char *const *vals[MAX_LIST]; /* per key: its values */
     int nvals[MAX_LIST], nkeys;
     long reps;
+    int zip; /* --sample: run r is design point r / reps for every key (not a grid) */
     long written;
     int io_error;
 } sweep_ctx;
@@ -950,7 +984,8 @@ typedef struct {
 static void grid_point(const sweep_ctx *S, long r, int *idx)
 {
     long g = r / S->reps;
-    for (int k = S->nkeys - 1; k >= 0; k--) {
+    for (int k = 0; k < S->nkeys && S->zip; k++) idx[k] = (int)g;
+    for (int k = S->nkeys - 1; k >= 0 && !S->zip; k--) {
         idx[k] = (int)(g % S->nvals[k]);
         g /= S->nvals[k];
     }
@@ -1111,27 +1146,62 @@ int bs_cmd_sweep(int argc, char **argv)
         S.nvals[k] = nv;
         S.nkeys++;
     }
+    /* --sample: the design's points replace the grid (sensitivity.h) */
+    static bs_design D;
+    static char **dvals;
+    if (o.sample || o.nranges || o.levels) {
+        char why[1024];
+        bs_design_free(&D);
+        if (dvals) free(dvals[0]);
+        free(dvals);
+        dvals = NULL;
+        if (bs_sweep_design(o.sample, o.ranges, o.nranges, o.levels, (uint64_t)o.seed, &D, &dvals, why, sizeof why)) {
+            fprintf(stderr, "bonesim sweep: %s\n", why);
+            return BS_EXIT_USAGE;
+        }
+        if (S.nkeys > 0) {
+            fprintf(stderr, "bonesim sweep: --sample replaces the grid: give --set with one value only (fixed)\n");
+            return BS_EXIT_USAGE;
+        }
+        for (int p = 0; p < D.nparams; p++) {
+            size_t nl = strlen(D.par[p].name);
+            for (int f = 0; f < nfixed; f++)
+                if (strncmp(fixed[f], D.par[p].name, nl) == 0 && fixed[f][nl] == '=') {
+                    fprintf(stderr, "bonesim sweep: %s is both sampled (--range) and fixed (--set)\n", D.par[p].name);
+                    return BS_EXIT_USAGE;
+                }
+            keys[p] = D.par[p].name;
+            S.vals[p] = dvals + (size_t)p * (size_t)D.npoints;
+            S.nvals[p] = (int)D.npoints;
+        }
+        S.nkeys = D.nparams;
+        S.zip = 1;
+    }
     if (S.nkeys == 0) {
-        fprintf(stderr, "bonesim sweep: nothing to sweep: give at least one --set S.K=V1,V2,...\n");
+        fprintf(stderr, "bonesim sweep: nothing to sweep: give at least one --set S.K=V1,V2,... or --sample\n");
         return BS_EXIT_USAGE;
     }
     char path[4096];
     double days, csv;
     if (exp_validate("sweep", o.pos[0], fixed, nfixed, NULL, 0, &o, path, sizeof path, &days, &csv) != 0)
         return BS_EXIT_USAGE;
-    /* each swept value on its own, with the fixed sets */
+    /* each swept value on its own, with the fixed sets (sampled: both ends of the range) */
     for (int k = 0; k < S.nkeys; k++)
-        for (int v = 0; v < S.nvals[k]; v++) {
+        for (int v = 0; v < (S.zip ? 2 : S.nvals[k]); v++) {
             char one[4700], p2[4096];
             double d2, c2;
-            snprintf(one, sizeof one, "%s=%s", keys[k], S.vals[k][v]);
+            if (S.zip)
+                snprintf(one, sizeof one, "%s=%.17g", keys[k], v ? D.par[k].hi : D.par[k].lo);
+            else
+                snprintf(one, sizeof one, "%s=%s", keys[k], S.vals[k][v]);
             const char *ov[1] = { one };
             if (exp_validate("sweep", o.pos[0], fixed, nfixed, ov, 1, &o, p2, sizeof p2, &d2, &c2) != 0)
                 return BS_EXIT_USAGE;
         }
     double run_days = o.days > 0 ? o.days : days, csv_every = o.csv_every > 0 ? o.csv_every : csv;
     double grid = 1.0;
-    for (int k = 0; k < S.nkeys; k++) grid *= S.nvals[k];
+    for (int k = 0; k < S.nkeys && !S.zip; k++) grid *= S.nvals[k];
+    if (S.zip) grid = (double)D.npoints;
     double totald = grid * (double)o.replicates;
     if (totald > MAX_RUNS) {
         fprintf(stderr, "bonesim sweep: %.0f grid points x %ld replicates = %.0f runs, more than %d\n", grid,
@@ -1225,6 +1295,11 @@ int bs_cmd_sweep(int argc, char **argv)
         free(jobs);
         return BS_EXIT_USAGE;
     }
+    if (S.zip && bs_sweep_design_check(&D, out, exists && o.resume) != 0) {
+        free(done);
+        free(jobs);
+        return BS_EXIT_USAGE;
+    }
     if (exists && o.resume) {
         if (read_done(S.path, header, o.seed, total, done, &ndone) != 0) {
             free(done);
@@ -1272,9 +1347,10 @@ int bs_cmd_sweep(int argc, char **argv)
     }
     if (!o.quiet) {
         fprintf(stderr,
-                "bonesim sweep: %s, %.0f grid points x %ld replicates = %ld runs (seeds %lld..%lld), %g days, "
-                "%d at once\n",
-                path, grid, o.replicates, total, o.seed, o.seed + total - 1, run_days, o.jobs);
+                "bonesim sweep: %s, %.0f %s points x %ld replicates = %ld runs (seeds %lld..%lld), %g days, "
+                "%d at once%s\n",
+                path, grid, S.zip ? (D.method == BS_SAMPLE_LHS ? "LHS" : "Morris") : "grid", o.replicates, total,
+                o.seed, o.seed + total - 1, run_days, o.jobs, bs_mpi_size() > 1 ? " per MPI rank" : "");
         if (ndone) fprintf(stderr, "  --resume: %ld runs already in %s, %ld to go\n", ndone, S.path, total - ndone);
     }
     bs_pool_opts po = { "sweep", o.jobs, o.quiet, sweep_done, &S };
@@ -1297,6 +1373,8 @@ int bs_cmd_sweep(int argc, char **argv)
                 "--resume)\n",
                 nfailed + (S.io_error ? 1 : 0), nfailed == 1 ? "" : "s", have, total, S.path);
         rc = BS_EXIT_ERROR;
+    } else if (bs_summary_sort_by_run(S.path) != 0) {
+        rc = BS_EXIT_ERROR; /* the rows are intact, in finishing order; the message said why */
     } else if (!o.quiet) {
         printf("bonesim sweep: %ld runs done; summary in %s (one row per run), runs in %s/runs\n", total, S.path, out);
     }

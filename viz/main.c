@@ -10,6 +10,7 @@
 
 #include "bench.h"
 #include "config.h"
+#include "exp_mpi.h"
 #include "experiment.h"
 #include "params.h"
 #include "runner.h"
@@ -291,8 +292,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "params") == 0) return cmd_params(argc - 2, argv + 2);
     if (strcmp(cmd, "scenarios") == 0) return cmd_scenarios(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0) return bs_bench_main(argc - 2, argv + 2);
-    if (strcmp(cmd, "compare") == 0) return bs_cmd_compare(argc - 2, argv + 2);
-    if (strcmp(cmd, "sweep") == 0) return bs_cmd_sweep(argc - 2, argv + 2);
+    /* experiments: across MPI ranks when started by mpirun/srun (exp_mpi.h) */
+    if (strcmp(cmd, "compare") == 0) return bs_mpi_main(argc - 2, argv + 2, bs_cmd_compare, "compare");
+    if (strcmp(cmd, "sweep") == 0) return bs_mpi_main(argc - 2, argv + 2, bs_cmd_sweep, "sweep");
     if (strcmp(cmd, "sensitivity") == 0) return bs_cmd_sensitivity(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0) {
         const char *sub = argc > 2 ? argv[2] : "";

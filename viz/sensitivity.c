@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "image.h"
 #include "rng.h"
 #include "runner.h"
@@ -327,6 +328,90 @@ int bs_design_write(const bs_design *d, const char *dir, char *why, size_t whyn)
     free(t);
     free(r);
     return rc;
+}
+
+int bs_sweep_design(const char *sample, const char *const *ranges, int nranges, int levels, uint64_t seed, bs_design *d,
+        char ***strings, char *why, size_t whyn)
+{
+    memset(d, 0, sizeof *d);
+    *strings = NULL;
+    if (!sample) {
+        snprintf(why, whyn, "--range and --levels need --sample lhs:N or --sample morris:R");
+        return -1;
+    }
+    if (bs_sample_parse(sample, &d->method, &d->size, why, whyn) != 0) return -1;
+    if (nranges == 0) {
+        snprintf(why, whyn,
+                "--sample %s needs the parameters to sample: --range S.K=LO:HI (or --range S.K for the "
+                "registry's range), once per parameter",
+                sample);
+        return -1;
+    }
+    if (levels && d->method != BS_SAMPLE_MORRIS) {
+        snprintf(why, whyn, "--levels is for --sample morris:R only");
+        return -1;
+    }
+    bs_error err = { { 0 } };
+    bs_registry *reg = bs_catalog_registry(&err);
+    if (!reg) {
+        snprintf(why, whyn, "%s", err.msg);
+        return -1;
+    }
+    int bad = 0;
+    for (int p = 0; p < nranges && !bad; p++) bad = bs_sample_range_parse(reg, ranges[p], &d->par[p], why, whyn);
+    bs_registry_destroy(reg);
+    if (bad) return -1;
+    d->nparams = nranges;
+    d->levels = levels;
+    if (bs_design_build(d, seed, why, whyn) != 0) return -1;
+    size_t n = (size_t)d->npoints * (size_t)d->nparams;
+    char **v = malloc(n * sizeof *v), *text = malloc(n * 32);
+    if (!v || !text) {
+        free(v);
+        free(text);
+        bs_design_free(d);
+        snprintf(why, whyn, "out of memory for %ld design points", d->npoints);
+        return -1;
+    }
+    for (int p = 0; p < d->nparams; p++)
+        for (long i = 0; i < d->npoints; i++) {
+            size_t at = (size_t)p * (size_t)d->npoints + (size_t)i;
+            v[at] = text + at * 32;
+            snprintf(v[at], 32, "%.17g", bs_design_value(d, i, p));
+        }
+    /* v[0] is the start of the text block: free(v[0]), then free(v) */
+    *strings = v;
+    return 0;
+}
+
+int bs_sweep_design_check(const bs_design *d, const char *dir, int resume)
+{
+    char why[4600];
+    if (!resume) {
+        if (bs_design_write(d, dir, why, sizeof why) == 0) return 0;
+        fprintf(stderr, "bonesim sweep: %s\n", why);
+        return -1;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/design.csv", dir);
+    char *want = bs_design_text(d);
+    FILE *f = fopen(path, "rb");
+    int same = 0;
+    if (want && f) {
+        size_t n = strlen(want), got = 0;
+        char *have = malloc(n + 2);
+        if (have) got = fread(have, 1, n + 1, f);
+        same = have && got == n && memcmp(have, want, n) == 0;
+        free(have);
+    }
+    if (f) fclose(f);
+    free(want);
+    if (same) return 0;
+    fprintf(stderr,
+            "bonesim sweep: --resume: %s is missing or not the design of this command (other --sample, --range, "
+            "--levels or --seed?); start over with --force or use another --out\n",
+            path);
+    return -1;
 }
 
 /* Splits a CSV line (no quoting: bonesim writes none) in place. */

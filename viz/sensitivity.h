@@ -75,6 +75,19 @@ int bs_design_write(const bs_design *d, const char *dir, char *why, size_t whyn)
 /* Reads DIR/design.csv (and the ranges) back into d. */
 int bs_design_read(bs_design *d, const char *dir, char *why, size_t whyn);
 
+/* For `bonesim sweep`: from --sample SPEC, the --range arguments, --levels
+ * (0: default) and the seed, builds the design (parameters checked against
+ * the registry) and the value text (%.17g) of every parameter at every
+ * point: (*strings)[p * npoints + i], pointing into one block that starts at
+ * (*strings)[0] (free((*strings)[0]), then free(*strings)).
+ * --range or --levels without --sample, or --sample without --range, are
+ * errors. */
+int bs_sweep_design(const char *sample, const char *const *ranges, int nranges, int levels, uint64_t seed, bs_design *d,
+        char ***strings, char *why, size_t whyn);
+/* Writes the design into the sweep folder dir, or (resume) checks that the
+ * one there is the same; prints "bonesim sweep: ..." and returns -1 if not. */
+int bs_sweep_design_check(const bs_design *d, const char *dir, int resume);
+
 /* Morris statistics of one output: y[i] is the output at design point i
  * (NAN where the point has no result; the effects that need it are
  * skipped). mu* = mean |EE|, mu = mean EE, sigma = sample standard
