@@ -1,11 +1,12 @@
 /* exp_pool.c — the job pool of the virtual experiments (exp_pool.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* prctl */
 #include "exp_pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -111,12 +112,18 @@ int bs_job_start(bs_job *j)
     char log[4200];
     snprintf(log, sizeof log, "%s/run.log", j->dir);
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(j->why, sizeof j->why, "cannot start a process (%s)", strerror(errno));
         return -1;
     }
     if (pid == 0) {
+        /* The child dies with the parent, even a parent killed by SIGKILL,
+         * which cannot stop its children itself; a parent that died
+         * before the prctl (the child was reparented) is caught by
+         * getppid. The setting survives execv. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(126);
         setpgid(0, 0);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);

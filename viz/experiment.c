@@ -26,6 +26,7 @@
 #include "output.h"
 #include "runner.h"
 #include "sensitivity.h"
+#include "version.h"
 
 #define MAX_SEED 9007199254740991.0 /* 2^53 - 1, the largest `run --seed` */
 #define MAX_RUNS 100000
@@ -263,7 +264,7 @@ static int exp_parse(int is_sweep, int argc, char **argv, exp_opts *o, const cha
  * `bonesim run` would, to report bad input before anything starts. Fills
  * scenario_path, *days and *csv_every (as resolved). */
 static int exp_validate(const char *cmd, const char *scenario, const char *const *s1, int n1, const char *const *s2,
-        int n2, const exp_opts *o, char *scenario_path, size_t pn, double *days, double *csv_every)
+        int n2, const exp_opts *o, char *scenario_path, size_t pn, double *days, double *csv_every, char **ptext)
 {
     bs_cli_opts c;
     memset(&c, 0, sizeof c);
@@ -288,6 +289,34 @@ static int exp_validate(const char *cmd, const char *scenario, const char *const
     }
     *days = bs_param(ps, "run.days");
     *csv_every = bs_param(ps, "run.csv_every_d");
+    if (ptext) { /* every resolved parameter, "param.NAME = VALUE" a line */
+        size_t np = bs_registry_count(reg), cap = 64 * np + 64, len = 0;
+        char *t = malloc(cap);
+        for (size_t i = 0; t && i < np; i++) {
+            char v[1024];
+            bs_param_format(ps, i, v, sizeof v);
+            const char *name = bs_registry_at(reg, i)->name;
+            size_t need = strlen(name) + strlen(v) + 16;
+            if (len + need > cap) {
+                char *nt = realloc(t, cap * 2 + need);
+                if (!nt) {
+                    free(t);
+                    t = NULL;
+                    break;
+                }
+                t = nt;
+                cap = cap * 2 + need;
+            }
+            len += (size_t)snprintf(t + len, cap - len, "param.%s = %s\n", name, v);
+        }
+        *ptext = t;
+        if (!t) {
+            bs_paramset_destroy(ps);
+            bs_registry_destroy(reg);
+            fprintf(stderr, "bonesim %s: out of memory\n", cmd);
+            return -1;
+        }
+    }
     bs_paramset_destroy(ps);
     bs_registry_destroy(reg);
     if (*days <= 0.0) {
@@ -655,7 +684,7 @@ int bs_cmd_compare(int argc, char **argv)
     int arm_n[2] = { o.nsets_a, o.nsets_b };
     for (int arm = 0; arm < 2; arm++)
         if (exp_validate("compare", scen[arm], o.sets, o.nsets, arm_sets[arm], arm_n[arm], &o, path[arm],
-                    sizeof path[arm], &days[arm], &csv[arm]) != 0)
+                    sizeof path[arm], &days[arm], &csv[arm], NULL) != 0)
             return BS_EXIT_USAGE;
     double run_days = o.days > 0 ? o.days : days[0], csv_every = o.csv_every > 0 ? o.csv_every : csv[0];
     if (o.seed + (double)(o.replicates - 1) > MAX_SEED) {
@@ -936,7 +965,7 @@ void bs_usage_sweep(FILE *f)
             "each as a child process `bonesim run ... --threads 1 --quiet --no-png`, at most --jobs\n"
             "at once, and appends one row per finished run to DIR/summary.csv as results arrive\n"
             "(written and fsync'ed row by row, so an interrupted sweep keeps what it finished).\n"
-            "A --set with one value applies to every run.\n"
+            "A --set with one value applies to every run; a key may be given only once.\n"
             "\n"
             "options:\n"
             "  --set S.K=V1,V2,... parameter values to sweep (repeatable; one value: fixed)\n"
@@ -948,7 +977,11 @@ void bs_usage_sweep(FILE *f)
             "                      mean:COL (over the run) (default: the last row's every column)\n"
             "  --jobs J            runs at once (default: the number of cores)\n"
             "  --out DIR           output folder (default: out/sweep-SCENARIO); runs in DIR/runs/run_R\n"
-            "  --resume            continue a sweep: keep summary.csv, skip the runs already in it\n"
+            "  --resume            continue a sweep: keep summary.csv, skip the runs already in it;\n"
+            "                      refused (listing what differs) unless scenario, days, seeds,\n"
+            "                      replicates, columns, every --set, every resolved parameter and the\n"
+            "                      program version and commit equal those stored in\n"
+            "                      DIR/sweep-config.txt when the sweep started\n"
             "  --force             start over in a folder that holds a sweep\n"
             "  --quiet             no progress\n"
             "\n"
@@ -1087,6 +1120,131 @@ static int read_done(
     return rc == 0 ? 0 : -1;
 }
 
+/* The configuration of a sweep as text, "key = value" a line: version,
+ * commit, scenario, days, csv interval, seed, replicates, columns, every
+ * fixed and swept --set, then every resolved parameter of the base
+ * configuration (scenario + fixed sets), so that an edited scenario file
+ * counts as a different configuration too. Returns malloc'd text. */
+static char *sweep_config_text(const exp_opts *o, const char *scenario_path, double days, double csv_every,
+        const char *const *fixed, int nfixed, const char *const *keys, const sweep_ctx *S, const char *ptext)
+{
+    size_t cap = strlen(ptext) + 65536, len = 0;
+    char *t = malloc(cap);
+    if (!t) return NULL;
+#define PUT(...) len += (size_t)snprintf(t + len, len < cap ? cap - len : 0, __VA_ARGS__)
+    PUT("# bonesim sweep configuration (written when the sweep starts; sweep --resume refuses a different one)\n");
+    PUT("version = %s\ncommit = %s\nscenario = %s\ndays = %.17g\ncsv_every_d = %.17g\nseed = %lld\n", BS_VERSION,
+            BS_GIT_COMMIT, scenario_path, days, csv_every, o->seed);
+    PUT("replicates = %ld\ncolumns = %s\n", o->replicates, o->columns ? o->columns : "(every column, final)");
+    for (int k = 0; k < nfixed && len < cap; k++) {
+        const char *eq = strchr(fixed[k], '=');
+        PUT("fixed.%.*s = %s\n", (int)(eq - fixed[k]), fixed[k], eq + 1);
+    }
+    if (S->zip) { /* --sample: the design (design.csv) stands for the values */
+        PUT("sample = %s\nlevels = %d\n", o->sample, o->levels);
+        for (int k = 0; k < o->nranges && len < cap; k++) PUT("range = %s\n", o->ranges[k]);
+    }
+    for (int k = 0; k < S->nkeys && len < cap && !S->zip; k++) {
+        PUT("swept.%s = ", keys[k]);
+        for (int v = 0; v < S->nvals[k]; v++) PUT("%s%s", v ? "," : "", S->vals[k][v]);
+        PUT("\n");
+    }
+    if (len + strlen(ptext) + 1 < cap) PUT("%s", ptext);
+#undef PUT
+    if (len >= cap) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Looks up key in "key = value" lines; copies its value (or "") to out. */
+static int conf_value(const char *text, const char *key, char *out, size_t n)
+{
+    size_t kl = strlen(key);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, key, kl) == 0 && strncmp(p + kl, " = ", 3) == 0) {
+            const char *v = p + kl + 3, *e = strchr(v, '\n');
+            size_t l = e ? (size_t)(e - v) : strlen(v);
+            snprintf(out, n, "%.*s", (int)l, v);
+            return 1;
+        }
+    }
+    out[0] = '\0';
+    return 0;
+}
+
+/* --resume: the stored configuration must equal this one; else prints
+ * every difference (at most 20) and returns -1. */
+static int sweep_config_check(const char *cpath, const char *now)
+{
+    FILE *f = fopen(cpath, "rb");
+    if (!f) {
+        fprintf(stderr,
+                "bonesim sweep: --resume: %s is missing (%s), so the configuration of the sweep in this folder "
+                "cannot be checked; start over with --force or use another --out\n",
+                cpath, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *old = malloc(cap);
+    size_t got;
+    while (old && (got = fread(old + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (len + 1 == cap) {
+            char *no = realloc(old, cap * 2);
+            if (!no) {
+                free(old);
+                old = NULL;
+                break;
+            }
+            old = no;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!old) {
+        fprintf(stderr, "bonesim sweep: out of memory\n");
+        return -1;
+    }
+    old[len] = '\0';
+    int ndiff = 0;
+    /* keys of both texts, in the order they appear (stored first) */
+    for (int pass = 0; pass < 2; pass++) {
+        const char *a = pass ? now : old, *b = pass ? old : now;
+        for (const char *p = a; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+            const char *eq = strstr(p, " = "), *nl = strchr(p, '\n');
+            if (*p == '#' || !eq || (nl && eq > nl)) continue;
+            char key[512], va[1024], vb[1024];
+            snprintf(key, sizeof key, "%.*s", (int)(eq - p), p);
+            conf_value(a, key, va, sizeof va);
+            int inb = conf_value(b, key, vb, sizeof vb);
+            if (pass == 1 && inb) continue; /* reported in pass 0 */
+            if (inb && strcmp(va, vb) == 0) continue;
+            if (ndiff == 0)
+                fprintf(stderr, "bonesim sweep: --resume: this is not the sweep in %s; it differs in:\n", cpath);
+            if (ndiff < 20) {
+                if (pass == 0 && inb)
+                    fprintf(stderr, "  %s: stored %s, now %s\n", key, va, vb);
+                else if (pass == 0)
+                    fprintf(stderr, "  %s: stored %s, now not given\n", key, va);
+                else
+                    fprintf(stderr, "  %s: not in the stored sweep, now %s\n", key, va);
+            }
+            ndiff++;
+        }
+    }
+    free(old);
+    if (ndiff) {
+        if (ndiff > 20) fprintf(stderr, "  ... and %d more\n", ndiff - 20);
+        fprintf(stderr,
+                "rerun with the stored configuration to continue it, or start over with --force or another "
+                "--out\n");
+        return -1;
+    }
+    return 0;
+}
+
 int bs_cmd_sweep(int argc, char **argv)
 {
     exp_opts o;
@@ -1119,6 +1277,17 @@ int bs_cmd_sweep(int argc, char **argv)
             fprintf(stderr, "bonesim sweep: --set '%s': expected section.key=V1,V2,...\n", a);
             return BS_EXIT_USAGE;
         }
+        /* a key given twice (swept or fixed) is refused, not resolved by order */
+        for (int p = 0; p < s; p++) {
+            const char *b = o.sets[p], *eb = strchr(b, '=');
+            if (eb && eb - b == eq - a && strncmp(a, b, (size_t)(eq - a)) == 0) {
+                fprintf(stderr,
+                        "bonesim sweep: %.*s is given twice (--set '%s' and --set '%s'); give all its values in one "
+                        "--set\n",
+                        (int)(eq - a), a, b, a);
+                return BS_EXIT_USAGE;
+            }
+        }
         if (!strchr(eq + 1, ',')) {
             fixed[nfixed++] = a;
             continue;
@@ -1129,11 +1298,6 @@ int bs_cmd_sweep(int argc, char **argv)
         }
         int k = S.nkeys;
         snprintf(keybuf[k], sizeof keybuf[k], "%.*s", (int)(eq - a), a);
-        for (int p = 0; p < k; p++)
-            if (strcmp(keys[p], keybuf[k]) == 0) {
-                fprintf(stderr, "bonesim sweep: %s is swept twice; give all its values in one --set\n", keybuf[k]);
-                return BS_EXIT_USAGE;
-            }
         int nv = split_list(eq + 1, valbuf[k], sizeof valbuf[k], items[k], MAX_LIST);
         if (nv < 0) {
             fprintf(stderr,
@@ -1183,7 +1347,7 @@ int bs_cmd_sweep(int argc, char **argv)
     }
     char path[4096];
     double days, csv;
-    if (exp_validate("sweep", o.pos[0], fixed, nfixed, NULL, 0, &o, path, sizeof path, &days, &csv) != 0)
+    if (exp_validate("sweep", o.pos[0], fixed, nfixed, NULL, 0, &o, path, sizeof path, &days, &csv, NULL) != 0)
         return BS_EXIT_USAGE;
     /* each swept value on its own, with the fixed sets (sampled: both ends of the range) */
     for (int k = 0; k < S.nkeys; k++)
@@ -1195,7 +1359,7 @@ int bs_cmd_sweep(int argc, char **argv)
             else
                 snprintf(one, sizeof one, "%s=%s", keys[k], S.vals[k][v]);
             const char *ov[1] = { one };
-            if (exp_validate("sweep", o.pos[0], fixed, nfixed, ov, 1, &o, p2, sizeof p2, &d2, &c2) != 0)
+            if (exp_validate("sweep", o.pos[0], fixed, nfixed, ov, 1, &o, p2, sizeof p2, &d2, &c2, NULL) != 0)
                 return BS_EXIT_USAGE;
         }
     double run_days = o.days > 0 ? o.days : days, csv_every = o.csv_every > 0 ? o.csv_every : csv;
@@ -1300,14 +1464,45 @@ int bs_cmd_sweep(int argc, char **argv)
         free(jobs);
         return BS_EXIT_USAGE;
     }
+    /* the sweep's configuration, stored beside summary.csv and checked by --resume */
+    char *conf = NULL;
+    {
+        char p2[4096], *ptext = NULL;
+        double d2, c2;
+        if (exp_validate("sweep", o.pos[0], fixed, nfixed, NULL, 0, &o, p2, sizeof p2, &d2, &c2, &ptext) == 0) {
+            conf = sweep_config_text(&o, path, run_days, csv_every, fixed, nfixed, keys, &S, ptext);
+            free(ptext);
+        }
+        if (!conf) {
+            free(done);
+            free(jobs);
+            fprintf(stderr, "bonesim sweep: out of memory\n");
+            return BS_EXIT_ERROR;
+        }
+    }
+    char cpath[4200];
+    snprintf(cpath, sizeof cpath, "%s/sweep-config.txt", out);
     if (exists && o.resume) {
-        if (read_done(S.path, header, o.seed, total, done, &ndone) != 0) {
+        int crc = sweep_config_check(cpath, conf);
+        free(conf);
+        conf = NULL;
+        if (crc != 0 || read_done(S.path, header, o.seed, total, done, &ndone) != 0) {
             free(done);
             free(jobs);
             return BS_EXIT_USAGE;
         }
         S.fd = open(S.path, O_WRONLY | O_APPEND);
     } else {
+        bs_error cerr = { { 0 } };
+        if (bs_write_file_atomic(cpath, conf, strlen(conf), &cerr) != BS_OK) {
+            fprintf(stderr, "bonesim sweep: %s\n", cerr.msg);
+            free(conf);
+            free(done);
+            free(jobs);
+            return BS_EXIT_ERROR;
+        }
+        free(conf);
+        conf = NULL;
         S.fd = open(S.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0666);
         if (S.fd >= 0 && (write(S.fd, header, hk) != (ssize_t)hk || fsync(S.fd) != 0)) {
             close(S.fd);

@@ -749,20 +749,20 @@ static void panel(
     double xs = nice_step(xmax), ys = nice_step(ymax);
     xmax = ceil(xmax / xs) * xs;
     ymax = ceil(ymax / ys) * ys;
-    int l = px + 90, r = px + pw - 20, t = py + 36, b = py + ph - 50;
+    int l = px + 90, r = px + pw - 40, t = py + 44, b = py + ph - 50;
     bs_image_text(im, px + 10, py + 10, 2, C_TEXT, title);
     for (double v = 0.0; v <= xmax * 1.0001; v += xs) {
         int x = l + (int)lround((r - l) * v / xmax);
         line(im, x, t, x, b, C_GRID, 1);
         char s[32];
-        snprintf(s, sizeof s, "%.3g", v);
+        snprintf(s, sizeof s, "%.4g", v);
         bs_image_text(im, x - bs_text_width(1, s) / 2, b + 6, 1, C_TEXT, s);
     }
     for (double v = 0.0; v <= ymax * 1.0001; v += ys) {
         int y = b - (int)lround((b - t) * v / ymax);
         line(im, l, y, r, y, C_GRID, 1);
         char s[32];
-        snprintf(s, sizeof s, "%.3g", v);
+        snprintf(s, sizeof s, "%.4g", v);
         bs_image_text(im, l - 6 - bs_text_width(1, s), y - 3, 1, C_TEXT, s);
     }
     /* sigma = mu*: above it, effects depend strongly on where the others sit */
