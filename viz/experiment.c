@@ -372,7 +372,9 @@ void bs_usage_compare(FILE *f)
             "  --at D1,D2,...      days for the table (default: 1/4, 1/2, 3/4 of the run and the end)\n"
             "  --columns C1,C2,... columns for the table and the plot (default: table of every column\n"
             "                      that is not zero throughout, plot of up to 6 main ones)\n"
-            "  --jobs J            runs at once (default: the number of cores)\n"
+            "  --jobs J            runs at once (default: the number of cores; under mpirun: per rank,\n"
+            "                      default 1; docs/cluster.md)\n"
+            "  --threads T         OpenMP threads of each run (default 1); results are the same at any T\n"
             "  --out DIR           output folder (default: out/compare-A-vs-B)\n"
             "  --force             reuse an output folder that already holds a compare\n"
             "  --quiet             no progress\n"
@@ -960,6 +962,8 @@ void bs_usage_sweep(FILE *f)
 {
     fprintf(f,
             "usage: bonesim sweep SCENARIO --set S.K=V1,V2,... [--set S.K2=...] [options]\n"
+            "       bonesim sweep SCENARIO --sample lhs:N|morris:R --range S.K[=LO:HI] ... [options]\n"
+            "       mpirun -np N bonesim sweep ...   (the runs spread over N MPI ranks; docs/cluster.md)\n"
             "\n"
             "Runs every combination of the listed values (the cartesian product) x --replicates,\n"
             "each as a child process `bonesim run ... --threads 1 --quiet --no-png`, at most --jobs\n"
@@ -969,13 +973,24 @@ void bs_usage_sweep(FILE *f)
             "\n"
             "options:\n"
             "  --set S.K=V1,V2,... parameter values to sweep (repeatable; one value: fixed)\n"
-            "  --replicates N      runs per grid point (default 1)\n"
+            "  --sample lhs:N      instead of a grid: N points of a Latin hypercube over the --range\n"
+            "                      parameters (each range cut in N strata, each stratum hit once)\n"
+            "  --sample morris:R   instead of a grid: R Morris trajectories of k + 1 points (k the\n"
+            "                      number of --range parameters), one parameter moved at a time;\n"
+            "                      analyse with `bonesim sensitivity DIR`. Both are deterministic\n"
+            "                      from --seed and written to DIR/design.csv\n"
+            "  --range S.K=LO:HI   a sampled parameter and its range (repeatable; real-valued\n"
+            "                      parameters only; S.K alone: the registry's min:max)\n"
+            "  --levels P          Morris grid levels per parameter (even, default 4)\n"
+            "  --replicates N      runs per grid or design point (default 1)\n"
             "  --seed S            base seed (default 1): run r uses seed S + r, where\n"
             "                      r = grid_point x N + replicate, so no two runs share a seed\n"
             "  --days D, --csv-every DAYS   as for run\n"
             "  --columns LIST      outputs per run: COL (value in the last CSV row), min:COL, max:COL,\n"
             "                      mean:COL (over the run) (default: the last row's every column)\n"
-            "  --jobs J            runs at once (default: the number of cores)\n"
+            "  --jobs J            runs at once (default: the number of cores; under MPI: per rank,\n"
+            "                      default 1)\n"
+            "  --threads T         OpenMP threads of each run (default 1); results are the same at any T\n"
             "  --out DIR           output folder (default: out/sweep-SCENARIO); runs in DIR/runs/run_R\n"
             "  --resume            continue a sweep: keep summary.csv, skip the runs already in it;\n"
             "                      refused (listing what differs) unless scenario, days, seeds,\n"
@@ -986,9 +1001,11 @@ void bs_usage_sweep(FILE *f)
             "  --quiet             no progress\n"
             "\n"
             "summary.csv columns: run, seed, replicate, each swept parameter, then the outputs\n"
-            "(COL_final, COL_min, COL_max, COL_mean). Rows come in the order runs finish; sort by\n"
-            "run. SIGINT/SIGTERM stop launching, stop the running children and exit 130/143 with\n"
-            "the rows written so far; continue with the same command and --resume.\n"
+            "(COL_final, COL_min, COL_max, COL_mean). Rows are appended in the order runs finish;\n"
+            "once every run is in, the file is rewritten (atomically) in run order, so the same\n"
+            "sweep gives the same bytes on one machine or over MPI ranks. SIGINT/SIGTERM stop\n"
+            "launching, stop the running children and exit 130/143 with the rows written so far;\n"
+            "continue with the same command and --resume.\n"
             "\n"
             "Example: bonesim sweep vicious_cycle --set dtc.pthrp_per_h=0,10,20 --replicates 3 --days 120\n");
 }
@@ -1142,7 +1159,13 @@ static char *sweep_config_text(const exp_opts *o, const char *scenario_path, dou
     }
     if (S->zip) { /* --sample: the design (design.csv) stands for the values */
         PUT("sample = %s\nlevels = %d\n", o->sample, o->levels);
-        for (int k = 0; k < o->nranges && len < cap; k++) PUT("range = %s\n", o->ranges[k]);
+        for (int k = 0; k < o->nranges && len < cap; k++) {
+            const char *eq = strchr(o->ranges[k], '=');
+            if (eq)
+                PUT("range.%.*s = %s\n", (int)(eq - o->ranges[k]), o->ranges[k], eq + 1);
+            else
+                PUT("range.%s = (the registry's min:max)\n", o->ranges[k]);
+        }
     }
     for (int k = 0; k < S->nkeys && len < cap && !S->zip; k++) {
         PUT("swept.%s = ", keys[k]);
