@@ -387,10 +387,12 @@ static int mpi_pool_run(bs_job *jobs, long n, const bs_pool_opts *po, long *nfai
     *nfailed = 0;
     int *owner = malloc((size_t)(n > 0 ? n : 1) * sizeof *owner);
     int *busy = calloc((size_t)g_size, sizeof *busy), *closed = calloc((size_t)g_size, sizeof *closed);
-    if (!owner || !busy || !closed) {
+    long *ran = calloc((size_t)g_size, sizeof *ran); /* runs finished per rank */
+    if (!owner || !busy || !closed || !ran) {
         free(owner);
         free(busy);
         free(closed);
+        free(ran);
         fprintf(stderr, "bonesim %s: out of memory\n", po->what);
         *nfailed = total;
         return 0;
@@ -472,6 +474,7 @@ static int mpi_pool_run(bs_job *jobs, long n, const bs_pool_opts *po, long *nfai
                 if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
                     j->state = BS_JOB_OK;
                     done++;
+                    ran[0]++;
                     if (po->done) po->done(po->ctx, j);
                 } else {
                     j->state = BS_JOB_FAILED;
@@ -521,6 +524,7 @@ static int mpi_pool_run(bs_job *jobs, long n, const bs_pool_opts *po, long *nfai
                 if (res == RES_OK) {
                     j->state = BS_JOB_OK;
                     done++;
+                    ran[r]++;
                     if (po->done) po->done(po->ctx, j);
                 } else if (res == RES_STOPPED) {
                     if (stopping) {
@@ -563,6 +567,12 @@ static int mpi_pool_run(bs_job *jobs, long n, const bs_pool_opts *po, long *nfai
             (*nfailed)++;
         }
     if (tty || dirty) progress(po, tty, done, *nfailed, running, total, t0, 1);
+    if (!po->quiet) {
+        fprintf(stderr, "bonesim %s: runs finished per rank:", po->what);
+        for (int r = 0; r < g_size; r++) fprintf(stderr, " %d:%ld", r, ran[r]);
+        fprintf(stderr, "\n");
+    }
+    free(ran);
     free(owner);
     free(busy);
     free(closed);

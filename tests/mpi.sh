@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Experiments over MPI ranks (issue 20, docs/cluster.md): a 12-run sweep
+# over 3 ranks (mpirun --oversubscribe on one machine) gives the same
+# summary.csv bytes and the same run outputs as the sweep on one machine;
+# --resume over MPI finishes a partial sweep to the same bytes and reruns
+# nothing already in summary.csv; compare over 3 ranks gives the same
+# compare.csv and compare.png. Built without MPI, a launch as several ranks
+# is refused and the MPI part is skipped (exit 77, ctest SKIPPED).
+# usage: mpi.sh BONESIM HAVE_MPI(ON|OFF)
+set -u
+bin=$1
+have=${2:-OFF}
+. "$(dirname "$0")/lib.sh"
+export OMP_WAIT_POLICY=passive
+
+grid=(single_bmu --set oc.lifespan_d=5,10,20 --set ob.form_um_per_day=0.4,1 --replicates 2 --seed 7
+  --set lattice.width_sites=32 --set lattice.height_sites=24 --days 12 --csv-every 2)
+
+if [ "$have" != ON ]; then
+  # A launcher's environment (as mpirun sets it) with 3 ranks: refused, nothing written.
+  expect_fail "no-MPI build under a 3-rank launch" "built without MPI" \
+    env OMPI_COMM_WORLD_SIZE=3 OMPI_COMM_WORLD_RANK=0 "$bin" sweep "${grid[@]}" --out "$tmp/refused"
+  [ ! -e "$tmp/refused" ] && ok || bad "the refused sweep wrote $tmp/refused"
+  echo "mpi: $pass checks passed, $fail failed (the refusal without MPI)"
+  [ "$fail" -eq 0 ] || exit 1
+  echo "SKIPPED: bonesim was built without MPI (BONESIM_WITH_MPI=OFF, or libopenmpi-dev not found);"
+  echo "         install libopenmpi-dev openmpi-bin and reconfigure to run the MPI sweep test"
+  exit 77
+fi
+if ! command -v mpirun >/dev/null; then
+  echo "SKIPPED: built with MPI but no mpirun on PATH (apt-get install openmpi-bin)"
+  exit 77
+fi
+mpi=(mpirun --oversubscribe -np 3)
+[ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
+
+# ---- the same sweep on one machine and over 3 ranks
+"$bin" sweep "${grid[@]}" --jobs 2 --quiet --out "$tmp/one" >/dev/null 2>"$tmp/one.err" && ok \
+  || { bad "one-machine sweep"; cat "$tmp/one.err"; }
+"${mpi[@]}" "$bin" sweep "${grid[@]}" --out "$tmp/three" >"$tmp/three.out" 2>"$tmp/three.err" && ok \
+  || { bad "MPI sweep exit status"; cat "$tmp/three.err"; }
+[ "$(($(wc -l <"$tmp/three/summary.csv") - 1))" -eq 12 ] && ok || bad "MPI sweep: expected 12 rows"
+cmp "$tmp/one/summary.csv" "$tmp/three/summary.csv" && ok || bad "summary.csv differs between one machine and 3 ranks"
+[ "$(tail -n +2 "$tmp/three/summary.csv" | cut -d, -f1 | tr '\n' ' ')" = "0 1 2 3 4 5 6 7 8 9 10 11 " ] && ok \
+  || bad "MPI summary rows not in run order"
+for r in $(seq 0 11); do
+  cmp -s "$tmp/one/runs/run_$r/timeseries.csv" "$tmp/three/runs/run_$r/timeseries.csv" || bad "run $r: timeseries.csv differs"
+done
+ok
+# the runs were spread: at least two ranks finished runs
+grep -q "runs finished per rank:" "$tmp/three.err" && ok || bad "no per-rank line: $(cat "$tmp/three.err")"
+nr=$(grep "runs finished per rank:" "$tmp/three.err" | tr ' ' '\n' | grep -cE '^[0-9]+:[1-9]')
+[ "$nr" -ge 2 ] && ok || bad "runs not spread over ranks: $(grep 'per rank' "$tmp/three.err")"
+
+# ---- --resume over MPI: keep runs 0, 3 and 7 (plus a torn last row), finish the rest
+cp -r "$tmp/three" "$tmp/res"
+{ head -1 "$tmp/three/summary.csv"; awk -F, '$1 == 0 || $1 == 3 || $1 == 7' "$tmp/three/summary.csv"
+  printf '5,12,1,5'; } >"$tmp/res/summary.csv"
+rm -rf "$tmp/res/runs/run_0" "$tmp/res/runs/run_3" "$tmp/res/runs/run_7"
+"${mpi[@]}" "$bin" sweep "${grid[@]}" --out "$tmp/res" --resume >/dev/null 2>"$tmp/res.err" && ok \
+  || { bad "MPI --resume exit status"; cat "$tmp/res.err"; }
+cmp "$tmp/one/summary.csv" "$tmp/res/summary.csv" && ok || bad "resumed MPI summary.csv differs from one machine"
+[ ! -e "$tmp/res/runs/run_0" ] && [ ! -e "$tmp/res/runs/run_3" ] && [ ! -e "$tmp/res/runs/run_7" ] && ok \
+  || bad "--resume reran runs already in summary.csv"
+
+# ---- a Morris sample over MPI: same design, same rows
+samp=(single_bmu --sample morris:2 --range oc.lifespan_d=5:20 --range ob.form_um_per_day=0.4:1.2
+  --set lattice.width_sites=32 --set lattice.height_sites=24 --days 6 --csv-every 2 --seed 3)
+"$bin" sweep "${samp[@]}" --jobs 2 --quiet --out "$tmp/m1" >/dev/null 2>&1 && ok || bad "one-machine Morris sweep"
+"${mpi[@]}" "$bin" sweep "${samp[@]}" --quiet --out "$tmp/m3" >/dev/null 2>"$tmp/m3.err" && ok \
+  || { bad "MPI Morris sweep"; cat "$tmp/m3.err"; }
+cmp "$tmp/m1/summary.csv" "$tmp/m3/summary.csv" && cmp "$tmp/m1/design.csv" "$tmp/m3/design.csv" && ok \
+  || bad "Morris sweep differs over MPI"
+
+# ---- compare over 3 ranks
+cmpa=(single_bmu --set-b oc.lifespan_d=5 --replicates 3 --set lattice.width_sites=32 --set lattice.height_sites=24
+  --days 12 --csv-every 2)
+"$bin" compare "${cmpa[@]}" --jobs 2 --quiet --out "$tmp/c1" >/dev/null 2>&1 && ok || bad "one-machine compare"
+"${mpi[@]}" "$bin" compare "${cmpa[@]}" --quiet --out "$tmp/c3" >/dev/null 2>"$tmp/c3.err" && ok \
+  || { bad "MPI compare"; cat "$tmp/c3.err"; }
+cmp "$tmp/c1/compare.csv" "$tmp/c3/compare.csv" && cmp "$tmp/c1/compare.png" "$tmp/c3/compare.png" && ok \
+  || bad "compare differs over MPI"
+
+# ---- bad input under MPI: a usage error on rank 0 ends every rank, non-zero
+if "${mpi[@]}" "$bin" sweep single_bmu --set nosuch.key=1,2 --out "$tmp/badmpi" >/dev/null 2>"$tmp/bad.err"; then
+  bad "MPI sweep with a bad --set exited 0"
+else
+  grep -q "nosuch.key" "$tmp/bad.err" && ok || bad "MPI bad --set: no message: $(cat "$tmp/bad.err")"
+fi
+
+echo "mpi: $pass checks passed, $fail failed"
+[ "$fail" -eq 0 ]
