@@ -4,8 +4,9 @@
 # summary.csv bytes and the same run outputs as the sweep on one machine;
 # --resume over MPI finishes a partial sweep to the same bytes and reruns
 # nothing already in summary.csv; compare over 3 ranks gives the same
-# compare.csv and compare.png. Built without MPI, a launch as several ranks
-# is refused and the MPI part is skipped (exit 77, ctest SKIPPED).
+# compare.csv and compare.png. The job-array alternative (--runs slices)
+# merges to the same bytes. Built without MPI, a launch as several ranks is
+# refused and the MPI part is skipped (exit 77, ctest SKIPPED).
 # usage: mpi.sh BONESIM HAVE_MPI(ON|OFF)
 set -u
 bin=$1
@@ -16,12 +17,28 @@ export OMP_WAIT_POLICY=passive
 grid=(single_bmu --set oc.lifespan_d=5,10,20 --set ob.form_um_per_day=0.4,1 --replicates 2 --seed 7
   --set lattice.width_sites=32 --set lattice.height_sites=24 --days 12 --csv-every 2)
 
+# ---- the job-array alternative (no MPI needed): three --runs slices, each in
+# its own folder, together give the whole sweep's summary.csv bytes
+"$bin" sweep "${grid[@]}" --jobs 2 --quiet --out "$tmp/one" >/dev/null 2>"$tmp/one.err" && ok \
+  || { bad "one-machine sweep"; cat "$tmp/one.err"; }
+for t in 0 1 2; do
+  "$bin" sweep "${grid[@]}" --jobs 2 --quiet --runs $((t * 4))-$((t * 4 + 3)) --out "$tmp/part_$t" >/dev/null \
+    2>"$tmp/part.err" || bad "slice $t: $(cat "$tmp/part.err")"
+done
+{ head -1 "$tmp/part_0/summary.csv"; tail -q -n +2 "$tmp/part_0/summary.csv" "$tmp/part_1/summary.csv" \
+  "$tmp/part_2/summary.csv"; } >"$tmp/merged.csv"
+cmp "$tmp/one/summary.csv" "$tmp/merged.csv" && ok || bad "--runs slices merged differ from the whole sweep"
+[ "$(($(wc -l <"$tmp/part_1/summary.csv") - 1))" -eq 4 ] && [ ! -e "$tmp/part_1/runs/run_3" ] && ok \
+  || bad "slice 1 ran runs outside 4-7"
+expect_fail "--runs past the sweep" "this sweep has runs 0-11" "$bin" sweep "${grid[@]}" --runs 8-12 --out "$tmp/x"
+expect_fail "--runs malformed" "must be FIRST-LAST" "$bin" sweep "${grid[@]}" --runs 5 --out "$tmp/x"
+
 if [ "$have" != ON ]; then
   # A launcher's environment (as mpirun sets it) with 3 ranks: refused, nothing written.
   expect_fail "no-MPI build under a 3-rank launch" "built without MPI" \
     env OMPI_COMM_WORLD_SIZE=3 OMPI_COMM_WORLD_RANK=0 "$bin" sweep "${grid[@]}" --out "$tmp/refused"
   [ ! -e "$tmp/refused" ] && ok || bad "the refused sweep wrote $tmp/refused"
-  echo "mpi: $pass checks passed, $fail failed (the refusal without MPI)"
+  echo "mpi: $pass checks passed, $fail failed (job-array slices and the refusal without MPI)"
   [ "$fail" -eq 0 ] || exit 1
   echo "SKIPPED: bonesim was built without MPI (BONESIM_WITH_MPI=OFF, or libopenmpi-dev not found);"
   echo "         install libopenmpi-dev openmpi-bin and reconfigure to run the MPI sweep test"
@@ -34,9 +51,7 @@ fi
 mpi=(mpirun --oversubscribe -np 3)
 [ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
 
-# ---- the same sweep on one machine and over 3 ranks
-"$bin" sweep "${grid[@]}" --jobs 2 --quiet --out "$tmp/one" >/dev/null 2>"$tmp/one.err" && ok \
-  || { bad "one-machine sweep"; cat "$tmp/one.err"; }
+# ---- the same sweep on one machine (above) and over 3 ranks
 "${mpi[@]}" "$bin" sweep "${grid[@]}" --out "$tmp/three" >"$tmp/three.out" 2>"$tmp/three.err" && ok \
   || { bad "MPI sweep exit status"; cat "$tmp/three.err"; }
 [ "$(($(wc -l <"$tmp/three/summary.csv") - 1))" -eq 12 ] && ok || bad "MPI sweep: expected 12 rows"

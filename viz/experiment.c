@@ -131,6 +131,8 @@ typedef struct {
     const char *sample; /* sweep --sample lhs:N | morris:R (sensitivity.h) */
     const char *ranges[BS_SAMPLE_MAX_PARAMS]; /* sweep --range S.K[=LO:HI] */
     int nranges, levels; /* --levels: Morris grid levels (0: default) */
+    long runs_first, runs_last; /* sweep --runs FIRST-LAST: only these runs (a job array's slice) */
+    int has_runs;
 } exp_opts;
 
 /* --threads of the children (job_args); set once by exp_parse. */
@@ -167,10 +169,12 @@ static int exp_parse(int is_sweep, int argc, char **argv, exp_opts *o, const cha
             continue;
         }
         static const char *const valued[] = { "--set", "--set-a", "--set-b", "--replicates", "--seed", "--days",
-            "--csv-every", "--jobs", "--out", "--at", "--columns", "--threads", "--sample", "--range", "--levels" };
+            "--csv-every", "--jobs", "--out", "--at", "--columns", "--threads", "--sample", "--range", "--levels",
+            "--runs" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= strcmp(a, valued[k]) == 0;
-        int sweep_only = strcmp(a, "--sample") == 0 || strcmp(a, "--range") == 0 || strcmp(a, "--levels") == 0;
+        int sweep_only = strcmp(a, "--sample") == 0 || strcmp(a, "--range") == 0 || strcmp(a, "--levels") == 0 ||
+                strcmp(a, "--runs") == 0;
         if (!known || (!is_sweep && sweep_only) ||
                 (is_sweep && (strcmp(a, "--set-a") == 0 || strcmp(a, "--set-b") == 0 || strcmp(a, "--at") == 0))) {
             fprintf(stderr, "bonesim %s: unknown option '%s' (see bonesim %s --help)\n", cmd, a, cmd);
@@ -240,6 +244,19 @@ static int exp_parse(int is_sweep, int argc, char **argv, exp_opts *o, const cha
                 return -1;
             }
             o->ranges[o->nranges++] = v;
+        } else if (strcmp(a, "--runs") == 0) {
+            char *end, *end2 = NULL;
+            errno = 0;
+            long a0 = strtol(v, &end, 10), a1 = *end == '-' ? strtol(end + 1, &end2, 10) : -1;
+            if (end == v || *end != '-' || errno || *end2 != '\0' || end2 == end + 1 || a0 < 0 || a1 < a0 ||
+                    a1 >= MAX_RUNS) {
+                fprintf(stderr, "bonesim %s: --runs '%s' must be FIRST-LAST, whole numbers, 0 <= FIRST <= LAST < %d\n",
+                        cmd, v, MAX_RUNS);
+                return -1;
+            }
+            o->runs_first = a0;
+            o->runs_last = a1;
+            o->has_runs = 1;
         } else if (strcmp(a, "--levels") == 0) {
             if (!parse_num(v, 2, 1000, 1, &x) || (int)x % 2) {
                 fprintf(stderr, "bonesim %s: --levels '%s' must be an even whole number in 2 .. 1000\n", cmd, v);
@@ -991,6 +1008,9 @@ void bs_usage_sweep(FILE *f)
             "  --jobs J            runs at once (default: the number of cores; under MPI: per rank,\n"
             "                      default 1)\n"
             "  --threads T         OpenMP threads of each run (default 1); results are the same at any T\n"
+            "  --runs FIRST-LAST   only runs FIRST..LAST of the sweep (a slice, e.g. one task of a Slurm\n"
+            "                      job array, each into its own --out); the slices' summary.csv rows\n"
+            "                      together are the whole sweep's (docs/cluster.md)\n"
             "  --out DIR           output folder (default: out/sweep-SCENARIO); runs in DIR/runs/run_R\n"
             "  --resume            continue a sweep: keep summary.csv, skip the runs already in it;\n"
             "                      refused (listing what differs) unless scenario, days, seeds,\n"
@@ -1153,6 +1173,7 @@ static char *sweep_config_text(const exp_opts *o, const char *scenario_path, dou
     PUT("version = %s\ncommit = %s\nscenario = %s\ndays = %.17g\ncsv_every_d = %.17g\nseed = %lld\n", BS_VERSION,
             BS_GIT_COMMIT, scenario_path, days, csv_every, o->seed);
     PUT("replicates = %ld\ncolumns = %s\n", o->replicates, o->columns ? o->columns : "(every column, final)");
+    if (o->has_runs) PUT("runs = %ld-%ld\n", o->runs_first, o->runs_last);
     for (int k = 0; k < nfixed && len < cap; k++) {
         const char *eq = strchr(fixed[k], '=');
         PUT("fixed.%.*s = %s\n", (int)(eq - fixed[k]), fixed[k], eq + 1);
@@ -1396,6 +1417,11 @@ int bs_cmd_sweep(int argc, char **argv)
         return BS_EXIT_USAGE;
     }
     long total = (long)totald;
+    if (o.has_runs && o.runs_last >= total) {
+        fprintf(stderr, "bonesim sweep: --runs %ld-%ld: this sweep has runs 0-%ld\n", o.runs_first, o.runs_last,
+                total - 1);
+        return BS_EXIT_USAGE;
+    }
     if ((double)o.seed + (double)(total - 1) > MAX_SEED) {
         fprintf(stderr, "bonesim sweep: seeds --seed %lld + run index (up to %ld) pass the largest seed %.0f\n", o.seed,
                 total - 1, MAX_SEED);
@@ -1543,10 +1569,11 @@ int bs_cmd_sweep(int argc, char **argv)
         bs_job *j = &jobs[r];
         j->index = r;
         j->seed = o.seed + r;
-        j->state = done[r] ? BS_JOB_SKIP : BS_JOB_PENDING;
+        int outside = o.has_runs && (r < o.runs_first || r > o.runs_last); /* --runs: another slice's */
+        j->state = done[r] || outside ? BS_JOB_SKIP : BS_JOB_PENDING;
         snprintf(j->dir, sizeof j->dir, "%s/runs/run_%ld", out, r);
         snprintf(j->tag, sizeof j->tag, "run %ld", r);
-        if (done[r]) continue;
+        if (done[r] || outside) continue;
         int idx[MAX_LIST];
         grid_point(&S, r, idx);
         bad = job_args(j, path, run_days, csv_every, o.force || o.resume) || add_sets(j, fixed, nfixed);
@@ -1594,7 +1621,8 @@ int bs_cmd_sweep(int argc, char **argv)
     } else if (bs_summary_sort_by_run(S.path) != 0) {
         rc = BS_EXIT_ERROR; /* the rows are intact, in finishing order; the message said why */
     } else if (!o.quiet) {
-        printf("bonesim sweep: %ld runs done; summary in %s (one row per run), runs in %s/runs\n", total, S.path, out);
+        printf("bonesim sweep: %ld runs done; summary in %s (one row per run), runs in %s/runs\n",
+                o.has_runs ? o.runs_last - o.runs_first + 1 : total, S.path, out);
     }
     free(done);
     bs_jobs_free(jobs, total);
