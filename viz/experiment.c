@@ -514,14 +514,15 @@ typedef struct {
 } series;
 
 static void draw_panel(bs_image *im, int px, int py, int pw, int ph, const char *title, const double *t, int nrow,
-        const series *s, double t_end)
+        const series *s, double t_end, int narms, double w0, double w1)
 {
     const int ts = 2, ch = bs_text_height(ts);
     int left = px + 14 * ts * 6 / 2 + 8, top = py + ch + 14, right = px + pw - 28, bottom = py + ph - 2 * ch - 20;
     bs_image_text(im, px + 8, py + 4, ts, P_TEXT, title);
     double lo = HUGE_VAL, hi = -HUGE_VAL;
-    for (int arm = 0; arm < 2; arm++)
+    for (int arm = 0; arm < narms; arm++)
         for (int r = 0; r < nrow; r++) {
+            if (isnan(s->med[arm][r])) continue;
             lo = fmin(lo, fmin(s->lo[arm][r], s->med[arm][r]));
             hi = fmax(hi, fmax(s->hi[arm][r], s->med[arm][r]));
         }
@@ -555,11 +556,20 @@ static void draw_panel(bs_image *im, int px, int py, int pw, int ph, const char 
         fmt_tick(x, xstep, lab, sizeof lab);
         bs_image_text(im, xx - bs_text_width(ts, lab) / 2, bottom + 8, ts, P_TEXT, lab);
     }
+    if (w1 > w0) { /* the analysis window: a grey span with edges */
+        static const uint8_t P_WIN[3] = { 0x60, 0x60, 0x60 };
+        int xa = XPIX(w0), xb = XPIX(w1);
+        for (int x = xa; x <= xb; x++)
+            for (int y = top; y <= bottom; y++) px_blend(im, x, y, P_WIN, 22);
+        bs_image_fill_rect(im, xa, top, 1, H, P_WIN);
+        bs_image_fill_rect(im, xb, top, 1, H, P_WIN);
+    }
     const char *xl = "time (days)";
     bs_image_text(im, left + (W - bs_text_width(ts, xl)) / 2, bottom + ch + 14, ts, P_TEXT, xl);
     /* IQR bands: one vertical span per pixel column, interpolated. */
-    for (int arm = 0; arm < 2; arm++)
+    for (int arm = 0; arm < narms; arm++)
         for (int r = 0; r + 1 < nrow; r++) {
+            if (isnan(s->med[arm][r]) || isnan(s->med[arm][r + 1])) continue;
             int x0 = XPIX(t[r]), x1 = XPIX(t[r + 1]);
             for (int x = x0; x < x1 || (x == x0 && x1 == x0); x++) {
                 double f = x1 > x0 ? (double)(x - x0) / (x1 - x0) : 0.0;
@@ -569,9 +579,10 @@ static void draw_panel(bs_image *im, int px, int py, int pw, int ph, const char 
                 if (x1 == x0) break;
             }
         }
-    for (int arm = 0; arm < 2; arm++)
+    for (int arm = 0; arm < narms; arm++)
         for (int r = 0; r + 1 < nrow; r++)
-            line_thick(im, XPIX(t[r]), YPIX(s->med[arm][r]), XPIX(t[r + 1]), YPIX(s->med[arm][r + 1]), P_ARM[arm]);
+            if (!isnan(s->med[arm][r]) && !isnan(s->med[arm][r + 1]))
+                line_thick(im, XPIX(t[r]), YPIX(s->med[arm][r]), XPIX(t[r + 1]), YPIX(s->med[arm][r + 1]), P_ARM[arm]);
 #undef XPIX
 #undef YPIX
     bs_image_fill_rect(im, left, top, 1, H + 1, P_AXIS);
@@ -660,10 +671,45 @@ static int write_plot(const char *path, const bs_table *ta, const bs_table *tb, 
         }
         char label[160];
         column_label(bs_csv_columns[cols[k]], label, sizeof label);
-        draw_panel(&im, (k % per_row) * pw, head + (k / per_row) * ph, pw, ph, label, t, nrow, &s, t_end);
+        draw_panel(&im, (k % per_row) * pw, head + (k / per_row) * ph, pw, ph, label, t, nrow, &s, t_end, 2, 0.0, 0.0);
     }
     free(t);
     free(buf);
+    bs_status st = bs_png_write(path, &im, &err);
+    bs_image_free(&im);
+    if (st != BS_OK) {
+        snprintf(why, whyn, "%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+int bs_plot_arms(const char *path, const char *const *lines, int nlines, const char *const *labels, int narms,
+        const char *ylabel, const double *t, int nrow, const double *const *med, const double *const *lo,
+        const double *const *hi, double t_end, double w0, double w1, char *why, size_t whyn)
+{
+    const int ts = 2, pw = 900, ph = 420, ch = bs_text_height(ts);
+    int head = (nlines + narms) * (ch + 10) + 14;
+    bs_image im = { 0 };
+    bs_error err = { { 0 } };
+    if (bs_image_init(&im, pw, head + ph, &err) != BS_OK) {
+        snprintf(why, whyn, "%s", err.msg);
+        return -1;
+    }
+    bs_image_fill_rect(&im, 0, 0, im.w, im.h, P_BG);
+    int y = 8;
+    for (int k = 0; k < nlines; k++, y += ch + 10) bs_image_text(&im, 10, y, ts, P_TEXT, lines[k]);
+    for (int arm = 0; arm < narms; arm++, y += ch + 10) {
+        bs_image_fill_rect(&im, 10, y + ch / 2 - 2, 30, 5, P_ARM[arm]);
+        bs_image_text(&im, 48, y, ts, P_TEXT, labels[arm]);
+    }
+    series s;
+    for (int arm = 0; arm < 2; arm++) {
+        s.med[arm] = (double *)med[arm < narms ? arm : 0];
+        s.lo[arm] = (double *)lo[arm < narms ? arm : 0];
+        s.hi[arm] = (double *)hi[arm < narms ? arm : 0];
+    }
+    draw_panel(&im, 0, head, pw, ph, ylabel, t, nrow, &s, t_end, narms, w0, w1);
     bs_status st = bs_png_write(path, &im, &err);
     bs_image_free(&im);
     if (st != BS_OK) {
