@@ -78,6 +78,27 @@ cmp "$tmp/one/summary.csv" "$tmp/res/summary.csv" && ok || bad "resumed MPI summ
 [ ! -e "$tmp/res/runs/run_0" ] && [ ! -e "$tmp/res/runs/run_3" ] && [ ! -e "$tmp/res/runs/run_7" ] && ok \
   || bad "--resume reran runs already in summary.csv"
 
+# ---- one rank alone stopped (SIGTERM to rank 2 while it runs a run): rank 0
+# hands its runs to the others, the stopped run is redone, same bytes
+long=("${grid[@]}" --days 60)
+"$bin" sweep "${long[@]}" --jobs 2 --quiet --out "$tmp/long1" >/dev/null 2>&1 && ok || bad "one-machine 60-day sweep"
+"${mpi[@]}" "$bin" sweep "${long[@]}" --out "$tmp/long3" >/dev/null 2>"$tmp/long3.err" &
+mp=$!
+r2=""
+for _ in $(seq 1 400); do # up to 20 s: rank 2's process, once it has a child run
+  for p in $(pgrep -f -- "--out $tmp/long3"); do
+    { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=2" && pgrep -P "$p" >/dev/null \
+      && r2=$p
+  done
+  [ -n "$r2" ] && break
+  sleep 0.05
+done
+[ -n "$r2" ] && kill -TERM "$r2"
+wait "$mp" && ok || { bad "sweep with rank 2 stopped: exit status"; cat "$tmp/long3.err"; }
+[ -n "$r2" ] && grep -q "rank 2 .* was stopped; its runs go elsewhere" "$tmp/long3.err" && ok \
+  || bad "rank 2 not found running, or its stop not reported: $(cat "$tmp/long3.err")"
+cmp "$tmp/long1/summary.csv" "$tmp/long3/summary.csv" && ok || bad "summary.csv differs after rank 2 was stopped"
+
 # ---- a Morris sample over MPI: same design, same rows
 samp=(single_bmu --sample morris:2 --range oc.lifespan_d=5:20 --range ob.form_um_per_day=0.4:1.2
   --set lattice.width_sites=32 --set lattice.height_sites=24 --days 6 --csv-every 2 --seed 3)

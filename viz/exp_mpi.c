@@ -533,6 +533,14 @@ static int mpi_pool_run(bs_job *jobs, long n, const bs_pool_opts *po, long *nfai
                         /* that rank alone was stopped: give the run to another */
                         closed[r] = 1;
                         j->state = BS_JOB_PENDING;
+                        /* its folder holds the stopped run's partial files: the rerun overwrites them */
+                        int has_force = 0;
+                        for (int a = 0; a < j->args.n; a++) has_force |= strcmp(j->args.v[a], "--force") == 0;
+                        if (!has_force && bs_argv_push(&j->args, "--force") != 0) {
+                            j->state = BS_JOB_FAILED;
+                            snprintf(j->why, sizeof j->why, "out of memory");
+                            (*nfailed)++;
+                        }
                         if (ix < next) next = ix;
                         if (!po->quiet)
                             fprintf(stderr, "%sbonesim %s: rank %d (host %s) was stopped; its runs go elsewhere\n",
