@@ -3,8 +3,9 @@
 # over 3 ranks (mpirun --oversubscribe on one machine) gives the same
 # summary.csv bytes and the same run outputs as the sweep on one machine;
 # --resume over MPI finishes a partial sweep to the same bytes and reruns
-# nothing already in summary.csv; compare over 3 ranks gives the same
-# compare.csv and compare.png. The job-array alternative (--runs slices)
+# nothing already in summary.csv; compare (and validate) over 3 ranks give
+# the same compare.csv and compare.png (results.json and figure); a rank
+# stopped alone hands its runs back. The job-array alternative (--runs slices)
 # merges to the same bytes. Built without MPI, a launch as several ranks is
 # refused and the MPI part is skipped (exit 77, ctest SKIPPED).
 # usage: mpi.sh BONESIM HAVE_MPI(ON|OFF)
@@ -116,6 +117,40 @@ cmpa=(single_bmu --set-b oc.lifespan_d=5 --replicates 3 --set lattice.width_site
   || { bad "MPI compare"; cat "$tmp/c3.err"; }
 cmp "$tmp/c1/compare.csv" "$tmp/c3/compare.csv" && cmp "$tmp/c1/compare.png" "$tmp/c3/compare.png" && ok \
   || bad "compare differs over MPI"
+
+# ---- validate over 3 ranks: one tiny experiment, the same results.json (but the
+# wall time) and figure
+mkdir -p "$tmp/vexp"
+cat >"$tmp/vexp/T5a.ini" <<'INI'
+# A tiny copy of the B5a experiment (more RANKL, more osteoclasts) for this test.
+id = T5a
+behaviour = B5
+title = More RANKL: more osteoclasts (tiny)
+source = tests/mpi.sh
+control = homeostasis
+treated_set = bmu.lining_rankl_per_h=0.4
+observable = n_osteoclasts
+quick.window = 5 20
+full.window = 5 20
+summary = mean
+effect = ratio
+expect = increase
+quick.days = 20
+quick.seeds = 3
+quick.set = lattice.width_sites=40
+quick.set = lattice.height_sites=40
+full.days = 20
+full.seeds = 3
+full.set = lattice.width_sites=40
+full.set = lattice.height_sites=40
+INI
+"$bin" validate --experiments "$tmp/vexp" --jobs 2 --quiet --out "$tmp/v1" >/dev/null 2>"$tmp/v1.err" && ok \
+  || { bad "one-machine validate"; cat "$tmp/v1.err"; }
+"${mpi[@]}" "$bin" validate --experiments "$tmp/vexp" --quiet --out "$tmp/v3" >/dev/null 2>"$tmp/v3.err" && ok \
+  || { bad "MPI validate"; cat "$tmp/v3.err"; }
+# (all but the wall time)
+cmp <(grep -v '"wall_s"' "$tmp/v1/results.json") <(grep -v '"wall_s"' "$tmp/v3/results.json") \
+  && cmp "$tmp/v1/fig/T5a.png" "$tmp/v3/fig/T5a.png" && ok || bad "validate differs over MPI"
 
 # ---- bad input under MPI: a usage error on rank 0 ends every rank, non-zero
 if "${mpi[@]}" "$bin" sweep single_bmu --set nosuch.key=1,2 --out "$tmp/badmpi" >/dev/null 2>"$tmp/bad.err"; then
