@@ -733,6 +733,14 @@ static double nice_step(double range)
     return (f < 1.5 ? 1.0 : f < 3.5 ? 2.0 : f < 7.5 ? 5.0 : 10.0) * mag;
 }
 
+static void tick_text(double v, char *s, size_t n)
+{
+    if (fabs(v) < 1e6 && v == floor(v))
+        snprintf(s, n, "%.0f", v);
+    else
+        snprintf(s, n, "%.4g", v);
+}
+
 /* One panel: mu* (x, with its bootstrap interval) against sigma (y). */
 static void panel(
         bs_image *im, int px, int py, int pw, int ph, const char *title, const bs_design *d, const bs_morris_stat *st)
@@ -755,14 +763,14 @@ static void panel(
         int x = l + (int)lround((r - l) * v / xmax);
         line(im, x, t, x, b, C_GRID, 1);
         char s[32];
-        snprintf(s, sizeof s, "%.4g", v);
+        tick_text(v, s, sizeof s);
         bs_image_text(im, x - bs_text_width(1, s) / 2, b + 6, 1, C_TEXT, s);
     }
     for (double v = 0.0; v <= ymax * 1.0001; v += ys) {
         int y = b - (int)lround((b - t) * v / ymax);
         line(im, l, y, r, y, C_GRID, 1);
         char s[32];
-        snprintf(s, sizeof s, "%.4g", v);
+        tick_text(v, s, sizeof s);
         bs_image_text(im, l - 6 - bs_text_width(1, s), y - 3, 1, C_TEXT, s);
     }
     /* sigma = mu*: above it, effects depend strongly on where the others sit */
@@ -773,6 +781,7 @@ static void panel(
     const char *xl = "mu* (mean |elementary effect|, output units per full range)";
     bs_image_text(im, (l + r) / 2 - bs_text_width(1, xl) / 2, b + 22, 1, C_TEXT, xl);
     bs_image_text(im, px + 8, t - 14, 1, C_TEXT, "sigma");
+    int lab[BS_SAMPLE_MAX_PARAMS][3], nlab = 0; /* labels drawn: x, y, width */
     for (int p = 0; p < k; p++) {
         if (!isfinite(st[p].mu_star)) continue;
         double sg = isfinite(st[p].sigma) ? st[p].sigma : 0.0;
@@ -786,9 +795,22 @@ static void panel(
             line(im, x1, y - 4, x1, y + 4, c, 2);
         }
         bs_image_fill_rect(im, x - 4, y - 4, 9, 9, c);
-        int tx = x + 8;
-        if (tx + bs_text_width(1, d->par[p].name) > r) tx = x - 8 - bs_text_width(1, d->par[p].name);
-        bs_image_text(im, tx, y - 12, 1, c, d->par[p].name);
+        int tw = bs_text_width(1, d->par[p].name), th = bs_text_height(1) + 3;
+        int tx = x + 8, ty = y - 12;
+        if (tx + tw > r) tx = x - 8 - tw;
+        /* move a label down past the ones already drawn that it would cover */
+        for (int moved = 1; moved;) {
+            moved = 0;
+            for (int q = 0; q < nlab; q++)
+                if (tx < lab[q][0] + lab[q][2] && lab[q][0] < tx + tw && ty < lab[q][1] + th && lab[q][1] < ty + th) {
+                    ty = lab[q][1] + th;
+                    moved = 1;
+                }
+        }
+        lab[nlab][0] = tx;
+        lab[nlab][1] = ty;
+        lab[nlab++][2] = tw;
+        bs_image_text(im, tx, ty, 1, c, d->par[p].name);
     }
 }
 
