@@ -943,10 +943,10 @@ int bs_cmd_compare(int argc, char **argv)
     } while (0)
     if (rc == BS_EXIT_OK) {
         CSV_PUT("column,day,median_a,median_b,effect,effect_median,effect_q25,effect_q75,boot95_lo,boot95_hi,n\n");
-        printf("bonesim compare: %ld paired replicates (seeds %lld..%lld), %g days, %.1f s wall (%d at once)\n"
+        printf("bonesim compare: %ld paired replicates (seeds %lld..%lld), %g days, %.1f s wall (%d at once%s)\n"
                "  A = %s\n  B = %s\n%s%s%s",
-                n, o.seed, o.seed + n - 1, run_days, wall, o.jobs, label[0], label[1], both[0] ? "  both: " : "", both,
-                both[0] ? "\n" : "");
+                n, o.seed, o.seed + n - 1, run_days, wall, o.jobs, bs_mpi_size() > 1 ? " per MPI rank" : "", label[0],
+                label[1], both[0] ? "  both: " : "", both, both[0] ? "\n" : "");
         printf("effect: ratio B/A of each pair when every A is positive, else difference B-A; median over pairs,\n"
                "IQR over pairs, bootstrap 95%% interval of the median\n");
         int omitted = 0;
