@@ -31,6 +31,10 @@ done
 cmp "$tmp/one/summary.csv" "$tmp/merged.csv" && ok || bad "--runs slices merged differ from the whole sweep"
 [ "$(($(wc -l <"$tmp/part_1/summary.csv") - 1))" -eq 4 ] && [ ! -e "$tmp/part_1/runs/run_3" ] && ok \
   || bad "slice 1 ran runs outside 4-7"
+# --threads: each run on 2 threads (as a rank would with --threads), same rows
+"$bin" sweep "${grid[@]}" --jobs 1 --threads 2 --quiet --runs 0-3 --out "$tmp/thr" >/dev/null 2>&1 \
+  && grep -q '"threads": 2' "$tmp/thr/runs/run_0/manifest.json" && cmp "$tmp/part_0/summary.csv" "$tmp/thr/summary.csv" \
+  && ok || bad "--threads 2 runs differ or did not use 2 threads"
 expect_fail "--runs past the sweep" "this sweep has runs 0-11" "$bin" sweep "${grid[@]}" --runs 8-12 --out "$tmp/x"
 expect_fail "--runs malformed" "must be FIRST-LAST" "$bin" sweep "${grid[@]}" --runs 5 --out "$tmp/x"
 
