@@ -89,6 +89,14 @@ awk -F, 'NR > 1 { s4[int(($4 - 5) / 15 * 6)]++; s5[int(($5 - 0.4) / 0.8 * 6)]++;
 "$bin" sensitivity "$l" --columns bone_area_um2 --quiet && head -1 "$l/sensitivity.csv" | grep -q spearman_rho \
   && ok || bad "LHS sensitivity"
 
+# known answer for LHS: y strictly increasing in lifespan only -> rho = 1
+# (interval [1, 1]) for it
+awk -F, -v OFS=, 'NR == 1 { print "run,seed,replicate,oc.lifespan_d,ob.form_um_per_day,y_final"; next }
+  { printf "%s,%s,%s,%s,%s,%.12g\n", $1, $2, $3, $4, $5, exp(0.2 * $4) }' "$l/summary.csv" >"$tmp/lsyn.csv"
+mkdir -p "$tmp/lsyn" && cp "$l/design.csv" "$l/design_ranges.csv" "$tmp/lsyn/" && mv "$tmp/lsyn.csv" "$tmp/lsyn/summary.csv"
+"$bin" sensitivity "$tmp/lsyn" --quiet && awk -F, '$2 == "oc.lifespan_d" { f = ($3 == 1 && $4 == 1 && $5 == 1 && $6 == 1) }
+  END { exit !f }' "$tmp/lsyn/sensitivity.csv" && ok || { bad "LHS: rho of a monotone function is not 1:"; cat "$tmp/lsyn/sensitivity.csv"; }
+
 # ---- bad input
 expect_fail "--sample without --range" "needs the parameters to sample" \
   "$bin" sweep single_bmu --sample morris:3 --out "$tmp/x1"
