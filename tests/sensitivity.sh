@@ -79,6 +79,16 @@ awk -F, 'NR > 1 { ms[$2] = $4; sg[$2] = $8; rk[$2] = $3 }
     if (rk["bmu.lining_rankl_per_h"] != 1 || rk["oc.lifespan_d"] != 2 || rk["ob.form_um_per_day"] != 3) exit 1
   }' "$s/sensitivity.csv" && ok || { bad "synthetic effects not recovered:"; cat "$s/sensitivity.csv"; }
 
+# ---- replicates: averaged per point; with every second replicate's row lost
+# the analysis still maps runs to points (run = point x 2 + replicate)
+r="$tmp/reps"
+"$bin" sweep single_bmu --sample morris:2 --range oc.lifespan_d=5:20 --range ob.form_um_per_day=0.4:1.2 "${tiny[@]}" \
+  --replicates 2 --jobs 2 --quiet --out "$r" >/dev/null 2>"$tmp/r.err" && ok || { bad "Morris sweep x 2"; cat "$tmp/r.err"; }
+grep -q ",2$" "$r/design_ranges.csv" && ok || bad "design_ranges.csv lacks the replicates"
+awk -F, 'NR == 1 || $3 == 0' "$r/summary.csv" >"$tmp/r0.csv" && mv "$tmp/r0.csv" "$r/summary.csv"
+"$bin" sensitivity "$r" --columns bone_area_um2 --quiet && awk -F, 'NR > 1 && $9 != 2 { exit 1 }' "$r/sensitivity.csv" \
+  && ok || { bad "replicate-0 rows only: effects lost"; cat "$r/sensitivity.csv"; }
+
 # ---- LHS: every stratum of every parameter hit once; Spearman analysis
 l="$tmp/lhs"
 "$bin" sweep single_bmu --sample lhs:6 --range oc.lifespan_d=5:20 --range ob.form_um_per_day=0.4:1.2 "${tiny[@]}" \

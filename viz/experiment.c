@@ -1413,6 +1413,7 @@ int bs_cmd_sweep(int argc, char **argv)
             fprintf(stderr, "bonesim sweep: %s\n", why);
             return BS_EXIT_USAGE;
         }
+        D.replicates = o.replicates;
         if (S.nkeys > 0) {
             fprintf(stderr, "bonesim sweep: --sample replaces the grid: give --set with one value only (fixed)\n");
             return BS_EXIT_USAGE;

@@ -38,7 +38,7 @@ int bs_sample_parse(const char *spec, int *method, long *size, char *why, size_t
     char *end;
     errno = 0;
     long n = strtol(colon + 1, &end, 10);
-    long lo = m == BS_SAMPLE_LHS ? 2 : 2;
+    long lo = 2;
     if (end == colon + 1 || *end != '\0' || errno || n < lo || n > BS_SAMPLE_MAX_POINTS) {
         snprintf(why, whyn, "--sample '%s': %s must be a whole number in %ld .. %d", spec,
                 m == BS_SAMPLE_LHS ? "N (points)" : "R (trajectories)", lo, BS_SAMPLE_MAX_POINTS);
@@ -279,10 +279,10 @@ char *bs_design_text(const bs_design *d)
 static char *ranges_text(const bs_design *d)
 {
     sbuf b = { 0 };
-    sb_printf(&b, "parameter,lo,hi,method,size,levels,delta\n");
+    sb_printf(&b, "parameter,lo,hi,method,size,levels,delta,replicates\n");
     for (int p = 0; p < d->nparams; p++)
-        sb_printf(&b, "%s,%.17g,%.17g,%s,%ld,%d,%.17g\n", d->par[p].name, d->par[p].lo, d->par[p].hi,
-                method_name(d->method), d->size, d->levels, d->delta);
+        sb_printf(&b, "%s,%.17g,%.17g,%s,%ld,%d,%.17g,%ld\n", d->par[p].name, d->par[p].lo, d->par[p].hi,
+                method_name(d->method), d->size, d->levels, d->delta, d->replicates > 0 ? d->replicates : 1);
     if (b.oom) {
         free(b.s);
         return NULL;
@@ -449,18 +449,19 @@ int bs_design_read(bs_design *d, const char *dir, char *why, size_t whyn)
         return -1;
     }
     int lineno = 1;
-    if (!fgets(line, sizeof line, in) || strcmp(line, "parameter,lo,hi,method,size,levels,delta\n") != 0) {
+    if (!fgets(line, sizeof line, in) || strcmp(line, "parameter,lo,hi,method,size,levels,delta,replicates\n") != 0) {
         snprintf(why, whyn, "%s:1: unexpected header", path);
         fclose(in);
         return -1;
     }
     while (fgets(line, sizeof line, in)) {
         lineno++;
-        int n = csv_split(line, f, 8);
-        double lo, hi, size, lev, delta;
-        if (n != 7 || d->nparams == BS_SAMPLE_MAX_PARAMS || strlen(f[0]) >= sizeof d->par[0].name ||
+        int n = csv_split(line, f, 9);
+        double lo, hi, size, lev, delta, reps;
+        if (n != 8 || d->nparams == BS_SAMPLE_MAX_PARAMS || strlen(f[0]) >= sizeof d->par[0].name ||
                 !num_field(f[1], &lo) || !num_field(f[2], &hi) || !num_field(f[4], &size) || !num_field(f[5], &lev) ||
-                !num_field(f[6], &delta) || (strcmp(f[3], "lhs") != 0 && strcmp(f[3], "morris") != 0)) {
+                !num_field(f[6], &delta) || !num_field(f[7], &reps) || reps < 1 || reps > 1e5 ||
+                (strcmp(f[3], "lhs") != 0 && strcmp(f[3], "morris") != 0)) {
             snprintf(why, whyn, "%s:%d: malformed row", path, lineno);
             fclose(in);
             return -1;
@@ -473,6 +474,7 @@ int bs_design_read(bs_design *d, const char *dir, char *why, size_t whyn)
         d->size = (long)size;
         d->levels = (int)lev;
         d->delta = delta;
+        d->replicates = (long)reps;
     }
     fclose(in);
     int k = d->nparams;
@@ -1036,7 +1038,6 @@ int bs_cmd_sensitivity(int argc, char **argv)
             if (!num_field(f[sel.col[q]], &v)) v = (double)NAN;
             vals[(size_t)nrows * (size_t)sel.nout + (size_t)q] = v;
         }
-        if (repl[nrows] + 1 > reps) reps = repl[nrows] + 1;
         nrows++;
     }
     fclose(in);
@@ -1048,10 +1049,10 @@ int bs_cmd_sensitivity(int argc, char **argv)
         free(vals);
         goto done;
     }
-    /* replicates: the largest replicate index + 1 (the sweep numbers runs
-     * point-major, so run - replicate is a multiple of it) */
+    /* the sweep numbers runs point-major: run = point x replicates + replicate */
+    reps = d.replicates;
     for (long i = 0; i < nrows; i++)
-        if ((runs[i] - repl[i]) % reps != 0 || runs[i] / reps >= d.npoints) {
+        if (repl[i] >= reps || runs[i] % reps != repl[i] || runs[i] / reps >= d.npoints) {
             fprintf(stderr,
                     "bonesim sensitivity: %s: run %ld (replicate %ld) does not fit a design of %ld points x %ld "
                     "replicates\n",

@@ -47,6 +47,7 @@ typedef struct {
     long npoints; /* lhs: N; morris: R * (k + 1) */
     double *unit; /* npoints x nparams, row-major, in [0, 1]; owned */
     int *changed; /* morris: parameter moved to reach this point, -1 at a trajectory's start; lhs: -1 */
+    long replicates; /* runs per point in the sweep (written to design_ranges.csv; 0 means 1) */
 } bs_design;
 
 /* "lhs:N" or "morris:R"; errors name the valid forms. */
@@ -67,7 +68,7 @@ double bs_design_value(const bs_design *d, long i, int p);
 
 /* DIR/design.csv: point,method,trajectory,step,changed,<param>_unit...
  * (the unit coordinates, %.17g) and DIR/design_ranges.csv:
- * parameter,lo,hi,levels. Both written atomically. The text of design.csv
+ * parameter,lo,hi,method,size,levels,delta,replicates. Both written atomically. The text of design.csv
  * is also returned by bs_design_text for --resume's "same design" check
  * (caller frees). */
 char *bs_design_text(const bs_design *d);
