@@ -516,6 +516,7 @@ typedef struct {
     char dir[4096];
     long long seed;
     int job; /* index in the job array, -1 if already done */
+    double wall_s; /* seconds the run took (this invocation), 0 if kept */
     int failed;
     bs_table tab;
     int loaded;
@@ -623,7 +624,7 @@ static int run_finished(const vrun *r)
     fclose(f);
     buf[got] = '\0';
     size_t l = strlen(r->cmd);
-    return got == l + 1 && strncmp(buf, r->cmd, l) == 0 && buf[l] == '\n';
+    return got >= l + 1 && strncmp(buf, r->cmd, l) == 0 && buf[l] == '\n';
 }
 
 static void run_done_cb(void *ctx, bs_job *j)
@@ -633,7 +634,8 @@ static void run_done_cb(void *ctx, bs_job *j)
     char p[4200];
     snprintf(p, sizeof p, "%s/validate-run.txt", r->dir);
     vbuf b = { 0 };
-    vb_put(&b, "%s\n", r->cmd);
+    vb_put(&b, "%s\nwall_s = %.2f\n", r->cmd, j->wall_s);
+    r->wall_s = j->wall_s;
     bs_error err = { { 0 } };
     if (b.oom || bs_write_file_atomic(p, b.s, b.n, &err) != BS_OK)
         fprintf(stderr, "\nbonesim validate: %s: %s (the run will be redone by --resume)\n", p, err.msg);
@@ -948,9 +950,8 @@ static int write_figure(const char *path, const vexp *e, const vresult *res, int
     char l0[300], l1[300], l2[300], a0[600], a1[600], ylab[160];
     snprintf(l0, sizeof l0, "%s (%s): %.200s", e->id, e->behaviour, e->title);
     snprintf(l1, sizeof l1, "verdict: %s. %.220s", verdict_names[res->verdict], res->why);
-    snprintf(l2, sizeof l2, "line: median over %d seeds; band: %s; shaded: window %g-%g d", nseeds,
-            band_iqr ? "interquartile range" : "range (min-max, fewer than 5 seeds)", e->window[mode][0],
-            e->window[mode][1]);
+    snprintf(l2, sizeof l2, "line: median of %d seeds; band: %s; grey: window %g-%g d", nseeds,
+            band_iqr ? "IQR" : "min-max range (<5 seeds)", e->window[mode][0], e->window[mode][1]);
     char t[500];
     arm_text(e, 0, mode, t, sizeof t);
     snprintf(a0, sizeof a0, "%s: %.280s", narms == 1 ? "runs" : "control", t);
@@ -1252,7 +1253,7 @@ int bs_cmd_validate(int argc, char **argv)
                 }
                 char mk[4200];
                 snprintf(mk, sizeof mk, "%s/validate-run.txt", r->dir);
-                if (unlink(mk) != 0 && errno != ENOENT) {
+                if (unlink(mk) != 0 && errno != ENOENT && errno != ENOTDIR) {
                     fprintf(stderr, "bonesim validate: %s: cannot remove (%s)\n", mk, strerror(errno));
                     rc = BS_EXIT_ERROR;
                     break;
@@ -1264,10 +1265,12 @@ int bs_cmd_validate(int argc, char **argv)
                 char nm[64];
                 bs_scenario_name(arm ? E[k].tpath : E[k].cpath, nm, sizeof nm);
                 snprintf(j->tag, sizeof j->tag, "%.20s %s run %.30s", E[k].id, arm ? "treated" : "control", nm);
-                if (job_args_for(j, &E[k], arm, mode, r, force) != 0) rc = BS_EXIT_ERROR;
+                if (job_args_for(j, &E[k], arm, mode, r, force) != 0) {
+                    fprintf(stderr, "bonesim validate: out of memory\n");
+                    rc = BS_EXIT_ERROR;
+                }
                 r->job = (int)njobs++;
             }
-    if (rc != BS_EXIT_OK) fprintf(stderr, "bonesim validate: out of memory\n");
     int sig = 0;
     double t0 = bs_now_s();
     if (rc == BS_EXIT_OK) {
@@ -1348,7 +1351,6 @@ int bs_cmd_validate(int argc, char **argv)
                     x->eff[i] = x->c[i] > 0 && x->t[i] >= 0 ? x->t[i] / x->c[i] : VNAN;
                 else
                     x->eff[i] = x->t[i] - x->c[i];
-                if (e->effect == E_RATIO && x->eff[i] == 0.0) x->eff[i] = VNAN; /* log 0: unusable */
             }
             evaluate(e, ns, x);
             if (x->verdict == V_FAIL) nfail_exp++;
@@ -1463,6 +1465,28 @@ int bs_cmd_validate(int argc, char **argv)
             char fp[256];
             snprintf(fp, sizeof fp, "fig/%s.png", e->id);
             vb_put(&md, "\n![%s](%s)\n", e->id, fp);
+        }
+        {
+            double tot = 0;
+            long nr = 0;
+            for (long i = 0; i < R.n; i++)
+                if (R.r[i].wall_s > 0) {
+                    tot += R.r[i].wall_s;
+                    nr++;
+                }
+            vb_put(&md, "\n## Cost\n\n%ld runs ran in this invocation, %.0f s of run time in all (one thread each).",
+                    nr, tot);
+            if (nr) vb_put(&md, " The slowest:\n\n");
+            for (int top = 0; top < 5; top++) {
+                long best = -1;
+                for (long i = 0; i < R.n; i++)
+                    if (R.r[i].wall_s > 0 && (best < 0 || R.r[i].wall_s > R.r[best].wall_s)) best = i;
+                if (best < 0) break;
+                vb_put(&md, "- %.1f s: `bonesim run %s`\n", R.r[best].wall_s, R.r[best].cmd);
+                R.r[best].wall_s = -R.r[best].wall_s; /* taken */
+            }
+            for (long i = 0; i < R.n; i++) R.r[i].wall_s = fabs(R.r[i].wall_s);
+            vb_put(&md, "\n");
         }
         if (nrun_failed) {
             vb_put(&md, "\n## Failed runs\n\n");
