@@ -1225,7 +1225,7 @@ int bs_cmd_validate(int argc, char **argv)
     }
     /* runs */
     vruns R = { 0 };
-    int seeds_of[V_MAX_EXP];
+    int seeds_of[V_MAX_EXP] = { 0 };
     for (int k = 0; k < nexp && rc == BS_EXIT_OK; k++) {
         vexp *e = &E[k];
         int ns = nseeds_opt ? nseeds_opt : e->seeds[mode];
@@ -1354,17 +1354,12 @@ int bs_cmd_validate(int argc, char **argv)
             }
             evaluate(e, ns, x);
             if (x->verdict == V_FAIL) nfail_exp++;
-            if (x->verdict != V_ERROR || !x->failed_runs) {
-                char fp[2600], why[4400];
-                snprintf(fp, sizeof fp, "%s/%s.png", figdir, e->id);
-                if (x->verdict != V_ERROR || x->n > 0 || 1) {
-                    int any = 1;
-                    for (int i = 0; i < ns; i++) any &= !R.r[e->run_c[i]].failed && !R.r[e->run_t[i]].failed;
-                    if (any && write_figure(fp, e, x, mode, ns, &R, why, sizeof why) != 0) {
-                        fprintf(stderr, "bonesim validate: %s\n", why);
-                        rc = BS_EXIT_ERROR;
-                    }
-                }
+            char fp[2600], why[4400];
+            snprintf(fp, sizeof fp, "%s/%s.png", figdir, e->id);
+            unlink(fp); /* a figure of an earlier invocation must not stand for this one */
+            if (!x->failed_runs && write_figure(fp, e, x, mode, ns, &R, why, sizeof why) != 0) {
+                fprintf(stderr, "bonesim validate: %s\n", why);
+                rc = BS_EXIT_ERROR;
             }
         }
         /* report.md */
@@ -1462,9 +1457,13 @@ int bs_cmd_validate(int argc, char **argv)
                 else
                     vb_put(&md, "| %lld | %.6g | %.6g | %.6g |\n", seed0 + i, x->c[i], x->t[i], x->eff[i]);
             }
-            char fp[256];
-            snprintf(fp, sizeof fp, "fig/%s.png", e->id);
-            vb_put(&md, "\n![%s](%s)\n", e->id, fp);
+            char fp[2600];
+            snprintf(fp, sizeof fp, "%s/%s.png", figdir, e->id);
+            struct stat fs;
+            if (stat(fp, &fs) == 0 && !x->failed_runs)
+                vb_put(&md, "\n![%s](fig/%s.png)\n", e->id, e->id);
+            else
+                vb_put(&md, "\n(no figure: a run of this experiment failed)\n");
         }
         {
             double tot = 0;
