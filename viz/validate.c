@@ -516,7 +516,7 @@ typedef struct {
     char dir[4096];
     long long seed;
     int job; /* index in the job array, -1 if already done */
-    double wall_s; /* seconds the run took (this invocation), 0 if kept */
+    double wall_s, cpu_s; /* seconds the run took, its CPU seconds (this invocation), 0 if kept */
     int failed;
     bs_table tab;
     int loaded;
@@ -634,8 +634,9 @@ static void run_done_cb(void *ctx, bs_job *j)
     char p[4200];
     snprintf(p, sizeof p, "%s/validate-run.txt", r->dir);
     vbuf b = { 0 };
-    vb_put(&b, "%s\nwall_s = %.2f\n", r->cmd, j->wall_s);
+    vb_put(&b, "%s\nwall_s = %.2f\ncpu_s = %.2f\n", r->cmd, j->wall_s, j->cpu_s);
     r->wall_s = j->wall_s;
+    r->cpu_s = j->cpu_s;
     bs_error err = { { 0 } };
     if (b.oom || bs_write_file_atomic(p, b.s, b.n, &err) != BS_OK)
         fprintf(stderr, "\nbonesim validate: %s: %s (the run will be redone by --resume)\n", p, err.msg);
@@ -1466,22 +1467,26 @@ int bs_cmd_validate(int argc, char **argv)
                 vb_put(&md, "\n(no figure: a run of this experiment failed)\n");
         }
         {
-            double tot = 0;
+            double tot = 0, cpu = 0;
             long nr = 0;
             for (long i = 0; i < R.n; i++)
                 if (R.r[i].wall_s > 0) {
                     tot += R.r[i].wall_s;
+                    cpu += R.r[i].cpu_s;
                     nr++;
                 }
-            vb_put(&md, "\n## Cost\n\n%ld runs ran in this invocation, %.0f s of run time in all (one thread each).",
-                    nr, tot);
-            if (nr) vb_put(&md, " The slowest:\n\n");
+            vb_put(&md,
+                    "\n## Cost\n\n%ld runs ran in this invocation: %.0f s of run time, %.0f CPU seconds in all (one "
+                    "thread each; on an otherwise idle machine with J cores the wall time is about CPU seconds / J).",
+                    nr, tot, cpu);
+            if (nr) vb_put(&md, " The slowest (run time, CPU):\n\n");
             for (int top = 0; top < 5; top++) {
                 long best = -1;
                 for (long i = 0; i < R.n; i++)
                     if (R.r[i].wall_s > 0 && (best < 0 || R.r[i].wall_s > R.r[best].wall_s)) best = i;
                 if (best < 0) break;
-                vb_put(&md, "- %.1f s: `bonesim run %s`\n", R.r[best].wall_s, R.r[best].cmd);
+                vb_put(&md, "- %.1f s, %.1f CPU s: `bonesim run %s`\n", R.r[best].wall_s, R.r[best].cpu_s,
+                        R.r[best].cmd);
                 R.r[best].wall_s = -R.r[best].wall_s; /* taken */
             }
             for (long i = 0; i < R.n; i++) R.r[i].wall_s = fabs(R.r[i].wall_s);
@@ -1502,8 +1507,12 @@ int bs_cmd_validate(int argc, char **argv)
         json_str(&js, BS_GIT_COMMIT);
         vb_put(&js, ",\n  \"machine\": ");
         json_str(&js, machine);
-        vb_put(&js, ",\n  \"mode\": \"%s\",\n  \"first_seed\": %lld,\n  \"wall_s\": %.1f,\n  \"experiments\": [",
-                mode_names[mode], seed0, wall);
+        double cpu_all = 0;
+        for (long i = 0; i < R.n; i++) cpu_all += R.r[i].cpu_s;
+        vb_put(&js,
+                ",\n  \"mode\": \"%s\",\n  \"first_seed\": %lld,\n  \"wall_s\": %.1f,\n  \"runs_cpu_s\": %.1f,\n  "
+                "\"experiments\": [",
+                mode_names[mode], seed0, wall, cpu_all);
         for (int k = 0; k < nexp && rc == BS_EXIT_OK; k++) {
             vexp *e = &E[k];
             vresult *x = &res[k];
