@@ -1,4 +1,5 @@
 /* exp_mpi.c — the MPI back end of the experiment pool (exp_mpi.h). */
+#define _DEFAULT_SOURCE /* wait4 */
 #define _POSIX_C_SOURCE 200809L
 #include "exp_mpi.h"
 
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -166,7 +168,7 @@ static void nap(void)
 
 /* ---- messages -------------------------------------------------------------------------
  * JOB:    int64 index, then NUL-terminated strings: dir, argv[0..n-1]
- * RESULT: int64 index, int32 result, double wall_s, then strings: why, host */
+ * RESULT: int64 index, int32 result, double wall_s, double cpu_s, then strings: why, host */
 
 typedef struct {
     char *b;
@@ -214,7 +216,13 @@ static char *recv_probed(const MPI_Status *st, int *len)
     return buf;
 }
 
-static void send_result(long long index, int res, double wall, const char *why)
+static double cpu_of(const struct rusage *ru)
+{
+    return (double)ru->ru_utime.tv_sec + 1e-6 * (double)ru->ru_utime.tv_usec + (double)ru->ru_stime.tv_sec +
+            1e-6 * (double)ru->ru_stime.tv_usec;
+}
+
+static void send_result(long long index, int res, double wall, double cpu, const char *why)
 {
     static char host[256];
     if (!host[0] && gethostname(host, sizeof host - 1) != 0) snprintf(host, sizeof host, "?");
@@ -222,9 +230,9 @@ static void send_result(long long index, int res, double wall, const char *why)
     int32_t r = res;
     int64_t ix = index;
     if (msg_put(&m, &ix, sizeof ix) || msg_put(&m, &r, sizeof r) || msg_put(&m, &wall, sizeof wall) ||
-            msg_str(&m, why) || msg_str(&m, host)) {
+            msg_put(&m, &cpu, sizeof cpu) || msg_str(&m, why) || msg_str(&m, host)) {
         free(m.b);
-        char tiny[sizeof ix + sizeof r + sizeof wall + 2] = { 0 };
+        char tiny[sizeof ix + sizeof r + sizeof wall + sizeof cpu + 2] = { 0 };
         memcpy(tiny, &ix, sizeof ix);
         r = RES_FAILED;
         memcpy(tiny + sizeof ix, &r, sizeof r);
@@ -301,9 +309,9 @@ static int worker_loop(void)
                     }
                 }
                 if (!buf || nrun == cap) {
-                    send_result(ix, RES_FAILED, 0.0, "out of memory on this rank");
+                    send_result(ix, RES_FAILED, 0.0, 0.0, "out of memory on this rank");
                 } else if (stopping) {
-                    send_result(ix, RES_STOPPED, 0.0, "this rank was stopped by a signal");
+                    send_result(ix, RES_STOPPED, 0.0, 0.0, "this rank was stopped by a signal");
                 } else {
                     wjob *w = &run[nrun];
                     memset(w, 0, sizeof *w);
@@ -313,10 +321,10 @@ static int worker_loop(void)
                     if (!bad) snprintf(w->job.dir, sizeof w->job.dir, "%s", dir);
                     while (!bad && (a = next_str(buf, len, &pos))) bad = bs_argv_push(&w->job.args, a) != 0;
                     if (bad || w->job.args.n == 0) {
-                        send_result(ix, RES_FAILED, 0.0, "malformed job message or out of memory");
+                        send_result(ix, RES_FAILED, 0.0, 0.0, "malformed job message or out of memory");
                         bs_argv_free(&w->job.args);
                     } else if (bs_job_start(&w->job) != 0) {
-                        send_result(ix, RES_FAILED, 0.0, w->job.why);
+                        send_result(ix, RES_FAILED, 0.0, 0.0, w->job.why);
                         bs_argv_free(&w->job.args);
                     } else {
                         nrun++;
@@ -326,20 +334,22 @@ static int worker_loop(void)
             free(buf);
         }
         int status;
-        pid_t pid = nrun > 0 ? waitpid(-1, &status, WNOHANG) : 0;
+        struct rusage ru;
+        memset(&ru, 0, sizeof ru);
+        pid_t pid = nrun > 0 ? wait4(-1, &status, WNOHANG, &ru) : 0;
         if (pid > 0) {
             busy = 1;
             for (int i = 0; i < nrun; i++) {
                 if (run[i].job.pid != pid) continue;
                 wjob *w = &run[i];
-                double wall = bs_now_s() - w->job.t_start;
+                double wall = bs_now_s() - w->job.t_start, cpu = cpu_of(&ru);
                 if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-                    send_result(w->index, RES_OK, wall, "");
+                    send_result(w->index, RES_OK, wall, cpu, "");
                 } else if (w->killed) {
-                    send_result(w->index, RES_STOPPED, wall, "stopped");
+                    send_result(w->index, RES_STOPPED, wall, cpu, "stopped");
                 } else {
                     why_status(&w->job, status);
-                    send_result(w->index, RES_FAILED, wall, w->job.why);
+                    send_result(w->index, RES_FAILED, wall, cpu, w->job.why);
                 }
                 bs_argv_free(&w->job.args);
                 run[i] = run[--nrun];
@@ -462,7 +472,9 @@ static int mpi_pool_run(bs_job *jobs, long n, const bs_pool_opts *po, long *nfai
         int got = 0;
         /* local children */
         int status;
-        pid_t pid = busy[0] > 0 ? waitpid(-1, &status, WNOHANG) : 0;
+        struct rusage ru;
+        memset(&ru, 0, sizeof ru);
+        pid_t pid = busy[0] > 0 ? wait4(-1, &status, WNOHANG, &ru) : 0;
         if (pid > 0) {
             got = 1;
             for (long k = 0; k < n; k++) {
@@ -471,6 +483,7 @@ static int mpi_pool_run(bs_job *jobs, long n, const bs_pool_opts *po, long *nfai
                 busy[0]--;
                 running--;
                 j->wall_s = bs_now_s() - j->t_start;
+                j->cpu_s = cpu_of(&ru);
                 if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
                     j->state = BS_JOB_OK;
                     done++;
@@ -499,12 +512,13 @@ static int mpi_pool_run(bs_job *jobs, long n, const bs_pool_opts *po, long *nfai
             char *buf = recv_probed(&st, &len);
             int64_t ix = -1;
             int32_t res = RES_FAILED;
-            double wall = 0.0;
-            int pos = (int)(sizeof ix + sizeof res + sizeof wall);
+            double wall = 0.0, cpu = 0.0;
+            int pos = (int)(sizeof ix + sizeof res + sizeof wall + sizeof cpu);
             if (buf && len >= pos) {
                 memcpy(&ix, buf, sizeof ix);
                 memcpy(&res, buf + sizeof ix, sizeof res);
                 memcpy(&wall, buf + sizeof ix + sizeof res, sizeof wall);
+                memcpy(&cpu, buf + sizeof ix + sizeof res + sizeof wall, sizeof cpu);
             }
             const char *why = buf ? next_str(buf, len, &pos) : NULL, *host = buf ? next_str(buf, len, &pos) : NULL;
             int r = st.MPI_SOURCE;
@@ -513,6 +527,7 @@ static int mpi_pool_run(bs_job *jobs, long n, const bs_pool_opts *po, long *nfai
                 busy[r]--;
                 running--;
                 j->wall_s = wall;
+                j->cpu_s = cpu;
                 char log[4200];
                 snprintf(log, sizeof log, "%s/run.log", j->dir);
                 struct stat sb;

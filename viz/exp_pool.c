@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -218,7 +219,9 @@ int bs_pool_run_local(bs_job *jobs, long n, const bs_pool_opts *po, long *nfaile
         if (stopping && running == 0) break;
         if (running == 0 && next >= n) break;
         int status;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
+        struct rusage ru;
+        memset(&ru, 0, sizeof ru);
+        pid_t pid = wait4(-1, &status, WNOHANG, &ru);
         if (pid < 0 && errno != EINTR && errno != ECHILD) break;
         if (pid <= 0) {
             struct timespec ts = { 0, 50 * 1000 * 1000 };
@@ -235,6 +238,8 @@ int bs_pool_run_local(bs_job *jobs, long n, const bs_pool_opts *po, long *nfaile
         if (!j) continue;
         running--;
         j->wall_s = bs_now_s() - j->t_start;
+        j->cpu_s = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+                1e-6 * (double)ru.ru_stime.tv_usec;
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
             j->state = BS_JOB_OK;
             done++;

@@ -46,6 +46,7 @@ typedef struct {
     int state; /* BS_JOB_* */
     pid_t pid;
     double t_start, wall_s; /* when it started; seconds it ran (set when it finishes) */
+    double cpu_s; /* CPU seconds (user + system) of the finished job, 0 if unknown */
     char why[512]; /* failure: exit status and the last line of the log */
 } bs_job;
 

@@ -517,6 +517,7 @@ typedef struct {
     char dir[4096];
     long long seed;
     int job; /* index in the job array, -1 if already done */
+    double wall_s, cpu_s; /* seconds the run took, its CPU seconds (this invocation), 0 if kept */
     int failed;
     bs_table tab;
     int loaded;
@@ -624,7 +625,7 @@ static int run_finished(const vrun *r)
     fclose(f);
     buf[got] = '\0';
     size_t l = strlen(r->cmd);
-    return got == l + 1 && strncmp(buf, r->cmd, l) == 0 && buf[l] == '\n';
+    return got >= l + 1 && strncmp(buf, r->cmd, l) == 0 && buf[l] == '\n';
 }
 
 static void run_done_cb(void *ctx, bs_job *j)
@@ -634,7 +635,9 @@ static void run_done_cb(void *ctx, bs_job *j)
     char p[4200];
     snprintf(p, sizeof p, "%s/validate-run.txt", r->dir);
     vbuf b = { 0 };
-    vb_put(&b, "%s\n", r->cmd);
+    vb_put(&b, "%s\nwall_s = %.2f\ncpu_s = %.2f\n", r->cmd, j->wall_s, j->cpu_s);
+    r->wall_s = j->wall_s;
+    r->cpu_s = j->cpu_s;
     bs_error err = { { 0 } };
     if (b.oom || bs_write_file_atomic(p, b.s, b.n, &err) != BS_OK)
         fprintf(stderr, "\nbonesim validate: %s: %s (the run will be redone by --resume)\n", p, err.msg);
@@ -949,9 +952,8 @@ static int write_figure(const char *path, const vexp *e, const vresult *res, int
     char l0[300], l1[300], l2[300], a0[600], a1[600], ylab[160];
     snprintf(l0, sizeof l0, "%s (%s): %.200s", e->id, e->behaviour, e->title);
     snprintf(l1, sizeof l1, "verdict: %s. %.220s", verdict_names[res->verdict], res->why);
-    snprintf(l2, sizeof l2, "line: median over %d seeds; band: %s; shaded: window %g-%g d", nseeds,
-            band_iqr ? "interquartile range" : "range (min-max, fewer than 5 seeds)", e->window[mode][0],
-            e->window[mode][1]);
+    snprintf(l2, sizeof l2, "line: median of %d seeds; band: %s; grey: window %g-%g d", nseeds,
+            band_iqr ? "IQR" : "min-max range (<5 seeds)", e->window[mode][0], e->window[mode][1]);
     char t[500];
     arm_text(e, 0, mode, t, sizeof t);
     snprintf(a0, sizeof a0, "%s: %.280s", narms == 1 ? "runs" : "control", t);
@@ -1226,7 +1228,7 @@ int bs_cmd_validate(int argc, char **argv)
     }
     /* runs */
     vruns R = { 0 };
-    int seeds_of[V_MAX_EXP];
+    int seeds_of[V_MAX_EXP] = { 0 };
     for (int k = 0; k < nexp && rc == BS_EXIT_OK; k++) {
         vexp *e = &E[k];
         int ns = nseeds_opt ? nseeds_opt : e->seeds[mode];
@@ -1254,7 +1256,7 @@ int bs_cmd_validate(int argc, char **argv)
                 }
                 char mk[4200];
                 snprintf(mk, sizeof mk, "%s/validate-run.txt", r->dir);
-                if (unlink(mk) != 0 && errno != ENOENT) {
+                if (unlink(mk) != 0 && errno != ENOENT && errno != ENOTDIR) {
                     fprintf(stderr, "bonesim validate: %s: cannot remove (%s)\n", mk, strerror(errno));
                     rc = BS_EXIT_ERROR;
                     break;
@@ -1266,10 +1268,12 @@ int bs_cmd_validate(int argc, char **argv)
                 char nm[64];
                 bs_scenario_name(arm ? E[k].tpath : E[k].cpath, nm, sizeof nm);
                 snprintf(j->tag, sizeof j->tag, "%.20s %s run %.30s", E[k].id, arm ? "treated" : "control", nm);
-                if (job_args_for(j, &E[k], arm, mode, r, force) != 0) rc = BS_EXIT_ERROR;
+                if (job_args_for(j, &E[k], arm, mode, r, force) != 0) {
+                    fprintf(stderr, "bonesim validate: out of memory\n");
+                    rc = BS_EXIT_ERROR;
+                }
                 r->job = (int)njobs++;
             }
-    if (rc != BS_EXIT_OK) fprintf(stderr, "bonesim validate: out of memory\n");
     int sig = 0;
     double t0 = bs_now_s();
     if (rc == BS_EXIT_OK) {
@@ -1350,21 +1354,15 @@ int bs_cmd_validate(int argc, char **argv)
                     x->eff[i] = x->c[i] > 0 && x->t[i] >= 0 ? x->t[i] / x->c[i] : VNAN;
                 else
                     x->eff[i] = x->t[i] - x->c[i];
-                if (e->effect == E_RATIO && x->eff[i] == 0.0) x->eff[i] = VNAN; /* log 0: unusable */
             }
             evaluate(e, ns, x);
             if (x->verdict == V_FAIL) nfail_exp++;
-            if (x->verdict != V_ERROR || !x->failed_runs) {
-                char fp[2600], why[4400];
-                snprintf(fp, sizeof fp, "%s/%s.png", figdir, e->id);
-                if (x->verdict != V_ERROR || x->n > 0 || 1) {
-                    int any = 1;
-                    for (int i = 0; i < ns; i++) any &= !R.r[e->run_c[i]].failed && !R.r[e->run_t[i]].failed;
-                    if (any && write_figure(fp, e, x, mode, ns, &R, why, sizeof why) != 0) {
-                        fprintf(stderr, "bonesim validate: %s\n", why);
-                        rc = BS_EXIT_ERROR;
-                    }
-                }
+            char fp[2600], why[4400];
+            snprintf(fp, sizeof fp, "%s/%s.png", figdir, e->id);
+            unlink(fp); /* a figure of an earlier invocation must not stand for this one */
+            if (!x->failed_runs && write_figure(fp, e, x, mode, ns, &R, why, sizeof why) != 0) {
+                fprintf(stderr, "bonesim validate: %s\n", why);
+                rc = BS_EXIT_ERROR;
             }
         }
         /* report.md */
@@ -1462,9 +1460,39 @@ int bs_cmd_validate(int argc, char **argv)
                 else
                     vb_put(&md, "| %lld | %.6g | %.6g | %.6g |\n", seed0 + i, x->c[i], x->t[i], x->eff[i]);
             }
-            char fp[256];
-            snprintf(fp, sizeof fp, "fig/%s.png", e->id);
-            vb_put(&md, "\n![%s](%s)\n", e->id, fp);
+            char fp[2600];
+            snprintf(fp, sizeof fp, "%s/%s.png", figdir, e->id);
+            struct stat fs;
+            if (stat(fp, &fs) == 0 && !x->failed_runs)
+                vb_put(&md, "\n![%s](fig/%s.png)\n", e->id, e->id);
+            else
+                vb_put(&md, "\n(no figure: a run of this experiment failed)\n");
+        }
+        {
+            double tot = 0, cpu = 0;
+            long nr = 0;
+            for (long i = 0; i < R.n; i++)
+                if (R.r[i].wall_s > 0) {
+                    tot += R.r[i].wall_s;
+                    cpu += R.r[i].cpu_s;
+                    nr++;
+                }
+            vb_put(&md,
+                    "\n## Cost\n\n%ld runs ran in this invocation: %.0f s of run time, %.0f CPU seconds in all (one "
+                    "thread each; on an otherwise idle machine with J cores the wall time is about CPU seconds / J).",
+                    nr, tot, cpu);
+            if (nr) vb_put(&md, " The slowest (run time, CPU):\n\n");
+            for (int top = 0; top < 5; top++) {
+                long best = -1;
+                for (long i = 0; i < R.n; i++)
+                    if (R.r[i].wall_s > 0 && (best < 0 || R.r[i].wall_s > R.r[best].wall_s)) best = i;
+                if (best < 0) break;
+                vb_put(&md, "- %.1f s, %.1f CPU s: `bonesim run %s`\n", R.r[best].wall_s, R.r[best].cpu_s,
+                        R.r[best].cmd);
+                R.r[best].wall_s = -R.r[best].wall_s; /* taken */
+            }
+            for (long i = 0; i < R.n; i++) R.r[i].wall_s = fabs(R.r[i].wall_s);
+            vb_put(&md, "\n");
         }
         if (nrun_failed) {
             vb_put(&md, "\n## Failed runs\n\n");
@@ -1481,8 +1509,12 @@ int bs_cmd_validate(int argc, char **argv)
         json_str(&js, BS_GIT_COMMIT);
         vb_put(&js, ",\n  \"machine\": ");
         json_str(&js, machine);
-        vb_put(&js, ",\n  \"mode\": \"%s\",\n  \"first_seed\": %lld,\n  \"wall_s\": %.1f,\n  \"experiments\": [",
-                mode_names[mode], seed0, wall);
+        double cpu_all = 0;
+        for (long i = 0; i < R.n; i++) cpu_all += R.r[i].cpu_s;
+        vb_put(&js,
+                ",\n  \"mode\": \"%s\",\n  \"first_seed\": %lld,\n  \"wall_s\": %.1f,\n  \"runs_cpu_s\": %.1f,\n  "
+                "\"experiments\": [",
+                mode_names[mode], seed0, wall, cpu_all);
         for (int k = 0; k < nexp && rc == BS_EXIT_OK; k++) {
             vexp *e = &E[k];
             vresult *x = &res[k];
