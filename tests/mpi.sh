@@ -127,7 +127,7 @@ cmp "$tmp/c1/compare.csv" "$tmp/c3/compare.csv" && cmp "$tmp/c1/compare.png" "$t
   || bad "compare differs over MPI"
 
 # ---- validate over 3 ranks: one tiny experiment, the same results.json (but the
-# wall time) and figure
+# wall and CPU times) and figure
 mkdir -p "$tmp/vexp"
 cat >"$tmp/vexp/T5a.ini" <<'INI'
 # A tiny copy of the B5a experiment (more RANKL, more osteoclasts) for this test.
@@ -157,7 +157,8 @@ INI
 "${mpi[@]}" "$bin" validate --experiments "$tmp/vexp" --quiet --out "$tmp/v3" >/dev/null 2>"$tmp/v3.err" && ok \
   || { bad "MPI validate"; cat "$tmp/v3.err"; }
 # (all but the wall time)
-cmp <(grep -v '"wall_s"' "$tmp/v1/results.json") <(grep -v '"wall_s"' "$tmp/v3/results.json") \
+tm='"(wall_s|runs_cpu_s)"'
+cmp <(grep -Ev "$tm" "$tmp/v1/results.json") <(grep -Ev "$tm" "$tmp/v3/results.json") \
   && cmp "$tmp/v1/fig/T5a.png" "$tmp/v3/fig/T5a.png" && ok || bad "validate differs over MPI"
 
 # ---- bad input under MPI: a usage error on rank 0 ends every rank, non-zero
