@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "datadir.h"
 #include "exp_pool.h"
 #include "exp_stats.h"
 #include "exp_table.h"
@@ -1112,7 +1113,16 @@ int bs_cmd_validate(int argc, char **argv)
     /* the experiment files */
     char dirbuf[4096];
     if (!expdir) {
+        /* the first scenario folder (engine/datadir.h order) that has a validation/ folder */
+        const char *dirs[BS_DATADIR_MAX];
+        int nd = bs_scenario_dirs(dirs);
         snprintf(dirbuf, sizeof dirbuf, "%s/validation", bs_scenario_dir());
+        for (int k = nd - 1; k >= 0; k--) {
+            char cand[4096];
+            struct stat cs;
+            snprintf(cand, sizeof cand, "%.4000s/validation", dirs[k]);
+            if (stat(cand, &cs) == 0 && S_ISDIR(cs.st_mode)) snprintf(dirbuf, sizeof dirbuf, "%s", cand);
+        }
         expdir = dirbuf;
     }
     char *files[V_MAX_EXP];
