@@ -688,7 +688,7 @@ int bs_plot_arms(const char *path, const char *const *lines, int nlines, const c
         const char *ylabel, const double *t, int nrow, const double *const *med, const double *const *lo,
         const double *const *hi, double t_end, double w0, double w1, char *why, size_t whyn)
 {
-    const int ts = 2, pw = 900, ph = 420, ch = bs_text_height(ts);
+    const int ts = 2, pw = 1200, ph = 440, ch = bs_text_height(ts);
     int head = (nlines + narms) * (ch + 10) + 14;
     bs_image im = { 0 };
     bs_error err = { { 0 } };

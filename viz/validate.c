@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "datadir.h"
 #include "exp_mpi.h"
 #include "exp_pool.h"
 #include "exp_stats.h"
@@ -960,9 +961,28 @@ static int write_figure(const char *path, const vexp *e, const vresult *res, int
     arm_text(e, 1, mode, t, sizeof t);
     snprintf(a1, sizeof a1, "treated: %.280s", t);
     obs_label(e, ylab, sizeof ylab);
-    const char *lines[3] = { l0, l1, l2 }, *labels[2] = { a0, a1 };
+    /* the heading wrapped at spaces to fit the 1200-pixel figure (98 characters a line) */
+    static char wrapped[8][128];
+    const char *lines[8], *src[3] = { l0, l1, l2 };
+    int nl = 0;
+    for (int k = 0; k < 3; k++) {
+        const char *p = src[k];
+        while (*p && nl < 8) {
+            size_t len = strlen(p), take = len;
+            if (len > 98) {
+                take = 98;
+                while (take > 40 && p[take] != ' ') take--;
+            }
+            snprintf(wrapped[nl], sizeof wrapped[nl], "%s%.*s", p == src[k] ? "" : "  ", (int)take, p);
+            lines[nl] = wrapped[nl];
+            nl++;
+            p += take;
+            while (*p == ' ') p++;
+        }
+    }
+    const char *labels[2] = { a0, a1 };
     const double *m2[2] = { med[0], med[1] }, *lo2[2] = { lo[0], lo[1] }, *hi2[2] = { hi[0], hi[1] };
-    int rc = bs_plot_arms(path, lines, 3, labels, narms, ylab, tt, nrow, m2, lo2, hi2, e->days[mode],
+    int rc = bs_plot_arms(path, lines, nl, labels, narms, ylab, tt, nrow, m2, lo2, hi2, e->days[mode],
             e->window[mode][0], e->window[mode][1], why, whyn);
     free(buf);
     return rc;
@@ -1114,7 +1134,16 @@ int bs_cmd_validate(int argc, char **argv)
     /* the experiment files */
     char dirbuf[4096];
     if (!expdir) {
+        /* the first scenario folder (engine/datadir.h order) that has a validation/ folder */
+        const char *dirs[BS_DATADIR_MAX];
+        int nd = bs_scenario_dirs(dirs);
         snprintf(dirbuf, sizeof dirbuf, "%s/validation", bs_scenario_dir());
+        for (int k = nd - 1; k >= 0; k--) {
+            char cand[4096];
+            struct stat cs;
+            snprintf(cand, sizeof cand, "%.4000s/validation", dirs[k]);
+            if (stat(cand, &cs) == 0 && S_ISDIR(cs.st_mode)) snprintf(dirbuf, sizeof dirbuf, "%s", cand);
+        }
         expdir = dirbuf;
     }
     char *files[V_MAX_EXP];
