@@ -139,14 +139,19 @@ uint64_t bs_store_child_id(uint64_t parent_id, uint64_t step, uint32_t n)
 
 void bs_store_for_tiles(int w, int h, int tile, bs_tile_fn fn, void *ctx)
 {
-    int ntx = (w + tile - 1) / tile, nty = (h + tile - 1) / tile;
+    const int ntx = (w + tile - 1) / tile, nty = (h + tile - 1) / tile;
     /* With an odd tile count, the last and first tile of a row wrap to the
-     * same colour only across the domain edge, which no rule crosses. */
+     * same colour only across the domain edge, which no rule crosses.
+     * One parallel region for the four colours (issue 19): each colour's
+     * loop ends at a barrier (no tile of the next colour may start before
+     * the neighbouring tiles of this one are done), but the threads are
+     * woken once per step rather than once per colour. */
+#pragma omp parallel
     for (int colour = 0; colour < 4; colour++) {
-        int ox = colour & 1, oy = colour >> 1;
-        int nx = (ntx - ox + 1) / 2, ny = (nty - oy + 1) / 2;
-        int total = nx * ny;
-#pragma omp parallel for schedule(dynamic, 1)
+        const int ox = colour & 1, oy = colour >> 1;
+        const int nx = (ntx - ox + 1) / 2, ny = (nty - oy + 1) / 2;
+        const int total = nx * ny;
+#pragma omp for schedule(dynamic, 1)
         for (int t = 0; t < total; t++) {
             int tx = ox + 2 * (t % nx), ty = oy + 2 * (t / nx);
             int x0 = tx * tile, y0 = ty * tile;
