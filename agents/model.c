@@ -502,6 +502,10 @@ static void fill_draw_cache(bs_model *m)
 void bs_model_step(bs_model *m)
 {
     double t0 = omp_get_wtime();
+    /* the caller's thread count, or one thread while that is faster
+     * (engine/pace.h); the same bits either way */
+    const int t_caller = omp_get_max_threads(), t_step = bs_pace_threads(&m->pace, t_caller);
+    if (t_step != t_caller) omp_set_num_threads(t_step);
     bs_therapy_step(m);
     assemble_sources(m);
     /* whole fields per thread on small lattices, shared rows on large ones;
@@ -540,6 +544,8 @@ void bs_model_step(bs_model *m)
     double t2 = omp_get_wtime();
     m->t_fields_s += t1 - t0;
     m->t_agents_s += t2 - t1;
+    if (t_step != t_caller) omp_set_num_threads(t_caller);
+    bs_pace_done(&m->pace, t2 - t0);
 }
 
 static float quickselect(float *a, long n, long k)

@@ -295,6 +295,8 @@ static bs_status bench_world(const char *scenario, int size, bs_registry **reg, 
         if (st == BS_OK) st = bs_param_set(ps, "lattice.height_sites", size, err);
     }
     if (st == BS_OK) st = bs_model_create(m, ps, NULL, err);
+    /* figures per thread count: every step at the count asked for */
+    if (st == BS_OK) bs_pace_fix(&(*m)->pace);
     bs_paramset_destroy(ps);
     return st;
 }
