@@ -47,7 +47,7 @@ typedef struct {
     int repeat;
     int quick;
     int full; /* --full: the large sizes and every workload */
-    int libgomp_spin; /* --libgomp-spin: contention also with libgomp's default spin */
+    int libgomp_spin; /* --ablation: contention also with fixed threads, and as before issue 19 */
     double days; /* default-scenario run length; < 0: the scenario's run.days */
     const char *scenario; /* default scenario */
 } bench_opts;
@@ -980,23 +980,35 @@ static double wall_now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* The environment a run child starts with: as a user's shell has it
- * (no OpenMP wait settings, so the program chooses), or with libgomp's
- * default spin (`--libgomp-spin`, the program as it was before issue 19). */
-static void child_env(int libgomp_default)
+/* The environment a run child starts with. Variant 0: as a user's shell
+ * has it (no OpenMP wait settings, so the program chooses its own spin,
+ * and the step picks its thread count, engine/pace.h); 1: the program's
+ * spin but every step at the thread count asked for
+ * (BONESIM_FIXED_THREADS=1); 2: also libgomp's default spin
+ * (GOMP_SPINCOUNT=300000): the program as it was before issue 19. */
+enum { V_PROGRAM, V_FIXED, V_BEFORE, V_COUNT };
+static const char *const variant_name[V_COUNT] = { "the program's own (spin ~50 us, threads per step by pace)",
+    "spin ~50 us, fixed thread count (BONESIM_FIXED_THREADS=1)",
+    "before issue 19: libgomp's spin (GOMP_SPINCOUNT=300000), fixed thread count" };
+
+static void child_env(int variant)
 {
     unsetenv("OMP_WAIT_POLICY");
     unsetenv("BONESIM_GOMP_SPINCOUNT");
     unsetenv("OMP_DISPLAY_ENV");
-    if (libgomp_default)
+    if (variant == V_BEFORE)
         setenv("GOMP_SPINCOUNT", "300000", 1);
     else
         unsetenv("GOMP_SPINCOUNT");
+    if (variant == V_PROGRAM)
+        unsetenv("BONESIM_FIXED_THREADS");
+    else
+        setenv("BONESIM_FIXED_THREADS", "1", 1);
 }
 
 /* Starts `bonesim run SCENARIO --days D --threads T` (quiet, no PNGs) into
  * dir; nice_inc > 0 lowers its priority. Returns the pid, or -1. */
-static pid_t spawn_run(const char *scenario, double days, int threads, const char *dir, int nice_inc, int libgomp_default)
+static pid_t spawn_run(const char *scenario, double days, int threads, const char *dir, int nice_inc, int variant)
 {
     char d[32], t[16];
     snprintf(d, sizeof d, "%g", days);
@@ -1004,7 +1016,7 @@ static pid_t spawn_run(const char *scenario, double days, int threads, const cha
     fflush(NULL);
     pid_t pid = fork();
     if (pid != 0) return pid;
-    child_env(libgomp_default);
+    child_env(variant);
     if (nice_inc > 0 && setpriority(PRIO_PROCESS, 0, nice_inc) != 0) _exit(126);
     int fd = open("/dev/null", O_WRONLY);
     if (fd >= 0) {
@@ -1060,7 +1072,7 @@ static const char *const cond_what[C_COUNT] = { "nothing else started by the ben
 
 /* One timed measurement: wall seconds of the run (for C_PAIR the slower of
  * the two, *other the faster), or < 0 on failure. */
-static double contention_once(const bench_opts *o, const char *tmp, int cond, int threads, int libgomp_default,
+static double contention_once(const bench_opts *o, const char *tmp, int cond, int threads, int variant,
         double *other, double *load)
 {
     char dir[2][4096], ldir[4096];
@@ -1069,7 +1081,7 @@ static double contention_once(const bench_opts *o, const char *tmp, int cond, in
     snprintf(ldir, sizeof ldir, "%s/load%d", tmp, serial++);
     pid_t load_pid = -1;
     if (cond == C_LOOP) load_pid = spawn_spinner();
-    if (cond == C_OMP) load_pid = spawn_run(o->scenario, 36500.0, omp_get_num_procs(), ldir, 10, 1);
+    if (cond == C_OMP) load_pid = spawn_run(o->scenario, 36500.0, omp_get_num_procs(), ldir, 10, V_BEFORE);
     if (load_pid > 0) {
         struct timespec ramp = { 0, 300000000L }; /* let the load get going */
         nanosleep(&ramp, NULL);
@@ -1077,8 +1089,8 @@ static double contention_once(const bench_opts *o, const char *tmp, int cond, in
     *load = load_average();
     const double days = o->days > 0.0 ? o->days : 20.0;
     double t0 = wall_now(), t[2] = { -1.0, -1.0 };
-    pid_t p[2] = { spawn_run(o->scenario, days, threads, dir[0], 0, libgomp_default), -1 };
-    if (cond == C_PAIR) p[1] = spawn_run(o->scenario, days, threads, dir[1], 0, libgomp_default);
+    pid_t p[2] = { spawn_run(o->scenario, days, threads, dir[0], 0, variant), -1 };
+    if (cond == C_PAIR) p[1] = spawn_run(o->scenario, days, threads, dir[1], 0, variant);
     int bad = p[0] < 0 || (cond == C_PAIR && p[1] < 0);
     for (int n = 0; n < (cond == C_PAIR ? 2 : 1); ++n) {
         int ws = 0;
@@ -1119,8 +1131,8 @@ static int bench_contention(const bench_opts *o, const machine *mc, contention_r
         fprintf(stderr, "bonesim bench: cannot create a scratch folder in /tmp (%s)\n", strerror(errno));
         return 1;
     }
-    const int nspin = o->libgomp_spin ? 2 : 1;
-    double t[2][C_COUNT][2][64], tf[2][C_COUNT][2][64], ld[2][C_COUNT][2][64];
+    const int nspin = o->libgomp_spin ? V_COUNT : 1;
+    double t[V_COUNT][C_COUNT][2][64], tf[V_COUNT][C_COUNT][2][64], ld[V_COUNT][C_COUNT][2][64];
     int rc = 0;
     for (int r = 0; r < rounds && !rc; ++r)
         for (int sp = 0; sp < nspin && !rc; ++sp)
@@ -1128,7 +1140,7 @@ static int bench_contention(const bench_opts *o, const machine *mc, contention_r
                 for (int k = 0; k < 2 && !rc; ++k) {
                     const int th = k == 0 ? 1 : T;
                     fprintf(stderr, "bench contention: round %d/%d, %s, %d thread%s%s ...\n", r + 1, rounds,
-                            cond_name[c], th, th == 1 ? "" : "s", sp ? " (libgomp's default spin)" : "");
+                            cond_name[c], th, th == 1 ? "" : "s", sp == V_FIXED ? " (fixed threads)" : sp == V_BEFORE ? " (as before issue 19)" : "");
                     double other = 0.0, load = 0.0;
                     double w = contention_once(o, tmp, c, th, sp, &other, &load);
                     if (w < 0.0) {
@@ -1158,7 +1170,7 @@ static int bench_contention(const bench_opts *o, const machine *mc, contention_r
             j_begin(&j, "contention", mc, T);
             j_str(&j, "condition", cond_name[c]);
             j_str(&j, "condition_is", cond_what[c]);
-            j_str(&j, "wait_policy", sp ? "libgomp default (GOMP_SPINCOUNT=300000)" : "the program's own");
+            j_str(&j, "variant", variant_name[sp]);
             j_str(&j, "scenario", o->scenario);
             j_num(&j, "days", days);
             j_int(&j, "rounds", rounds);
@@ -1258,9 +1270,12 @@ static int bench_summary(bench_opts *o, const machine *mc)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: bonesim bench [fields|agents|scenario|scaling|all] [options]\n"
+            "usage: bonesim bench [fields|agents|scenario|scaling|contention|all] [options]\n"
             "\n"
-            "Measures bonesim's throughput and prints one JSON object per line (stdout):\n"
+            "With no workload named: a short suite (fields, agents and 30 days of the\n"
+            "default scenario at 1 thread and at all cores, memory, the contention table\n"
+            "on 5-day runs; a few minutes on 2 cores) and a one-screen summary on stdout.\n"
+            "A workload named, or --full: one JSON object per line (stdout):\n"
             "  fields    the field solver alone, replaying recorded steps of the default\n"
             "            scenario: site-field-updates/s, effective bandwidth, next to a\n"
             "            STREAM triad and a double-precision ADI step measured in the same run\n"
@@ -1270,7 +1285,11 @@ static void usage(FILE *f)
             "            48 steps (after 24 untimed) at each size: simulated days per second,\n"
             "            time per phase, peak RSS, bytes per site and per agent slot\n"
             "  scaling   thread scaling (parallel efficiency) and size scaling (cost per site)\n"
-            "  all       every workload (the default)\n"
+            "  contention  `bonesim run` of the default scenario (--days, default 20) at 1\n"
+            "            thread and at all cores (or the last of --threads), alternated for\n"
+            "            --repeat rounds: idle, with a plain CPU-bound loop, with another\n"
+            "            OpenMP program (nice 10), two runs at once: speed ratios\n"
+            "  all       every workload (what --full runs)\n"
             "\n"
             "options:\n"
             "  --threads LIST  thread counts, e.g. 1,2,4 (default: all cores; scaling: 1,2,4,..\n"
@@ -1280,6 +1299,9 @@ static void usage(FILE *f)
             "  --repeat N      runs per figure; the median is reported (default 3)\n"
             "  --days D        length of the default-scenario run (default: its run.days)\n"
             "  --scenario S    default scenario (default: homeostasis)\n"
+            "  --full          every workload at every size (tens of minutes on 2 cores)\n"
+            "  --ablation      contention: also with a fixed thread count, and as before\n"
+            "                  issue 19 (libgomp's 300000-round spin, fixed thread count)\n"
             "  --quick         tiny lattices and few steps (seconds; for tests)\n"
             "  --help          this help\n"
             "\n"
@@ -1335,7 +1357,7 @@ int bs_bench_main(int argc, char **argv)
             o.which |= W_ALL;
         } else if (strcmp(a, "--full") == 0) {
             o.full = 1;
-        } else if (strcmp(a, "--libgomp-spin") == 0) {
+        } else if (strcmp(a, "--ablation") == 0) {
             o.libgomp_spin = 1;
         } else if (strcmp(a, "--quick") == 0) {
             o.quick = 1;
