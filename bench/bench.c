@@ -1067,13 +1067,14 @@ enum { C_IDLE, C_LOOP, C_OMP, C_PAIR, C_COUNT };
 static const char *const cond_name[C_COUNT] = { "idle", "one_core_busy_loop", "openmp_program_niced",
     "two_runs_at_once" };
 static const char *const cond_what[C_COUNT] = { "nothing else started by the bench",
-    "a plain CPU-bound loop in another process", "another OpenMP program (bonesim, all cores, libgomp's default spin, nice 10)",
+    "a plain CPU-bound loop in another process",
+    "another OpenMP program (bonesim, all cores, libgomp's default spin, nice 10)",
     "two runs started together (each timed)" };
 
 /* One timed measurement: wall seconds of the run (for C_PAIR the slower of
  * the two, *other the faster), or < 0 on failure. */
-static double contention_once(const bench_opts *o, const char *tmp, int cond, int threads, int variant,
-        double *other, double *load)
+static double contention_once(
+        const bench_opts *o, const char *tmp, int cond, int threads, int variant, double *other, double *load)
 {
     char dir[2][4096], ldir[4096];
     static int serial = 0;
@@ -1140,7 +1141,10 @@ static int bench_contention(const bench_opts *o, const machine *mc, contention_r
                 for (int k = 0; k < 2 && !rc; ++k) {
                     const int th = k == 0 ? 1 : T;
                     fprintf(stderr, "bench contention: round %d/%d, %s, %d thread%s%s ...\n", r + 1, rounds,
-                            cond_name[c], th, th == 1 ? "" : "s", sp == V_FIXED ? " (fixed threads)" : sp == V_BEFORE ? " (as before issue 19)" : "");
+                            cond_name[c], th, th == 1 ? "" : "s",
+                            sp == V_FIXED            ? " (fixed threads)"
+                                    : sp == V_BEFORE ? " (as before issue 19)"
+                                                     : "");
                     double other = 0.0, load = 0.0;
                     double w = contention_once(o, tmp, c, th, sp, &other, &load);
                     if (w < 0.0) {
@@ -1195,10 +1199,12 @@ static int bench_contention(const bench_opts *o, const machine *mc, contention_r
                     out->load_max = fmax(out->load_max, vmax(ld[sp][c][k], rounds));
                 }
             }
-            j_num(&j, "loadavg_min", vmin(ld[sp][c][0], rounds) < vmin(ld[sp][c][1], rounds) ? vmin(ld[sp][c][0], rounds)
-                                                                                                  : vmin(ld[sp][c][1], rounds));
-            j_num(&j, "loadavg_max", vmax(ld[sp][c][0], rounds) > vmax(ld[sp][c][1], rounds) ? vmax(ld[sp][c][0], rounds)
-                                                                                                  : vmax(ld[sp][c][1], rounds));
+            j_num(&j, "loadavg_min",
+                    vmin(ld[sp][c][0], rounds) < vmin(ld[sp][c][1], rounds) ? vmin(ld[sp][c][0], rounds)
+                                                                            : vmin(ld[sp][c][1], rounds));
+            j_num(&j, "loadavg_max",
+                    vmax(ld[sp][c][0], rounds) > vmax(ld[sp][c][1], rounds) ? vmax(ld[sp][c][0], rounds)
+                                                                            : vmax(ld[sp][c][1], rounds));
             j_str(&j, "program_wait_policy", wait_policy_desc());
             j_end(&j);
         }
