@@ -317,7 +317,9 @@ static int next_to_vessel(const bs_lattice *lat, int x, int y)
 }
 
 /* Phase 1a: sources, sinks and Dirichlet sites of every field from the
- * tissue and the cells on it. Each site writes only itself. */
+ * tissue and the cells on it. Each site writes only itself. Work-shared
+ * over the rows of the caller's parallel region (bs_model_step); ends at
+ * the loop's barrier. */
 static void assemble_sources(bs_model *m)
 {
     const bs_lattice *lat = &m->lat;
@@ -325,7 +327,7 @@ static void assemble_sources(bs_model *m)
     const bs_rules *r = &m->r;
     bs_field *F = m->fields;
     int w = lat->w, h = lat->h;
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
             int i = y * w + x;
@@ -507,10 +509,21 @@ void bs_model_step(bs_model *m)
     const int t_caller = omp_get_max_threads(), t_step = bs_pace_threads(&m->pace, t_caller);
     if (t_step != t_caller) omp_set_num_threads(t_step);
     bs_therapy_step(m);
-    assemble_sources(m);
     /* whole fields per thread on small lattices, shared rows on large ones;
-     * the same bits either way (engine/field.h) */
-    bs_field_solve_many(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver);
+     * the same bits either way (engine/field.h). With whole fields, the
+     * sources and the solves share one parallel region (issue 19). */
+    int order[BS_FIELD_COUNT];
+    if (bs_field_solve_many_in_team(m->fields, BS_FIELD_COUNT, &m->lat, order)) {
+#pragma omp parallel
+        {
+            assemble_sources(m);
+            bs_field_solve_many_team(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver, order);
+        }
+    } else {
+#pragma omp parallel
+        assemble_sources(m);
+        bs_field_solve_many(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver);
+    }
     for (int f = 0; f < BS_FIELD_COUNT; f++) m->field_site_updates += m->fields[f].last_site_updates;
     bs_dtc_arrivals(m);
     bs_tcell_arrivals(m);
