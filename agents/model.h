@@ -2,7 +2,7 @@
  *
  * A bs_model owns the lattice, the fields and the agent store, and the
  * derived (per-step) parameters of every rule. bs_model_step advances it by
- * dt in the order of DESIGN.md: fields, arrivals, agents and surfaces (in
+ * dt in the order of docs/design.md: fields, arrivals, agents and surfaces (in
  * spatially coloured tiles, in parallel), tissue, observables.
  *
  * Everything that changes the state draws its random numbers from the
@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "celltypes.h"
 #include "field.h"
 #include "lattice.h"
 #include "pace.h"
@@ -91,7 +92,7 @@ typedef struct {
 
 /* Per-step rule parameters derived from the registry (probabilities per
  * step, lengths in sites). Filled by each module's derive function. */
-typedef struct {
+typedef struct bs_rules {
     /* bone multicellular unit (agents/bmu.c) */
     float p_activate_origin; /* per quiescent site per step, at sigma = 1 */
     int bmu_radius; /* sites */
@@ -127,17 +128,10 @@ typedef struct {
     float ifng_basal; /* au/h everywhere in marrow */
     /* PTHrP acting on the osteoblast lineage (model.c) */
     float pthrp_rankl_gain, pthrp_opg_cut, pthrp_K;
-    /* systemic drug effects (0 = none; set by therapies) */
-    float cxcr4_block; /* 0..1: CXCL12 sensing blocked */
-    float pd1_block; /* 0..1: anti-PD-1 lifts the PD-L1 brake on CD8 killing */
-    /* more therapy effects, rewritten by bs_therapy_step every step from
-     * the therapy state (neutral values: 1, 1, 1, 0, 0) */
-    float pd1_exhaust_factor; /* x the T-cell exhaustion hazard (anti-PD-1) */
-    float rankl_factor; /* x the RANKL signal (denosumab block x precursor pools) */
-    float oc_form_factor; /* anti-Gr1 myeloid pool's share of rankl_factor (for readouts) */
-    float za_oc_death; /* extra OC death per step at a full zoledronic-acid uptake */
-    float mno2_o2; /* mmHg/h O2 made per tumour cell (MnO2 particles) */
     bs_therapy_rules tx; /* the therapies' per-step constants (therapy.h) */
+    /* what the therapies do to the rules this step, written only by
+     * bs_therapy_step and bs_therapy_init (therapy.h), read by the rules */
+    bs_therapy_effects fx;
     /* IFN-gamma slows tumour division: rate x 1 / (1 + IFNG / ifng_prolif_K)
      * (parameter ifng.prolif_half_au, au; applied in dtc.c) */
     float ifng_prolif_K;
@@ -153,10 +147,14 @@ typedef struct {
         uint64_t seed, step;
         uint64_t agent[8], surface[8];
     } pre;
+    /* per-type rule blocks of the types that keep their derived
+     * parameters in their own file (celltypes.h rules_bytes; owned by the
+     * model, NULL for the others) */
+    void *own[BS_MAX_CELL_TYPES];
 } bs_rules;
 
 /* Observables of one step, summed in a fixed order. */
-typedef struct {
+typedef struct bs_step_totals {
     double resorbed_um2; /* bone area removed during the step */
     double formed_um2; /* bone area deposited during the step */
     uint64_t agents_acted;
@@ -231,6 +229,7 @@ typedef struct {
     double tumour_area_um2;
     long n_tcells, n_tcells_active, n_nk, n_mdsc;
     double kills_tcell_per_day, kills_nk_per_day; /* since the last observe */
+    long by_state[BS_MAX_CELL_TYPES][BS_MAX_STATES]; /* cells per type and state (celltypes.h) */
 } bs_obs;
 
 /* Kill rates are averaged over window_days from the kill counters'
@@ -244,42 +243,34 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
  * field: the table iterates over BS_FIELD_COUNT) is a new line there. */
 #include "checkpoint.h"
 
-/* What the run loop (viz/runner.c) needs to continue its CSV, PNG and
- * checkpoint schedules exactly where they were. Times in days. */
+/* A block a caller adds to a model checkpoint: `size` bytes at `data`,
+ * saved as section `name` and read back whole (the session's run state,
+ * viz/session.c). The model does not look inside. */
 typedef struct {
-    char version[64]; /* bonesim version that wrote the checkpoint */
-    char commit[64]; /* its git commit */
-    char scenario[256]; /* scenario name: PNG titles */
-    char scenario_arg[1024]; /* as given on the command line (manifest) */
-    char scenario_path[4096]; /* resolved path (manifest) */
-    double next_csv_d, next_png_d, next_ckpt_d; /* next scheduled times */
-    double ckpt_every_d; /* checkpoint interval, 0 = none */
-    double acc_resorbed_um2, acc_formed_um2; /* sums since the last CSV row */
-    double last_row_d; /* time of the last CSV row */
-    double first_bone_area_um2; /* of the first CSV row (summary) */
-    int64_t csv_bytes; /* length of timeseries.csv at the checkpoint */
-    uint64_t csv_hash; /* FNV-1a of those bytes */
-    int64_t png_count; /* snapshots written so far */
-} bs_run_state;
+    const char *name;
+    uint32_t size;
+    void *data;
+} bs_ckpt_extra;
 
 /* Bytes the model of this parameter set allocates (lattice, agent store,
  * fields with solver scratch, per-site work arrays), estimated from the
  * same table as the checkpoint, before anything is allocated. */
 double bs_model_estimate_bytes(const bs_paramset *ps);
 
-/* Writes the model and run state to path (atomic, see checkpoint.h). The
- * model is read only; call between steps. */
-bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *path, bs_error *err);
+/* Writes the model and the caller's extra sections to path (atomic, see
+ * checkpoint.h). The model is read only; call between steps. */
+bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t nextra, const char *path, bs_error *err);
 
 /* Restoring is two calls on an open reader, so the caller can change what
  * only the run loop reads (run.days, output intervals) in between:
  * bs_model_load_params rebuilds the resolved parameters (caller destroys
- * *ps) and the run state; bs_model_load builds the model from ps and fills
+ * *ps) and reads the caller's extra sections (each must be there, of its
+ * size); bs_model_load builds the model from ps and fills
  * every state array from the file, checking that the agent store is
  * consistent. A file from another build (unknown, missing or re-sized
  * state, changed defaults) is refused with a message that says so. */
-bs_status bs_model_load_params(
-        bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **ps, bs_run_state *rs, bs_error *err);
+bs_status bs_model_load_params(bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **ps, const bs_ckpt_extra *extra,
+        size_t nextra, bs_error *err);
 bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out, bs_error *err);
 /* ---- end of the model_io.c block ---------------------------------------- */
 

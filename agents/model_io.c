@@ -34,7 +34,9 @@
 #include "celltypes.h"
 #include "model.h"
 
-typedef enum { BASE_PARAMS, BASE_RUN, BASE_MODEL, BASE_FIELD } base_kind;
+#define BS_MODEL_LAYOUT 2u
+
+typedef enum { BASE_PARAMS, BASE_EXTRA, BASE_MODEL, BASE_FIELD } base_kind;
 typedef enum { N_ONE, N_SITES, N_SLOTS } count_kind;
 
 typedef struct {
@@ -46,10 +48,6 @@ typedef struct {
     int indirect; /* 1: offset locates a pointer to the array */
 } state_entry;
 
-#define RUN(name, member)                                                                                              \
-    {                                                                                                                  \
-        name, BASE_RUN, offsetof(bs_run_state, member), sizeof(((bs_run_state *)0)->member), N_ONE, 0                  \
-    }
 #define VAL(name, member)                                                                                              \
     {                                                                                                                  \
         name, BASE_MODEL, offsetof(bs_model, member), sizeof(((bs_model *)0)->member), N_ONE, 0                        \
@@ -66,23 +64,8 @@ typedef struct {
 /* THE table. Order is file order; names are the file's section names. */
 static const state_entry state_table[] = {
     { "params", BASE_PARAMS, 0, 1, N_ONE, 0 }, /* the resolved parameter set, as text */
-    /* run loop (viz/runner.c) */
-    RUN("run.version", version),
-    RUN("run.commit", commit),
-    RUN("run.scenario", scenario),
-    RUN("run.scenario_arg", scenario_arg),
-    RUN("run.scenario_path", scenario_path),
-    RUN("run.next_csv_d", next_csv_d),
-    RUN("run.next_png_d", next_png_d),
-    RUN("run.next_ckpt_d", next_ckpt_d),
-    RUN("run.ckpt_every_d", ckpt_every_d),
-    RUN("run.acc_resorbed_um2", acc_resorbed_um2),
-    RUN("run.acc_formed_um2", acc_formed_um2),
-    RUN("run.last_row_d", last_row_d),
-    RUN("run.first_bone_area_um2", first_bone_area_um2),
-    RUN("run.csv_bytes", csv_bytes),
-    RUN("run.csv_hash", csv_hash),
-    RUN("run.png_count", png_count),
+    /* the caller's sections (the session's run state, viz/session.c) go here */
+    { "", BASE_EXTRA, 0, 1, N_ONE, 0 },
     /* model */
     VAL("model.seed", seed),
     VAL("model.step", step),
@@ -111,7 +94,6 @@ static const state_entry state_table[] = {
     ARR("store.site", store.site, N_SLOTS),
     ARR("store.id", store.id, N_SLOTS),
     ARR("store.age_h", store.age_h, N_SLOTS),
-    ARR("store.timer_h", store.timer_h, N_SLOTS),
     ARR("store.aux", store.aux, N_SLOTS),
     ARR("store.stamp", store.stamp, N_SLOTS),
     ARR("store.free_slots", store.free_slots, N_SLOTS),
@@ -259,13 +241,15 @@ static bs_status params_from_text(bs_paramset *ps, const char *text, size_t len,
 
 /* ---- save ------------------------------------------------------------------ */
 
-bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *path, bs_error *err)
+bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t nextra, const char *path, bs_error *err)
 {
     bs_ckpt_writer *w = NULL;
     bs_status st = bs_ckpt_create(&w, path, err);
     if (st != BS_OK) return st;
     uint64_t sites = (uint64_t)m->lat.w * (uint64_t)m->lat.h, slots = (uint64_t)m->store.capacity;
     char name[BS_CKPT_NAME_MAX + 1];
+    const uint32_t layout = BS_MODEL_LAYOUT;
+    bs_ckpt_put(w, "model.layout", sizeof layout, 1, &layout);
     for (size_t k = 0; k < NSTATE; k++) {
         const state_entry *e = &state_table[k];
         uint64_t n = entry_count(e, sites, slots);
@@ -281,7 +265,9 @@ bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *p
             free(b.p);
             break;
         }
-        case BASE_RUN: bs_ckpt_put(w, e->name, e->elem, n, entry_ptr(e, (void *)rs)); break;
+        case BASE_EXTRA:
+            for (size_t x = 0; x < nextra; x++) bs_ckpt_put(w, extra[x].name, extra[x].size, 1, extra[x].data);
+            break;
         case BASE_MODEL: bs_ckpt_put(w, e->name, e->elem, n, entry_ptr(e, (void *)m)); break;
         case BASE_FIELD:
             for (int f = 0; f < BS_FIELD_COUNT; f++) {
@@ -296,15 +282,39 @@ bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *p
 
 /* ---- load ------------------------------------------------------------------ */
 
-bs_status bs_model_load_params(
-        bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **out, bs_run_state *rs, bs_error *err)
+/* The layout of the state table: what the sections mean and how big the
+ * model structs in them are. Raised when a section goes or changes its
+ * meaning (2: store.timer_h, never set by any rule, removed; the therapy
+ * state counts radiotherapy kills for BS_MAX_CELL_TYPES types). */
+static bs_status check_layout(bs_ckpt_reader *r, bs_error *err)
+{
+    const char *path = bs_ckpt_path(r);
+    uint32_t elem = 0, layout = 0;
+    uint64_t n = 0;
+    if (!bs_ckpt_find(r, "model.layout", &elem, &n))
+        return bs_fail(err, BS_ERR_INVALID,
+                "%s: checkpoint of state layout 1 (before store.timer_h was removed); this bonesim reads layout %u "
+                "only: resume it with the bonesim that wrote it",
+                path, BS_MODEL_LAYOUT);
+    bs_status st = bs_ckpt_get(r, "model.layout", sizeof layout, 1, &layout, err);
+    if (st != BS_OK) return st;
+    if (layout != BS_MODEL_LAYOUT)
+        return bs_fail(err, BS_ERR_INVALID,
+                "%s: checkpoint of state layout %u; this bonesim reads layout %u only: resume it with the bonesim "
+                "that wrote it",
+                path, layout, BS_MODEL_LAYOUT);
+    return BS_OK;
+}
+
+bs_status bs_model_load_params(bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **out, const bs_ckpt_extra *extra,
+        size_t nextra, bs_error *err)
 {
     *out = NULL;
-    memset(rs, 0, sizeof *rs);
     const char *path = bs_ckpt_path(r);
+    bs_status st = check_layout(r, err);
+    if (st != BS_OK) return st;
     bs_paramset *ps = bs_paramset_create(reg);
     if (!ps) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
-    bs_status st = BS_OK;
     for (size_t k = 0; k < NSTATE && st == BS_OK; k++) {
         const state_entry *e = &state_table[k];
         if (e->base == BASE_PARAMS) {
@@ -313,20 +323,15 @@ bs_status bs_model_load_params(
             st = bs_ckpt_get_blob(r, e->name, &text, &len, err);
             if (st == BS_OK) st = params_from_text(ps, text, len, path, err);
             free(text);
-        } else if (e->base == BASE_RUN) {
-            st = bs_ckpt_get(r, e->name, e->elem, 1, entry_ptr(e, rs), err);
+        } else if (e->base == BASE_EXTRA) {
+            for (size_t x = 0; x < nextra && st == BS_OK; x++)
+                st = bs_ckpt_get(r, extra[x].name, extra[x].size, 1, extra[x].data, err);
         }
     }
     if (st != BS_OK) {
         bs_paramset_destroy(ps);
         return st;
     }
-    /* Text members must end inside their arrays, whatever the file says. */
-    rs->version[sizeof rs->version - 1] = '\0';
-    rs->commit[sizeof rs->commit - 1] = '\0';
-    rs->scenario[sizeof rs->scenario - 1] = '\0';
-    rs->scenario_arg[sizeof rs->scenario_arg - 1] = '\0';
-    rs->scenario_path[sizeof rs->scenario_path - 1] = '\0';
     *out = ps;
     return BS_OK;
 }
@@ -361,7 +366,7 @@ static bs_status check_store(const bs_model *m, const char *path, bs_error *err)
             continue;
         }
         live++;
-        if (s->type[slot] >= BS_CELL_TYPE_COUNT || s->state[slot] >= bs_cell_types[s->type[slot]].n_states ||
+        if (s->type[slot] >= bs_celltype_count() || s->state[slot] >= bs_celltype_of(s->type[slot])->n_states ||
                 s->site[slot] < 0 || s->site[slot] >= sites || s->occ[s->site[slot]] != slot)
             st = bs_fail(err, BS_ERR_INVALID, "%s: agent in slot %d (type %d, state %d, site %d) is invalid", path,
                     slot, s->type[slot], s->state[slot], (int)s->site[slot]);
