@@ -1245,7 +1245,9 @@ static int bench_summary(bench_opts *o, const machine *mc)
     printf("load average %.2f at the start, %.2f at the end (above %d: other programs shared the cores; every\n"
            "figure is then lower, the %d-thread ones most)\n\n",
             l0, l1, mc->cores - 1, T);
-    printf("%-44s %11s %11s %7s\n", "", "1 thread", T == 1 ? "1 thread" : "threads", "ratio");
+    char tcol[32];
+    snprintf(tcol, sizeof tcol, "%d thread%s", T, T == 1 ? "" : "s");
+    printf("%-44s %11s %11s %7s\n", "", "1 thread", tcol, "ratio");
     printf("%-44s %11.3g %11.3g %7.2f\n", "fields 250^2: site-field-updates/s", fr[0].sfu_per_s, fr[1].sfu_per_s,
             fr[1].sfu_per_s / fr[0].sfu_per_s);
     printf("%-44s %11.3g %11.3g %7.2f\n", "agents 250^2 (vicious_cycle+DTC): updates/s", ar[0].aups, ar[1].aups,
@@ -1257,7 +1259,7 @@ static int bench_summary(bench_opts *o, const machine *mc)
     printf("%-44s %11.0f\n", "memory: bytes per site (whole model)", sr[0].model_bytes / ((double)sr[0].w * sr[0].h));
     printf("\ncontention: %s, %g days per run, medians of %d alternating rounds (load %.1f-%.1f)\n", o->scenario,
             cr.days, cr.rounds, cr.load_min, cr.load_max);
-    printf("%-44s %10s %10s %7s  %s\n", "condition", "1 thread", "threads", "speed", "target");
+    printf("%-44s %10s %10s %7s  %s\n", "condition", "1 thread", tcol, "speed", "target");
     static const char *const tgt[C_COUNT] = { ">= 0.85 x threads (efficiency)", ">= 0.95", ">= 0.95",
         ">= 1 (each run, vs a 1-thread pair)" };
     static const char *const lbl[C_COUNT] = { "idle (nothing started by the bench)", "one core busy: plain loop",
