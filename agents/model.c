@@ -315,7 +315,9 @@ void bs_model_destroy(bs_model *m)
 }
 
 /* Phase 1a: sources, sinks and Dirichlet sites of every field from the
- * tissue and the cells on it. Each site writes only itself. */
+ * tissue and the cells on it. Each site writes only itself. Work-shared
+ * over the rows of the caller's parallel region (bs_model_step); ends at
+ * the loop's barrier. */
 static void assemble_sources(bs_model *m)
 {
     const bs_lattice *lat = &m->lat;
@@ -326,7 +328,7 @@ static void assemble_sources(bs_model *m)
     /* each type's contribution (celltypes.h), looked up once */
     void (*src_of[BS_MAX_CELL_TYPES])(const bs_model *, int, int, bs_site_sources *) = { 0 };
     for (int t = 0; t < bs_celltype_count(); t++) src_of[t] = bs_celltype_of(t)->sources;
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
             int i = y * w + x;
@@ -480,11 +482,26 @@ static void fill_draw_cache(bs_model *m)
 void bs_model_step(bs_model *m)
 {
     double t0 = omp_get_wtime();
+    /* the caller's thread count, or one thread while that is faster
+     * (engine/pace.h); the same bits either way */
+    const int t_caller = omp_get_max_threads(), t_step = bs_pace_threads(&m->pace, t_caller);
+    if (t_step != t_caller) omp_set_num_threads(t_step);
     bs_therapy_step(m);
-    assemble_sources(m);
     /* whole fields per thread on small lattices, shared rows on large ones;
-     * the same bits either way (engine/field.h) */
-    bs_field_solve_many(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver);
+     * the same bits either way (engine/field.h). With whole fields, the
+     * sources and the solves share one parallel region (issue 19). */
+    int order[BS_FIELD_COUNT];
+    if (bs_field_solve_many_in_team(m->fields, BS_FIELD_COUNT, &m->lat, order)) {
+#pragma omp parallel
+        {
+            assemble_sources(m);
+            bs_field_solve_many_team(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver, order);
+        }
+    } else {
+#pragma omp parallel
+        assemble_sources(m);
+        bs_field_solve_many(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver);
+    }
     for (int f = 0; f < BS_FIELD_COUNT; f++) m->field_site_updates += m->fields[f].last_site_updates;
     for (int t = 0; t < bs_celltype_count(); t++)
         if (bs_celltype_of(t)->arrivals) bs_celltype_of(t)->arrivals(m);
@@ -517,6 +534,8 @@ void bs_model_step(bs_model *m)
     double t2 = omp_get_wtime();
     m->t_fields_s += t1 - t0;
     m->t_agents_s += t2 - t1;
+    if (t_step != t_caller) omp_set_num_threads(t_caller);
+    bs_pace_done(&m->pace, t2 - t0);
 }
 
 static float quickselect(float *a, long n, long k)

@@ -16,6 +16,7 @@
 #include "celltypes.h"
 #include "field.h"
 #include "lattice.h"
+#include "pace.h"
 #include "params.h"
 #include "store.h"
 #include "therapy.h"
@@ -189,6 +190,8 @@ typedef struct bs_model {
     uint64_t field_site_updates; /* site relaxations done by the solver (all fields) */
     uint64_t agent_updates;
     bs_therapy_state therapy; /* drug levels, pools, switches (agents/therapy.c) */
+    bs_pace pace; /* threads per step: the caller's count or one, whichever is faster (engine/pace.h); not state:
+                     no result depends on it, so checkpoints leave it out */
 } bs_model;
 
 /* Builds the world from resolved parameters. `classes` is an optional

@@ -548,8 +548,10 @@ static void test_state_layout_guard(void **state)
             sizeof(bs_store), 112); /* store.timer_h (never set) removed, layout 2; + full_refusals, layout 3 */
     assert_int_equal(sizeof(bs_field), 160); /* + work (solver cache, not state), last_site_updates */
     /* bs_store 112 with live_types (derived, rescanned each step); the
-     * therapy state counts radiotherapy kills for BS_MAX_CELL_TYPES types */
-    assert_int_equal(model, 720);
+     * therapy state counts radiotherapy kills for BS_MAX_CELL_TYPES types;
+     * bs_pace 88 (threads per step, engine/pace.h: not state, no result
+     * depends on it) */
+    assert_int_equal(model, 808);
 }
 
 int main(void)
