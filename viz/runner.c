@@ -21,6 +21,7 @@
 #include "model.h"
 #include "output.h"
 #include "render.h"
+#include "spatial.h"
 #include "version.h"
 
 /* ---- options ---------------------------------------------------------------- */
@@ -42,7 +43,9 @@ typedef enum {
     O_TIMINGS,
     O_MARKDOWN,
     O_NOPNG,
-    O_REPLAY
+    O_REPLAY,
+    O_SPATIAL,
+    O_CELLS_CSV
 } opt_id;
 
 static const struct {
@@ -67,6 +70,8 @@ static const struct {
     { "--markdown", O_MARKDOWN, 0, FOR_PARAMS, "" },
     { "--no-png", O_NOPNG, 0, FOR_RUN, "" },
     { "--replay", O_REPLAY, 1, FOR_RUN, "" },
+    { "--spatial-every", O_SPATIAL, 1, FOR_RUN | FOR_RESUME | FOR_PARAMS, "" },
+    { "--cells-csv", O_CELLS_CSV, 0, FOR_RUN | FOR_RESUME, "" },
 };
 
 static bs_status parse_number(const char *opt, const char *s, double lo, double hi, double *out, bs_error *err)
@@ -85,7 +90,7 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
     static const char *const cmd_names[] = { "run", "resume", "params" };
     unsigned mask = cmd == BS_CMD_RUN ? FOR_RUN : cmd == BS_CMD_RESUME ? FOR_RESUME : FOR_PARAMS;
     memset(o, 0, sizeof *o);
-    o->days = o->csv_every = o->png_every = o->ckpt_every = o->max_memory_mb = -1.0;
+    o->days = o->csv_every = o->png_every = o->ckpt_every = o->max_memory_mb = o->spatial_every = -1.0;
     o->seed = -1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -145,6 +150,8 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
         case O_TIMINGS: o->timings = 1; break;
         case O_MARKDOWN: o->markdown = 1; break;
         case O_NOPNG: o->no_png = 1; break;
+        case O_SPATIAL: st = parse_number(a, v, 0.0, 36525.0, &o->spatial_every, err); break;
+        case O_CELLS_CSV: o->cells_csv = 1; break;
         case O_REPLAY:
             if (!v[0]) st = bs_fail(err, BS_ERR_INVALID, "--replay needs a log file");
             o->replay = v;
@@ -232,6 +239,8 @@ bs_status bs_resolve_params(
     if (st == BS_OK && o->seed >= 0) st = set_number(ps, "run.seed", (double)o->seed, "--seed", err);
     if (st == BS_OK && o->csv_every >= 0.0) st = set_number(ps, "run.csv_every_d", o->csv_every, "--csv-every", err);
     if (st == BS_OK && o->png_every >= 0.0) st = set_number(ps, "run.png_every_d", o->png_every, "--png-every", err);
+    if (st == BS_OK && o->spatial_every >= 0.0)
+        st = set_number(ps, "run.spatial_every_d", o->spatial_every, "--spatial-every", err);
     if (st != BS_OK) {
         bs_paramset_destroy(ps);
         bs_registry_destroy(reg);
@@ -406,6 +415,7 @@ typedef struct {
     uint64_t k0;
     bs_action_log log; /* --replay: the actions, applied from log.a[next_action] on */
     size_t next_action;
+    bs_spatial *sp; /* spatial snapshots, NULL when off (viz/spatial.h) */
 } runner;
 
 static void runner_init(runner *R)
@@ -420,6 +430,7 @@ static void runner_free(runner *R)
     if (R->csv_rfd >= 0) close(R->csv_rfd);
     bs_model_destroy(R->m);
     bs_action_log_free(&R->log);
+    bs_spatial_free(R->sp);
     bs_paramset_destroy(R->ps);
     bs_registry_destroy(R->reg);
 }
@@ -558,6 +569,10 @@ static loop_end run_loop(runner *R, bs_obs *obs, double *wall, double *t_out, bs
             tmp_end();
             if (st != BS_OK) break;
             rs->png_count++;
+        }
+        if (R->sp && (bs_run_due(t, R->sp->every_d, &R->sp->next_d) || last)) {
+            st = bs_spatial_write(R->sp, m, last, err);
+            if (st != BS_OK) break;
         }
         *t_out += omp_get_wtime() - to0;
         if (last) break;
@@ -731,6 +746,7 @@ int bs_cmd_run(const bs_cli_opts *o)
     else
         snprintf(R.outdir, sizeof R.outdir, "out/%s-seed%lld", rs->scenario, seed);
 
+    if (bs_spatial_check(R.ps, o->cells_csv, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
     if (check_memory(R.ps, o->max_memory_mb, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     uint8_t *classes = NULL;
     if (load_mask(R.ps, rs->scenario_path, &classes, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
@@ -745,6 +761,8 @@ int bs_cmd_run(const bs_cli_opts *o)
     R.days = bs_param(R.ps, "run.days");
     bs_run_info info = { rs->scenario_arg, rs->scenario_path, R.threads, R.days };
     if (bs_output_manifest(&R.out, R.ps, &info, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_spatial_open(&R.sp, R.outdir, NULL, R.m, o->cells_csv, o->quiet, &err) != BS_OK)
+        return fail(&R, &err, BS_EXIT_ERROR);
     R.steps = replay_end >= 0 ? (long)replay_end : steps_for(R.m, R.days);
     R.k0 = 0;
     if (R.next_action < R.log.n && R.log.a[R.log.n - 1].step > (uint64_t)R.steps && !R.quiet)
@@ -884,6 +902,12 @@ int bs_cmd_resume(const bs_cli_opts *o)
     if (o->days >= 0.0) st = set_number(R.ps, "run.days", o->days, "--days", &err);
     if (st == BS_OK && o->csv_every >= 0.0) st = set_number(R.ps, "run.csv_every_d", o->csv_every, "--csv-every", &err);
     if (st == BS_OK && o->png_every >= 0.0) st = set_number(R.ps, "run.png_every_d", o->png_every, "--png-every", &err);
+    if (st == BS_OK && o->spatial_every >= 0.0)
+        st = set_number(R.ps, "run.spatial_every_d", o->spatial_every, "--spatial-every", &err);
+    if (st == BS_OK && bs_spatial_check(R.ps, o->cells_csv, &err) != BS_OK) {
+        bs_ckpt_close(rd);
+        return fail(&R, &err, BS_EXIT_USAGE);
+    }
     if (st == BS_OK) st = check_memory(R.ps, o->max_memory_mb, &err);
     if (st == BS_OK) st = bs_model_load(rd, R.ps, &R.m, &err);
     bs_ckpt_close(rd);
@@ -921,6 +945,8 @@ int bs_cmd_resume(const bs_cli_opts *o)
     if (st != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     bs_run_info info = { rs->scenario_arg, rs->scenario_path, R.threads, R.days };
     if (bs_output_manifest(&R.out, R.ps, &info, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_spatial_open(&R.sp, R.outdir, src_dir, R.m, o->cells_csv, o->quiet, &err) != BS_OK)
+        return fail(&R, &err, BS_EXIT_ERROR);
     snprintf(R.last_ckpt, sizeof R.last_ckpt, "%s", ckpt);
     int code = run_and_finish(&R);
     runner_free(&R);
