@@ -77,6 +77,16 @@ cmp -s "$tmp/full/cells_day0018.000.csv" "$tmp/inplace/cells_day0018.000.csv" &&
 chk same "$tmp/full/spatial.h5" "$tmp/newdir/spatial.h5"
 whole "$tmp/newdir"
 
+# 4b. A spatial.h5 of another run (another seed) in the checkpoint's folder
+#     is not continued: the file starts at the checkpoint, with a note.
+"$bin" run "${small[@]}" --days 4 --seed 9 --spatial-every 3 --out "$tmp/other" || bad "seed-9 run"
+cp "$tmp/other/spatial.h5" "$tmp/inplace/spatial.h5"
+"$bin" resume "$tmp/inplace/checkpoint_day0014.000.ckpt" 2>"$tmp/err" >/dev/null || bad "resume over a foreign file"
+grep -q "is from another run (seed 9" "$tmp/err" && ok || { bad "no note on the foreign file:"; cat "$tmp/err"; }
+first=$("$py" -c 'import h5py,sys; print(h5py.File(sys.argv[1])["snapshots/000000"].attrs["time_days"])' \
+  "$tmp/inplace/spatial.h5")
+[ "$first" = 14.0 ] && ok || bad "the file continued over a foreign one starts at day $first, expected 14"
+
 # after_checkpoint DIR PID: waits (up to 120 s) until the run PID has
 # written its first checkpoint in DIR, then a little longer.
 after_checkpoint() {

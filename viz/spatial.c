@@ -545,9 +545,25 @@ bs_status bs_spatial_open(bs_spatial **out, const char *dir, const char *src_dir
                     "bonesim: note: %s was not closed (the run was killed while appending); its complete "
                     "snapshots are kept\n",
                     src);
-        double v = 0.0;
+        double seed = -1.0, w = -1.0, h = -1.0, v = 0.0;
+        int foreign = 0;
+        if (sf >= 0) {
+            attr_read_f64(sf, "seed", &seed);
+            attr_read_f64(sf, "width_sites", &w);
+            attr_read_f64(sf, "height_sites", &h);
+        }
+        if (sf >= 0 && !(seed == (double)m->seed && w == m->lat.w && h == m->lat.h)) {
+            if (!quiet)
+                fprintf(stderr,
+                        "bonesim: note: %s is from another run (seed %.0f, %.0f x %.0f sites); %s starts at day "
+                        "%.3f\n",
+                        src, seed, w, h, sp->path, t_ckpt);
+            H5Fclose(sf);
+            sf = -1;
+            foreign = 1;
+        }
         if (sf >= 0 && attr_read_f64(sf, "cells_csv", &v) && v != 0.0) sp->cells_csv = 1;
-        if (sf < 0 && !quiet)
+        if (sf < 0 && !foreign && !quiet)
             fprintf(stderr, "bonesim: note: %s is missing or unreadable; %s starts at day %.3f\n", src, sp->path,
                     t_ckpt);
     }
