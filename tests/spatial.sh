@@ -132,6 +132,17 @@ else
   bad "no checkpoint before SIGKILL"
 fi
 
+# 6b. A full disk (here a file-size limit) mid-run: exit 1 with the
+#     system's reason, no crash; the snapshots before it stay complete.
+(ulimit -f 300; exec "$bin" run "${small[@]}" --days 20 --spatial-every 0.5 --threads 1 --out "$tmp/fsz") 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "spatial.h5: .*File too large" "$tmp/err" && ok ||
+  { bad "file-size limit: exit $rc, expected 1 with the reason"; cat "$tmp/err"; }
+if command -v h5clear >/dev/null; then
+  h5clear -s "$tmp/fsz/spatial.h5" 2>/dev/null
+  chk check "$tmp/fsz/spatial.h5" --run-complete 0
+fi
+
 # 7. Bad options.
 exit_code 2 "--spatial-every -1" "--spatial-every '-1' is not a number" "$bin" run "${small[@]}" --spatial-every -1
 exit_code 2 "--spatial-every junk" "not a number" "$bin" run "${small[@]}" --spatial-every 2x

@@ -24,6 +24,15 @@ def fail(msg):
     sys.exit(1)
 
 
+def is_complete(snaps, name):
+    """A group marked complete; a partial one (a failed or killed append)
+    may not even open."""
+    try:
+        return snaps[name].attrs.get("complete", 0) == 1
+    except (KeyError, OSError):
+        return False
+
+
 def check(path, want_n=None, want_complete=None):
     with h5py.File(path, "r") as f:
         if f.attrs["format"] != "bonesim-spatial":
@@ -36,7 +45,7 @@ def check(path, want_n=None, want_complete=None):
             fail("manifest dataset does not hold the run's manifest")
         snaps = f["snapshots"]
         names = sorted(snaps.keys())
-        done = [n for n in names if snaps[n].attrs.get("complete", 0) == 1]
+        done = [n for n in names if is_complete(snaps, n)]
         if int(f.attrs["snapshots_complete"]) != len(done):
             fail("snapshots_complete %d but %d complete groups" % (f.attrs["snapshots_complete"], len(done)))
         if want_n is not None and len(done) != want_n:

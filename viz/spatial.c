@@ -208,9 +208,21 @@ typedef struct {
     int failed;
 } h5ctx;
 
+/* The innermost message of the error stack, shortened to the system's
+ * reason when HDF5 gives one ("..., error message = 'No space left on
+ * device', ...") and to its first line otherwise. */
 static herr_t innermost(unsigned n, const H5E_error2_t *e, void *data)
 {
-    if (n == 0) snprintf((char *)data, 300, "%s", e->desc ? e->desc : "");
+    if (n != 0 || !e->desc) return 0;
+    char *out = data;
+    const char *why = strstr(e->desc, "error message = '");
+    if (why) {
+        why += strlen("error message = '");
+        const char *end = strchr(why, '\'');
+        snprintf(out, 300, "%.*s", end ? (int)(end - why) : 200, why);
+    } else {
+        snprintf(out, 300, "%.*s", (int)strcspn(e->desc, "\n"), e->desc);
+    }
     return 0;
 }
 
@@ -229,8 +241,16 @@ static int ok(h5ctx *c, long long rc, const char *what)
     return 0;
 }
 
+/* Before any other HDF5 call: no error stack printing (errors become our
+ * messages), and no library shutdown at exit: HDF5 1.10 crashes in its
+ * exit handler after a close that failed (disk full), and every file of
+ * ours is closed by then anyway. */
 static void quiet_hdf5(void)
 {
+    static int done;
+    if (done) return;
+    done = 1;
+    H5dont_atexit();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 

@@ -81,8 +81,14 @@ def read_run(path):
         if text(f.attrs.get("format", "")) != "bonesim-spatial":
             sys.exit("%s: not a bonesim spatial file" % path)
         site_um = float(f.attrs["site_um"])
-        snaps = [f["snapshots"][k] for k in sorted(f["snapshots"].keys())]
-        snaps = [g for g in snaps if g.attrs.get("complete", 0) == 1]
+        snaps = []
+        for k in sorted(f["snapshots"].keys()):
+            try:  # only complete snapshots; a partial one may not even open
+                g = f["snapshots"][k]
+                if g.attrs.get("complete", 0) == 1:
+                    snaps.append(g)
+            except (KeyError, OSError):
+                pass
         if not snaps:
             sys.exit("%s: no complete snapshot" % path)
         cells0 = snaps[0]["cells"]
