@@ -11,6 +11,7 @@
 
 #include "model.h"
 #include "rng.h"
+#include "spatial.h"
 
 /* parameter tables, one per module */
 extern const bs_param_def bs_bmu_params[];
@@ -38,11 +39,6 @@ void bs_dtc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
 void bs_tcell_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
 void bs_nk_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
 void bs_mdsc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
-
-/* RANKL signal at site i: effective RANKL (OPG-decoy-corrected, IFN-gamma
- * damped) relative to its half-activation level; about 1 on the
- * homeostatic surface. */
-float bs_rankl_signal(const bs_model *m, int i);
 
 /* opens a BMU (BRC in resorption phase) around site i */
 void bs_bmu_open(bs_model *m, int i);
@@ -110,9 +106,6 @@ static inline float bs_draw_surface(const bs_model *m, uint64_t key, uint32_t dr
     return bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, key, draw);
 }
 
-/* helpers shared by rules */
-int bs_agent_within(const bs_model *m, int i, int radius, int type); /* any agent of type within radius */
-int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j);
-int bs_has_fill_target(const bs_model *m, int i); /* a 4-neighbour to refill */
+/* helpers shared by rules: spatial.h */
 
 #endif

@@ -54,8 +54,9 @@ CM
 [ -x "$tmp/cm/build/example" ] && { "$tmp/cm/build/example" >"$tmp/cm.out" 2>&1 || bad "example (CMake) failed"; expect_days "$tmp/cm.out"; }
 cmp -s "$tmp/pc.out" "$tmp/cm.out" && ok || bad "the two builds of the example print different results"
 
-# 3. The installed program runs a shipped scenario by name from elsewhere.
-(cd "$tmp" && env -u BONESIM_SCENARIOS "$prefix/bin/bonesim" run homeostasis --days 2 --threads 1 --quiet --no-png \
+# 3. The installed program finds its scenarios relative to itself
+#    (../share/bonesim/scenarios): run by name from elsewhere, no variables.
+(cd "$tmp" && env -u BONESIM_SCENARIOS -u BONESIM_DATA "$prefix/bin/bonesim" run homeostasis --days 2 --threads 1 --quiet --no-png \
   --set lattice.width_sites=32 --set lattice.height_sites=32 --out "$tmp/run") || bad "installed bonesim run"
 [ -s "$tmp/run/timeseries.csv" ] && ok || bad "installed bonesim wrote no CSV"
 finish install

@@ -48,7 +48,7 @@ run=("${small[@]}" --days 20 --spatial-every 3)
 chk check "$tmp/full/spatial.h5" --snapshots 8 --run-complete 1
 n_csv=$(ls "$tmp"/full/cells_day*.csv 2>/dev/null | wc -l)
 [ "$n_csv" -eq 8 ] && ok || bad "$n_csv cell tables, expected 8"
-head -1 "$tmp/full/cells_day0020.000.csv" | grep -qx 'id,x_um,y_um,type,state,age_h,origin,kills,za_uptake' && ok ||
+head -1 "$tmp/full/cells_day0020.000.csv" | grep -qx 'id,x_um,y_um,type,state,age_h,origin,kills,za_uptake,aux' && ok ||
   bad "cell table header: $(head -1 "$tmp/full/cells_day0020.000.csv")"
 rows=$(($(wc -l <"$tmp/full/cells_day0020.000.csv") - 1))
 cnt=$("$py" -c 'import h5py,sys; f=h5py.File(sys.argv[1]); print(int(f["snapshots/000007/cells"].attrs["count"]))' \

@@ -15,7 +15,7 @@ import h5py
 import numpy as np
 
 FIELDS = ["o2", "cxcl12", "rankl", "opg", "tgfb", "ifng", "pthrp", "suppr", "chemokine"]
-CELLS = ["id", "x_um", "y_um", "type", "state", "age_h", "origin", "kills", "za_uptake"]
+CELLS = ["id", "x_um", "y_um", "type", "state", "age_h", "origin", "kills", "za_uptake", "aux"]
 ARRAYS = ["tissue", "surface", "mineral", "za_load", "cavity"]
 
 

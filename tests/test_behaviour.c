@@ -1,4 +1,4 @@
-/* Behaviour tests (BEHAVIOURS.md B1, B2, B3, B5) at reduced size over
+/* Behaviour tests (docs/behaviours.md B1, B2, B3, B5) at reduced size over
  * several seeds. Each states its tolerance; treated and control arms use
  * the same seeds (paired). */
 #include <math.h>

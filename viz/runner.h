@@ -49,7 +49,7 @@ typedef struct {
     const char *replay; /* run --replay LOG: a live session's action log (agents/actions.h) */
     int force, quiet, timings, markdown, help;
     int no_png; /* run --no-png: write no PNG snapshots */
-    double spatial_every; /* --spatial-every DAYS: OUT/spatial.h5 (viz/spatial.h) */
+    double spatial_every; /* --spatial-every DAYS: OUT/spatial.h5 (viz/spatial_output.h) */
     int cells_csv; /* --cells-csv: a CSV cell table per spatial snapshot */
 } bs_cli_opts;
 
@@ -59,9 +59,8 @@ typedef struct {
  * exits, never prints. */
 bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_error *err);
 
-/* Where shipped scenarios live: $BONESIM_SCENARIOS, else the source tree's
- * scenarios/ folder if present, else ./scenarios. */
-const char *bs_scenario_dir(void);
+/* Where shipped scenarios live: bs_scenario_dir (engine/datadir.h). */
+#include "datadir.h"
 /* File name without folder and ".ini". */
 void bs_scenario_name(const char *path, char *out, size_t n);
 

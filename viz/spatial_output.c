@@ -1,7 +1,7 @@
-/* spatial.c — spatial snapshots: OUT/spatial.h5 and per-snapshot CSV cell
- * tables (see spatial.h; the file layout is in docs/analysis.md). */
+/* spatial_output.c — spatial snapshots: OUT/spatial.h5 and per-snapshot CSV cell
+ * tables (see spatial_output.h; the file layout is in docs/analysis.md). */
 #define _POSIX_C_SOURCE 200809L
-#include "spatial.h"
+#include "spatial_output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,7 +82,7 @@ bs_status bs_spatial_write(bs_spatial *s, const bs_model *m, int last, bs_error 
 typedef struct {
     size_t n;
     uint64_t *id;
-    float *x_um, *y_um, *age_h, *za_uptake;
+    float *x_um, *y_um, *age_h, *za_uptake, *aux;
     uint8_t *type, *state;
     int8_t *origin;
     int32_t *kills;
@@ -95,6 +95,7 @@ static void cells_free(cell_table *c)
     free(c->y_um);
     free(c->age_h);
     free(c->za_uptake);
+    free(c->aux);
     free(c->type);
     free(c->state);
     free(c->origin);
@@ -103,7 +104,8 @@ static void cells_free(cell_table *c)
 }
 
 /* The per-type variables are the store's type-specific scalar (store.aux)
- * under the name each type gives it; 0 for the other types. */
+ * under the name each shipped type gives it (0 for the other types), and
+ * as it is (aux), for any type. */
 static bs_status cells_gather(const bs_model *m, cell_table *c, bs_error *err)
 {
     const bs_store *s = &m->store;
@@ -117,12 +119,13 @@ static bs_status cells_gather(const bs_model *m, cell_table *c, bs_error *err)
     c->y_um = malloc(k * sizeof *c->y_um);
     c->age_h = malloc(k * sizeof *c->age_h);
     c->za_uptake = malloc(k * sizeof *c->za_uptake);
+    c->aux = malloc(k * sizeof *c->aux);
     c->type = malloc(k);
     c->state = malloc(k);
     c->origin = malloc(k);
     c->kills = malloc(k * sizeof *c->kills);
-    if (!c->id || !c->x_um || !c->y_um || !c->age_h || !c->za_uptake || !c->type || !c->state || !c->origin ||
-            !c->kills) {
+    if (!c->id || !c->x_um || !c->y_um || !c->age_h || !c->za_uptake || !c->aux || !c->type || !c->state ||
+            !c->origin || !c->kills) {
         cells_free(c);
         return bs_fail(err, BS_ERR_NOMEM, "out of memory for a spatial snapshot's cell table (%zu cells)", n);
     }
@@ -142,6 +145,7 @@ static bs_status cells_gather(const bs_model *m, cell_table *c, bs_error *err)
         c->origin[j] = t == BS_CELL_DTC ? (int8_t)lrintf(aux) : 0;
         c->kills[j] = t == BS_CELL_TCELL || t == BS_CELL_NK ? (int32_t)lrintf(aux) : 0;
         c->za_uptake[j] = t == BS_CELL_OSTEOCLAST ? aux : 0.0f;
+        c->aux[j] = aux;
         j++;
     }
     c->n = n;
@@ -156,15 +160,15 @@ static bs_status cells_csv_write(const bs_spatial *sp, const bs_model *m, const 
     size_t cap = 128 + c->n * 160, len = 0;
     char *buf = malloc(cap);
     if (!buf) return bs_fail(err, BS_ERR_NOMEM, "out of memory for a cell table (%zu cells)", c->n);
-    len += (size_t)snprintf(buf, cap, "id,x_um,y_um,type,state,age_h,origin,kills,za_uptake\n");
+    len += (size_t)snprintf(buf, cap, "id,x_um,y_um,type,state,age_h,origin,kills,za_uptake,aux\n");
     for (size_t j = 0; j < c->n; j++) {
-        const bs_cell_desc *d = &bs_cell_types[c->type[j]];
-        const char *state = c->state[j] < d->n_states ? d->state_names[c->state[j]] : "?";
+        const bs_celltype *d = bs_celltype_of(c->type[j]);
+        const char *name = d ? d->name : "?";
+        const char *state = d && c->state[j] < d->n_states ? d->state_names[c->state[j]] : "?";
         int o = c->origin[j];
-        len += (size_t)snprintf(buf + len, cap - len, "%llu,%.2f,%.2f,%s,%s,%.2f,%s,%d,%.6g\n",
-                (unsigned long long)c->id[j], (double)c->x_um[j], (double)c->y_um[j], d->name, state,
-                (double)c->age_h[j], o >= 0 && o <= 3 ? origin_names[o] : "?", (int)c->kills[j],
-                (double)c->za_uptake[j]);
+        len += (size_t)snprintf(buf + len, cap - len, "%llu,%.2f,%.2f,%s,%s,%.2f,%s,%d,%.6g,%.6g\n",
+                (unsigned long long)c->id[j], (double)c->x_um[j], (double)c->y_um[j], name, state, (double)c->age_h[j],
+                o >= 0 && o <= 3 ? origin_names[o] : "?", (int)c->kills[j], (double)c->za_uptake[j], (double)c->aux[j]);
     }
     char path[4300];
     snprintf(path, sizeof path, "%s/cells_day%08.3f.csv", sp->dir, bs_model_time_days(m));
@@ -387,8 +391,8 @@ static void labels_cells(char *buf, size_t n, int states)
 {
     size_t len = 0;
     buf[0] = '\0';
-    for (int t = 0; t < BS_CELL_TYPE_COUNT && len < n; t++) {
-        const bs_cell_desc *d = &bs_cell_types[t];
+    for (int t = 0; t < bs_celltype_count() && len < n; t++) {
+        const bs_celltype *d = bs_celltype_of(t);
         if (!states) {
             len += (size_t)snprintf(buf + len, n - len, "%s%d %s", t ? ", " : "", t, d->name);
             continue;
@@ -673,6 +677,9 @@ static void write_snapshot(h5ctx *c, hid_t g, const bs_model *m, const cell_tabl
                 "CD8 T cells and NK cells: tumour cells killed so far; 0 for other types");
         dset(c, cg, "za_uptake", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, n1, ct->za_uptake, "1",
                 "osteoclasts: zoledronic acid taken up from resorbed bone (1 = a lethal load); 0 for other types");
+        dset(c, cg, "aux", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, n1, ct->aux, "1",
+                "the cell's type-specific scalar as the store keeps it (origin code, kills, ZA uptake above; "
+                "whatever a type registered by an embedding program keeps there)");
         H5Gclose(cg);
     }
     hid_t fg = group_new(c, g, "fields");

@@ -1,4 +1,4 @@
-/* spatial.h — spatial snapshots of a run for analysis: one HDF5 file per
+/* spatial_output.h — spatial snapshots of a run for analysis: one HDF5 file per
  * run (OUT/spatial.h5) and, optionally, a CSV cell table per snapshot.
  *
  * A snapshot holds every cell (id, position in um, type, state, age, DTC
@@ -20,8 +20,8 @@
  *
  * Built without libhdf5 (BONESIM_WITH_HDF5=OFF, or AUTO without the
  * package) bs_spatial_check refuses spatial output and names the package. */
-#ifndef BS_SPATIAL_H
-#define BS_SPATIAL_H
+#ifndef BS_SPATIAL_OUTPUT_H
+#define BS_SPATIAL_OUTPUT_H
 
 #include <stdint.h>
 
