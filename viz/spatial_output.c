@@ -40,6 +40,12 @@ bs_status bs_spatial_check(const bs_paramset *ps, int cells_csv, bs_error *err)
         return bs_fail(err, BS_ERR_INVALID,
                 "--cells-csv writes a table per spatial snapshot: give --spatial-every DAYS (or "
                 "run.spatial_every_d > 0) too");
+    double dt_d = bs_param(ps, "run.dt_h") / 24.0;
+    if (every > 0.0 && every < dt_d * (1.0 - 1e-12))
+        return bs_fail(err, BS_ERR_INVALID,
+                "--spatial-every / run.spatial_every_d: an interval of %g days is shorter than one step (run.dt_h = "
+                "%g h); valid: 0 (none) or %.6g .. 36525 days",
+                every, dt_d * 24.0, dt_d);
     if (every > 0.0 && !bs_spatial_available())
         return bs_fail(err, BS_ERR_INVALID,
                 "spatial output (--spatial-every, run.spatial_every_d = %g) needs HDF5, and this bonesim was "
@@ -47,6 +53,11 @@ bs_status bs_spatial_check(const bs_paramset *ps, int cells_csv, bs_error *err)
                 "(cmake -DBONESIM_WITH_HDF5=ON)",
                 every, BS_HDF5_PACKAGE, BS_HDF5_PACKAGE);
     return BS_OK;
+}
+
+void bs_spatial_cells_path(const bs_spatial *s, const bs_model *m, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/cells_day%08.3f.csv", s->dir, bs_model_time_days(m));
 }
 
 void bs_spatial_free(bs_spatial *s)
@@ -170,8 +181,8 @@ static bs_status cells_csv_write(const bs_spatial *sp, const bs_model *m, const 
                 (unsigned long long)c->id[j], (double)c->x_um[j], (double)c->y_um[j], name, state, (double)c->age_h[j],
                 o >= 0 && o <= 3 ? origin_names[o] : "?", (int)c->kills[j], (double)c->za_uptake[j], (double)c->aux[j]);
     }
-    char path[4300];
-    snprintf(path, sizeof path, "%s/cells_day%08.3f.csv", sp->dir, bs_model_time_days(m));
+    char path[4400];
+    bs_spatial_cells_path(sp, m, path, sizeof path);
     bs_status st = bs_write_file_atomic(path, buf, len, err);
     free(buf);
     return st;

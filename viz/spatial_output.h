@@ -23,6 +23,7 @@
 #ifndef BS_SPATIAL_OUTPUT_H
 #define BS_SPATIAL_OUTPUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -62,6 +63,9 @@ bs_status bs_spatial_open(bs_spatial **out, const char *dir, const char *src_dir
 /* Appends one snapshot of m (and its CSV table when on). last = the run's
  * final snapshot: marks the file run_complete. */
 bs_status bs_spatial_write(bs_spatial *s, const bs_model *m, int last, bs_error *err);
+
+/* The cell table's path of the snapshot of m (OUT/cells_dayNNNN.NNN.csv). */
+void bs_spatial_cells_path(const bs_spatial *s, const bs_model *m, char *buf, size_t n);
 
 void bs_spatial_free(bs_spatial *s);
 
