@@ -14,6 +14,9 @@ pkgs+=(valgrind)
 pkgs+=(libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth)
 # Experiments across MPI ranks (docs/cluster.md) and their test (tests/mpi.sh).
 pkgs+=(libopenmpi-dev openmpi-bin)
+# Spatial snapshots (run --spatial-every) and the analysis example
+# (docs/analysis.md): libhdf5, h5clear/h5ls, Python with h5py, numpy, matplotlib.
+pkgs+=(libhdf5-dev hdf5-tools python3-h5py python3-numpy python3-matplotlib)
 [ "${1:-}" = fuzz ] && pkgs+=(clang libclang-rt-14-dev libomp-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -24,6 +24,7 @@
 #include "output.h"
 #include "render.h"
 #include "session.h"
+#include "spatial_output.h"
 #include "version.h"
 
 /* ---- options ---------------------------------------------------------------- */
@@ -45,7 +46,9 @@ typedef enum {
     O_TIMINGS,
     O_MARKDOWN,
     O_NOPNG,
-    O_REPLAY
+    O_REPLAY,
+    O_SPATIAL,
+    O_CELLS_CSV
 } opt_id;
 
 static const struct {
@@ -70,6 +73,8 @@ static const struct {
     { "--markdown", O_MARKDOWN, 0, FOR_PARAMS, "" },
     { "--no-png", O_NOPNG, 0, FOR_RUN | FOR_RESUME, "" },
     { "--replay", O_REPLAY, 1, FOR_RUN, "" },
+    { "--spatial-every", O_SPATIAL, 1, FOR_RUN | FOR_RESUME | FOR_PARAMS, "" },
+    { "--cells-csv", O_CELLS_CSV, 0, FOR_RUN | FOR_RESUME, "" },
 };
 
 static bs_status parse_number(const char *opt, const char *s, double lo, double hi, double *out, bs_error *err)
@@ -89,7 +94,7 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
     static const char *const cmd_names[] = { "run", "resume", "params" };
     unsigned mask = cmd == BS_CMD_RUN ? FOR_RUN : cmd == BS_CMD_RESUME ? FOR_RESUME : FOR_PARAMS;
     memset(o, 0, sizeof *o);
-    o->days = o->csv_every = o->png_every = o->ckpt_every = o->max_memory_mb = -1.0;
+    o->days = o->csv_every = o->png_every = o->ckpt_every = o->max_memory_mb = o->spatial_every = -1.0;
     o->seed = -1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -149,6 +154,8 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
         case O_TIMINGS: o->timings = 1; break;
         case O_MARKDOWN: o->markdown = 1; break;
         case O_NOPNG: o->no_png = 1; break;
+        case O_SPATIAL: st = parse_number(a, v, 0.0, 36525.0, &o->spatial_every, err); break;
+        case O_CELLS_CSV: o->cells_csv = 1; break;
         case O_REPLAY:
             if (!v[0]) st = bs_fail(err, BS_ERR_INVALID, "--replay needs a log file");
             o->replay = v;
@@ -229,6 +236,8 @@ bs_status bs_resolve_params(
     if (st == BS_OK && o->seed >= 0) st = set_number(ps, "run.seed", (double)o->seed, "--seed", err);
     if (st == BS_OK && o->csv_every >= 0.0) st = set_number(ps, "run.csv_every_d", o->csv_every, "--csv-every", err);
     if (st == BS_OK && o->png_every >= 0.0) st = set_number(ps, "run.png_every_d", o->png_every, "--png-every", err);
+    if (st == BS_OK && o->spatial_every >= 0.0)
+        st = set_number(ps, "run.spatial_every_d", o->spatial_every, "--spatial-every", err);
     if (st == BS_OK) st = take_mask_size(ps, scenario_path, err);
     if (st != BS_OK) {
         bs_paramset_destroy(ps);
@@ -579,6 +588,7 @@ int bs_cmd_run(const bs_cli_opts *o)
     }
     if (bs_check_intervals(o, R.ps, o->ckpt_every, rs->scenario_path, &err) != BS_OK)
         return fail(&R, &err, BS_EXIT_USAGE);
+    if (bs_spatial_check(R.ps, o->cells_csv, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
     snprintf(rs->version, sizeof rs->version, "%s", BS_VERSION);
     snprintf(rs->commit, sizeof rs->commit, "%s", BS_GIT_COMMIT);
     snprintf(rs->scenario_arg, sizeof rs->scenario_arg, "%s", o->pos[0]);
@@ -620,6 +630,8 @@ int bs_cmd_run(const bs_cli_opts *o)
     if (bs_session_csv_new(&R, o->force, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.days = bs_param(R.ps, "run.days");
     if (bs_session_manifest(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_spatial_open(&R.sp, R.outdir, NULL, R.m, o->cells_csv, o->quiet, &err) != BS_OK)
+        return fail(&R, &err, BS_EXIT_ERROR);
     R.steps = replay_end >= 0 ? (long)replay_end : steps_for(R.m, R.days);
     R.k0 = 0;
     if (R.next_action < R.replay.n && R.replay.a[R.replay.n - 1].step > (uint64_t)R.steps && !R.quiet)
@@ -684,7 +696,11 @@ int bs_cmd_resume(const bs_cli_opts *o)
     if (o->days >= 0.0) st = set_number(R.ps, "run.days", o->days, "--days", &err);
     if (st == BS_OK && o->csv_every >= 0.0) st = set_number(R.ps, "run.csv_every_d", o->csv_every, "--csv-every", &err);
     if (st == BS_OK && o->png_every >= 0.0) st = set_number(R.ps, "run.png_every_d", o->png_every, "--png-every", &err);
-    if (st == BS_OK && bs_check_intervals(o, R.ps, o->ckpt_every, ckpt, &err) != BS_OK) {
+    if (st == BS_OK && o->spatial_every >= 0.0)
+        st = set_number(R.ps, "run.spatial_every_d", o->spatial_every, "--spatial-every", &err);
+    if (st == BS_OK &&
+            (bs_check_intervals(o, R.ps, o->ckpt_every, ckpt, &err) != BS_OK ||
+                    bs_spatial_check(R.ps, o->cells_csv, &err) != BS_OK)) {
         bs_ckpt_close(rd);
         return fail(&R, &err, BS_EXIT_USAGE);
     }
@@ -726,6 +742,8 @@ int bs_cmd_resume(const bs_cli_opts *o)
     if (st == BS_OK) st = bs_session_csv_continue(&R, src_dir, in_place, o->force, &err);
     if (st != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     if (bs_session_manifest(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_spatial_open(&R.sp, R.outdir, src_dir, R.m, o->cells_csv, o->quiet, &err) != BS_OK)
+        return fail(&R, &err, BS_EXIT_ERROR);
     snprintf(R.last_ckpt, sizeof R.last_ckpt, "%s", ckpt);
     int code = run_and_finish(&R, o->timings);
     bs_session_free(&R);
