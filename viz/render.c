@@ -359,7 +359,7 @@ double bs_render_label_min(double mn, double mx)
 void bs_render_tissue_key(int row, uint8_t rgb[3], const char **label)
 {
     static const char *const labels[BS_RENDER_TISSUE_ROWS] = { "bone (mineralised)", "bone, low mineral", "marrow",
-        "sinusoid", "arteriole", "lining cells", "BRC resorption (osteoclasts dig)", "BRC formation (refill)" };
+        "sinusoid", "arteriole", "lining cells", "BRC resorption (digging)", "BRC formation (refilling)" };
     static const int surfs[3] = { BS_SURF_QUIESCENT, BS_SURF_RESORPTION, BS_SURF_FORMATION };
     if (row < 0 || row >= BS_RENDER_TISSUE_ROWS) row = 2;
     *label = labels[row];

@@ -813,6 +813,33 @@ static int panel_blocks(const viewer *v, int F, int pad, int y0, int avail, pblo
     return n;
 }
 
+/* A panel column: as wide as its widest row (name + count, therapy +
+ * "off", slider name + value) and a margin. */
+static int panel_col_w(viewer *v, int F)
+{
+    int w = text_w(v, "cells  (Tab: inject type)", 0), cnt = text_w(v, "000000", 0), sw = F * 4 / 5;
+    for (int ty = 0; ty < bs_celltype_count(); ty++) {
+        const bs_celltype *d = bs_celltype_of(ty);
+        int a = sw + F / 2 + text_w(v, d->plural ? d->plural : d->name, 0) + cnt + F / 2;
+        if (a > w) w = a;
+        for (int st = 0; st < type_states(d) && d->n_states > 1; st++) {
+            int b2 = F + sw + F / 2 + text_w(v, d->state_names[st] ? d->state_names[st] : "?", 0) + cnt;
+            if (b2 > w) w = b2;
+        }
+    }
+    for (int k = 0; k < BS_THERAPY_COUNT; k++) {
+        char b[96];
+        snprintf(b, sizeof b, "F%d %s  off", k + 2, bs_therapy_names[k]);
+        int a = text_w(v, b, 0);
+        if (a > w) w = a;
+    }
+    for (int k = 0; k < v->nsl; k++) {
+        int a = text_w(v, v->sl[k].name, 0) + text_w(v, "  0.000", 0);
+        if (a > w) w = a;
+    }
+    return w + 2 * F;
+}
+
 /* ---- layout ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -828,22 +855,32 @@ static void compute_layout(viewer *v, layout *L)
     L->F = v->font_px;
     L->pad = L->F / 2;
     L->row = L->F * 3 / 2;
-    /* The panel: as many columns of 17 em as its blocks need in the
-     * window's height above the message line (at most half the window). */
-    L->panel_avail = L->H - 2 * L->pad - L->row - L->pad;
+    /* The plot spans the window's width at the bottom; presentation gives
+     * the lattice more room (>= 70 % of the height). */
+    int plot_h = L->H * (v->present ? 16 : 22) / 100;
+    L->plot = (SDL_Rect){ 0, L->H - plot_h, L->W, plot_h };
+    /* The panel above it: as many columns as its blocks need above the
+     * message line, balanced (the shortest height that keeps that number
+     * of columns); at most half the window wide. */
+    int full = L->H - plot_h - 2 * L->pad - L->row - L->pad;
     pblock pb[MAX_PBLOCKS];
-    int ncols = 1;
-    panel_blocks(v, L->F, L->pad, L->pad, L->panel_avail, pb, &ncols);
-    int panel_w = ncols * 17 * L->F;
+    int ncols = 1, nc2 = 1;
+    panel_blocks(v, L->F, L->pad, L->pad, full, pb, &ncols);
+    L->panel_avail = full;
+    for (int a = full / ncols; a<full; a += L->F / 2> 1 ? L->F / 2 : 1) {
+        panel_blocks(v, L->F, L->pad, L->pad, a, pb, &nc2);
+        if (nc2 <= ncols) {
+            L->panel_avail = a;
+            break;
+        }
+    }
+    int panel_w = ncols * panel_col_w(v, L->F);
     if (panel_w > L->W / 2) panel_w = L->W / 2;
     /* tall enough for the big day count and for two lines of text beside it */
     int two_lines = L->F / 3 + L->F * 6 / 5 + TTF_FontHeight(v->font);
     int top_h = (TTF_FontHeight(v->big) > two_lines ? TTF_FontHeight(v->big) : two_lines) + L->pad;
     L->top = (SDL_Rect){ 0, 0, L->W - panel_w, top_h };
-    L->panel = (SDL_Rect){ L->W - panel_w, 0, panel_w, L->H };
-    /* presentation: the plot gives the lattice room (>= 70 % of the height) */
-    int plot_h = L->H * (v->present ? 16 : 22) / 100;
-    L->plot = (SDL_Rect){ 0, L->H - plot_h, L->W - panel_w, plot_h };
+    L->panel = (SDL_Rect){ L->W - panel_w, 0, panel_w, L->H - plot_h };
     L->view = (SDL_Rect){ 0, top_h, L->W - panel_w, L->H - top_h - plot_h };
     v->view = L->view;
 }
@@ -1160,7 +1197,7 @@ static void draw_panel(viewer *v, const layout *L)
         }
     }
     /* the message line at the bottom (reserved by compute_layout) */
-    int x = P->x + L->pad, y = L->H - L->row - L->pad;
+    int x = P->x + L->pad, y = P->y + P->h - L->row - L->pad;
     if (v->msg[0] && now_s() < v->msg_until) {
         char buf[300];
         snprintf(buf, sizeof buf, "%s", v->msg);
@@ -1175,34 +1212,53 @@ static double plot_y_value(const viewer *v, double n)
     return v->log_plot ? log10(1.0 + n) : n;
 }
 
+/* The plot legend's entries: 0 the heading, 1 bone area, then the cell
+ * types; the colour in c. */
+static const char *plot_entry(const viewer *v, int e, uint8_t c[3])
+{
+    const theme *t = TH(v);
+    if (e == 0) {
+        memcpy(c, t->dim, 3);
+        return v->log_plot ? "cells, log10(1+n) (L)" : "cells (L: log)";
+    }
+    if (e == 1) {
+        memcpy(c, t->text, 3);
+        return "- - bone, % of day 0";
+    }
+    const bs_celltype *d = bs_celltype_of(e - 2);
+    memcpy(c, d->rgb[0], 3);
+    if (v->light_theme && (2126 * c[0] + 7152 * c[1] + 722 * c[2]) / 10000 > 170)
+        for (int k = 0; k < 3; k++) c[k] = (uint8_t)(c[k] * 3 / 5);
+    return d->plural ? d->plural : d->name;
+}
+
 static void draw_plot(viewer *v, const layout *L)
 {
     const theme *t = TH(v);
     const SDL_Rect *R = &L->plot;
     fill(v, R->x, R->y, R->w, R->h, t->plot_bg, 255);
-    /* The legend first: it wraps onto as many lines as it needs. */
-    int lx0 = R->x + 4 * L->F, lxmax = R->x + R->w - L->pad, hx = lx0, ly = R->y + L->pad / 2, lh = L->F * 6 / 5;
-    hx += textf(v, hx, ly, t->dim, 0, "cells%s (L):", v->log_plot ? ", log10(1+n)" : "") + L->pad;
-    for (int ty = -1; ty < bs_celltype_count(); ty++) {
+    /* The legend at the right, in as many columns as the plot's height
+     * needs (every series listed); the graph takes the rest. */
+    int lh = L->F * 6 / 5, nrows = (R->h - L->pad) / lh;
+    if (nrows < 1) nrows = 1;
+    int nent = bs_celltype_count() + 2, ncol = (nent + nrows - 1) / nrows;
+    int colw[2 * BS_MAX_CELL_TYPES + 2] = { 0 }, legend_w = L->pad;
+    for (int e = 0; e < nent; e++) {
         uint8_t c[3];
-        const char *name = "- - bone area, % of day 0";
-        if (ty >= 0) {
-            const bs_celltype *d = bs_celltype_of(ty);
-            memcpy(c, d->rgb[0], 3);
-            if (v->light_theme && (2126 * c[0] + 7152 * c[1] + 722 * c[2]) / 10000 > 170)
-                for (int k = 0; k < 3; k++) c[k] = (uint8_t)(c[k] * 3 / 5);
-            name = d->plural ? d->plural : d->name;
-        } else {
-            memcpy(c, t->text, 3);
-        }
-        int w = text_w(v, name, 0);
-        if (hx + w > lxmax && hx > lx0) {
-            hx = lx0;
-            ly += lh;
-        }
-        hx += text_at(v, hx, ly, c, 0, 0, name) + L->pad;
+        const char *name = plot_entry(v, e, c);
+        int w = text_w(v, name, 0) + L->pad;
+        if (w > colw[e / nrows]) colw[e / nrows] = w;
     }
-    int left = R->x + 4 * L->F, right = R->x + R->w - 4 * L->F, top = ly + lh + L->F / 2, bot = R->y + R->h - L->row;
+    for (int k = 0; k < ncol; k++) legend_w += colw[k];
+    int lx = R->x + R->w - legend_w;
+    fill(v, lx - L->pad / 2, R->y, 1, R->h, t->grid, 255);
+    for (int e = 0, cx = lx; e < nent; e++) {
+        uint8_t c[3];
+        const char *name = plot_entry(v, e, c);
+        if (e > 0 && e % nrows == 0) cx += colw[e / nrows - 1];
+        text_at(v, cx, R->y + L->pad / 2 + (e % nrows) * lh, c, 0, 0, name);
+    }
+    int left = R->x + 4 * L->F, right = lx - 4 * L->F, top = R->y + L->row, bot = R->y + R->h - L->row;
     if (right - left < 50 || bot - top < 30) return;
     /* the x axis ends at the current day (at least one day) */
     double tnow = bs_model_time_days(v->m), tmax = tnow < 1.0 ? 1.0 : tnow;
@@ -1333,7 +1389,8 @@ static void draw_overlays(viewer *v, const layout *L)
         w += sw + 3 * L->pad;
         int h = (BS_RENDER_TISSUE_ROWS + 1) * lh + L->pad;
         int x = v->view.x + L->pad, y = v->view.y + v->view.h - h - L->pad;
-        if (w < v->view.w / 2 && h < v->view.h - 2 * L->pad) {
+        /* in the band beside the lattice when there is one, else over it */
+        if (w < v->view.w * 3 / 5 && h < v->view.h - 2 * L->pad) {
             fill(v, x, y, w, h, t->panel, 215);
             text_at(v, x + L->pad, y + L->pad / 2, t->dim, 0, 0, "tissue (G hides)");
             for (int r = 0; r < BS_RENDER_TISSUE_ROWS; r++) {
@@ -1442,7 +1499,8 @@ static const char *const HELP[][2] = {
     { "[  ]", "slower / faster (up to as fast as possible)" },
     { "R / Shift+R", "reset (same seed) / reset with a new seed" },
     { "0", "tissue colours" },
-    { "1 - 9", "field heat maps: O2 CXCL12 RANKL OPG TGFb IFNg PTHrP suppr chemokine" },
+    { "1 - 9", "heat maps: O2 CXCL12 RANKL OPG TGFb" },
+    { "", "IFNg PTHrP suppression chemokines" },
     { "C", "palette viridis / cividis" },
     { "H", "hide / show cells" },
     { "F2 - F10", "switch a therapy on / off (listed on the right)" },
@@ -1476,16 +1534,18 @@ static void draw_help(viewer *v, const layout *L)
         if (a > kw) kw = a;
         if (b > dw) dw = b;
     }
-    int lh = L->F * 6 / 5, w = kw + dw + 5 * L->pad, h = (n + 2) * lh + 2 * L->pad;
+    /* one column, or two side by side when one would not fit the height */
+    int lh = L->F * 6 / 5, cw = kw + dw + 5 * L->pad, ncol = (n + 2) * lh + 2 * L->pad > L->H - 2 * L->pad ? 2 : 1;
+    int per = (n + ncol - 1) / ncol, w = ncol * cw, h = (per + 2) * lh + 2 * L->pad;
     int x = (L->W - w) / 2, y = (L->H - h) / 2;
     if (x < 0) x = 0;
     if (y < 0) y = 0;
     overlay_box(v, x, y, w, h);
     text_at(v, x + L->pad, y + L->pad, t->accent, 0, 0, "Keys  (F1 or Esc closes)");
     for (int k = 0; k < n; k++) {
-        int yy = y + L->pad + (k + 2) * lh;
-        text_at(v, x + L->pad, yy, t->accent, 0, 0, HELP[k][0]);
-        text_at(v, x + kw + 3 * L->pad, yy, t->text, 0, 0, HELP[k][1]);
+        int yy = y + L->pad + (k % per + 2) * lh, xx = x + (k / per) * cw;
+        text_at(v, xx + L->pad, yy, t->accent, 0, 0, HELP[k][0]);
+        text_at(v, xx + kw + 3 * L->pad, yy, t->text, 0, 0, HELP[k][1]);
     }
 }
 
