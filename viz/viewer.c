@@ -130,6 +130,9 @@ typedef struct {
     int follow; /* Z: the view follows the region of interest */
     int present; /* --present or M: presentation layout */
     int show_key; /* G: the tissue key over the view */
+    /* what the last frame drew (BONESIM_VIEW_LAYOUT reports it with each
+     * screenshot): panel blocks and plot legend entries shown of all */
+    int lay_blocks, lay_blocks_all, lay_entries, lay_entries_all, lay_cols;
     double roi_um[4]; /* viewer.roi_um: x0, y0, x1, y1 (x1 <= x0: none) */
     double pan_x, pan_y; /* image pixel at the view's top-left */
     int fit_pending;
@@ -1141,7 +1144,12 @@ static void draw_panel(viewer *v, const layout *L)
     int ncols, nb = panel_blocks(v, L->F, L->pad, L->pad, L->panel_avail, b, &ncols);
     int cw = P->w / (ncols > 0 ? ncols : 1), sw = L->F * 4 / 5;
     for (int k = 0; k < v->nsl; k++) v->sl[k].track = (SDL_Rect){ 0, 0, 0, 0 };
+    v->lay_blocks_all = nb;
+    v->lay_blocks = 0;
+    v->lay_cols = ncols;
     for (int i = 0; i < nb; i++) {
+        /* shown: inside the panel, above the message line */
+        if (P->x + (b[i].col + 1) * cw <= L->W + 1 && b[i].y + b[i].h <= P->y + P->h - L->row - L->pad) v->lay_blocks++;
         int cx0 = P->x + b[i].col * cw, x = cx0 + L->pad, right = cx0 + cw - L->pad, y = b[i].y;
         if (b[i].col > 0 && b[i].y == L->pad) fill(v, cx0, 0, 1, P->h, t->grid, 255);
         switch (b[i].kind) {
@@ -1251,12 +1259,15 @@ static void draw_plot(viewer *v, const layout *L)
     }
     for (int k = 0; k < ncol; k++) legend_w += colw[k];
     int lx = R->x + R->w - legend_w;
+    v->lay_entries = 0;
+    v->lay_entries_all = nent;
     fill(v, lx - L->pad / 2, R->y, 1, R->h, t->grid, 255);
     for (int e = 0, cx = lx; e < nent; e++) {
         uint8_t c[3];
         const char *name = plot_entry(v, e, c);
         if (e > 0 && e % nrows == 0) cx += colw[e / nrows - 1];
         text_at(v, cx, R->y + L->pad / 2 + (e % nrows) * lh, c, 0, 0, name);
+        if (cx + text_w(v, name, 0) <= R->x + R->w && (e % nrows + 1) * lh <= R->h) v->lay_entries++;
     }
     int left = R->x + 4 * L->F, right = lx - 4 * L->F, top = R->y + L->row, bot = R->y + R->h - L->row;
     if (right - left < 50 || bot - top < 30) return;
@@ -2159,6 +2170,15 @@ static int frame(viewer *v, layout *L, char *err, size_t n)
     draw_info(v, L);
     draw_help(v, L);
     if (v->want_shot) {
+        if (getenv("BONESIM_VIEW_LAYOUT")) {
+            int lw = v->m->lat.w * v->px, lh = v->m->lat.h * v->px;
+            fprintf(stderr,
+                    "bonesim view: layout %dx%d, text %d px, lattice %.0fx%.0f px (%.0f %% of the height), panel %d "
+                    "column(s), %d of %d panel blocks, %d of %d plot legend entries, zoom %.3f\n",
+                    L->W, L->H, v->font_px, fmin(lw * v->zoom, v->view.w), fmin(lh * v->zoom, v->view.h),
+                    100.0 * fmin(lh * v->zoom, v->view.h) / L->H, v->lay_cols, v->lay_blocks, v->lay_blocks_all,
+                    v->lay_entries, v->lay_entries_all, v->zoom);
+        }
         screenshot(v);
         v->want_shot = 0;
     }
@@ -2328,8 +2348,20 @@ int bs_cmd_view(int argc, char **argv)
     } else {
         char title[512];
         snprintf(title, sizeof title, "bonesim %s — %s", BS_VERSION, v->scenario);
-        v->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, v->win_w, v->win_h,
-                SDL_WINDOW_RESIZABLE | (v->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
+        /* Full screen: a borderless window of the display's real size at
+         * its origin, then asked to be full screen. Without a window
+         * manager the request goes unanswered (X11 leaves the window as it
+         * was made), so the window must already have the display's size. */
+        int wx = SDL_WINDOWPOS_CENTERED, wy = SDL_WINDOWPOS_CENTERED, ww = v->win_w, wh = v->win_h;
+        SDL_Rect db;
+        if (v->fullscreen && SDL_GetDisplayBounds(0, &db) == 0 && db.w > 0 && db.h > 0) {
+            wx = db.x;
+            wy = db.y;
+            ww = db.w;
+            wh = db.h;
+        }
+        v->win = SDL_CreateWindow(title, wx, wy, ww, wh,
+                SDL_WINDOW_RESIZABLE | (v->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP | SDL_WINDOW_BORDERLESS : 0));
         if (v->win) {
             v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_ACCELERATED);
             if (!v->ren) v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_SOFTWARE);
