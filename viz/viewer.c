@@ -83,6 +83,7 @@ typedef struct {
     float n[BS_MAX_CELL_TYPES]; /* cells per type */
     float bone; /* bone area, fraction of the first sample */
     uint16_t on; /* bit i: therapy i on */
+    float split[2]; /* tumour cells dormant, proliferating (the dormancy story) */
 } sample;
 
 typedef struct {
@@ -132,6 +133,7 @@ typedef struct {
     int show_key; /* G: the tissue key over the view */
     /* what the last frame drew (BONESIM_VIEW_LAYOUT reports it with each
      * screenshot): panel blocks and plot legend entries shown of all */
+    int split_type, split_state[2]; /* tumour type and its dormant / proliferating states (-1: none) */
     int lay_blocks, lay_blocks_all, lay_entries, lay_entries_all, lay_cols;
     double roi_um[4]; /* viewer.roi_um: x0, y0, x1, y1 (x1 <= x0: none) */
     double pan_x, pan_y; /* image pixel at the view's top-left */
@@ -368,6 +370,9 @@ static void hist_sample(viewer *v)
     for (size_t i = 0; i < n; i++) {
         int slot = m->store.occ[i];
         if (slot >= 0 && m->store.type[slot] < bs_celltype_count()) s->n[m->store.type[slot]] += 1.0f;
+        for (int k = 0; k < 2; k++)
+            if (slot >= 0 && m->store.type[slot] == v->split_type && m->store.state[slot] == v->split_state[k])
+                s->split[k] += 1.0f;
     }
     double bone = bs_lattice_bone_area_um2(&m->lat);
     if (v->nhist == 1 || v->bone0 <= 0.0) v->bone0 = bone;
@@ -519,6 +524,17 @@ static bs_status session_open(viewer *v, bs_error *err)
         bs_error e3;
         if (bs_model_set_param(v->m, tok, cur, &e3) != BS_OK)
             return bs_fail(err, BS_ERR_INVALID, "%s: viewer.sliders: %s", v->scenario_path, e3.msg);
+    }
+    /* The plot's dormant / proliferating lines: states of the tumour type by name. */
+    v->split_type = bs_celltype_find("dtc");
+    v->split_state[0] = v->split_state[1] = -1;
+    if (v->split_type >= 0) {
+        const bs_celltype *d = bs_celltype_of(v->split_type);
+        for (int k = 0; k < d->n_states && k < BS_MAX_STATES; k++) {
+            if (d->state_names[k] && strcmp(d->state_names[k], "dormant") == 0) v->split_state[0] = k;
+            if (d->state_names[k] && strcmp(d->state_names[k], "proliferating") == 0) v->split_state[1] = k;
+        }
+        if (v->split_state[0] < 0 || v->split_state[1] < 0) v->split_type = -1;
     }
     /* The region of interest the Z key frames (viewer.roi_um: x0, y0, x1, y1). */
     const char *roi = bs_param_str(v->ps, "viewer.roi_um");
@@ -1233,11 +1249,28 @@ static const char *plot_entry(const viewer *v, int e, uint8_t c[3])
         memcpy(c, t->text, 3);
         return "- - bone, % of day 0";
     }
-    const bs_celltype *d = bs_celltype_of(e - 2);
-    memcpy(c, d->rgb[0], 3);
+    int nt = bs_celltype_count();
+    const bs_celltype *d = bs_celltype_of(e - 2 < nt ? e - 2 : v->split_type);
+    memcpy(c, d->rgb[e - 2 < nt ? 0 : v->split_state[e - 2 - nt]], 3);
     if (v->light_theme && (2126 * c[0] + 7152 * c[1] + 722 * c[2]) / 10000 > 170)
         for (int k = 0; k < 3; k++) c[k] = (uint8_t)(c[k] * 3 / 5);
+    if (e - 2 >= nt) return e - 2 == nt ? ".. dormant" : ".. proliferating";
     return d->plural ? d->plural : d->name;
+}
+
+/* Plot entries: heading, bone, the cell types, then dormant and
+ * proliferating tumour cells when the tumour type has those states. */
+static int plot_entries(const viewer *v)
+{
+    return bs_celltype_count() + 2 + (v->split_type >= 0 ? 2 : 0);
+}
+
+/* Entry e's value at sample i (cells; bone: fraction of day 0). */
+static double plot_series(const viewer *v, int e, int i)
+{
+    int nt = bs_celltype_count();
+    if (e == 1) return v->hist[i].bone;
+    return e - 2 < nt ? v->hist[i].n[e - 2] : v->hist[i].split[e - 2 - nt];
 }
 
 static void draw_plot(viewer *v, const layout *L)
@@ -1249,8 +1282,8 @@ static void draw_plot(viewer *v, const layout *L)
      * needs (every series listed); the graph takes the rest. */
     int lh = L->F * 6 / 5, nrows = (R->h - L->pad) / lh;
     if (nrows < 1) nrows = 1;
-    int nent = bs_celltype_count() + 2, ncol = (nent + nrows - 1) / nrows;
-    int colw[2 * BS_MAX_CELL_TYPES + 2] = { 0 }, legend_w = L->pad;
+    int nent = plot_entries(v), ncol = (nent + nrows - 1) / nrows;
+    int colw[BS_MAX_CELL_TYPES + 4] = { 0 }, legend_w = L->pad;
     for (int e = 0; e < nent; e++) {
         uint8_t c[3];
         const char *name = plot_entry(v, e, c);
@@ -1321,22 +1354,20 @@ static void draw_plot(viewer *v, const layout *L)
     text_at(v, right + L->pad, top - L->F / 2, t->text, 0, 0, "150%");
     text_at(v, right + L->pad, bot - L->F, t->text, 0, 0, "0%");
     if (v->nhist < 2) return;
-    for (int ty = -1; ty < bs_celltype_count(); ty++) {
+    int nt = bs_celltype_count();
+    for (int e = 1; e < nent; e++) {
         uint8_t c[3];
-        memcpy(c, ty < 0 ? t->text : bs_celltype_of(ty)->rgb[0], 3);
-        /* On the light theme a pale line (Okabe-Ito yellow) would vanish:
-         * darken bright colours there. */
-        if (v->light_theme && (2126 * c[0] + 7152 * c[1] + 722 * c[2]) / 10000 > 170)
-            for (int k = 0; k < 3; k++) c[k] = (uint8_t)(c[k] * 3 / 5);
+        plot_entry(v, e, c); /* the legend's colour (darkened on the light theme) */
         SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_NONE);
         SDL_SetRenderDrawColor(v->ren, c[0], c[1], c[2], 255);
         int px_prev = 0, py_prev = 0;
         for (int i = 0; i < v->nhist; i++) {
-            double val = ty < 0 ? (double)v->hist[i].bone / 1.5 : plot_y_value(v, (double)v->hist[i].n[ty]) / ymax;
+            double val = e == 1 ? plot_series(v, e, i) / 1.5 : plot_y_value(v, plot_series(v, e, i)) / ymax;
             int px = left + (int)((right - left) * (v->hist[i].t / tmax));
             int py = bot - (int)((bot - top) * (val > 1.0 ? 1.0 : val));
-            /* bone area dashed (every other 8 px), populations solid */
-            if (i > 0 && (ty >= 0 || (px / 8) % 2 == 0)) {
+            /* bone area dashed (8 px), dormant / proliferating dotted (3 px), populations solid */
+            int dash = e == 1 ? (px / 8) % 2 == 0 : e - 2 >= nt ? (px / 3) % 2 == 0 : 1;
+            if (i > 0 && dash) {
                 SDL_RenderDrawLine(v->ren, px_prev, py_prev, px, py);
                 SDL_RenderDrawLine(v->ren, px_prev, py_prev + 1, px, py + 1);
             }
@@ -1609,7 +1640,12 @@ static void screenshot(viewer *v)
     if (read_window(v, &im, &err) != 0 || bs_png_write(path, &im, &err) != BS_OK)
         set_msg(v, "screenshot: %s", err.msg);
     else
-        set_msg(v, "screenshot %s", path);
+        /* a scripted screenshot (named by the script) keeps the frames
+         * after it clean: stderr says where it went */
+        if (!v->shot_name[0])
+            set_msg(v, "screenshot %s", path);
+        else
+            fprintf(stderr, "bonesim view: screenshot %s\n", path);
     bs_image_free(&im);
 }
 
