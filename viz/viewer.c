@@ -874,20 +874,26 @@ static void compute_layout(viewer *v, layout *L)
     L->F = v->font_px;
     L->pad = L->F / 2;
     L->row = L->F * 3 / 2;
+    /* The top bar spans the window's width (the day, the clock, the seed,
+     * frame rate, scenario and view all fit at any UI scale), tall enough
+     * for the big day count and two lines of text beside it. */
+    int two_lines = L->F / 3 + L->F * 6 / 5 + TTF_FontHeight(v->font);
+    int top_h = (TTF_FontHeight(v->big) > two_lines ? TTF_FontHeight(v->big) : two_lines) + L->pad;
+    L->top = (SDL_Rect){ 0, 0, L->W, top_h };
     /* The plot spans the window's width at the bottom; presentation gives
      * the lattice more room (>= 70 % of the height). */
     int plot_h = L->H * (v->present ? 16 : 22) / 100;
     L->plot = (SDL_Rect){ 0, L->H - plot_h, L->W, plot_h };
-    /* The panel above it: as many columns as its blocks need above the
+    /* The panel between them: as many columns as its blocks need above the
      * message line, balanced (the shortest height that keeps that number
      * of columns); at most half the window wide. */
-    int full = L->H - plot_h - 2 * L->pad - L->row - L->pad;
+    int full = L->H - top_h - plot_h - 2 * L->pad - L->row - L->pad;
     pblock pb[MAX_PBLOCKS];
     int ncols = 1, nc2 = 1;
-    panel_blocks(v, L->F, L->pad, L->pad, full, pb, &ncols);
+    panel_blocks(v, L->F, L->pad, top_h + L->pad, full, pb, &ncols);
     L->panel_avail = full;
     for (int a = full / ncols; a<full; a += L->F / 2> 1 ? L->F / 2 : 1) {
-        panel_blocks(v, L->F, L->pad, L->pad, a, pb, &nc2);
+        panel_blocks(v, L->F, L->pad, top_h + L->pad, a, pb, &nc2);
         if (nc2 <= ncols) {
             L->panel_avail = a;
             break;
@@ -895,11 +901,7 @@ static void compute_layout(viewer *v, layout *L)
     }
     int panel_w = ncols * panel_col_w(v, L->F);
     if (panel_w > L->W / 2) panel_w = L->W / 2;
-    /* tall enough for the big day count and for two lines of text beside it */
-    int two_lines = L->F / 3 + L->F * 6 / 5 + TTF_FontHeight(v->font);
-    int top_h = (TTF_FontHeight(v->big) > two_lines ? TTF_FontHeight(v->big) : two_lines) + L->pad;
-    L->top = (SDL_Rect){ 0, 0, L->W - panel_w, top_h };
-    L->panel = (SDL_Rect){ L->W - panel_w, 0, panel_w, L->H - plot_h };
+    L->panel = (SDL_Rect){ L->W - panel_w, top_h, panel_w, L->H - top_h - plot_h };
     L->view = (SDL_Rect){ 0, top_h, L->W - panel_w, L->H - top_h - plot_h };
     v->view = L->view;
 }
@@ -1069,11 +1071,11 @@ static const char *field_label(int f)
 }
 
 /* A column of two lines (top: text colour, below: dim); returns its width. */
-static int top_column(viewer *v, int x, int y, const uint8_t top_c[3], const char *a, const char *b)
+static int top_column(viewer *v, int x, int y, int right, const uint8_t top_c[3], const char *a, const char *b)
 {
     const theme *t = TH(v);
     int wa = text_w(v, a, 0), wb = text_w(v, b, 0);
-    if (x + (wa > wb ? wa : wb) > v->view.x + v->view.w) return 0; /* no room: left out */
+    if (x + (wa > wb ? wa : wb) > right) return 0; /* no room (narrower than any shipped layout) */
     int w1 = text_at(v, x, y, top_c, 0, 0, a);
     int w2 = text_at(v, x, y + v->font_px * 6 / 5, t->dim, 0, 0, b);
     return w1 > w2 ? w1 : w2;
@@ -1094,16 +1096,18 @@ static void draw_top(viewer *v, const layout *L)
     else
         snprintf(b, sizeof b, "speed: %g days/s", SPEEDS[v->speed]);
     snprintf(a, sizeof a, "%s", v->playing ? "playing (Space)" : "paused (Space)");
-    x += top_column(v, x, y2, v->playing ? t->accent : t->text, a, b) + gap;
+    x += top_column(v, x, y2, L->top.w - text_w(v, "F1 keys, I info", 0) - 2 * L->pad, v->playing ? t->accent : t->text,
+                 a, b) +
+            gap;
     snprintf(a, sizeof a, "seed %lld", v->seed);
     if (v->playing)
         snprintf(b, sizeof b, "%.0f fps, %.2f days/s", v->fps, v->days_per_s);
     else
         snprintf(b, sizeof b, "%.0f fps, paused", v->fps);
-    x += top_column(v, x, y2, t->text, a, b) + gap;
+    x += top_column(v, x, y2, L->top.w - text_w(v, "F1 keys, I info", 0) - 2 * L->pad, t->text, a, b) + gap;
     snprintf(b, sizeof b, "view: %s%s%s", field_label(v->field), v->hide_agents ? ", cells hidden" : "",
             v->recording ? "  [REC]" : "");
-    x += top_column(v, x, y2, t->text, v->scenario, b) + gap;
+    x += top_column(v, x, y2, L->top.w - text_w(v, "F1 keys, I info", 0) - 2 * L->pad, t->text, v->scenario, b) + gap;
     if (x + text_w(v, "F1 keys, I info", 0) < L->top.w)
         text_at(v, L->top.w - L->pad, y2, t->dim, 0, 1, "F1 keys, I info");
 }
@@ -1157,7 +1161,7 @@ static void draw_panel(viewer *v, const layout *L)
         counts[st->type[slot]][st->state[slot]]++;
     }
     pblock b[MAX_PBLOCKS];
-    int ncols, nb = panel_blocks(v, L->F, L->pad, L->pad, L->panel_avail, b, &ncols);
+    int ncols, nb = panel_blocks(v, L->F, L->pad, P->y + L->pad, L->panel_avail, b, &ncols);
     int cw = P->w / (ncols > 0 ? ncols : 1), sw = L->F * 4 / 5;
     for (int k = 0; k < v->nsl; k++) v->sl[k].track = (SDL_Rect){ 0, 0, 0, 0 };
     v->lay_blocks_all = nb;
@@ -1167,7 +1171,7 @@ static void draw_panel(viewer *v, const layout *L)
         /* shown: inside the panel, above the message line */
         if (P->x + (b[i].col + 1) * cw <= L->W + 1 && b[i].y + b[i].h <= P->y + P->h - L->row - L->pad) v->lay_blocks++;
         int cx0 = P->x + b[i].col * cw, x = cx0 + L->pad, right = cx0 + cw - L->pad, y = b[i].y;
-        if (b[i].col > 0 && b[i].y == L->pad) fill(v, cx0, 0, 1, P->h, t->grid, 255);
+        if (b[i].col > 0 && b[i].y == P->y + L->pad) fill(v, cx0, P->y, 1, P->h, t->grid, 255);
         switch (b[i].kind) {
         case PB_HEAD_CELLS:
             textf(v, x, y, t->dim, 0, "cells%s  (Tab: inject type)", v->hide_agents ? " hidden" : "");
