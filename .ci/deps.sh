@@ -12,6 +12,8 @@ pkgs+=(valgrind)
 # The live viewer (bonesim view): SDL2, SDL2_ttf and a TrueType font; Xvfb
 # (with xauth for xvfb-run) to try it and measure it without a screen.
 pkgs+=(libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth)
+# Experiments across MPI ranks (docs/cluster.md) and their test (tests/mpi.sh).
+pkgs+=(libopenmpi-dev openmpi-bin)
 [ "${1:-}" = fuzz ] && pkgs+=(clang libclang-rt-14-dev libomp-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
