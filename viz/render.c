@@ -356,6 +356,28 @@ void bs_render_field_range(const bs_field *f, double *mn, double *mx)
     *mx = hi;
 }
 
+double bs_render_label_min(double mn, double mx)
+{
+    return mn < 0.0 && -mn * 256.0 <= (mx - mn) ? 0.0 : mn;
+}
+
+void bs_render_tissue_key(int row, uint8_t rgb[3], const char **label)
+{
+    static const char *const labels[BS_RENDER_TISSUE_ROWS] = { "bone (mineralised)", "bone, low mineral", "marrow",
+        "sinusoid", "arteriole", "lining cells", "BRC resorption (digging)", "BRC formation (refilling)" };
+    static const int surfs[3] = { BS_SURF_QUIESCENT, BS_SURF_RESORPTION, BS_SURF_FORMATION };
+    if (row < 0 || row >= BS_RENDER_TISSUE_ROWS) row = 2;
+    *label = labels[row];
+    switch (row) {
+    case 0: memcpy(rgb, COL_BONE_FULL, 3); break;
+    case 1: memcpy(rgb, COL_BONE_LOW, 3); break;
+    case 2: memcpy(rgb, COL_MARROW, 3); break;
+    case 3: memcpy(rgb, COL_VESSEL, 3); break;
+    case 4: memcpy(rgb, COL_ARTERIOLE, 3); break;
+    default: lerp_rgb(COL_MARROW, COL_SURF[surfs[row - 5]], SURF_BLEND, rgb); break;
+    }
+}
+
 int bs_render_field_index(float v, double mn, double mx)
 {
     if (!(mx > mn)) return 0;
@@ -615,7 +637,7 @@ static void legend_field(pen *p, const bs_field *f, const uint8_t lut[256][3], d
     p->y += bh + ts;
 
     char lo[64], hi[64];
-    snprintf(lo, sizeof lo, "%.3g", fmin);
+    snprintf(lo, sizeof lo, "%.3g", bs_render_label_min(fmin, fmax));
     snprintf(hi, sizeof hi, "%.3g", fmax);
     fix_decimal_point(lo);
     fix_decimal_point(hi);

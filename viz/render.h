@@ -32,6 +32,14 @@ void bs_render_palette(int palette, uint8_t lut[256][3]);
  * bar uses these, so it always matches the image. */
 void bs_render_field_range(const bs_field *f, double *mn, double *mx);
 int bs_render_field_index(float v, double mn, double mx);
+/* The colour bar's lower label: mn, or 0 when mn is a solver undershoot
+ * below zero smaller than one colour step of the bar (1/256 of the range);
+ * a larger negative value is shown as it is. */
+double bs_render_label_min(double mn, double mx);
+/* The tissue key, row by row (0 .. BS_RENDER_TISSUE_ROWS-1): the colour
+ * bs_render gives it and its label, for the viewer's overlay legend. */
+#define BS_RENDER_TISSUE_ROWS 8
+void bs_render_tissue_key(int row, uint8_t rgb[3], const char **label);
 
 /* Size of the image bs_render will produce for this input. */
 void bs_render_size(const bs_render_input *in, int *w, int *h);
