@@ -296,9 +296,7 @@ bs_status bs_model_set_param(bs_model *m, const char *name, double value, bs_err
     derive_rules(m);
     /* The therapies scale these from their untreated values at every
      * step (bs_therapy_step): the untreated values follow the change. */
-    m->r.tx.o2_sinusoid_base = m->r.o2_sinusoid;
-    m->r.tx.o2_arteriole_base = m->r.o2_arteriole;
-    m->r.tx.hdac_base = m->r.dtc.hdac_level;
+    bs_therapy_rebase(m);
     return BS_OK;
 }
 
