@@ -7,6 +7,8 @@ pkgs=(build-essential cmake pkg-config libpng-dev libinih-dev libcmocka-dev pyth
 # CI extras: static analysis (.ci/run); `deps.sh fuzz`: clang, libFuzzer and
 # clang's OpenMP runtime for the fuzz session (.ci/fuzz.sh).
 pkgs+=(cppcheck)
+# Memcheck on short runs (tests/valgrind.sh, from .ci/run).
+pkgs+=(valgrind)
 # The live viewer (bonesim view): SDL2, SDL2_ttf and a TrueType font; Xvfb
 # (with xauth for xvfb-run) to try it and measure it without a screen.
 pkgs+=(libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth)

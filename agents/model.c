@@ -593,4 +593,5 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     o->kills_nk_per_day = window_days > 0.0 ? (double)(m->n_kills_nk - m->row_kills_nk) / window_days : 0.0;
     m->row_kills_tcell = m->n_kills_tcell;
     m->row_kills_nk = m->n_kills_nk;
+    o->store_full_refusals = (long)m->store.full_refusals;
 }

@@ -227,6 +227,7 @@ typedef struct {
     long n_tcells, n_tcells_active, n_nk, n_mdsc;
     double kills_tcell_per_day, kills_nk_per_day; /* since the last observe */
     long by_state[BS_MAX_CELL_TYPES][BS_MAX_STATES]; /* cells per type and state (celltypes.h) */
+    long store_full_refusals; /* cumulative: placements refused for want of room (engine/store.h) */
 } bs_obs;
 
 /* Kill rates are averaged over window_days from the kill counters'

@@ -89,6 +89,7 @@ static const state_entry state_table[] = {
     VAL("store.count", store.count),
     VAL("store.n_free", store.n_free),
     VAL("store.hard_cap_hit", store.hard_cap_hit),
+    VAL("store.full_refusals", store.full_refusals),
     ARR("store.type", store.type, N_SLOTS),
     ARR("store.state", store.state, N_SLOTS),
     ARR("store.site", store.site, N_SLOTS),

@@ -316,7 +316,12 @@ bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, fl
                 (int)spec->boundary);
 
     size_t n = (size_t)w * (size_t)h;
+    /* Zeroed, padding included: bs_work_layout sets the sizes and pointers
+     * only, and this header is copied over the zeroed scratch below, so an
+     * uninitialised cache here would be the solver's cache (a garbage key
+     * equal to the real one would skip a rebuild). */
     bs_work wk;
+    memset(&wk, 0, sizeof wk);
     size_t bytes = bs_work_layout(&wk, w, h, NULL);
     f->spec = *spec;
     f->w = w;

@@ -52,6 +52,7 @@ int bs_store_spawn(bs_store *s, int site, uint8_t type, uint8_t state, uint64_t 
     if (s->occ[site] >= 0) return -1;
     if (s->n_free == 0) {
         s->hard_cap_hit = 1;
+        s->full_refusals++;
         return -1;
     }
     int slot = s->free_slots[--s->n_free];

@@ -50,5 +50,14 @@ bs_status bs_render(const bs_render_input *in, bs_image *out, bs_error *err);
  * The image must be exactly w x h pixels unless w == 0 on input, in which
  * case the lattice takes the image size. Caller frees *classes. */
 bs_status bs_mask_load(const char *path, int *w, int *h, uint8_t **classes, bs_error *err);
+/* The same, with the header read first: the size is checked before any
+ * pixel is decoded, and a decode needing more than max_bytes
+ * (bs_mask_decode_bytes; <= 0: no limit of ours) is refused. */
+bs_status bs_mask_load_limited(const char *path, int *w, int *h, uint8_t **classes, double max_bytes, bs_error *err);
+/* The size in the PNG header (the IHDR chunk), without decoding. Regular
+ * files only (a FIFO is refused without blocking). */
+bs_status bs_mask_size(const char *path, int *w, int *h, bs_error *err);
+/* Peak bytes of decoding a w x h mask: RGBA rows and the class map. */
+double bs_mask_decode_bytes(int w, int h);
 
 #endif

@@ -77,7 +77,8 @@ static bs_status parse_number(const char *opt, const char *s, double lo, double 
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno || !isfinite(v) || v < lo || v > hi)
+    /* decimal only: strtod also reads hex ("0x10", "0x1p3") */
+    if (end == s || *end != '\0' || errno || !isfinite(v) || v < lo || v > hi || strpbrk(s, "xX"))
         return bs_fail(err, BS_ERR_INVALID, "%s '%s' is not a number in range (valid: %g .. %g)", opt, s, lo, hi);
     *out = v;
     return BS_OK;
@@ -197,6 +198,8 @@ static bs_status set_number(bs_paramset *ps, const char *name, double v, const c
     return bs_paramset_set_text(ps, name, num, opt, err);
 }
 
+static bs_status take_mask_size(bs_paramset *ps, const char *scenario_path, bs_error *err);
+
 bs_status bs_resolve_params(
         const bs_cli_opts *o, bs_registry **reg_out, bs_paramset **ps_out, char *scenario_path, size_t n, bs_error *err)
 {
@@ -226,6 +229,7 @@ bs_status bs_resolve_params(
     if (st == BS_OK && o->seed >= 0) st = set_number(ps, "run.seed", (double)o->seed, "--seed", err);
     if (st == BS_OK && o->csv_every >= 0.0) st = set_number(ps, "run.csv_every_d", o->csv_every, "--csv-every", err);
     if (st == BS_OK && o->png_every >= 0.0) st = set_number(ps, "run.png_every_d", o->png_every, "--png-every", err);
+    if (st == BS_OK) st = take_mask_size(ps, scenario_path, err);
     if (st != BS_OK) {
         bs_paramset_destroy(ps);
         bs_registry_destroy(reg);
@@ -320,25 +324,53 @@ bs_status bs_check_intervals(
     return check_interval(ckpt_every, dt_h, origin, err);
 }
 
-/* Loads the PNG mask named by geometry.mask_png (relative to the scenario
- * file's folder) when geometry.source = mask; *classes stays NULL
- * otherwise. */
-static bs_status load_mask(const bs_paramset *ps, const char *scenario_path, uint8_t **classes, bs_error *err)
+/* The path of geometry.mask_png (relative to the scenario file's folder). */
+static void mask_path(const bs_paramset *ps, const char *scenario_path, char *path, size_t n)
 {
-    *classes = NULL;
-    if (strcmp(bs_param_str(ps, "geometry.source"), "mask") != 0) return BS_OK;
     const char *mask = bs_param_str(ps, "geometry.mask_png");
-    if (!mask[0]) return bs_fail(err, BS_ERR_INVALID, "geometry.source = mask needs geometry.mask_png");
-    char path[8300];
     if (mask[0] != '/' && scenario_path[0]) {
         const char *slash = strrchr(scenario_path, '/');
         int dlen = slash ? (int)(slash - scenario_path) : 1;
-        snprintf(path, sizeof path, "%.*s/%s", dlen, slash ? scenario_path : ".", mask);
+        snprintf(path, n, "%.*s/%s", dlen, slash ? scenario_path : ".", mask);
     } else {
-        snprintf(path, sizeof path, "%s", mask);
+        snprintf(path, n, "%s", mask);
     }
+}
+
+/* With geometry.source = mask and neither lattice side set (by the
+ * scenario, its includes or --set), the lattice takes the mask's size, read
+ * from the PNG header alone. */
+static bs_status take_mask_size(bs_paramset *ps, const char *scenario_path, bs_error *err)
+{
+    if (strcmp(bs_param_str(ps, "geometry.source"), "mask") != 0 || !bs_param_str(ps, "geometry.mask_png")[0])
+        return BS_OK;
+    const bs_registry *reg = bs_paramset_registry(ps);
+    if (bs_param_is_set(ps, (size_t)bs_registry_find(reg, "lattice.width_sites")) ||
+            bs_param_is_set(ps, (size_t)bs_registry_find(reg, "lattice.height_sites")))
+        return BS_OK;
+    char path[8300];
+    mask_path(ps, scenario_path, path, sizeof path);
+    int w, h;
+    bs_status st = bs_mask_size(path, &w, &h, err);
+    if (st == BS_OK) st = set_number(ps, "lattice.width_sites", w, path, err);
+    if (st == BS_OK) st = set_number(ps, "lattice.height_sites", h, path, err);
+    return st;
+}
+
+/* Loads the PNG mask named by geometry.mask_png when geometry.source =
+ * mask; *classes stays NULL otherwise. The decode counts against
+ * --max-memory-mb (max_mb > 0). */
+static bs_status load_mask(
+        const bs_paramset *ps, const char *scenario_path, double max_mb, uint8_t **classes, bs_error *err)
+{
+    *classes = NULL;
+    if (strcmp(bs_param_str(ps, "geometry.source"), "mask") != 0) return BS_OK;
+    if (!bs_param_str(ps, "geometry.mask_png")[0])
+        return bs_fail(err, BS_ERR_INVALID, "geometry.source = mask needs geometry.mask_png");
+    char path[8300];
+    mask_path(ps, scenario_path, path, sizeof path);
     int w = (int)bs_param(ps, "lattice.width_sites"), h = (int)bs_param(ps, "lattice.height_sites");
-    return bs_mask_load(path, &w, &h, classes, err);
+    return bs_mask_load_limited(path, &w, &h, classes, max_mb > 0.0 ? max_mb * 1048576.0 : 0.0, err);
 }
 
 /* ---- bounded memory --------------------------------------------------------------- */
@@ -400,6 +432,19 @@ static void print_resume_hint(const bs_session *R, const char *what)
         fprintf(stderr, "  %s; no checkpoint was written (use --checkpoint-every DAYS to be able to resume)\n", what);
 }
 
+/* A full agent store is never silent (issue 13 item 9): cells asked for
+ * that found no room, on stderr even with --quiet. */
+static void print_refusals(const bs_model *m, const char *when)
+{
+    fprintf(stderr,
+            "bonesim: warning: %llu cell placement%s refused for want of room %s (no free marrow site where "
+            "they were to go; the store holds one cell per site, %d x %d here): lower the scenario's initial "
+            "counts (e.g. dtc.seed_lesion_n) or use a larger lattice; counted in the CSV column "
+            "store_full_refusals and the manifest\n",
+            (unsigned long long)m->store.full_refusals, m->store.full_refusals == 1 ? "" : "s", when, m->lat.w,
+            m->lat.h);
+}
+
 static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_error *err)
 {
     bs_model *m = R->m;
@@ -425,6 +470,7 @@ static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_e
                 sig == SIGTERM ? "SIGTERM" : "SIGINT", bs_model_time_days(m), R->last_ckpt, R->last_ckpt, R->days);
         return code;
     }
+    if (m->store.full_refusals > 0) print_refusals(m, "since day 0");
     double simulated = R->days - (double)R->k0 * m->dt_h / 24.0;
     if (!R->quiet) {
         long long seed = (long long)bs_param(R->ps, "run.seed");
@@ -446,6 +492,9 @@ static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_e
         printf("  outputs        %s/timeseries.csv, manifest.json, %lld PNG snapshot%s\n", R->outdir,
                 (long long)R->rs.png_count, R->rs.png_count == 1 ? "" : "s");
         if (R->nckpt) printf("  checkpoints    %ld written, the last %s\n", R->nckpt, R->last_ckpt);
+        if (m->store.full_refusals > 0)
+            printf("  refused        %llu cell placement%s for want of room (store_full_refusals)\n",
+                    (unsigned long long)m->store.full_refusals, m->store.full_refusals == 1 ? "" : "s");
     }
     if (timings) {
         double sites = (double)m->lat.w * m->lat.h;
@@ -549,10 +598,12 @@ int bs_cmd_run(const bs_cli_opts *o)
 
     if (check_memory(R.ps, o->max_memory_mb, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     uint8_t *classes = NULL;
-    if (load_mask(R.ps, rs->scenario_path, &classes, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
+    bs_status mst = load_mask(R.ps, rs->scenario_path, o->max_memory_mb, &classes, &err);
+    if (mst != BS_OK) return fail(&R, &err, mst == BS_ERR_NOMEM ? BS_EXIT_ERROR : BS_EXIT_USAGE);
     bs_status st = bs_model_create(&R.m, R.ps, classes, &err);
     free(classes);
     if (st != BS_OK) return fail(&R, &err, st == BS_ERR_NOMEM ? BS_EXIT_ERROR : BS_EXIT_USAGE);
+    if (R.m->store.full_refusals > 0) print_refusals(R.m, "at set-up");
     /* A replayed inject off the lattice is an error of the log, found
      * before any output is written, not a failure at its step. */
     for (size_t k = 0; k < R.replay.n; k++) {

@@ -392,7 +392,7 @@ static void remove_stale_temporaries(const bs_session *S, const char *dir)
 bs_status bs_session_manifest(bs_session *S, bs_error *err)
 {
     bs_run_info info = { S->rs.scenario_arg, S->rs.scenario_path, S->threads, S->days, (const char *const *)S->outputs,
-        S->noutputs };
+        S->noutputs, S->m ? (long)S->m->store.full_refusals : 0 };
     char mpath[4400];
     snprintf(mpath, sizeof mpath, "%s/manifest.json", S->outdir);
     tmp_begin(mpath);
