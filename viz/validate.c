@@ -1022,7 +1022,8 @@ void bs_usage_validate(FILE *f)
             "                      (validate-run.txt, the run's command) matches are kept\n"
             "  --force             start over in a DIR that holds a validation\n"
             "  --experiments DIR   read the experiment files from DIR\n"
-            "  --list              list the experiments and exit\n"
+            "  --list              check every experiment file (scenarios and overrides resolve) and\n"
+            "                      list the experiments, then exit\n"
             "  --quiet             no progress\n"
             "\n"
             "Writes DIR/report.md (summary table, per-experiment sections with the per-seed values,\n"
@@ -1216,14 +1217,6 @@ int bs_cmd_validate(int argc, char **argv)
         rc = BS_EXIT_USAGE;
     }
     for (int k = 0; k < nfiles; k++) free(files[k]);
-    if (rc == BS_EXIT_OK && list) {
-        printf("%-8s %-5s %-10s %-30s %s\n", "id", "B", "effect", "observable", "title");
-        for (int k = 0; k < nexp; k++)
-            printf("%-8s %-5s %-10s %-30s %s\n", E[k].id, E[k].behaviour, effect_names[E[k].effect], E[k].observable,
-                    E[k].title);
-        free(E);
-        return 0;
-    }
     /* resolve every arm before anything starts */
     for (int k = 0; k < nexp && rc == BS_EXIT_OK; k++)
         if (arm_check(&E[k], 0, mode, E[k].cpath, sizeof E[k].cpath) != 0 ||
@@ -1232,6 +1225,14 @@ int bs_cmd_validate(int argc, char **argv)
     if (rc != BS_EXIT_OK) {
         free(E);
         return rc;
+    }
+    if (rc == BS_EXIT_OK && list) {
+        printf("%-8s %-5s %-10s %-30s %s\n", "id", "B", "effect", "observable", "title");
+        for (int k = 0; k < nexp; k++)
+            printf("%-8s %-5s %-10s %-30s %s\n", E[k].id, E[k].behaviour, effect_names[E[k].effect], E[k].observable,
+                    E[k].title);
+        free(E);
+        return 0;
     }
     /* the output folder */
     char out[2200];
