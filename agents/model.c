@@ -24,6 +24,11 @@ static const char *const geometry_sources[] = { "procedural", "flat", "mask", NU
 
 const bs_param_def bs_world_params[] = {
     { "run.days", BS_PT_REAL, 365.0, 0.0, 36525.0, "d", "Simulated time to run (overridden by --days)", NULL, NULL },
+    { "run.burn_in_d", BS_PT_REAL, 0.0, 0.0, 3650.0, "d",
+            "Bone-only burn-in before day 0: the surface, its BMUs and the fields run this long (no tumour cells, "
+            "immune cells or therapies; their clocks start at day 0), so remodeling starts from a steady state of "
+            "BMUs spread over their phases (about one BMU life, 200-300 d, A)",
+            NULL, NULL },
     { "run.seed", BS_PT_INT, 1.0, 0.0, 9007199254740991.0, "1", "Random seed (overridden by --seed)", NULL, NULL },
     { "run.dt_h", BS_PT_REAL, 1.0, 0.25, 2.0, "h", "Agent step (DESIGN.md: about an hour; PARAMETERS.md 1)", NULL,
             NULL },
@@ -180,7 +185,7 @@ static bs_status list_vessels(bs_model *m, bs_error *err)
     return BS_OK;
 }
 
-bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *classes, bs_error *err)
+static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8_t *classes, int burn, bs_error *err)
 {
     *out = NULL;
     bs_model *m = calloc(1, sizeof *m);
@@ -223,7 +228,10 @@ bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *
     m->tile_totals = calloc((size_t)m->ntiles, sizeof *m->tile_totals);
     m->scratch = malloc((size_t)w * (size_t)h * sizeof(float));
     m->release = calloc((size_t)w * (size_t)h, sizeof(float));
-    if (!m->tile_totals || !m->scratch || !m->release) {
+    m->bmu = calloc((size_t)w * (size_t)h, sizeof *m->bmu);
+    m->eroded = calloc((size_t)w * (size_t)h, sizeof(float));
+    m->bmu_work = malloc((size_t)w * (size_t)h * sizeof(int32_t));
+    if (!m->tile_totals || !m->scratch || !m->release || !m->bmu || !m->eroded || !m->bmu_work) {
         st = bs_fail(err, BS_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -240,6 +248,15 @@ bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *
     bs_therapy_init(m);
     st = list_vessels(m, err);
     if (st != BS_OK) goto fail;
+    if (burn) {
+        /* bone and fields only; day 0 (and every other clock) starts after */
+        uint64_t n = (uint64_t)llround(24.0 * bs_param(ps, "run.burn_in_d") / m->dt_h);
+        m->burning = 1;
+        for (uint64_t k = 0; k < n; k++) bs_model_step(m);
+        m->burning = 0;
+        m->step0 = m->step;
+        m->last = (bs_step_totals){ 0 };
+    }
     bs_bmu_open_initial(m);
     bs_dtc_seed(m);
     *out = m;
@@ -247,6 +264,16 @@ bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *
 fail:
     bs_model_destroy(m);
     return st;
+}
+
+bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *classes, bs_error *err)
+{
+    return model_create(out, ps, classes, 1, err);
+}
+
+bs_status bs_model_create_unburnt(bs_model **out, const bs_paramset *ps, const uint8_t *classes, bs_error *err)
+{
+    return model_create(out, ps, classes, 0, err);
 }
 
 /* Live parameter change (the viewer's sliders, a replayed log): the
@@ -301,6 +328,9 @@ void bs_model_destroy(bs_model *m)
     free(m->scratch);
     free(m->release);
     free(m->vessels);
+    free(m->bmu);
+    free(m->eroded);
+    free(m->bmu_work);
     free(m);
 }
 
@@ -502,16 +532,18 @@ static void fill_draw_cache(bs_model *m)
 void bs_model_step(bs_model *m)
 {
     double t0 = omp_get_wtime();
-    bs_therapy_step(m);
+    if (!m->burning) bs_therapy_step(m);
     assemble_sources(m);
     /* whole fields per thread on small lattices, shared rows on large ones;
      * the same bits either way (engine/field.h) */
     bs_field_solve_many(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver);
     for (int f = 0; f < BS_FIELD_COUNT; f++) m->field_site_updates += m->fields[f].last_site_updates;
-    bs_dtc_arrivals(m);
-    bs_tcell_arrivals(m);
-    bs_nk_arrivals(m);
-    bs_mdsc_arrivals(m);
+    if (!m->burning) {
+        bs_dtc_arrivals(m);
+        bs_tcell_arrivals(m);
+        bs_nk_arrivals(m);
+        bs_mdsc_arrivals(m);
+    }
     double t1 = omp_get_wtime();
     fill_draw_cache(m);
     bs_store_scan_types(&m->store);
@@ -520,6 +552,7 @@ void bs_model_step(bs_model *m)
     m->r.pre.valid = 0; /* the prefixes are for this step's tile loop only */
     /* fixed-order reduction over tiles */
     bs_step_totals sum = { 0 };
+    bs_bmu_update(m, &sum); /* the BMUs' phases and refilling (serial, agents/bmu.c) */
     for (int t = 0; t < m->ntiles; t++) {
         sum.resorbed_um2 += m->tile_totals[t].resorbed_um2;
         sum.formed_um2 += m->tile_totals[t].formed_um2;

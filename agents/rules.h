@@ -49,8 +49,23 @@ void bs_bmu_open(bs_model *m, int i);
 /* the scenario's initial BMU, if bmu.initial_bmu_x_frac >= 0 */
 void bs_bmu_open_initial(bs_model *m);
 
+/* a one-site BMU in resorption at quiescent site i (an osteoclast made
+ * there by another route) */
+void bs_bmu_claim(bs_model *m, int i);
+
 /* surface (bone multicellular unit) rules for endosteal site i */
 void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot);
+
+/* The life of every BMU, once per step after the tiled rules (serial,
+ * raster order): survey of its cells and cavity, erosion bookkeeping,
+ * lamellar refilling under its osteoblast team, phase changes, closing
+ * (agents/bmu.c). Formed bone goes into tot. */
+void bs_bmu_update(bs_model *m, bs_step_totals *tot);
+/* site j is where the next lamella goes (an unfinished layer, or a cavity
+ * site resting on finished bone) */
+int bs_bmu_is_floor(const bs_lattice *lat, int j);
+/* a floor site with no osteoblast next to it in the 3 x 3 block around i */
+int bs_bmu_uncovered_floor_near(const bs_model *m, int i);
 
 /* cell formation at a surface site (called by bs_bmu_site); return 1 if a
  * cell was made */
@@ -113,6 +128,6 @@ static inline float bs_draw_surface(const bs_model *m, uint64_t key, uint32_t dr
 /* helpers shared by rules */
 int bs_agent_within(const bs_model *m, int i, int radius, int type); /* any agent of type within radius */
 int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j);
-int bs_has_fill_target(const bs_model *m, int i); /* a 4-neighbour to refill */
+int bs_has_fill_target(const bs_model *m, int i); /* a site to refill in the 3 x 3 block around i */
 
 #endif
