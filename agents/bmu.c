@@ -424,8 +424,8 @@ void bs_bmu_update(bs_model *m, bs_step_totals *tot)
                     }
             }
         }
-        if (rec->phase == BS_SURF_FORMATION && s->occ[i] < 0 && lat->tissue[i] == BS_TISSUE_MARROW &&
-                bs_bmu_uncovered_floor_near(m, i))
+        if (rec->phase == BS_SURF_FORMATION && lat->surface[i] != BS_SURF_NONE && s->occ[i] < 0 &&
+                lat->tissue[i] == BS_TISSUE_MARROW && bs_bmu_uncovered_floor_near(m, i))
             rec->n_cand++;
     }
     /* 2. phases */

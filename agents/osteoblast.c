@@ -89,7 +89,8 @@ int bs_ob_try_recruit(bs_model *m, int i)
     const bs_rules *r = &m->r;
     const bs_lattice *lat = &m->lat;
     int b = lat->bmu[i];
-    if (b < 0 || m->store.occ[i] >= 0 || lat->tissue[i] != BS_TISSUE_MARROW) return 0;
+    if (b < 0 || m->store.occ[i] >= 0 || lat->tissue[i] != BS_TISSUE_MARROW || lat->surface[i] == BS_SURF_NONE)
+        return 0;
     const bs_bmu_rec *rec = &m->bmu[b];
     if (rec->phase != BS_SURF_FORMATION || rec->n_cand <= 0) return 0;
     /* the team's size follows the floor still to be covered, and it takes
