@@ -62,13 +62,21 @@ const bs_param_def bs_world_params[] = {
             "Spacing of small endosteal arterioles (Spencer 2014: endosteum fed by small arteries, M✓ qualitative); 0 "
             "= none",
             NULL, NULL },
-    { "o2.sinusoid_mmHg", BS_PT_REAL, 20.0, 0.0, 760.0, "mmHg",
-            "pO2 held at sinusoid sites (20-30 mmHg, A, chosen so marrow lands in Spencer 2014's 10-32 mmHg)", NULL,
-            NULL },
+    { "o2.sinusoid_mmHg", BS_PT_REAL, 10.0, 0.0, 760.0, "mmHg",
+            "pO2 of the partly deoxygenated blood in the sinusoids: Spencer 2014 measured the deep perisinusoidal "
+            "marrow at ~10 mmHg, the most hypoxic (M✓); PARAMETERS.md's 20-30 mmHg start value (A) left the "
+            "perisinusoidal marrow above the median. Calibrated to B6",
+            NULL, NULL },
+    { "o2.sinusoid_exchange_per_h", BS_PT_REAL, 10000.0, 0.0, 1e7, "1/h",
+            "O2 exchange through the sinusoid wall per sinusoid site: a flux exchange x (blood pO2 - tissue pO2) "
+            "(wall permeability x wall area per site volume, A; calibrated to B6 so the perisinusoidal marrow is "
+            "the most hypoxic, Spencer 2014 M✓)",
+            NULL, NULL },
     { "o2.arteriole_mmHg", BS_PT_REAL, 45.0, 0.0, 760.0, "mmHg", "pO2 held at arteriole sites (40-50 mmHg, A)", NULL,
             NULL },
-    { "o2.marrow_uptake_per_h", BS_PT_REAL, 300.0, 0.0, 1e6, "1/h",
-            "First-order O2 consumption of haematopoietic marrow; calibrated to B6 (median marrow pO2 15-30 mmHg)",
+    { "o2.marrow_uptake_per_h", BS_PT_REAL, 120.0, 0.0, 1e6, "1/h",
+            "First-order O2 consumption of haematopoietic marrow; calibrated to B6 on seeds 501-502 (median marrow "
+            "pO2 15-30 mmHg with the arterioles as the main supply)",
             NULL, NULL },
     { "o2.bone_uptake_per_h", BS_PT_REAL, 20.0, 0.0, 1e6, "1/h", "O2 consumption of bone (osteocytes), A", NULL, NULL },
     { "field.o2.D_um2_per_s", BS_PT_REAL, 2000.0, 1.0, 1e5, "um^2/s",
@@ -157,6 +165,7 @@ static void derive_world(bs_model *m)
     const bs_paramset *ps = m->ps;
     bs_rules *r = &m->r;
     r->o2_sinusoid = (float)bs_param(ps, "o2.sinusoid_mmHg");
+    r->o2_sinusoid_exchange = (float)bs_param(ps, "o2.sinusoid_exchange_per_h");
     r->o2_arteriole = (float)bs_param(ps, "o2.arteriole_mmHg");
     r->o2_marrow_uptake = (float)bs_param(ps, "o2.marrow_uptake_per_h");
     r->o2_bone_uptake = (float)bs_param(ps, "o2.bone_uptake_per_h");
@@ -365,8 +374,10 @@ static void assemble_sources(bs_model *m)
             float fixed_val = 0.0f;
             switch (t) {
             case BS_TISSUE_VESSEL:
-                fixed = 1;
-                fixed_val = r->o2_sinusoid;
+                /* sinusoid: partly deoxygenated blood exchanging O2 through
+                 * its wall, a flux r (pO2_blood - pO2), not a held value */
+                o2_up = r->o2_sinusoid_exchange;
+                o2_src = r->o2_sinusoid_exchange * r->o2_sinusoid;
                 break;
             case BS_TISSUE_ARTERIOLE:
                 fixed = 1;

@@ -47,7 +47,8 @@ typedef struct {
     float exit_basal_h, exit_oc_h, exit_lowlifr_h;
     int wake_radius; /* sites */
     float prolif_h, o2_K, tgfb_gain, tgfb_K, p_apoptosis;
-    float necrosis_mmHg, p_necrosis;
+    float hypoxia_n; /* Hill steepness of the LIFR fall */
+    float necrosis_mmHg, necrosis_h, necrosis_n; /* half-effect pO2, rate at anoxia (1/h), steepness */
     float o2_uptake, dormant_uptake;
     float pthrp, tgfb_pthrp_gain;
     float dt_h;
@@ -73,9 +74,9 @@ typedef struct {
     float t_exhaust_suppr_h; /* exhaustion hazard under full suppression */
     int t_kills_max; /* kills before exhaustion */
     float t_ifng, t_rankl; /* au/h: activated / non-activated cells */
-    float t_hypoxia_mmHg, t_hypoxia_factor; /* adenosine brake below this pO2 */
+    float t_hypoxia_mmHg, t_hypoxia_factor, t_hypoxia_n; /* adenosine brake: half-effect pO2, floor, Hill n */
     /* NK cells */
-    float nk_kill_h, nk_dormant, nk_hypoxia_mmHg, nk_hypoxia_factor, nk_suppr_K, nk_tgfb_K;
+    float nk_kill_h, nk_dormant, nk_hypoxia_mmHg, nk_hypoxia_factor, nk_hypoxia_n, nk_suppr_K, nk_tgfb_K;
     int nk_kills_max;
     float nk_ifng; /* au/h */
     /* MDSCs */
@@ -154,7 +155,8 @@ typedef struct {
     float ob_opg, ob_rankl, ob_cxcl12; /* au/h */
     float ob_o2_uptake;
     /* tissue and fields */
-    float o2_sinusoid, o2_arteriole; /* mmHg */
+    float o2_sinusoid, o2_arteriole; /* mmHg: sinusoid blood, arteriole (held) */
+    float o2_sinusoid_exchange; /* 1/h: sinusoid wall exchange */
     float o2_marrow_uptake, o2_bone_uptake; /* 1/h */
     float cxcl12_vessel; /* au/h at sinusoid-adjacent marrow (CAR cells) */
     float ifng_basal; /* au/h everywhere in marrow */

@@ -7,6 +7,7 @@
 #ifndef BS_RULES_H
 #define BS_RULES_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "model.h"
@@ -123,6 +124,15 @@ static inline float bs_draw_surface(const bs_model *m, uint64_t key, uint32_t dr
 {
     if (bs_pre_ok(m, draw)) return bs_rng_uniform_pre(m->r.pre.surface[draw], key);
     return bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, key, draw);
+}
+
+/* Hill-type O2 response: 0 at anoxia, 1/2 at half_mmHg, -> 1 when well
+ * oxygenated, steepness n. Every O2-dependent rule uses it (no steps). */
+static inline float bs_o2_hill(float o2, float half_mmHg, float n)
+{
+    if (!(o2 > 0.0f)) return 0.0f;
+    float a = powf(o2 / half_mmHg, n);
+    return a / (1.0f + a);
 }
 
 /* helpers shared by rules */
