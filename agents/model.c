@@ -74,7 +74,7 @@ const bs_param_def bs_world_params[] = {
             NULL, NULL },
     { "o2.arteriole_mmHg", BS_PT_REAL, 45.0, 0.0, 760.0, "mmHg", "pO2 held at arteriole sites (40-50 mmHg, A)", NULL,
             NULL },
-    { "o2.marrow_uptake_per_h", BS_PT_REAL, 120.0, 0.0, 1e6, "1/h",
+    { "o2.marrow_uptake_per_h", BS_PT_REAL, 80.0, 0.0, 1e6, "1/h",
             "First-order O2 consumption of haematopoietic marrow; calibrated to B6 on seeds 501-502 (median marrow "
             "pO2 15-30 mmHg with the arterioles as the main supply)",
             NULL, NULL },

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "celltypes.h"
 #include "test_util.h"
 
 #define MAXD 500
@@ -207,10 +208,92 @@ static void test_b5_rankl_opg_ifng(void **state)
     }
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+static float median_of(float *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_float);
+    return n > 0 ? v[n / 2] : -1.0f;
+}
+
+/* B6, the O2 map (1.2 x 1.2 mm homeostasis, seeds 1-3, after one day):
+ * marrow median 15-30 mmHg; the marrow next to sinusoids (deoxygenated
+ * blood) below the marrow median; the endosteum within 50 um of an
+ * arteriole above it (Spencer 2014). And a lesion of radius 160 um of
+ * cycling tumour cells grows a core below 5 mmHg. */
+static void test_b6_oxygen_map(void **state)
+{
+    (void)state;
+    static float all[120 * 120], peri[120 * 120], endo[120 * 120];
+    for (long seed = 1; seed <= 3; seed++) {
+        bs_registry *reg;
+        bs_paramset *ps = bs_test_params(&reg, "homeostasis", small);
+        char sd[64];
+        snprintf(sd, sizeof sd, "run.seed=%ld", seed);
+        bs_error err;
+        if (bs_config_set(ps, sd, &err) != BS_OK) fail_msg("%s", err.msg);
+        bs_model *m = bs_test_model(ps);
+        bs_test_run_days(m, 1.0);
+        const bs_lattice *L = &m->lat;
+        const float *c = m->fields[BS_FIELD_O2].c;
+        int na = 0, np = 0, ne = 0;
+        for (int i = 0; i < L->w * L->h; i++) {
+            if (L->tissue[i] != BS_TISSUE_MARROW) continue;
+            all[na++] = c[i];
+            int x = i % L->w, y = i / L->w, by_sinusoid = 0, by_arteriole = 0;
+            for (int yy = y - 5; yy <= y + 5; yy++)
+                for (int xx = x - 5; xx <= x + 5; xx++) {
+                    if (xx < 0 || yy < 0 || xx >= L->w || yy >= L->h) continue;
+                    uint8_t t = L->tissue[yy * L->w + xx];
+                    if (t == BS_TISSUE_VESSEL && abs(xx - x) <= 1 && abs(yy - y) <= 1) by_sinusoid = 1;
+                    if (t == BS_TISSUE_ARTERIOLE) by_arteriole = 1;
+                }
+            if (by_sinusoid) peri[np++] = c[i];
+            if (L->surface[i] != BS_SURF_NONE && by_arteriole) endo[ne++] = c[i];
+        }
+        float med = median_of(all, na), p5 = all[na * 5 / 100], p99 = all[na * 99 / 100];
+        float mp = median_of(peri, np), me = median_of(endo, ne);
+        printf("# B6 seed %ld: marrow pO2 median %.1f (5th %.1f, 99th %.1f), perisinusoidal %.1f, endosteal by "
+               "arterioles %.1f mmHg\n",
+                seed, (double)med, (double)p5, (double)p99, (double)mp, (double)me);
+        assert_true(med >= 15.0f && med <= 30.0f);
+        assert_true(np > 0 && mp < med);
+        assert_true(ne > 0 && me > med);
+        bs_model_destroy(m);
+        bs_paramset_destroy(ps);
+        bs_registry_destroy(reg);
+    }
+    /* the lesion: a disc of cycling cells, radius 16 sites, on a flat slab */
+    const char *const flat[] = { "geometry.source=flat", "lattice.width_sites=80", "lattice.height_sites=80",
+        "bmu.activation_per_site_per_y=0", NULL };
+    bs_registry *reg;
+    bs_paramset *ps = bs_test_params(&reg, NULL, flat);
+    bs_model *m = bs_test_model(ps);
+    int cx = 40, cy = 30, R = 16, placed = 0;
+    for (int y = cy - R; y <= cy + R; y++)
+        for (int x = cx - R; x <= cx + R; x++) {
+            int i = y * m->lat.w + x;
+            if ((x - cx) * (x - cx) + (y - cy) * (y - cy) > R * R || m->lat.tissue[i] != BS_TISSUE_MARROW) continue;
+            if (bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, 1000u + (uint64_t)i) >= 0) placed++;
+        }
+    bs_model_step(m); /* the O2 field is solved with the lesion in place */
+    float core = m->fields[BS_FIELD_O2].c[cy * m->lat.w + cx];
+    printf("# B6 lesion: %d cells, radius 160 um, core pO2 %.2f mmHg\n", placed, (double)core);
+    assert_true(core < 5.0f);
+    bs_model_destroy(m);
+    bs_paramset_destroy(ps);
+    bs_registry_destroy(reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_b3_b4_single_bmu),
+        cmocka_unit_test(test_b6_oxygen_map),
         cmocka_unit_test(test_b5_rankl_opg_ifng),
         cmocka_unit_test(test_b1_b2_homeostasis),
     };
