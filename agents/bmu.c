@@ -43,7 +43,7 @@
 #include "rules.h"
 
 const bs_param_def bs_bmu_params[] = {
-    { "bmu.activation_per_site_per_y", BS_PT_REAL, 1.3, 0.0, 50.0, "1/y",
+    { "bmu.activation_per_site_per_y", BS_PT_REAL, 0.5, 0.0, 50.0, "1/y",
             "Rate at which a quiescent endosteal site is taken into a new remodeling compartment when the RANKL signal "
             "is 1. Starting value 0.7/y derived so ~20% of the surface remodels (PARAMETERS.md 2d; Agerbaek 1991 gives "
             "0.93/y cortical); calibrated to B2",
