@@ -644,7 +644,7 @@ static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, doubl
                 (double)m->field_site_updates / sites, sites, BS_FIELD_COUNT);
         printf("  agent loop     %.3g agent-updates/s, %.3g site-visits/s (%llu agent updates)\n",
                 m->t_agents_s > 0 ? (double)m->agent_updates / m->t_agents_s : 0.0,
-                m->t_agents_s > 0 ? sites * (double)(m->step - R->k0) / m->t_agents_s : 0.0,
+                m->t_agents_s > 0 ? sites * (double)(m->step - m->step0 - R->k0) / m->t_agents_s : 0.0,
                 (unsigned long long)m->agent_updates);
     }
     return BS_EXIT_OK;
@@ -893,7 +893,7 @@ int bs_cmd_resume(const bs_cli_opts *o)
     double t = bs_model_time_days(m);
     R.days = bs_param(R.ps, "run.days");
     R.steps = steps_for(m, R.days);
-    R.k0 = m->step;
+    R.k0 = m->step - m->step0; /* steps since day 0 (after any burn-in), as the loop counts them */
     if (R.steps < 0 || (uint64_t)R.steps < R.k0) {
         bs_fail(&err, BS_ERR_INVALID,
                 "%s is at day %.3f: --days %g would end before it (--days is the total simulated time, not the "

@@ -359,7 +359,7 @@ static bs_status step_outputs(viewer *v, int last, bs_error *err)
 {
     if (v->outputs_done) return BS_OK;
     double t = bs_model_time_days(v->m);
-    int row = bs_run_due(t, bs_param(v->ps, "run.csv_every_d"), &v->next_csv_d) || last || v->m->step == 0;
+    int row = bs_run_due(t, bs_param(v->ps, "run.csv_every_d"), &v->next_csv_d) || last || v->m->step == v->m->step0;
     v->outputs_done = 1;
     return row ? write_row(v, err) : BS_OK;
 }
@@ -553,7 +553,7 @@ static bs_status session_open(viewer *v, bs_error *err)
 /* Applies a live action now and logs it. */
 static void live_action(viewer *v, bs_action *a)
 {
-    a->step = v->m->step;
+    a->step = v->m->step - v->m->step0; /* steps since day 0, as the run loop counts */
     bs_error err;
     if (bs_action_apply(v->m, a, &err) != BS_OK) {
         set_msg(v, "%s", err.msg);
@@ -568,7 +568,7 @@ static void do_reset(viewer *v, long long seed)
     bs_action a;
     memset(&a, 0, sizeof a);
     a.kind = BS_ACT_RESET;
-    a.step = v->m->step;
+    a.step = v->m->step - v->m->step0;
     a.value = (double)seed;
     bs_error err;
     if (session_start(v, seed, &err) != BS_OK) {
@@ -590,7 +590,7 @@ static void session_close(viewer *v)
         bs_action a;
         memset(&a, 0, sizeof a);
         a.kind = BS_ACT_END;
-        a.step = v->m->step;
+        a.step = v->m->step - v->m->step0;
         log_action(v, &a);
         if (bs_output_close(&v->out, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
         bs_run_info info = { v->scenario_arg, v->scenario_path, omp_get_max_threads(), bs_model_time_days(v->m) };
