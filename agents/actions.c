@@ -71,8 +71,8 @@ static int parse_int(const char *s, int lo, int hi, int *out)
 
 static int find_cell_type(const char *name, size_t len)
 {
-    for (int t = 0; t < BS_CELL_TYPE_COUNT; t++)
-        if (strlen(bs_cell_types[t].name) == len && strncmp(bs_cell_types[t].name, name, len) == 0) return t;
+    for (int t = 0; t < bs_celltype_count(); t++)
+        if (strlen(bs_celltype_of(t)->name) == len && strncmp(bs_celltype_of(t)->name, name, len) == 0) return t;
     return -1;
 }
 
@@ -80,8 +80,8 @@ static void list_cell_types(char *buf, size_t n)
 {
     size_t k = 0;
     buf[0] = '\0';
-    for (int t = 0; t < BS_CELL_TYPE_COUNT && k < n; t++)
-        k += (size_t)snprintf(buf + k, n - k, "%s%s", t ? ", " : "", bs_cell_types[t].name);
+    for (int t = 0; t < bs_celltype_count() && k < n; t++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%s", t ? ", " : "", bs_celltype_of(t)->name);
 }
 
 static void list_therapies(char *buf, size_t n)
@@ -103,7 +103,7 @@ static int parse_cell(const char *s, const char *where, bs_action *a, bs_error *
         bs_fail(err, BS_ERR_INVALID, "%s: unknown cell type '%.*s' (valid: %s)", where, (int)len, s, valid);
         return -1;
     }
-    const bs_cell_desc *d = &bs_cell_types[t];
+    const bs_celltype *d = bs_celltype_of(t);
     int ns = d->n_states < 1 ? 1 : d->n_states, state = 0;
     if (dot) {
         const char *sn = dot + 1;
@@ -305,7 +305,7 @@ void bs_action_format(const bs_action *a, char *buf, size_t n)
         snprintf(buf, n, "%llu therapy %s %s\n", s, bs_therapy_names[a->id], a->on ? "on" : "off");
         break;
     case BS_ACT_INJECT: {
-        const bs_cell_desc *d = &bs_cell_types[a->id];
+        const bs_celltype *d = bs_celltype_of(a->id);
         if (d->n_states > 1 && d->state_names[a->on])
             snprintf(buf, n, "%llu inject %s.%s %d %d\n", s, d->name, d->state_names[a->on], a->x, a->y);
         else
@@ -354,8 +354,8 @@ bs_status bs_action_apply(bs_model *m, const bs_action *a, bs_error *err)
         bs_therapy_switch(m, (bs_therapy_id)a->id, a->on);
         return BS_OK;
     case BS_ACT_INJECT: {
-        if (a->id < 0 || a->id >= BS_CELL_TYPE_COUNT)
-            return bs_fail(err, BS_ERR_INVALID, "cell type %d (valid: 0 .. %d)", a->id, BS_CELL_TYPE_COUNT - 1);
+        if (a->id < 0 || a->id >= bs_celltype_count())
+            return bs_fail(err, BS_ERR_INVALID, "cell type %d (valid: 0 .. %d)", a->id, bs_celltype_count() - 1);
         if (a->x >= m->lat.w || a->y >= m->lat.h)
             return bs_fail(err, BS_ERR_INVALID,
                     "inject at site %d %d: outside the %d x %d lattice (valid: 0 .. %d, "

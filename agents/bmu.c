@@ -41,11 +41,12 @@
 #include "celltypes.h"
 #include "rng.h"
 #include "rules.h"
+#include "spatial.h"
 
 const bs_param_def bs_bmu_params[] = {
     { "bmu.activation_per_site_per_y", BS_PT_REAL, 0.5, 0.0, 50.0, "1/y",
             "Rate at which a quiescent endosteal site is taken into a new remodeling compartment when the RANKL signal "
-            "is 1. Starting value 0.7/y derived so ~20% of the surface remodels (PARAMETERS.md 2d; Agerbaek 1991 gives "
+            "is 1. Starting value 0.7/y derived so ~20% of the surface remodels (Agerbaek 1991 gives "
             "0.93/y cortical); calibrated to B2",
             NULL, NULL },
     { "bmu.radius_um", BS_PT_REAL, 60.0, 10.0, 140.0, "um",
@@ -77,9 +78,8 @@ const bs_param_def bs_bmu_params[] = {
     { "bmu.lining_rankl_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
             "RANKL made by osteoblast-lineage lining cells per quiescent surface site (A)", NULL, NULL },
     { "bmu.lining_opg_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
-            "OPG made by lining cells per quiescent surface site (A; mature OBs and lining cells secrete OPG, "
-            "PARAMETERS.md 3)",
-            NULL, NULL },
+            "OPG made by lining cells per quiescent surface site (A; mature OBs and lining cells secrete OPG)", NULL,
+            NULL },
     { "bmu.initial_bmu_x_frac", BS_PT_REAL, -1.0, -1.0, 1.0, "1",
             "Open one BMU at day 0 on the first bone surface below the top edge at this fraction of the width "
             "(teaching scenarios such as single_bmu); -1 = none",
@@ -127,59 +127,6 @@ void bs_bmu_open_initial(bs_model *m)
             return;
         }
     }
-}
-
-float bs_rankl_signal(const bs_model *m, int i)
-{
-    float rankl = m->fields[BS_FIELD_RANKL].c[i];
-    float opg = m->fields[BS_FIELD_OPG].c[i];
-    if (rankl < 0.0f) rankl = 0.0f; /* solver round-off only */
-    if (opg < 0.0f) opg = 0.0f;
-    float ifn = m->fields[BS_FIELD_IFNG].c[i];
-    if (ifn < 0.0f) ifn = 0.0f;
-    /* IFN-gamma degrades TRAF6 and so blunts RANK signalling (Takayanagi
-     * 2000): it scales the signal down rather than competing for RANKL. */
-    /* rankl_factor: denosumab binds RANKL (x 1 - occupancy) and the
-     * precursors it piled up convert when it washes out (therapy.c) */
-    return m->r.rankl_factor * rankl / (m->r.rankl_K * (1.0f + opg / m->r.opg_K)) / (1.0f + ifn / m->r.ifng_K);
-}
-
-int bs_agent_within(const bs_model *m, int i, int radius, int type)
-{
-    /* no agent of this type alive: nothing to find (store.h live_types) */
-    if (!bs_store_may_hold(&m->store, type)) return 0;
-    const bs_lattice *lat = &m->lat;
-    const int32_t *occ = m->store.occ;
-    const uint8_t *ty = m->store.type;
-    int x = i % lat->w, y = i / lat->w;
-    int xa = x - radius < 0 ? 0 : x - radius, xb = x + radius >= lat->w ? lat->w - 1 : x + radius;
-    int ya = y - radius < 0 ? 0 : y - radius, yb = y + radius >= lat->h ? lat->h - 1 : y + radius;
-    for (int yy = ya; yy <= yb; yy++) {
-        const int32_t *row = occ + (long)yy * lat->w;
-        for (int xx = xa; xx <= xb; xx++) {
-            int s = row[xx];
-            if (s >= 0 && ty[s] == type) return 1;
-        }
-    }
-    return 0;
-}
-
-int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j)
-{
-    if (lat->tissue[j] == BS_TISSUE_BONE) return lat->mineral[j] < 1.0f;
-    return (lat->flags[j] & BS_FLAG_CAVITY) && lat->tissue[j] == BS_TISSUE_MARROW && s->occ[j] < 0;
-}
-
-int bs_has_fill_target(const bs_model *m, int i)
-{
-    const bs_lattice *lat = &m->lat;
-    int x = i % lat->w, y = i / lat->w;
-    for (int yy = y - 1; yy <= y + 1; yy++)
-        for (int xx = x - 1; xx <= x + 1; xx++) {
-            if (xx < 0 || yy < 0 || xx >= lat->w || yy >= lat->h || (xx == x && yy == y)) continue;
-            if (bs_is_fill_target(lat, &m->store, yy * lat->w + xx)) return 1;
-        }
-    return 0;
 }
 
 /* A site of the cavity where the next lamella goes: a layer already begun

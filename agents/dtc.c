@@ -22,6 +22,13 @@
 #include "rng.h"
 #include "rules.h"
 
+/* Salt of the ids of arriving CTCs ("ctc" in ASCII): keeps them apart from
+ * the ids of cells born in the marrow, which derive from a parent's id. */
+#define CTC_ID_SALT 0x637463ULL
+/* Where a scenario's initial lesion goes across the width when it names no
+ * BMU position (bmu.initial_bmu_x_frac < 0): the middle. */
+#define LESION_DEFAULT_X_FRAC 0.5
+
 const bs_param_def bs_dtc_params[] = {
     { "dtc.ctc_per_d", BS_PT_REAL, 0.0, 0.0, 1e4, "1/d",
             "Circulating tumour cells arriving in the domain's sinusoids per day (DTCs are rare: 1e-5-1e-6 of marrow "
@@ -38,7 +45,7 @@ const bs_param_def bs_dtc_params[] = {
             "Lumped endothelial adhesion (CX3CL1, ICAM-1, E-selectin): extravasation chance at saturating CXCL12 (A)",
             NULL, NULL },
     { "dtc.cxcl12_half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au",
-            "CXCL12 level giving half-maximal CXCR4 signalling (Hill n = 2; PARAMETERS.md 4, A)", NULL, NULL },
+            "CXCL12 level giving half-maximal CXCR4 signalling (Hill n = 2; A)", NULL, NULL },
     { "dtc.speed_um_per_h", BS_PT_REAL, 10.0, 0.0, 1000.0, "um/h", "Migration speed of a homing DTC (A)", NULL, NULL },
     { "dtc.chemotaxis", BS_PT_REAL, 50.0, 0.0, 1000.0, "1/au",
             "Chemotactic sensitivity: move weights exp(chemotaxis x CXCR4 x dCXCL12) (A)", NULL, NULL },
@@ -48,7 +55,7 @@ const bs_param_def bs_dtc_params[] = {
     { "dtc.dormancy_entry_per_h", BS_PT_REAL, 0.05, 0.0, 10.0, "1/h",
             "Dormancy entry on quiescent endosteum or next to osteoblasts, LIFR signalling 1 (most dormant within 1-2 "
             "d; "
-            "Lawson 2015, Croucher 2016 qualitative; PARAMETERS.md 4, A)",
+            "Lawson 2015, Croucher 2016 qualitative; A)",
             NULL, NULL },
     { "dtc.brc_dormancy_factor", BS_PT_REAL, 0.02, 0.0, 1.0, "1",
             "Dormancy entry in an active BRC relative to quiescent endosteum (BRCs favour proliferation, A)", NULL,
@@ -61,7 +68,7 @@ const bs_param_def bs_dtc_params[] = {
             "LIFR:STAT3 pro-dormancy pathway on (1) or knocked out (0) (Johnson 2016 Nat Cell Biol, M✓)", NULL, NULL },
     { "dtc.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.1, 100.0, "mmHg",
             "Half-effect pO2 of the fall of LIFR signalling under hypoxia: LIFR x(f + (1 - f) Hill(pO2, this, "
-            "dtc.hypoxia_hill)) (HIF-1a, ~1.3% O2; PARAMETERS.md 3, M~/A)",
+            "dtc.hypoxia_hill)) (HIF-1a, ~1.3% O2, M~/A)",
             NULL, NULL },
     { "dtc.hypoxia_hill", BS_PT_REAL, 3.0, 0.5, 20.0, "1",
             "Steepness of that fall (HIF-1a rises steeply below ~2% O2, Jiang 1996, M~; value A)", NULL, NULL },
@@ -70,17 +77,16 @@ const bs_param_def bs_dtc_params[] = {
     { "dtc.hdac_level", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
             "HDAC-inhibitor level 0..1 (the hdac_inhibitor therapy sets it); raises LIFR signalling", NULL, NULL },
     { "dtc.hdac_lifr_gain", BS_PT_REAL, 2.0, 1.0, 10.0, "1",
-            "LIFR signalling multiplier at full HDAC inhibition (entry x2, Clements 2021 / PARAMETERS.md 4, A)", NULL,
-            NULL },
+            "LIFR signalling multiplier at full HDAC inhibition (entry x2, Clements 2021, A)", NULL, NULL },
     { "dtc.dormancy_exit_basal_per_d", BS_PT_REAL, 1e-4, 0.0, 1.0, "1/d",
-            "Spontaneous reactivation of a dormant DTC (mean ~27 y; PARAMETERS.md 4, A)", NULL, NULL },
+            "Spontaneous reactivation of a dormant DTC (mean ~27 y; A)", NULL, NULL },
     { "dtc.dormancy_exit_oc_per_d", BS_PT_REAL, 0.1, 0.0, 100.0, "1/d",
             "Reactivation when an osteoclast works within dtc.oc_wake_radius_um, remodeling the niche (Lawson 2015 Nat "
             "Commun, M✓ qualitative; 0.05-0.2/d, A)",
             NULL, NULL },
     { "dtc.oc_wake_radius_um", BS_PT_REAL, 20.0, 0.0, 100.0, "um",
             "Distance within which osteoclast remodeling wakes a "
-            "dormant cell (1-2 sites, PARAMETERS.md 4)",
+            "dormant cell (1-2 sites)",
             NULL, NULL },
     { "dtc.dormancy_exit_lowlifr_per_d", BS_PT_REAL, 0.02, 0.0, 10.0, "1/d",
             "Reactivation rate when LIFR signalling is lost entirely (hypoxia route; scaled by 1 - LIFR signal; "
@@ -88,8 +94,7 @@ const bs_param_def bs_dtc_params[] = {
             "A)",
             NULL, NULL },
     { "dtc.prolif_per_d", BS_PT_REAL, 0.025, 0.0, 10.0, "1/d",
-            "Division rate of a cycling DTC at normoxia without bone-derived factors (human-like 0.02-0.05/d; "
-            "PARAMETERS.md 4). "
+            "Division rate of a cycling DTC at normoxia without bone-derived factors (human-like 0.02-0.05/d). "
             "Calibrated to B13 (lesion doubling 60-260 d)",
             NULL, NULL },
     { "dtc.o2_half_mmHg", BS_PT_REAL, 5.0, 0.0, 100.0, "mmHg", "pO2 that halves division (A)", NULL, NULL },
@@ -110,8 +115,7 @@ const bs_param_def bs_dtc_params[] = {
             "Steepness of necrosis in pO2 (A; PhysiCell uses a threshold, this smooths it)", NULL, NULL },
     { "dtc.necrosis_per_h", BS_PT_REAL, 0.05, 0.0, 100.0, "1/h", "Necrotic death rate at anoxia (A)", NULL, NULL },
     { "dtc.o2_uptake_per_h", BS_PT_REAL, 3000.0, 0.0, 1e6, "1/h",
-            "O2 consumption of a cycling tumour cell, first-order (gives a 100-200 um viable rim; PARAMETERS.md 3, A)",
-            NULL, NULL },
+            "O2 consumption of a cycling tumour cell, first-order (gives a 100-200 um viable rim; A)", NULL, NULL },
     { "dtc.dormant_uptake_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1", "O2 uptake of dormant cells relative to cycling (A)",
             NULL, NULL },
     { "dtc.pthrp_per_h", BS_PT_REAL, 20.0, 0.0, 1e3, "au/h",
@@ -185,27 +189,12 @@ float bs_dtc_lifr_signal(const bs_model *m, int i)
     float l = 1.0f;
     l *= d->hypoxia_lifr +
             (1.0f - d->hypoxia_lifr) * bs_o2_hill(m->fields[BS_FIELD_O2].c[i], d->hypoxia_mmHg, d->hypoxia_n);
-    return l * (1.0f + d->hdac_level * (d->hdac_gain - 1.0f));
-}
-
-/* a sinusoid or arteriole site among the four neighbours */
-static int next_to_vessel(const bs_model *m, int i)
-{
-    const bs_lattice *lat = &m->lat;
-    int x = i % lat->w, y = i / lat->w;
-    uint8_t t;
-#define BS_VESSELISH(j) (t = lat->tissue[j], t == BS_TISSUE_VESSEL || t == BS_TISSUE_ARTERIOLE)
-    if (x > 0 && BS_VESSELISH(i - 1)) return 1;
-    if (x < lat->w - 1 && BS_VESSELISH(i + 1)) return 1;
-    if (y > 0 && BS_VESSELISH(i - lat->w)) return 1;
-    if (y < lat->h - 1 && BS_VESSELISH(i + lat->w)) return 1;
-#undef BS_VESSELISH
-    return 0;
+    return l * (1.0f + m->r.fx.hdac_level * (d->hdac_gain - 1.0f));
 }
 
 int bs_dtc_is_niche(const bs_model *m, int i)
 {
-    return m->lat.surface[i] != BS_SURF_NONE || next_to_vessel(m, i);
+    return m->lat.surface[i] != BS_SURF_NONE || bs_next_to_vessel(&m->lat, i);
 }
 
 /* How strongly the place of site i pushes a settled cell into dormancy:
@@ -217,12 +206,10 @@ float bs_dtc_niche_dormancy(const bs_model *m, int i)
     uint8_t s = m->lat.surface[i];
     if (s == BS_SURF_QUIESCENT || bs_agent_within(m, i, 1, BS_CELL_OSTEOBLAST)) return 1.0f;
     if (s != BS_SURF_NONE) return d->brc_factor;
-    if (next_to_vessel(m, i)) return d->perivascular_factor;
+    if (bs_next_to_vessel(&m->lat, i)) return d->perivascular_factor;
     return 0.0f;
 }
 
-static const int dx8[8] = { -1, 1, 0, 0, -1, 1, -1, 1 };
-static const int dy8[8] = { 0, 0, -1, 1, -1, -1, 1, 1 };
 
 /* Biased random walk up the CXCL12 gradient over free marrow neighbours. */
 static void home(bs_model *m, int slot)
@@ -233,18 +220,18 @@ static void home(bs_model *m, int slot)
     int i = s->site[slot], x = i % m->lat.w, y = i / m->lat.w;
     const float *cx = m->fields[BS_FIELD_CXCL12].c;
     if (bs_dtc_is_niche(m, i)) {
-        float p = d->p_settle * hill2(cx[i] * d->cxcr4 * (1.0f - m->r.cxcr4_block), d->cxcl12_K);
+        float p = d->p_settle * hill2(cx[i] * d->cxcr4 * (1.0f - m->r.fx.cxcr4_block), d->cxcl12_K);
         if (bs_draw_agent(m, id, 1) < p) {
             s->state[slot] = BS_DTC_PROLIFERATING;
             return;
         }
     }
     if (bs_draw_agent(m, id, 2) >= d->p_move) return;
-    float chi = d->chemotaxis * d->cxcr4 * (1.0f - m->r.cxcr4_block);
+    float chi = d->chemotaxis * d->cxcr4 * (1.0f - m->r.fx.cxcr4_block);
     float w[4], total = 0.0f;
     int cand[4], n = 0;
     for (int k = 0; k < 4; k++) {
-        int nx = x + dx8[k], ny = y + dy8[k];
+        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
         if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
         int j = ny * m->lat.w + nx;
         if (s->occ[j] >= 0 || m->lat.tissue[j] != BS_TISSUE_MARROW) continue;
@@ -275,7 +262,7 @@ static void divide(bs_model *m, int slot)
     int i = s->site[slot], x = i % m->lat.w, y = i / m->lat.w;
     int cand[8], n = 0;
     for (int k = 0; k < 8; k++) {
-        int nx = x + dx8[k], ny = y + dy8[k];
+        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
         if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
         int j = ny * m->lat.w + nx;
         if (s->occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) cand[n++] = j;
@@ -330,7 +317,7 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         float low = 1.0f - (lifr < 1.0f ? lifr : 1.0f);
         float rate = d->exit_basal_h + d->exit_lowlifr_h * low;
         if (bs_agent_within(m, i, d->wake_radius, BS_CELL_OSTEOCLAST)) rate += d->exit_oc_h;
-        rate /= 1.0f + d->hdac_level * (d->hdac_gain - 1.0f); /* HDACi keeps cells asleep (exit x0.3-0.5) */
+        rate /= 1.0f + m->r.fx.hdac_level * (d->hdac_gain - 1.0f); /* HDACi keeps cells asleep (exit x0.3-0.5) */
         if (bs_draw_agent(m, id, 4) < 1.0f - memo_expf(&memo_exit, -rate * d->dt_h))
             s->state[slot] = BS_DTC_PROLIFERATING;
         break;
@@ -364,19 +351,19 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
 static int extravasate(bs_model *m, int v, uint64_t key)
 {
     const bs_dtc_rules *d = &m->r.dtc;
-    float c = m->fields[BS_FIELD_CXCL12].c[v] * d->cxcr4 * (1.0f - m->r.cxcr4_block);
+    float c = m->fields[BS_FIELD_CXCL12].c[v] * d->cxcr4 * (1.0f - m->r.fx.cxcr4_block);
     float p = d->adhesion * hill2(c, d->cxcl12_K);
     if (bs_rng_uniform(m->seed, BS_STREAM_ARRIVAL, m->step, key, 1) >= p) return 0;
     int x = v % m->lat.w, y = v / m->lat.w, cand[8], n = 0;
     for (int k = 0; k < 8; k++) {
-        int nx = x + dx8[k], ny = y + dy8[k];
+        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
         if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
         int j = ny * m->lat.w + nx;
         if (m->store.occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) cand[n++] = j;
     }
     if (n == 0) return 0;
     int j = cand[bs_rng_below(m->seed, BS_STREAM_ARRIVAL, m->step, key, 2, (uint32_t)n)];
-    uint64_t id = bs_store_child_id(0x637463ULL ^ key, m->step, 1);
+    uint64_t id = bs_store_child_id(CTC_ID_SALT ^ key, m->step, 1);
     int slot = bs_store_spawn(&m->store, j, BS_CELL_DTC, BS_DTC_MIGRATING, id);
     if (slot >= 0) m->store.aux[slot] = BS_DTC_FROM_VESSEL;
     return slot >= 0;
@@ -441,7 +428,7 @@ void bs_dtc_seed(bs_model *m)
     if (nl > 0) {
         /* a cluster grown outward from the initial BMU's surface site */
         double frac = bs_param(ps, "bmu.initial_bmu_x_frac");
-        int x0 = (int)((frac < 0.0 ? 0.5 : frac) * (m->lat.w - 1)), y0 = -1;
+        int x0 = (int)((frac < 0.0 ? LESION_DEFAULT_X_FRAC : frac) * (m->lat.w - 1)), y0 = -1;
         for (int y = (int)(bs_param(ps, "bmu.initial_bmu_y_frac") * (m->lat.h - 1)); y < m->lat.h; y++)
             if (m->lat.surface[y * m->lat.w + x0] != BS_SURF_NONE) {
                 y0 = y;
@@ -482,3 +469,53 @@ void bs_dtc_seed(bs_model *m)
                 }
     }
 }
+
+/* Tumour cells take up O2 (dormant ones less), attract immune cells
+ * (dormant ones less), and, when awake, suppress immunity and, when
+ * dividing, secrete PTHrP (more under TGF-beta: the vicious cycle). MnO2
+ * particles make O2 from the tumour's H2O2 (therapy.c). */
+static void dtc_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
+{
+    const bs_rules *r = &m->r;
+    uint8_t st = m->store.state[slot];
+    if (st == BS_DTC_DORMANT) {
+        acc->o2_uptake += r->dtc.o2_uptake * r->dtc.dormant_uptake;
+        acc->chemokine += r->immune.chemokine_tumour * r->immune.chemokine_dormant;
+        return;
+    }
+    acc->o2_uptake += r->dtc.o2_uptake;
+    acc->o2_src += r->fx.mno2_o2;
+    acc->chemokine += r->immune.chemokine_tumour;
+    acc->suppr += r->immune.suppr_tumour;
+    if (st == BS_DTC_PROLIFERATING) {
+        float tg = m->fields[BS_FIELD_TGFB].c[site];
+        tg = tg > 0.0f ? tg / (tg + r->dtc.tgfb_K) : 0.0f;
+        acc->pthrp += r->dtc.pthrp * (1.0f + r->dtc.tgfb_pthrp_gain * tg);
+    }
+}
+
+const bs_celltype bs_type_dtc = {
+    .name = "dtc",
+    .plural = "tumour cells",
+    .n_states = 3,
+    .state_names = { "homing", "dormant", "proliferating" },
+    .rgb = { { 0xF0, 0xE4, 0x42 }, { 0x56, 0xB4, 0xE9 }, { 0xCC, 0x79, 0xA7 } }, /* yellow, sky blue, reddish purple */
+    .shape = { BS_SHAPE_DIAMOND, BS_SHAPE_RING, BS_SHAPE_DISC },
+    .footprint_sites = 1,
+    .params = bs_dtc_params,
+    .n_params = sizeof bs_dtc_params / sizeof bs_dtc_params[0],
+    .derive = bs_dtc_derive,
+    .act = bs_dtc_act,
+    .arrivals = bs_dtc_arrivals,
+    .seed = bs_dtc_seed,
+    .sources = dtc_sources,
+    .radiation = { .model = BS_RT_LQ,
+            .alpha_key = "rt.tumour_alpha_per_Gy",
+            .alpha_beta_key = "rt.tumour_alpha_beta_Gy",
+            .factor_states = 1u << BS_DTC_DORMANT,
+            .factor_key = "rt.dormant_factor" },
+    .drugs = { .cxcr4i_mobilised_states = 1u << BS_DTC_DORMANT },
+    .n_observables = 3,
+    .observables = { { "n_dtc", "cells", BS_ALL_STATES }, { "n_dtc_dormant", "cells", 1u << BS_DTC_DORMANT },
+            { "n_dtc_proliferating", "cells", 1u << BS_DTC_PROLIFERATING } },
+};

@@ -10,7 +10,7 @@
  * more sinusoids in its chemokine halo) and lands near the tumour; without
  * a tumour there are no immune cells in the domain.
  *
- * Movement. A cell moves several sites per step (DESIGN.md: T cells about
+ * Movement. A cell moves several sites per step (docs/design.md; T cells about
  * 10 um/min against a 1 h step): up to `moves` sub-moves of one 8-neighbour
  * site each, onto free marrow sites only (no pushing). Each sub-move keeps
  * the last direction with chance `persistence`, otherwise picks a free
@@ -37,8 +37,6 @@
 /* Largest MDSC suppression radius the tile reach allows after a walk. */
 #define BS_IMMUNE_MAX_RADIUS (BS_TILE_REACH - BS_IMMUNE_MAX_MOVES)
 
-static const int bs_imm_dx[8] = { -1, 1, 0, 0, -1, 1, -1, 1 };
-static const int bs_imm_dy[8] = { 0, 0, -1, 1, -1, -1, 1, 1 };
 
 static inline float bs_immune_occupancy(float c, float K)
 {
@@ -85,7 +83,7 @@ static inline void bs_immune_recruit(
             continue;
         int x = v % w, y = v / w, cand[8], n = 0;
         for (int d = 0; d < 8; d++) {
-            int nx = x + bs_imm_dx[d], ny = y + bs_imm_dy[d];
+            int nx = x + bs_nb_dx[d], ny = y + bs_nb_dy[d];
             if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
             int j = ny * w + nx;
             if (m->store.occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) cand[n++] = j;
@@ -104,7 +102,7 @@ static inline int bs_immune_touches_dtc(const bs_model *m, int i, int cycling_on
 {
     int w = m->lat.w, x = i % w, y = i / w;
     for (int d = 0; d < 8; d++) {
-        int nx = x + bs_imm_dx[d], ny = y + bs_imm_dy[d];
+        int nx = x + bs_nb_dx[d], ny = y + bs_nb_dy[d];
         if (nx < 0 || ny < 0 || nx >= w || ny >= m->lat.h) continue;
         int s = m->store.occ[ny * w + nx];
         if (s >= 0 && m->store.type[s] == BS_CELL_DTC && (!cycling_only || m->store.state[s] != BS_DTC_DORMANT))
@@ -123,7 +121,7 @@ static inline int bs_immune_engage(const bs_model *m, int slot, float dormant_an
     int i = s->site[slot], w = m->lat.w, x = i % w, y = i / w, cand[8], n = 0;
     float best = 0.0f;
     for (int d = 0; d < 8; d++) {
-        int nx = x + bs_imm_dx[d], ny = y + bs_imm_dy[d];
+        int nx = x + bs_nb_dx[d], ny = y + bs_nb_dy[d];
         if (nx < 0 || ny < 0 || nx >= w || ny >= m->lat.h) continue;
         int j = ny * w + nx, o = s->occ[j];
         if (o < 0 || s->type[o] != BS_CELL_DTC) continue;
@@ -152,7 +150,7 @@ static inline int bs_immune_walk(bs_model *m, int slot, const bs_immune_motility
     for (int k = 0; k < mo->moves; k++) {
         int i = s->site[slot], x = i % w, y = i / w, to = -1, to_dir = -1;
         if (dir >= 0 && bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 16 + 2 * (uint32_t)k) < mo->persistence) {
-            int nx = x + bs_imm_dx[dir], ny = y + bs_imm_dy[dir];
+            int nx = x + bs_nb_dx[dir], ny = y + bs_nb_dy[dir];
             if (nx >= 0 && ny >= 0 && nx < w && ny < h) {
                 int j = ny * w + nx;
                 if (s->occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) {
@@ -165,7 +163,7 @@ static inline int bs_immune_walk(bs_model *m, int slot, const bs_immune_motility
             float wt[8], total = 0.0f, here = bs_immune_occupancy(c[i], mo->chemokine_K);
             int cand[8], cdir[8], n = 0;
             for (int d = 0; d < 8; d++) {
-                int nx = x + bs_imm_dx[d], ny = y + bs_imm_dy[d];
+                int nx = x + bs_nb_dx[d], ny = y + bs_nb_dy[d];
                 if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
                 int j = ny * w + nx;
                 if (s->occ[j] >= 0 || m->lat.tissue[j] != BS_TISSUE_MARROW) continue;

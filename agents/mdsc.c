@@ -26,8 +26,7 @@ const bs_param_def bs_mdsc_params[] = {
             NULL, NULL },
     { "mdsc.chemokine_half_au", BS_PT_REAL, 0.5, 1e-6, 1e6, "au",
             "Tumour chemokine level for half-maximal MDSC entry and receptor occupancy in chemotaxis (A)", NULL, NULL },
-    { "mdsc.lifespan_d", BS_PT_REAL, 2.0, 0.1, 365.0, "d", "Mean life of an MDSC: 1-3 d (PARAMETERS.md 5, M~/A)", NULL,
-            NULL },
+    { "mdsc.lifespan_d", BS_PT_REAL, 2.0, 0.1, 365.0, "d", "Mean life of an MDSC: 1-3 d (M~/A)", NULL, NULL },
     { "mdsc.speed_um_per_min", BS_PT_REAL, 3.0, 0.0, 100.0, "um/min",
             "Migration speed of a myeloid cell, 2-5 um/min (A); sub-moves per step, at most 10", NULL, NULL },
     { "mdsc.persistence", BS_PT_REAL, 0.3, 0.0, 1.0, "1", "Chance that a sub-move keeps the last direction (A)", NULL,
@@ -36,14 +35,14 @@ const bs_param_def bs_mdsc_params[] = {
             "Chemotactic sensitivity: sub-move weights exp(chemotaxis x change in chemokine receptor occupancy) (A)",
             NULL, NULL },
     { "mdsc.suppress_radius_um", BS_PT_REAL, 30.0, 0.0, 50.0, "um",
-            "T cells within this distance of an MDSC are suppressed: 20-50 um (PARAMETERS.md 5, A). At most 5 sites "
+            "T cells within this distance of an MDSC are suppressed: 20-50 um (A). At most 5 sites "
             "are "
             "used (the tile reach; matters only for lattice.h_um < 10)",
             NULL, NULL },
     { "mdsc.suppress_factor", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
             "T-cell activation and kill hazard multiplied by this per MDSC in range, saturating at 3 MDSCs (strong "
             "inhibition "
-            "at MDSC:T 1:1 in vitro, M~; x0.3, PARAMETERS.md 5, A). Calibrated to B16",
+            "at MDSC:T 1:1 in vitro, M~; x0.3, A). Calibrated to B16",
             NULL, NULL },
     { "mdsc.suppr_per_h", BS_PT_REAL, 20.0, 0.0, 1e4, "au/h",
             "Immunosuppression signal (IL-10/TGF-beta/PGE2 lumped) secreted by an MDSC (MDSCs make ~2x TGF-beta in "
@@ -52,7 +51,7 @@ const bs_param_def bs_mdsc_params[] = {
     { "mdsc.to_oc_rate_per_d", BS_PT_REAL, 0.02, 0.0, 10.0, "1/d",
             "Differentiation of an MDSC with bone within oc.reach_um into an osteoclast at saturating RANKL signal "
             "(Sawant "
-            "2013 Cancer Res, M✓ qualitative; 0.005-0.1/d, PARAMETERS.md 5, A)",
+            "2013 Cancer Res, M✓ qualitative; 0.005-0.1/d, A)",
             NULL, NULL },
     { "suppr.tumour_per_h", BS_PT_REAL, 2.0, 0.0, 1e4, "au/h",
             "Immunosuppression signal secreted by a cycling or homing (not dormant) tumour cell (TGF-beta, PGE2, "
@@ -109,7 +108,6 @@ static int to_osteoclast(bs_model *m, int slot)
     bs_store_retype(s, slot, BS_CELL_OSTEOCLAST);
     s->state[slot] = 0;
     s->age_h[slot] = 0.0f;
-    s->timer_h[slot] = 0.0f;
     s->aux[slot] = 0.0f;
     if (lat->surface[i] == BS_SURF_QUIESCENT) {
         bs_bmu_claim(m, i); /* a one-site BMU in resorption (bmu.c) */
@@ -132,3 +130,33 @@ void bs_mdsc_act(bs_model *m, int slot, bs_step_totals *tot)
     }
     bs_immune_walk(m, slot, &im->md, 1); /* they gather in the tumour stroma */
 }
+
+/* MDSCs secrete the lumped immunosuppressive signal */
+static void mdsc_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
+{
+    (void)slot;
+    (void)site;
+    acc->suppr += m->r.immune.md_suppr;
+}
+
+const bs_celltype bs_type_mdsc = {
+    .name = "mdsc",
+    .plural = "MDSCs",
+    .n_states = 1,
+    .state_names = { "suppressive" },
+    .rgb = { { 0x99, 0x99, 0x99 } }, /* grey (the palette's black would vanish on the marrow) */
+    .shape = { BS_SHAPE_SQUARE },
+    .footprint_sites = 1,
+    .params = bs_mdsc_params,
+    .n_params = sizeof bs_mdsc_params / sizeof bs_mdsc_params[0],
+    .derive = bs_mdsc_derive,
+    .act = bs_mdsc_act,
+    .arrivals = bs_mdsc_arrivals,
+    .sources = mdsc_sources,
+    .radiation = { .model = BS_RT_LQ,
+            .alpha_key = "rt.mdsc_alpha_per_Gy",
+            .alpha_beta_key = "rt.myeloid_alpha_beta_Gy" },
+    .drugs = { .anti_gr1_depleted = 1 },
+    .n_observables = 1,
+    .observables = { { "n_mdsc", "cells", BS_ALL_STATES } },
+};

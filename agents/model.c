@@ -11,6 +11,11 @@
 #include "rng.h"
 #include "rules.h"
 
+/* The field solver's tolerance is relative to a field's typical size
+ * (solver.tol x scale): about 20 mmHg for marrow O2 (B6), 1 for the fields
+ * in arbitrary units, whose sources are normalised to about 1. */
+#define O2_SCALE_MMHG 20.0
+
 static const char *const geometry_sources[] = { "procedural", "flat", "mask", NULL };
 
 #define FIELD_PARAMS(NAME, D, HALF, BONE, SRC)                                                                         \
@@ -30,8 +35,8 @@ const bs_param_def bs_world_params[] = {
             "BMUs spread over their phases (about one BMU life, 200-300 d, A)",
             NULL, NULL },
     { "run.seed", BS_PT_INT, 1.0, 0.0, 9007199254740991.0, "1", "Random seed (overridden by --seed)", NULL, NULL },
-    { "run.dt_h", BS_PT_REAL, 1.0, 0.25, 2.0, "h", "Agent step (DESIGN.md: about an hour; PARAMETERS.md 1)", NULL,
-            NULL },
+    { "run.dt_h", BS_PT_REAL, 1.0, 0.25, 2.0, "h",
+            "Agent step (about an hour: slow enough for the fields, fast movers take sub-steps)", NULL, NULL },
     { "run.csv_every_d", BS_PT_REAL, 1.0, 0.0, 36525.0, "d", "Interval between CSV rows (0: only the end)", NULL,
             NULL },
     { "run.png_every_d", BS_PT_REAL, 30.0, 0.0, 36525.0, "d", "Interval between PNG snapshots (0: only the end)", NULL,
@@ -41,8 +46,8 @@ const bs_param_def bs_world_params[] = {
     { "lattice.width_sites", BS_PT_INT, 250.0, 8.0, 16384.0, "sites", "Lattice width (250 x 10 um = 2.5 mm)", NULL,
             NULL },
     { "lattice.height_sites", BS_PT_INT, 250.0, 8.0, 16384.0, "sites", "Lattice height", NULL, NULL },
-    { "lattice.h_um", BS_PT_REAL, 10.0, 5.0, 20.0, "um",
-            "Site edge, about one cell (PARAMETERS.md 1; Casarin 2020 used 20.8 um, Mod✓)", NULL, NULL },
+    { "lattice.h_um", BS_PT_REAL, 10.0, 5.0, 20.0, "um", "Site edge, about one cell (Casarin 2020 used 20.8 um, Mod✓)",
+            NULL, NULL },
     { "geometry.source", BS_PT_CHOICE, 0.0, 0.0, 2.0, "",
             "Where the tissue comes from: procedural trabeculae, a flat bone slab (one surface), or a PNG mask "
             "(docs/geometry.md)",
@@ -64,7 +69,7 @@ const bs_param_def bs_world_params[] = {
             NULL, NULL },
     { "o2.sinusoid_mmHg", BS_PT_REAL, 10.0, 0.0, 760.0, "mmHg",
             "pO2 of the partly deoxygenated blood in the sinusoids: Spencer 2014 measured the deep perisinusoidal "
-            "marrow at ~10 mmHg, the most hypoxic (M✓); PARAMETERS.md's 20-30 mmHg start value (A) left the "
+            "marrow at ~10 mmHg, the most hypoxic (M✓); the 20-30 mmHg start value (A) left the "
             "perisinusoidal marrow above the median. Calibrated to B6",
             NULL, NULL },
     { "o2.sinusoid_exchange_per_h", BS_PT_REAL, 10000.0, 0.0, 1e7, "1/h",
@@ -80,8 +85,7 @@ const bs_param_def bs_world_params[] = {
             NULL, NULL },
     { "o2.bone_uptake_per_h", BS_PT_REAL, 20.0, 0.0, 1e6, "1/h", "O2 consumption of bone (osteocytes), A", NULL, NULL },
     { "field.o2.D_um2_per_s", BS_PT_REAL, 2000.0, 1.0, 1e5, "um^2/s",
-            "O2 diffusivity in tissue 1.5-2.5e-9 m^2/s (M~; PARAMETERS.md 3). Solved at quasi-steady state", NULL,
-            NULL },
+            "O2 diffusivity in tissue 1.5-2.5e-9 m^2/s (M~). Solved at quasi-steady state", NULL, NULL },
     { "field.o2.bone_permeability", BS_PT_REAL, 0.2, 0.0, 1.0, "1", "O2 diffusivity in bone relative to marrow (A)",
             NULL, NULL },
     FIELD_PARAMS("cxcl12", 5.0, 0.5, 0.05,
@@ -92,9 +96,8 @@ const bs_param_def bs_world_params[] = {
     FIELD_PARAMS("opg", 30.0, 48.0, 0.05, "OPG 110 kDa: 3e-11 m^2/s, t1/2 2 d (Pivonka 2008, Mod✓): a regional field"),
     FIELD_PARAMS("tgfb", 30.0, 1.0, 0.05, "TGF-beta: 1-5e-11 m^2/s, active-form t1/2 0.5-2 h in tissue (D/A)"),
     FIELD_PARAMS("ifng", 40.0, 1.0, 0.05, "IFN-gamma 34 kDa: 4e-11 m^2/s, t1/2 0.5-2 h (A; Hoekstra 2020 spread, M✓)"),
-    FIELD_PARAMS("pthrp", 40.0, 0.5, 0.05, "PTHrP 16 kDa: 3-6e-11 m^2/s, t1/2 15-60 min (D/A, PARAMETERS.md 3)"),
-    FIELD_PARAMS("suppr", 40.0, 1.0, 0.05,
-            "Immunosuppression (IL-10/TGF-beta/PGE2 lumped): 4e-11 m^2/s, t1/2 1 h (A, PARAMETERS.md 3)"),
+    FIELD_PARAMS("pthrp", 40.0, 0.5, 0.05, "PTHrP 16 kDa: 3-6e-11 m^2/s, t1/2 15-60 min (D/A)"),
+    FIELD_PARAMS("suppr", 40.0, 1.0, 0.05, "Immunosuppression (IL-10/TGF-beta/PGE2 lumped): 4e-11 m^2/s, t1/2 1 h (A)"),
     FIELD_PARAMS("chemokine", 50.0, 0.75, 0.05,
             "Tumour chemokines (CXCL9/10, CCL2/5 lumped; 8-10 kDa like CXCL12): 20-70 um^2/s, t1/2 30-60 min (D/A)"),
     { "pthrp.rankl_gain", BS_PT_REAL, 4.0, 0.0, 1e3, "1",
@@ -131,7 +134,7 @@ static bs_status init_fields(bs_model *m, bs_error *err)
     static const char *const names[BS_FIELD_COUNT] = { "o2", "cxcl12", "rankl", "opg", "tgfb", "ifng", "pthrp", "suppr",
         "chemokine" };
     static const char *const units[BS_FIELD_COUNT] = { "mmHg", "au", "au", "au", "au", "au", "au", "au", "au" };
-    static const double scales[BS_FIELD_COUNT] = { 20.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0 };
+    static const double scales[BS_FIELD_COUNT] = { O2_SCALE_MMHG, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0 };
     char key[96];
     for (int f = 0; f < BS_FIELD_COUNT; f++) {
         bs_field_spec spec;
@@ -174,12 +177,23 @@ static void derive_world(bs_model *m)
     r->pthrp_rankl_gain = (float)bs_param(ps, "pthrp.rankl_gain");
     r->pthrp_opg_cut = (float)bs_param(ps, "pthrp.opg_cut");
     r->pthrp_K = (float)bs_param(ps, "pthrp.half_au");
-    r->cxcr4_block = 0.0f;
-    r->pd1_block = 0.0f;
     r->ifng_prolif_K = (float)bs_param(ps, "ifng.prolif_half_au");
     m->solver.tol = bs_param(ps, "solver.tol");
     m->solver.max_iters = (int)bs_param(ps, "solver.max_iters");
     m->solver.omega = 0.0;
+}
+
+/* Every rule's per-step parameters from m->ps: the world, the surface,
+ * then each cell type in registry order. */
+static void derive_rules(bs_model *m)
+{
+    double h_um = bs_param(m->ps, "lattice.h_um");
+    derive_world(m);
+    bs_bmu_derive(m->ps, &m->r, m->dt_h, h_um);
+    for (int t = 0; t < bs_celltype_count(); t++) {
+        const bs_celltype *ct = bs_celltype_of(t);
+        if (ct->derive) ct->derive(m->ps, &m->r, m->dt_h, h_um);
+    }
 }
 
 static bs_status list_vessels(bs_model *m, bs_error *err)
@@ -244,14 +258,16 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
         st = bs_fail(err, BS_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    derive_world(m);
-    bs_bmu_derive(ps, &m->r, m->dt_h, h_um);
-    bs_oc_derive(ps, &m->r, m->dt_h, h_um);
-    bs_ob_derive(ps, &m->r, m->dt_h, h_um);
-    bs_dtc_derive(ps, &m->r, m->dt_h, h_um);
-    bs_tcell_derive(ps, &m->r, m->dt_h, h_um);
-    bs_nk_derive(ps, &m->r, m->dt_h, h_um);
-    bs_mdsc_derive(ps, &m->r, m->dt_h, h_um);
+    for (int t = 0; t < bs_celltype_count(); t++) {
+        size_t nb = bs_celltype_of(t)->rules_bytes;
+        if (nb == 0) continue;
+        m->r.own[t] = calloc(1, nb);
+        if (!m->r.own[t]) {
+            st = bs_fail(err, BS_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    derive_rules(m);
     st = bs_therapy_check(ps, err);
     if (st != BS_OK) goto fail;
     bs_therapy_init(m);
@@ -267,7 +283,8 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
         m->last = (bs_step_totals){ 0 };
     }
     bs_bmu_open_initial(m);
-    bs_dtc_seed(m);
+    for (int t = 0; t < bs_celltype_count(); t++)
+        if (bs_celltype_of(t)->seed) bs_celltype_of(t)->seed(m);
     *out = m;
     return BS_OK;
 fail:
@@ -309,15 +326,7 @@ bs_status bs_model_set_param(bs_model *m, const char *name, double value, bs_err
                     name);
     bs_status st = bs_param_set(m->ps, name, value, err);
     if (st != BS_OK) return st;
-    double h_um = bs_param(m->ps, "lattice.h_um");
-    derive_world(m);
-    bs_bmu_derive(m->ps, &m->r, m->dt_h, h_um);
-    bs_oc_derive(m->ps, &m->r, m->dt_h, h_um);
-    bs_ob_derive(m->ps, &m->r, m->dt_h, h_um);
-    bs_dtc_derive(m->ps, &m->r, m->dt_h, h_um);
-    bs_tcell_derive(m->ps, &m->r, m->dt_h, h_um);
-    bs_nk_derive(m->ps, &m->r, m->dt_h, h_um);
-    bs_mdsc_derive(m->ps, &m->r, m->dt_h, h_um);
+    derive_rules(m);
     /* The therapies scale these from their untreated values at every
      * step (bs_therapy_step): the untreated values follow the change. */
     m->r.tx.o2_sinusoid_base = m->r.o2_sinusoid;
@@ -340,19 +349,8 @@ void bs_model_destroy(bs_model *m)
     free(m->bmu);
     free(m->eroded);
     free(m->bmu_work);
+    for (int t = 0; t < BS_MAX_CELL_TYPES; t++) free(m->r.own[t]);
     free(m);
-}
-
-static int next_to_vessel(const bs_lattice *lat, int x, int y)
-{
-    static const int dx[4] = { -1, 1, 0, 0 }, dy[4] = { 0, 0, -1, 1 };
-    for (int k = 0; k < 4; k++) {
-        int nx = x + dx[k], ny = y + dy[k];
-        if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
-        uint8_t t = lat->tissue[ny * lat->w + nx];
-        if (t == BS_TISSUE_VESSEL || t == BS_TISSUE_ARTERIOLE) return 1;
-    }
-    return 0;
 }
 
 /* Phase 1a: sources, sinks and Dirichlet sites of every field from the
@@ -364,6 +362,9 @@ static void assemble_sources(bs_model *m)
     const bs_rules *r = &m->r;
     bs_field *F = m->fields;
     int w = lat->w, h = lat->h;
+    /* each type's contribution (celltypes.h), looked up once */
+    void (*src_of[BS_MAX_CELL_TYPES])(const bs_model *, int, int, bs_site_sources *) = { 0 };
+    for (int t = 0; t < bs_celltype_count(); t++) src_of[t] = bs_celltype_of(t)->sources;
 #pragma omp parallel for schedule(static)
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
@@ -377,17 +378,17 @@ static void assemble_sources(bs_model *m)
                 /* sinusoid: partly deoxygenated blood exchanging O2 through
                  * its wall, a flux r (pO2_blood - pO2), not a held value */
                 o2_up = r->o2_sinusoid_exchange;
-                o2_src = r->o2_sinusoid_exchange * r->o2_sinusoid;
+                o2_src = r->o2_sinusoid_exchange * r->fx.o2_sinusoid;
                 break;
             case BS_TISSUE_ARTERIOLE:
                 fixed = 1;
-                fixed_val = r->o2_arteriole;
+                fixed_val = r->fx.o2_arteriole;
                 break;
             case BS_TISSUE_BONE: o2_up = r->o2_bone_uptake; break;
             default:
                 o2_up = r->o2_marrow_uptake;
                 ifn = r->ifng_basal;
-                if (next_to_vessel(lat, x, y)) cx += r->cxcl12_vessel;
+                if (bs_next_to_vessel(lat, i)) cx += r->cxcl12_vessel;
                 break;
             }
             /* PTHrP makes the osteoblast lineage (lining cells,
@@ -404,44 +405,28 @@ static void assemble_sources(bs_model *m)
                 rk += r->brc_rankl;
             }
             int slot = s->occ[i];
-            if (slot >= 0) {
-                switch (s->type[slot]) {
-                case BS_CELL_OSTEOCLAST: o2_up += r->oc_o2_uptake; break;
-                case BS_CELL_OSTEOBLAST:
-                    o2_up += r->ob_o2_uptake;
-                    og += r->ob_opg * lin_og;
-                    rk += r->ob_rankl * lin_rk;
-                    cx += r->ob_cxcl12;
-                    break;
-                case BS_CELL_DTC:
-                    if (s->state[slot] == BS_DTC_DORMANT) {
-                        o2_up += r->dtc.o2_uptake * r->dtc.dormant_uptake;
-                        chem += r->immune.chemokine_tumour * r->immune.chemokine_dormant;
-                    } else {
-                        o2_up += r->dtc.o2_uptake;
-                        o2_src += r->mno2_o2; /* MnO2 particles make O2 from tumour H2O2 (therapy.c) */
-                        chem += r->immune.chemokine_tumour;
-                        sup += r->immune.suppr_tumour;
-                        if (s->state[slot] == BS_DTC_PROLIFERATING) {
-                            float tg = F[BS_FIELD_TGFB].c[i];
-                            tg = tg > 0.0f ? tg / (tg + r->dtc.tgfb_K) : 0.0f;
-                            pthrp_src = r->dtc.pthrp * (1.0f + r->dtc.tgfb_pthrp_gain * tg);
-                        }
-                    }
-                    break;
-                /* immune cells (tcell.c, nkcell.c, mdsc.c) */
-                case BS_CELL_TCELL:
-                    if (s->state[slot] == BS_TCELL_ACTIVE)
-                        ifn += r->immune.t_ifng;
-                    else
-                        rk += r->immune.t_rankl; /* non-activated or exhausted */
-                    break;
-                case BS_CELL_NK:
-                    if (s->state[slot] == BS_NK_ACTIVE) ifn += r->immune.nk_ifng;
-                    break;
-                case BS_CELL_MDSC: sup += r->immune.md_suppr; break;
-                default: break;
-                }
+            if (slot >= 0 && s->type[slot] < BS_MAX_CELL_TYPES && src_of[s->type[slot]]) {
+                bs_site_sources a = { .o2_uptake = o2_up,
+                    .o2_src = o2_src,
+                    .cxcl12 = cx,
+                    .rankl = rk,
+                    .opg = og,
+                    .ifng = ifn,
+                    .suppr = sup,
+                    .chemokine = chem,
+                    .pthrp = pthrp_src,
+                    .lineage_rankl = lin_rk,
+                    .lineage_opg = lin_og };
+                src_of[s->type[slot]](m, slot, i, &a);
+                o2_up = a.o2_uptake;
+                o2_src = a.o2_src;
+                cx = a.cxcl12;
+                rk = a.rankl;
+                og = a.opg;
+                ifn = a.ifng;
+                sup = a.suppr;
+                chem = a.chemokine;
+                pthrp_src = a.pthrp;
             }
             F[BS_FIELD_O2].uptake[i] = o2_up;
             F[BS_FIELD_O2].src[i] = o2_src;
@@ -463,6 +448,7 @@ static void assemble_sources(bs_model *m)
 typedef struct {
     bs_model *m;
     uint32_t stamp;
+    void (*act[BS_MAX_CELL_TYPES])(bs_model *, int, bs_step_totals *); /* by type (celltypes.h) */
 } tile_ctx;
 _Static_assert(BS_SURF_NONE == 0, "tile_rules skips runs of four zero surface bytes");
 
@@ -513,15 +499,7 @@ static void tile_rules(int x0, int y0, int x1, int y1, void *vctx)
             if (slot < 0 || stamp[slot] == now) continue;
             stamp[slot] = now;
             acted++;
-            switch (type[slot]) {
-            case BS_CELL_OSTEOCLAST: bs_oc_act(m, slot, tot); break;
-            case BS_CELL_OSTEOBLAST: bs_ob_act(m, slot, tot); break;
-            case BS_CELL_DTC: bs_dtc_act(m, slot, tot); break;
-            case BS_CELL_TCELL: bs_tcell_act(m, slot, tot); break;
-            case BS_CELL_NK: bs_nk_act(m, slot, tot); break;
-            case BS_CELL_MDSC: bs_mdsc_act(m, slot, tot); break;
-            default: break;
-            }
+            if (type[slot] < BS_MAX_CELL_TYPES && ctx->act[type[slot]]) ctx->act[type[slot]](m, slot, tot);
         }
     tot->agents_acted = acted;
 }
@@ -549,16 +527,14 @@ void bs_model_step(bs_model *m)
      * the same bits either way (engine/field.h) */
     bs_field_solve_many(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver);
     for (int f = 0; f < BS_FIELD_COUNT; f++) m->field_site_updates += m->fields[f].last_site_updates;
-    if (!m->burning) {
-        bs_dtc_arrivals(m);
-        bs_tcell_arrivals(m);
-        bs_nk_arrivals(m);
-        bs_mdsc_arrivals(m);
-    }
+    if (!m->burning) /* the burn-in runs bone and fields only */
+        for (int t = 0; t < bs_celltype_count(); t++)
+            if (bs_celltype_of(t)->arrivals) bs_celltype_of(t)->arrivals(m);
     double t1 = omp_get_wtime();
     fill_draw_cache(m);
     bs_store_scan_types(&m->store);
-    tile_ctx ctx = { m, (uint32_t)(m->step + 1) };
+    tile_ctx ctx = { m, (uint32_t)(m->step + 1), { 0 } };
+    for (int t = 0; t < bs_celltype_count(); t++) ctx.act[t] = bs_celltype_of(t)->act;
     bs_store_for_tiles(m->lat.w, m->lat.h, BS_TILE, tile_rules, &ctx);
     m->r.pre.valid = 0; /* the prefixes are for this step's tile loop only */
     /* fixed-order reduction over tiles */
@@ -617,15 +593,18 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
 {
     const bs_lattice *lat = &m->lat;
     long n = (long)lat->w * lat->h, surf = 0, quiet = 0, nm = 0, dormant = 0, cycling = 0, t_active = 0;
-    long counts[BS_CELL_TYPE_COUNT] = { 0 };
+    long counts[BS_MAX_CELL_TYPES] = { 0 };
+    int ntypes = bs_celltype_count();
+    memset(o->by_state, 0, sizeof o->by_state);
     for (long i = 0; i < n; i++) {
         if (lat->surface[i] != BS_SURF_NONE) {
             surf++;
             if (lat->surface[i] == BS_SURF_QUIESCENT) quiet++;
         }
         int slot = m->store.occ[i];
-        if (slot >= 0 && m->store.type[slot] < BS_CELL_TYPE_COUNT) {
+        if (slot >= 0 && m->store.type[slot] < ntypes) {
             counts[m->store.type[slot]]++;
+            if (m->store.state[slot] < BS_MAX_STATES) o->by_state[m->store.type[slot]][m->store.state[slot]]++;
             if (m->store.type[slot] == BS_CELL_DTC) {
                 dormant += m->store.state[slot] == BS_DTC_DORMANT;
                 cycling += m->store.state[slot] == BS_DTC_PROLIFERATING;

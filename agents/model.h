@@ -2,7 +2,7 @@
  *
  * A bs_model owns the lattice, the fields and the agent store, and the
  * derived (per-step) parameters of every rule. bs_model_step advances it by
- * dt in the order of DESIGN.md: fields, arrivals, agents and surfaces (in
+ * dt in the order of docs/design.md: fields, arrivals, agents and surfaces (in
  * spatially coloured tiles, in parallel), tissue, observables.
  *
  * Everything that changes the state draws its random numbers from the
@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "celltypes.h"
 #include "field.h"
 #include "lattice.h"
 #include "params.h"
@@ -122,7 +123,7 @@ typedef struct {
 
 /* Per-step rule parameters derived from the registry (probabilities per
  * step, lengths in sites). Filled by each module's derive function. */
-typedef struct {
+typedef struct bs_rules {
     /* bone multicellular unit (agents/bmu.c) */
     float p_activate_origin; /* per quiescent site per step, at sigma = 1 */
     int bmu_radius; /* sites */
@@ -162,17 +163,10 @@ typedef struct {
     float ifng_basal; /* au/h everywhere in marrow */
     /* PTHrP acting on the osteoblast lineage (model.c) */
     float pthrp_rankl_gain, pthrp_opg_cut, pthrp_K;
-    /* systemic drug effects (0 = none; set by therapies) */
-    float cxcr4_block; /* 0..1: CXCL12 sensing blocked */
-    float pd1_block; /* 0..1: anti-PD-1 lifts the PD-L1 brake on CD8 killing */
-    /* more therapy effects, rewritten by bs_therapy_step every step from
-     * the therapy state (neutral values: 1, 1, 1, 0, 0) */
-    float pd1_exhaust_factor; /* x the T-cell exhaustion hazard (anti-PD-1) */
-    float rankl_factor; /* x the RANKL signal (denosumab block x precursor pools) */
-    float oc_form_factor; /* anti-Gr1 myeloid pool's share of rankl_factor (for readouts) */
-    float za_oc_death; /* extra OC death per step at a full zoledronic-acid uptake */
-    float mno2_o2; /* mmHg/h O2 made per tumour cell (MnO2 particles) */
     bs_therapy_rules tx; /* the therapies' per-step constants (therapy.h) */
+    /* what the therapies do to the rules this step, written only by
+     * bs_therapy_step and bs_therapy_init (therapy.h), read by the rules */
+    bs_therapy_effects fx;
     /* IFN-gamma slows tumour division: rate x 1 / (1 + IFNG / ifng_prolif_K)
      * (parameter ifng.prolif_half_au, au; applied in dtc.c) */
     float ifng_prolif_K;
@@ -188,10 +182,14 @@ typedef struct {
         uint64_t seed, step;
         uint64_t agent[8], surface[8];
     } pre;
+    /* per-type rule blocks of the types that keep their derived
+     * parameters in their own file (celltypes.h rules_bytes; owned by the
+     * model, NULL for the others) */
+    void *own[BS_MAX_CELL_TYPES];
 } bs_rules;
 
 /* Observables of one step, summed in a fixed order. */
-typedef struct {
+typedef struct bs_step_totals {
     double resorbed_um2; /* bone area removed during the step */
     double formed_um2; /* bone area deposited during the step */
     uint64_t agents_acted;
@@ -286,6 +284,7 @@ typedef struct {
     double tumour_area_um2;
     long n_tcells, n_tcells_active, n_nk, n_mdsc;
     double kills_tcell_per_day, kills_nk_per_day; /* since the last observe */
+    long by_state[BS_MAX_CELL_TYPES][BS_MAX_STATES]; /* cells per type and state (celltypes.h) */
 } bs_obs;
 
 /* Kill rates are averaged over window_days from the kill counters'

@@ -34,6 +34,8 @@
 #include "celltypes.h"
 #include "model.h"
 
+#define BS_MODEL_LAYOUT 2u
+
 typedef enum { BASE_PARAMS, BASE_RUN, BASE_MODEL, BASE_FIELD } base_kind;
 typedef enum { N_ONE, N_SITES, N_SLOTS } count_kind;
 
@@ -116,7 +118,6 @@ static const state_entry state_table[] = {
     ARR("store.site", store.site, N_SLOTS),
     ARR("store.id", store.id, N_SLOTS),
     ARR("store.age_h", store.age_h, N_SLOTS),
-    ARR("store.timer_h", store.timer_h, N_SLOTS),
     ARR("store.aux", store.aux, N_SLOTS),
     ARR("store.stamp", store.stamp, N_SLOTS),
     ARR("store.free_slots", store.free_slots, N_SLOTS),
@@ -271,6 +272,8 @@ bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *p
     if (st != BS_OK) return st;
     uint64_t sites = (uint64_t)m->lat.w * (uint64_t)m->lat.h, slots = (uint64_t)m->store.capacity;
     char name[BS_CKPT_NAME_MAX + 1];
+    const uint32_t layout = BS_MODEL_LAYOUT;
+    bs_ckpt_put(w, "model.layout", sizeof layout, 1, &layout);
     for (size_t k = 0; k < NSTATE; k++) {
         const state_entry *e = &state_table[k];
         uint64_t n = entry_count(e, sites, slots);
@@ -301,15 +304,40 @@ bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *p
 
 /* ---- load ------------------------------------------------------------------ */
 
+/* The layout of the state table: what the sections mean and how big the
+ * model structs in them are. Raised when a section goes or changes its
+ * meaning (2: store.timer_h, never set by any rule, removed; the therapy
+ * state counts radiotherapy kills for BS_MAX_CELL_TYPES types). */
+static bs_status check_layout(bs_ckpt_reader *r, bs_error *err)
+{
+    const char *path = bs_ckpt_path(r);
+    uint32_t elem = 0, layout = 0;
+    uint64_t n = 0;
+    if (!bs_ckpt_find(r, "model.layout", &elem, &n))
+        return bs_fail(err, BS_ERR_INVALID,
+                "%s: checkpoint of state layout 1 (before store.timer_h was removed); this bonesim reads layout %u "
+                "only: resume it with the bonesim that wrote it",
+                path, BS_MODEL_LAYOUT);
+    bs_status st = bs_ckpt_get(r, "model.layout", sizeof layout, 1, &layout, err);
+    if (st != BS_OK) return st;
+    if (layout != BS_MODEL_LAYOUT)
+        return bs_fail(err, BS_ERR_INVALID,
+                "%s: checkpoint of state layout %u; this bonesim reads layout %u only: resume it with the bonesim "
+                "that wrote it",
+                path, layout, BS_MODEL_LAYOUT);
+    return BS_OK;
+}
+
 bs_status bs_model_load_params(
         bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **out, bs_run_state *rs, bs_error *err)
 {
     *out = NULL;
     memset(rs, 0, sizeof *rs);
     const char *path = bs_ckpt_path(r);
+    bs_status st = check_layout(r, err);
+    if (st != BS_OK) return st;
     bs_paramset *ps = bs_paramset_create(reg);
     if (!ps) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
-    bs_status st = BS_OK;
     for (size_t k = 0; k < NSTATE && st == BS_OK; k++) {
         const state_entry *e = &state_table[k];
         if (e->base == BASE_PARAMS) {
@@ -366,7 +394,7 @@ static bs_status check_store(const bs_model *m, const char *path, bs_error *err)
             continue;
         }
         live++;
-        if (s->type[slot] >= BS_CELL_TYPE_COUNT || s->state[slot] >= bs_cell_types[s->type[slot]].n_states ||
+        if (s->type[slot] >= bs_celltype_count() || s->state[slot] >= bs_celltype_of(s->type[slot])->n_states ||
                 s->site[slot] < 0 || s->site[slot] >= sites || s->occ[s->site[slot]] != slot)
             st = bs_fail(err, BS_ERR_INVALID, "%s: agent in slot %d (type %d, state %d, site %d) is invalid", path,
                     slot, s->type[slot], s->state[slot], (int)s->site[slot]);

@@ -21,11 +21,10 @@ const bs_param_def bs_nk_params[] = {
             NULL, NULL },
     { "nk.chemokine_half_au", BS_PT_REAL, 0.5, 1e-6, 1e6, "au",
             "Tumour chemokine level for half-maximal NK entry and receptor occupancy in chemotaxis (A)", NULL, NULL },
-    { "nk.lifespan_d", BS_PT_REAL, 5.0, 0.1, 365.0, "d",
-            "Mean life of an NK cell in the marrow (3-7 d, PARAMETERS.md 5, M~/A)", NULL, NULL },
+    { "nk.lifespan_d", BS_PT_REAL, 5.0, 0.1, 365.0, "d", "Mean life of an NK cell in the marrow (3-7 d, M~/A)", NULL,
+            NULL },
     { "nk.speed_um_per_min", BS_PT_REAL, 10.0, 0.0, 100.0, "um/min",
-            "Migration speed 5-15 um/min (PhysiCell table, Mod✓; PARAMETERS.md 5); sub-moves per step, at most 10",
-            NULL, NULL },
+            "Migration speed 5-15 um/min (PhysiCell table, Mod✓); sub-moves per step, at most 10", NULL, NULL },
     { "nk.persistence", BS_PT_REAL, 0.5, 0.0, 1.0, "1", "Chance that a sub-move keeps the last direction (A)", NULL,
             NULL },
     { "nk.chemotaxis", BS_PT_REAL, 20.0, 0.0, 1000.0, "1",
@@ -34,7 +33,7 @@ const bs_param_def bs_nk_params[] = {
     { "nk.kill_rate_per_h_contact", BS_PT_REAL, 0.2, 0.0, 10.0, "1/h",
             "Kill hazard of a normoxic NK cell touching a tumour cell (serial killing of ~2-6 targets over hours in "
             "vitro, "
-            "M~; PARAMETERS.md 5, A)",
+            "M~; A)",
             NULL, NULL },
     { "nk.dormant_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1",
             "Chance an NK cell recognises a dormant tumour cell, relative to a cycling one (quiescent latent cells "
@@ -44,12 +43,12 @@ const bs_param_def bs_nk_params[] = {
     { "nk.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.1, 100.0, "mmHg",
             "Half-effect pO2 of the hypoxic brake on NK killing: the kill hazard is x(f + (1 - f) H), H = Hill(pO2, "
             "this, nk.hypoxia_hill) (activating receptors fall at 1% O2 ~ 7.6 mmHg, Balsamo 2013, M✓; 10 mmHg as for "
-            "HIF-1a, PARAMETERS.md 3)",
+            "HIF-1a)",
             NULL, NULL },
     { "nk.hypoxia_hill", BS_PT_REAL, 3.0, 0.5, 20.0, "1",
             "Steepness of that brake (HIF-1a rises steeply below ~2% O2, Jiang 1996, M~; value A)", NULL, NULL },
     { "nk.hypoxia_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
-            "Kill hazard multiplier under hypoxia: x0.3-0.5 (Balsamo 2013, M✓ qualitative; PARAMETERS.md 5, A). "
+            "Kill hazard multiplier under hypoxia: x0.3-0.5 (Balsamo 2013, M✓ qualitative; A). "
             "Calibrated "
             "to B17",
             NULL, NULL },
@@ -126,3 +125,29 @@ void bs_nk_act(bs_model *m, int slot, bs_step_totals *tot)
         if (s->aux[slot] >= (float)im->nk_kills_max) s->state[slot] = BS_NK_SPENT;
     }
 }
+
+/* cytotoxic NK cells secrete IFN-gamma */
+static void nk_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
+{
+    (void)site;
+    if (m->store.state[slot] == BS_NK_ACTIVE) acc->ifng += m->r.immune.nk_ifng;
+}
+
+const bs_celltype bs_type_nk = {
+    .name = "nk",
+    .plural = "NK cells",
+    .n_states = 2,
+    .state_names = { "cytotoxic", "spent" },
+    .rgb = { { 0xE6, 0x9F, 0x00 }, { 0xE6, 0x9F, 0x00 } }, /* orange */
+    .shape = { BS_SHAPE_DIAMOND, BS_SHAPE_RING },
+    .footprint_sites = 1,
+    .params = bs_nk_params,
+    .n_params = sizeof bs_nk_params / sizeof bs_nk_params[0],
+    .derive = bs_nk_derive,
+    .act = bs_nk_act,
+    .arrivals = bs_nk_arrivals,
+    .sources = nk_sources,
+    .radiation = { .model = BS_RT_D0, .d0_key = "rt.nk_D0_Gy" },
+    .n_observables = 1,
+    .observables = { { "n_nk", "cells", BS_ALL_STATES } },
+};

@@ -32,11 +32,11 @@ const bs_param_def bs_ob_params[] = {
             NULL, NULL },
     { "ob.team_spacing_um", BS_PT_REAL, 20.0, 5.0, 200.0, "um",
             "Team size: one osteoblast per this length of cavity floor (cuboidal osteoblasts 15-30 um wide cover the "
-            "forming surface as one layer, PARAMETERS.md 1, M~)",
+            "forming surface as one layer, M~)",
             NULL, NULL },
     { "ob.mineralisation_lag_d", BS_PT_REAL, 8.0, 0.0, 60.0, "d",
             "Osteoid-to-mineral lag: a new team member's matrix starts to mineralise this long after it arrived "
-            "(mineralisation lag 8 d, Agerbaek 1991, M✓; PARAMETERS.md 2a)",
+            "(mineralisation lag 8 d, Agerbaek 1991, M✓)",
             NULL, NULL },
     { "ob.recruit_basal_frac", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
             "Share of the recruitment rate that does not need TGF-beta (other coupling factors; by the end of the "
@@ -49,7 +49,7 @@ const bs_param_def bs_ob_params[] = {
     { "ob.form_um_per_day", BS_PT_REAL, 0.63, 0.0, 10.0, "um/d",
             "Mineral apposition rate under an osteoblast: 0.63 (trabecular) - 1.2 (cortical) um/d (Agerbaek 1991, "
             "Kragstrup 1983, "
-            "M✓); PARAMETERS.md 2d",
+            "M✓)",
             NULL, NULL },
     { "ob.lining_fraction", BS_PT_REAL, 0.6, 0.0, 1.0, "1",
             "Share of osteoblasts that end as lining cells when formation is done (0.6; rest osteocytes/apoptosis, M~)",
@@ -57,12 +57,11 @@ const bs_param_def bs_ob_params[] = {
     { "ob.apoptosis_per_d", BS_PT_REAL, 0.005, 0.0, 10.0, "1/d",
             "Death hazard of an active osteoblast before it finishes (A; active life ~3 months, Manolagas 2000, M~)",
             NULL, NULL },
-    { "ob.opg_per_h", BS_PT_REAL, 0.02, 0.0, 1e3, "au/h",
-            "OPG secreted by an osteoblast (mature OBs secrete OPG; PARAMETERS.md 3, A)", NULL, NULL },
+    { "ob.opg_per_h", BS_PT_REAL, 0.02, 0.0, 1e3, "au/h", "OPG secreted by an osteoblast (mature OBs secrete OPG; A)",
+            NULL, NULL },
     { "ob.rankl_per_h", BS_PT_REAL, 0.1, 0.0, 1e3, "au/h",
             "RANKL expressed by an osteoblast (osteoblast lineage; Guise 2000, M✓ qualitative; value A)", NULL, NULL },
-    { "ob.cxcl12_per_h", BS_PT_REAL, 5.0, 0.0, 1e3, "au/h", "CXCL12 secreted by an osteoblast (PARAMETERS.md 3, A)",
-            NULL, NULL },
+    { "ob.cxcl12_per_h", BS_PT_REAL, 5.0, 0.0, 1e3, "au/h", "CXCL12 secreted by an osteoblast (A)", NULL, NULL },
     { "ob.o2_uptake_per_h", BS_PT_REAL, 2000.0, 0.0, 1e6, "1/h", "O2 consumption of an osteoblast, first-order (A)",
             NULL, NULL },
 };
@@ -112,8 +111,6 @@ int bs_ob_try_recruit(bs_model *m, int i)
     return 1;
 }
 
-static const int ob_dx[4] = { -1, 1, 0, 0 };
-static const int ob_dy[4] = { 0, 0, -1, 1 };
 
 static void retire(bs_model *m, int slot, uint64_t id)
 {
@@ -148,7 +145,7 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
          * of the cavity if it can, else to another free marrow site. */
         int cand[4], n = 0, cav[4], nc = 0, marrow = 0;
         for (int k = 0; k < 4; k++) {
-            int nx = x + ob_dx[k], ny = y + ob_dy[k];
+            int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
             if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
             int q = ny * lat->w + nx;
             if (lat->tissue[q] != BS_TISSUE_MARROW) continue;
@@ -190,3 +187,35 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
     /* Nothing left to fill around it: its part of the work is done. */
     retire(m, slot, id);
 }
+
+/* osteoblasts secrete OPG, RANKL (both scaled by PTHrP on the lineage)
+ * and CXCL12 */
+static void ob_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
+{
+    (void)slot;
+    (void)site;
+    const bs_rules *r = &m->r;
+    acc->o2_uptake += r->ob_o2_uptake;
+    acc->opg += r->ob_opg * acc->lineage_opg;
+    acc->rankl += r->ob_rankl * acc->lineage_rankl;
+    acc->cxcl12 += r->ob_cxcl12;
+}
+
+const bs_celltype bs_type_osteoblast = {
+    .name = "osteoblast",
+    .plural = "osteoblasts",
+    .n_states = 1,
+    .state_names = { "forming" },
+    .rgb = { { 0x00, 0x72, 0xB2 } }, /* blue */
+    .shape = { BS_SHAPE_SQUARE },
+    .footprint_sites = 1,
+    .params = bs_ob_params,
+    .n_params = sizeof bs_ob_params / sizeof bs_ob_params[0],
+    .derive = bs_ob_derive,
+    .act = bs_ob_act,
+    .sources = ob_sources,
+    /* recruited on the surface by bs_bmu_site (bs_ob_try_recruit), no arrivals */
+    .radiation = { .model = BS_RT_LQ, .alpha_key = "rt.ob_alpha_per_Gy", .alpha_beta_key = "rt.ob_alpha_beta_Gy" },
+    .n_observables = 1,
+    .observables = { { "n_osteoblasts", "cells", BS_ALL_STATES } },
+};

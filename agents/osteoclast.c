@@ -24,22 +24,17 @@ const bs_param_def bs_oc_params[] = {
             "Calibrated to B3/B4",
             NULL, NULL },
     { "oc.exclusion_um", BS_PT_REAL, 30.0, 0.0, 100.0, "um",
-            "No new osteoclast forms within this distance of another (its footprint; OCs are 40-100 um, PARAMETERS.md "
-            "1, M~)",
-            NULL, NULL },
-    { "oc.resorb_um_per_day", BS_PT_REAL, 5.0, 0.0, 50.0, "um/d",
-            "Erosion depth rate under an active osteoclast. Agerbaek 1991: 4.7 um/d (M✓); PARAMETERS.md 2d", NULL,
+            "No new osteoclast forms within this distance of another (its footprint; OCs are 40-100 um, M~)", NULL,
             NULL },
+    { "oc.resorb_um_per_day", BS_PT_REAL, 5.0, 0.0, 50.0, "um/d",
+            "Erosion depth rate under an active osteoclast. Agerbaek 1991: 4.7 um/d (M✓)", NULL, NULL },
     { "oc.footprint_um", BS_PT_REAL, 30.0, 5.0, 100.0, "um",
             "Width of bone surface one osteoclast erodes (multi-site cell, 40-100 um diameter, M~)", NULL, NULL },
     { "oc.reach_um", BS_PT_REAL, 20.0, 10.0, 40.0, "um",
-            "Bone within this distance of the cell's site can be eroded (ruffled border of a large cell; 20-30 um, "
-            "PARAMETERS.md 1)",
+            "Bone within this distance of the cell's site can be eroded (ruffled border of a large cell; 20-30 um)",
             NULL, NULL },
     { "oc.lifespan_d", BS_PT_REAL, 14.0, 1.0, 100.0, "d",
-            "Mean life of an active osteoclast (apoptosis hazard 1/lifespan). ~2 wk (Manolagas 2000, M~); "
-            "PARAMETERS.md 2d",
-            NULL, NULL },
+            "Mean life of an active osteoclast (apoptosis hazard 1/lifespan). ~2 wk (Manolagas 2000, M~)", NULL, NULL },
     { "oc.idle_apoptosis_per_d", BS_PT_REAL, 1.0, 0.0, 100.0, "1/d",
             "Death hazard of an osteoclast with nothing to resorb, or on a compartment past its resorption phase "
             "(apoptosis "
@@ -47,7 +42,7 @@ const bs_param_def bs_oc_params[] = {
             NULL, NULL },
     { "oc.ifng_half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au",
             "IFN-gamma level that halves the RANKL signal (BMU activation and osteoclast formation) (Takayanagi 2000, "
-            "M✓ qualitative; value A, PARAMETERS.md 5)",
+            "M✓ qualitative; value A)",
             NULL, NULL },
     { "oc.speed_um_per_h", BS_PT_REAL, 2.0, 0.0, 100.0, "um/h",
             "Speed at which an osteoclast with no bone in reach moves along its compartment (A)", NULL, NULL },
@@ -84,11 +79,12 @@ void bs_oc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
 static int oc_place(const bs_model *m, int i)
 {
     if (m->store.occ[i] < 0) return i;
-    static const int dx[8] = { 0, 0, -1, 1, -1, 1, -1, 1 };
-    static const int dy[8] = { -1, 1, 0, 0, -1, -1, 1, 1 };
+    /* north and south first, then west, east, the corners (bs_nb_dx order
+     * permuted; the first free site wins, so the order is in the results) */
+    static const int order[8] = { 2, 3, 0, 1, 4, 5, 6, 7 };
     int x = i % m->lat.w, y = i / m->lat.w;
     for (int k = 0; k < 8; k++) {
-        int nx = x + dx[k], ny = y + dy[k];
+        int nx = x + bs_nb_dx[order[k]], ny = y + bs_nb_dy[order[k]];
         if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
         int j = ny * m->lat.w + nx;
         if (m->store.occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) return j;
@@ -204,9 +200,9 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
     }
     /* Zoledronic acid taken up from resorbed bone (store.aux holds the
      * cell's uptake, 1 = a full site's load) raises apoptosis. */
-    if (r->za_oc_death > 0.0f && s->aux[slot] > 0.0f) {
+    if (m->r.fx.za_oc_death > 0.0f && s->aux[slot] > 0.0f) {
         float u = s->aux[slot] < 1.0f ? s->aux[slot] : 1.0f;
-        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 5) < r->za_oc_death * u) {
+        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 5) < m->r.fx.za_oc_death * u) {
             bs_store_kill_locked(s, slot);
             return;
         }
@@ -221,11 +217,9 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
     }
     /* Nothing in reach: crawl to a neighbouring open-compartment site, or
      * retire if there is none. */
-    static const int dx[8] = { -1, 1, 0, 0, -1, 1, -1, 1 };
-    static const int dy[8] = { 0, 0, -1, 1, -1, -1, 1, 1 };
     int cand[8], n = 0, x = i % m->lat.w, y = i / m->lat.w;
     for (int k = 0; k < 8; k++) {
-        int nx = x + dx[k], ny = y + dy[k];
+        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
         if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
         int j = ny * m->lat.w + nx;
         if (s->occ[j] < 0 && m->lat.surface[j] == BS_SURF_RESORPTION) cand[n++] = j;
@@ -237,3 +231,29 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
     if (bs_draw_agent(m, id, 1) < r->p_oc_move)
         bs_store_move(s, slot, cand[bs_draw_agent_below(m, id, 2, (uint32_t)n)]);
 }
+
+static void oc_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
+{
+    (void)slot;
+    (void)site;
+    acc->o2_uptake += m->r.oc_o2_uptake;
+}
+
+const bs_celltype bs_type_osteoclast = {
+    .name = "osteoclast",
+    .plural = "osteoclasts",
+    .n_states = 1,
+    .state_names = { "resorbing" },
+    .rgb = { { 0xD5, 0x5E, 0x00 } }, /* vermillion */
+    .shape = { BS_SHAPE_DISC },
+    .footprint_sites = 3,
+    .params = bs_oc_params,
+    .n_params = sizeof bs_oc_params / sizeof bs_oc_params[0],
+    .derive = bs_oc_derive,
+    .act = bs_oc_act,
+    .sources = oc_sources,
+    /* formed on the surface by bs_bmu_site (bs_oc_try_form), no arrivals */
+    .radiation = { .model = BS_RT_LQ, .alpha_key = "rt.oc_alpha_per_Gy", .alpha_beta_key = "rt.myeloid_alpha_beta_Gy" },
+    .n_observables = 1,
+    .observables = { { "n_osteoclasts", "cells", BS_ALL_STATES } },
+};

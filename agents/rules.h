@@ -12,6 +12,7 @@
 
 #include "model.h"
 #include "rng.h"
+#include "spatial.h"
 
 /* parameter tables, one per module */
 extern const bs_param_def bs_bmu_params[];
@@ -39,11 +40,6 @@ void bs_dtc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
 void bs_tcell_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
 void bs_nk_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
 void bs_mdsc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um);
-
-/* RANKL signal at site i: effective RANKL (OPG-decoy-corrected, IFN-gamma
- * damped) relative to its half-activation level; about 1 on the
- * homeostatic surface. */
-float bs_rankl_signal(const bs_model *m, int i);
 
 /* opens a BMU (BRC in resorption phase) around site i */
 void bs_bmu_open(bs_model *m, int i);
@@ -135,9 +131,6 @@ static inline float bs_o2_hill(float o2, float half_mmHg, float n)
     return a / (1.0f + a);
 }
 
-/* helpers shared by rules */
-int bs_agent_within(const bs_model *m, int i, int radius, int type); /* any agent of type within radius */
-int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j);
-int bs_has_fill_target(const bs_model *m, int i); /* a site to refill in the 3 x 3 block around i */
+/* helpers shared by rules: spatial.h */
 
 #endif

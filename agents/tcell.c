@@ -12,7 +12,7 @@
  * Dormant tumour cells show less antigen and are recognised less often.
  *
  * Brakes on activation and killing: tumour PD-L1 (unless anti-PD-1,
- * bs_rules.pd1_block), each MDSC within mdsc.suppress_radius_um (x
+ * bs_rules.fx.pd1_block), each MDSC within mdsc.suppress_radius_um (x
  * mdsc.suppress_factor, saturating at three), and the suppression and
  * TGF-beta fields; hypoxia (below tcell.hypoxia_mmHg, extracellular
  * adenosine on the A2A receptor: Ohta 2006, Hatfield 2015). An activated cell is exhausted after
@@ -32,10 +32,9 @@ const bs_param_def bs_tcell_params[] = {
             "Tumour chemokine level for half-maximal T-cell entry and receptor occupancy in chemotaxis (A)", NULL,
             NULL },
     { "tcell.lifespan_d", BS_PT_REAL, 5.0, 0.1, 365.0, "d",
-            "Mean life of a T cell in the marrow (effector T/NK lifespan in tissue 3-7 d, PARAMETERS.md 5, M~/A)", NULL,
-            NULL },
+            "Mean life of a T cell in the marrow (effector T/NK lifespan in tissue 3-7 d, M~/A)", NULL, NULL },
     { "tcell.speed_um_per_min", BS_PT_REAL, 6.0, 0.0, 100.0, "um/min",
-            "Migration speed: 4-10 um/min in tissue (PhysiCell table, Mod✓; PARAMETERS.md 5). Sets the sub-moves per "
+            "Migration speed: 4-10 um/min in tissue (PhysiCell table, Mod✓). Sets the sub-moves per "
             "step, "
             "at most 10 (the tile reach)",
             NULL, NULL },
@@ -69,7 +68,7 @@ const bs_param_def bs_tcell_params[] = {
             "cells; A)",
             NULL, NULL },
     { "tcell.pdl1_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
-            "Kill hazard multiplier from tumour PD-L1 unless anti-PD-1 blocks it: x0.3-0.5 (PARAMETERS.md 4, A); 1 = "
+            "Kill hazard multiplier from tumour PD-L1 unless anti-PD-1 blocks it: x0.3-0.5 (A); 1 = "
             "no PD-L1",
             NULL, NULL },
     { "tcell.suppr_half_au", BS_PT_REAL, 0.1, 1e-6, 1e6, "au",
@@ -82,8 +81,7 @@ const bs_param_def bs_tcell_params[] = {
             NULL, NULL },
     { "tcell.kills_to_exhaustion", BS_PT_INT, 10.0, 1.0, 1000.0, "kills",
             "Kills after which a CTL is exhausted (serial killing capacity; Halle 2016 2-16 per day, cap ~10, "
-            "PARAMETERS.md "
-            "5; A)",
+            "A)",
             NULL, NULL },
     { "tcell.suppressed_exhaustion_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
             "Exhaustion hazard of an activated CTL under full suppression, scaled by 1 - (MDSC x field brake) (A)",
@@ -183,7 +181,7 @@ static float suppression(const bs_model *m, int i)
 static int exhaust_by_suppression(bs_model *m, int slot, float brake)
 {
     const bs_immune_rules *im = &m->r.immune;
-    float rate = im->t_exhaust_suppr_h * (1.0f - brake) * m->r.pd1_exhaust_factor; /* anti-PD-1 cuts it */
+    float rate = im->t_exhaust_suppr_h * (1.0f - brake) * m->r.fx.pd1_exhaust_factor; /* anti-PD-1 cuts it */
     if (rate > 0.0f && bs_draw_agent(m, m->store.id[slot], 5) < 1.0f - expf(-rate * im->dt_h)) {
         m->store.state[slot] = BS_TCELL_EXHAUSTED;
         return 1;
@@ -225,7 +223,7 @@ void bs_tcell_act(bs_model *m, int slot, bs_step_totals *tot)
         return;
     }
     tot->tcell_contact_h += (double)im->dt_h;
-    float pdl1 = im->t_pdl1 + (1.0f - im->t_pdl1) * m->r.pd1_block;
+    float pdl1 = im->t_pdl1 + (1.0f - im->t_pdl1) * m->r.fx.pd1_block;
     float rate = im->t_kill_h * pdl1 * brake * hyp;
     if (bs_draw_agent(m, id, 4) < 1.0f - expf(-rate * im->dt_h)) {
         bs_store_kill_locked(s, s->occ[target]);
@@ -238,3 +236,33 @@ void bs_tcell_act(bs_model *m, int slot, bs_step_totals *tot)
     }
     exhaust_by_suppression(m, slot, brake);
 }
+
+/* activated CD8 T cells secrete IFN-gamma; the others express RANKL */
+static void tcell_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
+{
+    (void)site;
+    if (m->store.state[slot] == BS_TCELL_ACTIVE)
+        acc->ifng += m->r.immune.t_ifng;
+    else
+        acc->rankl += m->r.immune.t_rankl; /* non-activated or exhausted */
+}
+
+const bs_celltype bs_type_tcell = {
+    .name = "tcell",
+    .plural = "CD8 T cells",
+    .n_states = 3,
+    .state_names = { "non-activated", "activated", "exhausted" },
+    .rgb = { { 0x00, 0x9E, 0x73 }, { 0x00, 0x9E, 0x73 },
+            { 0x00, 0x00, 0x00 } }, /* bluish green; exhausted: burnt out */
+    .shape = { BS_SHAPE_RING, BS_SHAPE_DISC, BS_SHAPE_SQUARE },
+    .footprint_sites = 1,
+    .params = bs_tcell_params,
+    .n_params = sizeof bs_tcell_params / sizeof bs_tcell_params[0],
+    .derive = bs_tcell_derive,
+    .act = bs_tcell_act,
+    .arrivals = bs_tcell_arrivals,
+    .sources = tcell_sources,
+    .radiation = { .model = BS_RT_D0, .d0_key = "rt.cd8_D0_Gy" },
+    .n_observables = 2,
+    .observables = { { "n_tcells", "cells", BS_ALL_STATES }, { "n_tcells_active", "cells", 1u << BS_TCELL_ACTIVE } },
+};

@@ -29,6 +29,21 @@
 #include "rng.h"
 #include "rules.h"
 
+/* A day that falls within this many steps of a step boundary is that step
+ * (round-off in day x 24 / dt must not push a dose one step late). */
+#define STEP_ROUNDING 1e-9
+#define MM2_PER_UM2 1e-6
+/* Drug levels, the denosumab precursor pool (both 0..1) and the anti-Gr1
+ * myeloid pool (cells) below these are set to exactly 0: a washed-out drug
+ * then reads as off (level > 0 tests) instead of decaying for ever through
+ * subnormal floats, far below any effect it could have. */
+#define LEVEL_FLOOR 1e-6f
+#define PRECURSOR_FLOOR 1e-7f
+#define MYELOID_POOL_FLOOR_CELLS 1e-4f
+/* CXCL12 anchoring of a dormant cell: the same Hill exponent as its CXCR4
+ * signalling (dtc.cxcl12_half_au, n = 2). */
+#define CXCR4_HILL_N 2.0f
+
 const char *const bs_therapy_names[BS_THERAPY_COUNT] = {
     "zoledronic_acid",
     "denosumab",
@@ -95,7 +110,7 @@ static const char *const rt_regions[] = { "domain", "rectangle", "circle", NULL 
 static const bs_param_def therapy_params[] = {
     /* zoledronic acid */
     SCHEDULE("zoledronic_acid", "zoledronic acid dosing"),
-    DOSING("zoledronic_acid", 28.0, "Standard dose 4 mg IV every 3-4 weeks (Scagliotti 2012, PARAMETERS.md 6, M✓)"),
+    DOSING("zoledronic_acid", 28.0, "Standard dose 4 mg IV every 3-4 weeks (Scagliotti 2012, M✓)"),
     { "za.plasma_half_life_h", BS_PT_REAL, 146.0, 0.1, 1e5, "h",
             "Terminal plasma half-life of zoledronic acid (Zometa label, M✓): the systemic level shown", NULL, NULL },
     { "za.bone_load_per_dose", BS_PT_REAL, 1.0, 0.0, 100.0, "1",
@@ -103,11 +118,10 @@ static const bs_param_def therapy_params[] = {
             "Zometa label, normalised, M✓/A)",
             NULL, NULL },
     { "za.bone_half_life_d", BS_PT_REAL, 730.0, 365.0, 36525.0, "d",
-            "Half-life of zoledronic acid bound to bone (skeletal retention for years, PARAMETERS.md 6, M~)", NULL,
-            NULL },
+            "Half-life of zoledronic acid bound to bone (skeletal retention for years, M~)", NULL, NULL },
     { "za.oc_apoptosis_per_d", BS_PT_REAL, 2.0, 0.0, 100.0, "1/d",
-            "Extra apoptosis of an osteoclast that has taken up a full site's load (FPPS inhibition; PARAMETERS.md 6 "
-            "za.oc_apoptosis_extra_per_d, A, calibrated to B19)",
+            "Extra apoptosis of an osteoclast that has taken up a full site's load (FPPS inhibition; A, "
+            "calibrated to B19)",
             NULL, NULL },
     /* denosumab */
     SCHEDULE("denosumab", "denosumab dosing"),
@@ -115,8 +129,7 @@ static const bs_param_def therapy_params[] = {
     { "dmab.half_life_d", BS_PT_REAL, 26.0, 0.1, 1e4, "d", "Serum half-life of denosumab (Tay & Tay 2022, M✓)", NULL,
             NULL },
     { "dmab.occupancy_max", BS_PT_REAL, 0.95, 0.0, 1.0, "1",
-            "Fraction of RANKL bound while the level is well above EC50 (PARAMETERS.md 6 dmab.rankl_block, A)", NULL,
-            NULL },
+            "Fraction of RANKL bound while the level is well above EC50 (A)", NULL, NULL },
     { "dmab.ec50", BS_PT_REAL, 0.1, 1e-6, 10.0, "1",
             "Level (fraction of a standard dose) giving half the maximal RANKL occupancy (A)", NULL, NULL },
     { "dmab.hill", BS_PT_REAL, 2.0, 0.5, 10.0, "1", "Hill coefficient of RANKL occupancy vs level (A)", NULL, NULL },
@@ -127,7 +140,7 @@ static const bs_param_def therapy_params[] = {
             NULL, NULL },
     { "dmab.precursor_convert_per_d", BS_PT_REAL, 0.03, 0.0, 10.0, "1/d",
             "Rate at which the pool converts to osteoclasts when RANKL is free again (rebound peak 3-6 months after "
-            "discontinuation, PARAMETERS.md 6; calibrated to B20)",
+            "discontinuation, calibrated to B20)",
             NULL, NULL },
     { "dmab.precursor_gain", BS_PT_REAL, 3.0, 0.0, 100.0, "1",
             "RANKL signal x (1 + gain x pool): a full precursor pool drives this much more BMU activation and "
@@ -137,26 +150,25 @@ static const bs_param_def therapy_params[] = {
     /* anti-PD-1 */
     SCHEDULE("anti_pd1", "anti-PD-1 dosing"),
     DOSING("anti_pd1", 14.0, "Nivolumab 240 mg IV every 2 weeks (label; Landi 2019 cohort, M✓)"),
-    { "pd1.half_life_d", BS_PT_REAL, 25.0, 0.1, 1e4, "d", "Serum half-life of an IgG4 anti-PD-1 (PARAMETERS.md 6, M~)",
-            NULL, NULL },
+    { "pd1.half_life_d", BS_PT_REAL, 25.0, 0.1, 1e4, "d", "Serum half-life of an IgG4 anti-PD-1 (M~)", NULL, NULL },
     { "pd1.ec50", BS_PT_REAL, 0.05, 1e-6, 10.0, "1",
             "Level (fraction of a standard dose) that gives half the PD-1 blockade (receptor occupancy stays high for "
             "weeks; A)",
             NULL, NULL },
     { "pd1.exhaustion_cut", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
-            "Fraction of the suppression-driven exhaustion hazard removed at full blockade (PARAMETERS.md 6 pd1.block "
-            "'cuts exhaustion', A)",
+            "Fraction of the suppression-driven exhaustion hazard removed at full blockade (anti-PD-1 "
+            "cuts exhaustion, A)",
             NULL, NULL },
     /* anti-Gr1 */
     SCHEDULE("anti_gr1", "anti-Gr1 exposure"),
     { "agr1.half_life_d", BS_PT_REAL, 2.0, 0.01, 1e4, "d",
             "Wash-out half-life of the anti-Gr1 effect after stopping (mouse antibody given every 2-3 d; A)", NULL,
             NULL },
-    { "agr1.kill_per_d", BS_PT_REAL, 1.5, 0.0, 100.0, "1/d",
-            "Depletion hazard of MDSCs while exposed (PARAMETERS.md 6 agr1.kill_rate_per_d 1-2/d, A)", NULL, NULL },
+    { "agr1.kill_per_d", BS_PT_REAL, 1.5, 0.0, 100.0, "1/d", "Depletion hazard of MDSCs while exposed (A)", NULL,
+            NULL },
     { "agr1.pool_per_depleted", BS_PT_REAL, 0.5, 0.0, 10.0, "cells",
             "Osteoclast-competent CD11b+Ly6C-int cells that build up per MDSC depleted (Capietto 2021 build-up; 0.5x, "
-            "PARAMETERS.md 6, A)",
+            "A)",
             NULL, NULL },
     { "agr1.pool_life_d", BS_PT_REAL, 10.0, 0.1, 1e4, "d", "Mean life of a cell of that pool (myeloid turnover, A)",
             NULL, NULL },
@@ -175,10 +187,9 @@ static const bs_param_def therapy_params[] = {
             NULL, NULL },
     /* CXCR4 antagonist */
     SCHEDULE("cxcr4_antagonist", "CXCR4-antagonist exposure"),
-    { "cxcr4i.half_life_h", BS_PT_REAL, 4.0, 0.01, 1e4, "h",
-            "Plasma half-life of plerixafor, 3-5 h (PARAMETERS.md 6, M~)", NULL, NULL },
-    { "cxcr4i.block", BS_PT_REAL, 0.9, 0.0, 1.0, "1",
-            "Fraction of CXCL12 sensing blocked at full exposure (PARAMETERS.md 6 cxcr4i.block, A)", NULL, NULL },
+    { "cxcr4i.half_life_h", BS_PT_REAL, 4.0, 0.01, 1e4, "h", "Plasma half-life of plerixafor, 3-5 h (M~)", NULL, NULL },
+    { "cxcr4i.block", BS_PT_REAL, 0.9, 0.0, 1.0, "1", "Fraction of CXCL12 sensing blocked at full exposure (A)", NULL,
+            NULL },
     { "cxcr4i.mobilise_per_d", BS_PT_REAL, 0.05, 0.0, 100.0, "1/d",
             "Rate at which dormant DTCs anchored by CXCL12 leave into the blood at full block x their CXCL12 anchoring "
             "(Shiozawa 2011, Price 2016: AMD3100 mobilises DTCs, M✓ qualitative; value A, calibrated to B22)",
@@ -203,21 +214,19 @@ static const bs_param_def therapy_params[] = {
     { "therapy.radiotherapy.cy_um", BS_PT_REAL, 1250.0, 0.0, 1e7, "um", "Circle: centre y", NULL, NULL },
     { "therapy.radiotherapy.radius_um", BS_PT_REAL, 500.0, 0.0, 1e7, "um", "Circle: radius (> 0)", NULL, NULL },
     { "rt.tumour_alpha_per_Gy", BS_PT_REAL, 0.3, 0.0, 10.0, "1/Gy",
-            "Linear-quadratic alpha of cycling tumour cells, S = exp(-alpha D - beta D^2) (PARAMETERS.md 6, M~)", NULL,
-            NULL },
+            "Linear-quadratic alpha of cycling tumour cells, S = exp(-alpha D - beta D^2) (M~)", NULL, NULL },
     { "rt.tumour_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy",
-            "alpha/beta of tumour cells (early-responding tissue ~10 Gy, PARAMETERS.md 6, M~)", NULL, NULL },
+            "alpha/beta of tumour cells (early-responding tissue ~10 Gy, M~)", NULL, NULL },
     { "rt.dormant_factor", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
-            "alpha and beta of dormant DTCs relative to cycling ones (dormant cells radioresistant, PARAMETERS.md 6, "
+            "alpha and beta of dormant DTCs relative to cycling ones (dormant cells radioresistant, "
             "A; "
             "B11)",
             NULL, NULL },
     { "rt.cd8_D0_Gy", BS_PT_REAL, 0.55, 0.01, 100.0, "Gy",
-            "CD8 T cells: S = exp(-D/D0) (lymphocytes very radiosensitive, PARAMETERS.md 5-6, M~)", NULL, NULL },
-    { "rt.nk_D0_Gy", BS_PT_REAL, 5.5, 0.01, 100.0, "Gy",
-            "NK cells: S = exp(-D/D0) (less sensitive, PARAMETERS.md 5-6, M~)", NULL, NULL },
+            "CD8 T cells: S = exp(-D/D0) (lymphocytes very radiosensitive, M~)", NULL, NULL },
+    { "rt.nk_D0_Gy", BS_PT_REAL, 5.5, 0.01, 100.0, "Gy", "NK cells: S = exp(-D/D0) (less sensitive, M~)", NULL, NULL },
     { "rt.ob_alpha_per_Gy", BS_PT_REAL, 0.1, 0.0, 10.0, "1/Gy",
-            "LQ alpha of the MSC/osteoblast lineage (radioresistant, PARAMETERS.md 6, A)", NULL, NULL },
+            "LQ alpha of the MSC/osteoblast lineage (radioresistant, A)", NULL, NULL },
     { "rt.ob_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy",
             "alpha/beta of the osteoblast lineage (A: 10 Gy keeps the lineage more resistant than NK cells at 2-8 Gy "
             "per "
@@ -235,7 +244,7 @@ static const bs_param_def therapy_params[] = {
     /* hyperoxia */
     SCHEDULE("hyperoxia", "breathing of 60% O2"),
     { "hyperoxia.vessel_pO2_factor", BS_PT_REAL, 2.0, 1.0, 10.0, "1",
-            "Vessel O2 (sinusoid and arteriole Dirichlet values) x factor while on (PARAMETERS.md 6: 1.5-2.5, A; "
+            "Vessel O2 (sinusoid and arteriole Dirichlet values) x factor while on (1.5-2.5, A; "
             "Hatfield "
             "2015)",
             NULL, NULL },
@@ -249,7 +258,7 @@ static const bs_param_def therapy_params[] = {
             NULL, NULL },
     { "mno2.o2_per_cell_mmHg_per_h", BS_PT_REAL, 120000.0, 0.0, 1e7, "mmHg/h",
             "O2 made per tumour cell from its H2O2 (source proportional to tumour density), calibrated so lesions gain "
-            "+5-15 mmHg (PARAMETERS.md 6 mno2.o2_source; Murphy 2021, calibrated to B24)",
+            "+5-15 mmHg (Murphy 2021, calibrated to B24)",
             NULL, NULL },
     /* HDAC inhibitor */
     SCHEDULE("hdac_inhibitor", "HDAC-inhibitor exposure"),
@@ -299,7 +308,7 @@ static int64_t day_to_step(double d, double dt_h)
 {
     if (d < 0.0) return -1;
     /* the first step whose start time (step x dt) is at or after day d */
-    return (int64_t)ceil(d * 24.0 / dt_h - 1e-9);
+    return (int64_t)ceil(d * 24.0 / dt_h - STEP_ROUNDING);
 }
 
 static float decay_per_step(double half_h, double dt_h)
@@ -307,19 +316,20 @@ static float decay_per_step(double half_h, double dt_h)
     return (float)exp(-log(2.0) * dt_h / half_h);
 }
 
-_Static_assert(BS_CELL_TYPE_COUNT <= 6, "bs_therapy_state.n_rt_killed has 6 entries");
-
 void bs_therapy_init(bs_model *m)
 {
     bs_therapy_state *t = &m->therapy;
     memset(t, 0, sizeof *t);
     for (int k = 0; k < BS_THERAPY_COUNT; k++) t->last_dose_d[k] = -1.0;
-    m->r.pd1_exhaust_factor = 1.0f;
-    m->r.rankl_factor = 1.0f;
-    m->r.oc_form_factor = 1.0f;
-    m->r.za_oc_death = 0.0f;
-    m->r.mno2_o2 = 0.0f;
     bs_therapy_derive(m);
+    /* untreated */
+    bs_therapy_effects *fx = &m->r.fx;
+    memset(fx, 0, sizeof *fx);
+    fx->pd1_exhaust_factor = 1.0f;
+    fx->rankl_factor = 1.0f;
+    fx->o2_sinusoid = m->r.tx.o2_sinusoid_base;
+    fx->o2_arteriole = m->r.tx.o2_arteriole_base;
+    fx->hdac_level = m->r.tx.hdac_base;
 }
 
 void bs_therapy_derive(bs_model *m)
@@ -369,7 +379,7 @@ void bs_therapy_derive(bs_model *m)
     x->agr1_pool_per_kill = (float)bs_param(ps, "agr1.pool_per_depleted");
     x->agr1_pool_decay = decay_per_step(24.0 * bs_param(ps, "agr1.pool_life_d") * log(2.0), dt);
     x->agr1_oc_gain = (float)bs_param(ps, "agr1.oc_gain");
-    double area_mm2 = (double)m->lat.w * m->lat.h * h_um * h_um * 1e-6;
+    double area_mm2 = (double)m->lat.w * m->lat.h * h_um * h_um * MM2_PER_UM2;
     x->agr1_pool_K = (float)(bs_param(ps, "agr1.pool_half_per_mm2") * area_mm2);
     x->agr1_seed_h = (float)(bs_param(ps, "agr1.pool_to_oc_per_d") / 24.0);
     /* CXCR4 antagonist */
@@ -390,18 +400,20 @@ void bs_therapy_derive(bs_model *m)
     double riv = bs_param(ps, "therapy.radiotherapy.interval_d");
     x->interval_steps[BS_THERAPY_RADIOTHERAPY] = (int64_t)llround(riv * 24.0 / dt);
     if (x->interval_steps[BS_THERAPY_RADIOTHERAPY] < 1) x->interval_steps[BS_THERAPY_RADIOTHERAPY] = 1;
-    x->rt_alpha = (float)bs_param(ps, "rt.tumour_alpha_per_Gy");
-    x->rt_beta = x->rt_alpha / (float)bs_param(ps, "rt.tumour_alpha_beta_Gy");
-    x->rt_dormant_factor = (float)bs_param(ps, "rt.dormant_factor");
-    x->rt_d0_t = (float)bs_param(ps, "rt.cd8_D0_Gy");
-    x->rt_d0_nk = (float)bs_param(ps, "rt.nk_D0_Gy");
-    x->rt_ob_alpha = (float)bs_param(ps, "rt.ob_alpha_per_Gy");
-    x->rt_ob_beta = x->rt_ob_alpha / (float)bs_param(ps, "rt.ob_alpha_beta_Gy");
-    double myab = bs_param(ps, "rt.myeloid_alpha_beta_Gy");
-    x->rt_md_alpha = (float)bs_param(ps, "rt.mdsc_alpha_per_Gy");
-    x->rt_md_beta = x->rt_md_alpha / (float)myab;
-    x->rt_oc_alpha = (float)bs_param(ps, "rt.oc_alpha_per_Gy");
-    x->rt_oc_beta = x->rt_oc_alpha / (float)myab;
+    /* each type's radiosensitivity, as its descriptor states it */
+    for (int t = 0; t < bs_celltype_count(); t++) {
+        const bs_rt_sensitivity *rs = &bs_celltype_of(t)->radiation;
+        x->rt_model[t] = (uint8_t)rs->model;
+        x->rt_factor[t] = 1.0f;
+        x->rt_factor_states[t] = rs->factor_states;
+        if (rs->factor_states) x->rt_factor[t] = (float)bs_param(ps, rs->factor_key);
+        if (rs->model == BS_RT_LQ) {
+            x->rt_alpha[t] = (float)bs_param(ps, rs->alpha_key);
+            x->rt_beta[t] = x->rt_alpha[t] / (float)bs_param(ps, rs->alpha_beta_key);
+        } else if (rs->model == BS_RT_D0) {
+            x->rt_d0[t] = (float)bs_param(ps, rs->d0_key);
+        }
+    }
     /* re-oxygenation: the vessel values hyperoxia multiplies */
     x->o2_sinusoid_base = (float)bs_param(ps, "o2.sinusoid_mmHg");
     x->o2_arteriole_base = (float)bs_param(ps, "o2.arteriole_mmHg");
@@ -429,18 +441,17 @@ void bs_therapy_window(const bs_model *m, bs_therapy_id id, double *start_d, dou
 /* Survival fraction of one cell after a fraction of D Gy. */
 float bs_therapy_rt_survival(const bs_therapy_rules *x, int type, int state, float D)
 {
-    switch (type) {
-    case BS_CELL_DTC: {
-        float f = state == BS_DTC_DORMANT ? x->rt_dormant_factor : 1.0f;
-        return expf(-f * (x->rt_alpha * D + x->rt_beta * D * D));
+    if (type < 0 || type >= bs_celltype_count()) return 1.0f; /* not a cell */
+    switch ((bs_rt_model)x->rt_model[type]) {
+    case BS_RT_LQ: {
+        float f = (x->rt_factor_states[type] >> state) & 1u ? x->rt_factor[type] : 1.0f;
+        return expf(-f * (x->rt_alpha[type] * D + x->rt_beta[type] * D * D));
     }
-    case BS_CELL_TCELL: return expf(-D / x->rt_d0_t);
-    case BS_CELL_NK: return expf(-D / x->rt_d0_nk);
-    case BS_CELL_OSTEOBLAST: return expf(-(x->rt_ob_alpha * D + x->rt_ob_beta * D * D));
-    case BS_CELL_MDSC: return expf(-(x->rt_md_alpha * D + x->rt_md_beta * D * D));
-    case BS_CELL_OSTEOCLAST: return expf(-(x->rt_oc_alpha * D + x->rt_oc_beta * D * D));
-    default: return 1.0f;
+    case BS_RT_D0: return expf(-D / x->rt_d0[type]);
+    case BS_RT_SPARED: return 1.0f;
+    case BS_RT_UNSET: break; /* refused at registration */
     }
+    return 1.0f;
 }
 
 int bs_therapy_rt_in_region(const bs_therapy_rules *x, int px, int py)
@@ -467,7 +478,7 @@ static void rt_fraction(bs_model *m)
         if (slot < 0 || !bs_therapy_rt_in_region(x, i % w, i / w)) continue;
         float S = bs_therapy_rt_survival(x, s->type[slot], s->state[slot], x->rt_dose_Gy);
         if (bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, s->id[slot], 0) < S) continue;
-        if (s->type[slot] < 6) m->therapy.n_rt_killed[s->type[slot]]++;
+        if (s->type[slot] < BS_MAX_CELL_TYPES) m->therapy.n_rt_killed[s->type[slot]]++;
         bs_store_kill(s, slot);
     }
     m->therapy.rt_fractions_given++;
@@ -548,7 +559,7 @@ static void agr1_deplete(bs_model *m)
     int n = m->lat.w * m->lat.h;
     for (int i = 0; i < n; i++) {
         int slot = s->occ[i];
-        if (slot < 0 || s->type[slot] != BS_CELL_MDSC) continue;
+        if (slot < 0 || !bs_celltype_of(s->type[slot])->drugs.anti_gr1_depleted) continue;
         if (bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, s->id[slot], 1) >= p) continue;
         bs_store_kill(s, slot);
         t->gr1_myeloid += x->agr1_pool_per_kill;
@@ -561,7 +572,7 @@ static void agr1_deplete(bs_model *m)
  * settle where the tumour's PTHrP has raised RANKL. */
 static float agr1_site_weight(const bs_model *m, int i)
 {
-    float sig = bs_rankl_signal(m, i);
+    float sig = bs_rankl_signal(m, i); /* Hill, n = 2 written out as sig^2, half at signal 1 */
     return sig * sig / (1.0f + sig * sig);
 }
 
@@ -605,8 +616,9 @@ static void cxcr4_mobilise(bs_model *m, float block)
     int n = m->lat.w * m->lat.h;
     for (int i = 0; i < n; i++) {
         int slot = s->occ[i];
-        if (slot < 0 || s->type[slot] != BS_CELL_DTC || s->state[slot] != BS_DTC_DORMANT) continue;
-        float anchor = hill(cx[i] * d->cxcr4, d->cxcl12_K, 2.0f);
+        if (slot < 0 || !((bs_celltype_of(s->type[slot])->drugs.cxcr4i_mobilised_states >> s->state[slot]) & 1u))
+            continue;
+        float anchor = hill(cx[i] * d->cxcr4, d->cxcl12_K, CXCR4_HILL_N);
         float p = bs_rate_to_prob((double)(x->cxcr4i_mobilise_h * block * anchor), m->dt_h);
         if (bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, s->id[slot], 2) >= p) continue;
         bs_store_kill(s, slot);
@@ -624,7 +636,6 @@ void bs_therapy_step(bs_model *m)
 {
     bs_therapy_state *t = &m->therapy;
     const bs_therapy_rules *x = &m->r.tx;
-    bs_rules *r = &m->r;
     int64_t step = (int64_t)(m->step - m->step0); /* schedules count from day 0, after any burn-in */
     /* 1. schedule events: stop, then start */
     for (int k = 0; k < BS_THERAPY_COUNT; k++) {
@@ -652,7 +663,7 @@ void bs_therapy_step(bs_model *m)
             continue;
         }
         t->level[k] *= x->decay[k];
-        if (t->level[k] < 1e-6f) t->level[k] = 0.0f;
+        if (t->level[k] < LEVEL_FLOOR) t->level[k] = 0.0f;
     }
     if (t->last_dose_d[BS_THERAPY_ZOLEDRONIC_ACID] >= 0.0) {
         long n = (long)m->lat.w * m->lat.h;
@@ -665,29 +676,30 @@ void bs_therapy_step(bs_model *m)
     float P = t->dmab_precursors;
     P += x->p_dmab_accumulate * occ * (1.0f - P) - x->p_dmab_convert * (1.0f - occ) * P;
     t->dmab_precursors = P < 0.0f ? 0.0f : (P > 1.0f ? 1.0f : P);
-    if (t->dmab_precursors < 1e-7f) t->dmab_precursors = 0.0f;
+    if (t->dmab_precursors < PRECURSOR_FLOOR) t->dmab_precursors = 0.0f;
     /* anti-Gr1 pool turns over */
     t->gr1_myeloid *= x->agr1_pool_decay;
-    if (t->gr1_myeloid < 1e-4f) t->gr1_myeloid = 0.0f;
+    if (t->gr1_myeloid < MYELOID_POOL_FLOOR_CELLS) t->gr1_myeloid = 0.0f;
     /* 4. actions on cells */
     if (t->level[BS_THERAPY_ANTI_GR1] > 0.0f) agr1_deplete(m);
     agr1_seed_osteoclasts(m);
     float block = x->cxcr4i_block * t->level[BS_THERAPY_CXCR4_ANTAGONIST];
     cxcr4_mobilise(m, block);
     /* 5. rule effects, all from the state above */
-    r->cxcr4_block = block;
-    r->pd1_block = hill(t->level[BS_THERAPY_ANTI_PD1], x->pd1_ec50, 1.0f);
-    r->pd1_exhaust_factor = 1.0f - x->pd1_exhaust_cut * r->pd1_block;
+    bs_therapy_effects *fx = &m->r.fx;
+    fx->cxcr4_block = block;
+    fx->pd1_block = hill(t->level[BS_THERAPY_ANTI_PD1], x->pd1_ec50, 1.0f);
+    fx->pd1_exhaust_factor = 1.0f - x->pd1_exhaust_cut * fx->pd1_block;
     /* both precursor pools (denosumab's, anti-Gr1's myeloid cells) add
      * osteoclast precursors wherever RANKL is: BMU activation, formation
      * and the length of the resorption window all follow the signal */
-    r->oc_form_factor = 1.0f + x->agr1_oc_gain * t->gr1_myeloid / (t->gr1_myeloid + x->agr1_pool_K);
-    r->rankl_factor = (1.0f - occ) * (1.0f + x->dmab_gain * t->dmab_precursors) * r->oc_form_factor;
-    r->za_oc_death = x->p_za_oc_death;
+    float gr1_share = 1.0f + x->agr1_oc_gain * t->gr1_myeloid / (t->gr1_myeloid + x->agr1_pool_K);
+    fx->rankl_factor = (1.0f - occ) * (1.0f + x->dmab_gain * t->dmab_precursors) * gr1_share;
+    fx->za_oc_death = x->p_za_oc_death;
     float hyp = 1.0f + (x->hyperoxia_factor - 1.0f) * t->level[BS_THERAPY_HYPEROXIA];
-    r->o2_sinusoid = x->o2_sinusoid_base * hyp;
-    r->o2_arteriole = x->o2_arteriole_base * hyp;
-    r->mno2_o2 = x->mno2_o2 * t->level[BS_THERAPY_MNO2];
+    fx->o2_sinusoid = x->o2_sinusoid_base * hyp;
+    fx->o2_arteriole = x->o2_arteriole_base * hyp;
+    fx->mno2_o2 = x->mno2_o2 * t->level[BS_THERAPY_MNO2];
     float hd = t->level[BS_THERAPY_HDAC_INHIBITOR];
-    r->dtc.hdac_level = hd > x->hdac_base ? hd : x->hdac_base;
+    fx->hdac_level = hd > x->hdac_base ? hd : x->hdac_base;
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "celltypes.h"
 #include "params.h"
 
 typedef enum {
@@ -47,7 +48,7 @@ typedef struct {
     int32_t rt_fractions_left; /* radiotherapy: fractions of the running course still to give */
     int32_t rt_fractions_given; /* radiotherapy: fractions given since day 0 */
     uint64_t n_mobilised; /* CXCR4 antagonist: dormant DTCs released into the blood, cumulative */
-    uint64_t n_rt_killed[6]; /* radiotherapy: cells killed per cell type (celltypes.h order), cumulative */
+    uint64_t n_rt_killed[BS_MAX_CELL_TYPES]; /* radiotherapy: cells killed per cell type (by id), cumulative */
     uint64_t n_gr1_depleted; /* anti-Gr1: MDSCs depleted, cumulative */
 } bs_therapy_state;
 
@@ -79,15 +80,36 @@ typedef struct {
     int rt_region; /* 0 domain, 1 rectangle, 2 circle */
     int rt_x0, rt_y0, rt_x1, rt_y1; /* sites, inclusive (rectangle) */
     float rt_cx, rt_cy, rt_r; /* sites (circle) */
-    float rt_dose_Gy, rt_alpha, rt_beta, rt_dormant_factor, rt_d0_t, rt_d0_nk;
-    float rt_ob_alpha, rt_ob_beta, rt_md_alpha, rt_md_beta, rt_oc_alpha, rt_oc_beta;
+    float rt_dose_Gy;
     int rt_n_fractions;
+    /* per cell type (by id), from its descriptor's radiation entry
+     * (celltypes.h): LQ alpha and beta, D0, the factor on the exponent of
+     * the states in rt_factor_states[] */
+    uint8_t rt_model[BS_MAX_CELL_TYPES], rt_factor_states[BS_MAX_CELL_TYPES];
+    float rt_alpha[BS_MAX_CELL_TYPES], rt_beta[BS_MAX_CELL_TYPES], rt_d0[BS_MAX_CELL_TYPES];
+    float rt_factor[BS_MAX_CELL_TYPES];
     /* hyperoxia, MnO2 */
     float o2_sinusoid_base, o2_arteriole_base, hyperoxia_factor;
     float mno2_o2; /* mmHg/h O2 source per tumour cell at level 1 */
     /* HDAC inhibitor */
     float hdac_base; /* dtc.hdac_level (the scenario's constant level) */
 } bs_therapy_rules;
+
+/* What the therapies do to the rules now: written only by therapy.c
+ * (bs_therapy_init: the untreated values; bs_therapy_step: every step,
+ * from the therapy state), read by the rules as m->r.fx. Nothing else
+ * writes it, so the rules' derive functions and the therapies never
+ * overwrite each other. */
+typedef struct {
+    float cxcr4_block; /* 0..1: CXCL12 sensing blocked (CXCR4 antagonist) */
+    float pd1_block; /* 0..1: anti-PD-1 lifts the PD-L1 brake on CD8 killing */
+    float pd1_exhaust_factor; /* x the T-cell exhaustion hazard (anti-PD-1) */
+    float rankl_factor; /* x the RANKL signal (denosumab block x precursor pools) */
+    float za_oc_death; /* extra OC death per step at a full zoledronic-acid uptake */
+    float mno2_o2; /* mmHg/h O2 made per tumour cell (MnO2 particles) */
+    float o2_sinusoid, o2_arteriole; /* vessel pO2 now, mmHg (hyperoxia) */
+    float hdac_level; /* HDAC inhibition now, 0..1 (at least dtc.hdac_level) */
+} bs_therapy_effects;
 
 /* Names exactly as in the scenario files ("zoledronic_acid", ...). */
 extern const char *const bs_therapy_names[BS_THERAPY_COUNT];
@@ -125,8 +147,7 @@ static inline int bs_therapy_is_on(const bs_therapy_state *t, bs_therapy_id id)
 
 /* Called by bs_model_step before anything else: fires the events
  * scheduled for this step (start, repeat doses, stop), advances drug
- * levels over the step and sets the rule effects (bs_rules.cxcr4_block,
- * pd1_block, ...). Serial; does not allocate. */
+ * levels over the step and sets the rule effects (m->r.fx). Serial; does not allocate. */
 void bs_therapy_step(struct bs_model *m);
 
 /* The scheduled window of a therapy in days ([start, stop); start < 0 when
@@ -137,7 +158,8 @@ void bs_therapy_window(const struct bs_model *m, bs_therapy_id id, double *start
 
 /* Mechanism pieces, exposed for tests and the viewer's readouts:
  * survival fraction of a cell of `type` (celltypes.h) in `state` after
- * one fraction of D Gy (LQ, or exp(-D/D0) for lymphocytes); whether site
+ * one fraction of D Gy, by the type's radiation entry (LQ, exp(-D/D0) for
+ * lymphocytes, 1 for a type radiotherapy spares); whether site
  * (x, y) is in the radiotherapy region; denosumab's RANKL occupancy now. */
 float bs_therapy_rt_survival(const bs_therapy_rules *x, int type, int state, float D);
 int bs_therapy_rt_in_region(const bs_therapy_rules *x, int x_site, int y_site);

@@ -26,6 +26,7 @@
 
 #include "catalog.h"
 #include "celltypes.h"
+#include "datadir.h"
 #include "config.h"
 #include "kernels.h"
 #include "model.h"
@@ -262,9 +263,7 @@ static void scenario_path(const char *name, char *out, size_t n)
         snprintf(out, n, "%s", name);
         return;
     }
-    const char *dir = getenv("BONESIM_SCENARIOS");
-    if (!dir || !*dir) dir = access(BS_SCENARIO_DIR, R_OK) == 0 ? BS_SCENARIO_DIR : "scenarios";
-    snprintf(out, n, "%s/%s.ini", dir, name);
+    if (!bs_scenario_find(name, out, n)) snprintf(out, n, "%s/%s.ini", bs_scenario_dir(), name);
 }
 
 /* A world as `bonesim run SCENARIO --set lattice.*=size` would build it
@@ -581,7 +580,7 @@ static int bench_fields(const bench_opts *o, const machine *mc, int size, int th
 typedef struct {
     double t_step, t_min, t_max; /* median seconds per agent phase */
     double aups; /* agent-updates per second */
-    long long agents, by_type[BS_CELL_TYPE_COUNT], updates_per_step;
+    long long agents, by_type[BS_MAX_CELL_TYPES], updates_per_step;
     int steps;
 } agents_result;
 
@@ -621,7 +620,7 @@ static bs_status run_agents(const bench_opts *o, int size, int threads, agents_r
         memset(res->by_type, 0, sizeof res->by_type);
         for (int i = 0; i < n; ++i) {
             int slot = m->store.occ[i];
-            if (slot >= 0 && m->store.type[slot] < BS_CELL_TYPE_COUNT) res->by_type[m->store.type[slot]]++;
+            if (slot >= 0 && m->store.type[slot] < bs_celltype_count()) res->by_type[m->store.type[slot]]++;
         }
         const double a0 = m->t_agents_s;
         acted = 0;
@@ -657,9 +656,9 @@ static int bench_agents(const bench_opts *o, const machine *mc, int size, int th
     j_int(&j, "h", size);
     j_int(&j, "sites", (long long)size * size);
     j_int(&j, "agents", r.agents);
-    for (int t = 0; t < BS_CELL_TYPE_COUNT; ++t) {
+    for (int t = 0; t < bs_celltype_count(); ++t) {
         char key[64];
-        snprintf(key, sizeof key, "n_%s", bs_cell_types[t].name);
+        snprintf(key, sizeof key, "n_%s", bs_celltype_of(t)->name);
         for (char *c = key; *c; ++c)
             if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))) *c = '_';
         j_int(&j, key, r.by_type[t]);
@@ -767,8 +766,8 @@ static bs_status run_scenario(const bench_opts *o, const char *scenario, int siz
 static double store_bytes_per_slot(void)
 {
     bs_store s;
-    return (double)(sizeof *s.type + sizeof *s.state + sizeof *s.site + sizeof *s.id + sizeof *s.age_h +
-            sizeof *s.timer_h + sizeof *s.aux + sizeof *s.stamp + sizeof *s.free_slots);
+    return (double)(sizeof *s.type + sizeof *s.state + sizeof *s.site + sizeof *s.id + sizeof *s.age_h + sizeof *s.aux +
+            sizeof *s.stamp + sizeof *s.free_slots);
 }
 
 static int emit_scenario(

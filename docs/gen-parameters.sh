@@ -15,10 +15,10 @@ this page and the registry disagree). Set any of them in a scenario file
 `--set section.key=value`; `bonesim params SCENARIO` shows the values a
 scenario resolves to.
 
-Source tags follow `../shared/PARAMETERS.md`: M✓ measured and checked, M~
+Source tags: M✓ measured and checked against the paper, M~
 measured but recalled, Mod✓ a published model's value, D derived, A assumed.
 "Calibrated to Bn" marks a value tuned so the model reproduces behaviour Bn of
-BEHAVIOURS.md; docs/calibration.md records how.
+docs/behaviours.md; docs/calibration.md records how.
 
 <!-- generated: bonesim params --markdown -->
 HEAD

@@ -65,12 +65,10 @@ int bs_lattice_is_endosteal(const bs_lattice *lat, int i)
  * fixed neighbour order. */
 static void inherit_state(bs_lattice *lat, int x, int y)
 {
-    static const int dx[8] = { -1, 1, 0, 0, -1, 1, -1, 1 };
-    static const int dy[8] = { 0, 0, -1, 1, -1, -1, 1, 1 };
     int i = y * lat->w + x, from = -1;
     uint8_t best = BS_SURF_QUIESCENT;
     for (int k = 0; k < 8; k++) {
-        int nx = x + dx[k], ny = y + dy[k];
+        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
         if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
         uint8_t s = lat->surface[ny * lat->w + nx];
         if (s > best) {

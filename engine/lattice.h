@@ -53,10 +53,13 @@ typedef struct {
 bs_status bs_lattice_init(bs_lattice *lat, int w, int h, double h_um, bs_error *err);
 void bs_lattice_free(bs_lattice *lat);
 
-static inline int bs_lat_idx(const bs_lattice *lat, int x, int y)
-{
-    return y * lat->w + x;
-}
+/* The neighbour offsets, the one table every rule and the geometry use:
+ * the four edge neighbours (west, east, north, south), then the four
+ * corners (north-west, north-east, south-west, south-east). A loop over
+ * k < 4 visits the edge neighbours, k < 8 all of them; the order is part
+ * of the results wherever the first match wins or a draw picks an index. */
+__attribute__((unused)) static const int bs_nb_dx[8] = { -1, 1, 0, 0, -1, 1, -1, 1 };
+__attribute__((unused)) static const int bs_nb_dy[8] = { 0, 0, -1, 1, -1, -1, 1, 1 };
 
 /* Is marrow site i adjacent (4-neighbour) to bone? */
 int bs_lattice_is_endosteal(const bs_lattice *lat, int i);

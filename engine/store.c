@@ -16,13 +16,11 @@ bs_status bs_store_init(bs_store *s, int w, int h, int capacity, bs_error *err)
     s->site = calloc(c, sizeof *s->site);
     s->id = calloc(c, sizeof *s->id);
     s->age_h = calloc(c, sizeof *s->age_h);
-    s->timer_h = calloc(c, sizeof *s->timer_h);
     s->aux = calloc(c, sizeof *s->aux);
     s->stamp = calloc(c, sizeof *s->stamp);
     s->occ = malloc(n * sizeof *s->occ);
     s->free_slots = malloc(c * sizeof *s->free_slots);
-    if (!s->type || !s->state || !s->site || !s->id || !s->age_h || !s->timer_h || !s->aux || !s->stamp || !s->occ ||
-            !s->free_slots) {
+    if (!s->type || !s->state || !s->site || !s->id || !s->age_h || !s->aux || !s->stamp || !s->occ || !s->free_slots) {
         bs_store_free(s);
         return bs_fail(err, BS_ERR_NOMEM, "out of memory for %d agents on %d x %d sites", capacity, w, h);
     }
@@ -42,7 +40,6 @@ void bs_store_free(bs_store *s)
     free(s->site);
     free(s->id);
     free(s->age_h);
-    free(s->timer_h);
     free(s->aux);
     free(s->stamp);
     free(s->occ);
@@ -63,7 +60,6 @@ int bs_store_spawn(bs_store *s, int site, uint8_t type, uint8_t state, uint64_t 
     s->site[slot] = site;
     s->id[slot] = id;
     s->age_h[slot] = 0.0f;
-    s->timer_h[slot] = 0.0f;
     s->aux[slot] = 0.0f;
     s->stamp[slot] = 0;
     s->occ[site] = slot;

@@ -26,7 +26,6 @@ typedef struct {
     int32_t *site; /* site index */
     uint64_t *id; /* stable id: the key of this agent's random draws */
     float *age_h; /* time since birth */
-    float *timer_h; /* type-specific timer */
     float *aux; /* type-specific scalar (e.g. kills, load) */
     uint32_t *stamp; /* last step this agent acted (avoids acting twice when it moves) */
     int32_t *occ; /* w*h: slot or -1 */

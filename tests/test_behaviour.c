@@ -1,4 +1,4 @@
-/* Behaviour tests (BEHAVIOURS.md B1, B2, B3, B4, B5) at reduced size over
+/* Behaviour tests (docs/behaviours.md B1, B2, B3, B4, B5, B6) at reduced size over
  * several seeds. Each states its tolerance; treated and control arms use
  * the same seeds (paired). */
 #include <math.h>
@@ -104,7 +104,7 @@ static void test_b1_b2_homeostasis(void **state)
 
 /* B3/B4: one remodeling event on a flat surface (single_bmu), seeds 1-5,
  * measured by the event probe (bs_bmu_events). Literature bands
- * (PARAMETERS.md 2a): resorption 14-35 d, reversal 5-20 d (last erosion
+ *: resorption 14-35 d, reversal 5-20 d (last erosion
  * to the team's arrival), formation 60-130 d (team's arrival to the last
  * mineral), erosion depth 40-80 um, refill (formed / resorbed) 0.9-1.05,
  * whole event 90-200 d; osteoclasts peak first and are back to none

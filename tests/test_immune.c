@@ -97,7 +97,7 @@ static void test_contact_kill_with_and_without_pdl1(void **state)
     assert_near(without, 1300 * (1.0 - exp(-0.4 * f)), 0.2);
     done(m);
     m = flat_model(NULL);
-    m->r.pd1_block = 1.0f;
+    m->r.fx.pd1_block = 1.0f;
     place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
     long blocked = run_pairs(m, BS_DTC_PROLIFERATING, 100);
     assert_int_equal(blocked, without); /* same draws, same hazard */

@@ -1,4 +1,4 @@
-/* Immune behaviour tests (BEHAVIOURS.md B14-B17) on the immune_surveillance
+/* Immune behaviour tests (docs/behaviours.md B14-B17) on the immune_surveillance
  * and mdsc_suppression scenarios at reduced size (100 x 100 sites, 40
  * days), treated vs control with the same seeds. Each test states its
  * tolerance. Runs are cached by arm and seed, so an arm shared by two tests

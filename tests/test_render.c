@@ -224,13 +224,13 @@ static void test_cells_drawn_in_their_colour(void **state)
     bs_image im = { 0, 0, NULL };
     render_ok(&in, &im);
 
-    const uint8_t *oc = bs_cell_types[BS_CELL_OSTEOCLAST].rgb[0];
-    const uint8_t *ob = bs_cell_types[BS_CELL_OSTEOBLAST].rgb[0];
+    const uint8_t *oc = bs_celltype_of(BS_CELL_OSTEOCLAST)->rgb[0];
+    const uint8_t *ob = bs_celltype_of(BS_CELL_OSTEOBLAST)->rgb[0];
     assert_true(rgb_eq(site_px(&im, PX, 10, 19), oc));
     assert_true(rgb_eq(site_px(&im, PX, 30, 10), ob));
     /* Osteoclasts are multi-site: the marker covers neighbouring sites too,
      * including the bone it sits on. */
-    assert_true(bs_cell_types[BS_CELL_OSTEOCLAST].footprint_sites > 1);
+    assert_true(bs_celltype_of(BS_CELL_OSTEOCLAST)->footprint_sites > 1);
     assert_true(rgb_eq(site_px(&im, PX, 11, 19), oc));
     assert_true(rgb_eq(site_px(&im, PX, 10, 20), oc));
     /* Far from any cell, tissue shows. */
@@ -272,7 +272,7 @@ static void test_cells_visible_at_px2(void **state)
     for (int y = 14; y < 28; y++)
         for (int x = 14; x < 28; x++) changed += !rgb_eq(im.rgb + ((size_t)y * im.w + x) * 3, marrow);
     assert_true(changed >= 16);
-    assert_true(rgb_eq(site_px(&im, 2, 10, 10), bs_cell_types[BS_CELL_OSTEOBLAST].rgb[0]));
+    assert_true(rgb_eq(site_px(&im, 2, 10, 10), bs_celltype_of(BS_CELL_OSTEOBLAST)->rgb[0]));
     bs_image_free(&im);
     free_store(&st);
     free_lattice(&lat);

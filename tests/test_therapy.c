@@ -191,7 +191,7 @@ static void test_levels_decay_with_half_life(void **state)
     bs_model *m = flat_model(sets);
     therapy_steps(m, 24);
     assert_close(m->therapy.level[BS_THERAPY_CXCR4_ANTAGONIST], 1.0, 1e-6);
-    assert_close(m->r.cxcr4_block, 0.9, 1e-6);
+    assert_close(m->r.fx.cxcr4_block, 0.9, 1e-6);
     therapy_steps(m, 4); /* off at step 24, then 4 h of wash-out: half-life 4 h */
     assert_close(m->therapy.level[BS_THERAPY_CXCR4_ANTAGONIST], 0.5, 1e-4);
     therapy_steps(m, steps_of_days(m, 25.0) - 28);
@@ -200,8 +200,8 @@ static void test_levels_decay_with_half_life(void **state)
     assert_close(m->therapy.level[BS_THERAPY_DENOSUMAB], 0.5, 1e-3);
     /* anti-PD-1 level -> PD-1 blockade and less exhaustion */
     float L = m->therapy.level[BS_THERAPY_ANTI_PD1];
-    assert_close(m->r.pd1_block, L / (L + 0.05f), 1e-3);
-    assert_close(m->r.pd1_exhaust_factor, 1.0f - 0.5f * m->r.pd1_block, 1e-5);
+    assert_close(m->r.fx.pd1_block, L / (L + 0.05f), 1e-3);
+    assert_close(m->r.fx.pd1_exhaust_factor, 1.0f - 0.5f * m->r.fx.pd1_block, 1e-5);
     done(m);
 }
 
@@ -316,7 +316,7 @@ static void test_checkpoint_mid_therapy(void **state)
     bs_test_run_days(b, 1.5);
     assert_int_equal(b->therapy.rt_fractions_given, 3);
     assert_same_state(a, b);
-    assert_true(a->r.o2_sinusoid == b->r.o2_sinusoid && a->r.rankl_factor == b->r.rankl_factor);
+    assert_true(a->r.fx.o2_sinusoid == b->r.fx.o2_sinusoid && a->r.fx.rankl_factor == b->r.fx.rankl_factor);
     bs_model_destroy(a);
     bs_model_destroy(b);
     bs_paramset_destroy(p);
@@ -345,7 +345,7 @@ static void test_za_load_uptake_and_apoptosis(void **state)
     assert_close(m->lat.za_load[site(5, SURF_Y + 1)], 0.5, 2e-3);
     /* uptake: one osteoclast on the endosteum, no death */
     m->r.p_oc_death = 0.0f;
-    m->r.za_oc_death = 0.0f;
+    m->r.fx.za_oc_death = 0.0f;
     for (int x = 0; x < W; x++) m->lat.surface[site(x, SURF_Y)] = BS_SURF_RESORPTION;
     int slot = bs_store_spawn(&m->store, site(20, SURF_Y), BS_CELL_OSTEOCLAST, 0, 7);
     bs_step_totals tot;
@@ -359,7 +359,7 @@ static void test_za_load_uptake_and_apoptosis(void **state)
     /* extra apoptosis: 200 cells with a full uptake die at 1/14 + 0.5 per day */
     bs_model_destroy(m);
     m = bs_test_model(ps);
-    m->r.za_oc_death = m->r.tx.p_za_oc_death;
+    m->r.fx.za_oc_death = m->r.tx.p_za_oc_death;
     m->r.p_oc_idle_death = 0.0f;
     m->r.p_oc_move = 0.0f; /* cells stay where they are counted */
     for (int x = 0; x < W; x++) m->lat.surface[site(x, SURF_Y)] = BS_SURF_RESORPTION;
@@ -385,7 +385,7 @@ static void test_za_load_uptake_and_apoptosis(void **state)
                 dead++;
         }
     }
-    double p_survive = pow(1.0 - (double)m->r.p_oc_death, 24) * pow(1.0 - (double)m->r.za_oc_death, 24);
+    double p_survive = pow(1.0 - (double)m->r.p_oc_death, 24) * pow(1.0 - (double)m->r.fx.za_oc_death, 24);
     assert_binomial(dead, n, 1.0 - p_survive);
     assert_true((double)dead / (double)n > 0.3); /* vs 0.07 without the drug */
     done(m);
@@ -404,33 +404,33 @@ static void test_dmab_block_pool_and_rebound(void **state)
     float L = m->therapy.level[BS_THERAPY_DENOSUMAB];
     float occ = 0.95f * (L / 0.1f) * (L / 0.1f) / (1.0f + (L / 0.1f) * (L / 0.1f));
     assert_close(bs_therapy_dmab_occupancy(m), occ, 1e-5);
-    assert_true(m->r.rankl_factor < 0.07f);
+    assert_true(m->r.fx.rankl_factor < 0.07f);
     /* RANKL signal at a site scales with it */
     int i = site(5, SURF_Y);
     m->fields[BS_FIELD_RANKL].c[i] = 0.1f;
     float sig_on = bs_rankl_signal(m, i);
-    m->r.rankl_factor = 1.0f;
+    m->r.fx.rankl_factor = 1.0f;
     float sig_off = bs_rankl_signal(m, i);
     assert_close(sig_on / sig_off, (1.0f - occ) * (1.0f + 3.0f * m->therapy.dmab_precursors), 1e-4);
     therapy_steps(m, steps_of_days(m, 365.0) - 1);
     float P = m->therapy.dmab_precursors;
-    print_message("  pool after a year on: %.3f, signal x %.3f\n", (double)P, (double)m->r.rankl_factor);
+    print_message("  pool after a year on: %.3f, signal x %.3f\n", (double)P, (double)m->r.fx.rankl_factor);
     /* dP/dt = a occ (1 - P) - c (1 - occ) P, a = 0.01/d, c = 0.03/d */
     double o = (double)bs_therapy_dmab_occupancy(m), rate = 0.01 * o + 0.03 * (1.0 - o);
     assert_close(P, 0.01 * o / rate * (1.0 - exp(-rate * 365.0)), 0.02);
-    assert_true(m->r.rankl_factor < 0.2f);
+    assert_true(m->r.fx.rankl_factor < 0.2f);
     float peak = 0.0f, peak_d = 0.0f;
     for (int d = 0; d < 730; d++) {
         therapy_steps(m, 24);
-        if (m->r.rankl_factor > peak) {
-            peak = m->r.rankl_factor;
+        if (m->r.fx.rankl_factor > peak) {
+            peak = m->r.fx.rankl_factor;
             peak_d = (float)d;
         }
     }
     print_message("  rebound: signal x %.2f peaking %.0f d after the stop\n", (double)peak, (double)peak_d);
     assert_true(peak > 1.5f);
     assert_true(peak_d > 60.0f && peak_d < 400.0f);
-    assert_true(m->r.rankl_factor < 1.2f); /* back to baseline after 2 years */
+    assert_true(m->r.fx.rankl_factor < 1.2f); /* back to baseline after 2 years */
     done(m);
 }
 
@@ -449,9 +449,10 @@ static void test_agr1_depletes_mdsc_and_builds_pool(void **state)
     therapy_steps(m, 23);
     long dead = n0 - count(m, BS_CELL_MDSC, -1);
     assert_binomial(dead, n0, 1.0 - exp(-1.5));
-    assert_true(m->r.oc_form_factor > 1.0f);
+    /* no denosumab: the RANKL-signal factor is the myeloid pool's share alone */
+    assert_true(m->r.fx.rankl_factor > 1.0f);
     float K = m->r.tx.agr1_pool_K, G = m->therapy.gr1_myeloid;
-    assert_close(m->r.oc_form_factor, 1.0f + 2.0f * G / (G + K), 1e-5);
+    assert_close(m->r.fx.rankl_factor, 1.0f + 2.0f * G / (G + K), 1e-5);
     done(m);
 }
 
@@ -514,7 +515,7 @@ static void test_cxcr4_blocks_and_mobilises(void **state)
     long n0 = fill_marrow(m, BS_CELL_DTC, BS_DTC_DORMANT, 9000);
     for (int i = 0; i < W * H; i++) m->fields[BS_FIELD_CXCL12].c[i] = 1000.0f; /* fully anchored */
     therapy_steps(m, steps_of_days(m, 5.0));
-    assert_close(m->r.cxcr4_block, 0.9, 1e-6);
+    assert_close(m->r.fx.cxcr4_block, 0.9, 1e-6);
     long gone = n0 - count(m, BS_CELL_DTC, BS_DTC_DORMANT);
     assert_int_equal((long)m->therapy.n_mobilised, gone);
     assert_binomial(gone, n0, 1.0 - exp(-0.2 * 0.9 * 5.0));
@@ -660,12 +661,12 @@ static void test_hyperoxia_and_mno2_raise_o2(void **state)
     const char *hyp[] = { "therapy.hyperoxia.start_day=0", "therapy.hyperoxia.stop_day=1",
         "geometry.sinusoid_spacing_um=150", NULL };
     bs_model *m = flat_model(hyp);
-    float base = m->r.o2_sinusoid;
+    float base = m->r.fx.o2_sinusoid;
     bs_model_step(m);
-    assert_close(m->r.o2_sinusoid, 2.0f * base, 1e-5);
+    assert_close(m->r.fx.o2_sinusoid, 2.0f * base, 1e-5);
     double on = mean_o2_at(m, 0, W - 1, 0, SURF_Y);
     bs_test_run_days(m, 1.5);
-    assert_close(m->r.o2_sinusoid, base, 1e-3);
+    assert_close(m->r.fx.o2_sinusoid, base, 1e-3);
     double off = mean_o2_at(m, 0, W - 1, 0, SURF_Y);
     print_message("  marrow O2 %.1f mmHg with hyperoxia, %.1f after\n", on, off);
     assert_true(on > 1.5 * off);
@@ -735,17 +736,17 @@ static void test_hdac_inhibitor_raises_lifr(void **state)
     for (int k = 0; k < W * H; k++) m->fields[BS_FIELD_O2].c[k] = 30.0f;
     float before = bs_dtc_lifr_signal(m, i);
     therapy_steps(m, 1);
-    assert_close(m->r.dtc.hdac_level, 1.0, 1e-6);
+    assert_close(m->r.fx.hdac_level, 1.0, 1e-6);
     float on = bs_dtc_lifr_signal(m, i);
     assert_close(on, 2.0f * before, 1e-5); /* dtc.hdac_lifr_gain = 2 */
     therapy_steps(m, 47 + 50); /* off at day 2, then one half-life */
-    assert_close(m->r.dtc.hdac_level, 0.5, 1e-3);
+    assert_close(m->r.fx.hdac_level, 0.5, 1e-3);
     done(m);
     /* a scenario's constant dtc.hdac_level stays the floor */
     const char *floor_sets[] = { "dtc.hdac_level=0.3", NULL };
     m = flat_model(floor_sets);
     therapy_steps(m, 5);
-    assert_close(m->r.dtc.hdac_level, 0.3, 1e-6);
+    assert_close(m->r.fx.hdac_level, 0.3, 1e-6);
     done(m);
 }
 

@@ -1,4 +1,4 @@
-/* Therapy behaviour tests (BEHAVIOURS.md B18-B24, and B11 under
+/* Therapy behaviour tests (docs/behaviours.md B18-B24, and B11 under
  * radiotherapy) on the shipped scenarios at reduced size (120 x 120 sites),
  * treated vs control with the same seeds (1..3). Each test states what it
  * asserts and its tolerance, and prints the numbers per seed. Runs are
@@ -30,7 +30,7 @@ typedef struct {
     long extravasated;
     bs_therapy_state therapy; /* at the end */
     /* live radiotherapy switch (rt_day > 0): cells by type/state just before and after */
-    long before[BS_CELL_TYPE_COUNT], after[BS_CELL_TYPE_COUNT];
+    long before[BS_MAX_CELL_TYPES], after[BS_MAX_CELL_TYPES];
     long before_dormant, after_dormant, before_cycling, after_cycling;
     long before_ob_lining; /* not used: lining cells are not agents */
 } result;
@@ -105,11 +105,11 @@ static result cache[ARM_COUNT][NSEEDS + 1];
 
 static void census(const bs_model *m, long *by_type, long *dormant, long *cycling)
 {
-    memset(by_type, 0, BS_CELL_TYPE_COUNT * sizeof *by_type);
+    memset(by_type, 0, BS_MAX_CELL_TYPES * sizeof *by_type);
     *dormant = *cycling = 0;
     for (long i = 0; i < (long)m->lat.w * m->lat.h; i++) {
         int s = m->store.occ[i];
-        if (s < 0 || m->store.type[s] >= BS_CELL_TYPE_COUNT) continue;
+        if (s < 0 || m->store.type[s] >= bs_celltype_count()) continue;
         by_type[m->store.type[s]]++;
         if (m->store.type[s] == BS_CELL_DTC) {
             *dormant += m->store.state[s] == BS_DTC_DORMANT;
@@ -365,11 +365,11 @@ static void test_b22_cxcr4_antagonist(void **state)
 static void test_b23_b11_radiotherapy(void **state)
 {
     (void)state;
-    long b[BS_CELL_TYPE_COUNT] = { 0 }, a[BS_CELL_TYPE_COUNT] = { 0 }, bd = 0, ad = 0, bc = 0, ac = 0, bo = 0, ao = 0;
+    long b[BS_MAX_CELL_TYPES] = { 0 }, a[BS_MAX_CELL_TYPES] = { 0 }, bd = 0, ad = 0, bc = 0, ac = 0, bo = 0, ao = 0;
     double bur0 = 0, bur1 = 0;
     for (long seed = 1; seed <= NSEEDS; seed++) {
         const result *c = run(IS, seed), *t = run(IS_RT, seed), *h = run(HO_RT, seed), *d = run(DORM_RT, seed);
-        for (int k = 0; k < BS_CELL_TYPE_COUNT; k++) {
+        for (int k = 0; k < bs_celltype_count(); k++) {
             b[k] += t->before[k];
             a[k] += t->after[k];
         }
@@ -419,7 +419,7 @@ static double per_contact_day(double kills, double contact_h)
  * hyperoxia in every seed and at most 0.9x summed (hypoxia brakes NK and
  * CD8 killing), and without immune cells it is not lower (x >= 0.95);
  * MnO2 from day 5 (mno2) raises the mean O2 at tumour cells by 5-15 mmHg
- * (days 6-40, mean over the seeds, PARAMETERS.md 6) and lowers the burden
+ * (days 6-40, mean over the seeds; mno2.* in docs/parameters.md) and lowers the burden
  * to at most 0.9x (summed). NK
  * kills per contact-day are printed and asserted higher only when both
  * arms have >= 48 h of contact (as in B17). */

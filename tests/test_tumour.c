@@ -1,4 +1,4 @@
-/* Tumour behaviour tests (BEHAVIOURS.md B7-B10, B12, B13) at reduced size,
+/* Tumour behaviour tests (docs/behaviours.md B7-B10, B12, B13) at reduced size,
  * over several seeds, treated vs control with the same seeds. Each test
  * states its tolerance. */
 #include <math.h>

@@ -116,8 +116,11 @@ static void usage_params(FILE *f)
 
 static void usage_scenarios(FILE *f)
 {
-    fprintf(f, "usage: bonesim scenarios\n\nLists the shipped scenarios (%s) with a one-line description.\n",
-            BS_SCENARIO_DIR);
+    fprintf(f,
+            "usage: bonesim scenarios\n\nLists the shipped scenarios (now: %s) with a one-line description.\n"
+            "A scenario NAME is looked up in $BONESIM_SCENARIOS, $BONESIM_DATA/scenarios, ./scenarios,\n"
+            "then next to the program: ../share/bonesim/scenarios (installed) and ../scenarios (build/).\n",
+            bs_scenario_dir());
 }
 
 /* `bonesim view`: the SDL2 viewer when it was built (viz/viewer.c). */

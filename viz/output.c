@@ -8,13 +8,176 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "celltypes.h"
 #include "render.h"
 #include "version.h"
 
-const char *const bs_csv_columns[] = { "time_days", "bone_area_um2", "bv_tv", "endosteum_quiescent_frac",
-    "n_osteoclasts", "n_osteoblasts", "resorbed_um2_per_day", "formed_um2_per_day", "o2_median_mmHg", "n_dtc",
-    "n_dtc_dormant", "n_dtc_proliferating", "n_ctc_arrived", "n_extravasated", "tumour_area_um2", "n_tcells",
-    "n_tcells_active", "n_nk", "n_mdsc", "kills_tcell_per_day", "kills_nk_per_day", NULL };
+/* ---- the CSV columns: one table --------------------------------------------
+ * Each column is a name (with its unit in the name where it has one), the
+ * unit, the digits printed (-1: an integer) and its producer: a function of
+ * the observation, or, for a NULL producer, the cell-type observable of
+ * that name (celltypes.h: cells of a type in some states). The table fixes
+ * the order of the shipped columns; an observable of a type that the table
+ * does not name (a type added later) follows at the end, in registry
+ * order. A new observable is one line: here, or in its type's
+ * descriptor. */
+typedef struct {
+    const char *name, *unit;
+    int digits;
+    double (*get)(const bs_obs *o);
+} csv_column;
+
+static double col_time(const bs_obs *o)
+{
+    return o->time_days;
+}
+static double col_bone_area(const bs_obs *o)
+{
+    return o->bone_area_um2;
+}
+static double col_bv_tv(const bs_obs *o)
+{
+    return o->bv_tv;
+}
+static double col_quiescent(const bs_obs *o)
+{
+    return o->endosteum_quiescent_frac;
+}
+static double col_resorbed(const bs_obs *o)
+{
+    return o->resorbed_um2_per_day;
+}
+static double col_formed(const bs_obs *o)
+{
+    return o->formed_um2_per_day;
+}
+static double col_o2_median(const bs_obs *o)
+{
+    return o->o2_median_mmHg;
+}
+static double col_ctc(const bs_obs *o)
+{
+    return (double)o->n_ctc_arrived;
+}
+static double col_extravasated(const bs_obs *o)
+{
+    return (double)o->n_extravasated;
+}
+static double col_tumour_area(const bs_obs *o)
+{
+    return o->tumour_area_um2;
+}
+static double col_kills_t(const bs_obs *o)
+{
+    return o->kills_tcell_per_day;
+}
+static double col_kills_nk(const bs_obs *o)
+{
+    return o->kills_nk_per_day;
+}
+
+static const csv_column csv_table[] = {
+    { "time_days", "d", 4, col_time },
+    { "bone_area_um2", "um^2", 1, col_bone_area },
+    { "bv_tv", "1", 6, col_bv_tv },
+    { "endosteum_quiescent_frac", "1", 6, col_quiescent },
+    { "n_osteoclasts", "cells", -1, NULL },
+    { "n_osteoblasts", "cells", -1, NULL },
+    { "resorbed_um2_per_day", "um^2/d", 3, col_resorbed },
+    { "formed_um2_per_day", "um^2/d", 3, col_formed },
+    { "o2_median_mmHg", "mmHg", 3, col_o2_median },
+    { "n_dtc", "cells", -1, NULL },
+    { "n_dtc_dormant", "cells", -1, NULL },
+    { "n_dtc_proliferating", "cells", -1, NULL },
+    { "n_ctc_arrived", "cells", -1, col_ctc },
+    { "n_extravasated", "cells", -1, col_extravasated },
+    { "tumour_area_um2", "um^2", 1, col_tumour_area },
+    { "n_tcells", "cells", -1, NULL },
+    { "n_tcells_active", "cells", -1, NULL },
+    { "n_nk", "cells", -1, NULL },
+    { "n_mdsc", "cells", -1, NULL },
+    { "kills_tcell_per_day", "1/d", 3, col_kills_t },
+    { "kills_nk_per_day", "1/d", 3, col_kills_nk },
+};
+#define N_TABLE ((int)(sizeof csv_table / sizeof csv_table[0]))
+#define MAX_COLUMNS (N_TABLE + BS_MAX_CELL_TYPES * BS_MAX_TYPE_OBSERVABLES)
+
+/* the table resolved against the registry: for a type column, the type
+ * and its states */
+typedef struct {
+    const char *name, *unit;
+    int digits;
+    double (*get)(const bs_obs *o);
+    int type;
+    uint8_t states;
+} resolved_column;
+
+static resolved_column columns[MAX_COLUMNS];
+static const char *column_names[MAX_COLUMNS + 1];
+static int n_columns = -1, n_types_seen = -1;
+
+static int find_observable(const char *name, int *type, uint8_t *states)
+{
+    for (int t = 0; t < bs_celltype_count(); t++) {
+        const bs_celltype *ct = bs_celltype_of(t);
+        for (int k = 0; k < ct->n_observables; k++)
+            if (strcmp(ct->observables[k].column, name) == 0) {
+                *type = t;
+                *states = ct->observables[k].states;
+                return 1;
+            }
+    }
+    return 0;
+}
+
+static void resolve_columns(void)
+{
+    if (n_columns >= 0 && n_types_seen == bs_celltype_count()) return;
+    int n = 0;
+    for (int c = 0; c < N_TABLE; c++) {
+        resolved_column *r = &columns[n];
+        *r = (resolved_column){ csv_table[c].name, csv_table[c].unit, csv_table[c].digits, csv_table[c].get, -1, 0 };
+        /* a type column whose type is not registered is left out */
+        if (!r->get && !find_observable(r->name, &r->type, &r->states)) continue;
+        n++;
+    }
+    for (int t = 0; t < bs_celltype_count(); t++) {
+        const bs_celltype *ct = bs_celltype_of(t);
+        for (int k = 0; k < ct->n_observables; k++) {
+            int named = 0;
+            for (int c = 0; c < N_TABLE && !named; c++)
+                named = strcmp(csv_table[c].name, ct->observables[k].column) == 0;
+            if (named) continue;
+            columns[n++] = (resolved_column){ ct->observables[k].column, ct->observables[k].unit, -1, NULL, t,
+                ct->observables[k].states };
+        }
+    }
+    for (int c = 0; c < n; c++) column_names[c] = columns[c].name;
+    column_names[n] = NULL;
+    n_columns = n;
+    n_types_seen = bs_celltype_count();
+}
+
+const char *const *bs_csv_column_names(void)
+{
+    resolve_columns();
+    return column_names;
+}
+
+const char *bs_csv_column_unit(int c)
+{
+    resolve_columns();
+    return c >= 0 && c < n_columns ? columns[c].unit : NULL;
+}
+
+static double column_value(const resolved_column *c, const bs_obs *o)
+{
+    if (c->get) return c->get(o);
+    long n = 0;
+    for (int s = 0; s < BS_MAX_STATES; s++)
+        if ((c->states >> s) & 1u) n += o->by_state[c->type][s];
+    return (double)n;
+}
 
 static bs_status mkdir_p(const char *dir, bs_error *err)
 {
@@ -59,14 +222,20 @@ bs_status bs_output_open(bs_output *o, const char *dir, int force, bs_error *err
 
 bs_status bs_output_row(bs_output *o, const bs_obs *b, bs_error *err)
 {
-    char row[512];
-    int n = snprintf(row, sizeof row,
-            "%.4f,%.1f,%.6f,%.6f,%ld,%ld,%.3f,%.3f,%.3f,%ld,%ld,%ld,%ld,%ld,%.1f,%ld,%ld,%ld,%ld,%.3f,%.3f\n",
-            b->time_days, b->bone_area_um2, b->bv_tv, b->endosteum_quiescent_frac, b->n_osteoclasts, b->n_osteoblasts,
-            b->resorbed_um2_per_day, b->formed_um2_per_day, b->o2_median_mmHg, b->n_dtc, b->n_dtc_dormant,
-            b->n_dtc_proliferating, b->n_ctc_arrived, b->n_extravasated, b->tumour_area_um2, b->n_tcells,
-            b->n_tcells_active, b->n_nk, b->n_mdsc, b->kills_tcell_per_day, b->kills_nk_per_day);
-    if (fwrite(row, 1, (size_t)n, o->csv) != (size_t)n || fflush(o->csv) != 0)
+    resolve_columns();
+    char row[MAX_COLUMNS * 32];
+    size_t n = 0;
+    for (int c = 0; c < n_columns && n < sizeof row; c++) {
+        double v = column_value(&columns[c], b);
+        const char *sep = c ? "," : "";
+        if (columns[c].digits < 0)
+            n += (size_t)snprintf(row + n, sizeof row - n, "%s%ld", sep, (long)v);
+        else
+            n += (size_t)snprintf(row + n, sizeof row - n, "%s%.*f", sep, columns[c].digits, v);
+    }
+    if (n + 2 > sizeof row) return bs_fail(err, BS_ERR_INTERNAL, "%s/timeseries.csv: row too long", o->dir);
+    row[n++] = '\n';
+    if (fwrite(row, 1, n, o->csv) != n || fflush(o->csv) != 0)
         return bs_fail(err, BS_ERR_IO, "%s/timeseries.csv: write failed (%s)", o->dir, strerror(errno));
     return BS_OK;
 }
@@ -170,6 +339,11 @@ bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs
     for (int c = 0; bs_csv_columns[c]; c++) {
         sb_put(&b, c ? ", " : "");
         sb_json_str(&b, bs_csv_columns[c]);
+    }
+    sb_put(&b, "],\n  \"csv_units\": [");
+    for (int c = 0; bs_csv_columns[c]; c++) {
+        sb_put(&b, c ? ", " : "");
+        sb_json_str(&b, bs_csv_column_unit(c));
     }
     sb_put(&b, "],\n  \"parameters\": {\n");
     const bs_registry *reg = bs_paramset_registry(ps);

@@ -15,8 +15,13 @@ typedef struct {
     char dir[4096];
 } bs_output;
 
-/* Column names, in order, with units. */
-extern const char *const bs_csv_columns[];
+/* The CSV's column names, in order, NULL-terminated (from the column
+ * table in output.c and the registered cell types' observables), and the
+ * unit of column c. bs_csv_columns is the same list, for callers that
+ * index it. Register every cell type before the first call. */
+const char *const *bs_csv_column_names(void);
+const char *bs_csv_column_unit(int c);
+#define bs_csv_columns (bs_csv_column_names())
 
 bs_status bs_output_open(bs_output *o, const char *dir, int force, bs_error *err);
 bs_status bs_output_row(bs_output *o, const bs_obs *obs, bs_error *err);

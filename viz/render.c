@@ -230,25 +230,25 @@ static bs_status check_input(const bs_render_input *in, bs_error *err)
     return BS_OK;
 }
 
-static const char *type_label(const bs_cell_desc *d)
+static const char *type_label(const bs_celltype *d)
 {
     if (d->plural) return d->plural;
     return d->name ? d->name : "?";
 }
 
-static int n_states_of(const bs_cell_desc *d)
+static int n_states_of(const bs_celltype *d)
 {
     if (d->n_states < 1) return 1;
     return d->n_states > BS_MAX_STATES ? BS_MAX_STATES : d->n_states;
 }
 
-static const char *state_label(const bs_cell_desc *d, int s)
+static const char *state_label(const bs_celltype *d, int s)
 {
     return d->state_names[s] ? d->state_names[s] : "?";
 }
 
 static int draw_legend(const bs_render_input *in, const layout *L, bs_image *im,
-        const long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES], const uint8_t lut[256][3], double fmin, double fmax);
+        const long counts[BS_MAX_CELL_TYPES][BS_MAX_STATES], const uint8_t lut[256][3], double fmin, double fmax);
 
 static void compute_layout(const bs_render_input *in, layout *L)
 {
@@ -274,8 +274,8 @@ static void compute_layout(const bs_render_input *in, layout *L)
     L->count_w = bs_text_width(ts, digits);
 
     int need = 130 * ts;
-    for (int t = 0; t < BS_CELL_TYPE_COUNT; t++) {
-        const bs_cell_desc *d = &bs_cell_types[t];
+    for (int t = 0; t < bs_celltype_count(); t++) {
+        const bs_celltype *d = bs_celltype_of(t);
         int row = L->m + L->sw_w + L->gap + bs_text_width(ts, type_label(d)) + L->gap + L->count_w + L->m;
         if (row > need) need = row;
         if (n_states_of(d) > 1)
@@ -401,15 +401,15 @@ static int live_cell(const bs_store *st, int32_t slot, int *type, int *state)
 {
     if (slot < 0 || slot >= st->capacity) return 0;
     int t = st->type[slot], s = st->state[slot];
-    if (t >= BS_CELL_TYPE_COUNT || s >= n_states_of(&bs_cell_types[t])) return 0;
+    if (t >= bs_celltype_count() || s >= n_states_of(bs_celltype_of(t))) return 0;
     *type = t;
     *state = s;
     return 1;
 }
 
-static void count_cells(const bs_store *st, long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES])
+static void count_cells(const bs_store *st, long counts[BS_MAX_CELL_TYPES][BS_MAX_STATES])
 {
-    memset(counts, 0, sizeof(long) * BS_CELL_TYPE_COUNT * BS_MAX_STATES);
+    memset(counts, 0, sizeof(long) * BS_MAX_CELL_TYPES * BS_MAX_STATES);
     if (!st) return;
     /* Scan sites, not slots: the count is then independent of slot order. */
     size_t n = (size_t)st->w * (size_t)st->h;
@@ -419,7 +419,7 @@ static void count_cells(const bs_store *st, long counts[BS_CELL_TYPE_COUNT][BS_M
     }
 }
 
-static int footprint_of(const bs_cell_desc *d)
+static int footprint_of(const bs_celltype *d)
 {
     return d->footprint_sites < 1 ? 1 : d->footprint_sites;
 }
@@ -429,8 +429,8 @@ static void draw_cells(const bs_render_input *in, const layout *L, bs_image *im)
     const bs_store *st = in->store;
     if (!st || in->hide_agents) return;
     int px = L->px, maxf = 1;
-    for (int t = 0; t < BS_CELL_TYPE_COUNT; t++)
-        if (footprint_of(&bs_cell_types[t]) > maxf) maxf = footprint_of(&bs_cell_types[t]);
+    for (int t = 0; t < bs_celltype_count(); t++)
+        if (footprint_of(bs_celltype_of(t)) > maxf) maxf = footprint_of(bs_celltype_of(t));
     /* Biggest cells first: a small cell next to an osteoclast is drawn on
      * top of the osteoclast's footprint instead of vanishing under it. */
     for (int f = maxf; f >= 1; f--)
@@ -438,7 +438,7 @@ static void draw_cells(const bs_render_input *in, const layout *L, bs_image *im)
             for (int x = 0; x < st->w; x++) {
                 int t, s;
                 if (!live_cell(st, st->occ[y * st->w + x], &t, &s)) continue;
-                const bs_cell_desc *d = &bs_cell_types[t];
+                const bs_celltype *d = bs_celltype_of(t);
                 if (footprint_of(d) != f) continue;
                 /* One-site cells would be a 2x2 dot at px 2; give markers a
                  * floor of 5 px (3 at px 1), enough for a rim around a 3x3
@@ -623,12 +623,12 @@ static void legend_field(pen *p, const bs_field *f, const uint8_t lut[256][3], d
     p->y += L->row_h;
 }
 
-static void legend_cells(pen *p, const long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES])
+static void legend_cells(pen *p, const long counts[BS_MAX_CELL_TYPES][BS_MAX_STATES])
 {
     const layout *L = p->L;
     int ts = L->ts;
-    for (int t = 0; t < BS_CELL_TYPE_COUNT; t++) {
-        const bs_cell_desc *d = &bs_cell_types[t];
+    for (int t = 0; t < bs_celltype_count(); t++) {
+        const bs_celltype *d = bs_celltype_of(t);
         int ns = n_states_of(d);
         long total = 0;
         for (int s = 0; s < ns; s++) total += counts ? counts[t][s] : 0;
@@ -654,7 +654,7 @@ static void legend_cells(pen *p, const long counts[BS_CELL_TYPE_COUNT][BS_MAX_ST
 }
 
 static int draw_legend(const bs_render_input *in, const layout *L, bs_image *im,
-        const long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES], const uint8_t lut[256][3], double fmin, double fmax)
+        const long counts[BS_MAX_CELL_TYPES][BS_MAX_STATES], const uint8_t lut[256][3], double fmin, double fmax)
 {
     pen p = { .im = im, .L = L, .x0 = L->panel_x, .y = L->m };
     int ts = L->ts;
@@ -696,7 +696,7 @@ bs_status bs_render(const bs_render_input *in, bs_image *out, bs_error *err)
     bs_render_palette(in->palette, lut);
     double fmin = 0.0, fmax = 0.0;
     if (in->overlay) bs_render_field_range(in->overlay, &fmin, &fmax);
-    long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES];
+    long counts[BS_MAX_CELL_TYPES][BS_MAX_STATES];
     count_cells(in->store, counts);
 
     bs_image_fill_rect(out, 0, 0, out->w, out->h, COL_PANEL);

@@ -163,15 +163,6 @@ static int file_exists(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-const char *bs_scenario_dir(void)
-{
-    const char *env = getenv("BONESIM_SCENARIOS");
-    if (env && *env) return env;
-    struct stat st;
-    if (stat(BS_SCENARIO_DIR, &st) == 0) return BS_SCENARIO_DIR;
-    return "scenarios";
-}
-
 void bs_scenario_name(const char *path, char *out, size_t n)
 {
     const char *b = strrchr(path, '/');
@@ -184,23 +175,16 @@ void bs_scenario_name(const char *path, char *out, size_t n)
     if (dot && strcmp(dot, ".ini") == 0) *dot = '\0';
 }
 
-/* A scenario is a path, or a name looked up in $BONESIM_SCENARIOS, then
- * ./scenarios, then the source tree's scenarios/ folder. */
+/* A scenario is a path, or a name looked up in the data folders
+ * (engine/datadir.h: $BONESIM_SCENARIOS, $BONESIM_DATA, ./scenarios, then
+ * relative to the executable). */
 static int resolve_scenario(const char *arg, char *out, size_t n)
 {
     if (file_exists(arg)) {
         snprintf(out, n, "%s", arg);
         return 1;
     }
-    const char *dirs[3] = { getenv("BONESIM_SCENARIOS"), "scenarios", BS_SCENARIO_DIR };
-    for (int d = 0; d < 3; d++) {
-        if (!dirs[d] || !*dirs[d]) continue;
-        snprintf(out, n, "%s/%s.ini", dirs[d], arg);
-        if (file_exists(out)) return 1;
-        snprintf(out, n, "%s/%s", dirs[d], arg);
-        if (file_exists(out)) return 1;
-    }
-    return 0;
+    return bs_scenario_find(arg, out, n);
 }
 
 static bs_status set_number(bs_paramset *ps, const char *name, double v, const char *opt, bs_error *err)
@@ -221,10 +205,17 @@ bs_status bs_resolve_params(
     bs_paramset *ps = bs_paramset_create(reg);
     bs_status st = ps ? BS_OK : bs_fail(err, BS_ERR_NOMEM, "out of memory");
     if (st == BS_OK && o->npos > 0) {
-        if (!resolve_scenario(o->pos[0], scenario_path, n))
-            st = bs_fail(err, BS_ERR_INVALID, "no scenario '%s' (not a file, not in %s; see bonesim scenarios)",
-                    o->pos[0], bs_scenario_dir());
-        else
+        if (!resolve_scenario(o->pos[0], scenario_path, n)) {
+            const char *dirs[BS_DATADIR_MAX];
+            int nd = bs_scenario_dirs(dirs);
+            char where[8192] = "";
+            for (int d = 0; d < nd; d++)
+                snprintf(where + strlen(where), sizeof where - strlen(where), "%s%s", d ? ", " : "", dirs[d]);
+            st = bs_fail(err, BS_ERR_INVALID,
+                    "no scenario '%s' (not a file, not in %s; set BONESIM_DATA or BONESIM_SCENARIOS, see bonesim "
+                    "scenarios)",
+                    o->pos[0], where);
+        } else
             st = bs_config_load(ps, scenario_path, err);
     }
     for (int k = 0; k < o->nsets && st == BS_OK; k++) st = bs_config_set(ps, o->sets[k], err);

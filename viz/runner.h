@@ -57,9 +57,8 @@ typedef struct {
  * exits, never prints. */
 bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_error *err);
 
-/* Where shipped scenarios live: $BONESIM_SCENARIOS, else the source tree's
- * scenarios/ folder if present, else ./scenarios. */
-const char *bs_scenario_dir(void);
+/* Where shipped scenarios live: bs_scenario_dir (engine/datadir.h). */
+#include "datadir.h"
 /* File name without folder and ".ini". */
 void bs_scenario_name(const char *path, char *out, size_t n);
 

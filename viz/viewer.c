@@ -78,7 +78,7 @@ typedef struct {
 
 typedef struct {
     double t; /* days */
-    float n[BS_CELL_TYPE_COUNT]; /* cells per type */
+    float n[BS_MAX_CELL_TYPES]; /* cells per type */
     float bone; /* bone area, fraction of the first sample */
     uint16_t on; /* bit i: therapy i on */
 } sample;
@@ -379,7 +379,7 @@ static void hist_sample(viewer *v)
     size_t n = (size_t)m->lat.w * (size_t)m->lat.h;
     for (size_t i = 0; i < n; i++) {
         int slot = m->store.occ[i];
-        if (slot >= 0 && m->store.type[slot] < BS_CELL_TYPE_COUNT) s->n[m->store.type[slot]] += 1.0f;
+        if (slot >= 0 && m->store.type[slot] < bs_celltype_count()) s->n[m->store.type[slot]] += 1.0f;
     }
     double bone = bs_lattice_bone_area_um2(&m->lat);
     if (v->nhist == 1 || v->bone0 <= 0.0) v->bone0 = bone;
@@ -935,7 +935,7 @@ static void draw_top(viewer *v, const layout *L)
         text_at(v, L->top.w - L->pad, y2, t->dim, 0, 1, "F1 keys, I info");
 }
 
-static void swatch_marker(viewer *v, int x, int y, int s, const bs_cell_desc *d, int st)
+static void swatch_marker(viewer *v, int x, int y, int s, const bs_celltype *d, int st)
 {
     /* The legend swatch is the renderer's own marker colour. */
     const uint8_t *c = d->rgb[st];
@@ -975,20 +975,20 @@ static void draw_panel(viewer *v, const layout *L)
     fill(v, P->x, P->y, P->w, P->h, t->panel, 255);
     int x = P->x + L->pad, y = L->pad, right = P->x + P->w - L->pad, sw = L->F * 4 / 5;
     /* Legend: every cell type and state of the registry, live counts. */
-    long counts[BS_CELL_TYPE_COUNT][BS_MAX_STATES];
+    long counts[BS_MAX_CELL_TYPES][BS_MAX_STATES];
     memset(counts, 0, sizeof counts);
     const bs_store *st = &v->m->store;
     size_t n = (size_t)st->w * (size_t)st->h;
     for (size_t i = 0; i < n; i++) {
         int slot = st->occ[i];
-        if (slot < 0 || st->type[slot] >= BS_CELL_TYPE_COUNT || st->state[slot] >= BS_MAX_STATES) continue;
+        if (slot < 0 || st->type[slot] >= bs_celltype_count() || st->state[slot] >= BS_MAX_STATES) continue;
         counts[st->type[slot]][st->state[slot]]++;
     }
     /* What fits: with a large UI scale the state rows go first, then the
      * sliders (the message line at the bottom stays). */
     int h_types = L->row, h_states = 0;
-    for (int ty = 0; ty < BS_CELL_TYPE_COUNT; ty++) {
-        int ns = bs_cell_types[ty].n_states;
+    for (int ty = 0; ty < bs_celltype_count(); ty++) {
+        int ns = bs_celltype_of(ty)->n_states;
         h_types += L->F * 4 / 3;
         if (ns > 1) h_states += (ns > BS_MAX_STATES ? BS_MAX_STATES : ns) * (L->F * 6 / 5);
     }
@@ -1003,8 +1003,8 @@ static void draw_panel(viewer *v, const layout *L)
     }
     textf(v, x, y, t->dim, 0, "cells%s  (Tab: inject type)", v->hide_agents ? " hidden" : "");
     y += L->row;
-    for (int ty = 0; ty < BS_CELL_TYPE_COUNT; ty++) {
-        const bs_cell_desc *d = &bs_cell_types[ty];
+    for (int ty = 0; ty < bs_celltype_count(); ty++) {
+        const bs_celltype *d = bs_celltype_of(ty);
         int ns = d->n_states < 1 ? 1 : d->n_states > BS_MAX_STATES ? BS_MAX_STATES : d->n_states;
         long total = 0;
         for (int s = 0; s < ns; s++) total += counts[ty][s];
@@ -1086,7 +1086,7 @@ static void draw_plot(viewer *v, const layout *L)
     double tnow = bs_model_time_days(v->m), tmax = tnow < 30.0 ? 30.0 : tnow * 1.05;
     double ymax = 1.0;
     for (int i = 0; i < v->nhist; i++)
-        for (int ty = 0; ty < BS_CELL_TYPE_COUNT; ty++) {
+        for (int ty = 0; ty < bs_celltype_count(); ty++) {
             double y = plot_y_value(v, (double)v->hist[i].n[ty]);
             if (y > ymax) ymax = y;
         }
@@ -1124,8 +1124,8 @@ static void draw_plot(viewer *v, const layout *L)
     fill(v, left, top, 1, bot - top, t->grid, 255);
     int hx = left;
     hx += textf(v, hx, R->y + L->pad / 2, t->dim, 0, "cells%s (L):", v->log_plot ? ", log10(1+n)" : "") + L->pad;
-    for (int ty = 0; ty < BS_CELL_TYPE_COUNT; ty++) {
-        const bs_cell_desc *d = &bs_cell_types[ty];
+    for (int ty = 0; ty < bs_celltype_count(); ty++) {
+        const bs_celltype *d = bs_celltype_of(ty);
         uint8_t c[3];
         memcpy(c, d->rgb[0], 3);
         if (v->light_theme && (2126 * c[0] + 7152 * c[1] + 722 * c[2]) / 10000 > 170)
@@ -1146,9 +1146,9 @@ static void draw_plot(viewer *v, const layout *L)
     text_at(v, right + L->pad, top - L->F / 2, t->text, 0, 0, "150%");
     text_at(v, right + L->pad, bot - L->F, t->text, 0, 0, "0%");
     if (v->nhist < 2) return;
-    for (int ty = -1; ty < BS_CELL_TYPE_COUNT; ty++) {
+    for (int ty = -1; ty < bs_celltype_count(); ty++) {
         uint8_t c[3];
-        memcpy(c, ty < 0 ? t->text : bs_cell_types[ty].rgb[0], 3);
+        memcpy(c, ty < 0 ? t->text : bs_celltype_of(ty)->rgb[0], 3);
         /* On the light theme a pale line (Okabe-Ito yellow) would vanish:
          * darken bright colours there. */
         if (v->light_theme && (2126 * c[0] + 7152 * c[1] + 722 * c[2]) / 10000 > 170)
@@ -1263,13 +1263,13 @@ static void draw_inspect(viewer *v, const layout *L)
         snprintf(lines[nl++], 160, "%d %s %.4g %s", f + 1, field_label(f), (double)m->fields[f].c[i],
                 m->fields[f].spec.unit ? m->fields[f].spec.unit : "");
     int slot = m->store.occ[i];
-    if (slot >= 0 && m->store.type[slot] < BS_CELL_TYPE_COUNT) {
-        const bs_cell_desc *d = &bs_cell_types[m->store.type[slot]];
+    if (slot >= 0 && m->store.type[slot] < bs_celltype_count()) {
+        const bs_celltype *d = bs_celltype_of(m->store.type[slot]);
         int s = m->store.state[slot];
         snprintf(lines[nl++], 160, "cell: %s, %s", d->name,
                 s < d->n_states && d->state_names[s] ? d->state_names[s] : "?");
-        snprintf(lines[nl++], 160, "  age %.1f d, timer %.1f h, aux %.3g", (double)m->store.age_h[slot] / 24.0,
-                (double)m->store.timer_h[slot], (double)m->store.aux[slot]);
+        snprintf(lines[nl++], 160, "  age %.1f d, aux %.3g", (double)m->store.age_h[slot] / 24.0,
+                (double)m->store.aux[slot]);
         snprintf(lines[nl++], 160, "  id %016llx", (unsigned long long)m->store.id[slot]);
     } else {
         snprintf(lines[nl++], 160, "no cell");
@@ -1551,7 +1551,7 @@ static void on_key(viewer *v, SDL_Keycode key, Uint16 mod)
         v->hide_agents = !v->hide_agents;
         v->img_dirty = 1;
         break;
-    case SDLK_TAB: v->sel_type = (v->sel_type + (shift ? BS_CELL_TYPE_COUNT - 1 : 1)) % BS_CELL_TYPE_COUNT; break;
+    case SDLK_TAB: v->sel_type = (v->sel_type + (shift ? bs_celltype_count() - 1 : 1)) % bs_celltype_count(); break;
     case SDLK_l: v->log_plot = !v->log_plot; break;
     case SDLK_t: v->light_theme = !v->light_theme; break;
     case SDLK_i: v->show_info = !v->show_info; break;

@@ -1,0 +1,72 @@
+/* spatial.c — what the rules of several cell types ask about the
+ * neighbourhood of a site (spatial.h). Reads only; calls nothing in
+ * agents/, so every rule file may use it without a circle. */
+#include "spatial.h"
+
+#include "model.h"
+
+float bs_rankl_signal(const bs_model *m, int i)
+{
+    float rankl = m->fields[BS_FIELD_RANKL].c[i];
+    float opg = m->fields[BS_FIELD_OPG].c[i];
+    if (rankl < 0.0f) rankl = 0.0f; /* solver round-off only */
+    if (opg < 0.0f) opg = 0.0f;
+    float ifn = m->fields[BS_FIELD_IFNG].c[i];
+    if (ifn < 0.0f) ifn = 0.0f;
+    /* IFN-gamma degrades TRAF6 and so blunts RANK signalling (Takayanagi
+     * 2000): it scales the signal down rather than competing for RANKL. */
+    /* rankl_factor: denosumab binds RANKL (x 1 - occupancy) and the
+     * precursors it piled up convert when it washes out (therapy.c) */
+    return m->r.fx.rankl_factor * rankl / (m->r.rankl_K * (1.0f + opg / m->r.opg_K)) / (1.0f + ifn / m->r.ifng_K);
+}
+
+int bs_agent_within(const bs_model *m, int i, int radius, int type)
+{
+    /* no agent of this type alive: nothing to find (store.h live_types) */
+    if (!bs_store_may_hold(&m->store, type)) return 0;
+    const bs_lattice *lat = &m->lat;
+    const int32_t *occ = m->store.occ;
+    const uint8_t *ty = m->store.type;
+    int x = i % lat->w, y = i / lat->w;
+    int xa = x - radius < 0 ? 0 : x - radius, xb = x + radius >= lat->w ? lat->w - 1 : x + radius;
+    int ya = y - radius < 0 ? 0 : y - radius, yb = y + radius >= lat->h ? lat->h - 1 : y + radius;
+    for (int yy = ya; yy <= yb; yy++) {
+        const int32_t *row = occ + (long)yy * lat->w;
+        for (int xx = xa; xx <= xb; xx++) {
+            int s = row[xx];
+            if (s >= 0 && ty[s] == type) return 1;
+        }
+    }
+    return 0;
+}
+
+int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j)
+{
+    if (lat->tissue[j] == BS_TISSUE_BONE) return lat->mineral[j] < 1.0f;
+    return (lat->flags[j] & BS_FLAG_CAVITY) && lat->tissue[j] == BS_TISSUE_MARROW && s->occ[j] < 0;
+}
+
+int bs_has_fill_target(const bs_model *m, int i)
+{
+    const bs_lattice *lat = &m->lat;
+    int x = i % lat->w, y = i / lat->w;
+    /* the 3 x 3 block: an osteoblast works the floor around it (bmu.c) */
+    for (int yy = y - 1; yy <= y + 1; yy++)
+        for (int xx = x - 1; xx <= x + 1; xx++) {
+            if (xx < 0 || yy < 0 || xx >= lat->w || yy >= lat->h || (xx == x && yy == y)) continue;
+            if (bs_is_fill_target(lat, &m->store, yy * lat->w + xx)) return 1;
+        }
+    return 0;
+}
+
+int bs_next_to_vessel(const bs_lattice *lat, int i)
+{
+    int x = i % lat->w, y = i / lat->w;
+    for (int k = 0; k < 4; k++) {
+        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
+        if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
+        uint8_t t = lat->tissue[ny * lat->w + nx];
+        if (t == BS_TISSUE_VESSEL || t == BS_TISSUE_ARTERIOLE) return 1;
+    }
+    return 0;
+}
