@@ -139,7 +139,15 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
         return;
     }
     int x = i % lat->w, y = i / lat->w;
-    if (bs_has_fill_target(m, i)) return; /* at work: the lamellae around it grow (bmu.c) */
+    /* at work while floor around it takes its lamellae (bmu.c); cavity
+     * that is not floor yet waits for the layer under it, which may be
+     * this cell's own site */
+    for (int yy = y - 1; yy <= y + 1; yy++)
+        for (int xx = x - 1; xx <= x + 1; xx++) {
+            if (xx < 0 || yy < 0 || xx >= lat->w || yy >= lat->h || (xx == x && yy == y)) continue;
+            int j = yy * lat->w + xx;
+            if (bs_is_fill_target(lat, s, j) && bs_bmu_is_floor(lat, j)) return;
+        }
     if ((lat->flags[i] & BS_FLAG_CAVITY) && bs_bmu_is_floor(lat, i)) {
         /* Everything around it is filled and its own site is next: out
          * of the cavity if it can, else to another free marrow site. */
@@ -185,7 +193,7 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
         return;
     }
     /* Nothing left to fill around it: its part of the work is done. */
-    retire(m, slot, id);
+    if (!bs_has_fill_target(m, i)) retire(m, slot, id);
 }
 
 /* osteoblasts secrete OPG, RANKL (both scaled by PTHrP on the lineage)
