@@ -298,42 +298,34 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
  * field: the table iterates over BS_FIELD_COUNT) is a new line there. */
 #include "checkpoint.h"
 
-/* What the run loop (viz/runner.c) needs to continue its CSV, PNG and
- * checkpoint schedules exactly where they were. Times in days. */
+/* A block a caller adds to a model checkpoint: `size` bytes at `data`,
+ * saved as section `name` and read back whole (the session's run state,
+ * viz/session.c). The model does not look inside. */
 typedef struct {
-    char version[64]; /* bonesim version that wrote the checkpoint */
-    char commit[64]; /* its git commit */
-    char scenario[256]; /* scenario name: PNG titles */
-    char scenario_arg[1024]; /* as given on the command line (manifest) */
-    char scenario_path[4096]; /* resolved path (manifest) */
-    double next_csv_d, next_png_d, next_ckpt_d; /* next scheduled times */
-    double ckpt_every_d; /* checkpoint interval, 0 = none */
-    double acc_resorbed_um2, acc_formed_um2; /* sums since the last CSV row */
-    double last_row_d; /* time of the last CSV row */
-    double first_bone_area_um2; /* of the first CSV row (summary) */
-    int64_t csv_bytes; /* length of timeseries.csv at the checkpoint */
-    uint64_t csv_hash; /* FNV-1a of those bytes */
-    int64_t png_count; /* snapshots written so far */
-} bs_run_state;
+    const char *name;
+    uint32_t size;
+    void *data;
+} bs_ckpt_extra;
 
 /* Bytes the model of this parameter set allocates (lattice, agent store,
  * fields with solver scratch, per-site work arrays), estimated from the
  * same table as the checkpoint, before anything is allocated. */
 double bs_model_estimate_bytes(const bs_paramset *ps);
 
-/* Writes the model and run state to path (atomic, see checkpoint.h). The
- * model is read only; call between steps. */
-bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *path, bs_error *err);
+/* Writes the model and the caller's extra sections to path (atomic, see
+ * checkpoint.h). The model is read only; call between steps. */
+bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t nextra, const char *path, bs_error *err);
 
 /* Restoring is two calls on an open reader, so the caller can change what
  * only the run loop reads (run.days, output intervals) in between:
  * bs_model_load_params rebuilds the resolved parameters (caller destroys
- * *ps) and the run state; bs_model_load builds the model from ps and fills
+ * *ps) and reads the caller's extra sections (each must be there, of its
+ * size); bs_model_load builds the model from ps and fills
  * every state array from the file, checking that the agent store is
  * consistent. A file from another build (unknown, missing or re-sized
  * state, changed defaults) is refused with a message that says so. */
-bs_status bs_model_load_params(
-        bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **ps, bs_run_state *rs, bs_error *err);
+bs_status bs_model_load_params(bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **ps, const bs_ckpt_extra *extra,
+        size_t nextra, bs_error *err);
 bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out, bs_error *err);
 /* ---- end of the model_io.c block ---------------------------------------- */
 

@@ -36,7 +36,7 @@
 
 #define BS_MODEL_LAYOUT 2u
 
-typedef enum { BASE_PARAMS, BASE_RUN, BASE_MODEL, BASE_FIELD } base_kind;
+typedef enum { BASE_PARAMS, BASE_EXTRA, BASE_MODEL, BASE_FIELD } base_kind;
 typedef enum { N_ONE, N_SITES, N_SLOTS } count_kind;
 
 typedef struct {
@@ -48,10 +48,6 @@ typedef struct {
     int indirect; /* 1: offset locates a pointer to the array */
 } state_entry;
 
-#define RUN(name, member)                                                                                              \
-    {                                                                                                                  \
-        name, BASE_RUN, offsetof(bs_run_state, member), sizeof(((bs_run_state *)0)->member), N_ONE, 0                  \
-    }
 #define VAL(name, member)                                                                                              \
     {                                                                                                                  \
         name, BASE_MODEL, offsetof(bs_model, member), sizeof(((bs_model *)0)->member), N_ONE, 0                        \
@@ -68,23 +64,8 @@ typedef struct {
 /* THE table. Order is file order; names are the file's section names. */
 static const state_entry state_table[] = {
     { "params", BASE_PARAMS, 0, 1, N_ONE, 0 }, /* the resolved parameter set, as text */
-    /* run loop (viz/runner.c) */
-    RUN("run.version", version),
-    RUN("run.commit", commit),
-    RUN("run.scenario", scenario),
-    RUN("run.scenario_arg", scenario_arg),
-    RUN("run.scenario_path", scenario_path),
-    RUN("run.next_csv_d", next_csv_d),
-    RUN("run.next_png_d", next_png_d),
-    RUN("run.next_ckpt_d", next_ckpt_d),
-    RUN("run.ckpt_every_d", ckpt_every_d),
-    RUN("run.acc_resorbed_um2", acc_resorbed_um2),
-    RUN("run.acc_formed_um2", acc_formed_um2),
-    RUN("run.last_row_d", last_row_d),
-    RUN("run.first_bone_area_um2", first_bone_area_um2),
-    RUN("run.csv_bytes", csv_bytes),
-    RUN("run.csv_hash", csv_hash),
-    RUN("run.png_count", png_count),
+    /* the caller's sections (the session's run state, viz/session.c) go here */
+    { "", BASE_EXTRA, 0, 1, N_ONE, 0 },
     /* model */
     VAL("model.seed", seed),
     VAL("model.step", step),
@@ -265,7 +246,7 @@ static bs_status params_from_text(bs_paramset *ps, const char *text, size_t len,
 
 /* ---- save ------------------------------------------------------------------ */
 
-bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *path, bs_error *err)
+bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t nextra, const char *path, bs_error *err)
 {
     bs_ckpt_writer *w = NULL;
     bs_status st = bs_ckpt_create(&w, path, err);
@@ -289,7 +270,9 @@ bs_status bs_model_save(const bs_model *m, const bs_run_state *rs, const char *p
             free(b.p);
             break;
         }
-        case BASE_RUN: bs_ckpt_put(w, e->name, e->elem, n, entry_ptr(e, (void *)rs)); break;
+        case BASE_EXTRA:
+            for (size_t x = 0; x < nextra; x++) bs_ckpt_put(w, extra[x].name, extra[x].size, 1, extra[x].data);
+            break;
         case BASE_MODEL: bs_ckpt_put(w, e->name, e->elem, n, entry_ptr(e, (void *)m)); break;
         case BASE_FIELD:
             for (int f = 0; f < BS_FIELD_COUNT; f++) {
@@ -328,11 +311,10 @@ static bs_status check_layout(bs_ckpt_reader *r, bs_error *err)
     return BS_OK;
 }
 
-bs_status bs_model_load_params(
-        bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **out, bs_run_state *rs, bs_error *err)
+bs_status bs_model_load_params(bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **out, const bs_ckpt_extra *extra,
+        size_t nextra, bs_error *err)
 {
     *out = NULL;
-    memset(rs, 0, sizeof *rs);
     const char *path = bs_ckpt_path(r);
     bs_status st = check_layout(r, err);
     if (st != BS_OK) return st;
@@ -346,20 +328,15 @@ bs_status bs_model_load_params(
             st = bs_ckpt_get_blob(r, e->name, &text, &len, err);
             if (st == BS_OK) st = params_from_text(ps, text, len, path, err);
             free(text);
-        } else if (e->base == BASE_RUN) {
-            st = bs_ckpt_get(r, e->name, e->elem, 1, entry_ptr(e, rs), err);
+        } else if (e->base == BASE_EXTRA) {
+            for (size_t x = 0; x < nextra && st == BS_OK; x++)
+                st = bs_ckpt_get(r, extra[x].name, extra[x].size, 1, extra[x].data, err);
         }
     }
     if (st != BS_OK) {
         bs_paramset_destroy(ps);
         return st;
     }
-    /* Text members must end inside their arrays, whatever the file says. */
-    rs->version[sizeof rs->version - 1] = '\0';
-    rs->commit[sizeof rs->commit - 1] = '\0';
-    rs->scenario[sizeof rs->scenario - 1] = '\0';
-    rs->scenario_arg[sizeof rs->scenario_arg - 1] = '\0';
-    rs->scenario_path[sizeof rs->scenario_path - 1] = '\0';
     *out = ps;
     return BS_OK;
 }

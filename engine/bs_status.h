@@ -17,8 +17,12 @@ typedef enum {
     BS_ERR_INTERNAL = 4
 } bs_status;
 
+/* Long enough for a message that names several long paths, or lists
+ * the valid keys of a section, without cutting it. */
+#define BS_ERROR_MAX 8192
+
 typedef struct {
-    char msg[1024];
+    char msg[BS_ERROR_MAX];
 } bs_error;
 
 /* printf-style: writes into err (if non-NULL) and returns code. */

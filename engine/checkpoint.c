@@ -220,6 +220,33 @@ static bs_status corrupt(bs_ckpt_reader *r, bs_error *err, const char *what)
             r->path, what);
 }
 
+/* The checksum of the whole file, before anything in it is believed: a
+ * damaged header (a flipped version byte) is damage, not another format.
+ * The trailer's last 8 bytes are the FNV-1a of every byte before them,
+ * whatever the format version. */
+static bs_status check_sum(bs_ckpt_reader *r, long long size, bs_error *err)
+{
+    if (size < (long long)(HEADER_BYTES + TRAILER_BYTES)) return BS_OK; /* scan() says what is wrong */
+    unsigned char buf[1 << 16];
+    /* Not a checkpoint at all: scan() says so. */
+    int ours = fread(buf, 1, sizeof magic_head, r->fp) == sizeof magic_head &&
+            memcmp(buf, magic_head, sizeof magic_head) == 0;
+    uint64_t hash = bs_fnv1a(BS_FNV1A_INIT, buf, sizeof magic_head), sum;
+    long long left = size - 8 - (long long)sizeof magic_head;
+    while (ours && left > 0) {
+        size_t chunk = left > (long long)sizeof buf ? sizeof buf : (size_t)left;
+        if (fread(buf, 1, chunk, r->fp) != chunk) return corrupt(r, err, "short read");
+        hash = bs_fnv1a(hash, buf, chunk);
+        left -= (long long)chunk;
+    }
+    if (ours && fread(&sum, 1, sizeof sum, r->fp) != sizeof sum) return corrupt(r, err, "short read");
+    if (fseeko(r->fp, 0, SEEK_SET) != 0) return bs_fail(err, BS_ERR_IO, "%s: cannot seek", r->path);
+    /* A file from a machine of the other byte order stores its checksum
+     * swapped as well: scan() names that. */
+    if (ours && sum != hash && __builtin_bswap64(sum) != hash) return corrupt(r, err, "checksum mismatch");
+    return BS_OK;
+}
+
 /* One pass over the file: framing, directory of sections, checksum. */
 static bs_status scan(bs_ckpt_reader *r, long long size, bs_error *err)
 {
@@ -316,7 +343,8 @@ bs_status bs_ckpt_open(bs_ckpt_reader **out, const char *path, bs_error *err)
         bs_ckpt_close(r);
         return st;
     }
-    bs_status st = scan(r, (long long)sb.st_size, err);
+    bs_status st = check_sum(r, (long long)sb.st_size, err);
+    if (st == BS_OK) st = scan(r, (long long)sb.st_size, err);
     if (st == BS_OK && ferror(r->fp)) st = bs_fail(err, BS_ERR_IO, "%s: read error", path);
     if (st != BS_OK) {
         bs_ckpt_close(r);

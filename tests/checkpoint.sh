@@ -110,6 +110,17 @@ head -c 100000 "$ck" >"$tmp/trunc.ckpt"
 expect "truncated" "corrupted or truncated checkpoint" "$tmp/trunc.ckpt"
 cp "$ck" "$tmp/v2.ckpt"
 printf '\x02' | dd of="$tmp/v2.ckpt" bs=1 seek=8 conv=notrunc 2>/dev/null
+expect "damaged version byte" "corrupted or truncated checkpoint \(checksum mismatch\)" "$tmp/v2.ckpt"
+# a whole file of another format version (re-signed) is named as such
+python3 - "$tmp/v2.ckpt" <<'EOF_PY'
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+h = 0xcbf29ce484222325
+for b in data[:-8]:
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+struct.pack_into("<Q", data, len(data) - 8, h)
+open(sys.argv[1], "wb").write(data)
+EOF_PY
 expect "other format version" "format version 2 is not supported \(valid: version 1\)" "$tmp/v2.ckpt"
 expect "not a checkpoint" "not a bonesim checkpoint" "$tmp/full/snapshot_day0004.0.png"
 # written by another bonesim version (section rewritten, file re-signed)

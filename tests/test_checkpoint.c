@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "session.h"
 #include "test_util.h"
 
 static char tmpdir[256];
@@ -155,14 +156,26 @@ static void test_container_damage(void **state)
     write_bytes(bad, copy, n);
     assert_int_equal(bs_ckpt_open(&r, bad, &err), BS_ERR_INVALID);
     assert_non_null(strstr(err.msg, "corrupted or truncated checkpoint (checksum mismatch)"));
+    /* a damaged version byte is damage: the checksum is checked first */
     memcpy(copy, good, n);
-    copy[8] = 7; /* format version */
+    copy[8] = 0;
+    write_bytes(bad, copy, n);
+    assert_int_equal(bs_ckpt_open(&r, bad, &err), BS_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "corrupted or truncated checkpoint (checksum mismatch)"));
+    /* a whole file of another format version (checksum re-signed) */
+    copy[8] = 7;
+    uint64_t h = bs_fnv1a(BS_FNV1A_INIT, copy, n - 8);
+    memcpy(copy + n - 8, &h, 8);
     write_bytes(bad, copy, n);
     assert_int_equal(bs_ckpt_open(&r, bad, &err), BS_ERR_INVALID);
     assert_non_null(strstr(err.msg, "format version 7 is not supported (valid: version 1)"));
+    /* from a machine of the other byte order: its checksum is stored
+     * byte-swapped too */
     memcpy(copy, good, n);
     uint32_t swapped = 0x04030201u;
     memcpy(copy + 12, &swapped, 4);
+    h = __builtin_bswap64(bs_fnv1a(BS_FNV1A_INIT, copy, n - 8));
+    memcpy(copy + n - 8, &h, 8);
     write_bytes(bad, copy, n);
     assert_int_equal(bs_ckpt_open(&r, bad, &err), BS_ERR_INVALID);
     assert_non_null(strstr(err.msg, "other byte order"));
@@ -240,7 +253,9 @@ static bs_model *load(const char *path, const bs_registry *reg, bs_run_state *rs
     bs_error err;
     if (bs_ckpt_open(&r, path, &err) != BS_OK) fail_msg("%s", err.msg);
     bs_paramset *ps = NULL;
-    if (bs_model_load_params(r, reg, &ps, rs, &err) != BS_OK) fail_msg("%s", err.msg);
+    bs_ckpt_extra rx[BS_RUN_SECTIONS];
+    bs_run_state_sections(rs, rx);
+    if (bs_model_load_params(r, reg, &ps, rx, BS_RUN_SECTIONS, &err) != BS_OK) fail_msg("%s", err.msg);
     bs_model *m = NULL;
     if (bs_model_load(r, ps, &m, &err) != BS_OK) fail_msg("%s", err.msg);
     bs_ckpt_close(r);
@@ -274,7 +289,9 @@ static void test_model_exact_restart(void **state)
         rs.csv_bytes = 777;
         char path[512];
         path_of(path, sizeof path, "model.ckpt");
-        assert_int_equal(bs_model_save(a, &rs, path, &err), BS_OK);
+        bs_ckpt_extra rx[BS_RUN_SECTIONS];
+        bs_run_state_sections(&rs, rx);
+        assert_int_equal(bs_model_save(a, rx, BS_RUN_SECTIONS, path, &err), BS_OK);
 
         bs_run_state back;
         bs_paramset *ps2 = NULL;
@@ -317,6 +334,8 @@ static void test_model_inconsistent_store(void **state)
     bs_test_run_days(m, 3.0);
     bs_run_state rs;
     memset(&rs, 0, sizeof rs);
+    bs_ckpt_extra rx[BS_RUN_SECTIONS];
+    bs_run_state_sections(&rs, rx);
     char path[512];
     path_of(path, sizeof path, "bad_store.ckpt");
     bs_error err;
@@ -331,7 +350,7 @@ static void test_model_inconsistent_store(void **state)
         if (c == 1) m->store.count += 1;
         if (c == 2) m->store.free_slots[0] = -3;
         if (c == 3) m->lat.tissue[7] = 200;
-        assert_int_equal(bs_model_save(m, &rs, path, &err), BS_OK);
+        assert_int_equal(bs_model_save(m, rx, BS_RUN_SECTIONS, path, &err), BS_OK);
         m->store.occ[5] = occ;
         m->store.count = cnt;
         m->store.free_slots[0] = fr;
@@ -340,7 +359,9 @@ static void test_model_inconsistent_store(void **state)
         assert_int_equal(bs_ckpt_open(&r, path, &err), BS_OK);
         bs_paramset *ps2 = NULL;
         bs_run_state back;
-        assert_int_equal(bs_model_load_params(r, reg, &ps2, &back, &err), BS_OK);
+        bs_ckpt_extra bx[BS_RUN_SECTIONS];
+        bs_run_state_sections(&back, bx);
+        assert_int_equal(bs_model_load_params(r, reg, &ps2, bx, BS_RUN_SECTIONS, &err), BS_OK);
         bs_model *b = NULL;
         assert_int_equal(bs_model_load(r, ps2, &b, &err), BS_ERR_INVALID);
         assert_null(b);
@@ -372,7 +393,9 @@ static void test_model_layout_refused(void **state)
     bs_registry *reg = bs_catalog_registry(&err);
     bs_paramset *ps = NULL;
     bs_run_state rs;
-    assert_int_equal(bs_model_load_params(r, reg, &ps, &rs, &err), BS_ERR_INVALID);
+    bs_ckpt_extra rx[BS_RUN_SECTIONS];
+    bs_run_state_sections(&rs, rx);
+    assert_int_equal(bs_model_load_params(r, reg, &ps, rx, BS_RUN_SECTIONS, &err), BS_ERR_INVALID);
     assert_non_null(strstr(err.msg, "state layout 1"));
     assert_null(ps);
     bs_ckpt_close(r);
@@ -387,11 +410,13 @@ static void test_model_foreign(void **state)
     bs_model *m = bs_test_model(ps);
     bs_run_state rs;
     memset(&rs, 0, sizeof rs);
+    bs_ckpt_extra rx[BS_RUN_SECTIONS];
+    bs_run_state_sections(&rs, rx);
     char path[512], other[512];
     path_of(path, sizeof path, "good.ckpt");
     path_of(other, sizeof other, "other.ckpt");
     bs_error err;
-    assert_int_equal(bs_model_save(m, &rs, path, &err), BS_OK);
+    assert_int_equal(bs_model_save(m, rx, BS_RUN_SECTIONS, path, &err), BS_OK);
 
     /* Rewrite the file section by section with one change each time. */
     enum { DROP_FIELD, EXTRA, UNKNOWN_PARAM, CHANGED_DEFAULT, NCASES };
@@ -469,7 +494,9 @@ static void test_model_foreign(void **state)
         if (bs_ckpt_open(&r, other, &err) != BS_OK) fail_msg("case %d: %s", c, err.msg);
         bs_paramset *ps2 = NULL;
         bs_run_state back;
-        bs_status st = bs_model_load_params(r, reg, &ps2, &back, &err);
+        bs_ckpt_extra bx[BS_RUN_SECTIONS];
+        bs_run_state_sections(&back, bx);
+        bs_status st = bs_model_load_params(r, reg, &ps2, bx, BS_RUN_SECTIONS, &err);
         bs_model *b = NULL;
         if (st == BS_OK) st = bs_model_load(r, ps2, &b, &err);
         assert_int_equal(st, BS_ERR_INVALID);

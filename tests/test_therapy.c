@@ -12,6 +12,7 @@
 #include "flat_fixture.h"
 #include "celltypes.h"
 #include "rules.h"
+#include "session.h"
 #include "therapy.h"
 
 static bs_model *flat_model(const char *const *extra)
@@ -301,12 +302,14 @@ static void test_checkpoint_mid_therapy(void **state)
     snprintf(path, sizeof path, "%s/m.ckpt", dir);
     bs_run_state rs;
     memset(&rs, 0, sizeof rs);
-    assert_int_equal(bs_model_save(a, &rs, path, &err), BS_OK);
+    bs_ckpt_extra rx[BS_RUN_SECTIONS];
+    bs_run_state_sections(&rs, rx);
+    assert_int_equal(bs_model_save(a, rx, BS_RUN_SECTIONS, path, &err), BS_OK);
     bs_ckpt_reader *rd = NULL;
     assert_int_equal(bs_ckpt_open(&rd, path, &err), BS_OK);
     bs_paramset *p2 = NULL;
     bs_model *b = NULL;
-    assert_int_equal(bs_model_load_params(rd, r, &p2, &rs, &err), BS_OK);
+    assert_int_equal(bs_model_load_params(rd, r, &p2, rx, BS_RUN_SECTIONS, &err), BS_OK);
     assert_int_equal(bs_model_load(rd, p2, &b, &err), BS_OK);
     bs_ckpt_close(rd);
     unlink(path);

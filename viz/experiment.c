@@ -1131,7 +1131,7 @@ int bs_cmd_compare(int argc, char **argv)
     /* read back */
     table *tab = calloc((size_t)njobs, sizeof *tab);
     int rc = BS_EXIT_OK;
-    char why[4400] = "";
+    char why[BS_ERROR_MAX] = "";
     for (long k = 0; k < njobs && tab && rc == BS_EXIT_OK; k++)
         if (table_read(jobs[k].dir, &tab[k], why, sizeof why) != 0) rc = BS_EXIT_ERROR;
     table *ta = NULL, *tb = NULL;
@@ -1341,7 +1341,7 @@ static void sweep_done(void *ctx, exp_job *j)
 {
     sweep_ctx *S = ctx;
     table t;
-    char why[4400];
+    char why[BS_ERROR_MAX];
     if (table_read(j->dir, &t, why, sizeof why) != 0) {
         fprintf(stderr, "\nbonesim sweep: %s: %s (no summary row)\n", j->tag, why);
         S->io_error = 1;

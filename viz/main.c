@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,9 @@ static void usage_run(FILE *f)
             "  --png-every DAYS    interval between PNG snapshots (default: run.png_every_d; 0: end only)\n"
             "  --checkpoint-every DAYS  write OUT/checkpoint_dayNNNN.NNN.ckpt every DAYS and at the end\n"
             "  --max-memory-mb MB  refuse lattices needing more (default: physical memory)\n"
-            "  --force             overwrite an existing output folder's files\n"
-            "  --no-png            write no PNG snapshots at all\n"
+            "  --force             replace an earlier run's outputs in DIR: remove the files its manifest\n"
+            "                      lists (nothing else) and write anew\n"
+            "  --no-png            write no PNG snapshots at all (resumed legs neither)\n"
             "  --quiet             no progress bar and no summary\n"
             "  --timings           print time per phase and throughput at the end\n"
             "  --replay LOG        apply the live changes logged by `bonesim view` (therapy switches,\n"
@@ -75,7 +77,9 @@ static void usage_run(FILE *f)
             "                      the seed is in the log (its last `reset`)\n"
             "  --help              this help\n"
             "\n"
+            "Output intervals are 0 (none in between) or at least one step (run.dt_h).\n"
             "Writes DIR/timeseries.csv, DIR/manifest.json and DIR/snapshot_dayNNNN.N.png.\n"
+            "One run at a time per folder: DIR is locked (DIR/.bonesim.lock) while the run lasts.\n"
             "SIGINT or SIGTERM (Ctrl-C) finishes the step, writes a checkpoint and exits with\n"
             "130 or 143; a second one stops at once. See docs/reliability.md.\n");
 }
@@ -99,7 +103,8 @@ static void usage_resume(FILE *f)
             "  --png-every DAYS    change the snapshot interval (likewise)\n"
             "  --checkpoint-every DAYS  change the checkpoint interval (0: no more checkpoints)\n"
             "  --max-memory-mb MB  memory limit (default: physical memory)\n"
-            "  --force             write into an existing --out folder\n"
+            "  --force             write into an existing --out folder (its earlier outputs removed)\n"
+            "  --no-png            write no more PNG snapshots\n"
             "  --quiet, --timings  as for run\n"
             "\n"
             "A checkpoint from another bonesim version, or a damaged one, is refused.\n");
@@ -274,6 +279,11 @@ static int cmd_scenarios(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* Over a file-size limit (ulimit -f) a write must fail with EFBIG and
+     * be reported like any other write error, not kill the process before
+     * it can say why or clean up its temporary files. Set before anything
+     * is written, and inherited by compare/sweep children. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage_main(stderr);
         return BS_EXIT_USAGE;

@@ -179,7 +179,7 @@ static double column_value(const resolved_column *c, const bs_obs *o)
     return (double)n;
 }
 
-static bs_status mkdir_p(const char *dir, bs_error *err)
+bs_status bs_output_mkdir(const char *dir, bs_error *err)
 {
     char buf[4096];
     size_t n = strlen(dir);
@@ -203,7 +203,7 @@ static bs_status mkdir_p(const char *dir, bs_error *err)
 bs_status bs_output_open(bs_output *o, const char *dir, int force, bs_error *err)
 {
     memset(o, 0, sizeof *o);
-    bs_status st = mkdir_p(dir, err);
+    bs_status st = bs_output_mkdir(dir, err);
     if (st != BS_OK) return st;
     snprintf(o->dir, sizeof o->dir, "%s", dir);
     char path[4200];
@@ -215,8 +215,15 @@ bs_status bs_output_open(bs_output *o, const char *dir, int force, bs_error *err
     if (!o->csv) return bs_fail(err, BS_ERR_IO, "%s: cannot write (%s)", path, strerror(errno));
     for (int c = 0; bs_csv_columns[c]; c++) fprintf(o->csv, "%s%s", c ? "," : "", bs_csv_columns[c]);
     fputc('\n', o->csv);
-    if (fflush(o->csv) != 0 || ferror(o->csv))
-        return bs_fail(err, BS_ERR_IO, "%s: write failed (%s)", path, strerror(errno));
+    if (fflush(o->csv) != 0 || ferror(o->csv)) {
+        /* Not even the header fits (a full disk): leave no empty file that
+         * would make the next attempt need --force. */
+        int e = errno;
+        fclose(o->csv);
+        o->csv = NULL;
+        unlink(path);
+        return bs_fail(err, BS_ERR_IO, "%s: write failed (%s)", path, strerror(e));
+    }
     return BS_OK;
 }
 
@@ -345,7 +352,16 @@ bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs
         sb_put(&b, c ? ", " : "");
         sb_json_str(&b, bs_csv_column_unit(c));
     }
-    sb_put(&b, "],\n  \"parameters\": {\n");
+    sb_put(&b, "],\n");
+    if (info->noutputs > 0) {
+        sb_put(&b, "  \"outputs\": [");
+        for (int k = 0; k < info->noutputs; k++) {
+            sb_put(&b, k ? ", " : "");
+            sb_json_str(&b, info->outputs[k]);
+        }
+        sb_put(&b, "],\n");
+    }
+    sb_put(&b, "  \"parameters\": {\n");
     const bs_registry *reg = bs_paramset_registry(ps);
     size_t n = bs_registry_count(reg);
     for (size_t i = 0; i < n; i++) {

@@ -23,6 +23,8 @@ const char *const *bs_csv_column_names(void);
 const char *bs_csv_column_unit(int c);
 #define bs_csv_columns (bs_csv_column_names())
 
+/* Creates dir and its parents (like mkdir -p). */
+bs_status bs_output_mkdir(const char *dir, bs_error *err);
 bs_status bs_output_open(bs_output *o, const char *dir, int force, bs_error *err);
 bs_status bs_output_row(bs_output *o, const bs_obs *obs, bs_error *err);
 bs_status bs_output_close(bs_output *o, bs_error *err);
@@ -32,6 +34,10 @@ typedef struct {
     const char *scenario_path; /* resolved */
     int threads;
     double days;
+    /* The files this run wrote into the folder, by name (the manifest's
+     * "outputs"; --force of a later run removes exactly these). */
+    const char *const *outputs;
+    int noutputs;
 } bs_run_info;
 
 bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs_run_info *info, bs_error *err);

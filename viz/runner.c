@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include "model.h"
 #include "output.h"
 #include "render.h"
+#include "session.h"
 #include "version.h"
 
 /* ---- options ---------------------------------------------------------------- */
@@ -65,7 +68,7 @@ static const struct {
     { "--quiet", O_QUIET, 0, FOR_RUN | FOR_RESUME, "" },
     { "--timings", O_TIMINGS, 0, FOR_RUN | FOR_RESUME, "" },
     { "--markdown", O_MARKDOWN, 0, FOR_PARAMS, "" },
-    { "--no-png", O_NOPNG, 0, FOR_RUN, "" },
+    { "--no-png", O_NOPNG, 0, FOR_RUN | FOR_RESUME, "" },
     { "--replay", O_REPLAY, 1, FOR_RUN, "" },
 };
 
@@ -233,6 +236,90 @@ bs_status bs_resolve_params(
     return BS_OK;
 }
 
+/* The line of `path` that sets [section] key, 0 if none (only the file
+ * itself, not its includes: enough to point at the usual place). */
+static int find_key_line(const char *path, const char *section, const char *key)
+{
+    FILE *fp = path[0] ? fopen(path, "r") : NULL;
+    if (!fp) return 0;
+    char line[4096], cur[256] = "";
+    int n = 0, found = 0;
+    size_t kl = strlen(key);
+    while (!found && fgets(line, sizeof line, fp)) {
+        n++;
+        char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p == '[') {
+            char *e = strchr(p, ']');
+            if (e) snprintf(cur, sizeof cur, "%.*s", (int)(e - p - 1), p + 1);
+            continue;
+        }
+        if (strcmp(cur, section) == 0 && strncmp(p, key, kl) == 0) {
+            char *q = p + kl;
+            while (*q == ' ' || *q == '\t') q++;
+            if (*q == '=' || *q == ':') found = n;
+        }
+    }
+    fclose(fp);
+    return found;
+}
+
+/* Where an interval parameter came from, for its error message. */
+static void interval_origin(const bs_cli_opts *o, const char *name, double cli, const char *opt,
+        const char *scenario_path, char *buf, size_t n)
+{
+    if (cli >= 0.0) {
+        snprintf(buf, n, "%s %g", opt, cli);
+        return;
+    }
+    size_t nl = strlen(name);
+    for (int k = o ? o->nsets - 1 : -1; k >= 0; k--)
+        if (strncmp(o->sets[k], name, nl) == 0 && o->sets[k][nl] == '=') {
+            snprintf(buf, n, "--set %s", o->sets[k]);
+            return;
+        }
+    const char *dot = strchr(name, '.');
+    char section[64];
+    snprintf(section, sizeof section, "%.*s", (int)(dot - name), name);
+    int line = find_key_line(scenario_path, section, dot + 1);
+    if (line > 0)
+        snprintf(buf, n, "%s:%d: %s", scenario_path, line, name);
+    else
+        snprintf(buf, n, "%s%s%s", scenario_path, scenario_path[0] ? ": " : "", name);
+}
+
+/* An output interval shorter than one step cannot be honoured (the
+ * schedule would have to advance by less than the rounding of the time),
+ * and below the rounding step it never advances at all: a run that spins
+ * forever. So an interval is 0 (none in between) or at least run.dt_h. */
+static bs_status check_interval(double every, double dt_h, const char *origin, bs_error *err)
+{
+    double dt_d = dt_h / 24.0;
+    if (every == 0.0 || every >= dt_d * (1.0 - 1e-12)) return BS_OK;
+    return bs_fail(err, BS_ERR_INVALID,
+            "%s: an output interval of %g days is shorter than one step (run.dt_h = %g h = %.6g days); "
+            "valid: 0 (none between the first and the last) or %.6g .. 36525 days",
+            origin, every, dt_h, dt_d, dt_d);
+}
+
+/* The three output intervals of a run: CSV and PNG (parameters, from the
+ * command line, --set or the scenario file) and checkpoints (command line;
+ * ckpt_every < 0: not given). */
+bs_status bs_check_intervals(
+        const bs_cli_opts *o, const bs_paramset *ps, double ckpt_every, const char *scenario_path, bs_error *err)
+{
+    double dt_h = bs_param(ps, "run.dt_h");
+    char origin[8400];
+    interval_origin(o, "run.csv_every_d", o ? o->csv_every : -1.0, "--csv-every", scenario_path, origin, sizeof origin);
+    bs_status st = check_interval(bs_param(ps, "run.csv_every_d"), dt_h, origin, err);
+    if (st != BS_OK) return st;
+    interval_origin(o, "run.png_every_d", o ? o->png_every : -1.0, "--png-every", scenario_path, origin, sizeof origin);
+    st = check_interval(bs_param(ps, "run.png_every_d"), dt_h, origin, err);
+    if (st != BS_OK || ckpt_every < 0.0) return st;
+    snprintf(origin, sizeof origin, "--checkpoint-every %g", ckpt_every);
+    return check_interval(ckpt_every, dt_h, origin, err);
+}
+
 /* Loads the PNG mask named by geometry.mask_png (relative to the scenario
  * file's folder) when geometry.source = mask; *classes stays NULL
  * otherwise. */
@@ -304,268 +391,7 @@ static bs_status check_memory(const bs_paramset *ps, double max_mb, bs_error *er
             w, h, nb, need / sites, BS_FIELD_COUNT, lb, why);
 }
 
-/* ---- signals ------------------------------------------------------------------------ */
-
-static volatile sig_atomic_t g_stop; /* first SIGINT/SIGTERM received, 0 if none */
-static volatile sig_atomic_t g_tmp_active; /* g_tmp names a temporary file being written */
-static char g_tmp[4400];
-
-static void write_err(const char *s)
-{
-    ssize_t r = write(2, s, strlen(s));
-    (void)r;
-}
-
-/* First signal: ask the loop to stop after the step. Second: stop now.
- * Only async-signal-safe calls here (write, unlink, signal, raise). The
- * files already written stay whole: the CSV takes one write per row and
- * every other file is renamed into place complete; the one temporary file
- * being written, if any, is removed. */
-static void on_signal(int sig)
-{
-    if (g_stop) {
-        if (g_tmp_active) unlink(g_tmp);
-        write_err("\nbonesim: second interrupt: stopping now, without a final checkpoint\n");
-        /* Die of the signal itself, so a calling shell script sees an
-         * interrupted child (and stops too). The signal is blocked while
-         * its handler runs: unblock it, or raise would only queue it. */
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, sig);
-        signal(sig, SIG_DFL);
-        sigprocmask(SIG_UNBLOCK, &set, NULL);
-        raise(sig);
-        _exit(128 + sig);
-    }
-    g_stop = sig;
-    write_err("\nbonesim: interrupt: finishing the step, then writing a checkpoint (interrupt again to stop now)\n");
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* Over a file-size limit (ulimit -f) a write should fail with EFBIG
-     * and a message, not kill the process. */
-    signal(SIGXFSZ, SIG_IGN);
-}
-
-static void restore_signals(void)
-{
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-}
-
-/* Writes go to PATH.tmp.PID (output.c, image.c, checkpoint.c share the
- * convention); the handler removes it if a second signal comes mid-write. */
-static void tmp_begin(const char *path)
-{
-    g_tmp_active = 0;
-    bs_ckpt_temp_path(path, g_tmp, sizeof g_tmp);
-    g_tmp_active = 1;
-}
-
-static void tmp_end(void)
-{
-    g_tmp_active = 0;
-}
-
-/* ---- the run ------------------------------------------------------------------------ */
-
-typedef struct {
-    bs_paramset *ps;
-    bs_registry *reg;
-    bs_model *m;
-    bs_output out;
-    bs_run_state rs;
-    char outdir[4096];
-    char csv_path[4200];
-    long long csv_len; /* bytes of whole rows in the CSV */
-    uint64_t csv_hash; /* FNV-1a of those bytes */
-    char last_ckpt[4400];
-    long nckpt;
-    int csv_rfd; /* read-only descriptor of the CSV, -1 until opened */
-    int threads, quiet, timings;
-    int no_png; /* --no-png: no snapshots at all (compare and sweep children) */
-    double days;
-    long steps;
-    uint64_t k0;
-    bs_action_log log; /* --replay: the actions, applied from log.a[next_action] on */
-    size_t next_action;
-} runner;
-
-static void runner_init(runner *R)
-{
-    memset(R, 0, sizeof *R);
-    R->csv_rfd = -1;
-}
-
-static void runner_free(runner *R)
-{
-    if (R->out.csv) fclose(R->out.csv);
-    if (R->csv_rfd >= 0) close(R->csv_rfd);
-    bs_model_destroy(R->m);
-    bs_action_log_free(&R->log);
-    bs_paramset_destroy(R->ps);
-    bs_registry_destroy(R->reg);
-}
-
-/* Hashes bytes [from, to) of the file open as fd. */
-static bs_status hash_range(int fd, const char *path, long long from, long long to, uint64_t *h, bs_error *err)
-{
-    char buf[1 << 14];
-    while (from < to) {
-        size_t want = to - from > (long long)sizeof buf ? sizeof buf : (size_t)(to - from);
-        ssize_t got = pread(fd, buf, want, (off_t)from);
-        if (got <= 0)
-            return bs_fail(err, BS_ERR_IO, "%s: cannot read back (%s)", path, got < 0 ? strerror(errno) : "short file");
-        *h = bs_fnv1a(*h, buf, (size_t)got);
-        from += got;
-    }
-    return BS_OK;
-}
-
-/* After a row was written: extend the length and hash of whole rows. The
- * rows are read back through a descriptor of our own (output.c opens the
- * CSV write-only), and only flushed bytes are read. */
-static bs_status csv_track(runner *R, bs_error *err)
-{
-    long long now = (long long)ftello(R->out.csv);
-    if (now < R->csv_len) return bs_fail(err, BS_ERR_IO, "%s: cannot tell file position", R->csv_path);
-    if (R->csv_rfd < 0 && (R->csv_rfd = open(R->csv_path, O_RDONLY)) < 0)
-        return bs_fail(err, BS_ERR_IO, "%s: cannot read back (%s)", R->csv_path, strerror(errno));
-    bs_status st = hash_range(R->csv_rfd, R->csv_path, R->csv_len, now, &R->csv_hash, err);
-    if (st == BS_OK) R->csv_len = now;
-    return st;
-}
-
-/* A failed row may have left part of itself on disk (a full disk takes
- * what fits): cut the file back to its last whole row. */
-static void csv_rollback(runner *R)
-{
-    if (R->out.csv) fclose(R->out.csv);
-    R->out.csv = NULL;
-    if (truncate(R->csv_path, (off_t)R->csv_len) != 0) {
-        /* Nothing more to do; the error being reported says why. */
-    }
-}
-
-static bs_status save_checkpoint(runner *R, bs_error *err)
-{
-    char path[4400];
-    snprintf(path, sizeof path, "%s/checkpoint_day%08.3f.ckpt", R->outdir, bs_model_time_days(R->m));
-    R->rs.csv_bytes = R->csv_len;
-    R->rs.csv_hash = R->csv_hash;
-    tmp_begin(path);
-    bs_status st = bs_model_save(R->m, &R->rs, path, err);
-    tmp_end();
-    if (st == BS_OK) {
-        snprintf(R->last_ckpt, sizeof R->last_ckpt, "%s", path);
-        R->nckpt++;
-    }
-    return st;
-}
-
-static void progress(double done, double total, double wall_s)
-{
-    int width = 40, filled = total > 0 ? (int)(width * done / total) : width;
-    double eta = done > 0 ? wall_s * (total - done) / done : 0.0;
-    fprintf(stderr, "\r[");
-    for (int k = 0; k < width; k++) fputc(k < filled ? '#' : '.', stderr);
-    fprintf(stderr, "] day %7.1f / %.1f  %5.1fs  ETA %5.1fs ", done, total, wall_s, eta);
-    fflush(stderr);
-}
-
-int bs_run_due(double t, double every, double *next)
-{
-    if (every <= 0.0) return 0;
-    if (t + 1e-9 >= *next) {
-        while (*next <= t + 1e-9) *next += every;
-        return 1;
-    }
-    return 0;
-}
-
-typedef enum { LOOP_DONE, LOOP_STOPPED, LOOP_FAILED } loop_end;
-
-/* The loop. Each iteration k (time t = k dt): stop if asked (checkpoint
- * first), a checkpoint if one is due, then the outputs due at t, then one
- * step. A checkpoint therefore holds the state before t's outputs, and a
- * resumed run starts with them: same rows, same images. */
-static loop_end run_loop(runner *R, bs_obs *obs, double *wall, double *t_out, bs_error *err)
-{
-    bs_model *m = R->m;
-    bs_run_state *rs = &R->rs;
-    double csv_every = bs_param(R->ps, "run.csv_every_d"), png_every = bs_param(R->ps, "run.png_every_d");
-    int tty = isatty(2) && !R->quiet;
-    double wall0 = omp_get_wtime(), t_start = bs_model_time_days(m);
-    bs_status st = BS_OK;
-    loop_end end = LOOP_DONE;
-    for (uint64_t k = R->k0;; k++) {
-        double t = bs_model_time_days(m);
-        int last = k == (uint64_t)R->steps;
-        double to0 = omp_get_wtime();
-        if (g_stop) {
-            st = save_checkpoint(R, err);
-            end = st == BS_OK ? LOOP_STOPPED : LOOP_FAILED;
-            break;
-        }
-        /* A replayed action at step k goes in before k's outputs, as in
-         * the viewer, where it happens while the model sits at step k. */
-        while (st == BS_OK && R->next_action < R->log.n && R->log.a[R->next_action].step == k) {
-            const bs_action *a = &R->log.a[R->next_action++];
-            if (a->kind == BS_ACT_END) continue;
-            bs_error e2;
-            st = bs_action_apply(m, a, &e2);
-            if (st != BS_OK) bs_fail(err, st, "%s:%d: %s", R->log.path, a->line, e2.msg);
-        }
-        if (st != BS_OK) break;
-        if (rs->ckpt_every_d > 0.0 && (bs_run_due(t, rs->ckpt_every_d, &rs->next_ckpt_d) || (last && k != R->k0))) {
-            st = save_checkpoint(R, err);
-            if (st != BS_OK) break;
-        }
-        if (bs_run_due(t, csv_every, &rs->next_csv_d) || last || k == 0) {
-            bs_model_observe(m, obs, rs->acc_resorbed_um2, rs->acc_formed_um2, t - rs->last_row_d);
-            if (k == 0) rs->first_bone_area_um2 = obs->bone_area_um2;
-            st = bs_output_row(&R->out, obs, err);
-            if (st == BS_OK) st = csv_track(R, err);
-            if (st != BS_OK) {
-                csv_rollback(R);
-                break;
-            }
-            rs->acc_resorbed_um2 = rs->acc_formed_um2 = 0.0;
-            rs->last_row_d = t;
-        }
-        if (!R->no_png && (bs_run_due(t, png_every, &rs->next_png_d) || last)) {
-            char png[4400];
-            snprintf(png, sizeof png, "%s/snapshot_day%06.1f.png", R->outdir, t);
-            tmp_begin(png);
-            st = bs_output_png(&R->out, m, rs->scenario, err);
-            tmp_end();
-            if (st != BS_OK) break;
-            rs->png_count++;
-        }
-        *t_out += omp_get_wtime() - to0;
-        if (last) break;
-        bs_model_step(m);
-        rs->acc_resorbed_um2 += m->last.resorbed_um2;
-        rs->acc_formed_um2 += m->last.formed_um2;
-        if (tty && (k % 24 == 0)) progress(bs_model_time_days(m) - t_start, R->days - t_start, omp_get_wtime() - wall0);
-    }
-    *wall = omp_get_wtime() - wall0;
-    if (tty) {
-        if (end == LOOP_DONE && st == BS_OK) progress(R->days - t_start, R->days - t_start, *wall);
-        fputc('\n', stderr);
-    }
-    return st != BS_OK ? LOOP_FAILED : end;
-}
-
-static void print_resume_hint(const runner *R, const char *what)
+static void print_resume_hint(const bs_session *R, const char *what)
 {
     if (R->last_ckpt[0])
         fprintf(stderr, "  %s; the last checkpoint is %s\n  continue with: bonesim resume %s --days %g\n", what,
@@ -574,34 +400,29 @@ static void print_resume_hint(const runner *R, const char *what)
         fprintf(stderr, "  %s; no checkpoint was written (use --checkpoint-every DAYS to be able to resume)\n", what);
 }
 
-static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, double t_out, bs_error *err)
+static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_error *err)
 {
     bs_model *m = R->m;
     const char *name = R->rs.scenario;
-    if (end == LOOP_FAILED) {
+    const bs_obs *obs = &R->obs;
+    double t_out = R->t_out_s;
+    int sig = bs_session_stop_signal();
+    if (end == BS_LOOP_FAILED) {
         fprintf(stderr, "bonesim: %s\n", err->msg);
         print_resume_hint(R, "rows, snapshots and checkpoints finished before the error are complete");
         return BS_EXIT_ERROR;
     }
-    bs_run_info info = { R->rs.scenario_arg, R->rs.scenario_path, R->threads, R->days };
-    bs_status st = bs_output_close(&R->out, err);
-    if (st == BS_OK) {
-        char mpath[4400];
-        snprintf(mpath, sizeof mpath, "%s/manifest.json", R->outdir);
-        tmp_begin(mpath);
-        st = bs_output_manifest(&R->out, R->ps, &info, err);
-        tmp_end();
-    }
+    bs_status st = bs_session_finish(R, err);
     if (st != BS_OK) {
         fprintf(stderr, "bonesim: %s\n", err->msg);
         return BS_EXIT_ERROR;
     }
-    if (end == LOOP_STOPPED) {
-        int code = g_stop == SIGTERM ? BS_EXIT_SIGTERM : BS_EXIT_SIGINT;
+    if (end == BS_LOOP_STOPPED) {
+        int code = sig == SIGTERM ? BS_EXIT_SIGTERM : BS_EXIT_SIGINT;
         fprintf(stderr,
                 "bonesim: stopped by %s at day %.3f; CSV flushed, manifest and checkpoint written:\n  %s\n"
                 "  continue with: bonesim resume %s --days %g\n",
-                g_stop == SIGTERM ? "SIGTERM" : "SIGINT", bs_model_time_days(m), R->last_ckpt, R->last_ckpt, R->days);
+                sig == SIGTERM ? "SIGTERM" : "SIGINT", bs_model_time_days(m), R->last_ckpt, R->last_ckpt, R->days);
         return code;
     }
     double simulated = R->days - (double)R->k0 * m->dt_h / 24.0;
@@ -626,7 +447,7 @@ static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, doubl
                 (long long)R->rs.png_count, R->rs.png_count == 1 ? "" : "s");
         if (R->nckpt) printf("  checkpoints    %ld written, the last %s\n", R->nckpt, R->last_ckpt);
     }
-    if (R->timings) {
+    if (timings) {
         double sites = (double)m->lat.w * m->lat.h;
         printf("timings (%d threads): fields %.2f s, agents %.2f s, output %.2f s, total %.2f s\n", R->threads,
                 m->t_fields_s, m->t_agents_s, t_out, wall);
@@ -641,27 +462,27 @@ static int finish(runner *R, loop_end end, const bs_obs *obs, double wall, doubl
     return BS_EXIT_OK;
 }
 
-static int run_and_finish(runner *R)
+static int run_and_finish(bs_session *R, int timings)
 {
     bs_error err = { { 0 } };
-    bs_obs obs;
-    memset(&obs, 0, sizeof obs);
-    double wall = 0.0, t_out = 0.0;
-    install_signals();
-    loop_end end = run_loop(R, &obs, &wall, &t_out, &err);
-    int code = finish(R, end, &obs, wall, t_out, &err);
-    restore_signals();
-    return code;
+    double wall = 0.0;
+    bs_loop_end end = bs_session_run(R, &wall, &err);
+    return finish(R, timings, end, wall, &err);
 }
 
-static int fail(runner *R, const bs_error *err, int code)
+static int fail(bs_session *R, const bs_error *err, int code)
 {
     fprintf(stderr, "bonesim: %s\n", err->msg);
-    runner_free(R);
+    bs_session_abandon(R);
+    /* Stopped by a signal before the loop began: nothing new to save (the
+     * state is the scenario's start or the checkpoint given). */
+    int sig = bs_session_stop_signal();
+    if (sig) code = sig == SIGTERM ? BS_EXIT_SIGTERM : BS_EXIT_SIGINT;
+    bs_session_free(R);
     return code;
 }
 
-static int set_threads(runner *R, int threads)
+static int set_threads(bs_session *R, int threads)
 {
     if (threads > 0) omp_set_num_threads(threads);
     R->threads = omp_get_max_threads();
@@ -675,8 +496,9 @@ static long steps_for(const bs_model *m, double days)
 
 int bs_cmd_run(const bs_cli_opts *o)
 {
-    runner R;
-    runner_init(&R);
+    bs_session_signals();
+    bs_session R;
+    bs_session_init(&R);
     bs_error err = { { 0 } };
     if (o->npos != 1) {
         fprintf(stderr, "bonesim run: missing SCENARIO (see bonesim run --help)\n");
@@ -693,9 +515,9 @@ int bs_cmd_run(const bs_cli_opts *o)
                     "would not replay the later actions)");
             return fail(&R, &err, BS_EXIT_USAGE);
         }
-        if (bs_action_log_read(o->replay, &R.log, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
+        if (bs_action_log_read(o->replay, &R.replay, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
         long long seed;
-        bs_action_log_replay_plan(&R.log, &R.next_action, &seed, &replay_end);
+        bs_action_log_replay_plan(&R.replay, &R.next_action, &seed, &replay_end);
         if (seed >= 0 && o->seed >= 0 && o->seed != seed && !o->quiet)
             fprintf(stderr, "bonesim: note: %s resets to seed %lld, which replaces --seed %lld\n", o->replay, seed,
                     o->seed);
@@ -706,6 +528,8 @@ int bs_cmd_run(const bs_cli_opts *o)
                         BS_OK)
             return fail(&R, &err, BS_EXIT_USAGE);
     }
+    if (bs_check_intervals(o, R.ps, o->ckpt_every, rs->scenario_path, &err) != BS_OK)
+        return fail(&R, &err, BS_EXIT_USAGE);
     snprintf(rs->version, sizeof rs->version, "%s", BS_VERSION);
     snprintf(rs->commit, sizeof rs->commit, "%s", BS_GIT_COMMIT);
     snprintf(rs->scenario_arg, sizeof rs->scenario_arg, "%s", o->pos[0]);
@@ -714,8 +538,9 @@ int bs_cmd_run(const bs_cli_opts *o)
     rs->next_ckpt_d = rs->ckpt_every_d;
     set_threads(&R, o->threads);
     R.quiet = o->quiet;
-    R.timings = o->timings;
+    R.progress = !o->quiet;
     R.no_png = o->no_png;
+    rs->no_png = o->no_png;
     long long seed = (long long)bs_param(R.ps, "run.seed");
     if (o->out)
         snprintf(R.outdir, sizeof R.outdir, "%s", o->out);
@@ -728,21 +553,29 @@ int bs_cmd_run(const bs_cli_opts *o)
     bs_status st = bs_model_create(&R.m, R.ps, classes, &err);
     free(classes);
     if (st != BS_OK) return fail(&R, &err, st == BS_ERR_NOMEM ? BS_EXIT_ERROR : BS_EXIT_USAGE);
+    /* A replayed inject off the lattice is an error of the log, found
+     * before any output is written, not a failure at its step. */
+    for (size_t k = 0; k < R.replay.n; k++) {
+        const bs_action *a = &R.replay.a[k];
+        if (a->kind == BS_ACT_INJECT && (a->x < 0 || a->y < 0 || a->x >= R.m->lat.w || a->y >= R.m->lat.h)) {
+            bs_fail(&err, BS_ERR_INVALID,
+                    "%s:%d: inject at (%d, %d) is outside the %d x %d lattice (valid: x 0 .. %d, y 0 .. %d)",
+                    R.replay.path, a->line, a->x, a->y, R.m->lat.w, R.m->lat.h, R.m->lat.w - 1, R.m->lat.h - 1);
+            return fail(&R, &err, BS_EXIT_USAGE);
+        }
+    }
 
-    if (bs_output_open(&R.out, R.outdir, o->force, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
-    snprintf(R.csv_path, sizeof R.csv_path, "%s/timeseries.csv", R.outdir);
-    R.csv_hash = BS_FNV1A_INIT;
-    if (csv_track(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_session_folder(&R, o->force, 0, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_session_csv_new(&R, o->force, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.days = bs_param(R.ps, "run.days");
-    bs_run_info info = { rs->scenario_arg, rs->scenario_path, R.threads, R.days };
-    if (bs_output_manifest(&R.out, R.ps, &info, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_session_manifest(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.steps = replay_end >= 0 ? (long)replay_end : steps_for(R.m, R.days);
     R.k0 = 0;
-    if (R.next_action < R.log.n && R.log.a[R.log.n - 1].step > (uint64_t)R.steps && !R.quiet)
+    if (R.next_action < R.replay.n && R.replay.a[R.replay.n - 1].step > (uint64_t)R.steps && !R.quiet)
         fprintf(stderr, "bonesim: note: %s has actions after the run's last step %ld; they are not applied\n",
                 o->replay, R.steps);
-    int code = run_and_finish(&R);
-    runner_free(&R);
+    int code = run_and_finish(&R, o->timings);
+    bs_session_free(&R);
     return code;
 }
 
@@ -765,86 +598,11 @@ static int same_dir(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* Does the first `len` bytes of the file at fp hash to `hash`? */
-static int prefix_matches(FILE *fp, const char *path, long long len, uint64_t hash)
-{
-    struct stat sb;
-    if (fstat(fileno(fp), &sb) != 0 || (long long)sb.st_size < len) return 0;
-    uint64_t h = BS_FNV1A_INIT;
-    bs_error e;
-    return hash_range(fileno(fp), path, 0, len, &h, &e) == BS_OK && h == hash;
-}
-
-/* Continuing in the checkpoint's own folder: the CSV is cut back to the
- * rows it had when the checkpoint was taken (a crashed run may have
- * written more), after checking they are the rows of this run. */
-static bs_status reopen_in_place(runner *R, bs_error *err)
-{
-    FILE *fp = fopen(R->csv_path, "r+");
-    if (!fp)
-        return bs_fail(err, BS_ERR_IO, "%s: cannot open to continue (%s); resume into a new folder with --out DIR",
-                R->csv_path, strerror(errno));
-    if (!prefix_matches(fp, R->csv_path, R->rs.csv_bytes, R->rs.csv_hash)) {
-        fclose(fp);
-        return bs_fail(err, BS_ERR_INVALID,
-                "%s does not hold the rows this checkpoint was taken after (edited, or from another run); "
-                "resume into a new folder with --out DIR",
-                R->csv_path);
-    }
-    if (ftruncate(fileno(fp), (off_t)R->rs.csv_bytes) != 0 || fseeko(fp, 0, SEEK_END) != 0) {
-        int e = errno;
-        fclose(fp);
-        return bs_fail(err, BS_ERR_IO, "%s: cannot cut back to the checkpoint (%s)", R->csv_path, strerror(e));
-    }
-    R->out.csv = fp;
-    snprintf(R->out.dir, sizeof R->out.dir, "%s", R->outdir);
-    R->csv_len = R->rs.csv_bytes;
-    R->csv_hash = R->rs.csv_hash;
-    return BS_OK;
-}
-
-/* A new folder: copy the rows before the checkpoint from the original
- * folder's CSV when it is there and matches, so the new CSV is the whole
- * series; otherwise the new CSV starts at the checkpoint (and says so). */
-static bs_status open_new_folder(runner *R, const char *src_dir, int force, bs_error *err)
-{
-    bs_status st = bs_output_open(&R->out, R->outdir, force, err);
-    if (st != BS_OK) return st;
-    R->csv_len = 0;
-    R->csv_hash = BS_FNV1A_INIT;
-    char src[4200];
-    snprintf(src, sizeof src, "%s/timeseries.csv", src_dir);
-    FILE *in = fopen(src, "rb");
-    int copied = 0;
-    if (in && prefix_matches(in, src, R->rs.csv_bytes, R->rs.csv_hash)) {
-        if (ftruncate(fileno(R->out.csv), 0) != 0 || fseeko(R->out.csv, 0, SEEK_SET) != 0)
-            st = bs_fail(err, BS_ERR_IO, "%s: cannot write (%s)", R->csv_path, strerror(errno));
-        char buf[1 << 14];
-        long long left = R->rs.csv_bytes;
-        while (st == BS_OK && left > 0) {
-            size_t want = left > (long long)sizeof buf ? sizeof buf : (size_t)left;
-            ssize_t got = pread(fileno(in), buf, want, (off_t)(R->rs.csv_bytes - left));
-            if (got <= 0 || fwrite(buf, 1, (size_t)got, R->out.csv) != (size_t)got)
-                st = bs_fail(err, BS_ERR_IO, "%s: cannot copy the rows before the checkpoint", R->csv_path);
-            else
-                left -= got;
-        }
-        if (st == BS_OK && fflush(R->out.csv) != 0)
-            st = bs_fail(err, BS_ERR_IO, "%s: write failed (%s)", R->csv_path, strerror(errno));
-        copied = 1;
-    }
-    if (in) fclose(in);
-    if (st == BS_OK) st = csv_track(R, err);
-    if (st == BS_OK && !copied && !R->quiet)
-        fprintf(stderr, "bonesim: note: %s is missing or does not match the checkpoint; %s starts at day %.3f\n", src,
-                R->csv_path, bs_model_time_days(R->m));
-    return st;
-}
-
 int bs_cmd_resume(const bs_cli_opts *o)
 {
-    runner R;
-    runner_init(&R);
+    bs_session_signals();
+    bs_session R;
+    bs_session_init(&R);
     bs_error err = { { 0 } };
     if (o->npos != 1) {
         fprintf(stderr, "bonesim resume: missing CHECKPOINT (see bonesim resume --help)\n");
@@ -854,7 +612,7 @@ int bs_cmd_resume(const bs_cli_opts *o)
     bs_ckpt_reader *rd = NULL;
     if (bs_ckpt_open(&rd, ckpt, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.reg = bs_catalog_registry(&err);
-    bs_status st = R.reg ? bs_model_load_params(rd, R.reg, &R.ps, &R.rs, &err) : BS_ERR_INTERNAL;
+    bs_status st = R.reg ? bs_session_load_params(&R, rd, &err) : BS_ERR_INTERNAL;
     bs_run_state *rs = &R.rs;
     if (st == BS_OK && strcmp(rs->version, BS_VERSION) != 0)
         st = bs_fail(&err, BS_ERR_INVALID,
@@ -875,8 +633,12 @@ int bs_cmd_resume(const bs_cli_opts *o)
     if (o->days >= 0.0) st = set_number(R.ps, "run.days", o->days, "--days", &err);
     if (st == BS_OK && o->csv_every >= 0.0) st = set_number(R.ps, "run.csv_every_d", o->csv_every, "--csv-every", &err);
     if (st == BS_OK && o->png_every >= 0.0) st = set_number(R.ps, "run.png_every_d", o->png_every, "--png-every", &err);
+    if (st == BS_OK && bs_check_intervals(o, R.ps, o->ckpt_every, ckpt, &err) != BS_OK) {
+        bs_ckpt_close(rd);
+        return fail(&R, &err, BS_EXIT_USAGE);
+    }
     if (st == BS_OK) st = check_memory(R.ps, o->max_memory_mb, &err);
-    if (st == BS_OK) st = bs_model_load(rd, R.ps, &R.m, &err);
+    if (st == BS_OK) st = bs_session_load_model(&R, rd, &err);
     bs_ckpt_close(rd);
     if (st != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
 
@@ -884,7 +646,6 @@ int bs_cmd_resume(const bs_cli_opts *o)
     double t = bs_model_time_days(m);
     R.days = bs_param(R.ps, "run.days");
     R.steps = steps_for(m, R.days);
-    R.k0 = m->step - m->step0; /* steps since day 0 (after any burn-in), as the loop counts them */
     if (R.steps < 0 || (uint64_t)R.steps < R.k0) {
         bs_fail(&err, BS_ERR_INVALID,
                 "%s is at day %.3f: --days %g would end before it (--days is the total simulated time, not the "
@@ -901,19 +662,21 @@ int bs_cmd_resume(const bs_cli_opts *o)
     }
     set_threads(&R, o->threads);
     R.quiet = o->quiet;
-    R.timings = o->timings;
+    R.progress = !o->quiet;
+    /* --no-png holds for the whole run, resumed or not. */
+    if (o->no_png) rs->no_png = 1;
+    R.no_png = rs->no_png;
 
     char src_dir[4096];
     dir_of(ckpt, src_dir, sizeof src_dir);
     int in_place = !o->out || same_dir(o->out, src_dir);
     snprintf(R.outdir, sizeof R.outdir, "%s", in_place ? src_dir : o->out);
-    snprintf(R.csv_path, sizeof R.csv_path, "%s/timeseries.csv", R.outdir);
-    st = in_place ? reopen_in_place(&R, &err) : open_new_folder(&R, src_dir, o->force, &err);
+    st = bs_session_folder(&R, o->force, in_place, &err);
+    if (st == BS_OK) st = bs_session_csv_continue(&R, src_dir, in_place, o->force, &err);
     if (st != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
-    bs_run_info info = { rs->scenario_arg, rs->scenario_path, R.threads, R.days };
-    if (bs_output_manifest(&R.out, R.ps, &info, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_session_manifest(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     snprintf(R.last_ckpt, sizeof R.last_ckpt, "%s", ckpt);
-    int code = run_and_finish(&R);
-    runner_free(&R);
+    int code = run_and_finish(&R, o->timings);
+    bs_session_free(&R);
     return code;
 }

@@ -1,5 +1,6 @@
-/* runner.h — the headless run loop behind `bonesim run` and `bonesim
- * resume`, and the command-line options they share.
+/* runner.h — `bonesim run` and `bonesim resume`: the command-line options
+ * they share, their set-up and summaries; the loop they drive is the one
+ * session loop (session.h), the headless front end.
  *
  * The loop is a fixed step (bs_model_step) with outputs on their own
  * schedules: a CSV row every run.csv_every_d, a PNG every run.png_every_d,
@@ -68,13 +69,15 @@ void bs_scenario_name(const char *path, char *out, size_t n);
 bs_status bs_resolve_params(
         const bs_cli_opts *o, bs_registry **reg, bs_paramset **ps, char *scenario_path, size_t n, bs_error *err);
 
+/* The output intervals of a run: run.csv_every_d and run.png_every_d in
+ * ps, and ckpt_every (days, < 0: not given) must each be 0 or at least one
+ * step (run.dt_h); an error names where the value came from (the option,
+ * the --set, or scenario_path:line). o may be NULL. */
+bs_status bs_check_intervals(
+        const bs_cli_opts *o, const bs_paramset *ps, double ckpt_every, const char *scenario_path, bs_error *err);
+
 /* The subcommands; they return an exit code (BS_EXIT_*) after printing any
- * error as "bonesim: ...". */
-/* Is an output of period `every` days due at time t (days)? Advances *next
- * past t. The slack absorbs the rounding of t = step * dt. The headless
- * run loop and the viewer write their CSV rows by this one rule, so a
- * replayed viewer session writes the same rows. */
-int bs_run_due(double t, double every, double *next);
+ * error as "bonesim: ...". The loop itself is the session's (session.h). */
 
 int bs_cmd_run(const bs_cli_opts *o);
 int bs_cmd_resume(const bs_cli_opts *o);

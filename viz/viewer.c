@@ -22,6 +22,7 @@
 #include <SDL_ttf.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@
 #include "output.h"
 #include "render.h"
 #include "runner.h"
+#include "session.h"
 #include "therapy.h"
 #include "version.h"
 
@@ -101,19 +103,16 @@ typedef struct {
     int win_w, win_h, fullscreen, light, force;
     int px_opt; /* --px: image pixels per site (0: fit the view) */
     double ui_scale;
-    /* session */
+    /* session: the one session loop (session.h); m, ps and reg are its
+     * model and parameters, kept in step by session_sync */
+    bs_session S;
     bs_registry *reg;
     bs_paramset *ps; /* scenario + --set + seed */
+    bs_model *m;
     char scenario_path[4096], scenario[256], header[4096];
     uint8_t *classes; /* mask, or NULL */
-    bs_model *m;
     long long seed;
     char outdir[4096];
-    bs_output out;
-    FILE *log;
-    char log_path[4200];
-    int outputs_done; /* the outputs of the current step were written */
-    double next_csv_d, acc_res, acc_form, last_row_d;
     /* clock */
     int playing, speed;
     double acc_ticks;
@@ -331,37 +330,14 @@ static int parse_opts(viewer *v, int argc, char **argv, char *err, size_t n)
     return 0;
 }
 
-/* ---- session: model, CSV, log ---------------------------------------------------- */
+/* ---- session: the front end's glue to bs_session --------------------------------- */
 
-static void log_action(viewer *v, const bs_action *a)
+/* The model may have been rebuilt (a reset): the drawing code reads v->m. */
+static void session_sync(viewer *v)
 {
-    if (!v->log) return;
-    char line[256];
-    bs_action_format(a, line, sizeof line);
-    fputs(line, v->log);
-    fflush(v->log);
-}
-
-static bs_status write_row(viewer *v, bs_error *err)
-{
-    bs_obs obs;
-    double t = bs_model_time_days(v->m);
-    bs_model_observe(v->m, &obs, v->acc_res, v->acc_form, t - v->last_row_d);
-    bs_status st = bs_output_row(&v->out, &obs, err);
-    v->acc_res = v->acc_form = 0.0;
-    v->last_row_d = t;
-    return st;
-}
-
-/* The outputs due at the current step, as runner.c's loop writes them:
- * a CSV row when due, at step 0 and at the last step. */
-static bs_status step_outputs(viewer *v, int last, bs_error *err)
-{
-    if (v->outputs_done) return BS_OK;
-    double t = bs_model_time_days(v->m);
-    int row = bs_run_due(t, bs_param(v->ps, "run.csv_every_d"), &v->next_csv_d) || last || v->m->step == v->m->step0;
-    v->outputs_done = 1;
-    return row ? write_row(v, err) : BS_OK;
+    v->m = v->S.m;
+    v->ps = v->S.ps;
+    v->reg = v->S.reg;
 }
 
 static void hist_sample(viewer *v)
@@ -400,37 +376,18 @@ static void hist_maybe(viewer *v)
 /* One tick: k's outputs (if not yet written), then the step. */
 static bs_status sim_step(viewer *v, bs_error *err)
 {
-    bs_status st = step_outputs(v, 0, err);
+    bs_status st = bs_session_step(&v->S, err);
     if (st != BS_OK) return st;
-    bs_model_step(v->m);
-    v->acc_res += v->m->last.resorbed_um2;
-    v->acc_form += v->m->last.formed_um2;
-    v->outputs_done = 0;
     v->img_dirty = 1;
     hist_maybe(v);
     return BS_OK;
 }
 
-/* A fresh model from the scenario's parameters with `seed`; the CSV
- * starts again (the log keeps everything, with the reset in it). */
-static bs_status session_start(viewer *v, long long seed, bs_error *err)
+/* What the view keeps of a (new) model: the plot history starts again. */
+static void session_started(viewer *v)
 {
-    char num[64];
-    snprintf(num, sizeof num, "%lld", seed);
-    bs_status st = bs_paramset_set_text(v->ps, "run.seed", num, "reset", err);
-    if (st != BS_OK) return st;
-    bs_model *m = NULL;
-    st = bs_model_create(&m, v->ps, v->classes, err);
-    if (st != BS_OK) return st;
-    bs_model_destroy(v->m);
-    v->m = m;
-    v->seed = seed;
-    if (v->out.csv) bs_output_close(&v->out, err);
-    st = bs_output_open(&v->out, v->outdir, 1, err);
-    if (st != BS_OK) return st;
-    v->outputs_done = 0;
-    v->next_csv_d = 0.0;
-    v->acc_res = v->acc_form = v->last_row_d = 0.0;
+    session_sync(v);
+    v->seed = (long long)bs_param(v->ps, "run.seed");
     v->nhist = 0;
     v->hist_every_d = 0.25;
     v->next_hist_d = 0.0;
@@ -439,7 +396,6 @@ static bs_status session_start(viewer *v, long long seed, bs_error *err)
     v->acc_ticks = 0.0;
     v->img_dirty = 1;
     v->inspect = 0;
-    return BS_OK;
 }
 
 static int dir_exists(const char *p)
@@ -458,8 +414,11 @@ static bs_status session_open(viewer *v, bs_error *err)
     o.nsets = v->nsets;
     o.days = o.csv_every = o.png_every = o.ckpt_every = o.max_memory_mb = -1.0;
     o.seed = v->seed_opt;
-    bs_status st = bs_resolve_params(&o, &v->reg, &v->ps, v->scenario_path, sizeof v->scenario_path, err);
+    bs_session *S = &v->S;
+    bs_status st = bs_resolve_params(&o, &S->reg, &S->ps, v->scenario_path, sizeof v->scenario_path, err);
+    if (st == BS_OK) st = bs_check_intervals(&o, S->ps, -1.0, v->scenario_path, err);
     if (st != BS_OK) return st;
+    session_sync(v);
     bs_scenario_name(v->scenario_path, v->scenario, sizeof v->scenario);
     bs_error e2;
     if (bs_config_header(v->scenario_path, v->header, sizeof v->header, &e2) != BS_OK) v->header[0] = '\0';
@@ -479,10 +438,6 @@ static bs_status session_open(viewer *v, bs_error *err)
     /* Session folder: never overwrite another session silently. */
     if (v->out_opt) {
         snprintf(v->outdir, sizeof v->outdir, "%s", v->out_opt);
-        char csv[4200];
-        snprintf(csv, sizeof csv, "%s/timeseries.csv", v->outdir);
-        if (!v->force && dir_exists(csv))
-            return bs_fail(err, BS_ERR_IO, "%s already exists: choose another --out folder or add --force", csv);
     } else {
         snprintf(v->outdir, sizeof v->outdir, "out/view-%s", v->scenario);
         for (int k = 2; dir_exists(v->outdir) && k < 10000; k++)
@@ -494,22 +449,28 @@ static bs_status session_open(viewer *v, bs_error *err)
     int procs = omp_get_num_procs();
     v->omp_threads = v->threads > 0 ? v->threads : procs > 1 ? procs - 1 : 1;
     omp_set_num_threads(v->omp_threads); /* this thread's; sim_main sets its own */
-    v->seed = (long long)bs_param(v->ps, "run.seed");
-    st = session_start(v, v->seed, err);
+    /* The session: a headless run's folder, CSV and manifest, no
+     * snapshots or checkpoints; the model the scenario's. */
+    bs_run_state *rs = &S->rs;
+    snprintf(rs->version, sizeof rs->version, "%s", BS_VERSION);
+    snprintf(rs->commit, sizeof rs->commit, "%s", BS_GIT_COMMIT);
+    snprintf(rs->scenario_arg, sizeof rs->scenario_arg, "%s", v->scenario_arg);
+    snprintf(rs->scenario_path, sizeof rs->scenario_path, "%s", v->scenario_path);
+    snprintf(rs->scenario, sizeof rs->scenario, "%s", v->scenario);
+    snprintf(S->outdir, sizeof S->outdir, "%s", v->outdir);
+    S->classes = v->classes;
+    S->no_png = 1;
+    S->quiet = 1;
+    S->threads = v->omp_threads;
+    st = bs_model_create(&S->m, S->ps, v->classes, err);
+    if (st == BS_OK) st = bs_session_folder(S, v->force, 0, err);
+    if (st == BS_OK) st = bs_session_csv_new(S, v->force, err);
     if (st != BS_OK) return st;
-    snprintf(v->log_path, sizeof v->log_path, "%s/actions.log", v->outdir);
-    v->log = fopen(v->log_path, "w");
-    if (!v->log) return bs_fail(err, BS_ERR_IO, "%s: cannot write (%s)", v->log_path, strerror(errno));
-    fprintf(v->log, "# bonesim action log (agents/actions.h), bonesim %s commit %s\n", BS_VERSION, BS_GIT_COMMIT);
-    fprintf(v->log, "# scenario %s, seed %lld; replay: bonesim run %s", v->scenario_arg, v->seed, v->scenario_arg);
-    for (int k = 0; k < v->nsets; k++) fprintf(v->log, " --set %s", v->sets[k]);
-    fprintf(v->log, " --replay %s\n", v->log_path);
-    /* The seed goes into the log itself, so a replay needs no --seed. */
-    bs_action a0;
-    memset(&a0, 0, sizeof a0);
-    a0.kind = BS_ACT_RESET;
-    a0.value = (double)v->seed;
-    log_action(v, &a0);
+    session_started(v);
+    char log_path[4200];
+    snprintf(log_path, sizeof log_path, "%s/actions.log", v->outdir);
+    st = bs_session_log_open(S, log_path, v->scenario_arg, v->sets, v->nsets, err);
+    if (st != BS_OK) return st;
 
     /* Sliders named in the scenario (viewer.sliders), ranges from the registry. */
     char list[1100];
@@ -550,16 +511,14 @@ static bs_status session_open(viewer *v, bs_error *err)
     return BS_OK;
 }
 
-/* Applies a live action now and logs it. */
+/* Applies a live action now and logs it (a reset: a fresh model). */
 static void live_action(viewer *v, bs_action *a)
 {
-    a->step = v->m->step - v->m->step0; /* steps since day 0, as the run loop counts */
     bs_error err;
-    if (bs_action_apply(v->m, a, &err) != BS_OK) {
+    if (bs_session_apply(&v->S, a, &err) != BS_OK) {
         set_msg(v, "%s", err.msg);
         return;
     }
-    log_action(v, a);
     v->img_dirty = 1;
 }
 
@@ -568,36 +527,36 @@ static void do_reset(viewer *v, long long seed)
     bs_action a;
     memset(&a, 0, sizeof a);
     a.kind = BS_ACT_RESET;
-    a.step = v->m->step - v->m->step0;
     a.value = (double)seed;
     bs_error err;
-    if (session_start(v, seed, &err) != BS_OK) {
+    if (bs_session_apply(&v->S, &a, &err) != BS_OK) {
+        session_sync(v);
         set_msg(v, "reset failed: %s", err.msg);
         return;
     }
     /* The model was rebuilt from the scenario's parameters: the sliders,
      * which read the model's, are back at the scenario's values. */
-    log_action(v, &a);
+    session_started(v);
     v->playing = 0;
     set_msg(v, "reset: day 0, seed %lld", seed);
 }
 
+/* The end: the last step's outputs, `end` in the log, the manifest. */
 static void session_close(viewer *v)
 {
     bs_error err;
-    if (v->m && v->out.csv) {
-        if (step_outputs(v, 1, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
+    bs_session *S = &v->S;
+    if (S->m && S->out.csv) {
+        if (bs_session_outputs(S, 1, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
         bs_action a;
         memset(&a, 0, sizeof a);
         a.kind = BS_ACT_END;
-        a.step = v->m->step - v->m->step0;
-        log_action(v, &a);
-        if (bs_output_close(&v->out, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
-        bs_run_info info = { v->scenario_arg, v->scenario_path, omp_get_max_threads(), bs_model_time_days(v->m) };
-        bs_output_manifest(&v->out, v->m->ps, &info, &err);
+        if (bs_session_apply(S, &a, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
+        S->days = bs_model_time_days(S->m);
+        if (bs_session_finish(S, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
     }
-    if (v->log) fclose(v->log);
-    v->log = NULL;
+    if (S->live_log) fclose(S->live_log);
+    S->live_log = NULL;
 }
 
 /* ---- text ------------------------------------------------------------------------ */
@@ -1925,7 +1884,7 @@ static int frame(viewer *v, layout *L, char *err, size_t n)
 
 static int run(viewer *v)
 {
-    char err[1200];
+    char err[BS_ERROR_MAX];
     if (open_fonts(v, err, sizeof err) != 0) {
         fprintf(stderr, "bonesim: %s\n", err);
         return BS_EXIT_ERROR;
@@ -1944,6 +1903,12 @@ static int run(viewer *v)
     uint64_t fps_step0 = v->m->step;
     int code = BS_EXIT_OK;
     while (!v->quit) {
+        /* SIGINT/SIGTERM (session.h): end the session as if quit. */
+        int sig = bs_session_stop_signal();
+        if (sig) {
+            v->exit_code = sig == SIGTERM ? BS_EXIT_SIGTERM : BS_EXIT_SIGINT;
+            break;
+        }
         double t = now_s();
         v->frame++;
         SDL_AtomicSet(&v->ui_waiting, 1);
@@ -2007,9 +1972,8 @@ static void shutdown_sdl(viewer *v)
 
 static void viewer_free(viewer *v)
 {
-    bs_model_destroy(v->m);
-    bs_paramset_destroy(v->ps);
-    bs_registry_destroy(v->reg);
+    bs_session_free(&v->S);
+    session_sync(v);
     bs_image_free(&v->img);
     free(v->classes);
     free(v->hist);
@@ -2023,7 +1987,8 @@ int bs_cmd_view(int argc, char **argv)
         fprintf(stderr, "bonesim: out of memory\n");
         return BS_EXIT_ERROR;
     }
-    char msg[1200];
+    bs_session_init(&v->S);
+    char msg[BS_ERROR_MAX];
     int r = parse_opts(v, argc, argv, msg, sizeof msg);
     if (r != 0) {
         if (r > 0)
@@ -2058,6 +2023,7 @@ int bs_cmd_view(int argc, char **argv)
         free(v);
         return BS_EXIT_ERROR;
     }
+    bs_session_signals();
     bs_status st = session_open(v, &err);
     if (st != BS_OK) {
         fprintf(stderr, "bonesim: %s\n", err.msg);
@@ -2095,7 +2061,7 @@ int bs_cmd_view(int argc, char **argv)
     if (code == BS_EXIT_OK)
         printf("bonesim view: session in %s (timeseries.csv, actions.log); replay with\n  bonesim run %s%s "
                "--replay %s --out DIR\n",
-                v->outdir, v->scenario_arg, v->nsets ? " [the same --set options]" : "", v->log_path);
+                v->outdir, v->scenario_arg, v->nsets ? " [the same --set options]" : "", v->S.live_log_path);
     shutdown_sdl(v);
     viewer_free(v);
     free(v);

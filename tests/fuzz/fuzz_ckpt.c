@@ -6,6 +6,7 @@
 #include "catalog.h"
 #include "fuzz_util.h"
 #include "model.h"
+#include "session.h"
 
 /* Lattices above this are skipped (the CLI checks memory first), and so
  * are solver settings that make a step take seconds: slow, not wrong. */
@@ -30,8 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (bs_ckpt_open(&r, path, &err) != BS_OK) return 0;
     bs_paramset *ps = NULL;
     bs_run_state rs;
+    bs_ckpt_extra rx[BS_RUN_SECTIONS];
+    bs_run_state_sections(&rs, rx);
     bs_model *m = NULL;
-    if (bs_model_load_params(r, reg, &ps, &rs, &err) == BS_OK &&
+    if (bs_model_load_params(r, reg, &ps, rx, BS_RUN_SECTIONS, &err) == BS_OK &&
             bs_param(ps, "lattice.width_sites") * bs_param(ps, "lattice.height_sites") <= MAX_SITES &&
             bs_param(ps, "solver.max_iters") <= MAX_SWEEPS && bs_model_load(r, ps, &m, &err) == BS_OK) {
         bs_model_step(m);
