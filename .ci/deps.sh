@@ -7,9 +7,16 @@ pkgs=(build-essential cmake pkg-config libpng-dev libinih-dev libcmocka-dev pyth
 # CI extras: static analysis (.ci/run); `deps.sh fuzz`: clang, libFuzzer and
 # clang's OpenMP runtime for the fuzz session (.ci/fuzz.sh).
 pkgs+=(cppcheck)
+# Memcheck on short runs (tests/valgrind.sh, from .ci/run).
+pkgs+=(valgrind)
 # The live viewer (bonesim view): SDL2, SDL2_ttf and a TrueType font; Xvfb
 # (with xauth for xvfb-run) to try it and measure it without a screen.
 pkgs+=(libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth)
+# Experiments across MPI ranks (docs/cluster.md) and their test (tests/mpi.sh).
+pkgs+=(libopenmpi-dev openmpi-bin)
+# Spatial snapshots (run --spatial-every) and the analysis example
+# (docs/analysis.md): libhdf5, h5clear/h5ls, Python with h5py, numpy, matplotlib.
+pkgs+=(libhdf5-dev hdf5-tools python3-h5py python3-numpy python3-matplotlib)
 [ "${1:-}" = fuzz ] && pkgs+=(clang libclang-rt-14-dev libomp-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do

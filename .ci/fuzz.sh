@@ -26,6 +26,8 @@ ASAN_OPTIONS=detect_leaks=0 $B/bonesim run homeostasis --days 2 --checkpoint-eve
 cp $B/seedrun/*.ckpt $B/corpus/ckpt/
 {
   echo '"include = "' ; echo '"["' ; echo '"]"' ; echo '" = "' ; echo '"--set"' ; echo '"--days"'
+  # what the parser refuses (engine/config.c, params.c): CR, NUL, ':', hex, underflow, text after ']'
+  echo '"\x0D"' ; echo '"\x00"' ; echo '": "' ; echo '"0x"' ; echo '"p3"' ; echo '"e-400"' ; echo '"] ; "' ; echo '"] x"'
   $B/bonesim params 2>/dev/null | awk '/^[a-z]/ { n = $1; print "\"" n "\""; sub(/.*\./, "", n); print "\"" n "\"" }' | sort -u
 } >$B/params.dict
 declare -A max_len=([config]=4096 [set]=1024 [mask]=8192 [ckpt]=65536 [model]=2048)

@@ -17,6 +17,10 @@ static const bs_param_def live_params[] = {
             "Parameters the live viewer offers as sliders, comma-separated registry names (e.g. "
             "\"dtc.prolif_per_d, oc.lifespan_d\"); ranges come from the registry. Presentation only",
             "", NULL },
+    { "viewer.roi_um", BS_PT_STRING, 0.0, 0.0, 0.0, "",
+            "Region of interest the live viewer's Z key frames and follows: \"x0, y0, x1, y1\" in um from the "
+            "lattice's top-left corner; empty: the bounding box of the tumour cells (the lesion). Presentation only",
+            "", NULL },
 };
 
 const bs_param_def *bs_live_params(size_t *n)

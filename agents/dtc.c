@@ -317,7 +317,9 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         float low = 1.0f - (lifr < 1.0f ? lifr : 1.0f);
         float rate = d->exit_basal_h + d->exit_lowlifr_h * low;
         if (bs_agent_within(m, i, d->wake_radius, BS_CELL_OSTEOCLAST)) rate += d->exit_oc_h;
-        rate /= 1.0f + m->r.fx.hdac_level * (d->hdac_gain - 1.0f); /* HDACi keeps cells asleep (exit x0.3-0.5) */
+        /* HDACi keeps cells asleep (exit x0.3-0.5), through LIFR (B10): no
+         * effect on a cell whose pathway is knocked out */
+        if (d->lifr_on) rate /= 1.0f + m->r.fx.hdac_level * (d->hdac_gain - 1.0f);
         if (bs_draw_agent(m, id, 4) < 1.0f - memo_expf(&memo_exit, -rate * d->dt_h))
             s->state[slot] = BS_DTC_PROLIFERATING;
         break;
@@ -412,16 +414,24 @@ void bs_dtc_seed(bs_model *m)
     int nq = (int)bs_param(ps, "dtc.seed_quiescent_n"), nb = (int)bs_param(ps, "dtc.seed_brc_n");
     int nl = (int)bs_param(ps, "dtc.seed_lesion_n");
     uint64_t key = 1000;
+    /* A cell asked for that finds no room is counted (store.full_refusals),
+     * never dropped silently. */
     for (int k = 0; k < nb; k++, key++) {
         int i = random_site_with(m, BS_SURF_QUIESCENT, key);
-        if (i < 0) break;
+        if (i < 0) {
+            m->store.full_refusals += (uint64_t)(nb - k);
+            break;
+        }
         bs_bmu_open(m, i);
         int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, bs_store_child_id(key, 0, 2));
         if (slot >= 0) m->store.aux[slot] = BS_DTC_FROM_BRC;
     }
     for (int k = 0; k < nq; k++, key++) {
         int i = random_site_with(m, BS_SURF_QUIESCENT, key);
-        if (i < 0) break;
+        if (i < 0) {
+            m->store.full_refusals += (uint64_t)(nq - k);
+            break;
+        }
         int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, bs_store_child_id(key, 0, 3));
         if (slot >= 0) m->store.aux[slot] = BS_DTC_FROM_QUIESCENT;
     }
@@ -450,7 +460,10 @@ void bs_dtc_seed(bs_model *m)
                         y0 = y;
                     }
                 }
-            if (y0 < 0) return; /* no bone surface at all: nothing to grow on */
+            if (y0 < 0) { /* no bone surface at all: nothing to grow on */
+                m->store.full_refusals += (uint64_t)nl;
+                return;
+            }
         }
         int placed = 0;
         for (int r = 0; r < 64 && placed < nl; r++)
@@ -467,6 +480,7 @@ void bs_dtc_seed(bs_model *m)
                         placed++;
                     }
                 }
+        m->store.full_refusals += (uint64_t)(nl - placed);
     }
 }
 

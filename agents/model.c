@@ -43,6 +43,9 @@ const bs_param_def bs_world_params[] = {
             NULL },
     { "run.png_px_per_site", BS_PT_INT, 2.0, 1.0, 16.0, "px", "PNG pixels per lattice site (integer scaling)", NULL,
             NULL },
+    { "run.spatial_every_d", BS_PT_REAL, 0.0, 0.0, 36525.0, "d",
+            "Interval between spatial snapshots in OUT/spatial.h5 (0: none; an output setting, no biology)", NULL,
+            NULL },
     { "lattice.width_sites", BS_PT_INT, 250.0, 8.0, 16384.0, "sites", "Lattice width (250 x 10 um = 2.5 mm)", NULL,
             NULL },
     { "lattice.height_sites", BS_PT_INT, 250.0, 8.0, 16384.0, "sites", "Lattice height", NULL, NULL },
@@ -329,9 +332,7 @@ bs_status bs_model_set_param(bs_model *m, const char *name, double value, bs_err
     derive_rules(m);
     /* The therapies scale these from their untreated values at every
      * step (bs_therapy_step): the untreated values follow the change. */
-    m->r.tx.o2_sinusoid_base = m->r.o2_sinusoid;
-    m->r.tx.o2_arteriole_base = m->r.o2_arteriole;
-    m->r.tx.hdac_base = m->r.dtc.hdac_level;
+    bs_therapy_rebase(m);
     return BS_OK;
 }
 
@@ -354,7 +355,9 @@ void bs_model_destroy(bs_model *m)
 }
 
 /* Phase 1a: sources, sinks and Dirichlet sites of every field from the
- * tissue and the cells on it. Each site writes only itself. */
+ * tissue and the cells on it. Each site writes only itself. Work-shared
+ * over the rows of the caller's parallel region (bs_model_step); ends at
+ * the loop's barrier. */
 static void assemble_sources(bs_model *m)
 {
     const bs_lattice *lat = &m->lat;
@@ -365,7 +368,7 @@ static void assemble_sources(bs_model *m)
     /* each type's contribution (celltypes.h), looked up once */
     void (*src_of[BS_MAX_CELL_TYPES])(const bs_model *, int, int, bs_site_sources *) = { 0 };
     for (int t = 0; t < bs_celltype_count(); t++) src_of[t] = bs_celltype_of(t)->sources;
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
             int i = y * w + x;
@@ -521,11 +524,26 @@ static void fill_draw_cache(bs_model *m)
 void bs_model_step(bs_model *m)
 {
     double t0 = omp_get_wtime();
+    /* the caller's thread count, or one thread while that is faster
+     * (engine/pace.h); the same bits either way */
+    const int t_caller = omp_get_max_threads(), t_step = bs_pace_threads(&m->pace, t_caller);
+    if (t_step != t_caller) omp_set_num_threads(t_step);
     if (!m->burning) bs_therapy_step(m);
-    assemble_sources(m);
     /* whole fields per thread on small lattices, shared rows on large ones;
-     * the same bits either way (engine/field.h) */
-    bs_field_solve_many(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver);
+     * the same bits either way (engine/field.h). With whole fields, the
+     * sources and the solves share one parallel region (issue 19). */
+    int order[BS_FIELD_COUNT];
+    if (bs_field_solve_many_in_team(m->fields, BS_FIELD_COUNT, &m->lat, order)) {
+#pragma omp parallel
+        {
+            assemble_sources(m);
+            bs_field_solve_many_team(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver, order);
+        }
+    } else {
+#pragma omp parallel
+        assemble_sources(m);
+        bs_field_solve_many(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver);
+    }
     for (int f = 0; f < BS_FIELD_COUNT; f++) m->field_site_updates += m->fields[f].last_site_updates;
     if (!m->burning) /* the burn-in runs bone and fields only */
         for (int t = 0; t < bs_celltype_count(); t++)
@@ -560,6 +578,8 @@ void bs_model_step(bs_model *m)
     double t2 = omp_get_wtime();
     m->t_fields_s += t1 - t0;
     m->t_agents_s += t2 - t1;
+    if (t_step != t_caller) omp_set_num_threads(t_caller);
+    bs_pace_done(&m->pace, t2 - t0);
 }
 
 static float quickselect(float *a, long n, long k)
@@ -636,4 +656,5 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     o->kills_nk_per_day = window_days > 0.0 ? (double)(m->n_kills_nk - m->row_kills_nk) / window_days : 0.0;
     m->row_kills_tcell = m->n_kills_tcell;
     m->row_kills_nk = m->n_kills_nk;
+    o->store_full_refusals = (long)m->store.full_refusals;
 }

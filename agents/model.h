@@ -16,6 +16,7 @@
 #include "celltypes.h"
 #include "field.h"
 #include "lattice.h"
+#include "pace.h"
 #include "params.h"
 #include "store.h"
 #include "therapy.h"
@@ -239,6 +240,8 @@ typedef struct bs_model {
     int32_t *bmu_work; /* w*h scratch for the BMU survey */
     uint64_t step0; /* step of model day 0 (after run.burn_in_d) */
     int burning; /* 1 while the burn-in runs: bone and fields only */
+    bs_pace pace; /* threads per step: the caller's count or one, whichever is faster (engine/pace.h); not state:
+                     no result depends on it, so checkpoints leave it out */
 } bs_model;
 
 /* Builds the world from resolved parameters. `classes` is an optional
@@ -285,6 +288,7 @@ typedef struct {
     long n_tcells, n_tcells_active, n_nk, n_mdsc;
     double kills_tcell_per_day, kills_nk_per_day; /* since the last observe */
     long by_state[BS_MAX_CELL_TYPES][BS_MAX_STATES]; /* cells per type and state (celltypes.h) */
+    long store_full_refusals; /* cumulative: placements refused for want of room (engine/store.h) */
 } bs_obs;
 
 /* Kill rates are averaged over window_days from the kill counters'

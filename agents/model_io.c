@@ -34,7 +34,7 @@
 #include "celltypes.h"
 #include "model.h"
 
-#define BS_MODEL_LAYOUT 2u
+#define BS_MODEL_LAYOUT 3u
 
 typedef enum { BASE_PARAMS, BASE_EXTRA, BASE_MODEL, BASE_FIELD } base_kind;
 typedef enum { N_ONE, N_SITES, N_SLOTS } count_kind;
@@ -94,6 +94,7 @@ static const state_entry state_table[] = {
     VAL("store.count", store.count),
     VAL("store.n_free", store.n_free),
     VAL("store.hard_cap_hit", store.hard_cap_hit),
+    VAL("store.full_refusals", store.full_refusals),
     ARR("store.type", store.type, N_SLOTS),
     ARR("store.state", store.state, N_SLOTS),
     ARR("store.site", store.site, N_SLOTS),
@@ -288,9 +289,11 @@ bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t ne
 /* ---- load ------------------------------------------------------------------ */
 
 /* The layout of the state table: what the sections mean and how big the
- * model structs in them are. Raised when a section goes or changes its
- * meaning (2: store.timer_h, never set by any rule, removed; the therapy
- * state counts radiotherapy kills for BS_MAX_CELL_TYPES types). */
+ * model structs in them are. Raised when a section comes, goes or changes
+ * its meaning (2: store.timer_h, never set by any rule, removed, and the
+ * therapy state counts radiotherapy kills for BS_MAX_CELL_TYPES types;
+ * 3: the session's sections, run.no_png and the caller's extras, and
+ * store.full_refusals). */
 static bs_status check_layout(bs_ckpt_reader *r, bs_error *err)
 {
     const char *path = bs_ckpt_path(r);

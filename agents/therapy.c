@@ -466,6 +466,13 @@ int bs_therapy_rt_in_region(const bs_therapy_rules *x, int px, int py)
     }
 }
 
+void bs_therapy_rebase(bs_model *m)
+{
+    m->r.tx.o2_sinusoid_base = m->r.o2_sinusoid;
+    m->r.tx.o2_arteriole_base = m->r.o2_arteriole;
+    m->r.tx.hdac_base = m->r.dtc.hdac_level;
+}
+
 /* One radiotherapy fraction: every cell in the region survives with its
  * probability (draws keyed by step and cell id: order-free). */
 static void rt_fraction(bs_model *m)

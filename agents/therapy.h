@@ -135,6 +135,11 @@ void bs_therapy_init(struct bs_model *m);
  * dose and mechanism values take effect from the next step. */
 void bs_therapy_derive(struct bs_model *m);
 
+/* After a live parameter change (bs_model_set_param): the untreated
+ * values the therapies scale (vessel pO2, the HDAC floor) follow the
+ * re-derived rules from the next step on. */
+void bs_therapy_rebase(struct bs_model *m);
+
 /* Switches a therapy on (1) or off (0) now: what a schedule's start/stop
  * does and what the viewer's key does. Switching a dosed drug on gives its
  * first dose at once; radiotherapy delivers its dose (to its region) at

@@ -17,7 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
 #include <malloc.h>
@@ -34,7 +39,7 @@
 
 #define BENCH_MAX_LIST 16
 
-enum { W_FIELDS = 1, W_AGENTS = 2, W_SCENARIO = 4, W_SCALING = 8, W_ALL = 15 };
+enum { W_FIELDS = 1, W_AGENTS = 2, W_SCENARIO = 4, W_SCALING = 8, W_CONTENTION = 16, W_ALL = 31 };
 
 typedef struct {
     unsigned which;
@@ -42,6 +47,8 @@ typedef struct {
     int sizes[BENCH_MAX_LIST], nsizes, sizes_given;
     int repeat;
     int quick;
+    int full; /* --full: the large sizes and every workload */
+    int libgomp_spin; /* --ablation: contention also with fixed threads, and as before issue 19 */
     double days; /* default-scenario run length; < 0: the scenario's run.days */
     const char *scenario; /* default scenario */
 } bench_opts;
@@ -248,9 +255,13 @@ static void j_begin(jline *j, const char *bench, const machine *mc, int threads)
     j_num(j, "loadavg", load_average());
 }
 
+/* 0 in the summary (no workload named, no --json): the lines are not printed */
+static int g_emit = 1;
+
 static void j_end(jline *j)
 {
     j_raw(j, "}");
+    if (!g_emit) return;
     printf("%s\n", j->buf);
     fflush(stdout);
 }
@@ -283,6 +294,8 @@ static bs_status bench_world(const char *scenario, int size, bs_registry **reg, 
         if (st == BS_OK) st = bs_param_set(ps, "lattice.height_sites", size, err);
     }
     if (st == BS_OK) st = bs_model_create(m, ps, NULL, err);
+    /* figures per thread count: every step at the count asked for */
+    if (st == BS_OK) bs_pace_fix(&(*m)->pace);
     bs_paramset_destroy(ps);
     return st;
 }
@@ -948,14 +961,328 @@ static int bench_scaling(const bench_opts *o, const machine *mc, const int *tl, 
     return 0;
 }
 
+/* ---- contention --------------------------------------------------------------- */
+
+/* What the OpenMP start-up code of the program did (engine/waitpolicy.c,
+ * linked into the bonesim executable; weak so a build without it links). */
+extern const char *bs_wait_policy(void) __attribute__((weak));
+
+static const char *wait_policy_desc(void)
+{
+    return bs_wait_policy ? bs_wait_policy() : "unknown";
+}
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* The environment a run child starts with. Variant 0: as a user's shell
+ * has it (no OpenMP wait settings, so the program chooses its own spin,
+ * and the step picks its thread count, engine/pace.h); 1: the program's
+ * spin but every step at the thread count asked for
+ * (BONESIM_FIXED_THREADS=1); 2: also libgomp's default spin
+ * (GOMP_SPINCOUNT=300000): the program as it was before issue 19. */
+enum { V_PROGRAM, V_FIXED, V_BEFORE, V_COUNT };
+static const char *const variant_name[V_COUNT] = { "the program's own (spin ~50 us, threads per step by pace)",
+    "spin ~50 us, fixed thread count (BONESIM_FIXED_THREADS=1)",
+    "before issue 19: libgomp's spin (GOMP_SPINCOUNT=300000), fixed thread count" };
+
+static void child_env(int variant)
+{
+    unsetenv("OMP_WAIT_POLICY");
+    unsetenv("BONESIM_GOMP_SPINCOUNT");
+    unsetenv("OMP_DISPLAY_ENV");
+    if (variant == V_BEFORE)
+        setenv("GOMP_SPINCOUNT", "300000", 1);
+    else
+        unsetenv("GOMP_SPINCOUNT");
+    if (variant == V_PROGRAM)
+        unsetenv("BONESIM_FIXED_THREADS");
+    else
+        setenv("BONESIM_FIXED_THREADS", "1", 1);
+}
+
+/* Starts `bonesim run SCENARIO --days D --threads T` (quiet, no PNGs) into
+ * dir; nice_inc > 0 lowers its priority. Returns the pid, or -1. */
+static pid_t spawn_run(const char *scenario, double days, int threads, const char *dir, int nice_inc, int variant)
+{
+    char d[32], t[16];
+    snprintf(d, sizeof d, "%g", days);
+    snprintf(t, sizeof t, "%d", threads);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    child_env(variant);
+    if (nice_inc > 0 && setpriority(PRIO_PROCESS, 0, nice_inc) != 0) _exit(126);
+    int fd = open("/dev/null", O_WRONLY);
+    if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+    }
+    char *const args[] = { "bonesim", "run", (char *)scenario, "--days", d, "--threads", t, "--quiet", "--no-png",
+        "--out", (char *)dir, NULL };
+    execv("/proc/self/exe", args);
+    _exit(127);
+}
+
+/* A plain CPU-bound loop in a child process (no OpenMP, no system calls). */
+static pid_t spawn_spinner(void)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    volatile unsigned long x = 0;
+    for (;;) x = x + 1;
+}
+
+static void stop_child(pid_t pid)
+{
+    if (pid <= 0) return;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static int rm_tree(const char *dir)
+{
+    /* the run folders hold only files (timeseries.csv, manifest.json, ...) */
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        char p[4200];
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    return rmdir(dir);
+}
+
+enum { C_IDLE, C_LOOP, C_OMP, C_PAIR, C_COUNT };
+static const char *const cond_name[C_COUNT] = { "idle", "one_core_busy_loop", "openmp_program_niced",
+    "two_runs_at_once" };
+static const char *const cond_what[C_COUNT] = { "nothing else started by the bench",
+    "a plain CPU-bound loop in another process",
+    "another OpenMP program (bonesim, all cores, libgomp's default spin, nice 10)",
+    "two runs started together (each timed)" };
+
+/* One timed measurement: wall seconds of the run (for C_PAIR the slower of
+ * the two, *other the faster), or < 0 on failure. */
+static double contention_once(
+        const bench_opts *o, const char *tmp, int cond, int threads, int variant, double *other, double *load)
+{
+    char dir[2][4096], ldir[4096];
+    static int serial = 0;
+    for (int k = 0; k < 2; ++k) snprintf(dir[k], sizeof dir[k], "%s/run%d", tmp, serial++);
+    snprintf(ldir, sizeof ldir, "%s/load%d", tmp, serial++);
+    pid_t load_pid = -1;
+    if (cond == C_LOOP) load_pid = spawn_spinner();
+    if (cond == C_OMP) load_pid = spawn_run(o->scenario, 36500.0, omp_get_num_procs(), ldir, 10, V_BEFORE);
+    if (load_pid > 0) {
+        struct timespec ramp = { 0, 300000000L }; /* let the load get going */
+        nanosleep(&ramp, NULL);
+    }
+    *load = load_average();
+    const double days = o->days > 0.0 ? o->days : 20.0;
+    double t0 = wall_now(), t[2] = { -1.0, -1.0 };
+    pid_t p[2] = { spawn_run(o->scenario, days, threads, dir[0], 0, variant), -1 };
+    if (cond == C_PAIR) p[1] = spawn_run(o->scenario, days, threads, dir[1], 0, variant);
+    int bad = p[0] < 0 || (cond == C_PAIR && p[1] < 0);
+    for (int n = 0; n < (cond == C_PAIR ? 2 : 1); ++n) {
+        int ws = 0;
+        pid_t w = waitpid(-1, &ws, 0);
+        while (w > 0 && w != p[0] && w != p[1]) w = waitpid(-1, &ws, 0); /* the load cannot end first */
+        if (w <= 0) {
+            bad = 1;
+            break;
+        }
+        if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) bad = 1;
+        t[w == p[0] ? 0 : 1] = wall_now() - t0;
+    }
+    stop_child(load_pid);
+    for (int k = 0; k < 2; ++k) rm_tree(dir[k]);
+    rm_tree(ldir);
+    if (bad) return -1.0;
+    if (cond != C_PAIR) return t[0];
+    *other = t[0] < t[1] ? t[0] : t[1];
+    return t[0] > t[1] ? t[0] : t[1];
+}
+
+/* The table of issue 19: each condition at 1 thread and at the default
+ * (all cores), measured in alternation round by round (1, T, 1, T ...),
+ * medians of the rounds and the ratio of the speeds. */
+typedef struct {
+    double t1[C_COUNT], tT[C_COUNT], ratio[C_COUNT], load_min, load_max;
+    int T, rounds;
+    double days;
+} contention_result;
+
+static int bench_contention(const bench_opts *o, const machine *mc, contention_result *out)
+{
+    const int T = o->threads_given ? o->threads[o->nthreads - 1] : mc->cores;
+    const int rounds = o->repeat;
+    const double days = o->days > 0.0 ? o->days : 20.0;
+    char tmp[] = "/tmp/bonesim-bench-XXXXXX";
+    if (!mkdtemp(tmp)) {
+        fprintf(stderr, "bonesim bench: cannot create a scratch folder in /tmp (%s)\n", strerror(errno));
+        return 1;
+    }
+    const int nspin = o->libgomp_spin ? V_COUNT : 1;
+    double t[V_COUNT][C_COUNT][2][64], tf[V_COUNT][C_COUNT][2][64], ld[V_COUNT][C_COUNT][2][64];
+    int rc = 0;
+    for (int r = 0; r < rounds && !rc; ++r)
+        for (int sp = 0; sp < nspin && !rc; ++sp)
+            for (int c = 0; c < C_COUNT && !rc; ++c)
+                for (int k = 0; k < 2 && !rc; ++k) {
+                    const int th = k == 0 ? 1 : T;
+                    fprintf(stderr, "bench contention: round %d/%d, %s, %d thread%s%s ...\n", r + 1, rounds,
+                            cond_name[c], th, th == 1 ? "" : "s",
+                            sp == V_FIXED            ? " (fixed threads)"
+                                    : sp == V_BEFORE ? " (as before issue 19)"
+                                                     : "");
+                    double other = 0.0, load = 0.0;
+                    double w = contention_once(o, tmp, c, th, sp, &other, &load);
+                    if (w < 0.0) {
+                        fprintf(stderr, "bonesim bench: a contention run failed (%s, %d threads)\n", cond_name[c], th);
+                        rc = 1;
+                        break;
+                    }
+                    t[sp][c][k][r] = w;
+                    tf[sp][c][k][r] = c == C_PAIR ? other : w;
+                    ld[sp][c][k][r] = load;
+                }
+    rm_tree(tmp);
+    if (rc) return rc;
+    if (out) {
+        out->T = T;
+        out->rounds = rounds;
+        out->days = days;
+        out->load_min = 1e30;
+        out->load_max = -1e30;
+    }
+    for (int sp = 0; sp < nspin; ++sp)
+        for (int c = 0; c < C_COUNT; ++c) {
+            const double t1 = median(t[sp][c][0], rounds), tT = median(t[sp][c][1], rounds);
+            double ratio[64] = { 0 };
+            for (int r = 0; r < rounds; ++r) ratio[r] = t[sp][c][0][r] / t[sp][c][1][r];
+            jline j;
+            j_begin(&j, "contention", mc, T);
+            j_str(&j, "condition", cond_name[c]);
+            j_str(&j, "condition_is", cond_what[c]);
+            j_str(&j, "variant", variant_name[sp]);
+            j_str(&j, "scenario", o->scenario);
+            j_num(&j, "days", days);
+            j_int(&j, "rounds", rounds);
+            j_num(&j, "wall_s_1thread", t1);
+            j_num(&j, "wall_s_threads", tT);
+            if (c == C_PAIR) {
+                j_num(&j, "wall_s_1thread_faster_of_two", median(tf[sp][c][0], rounds));
+                j_num(&j, "wall_s_threads_faster_of_two", median(tf[sp][c][1], rounds));
+            }
+            /* the speed at T threads over the speed at 1 (target >= 0.95
+             * under load; at idle it is the speedup) */
+            j_num(&j, "speed_ratio_threads_vs_1", median(ratio, rounds));
+            j_num(&j, "speed_ratio_min", vmin(ratio, rounds));
+            j_num(&j, "speed_ratio_max", vmax(ratio, rounds));
+            if (c == C_IDLE) j_num(&j, "parallel_efficiency", median(ratio, rounds) / T);
+            if (out && sp == 0) {
+                out->t1[c] = t1;
+                out->tT[c] = tT;
+                out->ratio[c] = median(ratio, rounds);
+                for (int k = 0; k < 2; ++k) {
+                    out->load_min = fmin(out->load_min, vmin(ld[sp][c][k], rounds));
+                    out->load_max = fmax(out->load_max, vmax(ld[sp][c][k], rounds));
+                }
+            }
+            j_num(&j, "loadavg_min",
+                    vmin(ld[sp][c][0], rounds) < vmin(ld[sp][c][1], rounds) ? vmin(ld[sp][c][0], rounds)
+                                                                            : vmin(ld[sp][c][1], rounds));
+            j_num(&j, "loadavg_max",
+                    vmax(ld[sp][c][0], rounds) > vmax(ld[sp][c][1], rounds) ? vmax(ld[sp][c][0], rounds)
+                                                                            : vmax(ld[sp][c][1], rounds));
+            j_str(&j, "program_wait_policy", wait_policy_desc());
+            j_end(&j);
+        }
+    return 0;
+}
+
+/* ---- summary (no workload named) ------------------------------------------------ */
+
+/* The short suite and a one-screen table: fields, agents and 30 days of
+ * the default scenario at 1 thread and at all cores, memory, and the
+ * contention table on 5-day runs. A few minutes on 2 cores; --full runs
+ * every workload at every size instead. */
+static int bench_summary(bench_opts *o, const machine *mc)
+{
+    const double w0 = wall_now(), l0 = load_average();
+    const int T = o->threads_given ? o->threads[o->nthreads - 1] : mc->cores;
+    const int size = 250;
+    bs_error err;
+    fields_result fr[2];
+    agents_result ar[2];
+    scenario_result sr[2];
+    for (int k = 0; k < 2; ++k) {
+        const int th = k == 0 ? 1 : T;
+        fprintf(stderr, "bench: fields, agents, 30 days of %s at %d x %d, %d thread%s ...\n", o->scenario, size, size,
+                th, th == 1 ? "" : "s");
+        if (run_fields(o, size, th, &fr[k], &err) != BS_OK || run_agents(o, size, th, &ar[k], &err) != BS_OK ||
+                run_scenario(o, o->scenario, 0, o->quick ? 1.0 : 30.0, 0, th, &sr[k], &err) != BS_OK) {
+            fprintf(stderr, "bonesim bench: %s\n", err.msg);
+            return 1;
+        }
+    }
+    contention_result cr;
+    bench_opts oc = *o;
+    if (!(oc.days > 0.0)) oc.days = o->quick ? 0.5 : 5.0;
+    if (bench_contention(&oc, mc, &cr) != 0) return 1;
+    const double l1 = load_average();
+    printf("bonesim bench %s (commit %s): %s, %d cores; OpenMP waits: %s\n", BS_VERSION, BS_GIT_COMMIT, mc->cpu,
+            mc->cores, wait_policy_desc());
+    printf("load average %.2f at the start, %.2f at the end (above %d: other programs shared the cores; every\n"
+           "figure is then lower, the %d-thread ones most)\n\n",
+            l0, l1, mc->cores - 1, T);
+    char tcol[32];
+    snprintf(tcol, sizeof tcol, "%d thread%s", T, T == 1 ? "" : "s");
+    printf("%-44s %11s %11s %7s\n", "", "1 thread", tcol, "ratio");
+    printf("%-44s %11.3g %11.3g %7.2f\n", "fields 250^2: site-field-updates/s", fr[0].sfu_per_s, fr[1].sfu_per_s,
+            fr[1].sfu_per_s / fr[0].sfu_per_s);
+    printf("%-44s %11.3g %11.3g %7.2f\n", "agents 250^2 (vicious_cycle+DTC): updates/s", ar[0].aups, ar[1].aups,
+            ar[1].aups / ar[0].aups);
+    char lab[64];
+    snprintf(lab, sizeof lab, "%s %g d: simulated days per wall s", o->scenario, sr[0].days);
+    printf("%-44s %11.3g %11.3g %7.2f\n", lab, sr[0].days / sr[0].wall, sr[1].days / sr[1].wall,
+            sr[0].wall / sr[1].wall);
+    printf("%-44s %11.0f\n", "memory: bytes per site (whole model)", sr[0].model_bytes / ((double)sr[0].w * sr[0].h));
+    printf("\ncontention: %s, %g days per run, medians of %d alternating rounds (load %.1f-%.1f)\n", o->scenario,
+            cr.days, cr.rounds, cr.load_min, cr.load_max);
+    printf("%-44s %10s %10s %7s  %s\n", "condition", "1 thread", tcol, "speed", "target");
+    static const char *const tgt[C_COUNT] = { ">= 0.85 x threads (efficiency)", ">= 0.95", ">= 0.95",
+        ">= 1 (each run, vs a 1-thread pair)" };
+    static const char *const lbl[C_COUNT] = { "idle (nothing started by the bench)", "one core busy: plain loop",
+        "another OpenMP program (nice 10)", "two runs at once (the slower)" };
+    for (int c = 0; c < C_COUNT; ++c)
+        printf("%-44s %9.2fs %9.2fs %7.2f  %s\n", lbl[c], cr.t1[c], cr.tT[c], cr.ratio[c], tgt[c]);
+    printf("\n(speed: wall at 1 thread / wall at %d threads; `bonesim bench contention` for more rounds and JSON;\n"
+           "--full for every workload and the large lattices) %.0f s\n",
+            T, wall_now() - w0);
+    return 0;
+}
+
 /* ---- options and main ---------------------------------------------------------- */
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: bonesim bench [fields|agents|scenario|scaling|all] [options]\n"
+            "usage: bonesim bench [fields|agents|scenario|scaling|contention|all] [options]\n"
             "\n"
-            "Measures bonesim's throughput and prints one JSON object per line (stdout):\n"
+            "With no workload named: a short suite (fields, agents and 30 days of the\n"
+            "default scenario at 1 thread and at all cores, memory, the contention table\n"
+            "on 5-day runs; a few minutes on 2 cores) and a one-screen summary on stdout.\n"
+            "A workload named, or --full: one JSON object per line (stdout):\n"
             "  fields    the field solver alone, replaying recorded steps of the default\n"
             "            scenario: site-field-updates/s, effective bandwidth, next to a\n"
             "            STREAM triad and a double-precision ADI step measured in the same run\n"
@@ -965,7 +1292,11 @@ static void usage(FILE *f)
             "            48 steps (after 24 untimed) at each size: simulated days per second,\n"
             "            time per phase, peak RSS, bytes per site and per agent slot\n"
             "  scaling   thread scaling (parallel efficiency) and size scaling (cost per site)\n"
-            "  all       every workload (the default)\n"
+            "  contention  `bonesim run` of the default scenario (--days, default 20) at 1\n"
+            "            thread and at all cores (or the last of --threads), alternated for\n"
+            "            --repeat rounds: idle, with a plain CPU-bound loop, with another\n"
+            "            OpenMP program (nice 10), two runs at once: speed ratios\n"
+            "  all       every workload (what --full runs)\n"
             "\n"
             "options:\n"
             "  --threads LIST  thread counts, e.g. 1,2,4 (default: all cores; scaling: 1,2,4,..\n"
@@ -975,6 +1306,9 @@ static void usage(FILE *f)
             "  --repeat N      runs per figure; the median is reported (default 3)\n"
             "  --days D        length of the default-scenario run (default: its run.days)\n"
             "  --scenario S    default scenario (default: homeostasis)\n"
+            "  --full          every workload at every size (tens of minutes on 2 cores)\n"
+            "  --ablation      contention: also with a fixed thread count, and as before\n"
+            "                  issue 19 (libgomp's 300000-round spin, fixed thread count)\n"
             "  --quick         tiny lattices and few steps (seconds; for tests)\n"
             "  --help          this help\n"
             "\n"
@@ -1024,8 +1358,14 @@ int bs_bench_main(int argc, char **argv)
             o.which |= W_SCENARIO;
         } else if (strcmp(a, "scaling") == 0) {
             o.which |= W_SCALING;
+        } else if (strcmp(a, "contention") == 0) {
+            o.which |= W_CONTENTION;
         } else if (strcmp(a, "all") == 0) {
             o.which |= W_ALL;
+        } else if (strcmp(a, "--full") == 0) {
+            o.full = 1;
+        } else if (strcmp(a, "--ablation") == 0) {
+            o.libgomp_spin = 1;
         } else if (strcmp(a, "--quick") == 0) {
             o.quick = 1;
         } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--sizes") == 0 || strcmp(a, "--repeat") == 0 ||
@@ -1067,11 +1407,17 @@ int bs_bench_main(int argc, char **argv)
             return 2;
         }
     }
-    if (!o.which) o.which = W_ALL;
-    if (o.quick && o.days < 0.0) o.days = 1.0;
-
+    if (o.full && !o.which) o.which = W_ALL;
     machine mc = { 0 };
     machine_info(&mc);
+    if (!o.which) {
+        g_emit = 0;
+        int rc0 = bench_summary(&o, &mc);
+        g_emit = 1;
+        return rc0;
+    }
+    if (o.quick && o.days < 0.0) o.days = 1.0;
+
     const int prev_threads = omp_get_max_threads();
     int def_threads[1] = { prev_threads };
     const int *tl = o.threads_given ? o.threads : def_threads;
@@ -1112,6 +1458,11 @@ int bs_bench_main(int argc, char **argv)
             if (o.quick && ns < 2) st[ns++] = 2;
         }
         rc = bench_scaling(&o, &mc, st, ns);
+    }
+    if ((o.which & W_CONTENTION) && !rc) {
+        bench_opts oc = o;
+        if (!(oc.days > 0.0) || (o.which & W_SCENARIO)) oc.days = o.quick ? 0.25 : 20.0;
+        rc = bench_contention(&oc, &mc, NULL);
     }
     omp_set_num_threads(prev_threads);
     return rc;

@@ -1,16 +1,19 @@
-/* fstat/fileno for include-cycle detection by file identity. */
+/* fstat/fileno for include-cycle detection by file identity; open with
+ * O_NONBLOCK and fdopen for bs_fopen_regular. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -70,6 +73,66 @@ static int bs_file_failed(bs_load_file *f, bs_status code)
     return 0;
 }
 
+static const char *bs_file_kind(mode_t m)
+{
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a plain file";
+}
+
+int bs_open_regular(const char *path, int *err_no, const char **kind)
+{
+    *err_no = 0;
+    *kind = NULL;
+    /* stat first: a device or FIFO is never opened at all (opening some
+     * devices has effects, a FIFO without a writer blocks). */
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        *err_no = errno;
+        return -1;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        *err_no = EISDIR;
+        return -1;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        *kind = bs_file_kind(sb.st_mode);
+        return -1;
+    }
+    /* The file may be swapped for a FIFO between stat and open: O_NONBLOCK
+     * makes that open return at once, and fstat sees what was opened. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *err_no = errno;
+        return -1;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        int e = errno;
+        *kind = S_ISDIR(sb.st_mode) ? NULL : bs_file_kind(sb.st_mode);
+        *err_no = S_ISDIR(sb.st_mode) ? EISDIR : e;
+        close(fd);
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+}
+
+/* bs_open_regular as a stdio stream. */
+static FILE *bs_fopen_regular(const char *path, int *err_no, const char **kind)
+{
+    int fd = bs_open_regular(path, err_no, kind);
+    if (fd < 0) return NULL;
+    FILE *fp = fdopen(fd, "r");
+    if (!fp) {
+        *err_no = errno;
+        close(fd);
+    }
+    return fp;
+}
+
 static char *bs_strdup(const char *s)
 {
     size_t len = strlen(s);
@@ -78,45 +141,92 @@ static char *bs_strdup(const char *s)
     return p;
 }
 
-/* fgets-style reader for ini_parse_stream. It exists for three reasons:
+/* What a line may hold besides "key = value", "[section]" and comments is
+ * decided here, before inih sees the line (inih itself is lenient: it drops
+ * text after ']' and takes ':' for '='). Returns 0 and records the error
+ * when the line is refused. `p` is the line without leading whitespace. */
+static int bs_check_line(bs_load_file *f, const char *p)
+{
+    if (f->lineno == 1 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) {
+        p += 3; /* UTF-8 byte order mark, which inih skips */
+        while (*p == ' ' || *p == '\t') p++;
+    }
+    if (!*p || *p == ';' || *p == '#') return 1;
+    if (*p == '[') {
+        const char *close = strchr(p, ']');
+        if (!close) return 1; /* inih reports the missing ']' */
+        const char *q = close + 1;
+        while (*q == ' ' || *q == '\t') q++;
+        if (*q && *q != ';') {
+            bs_file_fail(f, BS_ERR_INVALID,
+                    "text after ']' ('%.60s'): a section line holds only [section] and an optional '; comment'; put "
+                    "each key = value on a line of its own",
+                    q);
+            return 0;
+        }
+        return 1;
+    }
+    size_t sep = strcspn(p, "=:");
+    if (p[sep] == ':') {
+        bs_file_fail(f, BS_ERR_INVALID, "'key: value' is not accepted (valid: 'key = value')");
+        return 0;
+    }
+    return 1;
+}
+
+/* Reader for ini_parse_stream, byte by byte. It exists because:
  *  - inih (as packaged by Debian) does not pass line numbers to handlers,
  *    so the reader counts lines and the handler reads f->lineno. inih
  *    counts one line per reader call, so the two counts always agree and
  *    its error line (syntax errors) matches ours;
  *  - returning NULL after the first failure stops the parse, since inih
  *    itself keeps going after errors;
+ *  - a scenario is text: a NUL byte anywhere is an error (fgets would cut
+ *    the line at it silently), and so is a carriage return that is not
+ *    part of a CRLF line end. A file with CR-only line ends (classic Mac)
+ *    would otherwise be one long line whose first key swallows the rest;
+ *  - a line longer than inih's buffer is an error, not two lines;
  *  - leading whitespace is removed, which turns off inih's Python-style
  *    continuation lines: an indented "key = value" under another key is a
- *    key of its own, as anyone reading the file would expect. */
+ *    key of its own, as anyone reading the file would expect;
+ *  - bs_check_line refuses what inih would silently misread. */
 static char *bs_ini_reader(char *str, int num, void *stream)
 {
     bs_load_file *f = stream;
     if (f->ctx->status != BS_OK || num < 3) return NULL;
-    if (!fgets(str, num, f->fp)) return NULL;
-    f->lineno++;
-
-    size_t len = strlen(str);
-    int complete = len > 0 && str[len - 1] == '\n';
-    if (!complete) {
-        /* Buffer full or last line without newline. A line longer than
-         * inih's buffer would be split into two "lines" by inih, so it is
-         * an error here rather than a silent misparse. */
-        int c = getc(f->fp);
-        if (c != EOF && c != '\n') {
-            ungetc(c, f->fp);
-            bs_file_fail(f, BS_ERR_INVALID, "line too long (valid: at most %d characters)", num - 2);
+    size_t max = (size_t)num - 2, len = 0;
+    int c, any = 0;
+    while ((c = getc(f->fp)) != EOF) {
+        if (!any) f->lineno++;
+        any = 1;
+        if (c == '\n') break;
+        if (c == '\0') {
+            bs_file_fail(f, BS_ERR_INVALID, "NUL byte at column %zu (a scenario file is text)", len + 1);
             return NULL;
         }
+        if (c == '\r') {
+            int d = getc(f->fp);
+            if (d == '\n') break;
+            bs_file_fail(f, BS_ERR_INVALID,
+                    "carriage return without a line feed at column %zu (valid line ends: LF or CRLF; a file with "
+                    "CR-only line ends must be converted, e.g. tr '\\r' '\\n')",
+                    len + 1);
+            return NULL;
+        }
+        if (len == max) {
+            /* stop at once: a huge file without line ends is not read whole */
+            bs_file_fail(f, BS_ERR_INVALID, "line too long (valid: at most %zu characters)", max);
+            return NULL;
+        }
+        str[len++] = (char)c;
     }
-    while (len > 0 && (str[len - 1] == '\n' || str[len - 1] == '\r')) str[--len] = '\0';
-    if (len > (size_t)num - 2) {
-        bs_file_fail(f, BS_ERR_INVALID, "line too long (valid: at most %d characters)", num - 2);
-        return NULL;
-    }
+    if (!any) return NULL;
+    str[len] = '\0';
 
     size_t skip = 0;
     while (str[skip] == ' ' || str[skip] == '\t') skip++;
     if (skip) memmove(str, str + skip, len - skip + 1);
+    if (!bs_check_line(f, str)) return NULL;
     return str;
 }
 
@@ -207,12 +317,17 @@ static void bs_fmt_chain(char *buf, size_t n, const bs_load_file *top, const cha
     snprintf(buf + used, n - used, "%s", path);
 }
 
-/* A file that cannot be opened: for an include the include line is where
- * the user must look, so it leads the message. */
-static bs_status bs_open_failed(bs_load_ctx *ctx, bs_load_file *parent, const char *path, int e)
+/* A file that cannot be opened (errno e) or is not a regular file (kind):
+ * for an include the include line is where the user must look, so it leads
+ * the message. */
+static bs_status bs_open_failed(bs_load_ctx *ctx, bs_load_file *parent, const char *path, int e, const char *kind)
 {
-    if (parent)
+    if (parent && kind)
+        bs_file_fail(parent, BS_ERR_IO, "include file '%s' is not a regular file (%s)", path, kind);
+    else if (parent)
         bs_file_fail(parent, BS_ERR_IO, "cannot open include file '%s' (%s)", path, strerror(e));
+    else if (kind)
+        bs_fail(&ctx->msg, BS_ERR_IO, "%s: not a regular file (%s)", path, kind);
     else
         bs_fail(&ctx->msg, BS_ERR_IO, "%s: cannot open (%s)", path, strerror(e));
     ctx->status = BS_ERR_IO;
@@ -231,19 +346,15 @@ static bs_status bs_load_path(bs_load_ctx *ctx, const char *path, bs_load_file *
         return ctx->status;
     }
 
-    f.fp = fopen(path, "r");
-    if (!f.fp) return bs_open_failed(ctx, parent, path, errno);
+    int e;
+    const char *kind;
+    f.fp = bs_fopen_regular(path, &e, &kind);
+    if (!f.fp) return bs_open_failed(ctx, parent, path, e, kind);
 
     /* Cycles are found by file identity, not by name: "a.ini" and
      * "sub/../a.ini" are the same file. */
     struct stat sb;
     if (fstat(fileno(f.fp), &sb) == 0) {
-        if (S_ISDIR(sb.st_mode)) {
-            /* fopen succeeds on a directory; reading it would only give a
-             * vague read error. */
-            fclose(f.fp);
-            return bs_open_failed(ctx, parent, path, EISDIR);
-        }
         f.dev = sb.st_dev;
         f.ino = sb.st_ino;
         for (const bs_load_file *p = parent; p; p = p->parent) {
@@ -357,8 +468,11 @@ bs_status bs_config_header(const char *path, char *buf, size_t n, bs_error *err)
 {
     if (!path || (!buf && n)) return bs_fail(err, BS_ERR_INTERNAL, "bs_config_header: NULL argument");
     if (n) buf[0] = '\0';
-    FILE *fp = fopen(path, "r");
-    if (!fp) return bs_fail(err, BS_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    int e;
+    const char *kind;
+    FILE *fp = bs_fopen_regular(path, &e, &kind);
+    if (!fp && kind) return bs_fail(err, BS_ERR_IO, "%s: not a regular file (%s)", path, kind);
+    if (!fp) return bs_fail(err, BS_ERR_IO, "%s: cannot open (%s)", path, strerror(e));
 
     char *line = NULL;
     size_t cap = 0, used = 0;

@@ -316,7 +316,12 @@ bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, fl
                 (int)spec->boundary);
 
     size_t n = (size_t)w * (size_t)h;
+    /* Zeroed, padding included: bs_work_layout sets the sizes and pointers
+     * only, and this header is copied over the zeroed scratch below, so an
+     * uninitialised cache here would be the solver's cache (a garbage key
+     * equal to the real one would skip a rebuild). */
     bs_work wk;
+    memset(&wk, 0, sizeof wk);
     size_t bytes = bs_work_layout(&wk, w, h, NULL);
     f->spec = *spec;
     f->w = w;
@@ -1174,19 +1179,18 @@ void bs_field_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_so
  * sweeps are long enough, and the threads' caches hold their rows. */
 #define BS_ROWS_SHARED_SITES 262144
 
-void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt)
+static int by_field(int T, int n, const bs_lattice *lat)
 {
-    if (!fields || n < 1) return;
-    const int T = bs_max_threads();
     const double sites = lat ? (double)lat->w * (double)lat->h : 0.0;
-    if (T == 1 || n == 1 || n > 64 || sites >= (double)BS_ROWS_SHARED_SITES * T) {
-        for (int i = 0; i < n; ++i) bs_solve(&fields[i], lat, dt_h, opt, T);
-        return;
-    }
-    /* Largest expected cost first (the last solve's relaxations, plus the
-     * per-solve pass), so the dynamic schedule balances: the order only
-     * changes who solves what, never a result. */
-    int order[64] = { 0 };
+    return !(T == 1 || n == 1 || n > 64 || sites >= (double)BS_ROWS_SHARED_SITES * T);
+}
+
+/* Largest expected cost first (the last solve's relaxations, plus the
+ * per-solve pass), so the dynamic schedule balances: the order only
+ * changes who solves what, never a result. */
+static void cost_order(const bs_field *fields, int n, const bs_lattice *lat, int *order)
+{
+    const double sites = (double)lat->w * (double)lat->h;
     double cost[64];
     for (int i = 0; i < n; ++i) {
         cost[i] = (double)fields[i].last_site_updates + sites;
@@ -1197,6 +1201,32 @@ void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double 
         }
         order[k] = i;
     }
+}
+
+void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt)
+{
+    if (!fields || n < 1) return;
+    const int T = bs_max_threads();
+    if (!by_field(T, n, lat)) {
+        for (int i = 0; i < n; ++i) bs_solve(&fields[i], lat, dt_h, opt, T);
+        return;
+    }
+    int order[64] = { 0 };
+    cost_order(fields, n, lat, order);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(T < n ? T : n)
+    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1);
+}
+
+int bs_field_solve_many_in_team(const bs_field *fields, int n, const bs_lattice *lat, int *order)
+{
+    if (!fields || !lat || n < 1 || !by_field(bs_max_threads(), n, lat)) return 0;
+    cost_order(fields, n, lat, order);
+    return 1;
+}
+
+void bs_field_solve_many_team(
+        bs_field *fields, int n, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt, const int *order)
+{
+#pragma omp for schedule(dynamic, 1) nowait
     for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1);
 }

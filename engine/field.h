@@ -85,4 +85,18 @@ void bs_field_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_so
  * Uses OpenMP inside; call from serial code. Does not allocate. */
 void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt);
 
+/* The same solves from inside a parallel region the caller opened, so that
+ * work before them (a model step's sources) shares one region with them
+ * (issue 19: fewer thread wake-ups per step). Possible only where
+ * bs_field_solve_many gives each thread whole fields at the current
+ * thread count: bs_field_solve_many_in_team says whether it does and, if
+ * so, fills order[0 .. n-1] (n <= 64) with the order to solve them in.
+ * Call it from serial code, before the region; every thread of the team
+ * must then call bs_field_solve_many_team with that order, as the last
+ * work of the region: it has no barrier of its own (the region's end is
+ * one). Same results as bs_field_solve_many. */
+int bs_field_solve_many_in_team(const bs_field *fields, int n, const bs_lattice *lat, int *order);
+void bs_field_solve_many_team(
+        bs_field *fields, int n, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt, const int *order);
+
 #endif

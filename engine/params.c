@@ -1,6 +1,8 @@
 #include "params.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,13 +266,113 @@ static const char *bs_suggest(const bs_registry *reg, const char *name)
     return NULL;
 }
 
+/* Length of the section part of a name ("dtc" of "dtc.seed_n", "" of a
+ * name without a dot). */
+static size_t bs_section_len(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot ? (size_t)(dot - name) : 0;
+}
+
+static int bs_same_section(const char *a, const char *b)
+{
+    size_t la = bs_section_len(a), lb = bs_section_len(b);
+    return la == lb && strncmp(a, b, la) == 0;
+}
+
+/* Up to BS_LIST_MAX keys of one section, or sections, for an unknown
+ * name: all of them when there are few, else the nearest by edit
+ * distance (ties in registry order). */
+#define BS_LIST_MAX 8
+
+/* Appends "a, b, c" of the BS_LIST_MAX entries of cand[] (n of them)
+ * nearest to `want`; returns how many were left out. */
+static size_t bs_fmt_nearest(char *buf, size_t cap, const char *const *cand, size_t n, const char *want)
+{
+    size_t dist[BS_LIST_MAX], pick[BS_LIST_MAX], k = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = n <= BS_LIST_MAX ? i : bs_edit_distance(want, cand[i]);
+        /* insertion into the sorted best list */
+        size_t pos = k;
+        while (pos > 0 && dist[pos - 1] > d) pos--;
+        if (pos >= BS_LIST_MAX) continue;
+        size_t last = k < BS_LIST_MAX ? k : BS_LIST_MAX - 1;
+        for (size_t j = last; j > pos; j--) {
+            dist[j] = dist[j - 1];
+            pick[j] = pick[j - 1];
+        }
+        dist[pos] = d;
+        pick[pos] = i;
+        if (k < BS_LIST_MAX) k++;
+    }
+    size_t used = strlen(buf);
+    for (size_t j = 0; j < k; j++) {
+        int w = snprintf(buf + used, cap - used, "%s%s", j ? ", " : "", cand[pick[j]]);
+        if (w < 0 || (size_t)w >= cap - used) break;
+        used += (size_t)w;
+    }
+    return n - k;
+}
+
 static bs_status bs_fail_unknown(const bs_registry *reg, const char *name, const char *where, bs_error *err)
 {
+    const char *W = bs_where_str(where), *S = bs_where_sep(where);
     const char *s = bs_suggest(reg, name);
-    if (s)
-        return bs_fail(err, BS_ERR_INVALID, "%s%sunknown parameter '%s' (did you mean '%s'?)", bs_where_str(where),
-                bs_where_sep(where), name, s);
-    return bs_fail(err, BS_ERR_INVALID, "%s%sunknown parameter '%s'", bs_where_str(where), bs_where_sep(where), name);
+    if (s) return bs_fail(err, BS_ERR_INVALID, "%s%sunknown parameter '%s' (did you mean '%s'?)", W, S, name, s);
+
+    /* No likely typo: the keys of the section, or the nearest sections. */
+    const char **cand = malloc((reg->n + 1) * sizeof *cand);
+    if (!cand) return bs_fail(err, BS_ERR_INVALID, "%s%sunknown parameter '%s'", W, S, name);
+    size_t n = 0, sl = bs_section_len(name);
+    for (size_t i = 0; i < reg->n; i++)
+        if (bs_same_section(reg->defs[i]->name, name)) cand[n++] = bs_key_part(reg->defs[i]->name);
+    char list[640] = "";
+    bs_status st;
+    if (n > 0) {
+        size_t more = bs_fmt_nearest(list, sizeof list, cand, n, bs_key_part(name));
+        char tail[96] = "";
+        if (more) snprintf(tail, sizeof tail, "; %zu more: bonesim params lists them", more);
+        char sec[BS_SUGGEST_MAX_LEN + 24];
+        if (sl == 0)
+            snprintf(sec, sizeof sec, "before the first [section]");
+        else
+            snprintf(sec, sizeof sec, "in [%.*s]", (int)(sl < BS_SUGGEST_MAX_LEN ? sl : BS_SUGGEST_MAX_LEN), name);
+        st = bs_fail(err, BS_ERR_INVALID, "%s%sunknown parameter '%s' (%s keys %s: %s%s)", W, S, name,
+                more ? "nearest" : "valid", sec, list, tail);
+    } else {
+        /* distinct sections, in registry order */
+        char *names = malloc((reg->n + 1) * (BS_SUGGEST_MAX_LEN + 1));
+        if (!names) {
+            free(cand);
+            return bs_fail(err, BS_ERR_INVALID, "%s%sunknown parameter '%s'", W, S, name);
+        }
+        char want[BS_SUGGEST_MAX_LEN + 1];
+        snprintf(want, sizeof want, "%.*s", (int)sl, name);
+        for (size_t i = 0; i < reg->n; i++) {
+            const char *d = reg->defs[i]->name;
+            size_t dl = bs_section_len(d);
+            if (dl == 0 || dl > BS_SUGGEST_MAX_LEN) continue;
+            size_t j = 0;
+            while (j < n && !(strlen(cand[j]) == dl && strncmp(cand[j], d, dl) == 0)) j++;
+            if (j < n) continue;
+            char *slot = names + n * (BS_SUGGEST_MAX_LEN + 1);
+            memcpy(slot, d, dl);
+            slot[dl] = '\0';
+            cand[n++] = slot;
+        }
+        size_t more = bs_fmt_nearest(list, sizeof list, cand, n, want);
+        if (sl == 0)
+            st = bs_fail(err, BS_ERR_INVALID,
+                    "%s%sunknown parameter '%s' (every parameter is in a section: [section] then key = value; "
+                    "sections: %s%s)",
+                    W, S, name, list, more ? ", ..." : "");
+        else
+            st = bs_fail(err, BS_ERR_INVALID, "%s%sunknown parameter '%s': there is no section [%s] (%s: %s%s)", W, S,
+                    name, want, more ? "nearest sections" : "sections", list, more ? ", ..." : "");
+        free(names);
+    }
+    free(cand);
+    return st;
 }
 
 /* ---- paramset ---------------------------------------------------------- */
@@ -351,17 +453,27 @@ const bs_registry *bs_paramset_registry(const bs_paramset *ps)
 
 /* ---- parsing ----------------------------------------------------------- */
 
-/* Parses a finite double; the whole (trimmed) text must be consumed. The
- * C locale is assumed (bonesim never calls setlocale), so '.' is the
- * decimal point in files on every machine. */
+/* What bs_parse_real found. */
+enum { BS_NUM_BAD = 0, BS_NUM_OK = 1, BS_NUM_HEX = 2, BS_NUM_UNDERFLOW = 3 };
+
+/* Parses a double; the whole (trimmed) text must be consumed. The C locale
+ * is assumed (bonesim never calls setlocale), so '.' is the decimal point in
+ * files on every machine. Infinities and NaN parse (bs_check_number refuses
+ * them with the range). Refused: hexadecimal and hex floats ("0x10",
+ * "0x1p3"), which strtod reads but nobody means in a scenario, and values
+ * that underflow (1e-400 would silently become 0, 1e-310 a number of
+ * reduced precision): 0 is written as 0. */
 static int bs_parse_real(const char *s, double *out)
 {
-    if (!s[0]) return 0;
+    if (!s[0]) return BS_NUM_BAD;
     char *end;
+    errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end != '\0') return 0;
+    if (end == s || *end != '\0') return BS_NUM_BAD;
+    if (isfinite(v) && strpbrk(s, "xX")) return BS_NUM_HEX;
+    if (errno == ERANGE && isfinite(v) && fabs(v) < DBL_MIN) return BS_NUM_UNDERFLOW;
     *out = v;
-    return 1;
+    return BS_NUM_OK;
 }
 
 static int bs_ieq(const char *a, const char *b)
@@ -473,8 +585,18 @@ bs_status bs_paramset_set_text(bs_paramset *ps, const char *name, const char *te
     case BS_PT_INT:
         bs_fmt_range(valid, sizeof valid, d);
         if (!buf[0]) return bs_fail(err, BS_ERR_INVALID, "%s%s%s has no value (valid: %s)", W, S, name, valid);
-        if (!bs_parse_real(buf, &v))
+        switch (bs_parse_real(buf, &v)) {
+        case BS_NUM_OK: break;
+        case BS_NUM_HEX:
+            return bs_fail(err, BS_ERR_INVALID, "%s%s%s = '%s' is hexadecimal (valid: a decimal number, %s)", W, S,
+                    name, buf, valid);
+        case BS_NUM_UNDERFLOW:
+            return bs_fail(err, BS_ERR_INVALID,
+                    "%s%s%s = '%s' underflows (below %g, it would not be read exactly; write 0 for zero; valid: %s)", W,
+                    S, name, buf, DBL_MIN, valid);
+        default:
             return bs_fail(err, BS_ERR_INVALID, "%s%s%s = '%s' is not a number (valid: %s)", W, S, name, buf, valid);
+        }
         {
             bs_status st = bs_check_number(d, v, buf, where, err);
             if (st != BS_OK) return st;

@@ -52,6 +52,7 @@ int bs_store_spawn(bs_store *s, int site, uint8_t type, uint8_t state, uint64_t 
     if (s->occ[site] >= 0) return -1;
     if (s->n_free == 0) {
         s->hard_cap_hit = 1;
+        s->full_refusals++;
         return -1;
     }
     int slot = s->free_slots[--s->n_free];
@@ -133,23 +134,48 @@ uint64_t bs_store_child_id(uint64_t parent_id, uint64_t step, uint32_t n)
     return z ^ (z >> 31);
 }
 
+typedef struct {
+    int w, h, tile, ox, oy, nx;
+    bs_tile_fn fn;
+    void *ctx;
+} tile_grid;
+
+static inline void one_tile(const tile_grid *g, int t)
+{
+    int tx = g->ox + 2 * (t % g->nx), ty = g->oy + 2 * (t / g->nx);
+    int x0 = tx * g->tile, y0 = ty * g->tile;
+    int x1 = x0 + g->tile - 1, y1 = y0 + g->tile - 1;
+    if (x1 >= g->w) x1 = g->w - 1;
+    if (y1 >= g->h) y1 = g->h - 1;
+    g->fn(x0, y0, x1, y1, g->ctx);
+}
+
+/* The tiles of one colour, work-shared over the caller's team; the last
+ * colour's loop has no barrier of its own (the region's end is one). */
+static void tiles_of_colour(int w, int h, int tile, int ntx, int nty, int colour, bs_tile_fn fn, void *ctx)
+{
+    const int ox = colour & 1, oy = colour >> 1;
+    const int nx = (ntx - ox + 1) / 2, ny = (nty - oy + 1) / 2;
+    const int total = nx * ny;
+    const tile_grid g = { w, h, tile, ox, oy, nx, fn, ctx };
+    if (colour < 3) {
+#pragma omp for schedule(dynamic, 1)
+        for (int t = 0; t < total; t++) one_tile(&g, t);
+    } else {
+#pragma omp for schedule(dynamic, 1) nowait
+        for (int t = 0; t < total; t++) one_tile(&g, t);
+    }
+}
+
 void bs_store_for_tiles(int w, int h, int tile, bs_tile_fn fn, void *ctx)
 {
-    int ntx = (w + tile - 1) / tile, nty = (h + tile - 1) / tile;
+    const int ntx = (w + tile - 1) / tile, nty = (h + tile - 1) / tile;
     /* With an odd tile count, the last and first tile of a row wrap to the
-     * same colour only across the domain edge, which no rule crosses. */
-    for (int colour = 0; colour < 4; colour++) {
-        int ox = colour & 1, oy = colour >> 1;
-        int nx = (ntx - ox + 1) / 2, ny = (nty - oy + 1) / 2;
-        int total = nx * ny;
-#pragma omp parallel for schedule(dynamic, 1)
-        for (int t = 0; t < total; t++) {
-            int tx = ox + 2 * (t % nx), ty = oy + 2 * (t / nx);
-            int x0 = tx * tile, y0 = ty * tile;
-            int x1 = x0 + tile - 1, y1 = y0 + tile - 1;
-            if (x1 >= w) x1 = w - 1;
-            if (y1 >= h) y1 = h - 1;
-            fn(x0, y0, x1, y1, ctx);
-        }
-    }
+     * same colour only across the domain edge, which no rule crosses.
+     * One parallel region for the four colours (issue 19): each colour's
+     * loop ends at a barrier (no tile of the next colour may start before
+     * the neighbouring tiles of this one are done), but the threads are
+     * woken once per step rather than once per colour. */
+#pragma omp parallel
+    for (int colour = 0; colour < 4; colour++) tiles_of_colour(w, h, tile, ntx, nty, colour, fn, ctx);
 }

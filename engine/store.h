@@ -33,6 +33,12 @@ typedef struct {
     int32_t *free_slots;
     int n_free;
     int hard_cap_hit; /* a spawn failed because the store was full */
+    /* Placements refused for want of room, cumulative: spawns into a full
+     * store, and cells a scenario asked for at set-up (initial DTCs) that
+     * found no free site. Reported (CSV store_full_refusals, manifest,
+     * summary, stderr), never silent. Ordinary crowding (a division or an
+     * arrival with no free neighbour) is biology and is not counted. */
+    uint64_t full_refusals;
     /* Bit t set when an agent of type t (< 32) may be alive: set by every
      * spawn (and bs_store_retype), recomputed exactly by
      * bs_store_scan_types; never cleared by a kill. Rules skip searches for

@@ -114,12 +114,75 @@ got=$(($(wc -l <"$g/summary.csv") - 1))
 [ -z "$(tail -c 1 "$g/summary.csv")" ] && awk -F, 'NR == 1 { n = NF } NF != n { exit 1 }' "$g/summary.csv" \
   && ok || bad "interrupted summary.csv has a partial row"
 grep -q "continue with the same command and --resume" "$tmp/int.err" && ok || bad "interrupt message"
-sleep 0.2
-pgrep -P "$pid" >/dev/null 2>&1 && bad "children left running" || ok
+
+# ---- children stop with the parent (issue 13): the check looks at the
+# children recorded while the parent ran, not at `pgrep -P` of a parent
+# that `wait` has already reaped (its orphans would belong to init).
+kids_of() { # PID: its children, once at least $2 of them run (at most 60 s)
+  local k
+  for _ in $(seq 1200); do
+    k=$(pgrep -P "$1" 2>/dev/null | tr '\n' ' ')
+    [ "$(echo $k | wc -w)" -ge "$2" ] && { echo "$k"; return; }
+    sleep 0.05
+  done
+}
+alive() { # PIDS: those still running (not gone, not zombies)
+  local k out=
+  for k in $*; do
+    [ -e "/proc/$k" ] && ! grep -q '^State:.*Z' "/proc/$k/status" 2>/dev/null && out="$out $k"
+  done
+  echo $out
+}
+stop_left() { local k; for k in $(alive $*); do kill -KILL "$k" 2>/dev/null; done; }
+long=(--days 20000 --csv-every 100) # about 2 minutes a run: the parent is stopped long before
+# SIGINT: the sweep stops its running children and exits 130
+"$bin" sweep single_bmu --set oc.lifespan_d=5,10,15 "${long[@]}" --jobs 2 --quiet --out "$tmp/kint" >/dev/null 2>&1 &
+pid=$!
+kids=$(kids_of "$pid" 2)
+[ -n "$kids" ] && ok || bad "sweep started no children"
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 130 ] && ok || bad "SIGINT sweep: exit $rc, expected 130"
+left=$(alive $kids)
+[ -z "$left" ] && ok || { bad "SIGINT sweep left children running: $left"; stop_left $kids; }
+# SIGKILL of compare: it cannot stop its children itself; they die with it
+"$bin" compare single_bmu --replicates 2 "${long[@]}" --jobs 2 --quiet --out "$tmp/kkill" >/dev/null 2>&1 &
+pid=$!
+kids=$(kids_of "$pid" 2)
+[ -n "$kids" ] && ok || bad "compare started no children"
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+for _ in $(seq 100); do [ -z "$(alive $kids)" ] && break; sleep 0.05; done
+left=$(alive $kids)
+[ -z "$left" ] && ok || { bad "SIGKILL of compare left its children running: $left"; stop_left $kids; }
+
 expect_fail "sweep existing summary" "already exists: add --resume" "$bin" sweep "${sargs[@]}"
 "$bin" sweep "${sargs[@]}" --resume --jobs 2 --quiet >/dev/null 2>&1 && ok || bad "sweep --resume"
 [ "$(tail -n +2 "$g/summary.csv" | cut -d, -f1 | sort -n | uniq | wc -l)" -eq 24 ] \
   && [ "$(($(wc -l <"$g/summary.csv") - 1))" -eq 24 ] && ok || bad "resumed summary: not 24 distinct runs"
+
+# ---- sweep --resume refuses another configuration (issue 13), saying what differs
+expect_fail "resume with other days" "days: stored 60, now 30" "$bin" sweep "${sargs[@]}" --resume --days 30
+expect_fail "resume with other fixed set" "fixed.ob.form_um_per_day: not in the stored sweep, now 0.5" \
+  "$bin" sweep "${sargs[@]}" --resume --set ob.form_um_per_day=0.5
+expect_fail "resume: the resolved parameter is named" "param.ob.form_um_per_day: stored .*, now 0.5" \
+  "$bin" sweep "${sargs[@]}" --resume --set ob.form_um_per_day=0.5
+expect_fail "resume with other scenario" "scenario: stored .*single_bmu.ini, now .*homeostasis.ini" \
+  "$bin" sweep homeostasis "${sargs[@]:1}" --resume
+expect_fail "resume with other values" "swept.oc.lifespan_d: stored 5,10,15,20,25,30, now 5,10,15,20,25,31" \
+  "$bin" sweep single_bmu --set oc.lifespan_d=5,10,15,20,25,31 "${sargs[@]:3}" --resume
+expect_fail "resume with other seeds" "seed: stored 1, now 3" "$bin" sweep "${sargs[@]}" --resume --seed 3
+sed -i 's/^version = .*/version = 0.0.1/' "$g/sweep-config.txt"
+expect_fail "resume by another version" "version: stored 0.0.1, now " "$bin" sweep "${sargs[@]}" --resume
+rm "$g/sweep-config.txt"
+expect_fail "resume without a stored configuration" "sweep-config.txt is missing" "$bin" sweep "${sargs[@]}" --resume
+[ "$(($(wc -l <"$g/summary.csv") - 1))" -eq 24 ] && ok || bad "refused resumes changed summary.csv"
+# a key given twice is refused, not silently dropped
+expect_fail "sweep key given twice" "oc.lifespan_d is given twice" \
+  "$bin" sweep single_bmu --set oc.lifespan_d=5,10 --set oc.lifespan_d=20 --out "$tmp/y10"
+expect_fail "sweep fixed key given twice" "ob.form_um_per_day is given twice" \
+  "$bin" sweep single_bmu --set oc.lifespan_d=5,10 --set ob.form_um_per_day=1 --set ob.form_um_per_day=2 --out "$tmp/y11"
 
 # ---- sweep: bad input
 expect_fail "sweep unknown fixed key" "unknown parameter 'oc.bogus_d'" "$bin" sweep single_bmu --set oc.lifespan_d=1,2 --set oc.bogus_d=1 --out "$tmp/y0"

@@ -2,7 +2,7 @@
  * tests/data/config/; a few files that would be awkward to keep in the
  * repository (deep include chains, CRLF, over-long lines) are written to a
  * temporary directory by the tests themselves. */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp, unlink, rmdir */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, unlink, rmdir, mkfifo, alarm */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +11,10 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -140,6 +142,17 @@ static const char *bs_tmp_write(bs_tmp *t, const char *name, const char *text)
     FILE *fp = fopen(p, "wb");
     assert_non_null(fp);
     fputs(text, fp);
+    fclose(fp);
+    return p;
+}
+
+/* Like bs_tmp_write, for text with NUL bytes in it. */
+static const char *bs_tmp_write_n(bs_tmp *t, const char *name, const char *bytes, size_t n)
+{
+    const char *p = bs_tmp_write(t, name, "");
+    FILE *fp = fopen(p, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(bytes, 1, n, fp), n);
     fclose(fp);
     return p;
 }
@@ -340,6 +353,180 @@ static void test_crlf_and_long_lines(void **state)
     bs_tmp_cleanup(&t);
 }
 
+/* ---- what inih alone would misread (issue 13 item 2) -------------------- */
+
+/* Writes text to a temporary file and expects loading it to fail with
+ * "<path>:<line>: <msg>" exactly. */
+static void bs_expect_text_error(
+        bs_fixture *fx, bs_tmp *t, const char *name, const char *text, int line, const char *msg)
+{
+    const char *p = bs_tmp_write(t, name, text);
+    char expected[1024];
+    snprintf(expected, sizeof expected, "%s:%d: %s", p, line, msg);
+    bs_expect_load_error(fx, p, BS_ERR_INVALID, expected);
+}
+
+static void test_text_after_section(void **state)
+{
+    bs_fixture *fx = *state;
+    bs_tmp t;
+    bs_tmp_init(&t);
+    /* inih drops "lifespan_d = 20" and the file loads with the default. */
+    bs_expect_text_error(fx, &t, "after.ini", "seed = 2\n[oc] lifespan_d = 20\n", 2,
+            "text after ']' ('lifespan_d = 20'): a section line holds only [section] and an optional '; comment'; "
+            "put each key = value on a line of its own");
+    bs_expect_text_error(fx, &t, "after2.ini", "[oc]]\ncount = 3\n", 1,
+            "text after ']' (']'): a section line holds only [section] and an optional '; comment'; put each key = "
+            "value on a line of its own");
+    /* a comment after the section is fine */
+    const char *p = bs_tmp_write(&t, "comment.ini", "[oc] ; osteoclasts\ncount = 3\n[ solver ];x\nmethod = rk4\n");
+    bs_error err = { { 0 } };
+    assert_int_equal(bs_config_load(fx->ps, p, &err), BS_OK);
+    assert_true(bs_param(fx->ps, "oc.count") == 3.0);
+    assert_string_equal(bs_param_str(fx->ps, "solver.method"), "rk4");
+    bs_tmp_cleanup(&t);
+}
+
+static void test_cr_only_and_nul(void **state)
+{
+    bs_fixture *fx = *state;
+    bs_tmp t;
+    bs_tmp_init(&t);
+    /* Classic Mac line ends: inih sees one line, "[oc]" and nothing else. */
+    bs_expect_text_error(fx, &t, "cr.ini", "[oc]\rlifespan_d = 20\rcount = 3\r", 1,
+            "carriage return without a line feed at column 5 (valid line ends: LF or CRLF; a file with CR-only line "
+            "ends must be converted, e.g. tr '\\r' '\\n')");
+    /* a stray CR inside a line, after good lines */
+    bs_expect_text_error(fx, &t, "cr2.ini", "[oc]\r\ncount = 3\r\nlifespan_d = 2\r0\r\n", 3,
+            "carriage return without a line feed at column 15 (valid line ends: LF or CRLF; a file with CR-only line "
+            "ends must be converted, e.g. tr '\\r' '\\n')");
+    /* NUL bytes: in a value, in a comment, alone at the end */
+    static const char nul1[] = "[oc]\ncount = 3\0 junk\n";
+    static const char nul2[] = "# a comment\0\n[oc]\ncount = 3\n";
+    static const char nul3[] = "[oc]\ncount = 3\n\0";
+    const struct {
+        const char *name, *bytes;
+        size_t n;
+        int line, col;
+    } cases[] = {
+        { "nul1.ini", nul1, sizeof nul1 - 1, 2, 10 },
+        { "nul2.ini", nul2, sizeof nul2 - 1, 1, 12 },
+        { "nul3.ini", nul3, sizeof nul3 - 1, 3, 1 },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const char *p = bs_tmp_write_n(&t, cases[k].name, cases[k].bytes, cases[k].n);
+        char expected[512];
+        snprintf(expected, sizeof expected, "%s:%d: NUL byte at column %d (a scenario file is text)", p, cases[k].line,
+                cases[k].col);
+        bs_expect_load_error(fx, p, BS_ERR_INVALID, expected);
+    }
+    bs_tmp_cleanup(&t);
+}
+
+static void test_colon_separator(void **state)
+{
+    bs_fixture *fx = *state;
+    bs_tmp t;
+    bs_tmp_init(&t);
+    /* One separator, '=': "key: value" is refused, not taken as '='. */
+    bs_expect_text_error(
+            fx, &t, "colon.ini", "[oc]\ncount: 3\n", 2, "'key: value' is not accepted (valid: 'key = value')");
+    bs_expect_text_error(
+            fx, &t, "colon2.ini", "[output]\ndir: a = b\n", 2, "'key: value' is not accepted (valid: 'key = value')");
+    /* a ':' in a value is just text */
+    const char *p = bs_tmp_write(&t, "value.ini", "[output]\ndir = C:/runs: first\n");
+    bs_error err = { { 0 } };
+    assert_int_equal(bs_config_load(fx->ps, p, &err), BS_OK);
+    assert_string_equal(bs_param_str(fx->ps, "output.dir"), "C:/runs: first");
+    bs_tmp_cleanup(&t);
+}
+
+static void test_hex_and_underflow(void **state)
+{
+    bs_fixture *fx = *state;
+    bs_tmp t;
+    bs_tmp_init(&t);
+    bs_expect_text_error(fx, &t, "hex.ini", "[oc]\ncount = 0x10\n", 2,
+            "oc.count = '0x10' is hexadecimal (valid: a decimal number, 1 .. 100)");
+    bs_expect_text_error(fx, &t, "hexf.ini", "[oc]\nlifespan_d = 0x1p3\n", 2,
+            "oc.lifespan_d = '0x1p3' is hexadecimal (valid: a decimal number, 5 .. 25 d)");
+    char msg[512];
+    snprintf(msg, sizeof msg,
+            "therapy.denosumab.start_day = '1e-400' underflows (below %g, it would not be read exactly; write 0 for "
+            "zero; valid: 0 .. 3650 d)",
+            2.2250738585072014e-308);
+    bs_expect_text_error(fx, &t, "under.ini", "[therapy.denosumab]\nstart_day = 1e-400\n", 2, msg);
+    bs_error err = { { 0 } };
+    assert_int_equal(bs_config_set(fx->ps, "oc.count=0X20", &err), BS_ERR_INVALID);
+    assert_string_equal(err.msg, "--set: oc.count = '0X20' is hexadecimal (valid: a decimal number, 1 .. 100)");
+    assert_int_equal(bs_config_set(fx->ps, "therapy.denosumab.start_day=-1e-320", &err), BS_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "'-1e-320' underflows"));
+    /* exact zeros, however written, are zero */
+    assert_int_equal(bs_config_set(fx->ps, "therapy.denosumab.start_day=0e-400", &err), BS_OK);
+    assert_int_equal(bs_config_set(fx->ps, "therapy.denosumab.start_day=0.0", &err), BS_OK);
+    assert_true(bs_param(fx->ps, "therapy.denosumab.start_day") == 0.0);
+    bs_tmp_cleanup(&t);
+}
+
+static void bs_alarm(int sig)
+{
+    (void)sig;
+    fail_msg("loading a FIFO blocked");
+}
+
+static void test_not_a_regular_file(void **state)
+{
+    bs_fixture *fx = *state;
+    bs_tmp t;
+    bs_tmp_init(&t);
+    /* A FIFO without a writer: fopen would block forever. */
+    const char *fifo = bs_tmp_write(&t, "fifo.ini", "");
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    signal(SIGALRM, bs_alarm);
+    alarm(20);
+    char expected[512];
+    snprintf(expected, sizeof expected, "%s: not a regular file (a FIFO)", fifo);
+    bs_expect_load_error(fx, fifo, BS_ERR_IO, expected);
+    const char *inc = bs_tmp_write(&t, "inc.ini", "include = fifo.ini\n[oc]\ncount = 3\n");
+    snprintf(expected, sizeof expected, "%s:1: include file '%s' is not a regular file (a FIFO)", inc, fifo);
+    bs_expect_load_error(fx, inc, BS_ERR_IO, expected);
+    char head[64];
+    bs_error err = { { 0 } };
+    assert_int_equal(bs_config_header(fifo, head, sizeof head, &err), BS_ERR_IO);
+    /* a device: never opened */
+    inc = bs_tmp_write(&t, "dev.ini", "include = /dev/zero\n");
+    snprintf(expected, sizeof expected, "%s:1: include file '/dev/zero' is not a regular file (a character device)",
+            inc);
+    bs_expect_load_error(fx, inc, BS_ERR_IO, expected);
+    alarm(0);
+    signal(SIGALRM, SIG_DFL);
+    bs_tmp_cleanup(&t);
+}
+
+static void test_unknown_key_lists_keys(void **state)
+{
+    bs_fixture *fx = *state;
+    bs_error err = { { 0 } };
+    /* no likely typo: the section's keys */
+    assert_int_equal(bs_config_set(fx->ps, "oc.number_of_cells=3", &err), BS_ERR_INVALID);
+    assert_string_equal(
+            err.msg, "--set: unknown parameter 'oc.number_of_cells' (valid keys in [oc]: lifespan_d, count, fuse)");
+    assert_int_equal(bs_config_set(fx->ps, "random_seed=3", &err), BS_ERR_INVALID);
+    assert_string_equal(
+            err.msg, "--set: unknown parameter 'random_seed' (valid keys before the first [section]: seed)");
+    /* an unknown section: the sections */
+    assert_int_equal(bs_config_set(fx->ps, "osteo.count_x=3", &err), BS_ERR_INVALID);
+    assert_string_equal(err.msg,
+            "--set: unknown parameter 'osteo.count_x': there is no section [osteo] (sections: oc, solver, output, "
+            "therapy.denosumab)");
+    bs_tmp t;
+    bs_tmp_init(&t);
+    bs_expect_text_error(fx, &t, "unk.ini", "[solver]\nintegrator = rk4\n", 2,
+            "unknown parameter 'solver.integrator' (valid keys in [solver]: method)");
+    bs_tmp_cleanup(&t);
+}
+
 /* ---- --set ------------------------------------------------------------- */
 
 static void test_set_assignment(void **state)
@@ -436,6 +623,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_file, bs_setup, bs_teardown),
         cmocka_unit_test_setup_teardown(test_failed_load_changes_nothing, bs_setup, bs_teardown),
         cmocka_unit_test_setup_teardown(test_crlf_and_long_lines, bs_setup, bs_teardown),
+        cmocka_unit_test_setup_teardown(test_text_after_section, bs_setup, bs_teardown),
+        cmocka_unit_test_setup_teardown(test_cr_only_and_nul, bs_setup, bs_teardown),
+        cmocka_unit_test_setup_teardown(test_colon_separator, bs_setup, bs_teardown),
+        cmocka_unit_test_setup_teardown(test_hex_and_underflow, bs_setup, bs_teardown),
+        cmocka_unit_test_setup_teardown(test_not_a_regular_file, bs_setup, bs_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_key_lists_keys, bs_setup, bs_teardown),
         cmocka_unit_test_setup_teardown(test_set_assignment, bs_setup, bs_teardown),
         cmocka_unit_test_setup_teardown(test_set_errors, bs_setup, bs_teardown),
         cmocka_unit_test(test_header),

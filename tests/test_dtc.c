@@ -263,6 +263,47 @@ static void test_seed_lesion_always_placed(void **state)
     }
 }
 
+/* Cells a scenario asks for that find no room are counted, never dropped
+ * silently (issue 13 item 9): on 16 x 16 a 100000-cell lesion places what
+ * fits and counts the rest; placed + refused is what was asked. */
+static void test_seed_refusals_counted(void **state)
+{
+    (void)state;
+    const char *const cases[][4] = {
+        { "dtc.seed_lesion_n=100000", NULL },
+        { "dtc.seed_quiescent_n=5000", NULL },
+        { "dtc.seed_brc_n=5000", NULL },
+    };
+    const long asked[] = { 100000, 5000, 5000 };
+    for (int k = 0; k < 3; k++) {
+        const char *const sets[] = { "lattice.width_sites=16", "lattice.height_sites=16", "dtc.seed_lesion_n=0",
+            "dtc.seed_quiescent_n=0", "dtc.seed_brc_n=0", cases[k][0], NULL };
+        bs_registry *lreg;
+        bs_paramset *lps = bs_test_params(&lreg, "homeostasis", sets);
+        bs_model *m = bs_test_model(lps);
+        long n = 0;
+        for (int slot = 0; slot < m->store.capacity; slot++)
+            if (m->store.type[slot] == BS_CELL_DTC) n++;
+        assert_true(n > 0 && n < 256);
+        assert_int_equal((long)m->store.full_refusals, asked[k] - n);
+        bs_obs o;
+        bs_model_observe(m, &o, 0.0, 0.0, 0.0);
+        assert_int_equal(o.store_full_refusals, asked[k] - n);
+        bs_model_destroy(m);
+        bs_paramset_destroy(lps);
+        bs_registry_destroy(lreg);
+    }
+    /* what fits is not a refusal */
+    const char *const sets[] = { "lattice.width_sites=64", "lattice.height_sites=64", NULL };
+    bs_registry *lreg;
+    bs_paramset *lps = bs_test_params(&lreg, "vicious_cycle", sets);
+    bs_model *m = bs_test_model(lps);
+    assert_int_equal((long)m->store.full_refusals, 0);
+    bs_model_destroy(m);
+    bs_paramset_destroy(lps);
+    bs_registry_destroy(lreg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_extravasation_follows_cxcl12_and_cxcr4),
         cmocka_unit_test(test_homing_up_the_gradient),
         cmocka_unit_test(test_seed_lesion_always_placed),
+        cmocka_unit_test(test_seed_refusals_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -844,10 +844,28 @@ static void test_solve_many_matches_one_by_one(void **state)
         bs_field f[N];
         bs_many_fields(f, N, &lat);
         for (int step = 0; step < 3; ++step) bs_field_solve_many(f, N, &lat, 1.0, &o);
+        /* and from inside the caller's parallel region (issue 19), where
+         * the whole-field path applies (more than one thread) */
+        bs_field g[N];
+        bs_many_fields(g, N, &lat);
+        int order[N], in_team = 0;
+        for (int step = 0; step < 3; ++step) {
+            if (bs_field_solve_many_in_team(g, N, &lat, order)) {
+                in_team = 1;
+#pragma omp parallel
+                bs_field_solve_many_team(g, N, &lat, 1.0, &o, order);
+            } else {
+                bs_field_solve_many(g, N, &lat, 1.0, &o);
+            }
+        }
+        assert_int_equal(in_team, counts[ti] > 1);
         for (int k = 0; k < N; ++k) {
             assert_int_equal(f[k].last_iters, ref[k].last_iters);
             assert_memory_equal(f[k].c, ref[k].c, bytes);
+            assert_int_equal(g[k].last_iters, ref[k].last_iters);
+            assert_memory_equal(g[k].c, ref[k].c, bytes);
             bs_field_free(&f[k]);
+            bs_field_free(&g[k]);
         }
     }
 #ifdef _OPENMP

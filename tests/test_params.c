@@ -281,9 +281,11 @@ static void test_unknown_name(void **state)
             "f.ini:2: unknown parameter 'osteoclast.count' (did you mean "
             "'oc.count'?)");
 
-    /* Nothing close: no suggestion. */
+    /* Nothing close: the sections there are (here no section [tcell]). */
     assert_int_equal(bs_paramset_set_text(fx->ps, "tcell.kill_prob", "0.2", "--set", &err), BS_ERR_INVALID);
-    assert_string_equal(err.msg, "--set: unknown parameter 'tcell.kill_prob'");
+    assert_string_equal(err.msg,
+            "--set: unknown parameter 'tcell.kill_prob': there is no section [tcell] (sections: oc, solver, output, "
+            "ob)");
 
     /* From code there is no location prefix. */
     assert_int_equal(bs_param_set(fx->ps, "oc.lifespan", 10.0, &err), BS_ERR_INVALID);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include <unistd.h>
 
 #include "celltypes.h"
@@ -556,6 +557,73 @@ static void test_mask_wrong_size_rejected(void **state)
     assert_null(cls);
 }
 
+/* A PNG that is only a signature and an IHDR chunk claiming w x h pixels:
+ * what a huge image costs a loader that decodes before it checks. */
+static void write_png_header(const char *path, uint32_t w, uint32_t h)
+{
+    unsigned char b[33] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R' };
+    for (int k = 0; k < 4; k++) {
+        b[16 + k] = (unsigned char)(w >> (24 - 8 * k));
+        b[20 + k] = (unsigned char)(h >> (24 - 8 * k));
+    }
+    b[24] = 8; /* bit depth; colour type 0 (grey), compression, filter, interlace 0 */
+    uLong crc = crc32(crc32(0L, Z_NULL, 0), b + 12, 17);
+    for (int k = 0; k < 4; k++) b[29 + k] = (unsigned char)(crc >> (24 - 8 * k));
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, sizeof b, f), sizeof b);
+    fclose(f);
+}
+
+static void test_mask_header_checked_first(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/huge.png", tmpdir);
+    /* 8192 x 8192 claimed, for a 64 x 64 lattice: the size error comes from
+     * the header, before any decoding (which would reserve 256 MiB and then
+     * fail on the missing pixel data with a vaguer message). */
+    write_png_header(path, 8192, 8192);
+    int w = 64, h = 64;
+    uint8_t *cls = NULL;
+    bs_error err = { { 0 } };
+    assert_int_equal(bs_mask_load(path, &w, &h, &cls, &err), BS_ERR_INVALID);
+    assert_null(cls);
+    assert_non_null(strstr(err.msg, "mask is 8192x8192 pixels (valid: exactly 64x64"));
+    /* over the pixel limit, lattice size from the mask */
+    write_png_header(path, 8193, 8192);
+    w = h = 0;
+    assert_int_equal(bs_mask_load(path, &w, &h, &cls, &err), BS_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "mask is 8193x8192 pixels, over the limit of"));
+    remove(path);
+}
+
+static void test_mask_decode_counts_against_limit(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/mask3.png", tmpdir);
+    write_mask(path, 300, 200);
+    int w = 0, h = 0;
+    assert_int_equal(bs_mask_size(path, &w, &h, NULL), BS_OK);
+    assert_int_equal(w, 300);
+    assert_int_equal(h, 200);
+    /* 300 x 200 x 5 bytes and the row pointers: about 0.29 MiB */
+    double need = bs_mask_decode_bytes(300, 200);
+    assert_true(need >= 300.0 * 200 * 5 && need < 300.0 * 200 * 6);
+    uint8_t *cls = NULL;
+    bs_error err = { { 0 } };
+    w = h = 0;
+    assert_int_equal(bs_mask_load_limited(path, &w, &h, &cls, need - 1.0, &err), BS_ERR_NOMEM);
+    assert_null(cls);
+    assert_non_null(strstr(err.msg,
+            "decoding the 300x200 mask needs about 1 MiB, more than the limit of 0 MiB (set by --max-memory-mb)"));
+    assert_int_equal(bs_mask_load_limited(path, &w, &h, &cls, need, &err), BS_OK);
+    assert_non_null(cls);
+    free(cls);
+    remove(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -568,6 +636,8 @@ int main(void)
         cmocka_unit_test(test_overlay_uses_viridis),
         cmocka_unit_test(test_bad_input_rejected),
         cmocka_unit_test(test_render_example_png),
+        cmocka_unit_test(test_mask_header_checked_first),
+        cmocka_unit_test(test_mask_decode_counts_against_limit),
         cmocka_unit_test(test_mask_maps_colours),
         cmocka_unit_test(test_mask_wrong_size_rejected),
     };

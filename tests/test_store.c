@@ -28,6 +28,11 @@ static void test_spawn_move_kill(void **state)
     assert_int_equal(s.count, 3);
     assert_int_equal(bs_store_spawn(&s, 9, 0, 0, 104), -1); /* full: reported, no crash */
     assert_true(s.hard_cap_hit);
+    assert_int_equal(s.full_refusals, 1); /* counted */
+    assert_int_equal(bs_store_spawn(&s, 9, 0, 0, 104), -1);
+    assert_int_equal(s.full_refusals, 2);
+    assert_int_equal(bs_store_spawn(&s, 6, 0, 0, 105), -1); /* a taken site is not a full store */
+    assert_int_equal(s.full_refusals, 2);
     bs_store_kill(&s, b);
     assert_int_equal(s.occ[7], -1);
     assert_int_equal(s.count, 2);

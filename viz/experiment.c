@@ -1,9 +1,9 @@
 /* experiment.c — `bonesim compare` and `bonesim sweep` (experiment.h).
  *
- * Layout of the file: option parsing shared by both commands; the job
- * pool (fork/exec of this program, progress, signals); reading run CSVs
- * back; statistics; compare (table, compare.csv, compare.png); sweep
- * (grid, summary.csv as results arrive, --resume). */
+ * Layout of the file: option parsing shared by both commands; compare
+ * (table, compare.csv, compare.png); sweep (grid, summary.csv as results arrive, --resume). The job pool is in
+ * exp_pool.c, reading run CSVs back in exp_table.c, statistics in
+ * exp_stats.c. */
 #define _POSIX_C_SOURCE 200809L
 #include "experiment.h"
 
@@ -15,28 +15,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "exp_mpi.h"
+#include "exp_pool.h"
+#include "exp_stats.h"
+#include "exp_table.h"
 #include "image.h"
 #include "output.h"
-#include "rng.h"
 #include "runner.h"
+#include "sensitivity.h"
+#include "version.h"
 
 #define MAX_SEED 9007199254740991.0 /* 2^53 - 1, the largest `run --seed` */
 #define MAX_RUNS 100000
 #define MAX_LIST 64 /* --at days, --columns entries, sweep keys */
 
 /* ---- small helpers -------------------------------------------------------------- */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int parse_num(const char *s, double lo, double hi, int whole, double *out)
 {
@@ -47,24 +43,6 @@ static int parse_num(const char *s, double lo, double hi, int whole, double *out
     if (whole && v != floor(v)) return 0;
     *out = v;
     return 1;
-}
-
-static int mkdir_p(const char *dir)
-{
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf) return -1;
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-            buf[i] = c;
-        }
-    }
-    struct stat st;
-    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
 static int file_exists(const char *p)
@@ -92,344 +70,9 @@ static int split_list(const char *s, char *buf, size_t bufn, char **out, int max
     return n;
 }
 
-static int column_index(const char *name)
-{
-    for (int c = 0; bs_csv_columns[c]; c++)
-        if (strcmp(bs_csv_columns[c], name) == 0) return c;
-    return -1;
-}
-
 static void list_columns(FILE *f)
 {
     for (int c = 1; bs_csv_columns[c]; c++) fprintf(f, "%s%s", c > 1 ? ", " : "", bs_csv_columns[c]);
-}
-
-/* A growable argv for a child. */
-typedef struct {
-    char **v;
-    int n, cap;
-} argvec;
-
-static int av_push(argvec *a, const char *s)
-{
-    if (a->n + 2 > a->cap) {
-        int cap = a->cap ? a->cap * 2 : 32;
-        char **v = realloc(a->v, (size_t)cap * sizeof *v);
-        if (!v) return -1;
-        a->v = v;
-        a->cap = cap;
-    }
-    if (!(a->v[a->n] = strdup(s))) return -1;
-    a->v[++a->n] = NULL;
-    return 0;
-}
-
-static void av_free(argvec *a)
-{
-    for (int i = 0; i < a->n; i++) free(a->v[i]);
-    free(a->v);
-    memset(a, 0, sizeof *a);
-}
-
-/* ---- the job pool ----------------------------------------------------------------- */
-
-enum { JOB_PENDING, JOB_RUNNING, JOB_OK, JOB_FAILED, JOB_SKIP };
-
-typedef struct {
-    argvec args;
-    char dir[4096]; /* the run's output folder */
-    char tag[64]; /* "a/rep_2", "run 17": for messages */
-    long long seed;
-    long index; /* run index (sweep) or replicate (compare) */
-    int arm; /* compare: 0 = A, 1 = B */
-    int state;
-    pid_t pid;
-    char why[512]; /* failure: exit status and the last line of the log */
-} exp_job;
-
-static volatile sig_atomic_t g_exp_stop; /* SIGINT/SIGTERM received */
-
-static void exp_on_signal(int sig)
-{
-    g_exp_stop = sig;
-}
-
-static void exp_signals(int install)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = install ? exp_on_signal : SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
-/* Starts j: the child gets its own process group (a Ctrl-C at the
- * terminal reaches only the parent, which stops the children itself) and
- * writes stdout and stderr to DIR/run.log. */
-static int job_start(exp_job *j)
-{
-    if (mkdir_p(j->dir) != 0) {
-        snprintf(j->why, sizeof j->why, "cannot create %.400s (%s)", j->dir, strerror(errno));
-        return -1;
-    }
-    char log[4200];
-    snprintf(log, sizeof log, "%s/run.log", j->dir);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(j->why, sizeof j->why, "cannot start a process (%s)", strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        setpgid(0, 0);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            if (fd > 2) close(fd);
-        }
-        execv("/proc/self/exe", j->args.v);
-        dprintf(2, "bonesim: cannot run /proc/self/exe (%s)\n", strerror(errno));
-        _exit(127);
-    }
-    j->pid = pid;
-    j->state = JOB_RUNNING;
-    return 0;
-}
-
-/* The last non-empty line of DIR/run.log, for failure messages. */
-static void last_log_line(const char *dir, char *out, size_t n)
-{
-    char path[4200], buf[4096];
-    out[0] = '\0';
-    snprintf(path, sizeof path, "%s/run.log", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long len = ftell(f);
-        fseek(f, len > (long)sizeof buf - 1 ? len - (long)sizeof buf + 1 : 0, SEEK_SET);
-    }
-    size_t got = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[got] = '\0';
-    while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r' || buf[got - 1] == ' ')) buf[--got] = '\0';
-    const char *src = strrchr(buf, '\n');
-    src = src ? src + 1 : buf;
-    size_t l = strlen(src);
-    if (l >= n) l = n - 1;
-    memcpy(out, src, l);
-    out[l] = '\0';
-}
-
-typedef void (*job_done_fn)(void *ctx, exp_job *j);
-
-typedef struct {
-    const char *what; /* "compare", "sweep" */
-    int max_jobs, quiet;
-    job_done_fn done;
-    void *ctx;
-} pool_opts;
-
-static void progress_line(
-        const pool_opts *po, int tty, long done, long failed, long running, long total, double t0, int final)
-{
-    if (po->quiet) return;
-    double el = now_s() - t0;
-    char eta[32] = "";
-    if (done > 0 && done < total) snprintf(eta, sizeof eta, ", ETA %.0f s", el / (double)done * (double)(total - done));
-    fprintf(stderr, "%sbonesim %s: %ld / %ld runs done (%ld running, %ld failed), %.0f s%s%s", tty ? "\r" : "",
-            po->what, done, total, running, failed, el, eta, tty ? "   " : "\n");
-    if (tty && final) fputc('\n', stderr);
-    fflush(stderr);
-}
-
-/* Runs the pending jobs, at most po->max_jobs at once, calling po->done
- * (in the parent, serially) as each finishes. On SIGINT/SIGTERM it stops
- * launching, sends SIGTERM to the running children (they finish their
- * step and exit) and waits for them. Returns the signal number, or 0. */
-static int pool_run(exp_job *jobs, long n, const pool_opts *po, long *nfailed)
-{
-    long total = 0, done = 0, running = 0, next = 0;
-    for (long k = 0; k < n; k++)
-        if (jobs[k].state == JOB_PENDING) total++;
-    *nfailed = 0;
-    int tty = isatty(2);
-    double t0 = now_s(), last_print = 0.0;
-    int stopping = 0, dirty = 1;
-    while (done + *nfailed < total || running > 0) {
-        if (g_exp_stop && !stopping) {
-            stopping = 1;
-            for (long k = 0; k < n; k++)
-                if (jobs[k].state == JOB_RUNNING) kill(jobs[k].pid, SIGTERM);
-        }
-        while (!stopping && running < po->max_jobs && next < n) {
-            exp_job *j = &jobs[next++];
-            if (j->state != JOB_PENDING) continue;
-            if (job_start(j) == 0) {
-                running++;
-            } else {
-                j->state = JOB_FAILED;
-                (*nfailed)++;
-                fprintf(stderr, "%sbonesim %s: %s (seed %lld) failed: %s\n", tty && !po->quiet ? "\n" : "", po->what,
-                        j->tag, j->seed, j->why);
-            }
-        }
-        if (dirty) {
-            progress_line(po, tty, done, *nfailed, running, total, t0, 0);
-            last_print = now_s();
-            dirty = 0;
-        }
-        if (stopping && running == 0) break;
-        if (running == 0 && next >= n) break;
-        int status;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid < 0 && errno != EINTR && errno != ECHILD) break;
-        if (pid <= 0) {
-            struct timespec ts = { 0, 50 * 1000 * 1000 };
-            nanosleep(&ts, NULL);
-            if (tty && now_s() - last_print > 0.5) {
-                progress_line(po, tty, done, *nfailed, running, total, t0, 0);
-                last_print = now_s();
-            }
-            continue;
-        }
-        exp_job *j = NULL;
-        for (long k = 0; k < n && !j; k++)
-            if (jobs[k].state == JOB_RUNNING && jobs[k].pid == pid) j = &jobs[k];
-        if (!j) continue;
-        running--;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-            j->state = JOB_OK;
-            done++;
-            if (po->done) po->done(po->ctx, j);
-        } else {
-            j->state = JOB_FAILED;
-            if (stopping) continue; /* stopped by us: neither done nor a failure */
-            (*nfailed)++;
-            char line[400];
-            last_log_line(j->dir, line, sizeof line);
-            if (WIFEXITED(status))
-                snprintf(j->why, sizeof j->why, "exit status %d: %s", WEXITSTATUS(status), line);
-            else
-                snprintf(j->why, sizeof j->why, "killed by signal %d (crash?): %s", WTERMSIG(status), line);
-            fprintf(stderr, "%sbonesim %s: %s (seed %lld) failed, %s\n  log: %s/run.log\n",
-                    tty && !po->quiet ? "\n" : "", po->what, j->tag, j->seed, j->why, j->dir);
-        }
-        dirty = 1;
-    }
-    if (tty || dirty) progress_line(po, tty, done, *nfailed, running, total, t0, 1);
-    return stopping ? (int)g_exp_stop : 0;
-}
-
-/* ---- reading a run's CSV ------------------------------------------------------------- */
-
-typedef struct {
-    int ncol, nrow;
-    double *v; /* nrow x ncol, row-major; owned */
-} table;
-
-/* Reads DIR/timeseries.csv; its header must be exactly bs_csv_columns. */
-static int table_read(const char *dir, table *t, char *why, size_t whyn)
-{
-    memset(t, 0, sizeof *t);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/timeseries.csv", dir);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(why, whyn, "%s: cannot read (%s)", path, strerror(errno));
-        return -1;
-    }
-    char line[8192];
-    int ncol = 0;
-    while (bs_csv_columns[ncol]) ncol++;
-    char want[8192];
-    size_t k = 0;
-    for (int c = 0; c < ncol; c++)
-        k += (size_t)snprintf(want + k, sizeof want - k, "%s%s", c ? "," : "", bs_csv_columns[c]);
-    if (!fgets(line, sizeof line, f) || (line[strcspn(line, "\r\n")] = '\0', strcmp(line, want) != 0)) {
-        snprintf(why, whyn, "%s: unexpected header (not written by this bonesim?)", path);
-        fclose(f);
-        return -1;
-    }
-    int cap = 0;
-    t->ncol = ncol;
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] == '\n' || line[0] == '\0') continue;
-        if (t->nrow == cap) {
-            cap = cap ? cap * 2 : 256;
-            double *nv = realloc(t->v, (size_t)cap * (size_t)ncol * sizeof *nv);
-            if (!nv) {
-                snprintf(why, whyn, "out of memory");
-                fclose(f);
-                return -1;
-            }
-            t->v = nv;
-        }
-        char *p = line;
-        for (int c = 0; c < ncol; c++) {
-            char *end;
-            double x = strtod(p, &end);
-            if (end == p || (c < ncol - 1 && *end != ',')) {
-                snprintf(why, whyn, "%s:%d: malformed row", path, t->nrow + 2);
-                fclose(f);
-                return -1;
-            }
-            t->v[(size_t)t->nrow * (size_t)ncol + (size_t)c] = x;
-            p = end + 1;
-        }
-        t->nrow++;
-    }
-    fclose(f);
-    if (t->nrow == 0) {
-        snprintf(why, whyn, "%s: no rows", path);
-        return -1;
-    }
-    return 0;
-}
-
-static double tv(const table *t, int row, int col)
-{
-    return t->v[(size_t)row * (size_t)t->ncol + (size_t)col];
-}
-
-/* ---- statistics ------------------------------------------------------------------------ */
-
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Quantile q of x[0..n) (linear interpolation between order statistics,
- * "type 7"); sorts x in place. */
-static double quantile(double *x, int n, double q)
-{
-    qsort(x, (size_t)n, sizeof *x, cmp_dbl);
-    double h = (n - 1) * q;
-    int lo = (int)floor(h);
-    if (lo >= n - 1) return x[n - 1];
-    return x[lo] + (h - lo) * (x[lo + 1] - x[lo]);
-}
-
-#define BOOT_N 2000
-#define BOOT_SEED 0xB0075EEDu
-
-/* Percentile bootstrap 95% interval of the median of e[0..n), with a
- * fixed counter-based RNG key, so the same data give the same interval.
- * scratch holds n + BOOT_N doubles. */
-static void boot_median_ci(const double *e, int n, uint64_t key, double *scratch, double *lo, double *hi)
-{
-    double *res = scratch, *meds = scratch + n;
-    for (int b = 0; b < BOOT_N; b++) {
-        for (int i = 0; i < n; i++)
-            res[i] = e[bs_rng_below(BOOT_SEED, BS_STREAM_USER + 11, key, (uint64_t)b, (uint32_t)i, (uint32_t)n)];
-        meds[b] = quantile(res, n, 0.5);
-    }
-    *lo = quantile(meds, BOOT_N, 0.025);
-    *hi = quantile(meds, BOOT_N, 0.975);
 }
 
 /* ---- labels and units ------------------------------------------------------------------- */
@@ -484,7 +127,16 @@ typedef struct {
     int jobs;
     const char *out, *at, *columns;
     int force, resume, quiet, help;
+    int threads; /* --threads: OpenMP threads of each run (default 1) */
+    const char *sample; /* sweep --sample lhs:N | morris:R (sensitivity.h) */
+    const char *ranges[BS_SAMPLE_MAX_PARAMS]; /* sweep --range S.K[=LO:HI] */
+    int nranges, levels; /* --levels: Morris grid levels (0: default) */
+    long runs_first, runs_last; /* sweep --runs FIRST-LAST: only these runs (a job array's slice) */
+    int has_runs;
 } exp_opts;
+
+/* --threads of the children (job_args); set once by exp_parse. */
+static int g_child_threads = 1;
 
 static int exp_parse(int is_sweep, int argc, char **argv, exp_opts *o, const char *cmd)
 {
@@ -517,10 +169,13 @@ static int exp_parse(int is_sweep, int argc, char **argv, exp_opts *o, const cha
             continue;
         }
         static const char *const valued[] = { "--set", "--set-a", "--set-b", "--replicates", "--seed", "--days",
-            "--csv-every", "--jobs", "--out", "--at", "--columns" };
+            "--csv-every", "--jobs", "--out", "--at", "--columns", "--threads", "--sample", "--range", "--levels",
+            "--runs" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= strcmp(a, valued[k]) == 0;
-        if (!known ||
+        int sweep_only = strcmp(a, "--sample") == 0 || strcmp(a, "--range") == 0 || strcmp(a, "--levels") == 0 ||
+                strcmp(a, "--runs") == 0;
+        if (!known || (!is_sweep && sweep_only) ||
                 (is_sweep && (strcmp(a, "--set-a") == 0 || strcmp(a, "--set-b") == 0 || strcmp(a, "--at") == 0))) {
             fprintf(stderr, "bonesim %s: unknown option '%s' (see bonesim %s --help)\n", cmd, a, cmd);
             return -1;
@@ -575,14 +230,50 @@ static int exp_parse(int is_sweep, int argc, char **argv, exp_opts *o, const cha
             o->out = v;
         } else if (strcmp(a, "--at") == 0) {
             o->at = v;
+        } else if (strcmp(a, "--threads") == 0) {
+            if (!parse_num(v, 1, 1024, 1, &x)) {
+                fprintf(stderr, "bonesim %s: --threads '%s' must be a whole number in 1 .. 1024\n", cmd, v);
+                return -1;
+            }
+            o->threads = (int)x;
+        } else if (strcmp(a, "--sample") == 0) {
+            o->sample = v;
+        } else if (strcmp(a, "--range") == 0) {
+            if (o->nranges == BS_SAMPLE_MAX_PARAMS) {
+                fprintf(stderr, "bonesim %s: too many --range options (at most %d)\n", cmd, BS_SAMPLE_MAX_PARAMS);
+                return -1;
+            }
+            o->ranges[o->nranges++] = v;
+        } else if (strcmp(a, "--runs") == 0) {
+            char *end, *end2 = NULL;
+            errno = 0;
+            long a0 = strtol(v, &end, 10), a1 = *end == '-' ? strtol(end + 1, &end2, 10) : -1;
+            if (end == v || *end != '-' || errno || *end2 != '\0' || end2 == end + 1 || a0 < 0 || a1 < a0 ||
+                    a1 >= MAX_RUNS) {
+                fprintf(stderr, "bonesim %s: --runs '%s' must be FIRST-LAST, whole numbers, 0 <= FIRST <= LAST < %d\n",
+                        cmd, v, MAX_RUNS);
+                return -1;
+            }
+            o->runs_first = a0;
+            o->runs_last = a1;
+            o->has_runs = 1;
+        } else if (strcmp(a, "--levels") == 0) {
+            if (!parse_num(v, 2, 1000, 1, &x) || (int)x % 2) {
+                fprintf(stderr, "bonesim %s: --levels '%s' must be an even whole number in 2 .. 1000\n", cmd, v);
+                return -1;
+            }
+            o->levels = (int)x;
         } else {
             o->columns = v;
         }
     }
+    if (o->jobs == 0 && bs_mpi_size() > 1) o->jobs = 1; /* under MPI the ranks are the parallelism */
     if (o->jobs == 0) {
         long nc = sysconf(_SC_NPROCESSORS_ONLN);
         o->jobs = nc > 0 ? (int)(nc > 1024 ? 1024 : nc) : 1;
     }
+    if (o->threads == 0) o->threads = 1;
+    g_child_threads = o->threads;
     return 0;
 }
 
@@ -590,7 +281,7 @@ static int exp_parse(int is_sweep, int argc, char **argv, exp_opts *o, const cha
  * `bonesim run` would, to report bad input before anything starts. Fills
  * scenario_path, *days and *csv_every (as resolved). */
 static int exp_validate(const char *cmd, const char *scenario, const char *const *s1, int n1, const char *const *s2,
-        int n2, const exp_opts *o, char *scenario_path, size_t pn, double *days, double *csv_every)
+        int n2, const exp_opts *o, char *scenario_path, size_t pn, double *days, double *csv_every, char **ptext)
 {
     bs_cli_opts c;
     memset(&c, 0, sizeof c);
@@ -615,6 +306,34 @@ static int exp_validate(const char *cmd, const char *scenario, const char *const
     }
     *days = bs_param(ps, "run.days");
     *csv_every = bs_param(ps, "run.csv_every_d");
+    if (ptext) { /* every resolved parameter, "param.NAME = VALUE" a line */
+        size_t np = bs_registry_count(reg), cap = 64 * np + 64, len = 0;
+        char *t = malloc(cap);
+        for (size_t i = 0; t && i < np; i++) {
+            char v[1024];
+            bs_param_format(ps, i, v, sizeof v);
+            const char *name = bs_registry_at(reg, i)->name;
+            size_t need = strlen(name) + strlen(v) + 16;
+            if (len + need > cap) {
+                char *nt = realloc(t, cap * 2 + need);
+                if (!nt) {
+                    free(t);
+                    t = NULL;
+                    break;
+                }
+                t = nt;
+                cap = cap * 2 + need;
+            }
+            len += (size_t)snprintf(t + len, cap - len, "param.%s = %s\n", name, v);
+        }
+        *ptext = t;
+        if (!t) {
+            bs_paramset_destroy(ps);
+            bs_registry_destroy(reg);
+            fprintf(stderr, "bonesim %s: out of memory\n", cmd);
+            return -1;
+        }
+    }
     bs_paramset_destroy(ps);
     bs_registry_destroy(reg);
     if (*days <= 0.0) {
@@ -624,40 +343,27 @@ static int exp_validate(const char *cmd, const char *scenario, const char *const
     return 0;
 }
 
-static int push_num(argvec *a, const char *opt, double v)
-{
-    char num[64];
-    snprintf(num, sizeof num, "%.17g", v);
-    return av_push(a, opt) || av_push(a, num);
-}
-
 /* The child's command line: bonesim run SCENARIO --seed S --days D
  * --csv-every C --threads 1 --quiet --no-png --out DIR [--force] [--set ..]. */
-static int job_args(exp_job *j, const char *scenario_path, double days, double csv_every, int force)
+static int job_args(bs_job *j, const char *scenario_path, double days, double csv_every, int force)
 {
-    argvec *a = &j->args;
+    bs_argv *a = &j->args;
     char seed[32];
     snprintf(seed, sizeof seed, "%lld", j->seed);
-    int bad = av_push(a, "bonesim") || av_push(a, "run") || av_push(a, scenario_path) || av_push(a, "--seed") ||
-            av_push(a, seed) || push_num(a, "--days", days) || push_num(a, "--csv-every", csv_every) ||
-            av_push(a, "--threads") || av_push(a, "1") || av_push(a, "--quiet") || av_push(a, "--no-png") ||
-            av_push(a, "--out") || av_push(a, j->dir);
-    if (!bad && force) bad = av_push(a, "--force");
+    int bad = bs_argv_push(a, "bonesim") || bs_argv_push(a, "run") || bs_argv_push(a, scenario_path) ||
+            bs_argv_push(a, "--seed") || bs_argv_push(a, seed) || bs_argv_push_num(a, "--days", days) ||
+            bs_argv_push_num(a, "--csv-every", csv_every) || bs_argv_push_num(a, "--threads", g_child_threads) ||
+            bs_argv_push(a, "--quiet") || bs_argv_push(a, "--no-png") || bs_argv_push(a, "--out") ||
+            bs_argv_push(a, j->dir);
+    if (!bad && force) bad = bs_argv_push(a, "--force");
     return bad ? -1 : 0;
 }
 
-static int add_sets(exp_job *j, const char *const *sets, int n)
+static int add_sets(bs_job *j, const char *const *sets, int n)
 {
     for (int k = 0; k < n; k++)
-        if (av_push(&j->args, "--set") || av_push(&j->args, sets[k])) return -1;
+        if (bs_argv_push(&j->args, "--set") || bs_argv_push(&j->args, sets[k])) return -1;
     return 0;
-}
-
-static void jobs_free(exp_job *jobs, long n)
-{
-    if (!jobs) return;
-    for (long k = 0; k < n; k++) av_free(&jobs[k].args);
-    free(jobs);
 }
 
 /* ==== compare ========================================================================== */
@@ -683,7 +389,9 @@ void bs_usage_compare(FILE *f)
             "  --at D1,D2,...      days for the table (default: 1/4, 1/2, 3/4 of the run and the end)\n"
             "  --columns C1,C2,... columns for the table and the plot (default: table of every column\n"
             "                      that is not zero throughout, plot of up to 6 main ones)\n"
-            "  --jobs J            runs at once (default: the number of cores)\n"
+            "  --jobs J            runs at once (default: the number of cores; under mpirun: per rank,\n"
+            "                      default 1; docs/cluster.md)\n"
+            "  --threads T         OpenMP threads of each run (default 1); results are the same at any T\n"
             "  --out DIR           output folder (default: out/compare-A-vs-B)\n"
             "  --force             reuse an output folder that already holds a compare\n"
             "  --quiet             no progress\n"
@@ -697,7 +405,7 @@ void bs_usage_compare(FILE *f)
             "(timeseries.csv, manifest.json, run.log).\n"
             "\n"
             "Example: bonesim compare vicious_cycle --set-b dtc.pthrp_per_h=0 --replicates 4 --days 180\n",
-            BOOT_N);
+            BS_BOOT_N);
 }
 
 typedef struct {
@@ -713,34 +421,34 @@ typedef struct {
  * every A value is positive and no B value negative; otherwise (counts
  * that touch zero, rates that vanish) the difference B-A is reported, for
  * the whole column so that its rows read alike. */
-static int column_ratio_ok(const table *ta, const table *tb, int n, int col, const int *rows, int nrows)
+static int column_ratio_ok(const bs_table *ta, const bs_table *tb, int n, int col, const int *rows, int nrows)
 {
     for (int d = 0; d < nrows; d++)
         for (int i = 0; i < n; i++)
-            if (!(tv(&ta[i], rows[d], col) > 0.0) || tv(&tb[i], rows[d], col) < 0.0) return 0;
+            if (!(bs_tv(&ta[i], rows[d], col) > 0.0) || bs_tv(&tb[i], rows[d], col) < 0.0) return 0;
     return 1;
 }
 
 /* The paired effect (ratio if c->ratio, else difference) of column c->col
  * at row c->row over n replicate pairs. */
-static void compare_cell(const table *ta, const table *tb, int n, cmp_cell *c, double *scratch, uint64_t key)
+static void compare_cell(const bs_table *ta, const bs_table *tb, int n, cmp_cell *c, double *scratch, uint64_t key)
 {
     double *a = scratch, *b = scratch + n, *e = scratch + 2 * n, *tmp = scratch + 3 * n, *boot = scratch + 4 * n;
     int ratio = c->ratio;
     for (int i = 0; i < n; i++) {
-        a[i] = tv(&ta[i], c->row, c->col);
-        b[i] = tv(&tb[i], c->row, c->col);
+        a[i] = bs_tv(&ta[i], c->row, c->col);
+        b[i] = bs_tv(&tb[i], c->row, c->col);
     }
     for (int i = 0; i < n; i++) e[i] = ratio ? b[i] / a[i] : b[i] - a[i];
     c->ratio = ratio;
     c->n = n;
     memcpy(tmp, e, (size_t)n * sizeof *e);
-    c->eff_med = quantile(tmp, n, 0.5);
-    c->q25 = quantile(tmp, n, 0.25);
-    c->q75 = quantile(tmp, n, 0.75);
-    boot_median_ci(e, n, key, boot, &c->boot_lo, &c->boot_hi);
-    c->med_a = quantile(a, n, 0.5);
-    c->med_b = quantile(b, n, 0.5);
+    c->eff_med = bs_quantile(tmp, n, 0.5);
+    c->q25 = bs_quantile(tmp, n, 0.25);
+    c->q75 = bs_quantile(tmp, n, 0.75);
+    bs_boot_median_ci(e, n, key, boot, &c->boot_lo, &c->boot_hi);
+    c->med_a = bs_quantile(a, n, 0.5);
+    c->med_b = bs_quantile(b, n, 0.5);
 }
 
 /* ---- the plot ---------------------------------------------------------------------------- */
@@ -806,14 +514,15 @@ typedef struct {
 } series;
 
 static void draw_panel(bs_image *im, int px, int py, int pw, int ph, const char *title, const double *t, int nrow,
-        const series *s, double t_end)
+        const series *s, double t_end, int narms, double w0, double w1)
 {
     const int ts = 2, ch = bs_text_height(ts);
     int left = px + 14 * ts * 6 / 2 + 8, top = py + ch + 14, right = px + pw - 28, bottom = py + ph - 2 * ch - 20;
     bs_image_text(im, px + 8, py + 4, ts, P_TEXT, title);
     double lo = HUGE_VAL, hi = -HUGE_VAL;
-    for (int arm = 0; arm < 2; arm++)
+    for (int arm = 0; arm < narms; arm++)
         for (int r = 0; r < nrow; r++) {
+            if (isnan(s->med[arm][r])) continue;
             lo = fmin(lo, fmin(s->lo[arm][r], s->med[arm][r]));
             hi = fmax(hi, fmax(s->hi[arm][r], s->med[arm][r]));
         }
@@ -847,11 +556,20 @@ static void draw_panel(bs_image *im, int px, int py, int pw, int ph, const char 
         fmt_tick(x, xstep, lab, sizeof lab);
         bs_image_text(im, xx - bs_text_width(ts, lab) / 2, bottom + 8, ts, P_TEXT, lab);
     }
+    if (w1 > w0) { /* the analysis window: a grey span with edges */
+        static const uint8_t P_WIN[3] = { 0x60, 0x60, 0x60 };
+        int xa = XPIX(w0), xb = XPIX(w1);
+        for (int x = xa; x <= xb; x++)
+            for (int y = top; y <= bottom; y++) px_blend(im, x, y, P_WIN, 22);
+        bs_image_fill_rect(im, xa, top, 1, H, P_WIN);
+        bs_image_fill_rect(im, xb, top, 1, H, P_WIN);
+    }
     const char *xl = "time (days)";
     bs_image_text(im, left + (W - bs_text_width(ts, xl)) / 2, bottom + ch + 14, ts, P_TEXT, xl);
     /* IQR bands: one vertical span per pixel column, interpolated. */
-    for (int arm = 0; arm < 2; arm++)
+    for (int arm = 0; arm < narms; arm++)
         for (int r = 0; r + 1 < nrow; r++) {
+            if (isnan(s->med[arm][r]) || isnan(s->med[arm][r + 1])) continue;
             int x0 = XPIX(t[r]), x1 = XPIX(t[r + 1]);
             for (int x = x0; x < x1 || (x == x0 && x1 == x0); x++) {
                 double f = x1 > x0 ? (double)(x - x0) / (x1 - x0) : 0.0;
@@ -861,9 +579,10 @@ static void draw_panel(bs_image *im, int px, int py, int pw, int ph, const char 
                 if (x1 == x0) break;
             }
         }
-    for (int arm = 0; arm < 2; arm++)
+    for (int arm = 0; arm < narms; arm++)
         for (int r = 0; r + 1 < nrow; r++)
-            line_thick(im, XPIX(t[r]), YPIX(s->med[arm][r]), XPIX(t[r + 1]), YPIX(s->med[arm][r + 1]), P_ARM[arm]);
+            if (!isnan(s->med[arm][r]) && !isnan(s->med[arm][r + 1]))
+                line_thick(im, XPIX(t[r]), YPIX(s->med[arm][r]), XPIX(t[r + 1]), YPIX(s->med[arm][r + 1]), P_ARM[arm]);
 #undef XPIX
 #undef YPIX
     bs_image_fill_rect(im, left, top, 1, H + 1, P_AXIS);
@@ -883,7 +602,7 @@ static int plot_columns(const int *cols, int ncols, int given, const int *nonzer
         "n_dtc_proliferating", "n_tcells_active", "resorbed_um2_per_day", "n_mdsc" };
     int n = 0;
     for (size_t k = 0; k < sizeof pref / sizeof pref[0] && n < 6; k++) {
-        int c = column_index(pref[k]);
+        int c = bs_column_index(pref[k]);
         if (c >= 0 && nonzero[c]) out[n++] = c;
     }
     for (int c = 1; bs_csv_columns[c] && n < 6; c++) {
@@ -894,7 +613,7 @@ static int plot_columns(const int *cols, int ncols, int given, const int *nonzer
     return n;
 }
 
-static int write_plot(const char *path, const table *ta, const table *tb, int n, const int *cols, int ncols,
+static int write_plot(const char *path, const bs_table *ta, const bs_table *tb, int n, const int *cols, int ncols,
         const char *label_a, const char *label_b, const char *both, double t_end, char *why, size_t whyn)
 {
     const int ts = 2, pw = 560, ph = 340, ch = bs_text_height(ts);
@@ -932,7 +651,7 @@ static int write_plot(const char *path, const table *ta, const table *tb, int n,
         snprintf(why, whyn, "out of memory");
         return -1;
     }
-    for (int r = 0; r < nrow; r++) t[r] = tv(&ta[0], r, 0);
+    for (int r = 0; r < nrow; r++) t[r] = bs_tv(&ta[0], r, 0);
     series s;
     for (int arm = 0; arm < 2; arm++) {
         s.med[arm] = buf + (size_t)(3 * arm) * (size_t)nrow;
@@ -942,20 +661,55 @@ static int write_plot(const char *path, const table *ta, const table *tb, int n,
     double *x = buf + 6 * nrow;
     for (int k = 0; k < ncols; k++) {
         for (int arm = 0; arm < 2; arm++) {
-            const table *tt = arm ? tb : ta;
+            const bs_table *tt = arm ? tb : ta;
             for (int r = 0; r < nrow; r++) {
-                for (int i = 0; i < n; i++) x[i] = tv(&tt[i], r, cols[k]);
-                s.med[arm][r] = quantile(x, n, 0.5);
-                s.lo[arm][r] = quantile(x, n, 0.25);
-                s.hi[arm][r] = quantile(x, n, 0.75);
+                for (int i = 0; i < n; i++) x[i] = bs_tv(&tt[i], r, cols[k]);
+                s.med[arm][r] = bs_quantile(x, n, 0.5);
+                s.lo[arm][r] = bs_quantile(x, n, 0.25);
+                s.hi[arm][r] = bs_quantile(x, n, 0.75);
             }
         }
         char label[160];
         column_label(bs_csv_columns[cols[k]], label, sizeof label);
-        draw_panel(&im, (k % per_row) * pw, head + (k / per_row) * ph, pw, ph, label, t, nrow, &s, t_end);
+        draw_panel(&im, (k % per_row) * pw, head + (k / per_row) * ph, pw, ph, label, t, nrow, &s, t_end, 2, 0.0, 0.0);
     }
     free(t);
     free(buf);
+    bs_status st = bs_png_write(path, &im, &err);
+    bs_image_free(&im);
+    if (st != BS_OK) {
+        snprintf(why, whyn, "%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+int bs_plot_arms(const char *path, const char *const *lines, int nlines, const char *const *labels, int narms,
+        const char *ylabel, const double *t, int nrow, const double *const *med, const double *const *lo,
+        const double *const *hi, double t_end, double w0, double w1, char *why, size_t whyn)
+{
+    const int ts = 2, pw = 1200, ph = 440, ch = bs_text_height(ts);
+    int head = (nlines + narms) * (ch + 10) + 14;
+    bs_image im = { 0 };
+    bs_error err = { { 0 } };
+    if (bs_image_init(&im, pw, head + ph, &err) != BS_OK) {
+        snprintf(why, whyn, "%s", err.msg);
+        return -1;
+    }
+    bs_image_fill_rect(&im, 0, 0, im.w, im.h, P_BG);
+    int y = 8;
+    for (int k = 0; k < nlines; k++, y += ch + 10) bs_image_text(&im, 10, y, ts, P_TEXT, lines[k]);
+    for (int arm = 0; arm < narms; arm++, y += ch + 10) {
+        bs_image_fill_rect(&im, 10, y + ch / 2 - 2, 30, 5, P_ARM[arm]);
+        bs_image_text(&im, 48, y, ts, P_TEXT, labels[arm]);
+    }
+    series s;
+    for (int arm = 0; arm < 2; arm++) {
+        s.med[arm] = (double *)med[arm < narms ? arm : 0];
+        s.lo[arm] = (double *)lo[arm < narms ? arm : 0];
+        s.hi[arm] = (double *)hi[arm < narms ? arm : 0];
+    }
+    draw_panel(&im, 0, head, pw, ph, ylabel, t, nrow, &s, t_end, narms, w0, w1);
     bs_status st = bs_png_write(path, &im, &err);
     bs_image_free(&im);
     if (st != BS_OK) {
@@ -974,14 +728,6 @@ static void arm_label(const char *scenario, const char *const *sets, int nsets, 
     bs_scenario_name(scenario, name, sizeof name);
     size_t k = (size_t)snprintf(out, n, "%s", name);
     for (int i = 0; i < nsets && k < n; i++) k += (size_t)snprintf(out + k, n - k, " %s", sets[i]);
-}
-
-static int nearest_row(const table *t, double day)
-{
-    int best = 0;
-    for (int r = 1; r < t->nrow; r++)
-        if (fabs(tv(t, r, 0) - day) < fabs(tv(t, best, 0) - day)) best = r;
-    return best;
 }
 
 int bs_cmd_compare(int argc, char **argv)
@@ -1003,7 +749,7 @@ int bs_cmd_compare(int argc, char **argv)
     int arm_n[2] = { o.nsets_a, o.nsets_b };
     for (int arm = 0; arm < 2; arm++)
         if (exp_validate("compare", scen[arm], o.sets, o.nsets, arm_sets[arm], arm_n[arm], &o, path[arm],
-                    sizeof path[arm], &days[arm], &csv[arm]) != 0)
+                    sizeof path[arm], &days[arm], &csv[arm], NULL) != 0)
             return BS_EXIT_USAGE;
     double run_days = o.days > 0 ? o.days : days[0], csv_every = o.csv_every > 0 ? o.csv_every : csv[0];
     if (o.seed + (double)(o.replicates - 1) > MAX_SEED) {
@@ -1011,7 +757,7 @@ int bs_cmd_compare(int argc, char **argv)
                 o.replicates, MAX_SEED);
         return BS_EXIT_USAGE;
     }
-    /* days for the table */
+    /* days for the bs_table */
     double at[MAX_LIST];
     int nat = 0;
     char buf[4096];
@@ -1041,7 +787,7 @@ int bs_cmd_compare(int argc, char **argv)
             return BS_EXIT_USAGE;
         }
         for (int k = 0; k < ncols; k++)
-            if ((cols[k] = column_index(items[k])) <= 0) {
+            if ((cols[k] = bs_column_index(items[k])) <= 0) {
                 fprintf(stderr, "bonesim compare: unknown column '%s' (columns: ", items[k]);
                 list_columns(stderr);
                 fprintf(stderr, ")\n");
@@ -1070,13 +816,13 @@ int bs_cmd_compare(int argc, char **argv)
         fprintf(stderr, "bonesim compare: %s already holds a compare: choose another --out or add --force\n", out);
         return BS_EXIT_USAGE;
     }
-    if (mkdir_p(out) != 0) {
+    if (bs_mkdir_p(out) != 0) {
         fprintf(stderr, "bonesim compare: cannot create %s (%s)\n", out, strerror(errno));
         return BS_EXIT_ERROR;
     }
 
     long n = o.replicates, njobs = 2 * n;
-    exp_job *jobs = calloc((size_t)njobs, sizeof *jobs);
+    bs_job *jobs = calloc((size_t)njobs, sizeof *jobs);
     if (!jobs) {
         fprintf(stderr, "bonesim compare: out of memory\n");
         return BS_EXIT_ERROR;
@@ -1084,7 +830,7 @@ int bs_cmd_compare(int argc, char **argv)
     int bad = 0;
     for (long i = 0; i < n && !bad; i++)
         for (int arm = 0; arm < 2 && !bad; arm++) {
-            exp_job *j = &jobs[2 * i + arm]; /* interleaved: finished runs come in pairs */
+            bs_job *j = &jobs[2 * i + arm]; /* interleaved: finished runs come in pairs */
             j->arm = arm;
             j->index = i;
             j->seed = o.seed + i;
@@ -1094,7 +840,7 @@ int bs_cmd_compare(int argc, char **argv)
                     add_sets(j, arm_sets[arm], arm_n[arm]);
         }
     if (bad) {
-        jobs_free(jobs, njobs);
+        bs_jobs_free(jobs, njobs);
         fprintf(stderr, "bonesim compare: out of memory\n");
         return BS_EXIT_ERROR;
     }
@@ -1108,33 +854,33 @@ int bs_cmd_compare(int argc, char **argv)
                 "%lld..%lld), %g days, %d at once, outputs in %s\n",
                 label[0], label[1], both[0] ? "  both: " : "", both, both[0] ? "\n" : "", n, o.seed, o.seed + n - 1,
                 run_days, o.jobs, out);
-    double t0 = now_s();
-    pool_opts po = { "compare", o.jobs, o.quiet, NULL, NULL };
+    double t0 = bs_now_s();
+    bs_pool_opts po = { "compare", o.jobs, o.quiet, NULL, NULL };
     long nfailed = 0;
-    exp_signals(1);
-    int sig = pool_run(jobs, njobs, &po, &nfailed);
-    exp_signals(0);
-    double wall = now_s() - t0;
+    bs_pool_signals(1);
+    int sig = bs_pool_run(jobs, njobs, &po, &nfailed);
+    bs_pool_signals(0);
+    double wall = bs_now_s() - t0;
     if (sig) {
-        jobs_free(jobs, njobs);
+        bs_jobs_free(jobs, njobs);
         fprintf(stderr, "bonesim compare: stopped by %s; the finished runs are kept in %s\n",
                 sig == SIGTERM ? "SIGTERM" : "SIGINT", out);
         return sig == SIGTERM ? BS_EXIT_SIGTERM : BS_EXIT_SIGINT;
     }
     if (nfailed) {
-        jobs_free(jobs, njobs);
+        bs_jobs_free(jobs, njobs);
         fprintf(stderr, "bonesim compare: %ld of %ld runs failed (see above); the finished runs are kept in %s\n",
                 nfailed, njobs, out);
         return BS_EXIT_ERROR;
     }
 
     /* read back */
-    table *tab = calloc((size_t)njobs, sizeof *tab);
+    bs_table *tab = calloc((size_t)njobs, sizeof *tab);
     int rc = BS_EXIT_OK;
     char why[BS_ERROR_MAX] = "";
     for (long k = 0; k < njobs && tab && rc == BS_EXIT_OK; k++)
-        if (table_read(jobs[k].dir, &tab[k], why, sizeof why) != 0) rc = BS_EXIT_ERROR;
-    table *ta = NULL, *tb = NULL;
+        if (bs_table_read(jobs[k].dir, &tab[k], why, sizeof why) != 0) rc = BS_EXIT_ERROR;
+    bs_table *ta = NULL, *tb = NULL;
     if (!tab) {
         snprintf(why, sizeof why, "out of memory");
         rc = BS_EXIT_ERROR;
@@ -1151,9 +897,9 @@ int bs_cmd_compare(int argc, char **argv)
         ta[i] = tab[2 * i];
         tb[i] = tab[2 * i + 1];
         for (int arm = 0; arm < 2 && rc == BS_EXIT_OK; arm++) {
-            const table *t = arm ? &tb[i] : &ta[i];
+            const bs_table *t = arm ? &tb[i] : &ta[i];
             int same = t->nrow == ta[0].nrow;
-            for (int r = 0; r < t->nrow && same; r++) same = tv(t, r, 0) == tv(&ta[0], r, 0);
+            for (int r = 0; r < t->nrow && same; r++) same = bs_tv(t, r, 0) == bs_tv(&ta[0], r, 0);
             if (!same) {
                 snprintf(why, sizeof why, "%.2000s/timeseries.csv: its days differ from %.2000s/timeseries.csv",
                         jobs[2 * i + arm].dir, jobs[0].dir);
@@ -1166,10 +912,10 @@ int bs_cmd_compare(int argc, char **argv)
     for (int c = 0; c < ncol && c < 256; c++)
         for (long i = 0; i < n && !nonzero[c]; i++)
             for (int r = 0; r < ta[0].nrow && !nonzero[c]; r++)
-                nonzero[c] = tv(&ta[i], r, c) != 0.0 || tv(&tb[i], r, c) != 0.0;
+                nonzero[c] = bs_tv(&ta[i], r, c) != 0.0 || bs_tv(&tb[i], r, c) != 0.0;
 
     /* statistics, table, compare.csv */
-    double *scratch = rc == BS_EXIT_OK ? malloc((size_t)(5 * n + BOOT_N) * sizeof *scratch) : NULL;
+    double *scratch = rc == BS_EXIT_OK ? malloc((size_t)(5 * n + BS_BOOT_N) * sizeof *scratch) : NULL;
     if (rc == BS_EXIT_OK && !scratch) {
         snprintf(why, sizeof why, "out of memory");
         rc = BS_EXIT_ERROR;
@@ -1197,10 +943,10 @@ int bs_cmd_compare(int argc, char **argv)
     } while (0)
     if (rc == BS_EXIT_OK) {
         CSV_PUT("column,day,median_a,median_b,effect,effect_median,effect_q25,effect_q75,boot95_lo,boot95_hi,n\n");
-        printf("bonesim compare: %ld paired replicates (seeds %lld..%lld), %g days, %.1f s wall (%d at once)\n"
+        printf("bonesim compare: %ld paired replicates (seeds %lld..%lld), %g days, %.1f s wall (%d at once%s)\n"
                "  A = %s\n  B = %s\n%s%s%s",
-                n, o.seed, o.seed + n - 1, run_days, wall, o.jobs, label[0], label[1], both[0] ? "  both: " : "", both,
-                both[0] ? "\n" : "");
+                n, o.seed, o.seed + n - 1, run_days, wall, o.jobs, bs_mpi_size() > 1 ? " per MPI rank" : "", label[0],
+                label[1], both[0] ? "  both: " : "", both, both[0] ? "\n" : "");
         printf("effect: ratio B/A of each pair when every A is positive, else difference B-A; median over pairs,\n"
                "IQR over pairs, bootstrap 95%% interval of the median\n");
         int omitted = 0;
@@ -1216,14 +962,14 @@ int bs_cmd_compare(int argc, char **argv)
                 printf("\n%s  [%s]\n  %8s %12s %12s %7s %10s %21s %21s\n", bs_csv_columns[c], lab, "day", "median A",
                         "median B", "effect", "median", "IQR of pairs", "bootstrap 95% CI");
             int rows[MAX_LIST];
-            for (int d = 0; d < nat; d++) rows[d] = nearest_row(&ta[0], at[d]);
+            for (int d = 0; d < nat; d++) rows[d] = bs_table_nearest_row(&ta[0], at[d]);
             int ratio = column_ratio_ok(ta, tb, (int)n, c, rows, nat);
             for (int d = 0; d < nat && rc == BS_EXIT_OK; d++) {
                 cmp_cell cell = { 0 };
                 cell.col = c;
                 cell.ratio = ratio;
                 cell.row = rows[d];
-                cell.day = tv(&ta[0], cell.row, 0);
+                cell.day = bs_tv(&ta[0], cell.row, 0);
                 compare_cell(ta, tb, (int)n, &cell, scratch, (uint64_t)c * 1000u + (uint64_t)d);
                 const char *eff = cell.ratio ? "B/A" : "B-A";
                 if (print_it) {
@@ -1252,7 +998,7 @@ int bs_cmd_compare(int argc, char **argv)
     if (rc == BS_EXIT_OK) {
         int pc[16];
         int np = plot_columns(cols, ncols, o.columns != NULL, nonzero, pc);
-        if (np == 0) pc[np++] = column_index("bone_area_um2");
+        if (np == 0) pc[np++] = bs_column_index("bone_area_um2");
         char l0[300], l1[300];
         snprintf(l0, sizeof l0, "%.290s", label[0]);
         snprintf(l1, sizeof l1, "%.290s", label[1]);
@@ -1269,7 +1015,7 @@ int bs_cmd_compare(int argc, char **argv)
     free(tab);
     free(ta);
     free(tb);
-    jobs_free(jobs, njobs);
+    bs_jobs_free(jobs, njobs);
     return rc;
 }
 
@@ -1279,31 +1025,54 @@ void bs_usage_sweep(FILE *f)
 {
     fprintf(f,
             "usage: bonesim sweep SCENARIO --set S.K=V1,V2,... [--set S.K2=...] [options]\n"
+            "       bonesim sweep SCENARIO --sample lhs:N|morris:R --range S.K[=LO:HI] ... [options]\n"
+            "       mpirun -np N bonesim sweep ...   (the runs spread over N MPI ranks; docs/cluster.md)\n"
             "\n"
             "Runs every combination of the listed values (the cartesian product) x --replicates,\n"
-            "each as a child process `bonesim run ... --threads 1 --quiet --no-png`, at most --jobs\n"
-            "at once, and appends one row per finished run to DIR/summary.csv as results arrive\n"
+            "each as a child process `bonesim run ... --threads T --quiet --no-png` (T: --threads,\n"
+            "default 1), at most --jobs at once, and appends one row per finished run to\n"
+            "DIR/summary.csv as results arrive\n"
             "(written and fsync'ed row by row, so an interrupted sweep keeps what it finished).\n"
-            "A --set with one value applies to every run.\n"
+            "A --set with one value applies to every run; a key may be given only once.\n"
             "\n"
             "options:\n"
             "  --set S.K=V1,V2,... parameter values to sweep (repeatable; one value: fixed)\n"
-            "  --replicates N      runs per grid point (default 1)\n"
+            "  --sample lhs:N      instead of a grid: N points of a Latin hypercube over the --range\n"
+            "                      parameters (each range cut in N strata, each stratum hit once)\n"
+            "  --sample morris:R   instead of a grid: R Morris trajectories of k + 1 points (k the\n"
+            "                      number of --range parameters), one parameter moved at a time;\n"
+            "                      analyse with `bonesim sensitivity DIR`. Both are deterministic\n"
+            "                      from --seed and written to DIR/design.csv\n"
+            "  --range S.K=LO:HI   a sampled parameter and its range (repeatable; real-valued\n"
+            "                      parameters only; S.K alone: the registry's min:max)\n"
+            "  --levels P          Morris grid levels per parameter (even, default 4)\n"
+            "  --replicates N      runs per grid or design point (default 1)\n"
             "  --seed S            base seed (default 1): run r uses seed S + r, where\n"
             "                      r = grid_point x N + replicate, so no two runs share a seed\n"
             "  --days D, --csv-every DAYS   as for run\n"
             "  --columns LIST      outputs per run: COL (value in the last CSV row), min:COL, max:COL,\n"
             "                      mean:COL (over the run) (default: the last row's every column)\n"
-            "  --jobs J            runs at once (default: the number of cores)\n"
+            "  --jobs J            runs at once (default: the number of cores; under MPI: per rank,\n"
+            "                      default 1)\n"
+            "  --threads T         OpenMP threads of each run (default 1); results are the same at any T\n"
+            "  --runs FIRST-LAST   only runs FIRST..LAST of the sweep (a slice, e.g. one task of a Slurm\n"
+            "                      job array, each into its own --out); the slices' summary.csv rows\n"
+            "                      together are the whole sweep's (docs/cluster.md)\n"
             "  --out DIR           output folder (default: out/sweep-SCENARIO); runs in DIR/runs/run_R\n"
-            "  --resume            continue a sweep: keep summary.csv, skip the runs already in it\n"
+            "  --resume            continue a sweep: keep summary.csv, skip the runs already in it;\n"
+            "                      refused (listing what differs) unless scenario, days, seeds,\n"
+            "                      replicates, columns, every --set, every resolved parameter and the\n"
+            "                      program version and commit equal those stored in\n"
+            "                      DIR/sweep-config.txt when the sweep started\n"
             "  --force             start over in a folder that holds a sweep\n"
             "  --quiet             no progress\n"
             "\n"
             "summary.csv columns: run, seed, replicate, each swept parameter, then the outputs\n"
-            "(COL_final, COL_min, COL_max, COL_mean). Rows come in the order runs finish; sort by\n"
-            "run. SIGINT/SIGTERM stop launching, stop the running children and exit 130/143 with\n"
-            "the rows written so far; continue with the same command and --resume.\n"
+            "(COL_final, COL_min, COL_max, COL_mean). Rows are appended in the order runs finish;\n"
+            "once every run is in, the file is rewritten (atomically) in run order, so the same\n"
+            "sweep gives the same bytes on one machine or over MPI ranks. SIGINT/SIGTERM stop\n"
+            "launching, stop the running children and exit 130/143 with the rows written so far;\n"
+            "continue with the same command and --resume.\n"
             "\n"
             "Example: bonesim sweep vicious_cycle --set dtc.pthrp_per_h=0,10,20 --replicates 3 --days 120\n");
 }
@@ -1323,6 +1092,7 @@ typedef struct {
     char *const *vals[MAX_LIST]; /* per key: its values */
     int nvals[MAX_LIST], nkeys;
     long reps;
+    int zip; /* --sample: run r is design point r / reps for every key (not a grid) */
     long written;
     int io_error;
 } sweep_ctx;
@@ -1331,18 +1101,19 @@ typedef struct {
 static void grid_point(const sweep_ctx *S, long r, int *idx)
 {
     long g = r / S->reps;
-    for (int k = S->nkeys - 1; k >= 0; k--) {
+    for (int k = 0; k < S->nkeys && S->zip; k++) idx[k] = (int)g;
+    for (int k = S->nkeys - 1; k >= 0 && !S->zip; k--) {
         idx[k] = (int)(g % S->nvals[k]);
         g /= S->nvals[k];
     }
 }
 
-static void sweep_done(void *ctx, exp_job *j)
+static void sweep_done(void *ctx, bs_job *j)
 {
     sweep_ctx *S = ctx;
-    table t;
+    bs_table t;
     char why[BS_ERROR_MAX];
-    if (table_read(j->dir, &t, why, sizeof why) != 0) {
+    if (bs_table_read(j->dir, &t, why, sizeof why) != 0) {
         fprintf(stderr, "\nbonesim sweep: %s: %s (no summary row)\n", j->tag, why);
         S->io_error = 1;
         return;
@@ -1355,11 +1126,11 @@ static void sweep_done(void *ctx, exp_job *j)
         k += (size_t)snprintf(row + k, sizeof row - k, ",%s", S->vals[p][idx[p]]);
     for (int q = 0; q < S->nouts && k < sizeof row; q++) {
         int c = S->outs[q].col;
-        double v = tv(&t, t.nrow - 1, c);
+        double v = bs_tv(&t, t.nrow - 1, c);
         if (S->outs[q].agg != AGG_FINAL) {
-            double acc = S->outs[q].agg == AGG_MEAN ? 0.0 : tv(&t, 0, c);
+            double acc = S->outs[q].agg == AGG_MEAN ? 0.0 : bs_tv(&t, 0, c);
             for (int r = 0; r < t.nrow; r++) {
-                double x = tv(&t, r, c);
+                double x = bs_tv(&t, r, c);
                 if (S->outs[q].agg == AGG_MIN)
                     acc = fmin(acc, x);
                 else if (S->outs[q].agg == AGG_MAX)
@@ -1433,6 +1204,138 @@ static int read_done(
     return rc == 0 ? 0 : -1;
 }
 
+/* The configuration of a sweep as text, "key = value" a line: version,
+ * commit, scenario, days, csv interval, seed, replicates, columns, every
+ * fixed and swept --set, then every resolved parameter of the base
+ * configuration (scenario + fixed sets), so that an edited scenario file
+ * counts as a different configuration too. Returns malloc'd text. */
+static char *sweep_config_text(const exp_opts *o, const char *scenario_path, double days, double csv_every,
+        const char *const *fixed, int nfixed, const char *const *keys, const sweep_ctx *S, const char *ptext)
+{
+    size_t cap = strlen(ptext) + 65536, len = 0;
+    char *t = malloc(cap);
+    if (!t) return NULL;
+#define PUT(...) len += (size_t)snprintf(t + len, len < cap ? cap - len : 0, __VA_ARGS__)
+    PUT("# bonesim sweep configuration (written when the sweep starts; sweep --resume refuses a different one)\n");
+    PUT("version = %s\ncommit = %s\nscenario = %s\ndays = %.17g\ncsv_every_d = %.17g\nseed = %lld\n", BS_VERSION,
+            BS_GIT_COMMIT, scenario_path, days, csv_every, o->seed);
+    PUT("replicates = %ld\ncolumns = %s\n", o->replicates, o->columns ? o->columns : "(every column, final)");
+    if (o->has_runs) PUT("runs = %ld-%ld\n", o->runs_first, o->runs_last);
+    for (int k = 0; k < nfixed && len < cap; k++) {
+        const char *eq = strchr(fixed[k], '=');
+        PUT("fixed.%.*s = %s\n", (int)(eq - fixed[k]), fixed[k], eq + 1);
+    }
+    if (S->zip) { /* --sample: the design (design.csv) stands for the values */
+        PUT("sample = %s\nlevels = %d\n", o->sample, o->levels);
+        for (int k = 0; k < o->nranges && len < cap; k++) {
+            const char *eq = strchr(o->ranges[k], '=');
+            if (eq)
+                PUT("range.%.*s = %s\n", (int)(eq - o->ranges[k]), o->ranges[k], eq + 1);
+            else
+                PUT("range.%s = (the registry's min:max)\n", o->ranges[k]);
+        }
+    }
+    for (int k = 0; k < S->nkeys && len < cap && !S->zip; k++) {
+        PUT("swept.%s = ", keys[k]);
+        for (int v = 0; v < S->nvals[k]; v++) PUT("%s%s", v ? "," : "", S->vals[k][v]);
+        PUT("\n");
+    }
+    if (len + strlen(ptext) + 1 < cap) PUT("%s", ptext);
+#undef PUT
+    if (len >= cap) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Looks up key in "key = value" lines; copies its value (or "") to out. */
+static int conf_value(const char *text, const char *key, char *out, size_t n)
+{
+    size_t kl = strlen(key);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, key, kl) == 0 && strncmp(p + kl, " = ", 3) == 0) {
+            const char *v = p + kl + 3, *e = strchr(v, '\n');
+            size_t l = e ? (size_t)(e - v) : strlen(v);
+            snprintf(out, n, "%.*s", (int)l, v);
+            return 1;
+        }
+    }
+    out[0] = '\0';
+    return 0;
+}
+
+/* --resume: the stored configuration must equal this one; else prints
+ * every difference (at most 20) and returns -1. */
+static int sweep_config_check(const char *cpath, const char *now)
+{
+    FILE *f = fopen(cpath, "rb");
+    if (!f) {
+        fprintf(stderr,
+                "bonesim sweep: --resume: %s is missing (%s), so the configuration of the sweep in this folder "
+                "cannot be checked; start over with --force or use another --out\n",
+                cpath, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *old = malloc(cap);
+    size_t got;
+    while (old && (got = fread(old + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (len + 1 == cap) {
+            char *no = realloc(old, cap * 2);
+            if (!no) {
+                free(old);
+                old = NULL;
+                break;
+            }
+            old = no;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!old) {
+        fprintf(stderr, "bonesim sweep: out of memory\n");
+        return -1;
+    }
+    old[len] = '\0';
+    int ndiff = 0;
+    /* keys of both texts, in the order they appear (stored first) */
+    for (int pass = 0; pass < 2; pass++) {
+        const char *a = pass ? now : old, *b = pass ? old : now;
+        for (const char *p = a; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+            const char *eq = strstr(p, " = "), *nl = strchr(p, '\n');
+            if (*p == '#' || !eq || (nl && eq > nl)) continue;
+            char key[512], va[1024], vb[1024];
+            snprintf(key, sizeof key, "%.*s", (int)(eq - p), p);
+            conf_value(a, key, va, sizeof va);
+            int inb = conf_value(b, key, vb, sizeof vb);
+            if (pass == 1 && inb) continue; /* reported in pass 0 */
+            if (inb && strcmp(va, vb) == 0) continue;
+            if (ndiff == 0)
+                fprintf(stderr, "bonesim sweep: --resume: this is not the sweep in %s; it differs in:\n", cpath);
+            if (ndiff < 20) {
+                if (pass == 0 && inb)
+                    fprintf(stderr, "  %s: stored %s, now %s\n", key, va, vb);
+                else if (pass == 0)
+                    fprintf(stderr, "  %s: stored %s, now not given\n", key, va);
+                else
+                    fprintf(stderr, "  %s: not in the stored sweep, now %s\n", key, va);
+            }
+            ndiff++;
+        }
+    }
+    free(old);
+    if (ndiff) {
+        if (ndiff > 20) fprintf(stderr, "  ... and %d more\n", ndiff - 20);
+        fprintf(stderr,
+                "rerun with the stored configuration to continue it, or start over with --force or another "
+                "--out\n");
+        return -1;
+    }
+    return 0;
+}
+
 int bs_cmd_sweep(int argc, char **argv)
 {
     exp_opts o;
@@ -1465,6 +1368,17 @@ int bs_cmd_sweep(int argc, char **argv)
             fprintf(stderr, "bonesim sweep: --set '%s': expected section.key=V1,V2,...\n", a);
             return BS_EXIT_USAGE;
         }
+        /* a key given twice (swept or fixed) is refused, not resolved by order */
+        for (int p = 0; p < s; p++) {
+            const char *b = o.sets[p], *eb = strchr(b, '=');
+            if (eb && eb - b == eq - a && strncmp(a, b, (size_t)(eq - a)) == 0) {
+                fprintf(stderr,
+                        "bonesim sweep: %.*s is given twice (--set '%s' and --set '%s'); give all its values in one "
+                        "--set\n",
+                        (int)(eq - a), a, b, a);
+                return BS_EXIT_USAGE;
+            }
+        }
         if (!strchr(eq + 1, ',')) {
             fixed[nfixed++] = a;
             continue;
@@ -1475,11 +1389,6 @@ int bs_cmd_sweep(int argc, char **argv)
         }
         int k = S.nkeys;
         snprintf(keybuf[k], sizeof keybuf[k], "%.*s", (int)(eq - a), a);
-        for (int p = 0; p < k; p++)
-            if (strcmp(keys[p], keybuf[k]) == 0) {
-                fprintf(stderr, "bonesim sweep: %s is swept twice; give all its values in one --set\n", keybuf[k]);
-                return BS_EXIT_USAGE;
-            }
         int nv = split_list(eq + 1, valbuf[k], sizeof valbuf[k], items[k], MAX_LIST);
         if (nv < 0) {
             fprintf(stderr,
@@ -1492,27 +1401,63 @@ int bs_cmd_sweep(int argc, char **argv)
         S.nvals[k] = nv;
         S.nkeys++;
     }
+    /* --sample: the design's points replace the grid (sensitivity.h) */
+    static bs_design D;
+    static char **dvals;
+    if (o.sample || o.nranges || o.levels) {
+        char why[1024];
+        bs_design_free(&D);
+        if (dvals) free(dvals[0]);
+        free(dvals);
+        dvals = NULL;
+        if (bs_sweep_design(o.sample, o.ranges, o.nranges, o.levels, (uint64_t)o.seed, &D, &dvals, why, sizeof why)) {
+            fprintf(stderr, "bonesim sweep: %s\n", why);
+            return BS_EXIT_USAGE;
+        }
+        D.replicates = o.replicates;
+        if (S.nkeys > 0) {
+            fprintf(stderr, "bonesim sweep: --sample replaces the grid: give --set with one value only (fixed)\n");
+            return BS_EXIT_USAGE;
+        }
+        for (int p = 0; p < D.nparams; p++) {
+            size_t nl = strlen(D.par[p].name);
+            for (int f = 0; f < nfixed; f++)
+                if (strncmp(fixed[f], D.par[p].name, nl) == 0 && fixed[f][nl] == '=') {
+                    fprintf(stderr, "bonesim sweep: %s is both sampled (--range) and fixed (--set)\n", D.par[p].name);
+                    return BS_EXIT_USAGE;
+                }
+            keys[p] = D.par[p].name;
+            S.vals[p] = dvals + (size_t)p * (size_t)D.npoints;
+            S.nvals[p] = (int)D.npoints;
+        }
+        S.nkeys = D.nparams;
+        S.zip = 1;
+    }
     if (S.nkeys == 0) {
-        fprintf(stderr, "bonesim sweep: nothing to sweep: give at least one --set S.K=V1,V2,...\n");
+        fprintf(stderr, "bonesim sweep: nothing to sweep: give at least one --set S.K=V1,V2,... or --sample\n");
         return BS_EXIT_USAGE;
     }
     char path[4096];
     double days, csv;
-    if (exp_validate("sweep", o.pos[0], fixed, nfixed, NULL, 0, &o, path, sizeof path, &days, &csv) != 0)
+    if (exp_validate("sweep", o.pos[0], fixed, nfixed, NULL, 0, &o, path, sizeof path, &days, &csv, NULL) != 0)
         return BS_EXIT_USAGE;
-    /* each swept value on its own, with the fixed sets */
+    /* each swept value on its own, with the fixed sets (sampled: both ends of the range) */
     for (int k = 0; k < S.nkeys; k++)
-        for (int v = 0; v < S.nvals[k]; v++) {
+        for (int v = 0; v < (S.zip ? 2 : S.nvals[k]); v++) {
             char one[4700], p2[4096];
             double d2, c2;
-            snprintf(one, sizeof one, "%s=%s", keys[k], S.vals[k][v]);
+            if (S.zip)
+                snprintf(one, sizeof one, "%s=%.17g", keys[k], v ? D.par[k].hi : D.par[k].lo);
+            else
+                snprintf(one, sizeof one, "%s=%s", keys[k], S.vals[k][v]);
             const char *ov[1] = { one };
-            if (exp_validate("sweep", o.pos[0], fixed, nfixed, ov, 1, &o, p2, sizeof p2, &d2, &c2) != 0)
+            if (exp_validate("sweep", o.pos[0], fixed, nfixed, ov, 1, &o, p2, sizeof p2, &d2, &c2, NULL) != 0)
                 return BS_EXIT_USAGE;
         }
     double run_days = o.days > 0 ? o.days : days, csv_every = o.csv_every > 0 ? o.csv_every : csv;
     double grid = 1.0;
-    for (int k = 0; k < S.nkeys; k++) grid *= S.nvals[k];
+    for (int k = 0; k < S.nkeys && !S.zip; k++) grid *= S.nvals[k];
+    if (S.zip) grid = (double)D.npoints;
     double totald = grid * (double)o.replicates;
     if (totald > MAX_RUNS) {
         fprintf(stderr, "bonesim sweep: %.0f grid points x %ld replicates = %.0f runs, more than %d\n", grid,
@@ -1520,6 +1465,11 @@ int bs_cmd_sweep(int argc, char **argv)
         return BS_EXIT_USAGE;
     }
     long total = (long)totald;
+    if (o.has_runs && o.runs_last >= total) {
+        fprintf(stderr, "bonesim sweep: --runs %ld-%ld: this sweep has runs 0-%ld\n", o.runs_first, o.runs_last,
+                total - 1);
+        return BS_EXIT_USAGE;
+    }
     if ((double)o.seed + (double)(total - 1) > MAX_SEED) {
         fprintf(stderr, "bonesim sweep: seeds --seed %lld + run index (up to %ld) pass the largest seed %.0f\n", o.seed,
                 total - 1, MAX_SEED);
@@ -1550,7 +1500,7 @@ int bs_cmd_sweep(int argc, char **argv)
                 }
                 name = colon + 1;
             }
-            int c = column_index(name);
+            int c = bs_column_index(name);
             if (c <= 0) {
                 fprintf(stderr, "bonesim sweep: unknown column '%s' (columns: ", name);
                 list_columns(stderr);
@@ -1583,12 +1533,12 @@ int bs_cmd_sweep(int argc, char **argv)
         snprintf(out, sizeof out, "out/sweep-%s", nm);
     }
     snprintf(S.path, sizeof S.path, "%s/summary.csv", out);
-    if (mkdir_p(out) != 0) {
+    if (bs_mkdir_p(out) != 0) {
         fprintf(stderr, "bonesim sweep: cannot create %s (%s)\n", out, strerror(errno));
         return BS_EXIT_ERROR;
     }
     unsigned char *done = calloc((size_t)total, 1);
-    exp_job *jobs = calloc((size_t)total, sizeof *jobs);
+    bs_job *jobs = calloc((size_t)total, sizeof *jobs);
     if (!done || !jobs) {
         free(done);
         free(jobs);
@@ -1606,14 +1556,50 @@ int bs_cmd_sweep(int argc, char **argv)
         free(jobs);
         return BS_EXIT_USAGE;
     }
+    if (S.zip && bs_sweep_design_check(&D, out, exists && o.resume) != 0) {
+        free(done);
+        free(jobs);
+        return BS_EXIT_USAGE;
+    }
+    /* the sweep's configuration, stored beside summary.csv and checked by --resume */
+    char *conf = NULL;
+    {
+        char p2[4096], *ptext = NULL;
+        double d2, c2;
+        if (exp_validate("sweep", o.pos[0], fixed, nfixed, NULL, 0, &o, p2, sizeof p2, &d2, &c2, &ptext) == 0) {
+            conf = sweep_config_text(&o, path, run_days, csv_every, fixed, nfixed, keys, &S, ptext);
+            free(ptext);
+        }
+        if (!conf) {
+            free(done);
+            free(jobs);
+            fprintf(stderr, "bonesim sweep: out of memory\n");
+            return BS_EXIT_ERROR;
+        }
+    }
+    char cpath[4200];
+    snprintf(cpath, sizeof cpath, "%s/sweep-config.txt", out);
     if (exists && o.resume) {
-        if (read_done(S.path, header, o.seed, total, done, &ndone) != 0) {
+        int crc = sweep_config_check(cpath, conf);
+        free(conf);
+        conf = NULL;
+        if (crc != 0 || read_done(S.path, header, o.seed, total, done, &ndone) != 0) {
             free(done);
             free(jobs);
             return BS_EXIT_USAGE;
         }
         S.fd = open(S.path, O_WRONLY | O_APPEND);
     } else {
+        bs_error cerr = { { 0 } };
+        if (bs_write_file_atomic(cpath, conf, strlen(conf), &cerr) != BS_OK) {
+            fprintf(stderr, "bonesim sweep: %s\n", cerr.msg);
+            free(conf);
+            free(done);
+            free(jobs);
+            return BS_EXIT_ERROR;
+        }
+        free(conf);
+        conf = NULL;
         S.fd = open(S.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0666);
         if (S.fd >= 0 && (write(S.fd, header, hk) != (ssize_t)hk || fsync(S.fd) != 0)) {
             close(S.fd);
@@ -1628,41 +1614,43 @@ int bs_cmd_sweep(int argc, char **argv)
     }
     int bad = 0;
     for (long r = 0; r < total && !bad; r++) {
-        exp_job *j = &jobs[r];
+        bs_job *j = &jobs[r];
         j->index = r;
         j->seed = o.seed + r;
-        j->state = done[r] ? JOB_SKIP : JOB_PENDING;
+        int outside = o.has_runs && (r < o.runs_first || r > o.runs_last); /* --runs: another slice's */
+        j->state = done[r] || outside ? BS_JOB_SKIP : BS_JOB_PENDING;
         snprintf(j->dir, sizeof j->dir, "%s/runs/run_%ld", out, r);
         snprintf(j->tag, sizeof j->tag, "run %ld", r);
-        if (done[r]) continue;
+        if (done[r] || outside) continue;
         int idx[MAX_LIST];
         grid_point(&S, r, idx);
         bad = job_args(j, path, run_days, csv_every, o.force || o.resume) || add_sets(j, fixed, nfixed);
         for (int k = 0; k < S.nkeys && !bad; k++) {
             char one[4700];
             snprintf(one, sizeof one, "%s=%s", keys[k], S.vals[k][idx[k]]);
-            bad = av_push(&j->args, "--set") || av_push(&j->args, one);
+            bad = bs_argv_push(&j->args, "--set") || bs_argv_push(&j->args, one);
         }
     }
     if (bad) {
         close(S.fd);
         free(done);
-        jobs_free(jobs, total);
+        bs_jobs_free(jobs, total);
         fprintf(stderr, "bonesim sweep: out of memory\n");
         return BS_EXIT_ERROR;
     }
     if (!o.quiet) {
         fprintf(stderr,
-                "bonesim sweep: %s, %.0f grid points x %ld replicates = %ld runs (seeds %lld..%lld), %g days, "
-                "%d at once\n",
-                path, grid, o.replicates, total, o.seed, o.seed + total - 1, run_days, o.jobs);
+                "bonesim sweep: %s, %.0f %s points x %ld replicates = %ld runs (seeds %lld..%lld), %g days, "
+                "%d at once%s\n",
+                path, grid, S.zip ? (D.method == BS_SAMPLE_LHS ? "LHS" : "Morris") : "grid", o.replicates, total,
+                o.seed, o.seed + total - 1, run_days, o.jobs, bs_mpi_size() > 1 ? " per MPI rank" : "");
         if (ndone) fprintf(stderr, "  --resume: %ld runs already in %s, %ld to go\n", ndone, S.path, total - ndone);
     }
-    pool_opts po = { "sweep", o.jobs, o.quiet, sweep_done, &S };
+    bs_pool_opts po = { "sweep", o.jobs, o.quiet, sweep_done, &S };
     long nfailed = 0;
-    exp_signals(1);
-    int sig = pool_run(jobs, total, &po, &nfailed);
-    exp_signals(0);
+    bs_pool_signals(1);
+    int sig = bs_pool_run(jobs, total, &po, &nfailed);
+    bs_pool_signals(0);
     close(S.fd);
     long have = ndone + S.written;
     int rc = BS_EXIT_OK;
@@ -1678,10 +1666,13 @@ int bs_cmd_sweep(int argc, char **argv)
                 "--resume)\n",
                 nfailed + (S.io_error ? 1 : 0), nfailed == 1 ? "" : "s", have, total, S.path);
         rc = BS_EXIT_ERROR;
+    } else if (bs_summary_sort_by_run(S.path) != 0) {
+        rc = BS_EXIT_ERROR; /* the rows are intact, in finishing order; the message said why */
     } else if (!o.quiet) {
-        printf("bonesim sweep: %ld runs done; summary in %s (one row per run), runs in %s/runs\n", total, S.path, out);
+        printf("bonesim sweep: %ld runs done; summary in %s (one row per run), runs in %s/runs\n",
+                o.has_runs ? o.runs_last - o.runs_first + 1 : total, S.path, out);
     }
     free(done);
-    jobs_free(jobs, total);
+    bs_jobs_free(jobs, total);
     return rc;
 }

@@ -26,4 +26,12 @@ int bs_cmd_sweep(int argc, char **argv);
 void bs_usage_compare(FILE *f);
 void bs_usage_sweep(FILE *f);
 
+/* One panel of narms (1 or 2) arms over time: median line and a band
+ * (lo..hi per row; NaN rows are skipped), the window [w0, w1] shaded when
+ * w1 > w0, under nlines of heading text and one legend line per arm.
+ * Writes a PNG to path; on failure fills why and returns -1. */
+int bs_plot_arms(const char *path, const char *const *lines, int nlines, const char *const *labels, int narms,
+        const char *ylabel, const double *t, int nrow, const double *const *med, const double *const *lo,
+        const double *const *hi, double t_end, double w0, double w1, char *why, size_t whyn);
+
 #endif

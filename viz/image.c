@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "config.h" /* bs_open_regular */
+
 bs_status bs_image_init(bs_image *im, int w, int h, bs_error *err)
 {
     im->w = 0;
@@ -315,16 +317,23 @@ bs_status bs_png_read(const char *path, bs_image *im, long max_pixels, bs_error 
 
     png_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
-    ctx.fp = fopen(path, "rb");
+    /* Regular files only: a FIFO or device is refused without blocking. */
+    int e;
+    const char *kind;
+    int fd = bs_open_regular(path, &e, &kind);
+    if (fd < 0 && kind) return bs_fail(err, BS_ERR_IO, "%s: not a regular file (%s)", path, kind);
+    if (fd < 0) return bs_fail(err, BS_ERR_IO, "%s: cannot open (%s)", path, strerror(e));
+    ctx.fp = fdopen(fd, "rb");
     if (!ctx.fp) {
-        int e = errno;
+        e = errno;
+        close(fd);
         return bs_fail(err, BS_ERR_IO, "%s: cannot open (%s)", path, strerror(e));
     }
     uint8_t sig[8];
     size_t got = fread(sig, 1, sizeof sig, ctx.fp);
     if (got != sizeof sig || png_sig_cmp(sig, 0, sizeof sig) != 0) {
         int read_err = ferror(ctx.fp);
-        int e = errno;
+        e = errno;
         fclose(ctx.fp);
         if (read_err) return bs_fail(err, BS_ERR_IO, "%s: cannot read (%s)", path, strerror(e));
         return bs_fail(

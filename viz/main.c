@@ -11,9 +11,12 @@
 
 #include "bench.h"
 #include "config.h"
+#include "exp_mpi.h"
 #include "experiment.h"
 #include "params.h"
 #include "runner.h"
+#include "sensitivity.h"
+#include "validate.h"
 #include "version.h"
 #ifdef BS_HAVE_VIEWER
 #include "viewer.h"
@@ -35,6 +38,7 @@ static void usage_main(FILE *f)
             "  bench [WORKLOAD] benchmark suite: fields, agents, scenario, scaling (JSON lines)\n"
             "  compare A [B]    two arms over paired replicate seeds: table, compare.csv, compare.png\n"
             "  sweep SCENARIO   a parameter grid x replicates, one summary.csv row per finished run\n"
+            "  validate [B...]  every behaviour as a paired experiment on fresh seeds: report.md, figures\n"
             "  help [COMMAND]   show help for a command\n"
             "\n"
             "options:\n"
@@ -68,6 +72,10 @@ static void usage_run(FILE *f)
             "  --force             replace an earlier run's outputs in DIR: remove the files its manifest\n"
             "                      lists (nothing else) and write anew\n"
             "  --no-png            write no PNG snapshots at all (resumed legs neither)\n"
+            "  --spatial-every DAYS  write every cell and every lattice array to DIR/spatial.h5 every\n"
+            "                      DAYS and at the end (default: run.spatial_every_d, 0 = none; needs a\n"
+            "                      build with HDF5, libhdf5-dev; see docs/analysis.md)\n"
+            "  --cells-csv         also write DIR/cells_dayNNNN.NNN.csv, a cell table per spatial snapshot\n"
             "  --quiet             no progress bar and no summary\n"
             "  --timings           print time per phase and throughput at the end\n"
             "  --replay LOG        apply the live changes logged by `bonesim view` (therapy switches,\n"
@@ -101,6 +109,9 @@ static void usage_resume(FILE *f)
             "  --threads T         OpenMP threads (default: all cores)\n"
             "  --csv-every DAYS    change the CSV interval (restarts its schedule at the checkpoint)\n"
             "  --png-every DAYS    change the snapshot interval (likewise)\n"
+            "  --spatial-every DAYS  spatial snapshots from here on (likewise); DIR/spatial.h5 keeps the\n"
+            "                      run's snapshots before the checkpoint and continues\n"
+            "  --cells-csv         write the CSV cell tables from here on\n"
             "  --checkpoint-every DAYS  change the checkpoint interval (0: no more checkpoints)\n"
             "  --max-memory-mb MB  memory limit (default: physical memory)\n"
             "  --force             write into an existing --out folder (its earlier outputs removed)\n"
@@ -303,8 +314,11 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "params") == 0) return cmd_params(argc - 2, argv + 2);
     if (strcmp(cmd, "scenarios") == 0) return cmd_scenarios(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0) return bs_bench_main(argc - 2, argv + 2);
-    if (strcmp(cmd, "compare") == 0) return bs_cmd_compare(argc - 2, argv + 2);
-    if (strcmp(cmd, "sweep") == 0) return bs_cmd_sweep(argc - 2, argv + 2);
+    /* experiments: across MPI ranks when started by mpirun/srun (exp_mpi.h) */
+    if (strcmp(cmd, "compare") == 0) return bs_mpi_main(argc - 2, argv + 2, bs_cmd_compare, "compare");
+    if (strcmp(cmd, "sweep") == 0) return bs_mpi_main(argc - 2, argv + 2, bs_cmd_sweep, "sweep");
+    if (strcmp(cmd, "validate") == 0) return bs_mpi_main(argc - 2, argv + 2, bs_cmd_validate, "validate");
+    if (strcmp(cmd, "sensitivity") == 0) return bs_cmd_sensitivity(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0) {
         const char *sub = argc > 2 ? argv[2] : "";
         if (strcmp(sub, "run") == 0)
@@ -319,6 +333,10 @@ int main(int argc, char **argv)
             bs_usage_compare(stdout);
         else if (strcmp(sub, "sweep") == 0)
             bs_usage_sweep(stdout);
+        else if (strcmp(sub, "sensitivity") == 0)
+            bs_usage_sensitivity(stdout);
+        else if (strcmp(sub, "validate") == 0)
+            bs_usage_validate(stdout);
         else if (strcmp(sub, "view") == 0) {
             char *h[] = { (char *)"--help", NULL };
             return cmd_view(1, h);
@@ -331,7 +349,7 @@ int main(int argc, char **argv)
     }
     fprintf(stderr,
             "bonesim: unknown command '%s' (commands: run, view, resume, params, scenarios, bench, compare, sweep, "
-            "help)\n",
+            "sensitivity, validate, help)\n",
             cmd);
     return BS_EXIT_USAGE;
 }

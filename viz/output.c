@@ -75,29 +75,23 @@ static double col_kills_nk(const bs_obs *o)
 {
     return o->kills_nk_per_day;
 }
+static double col_refusals(const bs_obs *o)
+{
+    return (double)o->store_full_refusals;
+}
 
 static const csv_column csv_table[] = {
-    { "time_days", "d", 4, col_time },
-    { "bone_area_um2", "um^2", 1, col_bone_area },
-    { "bv_tv", "1", 6, col_bv_tv },
-    { "endosteum_quiescent_frac", "1", 6, col_quiescent },
-    { "n_osteoclasts", "cells", -1, NULL },
-    { "n_osteoblasts", "cells", -1, NULL },
-    { "resorbed_um2_per_day", "um^2/d", 3, col_resorbed },
-    { "formed_um2_per_day", "um^2/d", 3, col_formed },
-    { "o2_median_mmHg", "mmHg", 3, col_o2_median },
-    { "n_dtc", "cells", -1, NULL },
-    { "n_dtc_dormant", "cells", -1, NULL },
-    { "n_dtc_proliferating", "cells", -1, NULL },
-    { "n_ctc_arrived", "cells", -1, col_ctc },
-    { "n_extravasated", "cells", -1, col_extravasated },
-    { "tumour_area_um2", "um^2", 1, col_tumour_area },
-    { "n_tcells", "cells", -1, NULL },
-    { "n_tcells_active", "cells", -1, NULL },
-    { "n_nk", "cells", -1, NULL },
-    { "n_mdsc", "cells", -1, NULL },
-    { "kills_tcell_per_day", "1/d", 3, col_kills_t },
+    { "time_days", "d", 4, col_time }, { "bone_area_um2", "um^2", 1, col_bone_area }, { "bv_tv", "1", 6, col_bv_tv },
+    { "endosteum_quiescent_frac", "1", 6, col_quiescent }, { "n_osteoclasts", "cells", -1, NULL },
+    { "n_osteoblasts", "cells", -1, NULL }, { "resorbed_um2_per_day", "um^2/d", 3, col_resorbed },
+    { "formed_um2_per_day", "um^2/d", 3, col_formed }, { "o2_median_mmHg", "mmHg", 3, col_o2_median },
+    { "n_dtc", "cells", -1, NULL }, { "n_dtc_dormant", "cells", -1, NULL },
+    { "n_dtc_proliferating", "cells", -1, NULL }, { "n_ctc_arrived", "cells", -1, col_ctc },
+    { "n_extravasated", "cells", -1, col_extravasated }, { "tumour_area_um2", "um^2", 1, col_tumour_area },
+    { "n_tcells", "cells", -1, NULL }, { "n_tcells_active", "cells", -1, NULL }, { "n_nk", "cells", -1, NULL },
+    { "n_mdsc", "cells", -1, NULL }, { "kills_tcell_per_day", "1/d", 3, col_kills_t },
     { "kills_nk_per_day", "1/d", 3, col_kills_nk },
+    { "store_full_refusals", "cells", -1, col_refusals }, /* cumulative: placements refused for want of room */
 };
 #define N_TABLE ((int)(sizeof csv_table / sizeof csv_table[0]))
 #define MAX_COLUMNS (N_TABLE + BS_MAX_CELL_TYPES * BS_MAX_TYPE_OBSERVABLES)
@@ -342,6 +336,7 @@ bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs
     sb_json_str(&b, info->scenario_path);
     sb_put(&b, ",\n  \"seed\": %.0f,\n  \"threads\": %d,\n  \"days\": %.17g,\n", bs_param(ps, "run.seed"),
             info->threads, info->days);
+    sb_put(&b, "  \"store_full_refusals\": %ld,\n", info->store_full_refusals);
     sb_put(&b, "  \"csv_columns\": [");
     for (int c = 0; bs_csv_columns[c]; c++) {
         sb_put(&b, c ? ", " : "");

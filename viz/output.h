@@ -38,6 +38,7 @@ typedef struct {
      * "outputs"; --force of a later run removes exactly these). */
     const char *const *outputs;
     int noutputs;
+    long store_full_refusals; /* placements refused for want of room so far (engine/store.h) */
 } bs_run_info;
 
 bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs_run_info *info, bs_error *err);

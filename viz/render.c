@@ -16,14 +16,19 @@
  *
  * Every colour is computed in integers from fixed tables, so the same input
  * gives the same bytes on any machine. */
+#define _POSIX_C_SOURCE 200809L /* read, close */
+
 #include "render.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "celltypes.h"
+#include "config.h" /* bs_open_regular */
 
 /* ---- palette ------------------------------------------------------------
  * Tissue colours are muted so the saturated Okabe-Ito cell colours stand
@@ -351,6 +356,28 @@ void bs_render_field_range(const bs_field *f, double *mn, double *mx)
     *mx = hi;
 }
 
+double bs_render_label_min(double mn, double mx)
+{
+    return mn < 0.0 && -mn * 256.0 <= (mx - mn) ? 0.0 : mn;
+}
+
+void bs_render_tissue_key(int row, uint8_t rgb[3], const char **label)
+{
+    static const char *const labels[BS_RENDER_TISSUE_ROWS] = { "bone (mineralised)", "bone, low mineral", "marrow",
+        "sinusoid", "arteriole", "lining cells", "BRC resorption (digging)", "BRC formation (refilling)" };
+    static const int surfs[3] = { BS_SURF_QUIESCENT, BS_SURF_RESORPTION, BS_SURF_FORMATION };
+    if (row < 0 || row >= BS_RENDER_TISSUE_ROWS) row = 2;
+    *label = labels[row];
+    switch (row) {
+    case 0: memcpy(rgb, COL_BONE_FULL, 3); break;
+    case 1: memcpy(rgb, COL_BONE_LOW, 3); break;
+    case 2: memcpy(rgb, COL_MARROW, 3); break;
+    case 3: memcpy(rgb, COL_VESSEL, 3); break;
+    case 4: memcpy(rgb, COL_ARTERIOLE, 3); break;
+    default: lerp_rgb(COL_MARROW, COL_SURF[surfs[row - 5]], SURF_BLEND, rgb); break;
+    }
+}
+
 int bs_render_field_index(float v, double mn, double mx)
 {
     if (!(mx > mn)) return 0;
@@ -610,7 +637,7 @@ static void legend_field(pen *p, const bs_field *f, const uint8_t lut[256][3], d
     p->y += bh + ts;
 
     char lo[64], hi[64];
-    snprintf(lo, sizeof lo, "%.3g", fmin);
+    snprintf(lo, sizeof lo, "%.3g", bs_render_label_min(fmin, fmax));
     snprintf(hi, sizeof hi, "%.3g", fmax);
     fix_decimal_point(lo);
     fix_decimal_point(hi);
@@ -715,23 +742,93 @@ bs_status bs_render(const bs_render_input *in, bs_image *out, bs_error *err)
  * enough that a mistaken file cannot exhaust memory (192 MiB of RGB). */
 #define MASK_MAX_PIXELS (8192L * 8192L)
 
+bs_status bs_mask_size(const char *path, int *w, int *h, bs_error *err)
+{
+    *w = *h = 0;
+    int e;
+    const char *kind;
+    int fd = bs_open_regular(path, &e, &kind);
+    if (fd < 0 && kind) return bs_fail(err, BS_ERR_IO, "%s: not a regular file (%s)", path, kind);
+    if (fd < 0) return bs_fail(err, BS_ERR_IO, "%s: cannot open (%s)", path, strerror(e));
+    /* signature (8), then the IHDR chunk, which must come first: length 13
+     * (4), "IHDR" (4), width (4), height (4), all big-endian */
+    unsigned char b[24];
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t r = read(fd, b + got, sizeof b - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            e = errno;
+            close(fd);
+            return bs_fail(err, BS_ERR_IO, "%s: cannot read (%s)", path, strerror(e));
+        }
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+    if (got == 0) return bs_fail(err, BS_ERR_INVALID, "%s: not a valid PNG (file is empty)", path);
+    if (got < sizeof sig || memcmp(b, sig, sizeof sig) != 0)
+        return bs_fail(err, BS_ERR_INVALID, "%s: not a valid PNG (no PNG signature)", path);
+    if (got < sizeof b || memcmp(b + 8, "\0\0\0\x0dIHDR", 8) != 0)
+        return bs_fail(err, BS_ERR_INVALID, "%s: not a valid PNG (no IHDR chunk after the signature)", path);
+    uint32_t pw = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
+    uint32_t ph = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
+    if (pw == 0 || ph == 0 || pw > 0x7fffffffu || ph > 0x7fffffffu)
+        return bs_fail(err, BS_ERR_INVALID, "%s: not a valid PNG (header gives %lu x %lu pixels)", path,
+                (unsigned long)pw, (unsigned long)ph);
+    *w = (int)pw;
+    *h = (int)ph;
+    return BS_OK;
+}
+
+double bs_mask_decode_bytes(int w, int h)
+{
+    /* RGBA rows (libpng's output before alpha is dropped), a row pointer
+     * per row, and the class map */
+    return (double)w * h * 4.0 + (double)h * sizeof(void *) + (double)w * h;
+}
+
 bs_status bs_mask_load(const char *path, int *w, int *h, uint8_t **classes, bs_error *err)
 {
+    return bs_mask_load_limited(path, w, h, classes, 0.0, err);
+}
+
+bs_status bs_mask_load_limited(const char *path, int *w, int *h, uint8_t **classes, double max_bytes, bs_error *err)
+{
+    *classes = NULL;
     if (*w < 0 || (*w > 0 && *h <= 0))
         return bs_fail(err, BS_ERR_INVALID,
                 "%s: lattice size %dx%d (valid: 0 to take the "
                 "mask's size, or both >= 1)",
                 path, *w, *h);
-    bs_image im;
-    bs_status st = bs_png_read(path, &im, MASK_MAX_PIXELS, err);
+    /* The header first: a wrong size or a huge image is refused before a
+     * single pixel is decoded. */
+    int pw, ph;
+    bs_status st = bs_mask_size(path, &pw, &ph, err);
     if (st != BS_OK) return st;
-    if (*w != 0 && (im.w != *w || im.h != *h)) {
-        st = bs_fail(err, BS_ERR_INVALID,
-                "%s: mask is %dx%d pixels (valid: exactly %dx%d, one pixel per site, "
-                "or leave the lattice size unset to take the mask's)",
-                path, im.w, im.h, *w, *h);
+    if (*w != 0 && (pw != *w || ph != *h))
+        return bs_fail(err, BS_ERR_INVALID,
+                "%s: mask is %dx%d pixels (valid: exactly %dx%d, one pixel per site, or leave "
+                "lattice.width_sites and lattice.height_sites unset, in the scenario and on the command line, to "
+                "take the mask's size)",
+                path, pw, ph, *w, *h);
+    if ((double)pw * ph > (double)MASK_MAX_PIXELS)
+        return bs_fail(err, BS_ERR_INVALID, "%s: mask is %dx%d pixels, over the limit of %ld pixels", path, pw, ph,
+                MASK_MAX_PIXELS);
+    double need = bs_mask_decode_bytes(pw, ph);
+    if (max_bytes > 0.0 && need > max_bytes)
+        return bs_fail(err, BS_ERR_NOMEM,
+                "%s: decoding the %dx%d mask needs about %.0f MiB, more than the limit of %.0f MiB (set by "
+                "--max-memory-mb)",
+                path, pw, ph, ceil(need / 1048576.0), floor(max_bytes / 1048576.0));
+    bs_image im;
+    /* the header's size is the limit: a file changed since is refused */
+    st = bs_png_read(path, &im, (long)pw * ph, err);
+    if (st != BS_OK) return st;
+    if (im.w != pw || im.h != ph) {
         bs_image_free(&im);
-        return st;
+        return bs_fail(err, BS_ERR_INVALID, "%s: not a valid PNG (image size changed while reading)", path);
     }
     size_t n = (size_t)im.w * (size_t)im.h;
     uint8_t *c = malloc(n);

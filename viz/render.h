@@ -32,6 +32,14 @@ void bs_render_palette(int palette, uint8_t lut[256][3]);
  * bar uses these, so it always matches the image. */
 void bs_render_field_range(const bs_field *f, double *mn, double *mx);
 int bs_render_field_index(float v, double mn, double mx);
+/* The colour bar's lower label: mn, or 0 when mn is a solver undershoot
+ * below zero smaller than one colour step of the bar (1/256 of the range);
+ * a larger negative value is shown as it is. */
+double bs_render_label_min(double mn, double mx);
+/* The tissue key, row by row (0 .. BS_RENDER_TISSUE_ROWS-1): the colour
+ * bs_render gives it and its label, for the viewer's overlay legend. */
+#define BS_RENDER_TISSUE_ROWS 8
+void bs_render_tissue_key(int row, uint8_t rgb[3], const char **label);
 
 /* Size of the image bs_render will produce for this input. */
 void bs_render_size(const bs_render_input *in, int *w, int *h);
@@ -50,5 +58,14 @@ bs_status bs_render(const bs_render_input *in, bs_image *out, bs_error *err);
  * The image must be exactly w x h pixels unless w == 0 on input, in which
  * case the lattice takes the image size. Caller frees *classes. */
 bs_status bs_mask_load(const char *path, int *w, int *h, uint8_t **classes, bs_error *err);
+/* The same, with the header read first: the size is checked before any
+ * pixel is decoded, and a decode needing more than max_bytes
+ * (bs_mask_decode_bytes; <= 0: no limit of ours) is refused. */
+bs_status bs_mask_load_limited(const char *path, int *w, int *h, uint8_t **classes, double max_bytes, bs_error *err);
+/* The size in the PNG header (the IHDR chunk), without decoding. Regular
+ * files only (a FIFO is refused without blocking). */
+bs_status bs_mask_size(const char *path, int *w, int *h, bs_error *err);
+/* Peak bytes of decoding a w x h mask: RGBA rows and the class map. */
+double bs_mask_decode_bytes(int w, int h);
 
 #endif

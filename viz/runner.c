@@ -24,6 +24,7 @@
 #include "output.h"
 #include "render.h"
 #include "session.h"
+#include "spatial_output.h"
 #include "version.h"
 
 /* ---- options ---------------------------------------------------------------- */
@@ -45,7 +46,9 @@ typedef enum {
     O_TIMINGS,
     O_MARKDOWN,
     O_NOPNG,
-    O_REPLAY
+    O_REPLAY,
+    O_SPATIAL,
+    O_CELLS_CSV
 } opt_id;
 
 static const struct {
@@ -70,6 +73,8 @@ static const struct {
     { "--markdown", O_MARKDOWN, 0, FOR_PARAMS, "" },
     { "--no-png", O_NOPNG, 0, FOR_RUN | FOR_RESUME, "" },
     { "--replay", O_REPLAY, 1, FOR_RUN, "" },
+    { "--spatial-every", O_SPATIAL, 1, FOR_RUN | FOR_RESUME | FOR_PARAMS, "" },
+    { "--cells-csv", O_CELLS_CSV, 0, FOR_RUN | FOR_RESUME, "" },
 };
 
 static bs_status parse_number(const char *opt, const char *s, double lo, double hi, double *out, bs_error *err)
@@ -77,7 +82,8 @@ static bs_status parse_number(const char *opt, const char *s, double lo, double 
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno || !isfinite(v) || v < lo || v > hi)
+    /* decimal only: strtod also reads hex ("0x10", "0x1p3") */
+    if (end == s || *end != '\0' || errno || !isfinite(v) || v < lo || v > hi || strpbrk(s, "xX"))
         return bs_fail(err, BS_ERR_INVALID, "%s '%s' is not a number in range (valid: %g .. %g)", opt, s, lo, hi);
     *out = v;
     return BS_OK;
@@ -88,7 +94,7 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
     static const char *const cmd_names[] = { "run", "resume", "params" };
     unsigned mask = cmd == BS_CMD_RUN ? FOR_RUN : cmd == BS_CMD_RESUME ? FOR_RESUME : FOR_PARAMS;
     memset(o, 0, sizeof *o);
-    o->days = o->csv_every = o->png_every = o->ckpt_every = o->max_memory_mb = -1.0;
+    o->days = o->csv_every = o->png_every = o->ckpt_every = o->max_memory_mb = o->spatial_every = -1.0;
     o->seed = -1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -148,6 +154,8 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
         case O_TIMINGS: o->timings = 1; break;
         case O_MARKDOWN: o->markdown = 1; break;
         case O_NOPNG: o->no_png = 1; break;
+        case O_SPATIAL: st = parse_number(a, v, 0.0, 36525.0, &o->spatial_every, err); break;
+        case O_CELLS_CSV: o->cells_csv = 1; break;
         case O_REPLAY:
             if (!v[0]) st = bs_fail(err, BS_ERR_INVALID, "--replay needs a log file");
             o->replay = v;
@@ -197,6 +205,8 @@ static bs_status set_number(bs_paramset *ps, const char *name, double v, const c
     return bs_paramset_set_text(ps, name, num, opt, err);
 }
 
+static bs_status take_mask_size(bs_paramset *ps, const char *scenario_path, bs_error *err);
+
 bs_status bs_resolve_params(
         const bs_cli_opts *o, bs_registry **reg_out, bs_paramset **ps_out, char *scenario_path, size_t n, bs_error *err)
 {
@@ -226,6 +236,9 @@ bs_status bs_resolve_params(
     if (st == BS_OK && o->seed >= 0) st = set_number(ps, "run.seed", (double)o->seed, "--seed", err);
     if (st == BS_OK && o->csv_every >= 0.0) st = set_number(ps, "run.csv_every_d", o->csv_every, "--csv-every", err);
     if (st == BS_OK && o->png_every >= 0.0) st = set_number(ps, "run.png_every_d", o->png_every, "--png-every", err);
+    if (st == BS_OK && o->spatial_every >= 0.0)
+        st = set_number(ps, "run.spatial_every_d", o->spatial_every, "--spatial-every", err);
+    if (st == BS_OK) st = take_mask_size(ps, scenario_path, err);
     if (st != BS_OK) {
         bs_paramset_destroy(ps);
         bs_registry_destroy(reg);
@@ -320,25 +333,53 @@ bs_status bs_check_intervals(
     return check_interval(ckpt_every, dt_h, origin, err);
 }
 
-/* Loads the PNG mask named by geometry.mask_png (relative to the scenario
- * file's folder) when geometry.source = mask; *classes stays NULL
- * otherwise. */
-static bs_status load_mask(const bs_paramset *ps, const char *scenario_path, uint8_t **classes, bs_error *err)
+/* The path of geometry.mask_png (relative to the scenario file's folder). */
+static void mask_path(const bs_paramset *ps, const char *scenario_path, char *path, size_t n)
 {
-    *classes = NULL;
-    if (strcmp(bs_param_str(ps, "geometry.source"), "mask") != 0) return BS_OK;
     const char *mask = bs_param_str(ps, "geometry.mask_png");
-    if (!mask[0]) return bs_fail(err, BS_ERR_INVALID, "geometry.source = mask needs geometry.mask_png");
-    char path[8300];
     if (mask[0] != '/' && scenario_path[0]) {
         const char *slash = strrchr(scenario_path, '/');
         int dlen = slash ? (int)(slash - scenario_path) : 1;
-        snprintf(path, sizeof path, "%.*s/%s", dlen, slash ? scenario_path : ".", mask);
+        snprintf(path, n, "%.*s/%s", dlen, slash ? scenario_path : ".", mask);
     } else {
-        snprintf(path, sizeof path, "%s", mask);
+        snprintf(path, n, "%s", mask);
     }
+}
+
+/* With geometry.source = mask and neither lattice side set (by the
+ * scenario, its includes or --set), the lattice takes the mask's size, read
+ * from the PNG header alone. */
+static bs_status take_mask_size(bs_paramset *ps, const char *scenario_path, bs_error *err)
+{
+    if (strcmp(bs_param_str(ps, "geometry.source"), "mask") != 0 || !bs_param_str(ps, "geometry.mask_png")[0])
+        return BS_OK;
+    const bs_registry *reg = bs_paramset_registry(ps);
+    if (bs_param_is_set(ps, (size_t)bs_registry_find(reg, "lattice.width_sites")) ||
+            bs_param_is_set(ps, (size_t)bs_registry_find(reg, "lattice.height_sites")))
+        return BS_OK;
+    char path[8300];
+    mask_path(ps, scenario_path, path, sizeof path);
+    int w, h;
+    bs_status st = bs_mask_size(path, &w, &h, err);
+    if (st == BS_OK) st = set_number(ps, "lattice.width_sites", w, path, err);
+    if (st == BS_OK) st = set_number(ps, "lattice.height_sites", h, path, err);
+    return st;
+}
+
+/* Loads the PNG mask named by geometry.mask_png when geometry.source =
+ * mask; *classes stays NULL otherwise. The decode counts against
+ * --max-memory-mb (max_mb > 0). */
+static bs_status load_mask(
+        const bs_paramset *ps, const char *scenario_path, double max_mb, uint8_t **classes, bs_error *err)
+{
+    *classes = NULL;
+    if (strcmp(bs_param_str(ps, "geometry.source"), "mask") != 0) return BS_OK;
+    if (!bs_param_str(ps, "geometry.mask_png")[0])
+        return bs_fail(err, BS_ERR_INVALID, "geometry.source = mask needs geometry.mask_png");
+    char path[8300];
+    mask_path(ps, scenario_path, path, sizeof path);
     int w = (int)bs_param(ps, "lattice.width_sites"), h = (int)bs_param(ps, "lattice.height_sites");
-    return bs_mask_load(path, &w, &h, classes, err);
+    return bs_mask_load_limited(path, &w, &h, classes, max_mb > 0.0 ? max_mb * 1048576.0 : 0.0, err);
 }
 
 /* ---- bounded memory --------------------------------------------------------------- */
@@ -400,6 +441,19 @@ static void print_resume_hint(const bs_session *R, const char *what)
         fprintf(stderr, "  %s; no checkpoint was written (use --checkpoint-every DAYS to be able to resume)\n", what);
 }
 
+/* A full agent store is never silent (issue 13 item 9): cells asked for
+ * that found no room, on stderr even with --quiet. */
+static void print_refusals(const bs_model *m, const char *when)
+{
+    fprintf(stderr,
+            "bonesim: warning: %llu cell placement%s refused for want of room %s (no free marrow site where "
+            "they were to go; the store holds one cell per site, %d x %d here): lower the scenario's initial "
+            "counts (e.g. dtc.seed_lesion_n) or use a larger lattice; counted in the CSV column "
+            "store_full_refusals and the manifest\n",
+            (unsigned long long)m->store.full_refusals, m->store.full_refusals == 1 ? "" : "s", when, m->lat.w,
+            m->lat.h);
+}
+
 static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_error *err)
 {
     bs_model *m = R->m;
@@ -425,6 +479,7 @@ static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_e
                 sig == SIGTERM ? "SIGTERM" : "SIGINT", bs_model_time_days(m), R->last_ckpt, R->last_ckpt, R->days);
         return code;
     }
+    if (m->store.full_refusals > 0) print_refusals(m, "since day 0");
     double simulated = R->days - (double)R->k0 * m->dt_h / 24.0;
     if (!R->quiet) {
         long long seed = (long long)bs_param(R->ps, "run.seed");
@@ -446,6 +501,9 @@ static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_e
         printf("  outputs        %s/timeseries.csv, manifest.json, %lld PNG snapshot%s\n", R->outdir,
                 (long long)R->rs.png_count, R->rs.png_count == 1 ? "" : "s");
         if (R->nckpt) printf("  checkpoints    %ld written, the last %s\n", R->nckpt, R->last_ckpt);
+        if (m->store.full_refusals > 0)
+            printf("  refused        %llu cell placement%s for want of room (store_full_refusals)\n",
+                    (unsigned long long)m->store.full_refusals, m->store.full_refusals == 1 ? "" : "s");
     }
     if (timings) {
         double sites = (double)m->lat.w * m->lat.h;
@@ -530,6 +588,7 @@ int bs_cmd_run(const bs_cli_opts *o)
     }
     if (bs_check_intervals(o, R.ps, o->ckpt_every, rs->scenario_path, &err) != BS_OK)
         return fail(&R, &err, BS_EXIT_USAGE);
+    if (bs_spatial_check(R.ps, o->cells_csv, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
     snprintf(rs->version, sizeof rs->version, "%s", BS_VERSION);
     snprintf(rs->commit, sizeof rs->commit, "%s", BS_GIT_COMMIT);
     snprintf(rs->scenario_arg, sizeof rs->scenario_arg, "%s", o->pos[0]);
@@ -549,10 +608,12 @@ int bs_cmd_run(const bs_cli_opts *o)
 
     if (check_memory(R.ps, o->max_memory_mb, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     uint8_t *classes = NULL;
-    if (load_mask(R.ps, rs->scenario_path, &classes, &err) != BS_OK) return fail(&R, &err, BS_EXIT_USAGE);
+    bs_status mst = load_mask(R.ps, rs->scenario_path, o->max_memory_mb, &classes, &err);
+    if (mst != BS_OK) return fail(&R, &err, mst == BS_ERR_NOMEM ? BS_EXIT_ERROR : BS_EXIT_USAGE);
     bs_status st = bs_model_create(&R.m, R.ps, classes, &err);
     free(classes);
     if (st != BS_OK) return fail(&R, &err, st == BS_ERR_NOMEM ? BS_EXIT_ERROR : BS_EXIT_USAGE);
+    if (R.m->store.full_refusals > 0) print_refusals(R.m, "at set-up");
     /* A replayed inject off the lattice is an error of the log, found
      * before any output is written, not a failure at its step. */
     for (size_t k = 0; k < R.replay.n; k++) {
@@ -569,6 +630,8 @@ int bs_cmd_run(const bs_cli_opts *o)
     if (bs_session_csv_new(&R, o->force, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.days = bs_param(R.ps, "run.days");
     if (bs_session_manifest(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_spatial_open(&R.sp, R.outdir, NULL, R.m, o->cells_csv, o->quiet, &err) != BS_OK)
+        return fail(&R, &err, BS_EXIT_ERROR);
     R.steps = replay_end >= 0 ? (long)replay_end : steps_for(R.m, R.days);
     R.k0 = 0;
     if (R.next_action < R.replay.n && R.replay.a[R.replay.n - 1].step > (uint64_t)R.steps && !R.quiet)
@@ -633,7 +696,11 @@ int bs_cmd_resume(const bs_cli_opts *o)
     if (o->days >= 0.0) st = set_number(R.ps, "run.days", o->days, "--days", &err);
     if (st == BS_OK && o->csv_every >= 0.0) st = set_number(R.ps, "run.csv_every_d", o->csv_every, "--csv-every", &err);
     if (st == BS_OK && o->png_every >= 0.0) st = set_number(R.ps, "run.png_every_d", o->png_every, "--png-every", &err);
-    if (st == BS_OK && bs_check_intervals(o, R.ps, o->ckpt_every, ckpt, &err) != BS_OK) {
+    if (st == BS_OK && o->spatial_every >= 0.0)
+        st = set_number(R.ps, "run.spatial_every_d", o->spatial_every, "--spatial-every", &err);
+    if (st == BS_OK &&
+            (bs_check_intervals(o, R.ps, o->ckpt_every, ckpt, &err) != BS_OK ||
+                    bs_spatial_check(R.ps, o->cells_csv, &err) != BS_OK)) {
         bs_ckpt_close(rd);
         return fail(&R, &err, BS_EXIT_USAGE);
     }
@@ -675,6 +742,8 @@ int bs_cmd_resume(const bs_cli_opts *o)
     if (st == BS_OK) st = bs_session_csv_continue(&R, src_dir, in_place, o->force, &err);
     if (st != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     if (bs_session_manifest(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (bs_spatial_open(&R.sp, R.outdir, src_dir, R.m, o->cells_csv, o->quiet, &err) != BS_OK)
+        return fail(&R, &err, BS_EXIT_ERROR);
     snprintf(R.last_ckpt, sizeof R.last_ckpt, "%s", ckpt);
     int code = run_and_finish(&R, o->timings);
     bs_session_free(&R);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "spatial_output.h"
 #include "version.h"
 
 /* ---- the run state in a checkpoint ------------------------------------------------ */
@@ -166,6 +167,7 @@ void bs_session_free(bs_session *S)
     if (S->out.csv) fclose(S->out.csv);
     if (S->csv_rfd >= 0) close(S->csv_rfd);
     if (S->live_log) fclose(S->live_log);
+    bs_spatial_free(S->sp);
     bs_model_destroy(S->m);
     bs_action_log_free(&S->replay);
     for (int k = 0; k < S->noutputs; k++) free(S->outputs[k]);
@@ -392,7 +394,7 @@ static void remove_stale_temporaries(const bs_session *S, const char *dir)
 bs_status bs_session_manifest(bs_session *S, bs_error *err)
 {
     bs_run_info info = { S->rs.scenario_arg, S->rs.scenario_path, S->threads, S->days, (const char *const *)S->outputs,
-        S->noutputs };
+        S->noutputs, S->m ? (long)S->m->store.full_refusals : 0 };
     char mpath[4400];
     snprintf(mpath, sizeof mpath, "%s/manifest.json", S->outdir);
     tmp_begin(mpath);
@@ -628,6 +630,13 @@ bs_status bs_session_outputs(bs_session *S, int last, bs_error *err)
             tmp_end();
         }
         if (st == BS_OK) rs->png_count++;
+    }
+    if (st == BS_OK && S->sp && (bs_run_due(t, S->sp->every_d, &S->sp->next_d) || last)) {
+        char cells[4400];
+        bs_spatial_cells_path(S->sp, m, cells, sizeof cells);
+        st = output_will_write(S, S->sp->path, err);
+        if (st == BS_OK && S->sp->cells_csv) st = output_will_write(S, cells, err);
+        if (st == BS_OK) st = bs_spatial_write(S->sp, m, last, err);
     }
     S->t_out_s += omp_get_wtime() - to0;
     if (st == BS_OK) S->outputs_done = 1;

@@ -83,6 +83,7 @@ typedef struct {
     float n[BS_MAX_CELL_TYPES]; /* cells per type */
     float bone; /* bone area, fraction of the first sample */
     uint16_t on; /* bit i: therapy i on */
+    float split[2]; /* tumour cells dormant, proliferating (the dormancy story) */
 } sample;
 
 typedef struct {
@@ -126,7 +127,15 @@ typedef struct {
     /* view */
     int field; /* -1 tissue, else bs_field_id */
     int hide_agents, palette, light_theme, log_plot, show_help, show_info;
-    int zoom; /* screen pixels per image pixel */
+    double zoom; /* screen pixels per image pixel (any positive real: the lattice fills the view) */
+    int follow; /* Z: the view follows the region of interest */
+    int present; /* --present or M: presentation layout */
+    int show_key; /* G: the tissue key over the view */
+    /* what the last frame drew (BONESIM_VIEW_LAYOUT reports it with each
+     * screenshot): panel blocks and plot legend entries shown of all */
+    int split_type, split_state[2]; /* tumour type and its dormant / proliferating states (-1: none) */
+    int lay_blocks, lay_blocks_all, lay_entries, lay_entries_all, lay_cols;
+    double roi_um[4]; /* viewer.roi_um: x0, y0, x1, y1 (x1 <= x0: none) */
     double pan_x, pan_y; /* image pixel at the view's top-left */
     int fit_pending;
     bs_image img;
@@ -206,7 +215,9 @@ void bs_view_usage(void)
            "                    (default: out/view-SCENARIO, or -2, -3, ... if that exists)\n"
            "  --force           write into an existing --out folder\n"
            "  --size WxH        window size in pixels (default 1600x900)\n"
-           "  --fullscreen      start full screen (F11 toggles)\n"
+           "  --fullscreen      start full screen at the display's size (F11 toggles; no window manager needed)\n"
+           "  --present         presentation layout: text >= 28 px at 1080p, the lattice >= 70 %% of the height "
+           "(M toggles)\n"
            "  --px N            image pixels per site, 1 .. 16 (default: the largest that fits the\n"
            "                    window); the image is the renderer's, as in PNG snapshots with\n"
            "                    --set run.png_px_per_site=N\n"
@@ -233,6 +244,7 @@ static int parse_opts(viewer *v, int argc, char **argv, char *err, size_t n)
     v->win_w = 1600;
     v->win_h = 900;
     v->ui_scale = 1.0;
+    v->show_key = 1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -312,6 +324,8 @@ static int parse_opts(viewer *v, int argc, char **argv, char *err, size_t n)
         } else if (strcmp(a, "--script") == 0) {
             v->script_path = val;
             i++;
+        } else if (strcmp(a, "--present") == 0) {
+            v->present = 1;
         } else if (strcmp(a, "--fullscreen") == 0) {
             v->fullscreen = 1;
         } else if (strcmp(a, "--light") == 0) {
@@ -356,6 +370,9 @@ static void hist_sample(viewer *v)
     for (size_t i = 0; i < n; i++) {
         int slot = m->store.occ[i];
         if (slot >= 0 && m->store.type[slot] < bs_celltype_count()) s->n[m->store.type[slot]] += 1.0f;
+        for (int k = 0; k < 2; k++)
+            if (slot >= 0 && m->store.type[slot] == v->split_type && m->store.state[slot] == v->split_state[k])
+                s->split[k] += 1.0f;
     }
     double bone = bs_lattice_bone_area_um2(&m->lat);
     if (v->nhist == 1 || v->bone0 <= 0.0) v->bone0 = bone;
@@ -508,6 +525,32 @@ static bs_status session_open(viewer *v, bs_error *err)
         if (bs_model_set_param(v->m, tok, cur, &e3) != BS_OK)
             return bs_fail(err, BS_ERR_INVALID, "%s: viewer.sliders: %s", v->scenario_path, e3.msg);
     }
+    /* The plot's dormant / proliferating lines: states of the tumour type by name. */
+    v->split_type = bs_celltype_find("dtc");
+    v->split_state[0] = v->split_state[1] = -1;
+    if (v->split_type >= 0) {
+        const bs_celltype *d = bs_celltype_of(v->split_type);
+        for (int k = 0; k < d->n_states && k < BS_MAX_STATES; k++) {
+            if (d->state_names[k] && strcmp(d->state_names[k], "dormant") == 0) v->split_state[0] = k;
+            if (d->state_names[k] && strcmp(d->state_names[k], "proliferating") == 0) v->split_state[1] = k;
+        }
+        if (v->split_state[0] < 0 || v->split_state[1] < 0) v->split_type = -1;
+    }
+    /* The region of interest the Z key frames (viewer.roi_um: x0, y0, x1, y1). */
+    const char *roi = bs_param_str(v->ps, "viewer.roi_um");
+    v->roi_um[0] = v->roi_um[1] = v->roi_um[2] = v->roi_um[3] = 0.0;
+    if (roi && roi[0]) {
+        double q[4];
+        char tail;
+        double W = v->m->lat.w * v->m->lat.h_um, H = v->m->lat.h * v->m->lat.h_um;
+        if (sscanf(roi, " %lf , %lf , %lf , %lf %c", &q[0], &q[1], &q[2], &q[3], &tail) != 4 || !(q[2] > q[0]) ||
+                !(q[3] > q[1]) || q[0] < 0 || q[1] < 0 || q[2] > W || q[3] > H)
+            return bs_fail(err, BS_ERR_INVALID,
+                    "%s: viewer.roi_um '%s' (valid: x0, y0, x1, y1 in um with 0 <= x0 < x1 <= %.0f and "
+                    "0 <= y0 < y1 <= %.0f)",
+                    v->scenario_path, roi, W, H);
+        memcpy(v->roi_um, q, sizeof q);
+    }
     return BS_OK;
 }
 
@@ -616,6 +659,9 @@ static int open_fonts(viewer *v, char *err, size_t n)
     int h = 0;
     SDL_GetRendererOutputSize(v->ren, NULL, &h);
     int px = (int)lround(24.0 * v->ui_scale * (h > 0 ? h : 900) / 1080.0);
+    /* presentation: at least 28 px at 1080p, whatever the UI scale */
+    int pmin = (int)ceil(28.0 * (h > 0 ? h : 900) / 1080.0);
+    if (v->present && px < pmin) px = pmin;
     if (px < 12) px = 12;
     if (px == v->font_px && v->font) return 0;
     cache_clear(v);
@@ -738,11 +784,87 @@ static void outline(viewer *v, int x, int y, int w, int h, const uint8_t c[3], i
     fill(v, x + w - t, y, t, h, c, 255);
 }
 
+/* The right panel as blocks that flow into columns: the cell legend (a
+ * type with all its states is one block), the therapies, the sliders. A
+ * larger UI scale adds columns (the panel widens, the view gives way);
+ * nothing is left out. */
+enum { PB_HEAD_CELLS, PB_TYPE, PB_HEAD_THER, PB_THER, PB_HEAD_SL, PB_SL };
+typedef struct {
+    int kind, idx, h, col, y;
+} pblock;
+#define MAX_PBLOCKS (2 * BS_MAX_CELL_TYPES + BS_THERAPY_COUNT + MAX_SLIDERS + 4)
+
+static int type_states(const bs_celltype *d)
+{
+    return d->n_states < 1 ? 1 : d->n_states > BS_MAX_STATES ? BS_MAX_STATES : d->n_states;
+}
+
+/* Fills b with the panel's blocks placed in columns of height avail from
+ * y0; returns the number of blocks; *ncols the columns used. */
+static int panel_blocks(const viewer *v, int F, int pad, int y0, int avail, pblock *b, int *ncols)
+{
+    int n = 0, row = F * 3 / 2;
+    b[n++] = (pblock){ PB_HEAD_CELLS, 0, row, 0, 0 };
+    for (int ty = 0; ty < bs_celltype_count(); ty++) {
+        int ns = type_states(bs_celltype_of(ty));
+        b[n++] = (pblock){ PB_TYPE, ty, F * 4 / 3 + (ns > 1 ? ns * (F * 6 / 5) : 0), 0, 0 };
+    }
+    b[n++] = (pblock){ PB_HEAD_THER, 0, pad + row, 0, 0 };
+    for (int k = 0; k < BS_THERAPY_COUNT; k++) b[n++] = (pblock){ PB_THER, k, F * 5 / 4, 0, 0 };
+    if (v->nsl > 0) b[n++] = (pblock){ PB_HEAD_SL, 0, pad + row, 0, 0 };
+    for (int k = 0; k < v->nsl; k++) b[n++] = (pblock){ PB_SL, k, F * 6 / 5 + F, 0, 0 };
+    int col = 0, y = y0;
+    for (int i = 0; i < n; i++) {
+        /* a heading stays with its first row */
+        int need = b[i].h +
+                ((b[i].kind == PB_HEAD_CELLS || b[i].kind == PB_HEAD_THER || b[i].kind == PB_HEAD_SL) && i + 1 < n
+                                ? b[i + 1].h
+                                : 0);
+        if (y > y0 && y + need > y0 + avail) {
+            col++;
+            y = y0;
+        }
+        b[i].col = col;
+        b[i].y = y;
+        y += b[i].h;
+    }
+    *ncols = col + 1;
+    return n;
+}
+
+/* A panel column: as wide as its widest row (name + count, therapy +
+ * "off", slider name + value) and a margin. */
+static int panel_col_w(viewer *v, int F)
+{
+    int w = text_w(v, "cells  (Tab: inject type)", 0), cnt = text_w(v, "000000", 0), sw = F * 4 / 5;
+    for (int ty = 0; ty < bs_celltype_count(); ty++) {
+        const bs_celltype *d = bs_celltype_of(ty);
+        int a = sw + F / 2 + text_w(v, d->plural ? d->plural : d->name, 0) + cnt + F / 2;
+        if (a > w) w = a;
+        for (int st = 0; st < type_states(d) && d->n_states > 1; st++) {
+            int b2 = F + sw + F / 2 + text_w(v, d->state_names[st] ? d->state_names[st] : "?", 0) + cnt;
+            if (b2 > w) w = b2;
+        }
+    }
+    for (int k = 0; k < BS_THERAPY_COUNT; k++) {
+        char b[96];
+        snprintf(b, sizeof b, "F%d %s  off", k + 2, bs_therapy_names[k]);
+        int a = text_w(v, b, 0);
+        if (a > w) w = a;
+    }
+    for (int k = 0; k < v->nsl; k++) {
+        int a = text_w(v, v->sl[k].name, 0) + text_w(v, "  0.000", 0);
+        if (a > w) w = a;
+    }
+    return w + 2 * F;
+}
+
 /* ---- layout ------------------------------------------------------------------------ */
 
 typedef struct {
     int W, H, F; /* window, font px */
     int pad, row;
+    int panel_avail; /* the panel's column height */
     SDL_Rect top, panel, plot, view;
 } layout;
 
@@ -752,20 +874,41 @@ static void compute_layout(viewer *v, layout *L)
     L->F = v->font_px;
     L->pad = L->F / 2;
     L->row = L->F * 3 / 2;
-    int panel_w = 17 * L->F;
-    if (panel_w > L->W / 2) panel_w = L->W / 2;
-    /* tall enough for the big day count and for two lines of text beside it */
+    /* The top bar spans the window's width (the day, the clock, the seed,
+     * frame rate, scenario and view all fit at any UI scale), tall enough
+     * for the big day count and two lines of text beside it. */
     int two_lines = L->F / 3 + L->F * 6 / 5 + TTF_FontHeight(v->font);
     int top_h = (TTF_FontHeight(v->big) > two_lines ? TTF_FontHeight(v->big) : two_lines) + L->pad;
-    L->top = (SDL_Rect){ 0, 0, L->W - panel_w, top_h };
-    L->panel = (SDL_Rect){ L->W - panel_w, 0, panel_w, L->H };
-    int plot_h = L->H * 22 / 100;
-    L->plot = (SDL_Rect){ 0, L->H - plot_h, L->W - panel_w, plot_h };
+    L->top = (SDL_Rect){ 0, 0, L->W, top_h };
+    /* The plot spans the window's width at the bottom; presentation gives
+     * the lattice more room (>= 70 % of the height). */
+    int plot_h = L->H * (v->present ? 16 : 22) / 100;
+    L->plot = (SDL_Rect){ 0, L->H - plot_h, L->W, plot_h };
+    /* The panel between them: as many columns as its blocks need above the
+     * message line, balanced (the shortest height that keeps that number
+     * of columns); at most half the window wide. */
+    int full = L->H - top_h - plot_h - 2 * L->pad - L->row - L->pad;
+    pblock pb[MAX_PBLOCKS];
+    int ncols = 1, nc2 = 1;
+    panel_blocks(v, L->F, L->pad, top_h + L->pad, full, pb, &ncols);
+    L->panel_avail = full;
+    for (int a = full / ncols; a<full; a += L->F / 2> 1 ? L->F / 2 : 1) {
+        panel_blocks(v, L->F, L->pad, top_h + L->pad, a, pb, &nc2);
+        if (nc2 <= ncols) {
+            L->panel_avail = a;
+            break;
+        }
+    }
+    int panel_w = ncols * panel_col_w(v, L->F);
+    if (panel_w > L->W / 2) panel_w = L->W / 2;
+    L->panel = (SDL_Rect){ L->W - panel_w, top_h, panel_w, L->H - top_h - plot_h };
     L->view = (SDL_Rect){ 0, top_h, L->W - panel_w, L->H - top_h - plot_h };
     v->view = L->view;
 }
 
-/* Image scale that fills the view (unless --px), zoom 1, centred. */
+/* Image scale that fills the view (unless --px): the renderer draws whole
+ * image pixels per site, the view scales that image by any real factor so
+ * the lattice fills the view's shorter side; centred. */
 static void fit_view(viewer *v)
 {
     if (v->px_opt <= 0) {
@@ -778,18 +921,88 @@ static void fit_view(viewer *v)
         }
     }
     int lw = v->m->lat.w * v->px, lh = v->m->lat.h * v->px;
-    int z = 1;
-    while ((z + 1) * lw <= v->view.w && (z + 1) * lh <= v->view.h) z++;
-    v->zoom = z;
-    v->pan_x = (lw - v->view.w / (double)z) / 2.0;
-    v->pan_y = (lh - v->view.h / (double)z) / 2.0;
+    double z = v->view.w / (double)lw, z2 = v->view.h / (double)lh;
+    if (z2 < z) z = z2;
+    v->zoom = z > 0 ? z : 1.0;
+    v->pan_x = (lw - v->view.w / v->zoom) / 2.0;
+    v->pan_y = (lh - v->view.h / v->zoom) / 2.0;
+}
+
+/* The region of interest in sites (x0, y0, x1, y1, inclusive): the
+ * scenario's viewer.roi_um when it names one, else the bounding box of the
+ * tumour cells (the lesion), else the whole lattice. Returns 1 for a
+ * lesion or a declared region, 0 for the whole lattice. */
+static int region_of_interest(const viewer *v, int r[4])
+{
+    const bs_lattice *lat = &v->m->lat;
+    if (v->roi_um[2] > v->roi_um[0]) {
+        for (int k = 0; k < 4; k++) r[k] = (int)floor(v->roi_um[k] / lat->h_um);
+        return 1;
+    }
+    int dtc = bs_celltype_find("dtc");
+    const bs_store *st = &v->m->store;
+    int x0 = lat->w, y0 = lat->h, x1 = -1, y1 = -1;
+    if (dtc >= 0)
+        for (int y = 0; y < lat->h; y++)
+            for (int x = 0; x < lat->w; x++) {
+                int slot = st->occ[(size_t)y * (size_t)lat->w + (size_t)x];
+                if (slot < 0 || st->type[slot] != dtc) continue;
+                if (x < x0) x0 = x;
+                if (x > x1) x1 = x;
+                if (y < y0) y0 = y;
+                if (y > y1) y1 = y;
+            }
+    if (x1 < 0) {
+        r[0] = r[1] = 0;
+        r[2] = lat->w - 1;
+        r[3] = lat->h - 1;
+        return 0;
+    }
+    r[0] = x0;
+    r[1] = y0;
+    r[2] = x1;
+    r[3] = y1;
+    return 1;
+}
+
+/* Frames the region of interest: a margin of a quarter of its size, at
+ * least ROI_MIN_SITES across, never beyond the whole lattice's fit. With
+ * smooth != 0 the view moves a fifth of the way (following); else jumps. */
+#define ROI_MIN_SITES 40
+static void frame_roi(viewer *v, int smooth)
+{
+    int r[4];
+    region_of_interest(v, r);
+    double cx = (r[0] + r[2] + 1) / 2.0, cy = (r[1] + r[3] + 1) / 2.0;
+    double bw = (r[2] - r[0] + 1) * 1.5, bh = (r[3] - r[1] + 1) * 1.5;
+    if (bw < ROI_MIN_SITES) bw = ROI_MIN_SITES;
+    if (bh < ROI_MIN_SITES) bh = ROI_MIN_SITES;
+    double z = v->view.w / (bw * v->px), z2 = v->view.h / (bh * v->px);
+    if (z2 < z) z = z2;
+    int lw = v->m->lat.w * v->px, lh = v->m->lat.h * v->px;
+    double zfit = fmin(v->view.w / (double)lw, v->view.h / (double)lh);
+    if (z < zfit) z = zfit;
+    double px_ = cx * v->px - v->view.w / 2.0 / z, py_ = cy * v->px - v->view.h / 2.0 / z;
+    if (smooth) {
+        /* centre and zoom move a fifth of the way per frame */
+        double a = 0.2, ccx = v->pan_x + v->view.w / 2.0 / v->zoom, ccy = v->pan_y + v->view.h / 2.0 / v->zoom;
+        ccx += a * (cx * v->px - ccx);
+        ccy += a * (cy * v->px - ccy);
+        v->zoom += a * (z - v->zoom);
+        v->pan_x = ccx - v->view.w / 2.0 / v->zoom;
+        v->pan_y = ccy - v->view.h / 2.0 / v->zoom;
+    } else {
+        v->zoom = z;
+        v->pan_x = px_;
+        v->pan_y = py_;
+    }
 }
 
 /* Window pixel -> lattice site; returns 0 outside the lattice. */
 static int screen_to_site(const viewer *v, int sx, int sy, int *x, int *y)
 {
     if (sx < v->view.x || sy < v->view.y || sx >= v->view.x + v->view.w || sy >= v->view.y + v->view.h) return 0;
-    double ix = v->pan_x + (sx - v->view.x) / (double)v->zoom, iy = v->pan_y + (sy - v->view.y) / (double)v->zoom;
+    double ix = v->pan_x + (sx - v->view.x) / v->zoom, iy = v->pan_y + (sy - v->view.y) / v->zoom;
     if (ix < 0 || iy < 0) return 0;
     int X = (int)(ix / v->px), Y = (int)(iy / v->px);
     if (X >= v->m->lat.w || Y >= v->m->lat.h) return 0;
@@ -858,11 +1071,11 @@ static const char *field_label(int f)
 }
 
 /* A column of two lines (top: text colour, below: dim); returns its width. */
-static int top_column(viewer *v, int x, int y, const uint8_t top_c[3], const char *a, const char *b)
+static int top_column(viewer *v, int x, int y, int right, const uint8_t top_c[3], const char *a, const char *b)
 {
     const theme *t = TH(v);
     int wa = text_w(v, a, 0), wb = text_w(v, b, 0);
-    if (x + (wa > wb ? wa : wb) > v->view.x + v->view.w) return 0; /* no room: left out */
+    if (x + (wa > wb ? wa : wb) > right) return 0; /* no room (narrower than any shipped layout) */
     int w1 = text_at(v, x, y, top_c, 0, 0, a);
     int w2 = text_at(v, x, y + v->font_px * 6 / 5, t->dim, 0, 0, b);
     return w1 > w2 ? w1 : w2;
@@ -883,13 +1096,18 @@ static void draw_top(viewer *v, const layout *L)
     else
         snprintf(b, sizeof b, "speed: %g days/s", SPEEDS[v->speed]);
     snprintf(a, sizeof a, "%s", v->playing ? "playing (Space)" : "paused (Space)");
-    x += top_column(v, x, y2, v->playing ? t->accent : t->text, a, b) + gap;
+    x += top_column(v, x, y2, L->top.w - text_w(v, "F1 keys, I info", 0) - 2 * L->pad, v->playing ? t->accent : t->text,
+                 a, b) +
+            gap;
     snprintf(a, sizeof a, "seed %lld", v->seed);
-    snprintf(b, sizeof b, "%.0f fps, %.2f days/s", v->fps, v->days_per_s);
-    x += top_column(v, x, y2, t->text, a, b) + gap;
+    if (v->playing)
+        snprintf(b, sizeof b, "%.0f fps, %.2f days/s", v->fps, v->days_per_s);
+    else
+        snprintf(b, sizeof b, "%.0f fps, paused", v->fps);
+    x += top_column(v, x, y2, L->top.w - text_w(v, "F1 keys, I info", 0) - 2 * L->pad, t->text, a, b) + gap;
     snprintf(b, sizeof b, "view: %s%s%s", field_label(v->field), v->hide_agents ? ", cells hidden" : "",
             v->recording ? "  [REC]" : "");
-    x += top_column(v, x, y2, t->text, v->scenario, b) + gap;
+    x += top_column(v, x, y2, L->top.w - text_w(v, "F1 keys, I info", 0) - 2 * L->pad, t->text, v->scenario, b) + gap;
     if (x + text_w(v, "F1 keys, I info", 0) < L->top.w)
         text_at(v, L->top.w - L->pad, y2, t->dim, 0, 1, "F1 keys, I info");
 }
@@ -932,7 +1150,6 @@ static void draw_panel(viewer *v, const layout *L)
     const theme *t = TH(v);
     const SDL_Rect *P = &L->panel;
     fill(v, P->x, P->y, P->w, P->h, t->panel, 255);
-    int x = P->x + L->pad, y = L->pad, right = P->x + P->w - L->pad, sw = L->F * 4 / 5;
     /* Legend: every cell type and state of the registry, live counts. */
     long counts[BS_MAX_CELL_TYPES][BS_MAX_STATES];
     memset(counts, 0, sizeof counts);
@@ -943,84 +1160,72 @@ static void draw_panel(viewer *v, const layout *L)
         if (slot < 0 || st->type[slot] >= bs_celltype_count() || st->state[slot] >= BS_MAX_STATES) continue;
         counts[st->type[slot]][st->state[slot]]++;
     }
-    /* What fits: with a large UI scale the state rows go first, then the
-     * sliders (the message line at the bottom stays). */
-    int h_types = L->row, h_states = 0;
-    for (int ty = 0; ty < bs_celltype_count(); ty++) {
-        int ns = bs_celltype_of(ty)->n_states;
-        h_types += L->F * 4 / 3;
-        if (ns > 1) h_states += (ns > BS_MAX_STATES ? BS_MAX_STATES : ns) * (L->F * 6 / 5);
-    }
-    int h_ther = L->pad + L->row + BS_THERAPY_COUNT * (L->F * 5 / 4);
-    int h_sl = v->nsl ? L->pad + L->row + v->nsl * (L->F * 6 / 5 + L->F) : 0;
-    int avail = L->H - 2 * L->pad - L->row - L->pad;
-    int show_states = h_types + h_states + h_ther + h_sl <= avail || h_types + h_states + h_ther <= avail - h_sl;
-    int show_sliders = h_types + (show_states ? h_states : 0) + h_ther + h_sl <= avail;
-    if (!show_sliders && h_types + h_ther + h_sl <= avail) {
-        show_states = 0;
-        show_sliders = 1;
-    }
-    textf(v, x, y, t->dim, 0, "cells%s  (Tab: inject type)", v->hide_agents ? " hidden" : "");
-    y += L->row;
-    for (int ty = 0; ty < bs_celltype_count(); ty++) {
-        const bs_celltype *d = bs_celltype_of(ty);
-        int ns = d->n_states < 1 ? 1 : d->n_states > BS_MAX_STATES ? BS_MAX_STATES : d->n_states;
-        long total = 0;
-        for (int s = 0; s < ns; s++) total += counts[ty][s];
-        if (ty == v->sel_type) fill(v, P->x, y - L->F / 6, P->w, L->F * 4 / 3, t->on_bg, 255);
-        if (ns == 1) swatch_marker(v, x, y + L->F / 6, sw, d, 0);
-        textf(v, x + sw + L->pad, y, t->text, 0, "%s", d->plural ? d->plural : d->name);
-        textf(v, right - text_w(v, "000000", 0), y, t->text, 0, "%6ld", total);
-        y += L->F * 4 / 3;
-        if (ns > 1 && show_states) {
-            for (int s = 0; s < ns; s++) {
-                swatch_marker(v, x + L->F, y + L->F / 6, sw, d, s);
-                textf(v, x + L->F + sw + L->pad, y, t->dim, 0, "%s", d->state_names[s] ? d->state_names[s] : "?");
-                textf(v, right - text_w(v, "000000", 0), y, t->dim, 0, "%6ld", counts[ty][s]);
-                y += L->F * 6 / 5;
-            }
+    pblock b[MAX_PBLOCKS];
+    int ncols, nb = panel_blocks(v, L->F, L->pad, P->y + L->pad, L->panel_avail, b, &ncols);
+    int cw = P->w / (ncols > 0 ? ncols : 1), sw = L->F * 4 / 5;
+    for (int k = 0; k < v->nsl; k++) v->sl[k].track = (SDL_Rect){ 0, 0, 0, 0 };
+    v->lay_blocks_all = nb;
+    v->lay_blocks = 0;
+    v->lay_cols = ncols;
+    for (int i = 0; i < nb; i++) {
+        /* shown: inside the panel, above the message line */
+        if (P->x + (b[i].col + 1) * cw <= L->W + 1 && b[i].y + b[i].h <= P->y + P->h - L->row - L->pad) v->lay_blocks++;
+        int cx0 = P->x + b[i].col * cw, x = cx0 + L->pad, right = cx0 + cw - L->pad, y = b[i].y;
+        if (b[i].col > 0 && b[i].y == P->y + L->pad) fill(v, cx0, P->y, 1, P->h, t->grid, 255);
+        switch (b[i].kind) {
+        case PB_HEAD_CELLS:
+            textf(v, x, y, t->dim, 0, "cells%s  (Tab: inject type)", v->hide_agents ? " hidden" : "");
+            break;
+        case PB_TYPE: {
+            int ty = b[i].idx;
+            const bs_celltype *d = bs_celltype_of(ty);
+            int ns = type_states(d);
+            long total = 0;
+            for (int s = 0; s < ns; s++) total += counts[ty][s];
+            if (ty == v->sel_type) fill(v, cx0, y - L->F / 6, cw, L->F * 4 / 3, t->on_bg, 255);
+            if (ns == 1) swatch_marker(v, x, y + L->F / 6, sw, d, 0);
+            textf(v, x + sw + L->pad, y, t->text, 0, "%s", d->plural ? d->plural : d->name);
+            textf(v, right - text_w(v, "000000", 0), y, t->text, 0, "%6ld", total);
+            y += L->F * 4 / 3;
+            if (ns > 1)
+                for (int s = 0; s < ns; s++) {
+                    swatch_marker(v, x + L->F, y + L->F / 6, sw, d, s);
+                    textf(v, x + L->F + sw + L->pad, y, t->dim, 0, "%s", d->state_names[s] ? d->state_names[s] : "?");
+                    textf(v, right - text_w(v, "000000", 0), y, t->dim, 0, "%6ld", counts[ty][s]);
+                    y += L->F * 6 / 5;
+                }
+            break;
+        }
+        case PB_HEAD_THER: textf(v, x, y + L->pad, t->dim, 0, "therapies (F2-F10)"); break;
+        case PB_THER: {
+            int k = b[i].idx, on = bs_therapy_is_on(&v->m->therapy, (bs_therapy_id)k);
+            if (on) fill(v, cx0, y - L->F / 8, cw, L->F * 5 / 4, t->on_bg, 255);
+            textf(v, x, y, on ? t->text : t->dim, 0, "F%d %s", k + 2, bs_therapy_names[k]);
+            text_at(v, right, y, on ? t->accent : t->dim, 0, 1, on ? "ON" : "off");
+            break;
+        }
+        case PB_HEAD_SL: textf(v, x, y + L->pad, t->dim, 0, "parameters (drag)"); break;
+        case PB_SL: {
+            slider *s = &v->sl[b[i].idx];
+            double val = bs_param(v->m->ps, s->name);
+            textf(v, x, y, t->text, 0, "%s", s->name);
+            char vb[48];
+            snprintf(vb, sizeof vb, "%.3g", val);
+            text_at(v, right, y, t->accent, 0, 1, vb);
+            y += L->F * 6 / 5;
+            s->track = (SDL_Rect){ x, y, cw - 2 * L->pad, L->F / 2 };
+            fill(v, s->track.x, s->track.y + s->track.h / 3, s->track.w, s->track.h / 3 + 1, t->dim, 255);
+            double fr = (val - s->min) / (s->max - s->min);
+            fr = fr < 0 ? 0 : fr > 1 ? 1 : fr;
+            int kx = s->track.x + (int)(fr * s->track.w);
+            fill(v, kx - L->F / 4, s->track.y - L->F / 6, L->F / 2, s->track.h + L->F / 3, t->accent, 255);
+            break;
+        }
+        default: break;
         }
     }
-    /* Therapies: key, name, on/off. */
-    y += L->pad;
-    textf(v, x, y, t->dim, 0, "therapies (F2-F10)");
-    y += L->row;
-    for (int k = 0; k < BS_THERAPY_COUNT; k++) {
-        int on = bs_therapy_is_on(&v->m->therapy, (bs_therapy_id)k);
-        if (on) fill(v, P->x, y - L->F / 8, P->w, L->F * 5 / 4, t->on_bg, 255);
-        textf(v, x, y, on ? t->text : t->dim, 0, "F%d %s", k + 2, bs_therapy_names[k]);
-        text_at(v, right, y, on ? t->accent : t->dim, 0, 1, on ? "ON" : "off");
-        y += L->F * 5 / 4;
-    }
-    /* Sliders from the scenario's viewer.sliders. */
-    if (v->nsl > 0 && !show_sliders) {
-        y += L->pad;
-        textf(v, x, y, t->dim, 0, "sliders: Ctrl - (smaller UI)");
-        for (int k = 0; k < v->nsl; k++) v->sl[k].track = (SDL_Rect){ 0, 0, 0, 0 };
-    }
-    if (v->nsl > 0 && show_sliders) {
-        y += L->pad;
-        textf(v, x, y, t->dim, 0, "parameters (drag)");
-        y += L->row;
-    }
-    for (int k = 0; k < v->nsl && show_sliders; k++) {
-        slider *s = &v->sl[k];
-        double val = bs_param(v->m->ps, s->name);
-        textf(v, x, y, t->text, 0, "%s", s->name);
-        char vb[48];
-        snprintf(vb, sizeof vb, "%.3g", val);
-        text_at(v, right, y, t->accent, 0, 1, vb);
-        y += L->F * 6 / 5;
-        s->track = (SDL_Rect){ x, y, P->w - 2 * L->pad, L->F / 2 };
-        fill(v, s->track.x, s->track.y + s->track.h / 3, s->track.w, s->track.h / 3 + 1, t->dim, 255);
-        double fr = (val - s->min) / (s->max - s->min);
-        fr = fr < 0 ? 0 : fr > 1 ? 1 : fr;
-        int kx = s->track.x + (int)(fr * s->track.w);
-        fill(v, kx - L->F / 4, s->track.y - L->F / 6, L->F / 2, s->track.h + L->F / 3, t->accent, 255);
-        y += L->F;
-    }
-    if (y > L->H - 2 * L->row) return;
-    y = L->H - L->row - L->pad;
+    /* the message line at the bottom (reserved by compute_layout) */
+    int x = P->x + L->pad, y = P->y + P->h - L->row - L->pad;
     if (v->msg[0] && now_s() < v->msg_until) {
         char buf[300];
         snprintf(buf, sizeof buf, "%s", v->msg);
@@ -1035,14 +1240,76 @@ static double plot_y_value(const viewer *v, double n)
     return v->log_plot ? log10(1.0 + n) : n;
 }
 
+/* The plot legend's entries: 0 the heading, 1 bone area, then the cell
+ * types; the colour in c. */
+static const char *plot_entry(const viewer *v, int e, uint8_t c[3])
+{
+    const theme *t = TH(v);
+    if (e == 0) {
+        memcpy(c, t->dim, 3);
+        return v->log_plot ? "cells, log10(1+n) (L)" : "cells (L: log)";
+    }
+    if (e == 1) {
+        memcpy(c, t->text, 3);
+        return "- - bone, % of day 0";
+    }
+    int nt = bs_celltype_count();
+    const bs_celltype *d = bs_celltype_of(e - 2 < nt ? e - 2 : v->split_type);
+    memcpy(c, d->rgb[e - 2 < nt ? 0 : v->split_state[e - 2 - nt]], 3);
+    if (v->light_theme && (2126 * c[0] + 7152 * c[1] + 722 * c[2]) / 10000 > 170)
+        for (int k = 0; k < 3; k++) c[k] = (uint8_t)(c[k] * 3 / 5);
+    if (e - 2 >= nt) return e - 2 == nt ? ".. dormant" : ".. proliferating";
+    return d->plural ? d->plural : d->name;
+}
+
+/* Plot entries: heading, bone, the cell types, then dormant and
+ * proliferating tumour cells when the tumour type has those states. */
+static int plot_entries(const viewer *v)
+{
+    return bs_celltype_count() + 2 + (v->split_type >= 0 ? 2 : 0);
+}
+
+/* Entry e's value at sample i (cells; bone: fraction of day 0). */
+static double plot_series(const viewer *v, int e, int i)
+{
+    int nt = bs_celltype_count();
+    if (e == 1) return v->hist[i].bone;
+    return e - 2 < nt ? v->hist[i].n[e - 2] : v->hist[i].split[e - 2 - nt];
+}
+
 static void draw_plot(viewer *v, const layout *L)
 {
     const theme *t = TH(v);
     const SDL_Rect *R = &L->plot;
     fill(v, R->x, R->y, R->w, R->h, t->plot_bg, 255);
-    int left = R->x + 4 * L->F, right = R->x + R->w - 4 * L->F, top = R->y + L->row, bot = R->y + R->h - L->row;
+    /* The legend at the right, in as many columns as the plot's height
+     * needs (every series listed); the graph takes the rest. */
+    int lh = L->F * 6 / 5, nrows = (R->h - L->pad) / lh;
+    if (nrows < 1) nrows = 1;
+    int nent = plot_entries(v), ncol = (nent + nrows - 1) / nrows;
+    int colw[BS_MAX_CELL_TYPES + 4] = { 0 }, legend_w = L->pad;
+    for (int e = 0; e < nent; e++) {
+        uint8_t c[3];
+        const char *name = plot_entry(v, e, c);
+        int w = text_w(v, name, 0) + L->pad;
+        if (w > colw[e / nrows]) colw[e / nrows] = w;
+    }
+    for (int k = 0; k < ncol; k++) legend_w += colw[k];
+    int lx = R->x + R->w - legend_w;
+    v->lay_entries = 0;
+    v->lay_entries_all = nent;
+    fill(v, lx - L->pad / 2, R->y, 1, R->h, t->grid, 255);
+    for (int e = 0, cx = lx; e < nent; e++) {
+        uint8_t c[3];
+        const char *name = plot_entry(v, e, c);
+        if (e > 0 && e % nrows == 0) cx += colw[e / nrows - 1];
+        text_at(v, cx, R->y + L->pad / 2 + (e % nrows) * lh, c, 0, 0, name);
+        if (cx + text_w(v, name, 0) <= R->x + R->w && (e % nrows + 1) * lh <= R->h) v->lay_entries++;
+    }
+    int left = R->x + 4 * L->F, right = lx - 4 * L->F, top = R->y + L->row, bot = R->y + R->h - L->row;
     if (right - left < 50 || bot - top < 30) return;
-    double tnow = bs_model_time_days(v->m), tmax = tnow < 30.0 ? 30.0 : tnow * 1.05;
+    /* the x axis ends at the current day (at least one day) */
+    double tnow = bs_model_time_days(v->m), tmax = tnow < 1.0 ? 1.0 : tnow;
     double ymax = 1.0;
     for (int i = 0; i < v->nhist; i++)
         for (int ty = 0; ty < bs_celltype_count(); ty++) {
@@ -1081,20 +1348,6 @@ static void draw_plot(viewer *v, const layout *L)
     /* axes */
     fill(v, left, bot, right - left, 1, t->grid, 255);
     fill(v, left, top, 1, bot - top, t->grid, 255);
-    int hx = left;
-    hx += textf(v, hx, R->y + L->pad / 2, t->dim, 0, "cells%s (L):", v->log_plot ? ", log10(1+n)" : "") + L->pad;
-    for (int ty = 0; ty < bs_celltype_count(); ty++) {
-        const bs_celltype *d = bs_celltype_of(ty);
-        uint8_t c[3];
-        memcpy(c, d->rgb[0], 3);
-        if (v->light_theme && (2126 * c[0] + 7152 * c[1] + 722 * c[2]) / 10000 > 170)
-            for (int k = 0; k < 3; k++) c[k] = (uint8_t)(c[k] * 3 / 5);
-        const char *name = d->plural ? d->plural : d->name;
-        if (hx + text_w(v, name, 0) > R->x + R->w - L->pad) break;
-        hx += text_at(v, hx, R->y + L->pad / 2, c, 0, 0, name) + L->pad;
-    }
-    if (hx + text_w(v, "- - bone area", 0) < R->x + R->w - L->pad)
-        text_at(v, hx + L->pad, R->y + L->pad / 2, t->text, 0, 0, "- - bone area");
     char lab[32];
     snprintf(lab, sizeof lab, v->log_plot ? "%.1f" : "%.0f", ymax);
     text_at(v, left - L->pad, top - L->F / 2, t->dim, 0, 1, lab);
@@ -1105,22 +1358,20 @@ static void draw_plot(viewer *v, const layout *L)
     text_at(v, right + L->pad, top - L->F / 2, t->text, 0, 0, "150%");
     text_at(v, right + L->pad, bot - L->F, t->text, 0, 0, "0%");
     if (v->nhist < 2) return;
-    for (int ty = -1; ty < bs_celltype_count(); ty++) {
+    int nt = bs_celltype_count();
+    for (int e = 1; e < nent; e++) {
         uint8_t c[3];
-        memcpy(c, ty < 0 ? t->text : bs_celltype_of(ty)->rgb[0], 3);
-        /* On the light theme a pale line (Okabe-Ito yellow) would vanish:
-         * darken bright colours there. */
-        if (v->light_theme && (2126 * c[0] + 7152 * c[1] + 722 * c[2]) / 10000 > 170)
-            for (int k = 0; k < 3; k++) c[k] = (uint8_t)(c[k] * 3 / 5);
+        plot_entry(v, e, c); /* the legend's colour (darkened on the light theme) */
         SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_NONE);
         SDL_SetRenderDrawColor(v->ren, c[0], c[1], c[2], 255);
         int px_prev = 0, py_prev = 0;
         for (int i = 0; i < v->nhist; i++) {
-            double val = ty < 0 ? (double)v->hist[i].bone / 1.5 : plot_y_value(v, (double)v->hist[i].n[ty]) / ymax;
+            double val = e == 1 ? plot_series(v, e, i) / 1.5 : plot_y_value(v, plot_series(v, e, i)) / ymax;
             int px = left + (int)((right - left) * (v->hist[i].t / tmax));
             int py = bot - (int)((bot - top) * (val > 1.0 ? 1.0 : val));
-            /* bone area dashed (every other 8 px), populations solid */
-            if (i > 0 && (ty >= 0 || (px / 8) % 2 == 0)) {
+            /* bone area dashed (8 px), dormant / proliferating dotted (3 px), populations solid */
+            int dash = e == 1 ? (px / 8) % 2 == 0 : e - 2 >= nt ? (px / 3) % 2 == 0 : 1;
+            if (i > 0 && dash) {
                 SDL_RenderDrawLine(v->ren, px_prev, py_prev, px, py);
                 SDL_RenderDrawLine(v->ren, px_prev, py_prev + 1, px, py + 1);
             }
@@ -1135,34 +1386,22 @@ static void draw_view(viewer *v)
     const theme *t = TH(v);
     fill(v, v->view.x, v->view.y, v->view.w, v->view.h, t->bg, 255);
     int lw = v->m->lat.w * v->px, lh = v->m->lat.h * v->px;
-    /* The visible part of the lattice region of the image, scaled by the
-     * integer zoom. Source and destination are whole pixels. */
-    int sx0 = (int)floor(v->pan_x), sy0 = (int)floor(v->pan_y);
-    int sw = v->view.w / v->zoom + 2, sh = v->view.h / v->zoom + 2;
-    int dx0 = v->view.x - (int)lround((v->pan_x - sx0) * v->zoom),
-        dy0 = v->view.y - (int)lround((v->pan_y - sy0) * v->zoom);
-    if (sx0 < 0) {
-        dx0 += -sx0 * v->zoom;
-        sw += sx0;
-        sx0 = 0;
-    }
-    if (sy0 < 0) {
-        dy0 += -sy0 * v->zoom;
-        sh += sy0;
-        sy0 = 0;
-    }
-    if (sx0 + sw > lw) sw = lw - sx0;
-    if (sy0 + sh > lh) sh = lh - sy0;
-    if (sw > 0 && sh > 0) {
+    /* The lattice region of the image, scaled by the real zoom and clipped
+     * to the view: nearest-neighbour from 3x on (crisp sites), linear below
+     * (no uneven rows at small non-integer scales). */
+    if (lw > 0 && lh > 0) {
+        SDL_SetTextureScaleMode(v->tex, v->zoom >= 3.0 ? SDL_ScaleModeNearest : SDL_ScaleModeLinear);
         SDL_RenderSetClipRect(v->ren, &v->view);
-        SDL_Rect src = { sx0, sy0, sw, sh }, dst = { dx0, dy0, sw * v->zoom, sh * v->zoom };
-        SDL_RenderCopy(v->ren, v->tex, &src, &dst);
+        SDL_Rect src = { 0, 0, lw, lh };
+        SDL_FRect dst = { (float)(v->view.x - v->pan_x * v->zoom), (float)(v->view.y - v->pan_y * v->zoom),
+            (float)(lw * v->zoom), (float)(lh * v->zoom) };
+        SDL_RenderCopyF(v->ren, v->tex, &src, &dst);
         SDL_RenderSetClipRect(v->ren, NULL);
     }
     if (v->inspect) {
         int cx, cy;
         site_to_screen(v, v->insp_x, v->insp_y, &cx, &cy);
-        int r = v->zoom * v->px;
+        int r = (int)ceil(v->zoom * v->px);
         uint8_t c[3] = { 0xFF, 0xFF, 0xFF };
         if (cx >= v->view.x && cy >= v->view.y && cx < v->view.x + v->view.w && cy < v->view.y + v->view.h)
             outline(v, cx - r - 2, cy - r - 2, 2 * r + 4, 2 * r + 4, c, 2);
@@ -1174,6 +1413,60 @@ static void overlay_box(viewer *v, int x, int y, int w, int h)
     const theme *t = TH(v);
     fill(v, x, y, w, h, t->panel, 235);
     outline(v, x, y, w, h, t->accent, 2);
+}
+
+/* The tissue key over the view's bottom-left corner (the renderer's own
+ * colours; the cell markers are in the panel), G hides it; and a scale
+ * bar at the bottom-right: 10, 20, 50, 100, ... um, about a fifth of the
+ * view wide. */
+static void draw_overlays(viewer *v, const layout *L)
+{
+    const theme *t = TH(v);
+    int lh = L->F * 6 / 5, sw = L->F;
+    if (v->show_key && v->field < 0) {
+        int w = 0;
+        for (int r = 0; r < BS_RENDER_TISSUE_ROWS; r++) {
+            uint8_t c[3];
+            const char *lab;
+            bs_render_tissue_key(r, c, &lab);
+            int tw = text_w(v, lab, 0);
+            if (tw > w) w = tw;
+        }
+        w += sw + 3 * L->pad;
+        int h = (BS_RENDER_TISSUE_ROWS + 1) * lh + L->pad;
+        int x = v->view.x + L->pad, y = v->view.y + v->view.h - h - L->pad;
+        /* in the band beside the lattice when there is one, else over it */
+        if (w < v->view.w * 3 / 5 && h < v->view.h - 2 * L->pad) {
+            fill(v, x, y, w, h, t->panel, 215);
+            text_at(v, x + L->pad, y + L->pad / 2, t->dim, 0, 0, "tissue (G hides)");
+            for (int r = 0; r < BS_RENDER_TISSUE_ROWS; r++) {
+                uint8_t c[3];
+                const char *lab;
+                bs_render_tissue_key(r, c, &lab);
+                int yy = y + L->pad / 2 + (r + 1) * lh;
+                fill(v, x + L->pad, yy + L->F / 8, sw, L->F * 3 / 4, c, 255);
+                outline(v, x + L->pad, yy + L->F / 8, sw, L->F * 3 / 4, t->dim, 1);
+                text_at(v, x + 2 * L->pad + sw, yy, t->text, 0, 0, lab);
+            }
+        }
+    }
+    double h_um = v->m->lat.h_um, spx_per_um = v->zoom * v->px / (h_um > 0 ? h_um : 1.0);
+    if (!(spx_per_um > 0)) return;
+    static const double steps[] = { 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000 };
+    double um = steps[0];
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)
+        if (steps[k] * spx_per_um <= v->view.w / 5.0) um = steps[k];
+    int bw = (int)lround(um * spx_per_um), bh = L->F / 3 > 4 ? L->F / 3 : 4;
+    char lab[48];
+    if (um >= 1000)
+        snprintf(lab, sizeof lab, "%g mm", um / 1000.0);
+    else
+        snprintf(lab, sizeof lab, "%g \xc2\xb5m", um);
+    int tw = text_w(v, lab, 0), bx = v->view.x + v->view.w - bw - 2 * L->pad, by = v->view.y + v->view.h - L->pad - bh;
+    int boxw = (bw > tw ? bw : tw) + 2 * L->pad;
+    fill(v, v->view.x + v->view.w - boxw - L->pad, by - lh - L->pad / 2, boxw, lh + bh + L->pad, t->panel, 215);
+    fill(v, bx, by, bw, bh, t->text, 255);
+    text_at(v, bx + bw / 2 + tw / 2, by - lh, t->text, 0, 1, lab);
 }
 
 /* The heat map's colour bar with its unit and range (the renderer's
@@ -1195,7 +1488,7 @@ static void draw_colour_bar(viewer *v, const layout *L)
     yy += L->F * 2 / 3 + L->pad / 2;
     double mn, mx;
     bs_render_field_range(f, &mn, &mx);
-    textf(v, ix, yy, t->text, 0, "%.3g", mn);
+    textf(v, ix, yy, t->text, 0, "%.3g", bs_render_label_min(mn, mx));
     char hi[64];
     snprintf(hi, sizeof hi, "%.3g", mx);
     text_at(v, ix + iw, yy, t->text, 0, 1, hi);
@@ -1252,19 +1545,23 @@ static const char *const HELP[][2] = {
     { "[  ]", "slower / faster (up to as fast as possible)" },
     { "R / Shift+R", "reset (same seed) / reset with a new seed" },
     { "0", "tissue colours" },
-    { "1 - 9", "field heat maps: O2 CXCL12 RANKL OPG TGFb IFNg PTHrP suppr chemokine" },
+    { "1 - 9", "heat maps: O2 CXCL12 RANKL OPG TGFb" },
+    { "", "IFNg PTHrP suppression chemokines" },
     { "C", "palette viridis / cividis" },
     { "H", "hide / show cells" },
     { "F2 - F10", "switch a therapy on / off (listed on the right)" },
     { "Tab", "next cell type to inject" },
     { "left click, drag", "inject cells of that type on marrow" },
     { "right click", "inspect a site (Esc closes)" },
-    { "wheel, + -", "zoom (integer steps)" },
+    { "wheel, + -", "zoom (x1.25 steps)" },
+    { "Z", "follow the region of interest (the lesion) / whole lattice" },
     { "middle drag, arrows", "pan;  Home: fit" },
     { "L", "log axis in the plot" },
     { "T", "light / dark theme" },
     { "Ctrl + / Ctrl -", "UI scale (projectors)" },
     { "F11", "full screen" },
+    { "G", "tissue key on / off (bottom-left of the lattice)" },
+    { "M", "presentation layout (large text, large lattice)" },
     { "F12 or P", "screenshot (PNG in the session folder)" },
     { "V", "record frames on / off" },
     { "I", "scenario info" },
@@ -1283,16 +1580,18 @@ static void draw_help(viewer *v, const layout *L)
         if (a > kw) kw = a;
         if (b > dw) dw = b;
     }
-    int lh = L->F * 6 / 5, w = kw + dw + 5 * L->pad, h = (n + 2) * lh + 2 * L->pad;
+    /* one column, or two side by side when one would not fit the height */
+    int lh = L->F * 6 / 5, cw = kw + dw + 5 * L->pad, ncol = (n + 2) * lh + 2 * L->pad > L->H - 2 * L->pad ? 2 : 1;
+    int per = (n + ncol - 1) / ncol, w = ncol * cw, h = (per + 2) * lh + 2 * L->pad;
     int x = (L->W - w) / 2, y = (L->H - h) / 2;
     if (x < 0) x = 0;
     if (y < 0) y = 0;
     overlay_box(v, x, y, w, h);
     text_at(v, x + L->pad, y + L->pad, t->accent, 0, 0, "Keys  (F1 or Esc closes)");
     for (int k = 0; k < n; k++) {
-        int yy = y + L->pad + (k + 2) * lh;
-        text_at(v, x + L->pad, yy, t->accent, 0, 0, HELP[k][0]);
-        text_at(v, x + kw + 3 * L->pad, yy, t->text, 0, 0, HELP[k][1]);
+        int yy = y + L->pad + (k % per + 2) * lh, xx = x + (k / per) * cw;
+        text_at(v, xx + L->pad, yy, t->accent, 0, 0, HELP[k][0]);
+        text_at(v, xx + kw + 3 * L->pad, yy, t->text, 0, 0, HELP[k][1]);
     }
 }
 
@@ -1345,7 +1644,12 @@ static void screenshot(viewer *v)
     if (read_window(v, &im, &err) != 0 || bs_png_write(path, &im, &err) != BS_OK)
         set_msg(v, "screenshot: %s", err.msg);
     else
-        set_msg(v, "screenshot %s", path);
+        /* a scripted screenshot (named by the script) keeps the frames
+         * after it clean: stderr says where it went */
+        if (!v->shot_name[0])
+            set_msg(v, "screenshot %s", path);
+        else
+            fprintf(stderr, "bonesim view: screenshot %s\n", path);
     bs_image_free(&im);
 }
 
@@ -1437,14 +1741,15 @@ static void slider_drag(viewer *v, int k, int mx)
     set_slider(v, k, s->min + (fr < 0 ? 0 : fr > 1 ? 1 : fr) * (s->max - s->min));
 }
 
-static void zoom_at(viewer *v, int z, int sx, int sy)
+/* Zoom by a factor about a window point (wheel, + -): 1.25 per step. */
+static void zoom_at(viewer *v, double z, int sx, int sy)
 {
-    if (z < 1) z = 1;
-    if (z > 32) z = 32;
-    double ix = v->pan_x + (sx - v->view.x) / (double)v->zoom, iy = v->pan_y + (sy - v->view.y) / (double)v->zoom;
+    if (z < 0.25) z = 0.25;
+    if (z > 64.0) z = 64.0;
+    double ix = v->pan_x + (sx - v->view.x) / v->zoom, iy = v->pan_y + (sy - v->view.y) / v->zoom;
     v->zoom = z;
-    v->pan_x = ix - (sx - v->view.x) / (double)z;
-    v->pan_y = iy - (sy - v->view.y) / (double)z;
+    v->pan_x = ix - (sx - v->view.x) / z;
+    v->pan_y = iy - (sy - v->view.y) / z;
 }
 
 static void toggle_therapy(viewer *v, int k)
@@ -1525,14 +1830,37 @@ static void on_key(viewer *v, SDL_Keycode key, Uint16 mod)
     case SDLK_v: toggle_recording(v); break;
     case SDLK_EQUALS:
     case SDLK_PLUS:
-    case SDLK_KP_PLUS: zoom_at(v, v->zoom + 1, v->view.x + v->view.w / 2, v->view.y + v->view.h / 2); break;
+    case SDLK_KP_PLUS:
+        v->follow = 0;
+        zoom_at(v, v->zoom * 1.25, v->view.x + v->view.w / 2, v->view.y + v->view.h / 2);
+        break;
     case SDLK_MINUS:
-    case SDLK_KP_MINUS: zoom_at(v, v->zoom - 1, v->view.x + v->view.w / 2, v->view.y + v->view.h / 2); break;
+    case SDLK_KP_MINUS:
+        v->follow = 0;
+        zoom_at(v, v->zoom / 1.25, v->view.x + v->view.w / 2, v->view.y + v->view.h / 2);
+        break;
+    case SDLK_g: v->show_key = !v->show_key; break;
+    case SDLK_m:
+        v->present = !v->present;
+        v->fit_pending = 1;
+        set_msg(v, "M: %s", v->present ? "presentation layout" : "normal layout");
+        break;
+    case SDLK_z:
+        v->follow = !v->follow;
+        if (v->follow)
+            frame_roi(v, 0);
+        else
+            v->fit_pending = 1;
+        set_msg(v, "%s", v->follow ? "Z: following the region of interest" : "Z: whole lattice");
+        break;
     case SDLK_LEFT: v->pan_x -= 40.0 / v->zoom; break;
     case SDLK_RIGHT: v->pan_x += 40.0 / v->zoom; break;
     case SDLK_UP: v->pan_y -= 40.0 / v->zoom; break;
     case SDLK_DOWN: v->pan_y += 40.0 / v->zoom; break;
-    case SDLK_HOME: fit_view(v); break;
+    case SDLK_HOME:
+        v->follow = 0;
+        fit_view(v);
+        break;
     case SDLK_ESCAPE: v->show_help = v->show_info = v->inspect = 0; break;
     case SDLK_q: v->quit = 1; break;
     default:
@@ -1565,7 +1893,8 @@ static void on_event(viewer *v, const SDL_Event *e)
     case SDL_MOUSEWHEEL: {
         int mx, my;
         SDL_GetMouseState(&mx, &my);
-        zoom_at(v, v->zoom + (e->wheel.y > 0 ? 1 : e->wheel.y < 0 ? -1 : 0), mx, my);
+        v->follow = 0;
+        zoom_at(v, v->zoom * (e->wheel.y > 0 ? 1.25 : e->wheel.y < 0 ? 0.8 : 1.0), mx, my);
         break;
     }
     case SDL_MOUSEBUTTONDOWN:
@@ -1603,8 +1932,9 @@ static void on_event(viewer *v, const SDL_Event *e)
         else if (v->dragging_inject && screen_to_site(v, e->motion.x, e->motion.y, &x, &y))
             inject_line(v, x, y);
         else if (v->dragging_pan) {
-            v->pan_x -= (e->motion.x - v->last_mx) / (double)v->zoom;
-            v->pan_y -= (e->motion.y - v->last_my) / (double)v->zoom;
+            v->follow = 0;
+            v->pan_x -= (e->motion.x - v->last_mx) / v->zoom;
+            v->pan_y -= (e->motion.y - v->last_my) / v->zoom;
         }
         v->last_mx = e->motion.x;
         v->last_my = e->motion.y;
@@ -1860,7 +2190,11 @@ static int frame(viewer *v, layout *L, char *err, size_t n)
     compute_layout(v, L);
     if (v->fit_pending) {
         fit_view(v);
+        if (v->follow) frame_roi(v, 0);
         v->fit_pending = 0;
+    } else if (v->follow) {
+        /* a scripted session jumps (same picture at any frame rate) */
+        frame_roi(v, v->script == NULL);
     }
     if (update_image(v, err, n) != 0) return -1;
     const theme *th = TH(v);
@@ -1870,11 +2204,21 @@ static int frame(viewer *v, layout *L, char *err, size_t n)
     draw_top(v, L);
     draw_plot(v, L);
     draw_panel(v, L);
+    draw_overlays(v, L);
     draw_colour_bar(v, L);
     draw_inspect(v, L);
     draw_info(v, L);
     draw_help(v, L);
     if (v->want_shot) {
+        if (getenv("BONESIM_VIEW_LAYOUT")) {
+            int lw = v->m->lat.w * v->px, lh = v->m->lat.h * v->px;
+            fprintf(stderr,
+                    "bonesim view: layout %dx%d, text %d px, lattice %.0fx%.0f px (%.0f %% of the height), panel %d "
+                    "column(s), %d of %d panel blocks, %d of %d plot legend entries, zoom %.3f\n",
+                    L->W, L->H, v->font_px, fmin(lw * v->zoom, v->view.w), fmin(lh * v->zoom, v->view.h),
+                    100.0 * fmin(lh * v->zoom, v->view.h) / L->H, v->lay_cols, v->lay_blocks, v->lay_blocks_all,
+                    v->lay_entries, v->lay_entries_all, v->zoom);
+        }
         screenshot(v);
         v->want_shot = 0;
     }
@@ -2044,8 +2388,20 @@ int bs_cmd_view(int argc, char **argv)
     } else {
         char title[512];
         snprintf(title, sizeof title, "bonesim %s — %s", BS_VERSION, v->scenario);
-        v->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, v->win_w, v->win_h,
-                SDL_WINDOW_RESIZABLE | (v->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
+        /* Full screen: a borderless window of the display's real size at
+         * its origin, then asked to be full screen. Without a window
+         * manager the request goes unanswered (X11 leaves the window as it
+         * was made), so the window must already have the display's size. */
+        int wx = SDL_WINDOWPOS_CENTERED, wy = SDL_WINDOWPOS_CENTERED, ww = v->win_w, wh = v->win_h;
+        SDL_Rect db;
+        if (v->fullscreen && SDL_GetDisplayBounds(0, &db) == 0 && db.w > 0 && db.h > 0) {
+            wx = db.x;
+            wy = db.y;
+            ww = db.w;
+            wh = db.h;
+        }
+        v->win = SDL_CreateWindow(title, wx, wy, ww, wh,
+                SDL_WINDOW_RESIZABLE | (v->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP | SDL_WINDOW_BORDERLESS : 0));
         if (v->win) {
             v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_ACCELERATED);
             if (!v->ren) v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_SOFTWARE);

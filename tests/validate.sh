@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# End-to-end tests of `bonesim validate` on tiny experiments (single_bmu,
+# 60 x 40 sites, 20 days): pairing and seeds, the statistics of a known
+# case, the report, --resume, a failed run, and bad experiment files.
+set -uo pipefail
+bin=$1
+. "$(dirname "$0")/lib.sh"
+export OMP_WAIT_POLICY=passive
+ex="$tmp/exp"
+mkdir -p "$ex"
+js() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$3"; }
+
+# ---- help
+"$bin" validate --help | grep -q "usage: bonesim validate" && ok || bad "validate --help"
+"$bin" help validate | grep -q "Wilcoxon" && ok || bad "help validate"
+"$bin" --help | grep -q "validate \[B...\]" && ok || bad "main help lists validate"
+
+# ---- two tiny experiments: a real effect (longer-lived osteoclasts resorb
+# more in days 0-20) and a known case (identical arms: every ratio is 1)
+cat >"$ex/t1.ini" <<'INI'
+# longer-lived osteoclasts: more resorption early in the event
+id = T1
+behaviour = T
+title = longer-lived osteoclasts resorb more
+source = test fixture
+control = single_bmu
+control_set = oc.lifespan_d=6
+treated_set = oc.lifespan_d=30
+observable = resorbed_um2_per_day
+window = 0 20
+summary = mean
+effect = ratio
+expect = increase
+quick.days = 20
+quick.seeds = 5
+full.days = 20
+full.seeds = 6
+INI
+cat >"$ex/t2.ini" <<'INI'
+id = T2
+behaviour = T
+title = identical arms
+source = test fixture
+control = single_bmu
+treated = single_bmu
+observable = bone_area_um2
+window = 0 20
+summary = final
+effect = ratio
+expect = decrease
+quick.days = 20
+quick.seeds = 5
+full.days = 20
+full.seeds = 3
+INI
+o="$tmp/v1"
+"$bin" validate --experiments "$ex" --jobs 2 --out "$o" >"$tmp/v1.out" 2>"$tmp/v1.err"
+rc=$?
+[ "$rc" -eq 3 ] && ok || { bad "validate exit $rc, expected 3 (T2 fails by design)"; cat "$tmp/v1.err"; }
+grep -q "15 distinct runs" "$tmp/v1.err" && ok || bad "identical arms not shared: $(head -1 "$tmp/v1.err")"
+grep -q "ETA" "$tmp/v1.err" && ok || bad "no progress with ETA"
+# pairing: for each seed both arms of T1 ran with that seed; seeds 1000..1004 by default
+seeds=$(for m in "$o"/runs/*/seed_*/manifest.json; do js "$m" "print(d['seed'])" "$m"; done | sort | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')
+[ "$seeds" = "3x1000 3x1001 3x1002 3x1003 3x1004 " ] && ok || bad "seeds per run: $seeds"
+js "$o/results.json" "e=d['experiments'][0]; assert e['id']=='T1' and e['seeds']==[1000,1001,1002,1003,1004]; \
+assert e['n']==5 and e['ci95'] is not None and e['test']['n']>=1 and e['spread']['kind']=='iqr'; \
+assert all(abs(t/c-x)<1e-9 for c,t,x in zip(e['control_values'],e['treated_values'],e['effects']))" "$o/results.json" \
+  && ok || bad "results.json T1: seeds, n, interval, test or effects = treated/control"
+# the known case: identical arms, every ratio exactly 1, zero-width interval, no test (all pairs tied), FAIL
+js "$o/results.json" "e=d['experiments'][1]; assert e['effects']==[1.0]*5 and e['median']==1.0 and e['ci95']==[1.0,1.0]; \
+assert e['test'] is None and e['verdict']=='FAIL'" "$o/results.json" && ok || bad "results.json T2 (identical arms)"
+# the test's p-value is the exact one for the signs and ranks of the log ratios
+js "$o/results.json" "
+import itertools, math
+e=d['experiments'][0]; l=[math.log(x) for x in e['effects'] if x!=1.0]
+a=sorted(abs(v) for v in l); r={v:(sum(i+1 for i,u in enumerate(a) if u==v)/a.count(v)) for v in a}
+w=sum(r[abs(v)] for v in l if v>0); n=len(l)
+p=sum(1 for s in itertools.product([0,1],repeat=n) if sum(r[a[i]] for i in range(n) if s[i])>=w-1e-9)/2**n
+assert abs(p-e['test']['p'])<1e-9, (p, e['test'])" "$o/results.json" && ok || bad "Wilcoxon p differs from a brute-force count"
+grep -q "^| \[T1\](#T1) | T |" "$o/report.md" && grep -q "^| \[T2\](#T2) | T |" "$o/report.md" && ok || bad "report.md summary table"
+grep -q "one-sided Wilcoxon signed-rank" "$o/report.md" && grep -q "seeds 1000 .. 1004" "$o/report.md" && ok || bad "report.md names test and seeds"
+for f in T1 T2; do
+  [ "$(head -c 8 "$o/fig/$f.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] && ok || bad "fig/$f.png missing or not a PNG"
+done
+# fewer than 5 pairs: no interval, said why; the spread is a range
+"$bin" validate T1 --experiments "$ex" --seeds 3 --jobs 2 --out "$tmp/v3" --quiet >/dev/null 2>&1
+js "$tmp/v3/results.json" "e=d['experiments'][0]; assert e['ci95'] is None and 'fewer than 5' in e['ci95_why'] and e['spread']['kind']=='range'; \
+assert e['verdict']=='direction only' or e['verdict']=='FAIL'" "$tmp/v3/results.json" && ok || bad "3 pairs: interval or spread label"
+grep -q "range (fewer than 5, so not an IQR)" "$tmp/v3/report.md" && ok || bad "report labels a 3-pair spread as a range"
+
+# ---- an existing validation is refused without --resume/--force
+expect_fail "validate existing out" "already holds a validation" "$bin" validate --experiments "$ex" --out "$o"
+# ---- --resume reruns only what is missing, and gives the same numbers
+victim=$(ls -d "$o"/runs/*/seed_1003 | head -1)
+rm "$victim/validate-run.txt"
+keep=$(ls "$o"/runs/*/seed_1000/validate-run.txt | head -1)
+before=$(stat -c %Y.%y "$keep")
+cp "$o/results.json" "$tmp/r1.json"
+"$bin" validate --experiments "$ex" --jobs 2 --out "$o" --resume >/dev/null 2>"$tmp/v2.err"
+grep -q "(14 kept from before, 1 to run)" "$tmp/v2.err" && ok || bad "resume: $(head -1 "$tmp/v2.err")"
+[ "$(stat -c %Y.%y "$keep")" = "$before" ] && ok || bad "resume reran a finished run"
+python3 -c "
+import json,sys
+a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))
+for x,y in zip(a['experiments'],b['experiments']): assert x['effects']==y['effects'] and x['ci95']==y['ci95'], x['id']" \
+  "$tmp/r1.json" "$o/results.json" && ok || bad "resumed results differ"
+# ---- a failed run: reported with its seed and command, exit 1, the others kept
+rm -rf "$victim" && echo x >"$victim"
+"$bin" validate --experiments "$ex" --jobs 2 --out "$o" --resume >/dev/null 2>"$tmp/v4.err"
+rc=$?
+[ "$rc" -eq 1 ] && ok || bad "failed run: exit $rc, expected 1"
+grep -q "(seed 1003) failed" "$tmp/v4.err" && ok || bad "failed run not reported with its seed: $(cat "$tmp/v4.err")"
+grep -q "^- seed 1003, .*: \`bonesim run .*single_bmu.ini .*--seed 1003 --out " "$o/report.md" && ok || bad "report.md lists the failed run's seed and command"
+js "$o/results.json" "assert d['failed_runs'][0]['seed']==1003 and 'bonesim run' in d['failed_runs'][0]['command']" "$o/results.json" \
+  && ok || bad "results.json failed_runs"
+grep -q "| \*\*error\*\* |" "$o/report.md" && ok || bad "the experiment with a failed run is an error"
+
+# ---- bad experiment files: file:line, what is wrong, nothing run
+bad_file() { # NAME PATTERN LINE-TO-REPLACE REPLACEMENT
+  mkdir -p "$tmp/b_$1"
+  sed "s|^$3\$|$4|" "$ex/t1.ini" >"$tmp/b_$1/x.ini"
+  expect_fail "bad file: $1" "$2" "$bin" validate --experiments "$tmp/b_$1" --out "$tmp/bo_$1"
+  [ ! -e "$tmp/bo_$1/runs" ] || bad "bad file $1 started runs"
+}
+bad_file unknown_key "x.ini:4: unknown key 'titel' \(valid keys: id, behaviour" "title = .*" "titel = x"
+bad_file bad_param "x.ini:7: .*unknown parameter 'oc.lifspn_d'" "control_set = .*" "control_set = oc.lifspn_d=6"
+bad_file out_of_range "x.ini:8: .*oc.lifespan_d" "treated_set = .*" "treated_set = oc.lifespan_d=9000"
+bad_file bad_scenario "x.ini:6: .*no scenario 'nope'" "control = .*" "control = nope"
+bad_file bad_observable "x.ini:9: unknown observable 'bone'" "observable = .*" "observable = bone"
+bad_file not_yet "x.ini:9: observable 'osteoclasts_near_lesion' needs the run's spatial state" "observable = .*" "observable = osteoclasts_near_lesion"
+bad_file window_past_end "x.ini:10: the quick window ends at day 50, after" "window = .*" "window = 0 50"
+bad_file bad_number "x.ini:15: quick.seeds '0x5'" "quick.seeds = .*" "quick.seeds = 0x5"
+bad_file bad_summary "x.ini:11: unknown summary 'average'" "summary = .*" "summary = average"
+bad_file missing_key "x.ini:[0-9]+: missing key 'source'" "source = .*" ""
+bad_file twice "x.ini:12: id given twice \(first on line 2\)" "effect = ratio" "id = X"
+printf 'id = A\r\nbehaviour = T\rtitle = x\n' >"$tmp/b_cr.ini"
+mkdir -p "$tmp/b_cr" && mv "$tmp/b_cr.ini" "$tmp/b_cr/x.ini"
+expect_fail "bad file: bare CR" "x.ini:2: carriage return not followed by a line feed" "$bin" validate --experiments "$tmp/b_cr" --out "$tmp/bo_cr"
+expect_fail "unknown selection" "no experiment 'B99'" "$bin" validate B99 --experiments "$ex" --out "$tmp/bo_sel"
+expect_fail "quick and full" "contradict" "$bin" validate --quick --full --experiments "$ex"
+# ---- the shipped experiment files all parse and resolve
+"$bin" validate --list >"$tmp/list" 2>&1 && ok || { bad "validate --list"; cat "$tmp/list"; }
+for b in B1 B2 B3 B5 B6 B7 B8 B9 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24; do
+  grep -q " $b " "$tmp/list" || bad "no shipped experiment for $b"
+done
+
+finish validate
