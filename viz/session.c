@@ -363,6 +363,11 @@ static bs_status outputs_remove_old(const char *dir, bs_error *err)
     return st;
 }
 
+bs_status bs_session_remove_outputs(const char *dir, bs_error *err)
+{
+    return outputs_remove_old(dir, err);
+}
+
 /* Temporary files of bonesim's own names (NAME.tmp.PID) in a folder this
  * process has locked can only be left over from a killed write: remove
  * them. */
