@@ -205,21 +205,34 @@ static void test_b16_mdsc_suppress_killing(void **state)
 
 /* B17: with CD8 T cells depleted and five times the NK cells, NK cells
  * kill less per day on a target in hypoxic marrow (median pO2 ~5 mmHg) than
- * in the normal, oxygenated marrow of the same seeds: pooled rate at most
- * 0.7x; over both, contacts below nk.hypoxia_mmHg kill less than those
- * above; both kinds of contact must occur for at least 2 days (else the
- * test fails: it would measure nothing). */
+ * in the normal, oxygenated marrow of the same seeds: the pooled rate is
+ * lower, and so is the rate in a majority of the seeds (Balsamo 2013 gives
+ * the direction; its in-vitro loss of cytotoxicity is no effect size for a
+ * per-contact kill rate in marrow, so the size is printed, not asserted:
+ * the former "at most 0.7x" was set just past these seeds' values, issue
+ * #13). Pooled plus majority rather than every seed: a seed's rate rests on
+ * a few tens of kills (Poisson noise of ~20%). A seed counts only where both
+ * arms have >= 1 day of NK contact (a seed whose NK cells never reach a
+ * target measures nothing), and at least 2 seeds must count; over both,
+ * contacts below nk.hypoxia_mmHg kill less than those above; both kinds
+ * of contact must occur for at least 2 days (else the test fails: it would
+ * measure nothing). */
 static void test_b17_nk_hypoxia(void **state)
 {
     (void)state;
     double kh = 0, ch = 0, ko = 0, co = 0, in_h = 0, in_hc = 0, in_o = 0, in_oc = 0;
+    int lower = 0, measured = 0;
     for (long seed = 1; seed <= NSEEDS; seed++) {
         const result *h = run(ARM_NK_HYP, seed), *o = run(ARM_NK_OXY, seed);
+        double sh = per_contact_day(h->kills_nk, h->contact_nk_h), so = per_contact_day(o->kills_nk, o->contact_nk_h);
+        if (h->contact_nk_h >= 24.0 && o->contact_nk_h >= 24.0) {
+            measured++;
+            if (sh < so) lower++;
+        }
         printf("# B17 seed %ld: NK kills per contact-day %.2f in hypoxic marrow (%.0f kills, %.0f h) vs %.2f "
-               "oxygenated (%.0f kills, %.0f h); tumour burden %.1f vs %.1f\n",
-                seed, per_contact_day(h->kills_nk, h->contact_nk_h), h->kills_nk, h->contact_nk_h,
-                per_contact_day(o->kills_nk, o->contact_nk_h), o->kills_nk, o->contact_nk_h, h->dtc_burden,
-                o->dtc_burden);
+               "oxygenated (%.0f kills, %.0f h), x%.2f; tumour burden %.1f vs %.1f\n",
+                seed, sh, h->kills_nk, h->contact_nk_h, so, o->kills_nk, o->contact_nk_h, so > 0.0 ? sh / so : 0.0,
+                h->dtc_burden, o->dtc_burden);
         kh += h->kills_nk;
         ch += h->contact_nk_h;
         ko += o->kills_nk;
@@ -233,11 +246,14 @@ static void test_b17_nk_hypoxia(void **state)
         }
     }
     double rh = per_contact_day(kh, ch), ro = per_contact_day(ko, co);
-    printf("# B17 pooled: %.2f (hypoxic marrow) vs %.2f (oxygenated); by site: %.2f below vs %.2f above the "
-           "threshold (%.0f h vs %.0f h)\n",
-            rh, ro, per_contact_day(in_h, in_hc), per_contact_day(in_o, in_oc), in_hc, in_oc);
+    printf("# B17 pooled: %.2f (hypoxic marrow) vs %.2f (oxygenated), x%.2f, lower in %d of %d seeds with contact in "
+           "both arms; by site: %.2f "
+           "below vs %.2f above the threshold (%.0f h vs %.0f h)\n",
+            rh, ro, ro > 0.0 ? rh / ro : 0.0, lower, measured, per_contact_day(in_h, in_hc),
+            per_contact_day(in_o, in_oc), in_hc, in_oc);
     assert_true(ch > 48.0 && co > 48.0);
-    assert_true(rh <= 0.7 * ro);
+    assert_true(rh < ro);
+    assert_true(measured >= 2 && 2 * lower > measured);
     /* Both kinds of contact must occur (>= 2 days each) for the by-site
      * comparison to mean anything: too little contact is a failure of the
      * set-up, not a pass. */

@@ -174,7 +174,11 @@ static void test_b9_osteoclasts_wake_dormant_cells(void **state)
  * dormant share of the cells placed on quiescent endosteum after one day
  * (before deaths and divisions change the population): control ~0.7,
  * hypoxic (all vessels at 8 mmHg, below the 10 mmHg LIFR threshold) ~0.3,
- * HDACi ~0.9. Direction in each of 3 seeds, paired. */
+ * HDACi ~0.9. Direction in each of 3 seeds, paired. The HDACi gain is a
+ * direction only (Clements 2021 reports more dormancy, no effect size that
+ * carries over to this read-out), so it is asserted as a gain in every
+ * seed and its size is printed; a fixed margin (+0.05 until the #15 bone
+ * rework) was set just past the values seen on these seeds (issue #13). */
 static double dormant_share(const char *const *extra, long seed)
 {
     bs_registry *reg;
@@ -245,10 +249,10 @@ static void test_b10_hypoxia_and_hdac_through_lifr(void **state)
         double c = dormant_share(NULL, seed), h = dormant_share(hyp, seed), d = dormant_share(hdac, seed);
         double kc = still_dormant(NULL, seed, T), k = still_dormant(ko, seed, T), kd = still_dormant(ko_hdac, seed, T);
         printf("# B10 seed %ld: dormant share control %.2f, hypoxic %.2f, HDACi %.2f; still dormant after %.0f d: "
-               "LIFR on %.2f, LIFR-KO %.2f, LIFR-KO + HDACi %.2f\n",
-                seed, c, h, d, T, kc, k, kd);
+               "LIFR on %.2f, LIFR-KO %.2f, LIFR-KO + HDACi %.2f; HDACi gain %+.2f\n",
+                seed, c, h, d, T, kc, k, kd, d - c);
         assert_true(h < c - 0.15);
-        assert_true(d > c + 0.05);
+        assert_true(d > c);
         assert_true(k < kc - 0.2);
         assert_true(kd == k);
     }
