@@ -2,7 +2,7 @@
  *
  * Structure (init / update / draw / shutdown, as in raylib's examples):
  *   - session: the model, its CSV and the action log, with the same run
- *     loop order as viz/runner.c (actions at step k, then k's outputs, then
+ *     loop order as viz/cli/runner.c (actions at step k, then k's outputs, then
  *     the step), so a replay writes the same bytes;
  *   - clock: a fixed simulation tick decoupled from drawing, on its own
  *     thread; an accumulator turns wall time into ticks at the chosen
