@@ -1,51 +1,72 @@
-/* bmu.c — the bone surface: where remodeling starts and ends.
+/* bmu.c — the bone surface and the life of each bone multicellular unit.
  *
  * An endosteal site is QUIESCENT (bone-lining cells) until a bone
  * multicellular unit (BMU) is activated there: a bone remodeling
- * compartment (BRC) opens over the surface within bmu.radius_um, in the
- * RESORPTION phase, where osteoclasts form (osteoclast.c). The phase ends
- * bmu.resorption_phase_d after the BMU opened (the precursor recruitment
- * window closes) and the canopy enters REVERSAL; osteoblasts are recruited onto surfaces with a
- * cavity to refill (coupling, osteoblast.c) and the site enters FORMATION.
- * When nothing is left to fill, the canopy closes and lining cells return
- * (QUIESCENT). Activation is driven by the local RANKL signal (RANKL, with
- * OPG as its decoy receptor), so more RANKL opens more BMUs and more OPG
- * fewer. */
+ * compartment (BRC) opens over the quiescent surface within bmu.radius_um.
+ * Each BMU is one record (bs_bmu_rec, kept at its origin site) and every
+ * site it owns (canopy surface, the cavity it digs, the bone it refills)
+ * carries its origin in lattice.bmu. Its life:
+ *   RESORPTION  osteoclasts form on its surface (osteoclast.c) while the
+ *               resorption window is open: bmu.resorption_phase_d at RANKL
+ *               signal 1, longer with more RANKL (a saturating function,
+ *               bmu.window_signal_half); afterwards the osteoclasts lose
+ *               RANKL support and die off.
+ *   REVERSAL    from the window's close; once the last osteoclast is gone,
+ *               reversal cells clean the cavity for bmu.reversal_d and no
+ *               bone is made.
+ *   FORMATION   an osteoblast team is recruited to the BMU (osteoblast.c):
+ *               one member per ob.team_spacing_um of cavity floor, missing
+ *               members replaced at ob.recruit_per_d. The cavity refills
+ *               as lamellae from its floor outward: a cavity site takes
+ *               mineral only when it lies on finished bone (or is a layer
+ *               already started), at the mineral apposition rate
+ *               ob.form_um_per_day, and only under a team member whose
+ *               osteoid has begun to mineralise (ob.mineralisation_lag_d
+ *               after it arrived). So the formation period is about the
+ *               cavity depth over the apposition rate, plus the lag.
+ *   termination when nothing of its cavity is left to fill: the team
+ *               retires (lining cells, osteocytes, apoptosis), the surface
+ *               returns to QUIESCENT and the event goes into the log.
+ * Activation is driven by the local RANKL signal (RANKL, with OPG as its
+ * decoy receptor), so more RANKL opens more BMUs and more OPG fewer.
+ *
+ * The phase logic, the refilling and the survey of each BMU's cells run in
+ * bs_bmu_update, once per step after the tiled rules, serially in raster
+ * order (deterministic at any thread count). Any fill target that belongs
+ * to no BMU (a cavity left by a cell that moved away, say) is taken into a
+ * BMU of its own in reversal, so every cavity site is refilled. */
 #include <math.h>
+#include <string.h>
 
 #include "celltypes.h"
 #include "rng.h"
 #include "rules.h"
-
-/* Bounds on how far the RANKL signal stretches or shortens a resorption
- * window (x its length at signal 1): without a floor a compartment with no
- * RANKL would end at once, without a ceiling a lesion's PTHrP-driven RANKL
- * would keep it open for ever; x0.25 .. x4 spans 1-16 weeks around the
- * 2-4 week window of B3. */
-#define RESORPTION_STRETCH_MIN 0.25f
-#define RESORPTION_STRETCH_MAX 4.0f
+#include "spatial.h"
 
 const bs_param_def bs_bmu_params[] = {
-    { "bmu.activation_per_site_per_y", BS_PT_REAL, 1.3, 0.0, 50.0, "1/y",
+    { "bmu.activation_per_site_per_y", BS_PT_REAL, 0.5, 0.0, 50.0, "1/y",
             "Rate at which a quiescent endosteal site is taken into a new remodeling compartment when the RANKL signal "
-            "is 1. "
-            "Starting value 0.7/y derived so ~20% of the surface remodels (Agerbaek 1991 gives "
-            "0.93/y cortical); "
-            "calibrated to B2",
+            "is 1. Starting value 0.7/y derived so ~20% of the surface remodels (Agerbaek 1991 gives "
+            "0.93/y cortical); calibrated to B2",
             NULL, NULL },
     { "bmu.radius_um", BS_PT_REAL, 60.0, 10.0, 140.0, "um",
             "Radius of the surface a new BMU takes over (BRC canopy). BMU footprint ~200 um across is the literature "
-            "value (M~); "
-            "120 um across chosen so one event is a single cavity (A)",
+            "value (M~); 120 um across chosen so one event is a single cavity (A)",
             NULL, NULL },
-    { "bmu.resorption_phase_d", BS_PT_REAL, 21.0, 1.0, 120.0, "d",
-            "How long a BRC stays in the resorption phase after it opens, at RANKL signal 1 (scaled by the signal, "
-            "x0.25-x4); "
-            "osteoclasts form only then and afterwards lose RANKL support. Agerbaek 1991: resorption period 27 d (M✓); "
-            "calibrated to B3",
+    { "bmu.resorption_phase_d", BS_PT_REAL, 15.0, 1.0, 120.0, "d",
+            "Resorption window: how long osteoclasts form on a new BMU at RANKL signal 1 (scaled by "
+            "bmu.window_signal_half); afterwards they lose RANKL support. Agerbaek 1991: resorption period 27 d "
+            "cortical (M✓); calibrated to B3 on seeds 501-508 (resorption 17-22 d, erosion depth 50-80 um)",
             NULL, NULL },
-    { "bmu.canopy_close_d", BS_PT_REAL, 10.0, 0.5, 120.0, "d",
-            "Mean time for a BRC site with nothing left to refill to return to lining cells (A; reversal ~1-2 wk, M~)",
+    { "bmu.window_signal_half", BS_PT_REAL, 3.0, 0.01, 1e3, "1",
+            "K of the window's dependence on the mean RANKL signal s of the BMU's surface: window x (1 + K) s / (K "
+            "+ s), x1 at s = 1, at most x(1 + K) (RANKL prolongs osteoclastogenesis, the route by which PTHrP deepens "
+            "lesions, Guise 2000 M✓ qualitative; K A)",
+            NULL, NULL },
+    { "bmu.reversal_d", BS_PT_REAL, 7.0, 0.0, 120.0, "d",
+            "Reversal phase: after the last osteoclast of a BMU has gone, reversal cells clean the cavity and no "
+            "osteoblast is recruited for this long (reversal ~1-2 wk, M~; with the mineralisation lag the gap from "
+            "resorption to mineralised formation, 8 d + reversal in Agerbaek 1991, M✓)",
             NULL, NULL },
     { "bmu.rankl_half_au", BS_PT_REAL, 0.06, 1e-6, 1e6, "au",
             "Effective RANKL giving a RANKL signal of 1 (half-maximal osteoclast formation). Calibrated to B2 "
@@ -68,8 +89,7 @@ const bs_param_def bs_bmu_params[] = {
             NULL, NULL },
     { "bmu.lining_cxcl12_per_h", BS_PT_REAL, 2.0, 0.0, 1e3, "au/h",
             "CXCL12 made by osteoblast-lineage lining cells per quiescent surface site (the endosteal niche; A, "
-            "calibrated to "
-            "B7)",
+            "calibrated to B7)",
             NULL, NULL },
     { "bmu.brc_rankl_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
             "RANKL made by BRC canopy/stromal cells per resorption-phase site (A)", NULL, NULL },
@@ -79,13 +99,14 @@ const size_t bs_bmu_nparams = sizeof bs_bmu_params / sizeof bs_bmu_params[0];
 void bs_bmu_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
 {
     r->bmu_radius = (int)lround(bs_param(ps, "bmu.radius_um") / h_um);
-    if (r->bmu_radius < 1) r->bmu_radius = 1;
+    if (r->bmu_radius < 1) r->bmu_radius = 1; /* a BMU covers at least its origin site */
     /* A BMU opened at one site covers about 2R+1 surface sites, so the
      * per-origin hazard is the per-site activation rate over that count. */
     double per_site_per_h = bs_param(ps, "bmu.activation_per_site_per_y") / (365.25 * 24.0);
     r->p_activate_origin = bs_rate_to_prob(per_site_per_h / (2.0 * r->bmu_radius + 1.0), dt_h);
     r->resorption_steps = (uint32_t)lround(24.0 * bs_param(ps, "bmu.resorption_phase_d") / dt_h);
-    r->p_reversal_quiesce = bs_rate_to_prob(1.0 / (24.0 * bs_param(ps, "bmu.canopy_close_d")), dt_h);
+    r->window_K = (float)bs_param(ps, "bmu.window_signal_half");
+    r->reversal_steps = (uint32_t)lround(24.0 * bs_param(ps, "bmu.reversal_d") / dt_h);
     r->rankl_K = (float)bs_param(ps, "bmu.rankl_half_au");
     r->opg_K = (float)bs_param(ps, "bmu.opg_decoy_au");
     r->lining_rankl = (float)bs_param(ps, "bmu.lining_rankl_per_h");
@@ -101,18 +122,91 @@ void bs_bmu_open_initial(bs_model *m)
     int x = (int)(frac * (m->lat.w - 1));
     for (int y = (int)(bs_param(m->ps, "bmu.initial_bmu_y_frac") * (m->lat.h - 1)); y < m->lat.h; y++) {
         int i = y * m->lat.w + x;
-        if (m->lat.surface[i] != BS_SURF_NONE) {
+        if (m->lat.surface[i] == BS_SURF_QUIESCENT) {
             bs_bmu_open(m, i);
             return;
         }
     }
 }
 
+/* A site of the cavity where the next lamella goes: a layer already begun
+ * (bone not yet fully mineralised), or an empty cavity site resting on
+ * finished bone (4-neighbour). Occupancy is not checked here. */
+int bs_bmu_is_floor(const bs_lattice *lat, int j)
+{
+    if (lat->tissue[j] == BS_TISSUE_BONE) return lat->mineral[j] < 1.0f;
+    if (!(lat->flags[j] & BS_FLAG_CAVITY) || lat->tissue[j] != BS_TISSUE_MARROW) return 0;
+    int x = j % lat->w, y = j / lat->w;
+    static const int dx[4] = { -1, 1, 0, 0 }, dy[4] = { 0, 0, -1, 1 };
+    for (int k = 0; k < 4; k++) {
+        int nx = x + dx[k], ny = y + dy[k];
+        if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
+        int q = ny * lat->w + nx;
+        if (lat->tissue[q] == BS_TISSUE_BONE && lat->mineral[q] >= 1.0f) return 1;
+    }
+    return 0;
+}
+
+/* Osteoblasts in the 3 x 3 block around j: *any counts all, the return
+ * value those whose osteoid mineralises already (age >= the lag). *marrow
+ * gets the number of marrow sites in the block (0: j is walled in). */
+static int team_around(const bs_model *m, int j, int *any, int *marrow)
+{
+    const bs_lattice *lat = &m->lat;
+    const bs_store *s = &m->store;
+    int x = j % lat->w, y = j / lat->w, mature = 0;
+    *any = 0;
+    *marrow = 0;
+    for (int yy = y - 1; yy <= y + 1; yy++)
+        for (int xx = x - 1; xx <= x + 1; xx++) {
+            if (xx < 0 || yy < 0 || xx >= lat->w || yy >= lat->h || (xx == x && yy == y)) continue;
+            int q = yy * lat->w + xx;
+            if (lat->tissue[q] == BS_TISSUE_MARROW) (*marrow)++;
+            int slot = s->occ[q];
+            if (slot < 0 || s->type[slot] != BS_CELL_OSTEOBLAST) continue;
+            (*any)++;
+            if (s->age_h[slot] >= m->r.ob_lag_h) mature++;
+        }
+    return mature;
+}
+
+/* A floor site in the 3 x 3 block around i with no osteoblast next to it:
+ * where a new team member is needed. */
+int bs_bmu_uncovered_floor_near(const bs_model *m, int i)
+{
+    const bs_lattice *lat = &m->lat;
+    int x = i % lat->w, y = i / lat->w;
+    for (int yy = y - 1; yy <= y + 1; yy++)
+        for (int xx = x - 1; xx <= x + 1; xx++) {
+            if (xx < 0 || yy < 0 || xx >= lat->w || yy >= lat->h || (xx == x && yy == y)) continue;
+            int j = yy * lat->w + xx;
+            if (!bs_is_fill_target(lat, &m->store, j) || !bs_bmu_is_floor(lat, j)) continue;
+            int any, marrow;
+            team_around(m, j, &any, &marrow);
+            if (any == 0) return 1;
+        }
+    return 0;
+}
+
+static void bmu_start(bs_model *m, int origin, uint8_t phase)
+{
+    bs_bmu_rec *rec = &m->bmu[origin];
+    memset(rec, 0, sizeof *rec);
+    rec->phase = phase;
+    rec->t_open = (uint32_t)m->step;
+    rec->t_window_end = rec->t_res_first = rec->t_res_last = rec->t_oc_gone = BS_BMU_UNSET;
+    rec->t_team_first = rec->t_min_first = rec->t_min_last = rec->survey = BS_BMU_UNSET;
+    if (phase != BS_SURF_RESORPTION) rec->t_window_end = rec->t_open;
+    m->lat.bmu[origin] = origin;
+}
+
 /* A BMU opens: the quiescent surface within the radius becomes a BRC in
- * its resorption phase. */
+ * its resorption phase, owned by the new BMU (origin i). */
 void bs_bmu_open(bs_model *m, int i)
 {
     bs_lattice *lat = &m->lat;
+    if (lat->bmu[i] >= 0 || m->bmu[i].phase != 0) return; /* already part of a BMU */
+    bmu_start(m, i, BS_SURF_RESORPTION);
     int R = m->r.bmu_radius, x = i % lat->w, y = i / lat->w;
     for (int yy = y - R; yy <= y + R; yy++) {
         if (yy < 0 || yy >= lat->h) continue;
@@ -120,12 +214,24 @@ void bs_bmu_open(bs_model *m, int i)
             if (xx < 0 || xx >= lat->w) continue;
             if ((xx - x) * (xx - x) + (yy - y) * (yy - y) > R * R) continue;
             int j = yy * lat->w + xx;
-            if (lat->surface[j] == BS_SURF_QUIESCENT) {
+            if ((lat->surface[j] == BS_SURF_QUIESCENT && lat->bmu[j] < 0) || j == i) {
                 lat->surface[j] = BS_SURF_RESORPTION;
                 lat->since[j] = (uint32_t)m->step;
+                lat->bmu[j] = i;
             }
         }
     }
+}
+
+/* A one-site BMU in resorption at quiescent site i (an osteoclast made
+ * there by another route, e.g. an MDSC turning into one, mdsc.c). */
+void bs_bmu_claim(bs_model *m, int i)
+{
+    bs_lattice *lat = &m->lat;
+    if (lat->bmu[i] >= 0 || m->bmu[i].phase != 0) return;
+    bmu_start(m, i, BS_SURF_RESORPTION);
+    lat->surface[i] = BS_SURF_RESORPTION;
+    lat->since[i] = (uint32_t)m->step;
 }
 
 void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot)
@@ -133,39 +239,227 @@ void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot)
     (void)tot;
     bs_lattice *lat = &m->lat;
     const bs_rules *r = &m->r;
-    uint64_t key = (uint64_t)i;
+    int b = lat->bmu[i];
     switch (lat->surface[i]) {
     case BS_SURF_QUIESCENT: {
-        /* A cavity left next to lining cells (eroded past the canopy's
-         * edge) is uncovered again for the osteoblasts. */
-        if (bs_has_fill_target(m, i)) {
-            lat->surface[i] = BS_SURF_REVERSAL;
-            break;
-        }
+        if (b >= 0) break;
         float p = r->p_activate_origin * bs_rankl_signal(m, i);
-        if (bs_draw_surface(m, key, 0) < p) bs_bmu_open(m, i);
+        if (bs_draw_surface(m, (uint64_t)i, 0) < p) bs_bmu_open(m, i);
         break;
     }
-    case BS_SURF_RESORPTION: {
-        /* RANKL sustains osteoclastogenesis: the resorption window
-         * stretches with the RANKL signal (x0.25 .. x4 of its length at
-         * signal 1), which is how PTHrP-driven RANKL deepens lesions. */
-        float sig = bs_rankl_signal(m, i);
-        sig = sig < RESORPTION_STRETCH_MIN ? RESORPTION_STRETCH_MIN
-                                           : (sig > RESORPTION_STRETCH_MAX ? RESORPTION_STRETCH_MAX : sig);
-        if ((float)((uint32_t)m->step - lat->since[i]) >= (float)r->resorption_steps * sig) {
-            lat->surface[i] = BS_SURF_REVERSAL;
-            break;
-        }
-        bs_oc_try_form(m, i);
+    case BS_SURF_RESORPTION:
+        /* osteoclasts form only while the BMU's window is open */
+        if (b >= 0 && m->bmu[b].phase == BS_SURF_RESORPTION) bs_oc_try_form(m, i);
         break;
-    }
-    case BS_SURF_REVERSAL:
-    case BS_SURF_FORMATION:
-        if (bs_ob_try_recruit(m, i)) break;
-        if (m->store.occ[i] < 0 && !bs_has_fill_target(m, i) && bs_draw_surface(m, key, 2) < r->p_reversal_quiesce)
-            lat->surface[i] = BS_SURF_QUIESCENT;
-        break;
+    case BS_SURF_FORMATION: bs_ob_try_recruit(m, i); break;
     default: break;
     }
+}
+
+/* Lays one step of lamella (the mineral apposition rate) into floor site j
+ * of BMU rec: an empty cavity site becomes new bone. */
+static void deposit(bs_model *m, int j, bs_bmu_rec *rec, bs_step_totals *tot)
+{
+    bs_lattice *lat = &m->lat;
+    if (lat->tissue[j] != BS_TISSUE_BONE) {
+        lat->tissue[j] = BS_TISSUE_BONE;
+        lat->flags[j] &= (uint8_t)~BS_FLAG_CAVITY;
+        lat->mineral[j] = 0.0f;
+        lat->depth[j] = 0;
+        int jx = j % lat->w, jy = j / lat->w;
+        bs_lattice_refresh_surface(lat, jx - 1, jy - 1, jx + 1, jy + 1);
+    }
+    float add = m->r.ob_deposit_per_step;
+    if (lat->mineral[j] + add > 1.0f) add = 1.0f - lat->mineral[j]; /* a site holds at most its own volume */
+    lat->mineral[j] += add;
+    double a = (double)add * lat->h_um * lat->h_um;
+    tot->formed_um2 += a;
+    rec->formed_um2 += (float)a;
+    if (rec->t_min_first == BS_BMU_UNSET) rec->t_min_first = (uint32_t)m->step;
+    rec->t_min_last = (uint32_t)m->step;
+}
+
+static void log_event(bs_model *m, int origin)
+{
+    uint64_t k = m->bmu_log.n % BS_BMU_LOG;
+    m->bmu_log.rec[k] = m->bmu[origin];
+    m->bmu_log.origin[k] = origin;
+    m->bmu_log.n++;
+}
+
+void bs_bmu_update(bs_model *m, bs_step_totals *tot)
+{
+    bs_lattice *lat = &m->lat;
+    const bs_store *s = &m->store;
+    const bs_rules *r = &m->r;
+    const int w = lat->w, n = lat->w * lat->h;
+    const uint32_t now = (uint32_t)m->step;
+    const double h2 = lat->h_um * lat->h_um;
+    int32_t *list = m->bmu_work;
+    int nl = 0;
+    /* 1. survey, in raster order: cells, cavity, erosion of this step;
+     * the surface takes its BMU's phase; floor sites under a mineralising
+     * team member take their lamella */
+    for (int i = 0; i < n; i++) {
+        int b = lat->bmu[i];
+        if (b < 0) {
+            if (!bs_is_fill_target(lat, s, i)) continue;
+            /* a cavity or unfinished bone that no BMU owns: its own BMU,
+             * past resorption, so it is refilled like any other */
+            bmu_start(m, i, BS_SURF_REVERSAL);
+            b = i;
+        }
+        bs_bmu_rec *rec = &m->bmu[b];
+        if (rec->phase == 0) { /* left from a closed BMU */
+            lat->bmu[i] = -1;
+            m->eroded[i] = 0.0f;
+            continue;
+        }
+        if (rec->survey != now) {
+            rec->survey = now;
+            rec->n_oc = rec->n_team = rec->n_targets = rec->n_floor = rec->n_uncovered = rec->n_cand = 0;
+            rec->n_surface = 0;
+            rec->sig_sum = 0.0f;
+            list[nl++] = b;
+        }
+        uint8_t surf = lat->surface[i];
+        if (surf != BS_SURF_NONE) {
+            if (surf != rec->phase) lat->surface[i] = rec->phase;
+            rec->n_surface++;
+            if (rec->phase == BS_SURF_RESORPTION) rec->sig_sum += bs_rankl_signal(m, i);
+        }
+        float e = m->eroded[i];
+        if (e > 0.0f) {
+            rec->resorbed_um2 += (float)((double)e * h2);
+            if (rec->t_res_first == BS_BMU_UNSET) rec->t_res_first = now;
+            rec->t_res_last = now;
+        } else if (e < 0.0f) {
+            rec->formed_um2 -= (float)((double)e * h2); /* an osteocyte's lacuna */
+        }
+        m->eroded[i] = 0.0f;
+        if ((lat->flags[i] & BS_FLAG_CAVITY) && lat->depth[i] > rec->max_depth) rec->max_depth = lat->depth[i];
+        int slot = s->occ[i];
+        if (slot >= 0) {
+            if (s->type[slot] == BS_CELL_OSTEOCLAST) rec->n_oc++;
+            if (s->type[slot] == BS_CELL_OSTEOBLAST) {
+                rec->n_team++;
+                if (rec->t_team_first == BS_BMU_UNSET) rec->t_team_first = now;
+                if (lat->flags[i] & BS_FLAG_CAVITY) rec->n_targets++; /* a hole it is about to leave */
+            }
+        }
+        if (bs_is_fill_target(lat, s, i)) {
+            rec->n_targets++;
+            if (bs_bmu_is_floor(lat, i)) {
+                rec->n_floor++;
+                int any, marrow, mature = team_around(m, i, &any, &marrow);
+                if (any == 0) rec->n_uncovered++;
+                /* under a mineralising team member, or walled in by the
+                 * lamellae around it: the next layer goes on */
+                if (rec->phase == BS_SURF_FORMATION && (mature > 0 || marrow == 0)) deposit(m, i, rec, tot);
+            }
+            if (rec->phase == BS_SURF_FORMATION) {
+                /* lining cells next to the cavity join the compartment */
+                int x = i % w, y = i / w;
+                for (int yy = y - 1; yy <= y + 1; yy++)
+                    for (int xx = x - 1; xx <= x + 1; xx++) {
+                        if (xx < 0 || yy < 0 || xx >= w || yy >= lat->h) continue;
+                        int q = yy * w + xx;
+                        if (lat->surface[q] == BS_SURF_QUIESCENT && lat->bmu[q] < 0) {
+                            lat->bmu[q] = b;
+                            lat->surface[q] = BS_SURF_FORMATION;
+                        }
+                    }
+            }
+        }
+        if (rec->phase == BS_SURF_FORMATION && lat->surface[i] != BS_SURF_NONE && s->occ[i] < 0 &&
+                lat->tissue[i] == BS_TISSUE_MARROW && bs_bmu_uncovered_floor_near(m, i))
+            rec->n_cand++;
+    }
+    /* 2. phases */
+    int closed = 0;
+    for (int k = 0; k < nl; k++) {
+        int b = list[k];
+        bs_bmu_rec *rec = &m->bmu[b];
+        int end = 0;
+        switch (rec->phase) {
+        case BS_SURF_RESORPTION: {
+            float sig = rec->n_surface > 0 ? rec->sig_sum / (float)rec->n_surface : 0.0f;
+            float win = (float)r->resorption_steps * (1.0f + r->window_K) * sig / (r->window_K + sig);
+            if ((float)(now - rec->t_open) >= win) {
+                rec->phase = BS_SURF_REVERSAL;
+                rec->t_window_end = now;
+            }
+            break;
+        }
+        case BS_SURF_REVERSAL:
+            if (rec->n_oc > 0) {
+                rec->t_oc_gone = BS_BMU_UNSET;
+                break;
+            }
+            if (rec->t_oc_gone == BS_BMU_UNSET) rec->t_oc_gone = now;
+            if (now - rec->t_oc_gone >= r->reversal_steps) {
+                if (rec->n_targets == 0)
+                    end = 1; /* nothing was dug */
+                else
+                    rec->phase = BS_SURF_FORMATION;
+            }
+            break;
+        case BS_SURF_FORMATION:
+            if (rec->n_targets == 0) end = 1;
+            break;
+        default: break;
+        }
+        if (end) {
+            log_event(m, b);
+            rec->phase = 0;
+            closed = 1;
+        }
+    }
+    /* 3. closed BMUs: their surface returns to lining cells */
+    if (closed)
+        for (int i = 0; i < n; i++) {
+            int b = lat->bmu[i];
+            if (b < 0 || m->bmu[b].phase != 0) continue;
+            lat->bmu[i] = -1;
+            if (lat->surface[i] != BS_SURF_NONE) lat->surface[i] = BS_SURF_QUIESCENT;
+        }
+}
+
+static double step_days(const bs_model *m, uint32_t t)
+{
+    if (t == BS_BMU_UNSET) return NAN;
+    return ((double)t - (double)m->step0) * m->dt_h / 24.0;
+}
+
+static void to_event(const bs_model *m, const bs_bmu_rec *rec, int origin, int done, bs_bmu_event *e)
+{
+    e->origin = origin;
+    e->done = done;
+    e->open_d = step_days(m, rec->t_open);
+    e->res_first_d = step_days(m, rec->t_res_first);
+    e->res_last_d = step_days(m, rec->t_res_last);
+    e->team_first_d = step_days(m, rec->t_team_first);
+    e->min_first_d = step_days(m, rec->t_min_first);
+    e->min_last_d = step_days(m, rec->t_min_last);
+    e->end_d = done ? step_days(m, rec->survey) : (double)NAN;
+    e->resorbed_um2 = (double)rec->resorbed_um2;
+    e->formed_um2 = (double)rec->formed_um2;
+    e->depth_um = rec->max_depth * m->lat.h_um;
+}
+
+size_t bs_bmu_events(const bs_model *m, bs_bmu_event *out, size_t max, int include_open)
+{
+    size_t k = 0;
+    uint64_t first = m->bmu_log.n > BS_BMU_LOG ? m->bmu_log.n - BS_BMU_LOG : 0;
+    for (uint64_t e = first; e < m->bmu_log.n; e++, k++) {
+        uint64_t q = e % BS_BMU_LOG;
+        if (k < max) to_event(m, &m->bmu_log.rec[q], m->bmu_log.origin[q], 1, &out[k]);
+    }
+    if (include_open)
+        for (int i = 0; i < m->lat.w * m->lat.h; i++) {
+            if (m->bmu[i].phase == 0) continue;
+            if (k < max) to_event(m, &m->bmu[i], i, 0, &out[k]);
+            k++;
+        }
+    return k;
 }

@@ -66,8 +66,12 @@ const bs_param_def bs_dtc_params[] = {
             NULL, NULL },
     { "dtc.lifr_enabled", BS_PT_BOOL, 1.0, 0.0, 1.0, "1",
             "LIFR:STAT3 pro-dormancy pathway on (1) or knocked out (0) (Johnson 2016 Nat Cell Biol, M✓)", NULL, NULL },
-    { "dtc.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.0, 100.0, "mmHg",
-            "Below this pO2 HIF-1a rises and LIFR signalling falls (~1.3% O2; M~/A)", NULL, NULL },
+    { "dtc.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.1, 100.0, "mmHg",
+            "Half-effect pO2 of the fall of LIFR signalling under hypoxia: LIFR x(f + (1 - f) Hill(pO2, this, "
+            "dtc.hypoxia_hill)) (HIF-1a, ~1.3% O2, M~/A)",
+            NULL, NULL },
+    { "dtc.hypoxia_hill", BS_PT_REAL, 3.0, 0.5, 20.0, "1",
+            "Steepness of that fall (HIF-1a rises steeply below ~2% O2, Jiang 1996, M~; value A)", NULL, NULL },
     { "dtc.hypoxia_lifr_factor", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
             "LIFR signalling under hypoxia relative to normoxia (Johnson 2016, M✓ qualitative; value A)", NULL, NULL },
     { "dtc.hdac_level", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
@@ -103,12 +107,13 @@ const bs_param_def bs_dtc_params[] = {
     { "dtc.apoptosis_per_d", BS_PT_REAL, 0.008, 0.0, 10.0, "1/d",
             "Death of cycling cells from other causes; with dtc.prolif_per_d sets net growth. Calibrated to B13", NULL,
             NULL },
-    { "dtc.necrosis_mmHg", BS_PT_REAL, 2.0, 0.0, 100.0, "mmHg",
-            "Below this pO2 cells die of necrosis (1-2.5 mmHg, "
-            "PhysiCell-style, Mod✓)",
+    { "dtc.necrosis_mmHg", BS_PT_REAL, 2.0, 0.1, 100.0, "mmHg",
+            "Half-effect pO2 of necrosis: the hazard is dtc.necrosis_per_h x (1 - Hill(pO2, this, dtc.necrosis_hill)) "
+            "(1-2.5 mmHg, PhysiCell-style, Mod✓)",
             NULL, NULL },
-    { "dtc.necrosis_per_h", BS_PT_REAL, 0.05, 0.0, 100.0, "1/h", "Necrotic death rate below dtc.necrosis_mmHg (A)",
-            NULL, NULL },
+    { "dtc.necrosis_hill", BS_PT_REAL, 4.0, 0.5, 20.0, "1",
+            "Steepness of necrosis in pO2 (A; PhysiCell uses a threshold, this smooths it)", NULL, NULL },
+    { "dtc.necrosis_per_h", BS_PT_REAL, 0.05, 0.0, 100.0, "1/h", "Necrotic death rate at anoxia (A)", NULL, NULL },
     { "dtc.o2_uptake_per_h", BS_PT_REAL, 3000.0, 0.0, 1e6, "1/h",
             "O2 consumption of a cycling tumour cell, first-order (gives a 100-200 um viable rim; A)", NULL, NULL },
     { "dtc.dormant_uptake_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1", "O2 uptake of dormant cells relative to cycling (A)",
@@ -149,6 +154,8 @@ void bs_dtc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
     d->lifr_on = bs_param(ps, "dtc.lifr_enabled") != 0.0;
     d->hypoxia_mmHg = (float)bs_param(ps, "dtc.hypoxia_mmHg");
     d->hypoxia_lifr = (float)bs_param(ps, "dtc.hypoxia_lifr_factor");
+    d->hypoxia_n = (float)bs_param(ps, "dtc.hypoxia_hill");
+    d->necrosis_n = (float)bs_param(ps, "dtc.necrosis_hill");
     d->hdac_level = (float)bs_param(ps, "dtc.hdac_level");
     d->hdac_gain = (float)bs_param(ps, "dtc.hdac_lifr_gain");
     d->exit_basal_h = (float)(bs_param(ps, "dtc.dormancy_exit_basal_per_d") / 24.0);
@@ -161,7 +168,7 @@ void bs_dtc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
     d->tgfb_K = (float)bs_param(ps, "dtc.tgfb_half_au");
     d->p_apoptosis = bs_rate_to_prob(bs_param(ps, "dtc.apoptosis_per_d") / 24.0, dt_h);
     d->necrosis_mmHg = (float)bs_param(ps, "dtc.necrosis_mmHg");
-    d->p_necrosis = bs_rate_to_prob(bs_param(ps, "dtc.necrosis_per_h"), dt_h);
+    d->necrosis_h = (float)bs_param(ps, "dtc.necrosis_per_h");
     d->o2_uptake = (float)bs_param(ps, "dtc.o2_uptake_per_h");
     d->dormant_uptake = (float)bs_param(ps, "dtc.dormant_uptake_factor");
     d->pthrp = (float)bs_param(ps, "dtc.pthrp_per_h");
@@ -180,7 +187,8 @@ float bs_dtc_lifr_signal(const bs_model *m, int i)
     const bs_dtc_rules *d = &m->r.dtc;
     if (!d->lifr_on) return 0.0f;
     float l = 1.0f;
-    if (m->fields[BS_FIELD_O2].c[i] < d->hypoxia_mmHg) l *= d->hypoxia_lifr;
+    l *= d->hypoxia_lifr +
+            (1.0f - d->hypoxia_lifr) * bs_o2_hill(m->fields[BS_FIELD_O2].c[i], d->hypoxia_mmHg, d->hypoxia_n);
     return l * (1.0f + m->r.fx.hdac_level * (d->hdac_gain - 1.0f));
 }
 
@@ -296,7 +304,9 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
     int i = s->site[slot];
     float o2 = m->fields[BS_FIELD_O2].c[i];
     s->age_h[slot] += d->dt_h;
-    if (o2 < d->necrosis_mmHg && bs_draw_agent(m, id, 0) < d->p_necrosis) {
+    if (d->necrosis_h > 0.0f &&
+            bs_draw_agent(m, id, 0) <
+                    1.0f - expf(-d->necrosis_h * d->dt_h * (1.0f - bs_o2_hill(o2, d->necrosis_mmHg, d->necrosis_n)))) {
         bs_store_kill_locked(s, slot);
         return;
     }
@@ -376,7 +386,7 @@ void bs_dtc_arrivals(bs_model *m)
             cdf += p;
         }
     }
-    if (d->bolus_n > 0 && m->step == d->bolus_step) n += d->bolus_n;
+    if (d->bolus_n > 0 && m->step - m->step0 == d->bolus_step) n += d->bolus_n;
     for (int k = 0; k < n; k++) {
         uint64_t key = (uint64_t)k + 1;
         int v = m->vessels[bs_rng_below(m->seed, BS_STREAM_ARRIVAL, m->step, key, 0, (uint32_t)m->n_vessels)];

@@ -110,8 +110,7 @@ static int to_osteoclast(bs_model *m, int slot)
     s->age_h[slot] = 0.0f;
     s->aux[slot] = 0.0f;
     if (lat->surface[i] == BS_SURF_QUIESCENT) {
-        lat->surface[i] = BS_SURF_RESORPTION;
-        lat->since[i] = (uint32_t)m->step;
+        bs_bmu_claim(m, i); /* a one-site BMU in resorption (bmu.c) */
     }
     return 1;
 }

@@ -29,6 +29,11 @@ static const char *const geometry_sources[] = { "procedural", "flat", "mask", NU
 
 const bs_param_def bs_world_params[] = {
     { "run.days", BS_PT_REAL, 365.0, 0.0, 36525.0, "d", "Simulated time to run (overridden by --days)", NULL, NULL },
+    { "run.burn_in_d", BS_PT_REAL, 0.0, 0.0, 3650.0, "d",
+            "Bone-only burn-in before day 0: the surface, its BMUs and the fields run this long (no tumour cells, "
+            "immune cells or therapies; their clocks start at day 0), so remodeling starts from a steady state of "
+            "BMUs spread over their phases (about one BMU life, 200-300 d, A)",
+            NULL, NULL },
     { "run.seed", BS_PT_INT, 1.0, 0.0, 9007199254740991.0, "1", "Random seed (overridden by --seed)", NULL, NULL },
     { "run.dt_h", BS_PT_REAL, 1.0, 0.25, 2.0, "h",
             "Agent step (about an hour: slow enough for the fields, fast movers take sub-steps)", NULL, NULL },
@@ -65,13 +70,21 @@ const bs_param_def bs_world_params[] = {
             "Spacing of small endosteal arterioles (Spencer 2014: endosteum fed by small arteries, M✓ qualitative); 0 "
             "= none",
             NULL, NULL },
-    { "o2.sinusoid_mmHg", BS_PT_REAL, 20.0, 0.0, 760.0, "mmHg",
-            "pO2 held at sinusoid sites (20-30 mmHg, A, chosen so marrow lands in Spencer 2014's 10-32 mmHg)", NULL,
-            NULL },
+    { "o2.sinusoid_mmHg", BS_PT_REAL, 10.0, 0.0, 760.0, "mmHg",
+            "pO2 of the partly deoxygenated blood in the sinusoids: Spencer 2014 measured the deep perisinusoidal "
+            "marrow at ~10 mmHg, the most hypoxic (M✓); the 20-30 mmHg start value (A) left the "
+            "perisinusoidal marrow above the median. Calibrated to B6",
+            NULL, NULL },
+    { "o2.sinusoid_exchange_per_h", BS_PT_REAL, 10000.0, 0.0, 1e7, "1/h",
+            "O2 exchange through the sinusoid wall per sinusoid site: a flux exchange x (blood pO2 - tissue pO2) "
+            "(wall permeability x wall area per site volume, A; calibrated to B6 so the perisinusoidal marrow is "
+            "the most hypoxic, Spencer 2014 M✓)",
+            NULL, NULL },
     { "o2.arteriole_mmHg", BS_PT_REAL, 45.0, 0.0, 760.0, "mmHg", "pO2 held at arteriole sites (40-50 mmHg, A)", NULL,
             NULL },
-    { "o2.marrow_uptake_per_h", BS_PT_REAL, 300.0, 0.0, 1e6, "1/h",
-            "First-order O2 consumption of haematopoietic marrow; calibrated to B6 (median marrow pO2 15-30 mmHg)",
+    { "o2.marrow_uptake_per_h", BS_PT_REAL, 80.0, 0.0, 1e6, "1/h",
+            "First-order O2 consumption of haematopoietic marrow; calibrated to B6 on seeds 501-502 (median marrow "
+            "pO2 15-30 mmHg with the arterioles as the main supply)",
             NULL, NULL },
     { "o2.bone_uptake_per_h", BS_PT_REAL, 20.0, 0.0, 1e6, "1/h", "O2 consumption of bone (osteocytes), A", NULL, NULL },
     { "field.o2.D_um2_per_s", BS_PT_REAL, 2000.0, 1.0, 1e5, "um^2/s",
@@ -158,6 +171,7 @@ static void derive_world(bs_model *m)
     const bs_paramset *ps = m->ps;
     bs_rules *r = &m->r;
     r->o2_sinusoid = (float)bs_param(ps, "o2.sinusoid_mmHg");
+    r->o2_sinusoid_exchange = (float)bs_param(ps, "o2.sinusoid_exchange_per_h");
     r->o2_arteriole = (float)bs_param(ps, "o2.arteriole_mmHg");
     r->o2_marrow_uptake = (float)bs_param(ps, "o2.marrow_uptake_per_h");
     r->o2_bone_uptake = (float)bs_param(ps, "o2.bone_uptake_per_h");
@@ -197,7 +211,7 @@ static bs_status list_vessels(bs_model *m, bs_error *err)
     return BS_OK;
 }
 
-bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *classes, bs_error *err)
+static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8_t *classes, int burn, bs_error *err)
 {
     *out = NULL;
     bs_model *m = calloc(1, sizeof *m);
@@ -240,7 +254,10 @@ bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *
     m->tile_totals = calloc((size_t)m->ntiles, sizeof *m->tile_totals);
     m->scratch = malloc((size_t)w * (size_t)h * sizeof(float));
     m->release = calloc((size_t)w * (size_t)h, sizeof(float));
-    if (!m->tile_totals || !m->scratch || !m->release) {
+    m->bmu = calloc((size_t)w * (size_t)h, sizeof *m->bmu);
+    m->eroded = calloc((size_t)w * (size_t)h, sizeof(float));
+    m->bmu_work = malloc((size_t)w * (size_t)h * sizeof(int32_t));
+    if (!m->tile_totals || !m->scratch || !m->release || !m->bmu || !m->eroded || !m->bmu_work) {
         st = bs_fail(err, BS_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -259,6 +276,15 @@ bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *
     bs_therapy_init(m);
     st = list_vessels(m, err);
     if (st != BS_OK) goto fail;
+    if (burn) {
+        /* bone and fields only; day 0 (and every other clock) starts after */
+        uint64_t n = (uint64_t)llround(24.0 * bs_param(ps, "run.burn_in_d") / m->dt_h);
+        m->burning = 1;
+        for (uint64_t k = 0; k < n; k++) bs_model_step(m);
+        m->burning = 0;
+        m->step0 = m->step;
+        m->last = (bs_step_totals){ 0 };
+    }
     bs_bmu_open_initial(m);
     for (int t = 0; t < bs_celltype_count(); t++)
         if (bs_celltype_of(t)->seed) bs_celltype_of(t)->seed(m);
@@ -267,6 +293,16 @@ bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *
 fail:
     bs_model_destroy(m);
     return st;
+}
+
+bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *classes, bs_error *err)
+{
+    return model_create(out, ps, classes, 1, err);
+}
+
+bs_status bs_model_create_unburnt(bs_model **out, const bs_paramset *ps, const uint8_t *classes, bs_error *err)
+{
+    return model_create(out, ps, classes, 0, err);
 }
 
 /* Live parameter change (the viewer's sliders, a replayed log): the
@@ -311,6 +347,9 @@ void bs_model_destroy(bs_model *m)
     free(m->scratch);
     free(m->release);
     free(m->vessels);
+    free(m->bmu);
+    free(m->eroded);
+    free(m->bmu_work);
     for (int t = 0; t < BS_MAX_CELL_TYPES; t++) free(m->r.own[t]);
     free(m);
 }
@@ -339,8 +378,10 @@ static void assemble_sources(bs_model *m)
             float fixed_val = 0.0f;
             switch (t) {
             case BS_TISSUE_VESSEL:
-                fixed = 1;
-                fixed_val = r->fx.o2_sinusoid;
+                /* sinusoid: partly deoxygenated blood exchanging O2 through
+                 * its wall, a flux r (pO2_blood - pO2), not a held value */
+                o2_up = r->o2_sinusoid_exchange;
+                o2_src = r->o2_sinusoid_exchange * r->fx.o2_sinusoid;
                 break;
             case BS_TISSUE_ARTERIOLE:
                 fixed = 1;
@@ -487,7 +528,7 @@ void bs_model_step(bs_model *m)
      * (engine/pace.h); the same bits either way */
     const int t_caller = omp_get_max_threads(), t_step = bs_pace_threads(&m->pace, t_caller);
     if (t_step != t_caller) omp_set_num_threads(t_step);
-    bs_therapy_step(m);
+    if (!m->burning) bs_therapy_step(m);
     /* whole fields per thread on small lattices, shared rows on large ones;
      * the same bits either way (engine/field.h). With whole fields, the
      * sources and the solves share one parallel region (issue 19). */
@@ -504,8 +545,9 @@ void bs_model_step(bs_model *m)
         bs_field_solve_many(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver);
     }
     for (int f = 0; f < BS_FIELD_COUNT; f++) m->field_site_updates += m->fields[f].last_site_updates;
-    for (int t = 0; t < bs_celltype_count(); t++)
-        if (bs_celltype_of(t)->arrivals) bs_celltype_of(t)->arrivals(m);
+    if (!m->burning) /* the burn-in runs bone and fields only */
+        for (int t = 0; t < bs_celltype_count(); t++)
+            if (bs_celltype_of(t)->arrivals) bs_celltype_of(t)->arrivals(m);
     double t1 = omp_get_wtime();
     fill_draw_cache(m);
     bs_store_scan_types(&m->store);
@@ -515,6 +557,7 @@ void bs_model_step(bs_model *m)
     m->r.pre.valid = 0; /* the prefixes are for this step's tile loop only */
     /* fixed-order reduction over tiles */
     bs_step_totals sum = { 0 };
+    bs_bmu_update(m, &sum); /* the BMUs' phases and refilling (serial, agents/bmu.c) */
     for (int t = 0; t < m->ntiles; t++) {
         sum.resorbed_um2 += m->tile_totals[t].resorbed_um2;
         sum.formed_um2 += m->tile_totals[t].formed_um2;

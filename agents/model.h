@@ -49,7 +49,8 @@ typedef struct {
     float exit_basal_h, exit_oc_h, exit_lowlifr_h;
     int wake_radius; /* sites */
     float prolif_h, o2_K, tgfb_gain, tgfb_K, p_apoptosis;
-    float necrosis_mmHg, p_necrosis;
+    float hypoxia_n; /* Hill steepness of the LIFR fall */
+    float necrosis_mmHg, necrosis_h, necrosis_n; /* half-effect pO2, rate at anoxia (1/h), steepness */
     float o2_uptake, dormant_uptake;
     float pthrp, tgfb_pthrp_gain;
     float dt_h;
@@ -75,9 +76,9 @@ typedef struct {
     float t_exhaust_suppr_h; /* exhaustion hazard under full suppression */
     int t_kills_max; /* kills before exhaustion */
     float t_ifng, t_rankl; /* au/h: activated / non-activated cells */
-    float t_hypoxia_mmHg, t_hypoxia_factor; /* adenosine brake below this pO2 */
+    float t_hypoxia_mmHg, t_hypoxia_factor, t_hypoxia_n; /* adenosine brake: half-effect pO2, floor, Hill n */
     /* NK cells */
-    float nk_kill_h, nk_dormant, nk_hypoxia_mmHg, nk_hypoxia_factor, nk_suppr_K, nk_tgfb_K;
+    float nk_kill_h, nk_dormant, nk_hypoxia_mmHg, nk_hypoxia_factor, nk_hypoxia_n, nk_suppr_K, nk_tgfb_K;
     int nk_kills_max;
     float nk_ifng; /* au/h */
     /* MDSCs */
@@ -90,6 +91,37 @@ typedef struct {
     float dt_h;
 } bs_immune_rules;
 
+/* One bone multicellular unit (agents/bmu.c), stored at its origin site
+ * (bs_model.bmu[origin]); times are model steps, BS_BMU_UNSET when not
+ * yet reached. Counts are those of the last step's survey. */
+#define BS_BMU_UNSET 0xffffffffu
+typedef struct {
+    uint8_t phase; /* BS_SURF_RESORPTION / REVERSAL / FORMATION; 0 = closed */
+    uint8_t max_depth; /* deepest cavity site dug, in sites */
+    uint16_t pad;
+    uint32_t t_open, t_window_end; /* opened; resorption window closed */
+    uint32_t t_res_first, t_res_last; /* first and last step with erosion */
+    uint32_t t_oc_gone; /* first step with no osteoclast left after the window */
+    uint32_t t_team_first; /* first osteoblast of the team (osteoid starts) */
+    uint32_t t_min_first, t_min_last; /* first and last mineral deposited */
+    uint32_t survey; /* step of the last survey (bs_bmu_update) */
+    int32_t n_oc, n_team, n_targets, n_floor, n_uncovered, n_cand, n_surface;
+    float sig_sum; /* sum of the RANKL signal over its surface sites */
+    float resorbed_um2, formed_um2;
+} bs_bmu_rec;
+
+/* A finished remodeling event, as the probe (bs_bmu_events) reports it:
+ * times in days of model time (negative: during the burn-in), NAN when
+ * the phase never happened. */
+typedef struct {
+    int32_t origin; /* site where it opened */
+    int done; /* 1 = terminated (lining cells back), 0 = still open */
+    double open_d, res_first_d, res_last_d, team_first_d, min_first_d, min_last_d, end_d;
+    double resorbed_um2, formed_um2, depth_um;
+} bs_bmu_event;
+
+#define BS_BMU_LOG 1024 /* finished events kept (the newest) */
+
 /* Per-step rule parameters derived from the registry (probabilities per
  * step, lengths in sites). Filled by each module's derive function. */
 typedef struct bs_rules {
@@ -97,7 +129,8 @@ typedef struct bs_rules {
     float p_activate_origin; /* per quiescent site per step, at sigma = 1 */
     int bmu_radius; /* sites */
     uint32_t resorption_steps; /* length of the resorption phase */
-    float p_reversal_quiesce;
+    float window_K; /* resorption window x (1 + K) s / (K + s) at RANKL signal s */
+    uint32_t reversal_steps; /* reversal: no osteoblasts until this long after the last osteoclast */
     float rankl_K, opg_K; /* sigma = RANKL / (rankl_K * (1 + OPG / opg_K)) */
     float lining_rankl, lining_opg, lining_cxcl12; /* secretion per lining (quiescent) site, au/h */
     float brc_rankl; /* secretion per resorption-phase site, au/h */
@@ -113,7 +146,9 @@ typedef struct bs_rules {
     float oc_o2_uptake; /* 1/h */
     float tgfb_per_mineral; /* au released per site of mineral resorbed, per h of step */
     /* osteoblast (agents/osteoblast.c) */
-    float p_ob_recruit;
+    float p_ob_recruit; /* per missing team member per step */
+    float ob_team_spacing; /* sites of cavity floor per team member */
+    float ob_lag_h; /* osteoid-to-mineral lag of a new team member */
     float ob_recruit_basal;
     float ob_tgfb_K;
     float ob_deposit_per_step; /* mineral per step */
@@ -122,7 +157,8 @@ typedef struct bs_rules {
     float ob_opg, ob_rankl, ob_cxcl12; /* au/h */
     float ob_o2_uptake;
     /* tissue and fields */
-    float o2_sinusoid, o2_arteriole; /* mmHg */
+    float o2_sinusoid, o2_arteriole; /* mmHg: sinusoid blood, arteriole (held) */
+    float o2_sinusoid_exchange; /* 1/h: sinusoid wall exchange */
     float o2_marrow_uptake, o2_bone_uptake; /* 1/h */
     float cxcl12_vessel; /* au/h at sinusoid-adjacent marrow (CAR cells) */
     float ifng_basal; /* au/h everywhere in marrow */
@@ -190,6 +226,20 @@ typedef struct bs_model {
     uint64_t field_site_updates; /* site relaxations done by the solver (all fields) */
     uint64_t agent_updates;
     bs_therapy_state therapy; /* drug levels, pools, switches (agents/therapy.c) */
+    /* bone multicellular units (agents/bmu.c): one record per site, used
+     * at BMU origins; the log of finished events (a ring of the newest
+     * BS_BMU_LOG) */
+    bs_bmu_rec *bmu;
+    struct {
+        uint64_t n; /* events finished since the start (log index n % BS_BMU_LOG) */
+        bs_bmu_rec rec[BS_BMU_LOG];
+        int32_t origin[BS_BMU_LOG];
+    } bmu_log;
+    float *eroded; /* w*h, per step: mineral moved by cells at each site, + eroded by osteoclasts, - laid by an
+                     osteoblast walled into its lacuna (bmu.c books and clears it) */
+    int32_t *bmu_work; /* w*h scratch for the BMU survey */
+    uint64_t step0; /* step of model day 0 (after run.burn_in_d) */
+    int burning; /* 1 while the burn-in runs: bone and fields only */
     bs_pace pace; /* threads per step: the caller's count or one, whichever is faster (engine/pace.h); not state:
                      no result depends on it, so checkpoints leave it out */
 } bs_model;
@@ -198,6 +248,9 @@ typedef struct bs_model {
  * tissue map (w*h, from a PNG mask) that replaces the procedural geometry;
  * its size must match lattice.width_sites x lattice.height_sites. */
 bs_status bs_model_create(bs_model **out, const bs_paramset *ps, const uint8_t *classes, bs_error *err);
+/* The same without the run.burn_in_d burn-in (a checkpoint restore fills
+ * the state itself, agents/model_io.c). */
+bs_status bs_model_create_unburnt(bs_model **out, const bs_paramset *ps, const uint8_t *classes, bs_error *err);
 void bs_model_destroy(bs_model *m);
 
 /* One step of dt_h hours. Does not allocate. */
@@ -212,8 +265,13 @@ bs_status bs_model_set_param(bs_model *m, const char *name, double value, bs_err
 
 static inline double bs_model_time_days(const bs_model *m)
 {
-    return (double)m->step * m->dt_h / 24.0;
+    return ((double)m->step - (double)m->step0) * m->dt_h / 24.0;
 }
+
+/* The remodeling-event probe (agents/bmu.c): the finished events still in
+ * the log, oldest first, then (if include_open) the open ones in site
+ * order; writes at most max into out and returns how many there are. */
+size_t bs_bmu_events(const bs_model *m, bs_bmu_event *out, size_t max, int include_open);
 
 /* Observables for the CSV row (see bs_obs_columns). */
 typedef struct {

@@ -77,6 +77,9 @@ static const state_entry state_table[] = {
     VAL("model.row_kills_tcell", row_kills_tcell), /* kill rates in the next CSV row start here */
     VAL("model.row_kills_nk", row_kills_nk),
     VAL("model.therapy", therapy), /* drug levels, pools, switches (plain numbers) */
+    VAL("model.step0", step0), /* day 0 after the burn-in */
+    ARR("model.bmu", bmu, N_SITES), /* BMU records at their origins (agents/bmu.c) */
+    VAL("model.bmu_log", bmu_log), /* finished remodeling events */
     ARR("model.release", release, N_SITES),
     /* lattice */
     ARR("lattice.tissue", lat.tissue, N_SITES),
@@ -85,6 +88,8 @@ static const state_entry state_table[] = {
     ARR("lattice.mineral", lat.mineral, N_SITES),
     ARR("lattice.za_load", lat.za_load, N_SITES),
     ARR("lattice.since", lat.since, N_SITES),
+    ARR("lattice.bmu", lat.bmu, N_SITES),
+    ARR("lattice.depth", lat.depth, N_SITES),
     /* agent store */
     VAL("store.count", store.count),
     VAL("store.n_free", store.n_free),
@@ -112,7 +117,7 @@ static const state_entry state_table[] = {
  * (model.c, 4 bytes) and the field solver's scratch, which lives behind
  * fixed_val (field.c: "about 9 floats and 2 bytes per site"). Rounded up:
  * the estimate guards against absurd lattices, a few percent do not matter. */
-#define WORK_BYTES_PER_SITE 4.0
+#define WORK_BYTES_PER_SITE 12.0 /* + the BMU survey's eroded and work arrays */
 #define SOLVER_BYTES_PER_SITE_PER_FIELD 40.0
 
 /* ---- table access -------------------------------------------------------- */
@@ -393,6 +398,9 @@ static bs_status check_lattice(const bs_model *m, const char *path, bs_error *er
         if (lat->tissue[i] >= BS_TISSUE_COUNT || lat->surface[i] > BS_SURF_FORMATION || !isfinite(lat->mineral[i]))
             return bs_fail(
                     err, BS_ERR_INVALID, "%s: site %ld has an invalid tissue, surface or mineral value", path, i);
+        if (lat->bmu[i] < -1 || lat->bmu[i] >= sites || m->bmu[i].phase > BS_SURF_FORMATION)
+            return bs_fail(err, BS_ERR_INVALID, "%s: site %ld has an invalid BMU (valid: -1 .. %ld, phase 0 .. %d)",
+                    path, i, sites - 1, BS_SURF_FORMATION);
     }
     return BS_OK;
 }
@@ -417,7 +425,7 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
         if (classes[i] >= BS_TISSUE_COUNT)
             st = bs_fail(err, BS_ERR_INVALID, "%s: site %llu has an invalid tissue class", path, (unsigned long long)i);
     bs_model *m = NULL;
-    if (st == BS_OK) st = bs_model_create(&m, ps, classes, err);
+    if (st == BS_OK) st = bs_model_create_unburnt(&m, ps, classes, err);
     free(classes);
     if (st != BS_OK) return st;
 

@@ -40,11 +40,13 @@ const bs_param_def bs_nk_params[] = {
             "lower their "
             "NK-activating ligands and evade NK cells, Malladi 2016 Cell, M~; value A)",
             NULL, NULL },
-    { "nk.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.0, 100.0, "mmHg",
-            "Below this pO2 (at the NK cell) its activating receptors fall (1% O2 ~ 7.6 mmHg, Balsamo 2013, M✓; 10 "
-            "mmHg "
-            "threshold as for HIF-1a)",
+    { "nk.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.1, 100.0, "mmHg",
+            "Half-effect pO2 of the hypoxic brake on NK killing: the kill hazard is x(f + (1 - f) H), H = Hill(pO2, "
+            "this, nk.hypoxia_hill) (activating receptors fall at 1% O2 ~ 7.6 mmHg, Balsamo 2013, M✓; 10 mmHg as for "
+            "HIF-1a)",
             NULL, NULL },
+    { "nk.hypoxia_hill", BS_PT_REAL, 3.0, 0.5, 20.0, "1",
+            "Steepness of that brake (HIF-1a rises steeply below ~2% O2, Jiang 1996, M~; value A)", NULL, NULL },
     { "nk.hypoxia_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
             "Kill hazard multiplier under hypoxia: x0.3-0.5 (Balsamo 2013, M✓ qualitative; A). "
             "Calibrated "
@@ -71,6 +73,7 @@ void bs_nk_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
     im->nk_dormant = (float)bs_param(ps, "nk.dormant_factor");
     im->nk_hypoxia_mmHg = (float)bs_param(ps, "nk.hypoxia_mmHg");
     im->nk_hypoxia_factor = (float)bs_param(ps, "nk.hypoxia_kill_factor");
+    im->nk_hypoxia_n = (float)bs_param(ps, "nk.hypoxia_hill");
     im->nk_suppr_K = (float)bs_param(ps, "nk.suppr_half_au");
     im->nk_tgfb_K = (float)bs_param(ps, "nk.tgfb_half_au");
     im->nk_kills_max = (int)bs_param(ps, "nk.kills_to_exhaustion");
@@ -85,7 +88,9 @@ void bs_nk_arrivals(bs_model *m)
 float bs_nk_kill_rate_h(const bs_model *m, int i)
 {
     const bs_immune_rules *im = &m->r.immune;
-    float hyp = m->fields[BS_FIELD_O2].c[i] < im->nk_hypoxia_mmHg ? im->nk_hypoxia_factor : 1.0f;
+    float hyp = im->nk_hypoxia_factor +
+            (1.0f - im->nk_hypoxia_factor) *
+                    bs_o2_hill(m->fields[BS_FIELD_O2].c[i], im->nk_hypoxia_mmHg, im->nk_hypoxia_n);
     return im->nk_kill_h * hyp * bs_immune_field_brake(m, i, im->nk_suppr_K, im->nk_tgfb_K);
 }
 

@@ -1,15 +1,23 @@
-/* osteoblast.c — bone formation.
+/* osteoblast.c — bone formation by a BMU's osteoblast team.
  *
- * Coupling: on a compartment surface in reversal or formation with a
- * cavity next to it and no osteoclast close by, osteoblasts are recruited
- * at a rate that rises with the TGF-beta released from the resorbed matrix
- * (with a basal share, since other coupling factors exist). An osteoblast
- * deposits new bone at the mineral apposition rate into the neighbouring
- * site with the least missing mineral first (finishing layers), turning
- * cavity marrow back into bone, and moves out of the cavity when its own
- * site is the last hole (or, walled in, becomes an osteocyte). It secretes OPG, RANKL and CXCL12 (the fields
- * are assembled in model.c). With nothing left to fill it retires: into a
- * lining cell (the site turns quiescent) or by apoptosis. */
+ * Coupling: once a BMU's reversal is over (bmu.c), osteoblasts are
+ * recruited to its team, not to every free site: the team has one member
+ * per ob.team_spacing_um of cavity floor (the sites where the next lamella
+ * goes), and each missing member is replaced at ob.recruit_per_d, faster
+ * with the TGF-beta released from the resorbed matrix (with a basal share,
+ * since other coupling factors exist). A recruit settles on a free surface
+ * site of the BMU (in the cavity or on its rim) next to floor that no
+ * osteoblast covers yet. A team
+ * member lays osteoid first; after ob.mineralisation_lag_d its seam
+ * mineralises, and from then on the floor sites around it take mineral at
+ * the apposition rate (the deposition itself is done by the BMU survey,
+ * bmu.c, so a site gets one lamella's rate however many cells are near).
+ * A member whose surroundings are filled, its own site the last hole,
+ * climbs out of the cavity onto the marrow side; walled in by its own
+ * matrix, it becomes an osteocyte.
+ * It secretes OPG, RANKL and CXCL12 (fields assembled in model.c). With
+ * nothing left to fill around it, or when its BMU has closed, it retires:
+ * into a lining cell (ob.lining_fraction) or by apoptosis. */
 #include <math.h>
 
 #include "celltypes.h"
@@ -17,12 +25,23 @@
 #include "rules.h"
 
 const bs_param_def bs_ob_params[] = {
-    { "ob.recruit_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
-            "Maximal osteoblast recruitment rate at a free reversal/formation surface site next to a cavity. "
-            "Calibrated to B3",
+    { "ob.recruit_per_d", BS_PT_REAL, 1.0, 0.0, 100.0, "1/d",
+            "Team renewal: rate at which each missing member of a BMU's osteoblast team is replaced at full TGF-beta "
+            "(osteoblast precursors are recruited over days from the canopy and the marrow, Hauge 2001 / Parfitt "
+            "1994, M~; value A, calibrated to B3)",
             NULL, NULL },
-    { "ob.recruit_basal_frac", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
-            "Share of the recruitment rate that does not need TGF-beta (other coupling factors, A)", NULL, NULL },
+    { "ob.team_spacing_um", BS_PT_REAL, 20.0, 5.0, 200.0, "um",
+            "Team size: one osteoblast per this length of cavity floor (cuboidal osteoblasts 15-30 um wide cover the "
+            "forming surface as one layer, M~)",
+            NULL, NULL },
+    { "ob.mineralisation_lag_d", BS_PT_REAL, 8.0, 0.0, 60.0, "d",
+            "Osteoid-to-mineral lag: a new team member's matrix starts to mineralise this long after it arrived "
+            "(mineralisation lag 8 d, Agerbaek 1991, M✓)",
+            NULL, NULL },
+    { "ob.recruit_basal_frac", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
+            "Share of the recruitment rate that does not need TGF-beta (other coupling factors; by the end of the "
+            "reversal the released TGF-beta has decayed, A; calibrated with ob.recruit_per_d to B3)",
+            NULL, NULL },
     { "ob.tgfb_half_au", BS_PT_REAL, 0.02, 1e-6, 1e6, "au",
             "TGF-beta level giving half the TGF-beta-driven recruitment (A; Pivonka 2008 uses TGF-beta for OB "
             "commitment, Mod✓)",
@@ -50,7 +69,9 @@ const size_t bs_ob_nparams = sizeof bs_ob_params / sizeof bs_ob_params[0];
 
 void bs_ob_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
 {
-    r->p_ob_recruit = bs_rate_to_prob(bs_param(ps, "ob.recruit_per_d") / 24.0, dt_h);
+    r->p_ob_recruit = (float)(bs_param(ps, "ob.recruit_per_d") / 24.0 * dt_h); /* hazard per member per step */
+    r->ob_team_spacing = (float)(bs_param(ps, "ob.team_spacing_um") / h_um);
+    r->ob_lag_h = (float)(24.0 * bs_param(ps, "ob.mineralisation_lag_d"));
     r->ob_recruit_basal = (float)bs_param(ps, "ob.recruit_basal_frac");
     r->ob_tgfb_K = (float)bs_param(ps, "ob.tgfb_half_au");
     r->ob_deposit_per_step = (float)(bs_param(ps, "ob.form_um_per_day") / 24.0 * dt_h / h_um);
@@ -65,40 +86,39 @@ void bs_ob_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
 int bs_ob_try_recruit(bs_model *m, int i)
 {
     const bs_rules *r = &m->r;
-    if (m->store.occ[i] >= 0 || !bs_has_fill_target(m, i)) return 0;
+    const bs_lattice *lat = &m->lat;
+    int b = lat->bmu[i];
+    if (b < 0 || m->store.occ[i] >= 0 || lat->tissue[i] != BS_TISSUE_MARROW || lat->surface[i] == BS_SURF_NONE)
+        return 0;
+    const bs_bmu_rec *rec = &m->bmu[b];
+    if (rec->phase != BS_SURF_FORMATION || rec->n_cand <= 0) return 0;
+    /* the team's size follows the floor still to be covered, and it takes
+     * one more member while some floor has no osteoblast next to it */
+    int deficit = (int)ceilf((float)rec->n_floor / r->ob_team_spacing) - rec->n_team;
+    if (deficit < 1 && rec->n_uncovered > 0) deficit = 1;
+    if (deficit < 1) return 0;
+    if (!bs_bmu_uncovered_floor_near(m, i)) return 0;
     float t = m->fields[BS_FIELD_TGFB].c[i];
     if (t < 0.0f) t = 0.0f;
-    float p = r->p_ob_recruit * (r->ob_recruit_basal + (1.0f - r->ob_recruit_basal) * t / (t + r->ob_tgfb_K));
+    float tg = r->ob_recruit_basal + (1.0f - r->ob_recruit_basal) * t / (t + r->ob_tgfb_K);
+    /* the missing members' hazard, shared among the candidate sites */
+    float p = 1.0f - expf(-r->p_ob_recruit * tg * (float)deficit / (float)rec->n_cand);
     if (bs_draw_surface(m, (uint64_t)i, 4) >= p) return 0;
-    /* reversal: no bone formation while osteoclasts still work nearby */
-    if (bs_agent_within(m, i, m->r.oc_exclusion, BS_CELL_OSTEOCLAST)) return 0;
     uint64_t id = bs_store_child_id((uint64_t)i ^ 0x6f62000000000000ULL, m->step, 0);
     int slot = bs_store_spawn_locked(&m->store, i, BS_CELL_OSTEOBLAST, 0, id);
     if (slot < 0) return 0;
     m->store.stamp[slot] = (uint32_t)(m->step + 1);
-    m->lat.surface[i] = BS_SURF_FORMATION;
     return 1;
 }
 
-/* Neighbour to deposit into: partly mineralised bone first (the layer being
- * finished, most mineral first), else an empty cavity site. -1 if none. */
-static int pick_target(const bs_model *m, int i)
+
+static void retire(bs_model *m, int slot, uint64_t id)
 {
-    const bs_lattice *lat = &m->lat;
-    int x = i % lat->w, y = i / lat->w, best = -1;
-    float best_m = -1.0f;
-    for (int k = 0; k < 4; k++) {
-        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
-        if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
-        int j = ny * lat->w + nx;
-        if (!bs_is_fill_target(lat, &m->store, j)) continue;
-        float mm = lat->mineral[j]; /* 0 for cavity marrow */
-        if (mm > best_m) {
-            best_m = mm;
-            best = j;
-        }
-    }
-    return best;
+    bs_lattice *lat = &m->lat;
+    int i = m->store.site[slot];
+    int lining = bs_draw_agent(m, id, 2) < m->r.ob_lining_fraction;
+    bs_store_kill_locked(&m->store, slot);
+    if (lining && lat->surface[i] != BS_SURF_NONE && lat->bmu[i] < 0) lat->surface[i] = BS_SURF_QUIESCENT;
 }
 
 void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
@@ -110,39 +130,41 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
     int i = s->site[slot];
     s->age_h[slot] += (float)m->dt_h;
     if (bs_draw_agent(m, id, 0) < r->p_ob_death) {
-        bs_store_kill_locked(s, slot);
+        bs_store_kill_locked(s, slot); /* the team replaces it (bs_ob_try_recruit) */
         return;
     }
-    int j = pick_target(m, i);
-    if (j >= 0) {
-        float add = r->ob_deposit_per_step;
-        if (lat->tissue[j] != BS_TISSUE_BONE) {
-            lat->tissue[j] = BS_TISSUE_BONE;
-            lat->flags[j] &= (uint8_t)~BS_FLAG_CAVITY;
-            lat->mineral[j] = 0.0f;
-            int jx = j % lat->w, jy = j / lat->w;
-            bs_lattice_refresh_surface(lat, jx - 1, jy - 1, jx + 1, jy + 1);
-        }
-        if (lat->mineral[j] + add > 1.0f) add = 1.0f - lat->mineral[j];
-        lat->mineral[j] += add;
-        tot->formed_um2 += (double)add * lat->h_um * lat->h_um;
+    int b = lat->bmu[i];
+    if (b < 0 || m->bmu[b].phase != BS_SURF_FORMATION) {
+        retire(m, slot, id); /* its BMU has closed */
         return;
     }
     int x = i % lat->w, y = i / lat->w;
-    if (lat->flags[i] & BS_FLAG_CAVITY) {
-        /* Its own site is the last hole: step out so it can be filled. */
-        /* Out of the cavity if it can, else to another free cavity site,
-         * so that every hole is eventually free to be filled. */
-        int cand[4], n = 0, cav[4], nc = 0;
+    /* at work while floor around it takes its lamellae (bmu.c); cavity
+     * that is not floor yet waits for the layer under it, which may be
+     * this cell's own site */
+    for (int yy = y - 1; yy <= y + 1; yy++)
+        for (int xx = x - 1; xx <= x + 1; xx++) {
+            if (xx < 0 || yy < 0 || xx >= lat->w || yy >= lat->h || (xx == x && yy == y)) continue;
+            int j = yy * lat->w + xx;
+            if (bs_is_fill_target(lat, s, j) && bs_bmu_is_floor(lat, j)) return;
+        }
+    if ((lat->flags[i] & BS_FLAG_CAVITY) && bs_bmu_is_floor(lat, i)) {
+        /* Everything around it is filled and its own site is next: out
+         * of the cavity if it can, else to another free marrow site. */
+        int cand[4], n = 0, cav[4], nc = 0, marrow = 0;
         for (int k = 0; k < 4; k++) {
             int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
             if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
             int q = ny * lat->w + nx;
-            if (s->occ[q] >= 0 || lat->tissue[q] != BS_TISSUE_MARROW) continue;
-            if (lat->flags[q] & BS_FLAG_CAVITY)
-                cav[nc++] = q;
-            else
+            if (lat->tissue[q] != BS_TISSUE_MARROW) continue;
+            int held = s->occ[q] >= 0;
+            /* a neighbour hole held by another walled-in osteoblast is no way out */
+            if (!held || !(lat->flags[q] & BS_FLAG_CAVITY) || s->type[s->occ[q]] != BS_CELL_OSTEOBLAST) marrow++;
+            if (held) continue;
+            if (!(lat->flags[q] & BS_FLAG_CAVITY))
                 cand[n++] = q;
+            else if (!bs_bmu_is_floor(lat, q))
+                cav[nc++] = q;
         }
         if (n == 0) {
             for (int k = 0; k < nc; k++) cand[k] = cav[k];
@@ -151,24 +173,27 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
         if (n > 0) {
             int q = cand[bs_draw_agent_below(m, id, 1, (uint32_t)n)];
             bs_store_move(s, slot, q);
+            if (lat->bmu[q] < 0) lat->bmu[q] = b;
             if (lat->surface[q] == BS_SURF_QUIESCENT) lat->surface[q] = BS_SURF_FORMATION;
             return;
         }
+        if (marrow > 0) return; /* the way out is taken for now */
         /* Walled in by its own matrix: it becomes an osteocyte, and its
-         * lacuna counts as bone (the cavity is complete). */
+         * lacuna counts as bone. */
         bs_store_kill_locked(s, slot);
         float add = 1.0f - lat->mineral[i];
         lat->tissue[i] = BS_TISSUE_BONE;
         lat->flags[i] &= (uint8_t)~BS_FLAG_CAVITY;
         lat->mineral[i] = 1.0f;
-        tot->formed_um2 += (double)add * lat->h_um * lat->h_um;
+        lat->depth[i] = 0;
+        double a = (double)add * lat->h_um * lat->h_um;
+        tot->formed_um2 += a;
+        m->eroded[i] -= add; /* laid, not eroded: the BMU survey books it (bmu.c) */
         bs_lattice_refresh_surface(lat, x - 1, y - 1, x + 1, y + 1);
         return;
     }
-    /* Done: retire as a lining cell or by apoptosis. */
-    int lining = bs_draw_agent(m, id, 2) < r->ob_lining_fraction;
-    bs_store_kill_locked(s, slot);
-    if (lining && lat->surface[i] != BS_SURF_NONE) lat->surface[i] = BS_SURF_QUIESCENT;
+    /* Nothing left to fill around it: its part of the work is done. */
+    if (!bs_has_fill_target(m, i)) retire(m, slot, id);
 }
 
 /* osteoblasts secrete OPG, RANKL (both scaled by PTHrP on the lineage)

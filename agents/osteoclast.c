@@ -126,6 +126,13 @@ static float resorb(bs_model *m, int i, float amount, float *za)
 {
     bs_lattice *lat = &m->lat;
     int R = m->r.oc_reach, x = i % lat->w, y = i / lat->w;
+    /* the BMU the cell works for: its site's, else a neighbour's (a cell
+     * placed next to a site another cell holds) */
+    int bmu = lat->bmu[i];
+    for (int k = 0; bmu < 0 && k < 9; k++) {
+        int nx = x - 1 + k % 3, ny = y - 1 + k / 3;
+        if (nx >= 0 && ny >= 0 && nx < lat->w && ny < lat->h) bmu = lat->bmu[ny * lat->w + nx];
+    }
     float removed = 0.0f;
     while (amount > 0.0f) {
         int best = -1, best_d = 1 << 30;
@@ -147,12 +154,27 @@ static float resorb(bs_model *m, int i, float amount, float *za)
         amount -= take;
         removed += take;
         *za += lat->za_load[best] * take;
+        m->eroded[best] += take; /* booked to the BMU by bs_bmu_update */
+        if (lat->bmu[best] < 0) lat->bmu[best] = bmu;
         if (lat->mineral[best] <= 0.0f) {
             lat->mineral[best] = 0.0f;
             lat->za_load[best] = 0.0f; /* released with the last of its mineral */
             lat->tissue[best] = BS_TISSUE_MARROW;
             lat->flags[best] |= BS_FLAG_CAVITY;
             int bx = best % lat->w, by = best / lat->w;
+            /* depth below the original surface: one more than the
+             * shallowest marrow next to it (0 outside any cavity) */
+            int dmin = 255;
+            static const int ddx[4] = { -1, 1, 0, 0 }, ddy[4] = { 0, 0, -1, 1 };
+            for (int k = 0; k < 4; k++) {
+                int nx = bx + ddx[k], ny = by + ddy[k];
+                if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
+                int q = ny * lat->w + nx;
+                if (lat->tissue[q] == BS_TISSUE_BONE || q == best) continue;
+                int d = (lat->flags[q] & BS_FLAG_CAVITY) ? lat->depth[q] : 0;
+                if (d < dmin) dmin = d;
+            }
+            lat->depth[best] = (uint8_t)(dmin < 254 ? dmin + 1 : 255);
             bs_lattice_refresh_surface(lat, bx - 1, by - 1, bx + 1, by + 1);
         }
     }

@@ -7,6 +7,7 @@
 #ifndef BS_RULES_H
 #define BS_RULES_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "model.h"
@@ -45,8 +46,23 @@ void bs_bmu_open(bs_model *m, int i);
 /* the scenario's initial BMU, if bmu.initial_bmu_x_frac >= 0 */
 void bs_bmu_open_initial(bs_model *m);
 
+/* a one-site BMU in resorption at quiescent site i (an osteoclast made
+ * there by another route) */
+void bs_bmu_claim(bs_model *m, int i);
+
 /* surface (bone multicellular unit) rules for endosteal site i */
 void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot);
+
+/* The life of every BMU, once per step after the tiled rules (serial,
+ * raster order): survey of its cells and cavity, erosion bookkeeping,
+ * lamellar refilling under its osteoblast team, phase changes, closing
+ * (agents/bmu.c). Formed bone goes into tot. */
+void bs_bmu_update(bs_model *m, bs_step_totals *tot);
+/* site j is where the next lamella goes (an unfinished layer, or a cavity
+ * site resting on finished bone) */
+int bs_bmu_is_floor(const bs_lattice *lat, int j);
+/* a floor site with no osteoblast next to it in the 3 x 3 block around i */
+int bs_bmu_uncovered_floor_near(const bs_model *m, int i);
 
 /* cell formation at a surface site (called by bs_bmu_site); return 1 if a
  * cell was made */
@@ -104,6 +120,15 @@ static inline float bs_draw_surface(const bs_model *m, uint64_t key, uint32_t dr
 {
     if (bs_pre_ok(m, draw)) return bs_rng_uniform_pre(m->r.pre.surface[draw], key);
     return bs_rng_uniform(m->seed, BS_STREAM_SURFACE, m->step, key, draw);
+}
+
+/* Hill-type O2 response: 0 at anoxia, 1/2 at half_mmHg, -> 1 when well
+ * oxygenated, steepness n. Every O2-dependent rule uses it (no steps). */
+static inline float bs_o2_hill(float o2, float half_mmHg, float n)
+{
+    if (!(o2 > 0.0f)) return 0.0f;
+    float a = powf(o2 / half_mmHg, n);
+    return a / (1.0f + a);
 }
 
 /* helpers shared by rules: spatial.h */

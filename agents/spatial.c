@@ -50,10 +50,12 @@ int bs_has_fill_target(const bs_model *m, int i)
 {
     const bs_lattice *lat = &m->lat;
     int x = i % lat->w, y = i / lat->w;
-    if (x > 0 && bs_is_fill_target(lat, &m->store, i - 1)) return 1;
-    if (x < lat->w - 1 && bs_is_fill_target(lat, &m->store, i + 1)) return 1;
-    if (y > 0 && bs_is_fill_target(lat, &m->store, i - lat->w)) return 1;
-    if (y < lat->h - 1 && bs_is_fill_target(lat, &m->store, i + lat->w)) return 1;
+    /* the 3 x 3 block: an osteoblast works the floor around it (bmu.c) */
+    for (int yy = y - 1; yy <= y + 1; yy++)
+        for (int xx = x - 1; xx <= x + 1; xx++) {
+            if (xx < 0 || yy < 0 || xx >= lat->w || yy >= lat->h || (xx == x && yy == y)) continue;
+            if (bs_is_fill_target(lat, &m->store, yy * lat->w + xx)) return 1;
+        }
     return 0;
 }
 

@@ -21,7 +21,7 @@ int bs_agent_within(const struct bs_model *m, int i, int radius, int type);
 /* site j is something an osteoblast can fill: unfinished bone, or a free
  * cavity site in the marrow */
 int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j);
-/* one of the four edge neighbours of i is a fill target */
+/* a fill target in the 3 x 3 block around i (i excluded) */
 int bs_has_fill_target(const struct bs_model *m, int i);
 /* one of the four edge neighbours of i is a sinusoid or an arteriole */
 int bs_next_to_vessel(const bs_lattice *lat, int i);

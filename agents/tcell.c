@@ -86,11 +86,14 @@ const bs_param_def bs_tcell_params[] = {
     { "tcell.suppressed_exhaustion_per_d", BS_PT_REAL, 0.5, 0.0, 100.0, "1/d",
             "Exhaustion hazard of an activated CTL under full suppression, scaled by 1 - (MDSC x field brake) (A)",
             NULL, NULL },
-    { "tcell.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.0, 100.0, "mmHg",
-            "Below this pO2 (at the T cell) hypoxia-driven extracellular adenosine acts on the A2A receptor (Ohta 2006 "
-            "PNAS; "
-            "Hatfield 2015 Sci Transl Med, M✓ qualitative; as nk.hypoxia_mmHg, A)",
+    { "tcell.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.1, 100.0, "mmHg",
+            "Half-effect pO2 of the hypoxic (adenosine, A2A receptor) brake on CD8 activation and killing: x(f + (1 - "
+            "f) Hill(pO2, this, tcell.hypoxia_hill)) (Ohta 2006 PNAS; Hatfield 2015 Sci Transl Med, M✓ qualitative; "
+            "as nk.hypoxia_mmHg, A)",
             NULL, NULL },
+    { "tcell.hypoxia_hill", BS_PT_REAL, 3.0, 0.5, 20.0, "1",
+            "Steepness of that brake (as nk.hypoxia_hill: HIF-1a rises steeply below ~2% O2, Jiang 1996, M~; A)", NULL,
+            NULL },
     { "tcell.hypoxia_kill_factor", BS_PT_REAL, 0.4, 0.0, 1.0, "1",
             "Activation and kill hazard multiplier of a CD8 T cell under hypoxia (A2A adenosine brake; hyperoxia lifts "
             "it and "
@@ -135,6 +138,7 @@ void bs_tcell_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_u
     im->t_rankl = (float)bs_param(ps, "tcell.rankl_per_h");
     im->t_hypoxia_mmHg = (float)bs_param(ps, "tcell.hypoxia_mmHg");
     im->t_hypoxia_factor = (float)bs_param(ps, "tcell.hypoxia_kill_factor");
+    im->t_hypoxia_n = (float)bs_param(ps, "tcell.hypoxia_hill");
     im->chemokine_tumour = (float)bs_param(ps, "chemokine.tumour_per_h");
     im->chemokine_dormant = (float)bs_param(ps, "chemokine.dormant_factor");
     im->dt_h = (float)dt_h;
@@ -210,7 +214,9 @@ void bs_tcell_act(bs_model *m, int slot, bs_step_totals *tot)
     /* engaged: the cell stays on its target this step */
     float brake = suppression(m, i);
     /* hypoxia (adenosine via A2AR) blunts activation and killing, not exhaustion */
-    float hyp = m->fields[BS_FIELD_O2].c[i] < im->t_hypoxia_mmHg ? im->t_hypoxia_factor : 1.0f;
+    float hyp = im->t_hypoxia_factor +
+            (1.0f - im->t_hypoxia_factor) *
+                    bs_o2_hill(m->fields[BS_FIELD_O2].c[i], im->t_hypoxia_mmHg, im->t_hypoxia_n);
     if (state == BS_TCELL_NAIVE) {
         float rate = im->t_activation_h * brake * hyp;
         if (bs_draw_agent(m, id, 3) < 1.0f - expf(-rate * im->dt_h)) s->state[slot] = BS_TCELL_ACTIVE;

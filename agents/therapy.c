@@ -643,7 +643,7 @@ void bs_therapy_step(bs_model *m)
 {
     bs_therapy_state *t = &m->therapy;
     const bs_therapy_rules *x = &m->r.tx;
-    int64_t step = (int64_t)m->step;
+    int64_t step = (int64_t)(m->step - m->step0); /* schedules count from day 0, after any burn-in */
     /* 1. schedule events: stop, then start */
     for (int k = 0; k < BS_THERAPY_COUNT; k++) {
         if (x->stop_step[k] == step) bs_therapy_switch(m, (bs_therapy_id)k, 0);

@@ -22,10 +22,14 @@ bs_status bs_lattice_init(bs_lattice *lat, int w, int h, double h_um, bs_error *
     lat->mineral = calloc(n, sizeof(float));
     lat->za_load = calloc(n, sizeof(float));
     lat->since = calloc(n, sizeof(uint32_t));
-    if (!lat->tissue || !lat->surface || !lat->flags || !lat->mineral || !lat->za_load || !lat->since) {
+    lat->bmu = malloc(n * sizeof(int32_t));
+    lat->depth = calloc(n, 1);
+    if (!lat->tissue || !lat->surface || !lat->flags || !lat->mineral || !lat->za_load || !lat->since || !lat->bmu ||
+            !lat->depth) {
         bs_lattice_free(lat);
         return bs_fail(err, BS_ERR_NOMEM, "out of memory for a %d x %d lattice", w, h);
     }
+    for (size_t i = 0; i < n; i++) lat->bmu[i] = -1;
     return BS_OK;
 }
 
@@ -38,6 +42,8 @@ void bs_lattice_free(bs_lattice *lat)
     free(lat->mineral);
     free(lat->za_load);
     free(lat->since);
+    free(lat->bmu);
+    free(lat->depth);
     memset(lat, 0, sizeof *lat);
 }
 
@@ -53,8 +59,10 @@ int bs_lattice_is_endosteal(const bs_lattice *lat, int i)
 }
 
 /* State a newly exposed endosteal site inherits: a neighbour's remodeling
- * phase if it has one (the BRC canopy extends over the fresh surface),
- * otherwise quiescent. Checked in a fixed neighbour order. */
+ * phase if it has one (the BRC canopy extends over the fresh surface, and
+ * the site joins that neighbour's BMU), otherwise quiescent. A site that
+ * already belongs to a BMU (a cavity it dug) keeps its BMU. Checked in a
+ * fixed neighbour order. */
 static void inherit_state(bs_lattice *lat, int x, int y)
 {
     int i = y * lat->w + x, from = -1;
@@ -69,7 +77,10 @@ static void inherit_state(bs_lattice *lat, int x, int y)
         }
     }
     lat->surface[i] = best;
-    if (from >= 0) lat->since[i] = lat->since[from];
+    if (from >= 0) {
+        lat->since[i] = lat->since[from];
+        if (lat->bmu[i] < 0) lat->bmu[i] = lat->bmu[from];
+    }
 }
 
 void bs_lattice_refresh_surface(bs_lattice *lat, int x0, int y0, int x1, int y1)

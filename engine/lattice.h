@@ -45,6 +45,9 @@ typedef struct {
     float *mineral; /* 0..1; > 0 only on bone; cavity target on cavities */
     float *za_load; /* zoledronic acid bound to bone, normalised (0 when unused) */
     uint32_t *since; /* step at which the site's remodeling compartment opened */
+    int32_t *bmu; /* the bone multicellular unit (agents/bmu.c) the site belongs to: its origin site, -1 none.
+                     Surface sites of an open compartment, the cavity it dug and the bone it is refilling */
+    uint8_t *depth; /* cavity sites: depth below the original surface in sites (1 = just under it) */
 } bs_lattice;
 
 bs_status bs_lattice_init(bs_lattice *lat, int w, int h, double h_um, bs_error *err);

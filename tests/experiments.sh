@@ -197,4 +197,25 @@ expect_fail "sweep unknown column" "unknown column 'nope'" "$bin" sweep single_b
 expect_fail "sweep bad summary" "unknown summary 'median'" "$bin" sweep single_bmu --set oc.lifespan_d=5,10 --columns median:n_dtc --out "$tmp/y9"
 [ ! -e "$tmp/y3/summary.csv" ] && ok || bad "bad sweep input wrote a summary"
 
+# ---- --force removes exactly what the earlier compare / sweep wrote, nothing else
+f="$tmp/force"
+"$bin" compare single_bmu --set-b oc.lifespan_d=5 --replicates 3 "${tiny[@]}" --out "$f" --quiet >/dev/null 2>&1 \
+  && ok || bad "force: first compare"
+echo mine >"$f/notes.txt"
+echo mine >"$f/a/rep_2/my.txt"
+"$bin" compare single_bmu --set-b oc.lifespan_d=5 --replicates 2 --days 8 --csv-every 2 --out "$f" --force --quiet \
+  >/dev/null 2>"$tmp/force.err" && ok || { bad "force: second compare"; cat "$tmp/force.err"; }
+[ ! -e "$f/b/rep_2" ] && [ -d "$f/a/rep_1" ] && [ -d "$f/b/rep_1" ] && ok || bad "compare --force left b/rep_2: $(ls "$f/b")"
+[ "$(ls -A "$f/a/rep_2" 2>/dev/null)" = "my.txt" ] && ok || bad "compare --force: a/rep_2 should hold only the user's my.txt: $(ls -A "$f/a/rep_2" 2>&1)"
+[ "$(cat "$f/notes.txt")" = mine ] && [ "$(cat "$f/a/rep_2/my.txt")" = mine ] && ok || bad "compare --force removed a user's file"
+awk -F, 'NR > 1 && ($11 != 2 || $2 > 8) { exit 1 }' "$f/compare.csv" && ok || bad "compare.csv after --force is not the new run's (n 2, days <= 8)"
+w="$tmp/forcesw"
+"$bin" sweep single_bmu --set oc.lifespan_d=5,10,15 "${tiny[@]}" --jobs 2 --out "$w" --quiet >/dev/null 2>&1 && ok || bad "force: first sweep"
+echo mine >"$w/runs/mine.txt"
+"$bin" sweep single_bmu --set oc.lifespan_d=5,10 "${tiny[@]}" --jobs 2 --out "$w" --force --quiet >/dev/null 2>"$tmp/forcesw.err" \
+  && ok || { bad "force: second sweep"; cat "$tmp/forcesw.err"; }
+[ ! -e "$w/runs/run_2" ] && [ -d "$w/runs/run_1" ] && [ "$(cat "$w/runs/mine.txt")" = mine ] && ok \
+  || bad "sweep --force: runs/ holds $(ls "$w/runs")"
+[ "$(($(wc -l <"$w/summary.csv") - 1))" -eq 2 ] && ok || bad "sweep --force: summary.csv has $(($(wc -l <"$w/summary.csv") - 1)) rows, expected 2"
+
 finish experiments

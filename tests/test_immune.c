@@ -63,6 +63,14 @@ static long run_pairs(bs_model *m, uint8_t dtc_state, int steps)
     return (long)(tot.kills_tcell + tot.kills_nk);
 }
 
+/* The hypoxic brake on NK and CD8 killing and activation (nkcell.c,
+ * tcell.c): x(0.4 + 0.6 Hill(pO2; 10 mmHg, n = 3)), the defaults. */
+static double o2f(double p)
+{
+    double a = pow(p / 10.0, 3.0);
+    return 0.4 + 0.6 * a / (1.0 + a);
+}
+
 static void assert_near(long n, double expect, double tol_frac)
 {
     print_message("  %ld (expected %.0f)\n", n, expect);
@@ -77,15 +85,16 @@ static void test_contact_kill_with_and_without_pdl1(void **state)
 {
     (void)state;
     bs_model *m = flat_model(NULL);
+    double f = o2f((double)m->fields[BS_FIELD_O2].c[site(pair_x(0), 5)]); /* the field's start value */
     place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
     long with = run_pairs(m, BS_DTC_PROLIFERATING, 100);
-    assert_near(with, 1300 * (1.0 - exp(-0.16)), 0.25);
+    assert_near(with, 1300 * (1.0 - exp(-0.16 * f)), 0.25);
     done(m);
     const char *nopdl1[] = { "tcell.pdl1_kill_factor=1", NULL };
     m = flat_model(nopdl1);
     place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
     long without = run_pairs(m, BS_DTC_PROLIFERATING, 100);
-    assert_near(without, 1300 * (1.0 - exp(-0.4)), 0.2);
+    assert_near(without, 1300 * (1.0 - exp(-0.4 * f)), 0.2);
     done(m);
     m = flat_model(NULL);
     m->r.fx.pd1_block = 1.0f;
@@ -257,8 +266,8 @@ static void test_mdsc_to_osteoclast_near_bone(void **state)
     assert_int_equal(mdsc_to_oc(0.0f, SURF_Y, &pits), 0);
 }
 
-/* NK killing: 0.2/h at 20 mmHg (p = 0.181), x0.4 below 10 mmHg
- * (p = 0.077); back to normal when re-oxygenated. Dormant cells are
+/* NK killing: 0.2/h x the Hill brake, x0.93 at 20 mmHg, x0.47 at 5 mmHg
+ * (o2f); back to normal when re-oxygenated. Dormant cells are
  * recognised with chance 0.2 (killers held in place for that part). */
 static void test_nk_kill_lower_at_low_o2(void **state)
 {
@@ -267,7 +276,7 @@ static void test_nk_kill_lower_at_low_o2(void **state)
     fill_field(m, BS_FIELD_O2, 20.0f);
     float norm_rate = bs_nk_kill_rate_h(m, site(5, 5));
     fill_field(m, BS_FIELD_O2, 5.0f);
-    assert_float_equal(bs_nk_kill_rate_h(m, site(5, 5)), 0.4f * norm_rate, 1e-6f);
+    assert_float_equal(bs_nk_kill_rate_h(m, site(5, 5)), (float)(o2f(5.0) / o2f(20.0)) * norm_rate, 1e-6f);
     place_pairs(m, BS_CELL_NK, BS_NK_ACTIVE);
     long hyp = run_pairs(m, BS_DTC_PROLIFERATING, 100);
     fill_field(m, BS_FIELD_O2, 20.0f); /* re-oxygenation restores killing */
@@ -284,16 +293,16 @@ static void test_nk_kill_lower_at_low_o2(void **state)
     place_pairs(m, BS_CELL_NK, BS_NK_ACTIVE);
     long dormant = run_pairs(m, BS_DTC_DORMANT, 200);
     done(m);
-    assert_near(hyp, 1300 * (1.0 - exp(-0.08)), 0.3);
-    assert_near(norm, 1300 * (1.0 - exp(-0.2)), 0.2);
-    assert_near(reox, 1300 * (1.0 - exp(-0.2)), 0.2);
-    assert_near(dormant, 2600 * 0.2 * (1.0 - exp(-0.2)), 0.35); /* ~94, sd 9 */
+    assert_near(hyp, 1300 * (1.0 - exp(-0.2 * o2f(5.0))), 0.3);
+    assert_near(norm, 1300 * (1.0 - exp(-0.2 * o2f(20.0))), 0.2);
+    assert_near(reox, 1300 * (1.0 - exp(-0.2 * o2f(20.0))), 0.2);
+    assert_near(dormant, 2600 * 0.2 * (1.0 - exp(-0.2 * o2f(20.0))), 0.35); /* ~88, sd 9 */
 }
 
-/* CD8 T cells under hypoxia (below tcell.hypoxia_mmHg = 10, the adenosine
- * brake): activated CTLs on cycling targets kill at 0.4/h x PD-L1 0.4 x
- * 0.4 = 0.064/h at 5 mmHg vs 0.16/h at 20 mmHg, and re-oxygenation restores
- * the rate; with tcell.hypoxia_kill_factor = 1 hypoxia changes nothing
+/* CD8 T cells under hypoxia (the adenosine brake, Hill in pO2 around
+ * tcell.hypoxia_mmHg = 10): activated CTLs on cycling targets kill at
+ * 0.4/h x PD-L1 0.4 x o2f = 0.075/h at 5 mmHg vs 0.149/h at 20 mmHg, and re-oxygenation restores
+ * the rate; with tcell.hypoxia_kill_factor = 1 pO2 changes nothing
  * (same draws, same kills). Non-activated cells engaged on targets are
  * activated at 0.5/h x 0.4 under hypoxia: after 2 h, 1 - exp(-0.4) of them
  * vs 1 - exp(-1) at 20 mmHg. */
@@ -313,15 +322,20 @@ static void test_tcell_kill_and_activation_lower_at_low_o2(void **state)
     place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
     long hyp_off = run_pairs(m, BS_DTC_PROLIFERATING, 100);
     done(m);
+    m = flat_model(off);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
+    long norm_off = run_pairs(m, BS_DTC_PROLIFERATING, 100);
+    done(m);
     m = flat_model(NULL);
     fill_field(m, BS_FIELD_O2, 20.0f);
     place_pairs(m, BS_CELL_TCELL, BS_TCELL_ACTIVE);
     long norm = run_pairs(m, BS_DTC_PROLIFERATING, 100);
     done(m);
-    assert_near(hyp, 1300 * (1.0 - exp(-0.064)), 0.3);
-    assert_near(norm, 1300 * (1.0 - exp(-0.16)), 0.25);
-    assert_near(reox, 1300 * (1.0 - exp(-0.16)), 0.25);
-    assert_int_equal(hyp_off, norm);
+    assert_near(hyp, 1300 * (1.0 - exp(-0.16 * o2f(5.0))), 0.3);
+    assert_near(norm, 1300 * (1.0 - exp(-0.16 * o2f(20.0))), 0.25);
+    assert_near(reox, 1300 * (1.0 - exp(-0.16 * o2f(20.0))), 0.25);
+    assert_int_equal(hyp_off, norm_off); /* no brake: pO2 changes nothing */
     /* activation: many pairs' worth of draws over 40 repeats of 2 h */
     long act[2] = { 0, 0 };
     for (int k = 0; k < 2; k++) {
@@ -338,8 +352,8 @@ static void test_tcell_kill_and_activation_lower_at_low_o2(void **state)
             done(m);
         }
     }
-    assert_near(act[0], 520 * (1.0 - exp(-0.4)), 0.2);
-    assert_near(act[1], 520 * (1.0 - exp(-1.0)), 0.15);
+    assert_near(act[0], 520 * (1.0 - exp(-1.0 * o2f(5.0))), 0.2);
+    assert_near(act[1], 520 * (1.0 - exp(-1.0 * o2f(20.0))), 0.15);
 }
 
 /* Sources (model.c): IFN-gamma only from activated T cells and cytotoxic

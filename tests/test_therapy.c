@@ -699,7 +699,8 @@ static void test_hyperoxia_and_mno2_raise_o2(void **state)
     assert_true(fabs(g_full / g_50k - 2.4) <= 0.36);
 }
 
-/* Hypoxic marrow (uptake 1200/h): hyperoxia lifts most marrow above
+/* Hypoxic marrow (uptake 1200/h, fed by arterioles, the O2 supply since
+ * sinusoids carry deoxygenated blood): hyperoxia lifts most marrow above
  * nk.hypoxia_mmHg, so the mean NK kill hazard over the marrow rises. */
 static void test_hyperoxia_restores_nk_killing(void **state)
 {
@@ -707,7 +708,8 @@ static void test_hyperoxia_restores_nk_killing(void **state)
     double rate[2], below[2];
     for (int k = 0; k < 2; k++) {
         const char *sets[] = { k ? "therapy.hyperoxia.start_day=0" : "therapy.hyperoxia.start_day=-1",
-            "geometry.sinusoid_spacing_um=150", "o2.marrow_uptake_per_h=1200", NULL };
+            "geometry.sinusoid_spacing_um=150", "o2.marrow_uptake_per_h=1200", "geometry.arteriole_spacing_um=300",
+            NULL };
         bs_model *m = flat_model(sets);
         bs_model_step(m);
         double s = 0.0, nb = 0.0;

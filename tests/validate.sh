@@ -88,6 +88,15 @@ js "$tmp/v3/results.json" "e=d['experiments'][0]; assert e['ci95'] is None and '
 assert e['verdict']=='direction only' or e['verdict']=='FAIL'" "$tmp/v3/results.json" && ok || bad "3 pairs: interval or spread label"
 grep -q "range (fewer than 5, so not an IQR)" "$tmp/v3/report.md" && ok || bad "report labels a 3-pair spread as a range"
 
+# ---- --force removes exactly the earlier validation's outputs: fewer seeds leave no old seed folders
+last=$(ls -d "$tmp"/v3/runs/*/seed_* | sort -t_ -k2 -n | tail -1)
+echo mine >"$tmp/v3/notes.txt"
+"$bin" validate T1 --experiments "$ex" --seeds 2 --jobs 2 --out "$tmp/v3" --force --quiet >/dev/null 2>"$tmp/v5.err" \
+  && ok || { bad "validate --force"; cat "$tmp/v5.err"; }
+[ -n "$last" ] && [ ! -e "$last" ] && [ "$(ls -d "$tmp"/v3/runs/*/seed_* | wc -l)" -eq 4 ] && ok \
+  || bad "validate --force left earlier seed folders: $(ls -d "$tmp"/v3/runs/*/seed_*)"
+[ "$(cat "$tmp/v3/notes.txt")" = mine ] && ok || bad "validate --force removed a user's file"
+
 # ---- an existing validation is refused without --resume/--force
 expect_fail "validate existing out" "already holds a validation" "$bin" validate --experiments "$ex" --out "$o"
 # ---- --resume reruns only what is missing, and gives the same numbers

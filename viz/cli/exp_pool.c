@@ -2,6 +2,9 @@
 #define _GNU_SOURCE /* prctl */
 #include "exp_pool.h"
 
+#include "output.h"
+#include "session.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -255,4 +258,129 @@ void bs_pool_set_backend(bs_pool_fn fn)
 int bs_pool_run(bs_job *jobs, long n, const bs_pool_opts *opts, long *nfailed)
 {
     return (g_backend ? g_backend : bs_pool_run_local)(jobs, n, opts, nfailed);
+}
+
+/* ---- the list of an experiment's outputs ----------------------------------------- */
+
+#define OUTLIST_NAME "experiment-outputs.txt"
+
+void bs_outlist_add(bs_outlist *l, const char *kind, const char *name)
+{
+    size_t need = strlen(kind) + strlen(name) + 3;
+    if (l->oom) return;
+    if (l->n + need > l->cap) {
+        size_t cap = l->cap ? 2 * l->cap + need : 4096 + need;
+        char *p = realloc(l->s, cap);
+        if (!p) {
+            l->oom = 1;
+            return;
+        }
+        l->s = p;
+        l->cap = cap;
+    }
+    l->n += (size_t)snprintf(l->s + l->n, l->cap - l->n, "%s %s\n", kind, name);
+}
+
+int bs_outlist_load(bs_outlist *l, const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/" OUTLIST_NAME, dir);
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char line[1200];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *sp = strchr(line, ' ');
+        if (!sp) continue;
+        *sp = '\0';
+        bs_outlist_add(l, line, sp + 1);
+    }
+    fclose(f);
+    return l->oom ? -1 : 0;
+}
+
+int bs_outlist_write(bs_outlist *l, const char *dir, const char *cmd)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/" OUTLIST_NAME, dir);
+    bs_error err = { { 0 } };
+    int rc = 0;
+    if (l->oom) {
+        fprintf(stderr, "bonesim %s: out of memory\n", cmd);
+        rc = -1;
+    } else if (bs_write_file_atomic(path, l->s ? l->s : "", l->n, &err) != BS_OK) {
+        fprintf(stderr, "bonesim %s: %s\n", cmd, err.msg);
+        rc = -1;
+    }
+    free(l->s);
+    memset(l, 0, sizeof *l);
+    return rc;
+}
+
+/* A relative path of plain names: no "..", no leading '/', no empty part. */
+static int outlist_name_ok(const char *s)
+{
+    if (!s[0] || s[0] == '/') return 0;
+    for (const char *p = s; *p;) {
+        size_t k = strcspn(p, "/");
+        if (k == 0 || (p[0] == '.' && (k == 1 || (k == 2 && p[1] == '.')))) return 0;
+        for (size_t i = 0; i < k; i++)
+            if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') ||
+                        p[i] == '.' || p[i] == '_' || p[i] == '-'))
+                return 0;
+        p += k;
+        if (*p == '/') p++;
+    }
+    return 1;
+}
+
+static int unlink_file(const char *path, const char *cmd)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return 0;
+    if (unlink(path) == 0 || errno == ENOENT) return 0;
+    fprintf(stderr, "bonesim %s: --force: cannot remove the earlier %s's %s (%s)\n", cmd, cmd, path, strerror(errno));
+    return -1;
+}
+
+int bs_outlist_remove_old(const char *dir, const char *cmd)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/" OUTLIST_NAME, dir);
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0; /* no list: nothing this bonesim can name as its own */
+    char line[1200];
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *sp = strchr(line, ' ');
+        if (!sp || !outlist_name_ok(sp + 1)) continue; /* not an entry this bonesim writes */
+        *sp = '\0';
+        const char *name = sp + 1;
+        char p[4200 + 1200];
+        snprintf(p, sizeof p, "%s/%s", dir, name);
+        if (strcmp(line, "file") == 0) {
+            rc = unlink_file(p, cmd);
+        } else if (strcmp(line, "run") == 0) {
+            struct stat sb;
+            if (lstat(p, &sb) != 0 || !S_ISDIR(sb.st_mode)) continue;
+            bs_error err = { { 0 } };
+            if (bs_session_remove_outputs(p, &err) != BS_OK) {
+                fprintf(stderr, "bonesim %s: --force: %s\n", cmd, err.msg);
+                rc = -1;
+                break;
+            }
+            static const char *const own[] = { "run.log", ".bonesim.lock" };
+            for (size_t k = 0; k < sizeof own / sizeof own[0] && rc == 0; k++) {
+                char q[sizeof p + 32];
+                snprintf(q, sizeof q, "%s/%s", p, own[k]);
+                rc = unlink_file(q, cmd);
+            }
+            if (rc == 0) rmdir(p); /* kept when it holds something else */
+        } else if (strcmp(line, "dir") == 0) {
+            rmdir(p); /* only when empty */
+        }
+    }
+    fclose(f);
+    return rc;
 }

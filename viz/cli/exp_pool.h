@@ -87,4 +87,24 @@ void bs_job_last_log_line(const char *dir, char *out, size_t n);
 /* Small helpers the experiments share. */
 double bs_now_s(void); /* monotonic seconds */
 
+/* What an experiment command (compare, sweep) writes in its folder, listed in
+ * DIR/experiment-outputs.txt when it starts, so that a later --force removes
+ * exactly those and nothing else. One entry a line, a path relative to DIR:
+ * "file NAME" a file, "run NAME" a run's folder (the files its manifest lists,
+ * run.log, its lock, then the folder if empty), "dir NAME" a folder removed
+ * if empty. Entries are removed in their order. */
+typedef struct {
+    char *s;
+    size_t n, cap;
+    int oom;
+} bs_outlist;
+void bs_outlist_add(bs_outlist *l, const char *kind, const char *name);
+/* Starts l with DIR's present list (a resume adds its entries to it); 0, or -1 out of memory. */
+int bs_outlist_load(bs_outlist *l, const char *dir);
+/* Writes l atomically as DIR/experiment-outputs.txt (frees l); 0, or -1 after a message. */
+int bs_outlist_write(bs_outlist *l, const char *dir, const char *cmd);
+/* --force: removes what DIR/experiment-outputs.txt lists (nothing when there
+ * is none); 0, or -1 after a message naming what could not be removed. */
+int bs_outlist_remove_old(const char *dir, const char *cmd);
+
 #endif

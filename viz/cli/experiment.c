@@ -393,7 +393,8 @@ void bs_usage_compare(FILE *f)
             "                      default 1; docs/cluster.md)\n"
             "  --threads T         OpenMP threads of each run (default 1); results are the same at any T\n"
             "  --out DIR           output folder (default: out/compare-A-vs-B)\n"
-            "  --force             reuse an output folder that already holds a compare\n"
+            "  --force             reuse an output folder that already holds a compare, removing what that\n"
+            "                      compare wrote (listed in DIR/experiment-outputs.txt), nothing else\n"
             "  --quiet             no progress\n"
             "\n"
             "Per column and day it prints the median of each arm and the paired effect: the ratio\n"
@@ -820,6 +821,22 @@ int bs_cmd_compare(int argc, char **argv)
         fprintf(stderr, "bonesim compare: cannot create %s (%s)\n", out, strerror(errno));
         return BS_EXIT_ERROR;
     }
+    /* --force: remove the earlier compare's outputs (its list), then list this one's */
+    if (o.force && bs_outlist_remove_old(out, "compare") != 0) return BS_EXIT_ERROR;
+    {
+        bs_outlist ol = { 0 };
+        bs_outlist_add(&ol, "file", "compare.csv");
+        bs_outlist_add(&ol, "file", "compare.png");
+        for (long i = 0; i < o.replicates; i++)
+            for (int arm = 0; arm < 2; arm++) {
+                char rn[64];
+                snprintf(rn, sizeof rn, "%c/rep_%ld", arm ? 'b' : 'a', i);
+                bs_outlist_add(&ol, "run", rn);
+            }
+        bs_outlist_add(&ol, "dir", "a");
+        bs_outlist_add(&ol, "dir", "b");
+        if (bs_outlist_write(&ol, out, "compare") != 0) return BS_EXIT_ERROR;
+    }
 
     long n = o.replicates, njobs = 2 * n;
     bs_job *jobs = calloc((size_t)njobs, sizeof *jobs);
@@ -1064,7 +1081,8 @@ void bs_usage_sweep(FILE *f)
             "                      replicates, columns, every --set, every resolved parameter and the\n"
             "                      program version and commit equal those stored in\n"
             "                      DIR/sweep-config.txt when the sweep started\n"
-            "  --force             start over in a folder that holds a sweep\n"
+            "  --force             start over in a folder that holds a sweep, removing what that sweep\n"
+            "                      wrote (listed in DIR/experiment-outputs.txt), nothing else\n"
             "  --quiet             no progress\n"
             "\n"
             "summary.csv columns: run, seed, replicate, each swept parameter, then the outputs\n"
@@ -1555,6 +1573,28 @@ int bs_cmd_sweep(int argc, char **argv)
         free(done);
         free(jobs);
         return BS_EXIT_USAGE;
+    }
+    /* Not resuming: with --force remove the earlier sweep's outputs (its
+     * list), then list this one's before writing any (a resume keeps the list). */
+    if (!(exists && o.resume)) {
+        int orc = o.force ? bs_outlist_remove_old(out, "sweep") : 0;
+        bs_outlist ol = { 0 };
+        bs_outlist_add(&ol, "file", "summary.csv");
+        bs_outlist_add(&ol, "file", "sweep-config.txt");
+        if (S.zip) bs_outlist_add(&ol, "file", "design.csv");
+        for (long r = 0; r < total; r++) {
+            char rn[64];
+            snprintf(rn, sizeof rn, "runs/run_%ld", r);
+            bs_outlist_add(&ol, "run", rn);
+        }
+        bs_outlist_add(&ol, "dir", "runs");
+        if (orc == 0) orc = bs_outlist_write(&ol, out, "sweep");
+        free(ol.s);
+        if (orc != 0) {
+            free(done);
+            free(jobs);
+            return BS_EXIT_ERROR;
+        }
     }
     if (S.zip && bs_sweep_design_check(&D, out, exists && o.resume) != 0) {
         free(done);

@@ -507,7 +507,7 @@ static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_e
                 (double)m->field_site_updates / sites, sites, BS_FIELD_COUNT);
         printf("  agent loop     %.3g agent-updates/s, %.3g site-visits/s (%llu agent updates)\n",
                 m->t_agents_s > 0 ? (double)m->agent_updates / m->t_agents_s : 0.0,
-                m->t_agents_s > 0 ? sites * (double)(m->step - R->k0) / m->t_agents_s : 0.0,
+                m->t_agents_s > 0 ? sites * (double)(m->step - m->step0 - R->k0) / m->t_agents_s : 0.0,
                 (unsigned long long)m->agent_updates);
     }
     return BS_EXIT_OK;

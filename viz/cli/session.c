@@ -84,7 +84,7 @@ bs_status bs_session_load_params(bs_session *S, bs_ckpt_reader *rd, bs_error *er
 bs_status bs_session_load_model(bs_session *S, bs_ckpt_reader *rd, bs_error *err)
 {
     bs_status st = bs_model_load(rd, S->ps, &S->m, err);
-    if (st == BS_OK) S->k0 = S->m->step;
+    if (st == BS_OK) S->k0 = S->m->step - S->m->step0; /* steps count from day 0, after any burn-in */
     return st;
 }
 
@@ -363,6 +363,11 @@ static bs_status outputs_remove_old(const char *dir, bs_error *err)
     return st;
 }
 
+bs_status bs_session_remove_outputs(const char *dir, bs_error *err)
+{
+    return outputs_remove_old(dir, err);
+}
+
 /* Temporary files of bonesim's own names (NAME.tmp.PID) in a folder this
  * process has locked can only be left over from a killed write: remove
  * them. */
@@ -604,7 +609,7 @@ bs_status bs_session_outputs(bs_session *S, int last, bs_error *err)
     bs_model *m = S->m;
     bs_run_state *rs = &S->rs;
     double t = bs_model_time_days(m), to0 = omp_get_wtime();
-    uint64_t k = m->step;
+    uint64_t k = m->step - m->step0; /* steps since day 0 (after any run.burn_in_d) */
     bs_status st = BS_OK;
     if (rs->ckpt_every_d > 0.0 && (bs_run_due(t, rs->ckpt_every_d, &rs->next_ckpt_d) || (last && k != S->k0)))
         st = bs_session_checkpoint(S, err);
@@ -685,7 +690,7 @@ static bs_status session_reset(bs_session *S, long long seed, bs_error *err)
 
 bs_status bs_session_apply(bs_session *S, bs_action *a, bs_error *err)
 {
-    a->step = S->m->step;
+    a->step = S->m->step - S->m->step0;
     bs_status st = a->kind == BS_ACT_RESET ? session_reset(S, (long long)a->value, err)
             : a->kind == BS_ACT_END        ? BS_OK /* the session stops here: only logged */
                                            : bs_action_apply(S->m, a, err);
@@ -722,7 +727,7 @@ bs_loop_end bs_session_run(bs_session *S, double *wall, bs_error *err)
     double wall0 = omp_get_wtime(), t_start = bs_model_time_days(m);
     bs_status st = BS_OK;
     bs_loop_end end = BS_LOOP_DONE;
-    for (uint64_t k = m->step;; k++) {
+    for (uint64_t k = m->step - m->step0;; k++) {
         if (g_stop) {
             st = bs_session_checkpoint(S, err);
             end = st == BS_OK ? BS_LOOP_STOPPED : BS_LOOP_FAILED;

@@ -119,6 +119,9 @@ int bs_run_due(double t, double every, double *next);
  * earlier run lists removed (nothing else). in_place: a resume continuing
  * in the checkpoint's own folder, whose files are this run's. */
 bs_status bs_session_folder(bs_session *s, int force, int in_place, bs_error *err);
+/* Removes the files DIR/manifest.json lists as the outputs of the run that
+ * wrote there (what `bonesim run --force` removes), and nothing else. */
+bs_status bs_session_remove_outputs(const char *dir, bs_error *err);
 /* A new CSV (header only) in the folder; force: replace an existing one. */
 bs_status bs_session_csv_new(bs_session *s, int force, bs_error *err);
 /* A resume's CSV: in place, cut back to the checkpoint's rows (after

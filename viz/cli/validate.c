@@ -1014,7 +1014,8 @@ void bs_usage_validate(FILE *f)
             "  --out DIR           output folder (default: out/validate-quick or out/validate-full)\n"
             "  --resume            finish an interrupted validation in DIR: runs whose marker\n"
             "                      (validate-run.txt, the run's command) matches are kept\n"
-            "  --force             start over in a DIR that holds a validation\n"
+            "  --force             start over in a DIR that holds a validation, removing what that\n"
+            "                      validation wrote (listed in DIR/experiment-outputs.txt), nothing else\n"
             "  --experiments DIR   read the experiment files from DIR\n"
             "  --list              check every experiment file (scenarios and overrides resolve) and\n"
             "                      list the experiments, then exit\n"
@@ -1245,6 +1246,11 @@ int bs_cmd_validate(int argc, char **argv)
         free(E);
         return BS_EXIT_USAGE;
     }
+    /* --force: remove the earlier validation's outputs (its list) first */
+    if (force && bs_outlist_remove_old(out, "validate") != 0) {
+        free(E);
+        return BS_EXIT_ERROR;
+    }
     if (bs_mkdir_p(out) != 0 || bs_mkdir_p(runs_dir) != 0 || bs_mkdir_p(figdir) != 0) {
         fprintf(stderr, "bonesim validate: cannot create %s (%s)\n", out, strerror(errno));
         free(E);
@@ -1262,6 +1268,32 @@ int bs_cmd_validate(int argc, char **argv)
             e->run_t[i] = e->effect == E_VALUE ? e->run_c[i] : run_get(&R, e, 1, mode, seed0 + i, out);
             if (e->run_c[i] < 0 || e->run_t[i] < 0) rc = BS_EXIT_ERROR;
         }
+    }
+    /* list this validation's outputs before writing any (a resume adds to the list) */
+    if (rc == BS_EXIT_OK) {
+        bs_outlist ol = { 0 };
+        if (resume) bs_outlist_load(&ol, out);
+        bs_outlist_add(&ol, "file", "results.json");
+        bs_outlist_add(&ol, "file", "report.md");
+        for (int k = 0; k < nexp; k++) {
+            char fn[64];
+            snprintf(fn, sizeof fn, "fig/%s.png", E[k].id);
+            bs_outlist_add(&ol, "file", fn);
+        }
+        size_t skip = strlen(out) + 1;
+        for (long i = 0; i < R.n; i++) {
+            char rel[4300];
+            snprintf(rel, sizeof rel, "%s/validate-run.txt", R.r[i].dir + skip);
+            bs_outlist_add(&ol, "file", rel);
+            snprintf(rel, sizeof rel, "%s", R.r[i].dir + skip);
+            bs_outlist_add(&ol, "run", rel);
+            char *slash = strrchr(rel, '/');
+            if (slash) *slash = '\0';
+            bs_outlist_add(&ol, "dir", rel);
+        }
+        bs_outlist_add(&ol, "dir", "runs");
+        bs_outlist_add(&ol, "dir", "fig");
+        if (bs_outlist_write(&ol, out, "validate") != 0) rc = BS_EXIT_ERROR;
     }
     bs_job *J = rc == BS_EXIT_OK ? calloc((size_t)(R.n > 0 ? R.n : 1), sizeof *J) : NULL;
     if (!J) rc = BS_EXIT_ERROR;
