@@ -101,7 +101,7 @@ typedef struct {
 } bs_drug_sensitivity;
 
 /* An observable of the type: cells of the type in the states of
- * `states` (a bit per state), one CSV column (viz/output.c). */
+ * `states` (a bit per state), one CSV column (viz/cli/output.c). */
 typedef struct {
     const char *column; /* "n_dtc_dormant" */
     const char *unit; /* "cells" */

@@ -304,7 +304,7 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
 
 /* A block a caller adds to a model checkpoint: `size` bytes at `data`,
  * saved as section `name` and read back whole (the session's run state,
- * viz/session.c). The model does not look inside. */
+ * viz/cli/session.c). The model does not look inside. */
 typedef struct {
     const char *name;
     uint32_t size;

@@ -64,7 +64,7 @@ typedef struct {
 /* THE table. Order is file order; names are the file's section names. */
 static const state_entry state_table[] = {
     { "params", BASE_PARAMS, 0, 1, N_ONE, 0 }, /* the resolved parameter set, as text */
-    /* the caller's sections (the session's run state, viz/session.c) go here */
+    /* the caller's sections (the session's run state, viz/cli/session.c) go here */
     { "", BASE_EXTRA, 0, 1, N_ONE, 0 },
     /* model */
     VAL("model.seed", seed),

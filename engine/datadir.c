@@ -1,23 +1,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "datadir.h"
+#include "fsutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int is_file(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
 
 /* the folder of the running executable, or "" */
 static void exe_dir(char *out, size_t n)
@@ -68,7 +57,7 @@ const char *bs_scenario_dir(void)
     const char *dirs[BS_DATADIR_MAX];
     int n = bs_scenario_dirs(dirs);
     for (int k = 0; k < n; k++)
-        if (is_dir(dirs[k])) return dirs[k];
+        if (bs_is_dir(dirs[k])) return dirs[k];
     return "scenarios";
 }
 
@@ -78,9 +67,9 @@ int bs_scenario_find(const char *name, char *out, size_t n)
     int nd = bs_scenario_dirs(dirs);
     for (int d = 0; d < nd; d++) {
         snprintf(out, n, "%s/%s.ini", dirs[d], name);
-        if (is_file(out)) return 1;
+        if (bs_is_file(out)) return 1;
         snprintf(out, n, "%s/%s", dirs[d], name);
-        if (is_file(out)) return 1;
+        if (bs_is_file(out)) return 1;
     }
     return 0;
 }

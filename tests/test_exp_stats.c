@@ -1,4 +1,4 @@
-/* The statistics of the virtual experiments (viz/exp_stats.c) on cases
+/* The statistics of the virtual experiments (viz/cli/exp_stats.c) on cases
  * whose answers are known by hand: type-7 quantiles, the exact one-sided
  * Wilcoxon signed-rank p-value (with ties and zeros), its normal
  * approximation above 200 pairs, and the bootstrap interval's

@@ -1,4 +1,4 @@
-/* test_image.c — images, the bitmap font, PNG write/read (viz/image.c). */
+/* test_image.c — images, the bitmap font, PNG write/read (viz/image/image.c). */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, under -std=c17 */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* test_render.c — the renderer and mask loader (viz/render.c).
+/* test_render.c — the renderer and mask loader (viz/image/render.c).
  *
  * Lattices and stores are built by hand here (arrays malloc'ed directly),
  * so these tests do not depend on engine/lattice.c or engine/store.c. */

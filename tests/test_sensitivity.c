@@ -1,5 +1,5 @@
 /* test_sensitivity.c — the sampling designs and the Morris analysis
- * (viz/sensitivity.c) on synthetic functions with known effects. */
+ * (viz/cli/sensitivity.c) on synthetic functions with known effects. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
-/* fuzz_mask.c — the PNG mask loader (viz/render.c bs_mask_load over
- * viz/image.c bs_png_read, libpng): any bytes as a mask file, both with
+/* fuzz_mask.c — the PNG mask loader (viz/image/render.c bs_mask_load over
+ * viz/image/image.c bs_png_read, libpng): any bytes as a mask file, both with
  * the lattice size given (the CLI's case) and taken from the image. */
 #include "fuzz_util.h"
 #include "render.h"

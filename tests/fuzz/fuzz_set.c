@@ -1,5 +1,5 @@
 /* fuzz_set.c — the command line: option parsing of run, resume and params
- * (viz/runner.c) and the values of --set, --days, --seed, --csv-every and
+ * (viz/cli/runner.c) and the values of --set, --days, --seed, --csv-every and
  * --png-every applied to the registry. The input is the argument list,
  * one argument per line. Parsing must reject bad input with a message and
  * never crash; accepted values must survive a format/parse round trip. */

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cliargs.h"
 #include "datadir.h"
 #include "exp_mpi.h"
 #include "exp_pool.h"
@@ -181,14 +182,7 @@ enum {
 
 static int vnum(const char *s, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno || !isfinite(v)) return 0;
-    for (const char *p = s; *p; p++)
-        if (*p == 'x' || *p == 'X') return 0; /* no hex */
-    *out = v;
-    return 1;
+    return bs_arg_decimal(s, out);
 }
 
 static int vpair(const char *s, double *a, double *b)

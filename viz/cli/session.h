@@ -93,7 +93,7 @@ typedef struct {
     bs_action_log replay; /* run --replay: applied from replay.a[next_action] on */
     size_t next_action;
     FILE *live_log; /* the viewer's action log, or NULL */
-    struct bs_spatial *sp; /* spatial snapshots (viz/spatial_output.h), NULL when off */
+    struct bs_spatial *sp; /* spatial snapshots (viz/cli/spatial_output.h), NULL when off */
     char live_log_path[4200];
 } bs_session;
 

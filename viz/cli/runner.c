@@ -19,7 +19,9 @@
 
 #include "actions.h"
 #include "catalog.h"
+#include "cliargs.h"
 #include "config.h"
+#include "fsutil.h"
 #include "model.h"
 #include "output.h"
 #include "render.h"
@@ -79,11 +81,8 @@ static const struct {
 
 static bs_status parse_number(const char *opt, const char *s, double lo, double hi, double *out, bs_error *err)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    /* decimal only: strtod also reads hex ("0x10", "0x1p3") */
-    if (end == s || *end != '\0' || errno || !isfinite(v) || v < lo || v > hi || strpbrk(s, "xX"))
+    double v = 0;
+    if (!bs_arg_decimal(s, &v) || v < lo || v > hi)
         return bs_fail(err, BS_ERR_INVALID, "%s '%s' is not a number in range (valid: %g .. %g)", opt, s, lo, hi);
     *out = v;
     return BS_OK;
@@ -168,12 +167,6 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
 
 /* ---- scenarios and parameters --------------------------------------------------- */
 
-static int file_exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 void bs_scenario_name(const char *path, char *out, size_t n)
 {
     const char *b = strrchr(path, '/');
@@ -191,7 +184,7 @@ void bs_scenario_name(const char *path, char *out, size_t n)
  * relative to the executable). */
 static int resolve_scenario(const char *arg, char *out, size_t n)
 {
-    if (file_exists(arg)) {
+    if (bs_is_file(arg)) {
         snprintf(out, n, "%s", arg);
         return 1;
     }

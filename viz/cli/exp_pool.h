@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "fsutil.h" /* bs_mkdir_p */
+
 enum { BS_JOB_PENDING, BS_JOB_RUNNING, BS_JOB_OK, BS_JOB_FAILED, BS_JOB_SKIP };
 
 /* A growable, NULL-terminated argv. */
@@ -84,7 +86,6 @@ void bs_job_last_log_line(const char *dir, char *out, size_t n);
 
 /* Small helpers the experiments share. */
 double bs_now_s(void); /* monotonic seconds */
-int bs_mkdir_p(const char *dir); /* 0 when dir exists (made if needed) */
 
 /* What an experiment command (compare, sweep) writes in its folder, listed in
  * DIR/experiment-outputs.txt when it starts, so that a later --force removes

@@ -50,7 +50,7 @@ typedef struct {
     const char *replay; /* run --replay LOG: a live session's action log (agents/actions.h) */
     int force, quiet, timings, markdown, help;
     int no_png; /* run --no-png: write no PNG snapshots */
-    double spatial_every; /* --spatial-every DAYS: OUT/spatial.h5 (viz/spatial_output.h) */
+    double spatial_every; /* --spatial-every DAYS: OUT/spatial.h5 (viz/cli/spatial_output.h) */
     int cells_csv; /* --cells-csv: a CSV cell table per spatial snapshot */
 } bs_cli_opts;
 

@@ -139,7 +139,7 @@ static void usage_scenarios(FILE *f)
             bs_scenario_dir());
 }
 
-/* `bonesim view`: the SDL2 viewer when it was built (viz/viewer.c). */
+/* `bonesim view`: the SDL2 viewer when it was built (viz/view/viewer.c). */
 static int cmd_view(int argc, char **argv)
 {
 #ifdef BS_HAVE_VIEWER

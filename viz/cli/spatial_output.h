@@ -30,7 +30,7 @@
 
 typedef struct bs_spatial {
     double every_d; /* run.spatial_every_d: interval between snapshots */
-    double next_d; /* the schedule (bs_run_due in viz/runner.c) */
+    double next_d; /* the schedule (bs_run_due in viz/cli/runner.c) */
     int cells_csv; /* also write OUT/cells_dayNNNN.NNN.csv */
     long long n_snapshots; /* complete snapshots in the file */
     char dir[4096];

@@ -1,7 +1,7 @@
 /* viewer.h — `bonesim view`: the live SDL2 viewer (built when SDL2 and
  * SDL2_ttf are found; the engine and agents never include SDL).
  *
- * The window shows the image of the one renderer (viz/render.h) — the
+ * The window shows the image of the one renderer (viz/image/render.h) — the
  * same pixels as a PNG snapshot at that step — with integer zoom and pan,
  * and adds the UI around it: run control, legend with live counts, a
  * population plot, field heat maps, inspection, injection, therapy keys,

@@ -22,7 +22,7 @@ int bs_image_text(bs_image *im, int x, int y, int scale, const uint8_t rgb[3], c
 int bs_text_width(int scale, const char *s);
 int bs_text_height(int scale);
 
-/* The font itself (viz/font5x7.c): glyph cells are BS_FONT_W x BS_FONT_H,
+/* The font itself (viz/image/font5x7.c): glyph cells are BS_FONT_W x BS_FONT_H,
  * advancing BS_FONT_W + 1 columns per character. Row `row` (0 = top) of
  * character c as a bit mask, bit BS_FONT_W-1 = leftmost column; characters
  * outside 32..126 give the glyph of '?'. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "celltypes.h"
+#include "fsutil.h"
 #include "render.h"
 #include "version.h"
 
@@ -175,23 +176,13 @@ static double column_value(const resolved_column *c, const bs_obs *o)
 
 bs_status bs_output_mkdir(const char *dir, bs_error *err)
 {
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
-        return bs_fail(err, BS_ERR_INVALID, "output folder name '%s' is empty or too long", dir);
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return bs_fail(err, BS_ERR_IO, "%s: cannot create folder (%s)", buf, strerror(errno));
-            buf[i] = c;
-        }
+    char where[4096];
+    switch (bs_mkdir_parents(dir, where, sizeof where)) {
+    case 0: return BS_OK;
+    case 1: return bs_fail(err, BS_ERR_INVALID, "output folder name '%s' is empty or too long", dir);
+    case 2: return bs_fail(err, BS_ERR_IO, "%s: cannot create folder (%s)", where, strerror(errno));
+    default: return bs_fail(err, BS_ERR_IO, "%s: not a folder", dir);
     }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return bs_fail(err, BS_ERR_IO, "%s: not a folder", dir);
-    return BS_OK;
 }
 
 bs_status bs_output_open(bs_output *o, const char *dir, int force, bs_error *err)

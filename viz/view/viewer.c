@@ -2,7 +2,7 @@
  *
  * Structure (init / update / draw / shutdown, as in raylib's examples):
  *   - session: the model, its CSV and the action log, with the same run
- *     loop order as viz/runner.c (actions at step k, then k's outputs, then
+ *     loop order as viz/cli/runner.c (actions at step k, then k's outputs, then
  *     the step), so a replay writes the same bytes;
  *   - clock: a fixed simulation tick decoupled from drawing, on its own
  *     thread; an accumulator turns wall time into ticks at the chosen
@@ -33,6 +33,7 @@
 #include "actions.h"
 #include "celltypes.h"
 #include "config.h"
+#include "fsutil.h"
 #include "image.h"
 #include "model.h"
 #include "output.h"
@@ -415,12 +416,6 @@ static void session_started(viewer *v)
     v->inspect = 0;
 }
 
-static int dir_exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
 static bs_status session_open(viewer *v, bs_error *err)
 {
     bs_cli_opts o;
@@ -457,7 +452,7 @@ static bs_status session_open(viewer *v, bs_error *err)
         snprintf(v->outdir, sizeof v->outdir, "%s", v->out_opt);
     } else {
         snprintf(v->outdir, sizeof v->outdir, "out/view-%s", v->scenario);
-        for (int k = 2; dir_exists(v->outdir) && k < 10000; k++)
+        for (int k = 2; bs_path_exists(v->outdir) && k < 10000; k++)
             snprintf(v->outdir, sizeof v->outdir, "out/view-%s-%d", v->scenario, k);
     }
     /* One core is left to drawing and the display server: OpenMP workers
@@ -1675,7 +1670,7 @@ static void toggle_recording(viewer *v)
     }
     for (int k = 1; k < 10000; k++) {
         snprintf(v->rec_dir, sizeof v->rec_dir, "%s/rec-%s-seed%lld-%d", v->outdir, v->scenario, v->seed, k);
-        if (!dir_exists(v->rec_dir)) break;
+        if (!bs_path_exists(v->rec_dir)) break;
     }
     if (mkdir(v->rec_dir, 0777) != 0) {
         set_msg(v, "cannot make %s (%s)", v->rec_dir, strerror(errno));
