@@ -184,6 +184,7 @@ static void test_fill_rect_clips(void **state)
 static void test_text_width_matches_drawing(void **state)
 {
     (void)state;
+    bs_text_force_builtin(1); /* the bitmap font's exact geometry */
     const char *samples[] = { "", "A", "day 123.4", "osteoclasts 17", "~{|}`@#" };
     for (int scale = 1; scale <= 4; scale++)
         for (size_t k = 0; k < sizeof samples / sizeof *samples; k++) {
@@ -215,6 +216,9 @@ static void test_text_width_matches_drawing(void **state)
     assert_int_equal(bs_text_width(0, "abc"), 0);
     assert_int_equal(bs_image_text(NULL, 0, 0, 2, (const uint8_t[3]){ 1, 2, 3 }, "ab"),
             bs_text_width(2, "ab")); /* NULL image: measures only */
+    /* UTF-8: the micro sign is one character, drawn as 'u' */
+    assert_int_equal(bs_text_width(1, "5 " BS_UM), bs_text_width(1, "5 um"));
+    bs_text_force_builtin(0);
 }
 
 /* Catches slips in the hand-drawn table: every printable glyph has ink, no
