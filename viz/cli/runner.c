@@ -707,7 +707,7 @@ int bs_cmd_run(const bs_cli_opts *o)
         }
     }
 
-    if (bs_png_region_sites(o, R.m->lat.w, R.m->lat.h, R.m->lat.h_um, R.out.region, &err) != BS_OK)
+    if (bs_png_region_sites(o, R.m->lat.w, R.m->lat.h, R.m->lat.h_um, R.png_region, &err) != BS_OK)
         return fail(&R, &err, BS_EXIT_USAGE);
     if (o->video) {
         double every = o->video_every >= 0.0 ? o->video_every : bs_param(R.ps, "run.png_every_d");
@@ -835,7 +835,7 @@ int bs_cmd_resume(const bs_cli_opts *o)
     if (o->no_png) rs->no_png = 1;
     R.no_png = rs->no_png;
 
-    if (bs_png_region_sites(o, R.m->lat.w, R.m->lat.h, R.m->lat.h_um, R.out.region, &err) != BS_OK)
+    if (bs_png_region_sites(o, R.m->lat.w, R.m->lat.h, R.m->lat.h_um, R.png_region, &err) != BS_OK)
         return fail(&R, &err, BS_EXIT_USAGE);
     if (!R.no_png) print_font_note(o->quiet);
     char src_dir[4096];

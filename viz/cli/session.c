@@ -634,13 +634,13 @@ bs_status bs_session_outputs(bs_session *S, int last, bs_error *err)
         st = output_will_write(S, png, err);
         if (st == BS_OK) {
             tmp_begin(png);
-            st = bs_output_png(&S->out, m, rs->scenario, err);
+            st = bs_output_png(&S->out, m, rs->scenario, S->png_region, err);
             tmp_end();
         }
         if (st == BS_OK) rs->png_count++;
     }
     if (st == BS_OK && S->video && (bs_run_due(t, S->video_every_d, &S->next_video_d) || last)) {
-        st = bs_output_render(&S->out, m, rs->scenario, &S->video_img, err);
+        st = bs_output_render(m, rs->scenario, S->png_region, &S->video_img, err);
         if (st == BS_OK) st = bs_video_frame(S->video, &S->video_img, err);
     }
     if (st == BS_OK && S->sp && (bs_run_due(t, S->sp->every_d, &S->sp->next_d) || last)) {

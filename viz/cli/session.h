@@ -98,6 +98,7 @@ typedef struct {
     /* run --video FILE: a frame of the snapshot picture every video_every_d
      * and at the end (viz/image/video.h); closed by bs_session_finish,
      * abandoned (no file) by bs_session_free after a failure. */
+    int png_region[4]; /* --png-region in sites; all 0 = the whole lattice */
     struct bs_video *video;
     double video_every_d, next_video_d;
     bs_image video_img;
