@@ -97,6 +97,7 @@ typedef struct {
     int rx0, ry0, rx1, ry1; /* the sites drawn (the region, or all) */
     int lat_w, lat_h; /* lattice area, pixels */
     int cap; /* text size: capital height, pixels */
+    int cap_day; /* the day's, larger */
     int ts; /* small unit: cap / 7, at least 1 (the bitmap font's pixel) */
     int m; /* margin */
     int row_h; /* legend row height */
@@ -286,12 +287,13 @@ static void compute_layout(const bs_render_input *in, layout *L)
     L->lat_h = (L->ry1 - L->ry0) * L->px;
     /* Text grows with the picture so a projected snapshot stays readable,
      * and is small enough that the legend (about 40 capital heights tall)
-     * fits beside the lattice: cap = lattice height / 44, 10 .. 36 px. The
+     * fits beside the lattice: cap = lattice height / 52, 10 .. 36 px. The
      * bitmap font only has multiples of 7 (its scales). */
-    int cap = L->lat_h / 44;
+    int cap = L->lat_h / 52;
     cap = cap < 10 ? 10 : cap > 36 ? 36 : cap;
     if (!bs_text_truetype()) cap = 7 * ((cap + 3) / 7 < 2 ? 2 : (cap + 3) / 7);
     L->cap = cap;
+    L->cap_day = bs_text_truetype() ? (3 * cap + 1) / 2 : cap + 7;
     L->ts = cap / 7 > 1 ? cap / 7 : 1;
     int ts = L->ts;
     L->m = (6 * cap + 3) / 7;
@@ -307,8 +309,10 @@ static void compute_layout(const bs_render_input *in, layout *L)
     memset(digits, '9', strlen(digits));
     L->count_w = bs_text_width_px(cap, digits);
 
-    /* the tissue key in two columns: the wider pair sets the need */
-    int need = 2 * L->m + 2 * tissue_col_w(L);
+    /* the tissue key in two columns: the wider pair sets the need; the
+     * day's widest label too */
+    int need = 2 * L->m + 2 * tissue_col_w(L), day_w = 2 * L->m + bs_text_width_px(L->cap_day, "day 99999.9");
+    if (day_w > need) need = day_w;
     for (int t = 0; t < bs_celltype_count(); t++) {
         const bs_celltype *d = bs_celltype_of(t);
         int row = L->m + L->sw_w + L->gap + bs_text_width_px(cap, type_label(d)) + L->gap + L->count_w + L->m;
@@ -732,10 +736,11 @@ static int draw_legend(const bs_render_input *in, const layout *L, bs_image *im,
     fit_text(buf, sizeof buf, in->title ? in->title : "bonesim", L->cap, L->panel_w - 2 * L->m);
     pen_text(&p, p.x0 + L->m, p.y, COL_TEXT, buf);
     p.y += L->row_h;
+    /* the day, larger: the one number a lecture audience looks for */
     snprintf(buf, sizeof buf, "day %.1f", in->time_days);
     fix_decimal_point(buf);
-    pen_text(&p, p.x0 + L->m, p.y, COL_TEXT, buf);
-    p.y += L->row_h + L->gap;
+    if (p.im) bs_image_text_px(p.im, p.x0 + L->m, p.y, L->cap_day, COL_TEXT, buf);
+    p.y += (10 * L->cap_day + 3) / 7 + L->gap;
 
     if (in->overlay) {
         legend_field(&p, in->overlay, lut, fmin, fmax);

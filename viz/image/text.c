@@ -71,6 +71,7 @@ static int bitmap_char(unsigned cp)
 
 /* ---- the font ------------------------------------------------------------------------ */
 
+#ifdef BS_HAVE_FREETYPE
 /* The documented places (README, "Figures and video"), in order. */
 static const char *const FONT_PATHS[] = {
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", /* Debian/Ubuntu: fonts-dejavu-core */
@@ -79,6 +80,7 @@ static const char *const FONT_PATHS[] = {
     "/usr/share/fonts/TTF/DejaVuSans.ttf", /* Arch */
     "/usr/local/share/fonts/DejaVuSans.ttf",
 };
+#endif
 
 static struct {
     int init, force_builtin;
