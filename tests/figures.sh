@@ -88,6 +88,19 @@ if command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; then
   read -r pw ph < <(png_size "$tmp/m1/snapshot_day0004.0.png")
   ew=$(((pw + 1) / 2 * 2)) eh=$(((ph + 1) / 2 * 2))
   [ "$info" = "video,$ew,$eh,9" ] || bad "ffprobe says '$info', expected video,$ew,$eh,9 (9 frames, even size)"
+  # Ctrl-C at a terminal signals the whole process group: bonesim stops with
+  # a checkpoint and still finishes the MP4 (ffmpeg runs in its own group)
+  if command -v setsid >/dev/null; then
+    setsid "$bin" run homeostasis --days 3000 --seed 3 --threads 1 --png-every 0 --quiet "${small[@]}" \
+      --out "$tmp/m2" --video "$tmp/m2/movie.mp4" --video-every 1 --checkpoint-every 1000 2>"$tmp/m2.err" &
+    pid=$!
+    for _ in $(seq 50); do [ -s "$tmp/m2/timeseries.csv" ] && [ "$(wc -l <"$tmp/m2/timeseries.csv")" -gt 20 ] && break; sleep 0.2; done
+    kill -INT -- -"$pid" 2>/dev/null
+    wait "$pid"
+    rc=$?
+    n2=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$tmp/m2/movie.mp4" 2>/dev/null)
+    [ "$rc" = 130 ] && [ "${n2:-0}" -ge 2 ] || bad "SIGINT to the group: exit $rc (expected 130), MP4 frames '${n2:-none}': $(head -c 300 "$tmp/m2.err")"
+  fi
 else
   echo "figures: no ffmpeg/ffprobe here, the MP4 check is skipped"
 fi

@@ -182,6 +182,9 @@ static bs_status mp4_start(bs_video *v, bs_error *err)
         return bs_fail(err, BS_ERR_IO, "%s: cannot start ffmpeg (%s)", v->path, strerror(e));
     }
     if (pid == 0) {
+        /* its own process group: Ctrl-C at the terminal stops bonesim,
+         * which then finishes the video, and not ffmpeg under it */
+        setpgid(0, 0);
         dup2(p[0], 0);
         close(p[0]);
         /* ffmpeg's own messages (errors only) go to our stderr */
