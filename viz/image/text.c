@@ -85,7 +85,7 @@ static const char *const FONT_PATHS[] = {
 static struct {
     int init, force_builtin;
     char path[4096];
-    char note[1024];
+    char note[3072];
 #ifdef BS_HAVE_FREETYPE
     FT_Library lib;
     FT_Face face;
@@ -154,7 +154,8 @@ static void font_init(void)
     const char *envname = img_env && *img_env ? "BONESIM_IMAGE_FONT" : "BONESIM_FONT";
     if (env && *env) {
         if (try_face(env, why, sizeof why)) return;
-        snprintf(g_font.note, sizeof g_font.note, "%s=%s: %s; images use the built-in 5x7 font", envname, env, why);
+        snprintf(
+                g_font.note, sizeof g_font.note, "%s=%.2000s: %s; images use the built-in 5x7 font", envname, env, why);
         return;
     }
     char tried[2048] = "";
@@ -182,7 +183,8 @@ static void font_init(void)
     if (k < sizeof tried) snprintf(tried + k, sizeof tried - k, ", fontconfig");
 #endif
     snprintf(g_font.note, sizeof g_font.note,
-            "no TrueType font found (tried %s): images use the built-in 5x7 font; install fonts-dejavu-core or set "
+            "no TrueType font found (tried %.2000s): images use the built-in 5x7 font; install fonts-dejavu-core or "
+            "set "
             "BONESIM_IMAGE_FONT=FILE.ttf",
             tried);
 #endif
