@@ -82,18 +82,81 @@ static double col_refusals(const bs_obs *o)
     return (double)o->store_full_refusals;
 }
 
+/* spatial observables (agents/observe.c) */
+static double col_o2_p5(const bs_obs *o)
+{
+    return o->sp.o2_p5_mmHg;
+}
+static double col_o2_p95(const bs_obs *o)
+{
+    return o->sp.o2_p95_mmHg;
+}
+static double col_o2_perisin(const bs_obs *o)
+{
+    return o->sp.o2_perisinusoidal_mmHg;
+}
+static double col_o2_endosteal(const bs_obs *o)
+{
+    return o->sp.o2_endosteal_mmHg;
+}
+static double col_tumour_hypoxic(const bs_obs *o)
+{
+    return o->sp.tumour_hypoxic_frac;
+}
+static double col_o2_tumour_min(const bs_obs *o)
+{
+    return o->sp.o2_tumour_min_mmHg;
+}
+static double col_oc_near_tumour(const bs_obs *o)
+{
+    return (double)o->sp.n_osteoclasts_near_tumour;
+}
+static double col_lineage_blood(const bs_obs *o)
+{
+    return (double)o->sp.n_dtc_lineage_blood;
+}
+static double col_lineage_quiescent(const bs_obs *o)
+{
+    return (double)o->sp.n_dtc_lineage_quiescent;
+}
+static double col_lineage_brc(const bs_obs *o)
+{
+    return (double)o->sp.n_dtc_lineage_brc;
+}
+
 static const csv_column csv_table[] = {
-    { "time_days", "d", 4, col_time }, { "bone_area_um2", "um^2", 1, col_bone_area }, { "bv_tv", "1", 6, col_bv_tv },
-    { "endosteum_quiescent_frac", "1", 6, col_quiescent }, { "n_osteoclasts", "cells", -1, NULL },
-    { "n_osteoblasts", "cells", -1, NULL }, { "resorbed_um2_per_day", "um^2/d", 3, col_resorbed },
-    { "formed_um2_per_day", "um^2/d", 3, col_formed }, { "o2_median_mmHg", "mmHg", 3, col_o2_median },
-    { "n_dtc", "cells", -1, NULL }, { "n_dtc_dormant", "cells", -1, NULL },
-    { "n_dtc_proliferating", "cells", -1, NULL }, { "n_ctc_arrived", "cells", -1, col_ctc },
-    { "n_extravasated", "cells", -1, col_extravasated }, { "tumour_area_um2", "um^2", 1, col_tumour_area },
-    { "n_tcells", "cells", -1, NULL }, { "n_tcells_active", "cells", -1, NULL }, { "n_nk", "cells", -1, NULL },
-    { "n_mdsc", "cells", -1, NULL }, { "kills_tcell_per_day", "1/d", 3, col_kills_t },
+    { "time_days", "d", 4, col_time },
+    { "bone_area_um2", "um^2", 1, col_bone_area },
+    { "bv_tv", "1", 6, col_bv_tv },
+    { "endosteum_quiescent_frac", "1", 6, col_quiescent },
+    { "n_osteoclasts", "cells", -1, NULL },
+    { "n_osteoblasts", "cells", -1, NULL },
+    { "resorbed_um2_per_day", "um^2/d", 3, col_resorbed },
+    { "formed_um2_per_day", "um^2/d", 3, col_formed },
+    { "o2_median_mmHg", "mmHg", 3, col_o2_median },
+    { "n_dtc", "cells", -1, NULL },
+    { "n_dtc_dormant", "cells", -1, NULL },
+    { "n_dtc_proliferating", "cells", -1, NULL },
+    { "n_ctc_arrived", "cells", -1, col_ctc },
+    { "n_extravasated", "cells", -1, col_extravasated },
+    { "tumour_area_um2", "um^2", 1, col_tumour_area },
+    { "n_tcells", "cells", -1, NULL },
+    { "n_tcells_active", "cells", -1, NULL },
+    { "n_nk", "cells", -1, NULL },
+    { "n_mdsc", "cells", -1, NULL },
+    { "kills_tcell_per_day", "1/d", 3, col_kills_t },
     { "kills_nk_per_day", "1/d", 3, col_kills_nk },
     { "store_full_refusals", "cells", -1, col_refusals }, /* cumulative: placements refused for want of room */
+    { "o2_p5_mmHg", "mmHg", 3, col_o2_p5 },
+    { "o2_p95_mmHg", "mmHg", 3, col_o2_p95 },
+    { "o2_perisinusoidal_mmHg", "mmHg", 3, col_o2_perisin },
+    { "o2_endosteal_mmHg", "mmHg", 3, col_o2_endosteal },
+    { "tumour_hypoxic_frac", "1", 6, col_tumour_hypoxic },
+    { "o2_tumour_min_mmHg", "mmHg", 3, col_o2_tumour_min },
+    { "n_osteoclasts_near_tumour", "cells", -1, col_oc_near_tumour },
+    { "n_dtc_lineage_blood", "cells", -1, col_lineage_blood },
+    { "n_dtc_lineage_quiescent", "cells", -1, col_lineage_quiescent },
+    { "n_dtc_lineage_brc", "cells", -1, col_lineage_brc },
 };
 #define N_TABLE ((int)(sizeof csv_table / sizeof csv_table[0]))
 #define MAX_COLUMNS (N_TABLE + BS_MAX_CELL_TYPES * BS_MAX_TYPE_OBSERVABLES)
