@@ -120,6 +120,8 @@ if [ -n "$vext" ]; then
   expect_fail "video-fps out of range" "--video-fps '90'" \
     "$bin" run homeostasis --days 1 --out "$tmp/x5" --video "$tmp/x5.$vext" --video-fps 90
   [ -e "$tmp/x3.$vext" ] && bad "a refused video left a file"
+  expect_fail "video into a missing folder" "nofolder/m.$vext: cannot write" \
+    "$bin" run homeostasis --days 1 --out "$tmp/x9" --video "$tmp/nofolder/m.$vext"
 fi
 expect_fail "resume --video" "does not take --video" "$bin" resume "$tmp/none.ckpt" --video "$tmp/x6.gif"
 [ -e "$tmp/x2.avi" ] && bad "a refused video left a file"

@@ -139,6 +139,15 @@ bs_status bs_video_open(bs_video **out, const char *path, int fps, bs_error *err
     v->pid = -1;
     snprintf(v->path, sizeof v->path, "%s", path);
     snprintf(v->tmp, sizeof v->tmp, "%s.tmp.%ld", path, (long)getpid());
+    /* a folder that is missing or not writable fails now, not after the run */
+    int fd = open(v->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0) {
+        int e = errno;
+        free(v);
+        return bs_fail(err, BS_ERR_IO, "%s: cannot write (%s)", path, strerror(e));
+    }
+    close(fd);
+    remove(v->tmp);
     if (v->kind == V_MP4 && !find_ffmpeg(v->ffmpeg, sizeof v->ffmpeg)) {
         free(v);
         return bs_fail(err, BS_ERR_INVALID, "%s: ffmpeg disappeared from PATH", path);
