@@ -98,6 +98,7 @@ typedef struct {
     int lat_w, lat_h; /* lattice area, pixels */
     int cap; /* text size: capital height, pixels */
     int cap_day; /* the day's, larger */
+    int tissue_cols; /* the tissue key in 1 or 2 columns */
     int ts; /* small unit: cap / 7, at least 1 (the bitmap font's pixel) */
     int m; /* margin */
     int row_h; /* legend row height */
@@ -309,10 +310,9 @@ static void compute_layout(const bs_render_input *in, layout *L)
     memset(digits, '9', strlen(digits));
     L->count_w = bs_text_width_px(cap, digits);
 
-    /* the tissue key in two columns: the wider pair sets the need; the
-     * day's widest label too */
-    int need = 2 * L->m + 2 * tissue_col_w(L), day_w = 2 * L->m + bs_text_width_px(L->cap_day, "day 99999.9");
-    if (day_w > need) need = day_w;
+    /* the day's widest label; the cell rows below; then the tissue key in
+     * two columns where that does not widen the panel, else in one */
+    int need = 2 * L->m + bs_text_width_px(L->cap_day, "day 99999.9");
     for (int t = 0; t < bs_celltype_count(); t++) {
         const bs_celltype *d = bs_celltype_of(t);
         int row = L->m + L->sw_w + L->gap + bs_text_width_px(cap, type_label(d)) + L->gap + L->count_w + L->m;
@@ -324,6 +324,8 @@ static void compute_layout(const bs_render_input *in, layout *L)
                 if (row > need) need = row;
             }
     }
+    L->tissue_cols = 2 * L->m + 2 * tissue_col_w(L) <= need ? 2 : 1;
+    if (2 * L->m + L->tissue_cols * tissue_col_w(L) > need) need = 2 * L->m + L->tissue_cols * tissue_col_w(L);
     L->panel_w = need;
     L->panel_x = L->lat_w;
     L->strip_h = 2 * L->m + L->cap + bs_text_descent(L->cap);
@@ -630,11 +632,11 @@ static int tissue_col_w(const layout *L)
 static void legend_tissue(pen *p)
 {
     const layout *L = p->L;
-    int ts = L->ts, col = tissue_col_w(L);
+    int ts = L->ts, col = tissue_col_w(L), nc = L->tissue_cols;
     static const int surfs[4] = { BS_SURF_QUIESCENT, BS_SURF_RESORPTION, BS_SURF_REVERSAL, BS_SURF_FORMATION };
     for (int k = 0; k < 8; k++) {
         if (k == 4) pen_header(p, "bone surface (BRC)");
-        int x0 = p->x0 + (k % 2) * col;
+        int x0 = p->x0 + (k % nc) * col;
         pen q = *p;
         q.x0 = x0;
         if (k == 0) {
@@ -660,7 +662,7 @@ static void legend_tissue(pen *p)
             pen_rect(&q, sx, p->y + ts, L->sw_w / 3, L->sw_h, COL_BONE_FULL);
             pen_rect(&q, sx + L->sw_w / 3, p->y + ts, L->sw_w / 3, L->sw_h, c);
         }
-        if (k % 2 == 1) p->y += L->row_h;
+        if (k % nc == nc - 1) p->y += L->row_h;
     }
 }
 
