@@ -21,7 +21,9 @@
     X(dtc)                                                                                                             \
     X(tcell)                                                                                                           \
     X(nk)                                                                                                              \
-    X(mdsc)
+    X(mdsc)                                                                                                            \
+    X(treg)                                                                                                            \
+    X(macrophage)
 
 #define DECLARE(n) extern const bs_celltype bs_type_##n;
 SHIPPED_TYPES(DECLARE)

@@ -68,6 +68,7 @@ struct bs_step_totals;
 typedef struct {
     float o2_uptake, o2_src; /* 1/h, mmHg/h */
     float cxcl12, rankl, opg, ifng, suppr, chemokine, pthrp; /* au/h */
+    float tgfb; /* au/h secreted by cells, added to what resorption releases from the matrix */
     float lineage_rankl, lineage_opg; /* inputs, 1 without PTHrP */
 } bs_site_sources;
 
