@@ -26,14 +26,19 @@
  * treg.cd8_disarm_per_h (it can be re-activated on antigen, tcell.c, and
  * expresses RANKL meanwhile, as the suppressed T cells of Arellano 2022).
  *
- * Bone. Tregs inhibit osteoclast differentiation (CTLA-4 on CD80/86 of the
- * precursors, IL-10, TGF-beta: Zaiss 2007, Kim 2007; Zhao 2012 in prostate
- * cancer, Xue 2024 3.2) and their depletion lowers bone density. The model
- * carries this as an anti-osteoclastogenic signal on the OPG field
- * (treg.oc_inhibit_per_h au/h of OPG-equivalent): it lowers the RANKL
- * signal of precursors the way OPG does (spatial.c bs_rankl_signal), with
- * OPG's range (a regional effect, not a contact one: a limit of the
- * lumping). */
+ * Bone. Tregs inhibit osteoclast differentiation and their depletion
+ * lowers bone density (Zhao 2012 in prostate cancer, via Xue 2024 3.2).
+ * Two routes. (1) Contact, the main one in co-culture: CTLA-4 on CD80/86
+ * of the precursors (Zaiss 2007: dependent on cell contact, not on the
+ * RANKL/OPG balance), which induces IDO and the precursors' apoptosis
+ * (Bozec 2014). An osteoclast younger than treg.oc_precursor_age_h (still
+ * differentiating) on one of a Treg's 8 neighbours dies at
+ * treg.oc_contact_apoptosis_per_h. (2) Soluble IL-10 and TGF-beta1 (Luo
+ * 2011: dose-dependent, reversed by blocking them): carried as an
+ * anti-osteoclastogenic signal on the OPG field (treg.oc_inhibit_per_h au/h
+ * of OPG-equivalent), which lowers the RANKL signal of precursors as OPG
+ * does (spatial.c bs_rankl_signal), with OPG's long range: a stand-in for
+ * the cytokines' effect, not a claim that Tregs make OPG. */
 #include "immune.h"
 
 static const bs_param_def treg_params[] = {
@@ -78,10 +83,19 @@ static const bs_param_def treg_params[] = {
             "Hazard that an activated CD8 T cell next to a Treg returns to the non-activated state (Tregs reversibly "
             "suppress CTL cytolysis in the tumour within hours, Mempel 2006 Immunity, M✓ qualitative; value A)",
             NULL, NULL },
+    { "treg.oc_contact_apoptosis_per_h", BS_PT_REAL, 0.1, 0.0, 100.0, "1/h",
+            "Apoptosis hazard of a differentiating osteoclast next to a Treg (CTLA-4 on CD80/86 -> IDO -> precursor "
+            "apoptosis; contact-dependent, Zaiss 2007 Arthritis Rheum, Bozec 2014 Sci Transl Med, M✓ qualitative; "
+            "Tregs cut pit formation up to 80% in co-culture, Zaiss 2007; value A)",
+            NULL, NULL },
+    { "treg.oc_precursor_age_h", BS_PT_REAL, 48.0, 0.0, 1e4, "h",
+            "Osteoclasts younger than this are still differentiating and sensitive to Treg contact (mature "
+            "osteoclasts are not; fusion and maturation take 2-3 d in culture, A)",
+            NULL, NULL },
     { "treg.oc_inhibit_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
-            "Anti-osteoclastogenic signal of a Treg (CTLA-4, IL-10, TGF-beta on precursors: Zaiss 2007 Arthritis "
-            "Rheum, Kim 2007, M✓ qualitative) as OPG-equivalent au/h on the OPG field; 0.2 = what one lining site "
-            "makes (bmu.lining_opg_per_h), A",
+            "Soluble anti-osteoclastogenic signal of a Treg (IL-10, TGF-beta1: Luo 2011 Cell Mol Immunol, dose-"
+            "dependent, M✓ qualitative) as OPG-equivalent au/h on the OPG field; 0.2 = what one lining site makes "
+            "(bmu.lining_opg_per_h), A",
             NULL, NULL },
     { "treg.depletion_per_d", BS_PT_REAL, 0.0, 0.0, 100.0, "1/d",
             "Extra death of Tregs under depletion (anti-CD25 or diphtheria toxin in FoxP3-DTR mice remove >90% "
@@ -98,7 +112,7 @@ typedef struct {
     bs_immune_motility mo; /* recruit_h at saturating CXCL12, moves, persistence, p_death */
     float cxcl12_K, chem_K, tumour_gain, tumour_chemotaxis;
     float egress_h, depletion_h, dt_h;
-    float suppr, oc_inhibit, disarm_h;
+    float suppr, oc_inhibit, disarm_h, oc_apoptosis_h, oc_precursor_age_h;
 } treg_rules;
 
 static treg_rules *rules_of(const bs_rules *r)
@@ -122,6 +136,8 @@ static void treg_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double 
     p->suppr = (float)bs_param(ps, "treg.suppr_per_h");
     p->oc_inhibit = (float)bs_param(ps, "treg.oc_inhibit_per_h");
     p->disarm_h = (float)bs_param(ps, "treg.cd8_disarm_per_h");
+    p->oc_apoptosis_h = (float)bs_param(ps, "treg.oc_contact_apoptosis_per_h");
+    p->oc_precursor_age_h = (float)bs_param(ps, "treg.oc_precursor_age_h");
     p->dt_h = (float)dt_h;
 }
 
@@ -215,23 +231,31 @@ static void treg_walk(bs_model *m, int slot, const treg_rules *p)
     }
 }
 
-/* Contact suppression: each activated CD8 T cell on the 8 neighbours of
- * site i returns to the non-activated state with the disarm chance (draw
- * 8 + neighbour direction, keyed by the Treg; 0-2 are death, depletion and
- * egress, 16 and up the walk). */
-static void disarm_neighbours(bs_model *m, int slot, const treg_rules *p)
+/* Contact (draw 8 + neighbour direction, keyed by the Treg; 0-2 are
+ * death, depletion and egress, 16 and up the walk): an activated CD8 T
+ * cell on one of the 8 neighbours of the Treg returns to the non-activated
+ * state with chance 1 - exp(-cd8_disarm_per_h dt); a differentiating
+ * osteoclast (younger than oc_precursor_age_h) there dies with chance
+ * 1 - exp(-oc_contact_apoptosis_per_h dt). A neighbour is one cell, so
+ * each draw is used once. */
+static void contact(bs_model *m, int slot, const treg_rules *p)
 {
-    if (p->disarm_h <= 0.0f) return;
+    if (p->disarm_h <= 0.0f && p->oc_apoptosis_h <= 0.0f) return;
     bs_store *s = &m->store;
     int i = s->site[slot], w = m->lat.w, x = i % w, y = i / w;
-    float pr = 1.0f - expf(-p->disarm_h * p->dt_h);
+    float p_disarm = 1.0f - expf(-p->disarm_h * p->dt_h), p_oc = 1.0f - expf(-p->oc_apoptosis_h * p->dt_h);
     for (int d = 0; d < 8; d++) {
         int nx = x + bs_nb_dx[d], ny = y + bs_nb_dy[d];
         if (nx < 0 || ny < 0 || nx >= w || ny >= m->lat.h) continue;
         int o = s->occ[ny * w + nx];
-        if (o < 0 || s->type[o] != BS_CELL_TCELL || s->state[o] != BS_TCELL_ACTIVE) continue;
-        if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, s->id[slot], 8 + (uint32_t)d) < pr)
-            s->state[o] = BS_TCELL_NAIVE;
+        if (o < 0) continue;
+        if (s->type[o] == BS_CELL_TCELL && s->state[o] == BS_TCELL_ACTIVE) {
+            if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, s->id[slot], 8 + (uint32_t)d) < p_disarm)
+                s->state[o] = BS_TCELL_NAIVE;
+        } else if (s->type[o] == BS_CELL_OSTEOCLAST && s->age_h[o] < p->oc_precursor_age_h) {
+            if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, s->id[slot], 8 + (uint32_t)d) < p_oc)
+                bs_store_kill_locked(s, o);
+        }
     }
 }
 
@@ -257,7 +281,7 @@ static void treg_act(bs_model *m, int slot, bs_step_totals *tot)
         return;
     }
     treg_walk(m, slot, p);
-    disarm_neighbours(m, slot, p);
+    contact(m, slot, p);
 }
 
 /* IL-10/TGF-beta/IL-35 into the suppression field; the

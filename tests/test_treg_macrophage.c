@@ -189,6 +189,42 @@ static void test_treg_disarms_cd8(void **state)
     done(m);
 }
 
+/* Contact with a differentiating osteoclast (younger than
+ * treg.oc_precursor_age_h): it dies with chance 1 - exp(-0.1 dt); a mature
+ * one is spared. */
+static void test_treg_oc_contact(void **state)
+{
+    (void)state;
+    bs_model *m = flat_model(NULL);
+    long died = 0, trials = 0;
+    for (int k = 0; k < 13; k++)
+        assert_true(bs_store_spawn(&m->store, site(1 + 3 * k, 12), (uint8_t)treg, 0, 100 + (uint64_t)k) >= 0);
+    uint64_t next = 1000;
+    for (int h = 0; h < 200; h++) {
+        m->step = (uint64_t)h;
+        for (int k = 0; k < 13; k++) {
+            int j = site(1 + 3 * k, 13);
+            if (m->store.occ[j] < 0) bs_store_spawn(&m->store, j, BS_CELL_OSTEOCLAST, 0, next++);
+            m->store.age_h[m->store.occ[j]] = 10.0f;
+            act(m, m->store.occ[site(1 + 3 * k, 12)]);
+            died += m->store.occ[j] < 0;
+            trials++;
+        }
+    }
+    assert_binomial(died, trials, 1.0 - exp(-0.1));
+    for (int k = 0; k < 13; k++) {
+        int j = site(1 + 3 * k, 13);
+        if (m->store.occ[j] < 0) bs_store_spawn(&m->store, j, BS_CELL_OSTEOCLAST, 0, next++);
+        m->store.age_h[m->store.occ[j]] = 100.0f; /* mature */
+    }
+    for (int h = 200; h < 300; h++) {
+        m->step = (uint64_t)h;
+        for (int k = 0; k < 13; k++) act(m, m->store.occ[site(1 + 3 * k, 12)]);
+    }
+    for (int k = 0; k < 13; k++) assert_true(m->store.occ[site(1 + 3 * k, 13)] >= 0);
+    done(m);
+}
+
 /* What the cells add to the fields (celltypes.h sources): a Treg, its
  * IL-10/TGF-beta to the suppression field and its anti-osteoclastogenic
  * signal to the OPG field; an M2 macrophage IL-10 and TGF-beta; an M1 one
@@ -332,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_treg_entry_cxcl12),
         cmocka_unit_test(test_treg_retention_and_depletion),
         cmocka_unit_test(test_treg_disarms_cd8),
+        cmocka_unit_test(test_treg_oc_contact),
         cmocka_unit_test(test_sources),
         cmocka_unit_test(test_macrophage_kill_and_polarise),
         cmocka_unit_test(test_checkpoint_round_trip),
