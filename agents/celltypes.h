@@ -33,6 +33,8 @@ typedef enum {
     BS_CELL_TCELL = 3, /* CD8 T cell (CTL) */
     BS_CELL_NK = 4,
     BS_CELL_MDSC = 5,
+    BS_CELL_TREG = 6, /* regulatory T cell */
+    BS_CELL_MACROPHAGE = 7,
 } bs_cell_type;
 
 /* Capacity of the registry, not a count of types: store.type is one byte
