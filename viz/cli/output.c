@@ -56,6 +56,26 @@ static double col_o2_median(const bs_obs *o)
 {
     return o->o2_median_mmHg;
 }
+static double col_o2_p05(const bs_obs *o)
+{
+    return o->o2_p05_mmHg;
+}
+static double col_o2_perisin(const bs_obs *o)
+{
+    return o->o2_perisinusoidal_mmHg;
+}
+static double col_o2_endo(const bs_obs *o)
+{
+    return o->o2_endosteal_mmHg;
+}
+static double col_dtc_endo(const bs_obs *o)
+{
+    return (double)o->n_dtc_endosteal;
+}
+static double col_dtc_peri(const bs_obs *o)
+{
+    return (double)o->n_dtc_perivascular;
+}
 static double col_ctc(const bs_obs *o)
 {
     return (double)o->n_ctc_arrived;
@@ -86,12 +106,14 @@ static const csv_column csv_table[] = {
     { "endosteum_quiescent_frac", "1", 6, col_quiescent }, { "n_osteoclasts", "cells", -1, NULL },
     { "n_osteoblasts", "cells", -1, NULL }, { "resorbed_um2_per_day", "um^2/d", 3, col_resorbed },
     { "formed_um2_per_day", "um^2/d", 3, col_formed }, { "o2_median_mmHg", "mmHg", 3, col_o2_median },
-    { "n_dtc", "cells", -1, NULL }, { "n_dtc_dormant", "cells", -1, NULL },
-    { "n_dtc_proliferating", "cells", -1, NULL }, { "n_ctc_arrived", "cells", -1, col_ctc },
-    { "n_extravasated", "cells", -1, col_extravasated }, { "tumour_area_um2", "um^2", 1, col_tumour_area },
-    { "n_tcells", "cells", -1, NULL }, { "n_tcells_active", "cells", -1, NULL }, { "n_nk", "cells", -1, NULL },
-    { "n_mdsc", "cells", -1, NULL }, { "kills_tcell_per_day", "1/d", 3, col_kills_t },
-    { "kills_nk_per_day", "1/d", 3, col_kills_nk },
+    { "o2_p05_mmHg", "mmHg", 3, col_o2_p05 }, { "o2_perisinusoidal_mmHg", "mmHg", 3, col_o2_perisin },
+    { "o2_endosteal_mmHg", "mmHg", 3, col_o2_endo }, { "n_dtc", "cells", -1, NULL },
+    { "n_dtc_dormant", "cells", -1, NULL }, { "n_dtc_proliferating", "cells", -1, NULL },
+    { "n_ctc_arrived", "cells", -1, col_ctc }, { "n_extravasated", "cells", -1, col_extravasated },
+    { "tumour_area_um2", "um^2", 1, col_tumour_area }, { "n_dtc_endosteal", "cells", -1, col_dtc_endo },
+    { "n_dtc_perivascular", "cells", -1, col_dtc_peri }, { "n_tcells", "cells", -1, NULL },
+    { "n_tcells_active", "cells", -1, NULL }, { "n_nk", "cells", -1, NULL }, { "n_mdsc", "cells", -1, NULL },
+    { "kills_tcell_per_day", "1/d", 3, col_kills_t }, { "kills_nk_per_day", "1/d", 3, col_kills_nk },
     { "store_full_refusals", "cells", -1, col_refusals }, /* cumulative: placements refused for want of room */
 };
 #define N_TABLE ((int)(sizeof csv_table / sizeof csv_table[0]))

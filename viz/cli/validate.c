@@ -56,6 +56,8 @@ enum {
     D_BONE_REL,
     D_NK_KILLS_PER_NK,
     D_T_KILLS_PER_T,
+    D_O2_CONTRAST,
+    D_DTC_ENDO_SHARE,
     D_N
 };
 static const struct {
@@ -71,14 +73,19 @@ static const struct {
     { "bone_rel", "fraction", "bone_area_um2 / bone_area_um2 at day 0" },
     { "nk_kills_per_nk_day", "per day", "kills_nk_per_day / n_nk (rows with no NK cells are skipped)" },
     { "tcell_kills_per_tcell_day", "per day", "kills_tcell_per_day / n_tcells (rows with no T cells are skipped)" },
+    { "o2_perisinusoidal_endosteal_contrast", "mmHg",
+            "o2_endosteal_mmHg - o2_perisinusoidal_mmHg: how much less hypoxic the endosteal marrow is than the "
+            "marrow next to sinusoids" },
+    { "dtc_endosteal_share", "fraction",
+            "n_dtc_endosteal / (n_dtc_endosteal + n_dtc_perivascular): share of the settled tumour cells on the "
+            "endosteum (rows with none are skipped)" },
 };
 
 /* Named quantities that need the run's spatial state, which the runs do
  * not write yet: refused with this explanation. */
-static const char *const not_yet[] = { "o2_percentiles", "o2_perisinusoidal_endosteal_contrast",
-    "colony_share_by_landing_site", "dormant_share_by_landing_site", "osteoclasts_near_lesion",
-    "bone_lost_near_lesion_um2", "egress_into_vessels", "remodeling_phase_durations_per_event",
-    "cxcl12_at_settled_cells", "kills_per_contact_day", NULL };
+static const char *const not_yet[] = { "o2_percentiles", "colony_share_by_landing_site",
+    "dormant_share_by_landing_site", "osteoclasts_near_lesion", "bone_lost_near_lesion_um2", "egress_into_vessels",
+    "remodeling_phase_durations_per_event", "cxcl12_at_settled_cells", "kills_per_contact_day", NULL };
 
 /* Summaries of one run's observable over the window. */
 enum {
@@ -674,6 +681,10 @@ static double obs_at(const vexp *e, const bs_table *t, int r)
     case D_BONE_REL: a = bs_tv(t, 0, bs_column_index("bone_area_um2")); return a > 0 ? C("bone_area_um2") / a : VNAN;
     case D_NK_KILLS_PER_NK: b = C("n_nk"); return b > 0 ? C("kills_nk_per_day") / b : VNAN;
     case D_T_KILLS_PER_T: b = C("n_tcells"); return b > 0 ? C("kills_tcell_per_day") / b : VNAN;
+    case D_O2_CONTRAST: return C("o2_endosteal_mmHg") - C("o2_perisinusoidal_mmHg");
+    case D_DTC_ENDO_SHARE:
+        b = C("n_dtc_endosteal") + C("n_dtc_perivascular");
+        return b > 0 ? C("n_dtc_endosteal") / b : VNAN;
     }
 #undef C
     return VNAN;
