@@ -592,59 +592,6 @@ void bs_model_step(bs_model *m)
     bs_pace_done(&m->pace, t2 - t0);
 }
 
-static float quickselect(float *a, long n, long k)
-{
-    long lo = 0, hi = n - 1;
-    while (lo < hi) {
-        float pivot = a[(lo + hi) / 2];
-        long i = lo, j = hi;
-        while (i <= j) {
-            while (a[i] < pivot) i++;
-            while (a[j] > pivot) j--;
-            if (i <= j) {
-                float t = a[i];
-                a[i] = a[j];
-                a[j] = t;
-                i++;
-                j--;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return a[k];
-    }
-    return a[k];
-}
-
-/* Median marrow pO2 over one compartment of the O2 map (B6): 1, the
- * perisinusoidal marrow (a sinusoid site among the four neighbours); 2,
- * the endosteal marrow (sites on the bone surface). 0 if there is none. */
-static int next_to_sinusoid(const bs_lattice *lat, long i)
-{
-    int x = (int)(i % lat->w), y = (int)(i / lat->w);
-    for (int k = 0; k < 4; k++) {
-        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
-        if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
-        if (lat->tissue[ny * lat->w + nx] == BS_TISSUE_VESSEL) return 1;
-    }
-    return 0;
-}
-
-static double o2_median_where(bs_model *m, int where)
-{
-    const bs_lattice *lat = &m->lat;
-    long n = (long)lat->w * lat->h, k = 0;
-    for (long i = 0; i < n; i++) {
-        if (lat->tissue[i] != BS_TISSUE_MARROW) continue;
-        if (where == 1 ? !next_to_sinusoid(lat, i) : lat->surface[i] == BS_SURF_NONE) continue;
-        m->scratch[k++] = m->fields[BS_FIELD_O2].c[i];
-    }
-    return k > 0 ? (double)quickselect(m->scratch, k, k / 2) : 0.0;
-}
-
 void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed_um2, double window_days)
 {
     const bs_lattice *lat = &m->lat;
@@ -692,10 +639,7 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     o->n_ctc_arrived = (long)m->n_ctc_arrived;
     o->n_extravasated = (long)m->n_extravasated;
     o->tumour_area_um2 = (double)counts[BS_CELL_DTC] * lat->h_um * lat->h_um;
-    o->o2_median_mmHg = nm > 0 ? (double)quickselect(m->scratch, nm, nm / 2) : 0.0;
-    o->o2_p05_mmHg = nm > 0 ? (double)quickselect(m->scratch, nm, nm / 20) : 0.0;
-    o->o2_perisinusoidal_mmHg = o2_median_where(m, 1);
-    o->o2_endosteal_mmHg = o2_median_where(m, 2);
+    o->o2_median_mmHg = nm > 0 ? (double)bs_quickselect_f(m->scratch, nm, nm / 2) : 0.0;
     o->n_dtc_endosteal = dtc_endo;
     o->n_dtc_perivascular = dtc_peri;
     o->n_tcells = counts[BS_CELL_TCELL];
@@ -707,4 +651,5 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     m->row_kills_tcell = m->n_kills_tcell;
     m->row_kills_nk = m->n_kills_nk;
     o->store_full_refusals = (long)m->store.full_refusals;
+    bs_observe_spatial(m, &o->sp);
 }

@@ -492,7 +492,7 @@ static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_e
         printf("  cells          %ld osteoclasts, %ld osteoblasts\n", obs->n_osteoclasts, obs->n_osteoblasts);
         printf("  oxygen         median marrow pO2 %.1f mmHg (5th percentile %.1f; perisinusoidal %.1f, endosteal "
                "%.1f)\n",
-                obs->o2_median_mmHg, obs->o2_p05_mmHg, obs->o2_perisinusoidal_mmHg, obs->o2_endosteal_mmHg);
+                obs->o2_median_mmHg, obs->sp.o2_p5_mmHg, obs->sp.o2_perisinusoidal_mmHg, obs->sp.o2_endosteal_mmHg);
         if (obs->n_ctc_arrived > 0)
             printf("  dissemination  %ld CTCs arrived, %ld crossed into the marrow\n", obs->n_ctc_arrived,
                     obs->n_extravasated);
