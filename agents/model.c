@@ -17,6 +17,7 @@
 #define O2_SCALE_MMHG 20.0
 
 static const char *const geometry_sources[] = { "procedural", "flat", "mask", NULL };
+static const char *const species_timescales[] = { "human", "mouse", NULL };
 
 #define FIELD_PARAMS(NAME, D, HALF, BONE, SRC)                                                                         \
     { "field." NAME ".D_um2_per_s", BS_PT_REAL, D, 0.0, 1e5, "um^2/s", "Diffusivity in marrow. " SRC, NULL, NULL },    \
@@ -46,6 +47,13 @@ const bs_param_def bs_world_params[] = {
     { "run.spatial_every_d", BS_PT_REAL, 0.0, 0.0, 36525.0, "d",
             "Interval between spatial snapshots in OUT/spatial.h5 (0: none; an output setting, no biology)", NULL,
             NULL },
+    { "run.species_timescale", BS_PT_CHOICE, 0.0, 0.0, 1.0, "-",
+            "Time scale of the kinetics: human (the registry defaults) or mouse (the preset "
+            "scenarios/presets/mouse.ini, "
+            "found like a scenario, sets every parameter it names that the scenario, its includes and --set leave "
+            "unset: explicit values win; faster remodeling and tumour kinetics, docs/calibration.md 'Mouse time "
+            "scale')",
+            NULL, species_timescales },
     { "lattice.width_sites", BS_PT_INT, 250.0, 8.0, 16384.0, "sites", "Lattice width (250 x 10 um = 2.5 mm)", NULL,
             NULL },
     { "lattice.height_sites", BS_PT_INT, 250.0, 8.0, 16384.0, "sites", "Lattice height", NULL, NULL },

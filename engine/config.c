@@ -507,3 +507,29 @@ bs_status bs_config_header(const char *path, char *buf, size_t n, bs_error *err)
     fclose(fp);
     return st;
 }
+
+bs_status bs_config_apply_preset(bs_paramset *ps, const char *path, size_t *n_applied, bs_error *err)
+{
+    if (n_applied) *n_applied = 0;
+    if (!ps || !path) return bs_fail(err, BS_ERR_INTERNAL, "bs_config_apply_preset: NULL argument");
+    const bs_registry *reg = bs_paramset_registry(ps);
+    bs_paramset *pre = bs_paramset_create(reg);
+    if (!pre) return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+    bs_status st = bs_config_load(pre, path, err); /* bad values: file:line from the loader */
+    size_t n = bs_registry_count(reg);
+    for (size_t i = 0; st == BS_OK && i < n; i++) {
+        const char *name = bs_registry_at(reg, i)->name;
+        if (bs_param_is_set(pre, i) && strncmp(name, "run.", 4) == 0)
+            st = bs_fail(err, BS_ERR_INVALID,
+                    "%s: a preset sets model parameters only, not %s (valid: any parameter outside run.*)", path, name);
+    }
+    for (size_t i = 0; st == BS_OK && i < n; i++) {
+        if (!bs_param_is_set(pre, i) || bs_param_is_set(ps, i)) continue; /* explicit values win */
+        char v[1100];
+        bs_param_format(pre, i, v, sizeof v);
+        st = bs_paramset_set_text(ps, bs_registry_at(reg, i)->name, v, path, err);
+        if (st == BS_OK && n_applied) (*n_applied)++;
+    }
+    bs_paramset_destroy(pre);
+    return st;
+}

@@ -39,6 +39,14 @@ bs_status bs_config_load(bs_paramset *ps, const char *path, bs_error *err);
 /* Applies "section.key=value" (as given to --set). */
 bs_status bs_config_set(bs_paramset *ps, const char *assignment, bs_error *err);
 
+/* Applies a preset (a scenario-format file of defaults, such as the mouse
+ * time scale scenarios/presets/mouse.ini) to every parameter of ps that was
+ * not set explicitly (by a file or --set): explicit values win. The preset is
+ * read with bs_config_load, so a bad value is refused with file:line; a
+ * preset may not set run.* keys. *n_applied (may be NULL) counts the values
+ * taken from it. On error ps may hold some of the preset's values. */
+bs_status bs_config_apply_preset(bs_paramset *ps, const char *path, size_t *n_applied, bs_error *err);
+
 /* Reads the leading comment block of a scenario file (without the comment
  * markers, one line each, '\n'-separated) into buf. Returns BS_ERR_IO if the
  * file cannot be read. */

@@ -65,6 +65,8 @@ static void usage_run(FILE *f)
             "  --threads T         OpenMP threads (default: all cores); results are identical at any T\n"
             "  --out DIR           output folder (default: out/SCENARIO-seedN)\n"
             "  --set S.K=VALUE     override a parameter (repeatable), e.g. --set oc.lifespan_d=10\n"
+            "                      (--set run.species_timescale=mouse applies the mouse preset to every\n"
+            "                      parameter not set by the scenario or another --set: explicit values win)\n"
             "  --csv-every DAYS    interval between CSV rows (default: run.csv_every_d)\n"
             "  --png-every DAYS    interval between PNG snapshots (default: run.png_every_d; 0: end only)\n"
             "  --checkpoint-every DAYS  write OUT/checkpoint_dayNNNN.NNN.ckpt every DAYS and at the end\n"
@@ -136,7 +138,11 @@ static void usage_params(FILE *f)
             "usage: bonesim params [SCENARIO] [--set S.K=VALUE]... [--markdown]\n"
             "\n"
             "Lists every parameter with its value (defaults, or as resolved for SCENARIO),\n"
-            "unit, valid range and source. --markdown prints the table used for docs/parameters.md.\n");
+            "unit, valid range and source. --markdown prints the table used for docs/parameters.md.\n"
+            "\n"
+            "Time scale: run.species_timescale = human (default: the registry defaults) or mouse.\n"
+            "With mouse, the preset scenarios/presets/mouse.ini (found like a scenario) fills every\n"
+            "parameter the scenario, its includes and --set leave unset; explicit values win.\n");
 }
 
 static void usage_scenarios(FILE *f)
@@ -229,6 +235,11 @@ static int cmd_params(int argc, char **argv)
     if (bs_resolve_params(&o, &reg, &ps, scenario_path, sizeof scenario_path, &err) != BS_OK)
         die(err.msg, BS_EXIT_USAGE);
     size_t n = bs_registry_count(reg);
+    const char *ts = bs_param_str(ps, "run.species_timescale");
+    if (!o.markdown && strcmp(ts, "human") != 0)
+        printf("# time scale: %s (the preset scenarios/presets/%s.ini filled every parameter the scenario and --set "
+               "left unset; those show as (set); explicit values win)\n",
+                ts, ts);
     if (o.markdown) {
         printf("| name | default | unit | range | source and meaning |\n|---|---|---|---|---|\n");
     }

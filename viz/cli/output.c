@@ -134,34 +134,20 @@ static double col_lineage_brc(const bs_obs *o)
 }
 
 static const csv_column csv_table[] = {
-    { "time_days", "d", 4, col_time },
-    { "bone_area_um2", "um^2", 1, col_bone_area },
-    { "bv_tv", "1", 6, col_bv_tv },
-    { "endosteum_quiescent_frac", "1", 6, col_quiescent },
-    { "n_osteoclasts", "cells", -1, NULL },
-    { "n_osteoblasts", "cells", -1, NULL },
-    { "resorbed_um2_per_day", "um^2/d", 3, col_resorbed },
-    { "formed_um2_per_day", "um^2/d", 3, col_formed },
-    { "o2_median_mmHg", "mmHg", 3, col_o2_median },
-    { "n_dtc", "cells", -1, NULL },
-    { "n_dtc_dormant", "cells", -1, NULL },
-    { "n_dtc_proliferating", "cells", -1, NULL },
-    { "n_ctc_arrived", "cells", -1, col_ctc },
-    { "n_extravasated", "cells", -1, col_extravasated },
-    { "tumour_area_um2", "um^2", 1, col_tumour_area },
-    { "n_tcells", "cells", -1, NULL },
-    { "n_tcells_active", "cells", -1, NULL },
-    { "n_nk", "cells", -1, NULL },
-    { "n_mdsc", "cells", -1, NULL },
-    { "kills_tcell_per_day", "1/d", 3, col_kills_t },
+    { "time_days", "d", 4, col_time }, { "bone_area_um2", "um^2", 1, col_bone_area }, { "bv_tv", "1", 6, col_bv_tv },
+    { "endosteum_quiescent_frac", "1", 6, col_quiescent }, { "n_osteoclasts", "cells", -1, NULL },
+    { "n_osteoblasts", "cells", -1, NULL }, { "resorbed_um2_per_day", "um^2/d", 3, col_resorbed },
+    { "formed_um2_per_day", "um^2/d", 3, col_formed }, { "o2_median_mmHg", "mmHg", 3, col_o2_median },
+    { "n_dtc", "cells", -1, NULL }, { "n_dtc_dormant", "cells", -1, NULL },
+    { "n_dtc_proliferating", "cells", -1, NULL }, { "n_ctc_arrived", "cells", -1, col_ctc },
+    { "n_extravasated", "cells", -1, col_extravasated }, { "tumour_area_um2", "um^2", 1, col_tumour_area },
+    { "n_tcells", "cells", -1, NULL }, { "n_tcells_active", "cells", -1, NULL }, { "n_nk", "cells", -1, NULL },
+    { "n_mdsc", "cells", -1, NULL }, { "kills_tcell_per_day", "1/d", 3, col_kills_t },
     { "kills_nk_per_day", "1/d", 3, col_kills_nk },
     { "store_full_refusals", "cells", -1, col_refusals }, /* cumulative: placements refused for want of room */
-    { "o2_p5_mmHg", "mmHg", 3, col_o2_p5 },
-    { "o2_p95_mmHg", "mmHg", 3, col_o2_p95 },
-    { "o2_perisinusoidal_mmHg", "mmHg", 3, col_o2_perisin },
-    { "o2_endosteal_mmHg", "mmHg", 3, col_o2_endosteal },
-    { "tumour_hypoxic_frac", "1", 6, col_tumour_hypoxic },
-    { "o2_tumour_min_mmHg", "mmHg", 3, col_o2_tumour_min },
+    { "o2_p5_mmHg", "mmHg", 3, col_o2_p5 }, { "o2_p95_mmHg", "mmHg", 3, col_o2_p95 },
+    { "o2_perisinusoidal_mmHg", "mmHg", 3, col_o2_perisin }, { "o2_endosteal_mmHg", "mmHg", 3, col_o2_endosteal },
+    { "tumour_hypoxic_frac", "1", 6, col_tumour_hypoxic }, { "o2_tumour_min_mmHg", "mmHg", 3, col_o2_tumour_min },
     { "n_osteoclasts_near_tumour", "cells", -1, col_oc_near_tumour },
     { "n_dtc_lineage_blood", "cells", -1, col_lineage_blood },
     { "n_dtc_lineage_quiescent", "cells", -1, col_lineage_quiescent },
@@ -351,6 +337,9 @@ bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs
     bs_sb_json_str(&b, info->scenario_path);
     bs_sb_put(&b, ",\n  \"seed\": %.0f,\n  \"threads\": %d,\n  \"days\": %.17g,\n", bs_param(ps, "run.seed"),
             info->threads, info->days);
+    bs_sb_put(&b, "  \"species_timescale\": ");
+    bs_sb_json_str(&b, bs_param_str(ps, "run.species_timescale"));
+    bs_sb_put(&b, ",\n");
     bs_sb_put(&b, "  \"store_full_refusals\": %ld,\n", info->store_full_refusals);
     bs_sb_put(&b, "  \"csv_columns\": [");
     for (int c = 0; bs_csv_columns[c]; c++) {

@@ -276,6 +276,24 @@ static bs_status set_number(bs_paramset *ps, const char *name, double v, const c
 
 static bs_status take_mask_size(bs_paramset *ps, const char *scenario_path, bs_error *err);
 
+/* run.species_timescale = mouse: the preset scenarios/presets/mouse.ini
+ * (found like a scenario: BONESIM_SCENARIOS, BONESIM_DATA, ./scenarios, the
+ * installed and build-tree folders) fills every parameter the scenario, its
+ * includes and --set left unset. human: nothing changes. */
+static bs_status apply_timescale(bs_paramset *ps, bs_error *err)
+{
+    const char *ts = bs_param_str(ps, "run.species_timescale");
+    if (strcmp(ts, "human") == 0) return BS_OK;
+    char name[64], path[4096];
+    snprintf(name, sizeof name, "presets/%s", ts);
+    if (!bs_scenario_find(name, path, sizeof path))
+        return bs_fail(err, BS_ERR_INVALID,
+                "run.species_timescale = %s needs the preset %s.ini in a scenario folder (see bonesim scenarios; set "
+                "BONESIM_DATA or BONESIM_SCENARIOS)",
+                ts, name);
+    return bs_config_apply_preset(ps, path, NULL, err);
+}
+
 bs_status bs_resolve_params(
         const bs_cli_opts *o, bs_registry **reg_out, bs_paramset **ps_out, char *scenario_path, size_t n, bs_error *err)
 {
@@ -307,6 +325,7 @@ bs_status bs_resolve_params(
     if (st == BS_OK && o->png_every >= 0.0) st = set_number(ps, "run.png_every_d", o->png_every, "--png-every", err);
     if (st == BS_OK && o->spatial_every >= 0.0)
         st = set_number(ps, "run.spatial_every_d", o->spatial_every, "--spatial-every", err);
+    if (st == BS_OK) st = apply_timescale(ps, err);
     if (st == BS_OK) st = take_mask_size(ps, scenario_path, err);
     if (st != BS_OK) {
         bs_paramset_destroy(ps);
