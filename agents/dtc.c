@@ -118,7 +118,10 @@ const bs_param_def bs_dtc_params[] = {
             "Extra division at saturating TGF-beta/IGF from bone (the vicious cycle; Guise 2000, M✓ qualitative; value "
             "A)",
             NULL, NULL },
-    { "dtc.tgfb_half_au", BS_PT_REAL, 0.05, 1e-6, 1e6, "au", "TGF-beta level for half the extra division and PTHrP (A)",
+    { "dtc.tgfb_half_au", BS_PT_REAL, 0.02, 1e-6, 1e6, "au",
+            "TGF-beta level for half the extra division and PTHrP: the middle of the 0.005-0.04 au the solver gives at "
+            "tumour cells beside active resorption (vicious_cycle, seeds 500-504, docs/calibration.md; the matrix "
+            "release is in au, so the value is set from the field, not from ng/ml; A)",
             NULL, NULL },
     { "dtc.apoptosis_per_d", BS_PT_REAL, 0.008, 0.0, 10.0, "1/d",
             "Death of cycling cells from other causes; with dtc.prolif_per_d sets net growth. Calibrated to B13", NULL,

@@ -125,6 +125,71 @@ static void test_osteoclast_wakes_dormant_cells(void **state)
     }
 }
 
+/* 20 dormant cells on quiet endosteum, each with an osteoclast beside it
+ * that wakes it (dtc.dormancy_exit_oc_per_d = 100: all awake within a
+ * day); then the osteoclasts go and `hours` more hours of the rules on the
+ * same lining: returns how many are dormant again. */
+static int dormant_again(const char *commit, int hours)
+{
+    const char *x[] = { "dtc.dormancy_exit_oc_per_d=100", commit, NULL };
+    bs_model *m = flat_model(x);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    for (int k = 0; k < 20; k++) {
+        bs_store_spawn(&m->store, site(2 * k, SURF_Y), BS_CELL_DTC, BS_DTC_DORMANT, 900 + (uint64_t)k);
+        bs_store_spawn(&m->store, site(2 * k, SURF_Y - 1), BS_CELL_OSTEOCLAST, 0, 100 + (uint64_t)k);
+    }
+    bs_step_totals tot = { 0 };
+    for (int h = 0; h < 24; h++) {
+        m->step = (uint64_t)h;
+        for (int k = 0; k < 20; k++) {
+            int slot = m->store.occ[site(2 * k, SURF_Y)];
+            if (slot >= 0 && m->store.state[slot] == BS_DTC_DORMANT) bs_dtc_act(m, slot, &tot);
+        }
+    }
+    int awake = 0;
+    for (int k = 0; k < 20; k++) {
+        int slot = m->store.occ[site(2 * k, SURF_Y)];
+        awake += slot >= 0 && m->store.state[slot] == BS_DTC_PROLIFERATING;
+        bs_store_kill(&m->store, m->store.occ[site(2 * k, SURF_Y - 1)]);
+    }
+    assert_int_equal(awake, 20);
+    for (int h = 24; h < 24 + hours; h++) {
+        m->step = (uint64_t)h;
+        for (int k = 0; k < 20; k++) {
+            int slot = m->store.occ[site(2 * k, SURF_Y)];
+            if (slot >= 0) bs_dtc_act(m, slot, &tot);
+        }
+    }
+    int n = 0;
+    for (int k = 0; k < 20; k++) {
+        int slot = m->store.occ[site(2 * k, SURF_Y)];
+        n += slot >= 0 && m->store.state[slot] == BS_DTC_DORMANT;
+        /* the lineage origin survives the commitment kept beside it */
+        if (slot >= 0) assert_int_equal((int)m->store.aux[slot], 0);
+    }
+    done(m);
+    return n;
+}
+
+/* A woken cell is committed to cycling: on the same quiet lining it stays
+ * awake for dtc.wake_commit_d (10 d: none dormant after 5 d), and only
+ * then can fall asleep again (after 12 d, entry ~0.046/h at 20 mmHg for
+ * 2 d: 91%, 18 of 20, binomial sd 1.3; at least 14 = 3 sd). Without the
+ * commitment the lining puts ~67% back to sleep within a day (13 of 20,
+ * sd 2.1: 7..19). */
+static void test_woken_cells_commit_to_cycling(void **state)
+{
+    (void)state;
+    int committed = dormant_again("dtc.wake_commit_d=10", 5 * 24);
+    int later = dormant_again("dtc.wake_commit_d=10", 12 * 24);
+    int none = dormant_again("dtc.wake_commit_d=0", 24);
+    print_message("  dormant again: %d of 20 after 5 d committed, %d after 12 d, %d after 1 d uncommitted\n", committed,
+            later, none);
+    assert_int_equal(committed, 0);
+    assert_true(later >= 14);
+    assert_true(none >= 7 && none <= 19);
+}
+
 /* `hours` steps of one cell's rule and the division pass after it
  * (agents/shove.c), until the store holds `stop` cells */
 static void act_and_divide(bs_model *m, int slot, int hours, int stop)
@@ -418,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_lifr_knockout_prevents_dormancy),
         cmocka_unit_test(test_brc_and_hypoxia_lower_dormancy_hdac_raises_it),
         cmocka_unit_test(test_osteoclast_wakes_dormant_cells),
+        cmocka_unit_test(test_woken_cells_commit_to_cycling),
         cmocka_unit_test(test_division_into_free_site),
         cmocka_unit_test(test_division_pushes_tumour_cells),
         cmocka_unit_test(test_division_waits_out_of_reach),
