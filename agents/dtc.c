@@ -151,6 +151,12 @@ const bs_param_def bs_dtc_params[] = {
             "of solid tumours and spheroids, Freyer & Sutherland 1986 Cancer Res 46:3504, M~). 0: only a free "
             "neighbour",
             NULL, NULL },
+    { "dtc.cavity_reach_um", BS_PT_REAL, 30.0, 0.0, 1000.0, "um",
+            "A dividing tumour cell fills a free resorption cavity within this distance before plain marrow "
+            "(tumour cells occupy the space osteoclasts open: osteolytic lesions are bone replaced by tumour, "
+            "Mundy 2002 Nat Rev Cancer 2:584, Roodman 2004 N Engl J Med 350:1655, M qualitative; value A: the "
+            "cells on an eroded surface, 1-3 sites). 0: cavities are plain marrow",
+            NULL, NULL },
     { "dtc.wake_commit_d", BS_PT_REAL, 30.0, 0.0, 3650.0, "d",
             "A cell woken from dormancy, and its daughters, keep cycling this long before dormancy entry is "
             "possible again (reactivated cells go on to form colonies, Lawson 2015 Nat Commun 6:8983, M "
@@ -210,6 +216,7 @@ void bs_dtc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
     d->pthrp = (float)bs_param(ps, "dtc.pthrp_per_h");
     d->tgfb_pthrp_gain = (float)bs_param(ps, "dtc.tgfb_pthrp_gain");
     d->push_radius = (int)lround(bs_param(ps, "dtc.push_radius_um") / h_um);
+    d->cavity_reach = (int)lround(bs_param(ps, "dtc.cavity_reach_um") / h_um);
     d->commit_h = (float)(bs_param(ps, "dtc.wake_commit_d") * 24.0);
     d->ob_factor = (float)bs_param(ps, "dtc.osteoblast_dormancy_factor");
     d->dt_h = (float)dt_h;

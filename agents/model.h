@@ -55,6 +55,7 @@ typedef struct {
     float o2_uptake, dormant_uptake;
     float pthrp, tgfb_pthrp_gain;
     int push_radius; /* sites a division may push cells across (agents/shove.c) */
+    int cavity_reach; /* sites within which a free cavity is filled first */
     float commit_h; /* a woken cell's commitment to cycling, h (0: none) */
     float ob_factor; /* dormancy push of an active BMU's osteoblasts relative to lining */
     float dt_h;

@@ -13,9 +13,11 @@
  *      cells and the marrow's motile immune cells), never through bone,
  *      vessels or bone-bound cells (osteoclasts, osteoblasts), and never
  *      farther than dtc.push_radius_um from the mother (Euclidean);
- *   2. the target: of the free marrow sites the search reaches (a cavity
- *      that resorption opened is marrow too, so the tumour fills it), the
- *      one nearest the mother; ties broken by a draw of the mother's;
+ *   2. the target: of the free marrow sites the search reaches, the one
+ *      nearest the mother; but a free resorption cavity (marrow where bone
+ *      was) within dtc.cavity_reach_um comes first, so a lesion beside
+ *      resorbing osteoclasts fills their pits, which then cannot be refilled
+ *      while it is there; ties broken by a draw of the mother's;
  *   3. the push: every cell on the search's path from the mother to the
  *      target moves one site toward the target, and the daughter takes the
  *      site next to the mother. No free site within reach: no division
@@ -37,6 +39,9 @@
 
 /* the largest push radius the registry accepts (dtc.push_radius_um), in um */
 #define PUSH_RADIUS_MAX_UM 1000.0
+/* added to the rank of a free site that is not a cavity within
+ * dtc.cavity_reach_um: larger than any squared distance in the window */
+#define CAVITY_LAST (1 << 24)
 
 bs_status bs_shove_init(bs_model *m, bs_error *err)
 {
@@ -120,16 +125,35 @@ static int shove_one(bs_model *m, int slot)
     const int W = 2 * R + 1;
     const int i0 = s->site[slot], x0 = i0 % w, y0 = i0 / w;
     const int r2max = R * R;
-    /* a free edge neighbour is as near as a site can be: no search */
+    /* a resorption cavity within `cr` sites is taken before plain marrow */
+    const int cr = m->r.dtc.cavity_reach < R ? m->r.dtc.cavity_reach : R, c2max = cr * cr;
+    int cavity_near = 0;
+    for (int y = y0 - cr; y <= y0 + cr && !cavity_near; y++)
+        for (int x = x0 - cr; x <= x0 + cr; x++) {
+            if (x < 0 || y < 0 || x >= w || y >= hgt) continue;
+            int j = y * w + x;
+            if ((lat->flags[j] & BS_FLAG_CAVITY) && lat->tissue[j] == BS_TISSUE_MARROW && s->occ[j] < 0 &&
+                    (x - x0) * (x - x0) + (y - y0) * (y - y0) <= c2max) {
+                cavity_near = 1;
+                break;
+            }
+        }
+    /* a free edge neighbour is as near as a site can be: no search (unless
+     * a free cavity farther off but within reach comes first) */
     {
-        int cand[4], n = 0;
+        int cand[4], n = 0, ncav = 0;
         for (int k = 0; k < 4; k++) {
             int nx = x0 + bs_nb_dx[k], ny = y0 + bs_nb_dy[k];
             if (nx < 0 || ny < 0 || nx >= w || ny >= hgt) continue;
             int j = ny * w + nx;
-            if (s->occ[j] < 0 && lat->tissue[j] == BS_TISSUE_MARROW) cand[n++] = j;
+            if (s->occ[j] < 0 && lat->tissue[j] == BS_TISSUE_MARROW) {
+                int cav = cavity_near && (lat->flags[j] & BS_FLAG_CAVITY);
+                if (cav && ncav == 0) n = 0; /* cavities first */
+                if (cav || ncav == 0) cand[n++] = j;
+                ncav += cav;
+            }
         }
-        if (n > 0) {
+        if (n > 0 && (!cavity_near || ncav > 0)) {
             int j = cand[n == 1 ? 0 : (int)bs_draw_agent_below(m, s->id[slot], 6, (uint32_t)n)];
             return place_daughter(m, slot, j);
         }
@@ -165,12 +189,14 @@ static int shove_one(bs_model *m, int slot)
             if (o < 0) {
                 sh->mark[cn] = now;
                 sh->parent[cn] = c;
-                if (best_d2 < 0 || d2 < best_d2) {
-                    best_d2 = d2;
+                /* rank: a cavity within reach, then plain free marrow */
+                int key = d2 + ((d2 <= c2max && (lat->flags[j] & BS_FLAG_CAVITY)) ? 0 : CAVITY_LAST);
+                if (best_d2 < 0 || key < best_d2) {
+                    best_d2 = key;
                     cand_top = W * W;
                     nbest = 0;
                 }
-                if (d2 == best_d2) {
+                if (key == best_d2) {
                     sh->queue[--cand_top] = cn;
                     nbest++;
                 }
