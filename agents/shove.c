@@ -57,12 +57,15 @@ bs_status bs_shove_init(bs_model *m, bs_error *err)
     sh->req_slot = malloc(nreq * sizeof *sh->req_slot);
     sh->req_id = malloc(nreq * sizeof *sh->req_id);
     sh->req_n = calloc((size_t)m->ntiles, sizeof *sh->req_n);
+    sh->oc_site = malloc(nreq * sizeof *sh->oc_site);
+    sh->oc_n = calloc((size_t)m->ntiles, sizeof *sh->oc_n);
     sh->queue = malloc(nwin * sizeof *sh->queue);
     sh->parent = malloc(nwin * sizeof *sh->parent);
     sh->mark = calloc(nwin, sizeof *sh->mark);
     sh->path = malloc(nwin * sizeof *sh->path);
     sh->search = 0;
-    if (!sh->req_slot || !sh->req_id || !sh->req_n || !sh->queue || !sh->parent || !sh->mark || !sh->path)
+    if (!sh->req_slot || !sh->req_id || !sh->req_n || !sh->oc_site || !sh->oc_n || !sh->queue || !sh->parent ||
+            !sh->mark || !sh->path)
         return bs_fail(err, BS_ERR_NOMEM, "out of memory");
     return BS_OK;
 }
@@ -73,6 +76,8 @@ void bs_shove_free(bs_model *m)
     free(sh->req_slot);
     free(sh->req_id);
     free(sh->req_n);
+    free(sh->oc_site);
+    free(sh->oc_n);
     free(sh->queue);
     free(sh->parent);
     free(sh->mark);
@@ -93,6 +98,17 @@ void bs_shove_request(bs_model *m, int slot)
     sh->req_n[tile] = k + 1;
 }
 
+void bs_shove_request_oc(bs_model *m, int i)
+{
+    bs_shove *sh = &m->shove;
+    int w = m->lat.w;
+    int tile = (i / w / BS_TILE) * ((w + BS_TILE - 1) / BS_TILE) + (i % w) / BS_TILE;
+    uint32_t k = sh->oc_n[tile];
+    if (k >= (uint32_t)sh->seg) return; /* cannot happen: one request per site */
+    sh->oc_site[(size_t)tile * (size_t)sh->seg + k] = i;
+    sh->oc_n[tile] = k + 1;
+}
+
 /* cells a division may push: tumour cells and the motile immune cells of
  * the marrow; osteoclasts and osteoblasts sit on bone and are obstacles */
 static int pushable(uint8_t type)
@@ -111,9 +127,11 @@ static int place_daughter(bs_model *m, int slot, int j)
     return 1;
 }
 
-/* One division of the tumour cell in `slot`: returns 1 if a daughter was
- * placed. */
-static int shove_one(bs_model *m, int slot)
+/* One division of the tumour cell in `slot` (free_origin 0): returns 1 if
+ * a daughter was placed. With free_origin 1 the cell in `slot` is pushed
+ * itself, with the chain beyond it, so that its site comes free: returns
+ * 1 if it did. */
+static int shove_one(bs_model *m, int slot, int free_origin)
 {
     bs_shove *sh = &m->shove;
     bs_store *s = &m->store;
@@ -125,6 +143,8 @@ static int shove_one(bs_model *m, int slot)
     const int W = 2 * R + 1;
     const int i0 = s->site[slot], x0 = i0 % w, y0 = i0 / w;
     const int r2max = R * R;
+    /* the draw that breaks ties: the division's, or the osteoclast's push */
+    const uint32_t draw = free_origin ? 8 : 6;
     /* a resorption cavity within `cr` sites is taken before plain marrow */
     const int cr = m->r.dtc.cavity_reach < R ? m->r.dtc.cavity_reach : R, c2max = cr * cr;
     int cavity_near = 0;
@@ -154,7 +174,11 @@ static int shove_one(bs_model *m, int slot)
             }
         }
         if (n > 0 && (!cavity_near || ncav > 0)) {
-            int j = cand[n == 1 ? 0 : (int)bs_draw_agent_below(m, s->id[slot], 6, (uint32_t)n)];
+            int j = cand[n == 1 ? 0 : (int)bs_draw_agent_below(m, s->id[slot], draw, (uint32_t)n)];
+            if (free_origin) {
+                bs_store_move(s, slot, j);
+                return 1;
+            }
             return place_daughter(m, slot, j);
         }
     }
@@ -214,18 +238,20 @@ static int shove_one(bs_model *m, int slot)
     }
     if (nbest == 0) return 0; /* crowded within reach: wait */
     /* the candidates were written in discovery order from W*W - 1 down */
-    int pick = nbest == 1 ? 0 : (int)bs_draw_agent_below(m, s->id[slot], 6, (uint32_t)nbest);
+    int pick = nbest == 1 ? 0 : (int)bs_draw_agent_below(m, s->id[slot], draw, (uint32_t)nbest);
     int target = sh->queue[W * W - 1 - pick];
     /* the chain from the target back to the mother */
     int len = 0;
     for (int c = target; c >= 0; c = sh->parent[c]) sh->path[len++] = c;
-    /* path[len-1] is the mother, path[0] the free target; shift outward */
-    for (int k = 1; k < len - 1; k++) {
+    /* path[len-1] is the mother, path[0] the free target; shift outward
+     * (the mother too when her site is to come free) */
+    for (int k = 1; k < (free_origin ? len : len - 1); k++) {
         int from = sh->path[k], to = sh->path[k - 1];
         int fs = (from / W - R + y0) * w + (from % W - R + x0);
         int ts = (to / W - R + y0) * w + (to % W - R + x0);
         bs_store_move(s, s->occ[fs], ts);
     }
+    if (free_origin) return 1;
     int nb = sh->path[len - 2];
     return place_daughter(m, slot, (nb / W - R + y0) * w + (nb % W - R + x0));
 }
@@ -236,6 +262,17 @@ int bs_shove_divisions(bs_model *m)
     bs_store *s = &m->store;
     int placed = 0;
     for (int t = 0; t < m->ntiles; t++) {
+        uint32_t n = sh->oc_n[t];
+        sh->oc_n[t] = 0;
+        for (uint32_t k = 0; k < n; k++) {
+            int i = sh->oc_site[(size_t)t * (size_t)sh->seg + k];
+            if (bs_agent_within(m, i, m->r.oc_exclusion, BS_CELL_OSTEOCLAST)) continue;
+            int slot = s->occ[i];
+            if (slot >= 0 && !(pushable(s->type[slot]) && shove_one(m, slot, 1))) continue;
+            bs_oc_spawn(m, i);
+        }
+    }
+    for (int t = 0; t < m->ntiles; t++) {
         uint32_t n = sh->req_n[t];
         sh->req_n[t] = 0;
         for (uint32_t k = 0; k < n; k++) {
@@ -244,7 +281,7 @@ int bs_shove_divisions(bs_model *m)
             /* killed later in the tile pass (or its slot reused): no division */
             if (s->type[slot] != BS_CELL_DTC || s->id[slot] != sh->req_id[at] || s->state[slot] != BS_DTC_PROLIFERATING)
                 continue;
-            placed += shove_one(m, slot);
+            placed += shove_one(m, slot, 0);
         }
     }
     return placed;

@@ -15,6 +15,8 @@ struct bs_model;
  * bounded breadth-first search window (used by the serial pass). */
 typedef struct bs_shove {
     int32_t *req_slot; /* ntiles x seg: the slot of each requesting cell */
+    int32_t *oc_site; /* ntiles x seg: surface sites where an osteoclast must push a tumour cell away */
+    uint32_t *oc_n; /* ntiles: such requests this step */
     uint64_t *req_id; /* its id when it asked (a slot reused later is not it) */
     uint32_t *req_n; /* ntiles: requests recorded this step */
     int seg; /* requests a tile can hold: one per site of the tile */
@@ -37,11 +39,19 @@ void bs_shove_free(struct bs_model *m);
  * request per site. */
 void bs_shove_request(struct bs_model *m, int slot);
 
-/* After the tile pass, serially: every request in tile order, and within a
- * tile in the order made (raster order), places a daughter next to its
- * mother by pushing the chain of cells between them and the nearest free
- * marrow site within dtc.push_radius_um one site outward. Returns the
- * number of daughters placed. Does not allocate. */
+/* Inside the tile pass: an osteoclast is to form at surface site i, but a
+ * tumour cell holds it and every neighbour is full (bs_oc_try_form). */
+void bs_shove_request_oc(struct bs_model *m, int i);
+
+/* After the tile pass, serially, in tile order and within a tile in the
+ * order made (raster order): first the osteoclasts held up by tumour
+ * cells (the cell on the site is pushed, with the chain behind it, toward
+ * the nearest free marrow site within dtc.push_radius_um, and the
+ * osteoclast forms there unless one has formed within its exclusion
+ * distance meanwhile); then the divisions: a daughter next to its mother,
+ * the chain of cells between them and the nearest free marrow site pushed
+ * one site outward. Returns the number of daughters placed. Does not
+ * allocate. */
 int bs_shove_divisions(struct bs_model *m);
 
 #endif
