@@ -570,6 +570,7 @@ void bs_model_step(bs_model *m)
     for (int t = 0; t < bs_celltype_count(); t++) ctx.act[t] = bs_celltype_of(t)->act;
     bs_store_for_tiles(m->lat.w, m->lat.h, BS_TILE, tile_rules, &ctx);
     m->r.pre.valid = 0; /* the prefixes are for this step's tile loop only */
+    bs_oc_form_held(m); /* osteoclasts held up by tumour cells (serial, agents/osteoclast.c) */
     bs_shove_divisions(m); /* tumour divisions that push cells across tiles (serial, agents/shove.c) */
     /* fixed-order reduction over tiles */
     bs_step_totals sum = { 0 };

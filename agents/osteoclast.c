@@ -119,6 +119,20 @@ int bs_oc_spawn(bs_model *m, int i)
     return slot >= 0;
 }
 
+void bs_oc_form_held(bs_model *m)
+{
+    bs_shove *sh = &m->shove;
+    for (int t = 0; t < m->ntiles; t++) {
+        uint32_t n = sh->oc_n[t];
+        sh->oc_n[t] = 0;
+        for (uint32_t k = 0; k < n; k++) {
+            int i = sh->oc_site[(size_t)t * (size_t)sh->seg + k];
+            if (bs_agent_within(m, i, m->r.oc_exclusion, BS_CELL_OSTEOCLAST)) continue;
+            if (bs_shove_free_site(m, i)) bs_oc_spawn(m, i);
+        }
+    }
+}
+
 /* Osteoclasts seal onto and dissolve exposed bone: a bone site with marrow
  * on one of its four sides. */
 static int exposed(const bs_lattice *lat, int x, int y)
