@@ -83,7 +83,7 @@ static void test_names_and_registry(void **state)
 {
     (void)state;
     static const char *const expect[] = { "zoledronic_acid", "denosumab", "anti_pd1", "anti_gr1", "cxcr4_antagonist",
-        "radiotherapy", "hyperoxia", "mno2", "hdac_inhibitor" };
+        "radiotherapy", "hyperoxia", "mno2", "hdac_inhibitor", "chemotherapy" };
     bs_error err;
     bs_registry *r = bs_catalog_registry(&err);
     assert_non_null(r);
@@ -329,23 +329,40 @@ static void test_checkpoint_mid_therapy(void **state)
 
 /* ---- zoledronic acid ------------------------------------------------------ */
 
-/* A dose loads the exposed bone surface (row 15) only; the load decays
- * with the 2-year bone half-life; an osteoclast takes up the load of the
- * mineral it resorbs and then dies faster. */
+/* A dose circulates and binds the exposed bone surface (row 15) only, as
+ * it leaves the plasma (t1/2 1.87 h): a fraction 1 - decay in the first
+ * step, the full load within a day; the load decays with the 2-year bone
+ * half-life; an osteoclast takes up half the drug of the mineral it
+ * resorbs (the rest binds the bone around the lacuna: drug is conserved)
+ * and then resorbs less and dies faster. */
+static double za_total(const bs_model *m)
+{
+    double t = 0.0;
+    for (int i = 0; i < W * H; i++)
+        if (m->lat.tissue[i] == BS_TISSUE_BONE) t += (double)m->lat.za_load[i] * (double)m->lat.mineral[i];
+    return t;
+}
+
 static void test_za_load_uptake_and_apoptosis(void **state)
 {
     (void)state;
     const char *sets[] = { "therapy.zoledronic_acid.start_day=0", "therapy.zoledronic_acid.interval_d=0", NULL };
     bs_model *m = flat_model(sets);
     therapy_steps(m, 1);
-    float d1 = m->r.tx.za_bone_decay;
+    float d1 = m->r.tx.za_bone_decay, f1 = 1.0f - m->r.tx.decay[BS_THERAPY_ZOLEDRONIC_ACID];
+    assert_close(m->r.tx.decay[BS_THERAPY_ZOLEDRONIC_ACID], exp(-log(2.0) * m->dt_h / 1.87), 1e-6);
     for (int x = 0; x < W; x++) {
-        assert_close(m->lat.za_load[site(x, SURF_Y + 1)], d1, 1e-6);
+        assert_close(m->lat.za_load[site(x, SURF_Y + 1)], f1 * d1, 1e-6);
         assert_true(m->lat.za_load[site(x, SURF_Y + 2)] == 0.0f);
         assert_true(m->lat.za_load[site(x, SURF_Y)] == 0.0f);
     }
-    therapy_steps(m, steps_of_days(m, 730.0) - 1);
-    assert_close(m->lat.za_load[site(5, SURF_Y + 1)], 0.5, 2e-3);
+    therapy_steps(m, steps_of_days(m, 2.0) - 1);
+    assert_true(m->therapy.level[BS_THERAPY_ZOLEDRONIC_ACID] == 0.0f); /* cleared (below the floor) */
+    assert_close(m->lat.za_load[site(5, SURF_Y + 1)], 1.0, 3e-3);
+    assert_true(m->lat.za_load[site(5, SURF_Y + 2)] == 0.0f);
+    therapy_steps(m, steps_of_days(m, 728.0));
+    assert_close(m->lat.za_load[site(5, SURF_Y + 1)], 0.5, 3e-3);
+    double drug0 = za_total(m);
     /* uptake: one osteoclast on the endosteum, no death */
     m->r.p_oc_death = 0.0f;
     m->r.fx.za_oc_death = 0.0f;
@@ -357,8 +374,25 @@ static void test_za_load_uptake_and_apoptosis(void **state)
     double removed = tot.resorbed_um2 / (m->lat.h_um * m->lat.h_um);
     print_message("  resorbed %.3f sites, uptake %.4f\n", removed, (double)m->store.aux[slot]);
     assert_true(removed > 1.0);
-    /* the first site's loaded mineral (load ~0.5) went into the cell; deeper bone has none */
-    assert_true(m->store.aux[slot] > 0.45f && m->store.aux[slot] <= 0.5f * (float)removed + 1e-4f);
+    /* half the drug of the first site (load ~0.5) went into the cell, the
+     * rest bound the new cavity floor, so the cell kept taking it up */
+    double floor_load = 0.0;
+    for (int x = 17; x <= 23; x++) floor_load += (double)m->lat.za_load[site(x, SURF_Y + 2)];
+    print_message("  drug: %.4f bound before, %.4f bound + %.4f taken up after; cavity floor %.4f\n", drug0,
+            za_total(m), (double)m->store.aux[slot], floor_load);
+    assert_true(m->store.aux[slot] > 0.25f);
+    assert_true(floor_load > 0.0);
+    assert_close(za_total(m) + (double)m->store.aux[slot], drug0, 1e-3);
+    /* a loaded cell resorbs less: x (1 - za.activity_cut) at a full uptake */
+    {
+        float before = m->store.aux[slot];
+        m->store.aux[slot] = 1.0f;
+        bs_step_totals t2;
+        memset(&t2, 0, sizeof t2);
+        bs_oc_act(m, slot, &t2);
+        assert_close(t2.resorbed_um2, 0.5 * (double)m->r.oc_resorb_per_step * m->lat.h_um * m->lat.h_um, 1e-3);
+        m->store.aux[slot] = before;
+    }
     /* extra apoptosis: 200 cells with a full uptake die at 1/14 + 0.5 per day */
     bs_model_destroy(m);
     m = bs_test_model(ps);
@@ -414,12 +448,12 @@ static void test_dmab_block_pool_and_rebound(void **state)
     float sig_on = bs_rankl_signal(m, i);
     m->r.fx.rankl_factor = 1.0f;
     float sig_off = bs_rankl_signal(m, i);
-    assert_close(sig_on / sig_off, (1.0f - occ) * (1.0f + 3.0f * m->therapy.dmab_precursors), 1e-4);
+    assert_close(sig_on / sig_off, (1.0f - occ) * (1.0f + 1.0f * m->therapy.dmab_precursors), 1e-4);
     therapy_steps(m, steps_of_days(m, 365.0) - 1);
     float P = m->therapy.dmab_precursors;
     print_message("  pool after a year on: %.3f, signal x %.3f\n", (double)P, (double)m->r.fx.rankl_factor);
-    /* dP/dt = a occ (1 - P) - c (1 - occ) P, a = 0.01/d, c = 0.03/d */
-    double o = (double)bs_therapy_dmab_occupancy(m), rate = 0.01 * o + 0.03 * (1.0 - o);
+    /* dP/dt = a occ (1 - P) - c (1 - occ) P, a = 0.01/d, c = 0.004/d */
+    double o = (double)bs_therapy_dmab_occupancy(m), rate = 0.01 * o + 0.004 * (1.0 - o);
     assert_close(P, 0.01 * o / rate * (1.0 - exp(-rate * 365.0)), 0.02);
     assert_true(m->r.fx.rankl_factor < 0.2f);
     float peak = 0.0f, peak_d = 0.0f;
@@ -433,7 +467,9 @@ static void test_dmab_block_pool_and_rebound(void **state)
     print_message("  rebound: signal x %.2f peaking %.0f d after the stop\n", (double)peak, (double)peak_d);
     assert_true(peak > 1.5f);
     assert_true(peak_d > 60.0f && peak_d < 400.0f);
-    assert_true(m->r.fx.rankl_factor < 1.2f); /* back to baseline after 2 years */
+    /* the pool drains over 1-2 years: still raised a year after the stop,
+     * close to baseline after two */
+    assert_true(m->r.fx.rankl_factor < 1.2f);
     done(m);
 }
 
@@ -541,10 +577,13 @@ static void test_rt_survival_formulas(void **state)
     const bs_therapy_rules *x = &m->r.tx;
     float D = 8.0f;
     assert_close(bs_therapy_rt_survival(x, BS_CELL_DTC, BS_DTC_PROLIFERATING, D), exp(-0.3 * 8 - 0.03 * 64), 1e-6);
-    assert_close(bs_therapy_rt_survival(x, BS_CELL_DTC, BS_DTC_DORMANT, D), exp(-0.5 * (0.3 * 8 + 0.03 * 64)), 1e-6);
+    double dd = 8.0 / 1.27; /* dormant cells: the dose / rt.dormant_dmf */
+    assert_close(bs_therapy_rt_survival(x, BS_CELL_DTC, BS_DTC_DORMANT, D), exp(-0.3 * dd - 0.03 * dd * dd), 1e-6);
     assert_close(bs_therapy_rt_survival(x, BS_CELL_TCELL, 0, D), exp(-8.0 / 0.55), 1e-9);
     assert_close(bs_therapy_rt_survival(x, BS_CELL_NK, 0, D), exp(-8.0 / 5.5), 1e-6);
-    assert_close(bs_therapy_rt_survival(x, BS_CELL_OSTEOBLAST, 0, D), exp(-0.1 * 8 - 0.01 * 64), 1e-6);
+    assert_close(bs_therapy_rt_survival(x, BS_CELL_OSTEOBLAST, 0, D), exp(-8.0 / 30.0), 1e-6);
+    /* the lineage is radioresistant: most of it survives one 8 Gy fraction */
+    assert_true(bs_therapy_rt_survival(x, BS_CELL_OSTEOBLAST, 0, D) > 0.7f);
     /* ordering of B23 at 1-8 Gy per fraction: OB lineage > NK > CD8 */
     for (float d = 1.0f; d <= 8.0f; d += 1.0f)
         assert_true(bs_therapy_rt_survival(x, BS_CELL_OSTEOBLAST, 0, d) > bs_therapy_rt_survival(x, BS_CELL_NK, 0, d));
@@ -575,7 +614,7 @@ static void test_rt_kills_by_radiosensitivity(void **state)
             long sd = count(m, ct, BS_DTC_DORMANT), sp = count(m, ct, BS_DTC_PROLIFERATING);
             assert_binomial(sd, nd, bs_therapy_rt_survival(x, ct, BS_DTC_DORMANT, 2.0f));
             assert_binomial(sp, np, bs_therapy_rt_survival(x, ct, BS_DTC_PROLIFERATING, 2.0f));
-            assert_true((double)sd / (double)nd > (double)sp / (double)np + 0.1);
+            assert_true((double)sd / (double)nd > (double)sp / (double)np);
             assert_int_equal((long)m->therapy.n_rt_killed[BS_CELL_DTC], nd + np - sd - sp);
         } else {
             assert_binomial(count(m, ct, -1), nd, bs_therapy_rt_survival(x, ct, 0, 2.0f));

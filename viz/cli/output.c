@@ -81,6 +81,44 @@ static double col_refusals(const bs_obs *o)
     return (double)o->store_full_refusals;
 }
 
+/* drug levels and therapy counters (agents/therapy.h, bs_therapy_obs) */
+static double col_serum_za(const bs_obs *o)
+{
+    return o->drugs.serum_za_doses;
+}
+static double col_bone_za(const bs_obs *o)
+{
+    return o->drugs.bone_za_surface_load_doses;
+}
+static double col_serum_dmab(const bs_obs *o)
+{
+    return o->drugs.serum_denosumab_doses;
+}
+static double col_dmab_pool(const bs_obs *o)
+{
+    return o->drugs.dmab_precursor_pool_frac;
+}
+static double col_serum_pd1(const bs_obs *o)
+{
+    return o->drugs.serum_anti_pd1_doses;
+}
+static double col_serum_chemo(const bs_obs *o)
+{
+    return o->drugs.serum_chemo_doses;
+}
+static double col_egress(const bs_obs *o)
+{
+    return o->drugs.dtc_egress_per_day;
+}
+static double col_ctc_mobilised(const bs_obs *o)
+{
+    return (double)o->drugs.ctc_mobilised_circulating;
+}
+static double col_chemo_killed(const bs_obs *o)
+{
+    return (double)o->drugs.n_chemo_killed;
+}
+
 static const csv_column csv_table[] = {
     { "time_days", "d", 4, col_time }, { "bone_area_um2", "um^2", 1, col_bone_area }, { "bv_tv", "1", 6, col_bv_tv },
     { "endosteum_quiescent_frac", "1", 6, col_quiescent }, { "n_osteoclasts", "cells", -1, NULL },
@@ -93,6 +131,14 @@ static const csv_column csv_table[] = {
     { "n_mdsc", "cells", -1, NULL }, { "kills_tcell_per_day", "1/d", 3, col_kills_t },
     { "kills_nk_per_day", "1/d", 3, col_kills_nk },
     { "store_full_refusals", "cells", -1, col_refusals }, /* cumulative: placements refused for want of room */
+    /* drugs (#17): levels in standard doses (1 = one standard dose's peak level), bound zoledronic acid as the
+     * mean load of the exposed bone surface (1 = what one dose binds there) */
+    { "serum_za_doses", "dose", 6, col_serum_za }, { "bone_za_surface_load_doses", "dose", 6, col_bone_za },
+    { "serum_denosumab_doses", "dose", 6, col_serum_dmab }, { "dmab_precursor_pool_frac", "1", 6, col_dmab_pool },
+    { "serum_anti_pd1_doses", "dose", 6, col_serum_pd1 }, { "serum_chemo_doses", "dose", 6, col_serum_chemo },
+    { "dtc_egress_per_day", "1/d", 3, col_egress }, /* dormant DTCs mobilised into the blood (CXCR4 antagonist) */
+    { "ctc_mobilised_circulating", "cells", -1, col_ctc_mobilised }, /* mobilised cells still in the blood */
+    { "n_chemo_killed", "cells", -1, col_chemo_killed }, /* cumulative */
 };
 #define N_TABLE ((int)(sizeof csv_table / sizeof csv_table[0]))
 #define MAX_COLUMNS (N_TABLE + BS_MAX_CELL_TYPES * BS_MAX_TYPE_OBSERVABLES)
