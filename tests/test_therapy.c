@@ -568,6 +568,102 @@ static void test_cxcr4_blocks_and_mobilises(void **state)
     done(m);
 }
 
+/* Mobilised cells go into the blood (egress counted per day) and leave it
+ * at ln 2 / cxcr4i.ctc_half_life_h, a share cxcr4i.rehome_frac of them
+ * coming back as arriving CTCs; arriving cells feel only
+ * cxcr4i.entry_share of the block. */
+static void test_cxcr4_egress_and_rehoming(void **state)
+{
+    (void)state;
+    const char *sets[] = { "therapy.cxcr4_antagonist.start_day=0", "cxcr4i.mobilise_per_d=0.2",
+        "cxcr4i.rehome_frac=0.25", NULL };
+    bs_model *m = flat_model(sets);
+    fill_marrow(m, BS_CELL_DTC, BS_DTC_DORMANT, 9000);
+    for (int i = 0; i < W * H; i++) m->fields[BS_FIELD_CXCL12].c[i] = 1000.0f;
+    therapy_steps(m, steps_of_days(m, 2.0));
+    long mob = (long)m->therapy.n_mobilised;
+    assert_true(mob > 20);
+    assert_int_equal((long)m->therapy.ctc_mobilised, mob); /* nothing has returned yet: the draws come with arrivals */
+    bs_obs o;
+    memset(&o, 0, sizeof o);
+    bs_therapy_observe(m, &o.drugs, 2.0);
+    assert_close(o.drugs.dtc_egress_per_day, (double)mob / 2.0, 1e-9);
+    bs_therapy_observe(m, &o.drugs, 1.0);
+    assert_close(o.drugs.dtc_egress_per_day, 0.0, 1e-12); /* counted from the last row */
+    assert_close(m->r.fx.cxcr4_entry_block, 0.9 * 0.3, 1e-6);
+    /* the circulating cells leave the blood: a quarter of the exits re-home */
+    m->r.tx.cxcr4i_mobilise_h = 0.0f;
+    long back = 0, n0 = (long)m->therapy.ctc_mobilised;
+    for (int k = 0; k < 48; k++) {
+        back += bs_therapy_ctc_returning(m);
+        m->step++;
+    }
+    print_message("  mobilised %ld, back %ld, still circulating %u\n", mob, back, m->therapy.ctc_mobilised);
+    assert_true(m->therapy.ctc_mobilised < (uint32_t)(n0 / 100 + 2)); /* 24 half-lives */
+    assert_int_equal((long)m->therapy.n_rehomed, back);
+    assert_binomial(back, n0, 0.25);
+    done(m);
+}
+
+/* Chemotherapy kills cycling tumour cells at the hazard that kills
+ * chemo.kill_frac_per_dose of them over one dose, and dormant ones at
+ * chemo.dormant_factor of that hazard. */
+static void test_chemotherapy_spares_dormant(void **state)
+{
+    (void)state;
+    const char *sets[] = { "therapy.chemotherapy.start_day=0", "therapy.chemotherapy.interval_d=0", NULL };
+    bs_model *m = flat_model(sets);
+    fill_marrow(m, BS_CELL_DTC, 0xff, 20000);
+    long nd = count(m, BS_CELL_DTC, BS_DTC_DORMANT), np = count(m, BS_CELL_DTC, BS_DTC_PROLIFERATING);
+    therapy_steps(m, steps_of_days(m, 20.0)); /* the dose is gone (11 h half-life) */
+    long sd = count(m, BS_CELL_DTC, BS_DTC_DORMANT), sp = count(m, BS_CELL_DTC, BS_DTC_PROLIFERATING);
+    print_message("  cycling %ld -> %ld, dormant %ld -> %ld\n", np, sp, nd, sd);
+    double k_tau = -log(1.0 - 0.5); /* hazard x the dose's integral */
+    assert_binomial(sp, np, exp(-k_tau));
+    assert_binomial(sd, nd, exp(-0.1 * k_tau));
+    assert_int_equal((long)m->therapy.n_chemo_killed, np + nd - sp - sd);
+    done(m);
+}
+
+/* Osteoclast formation on a surface whose bone carries zoledronic acid is
+ * x K / (K + load), K = za.formation_half_load. */
+static void test_za_impairs_formation(void **state)
+{
+    (void)state;
+    long formed[2] = { 0, 0 }, tries = 0;
+    double p0 = 0.0;
+    for (int loaded = 0; loaded < 2; loaded++) {
+        bs_model *m = flat_model(NULL);
+        m->r.fx.za_form_K = m->r.tx.za_form_K;
+        float K = m->r.fx.za_form_K;
+        assert_close(K, 2.0, 1e-6);
+        for (int x = 0; x < W; x++) {
+            m->lat.surface[site(x, SURF_Y)] = BS_SURF_RESORPTION;
+            m->fields[BS_FIELD_RANKL].c[site(x, SURF_Y)] = 100.0f; /* saturated signal */
+            if (loaded) m->lat.za_load[site(x, SURF_Y + 1)] = K;
+        }
+        float sig = bs_rankl_signal(m, site(0, SURF_Y));
+        p0 = (double)m->r.p_oc_form * (double)(sig / (1.0f + sig));
+        tries = 0;
+        for (int k = 0; k < 4000; k++) {
+            m->step = (uint64_t)k;
+            for (int x = 0; x < W; x += 4) {
+                int i = site(x, SURF_Y);
+                tries++;
+                if (bs_oc_try_form(m, i)) {
+                    formed[loaded]++;
+                    bs_store_kill(&m->store, m->store.occ[i]);
+                }
+            }
+        }
+        done(m);
+    }
+    print_message("  formed %ld on clean bone, %ld on bone loaded at K (of %ld tries)\n", formed[0], formed[1], tries);
+    assert_binomial(formed[0], tries, p0);
+    assert_binomial(formed[1], tries, 0.5 * p0);
+    assert_true(formed[1] < formed[0]);
+}
+
 /* ---- radiotherapy ----------------------------------------------------------- */
 
 static void test_rt_survival_formulas(void **state)
@@ -806,6 +902,9 @@ int main(void)
         cmocka_unit_test(test_agr1_depletes_mdsc_and_builds_pool),
         cmocka_unit_test(test_agr1_pool_seeds_osteoclasts),
         cmocka_unit_test(test_cxcr4_blocks_and_mobilises),
+        cmocka_unit_test(test_cxcr4_egress_and_rehoming),
+        cmocka_unit_test(test_chemotherapy_spares_dormant),
+        cmocka_unit_test(test_za_impairs_formation),
         cmocka_unit_test(test_rt_survival_formulas),
         cmocka_unit_test(test_rt_kills_by_radiosensitivity),
         cmocka_unit_test(test_rt_region),
