@@ -388,7 +388,7 @@ void bs_dtc_arrivals(bs_model *m)
         }
     }
     if (d->bolus_n > 0 && m->step - m->step0 == d->bolus_step) n += d->bolus_n;
-    n += bs_therapy_ctc_returning(m); /* cells a CXCR4 antagonist mobilised, re-homing */
+    n += (int)m->therapy.ctc_returning; /* cells a CXCR4 antagonist mobilised, re-homing (therapy.c) */
     for (int k = 0; k < n; k++) {
         uint64_t key = (uint64_t)k + 1;
         int v = m->vessels[bs_rng_below(m->seed, BS_STREAM_ARRIVAL, m->step, key, 0, (uint32_t)m->n_vessels)];

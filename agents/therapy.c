@@ -842,6 +842,7 @@ void bs_therapy_step(bs_model *m)
     if (t->level[BS_THERAPY_ANTI_GR1] > 0.0f) agr1_deplete(m);
     agr1_seed_osteoclasts(m);
     float block = x->cxcr4i_block * t->level[BS_THERAPY_CXCR4_ANTAGONIST];
+    t->ctc_returning = (uint32_t)bs_therapy_ctc_returning(m); /* the cells in the blood before this step's mobilised */
     cxcr4_mobilise(m, block);
     if (t->level[BS_THERAPY_CHEMOTHERAPY] > 0.0f) chemo_kill(m, t->level[BS_THERAPY_CHEMOTHERAPY]);
     /* 5. rule effects, all from the state above */

@@ -52,6 +52,7 @@ typedef struct {
     uint64_t row_mobilised; /* n_mobilised at the last CSV row (dtc_egress_per_day) */
     uint32_t ctc_mobilised; /* mobilised cells still circulating (they re-home or wash out) */
     uint64_t n_rehomed; /* mobilised cells that came back to the section as arriving CTCs, cumulative */
+    uint32_t ctc_returning; /* of those, the ones arriving this step (bs_dtc_arrivals adds them to its CTCs) */
     uint64_t n_chemo_killed; /* chemotherapy: tumour cells killed, cumulative */
     uint64_t n_rt_killed[BS_MAX_CELL_TYPES]; /* radiotherapy: cells killed per cell type (by id), cumulative */
     uint64_t n_gr1_depleted; /* anti-Gr1: MDSCs depleted, cumulative */
@@ -190,7 +191,9 @@ float bs_therapy_dmab_occupancy(const struct bs_model *m);
 /* Mobilised cells (CXCR4 antagonist) that come back this step as CTCs
  * arriving at the section's vessels: each circulating mobilised cell
  * returns or washes out at its per-step chance (draws keyed by step and
- * cell). Called once per step by bs_dtc_arrivals, serial. */
+ * cell). Called once per step by bs_therapy_step, serial; the count is left
+ * in m->therapy.ctc_returning for bs_dtc_arrivals (dtc.c reads the state,
+ * it does not call therapy.c). */
 int bs_therapy_ctc_returning(struct bs_model *m);
 
 /* Drug levels and therapy counters for the CSV row (viz/cli/output.c):

@@ -216,7 +216,8 @@ rc=$?
 whole "$tmp/fsz2"
 ls "$tmp"/fsz2/*.ckpt >/dev/null 2>&1 && bad "a partial checkpoint was left under its final name"
 # a snapshot over the limit
-(ulimit -f 20 && exec "$bin" run homeostasis --days 0 --set run.png_px_per_site=8 --quiet --out "$tmp/fsz3") 2>"$tmp/err"
+# (40 KB: the manifest, ~21 KB with every parameter listed, must fit; the PNG at 16 px per site, ~85 KB, must not)
+(ulimit -f 40 && exec "$bin" run homeostasis --days 0 --set run.png_px_per_site=16 --quiet --out "$tmp/fsz3") 2>"$tmp/err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "snapshot_day0000.0.png: cannot write" "$tmp/err" && ok || bad "PNG over ulimit -f: status $rc: $(cat "$tmp/err")"
 whole "$tmp/fsz3"
