@@ -659,4 +659,5 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     m->row_kills_nk = m->n_kills_nk;
     o->store_full_refusals = (long)m->store.full_refusals;
     bs_observe_spatial(m, &o->sp);
+    bs_therapy_observe(m, &o->drugs, window_days);
 }

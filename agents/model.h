@@ -312,6 +312,7 @@ typedef struct {
     long by_state[BS_MAX_CELL_TYPES][BS_MAX_STATES]; /* cells per type and state (celltypes.h) */
     long store_full_refusals; /* cumulative: placements refused for want of room (engine/store.h) */
     bs_obs_spatial sp;
+    bs_therapy_obs drugs; /* drug levels and therapy counters (therapy.h) */
 } bs_obs;
 
 /* Kill rates are averaged over window_days from the kill counters'

@@ -34,7 +34,7 @@
 #include "celltypes.h"
 #include "model.h"
 
-#define BS_MODEL_LAYOUT 3u
+#define BS_MODEL_LAYOUT 4u
 
 typedef enum { BASE_PARAMS, BASE_EXTRA, BASE_MODEL, BASE_FIELD } base_kind;
 typedef enum { N_ONE, N_SITES, N_SLOTS } count_kind;
