@@ -92,6 +92,16 @@
  * Cached values are bit-identical to recomputed ones, so results never
  * depend on the cache.
  *
+ * Conductances. A face's G is the same seen from either side (g_pair is
+ * symmetric to the bit), so each site keeps only its east and north faces;
+ * the sweep reads a site's west and south faces as the east face of its
+ * west neighbour and the north face of the one below (both in the other
+ * colour, at the index of cw and cs). Only the domain edge's west and
+ * south faces have no neighbour to live at: they sit in the slot before a
+ * row's first site and in a row -1. Two floats per site fewer for every
+ * field (bench/README.md, issue 19), the same values and the same
+ * arithmetic.
+ *
  * Instruction sets. With GCC or clang on x86-64 the per-row kernels are
  * built twice (AVX2 and baseline SSE2) and picked at load time for the
  * CPU. Both do the same IEEE single-precision operations in the same order
@@ -108,7 +118,7 @@
  * solves runs on one thread and gives the same bits.
  *
  * Scratch memory: bs_field.work, one allocation made by bs_field_init
- * (bs_field_work_bytes: about 9 floats and 2 bytes per site), laid out by
+ * (bs_field_work_bytes: about 7 floats and 2 bytes per site), laid out by
  * bs_work_layout with the bs_work header that locates its arrays first. */
 #include "field.h"
 
@@ -225,7 +235,14 @@ typedef struct {
     uint8_t *row_f; /* h: row's Dirichlet map differs from the copy (this solve) */
     uint8_t *brow; /* bh: block row changed kind (this solve) */
     uint8_t *row_z; /* h: row's scale and sink were built with no uptake and no held site */
-    float *g[2][4]; /* cached G_f per colour and face (x-1, x+1, y-1, y+1): row y at y*stride + BS_LANES */
+    /* cached G_f per colour of the east (x+1) and north (y+1) faces, row y
+     * at y*stride + BS_LANES; a site's west and south faces are the east
+     * face of its west neighbour and the north face of the one below,
+     * which lie in the other colour (see "Conductances" above). g_e rows
+     * keep the domain edge's west face in the slot before their first
+     * site; g_n has a row -1 (its pointer starts one stride into its
+     * block) holding the south edge faces of row 0. */
+    float *g_e[2], *g_n[2];
     float *gsum[2]; /* cached sum of the four, laid out like g */
     float *pc[2]; /* packed c per colour: row y at (y+1)*stride + BS_LANES, ghosts around */
     float *wsc[2]; /* omega_i / diag, or 0 where the value must not change */
@@ -271,7 +288,9 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base)
     const size_t packed = (size_t)(h + 2) * (size_t)wk->stride * sizeof(float);
     const size_t coef = (size_t)h * (size_t)wk->stride * sizeof(float);
     for (int q = 0; q < 2; ++q) {
-        for (int f = 0; f < 4; ++f) BS_TAKE(wk->g[q][f], float *, coef);
+        BS_TAKE(wk->g_e[q], float *, coef);
+        BS_TAKE(wk->g_n[q], float *, coef + (size_t)wk->stride * sizeof(float));
+        if (base) wk->g_n[q] += wk->stride;
         BS_TAKE(wk->gsum[q], float *, coef);
         BS_TAKE(wk->pc[q], float *, packed);
         BS_TAKE(wk->wsc[q], float *, coef);
@@ -400,10 +419,13 @@ static void bs_conductance_row(const bs_prep *p, int y)
         const float g1 = x < w - 1 ? gp[bs_cls(t_row[x + 1])] : ge;
         const float g2 = t_lo ? gp[bs_cls(t_lo[x])] : ge;
         const float g3 = t_hi ? gp[bs_cls(t_hi[x])] : ge;
-        wk->g[q][0][j] = g0;
-        wk->g[q][1][j] = g1;
-        wk->g[q][2][j] = g2;
-        wk->g[q][3][j] = g3;
+        /* G is symmetric to the bit (g_pair[t][u] == g_pair[u][t]), so
+         * the neighbours' faces that the sweep reads as g0 and g2 hold
+         * these same g0 and g2: only the domain edge's faces need a slot */
+        if (x == 0) wk->g_e[q ^ 1][j - 1] = g0;
+        if (y == 0) wk->g_n[q ^ 1][j - S] = g2;
+        wk->g_e[q][j] = g1;
+        wk->g_n[q][j] = g3;
         wk->gsum[q][j] = (g0 + g1) + (g2 + g3);
     }
     memcpy(wk->tissue + (size_t)y * (size_t)w, t_row, (size_t)w);
@@ -487,10 +509,10 @@ static inline bs_row_ptrs bs_row_arrays(const bs_work *wk, int q, int y)
         .ce = oth + o,
         .cs = oth - S,
         .cn = oth + S,
-        .g0 = wk->g[q][0] + r,
-        .g1 = wk->g[q][1] + r,
-        .g2 = wk->g[q][2] + r,
-        .g3 = wk->g[q][3] + r,
+        .g0 = wk->g_e[q ^ 1] + r + o - 1,
+        .g1 = wk->g_e[q] + r,
+        .g2 = wk->g_n[q ^ 1] + r - S,
+        .g3 = wk->g_n[q] + r,
         .wsc = wk->wsc[q] + r,
         .rhs = wk->rhs[q] + r,
         .sink = wk->sink[q] + r,
