@@ -163,7 +163,10 @@ static bs_status init_fields(bs_model *m, bs_error *err)
         bs_status st = bs_field_init(&m->fields[f], &spec, m->lat.w, m->lat.h, init, err);
         if (st != BS_OK) return st;
     }
-    return BS_OK;
+    /* the fields are solved one after another on each thread, so they
+     * share the solver's per-solve arrays, one set per thread (issue 19:
+     * memory; the same results) */
+    return bs_field_share_scratch(m->fields, BS_FIELD_COUNT, omp_get_max_threads(), err);
 }
 
 static void derive_world(bs_model *m)

@@ -254,7 +254,30 @@ typedef struct {
     uint32_t *chg0;
     uint32_t *chg[2];
     double *rsum; /* 2*h: per row, sums of the residual r - q c and of q (live sites) */
+    /* Where pc, rhs, chg0, chg and rsum come from: NULL, this block; else
+     * a slot of a pool shared by several fields (bs_field_share_scratch),
+     * bound at the start of each solve. */
+    struct bs_field_pool *pool;
 } bs_work;
+
+/* Which arrays bs_work_layout places: the cached ones (kept from solve to
+ * solve, with the header) and the per-solve ones (written before they are
+ * read in every solve, so fields solved one after another may share
+ * them). */
+enum { BS_PART_CACHED = 1, BS_PART_SOLVE = 2, BS_PART_ALL = 3 };
+
+/* Per-solve arrays shared by fields solved one after another: one slot per
+ * thread that may solve at once, each guarded by a lock (a thread beyond
+ * the slots, e.g. after the thread count was raised, waits for its slot:
+ * slower, never different). Freed with the last field that uses it. */
+typedef struct bs_field_pool {
+    int refs, nslots, w, h;
+    size_t slot_bytes;
+    unsigned char *mem; /* nslots * slot_bytes, BS_ALIGN-aligned */
+#ifdef _OPENMP
+    omp_lock_t *locks;
+#endif
+} bs_field_pool;
 
 static size_t bs_round_up(size_t n)
 {
@@ -264,7 +287,7 @@ static size_t bs_round_up(size_t n)
 /* Lays the scratch out from base (or only measures it when base is NULL);
  * returns its size in bytes. Used by init, to size it and to place the
  * arrays once. */
-static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base)
+static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base, int parts)
 {
     const size_t n = (size_t)w * (size_t)h;
     wk->w = w;
@@ -273,11 +296,14 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base)
     wk->bw = (w + BS_OMEGA_BLOCK - 1) / BS_OMEGA_BLOCK;
     wk->bh = (h + BS_OMEGA_BLOCK - 1) / BS_OMEGA_BLOCK;
     wk->nck = ((w + 1) / 2 + BS_CHUNK - 1) / BS_CHUNK;
-    size_t off = bs_round_up(sizeof(bs_work));
+    size_t off = parts & BS_PART_CACHED ? bs_round_up(sizeof(bs_work)) : 0;
+    int part = BS_PART_CACHED;
 #define BS_TAKE(ptr, type, bytes)                                                                                      \
     do {                                                                                                               \
-        (ptr) = base ? (type)(void *)(base + off) : NULL;                                                              \
-        off += bs_round_up(bytes);                                                                                     \
+        if (parts & part) {                                                                                            \
+            (ptr) = base ? (type)(void *)(base + off) : NULL;                                                          \
+            off += bs_round_up(bytes);                                                                                 \
+        }                                                                                                              \
     } while (0)
     BS_TAKE(wk->tissue, uint8_t *, n);
     BS_TAKE(wk->fixed, uint8_t *, n);
@@ -290,14 +316,17 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base)
     for (int q = 0; q < 2; ++q) {
         BS_TAKE(wk->g_e[q], float *, coef);
         BS_TAKE(wk->g_n[q], float *, coef + (size_t)wk->stride * sizeof(float));
-        if (base) wk->g_n[q] += wk->stride;
+        if (base && (parts & BS_PART_CACHED)) wk->g_n[q] += wk->stride;
         BS_TAKE(wk->gsum[q], float *, coef);
-        BS_TAKE(wk->pc[q], float *, packed);
         BS_TAKE(wk->wsc[q], float *, coef);
-        BS_TAKE(wk->rhs[q], float *, coef);
         BS_TAKE(wk->sink[q], float *, coef);
     }
     BS_TAKE(wk->blk, float *, 2 * (size_t)wk->bw * (size_t)wk->bh * sizeof(float));
+    part = BS_PART_SOLVE;
+    for (int q = 0; q < 2; ++q) {
+        BS_TAKE(wk->pc[q], float *, packed);
+        BS_TAKE(wk->rhs[q], float *, coef);
+    }
     const size_t chunks = (size_t)h * (size_t)wk->nck * sizeof(uint32_t);
     BS_TAKE(wk->chg0, uint32_t *, chunks);
     BS_TAKE(wk->chg[0], uint32_t *, chunks);
@@ -307,10 +336,42 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base)
     return off;
 }
 
+/* A zeroed block of `bytes` on a BS_ALIGN boundary. From calloc, which
+ * maps large blocks as zero pages the kernel makes resident only when
+ * written, so scratch a solve never touches (or a block set up and freed
+ * at once) costs no memory; aligned_alloc + memset wrote every page. The
+ * raw pointer sits just before the aligned one (calloc's alignment is at
+ * least 16, so there is room). */
+static void *bs_zalloc(size_t bytes)
+{
+    unsigned char *raw = calloc(1, bytes + BS_ALIGN);
+    if (!raw) return NULL;
+    unsigned char *p = raw + (BS_ALIGN - (uintptr_t)raw % BS_ALIGN);
+    memcpy(p - sizeof raw, &raw, sizeof raw);
+    return p;
+}
+
+static void bs_zfree(void *p)
+{
+    if (!p) return;
+    void *raw;
+    memcpy(&raw, (unsigned char *)p - sizeof raw, sizeof raw);
+    free(raw);
+}
+
 size_t bs_field_work_bytes(int w, int h)
 {
     bs_work wk;
-    return w < 1 || h < 1 ? 0 : bs_work_layout(&wk, w, h, NULL);
+    return w < 1 || h < 1 ? 0 : bs_work_layout(&wk, w, h, NULL, BS_PART_ALL);
+}
+
+size_t bs_field_work_bytes_shared(int w, int h, int nfields, int slots)
+{
+    bs_work wk;
+    if (w < 1 || h < 1 || nfields < 1) return 0;
+    if (slots < 1) return (size_t)nfields * bs_work_layout(&wk, w, h, NULL, BS_PART_ALL);
+    return (size_t)nfields * bs_work_layout(&wk, w, h, NULL, BS_PART_CACHED) +
+            (size_t)slots * bs_work_layout(&wk, w, h, NULL, BS_PART_SOLVE) + sizeof(bs_field_pool);
 }
 
 bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, float initial, bs_error *err)
@@ -341,7 +402,7 @@ bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, fl
      * equal to the real one would skip a rebuild). */
     bs_work wk;
     memset(&wk, 0, sizeof wk);
-    size_t bytes = bs_work_layout(&wk, w, h, NULL);
+    size_t bytes = bs_work_layout(&wk, w, h, NULL, BS_PART_ALL);
     f->spec = *spec;
     f->w = w;
     f->h = h;
@@ -350,18 +411,107 @@ bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, fl
     f->uptake = calloc(n, sizeof(float));
     f->fixed = calloc(n, 1);
     f->fixed_val = calloc(n, sizeof(float));
-    f->work = aligned_alloc(BS_ALIGN, bytes); /* bytes is a multiple of BS_ALIGN */
+    f->work = bs_zalloc(bytes);
     if (!f->c || !f->src || !f->uptake || !f->fixed || !f->fixed_val || !f->work) {
         bs_field_free(f);
         return bs_fail(err, BS_ERR_NOMEM, "field %s: out of memory for a %d x %d grid", name, w, h);
     }
     /* zeroed: the cache starts invalid, and every scratch float is finite
      * before the first solve writes it */
-    memset(f->work, 0, bytes);
-    bs_work_layout(&wk, w, h, f->work);
+    bs_work_layout(&wk, w, h, f->work, BS_PART_ALL);
     memcpy(f->work, &wk, sizeof wk);
     for (size_t i = 0; i < n; ++i) f->c[i] = initial;
     return BS_OK;
+}
+
+static void bs_pool_release(bs_field_pool *pool)
+{
+    if (!pool || --pool->refs > 0) return;
+#ifdef _OPENMP
+    for (int i = 0; i < pool->nslots && pool->locks; ++i) omp_destroy_lock(&pool->locks[i]);
+    free(pool->locks);
+#endif
+    bs_zfree(pool->mem);
+    free(pool);
+}
+
+bs_status bs_field_share_scratch(bs_field *fields, int n, int slots, bs_error *err)
+{
+    if (!fields || n < 1 || slots < 1)
+        return bs_fail(
+                err, BS_ERR_INVALID, "field scratch: %d fields and %d slots (valid: at least 1 of each)", n, slots);
+    const int w = fields[0].w, h = fields[0].h;
+    for (int i = 0; i < n; ++i) {
+        const bs_work *wk = fields[i].work;
+        if (!wk || fields[i].w != w || fields[i].h != h || wk->pool)
+            return bs_fail(err, BS_ERR_INVALID,
+                    "field scratch: field %d is not an initialised %d x %d field with its own scratch", i, w, h);
+    }
+    bs_work probe;
+    memset(&probe, 0, sizeof probe);
+    const size_t slot_bytes = bs_work_layout(&probe, w, h, NULL, BS_PART_SOLVE);
+    const size_t cached_bytes = bs_work_layout(&probe, w, h, NULL, BS_PART_CACHED);
+    bs_field_pool *pool = calloc(1, sizeof *pool);
+    void *blocks[64] = { 0 };
+    int ok = pool && n <= 64;
+    if (ok) {
+        pool->nslots = slots;
+        pool->w = w;
+        pool->h = h;
+        pool->slot_bytes = slot_bytes;
+        pool->mem = bs_zalloc((size_t)slots * slot_bytes);
+        ok = pool->mem != NULL;
+#ifdef _OPENMP
+        pool->locks = malloc((size_t)slots * sizeof *pool->locks);
+        ok = ok && pool->locks;
+#endif
+    }
+    for (int i = 0; ok && i < n; ++i) ok = (blocks[i] = bs_zalloc(cached_bytes)) != NULL;
+    if (!ok) {
+        for (int i = 0; i < n; ++i) bs_zfree(blocks[i]);
+        if (pool) {
+#ifdef _OPENMP
+            free(pool->locks);
+#endif
+            bs_zfree(pool->mem);
+        }
+        free(pool);
+        return bs_fail(err, n > 64 ? BS_ERR_INVALID : BS_ERR_NOMEM,
+                n > 64 ? "field scratch: %d fields (valid: at most 64)" : "field scratch: out of memory for %d fields",
+                n);
+    }
+#ifdef _OPENMP
+    for (int i = 0; i < slots; ++i) omp_init_lock(&pool->locks[i]);
+#endif
+    /* Fresh scratch with every cache invalid (the first solve rebuilds
+     * them; cached values equal recomputed ones, so no result changes). */
+    for (int i = 0; i < n; ++i) {
+        bs_work wk;
+        memset(&wk, 0, sizeof wk);
+        bs_work_layout(&wk, w, h, blocks[i], BS_PART_CACHED);
+        wk.pool = pool;
+        memcpy(blocks[i], &wk, sizeof wk);
+        bs_zfree(fields[i].work);
+        fields[i].work = blocks[i];
+    }
+    pool->refs = n;
+    return BS_OK;
+}
+
+/* Points wk's per-solve arrays at slot i of its pool. */
+static void bs_pool_bind(bs_work *wk, int i)
+{
+    bs_work tmp;
+    const bs_field_pool *pool = wk->pool;
+    bs_work_layout(&tmp, wk->w, wk->h, pool->mem + (size_t)i * pool->slot_bytes, BS_PART_SOLVE);
+    for (int q = 0; q < 2; ++q) {
+        wk->pc[q] = tmp.pc[q];
+        wk->rhs[q] = tmp.rhs[q];
+    }
+    wk->chg0 = tmp.chg0;
+    wk->chg[0] = tmp.chg[0];
+    wk->chg[1] = tmp.chg[1];
+    wk->rsum = tmp.rsum;
 }
 
 void bs_field_free(bs_field *f)
@@ -372,7 +522,8 @@ void bs_field_free(bs_field *f)
     free(f->uptake);
     free(f->fixed);
     free(f->fixed_val);
-    free(f->work);
+    if (f->work) bs_pool_release(((bs_work *)f->work)->pool);
+    bs_zfree(f->work);
     f->c = f->src = f->uptake = f->fixed_val = NULL;
     f->fixed = NULL;
     f->work = NULL;
@@ -989,7 +1140,8 @@ static int bs_thread_num(void)
  * means automatic; max_iters < 1 counts as 1. A tolerance below a few ulp
  * of the field's largest values (tol * scale < ~4e-7 * max |c|) cannot be
  * met in float and runs to max_iters. */
-static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt, int nthreads)
+static void bs_solve(
+        bs_field *f, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt, int nthreads, int caller_thread)
 {
     if (!f || !f->c || !f->work || !lat || !lat->tissue || !opt) return;
     f->last_iters = 0;
@@ -1005,6 +1157,13 @@ static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_s
     const bs_field_spec *sp = &f->spec;
     const int w = f->w, h = f->h;
     bs_work *wk = f->work;
+    const int pslot = wk->pool ? caller_thread % wk->pool->nslots : 0;
+    if (wk->pool) {
+#ifdef _OPENMP
+        omp_set_lock(&wk->pool->locks[pslot]);
+#endif
+        bs_pool_bind(wk, pslot);
+    }
     bs_cache *cache = &wk->cache;
 
     bs_prep p;
@@ -1177,6 +1336,9 @@ static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_s
     f->last_iters = iters;
     f->last_change = last;
     f->last_site_updates = updates;
+#ifdef _OPENMP
+    if (wk->pool) omp_unset_lock(&wk->pool->locks[pslot]);
+#endif
 }
 
 static int bs_max_threads(void)
@@ -1190,7 +1352,7 @@ static int bs_max_threads(void)
 
 void bs_field_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt)
 {
-    bs_solve(f, lat, dt_h, opt, bs_max_threads());
+    bs_solve(f, lat, dt_h, opt, bs_max_threads(), bs_thread_num());
 }
 
 /* Sites per thread below which bs_field_solve_many gives each thread whole
@@ -1230,13 +1392,13 @@ void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double 
     if (!fields || n < 1) return;
     const int T = bs_max_threads();
     if (!by_field(T, n, lat)) {
-        for (int i = 0; i < n; ++i) bs_solve(&fields[i], lat, dt_h, opt, T);
+        for (int i = 0; i < n; ++i) bs_solve(&fields[i], lat, dt_h, opt, T, bs_thread_num());
         return;
     }
     int order[64] = { 0 };
     cost_order(fields, n, lat, order);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(T < n ? T : n)
-    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1);
+    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1, bs_thread_num());
 }
 
 int bs_field_solve_many_in_team(const bs_field *fields, int n, const bs_lattice *lat, int *order)
@@ -1250,5 +1412,5 @@ void bs_field_solve_many_team(
         bs_field *fields, int n, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt, const int *order)
 {
 #pragma omp for schedule(dynamic, 1) nowait
-    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1);
+    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1, bs_thread_num());
 }
