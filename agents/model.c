@@ -394,7 +394,7 @@ static void assemble_sources(bs_model *m)
             default:
                 o2_up = r->o2_marrow_uptake;
                 ifn = r->ifng_basal;
-                if (bs_next_to_vessel(lat, i)) cx += r->cxcl12_vessel;
+                if (bs_next_to_vessel_xy(lat, x, y)) cx += r->cxcl12_vessel;
                 break;
             }
             /* PTHrP makes the osteoblast lineage (lining cells,

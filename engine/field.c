@@ -686,10 +686,24 @@ BS_CLONES static void bs_row_sums(const bs_work *wk, int y, double *rs)
 #pragma omp simd
             for (int j = 0; j < BS_LANES; ++j) {
                 const int k = kb + j;
-                const int live = p.wsc[k] > 0.0f;
-                const float r = p.rhs[k] - p.sink[k] * p.cur[k];
-                ar[j] += live ? (double)r : 0.0;
-                aq[j] += live ? (double)p.sink[k] : 0.0;
+                /* both conversions made unconditionally, then the dead
+                 * sites' terms zeroed by a bit mask: a select (live ? r :
+                 * 0.0) left control flow that kept GCC from vectorising
+                 * this loop (issue 19: it was 15% of a homeostasis run, as
+                 * much as the sweeps); the same sums to the bit */
+                const uint64_t keep = 0 - (uint64_t)(p.wsc[k] > 0.0f);
+                const double r = (double)(p.rhs[k] - p.sink[k] * p.cur[k]);
+                const double qd = (double)p.sink[k];
+                uint64_t rb, qb;
+                memcpy(&rb, &r, sizeof rb);
+                memcpy(&qb, &qd, sizeof qb);
+                rb &= keep;
+                qb &= keep;
+                double rm, qm;
+                memcpy(&rm, &rb, sizeof rm);
+                memcpy(&qm, &qb, sizeof qm);
+                ar[j] += rm;
+                aq[j] += qm;
             }
         }
     }
