@@ -1117,6 +1117,24 @@ BS_CLONES static uint32_t bs_any_bits(const float *restrict v, size_t n)
     return 0;
 }
 
+/* Non-zero when an uptake is not finite or a held site holds anything but
+ * +0. A kernel of its own, built for AVX2 too (issue 19: inlined in
+ * bs_solve with the baseline's 16-byte vectors it was 4% of a homeostasis
+ * run, which scans its four all-zero fields every step). */
+BS_CLONES static uint32_t bs_bad_bits(
+        const float *restrict u, const float *restrict v, const uint8_t *restrict fx, size_t n)
+{
+    uint32_t bad = 0;
+#pragma omp simd reduction(| : bad)
+    for (size_t i = 0; i < n; ++i) {
+        uint32_t ub, vb;
+        memcpy(&ub, &u[i], sizeof ub);
+        memcpy(&vb, &v[i], sizeof vb);
+        bad |= (uint32_t)((ub & 0x7f800000u) == 0x7f800000u) | (fx[i] ? vb : 0u);
+    }
+    return bad;
+}
+
 static int bs_all_zero(const bs_field *f)
 {
     const bs_field_spec *sp = &f->spec;
@@ -1126,17 +1144,7 @@ static int bs_all_zero(const bs_field *f)
     /* c first: a live field is non-zero almost everywhere, so this ends at
      * once for it */
     if (bs_any_bits(f->c, n) || bs_any_bits(f->src, n)) return 0;
-    const float *restrict u = f->uptake, *restrict v = f->fixed_val;
-    const uint8_t *restrict fx = f->fixed;
-    uint32_t bad = 0;
-#pragma omp simd reduction(| : bad)
-    for (size_t i = 0; i < n; ++i) {
-        uint32_t ub, vb;
-        memcpy(&ub, &u[i], sizeof ub);
-        memcpy(&vb, &v[i], sizeof vb);
-        bad |= (uint32_t)((ub & 0x7f800000u) == 0x7f800000u) | (fx[i] ? vb : 0u);
-    }
-    return !bad;
+    return !bs_bad_bits(f->uptake, f->fixed_val, f->fixed, n);
 }
 
 static int bs_thread_num(void)
