@@ -28,6 +28,16 @@ static inline int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, in
 }
 /* a fill target in the 3 x 3 block around i (i excluded) */
 int bs_has_fill_target(const struct bs_model *m, int i);
+/* site j is where the next lamella goes (an unfinished layer, or a cavity
+ * site resting on finished bone, 4-neighbour); occupancy not checked */
+int bs_is_floor(const bs_lattice *lat, int j);
+/* osteoblasts in the 3 x 3 block around j: *any counts all, the return
+ * value those whose osteoid mineralises already (age >= the lag); *marrow
+ * gets the marrow sites of the block (0: j is walled in) */
+int bs_ob_team_around(const struct bs_model *m, int j, int *any, int *marrow);
+/* a floor site with no osteoblast next to it in the 3 x 3 block around i:
+ * where the osteoblast team needs a new member */
+int bs_uncovered_floor_near(const struct bs_model *m, int i);
 /* one of the four edge neighbours of site (x, y) is a sinusoid or an
  * arteriole; bs_next_to_vessel takes the site index (two divisions more:
  * the sources pass, which asks it of every marrow site every step, passes
