@@ -460,6 +460,7 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
         return st;
     }
     bs_store_scan_types(&m->store); /* derived from the restored slots */
+    bs_store_rebuild_bits(&m->store); /* and the occupancy bits from occ */
     *out = m;
     return BS_OK;
 }
