@@ -390,7 +390,7 @@ bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs
     return st;
 }
 
-bs_status bs_output_png(const bs_output *o, const bs_model *m, const char *title, bs_error *err)
+bs_status bs_output_render(const bs_model *m, const char *title, const int *region, bs_image *im, bs_error *err)
 {
     bs_render_input in = {
         .lat = &m->lat,
@@ -401,8 +401,14 @@ bs_status bs_output_png(const bs_output *o, const bs_model *m, const char *title
         .overlay = NULL,
         .hide_agents = 0,
     };
+    if (region) memcpy(in.region, region, sizeof in.region);
+    return bs_render(&in, im, err);
+}
+
+bs_status bs_output_png(const bs_output *o, const bs_model *m, const char *title, const int *region, bs_error *err)
+{
     bs_image im = { 0 };
-    bs_status st = bs_render(&in, &im, err);
+    bs_status st = bs_output_render(m, title, region, &im, err);
     if (st != BS_OK) return st;
     char path[4200];
     snprintf(path, sizeof path, "%s/snapshot_day%06.1f.png", o->dir, bs_model_time_days(m));
