@@ -577,7 +577,20 @@ static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_e
                 first > 0 ? 100.0 * (obs->bone_area_um2 / first - 1.0) : 0.0, obs->bv_tv);
         printf("  endosteum      %.1f%% quiescent\n", 100.0 * obs->endosteum_quiescent_frac);
         printf("  cells          %ld osteoclasts, %ld osteoblasts\n", obs->n_osteoclasts, obs->n_osteoblasts);
-        printf("  oxygen         median marrow pO2 %.1f mmHg\n", obs->o2_median_mmHg);
+        printf("  oxygen         median marrow pO2 %.1f mmHg (5th percentile %.1f; perisinusoidal %.1f, endosteal "
+               "%.1f)\n",
+                obs->o2_median_mmHg, obs->sp.o2_p5_mmHg, obs->sp.o2_perisinusoidal_mmHg, obs->sp.o2_endosteal_mmHg);
+        if (obs->n_ctc_arrived > 0)
+            printf("  dissemination  %ld CTCs arrived, %ld crossed into the marrow\n", obs->n_ctc_arrived,
+                    obs->n_extravasated);
+        if (obs->n_dtc > 0 || obs->n_ctc_arrived > 0)
+            printf("  tumour         %ld cells (%ld dormant, %ld cycling; %ld settled on the endosteum, %ld next to "
+                   "vessels), %.3g um^2\n",
+                    obs->n_dtc, obs->n_dtc_dormant, obs->n_dtc_proliferating, obs->n_dtc_endosteal,
+                    obs->n_dtc_perivascular, obs->tumour_area_um2);
+        if (obs->n_tcells + obs->n_nk + obs->n_mdsc > 0)
+            printf("  immune         %ld CD8 T cells (%ld activated), %ld NK cells, %ld MDSCs\n", obs->n_tcells,
+                    obs->n_tcells_active, obs->n_nk, obs->n_mdsc);
         printf("  outputs        %s/timeseries.csv, manifest.json, %lld PNG snapshot%s\n", R->outdir,
                 (long long)R->rs.png_count, R->rs.png_count == 1 ? "" : "s");
         if (vpath[0]) printf("  video          %s, %ld frames\n", vpath, vframes);
