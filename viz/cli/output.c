@@ -76,6 +76,26 @@ static double col_kills_nk(const bs_obs *o)
 {
     return o->kills_nk_per_day;
 }
+static double col_o2_tumour(const bs_obs *o)
+{
+    return o->o2_tumour_mmHg;
+}
+
+static double col_tgfb_tcell(const bs_obs *o)
+{
+    return o->tgfb_tcell_au;
+}
+
+static double col_suppr_tcell(const bs_obs *o)
+{
+    return o->suppr_tcell_au;
+}
+
+static double col_myeloid_oc_pool(const bs_obs *o)
+{
+    return o->myeloid_oc_pool;
+}
+
 static double col_refusals(const bs_obs *o)
 {
     return (double)o->store_full_refusals;
@@ -92,6 +112,9 @@ static const csv_column csv_table[] = {
     { "n_tcells", "cells", -1, NULL }, { "n_tcells_active", "cells", -1, NULL }, { "n_nk", "cells", -1, NULL },
     { "n_mdsc", "cells", -1, NULL }, { "kills_tcell_per_day", "1/d", 3, col_kills_t },
     { "kills_nk_per_day", "1/d", 3, col_kills_nk },
+    /* immunity (#17): pO2 at tumour cells, fields at CD8 T cells, anti-Gr1's osteoclast-competent pool */
+    { "o2_tumour_mmHg", "mmHg", 3, col_o2_tumour }, { "tgfb_tcell_au", "au", 5, col_tgfb_tcell },
+    { "suppr_tcell_au", "au", 5, col_suppr_tcell }, { "n_myeloid_oc_pool", "cells", 2, col_myeloid_oc_pool },
     { "store_full_refusals", "cells", -1, col_refusals }, /* cumulative: placements refused for want of room */
 };
 #define N_TABLE ((int)(sizeof csv_table / sizeof csv_table[0]))
