@@ -206,7 +206,8 @@ static inline int bs_immune_walk(bs_model *m, int slot, const bs_immune_motility
 static inline float bs_immune_hypoxic_suppr(const bs_model *m, int i)
 {
     const bs_immune_rules *im = &m->r.immune;
-    return 1.0f + im->suppr_hyp_gain * (1.0f - bs_o2_hill(m->fields[BS_FIELD_O2].c[i], im->suppr_hyp_mmHg, im->suppr_hyp_n));
+    return 1.0f +
+            im->suppr_hyp_gain * (1.0f - bs_o2_hill(m->fields[BS_FIELD_O2].c[i], im->suppr_hyp_mmHg, im->suppr_hyp_n));
 }
 
 /* Brake on killing by the suppression field and TGF-beta at site i:

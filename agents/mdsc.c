@@ -71,8 +71,8 @@ const bs_param_def bs_mdsc_params[] = {
             "Half-effect pO2 of that rise (HIF-1a stabilised below ~2% O2 ~ 15 mmHg, steeply, Jiang 1996, M~; 10 "
             "mmHg as tcell.hypoxia_mmHg, A)",
             NULL, NULL },
-    { "suppr.hypoxia_hill", BS_PT_REAL, 3.0, 0.5, 20.0, "1", "Steepness of that rise (as tcell.hypoxia_hill, A)",
-            NULL, NULL },
+    { "suppr.hypoxia_hill", BS_PT_REAL, 3.0, 0.5, 20.0, "1", "Steepness of that rise (as tcell.hypoxia_hill, A)", NULL,
+            NULL },
 };
 const size_t bs_mdsc_nparams = sizeof bs_mdsc_params / sizeof bs_mdsc_params[0];
 

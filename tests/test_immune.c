@@ -436,8 +436,8 @@ static void test_recruitment_follows_chemokine(void **state)
     assert_true(basal > 0);
     assert_true((double)basal / (double)full_on > 0.18 && (double)basal / (double)full_on < 0.40);
     /* NK cells and MDSCs still come only with a tumour */
-    bs_model *m = flat_model((const char *[]){ "geometry.sinusoid_spacing_um=150", "nk.recruit_per_d=24",
-        "mdsc.recruit_per_d=24", NULL });
+    bs_model *m = flat_model((const char *[]){
+            "geometry.sinusoid_spacing_um=150", "nk.recruit_per_d=24", "mdsc.recruit_per_d=24", NULL });
     fill_field(m, BS_FIELD_CHEMOKINE, 0.0f);
     for (int h = 0; h < 20; h++) {
         m->step = (uint64_t)h;
@@ -496,7 +496,7 @@ static void test_soft_tissue_control(void **state)
     bs_registry *r2;
     bs_paramset *p2 = bs_test_params(&r2, NULL,
             (const char *[]){ "geometry.source=soft", "lattice.width_sites=64", "lattice.height_sites=64",
-                "dtc.seed_lesion_n=40", "mdsc.recruit_per_d=0.3", "mdsc.to_oc_rate_per_d=10", NULL });
+                    "dtc.seed_lesion_n=40", "mdsc.recruit_per_d=0.3", "mdsc.to_oc_rate_per_d=10", NULL });
     bs_model *m = bs_test_model(p2);
     long bone = 0, surf = 0, vessel = 0, arteriole = 0, dtc = 0;
     for (int i = 0; i < 64 * 64; i++) {
