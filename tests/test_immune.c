@@ -14,6 +14,7 @@
 static bs_model *flat_model(const char *const *extra)
 {
     static const char *const defaults[] = { "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", "tcell.lifespan_d=365",
+        "tcell.kill_rate_per_h_contact=0.4", /* the hazard the expectations below are written for */
         "nk.lifespan_d=365", "mdsc.lifespan_d=365", "tcell.kills_to_exhaustion=1000", "nk.kills_to_exhaustion=1000",
         NULL };
     return bs_flat_model(defaults, extra);
