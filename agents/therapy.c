@@ -170,13 +170,6 @@ static const bs_param_def therapy_params[] = {
             "Osteoclast-competent CD11b+Ly6C-int cells that build up per MDSC depleted (Capietto 2021 build-up; 0.5x, "
             "A)",
             NULL, NULL },
-    { "agr1.pool_in_per_mm2_per_d", BS_PT_REAL, 3.0, 0.0, 1e4, "1/(mm^2 d)",
-            "Osteoclast-competent Gr1- myeloid cells (CD11b+Ly6C-int) added to the pool per mm^2 of section per day "
-            "while anti-Gr1 is on, whatever the number of MDSCs depleted: depleting Gr1+ cells drives a compensatory, "
-            "marrow-wide expansion of these precursors, which raises osteolysis and offsets the antitumour gain "
-            "(Capietto 2021 Cancer Immunol Res 9:1400, M~ qualitative). Value A, calibrated to B21: osteoclasts about "
-            "2-3x while on (docs/calibration.md, Immunity #17)",
-            NULL, NULL },
     { "agr1.pool_life_d", BS_PT_REAL, 10.0, 0.1, 1e4, "d", "Mean life of a cell of that pool (myeloid turnover, A)",
             NULL, NULL },
     { "agr1.oc_gain", BS_PT_REAL, 2.0, 0.0, 100.0, "1",
@@ -389,7 +382,6 @@ void bs_therapy_derive(bs_model *m)
     double area_mm2 = (double)m->lat.w * m->lat.h * h_um * h_um * MM2_PER_UM2;
     x->agr1_pool_K = (float)(bs_param(ps, "agr1.pool_half_per_mm2") * area_mm2);
     x->agr1_seed_h = (float)(bs_param(ps, "agr1.pool_to_oc_per_d") / 24.0);
-    x->agr1_pool_in = (float)(bs_param(ps, "agr1.pool_in_per_mm2_per_d") * area_mm2 * dt / 24.0);
     /* CXCR4 antagonist */
     x->cxcr4i_block = (float)bs_param(ps, "cxcr4i.block");
     x->cxcr4i_mobilise_h = (float)(bs_param(ps, "cxcr4i.mobilise_per_d") / 24.0);
@@ -562,15 +554,12 @@ static float hill(float v, float K, float n)
     return a / (1.0f + a);
 }
 
-/* anti-Gr1: the osteoclast-competent pool grows by the compensatory
- * myelopoiesis (agr1.pool_in_per_mm2_per_d x level); MDSCs die at the
- * depletion hazard and each leaves agr1.pool_per_depleted such cells
- * behind. */
+/* anti-Gr1: MDSCs die at the depletion hazard; each leaves
+ * agr1.pool_per_depleted osteoclast-competent cells behind. */
 static void agr1_deplete(bs_model *m)
 {
     bs_therapy_state *t = &m->therapy;
     const bs_therapy_rules *x = &m->r.tx;
-    t->gr1_myeloid += x->agr1_pool_in * t->level[BS_THERAPY_ANTI_GR1];
     float p = bs_rate_to_prob((double)(x->agr1_kill_h * t->level[BS_THERAPY_ANTI_GR1]), m->dt_h);
     if (!(p > 0.0f)) return;
     bs_store *s = &m->store;
@@ -595,10 +584,10 @@ static float agr1_site_weight(const bs_model *m, int i)
 }
 
 /* anti-Gr1 pool -> osteoclasts: pool x agr1.pool_to_oc_per_d cells per hour
- * try to become osteoclasts, spread over the endosteal sites in proportion
- * to their weight. Each opens a BMU there if the surface was quiet and
- * forms an osteoclast by the ordinary rule (which needs RANKL); only a
- * precursor that formed one leaves the pool. Serial: two passes over the lattice, no allocation. */
+ * become osteoclasts, spread over the endosteal sites in proportion to
+ * their weight. Each one opens a BMU there if the surface was quiet (so
+ * osteoclasts form on it by the ordinary rule, which RANKL sustains) and
+ * leaves the pool. Serial: two passes over the lattice, no allocation. */
 static void agr1_seed_osteoclasts(bs_model *m)
 {
     bs_therapy_state *t = &m->therapy;
@@ -617,9 +606,8 @@ static void agr1_seed_osteoclasts(bs_model *m)
         if ((double)bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, (uint64_t)i, 3) >= p) continue;
         if (bs_agent_within(m, i, m->r.oc_exclusion, BS_CELL_OSTEOCLAST)) continue;
         if (lat->surface[i] == BS_SURF_QUIESCENT) bs_bmu_open(m, i);
-        /* the precursor leaves the pool only when it has formed an
-         * osteoclast (formation still needs the RANKL signal there) */
-        if (lat->surface[i] == BS_SURF_RESORPTION && bs_oc_try_form(m, i)) t->gr1_myeloid -= 1.0f;
+        if (lat->surface[i] == BS_SURF_RESORPTION) bs_oc_try_form(m, i);
+        t->gr1_myeloid -= 1.0f;
     }
 }
 

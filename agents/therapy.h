@@ -74,7 +74,6 @@ typedef struct {
     float agr1_kill_h; /* 1/h at level 1 */
     float agr1_pool_per_kill, agr1_pool_decay, agr1_oc_gain, agr1_pool_K;
     float agr1_seed_h; /* pool -> osteoclast conversion, 1/h per pool cell */
-    float agr1_pool_in; /* emergency myelopoiesis: pool cells added per step at level 1 (whole domain) */
     /* CXCR4 antagonist */
     float cxcr4i_block, cxcr4i_mobilise_h;
     /* radiotherapy */
