@@ -272,6 +272,8 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
         st = bs_fail(err, BS_ERR_NOMEM, "out of memory");
         goto fail;
     }
+    st = bs_shove_init(m, err);
+    if (st != BS_OK) goto fail;
     for (int t = 0; t < bs_celltype_count(); t++) {
         size_t nb = bs_celltype_of(t)->rules_bytes;
         if (nb == 0) continue;
@@ -361,6 +363,7 @@ void bs_model_destroy(bs_model *m)
     free(m->bmu);
     free(m->eroded);
     free(m->bmu_work);
+    bs_shove_free(m);
     for (int t = 0; t < BS_MAX_CELL_TYPES; t++) free(m->r.own[t]);
     free(m);
 }
@@ -569,6 +572,7 @@ void bs_model_step(bs_model *m)
     for (int t = 0; t < bs_celltype_count(); t++) ctx.act[t] = bs_celltype_of(t)->act;
     bs_store_for_tiles(m->lat.w, m->lat.h, BS_TILE, tile_rules, &ctx);
     m->r.pre.valid = 0; /* the prefixes are for this step's tile loop only */
+    bs_shove_divisions(m); /* tumour divisions that push cells across tiles (serial, agents/shove.c) */
     /* fixed-order reduction over tiles */
     bs_step_totals sum = { 0 };
     bs_bmu_update(m, &sum); /* the BMUs' phases and refilling (serial, agents/bmu.c) */

@@ -337,6 +337,83 @@ static void test_b12_b13_vicious_cycle_and_growth(void **state)
     assert_true(grown > grown_nt);
 }
 
+/* Growth by displacement (agents/shove.c): with O2 and space not limiting
+ * (no O2 uptake, no necrosis, no dormancy, a push radius wider than the
+ * lesion), every cell of a lesion divides, so it grows exponentially: the
+ * doubling time from 10x to 30x the seed and from 30x to 100x differ by
+ * less than a third (the counts are a birth-death process of a few hundred
+ * cells: the doubling time's relative sd over one stretch is ~0.1), and the
+ * mass stays compact (at least 80% of the cells within the half-disc of the
+ * same area around the seed point, so its radius grows as sqrt(n)). With
+ * the push radius at one site only the rim divides, and growth from 30x to
+ * 100x is at least 1.3x slower than with pushing. */
+typedef struct {
+    double t10, t30, t100; /* days to 10x, 30x, 100x the seed */
+    double compact; /* share of cells within the same-area half-disc at 100x */
+} growth;
+
+static growth grow(const char *push, long seed)
+{
+    const char *const set[] = { "lattice.width_sites=120", "lattice.height_sites=120", "run.csv_every_d=0",
+        "dtc.seed_lesion_n=10", "dtc.o2_uptake_per_h=0", "dtc.necrosis_per_h=0", "dtc.lifr_enabled=0",
+        "dtc.prolif_per_d=0.12", "dtc.pthrp_per_h=0", "bmu.initial_bmu_x_frac=0.5", push, NULL };
+    bs_registry *reg;
+    bs_paramset *ps;
+    bs_model *m = make("vicious_cycle", set, NULL, seed, &reg, &ps);
+    int w = m->lat.w;
+    double cx = 0, cy = 0;
+    long n0 = 0;
+    for (int i = 0; i < w * m->lat.h; i++)
+        if (m->store.occ[i] >= 0 && m->store.type[m->store.occ[i]] == BS_CELL_DTC) {
+            cx += i % w;
+            cy += i / w;
+            n0++;
+        }
+    cx /= (double)n0;
+    cy /= (double)n0;
+    growth g = { -1, -1, -1, 0 };
+    for (int q = 1; q <= 4 * 400 && g.t100 < 0; q++) { /* quarter days */
+        bs_test_run_days(m, 0.25);
+        long n = count(m).n;
+        if (g.t10 < 0 && n >= 10 * n0) g.t10 = q / 4.0;
+        if (g.t30 < 0 && n >= 30 * n0) g.t30 = q / 4.0;
+        if (g.t100 < 0 && n >= 100 * n0) g.t100 = q / 4.0;
+    }
+    long n = 0, in = 0;
+    for (int i = 0; i < w * m->lat.h; i++) {
+        int s = m->store.occ[i];
+        if (s < 0 || m->store.type[s] != BS_CELL_DTC) continue;
+        n++;
+    }
+    double r2 = 2.0 * (double)n / 3.14159265358979; /* a half-disc of n sites on the bone */
+    for (int i = 0; i < w * m->lat.h; i++) {
+        int s = m->store.occ[i];
+        if (s < 0 || m->store.type[s] != BS_CELL_DTC) continue;
+        double dx = i % w - cx, dy = i / w - cy;
+        in += dx * dx + dy * dy <= r2 * 1.21; /* 10% margin on the radius: the lattice's ragged edge */
+    }
+    g.compact = n > 0 ? (double)in / (double)n : 0.0;
+    drop(m, reg, ps);
+    return g;
+}
+
+static void test_growth_by_displacement_is_exponential(void **state)
+{
+    (void)state;
+    for (long seed = 1; seed <= 2; seed++) {
+        growth a = grow("dtc.push_radius_um=1000", seed), b = grow("dtc.push_radius_um=10", seed);
+        double da = (a.t30 - a.t10) / log2(3.0), db = (a.t100 - a.t30) / log2(100.0 / 30.0);
+        double rim = (b.t100 - b.t30) / log2(100.0 / 30.0);
+        printf("# growth seed %ld: pushing: 10x at day %.1f, 30x %.1f, 100x %.1f (doubling %.1f d then %.1f d), "
+               "compact %.2f; rim only: 30x %.1f, 100x %.1f (doubling %.1f d)\n",
+                seed, a.t10, a.t30, a.t100, da, db, a.compact, b.t30, b.t100, rim);
+        assert_true(a.t100 > 0 && b.t100 > 0);
+        assert_true(db < 1.33 * da && db > da / 1.33);
+        assert_true(a.compact >= 0.8);
+        assert_true(rim >= 1.3 * db);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +422,9 @@ int main(void)
         cmocka_unit_test(test_b10_hypoxia_and_hdac_through_lifr),
         cmocka_unit_test(test_b9_osteoclasts_wake_dormant_cells),
         cmocka_unit_test(test_b12_b13_vicious_cycle_and_growth),
+        cmocka_unit_test(test_growth_by_displacement_is_exponential),
     };
+    /* BS_TEST_FILTER=pattern runs only the tests whose names match */
+    if (getenv("BS_TEST_FILTER")) cmocka_set_test_filter(getenv("BS_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
