@@ -89,8 +89,9 @@ typedef struct {
     const char *alpha_key; /* BS_RT_LQ: alpha, 1/Gy */
     const char *alpha_beta_key; /* BS_RT_LQ: alpha/beta, Gy */
     const char *d0_key; /* BS_RT_D0: D0, Gy */
-    /* the exponent of cells in `factor_states` (a bit per state) is x the
-     * parameter factor_key (dormant tumour cells are radioresistant) */
+    /* cells in `factor_states` (a bit per state) survive a dose D as the
+     * type's other cells survive D / dmf, dmf the parameter factor_key (a
+     * dose-modifying factor >= 1: dormant tumour cells are radioresistant) */
     uint8_t factor_states;
     const char *factor_key;
     const char *why; /* BS_RT_SPARED: the reason, for the docs */
@@ -101,6 +102,8 @@ typedef struct {
 typedef struct {
     uint8_t anti_gr1_depleted; /* 1: anti-Gr1 depletes the type (a Gr-1+ myeloid cell) */
     uint8_t cxcr4i_mobilised_states; /* a bit per state: the CXCR4 antagonist releases them into the blood */
+    uint8_t chemo_cycling_states; /* a bit per state: cycle-specific chemotherapy kills them at its full hazard */
+    uint8_t chemo_quiescent_states; /* ... at chemo.dormant_factor of it (non-dividing cells are spared) */
 } bs_drug_sensitivity;
 
 /* An observable of the type: cells of the type in the states of

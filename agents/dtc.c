@@ -400,7 +400,8 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
 static int extravasate(bs_model *m, int v, uint64_t key)
 {
     const bs_dtc_rules *d = &m->r.dtc;
-    float c = m->fields[BS_FIELD_CXCL12].c[v] * d->cxcr4 * (1.0f - m->r.fx.cxcr4_block);
+    /* a CXCR4 antagonist blocks entry less than anchoring (therapy.c) */
+    float c = m->fields[BS_FIELD_CXCL12].c[v] * d->cxcr4 * (1.0f - m->r.fx.cxcr4_entry_block);
     float p = d->adhesion * hill2(c, d->cxcl12_K);
     if (bs_rng_uniform(m->seed, BS_STREAM_ARRIVAL, m->step, key, 1) >= p) return 0;
     int x = v % m->lat.w, y = v / m->lat.w, cand[8], n = 0;
@@ -434,6 +435,7 @@ void bs_dtc_arrivals(bs_model *m)
         }
     }
     if (d->bolus_n > 0 && m->step - m->step0 == d->bolus_step) n += d->bolus_n;
+    n += (int)m->therapy.ctc_returning; /* cells a CXCR4 antagonist mobilised, re-homing (therapy.c) */
     for (int k = 0; k < n; k++) {
         uint64_t key = (uint64_t)k + 1;
         int v = m->vessels[bs_rng_below(m->seed, BS_STREAM_ARRIVAL, m->step, key, 0, (uint32_t)m->n_vessels)];
@@ -583,8 +585,10 @@ const bs_celltype bs_type_dtc = {
             .alpha_key = "rt.tumour_alpha_per_Gy",
             .alpha_beta_key = "rt.tumour_alpha_beta_Gy",
             .factor_states = 1u << BS_DTC_DORMANT,
-            .factor_key = "rt.dormant_factor" },
-    .drugs = { .cxcr4i_mobilised_states = 1u << BS_DTC_DORMANT },
+            .factor_key = "rt.dormant_dmf" },
+    .drugs = { .cxcr4i_mobilised_states = 1u << BS_DTC_DORMANT,
+            .chemo_cycling_states = 1u << BS_DTC_PROLIFERATING,
+            .chemo_quiescent_states = (1u << BS_DTC_DORMANT) | (1u << BS_DTC_MIGRATING) },
     .n_observables = 3,
     .observables = { { "n_dtc", "cells", BS_ALL_STATES }, { "n_dtc_dormant", "cells", 1u << BS_DTC_DORMANT },
             { "n_dtc_proliferating", "cells", 1u << BS_DTC_PROLIFERATING } },

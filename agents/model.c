@@ -172,7 +172,10 @@ static bs_status init_fields(bs_model *m, bs_error *err)
         bs_status st = bs_field_init(&m->fields[f], &spec, m->lat.w, m->lat.h, init, err);
         if (st != BS_OK) return st;
     }
-    return BS_OK;
+    /* the fields are solved one after another on each thread, so they
+     * share the solver's per-solve arrays, one set per thread (issue 19:
+     * memory; the same results) */
+    return bs_field_share_scratch(m->fields, BS_FIELD_COUNT, omp_get_max_threads(), err);
 }
 
 static void derive_world(bs_model *m)
@@ -405,7 +408,7 @@ static void assemble_sources(bs_model *m)
             default:
                 o2_up = r->o2_marrow_uptake;
                 ifn = r->ifng_basal;
-                if (bs_next_to_vessel(lat, i)) cx += r->cxcl12_vessel;
+                if (bs_next_to_vessel_xy(lat, x, y)) cx += r->cxcl12_vessel;
                 break;
             }
             /* PTHrP makes the osteoblast lineage (lining cells,
@@ -470,11 +473,15 @@ typedef struct {
     uint32_t stamp;
     void (*act[BS_MAX_CELL_TYPES])(bs_model *, int, bs_step_totals *); /* by type (celltypes.h) */
 } tile_ctx;
-_Static_assert(BS_SURF_NONE == 0, "tile_rules skips runs of four zero surface bytes");
+_Static_assert(BS_SURF_NONE == 0, "tile_rules skips runs of eight zero surface bytes");
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "tile_rules finds the first surface byte of eight by counting trailing zero bits (little-endian)"
+#endif
 
 /* Phase 3: surface rules and cell rules, site by site in raster order
- * inside one tile. An agent that moved into a site not yet scanned has
- * already acted this step (stamp). */
+ * inside one tile (the sites with a surface or an agent: the store's
+ * occupancy bits and the surface bytes say which). An agent that moved
+ * into a site not yet scanned has already acted this step (stamp). */
 static void tile_rules(int x0, int y0, int x1, int y1, void *vctx)
 {
     tile_ctx *ctx = vctx;
@@ -491,36 +498,47 @@ static void tile_rules(int x0, int y0, int x1, int y1, void *vctx)
     const uint8_t *surface = m->lat.surface, *type = s->type;
     const int32_t *occ = s->occ;
     uint32_t *stamp = s->stamp;
-    for (int y = y0; y <= y1; y++)
-        for (int i = y * w + x0, end = y * w + x1; i <= end; i++) {
-            /* eight, then four sites with no surface and no agent: nothing
-             * to do (the same as visiting them one by one, which would
-             * change nothing) */
-            if (i + 7 <= end) {
+    for (int y = y0; y <= y1; y++) {
+        const uint64_t *bits = s->occ_bits + (size_t)y * (size_t)s->bits_stride;
+        const uint8_t *srow = surface + (size_t)y * (size_t)w;
+        int x = x0;
+        while (x <= x1) {
+            /* the next site at or after x with a surface or an agent, read
+             * afresh after every visit (a rule may place an agent or a
+             * surface ahead): sites in between hold neither, and visiting
+             * them would change nothing (issue 19: live cells found a word
+             * of occupancy bits at a time, not site by site) */
+            const int span = 64 - (x & 63) < x1 - x + 1 ? 64 - (x & 63) : x1 - x + 1;
+            const uint64_t ob = __atomic_load_n(&bits[x >> 6], __ATOMIC_RELAXED) >> (x & 63);
+            int next = ob ? __builtin_ctzll(ob) : 64;
+            int k = 0;
+            for (; k + 8 <= span && k < next; k += 8) {
                 uint64_t s8;
-                memcpy(&s8, surface + i, sizeof s8);
-                if (s8 == 0 &&
-                        (occ[i] & occ[i + 1] & occ[i + 2] & occ[i + 3] & occ[i + 4] & occ[i + 5] & occ[i + 6] &
-                                occ[i + 7]) < 0) {
-                    i += 7;
-                    continue;
+                memcpy(&s8, srow + x + k, sizeof s8);
+                if (s8) {
+                    const int f = k + __builtin_ctzll(s8) / 8;
+                    next = f < next ? f : next;
+                    k = span; /* found: no byte-wise tail */
+                    break;
                 }
             }
-            if (i + 3 <= end) {
-                uint32_t s4;
-                memcpy(&s4, surface + i, sizeof s4);
-                if (s4 == 0 && (occ[i] & occ[i + 1] & occ[i + 2] & occ[i + 3]) < 0) {
-                    i += 3;
-                    continue;
-                }
+            for (; k < span && k < next; k++)
+                if (srow[x + k] != BS_SURF_NONE) next = k;
+            if (next >= span) {
+                x += span;
+                continue;
             }
+            x += next;
+            const int i = y * w + x;
             if (surface[i] != BS_SURF_NONE) bs_bmu_site(m, i, tot);
-            int slot = occ[i];
+            const int slot = occ[i];
+            x++;
             if (slot < 0 || stamp[slot] == now) continue;
             stamp[slot] = now;
             acted++;
             if (type[slot] < BS_MAX_CELL_TYPES && ctx->act[type[slot]]) ctx->act[type[slot]](m, slot, tot);
         }
+    }
     tot->agents_acted = acted;
 }
 
@@ -572,6 +590,7 @@ void bs_model_step(bs_model *m)
     for (int t = 0; t < bs_celltype_count(); t++) ctx.act[t] = bs_celltype_of(t)->act;
     bs_store_for_tiles(m->lat.w, m->lat.h, BS_TILE, tile_rules, &ctx);
     m->r.pre.valid = 0; /* the prefixes are for this step's tile loop only */
+    bs_oc_form_held(m); /* osteoclasts held up by tumour cells (serial, agents/osteoclast.c) */
     bs_shove_divisions(m); /* tumour divisions that push cells across tiles (serial, agents/shove.c) */
     /* fixed-order reduction over tiles */
     bs_step_totals sum = { 0 };
@@ -671,4 +690,5 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     o->suppr_tcell_au = nt > 0 ? suppr_t / (double)nt : 0.0;
     o->myeloid_oc_pool = (double)m->therapy.gr1_myeloid;
     bs_observe_spatial(m, &o->sp);
+    bs_therapy_observe(m, &o->drugs, window_days);
 }

@@ -315,6 +315,7 @@ typedef struct {
     long by_state[BS_MAX_CELL_TYPES][BS_MAX_STATES]; /* cells per type and state (celltypes.h) */
     long store_full_refusals; /* cumulative: placements refused for want of room (engine/store.h) */
     bs_obs_spatial sp;
+    bs_therapy_obs drugs; /* drug levels and therapy counters (therapy.h) */
     /* immunity (#17): what the immune cells and the tumour see */
     double o2_tumour_mmHg; /* mean pO2 at tumour-cell sites (0 without a tumour) */
     double tgfb_tcell_au, suppr_tcell_au; /* mean TGF-beta / suppression field at CD8 T-cell sites */

@@ -25,6 +25,7 @@
  *
  * Slots are restored exactly, although results never depend on them, so a
  * restored store is the same store, free-list order included. */
+#include <omp.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@
 #include "celltypes.h"
 #include "model.h"
 
-#define BS_MODEL_LAYOUT 3u
+#define BS_MODEL_LAYOUT 4u
 
 typedef enum { BASE_PARAMS, BASE_EXTRA, BASE_MODEL, BASE_FIELD } base_kind;
 typedef enum { N_ONE, N_SITES, N_SLOTS } count_kind;
@@ -120,7 +121,6 @@ static const state_entry state_table[] = {
 #define WORK_BYTES_PER_SITE                                                                                            \
     28.0 /* + the BMU survey's eroded and work arrays, the displacement pass's
                                     request lists (agents/shove.c, 16 bytes) */
-#define SOLVER_BYTES_PER_SITE_PER_FIELD 40.0
 
 /* ---- table access -------------------------------------------------------- */
 
@@ -151,7 +151,10 @@ double bs_model_estimate_bytes(const bs_paramset *ps)
         double n = e->n == N_SITES ? sites : e->n == N_SLOTS ? slots : 1.0;
         bytes += (e->base == BASE_FIELD ? BS_FIELD_COUNT : 1) * n * e->elem;
     }
-    bytes += sites * (WORK_BYTES_PER_SITE + BS_FIELD_COUNT * SOLVER_BYTES_PER_SITE_PER_FIELD);
+    bytes += sites * WORK_BYTES_PER_SITE;
+    /* the fields' solver scratch, per-solve arrays shared by thread (model.c) */
+    bytes += (double)bs_field_work_bytes_shared((int)bs_param(ps, "lattice.width_sites"),
+            (int)bs_param(ps, "lattice.height_sites"), BS_FIELD_COUNT, omp_get_max_threads());
     return bytes + sizeof(bs_model);
 }
 
@@ -459,6 +462,7 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
         return st;
     }
     bs_store_scan_types(&m->store); /* derived from the restored slots */
+    bs_store_rebuild_bits(&m->store); /* and the occupancy bits from occ */
     *out = m;
     return BS_OK;
 }

@@ -223,7 +223,7 @@ const bs_celltype bs_type_osteoblast = {
     .act = bs_ob_act,
     .sources = ob_sources,
     /* recruited on the surface by bs_bmu_site (bs_ob_try_recruit), no arrivals */
-    .radiation = { .model = BS_RT_LQ, .alpha_key = "rt.ob_alpha_per_Gy", .alpha_beta_key = "rt.ob_alpha_beta_Gy" },
+    .radiation = { .model = BS_RT_D0, .d0_key = "rt.ob_D0_Gy" }, /* non-dividing, radioresistant */
     .n_observables = 1,
     .observables = { { "n_osteoblasts", "cells", BS_ALL_STATES } },
 };

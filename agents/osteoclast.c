@@ -10,7 +10,12 @@
  * becomes marrow marked as a cavity that osteoblasts will refill. With no
  * bone in reach the cell moves along the open compartment; it dies at a
  * constant hazard (mean life oc.lifespan_d), and sooner when it has taken up
- * zoledronic acid from the bone it resorbed (lattice.za_load, therapy.c). */
+ * zoledronic acid from the bone it resorbed (lattice.za_load, therapy.c).
+ * Zoledronic acid also acts here in two more ways: a cell that has taken
+ * it up resorbs less (za.activity_cut), and precursors form less on a
+ * surface whose bone carries it (za.formation_half_load); the drug a cell
+ * dissolves and does not take up binds again to the bone around the
+ * lacuna (za.oc_uptake_frac), so the cavity floor stays loaded. */
 #include <math.h>
 
 #include "celltypes.h"
@@ -99,6 +104,19 @@ int bs_oc_try_form(bs_model *m, int i)
     if (m->store.occ[i] >= 0 && m->store.type[m->store.occ[i]] != BS_CELL_DTC) return 0;
     float sig = bs_rankl_signal(m, i);
     float p = r->p_oc_form * sig / (1.0f + sig);
+    float K = r->fx.za_form_K;
+    if (K > 0.0f) {
+        /* the bone the precursors would seal onto: the most loaded of the
+         * four sides */
+        const bs_lattice *lat = &m->lat;
+        int x = i % lat->w, y = i / lat->w;
+        float L = 0.0f;
+        if (x > 0 && lat->za_load[i - 1] > L) L = lat->za_load[i - 1];
+        if (x < lat->w - 1 && lat->za_load[i + 1] > L) L = lat->za_load[i + 1];
+        if (y > 0 && lat->za_load[i - lat->w] > L) L = lat->za_load[i - lat->w];
+        if (y < lat->h - 1 && lat->za_load[i + lat->w] > L) L = lat->za_load[i + lat->w];
+        p *= K / (K + L);
+    }
     if (bs_draw_surface(m, (uint64_t)i, 3) >= p) return 0;
     if (bs_agent_within(m, i, r->oc_exclusion, BS_CELL_OSTEOCLAST)) return 0;
     int at = oc_place(m, i);
@@ -119,6 +137,20 @@ int bs_oc_spawn(bs_model *m, int i)
     return slot >= 0;
 }
 
+void bs_oc_form_held(bs_model *m)
+{
+    bs_shove *sh = &m->shove;
+    for (int t = 0; t < m->ntiles; t++) {
+        uint32_t n = sh->oc_n[t];
+        sh->oc_n[t] = 0;
+        for (uint32_t k = 0; k < n; k++) {
+            int i = sh->oc_site[(size_t)t * (size_t)sh->seg + k];
+            if (bs_agent_within(m, i, m->r.oc_exclusion, BS_CELL_OSTEOCLAST)) continue;
+            if (bs_shove_free_site(m, i)) bs_oc_spawn(m, i);
+        }
+    }
+}
+
 /* Osteoclasts seal onto and dissolve exposed bone: a bone site with marrow
  * on one of its four sides. */
 static int exposed(const bs_lattice *lat, int x, int y)
@@ -130,9 +162,26 @@ static int exposed(const bs_lattice *lat, int x, int y)
     return 0;
 }
 
+/* Zoledronic acid released from dissolved mineral at site b that the
+ * osteoclast did not take up binds to the bone on b's four sides (none:
+ * it is lost to the circulation). */
+static void za_rebind(bs_lattice *lat, int b, float amount)
+{
+    int bx = b % lat->w, by = b / lat->w, nb[4], n = 0;
+    static const int ddx[4] = { -1, 1, 0, 0 }, ddy[4] = { 0, 0, -1, 1 };
+    for (int k = 0; k < 4; k++) {
+        int nx = bx + ddx[k], ny = by + ddy[k];
+        if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
+        int q = ny * lat->w + nx;
+        if (lat->tissue[q] == BS_TISSUE_BONE) nb[n++] = q;
+    }
+    for (int k = 0; k < n; k++) lat->za_load[nb[k]] += amount / (float)n;
+}
+
 /* Erodes up to `amount` of mineral from bone within reach, nearest first
  * (raster order breaks ties). Returns the mineral removed; *za gets the
- * zoledronic acid taken up with it (site load x mineral removed). */
+ * zoledronic acid taken up with it (site load x mineral removed x the
+ * uptake fraction; the rest binds again next to the site). */
 static float resorb(bs_model *m, int i, float amount, float *za)
 {
     bs_lattice *lat = &m->lat;
@@ -164,7 +213,12 @@ static float resorb(bs_model *m, int i, float amount, float *za)
         lat->mineral[best] -= take;
         amount -= take;
         removed += take;
-        *za += lat->za_load[best] * take;
+        float drug = lat->za_load[best] * take;
+        if (drug > 0.0f) {
+            float up = drug * m->r.fx.za_oc_uptake;
+            *za += up;
+            za_rebind(lat, best, drug - up);
+        }
         m->eroded[best] += take; /* booked to the BMU by bs_bmu_update */
         if (lat->bmu[best] < 0) lat->bmu[best] = bmu;
         if (lat->mineral[best] <= 0.0f) {
@@ -218,8 +272,9 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
             return;
         }
     }
-    float za = 0.0f;
-    float removed = resorb(m, i, r->oc_resorb_per_step, &za);
+    float za = 0.0f, amount = r->oc_resorb_per_step;
+    if (s->aux[slot] > 0.0f) amount *= 1.0f - m->r.fx.za_activity_cut * (s->aux[slot] < 1.0f ? s->aux[slot] : 1.0f);
+    float removed = resorb(m, i, amount, &za);
     s->aux[slot] += za;
     if (removed > 0.0f) {
         tot->resorbed_um2 += (double)removed * m->lat.h_um * m->lat.h_um;

@@ -64,6 +64,11 @@ void bs_bmu_update(bs_model *m, bs_step_totals *tot);
 int bs_oc_try_form(bs_model *m, int i);
 /* an osteoclast made at free site i (id from the site and step) */
 int bs_oc_spawn(bs_model *m, int i);
+/* serially after the tile pass: the osteoclasts that a tumour cell held
+ * up (bs_shove_request_oc) form where the cell can be pushed away
+ * (bs_shove_free_site), unless one formed within the exclusion distance
+ * meanwhile; in tile order, then raster order */
+void bs_oc_form_held(bs_model *m);
 int bs_ob_try_recruit(bs_model *m, int i);
 
 /* agent rules */

@@ -256,22 +256,18 @@ static int shove_one(bs_model *m, int slot, int free_origin)
     return place_daughter(m, slot, (nb / W - R + y0) * w + (nb % W - R + x0));
 }
 
+int bs_shove_free_site(bs_model *m, int i)
+{
+    int slot = m->store.occ[i];
+    if (slot < 0) return 1;
+    return pushable(m->store.type[slot]) && shove_one(m, slot, 1);
+}
+
 int bs_shove_divisions(bs_model *m)
 {
     bs_shove *sh = &m->shove;
     bs_store *s = &m->store;
     int placed = 0;
-    for (int t = 0; t < m->ntiles; t++) {
-        uint32_t n = sh->oc_n[t];
-        sh->oc_n[t] = 0;
-        for (uint32_t k = 0; k < n; k++) {
-            int i = sh->oc_site[(size_t)t * (size_t)sh->seg + k];
-            if (bs_agent_within(m, i, m->r.oc_exclusion, BS_CELL_OSTEOCLAST)) continue;
-            int slot = s->occ[i];
-            if (slot >= 0 && !(pushable(s->type[slot]) && shove_one(m, slot, 1))) continue;
-            bs_oc_spawn(m, i);
-        }
-    }
     for (int t = 0; t < m->ntiles; t++) {
         uint32_t n = sh->req_n[t];
         sh->req_n[t] = 0;

@@ -43,15 +43,18 @@ void bs_shove_request(struct bs_model *m, int slot);
  * tumour cell holds it and every neighbour is full (bs_oc_try_form). */
 void bs_shove_request_oc(struct bs_model *m, int i);
 
-/* After the tile pass, serially, in tile order and within a tile in the
- * order made (raster order): first the osteoclasts held up by tumour
- * cells (the cell on the site is pushed, with the chain behind it, toward
- * the nearest free marrow site within dtc.push_radius_um, and the
- * osteoclast forms there unless one has formed within its exclusion
- * distance meanwhile); then the divisions: a daughter next to its mother,
- * the chain of cells between them and the nearest free marrow site pushed
- * one site outward. Returns the number of daughters placed. Does not
- * allocate. */
+/* After the tile pass, serially: site i comes free (returns 1) when it is
+ * empty or its cell can be pushed, with the chain behind it, toward the
+ * nearest free marrow site within dtc.push_radius_um; 0 when it cannot.
+ * The osteoclasts held up by tumour cells use it (bs_oc_form_held in
+ * agents/osteoclast.c, which reads the requests of bs_shove_request_oc). */
+int bs_shove_free_site(struct bs_model *m, int i);
+
+/* After the tile pass and bs_oc_form_held, serially, in tile order and
+ * within a tile in the order made (raster order): the divisions. A
+ * daughter goes next to its mother, the chain of cells between them and
+ * the nearest free marrow site pushed one site outward. Returns the
+ * number of daughters placed. Does not allocate. */
 int bs_shove_divisions(struct bs_model *m);
 
 #endif

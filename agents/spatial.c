@@ -40,12 +40,6 @@ int bs_agent_within(const bs_model *m, int i, int radius, int type)
     return 0;
 }
 
-int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j)
-{
-    if (lat->tissue[j] == BS_TISSUE_BONE) return lat->mineral[j] < 1.0f;
-    return (lat->flags[j] & BS_FLAG_CAVITY) && lat->tissue[j] == BS_TISSUE_MARROW && s->occ[j] < 0;
-}
-
 int bs_has_fill_target(const bs_model *m, int i)
 {
     const bs_lattice *lat = &m->lat;
@@ -56,18 +50,6 @@ int bs_has_fill_target(const bs_model *m, int i)
             if (xx < 0 || yy < 0 || xx >= lat->w || yy >= lat->h || (xx == x && yy == y)) continue;
             if (bs_is_fill_target(lat, &m->store, yy * lat->w + xx)) return 1;
         }
-    return 0;
-}
-
-int bs_next_to_vessel(const bs_lattice *lat, int i)
-{
-    int x = i % lat->w, y = i / lat->w;
-    for (int k = 0; k < 4; k++) {
-        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
-        if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
-        uint8_t t = lat->tissue[ny * lat->w + nx];
-        if (t == BS_TISSUE_VESSEL || t == BS_TISSUE_ARTERIOLE) return 1;
-    }
     return 0;
 }
 

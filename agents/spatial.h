@@ -19,8 +19,13 @@ float bs_rankl_signal(const struct bs_model *m, int i);
 /* any agent of `type` within the square of half-width radius around i */
 int bs_agent_within(const struct bs_model *m, int i, int radius, int type);
 /* site j is something an osteoblast can fill: unfinished bone, or a free
- * cavity site in the marrow */
-int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j);
+ * cavity site in the marrow (inline: the surface rules ask it of up to
+ * eight neighbours per surface site per step, issue 19) */
+static inline int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j)
+{
+    if (lat->tissue[j] == BS_TISSUE_BONE) return lat->mineral[j] < 1.0f;
+    return (lat->flags[j] & BS_FLAG_CAVITY) && lat->tissue[j] == BS_TISSUE_MARROW && s->occ[j] < 0;
+}
 /* a fill target in the 3 x 3 block around i (i excluded) */
 int bs_has_fill_target(const struct bs_model *m, int i);
 /* site j is where the next lamella goes (an unfinished layer, or a cavity
@@ -33,7 +38,22 @@ int bs_ob_team_around(const struct bs_model *m, int j, int *any, int *marrow);
 /* a floor site with no osteoblast next to it in the 3 x 3 block around i:
  * where the osteoblast team needs a new member */
 int bs_uncovered_floor_near(const struct bs_model *m, int i);
-/* one of the four edge neighbours of i is a sinusoid or an arteriole */
-int bs_next_to_vessel(const bs_lattice *lat, int i);
+/* one of the four edge neighbours of site (x, y) is a sinusoid or an
+ * arteriole; bs_next_to_vessel takes the site index (two divisions more:
+ * the sources pass, which asks it of every marrow site every step, passes
+ * x and y, issue 19) */
+static inline int bs_next_to_vessel_xy(const bs_lattice *lat, int x, int y)
+{
+    const int w = lat->w;
+    const uint8_t *t = lat->tissue + (long)y * w + x;
+#define BS_VESSEL_T(v) ((v) == BS_TISSUE_VESSEL || (v) == BS_TISSUE_ARTERIOLE)
+    return (x > 0 && BS_VESSEL_T(t[-1])) || (x < w - 1 && BS_VESSEL_T(t[1])) || (y > 0 && BS_VESSEL_T(t[-w])) ||
+            (y < lat->h - 1 && BS_VESSEL_T(t[w]));
+#undef BS_VESSEL_T
+}
+static inline int bs_next_to_vessel(const bs_lattice *lat, int i)
+{
+    return bs_next_to_vessel_xy(lat, i % lat->w, i / lat->w);
+}
 
 #endif

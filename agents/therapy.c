@@ -54,6 +54,7 @@ const char *const bs_therapy_names[BS_THERAPY_COUNT] = {
     "hyperoxia",
     "mno2",
     "hdac_inhibitor",
+    "chemotherapy",
 };
 
 const char *const bs_therapy_blurbs[BS_THERAPY_COUNT] = {
@@ -66,6 +67,7 @@ const char *const bs_therapy_blurbs[BS_THERAPY_COUNT] = {
     "hyperoxia: breathing 60% O2 raises the O2 of the vessels",
     "MnO2 nanoparticles: make O2 from tumour H2O2 inside lesions",
     "HDAC inhibitor (entinostat): raises LIFR signalling, more dormancy",
+    "chemotherapy (docetaxel-like): kills cycling tumour cells, dormant ones are spared",
 };
 
 int bs_therapy_find(const char *name)
@@ -87,6 +89,7 @@ static const int therapy_kind[BS_THERAPY_COUNT] = {
     KIND_EXPOSURE,
     KIND_EXPOSURE,
     KIND_EXPOSURE,
+    KIND_DOSED,
 };
 
 static const char *const rt_regions[] = { "domain", "rectangle", "circle", NULL };
@@ -111,17 +114,38 @@ static const bs_param_def therapy_params[] = {
     /* zoledronic acid */
     SCHEDULE("zoledronic_acid", "zoledronic acid dosing"),
     DOSING("zoledronic_acid", 28.0, "Standard dose 4 mg IV every 3-4 weeks (Scagliotti 2012, M✓)"),
-    { "za.plasma_half_life_h", BS_PT_REAL, 146.0, 0.1, 1e5, "h",
-            "Terminal plasma half-life of zoledronic acid (Zometa label, M✓): the systemic level shown", NULL, NULL },
+    { "za.plasma_half_life_h", BS_PT_REAL, 1.87, 0.01, 1e5, "h",
+            "Half-life of circulating zoledronic acid in its early disposition phase, t1/2 beta 1.87 h: plasma falls "
+            "below 1% of Cmax within 24 h (Zometa label, M✓). While it circulates, the drug leaving the plasma binds "
+            "every exposed bone site, new cavity floors included. The terminal phase (t1/2 gamma 146 h, < 1% of "
+            "Cmax) is drug coming back off bone and is not a second binding source here",
+            NULL, NULL },
     { "za.bone_load_per_dose", BS_PT_REAL, 1.0, 0.0, 100.0, "1",
-            "Load bound per exposed bone site per standard dose (40-50% of a dose is excreted, the rest binds bone; "
-            "Zometa label, normalised, M✓/A)",
+            "Load an exposed bone site binds from one standard dose cleared from plasma (40-50% of a dose is excreted, "
+            "the rest binds bone; Zometa label; normalised: 1 = one dose's surface load, M✓/A)",
             NULL, NULL },
     { "za.bone_half_life_d", BS_PT_REAL, 730.0, 365.0, 36525.0, "d",
             "Half-life of zoledronic acid bound to bone (skeletal retention for years, M~)", NULL, NULL },
     { "za.oc_apoptosis_per_d", BS_PT_REAL, 2.0, 0.0, 100.0, "1/d",
-            "Extra apoptosis of an osteoclast that has taken up a full site's load (FPPS inhibition; A, "
-            "calibrated to B19)",
+            "Extra apoptosis of an osteoclast that has taken up a full site's load (FPPS inhibition: N-bisphosphonates "
+            "induce osteoclast apoptosis in vitro and in vivo, Hughes 1995 J Bone Miner Res 10:1478, M~; value A: "
+            "dead within about a day of a full uptake)",
+            NULL, NULL },
+    { "za.oc_uptake_frac", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
+            "Fraction of the drug in the mineral an osteoclast dissolves that the cell internalises; the rest is "
+            "released into the lacuna and binds again to the bone exposed around it, so the new cavity floor carries "
+            "drug (bisphosphonate concentrated under resorbing osteoclasts and taken up by them, Sato 1991 J Clin "
+            "Invest 88:2095, M~ qualitative; value A)",
+            NULL, NULL },
+    { "za.formation_half_load", BS_PT_REAL, 2.0, 0.0, 100.0, "1",
+            "Load of the bone next to a surface site that halves osteoclast formation there, K / (K + load); 0 = no "
+            "effect. Precursors fusing on loaded bone take the drug up and fail (Hughes 1995, M~); with a single "
+            "dose the activation frequency falls by about two thirds for a year (Recker 2008 J Bone Miner Res 23:6, "
+            "M~). Value A, calibrated to B19d",
+            NULL, NULL },
+    { "za.activity_cut", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
+            "Fraction of its resorption an osteoclast loses at a full uptake (FPPS inhibition disrupts the ruffled "
+            "border before the cell dies, Sato 1991, M~ qualitative; value A)",
             NULL, NULL },
     /* denosumab */
     SCHEDULE("denosumab", "denosumab dosing"),
@@ -138,11 +162,13 @@ static const bs_param_def therapy_params[] = {
             "rebound, "
             "Anastasilakis 2021 / Tsourdi 2021 qualitative; value A, calibrated to B20)",
             NULL, NULL },
-    { "dmab.precursor_convert_per_d", BS_PT_REAL, 0.03, 0.0, 10.0, "1/d",
-            "Rate at which the pool converts to osteoclasts when RANKL is free again (rebound peak 3-6 months after "
-            "discontinuation, calibrated to B20)",
+    { "dmab.precursor_convert_per_d", BS_PT_REAL, 0.004, 0.0, 10.0, "1/d",
+            "Rate at which the pool is used up once RANKL is free again (the pool of osteoclast precursors and "
+            "recycled osteoclast fragments, McDonald 2021 Cell 184:1330, M~ qualitative): turnover stays above the "
+            "pre-treatment level and the bone gained is lost over 12-24 months after discontinuation (Anastasilakis "
+            "2021 J Clin Med 10:152; Tsourdi 2021 JCEM 106:264, M✓). Value A, calibrated to B20 (half-time ~6 months)",
             NULL, NULL },
-    { "dmab.precursor_gain", BS_PT_REAL, 3.0, 0.0, 100.0, "1",
+    { "dmab.precursor_gain", BS_PT_REAL, 1.0, 0.0, 100.0, "1",
             "RANKL signal x (1 + gain x pool): a full precursor pool drives this much more BMU activation and "
             "osteoclast "
             "formation (rebound above pre-treatment turnover; calibrated to B20)",
@@ -187,6 +213,21 @@ static const bs_param_def therapy_params[] = {
             NULL, NULL },
     /* CXCR4 antagonist */
     SCHEDULE("cxcr4_antagonist", "CXCR4-antagonist exposure"),
+    { "cxcr4i.entry_share", BS_PT_REAL, 0.3, 0.0, 1.0, "1",
+            "Share of the CXCL12-sensing block that reaches arriving CTCs (1 = extravasation blocked as much as "
+            "anchoring): E-selectin governs entry and CXCL12/CXCR4 anchors cells in their niche (Price 2016 Sci "
+            "Transl Med 8:340ra73, M✓); given before seeding, AMD3100 did not prevent and even raised short-term "
+            "homing "
+            "(Zalucha 2015 J Cancer Stem Cell Res 3:e1005, M✓). Value A",
+            NULL, NULL },
+    { "cxcr4i.ctc_half_life_h", BS_PT_REAL, 2.0, 0.01, 1e4, "h",
+            "Half-life of a mobilised cell in the blood before it re-homes or washes out (CTC half-life 1-2.4 h, Meng "
+            "2004 Clin Cancer Res 10:8152, M~)",
+            NULL, NULL },
+    { "cxcr4i.rehome_frac", BS_PT_REAL, 0.1, 0.0, 0.99, "1",
+            "Fraction of mobilised cells that come back to marrow like this section's (they arrive again as CTCs and "
+            "must extravasate); the rest die or settle elsewhere (A: most CTCs are cleared, Meng 2004)",
+            NULL, NULL },
     { "cxcr4i.half_life_h", BS_PT_REAL, 4.0, 0.01, 1e4, "h", "Plasma half-life of plerixafor, 3-5 h (M~)", NULL, NULL },
     { "cxcr4i.block", BS_PT_REAL, 0.9, 0.0, 1.0, "1", "Fraction of CXCL12 sensing blocked at full exposure (A)", NULL,
             NULL },
@@ -217,20 +258,21 @@ static const bs_param_def therapy_params[] = {
             "Linear-quadratic alpha of cycling tumour cells, S = exp(-alpha D - beta D^2) (M~)", NULL, NULL },
     { "rt.tumour_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy",
             "alpha/beta of tumour cells (early-responding tissue ~10 Gy, M~)", NULL, NULL },
-    { "rt.dormant_factor", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
-            "alpha and beta of dormant DTCs relative to cycling ones (dormant cells radioresistant, "
-            "A; "
-            "B11)",
+    { "rt.dormant_dmf", BS_PT_REAL, 1.27, 1.0, 10.0, "1",
+            "Dose-modifying factor of dormant (quiescent, G0) tumour cells: they survive a dose D as cycling cells "
+            "survive D / dmf (S = exp(-alpha D/dmf - beta (D/dmf)^2)). Quiescent plateau-phase 9L cells: survival "
+            "shoulder Dq 5.71 Gy vs 4.48 Gy when growing, from more repair of potentially lethal damage (Radiat Res, "
+            "'Quiescence in 9L cells and correlation with radiosensitivity and PLD repair', M~): 5.71 / 4.48 = 1.27",
             NULL, NULL },
     { "rt.cd8_D0_Gy", BS_PT_REAL, 0.55, 0.01, 100.0, "Gy",
             "CD8 T cells: S = exp(-D/D0) (lymphocytes very radiosensitive, M~)", NULL, NULL },
     { "rt.nk_D0_Gy", BS_PT_REAL, 5.5, 0.01, 100.0, "Gy", "NK cells: S = exp(-D/D0) (less sensitive, M~)", NULL, NULL },
-    { "rt.ob_alpha_per_Gy", BS_PT_REAL, 0.1, 0.0, 10.0, "1/Gy",
-            "LQ alpha of the MSC/osteoblast lineage (radioresistant, A)", NULL, NULL },
-    { "rt.ob_alpha_beta_Gy", BS_PT_REAL, 10.0, 0.1, 1000.0, "Gy",
-            "alpha/beta of the osteoblast lineage (A: 10 Gy keeps the lineage more resistant than NK cells at 2-8 Gy "
-            "per "
-            "fraction, as B23 requires; calibrated to B23)",
+    { "rt.ob_D0_Gy", BS_PT_REAL, 30.0, 0.01, 1000.0, "Gy",
+            "Osteoblast lineage (non-dividing osteoblasts on the surface): S = exp(-D/D0), interphase death only. "
+            "Marrow MSCs are radioresistant and evade apoptosis (Nicolay 2015 Oncotarget 6:19366, M✓); stromal-cell "
+            "viability is unchanged a week after 5 Gy and falls after 10 Gy (adipose MSCs, J Biomed Phys Eng "
+            "doi:10.31661/jbpe.v0i0.1212, M~). D0 30 Gy: 85% after 5 Gy, 77% after 8 Gy, 72% after 10 Gy (A within "
+            "those bounds). Lining cells are the quiescent surface itself and are not killed",
             NULL, NULL },
     { "rt.mdsc_alpha_per_Gy", BS_PT_REAL, 0.15, 0.0, 10.0, "1/Gy",
             "LQ alpha of MDSCs (myeloid cells are more radioresistant than lymphocytes, and MDSCs expand after "
@@ -263,6 +305,20 @@ static const bs_param_def therapy_params[] = {
     /* HDAC inhibitor */
     SCHEDULE("hdac_inhibitor", "HDAC-inhibitor exposure"),
     { "hdac.half_life_h", BS_PT_REAL, 50.0, 0.1, 1e4, "h", "Half-life of entinostat, ~2 d (M~)", NULL, NULL },
+    /* chemotherapy */
+    SCHEDULE("chemotherapy", "chemotherapy"),
+    DOSING("chemotherapy", 21.0,
+            "Docetaxel 75 mg/m^2 IV every 3 weeks, second-line NSCLC (Shepherd 2000 J Clin Oncol 18:2095, M~)"),
+    { "chemo.half_life_h", BS_PT_REAL, 11.0, 0.01, 1e4, "h",
+            "Terminal plasma half-life of docetaxel, ~11 h (Taxotere label, M~): the level that kills", NULL, NULL },
+    { "chemo.kill_frac_per_dose", BS_PT_REAL, 0.5, 0.0, 0.999, "1",
+            "Fraction of cycling tumour cells one standard dose kills (log cell kill per cycle, Skipper's fractional "
+            "kill; A: half a log-unit would be 0.68, NSCLC responds in a minority of patients)",
+            NULL, NULL },
+    { "chemo.dormant_factor", BS_PT_REAL, 0.1, 0.0, 1.0, "1",
+            "Kill hazard of quiescent (dormant or homing) tumour cells relative to cycling ones: cycle-specific drugs "
+            "spare non-dividing cells (Lawson 2015 Nat Commun 6:8983, M✓ qualitative; x0.1, A)",
+            NULL, NULL },
 };
 
 const bs_param_def *bs_therapy_params(size_t *n)
@@ -360,10 +416,19 @@ void bs_therapy_derive(bs_model *m)
     x->decay[BS_THERAPY_HYPEROXIA] = decay_per_step(bs_param(ps, "hyperoxia.washout_h"), dt);
     x->decay[BS_THERAPY_MNO2] = decay_per_step(24.0 * bs_param(ps, "mno2.half_life_d"), dt);
     x->decay[BS_THERAPY_HDAC_INHIBITOR] = decay_per_step(bs_param(ps, "hdac.half_life_h"), dt);
+    double chemo_half_h = bs_param(ps, "chemo.half_life_h");
+    x->decay[BS_THERAPY_CHEMOTHERAPY] = decay_per_step(chemo_half_h, dt);
+    /* a dose's level integrates to dose x tau (tau = half-life / ln 2):
+     * a cell cycling throughout dies with 1 - exp(-k tau) = kill_frac */
+    x->chemo_kill_h = (float)(-log(1.0 - bs_param(ps, "chemo.kill_frac_per_dose")) / (chemo_half_h / log(2.0)));
+    x->chemo_dormant_factor = (float)bs_param(ps, "chemo.dormant_factor");
     /* zoledronic acid */
     x->za_bone_decay = decay_per_step(24.0 * bs_param(ps, "za.bone_half_life_d"), dt);
     x->za_load_per_dose = (float)bs_param(ps, "za.bone_load_per_dose");
     x->p_za_oc_death = bs_rate_to_prob(bs_param(ps, "za.oc_apoptosis_per_d") / 24.0, dt);
+    x->za_oc_uptake = (float)bs_param(ps, "za.oc_uptake_frac");
+    x->za_form_K = (float)bs_param(ps, "za.formation_half_load");
+    x->za_activity_cut = (float)bs_param(ps, "za.activity_cut");
     /* denosumab */
     x->dmab_occ_max = (float)bs_param(ps, "dmab.occupancy_max");
     x->dmab_ec50 = (float)bs_param(ps, "dmab.ec50");
@@ -385,6 +450,12 @@ void bs_therapy_derive(bs_model *m)
     /* CXCR4 antagonist */
     x->cxcr4i_block = (float)bs_param(ps, "cxcr4i.block");
     x->cxcr4i_mobilise_h = (float)(bs_param(ps, "cxcr4i.mobilise_per_d") / 24.0);
+    x->cxcr4i_entry_share = (float)bs_param(ps, "cxcr4i.entry_share");
+    /* a circulating mobilised cell leaves the blood at ln 2 / half-life:
+     * a share rehome_frac of those exits are re-homing */
+    double out_h = log(2.0) / bs_param(ps, "cxcr4i.ctc_half_life_h"), f = bs_param(ps, "cxcr4i.rehome_frac");
+    x->p_ctc_return = bs_rate_to_prob(out_h * f, dt);
+    x->p_ctc_clear = bs_rate_to_prob(out_h * (1.0 - f), dt);
     /* radiotherapy */
     const char *reg = bs_param_str(ps, "therapy.radiotherapy.region");
     x->rt_region = strcmp(reg, "rectangle") == 0 ? 1 : strcmp(reg, "circle") == 0 ? 2 : 0;
@@ -406,7 +477,7 @@ void bs_therapy_derive(bs_model *m)
         x->rt_model[t] = (uint8_t)rs->model;
         x->rt_factor[t] = 1.0f;
         x->rt_factor_states[t] = rs->factor_states;
-        if (rs->factor_states) x->rt_factor[t] = (float)bs_param(ps, rs->factor_key);
+        if (rs->factor_states) x->rt_factor[t] = (float)(1.0 / bs_param(ps, rs->factor_key));
         if (rs->model == BS_RT_LQ) {
             x->rt_alpha[t] = (float)bs_param(ps, rs->alpha_key);
             x->rt_beta[t] = x->rt_alpha[t] / (float)bs_param(ps, rs->alpha_beta_key);
@@ -444,8 +515,9 @@ float bs_therapy_rt_survival(const bs_therapy_rules *x, int type, int state, flo
     if (type < 0 || type >= bs_celltype_count()) return 1.0f; /* not a cell */
     switch ((bs_rt_model)x->rt_model[type]) {
     case BS_RT_LQ: {
-        float f = (x->rt_factor_states[type] >> state) & 1u ? x->rt_factor[type] : 1.0f;
-        return expf(-f * (x->rt_alpha[type] * D + x->rt_beta[type] * D * D));
+        /* a dose-modified state survives D as the others survive D x factor */
+        float d = (x->rt_factor_states[type] >> state) & 1u ? D * x->rt_factor[type] : D;
+        return expf(-(x->rt_alpha[type] * d + x->rt_beta[type] * d * d));
     }
     case BS_RT_D0: return expf(-D / x->rt_d0[type]);
     case BS_RT_SPARED: return 1.0f;
@@ -492,9 +564,12 @@ static void rt_fraction(bs_model *m)
     m->therapy.last_dose_d[BS_THERAPY_RADIOTHERAPY] = bs_model_time_days(m);
 }
 
-/* Zoledronic acid binds the exposed bone surface (a bone site with marrow
- * on one of its four sides). */
-static void za_dose(bs_model *m, float amount)
+/* Circulating zoledronic acid binds the exposed bone surface (a bone site
+ * with marrow on one of its four sides) as it leaves the plasma: every
+ * site exposed now gains `amount` (the load per dose x the fraction of a
+ * dose cleared this step), so a surface exposed while the drug circulates
+ * carries it, and one exposed later does not. */
+static void za_bind(bs_model *m, float amount)
 {
     bs_lattice *lat = &m->lat;
     int w = lat->w, h = lat->h;
@@ -516,7 +591,6 @@ static void give_dose(bs_model *m, bs_therapy_id id)
     const bs_therapy_rules *x = &m->r.tx;
     t->level[id] += x->dose[id];
     t->last_dose_d[id] = bs_model_time_days(m);
-    if (id == BS_THERAPY_ZOLEDRONIC_ACID) za_dose(m, x->dose[id] * x->za_load_per_dose);
 }
 
 void bs_therapy_switch(bs_model *m, bs_therapy_id id, int on)
@@ -628,9 +702,83 @@ static void cxcr4_mobilise(bs_model *m, float block)
         float anchor = hill(cx[i] * d->cxcr4, d->cxcl12_K, CXCR4_HILL_N);
         float p = bs_rate_to_prob((double)(x->cxcr4i_mobilise_h * block * anchor), m->dt_h);
         if (bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, s->id[slot], 2) >= p) continue;
-        bs_store_kill(s, slot);
+        bs_store_kill(s, slot); /* it leaves the section into the blood */
         m->therapy.n_mobilised++;
+        if (m->therapy.ctc_mobilised < UINT32_MAX) m->therapy.ctc_mobilised++;
     }
+}
+
+int bs_therapy_ctc_returning(bs_model *m)
+{
+    bs_therapy_state *t = &m->therapy;
+    const bs_therapy_rules *x = &m->r.tx;
+    uint32_t n = t->ctc_mobilised, left = 0;
+    int back = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        float u = bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, (uint64_t)k, 4);
+        if (u < x->p_ctc_return)
+            back++;
+        else if (u >= x->p_ctc_return + x->p_ctc_clear)
+            left++;
+    }
+    t->ctc_mobilised = left;
+    t->n_rehomed += (uint64_t)back;
+    return back;
+}
+
+/* Chemotherapy: a cycle-specific drug kills tumour cells while its level
+ * lasts, cycling ones at the full hazard and quiescent ones (dormant,
+ * homing) at chemo.dormant_factor of it (draws keyed by step and cell id:
+ * order-free). */
+static void chemo_kill(bs_model *m, float level)
+{
+    const bs_therapy_rules *x = &m->r.tx;
+    float p_cyc = bs_rate_to_prob((double)(x->chemo_kill_h * level), m->dt_h);
+    float p_q = bs_rate_to_prob((double)(x->chemo_kill_h * x->chemo_dormant_factor * level), m->dt_h);
+    if (!(p_cyc > 0.0f)) return;
+    bs_store *s = &m->store;
+    int n = m->lat.w * m->lat.h;
+    for (int i = 0; i < n; i++) {
+        int slot = s->occ[i];
+        if (slot < 0) continue;
+        const bs_drug_sensitivity *ds = &bs_celltype_of(s->type[slot])->drugs;
+        uint8_t bit = (uint8_t)(1u << s->state[slot]);
+        float p = (ds->chemo_cycling_states & bit) ? p_cyc : (ds->chemo_quiescent_states & bit) ? p_q : 0.0f;
+        if (!(p > 0.0f) || bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, s->id[slot], 6) >= p) continue;
+        bs_store_kill(s, slot);
+        m->therapy.n_chemo_killed++;
+    }
+}
+
+void bs_therapy_observe(bs_model *m, bs_therapy_obs *o, double window_days)
+{
+    bs_therapy_state *t = &m->therapy;
+    const bs_lattice *lat = &m->lat;
+    o->serum_za_doses = t->level[BS_THERAPY_ZOLEDRONIC_ACID];
+    o->serum_denosumab_doses = t->level[BS_THERAPY_DENOSUMAB];
+    o->dmab_precursor_pool_frac = t->dmab_precursors;
+    o->serum_anti_pd1_doses = t->level[BS_THERAPY_ANTI_PD1];
+    o->serum_chemo_doses = t->level[BS_THERAPY_CHEMOTHERAPY];
+    double load = 0.0;
+    long ns = 0;
+    int w = lat->w, h = lat->h;
+    for (int y = 0; y < h; y++)
+        for (int xx = 0; xx < w; xx++) {
+            int i = y * w + xx;
+            if (lat->tissue[i] != BS_TISSUE_BONE) continue;
+            int ex = (xx > 0 && lat->tissue[i - 1] != BS_TISSUE_BONE) ||
+                    (xx < w - 1 && lat->tissue[i + 1] != BS_TISSUE_BONE) ||
+                    (y > 0 && lat->tissue[i - w] != BS_TISSUE_BONE) ||
+                    (y < h - 1 && lat->tissue[i + w] != BS_TISSUE_BONE);
+            if (!ex) continue;
+            load += (double)lat->za_load[i];
+            ns++;
+        }
+    o->bone_za_surface_load_doses = ns > 0 ? load / (double)ns : 0.0;
+    o->dtc_egress_per_day = window_days > 0.0 ? (double)(t->n_mobilised - t->row_mobilised) / window_days : 0.0;
+    t->row_mobilised = t->n_mobilised;
+    o->ctc_mobilised_circulating = (long)t->ctc_mobilised;
+    o->n_chemo_killed = (long)t->n_chemo_killed;
 }
 
 float bs_therapy_dmab_occupancy(const bs_model *m)
@@ -669,8 +817,11 @@ void bs_therapy_step(bs_model *m)
             t->level[k] = 1.0f;
             continue;
         }
+        float before = t->level[k];
         t->level[k] *= x->decay[k];
         if (t->level[k] < LEVEL_FLOOR) t->level[k] = 0.0f;
+        /* zoledronic acid leaving the plasma binds the exposed bone */
+        if (k == BS_THERAPY_ZOLEDRONIC_ACID && before > 0.0f) za_bind(m, (before - t->level[k]) * x->za_load_per_dose);
     }
     if (t->last_dose_d[BS_THERAPY_ZOLEDRONIC_ACID] >= 0.0) {
         long n = (long)m->lat.w * m->lat.h;
@@ -691,7 +842,9 @@ void bs_therapy_step(bs_model *m)
     if (t->level[BS_THERAPY_ANTI_GR1] > 0.0f) agr1_deplete(m);
     agr1_seed_osteoclasts(m);
     float block = x->cxcr4i_block * t->level[BS_THERAPY_CXCR4_ANTAGONIST];
+    t->ctc_returning = (uint32_t)bs_therapy_ctc_returning(m); /* the cells in the blood before this step's mobilised */
     cxcr4_mobilise(m, block);
+    if (t->level[BS_THERAPY_CHEMOTHERAPY] > 0.0f) chemo_kill(m, t->level[BS_THERAPY_CHEMOTHERAPY]);
     /* 5. rule effects, all from the state above */
     bs_therapy_effects *fx = &m->r.fx;
     fx->cxcr4_block = block;
@@ -703,6 +856,10 @@ void bs_therapy_step(bs_model *m)
     float gr1_share = 1.0f + x->agr1_oc_gain * t->gr1_myeloid / (t->gr1_myeloid + x->agr1_pool_K);
     fx->rankl_factor = (1.0f - occ) * (1.0f + x->dmab_gain * t->dmab_precursors) * gr1_share;
     fx->za_oc_death = x->p_za_oc_death;
+    fx->za_oc_uptake = x->za_oc_uptake;
+    fx->za_form_K = x->za_form_K;
+    fx->za_activity_cut = x->za_activity_cut;
+    fx->cxcr4_entry_block = block * x->cxcr4i_entry_share;
     float hyp = 1.0f + (x->hyperoxia_factor - 1.0f) * t->level[BS_THERAPY_HYPEROXIA];
     fx->o2_sinusoid = x->o2_sinusoid_base * hyp;
     fx->o2_arteriole = x->o2_arteriole_base * hyp;

@@ -33,6 +33,7 @@ typedef enum {
     BS_THERAPY_HYPEROXIA,
     BS_THERAPY_MNO2,
     BS_THERAPY_HDAC_INHIBITOR,
+    BS_THERAPY_CHEMOTHERAPY,
     BS_THERAPY_COUNT
 } bs_therapy_id;
 
@@ -48,6 +49,11 @@ typedef struct {
     int32_t rt_fractions_left; /* radiotherapy: fractions of the running course still to give */
     int32_t rt_fractions_given; /* radiotherapy: fractions given since day 0 */
     uint64_t n_mobilised; /* CXCR4 antagonist: dormant DTCs released into the blood, cumulative */
+    uint64_t row_mobilised; /* n_mobilised at the last CSV row (dtc_egress_per_day) */
+    uint32_t ctc_mobilised; /* mobilised cells still circulating (they re-home or wash out) */
+    uint64_t n_rehomed; /* mobilised cells that came back to the section as arriving CTCs, cumulative */
+    uint32_t ctc_returning; /* of those, the ones arriving this step (bs_dtc_arrivals adds them to its CTCs) */
+    uint64_t n_chemo_killed; /* chemotherapy: tumour cells killed, cumulative */
     uint64_t n_rt_killed[BS_MAX_CELL_TYPES]; /* radiotherapy: cells killed per cell type (by id), cumulative */
     uint64_t n_gr1_depleted; /* anti-Gr1: MDSCs depleted, cumulative */
 } bs_therapy_state;
@@ -62,8 +68,11 @@ typedef struct {
     float decay[BS_THERAPY_COUNT]; /* level multiplier per step (half-life) */
     /* zoledronic acid */
     float za_bone_decay; /* za_load multiplier per step */
-    float za_load_per_dose; /* load added to exposed bone per standard dose */
+    float za_load_per_dose; /* load an exposed bone site binds from one standard dose cleared from plasma */
     float p_za_oc_death; /* extra OC death per step at uptake >= 1 */
+    float za_oc_uptake; /* fraction of the drug in dissolved mineral the osteoclast internalises */
+    float za_form_K; /* surface load that halves osteoclast formation */
+    float za_activity_cut; /* fraction of resorption lost at an uptake >= 1 */
     /* denosumab */
     float dmab_occ_max, dmab_ec50, dmab_hill;
     float p_dmab_accumulate, p_dmab_convert; /* per step */
@@ -76,6 +85,11 @@ typedef struct {
     float agr1_seed_h; /* pool -> osteoclast conversion, 1/h per pool cell */
     /* CXCR4 antagonist */
     float cxcr4i_block, cxcr4i_mobilise_h;
+    float cxcr4i_entry_share; /* share of the block that reaches CTC extravasation */
+    float p_ctc_return, p_ctc_clear; /* per step, per mobilised circulating cell */
+    /* chemotherapy */
+    float chemo_kill_h; /* 1/h hazard of a cycling tumour cell at level 1 */
+    float chemo_dormant_factor; /* x that hazard for quiescent (dormant, homing) cells */
     /* radiotherapy */
     int rt_region; /* 0 domain, 1 rectangle, 2 circle */
     int rt_x0, rt_y0, rt_x1, rt_y1; /* sites, inclusive (rectangle) */
@@ -106,6 +120,10 @@ typedef struct {
     float pd1_exhaust_factor; /* x the T-cell exhaustion hazard (anti-PD-1) */
     float rankl_factor; /* x the RANKL signal (denosumab block x precursor pools) */
     float za_oc_death; /* extra OC death per step at a full zoledronic-acid uptake */
+    float za_oc_uptake; /* fraction of dissolved zoledronic acid the osteoclast takes up */
+    float za_form_K; /* surface ZA load that halves osteoclast formation (0: no effect) */
+    float za_activity_cut; /* fraction of resorption lost by an OC at a full uptake */
+    float cxcr4_entry_block; /* 0..1: the part of cxcr4_block felt by extravasating CTCs */
     float mno2_o2; /* mmHg/h O2 made per tumour cell (MnO2 particles) */
     float o2_sinusoid, o2_arteriole; /* vessel pO2 now, mmHg (hyperoxia) */
     float hdac_level; /* HDAC inhibition now, 0..1 (at least dtc.hdac_level) */
@@ -169,5 +187,28 @@ void bs_therapy_window(const struct bs_model *m, bs_therapy_id id, double *start
 float bs_therapy_rt_survival(const bs_therapy_rules *x, int type, int state, float D);
 int bs_therapy_rt_in_region(const bs_therapy_rules *x, int x_site, int y_site);
 float bs_therapy_dmab_occupancy(const struct bs_model *m);
+
+/* Mobilised cells (CXCR4 antagonist) that come back this step as CTCs
+ * arriving at the section's vessels: each circulating mobilised cell
+ * returns or washes out at its per-step chance (draws keyed by step and
+ * cell). Called once per step by bs_therapy_step, serial; the count is left
+ * in m->therapy.ctc_returning for bs_dtc_arrivals (dtc.c reads the state,
+ * it does not call therapy.c). */
+int bs_therapy_ctc_returning(struct bs_model *m);
+
+/* Drug levels and therapy counters for the CSV row (viz/cli/output.c):
+ * levels in standard doses (1 = the level one standard dose gives at its
+ * peak), bound zoledronic acid as the mean load of the exposed bone
+ * surface (1 = what one dose binds there). */
+typedef struct {
+    double serum_za_doses, bone_za_surface_load_doses, serum_denosumab_doses, dmab_precursor_pool_frac;
+    double serum_anti_pd1_doses, serum_chemo_doses;
+    double dtc_egress_per_day; /* dormant DTCs mobilised into the blood per day since the last row */
+    long ctc_mobilised_circulating;
+    long n_chemo_killed; /* cumulative */
+} bs_therapy_obs;
+/* Fills o; egress is averaged over window_days from the count at the
+ * previous call, which this call then records. */
+void bs_therapy_observe(struct bs_model *m, bs_therapy_obs *o, double window_days);
 
 #endif

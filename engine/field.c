@@ -92,6 +92,16 @@
  * Cached values are bit-identical to recomputed ones, so results never
  * depend on the cache.
  *
+ * Conductances. A face's G is the same seen from either side (g_pair is
+ * symmetric to the bit), so each site keeps only its east and north faces;
+ * the sweep reads a site's west and south faces as the east face of its
+ * west neighbour and the north face of the one below (both in the other
+ * colour, at the index of cw and cs). Only the domain edge's west and
+ * south faces have no neighbour to live at: they sit in the slot before a
+ * row's first site and in a row -1. Two floats per site fewer for every
+ * field (bench/README.md, issue 19), the same values and the same
+ * arithmetic.
+ *
  * Instruction sets. With GCC or clang on x86-64 the per-row kernels are
  * built twice (AVX2 and baseline SSE2) and picked at load time for the
  * CPU. Both do the same IEEE single-precision operations in the same order
@@ -108,7 +118,7 @@
  * solves runs on one thread and gives the same bits.
  *
  * Scratch memory: bs_field.work, one allocation made by bs_field_init
- * (bs_field_work_bytes: about 9 floats and 2 bytes per site), laid out by
+ * (bs_field_work_bytes: about 7 floats and 2 bytes per site), laid out by
  * bs_work_layout with the bs_work header that locates its arrays first. */
 #include "field.h"
 
@@ -225,7 +235,14 @@ typedef struct {
     uint8_t *row_f; /* h: row's Dirichlet map differs from the copy (this solve) */
     uint8_t *brow; /* bh: block row changed kind (this solve) */
     uint8_t *row_z; /* h: row's scale and sink were built with no uptake and no held site */
-    float *g[2][4]; /* cached G_f per colour and face (x-1, x+1, y-1, y+1): row y at y*stride + BS_LANES */
+    /* cached G_f per colour of the east (x+1) and north (y+1) faces, row y
+     * at y*stride + BS_LANES; a site's west and south faces are the east
+     * face of its west neighbour and the north face of the one below,
+     * which lie in the other colour (see "Conductances" above). g_e rows
+     * keep the domain edge's west face in the slot before their first
+     * site; g_n has a row -1 (its pointer starts one stride into its
+     * block) holding the south edge faces of row 0. */
+    float *g_e[2], *g_n[2];
     float *gsum[2]; /* cached sum of the four, laid out like g */
     float *pc[2]; /* packed c per colour: row y at (y+1)*stride + BS_LANES, ghosts around */
     float *wsc[2]; /* omega_i / diag, or 0 where the value must not change */
@@ -237,7 +254,30 @@ typedef struct {
     uint32_t *chg0;
     uint32_t *chg[2];
     double *rsum; /* 2*h: per row, sums of the residual r - q c and of q (live sites) */
+    /* Where pc, rhs, chg0, chg and rsum come from: NULL, this block; else
+     * a slot of a pool shared by several fields (bs_field_share_scratch),
+     * bound at the start of each solve. */
+    struct bs_field_pool *pool;
 } bs_work;
+
+/* Which arrays bs_work_layout places: the cached ones (kept from solve to
+ * solve, with the header) and the per-solve ones (written before they are
+ * read in every solve, so fields solved one after another may share
+ * them). */
+enum { BS_PART_CACHED = 1, BS_PART_SOLVE = 2, BS_PART_ALL = 3 };
+
+/* Per-solve arrays shared by fields solved one after another: one slot per
+ * thread that may solve at once, each guarded by a lock (a thread beyond
+ * the slots, e.g. after the thread count was raised, waits for its slot:
+ * slower, never different). Freed with the last field that uses it. */
+typedef struct bs_field_pool {
+    int refs, nslots, w, h;
+    size_t slot_bytes;
+    unsigned char *mem; /* nslots * slot_bytes, BS_ALIGN-aligned */
+#ifdef _OPENMP
+    omp_lock_t *locks;
+#endif
+} bs_field_pool;
 
 static size_t bs_round_up(size_t n)
 {
@@ -247,7 +287,7 @@ static size_t bs_round_up(size_t n)
 /* Lays the scratch out from base (or only measures it when base is NULL);
  * returns its size in bytes. Used by init, to size it and to place the
  * arrays once. */
-static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base)
+static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base, int parts)
 {
     const size_t n = (size_t)w * (size_t)h;
     wk->w = w;
@@ -256,11 +296,14 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base)
     wk->bw = (w + BS_OMEGA_BLOCK - 1) / BS_OMEGA_BLOCK;
     wk->bh = (h + BS_OMEGA_BLOCK - 1) / BS_OMEGA_BLOCK;
     wk->nck = ((w + 1) / 2 + BS_CHUNK - 1) / BS_CHUNK;
-    size_t off = bs_round_up(sizeof(bs_work));
+    size_t off = parts & BS_PART_CACHED ? bs_round_up(sizeof(bs_work)) : 0;
+    int part = BS_PART_CACHED;
 #define BS_TAKE(ptr, type, bytes)                                                                                      \
     do {                                                                                                               \
-        (ptr) = base ? (type)(void *)(base + off) : NULL;                                                              \
-        off += bs_round_up(bytes);                                                                                     \
+        if (parts & part) {                                                                                            \
+            (ptr) = base ? (type)(void *)(base + off) : NULL;                                                          \
+            off += bs_round_up(bytes);                                                                                 \
+        }                                                                                                              \
     } while (0)
     BS_TAKE(wk->tissue, uint8_t *, n);
     BS_TAKE(wk->fixed, uint8_t *, n);
@@ -271,14 +314,19 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base)
     const size_t packed = (size_t)(h + 2) * (size_t)wk->stride * sizeof(float);
     const size_t coef = (size_t)h * (size_t)wk->stride * sizeof(float);
     for (int q = 0; q < 2; ++q) {
-        for (int f = 0; f < 4; ++f) BS_TAKE(wk->g[q][f], float *, coef);
+        BS_TAKE(wk->g_e[q], float *, coef);
+        BS_TAKE(wk->g_n[q], float *, coef + (size_t)wk->stride * sizeof(float));
+        if (base && (parts & BS_PART_CACHED)) wk->g_n[q] += wk->stride;
         BS_TAKE(wk->gsum[q], float *, coef);
-        BS_TAKE(wk->pc[q], float *, packed);
         BS_TAKE(wk->wsc[q], float *, coef);
-        BS_TAKE(wk->rhs[q], float *, coef);
         BS_TAKE(wk->sink[q], float *, coef);
     }
     BS_TAKE(wk->blk, float *, 2 * (size_t)wk->bw * (size_t)wk->bh * sizeof(float));
+    part = BS_PART_SOLVE;
+    for (int q = 0; q < 2; ++q) {
+        BS_TAKE(wk->pc[q], float *, packed);
+        BS_TAKE(wk->rhs[q], float *, coef);
+    }
     const size_t chunks = (size_t)h * (size_t)wk->nck * sizeof(uint32_t);
     BS_TAKE(wk->chg0, uint32_t *, chunks);
     BS_TAKE(wk->chg[0], uint32_t *, chunks);
@@ -288,10 +336,42 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base)
     return off;
 }
 
+/* A zeroed block of `bytes` on a BS_ALIGN boundary. From calloc, which
+ * maps large blocks as zero pages the kernel makes resident only when
+ * written, so scratch a solve never touches (or a block set up and freed
+ * at once) costs no memory; aligned_alloc + memset wrote every page. The
+ * raw pointer sits just before the aligned one (calloc's alignment is at
+ * least 16, so there is room). */
+static void *bs_zalloc(size_t bytes)
+{
+    unsigned char *raw = calloc(1, bytes + BS_ALIGN);
+    if (!raw) return NULL;
+    unsigned char *p = raw + (BS_ALIGN - (uintptr_t)raw % BS_ALIGN);
+    memcpy(p - sizeof raw, &raw, sizeof raw);
+    return p;
+}
+
+static void bs_zfree(void *p)
+{
+    if (!p) return;
+    void *raw;
+    memcpy(&raw, (unsigned char *)p - sizeof raw, sizeof raw);
+    free(raw);
+}
+
 size_t bs_field_work_bytes(int w, int h)
 {
     bs_work wk;
-    return w < 1 || h < 1 ? 0 : bs_work_layout(&wk, w, h, NULL);
+    return w < 1 || h < 1 ? 0 : bs_work_layout(&wk, w, h, NULL, BS_PART_ALL);
+}
+
+size_t bs_field_work_bytes_shared(int w, int h, int nfields, int slots)
+{
+    bs_work wk;
+    if (w < 1 || h < 1 || nfields < 1) return 0;
+    if (slots < 1) return (size_t)nfields * bs_work_layout(&wk, w, h, NULL, BS_PART_ALL);
+    return (size_t)nfields * bs_work_layout(&wk, w, h, NULL, BS_PART_CACHED) +
+            (size_t)slots * bs_work_layout(&wk, w, h, NULL, BS_PART_SOLVE) + sizeof(bs_field_pool);
 }
 
 bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, float initial, bs_error *err)
@@ -322,7 +402,7 @@ bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, fl
      * equal to the real one would skip a rebuild). */
     bs_work wk;
     memset(&wk, 0, sizeof wk);
-    size_t bytes = bs_work_layout(&wk, w, h, NULL);
+    size_t bytes = bs_work_layout(&wk, w, h, NULL, BS_PART_ALL);
     f->spec = *spec;
     f->w = w;
     f->h = h;
@@ -331,18 +411,107 @@ bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, fl
     f->uptake = calloc(n, sizeof(float));
     f->fixed = calloc(n, 1);
     f->fixed_val = calloc(n, sizeof(float));
-    f->work = aligned_alloc(BS_ALIGN, bytes); /* bytes is a multiple of BS_ALIGN */
+    f->work = bs_zalloc(bytes);
     if (!f->c || !f->src || !f->uptake || !f->fixed || !f->fixed_val || !f->work) {
         bs_field_free(f);
         return bs_fail(err, BS_ERR_NOMEM, "field %s: out of memory for a %d x %d grid", name, w, h);
     }
     /* zeroed: the cache starts invalid, and every scratch float is finite
      * before the first solve writes it */
-    memset(f->work, 0, bytes);
-    bs_work_layout(&wk, w, h, f->work);
+    bs_work_layout(&wk, w, h, f->work, BS_PART_ALL);
     memcpy(f->work, &wk, sizeof wk);
     for (size_t i = 0; i < n; ++i) f->c[i] = initial;
     return BS_OK;
+}
+
+static void bs_pool_release(bs_field_pool *pool)
+{
+    if (!pool || --pool->refs > 0) return;
+#ifdef _OPENMP
+    for (int i = 0; i < pool->nslots && pool->locks; ++i) omp_destroy_lock(&pool->locks[i]);
+    free(pool->locks);
+#endif
+    bs_zfree(pool->mem);
+    free(pool);
+}
+
+bs_status bs_field_share_scratch(bs_field *fields, int n, int slots, bs_error *err)
+{
+    if (!fields || n < 1 || slots < 1)
+        return bs_fail(
+                err, BS_ERR_INVALID, "field scratch: %d fields and %d slots (valid: at least 1 of each)", n, slots);
+    const int w = fields[0].w, h = fields[0].h;
+    for (int i = 0; i < n; ++i) {
+        const bs_work *wk = fields[i].work;
+        if (!wk || fields[i].w != w || fields[i].h != h || wk->pool)
+            return bs_fail(err, BS_ERR_INVALID,
+                    "field scratch: field %d is not an initialised %d x %d field with its own scratch", i, w, h);
+    }
+    bs_work probe;
+    memset(&probe, 0, sizeof probe);
+    const size_t slot_bytes = bs_work_layout(&probe, w, h, NULL, BS_PART_SOLVE);
+    const size_t cached_bytes = bs_work_layout(&probe, w, h, NULL, BS_PART_CACHED);
+    bs_field_pool *pool = calloc(1, sizeof *pool);
+    void *blocks[64] = { 0 };
+    int ok = pool && n <= 64;
+    if (ok) {
+        pool->nslots = slots;
+        pool->w = w;
+        pool->h = h;
+        pool->slot_bytes = slot_bytes;
+        pool->mem = bs_zalloc((size_t)slots * slot_bytes);
+        ok = pool->mem != NULL;
+#ifdef _OPENMP
+        pool->locks = malloc((size_t)slots * sizeof *pool->locks);
+        ok = ok && pool->locks;
+#endif
+    }
+    for (int i = 0; ok && i < n; ++i) ok = (blocks[i] = bs_zalloc(cached_bytes)) != NULL;
+    if (!ok) {
+        for (int i = 0; i < n; ++i) bs_zfree(blocks[i]);
+        if (pool) {
+#ifdef _OPENMP
+            free(pool->locks);
+#endif
+            bs_zfree(pool->mem);
+        }
+        free(pool);
+        return bs_fail(err, n > 64 ? BS_ERR_INVALID : BS_ERR_NOMEM,
+                n > 64 ? "field scratch: %d fields (valid: at most 64)" : "field scratch: out of memory for %d fields",
+                n);
+    }
+#ifdef _OPENMP
+    for (int i = 0; i < slots; ++i) omp_init_lock(&pool->locks[i]);
+#endif
+    /* Fresh scratch with every cache invalid (the first solve rebuilds
+     * them; cached values equal recomputed ones, so no result changes). */
+    for (int i = 0; i < n; ++i) {
+        bs_work wk;
+        memset(&wk, 0, sizeof wk);
+        bs_work_layout(&wk, w, h, blocks[i], BS_PART_CACHED);
+        wk.pool = pool;
+        memcpy(blocks[i], &wk, sizeof wk);
+        bs_zfree(fields[i].work);
+        fields[i].work = blocks[i];
+    }
+    pool->refs = n;
+    return BS_OK;
+}
+
+/* Points wk's per-solve arrays at slot i of its pool. */
+static void bs_pool_bind(bs_work *wk, int i)
+{
+    bs_work tmp;
+    const bs_field_pool *pool = wk->pool;
+    bs_work_layout(&tmp, wk->w, wk->h, pool->mem + (size_t)i * pool->slot_bytes, BS_PART_SOLVE);
+    for (int q = 0; q < 2; ++q) {
+        wk->pc[q] = tmp.pc[q];
+        wk->rhs[q] = tmp.rhs[q];
+    }
+    wk->chg0 = tmp.chg0;
+    wk->chg[0] = tmp.chg[0];
+    wk->chg[1] = tmp.chg[1];
+    wk->rsum = tmp.rsum;
 }
 
 void bs_field_free(bs_field *f)
@@ -353,7 +522,8 @@ void bs_field_free(bs_field *f)
     free(f->uptake);
     free(f->fixed);
     free(f->fixed_val);
-    free(f->work);
+    if (f->work) bs_pool_release(((bs_work *)f->work)->pool);
+    bs_zfree(f->work);
     f->c = f->src = f->uptake = f->fixed_val = NULL;
     f->fixed = NULL;
     f->work = NULL;
@@ -400,10 +570,13 @@ static void bs_conductance_row(const bs_prep *p, int y)
         const float g1 = x < w - 1 ? gp[bs_cls(t_row[x + 1])] : ge;
         const float g2 = t_lo ? gp[bs_cls(t_lo[x])] : ge;
         const float g3 = t_hi ? gp[bs_cls(t_hi[x])] : ge;
-        wk->g[q][0][j] = g0;
-        wk->g[q][1][j] = g1;
-        wk->g[q][2][j] = g2;
-        wk->g[q][3][j] = g3;
+        /* G is symmetric to the bit (g_pair[t][u] == g_pair[u][t]), so
+         * the neighbours' faces that the sweep reads as g0 and g2 hold
+         * these same g0 and g2: only the domain edge's faces need a slot */
+        if (x == 0) wk->g_e[q ^ 1][j - 1] = g0;
+        if (y == 0) wk->g_n[q ^ 1][j - S] = g2;
+        wk->g_e[q][j] = g1;
+        wk->g_n[q][j] = g3;
         wk->gsum[q][j] = (g0 + g1) + (g2 + g3);
     }
     memcpy(wk->tissue + (size_t)y * (size_t)w, t_row, (size_t)w);
@@ -487,10 +660,10 @@ static inline bs_row_ptrs bs_row_arrays(const bs_work *wk, int q, int y)
         .ce = oth + o,
         .cs = oth - S,
         .cn = oth + S,
-        .g0 = wk->g[q][0] + r,
-        .g1 = wk->g[q][1] + r,
-        .g2 = wk->g[q][2] + r,
-        .g3 = wk->g[q][3] + r,
+        .g0 = wk->g_e[q ^ 1] + r + o - 1,
+        .g1 = wk->g_e[q] + r,
+        .g2 = wk->g_n[q ^ 1] + r - S,
+        .g3 = wk->g_n[q] + r,
         .wsc = wk->wsc[q] + r,
         .rhs = wk->rhs[q] + r,
         .sink = wk->sink[q] + r,
@@ -513,10 +686,24 @@ BS_CLONES static void bs_row_sums(const bs_work *wk, int y, double *rs)
 #pragma omp simd
             for (int j = 0; j < BS_LANES; ++j) {
                 const int k = kb + j;
-                const int live = p.wsc[k] > 0.0f;
-                const float r = p.rhs[k] - p.sink[k] * p.cur[k];
-                ar[j] += live ? (double)r : 0.0;
-                aq[j] += live ? (double)p.sink[k] : 0.0;
+                /* both conversions made unconditionally, then the dead
+                 * sites' terms zeroed by a bit mask: a select (live ? r :
+                 * 0.0) left control flow that kept GCC from vectorising
+                 * this loop (issue 19: it was 15% of a homeostasis run, as
+                 * much as the sweeps); the same sums to the bit */
+                const uint64_t keep = 0 - (uint64_t)(p.wsc[k] > 0.0f);
+                const double r = (double)(p.rhs[k] - p.sink[k] * p.cur[k]);
+                const double qd = (double)p.sink[k];
+                uint64_t rb, qb;
+                memcpy(&rb, &r, sizeof rb);
+                memcpy(&qb, &qd, sizeof qb);
+                rb &= keep;
+                qb &= keep;
+                double rm, qm;
+                memcpy(&rm, &rb, sizeof rm);
+                memcpy(&qm, &qb, sizeof qm);
+                ar[j] += rm;
+                aq[j] += qm;
             }
         }
     }
@@ -930,6 +1117,24 @@ BS_CLONES static uint32_t bs_any_bits(const float *restrict v, size_t n)
     return 0;
 }
 
+/* Non-zero when an uptake is not finite or a held site holds anything but
+ * +0. A kernel of its own, built for AVX2 too (issue 19: inlined in
+ * bs_solve with the baseline's 16-byte vectors it was 4% of a homeostasis
+ * run, which scans its four all-zero fields every step). */
+BS_CLONES static uint32_t bs_bad_bits(
+        const float *restrict u, const float *restrict v, const uint8_t *restrict fx, size_t n)
+{
+    uint32_t bad = 0;
+#pragma omp simd reduction(| : bad)
+    for (size_t i = 0; i < n; ++i) {
+        uint32_t ub, vb;
+        memcpy(&ub, &u[i], sizeof ub);
+        memcpy(&vb, &v[i], sizeof vb);
+        bad |= (uint32_t)((ub & 0x7f800000u) == 0x7f800000u) | (fx[i] ? vb : 0u);
+    }
+    return bad;
+}
+
 static int bs_all_zero(const bs_field *f)
 {
     const bs_field_spec *sp = &f->spec;
@@ -939,17 +1144,7 @@ static int bs_all_zero(const bs_field *f)
     /* c first: a live field is non-zero almost everywhere, so this ends at
      * once for it */
     if (bs_any_bits(f->c, n) || bs_any_bits(f->src, n)) return 0;
-    const float *restrict u = f->uptake, *restrict v = f->fixed_val;
-    const uint8_t *restrict fx = f->fixed;
-    uint32_t bad = 0;
-#pragma omp simd reduction(| : bad)
-    for (size_t i = 0; i < n; ++i) {
-        uint32_t ub, vb;
-        memcpy(&ub, &u[i], sizeof ub);
-        memcpy(&vb, &v[i], sizeof vb);
-        bad |= (uint32_t)((ub & 0x7f800000u) == 0x7f800000u) | (fx[i] ? vb : 0u);
-    }
-    return !bad;
+    return !bs_bad_bits(f->uptake, f->fixed_val, f->fixed, n);
 }
 
 static int bs_thread_num(void)
@@ -967,7 +1162,8 @@ static int bs_thread_num(void)
  * means automatic; max_iters < 1 counts as 1. A tolerance below a few ulp
  * of the field's largest values (tol * scale < ~4e-7 * max |c|) cannot be
  * met in float and runs to max_iters. */
-static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt, int nthreads)
+static void bs_solve(
+        bs_field *f, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt, int nthreads, int caller_thread)
 {
     if (!f || !f->c || !f->work || !lat || !lat->tissue || !opt) return;
     f->last_iters = 0;
@@ -983,6 +1179,13 @@ static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_s
     const bs_field_spec *sp = &f->spec;
     const int w = f->w, h = f->h;
     bs_work *wk = f->work;
+    const int pslot = wk->pool ? caller_thread % wk->pool->nslots : 0;
+    if (wk->pool) {
+#ifdef _OPENMP
+        omp_set_lock(&wk->pool->locks[pslot]);
+#endif
+        bs_pool_bind(wk, pslot);
+    }
     bs_cache *cache = &wk->cache;
 
     bs_prep p;
@@ -1155,6 +1358,9 @@ static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_s
     f->last_iters = iters;
     f->last_change = last;
     f->last_site_updates = updates;
+#ifdef _OPENMP
+    if (wk->pool) omp_unset_lock(&wk->pool->locks[pslot]);
+#endif
 }
 
 static int bs_max_threads(void)
@@ -1168,7 +1374,7 @@ static int bs_max_threads(void)
 
 void bs_field_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt)
 {
-    bs_solve(f, lat, dt_h, opt, bs_max_threads());
+    bs_solve(f, lat, dt_h, opt, bs_max_threads(), bs_thread_num());
 }
 
 /* Sites per thread below which bs_field_solve_many gives each thread whole
@@ -1208,13 +1414,13 @@ void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double 
     if (!fields || n < 1) return;
     const int T = bs_max_threads();
     if (!by_field(T, n, lat)) {
-        for (int i = 0; i < n; ++i) bs_solve(&fields[i], lat, dt_h, opt, T);
+        for (int i = 0; i < n; ++i) bs_solve(&fields[i], lat, dt_h, opt, T, bs_thread_num());
         return;
     }
     int order[64] = { 0 };
     cost_order(fields, n, lat, order);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(T < n ? T : n)
-    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1);
+    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1, bs_thread_num());
 }
 
 int bs_field_solve_many_in_team(const bs_field *fields, int n, const bs_lattice *lat, int *order)
@@ -1228,5 +1434,5 @@ void bs_field_solve_many_team(
         bs_field *fields, int n, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt, const int *order)
 {
 #pragma omp for schedule(dynamic, 1) nowait
-    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1);
+    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1, bs_thread_num());
 }

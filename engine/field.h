@@ -73,6 +73,23 @@ void bs_field_free(bs_field *f);
  * on top of the five public arrays (for memory estimates). */
 size_t bs_field_work_bytes(int w, int h);
 
+/* Lets fields[0 .. n-1] (n <= 64, one lattice size, each initialised and
+ * not yet sharing) share the solver's per-solve arrays (the packed values,
+ * right-hand sides, per-chunk changes: about 2 floats per site), keeping
+ * only what is cached from solve to solve (conductances, scales, sinks,
+ * copies of the tissue and Dirichlet maps) per field. `slots` sets of
+ * per-solve arrays are made, one per thread that may solve at once: give
+ * the thread count bs_field_solve_many will run at. A thread whose number
+ * is beyond the slots shares one with a lock: slower, never different.
+ * Same results as unshared fields (the shared arrays are written before
+ * they are read in every solve). Call at set-up, not per step (it
+ * allocates). */
+bs_status bs_field_share_scratch(bs_field *fields, int n, int slots, bs_error *err);
+
+/* Scratch bytes of nfields w x h fields sharing `slots` per-solve sets
+ * (slots < 1: each its own, nfields x bs_field_work_bytes). */
+size_t bs_field_work_bytes_shared(int w, int h, int nfields, int slots);
+
 /* Advances c over dt_h hours (or to steady state if quasi_steady) with the
  * current src/uptake/fixed arrays and the lattice's tissue classes. Uses
  * OpenMP inside; call from serial code. Does not allocate. */

@@ -20,7 +20,10 @@ bs_status bs_store_init(bs_store *s, int w, int h, int capacity, bs_error *err)
     s->stamp = calloc(c, sizeof *s->stamp);
     s->occ = malloc(n * sizeof *s->occ);
     s->free_slots = malloc(c * sizeof *s->free_slots);
-    if (!s->type || !s->state || !s->site || !s->id || !s->age_h || !s->aux || !s->stamp || !s->occ || !s->free_slots) {
+    s->bits_stride = (w + 63) / 64;
+    s->occ_bits = calloc((size_t)s->bits_stride * (size_t)(h > 0 ? h : 1), sizeof *s->occ_bits);
+    if (!s->type || !s->state || !s->site || !s->id || !s->age_h || !s->aux || !s->stamp || !s->occ || !s->free_slots ||
+            !s->occ_bits) {
         bs_store_free(s);
         return bs_fail(err, BS_ERR_NOMEM, "out of memory for %d agents on %d x %d sites", capacity, w, h);
     }
@@ -44,7 +47,53 @@ void bs_store_free(bs_store *s)
     free(s->stamp);
     free(s->occ);
     free(s->free_slots);
+    free(s->occ_bits);
     memset(s, 0, sizeof *s);
+}
+
+static inline uint64_t *bit_word(const bs_store *s, int site, uint64_t *bit)
+{
+    const int y = site / s->w, x = site - y * s->w;
+    *bit = 1ull << (x & 63);
+    return s->occ_bits + (size_t)y * (size_t)s->bits_stride + (size_t)(x >> 6);
+}
+
+static inline void bit_set(bs_store *s, int site)
+{
+    uint64_t b;
+    uint64_t *wd = bit_word(s, site, &b);
+    __atomic_fetch_or(wd, b, __ATOMIC_RELAXED);
+}
+
+static inline void bit_clear(bs_store *s, int site)
+{
+    uint64_t b;
+    uint64_t *wd = bit_word(s, site, &b);
+    __atomic_fetch_and(wd, ~b, __ATOMIC_RELAXED);
+}
+
+void bs_store_rebuild_bits(bs_store *s)
+{
+    for (int y = 0; y < s->h; y++) {
+        uint64_t *row = s->occ_bits + (size_t)y * (size_t)s->bits_stride;
+        memset(row, 0, (size_t)s->bits_stride * sizeof *row);
+        for (int x = 0; x < s->w; x++)
+            if (s->occ[(size_t)y * (size_t)s->w + (size_t)x] >= 0) row[x >> 6] |= 1ull << (x & 63);
+    }
+}
+
+int bs_store_bits_consistent(const bs_store *s)
+{
+    for (int y = 0; y < s->h; y++) {
+        const uint64_t *row = s->occ_bits + (size_t)y * (size_t)s->bits_stride;
+        for (int x = 0; x < s->w; x++) {
+            const int set = (int)((row[x >> 6] >> (x & 63)) & 1u);
+            if (set != (s->occ[(size_t)y * (size_t)s->w + (size_t)x] >= 0)) return 0;
+        }
+        const int tail = s->w & 63;
+        if (tail && (row[s->bits_stride - 1] >> tail) != 0) return 0;
+    }
+    return 1;
 }
 
 int bs_store_spawn(bs_store *s, int site, uint8_t type, uint8_t state, uint64_t id)
@@ -64,6 +113,7 @@ int bs_store_spawn(bs_store *s, int site, uint8_t type, uint8_t state, uint64_t 
     s->aux[slot] = 0.0f;
     s->stamp[slot] = 0;
     s->occ[site] = slot;
+    bit_set(s, site);
     s->count++;
     if (type < 32) __atomic_fetch_or(&s->live_types, 1u << type, __ATOMIC_RELAXED);
     return slot;
@@ -80,7 +130,10 @@ int bs_store_spawn_locked(bs_store *s, int site, uint8_t type, uint8_t state, ui
 void bs_store_kill(bs_store *s, int slot)
 {
     if (slot < 0 || s->type[slot] == 0xff) return;
-    if (s->occ[s->site[slot]] == slot) s->occ[s->site[slot]] = -1;
+    if (s->occ[s->site[slot]] == slot) {
+        s->occ[s->site[slot]] = -1;
+        bit_clear(s, s->site[slot]);
+    }
     s->type[slot] = 0xff;
     s->free_slots[s->n_free++] = slot;
     s->count--;
@@ -120,7 +173,9 @@ void bs_store_kill_locked(bs_store *s, int slot)
 void bs_store_move(bs_store *s, int slot, int to)
 {
     s->occ[s->site[slot]] = -1;
+    bit_clear(s, s->site[slot]);
     s->occ[to] = slot;
+    bit_set(s, to);
     s->site[slot] = to;
 }
 

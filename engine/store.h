@@ -45,6 +45,13 @@ typedef struct {
      * a type whose bit is clear. Derived, not state. Read and written with
      * relaxed atomics (spawns inside a parallel region). */
     uint32_t live_types;
+    /* Occupancy bits: bit x % 64 of word y * bits_stride + x / 64 is set
+     * exactly when occ[y * w + x] >= 0. Kept by spawn, kill and move (with
+     * atomic read-modify-writes: neighbouring tiles may share a word, never
+     * a bit), so a scan finds the live cells of a row a word at a time
+     * instead of reading every site (issue 19). Derived, not state. */
+    uint64_t *occ_bits;
+    int bits_stride; /* words per row */
 } bs_store;
 
 bs_status bs_store_init(bs_store *s, int w, int h, int capacity, bs_error *err);
@@ -58,6 +65,11 @@ int bs_store_spawn_locked(bs_store *s, int site, uint8_t type, uint8_t state, ui
 void bs_store_kill(bs_store *s, int slot);
 /* Changes a live agent's type (e.g. MDSC -> osteoclast) and sets its bit. */
 void bs_store_retype(bs_store *s, int slot, uint8_t type);
+/* occ_bits from occ (serial; after occ was written other than by spawn,
+ * kill and move, e.g. restored from a checkpoint). */
+void bs_store_rebuild_bits(bs_store *s);
+/* Whether occ_bits agrees with occ everywhere (for tests). */
+int bs_store_bits_consistent(const bs_store *s);
 /* live_types from the slots (serial; cost: one byte per slot). */
 void bs_store_scan_types(bs_store *s);
 /* Whether an agent of `type` may be alive (0: certainly none). */

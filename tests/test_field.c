@@ -876,6 +876,64 @@ static void test_solve_many_matches_one_by_one(void **state)
     bs_test_lattice_free(&lat);
 }
 
+/* Fields that share their per-solve arrays (bs_field_share_scratch, issue
+ * 19) give the bits of fields with their own scratch, at 1, 2 and 4
+ * threads over 1 and 2 slots (4 threads on 2 slots: two threads wait for
+ * a slot), whole fields per thread and from the caller's region, with the
+ * tissue changing between steps (the cached conductances rebuilt). */
+static void test_shared_scratch_matches(void **state)
+{
+    (void)state;
+    enum { N = 6 };
+    const int w = 120, h = 70;
+    bs_lattice lat = bs_test_lattice(w, h, 10.0);
+    for (int y = 30; y < 40; ++y)
+        for (int x = 50; x < 80; ++x) lat.tissue[y * w + x] = BS_TISSUE_BONE;
+    const size_t bytes = (size_t)w * (size_t)h * sizeof(float);
+    bs_solver_opts o = bs_test_opts(1e-5, 5000);
+    bs_field ref[N];
+    bs_many_fields(ref, N, &lat);
+    for (int step = 0; step < 4; ++step) {
+        lat.tissue[(31 + step) * w + 60] = BS_TISSUE_MARROW;
+        for (int k = 0; k < N; ++k) bs_field_solve(&ref[k], &lat, 1.0, &o);
+    }
+    const int counts[3] = { 1, 2, 4 };
+    for (int slots = 1; slots <= 2; ++slots)
+        for (int ti = 0; ti < 3; ++ti) {
+            for (int y = 30; y < 40; ++y)
+                for (int x = 50; x < 80; ++x) lat.tissue[y * w + x] = BS_TISSUE_BONE;
+#ifdef _OPENMP
+            const int prev = omp_get_max_threads();
+            omp_set_num_threads(counts[ti]);
+#endif
+            bs_field f[N];
+            bs_many_fields(f, N, &lat);
+            assert_int_equal(bs_field_share_scratch(f, N, slots, NULL), BS_OK);
+            assert_int_equal(bs_field_share_scratch(f, N, slots, NULL), BS_ERR_INVALID); /* already shared */
+            for (int step = 0; step < 4; ++step) {
+                lat.tissue[(31 + step) * w + 60] = BS_TISSUE_MARROW;
+                int order[N];
+                if (step & 1 && bs_field_solve_many_in_team(f, N, &lat, order)) {
+#pragma omp parallel
+                    bs_field_solve_many_team(f, N, &lat, 1.0, &o, order);
+                } else {
+                    bs_field_solve_many(f, N, &lat, 1.0, &o);
+                }
+            }
+#ifdef _OPENMP
+            omp_set_num_threads(prev);
+#endif
+            for (int k = 0; k < N; ++k) {
+                assert_int_equal(f[k].last_iters, ref[k].last_iters);
+                assert_memory_equal(f[k].c, ref[k].c, bytes);
+            }
+            for (int k = 0; k < N; ++k) bs_field_free(&f[k]); /* the last one frees the pool */
+        }
+    assert_true(bs_field_work_bytes_shared(w, h, N, 2) < (size_t)N * bs_field_work_bytes(w, h));
+    for (int k = 0; k < N; ++k) bs_field_free(&ref[k]);
+    bs_test_lattice_free(&lat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -897,6 +955,7 @@ int main(void)
         cmocka_unit_test(test_plain_rows_match_fresh),
         cmocka_unit_test(test_solve_does_not_allocate),
         cmocka_unit_test(test_solve_many_matches_one_by_one),
+        cmocka_unit_test(test_shared_scratch_matches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

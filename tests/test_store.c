@@ -105,6 +105,48 @@ static void test_live_types(void **state)
     bs_store_free(&s);
 }
 
+/* The occupancy bits (issue 19) follow every spawn, kill and move, on a
+ * lattice whose width is not a multiple of 64 (a row's last word partly
+ * used), and a rebuild from occ gives the same bits. */
+static void test_occupancy_bits(void **state)
+{
+    (void)state;
+    const int w = 70, h = 9;
+    bs_store s;
+    assert_int_equal(bs_store_init(&s, w, h, w * h, NULL), BS_OK);
+    assert_true(bs_store_bits_consistent(&s));
+    uint32_t r = 12345u;
+    int live[64];
+    int nlive = 0;
+    for (int k = 0; k < 4000; k++) {
+        r = r * 1664525u + 1013904223u;
+        const int site = (int)((r >> 8) % (uint32_t)(w * h)), op = (int)(r >> 29);
+        if (op < 4 && nlive < 64) {
+            const int slot = bs_store_spawn(&s, site, 1, 0, (uint64_t)k);
+            if (slot >= 0) live[nlive++] = slot;
+        } else if (op < 6 && nlive > 0) {
+            const int j = (int)(r % (uint32_t)nlive);
+            if (s.occ[site] < 0) bs_store_move(&s, live[j], site);
+        } else if (nlive > 0) {
+            const int j = (int)(r % (uint32_t)nlive);
+            bs_store_kill(&s, live[j]);
+            live[j] = live[--nlive];
+        }
+        if (k % 97 == 0) assert_true(bs_store_bits_consistent(&s));
+    }
+    assert_true(bs_store_bits_consistent(&s));
+    assert_true(nlive > 10);
+    /* a stale copy (as after occ is written wholesale) is caught, and the
+     * rebuild gives back what spawn, kill and move kept */
+    uint64_t keep[2 * 9];
+    memcpy(keep, s.occ_bits, sizeof keep);
+    s.occ_bits[0] ^= 1u;
+    assert_false(bs_store_bits_consistent(&s));
+    bs_store_rebuild_bits(&s);
+    assert_memory_equal(keep, s.occ_bits, sizeof keep);
+    bs_store_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -112,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_child_ids_distinct),
         cmocka_unit_test(test_tiles_cover_once),
         cmocka_unit_test(test_live_types),
+        cmocka_unit_test(test_occupancy_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -341,14 +341,18 @@ static void test_b21_anti_gr1(void **state)
     assert_true(b[3] < b[0] && b[3] < b[1] && b[3] < b[2]);
 }
 
-/* B22: a CXCR4 antagonist from day 0 on seeding: fewer CTCs cross into the
- * marrow (n_extravasated at day 30 at most 0.8x, summed over seeds); from
- * day 10 on dormancy (cxcr4_antagonist vs dormancy): dormant cells are
- * mobilised, dormant count at day 60 at most 0.8x the control, every seed. */
+/* B22: a CXCR4 antagonist from day 0 on seeding: entry is governed by
+ * E-selectin, so pre-treatment does not abolish it (n_extravasated at day
+ * 30 at least half the control's, summed over seeds; Zalucha 2015, Price
+ * 2016), but far fewer of the cells that entered settle dormant in a niche
+ * (dormant at day 30 at most 0.8x, summed); from day 10 on dormancy
+ * (cxcr4_antagonist vs dormancy): dormant cells are mobilised into the
+ * blood, dormant count at day 60 at most 0.8x the control, every seed, and
+ * every mobilised cell is counted as egress. */
 static void test_b22_cxcr4_antagonist(void **state)
 {
     (void)state;
-    double e0 = 0, e1 = 0;
+    double e0 = 0, e1 = 0, s0 = 0, s1 = 0;
     for (long seed = 1; seed <= NSEEDS; seed++) {
         const result *c = run(SEED, seed), *t = run(SEED_CXCR4, seed);
         const result *dc = run(DORM, seed), *dt = run(DORM_CXCR4, seed);
@@ -358,20 +362,26 @@ static void test_b22_cxcr4_antagonist(void **state)
                 (double)dc->dormant[59], (unsigned long long)dt->therapy.n_mobilised);
         e0 += (double)c->extravasated;
         e1 += (double)t->extravasated;
+        s0 += (double)c->dormant[29];
+        s1 += (double)t->dormant[29];
         assert_true(dt->dormant[59] <= 0.8f * dc->dormant[59]);
+        assert_true(dt->therapy.n_mobilised > 0);
     }
-    printf("# B22 summed extravasation: x%.2f\n", e1 / e0);
-    assert_true(e1 <= 0.8 * e0);
+    printf("# B22 summed: extravasation x%.2f, dormant at day 30 after seeding x%.2f\n", e1 / e0, s1 / s0);
+    assert_true(e1 >= 0.5 * e0);
+    assert_true(s0 > 0.0 && s1 <= 0.8 * s0);
 }
 
 /* B23 and B11: one 4 Gy whole-domain fraction switched on live (the
  * viewer's key). On a larger immune_surveillance lesion with more T and NK
  * cells at day 5, and on homeostasis at day 60 (osteoblasts), pooled over
  * the seeds: CD8 T cells survive < 10% (exp(-4/0.55) = 0.1%), NK cells
- * > 20% (exp(-4/5.5) = 48%), osteoblasts > 40% (LQ: 57%), so T < NK and
- * T < osteoblasts; each pool has >= 20 cells. The tumour burden over days
- * 6-30 is lower than the control's (summed). On dormancy at day 10: dormant
- * tumour cells survive better than cycling ones by at least 0.1. */
+ * > 20% (exp(-4/5.5) = 48%), osteoblasts > 70% (exp(-4/30) = 88%: the
+ * radioresistant lineage), so T < NK < osteoblasts; each pool has >= 20
+ * cells. The tumour burden over days 6-30 is lower than the control's
+ * (summed). On dormancy at day 10: dormant tumour cells survive better than
+ * cycling ones by at least 0.05 (by formula 0.29 vs 0.19 with the
+ * dose-modifying factor 1.27). */
 static void test_b23_b11_radiotherapy(void **state)
 {
     (void)state;
@@ -409,11 +419,11 @@ static void test_b23_b11_radiotherapy(void **state)
     printf("# B23 pooled survival: T %.3f, NK %.2f, osteoblasts %.2f; burden %.1f vs %.1f. B11: dormant %.2f vs "
            "cycling %.2f\n",
             st, sn, so, bur1, bur0, sd, sc);
-    assert_true(st < 0.1 && sn > 0.2 && so > 0.4);
-    assert_true(st < sn && st < so);
+    assert_true(st < 0.1 && sn > 0.2 && so > 0.7);
+    assert_true(st < sn && sn < so);
     assert_true(bur1 < bur0);
     assert_true(bd >= 20 && bc >= 20);
-    assert_true(sd >= sc + 0.1);
+    assert_true(sd >= sc + 0.05);
 }
 
 static double per_contact_day(double kills, double contact_h)

@@ -153,6 +153,49 @@ static double col_lineage_brc(const bs_obs *o)
     return (double)o->sp.n_dtc_lineage_brc;
 }
 
+/* drug levels and therapy counters (agents/therapy.h, bs_therapy_obs): levels
+ * in standard doses (1 = one standard dose's peak level), bound zoledronic
+ * acid as the mean load of the exposed bone surface (1 = what one dose binds
+ * there); dtc_egress_per_day: dormant DTCs a CXCR4 antagonist sent into the
+ * blood, ctc_mobilised_circulating: those still in it, n_chemo_killed:
+ * cumulative */
+static double col_serum_za(const bs_obs *o)
+{
+    return o->drugs.serum_za_doses;
+}
+static double col_bone_za(const bs_obs *o)
+{
+    return o->drugs.bone_za_surface_load_doses;
+}
+static double col_serum_dmab(const bs_obs *o)
+{
+    return o->drugs.serum_denosumab_doses;
+}
+static double col_dmab_pool(const bs_obs *o)
+{
+    return o->drugs.dmab_precursor_pool_frac;
+}
+static double col_serum_pd1(const bs_obs *o)
+{
+    return o->drugs.serum_anti_pd1_doses;
+}
+static double col_serum_chemo(const bs_obs *o)
+{
+    return o->drugs.serum_chemo_doses;
+}
+static double col_egress(const bs_obs *o)
+{
+    return o->drugs.dtc_egress_per_day;
+}
+static double col_ctc_mobilised(const bs_obs *o)
+{
+    return (double)o->drugs.ctc_mobilised_circulating;
+}
+static double col_chemo_killed(const bs_obs *o)
+{
+    return (double)o->drugs.n_chemo_killed;
+}
+
 static const csv_column csv_table[] = {
     { "time_days", "d", 4, col_time },
     { "bone_area_um2", "um^2", 1, col_bone_area },
@@ -188,6 +231,15 @@ static const csv_column csv_table[] = {
     { "n_dtc_lineage_brc", "cells", -1, col_lineage_brc },
     { "n_dtc_endosteal", "cells", -1, col_dtc_endo }, /* settled tumour cells on the endosteum (B7) */
     { "n_dtc_perivascular", "cells", -1, col_dtc_peri }, /* settled next to a vessel, off the endosteum */
+    { "serum_za_doses", "dose", 6, col_serum_za },
+    { "bone_za_surface_load_doses", "dose", 6, col_bone_za },
+    { "serum_denosumab_doses", "dose", 6, col_serum_dmab },
+    { "dmab_precursor_pool_frac", "1", 6, col_dmab_pool },
+    { "serum_anti_pd1_doses", "dose", 6, col_serum_pd1 },
+    { "serum_chemo_doses", "dose", 6, col_serum_chemo },
+    { "dtc_egress_per_day", "1/d", 3, col_egress },
+    { "ctc_mobilised_circulating", "cells", -1, col_ctc_mobilised },
+    { "n_chemo_killed", "cells", -1, col_chemo_killed },
     /* immunity (#17): pO2 at tumour cells, fields at CD8 T cells, anti-Gr1's osteoclast-competent pool */
     { "o2_tumour_mmHg", "mmHg", 3, col_o2_tumour },
     { "tgfb_tcell_au", "au", 5, col_tgfb_tcell },
