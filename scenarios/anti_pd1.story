@@ -36,6 +36,7 @@ view = lesion
 highlight = tcell.activated
 caption = A kill
 text = Red crosses mark the tumour cells killed; the red ticks on the plot count them per day.
+late = No kill yet: watch for red crosses.
 mark = kill
 
 [beat]
@@ -45,6 +46,7 @@ view = lesion
 highlight = dtc
 caption = The cycling cells fall
 text = Dormant tumour cells (sky-blue rings) show little antigen and survive, treated or not.
+late = The cycling cells are still there: the MDSCs' brake has held in this run. Try F5 (anti-Gr1) to deplete them.
 mark = low
 speed = 2
 

@@ -29,8 +29,8 @@ mark = dose 1
 [beat]
 when = day 150
 view = whole
-caption = Bone is gained while the drug is there
-text = The pits already dug are refilled but no new ones open: bone rises above day 0. Meanwhile osteoclast precursors pile up, unseen.
+caption = While the drug is there, no new pits open
+text = The pits already dug are refilled and no new ones open: watch the dashed bone line climb. Meanwhile osteoclast precursors pile up, unseen.
 mark = gain
 
 [beat]
@@ -46,7 +46,8 @@ by = 400
 view = whole
 highlight = osteoclast
 caption = The rebound
-text = The piled-up precursors turn into osteoclasts in a burst: resorption overshoots and the bone gained is lost. This is why doctors do not simply stop denosumab.
+text = The piled-up precursors turn into osteoclasts in a burst: more dig at once than before the drug, and the bone line falls. This is why doctors do not simply stop denosumab.
+late = No burst of osteoclasts yet in this run; watch the osteoclast line and the dashed bone line from here.
 mark = rebound
 
 [beat]

@@ -35,6 +35,7 @@ view = lesion
 highlight = tcell.activated, nk
 caption = A kill
 text = The red cross marks the tumour cell that died. Activated T cells also secrete IFN-gamma, which slows osteoclast formation.
+late = No kill yet: the T cells have not found and recognised a tumour cell. Watch for red crosses.
 mark = kill
 
 [beat]
@@ -44,6 +45,7 @@ view = lesion
 highlight = dtc
 caption = The cycling tumour cells are cleared
 text = Count the red ticks on the plot. Dormant cells (sky-blue rings) show little antigen: they are the ones that survive.
+late = The cycling tumour cells are still there: the immune cells have not kept up with their divisions in this run. Press R for another run with the same seed, Shift+R for a new seed.
 mark = cleared
 speed = 5
 

@@ -46,10 +46,9 @@ mark = RT 5
 speed = 2
 
 [beat]
-when = count tcell >= 1
-by = 55
+when = day 50
 view = whole
-highlight = tcell, nk
-caption = Immune cells come back from the blood
-text = New T cells and NK cells arrive from the sinusoids, unirradiated. Press I for things to try.
-mark = return
+highlight = tcell, nk, dtc
+caption = Weeks after the last fraction
+text = Immune cells come back from the blood only while a tumour calls them: with surviving tumour cells, new unirradiated T cells and NK cells arrive. Which happened here? Look at the plot, and press I for things to try.
+mark = day 50

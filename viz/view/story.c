@@ -316,6 +316,8 @@ bs_status bs_story_load(const char *path, double width_um, double height_um, bs_
             snprintf(b->caption, sizeof b->caption, "%s", v);
         else if (strcmp(k, "text") == 0)
             append_line(b->text, sizeof b->text, v);
+        else if (strcmp(k, "late") == 0)
+            snprintf(b->late, sizeof b->late, "%s", v);
         else if (strcmp(k, "mark") == 0)
             snprintf(b->mark, sizeof b->mark, "%s", v);
         else if (strcmp(k, "pause") == 0) {
@@ -387,8 +389,8 @@ bs_status bs_story_load(const char *path, double width_um, double height_um, bs_
                         "%s: view '%s' (valid: keep, whole, lesion, bmu, point X Y W, box X0 Y0 X1 Y1; um)", where, v);
         } else
             st = bs_fail(err, BS_ERR_INVALID,
-                    "%s: unknown beat key '%s' (valid: when, by, caption, text, view, show, highlight, mark, pause, "
-                    "speed)",
+                    "%s: unknown beat key '%s' (valid: when, by, late, caption, text, view, show, highlight, mark, "
+                    "pause, speed)",
                     where, k);
     }
     fclose(f);

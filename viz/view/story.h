@@ -24,6 +24,7 @@
  *                           fraction N (N radiotherapy fractions given) | bone_below P (% of day 0) |
  *                           kill (the next tumour cell killed by a T or NK cell)
  *   by = DAY                fire at this day at the latest (the caption then says the event had not come)
+ *   late = TEXT             what to say instead of the text when it fired by its `by` day
  *   caption = TEXT          the large caption (required)
  *   text = TEXT             smaller lines under it (repeatable)
  *   view = keep | whole | lesion | bmu | point X Y W | box X0 Y0 X1 Y1   (um; default keep)
@@ -91,6 +92,7 @@ typedef struct {
     char caption[256];
     char text[1024];
     char mark[64];
+    char late[512]; /* shown instead of the text when the beat fired by its `by` day */
 } bs_story_beat;
 
 typedef struct {

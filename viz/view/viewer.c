@@ -2123,8 +2123,11 @@ static void draw_story(viewer *v, const layout *L)
     } else {
         const bs_story_beat *b = &S->beat[v->beat];
         snprintf(cap, sizeof cap, "%s", b->caption);
-        snprintf(sub, sizeof sub, "%s%s%s", b->text, v->beat_late && b->text[0] ? "\n" : "",
-                v->beat_late ? "(the event this beat waits for had not come by this day)" : "");
+        if (v->beat_late && b->late[0])
+            snprintf(sub, sizeof sub, "%s", b->late);
+        else
+            snprintf(sub, sizeof sub, "%s%s%s", b->text, v->beat_late && b->text[0] ? "\n" : "",
+                    v->beat_late ? "(the event this beat waits for had not come by this day)" : "");
         int last = v->beat == S->nbeats - 1;
         snprintf(foot, sizeof foot, "beat %d of %d, day %.1f    %s    Backspace: back a beat", v->beat + 1, S->nbeats,
                 v->beat_day[v->beat],
@@ -2454,7 +2457,7 @@ static void picker_open(viewer *v)
     struct dirent *e;
     while ((e = readdir(d)) && v->npick < 64) {
         size_t n = strlen(e->d_name);
-        if (n < 5 || n > 100 || strcmp(e->d_name + n - 4, ".ini") != 0) continue;
+        if (n < 5 || n > 100 || strcmp(e->d_name + n - 4, ".ini") != 0 || e->d_name[0] == '_') continue;
         char sp[4300];
         snprintf(sp, sizeof sp, "%s/%.*s.story", dir, (int)(n - 4), e->d_name);
         snprintf(v->pick[v->npick++], sizeof v->pick[0], "%.*s%s", (int)(n - 4), e->d_name,
@@ -2976,6 +2979,9 @@ static int frame(viewer *v, layout *L, char *err, size_t n)
                     L->W, L->H, v->font_px, fmin(lw * v->zoom, v->view.w), fmin(lh * v->zoom, v->view.h),
                     100.0 * fmin(lh * v->zoom, v->view.h) / L->H, v->lay_cols, v->lay_blocks, v->lay_blocks_all,
                     v->lay_entries, v->lay_entries_all, v->zoom);
+            if (v->story_on)
+                fprintf(stderr, "bonesim view: story caption %d px high, beat %d of %d\n", v->cap_h, v->beat + 1,
+                        v->story->nbeats);
         }
         screenshot(v);
         v->want_shot = 0;
