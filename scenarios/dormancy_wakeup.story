@@ -22,6 +22,7 @@ mark = arrival
 [beat]
 when = count dtc.dormant >= 20
 by = 10
+view = whole
 highlight = dtc.dormant
 caption = Most of them fall asleep
 text = Signals from the bone-lining cells (through the receptor LIFR) switch them to dormancy: sky-blue rings. Dormant cells do not divide and escape most drugs.
@@ -31,6 +32,7 @@ speed = 5
 [beat]
 when = count osteoclast >= 2
 by = 40
+view = whole
 highlight = osteoclast
 caption = Osteoclasts open a remodelling site
 text = Where an osteoclast digs within about 20 µm of a dormant cell, it remodels the niche and can wake the cell.
@@ -38,6 +40,7 @@ mark = digging
 
 [beat]
 when = after 30
+view = whole
 highlight = dtc.proliferating
 caption = Awake cells divide while their site is open
 text = Look for reddish-purple discs beside the osteoclasts, and green flashes where new tumour cells appear. Cells on still-quiet surface sleep on.

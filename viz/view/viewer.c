@@ -183,6 +183,8 @@ typedef struct {
     int script_line, script_wait;
     int script_beat; /* script `beat N`: play until beat N has fired (0: none) */
     int cap_h; /* the story caption's height as last drawn (framing and overlays go below it) */
+    char banner[160]; /* a dose or fraction being flashed */
+    int banner_kind;
     int quit, exit_code;
     /* the scenario's story file (story.h): plot series and notes always,
      * the beats with --story */
@@ -698,6 +700,7 @@ static bs_status session_open(viewer *v, bs_error *err)
     if (v->story_opt && v->story->nbeats == 0)
         return bs_fail(err, BS_ERR_INVALID, "%s: --story: the file has no [beat]", spath);
     v->story_on = v->story_opt;
+    if (v->story_on) v->show_key = 0; /* the view is the story's; G shows the tissue key */
     if (v->story_on && v->story->speed > 0) v->speed = speed_index(v->story->speed);
     return BS_OK;
 }
@@ -1229,10 +1232,20 @@ static void story_frame(viewer *v)
     double h = v->m->lat.h_um;
     int r[4];
     switch (b->view) {
-    case BS_SV_WHOLE:
+    case BS_SV_WHOLE: {
+        /* the whole lattice, in the part of the view below the caption */
         v->follow = 0;
         fit_view(v);
+        int top = v->cap_h > 0 && v->cap_h < v->view.h / 2 ? v->cap_h : 0;
+        int lw = v->m->lat.w * v->px, lh = v->m->lat.h * v->px;
+        double z = fmin(v->view.w / (double)lw, (v->view.h - top) / (double)lh);
+        if (z > 0) {
+            v->zoom = z;
+            v->pan_x = (lw - v->view.w / z) / 2.0;
+            v->pan_y = lh / 2.0 - (top + (v->view.h - top) / 2.0) / z;
+        }
         break;
+    }
     case BS_SV_LESION:
         v->follow = 1;
         frame_roi(v, 0);
@@ -2055,13 +2068,23 @@ static void draw_events(viewer *v, const layout *L)
         }
     }
     SDL_RenderSetClipRect(v->ren, NULL);
+    v->banner[0] = '\0';
     if (banner) {
-        const theme *th = TH(v);
-        int tw = text_w(v, banner, 1);
-        int bx = v->view.x + (v->view.w - tw) / 2, by = v->view.y + v->view.h / 2 - TTF_FontHeight(v->big) / 2;
-        fill(v, bx - L->pad, by, tw + 2 * L->pad, TTF_FontHeight(v->big), th->panel, 200);
-        text_at(v, bx, by, EV_RGB[banner_kind], 1, 0, banner);
+        snprintf(v->banner, sizeof v->banner, "%s", banner);
+        v->banner_kind = banner_kind;
     }
+}
+
+/* A dose's or a fraction's name, large, at the bottom centre of the view
+ * (over everything else there). */
+static void draw_banner(viewer *v, const layout *L)
+{
+    if (!v->banner[0]) return;
+    const theme *th = TH(v);
+    int tw = text_w(v, v->banner, 1), bh = TTF_FontHeight(v->big);
+    int bx = v->view.x + (v->view.w - tw) / 2, by = v->view.y + v->view.h - bh - 3 * L->row;
+    fill(v, bx - L->pad, by, tw + 2 * L->pad, bh, th->panel, 220);
+    text_at(v, bx, by, EV_RGB[v->banner_kind], 1, 0, v->banner);
 }
 
 /* Per-day counters: the last whole day's events, in the view's top-right
@@ -2078,11 +2101,12 @@ static void draw_counters(viewer *v, const layout *L)
         snprintf(lines[nl++], 96, "events per day (from day 1)");
     } else {
         const float *c = d < BS_DAY_BINS ? t->day_count[d] : t->day_count[BS_DAY_BINS - 1];
-        snprintf(lines[nl++], 96, "day %d:", d);
-        snprintf(lines[nl++], 96, "%.0f new tumour cells", (double)c[BS_EV_DIVISION]);
-        snprintf(lines[nl++], 96, "%.0f killed, %.0f died", (double)c[BS_EV_KILL], (double)c[BS_EV_TUMOUR_DEATH]);
-        snprintf(lines[nl++], 96, "%.0f osteoclasts formed", (double)c[BS_EV_OC_FORMED]);
-        snprintf(lines[nl++], 96, "%.0f \xc2\xb5m\xc2\xb2 bone resorbed", (double)c[BS_EV_RESORBED]);
+        snprintf(lines[nl++], 96, "events on day %d", d);
+        snprintf(lines[nl++], 96, "new tumour cells: %.0f", (double)c[BS_EV_DIVISION]);
+        snprintf(lines[nl++], 96, "tumour cells killed: %.0f, died: %.0f", (double)c[BS_EV_KILL],
+                (double)c[BS_EV_TUMOUR_DEATH]);
+        snprintf(lines[nl++], 96, "osteoclasts formed: %.0f", (double)c[BS_EV_OC_FORMED]);
+        snprintf(lines[nl++], 96, "bone resorbed: %.0f \xc2\xb5m\xc2\xb2", (double)c[BS_EV_RESORBED]);
     }
     static const int kind_of_line[6] = { -1, BS_EV_DIVISION, BS_EV_KILL, BS_EV_OC_FORMED, BS_EV_RESORBED, -1 };
     int w = 0, lh = L->F * 6 / 5;
@@ -2129,10 +2153,10 @@ static void draw_story(viewer *v, const layout *L)
             snprintf(sub, sizeof sub, "%s%s%s", b->text, v->beat_late && b->text[0] ? "\n" : "",
                     v->beat_late ? "(the event this beat waits for had not come by this day)" : "");
         int last = v->beat == S->nbeats - 1;
-        snprintf(foot, sizeof foot, "beat %d of %d, day %.1f    %s    Backspace: back a beat", v->beat + 1, S->nbeats,
+        snprintf(foot, sizeof foot, "beat %d of %d, day %.1f    %s    Backspace: back", v->beat + 1, S->nbeats,
                 v->beat_day[v->beat],
                 last ? (v->playing ? "the end: playing on" : "the end: Space plays on")
-                     : (v->playing ? "playing to the next beat (Space pauses)" : "Space: continue"));
+                     : (v->playing ? "playing on (Space pauses)" : "Space: continue"));
     }
     int w = v->view.w - 4 * L->pad;
     /* while playing the caption steps aside: one line at the top */
@@ -2152,7 +2176,18 @@ static void draw_story(viewer *v, const layout *L)
         blit(v, es, x + L->pad + L->pad / 2, yy);
         yy += es->h;
     }
-    if (foot[0]) text_at(v, x + L->pad + L->pad / 2, yy + L->pad / 2, t->accent, 0, 0, foot);
+    if (foot[0]) {
+        /* cut to the box (a narrow view): the keys are in F1 too */
+        char f2[240];
+        snprintf(f2, sizeof f2, "%s", foot);
+        while (strlen(f2) > 8 && text_w(v, f2, 0) > w - 2 * L->pad) {
+            char *cut = strrchr(f2, ' ');
+            if (!cut) break;
+            *cut = '\0';
+            while (strlen(f2) > 0 && f2[strlen(f2) - 1] == ' ') f2[strlen(f2) - 1] = '\0';
+        }
+        text_at(v, x + L->pad + L->pad / 2, yy + L->pad / 2, t->accent, 0, 0, f2);
+    }
 }
 
 /* The scenario picker (O): the scenarios beside this one; Enter opens one
@@ -2966,6 +3001,7 @@ static int frame(viewer *v, layout *L, char *err, size_t n)
     draw_story(v, L);
     draw_colour_bar(v, L);
     draw_counters(v, L);
+    draw_banner(v, L);
     draw_inspect(v, L);
     draw_info(v, L);
     draw_help(v, L);
