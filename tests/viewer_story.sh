@@ -8,7 +8,8 @@
 # and, on radiotherapy: Backspace goes back a beat by a replay from day 0
 # and reaches that beat at the same step (deterministic); a story file with
 # an error is refused with file:line; --story on a scenario without a story
-# is refused. The 250 x 250 scenarios play on a 120 x 120 lattice here (the
+# is refused; --beside runs its arm on the same seed (its CSV equals the
+# headless run's) and refuses a different lattice. The 250 x 250 scenarios play on a 120 x 120 lattice here (the
 # beats' `by` days keep every story going at any size; the full-size
 # stories are looked at by hand, see docs/viewer.md).
 # metastasis.story is checked when scenarios/metastasis.ini exists.
@@ -81,6 +82,26 @@ if "$bin" view radiotherapy --story --set lattice.width_sites=120 --set lattice.
 else
   bad "Backspace run exited non-zero: $(tail -3 "$tmp/err-back")"
 fi
+
+# --beside: the arm beside runs on the same seed, in step: its CSV is the
+# headless run's, byte for byte; a different lattice is refused.
+small=(--set lattice.width_sites=100 --set lattice.height_sites=100)
+printf 'until 120\nscreenshot %s\nquit\n' "$tmp/beside.png" >"$tmp/bs.txt"
+for how in "--beside zoledronic_acid" "--beside-set therapy.zoledronic_acid.start_day=0"; do
+  d=$tmp/o-bs$RANDOM
+  # shellcheck disable=SC2086
+  "$bin" view vicious_cycle --seed 7 "${small[@]}" $how --script "$tmp/bs.txt" --out "$d" --size 1280x720 \
+    >/dev/null 2>"$tmp/err-bs" || bad "view $how exited non-zero: $(tail -2 "$tmp/err-bs")"
+  [ -f "$d/beside/timeseries.csv" ] || bad "$how: no beside/timeseries.csv"
+  png_ok "$tmp/beside.png" 1280x720
+done
+"$bin" run zoledronic_acid --seed 7 "${small[@]}" --days 5 --no-png --threads 1 --quiet --out "$tmp/o-bsh" \
+  >/dev/null 2>&1 || bad "headless zoledronic_acid failed"
+for f in "$tmp"/o-bs[0-9]*/beside/timeseries.csv; do
+  cmp -s "$f" "$tmp/o-bsh/timeseries.csv" && ok || bad "$f differs from the headless run's CSV"
+done
+expect_fail "beside size" "--beside: vicious_cycle is 250x250 .* dormancy_wakeup 160x40 .*valid: the same lattice" \
+  "$bin" view vicious_cycle --beside dormancy_wakeup --out "$tmp/o-bs-bad"
 
 # strict format: file:line errors, non-zero exit, before any window opens
 printf 'title = x\n[beat]\nwhen = day 2\ncaption = a\nview = lesion\n[beat]\nwhen = sometime\ncaption = b\n' >"$tmp/bad1.story"

@@ -89,6 +89,8 @@ typedef struct {
     uint16_t on; /* bit i: therapy i on */
     float split[2]; /* tumour cells dormant, proliferating (the dormancy story) */
     float ser[BS_STORY_MAX_SERIES]; /* the story file's plot series, when it names them */
+    /* the arm beside (--beside): the same */
+    float nb[BS_MAX_CELL_TYPES], boneb, splitb[2], serb[BS_STORY_MAX_SERIES];
 } sample;
 
 #define MAX_KEPT_ACTIONS 4096
@@ -211,6 +213,18 @@ typedef struct {
     char pick[64][128];
     char self_exe[4096];
     char restart[128]; /* the picker chose this scenario: the viewer starts again on it */
+    /* --beside B / --beside-set K=V: a second arm on the same seed, stepped
+     * with the first, drawn beside it (its own session folder and CSV) */
+    const char *beside_opt;
+    const char *bsets[BS_CLI_MAX_SETS];
+    int nbsets, beside;
+    bs_session SB;
+    char b_label[600], b_outdir[4200];
+    bs_image img_b;
+    SDL_Texture *tex_b;
+    int texb_w, texb_h;
+    SDL_Rect view_b;
+    double bone0_b, bone0_b_um2;
 } viewer;
 
 static const theme *TH(const viewer *v)
@@ -263,6 +277,11 @@ void bs_view_usage(void)
            "                    pause, frame a region and show a caption; Space continues, Backspace\n"
            "                    goes back a beat (replayed from day 0 on the same seed)\n"
            "  --story-file FILE play that story file instead (implies --story)\n"
+           "  --beside B        run scenario B beside it on the same seed, in step, one picture each\n"
+           "                    (the same --set options; the same lattice and time step; live changes\n"
+           "                    go to the left arm only; B's CSV in DIR/beside)\n"
+           "  --beside-set S.K=V  the arm beside is this scenario with S.K=V too (repeatable; with or\n"
+           "                    without --beside)\n"
            "  --font FILE.ttf   TrueType font (default: DejaVu Sans from fonts-dejavu-core)\n"
            "  --script FILE     drive the viewer from a file of commands (tests, demos):\n"
            "                      key [shift+|ctrl+]NAME  (SDL key names: Space, F2, S, Right, ...)\n"
@@ -292,7 +311,7 @@ static int parse_opts(viewer *v, int argc, char **argv, char *err, size_t n)
         int needs = strcmp(a, "--seed") == 0 || strcmp(a, "--set") == 0 || strcmp(a, "--threads") == 0 ||
                 strcmp(a, "--out") == 0 || strcmp(a, "--size") == 0 || strcmp(a, "--ui-scale") == 0 ||
                 strcmp(a, "--font") == 0 || strcmp(a, "--script") == 0 || strcmp(a, "--px") == 0 ||
-                strcmp(a, "--story-file") == 0;
+                strcmp(a, "--story-file") == 0 || strcmp(a, "--beside") == 0 || strcmp(a, "--beside-set") == 0;
         if (needs && !val) {
             snprintf(err, n, "%s needs a value (see bonesim view --help)", a);
             return -1;
@@ -366,6 +385,16 @@ static int parse_opts(viewer *v, int argc, char **argv, char *err, size_t n)
         } else if (strcmp(a, "--script") == 0) {
             v->script_path = val;
             i++;
+        } else if (strcmp(a, "--beside") == 0) {
+            v->beside_opt = val;
+            i++;
+        } else if (strcmp(a, "--beside-set") == 0) {
+            if (v->nbsets == BS_CLI_MAX_SETS) {
+                snprintf(err, n, "too many --beside-set options (at most %d)", BS_CLI_MAX_SETS);
+                return -1;
+            }
+            v->bsets[v->nbsets++] = val;
+            i++;
         } else if (strcmp(a, "--story") == 0) {
             v->story_opt = 1;
         } else if (strcmp(a, "--story-file") == 0) {
@@ -430,6 +459,22 @@ static void hist_sample(viewer *v)
     if (v->story)
         for (int k = 0; k < v->story->nseries; k++)
             s->ser[k] = (float)bs_series_value(&v->story->series[k], m, v->bone0_um2);
+    if (v->beside && v->SB.m) {
+        const bs_model *mb = v->SB.m;
+        for (size_t i = 0; i < n; i++) {
+            int slot = mb->store.occ[i];
+            if (slot >= 0 && mb->store.type[slot] < bs_celltype_count()) s->nb[mb->store.type[slot]] += 1.0f;
+            for (int k = 0; k < 2; k++)
+                if (slot >= 0 && mb->store.type[slot] == v->split_type && mb->store.state[slot] == v->split_state[k])
+                    s->splitb[k] += 1.0f;
+        }
+        double bb = bs_lattice_bone_area_um2(&mb->lat);
+        if (v->nhist == 1 || v->bone0_b <= 0.0) v->bone0_b = bb;
+        s->boneb = v->bone0_b > 0.0 ? (float)(bb / v->bone0_b) : 0.0f;
+        if (v->story)
+            for (int k = 0; k < v->story->nseries; k++)
+                s->serb[k] = (float)bs_series_value(&v->story->series[k], mb, v->bone0_b_um2);
+    }
 }
 
 static void hist_maybe(viewer *v)
@@ -512,6 +557,7 @@ static bs_status sim_step(viewer *v, bs_error *err)
         if (st != BS_OK) return st;
     }
     bs_status st = bs_session_step(&v->S, err);
+    if (st == BS_OK && v->beside) st = bs_session_step(&v->SB, err);
     if (st != BS_OK) return st;
     v->img_dirty = 1;
     bs_events_after_step(v->ev, v->m);
@@ -534,6 +580,8 @@ static void session_started(viewer *v)
     v->img_dirty = 1;
     v->inspect = 0;
     v->bone0_um2 = bs_lattice_bone_area_um2(&v->m->lat);
+    v->bone0_b = 0.0;
+    if (v->beside && v->SB.m) v->bone0_b_um2 = bs_lattice_bone_area_um2(&v->SB.m->lat);
     if (v->ev) bs_events_rebase(v->ev, v->m);
 }
 
@@ -705,6 +753,66 @@ static bs_status session_open(viewer *v, bs_error *err)
     return BS_OK;
 }
 
+/* The arm beside (--beside, --beside-set): scenario B (or this one) with
+ * the same --set options and the extra ones, on the same seed; the same
+ * lattice and time step (so one clock and one zoom serve both); its own
+ * session folder DIR/beside with its CSV. */
+static bs_status session_open_beside(viewer *v, bs_error *err)
+{
+    if (!v->beside_opt && v->nbsets == 0) return BS_OK;
+    bs_cli_opts o;
+    memset(&o, 0, sizeof o);
+    o.pos[0] = v->beside_opt ? v->beside_opt : v->scenario_arg;
+    o.npos = 1;
+    if (v->nsets + v->nbsets > BS_CLI_MAX_SETS)
+        return bs_fail(err, BS_ERR_INVALID, "too many --set and --beside-set options (at most %d)", BS_CLI_MAX_SETS);
+    for (int k = 0; k < v->nsets; k++) o.sets[o.nsets++] = v->sets[k];
+    for (int k = 0; k < v->nbsets; k++) o.sets[o.nsets++] = v->bsets[k];
+    o.days = o.csv_every = o.png_every = o.ckpt_every = o.max_memory_mb = -1.0;
+    o.seed = v->seed;
+    bs_session *S = &v->SB;
+    char path[4096], name[256];
+    bs_status st = bs_resolve_params(&o, &S->reg, &S->ps, path, sizeof path, err);
+    if (st == BS_OK) st = bs_check_intervals(&o, S->ps, -1.0, path, err);
+    if (st != BS_OK) return st;
+    bs_scenario_name(path, name, sizeof name);
+    if (strcmp(bs_param_str(S->ps, "geometry.source"), "mask") == 0)
+        return bs_fail(
+                err, BS_ERR_INVALID, "--beside: %s uses a mask geometry, which the arm beside does not support", name);
+    size_t k = (size_t)snprintf(v->b_label, sizeof v->b_label, "B: %s", name);
+    for (int i = 0; i < v->nbsets && k < sizeof v->b_label; i++)
+        k += (size_t)snprintf(v->b_label + k, sizeof v->b_label - k, " %s", v->bsets[i]);
+    bs_run_state *rs = &S->rs;
+    snprintf(rs->version, sizeof rs->version, "%s", BS_VERSION);
+    snprintf(rs->commit, sizeof rs->commit, "%s", BS_GIT_COMMIT);
+    snprintf(rs->scenario_arg, sizeof rs->scenario_arg, "%s", o.pos[0]);
+    snprintf(rs->scenario_path, sizeof rs->scenario_path, "%s", path);
+    snprintf(rs->scenario, sizeof rs->scenario, "%s", name);
+    snprintf(v->b_outdir, sizeof v->b_outdir, "%s/beside", v->outdir);
+    if (strlen(v->b_outdir) >= sizeof S->outdir)
+        return bs_fail(err, BS_ERR_INVALID, "--beside: the session folder path is too long");
+    memcpy(S->outdir, v->b_outdir, strlen(v->b_outdir) + 1);
+    S->no_png = 1;
+    S->quiet = 1;
+    S->threads = v->omp_threads;
+    st = bs_model_create(&S->m, S->ps, NULL, err);
+    if (st != BS_OK) return st;
+    const bs_model *a = v->m, *b = S->m;
+    if (a->lat.w != b->lat.w || a->lat.h != b->lat.h || a->lat.h_um != b->lat.h_um || a->dt_h != b->dt_h)
+        return bs_fail(err, BS_ERR_INVALID,
+                "--beside: %s is %dx%d sites of %g um with steps of %g h, %s %dx%d of %g um with %g h (valid: the "
+                "same lattice and time step, so one clock and one zoom serve both)",
+                v->scenario, a->lat.w, a->lat.h, a->lat.h_um, a->dt_h, name, b->lat.w, b->lat.h, b->lat.h_um, b->dt_h);
+    st = bs_session_folder(S, 1, 0, err);
+    if (st == BS_OK) st = bs_session_csv_new(S, 1, err);
+    if (st != BS_OK) return st;
+    v->beside = 1;
+    v->bone0_b_um2 = bs_lattice_bone_area_um2(&b->lat);
+    v->nhist = 0;
+    hist_sample(v);
+    return BS_OK;
+}
+
 /* Applies a live action now and logs it (a reset: a fresh model). */
 static void live_action(viewer *v, bs_action *a)
 {
@@ -729,6 +837,13 @@ static void do_reset(viewer *v, long long seed)
         session_sync(v);
         set_msg(v, "reset failed: %s", err.msg);
         return;
+    }
+    if (v->beside) {
+        bs_action ab = a;
+        if (bs_session_apply(&v->SB, &ab, &err) != BS_OK) {
+            set_msg(v, "reset of the arm beside failed: %s", err.msg);
+            v->beside = 0;
+        }
     }
     /* The model was rebuilt from the scenario's parameters: the sliders,
      * which read the model's, are back at the scenario's values. */
@@ -796,6 +911,11 @@ static void session_close(viewer *v)
     }
     if (S->live_log) fclose(S->live_log);
     S->live_log = NULL;
+    if (v->beside && v->SB.m && v->SB.out.csv) {
+        if (bs_session_outputs(&v->SB, 1, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
+        v->SB.days = bs_model_time_days(v->SB.m);
+        if (bs_session_finish(&v->SB, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
+    }
 }
 
 /* ---- text ------------------------------------------------------------------------ */
@@ -1099,6 +1219,13 @@ static void compute_layout(viewer *v, layout *L)
     if (panel_w > L->W / 2) panel_w = L->W / 2;
     L->panel = (SDL_Rect){ L->W - panel_w, top_h, panel_w, L->H - top_h - plot_h };
     L->view = (SDL_Rect){ 0, top_h, L->W - panel_w, L->H - top_h - plot_h };
+    if (v->beside) {
+        /* two pictures side by side, a label row above each */
+        int gap = L->pad, lab = L->row;
+        int hw = (L->view.w - gap) / 2;
+        v->view_b = (SDL_Rect){ L->view.x + hw + gap, top_h + lab, L->view.w - hw - gap, L->view.h - lab };
+        L->view = (SDL_Rect){ L->view.x, top_h + lab, hw, L->view.h - lab };
+    }
     v->view = L->view;
 }
 
@@ -1314,28 +1441,44 @@ static bs_render_input render_input(const viewer *v)
     return in;
 }
 
-static int update_image(viewer *v, char *err, size_t n)
+/* One arm's image into its texture. */
+static int image_to_texture(viewer *v, const bs_model *m, bs_image *img, SDL_Texture **tex, int *tw, int *th,
+        const char *title, char *err, size_t n)
 {
-    if (!v->img_dirty && v->tex) return 0;
     bs_render_input in = render_input(v);
+    in.lat = &m->lat;
+    in.store = &m->store;
+    in.time_days = bs_model_time_days(m);
+    in.title = title;
+    in.overlay = v->field >= 0 ? &m->fields[v->field] : NULL;
     bs_error e;
-    if (bs_render(&in, &v->img, &e) != BS_OK) {
+    if (bs_render(&in, img, &e) != BS_OK) {
         snprintf(err, n, "%s", e.msg);
         return -1;
     }
-    if (!v->tex || v->tex_w != v->img.w || v->tex_h != v->img.h) {
-        if (v->tex) SDL_DestroyTexture(v->tex);
-        v->tex = SDL_CreateTexture(v->ren, SDL_PIXELFORMAT_RGB24, SDL_TEXTUREACCESS_STREAMING, v->img.w, v->img.h);
-        if (!v->tex) {
-            snprintf(err, n, "cannot make a %dx%d texture: %s", v->img.w, v->img.h, SDL_GetError());
+    if (!*tex || *tw != img->w || *th != img->h) {
+        if (*tex) SDL_DestroyTexture(*tex);
+        *tex = SDL_CreateTexture(v->ren, SDL_PIXELFORMAT_RGB24, SDL_TEXTUREACCESS_STREAMING, img->w, img->h);
+        if (!*tex) {
+            snprintf(err, n, "cannot make a %dx%d texture: %s", img->w, img->h, SDL_GetError());
             return -1;
         }
         /* Nearest-neighbour: integer zoom stays crisp. */
-        SDL_SetTextureScaleMode(v->tex, SDL_ScaleModeNearest);
-        v->tex_w = v->img.w;
-        v->tex_h = v->img.h;
+        SDL_SetTextureScaleMode(*tex, SDL_ScaleModeNearest);
+        *tw = img->w;
+        *th = img->h;
     }
-    SDL_UpdateTexture(v->tex, NULL, v->img.rgb, v->img.w * 3);
+    SDL_UpdateTexture(*tex, NULL, img->rgb, img->w * 3);
+    return 0;
+}
+
+static int update_image(viewer *v, char *err, size_t n)
+{
+    if (!v->img_dirty && v->tex) return 0;
+    if (image_to_texture(v, v->m, &v->img, &v->tex, &v->tex_w, &v->tex_h, v->scenario, err, n) != 0) return -1;
+    if (v->beside &&
+            image_to_texture(v, v->SB.m, &v->img_b, &v->tex_b, &v->texb_w, &v->texb_h, v->SB.rs.scenario, err, n) != 0)
+        return -1;
     v->img_dirty = 0;
     return 0;
 }
@@ -1540,6 +1683,7 @@ static const char *plot_entry(const viewer *v, int e, uint8_t c[3])
     const theme *t = TH(v);
     if (e == 0) {
         memcpy(c, t->dim, 3);
+        if (v->beside) return v->log_plot ? "A thick, B thin; log10(1+n) (L)" : "A thick, B thin (L: log)";
         return v->log_plot ? "cells, log10(1+n) (L)" : "cells (L: log)";
     }
     if (story_plot(v)) {
@@ -1591,6 +1735,15 @@ static double plot_series(const viewer *v, int e, int i)
     int nt = bs_celltype_count();
     if (e == 1) return 100.0 * (double)v->hist[i].bone;
     return e - 2 < nt ? v->hist[i].n[e - 2] : v->hist[i].split[e - 2 - nt];
+}
+
+/* The same for the arm beside (--beside). */
+static double plot_series_b(const viewer *v, int e, int i)
+{
+    if (story_plot(v)) return v->hist[i].serb[e - 1];
+    int nt = bs_celltype_count();
+    if (e == 1) return 100.0 * (double)v->hist[i].boneb;
+    return e - 2 < nt ? v->hist[i].nb[e - 2] : v->hist[i].splitb[e - 2 - nt];
 }
 
 /* A vertical line across the graph at day d with a label at its top. */
@@ -1645,8 +1798,8 @@ static void draw_plot(viewer *v, const layout *L)
     double ymax = 1.0, rmin = 1e300, rmax = -1e300;
     int any_right = 0;
     for (int e = 1; e < nent; e++)
-        for (int i = 0; i < v->nhist; i++) {
-            double y = plot_series(v, e, i);
+        for (int i = 0; i < v->nhist * (v->beside ? 2 : 1); i++) {
+            double y = i < v->nhist ? plot_series(v, e, i) : plot_series_b(v, e, i - v->nhist);
             if (plot_right(v, e)) {
                 any_right = 1;
                 if (y < rmin) rmin = y;
@@ -1781,6 +1934,16 @@ static void draw_plot(viewer *v, const layout *L)
             px_prev = px;
             py_prev = py;
         }
+        /* the arm beside: one pixel, the same colour, every other segment */
+        for (int i = 0; v->beside && i < v->nhist; i++) {
+            double y = plot_series_b(v, e, i);
+            double val = rt ? (y - rmin) / (rmax - rmin) : plot_y_value(v, y) / ymax;
+            int px = left + (int)((right - left) * (v->hist[i].t / tmax));
+            int py = bot - (int)((bot - top) * (val > 1.0 ? 1.0 : val < 0.0 ? 0.0 : val));
+            if (i > 0 && (px / 4) % 2 == 0) SDL_RenderDrawLine(v->ren, px_prev, py_prev, px, py);
+            px_prev = px;
+            py_prev = py;
+        }
     }
 }
 
@@ -1789,6 +1952,28 @@ static void draw_view(viewer *v)
     const theme *t = TH(v);
     fill(v, v->view.x, v->view.y, v->view.w, v->view.h, t->bg, 255);
     int lw = v->m->lat.w * v->px, lh = v->m->lat.h * v->px;
+    if (v->beside && v->tex_b) {
+        /* the arm beside: the same zoom and pan in its own rectangle, and a
+         * label above each picture */
+        const SDL_Rect *B = &v->view_b;
+        fill(v, B->x, B->y, B->w, B->h, t->bg, 255);
+        SDL_SetTextureScaleMode(v->tex_b, v->zoom >= 3.0 ? SDL_ScaleModeNearest : SDL_ScaleModeLinear);
+        SDL_RenderSetClipRect(v->ren, B);
+        SDL_Rect src = { 0, 0, lw, lh };
+        SDL_FRect dst = { (float)(B->x - v->pan_x * v->zoom), (float)(B->y - v->pan_y * v->zoom), (float)(lw * v->zoom),
+            (float)(lh * v->zoom) };
+        SDL_RenderCopyF(v->ren, v->tex_b, &src, &dst);
+        SDL_RenderSetClipRect(v->ren, NULL);
+        int F = v->font_px, ly = v->view.y - F * 3 / 2;
+        fill(v, v->view.x, ly, v->view.w + (B->x - v->view.x - v->view.w) + B->w, F * 3 / 2, t->panel, 255);
+        char la[300];
+        snprintf(la, sizeof la, "A: %s", v->scenario);
+        text_at(v, v->view.x + F / 2, ly + F / 6, t->accent, 0, 0, la);
+        char lb[700];
+        snprintf(lb, sizeof lb, "%s", v->b_label);
+        while (strlen(lb) > 8 && text_w(v, lb, 0) > B->w - F) lb[strlen(lb) - 1] = '\0';
+        text_at(v, B->x + F / 2, ly + F / 6, t->accent, 0, 0, lb);
+    }
     /* The lattice region of the image, scaled by the real zoom and clipped
      * to the view: nearest-neighbour from 3x on (crisp sites), linear below
      * (no uneven rows at small non-integer scales). */
@@ -3107,6 +3292,7 @@ static void shutdown_sdl(viewer *v)
     cache_clear(v);
     wrap_clear();
     if (v->tex) SDL_DestroyTexture(v->tex);
+    if (v->tex_b) SDL_DestroyTexture(v->tex_b);
     if (v->font) TTF_CloseFont(v->font);
     if (v->big) TTF_CloseFont(v->big);
     if (v->ren) SDL_DestroyRenderer(v->ren);
@@ -3118,6 +3304,8 @@ static void shutdown_sdl(viewer *v)
 static void viewer_free(viewer *v)
 {
     bs_session_free(&v->S);
+    bs_session_free(&v->SB);
+    bs_image_free(&v->img_b);
     session_sync(v);
     bs_image_free(&v->img);
     free(v->classes);
@@ -3137,6 +3325,7 @@ int bs_cmd_view(int argc, char **argv)
         return BS_EXIT_ERROR;
     }
     bs_session_init(&v->S);
+    bs_session_init(&v->SB);
     char msg[BS_ERROR_MAX];
     int r = parse_opts(v, argc, argv, msg, sizeof msg);
     if (r != 0) {
@@ -3174,6 +3363,7 @@ int bs_cmd_view(int argc, char **argv)
     }
     bs_session_signals();
     bs_status st = session_open(v, &err);
+    if (st == BS_OK) st = session_open_beside(v, &err);
     if (st != BS_OK) {
         fprintf(stderr, "bonesim: %s\n", err.msg);
         session_close(v);
