@@ -288,6 +288,7 @@ void bs_view_usage(void)
            "                      click X Y | rclick X Y | drag X0 Y0 X1 Y1   (lattice sites)\n"
            "                      until STEP   (play until the model has done STEP steps)\n"
            "                      beat N       (--story: play until beat N has fired)\n"
+           "                      play         (play at the speed set, whatever a beat paused)\n"
            "                      wait FRAMES | slider NAME VALUE | screenshot [FILE.png] | dump FILE.png | quit\n"
            "\n"
            "The session's live changes are logged to DIR/actions.log; replay them headless with\n"
@@ -3058,6 +3059,9 @@ static void script_tick(viewer *v)
                 v->speed = N_SPEEDS - 1;
                 return;
             }
+        } else if (strcmp(c, "play") == 0 && nt == 1) {
+            /* play at the speed set (past a story beat's pause), without Space's toggle */
+            v->playing = 1;
         } else if (strcmp(c, "wait") == 0 && nt == 2) {
             v->script_wait = atoi(tok[1]);
             return;
@@ -3092,7 +3096,7 @@ static void script_tick(viewer *v)
         } else {
             script_fail(v,
                     "cannot read '%s' (valid: key NAME, click X Y, rclick X Y, drag X0 Y0 X1 Y1, until STEP, "
-                    "beat N, wait FRAMES, slider NAME VALUE, screenshot [FILE], dump FILE, quit)",
+                    "beat N, play, wait FRAMES, slider NAME VALUE, screenshot [FILE], dump FILE, quit)",
                     c);
             return;
         }
