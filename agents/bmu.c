@@ -129,65 +129,6 @@ void bs_bmu_open_initial(bs_model *m)
     }
 }
 
-/* A site of the cavity where the next lamella goes: a layer already begun
- * (bone not yet fully mineralised), or an empty cavity site resting on
- * finished bone (4-neighbour). Occupancy is not checked here. */
-int bs_bmu_is_floor(const bs_lattice *lat, int j)
-{
-    if (lat->tissue[j] == BS_TISSUE_BONE) return lat->mineral[j] < 1.0f;
-    if (!(lat->flags[j] & BS_FLAG_CAVITY) || lat->tissue[j] != BS_TISSUE_MARROW) return 0;
-    int x = j % lat->w, y = j / lat->w;
-    static const int dx[4] = { -1, 1, 0, 0 }, dy[4] = { 0, 0, -1, 1 };
-    for (int k = 0; k < 4; k++) {
-        int nx = x + dx[k], ny = y + dy[k];
-        if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
-        int q = ny * lat->w + nx;
-        if (lat->tissue[q] == BS_TISSUE_BONE && lat->mineral[q] >= 1.0f) return 1;
-    }
-    return 0;
-}
-
-/* Osteoblasts in the 3 x 3 block around j: *any counts all, the return
- * value those whose osteoid mineralises already (age >= the lag). *marrow
- * gets the number of marrow sites in the block (0: j is walled in). */
-static int team_around(const bs_model *m, int j, int *any, int *marrow)
-{
-    const bs_lattice *lat = &m->lat;
-    const bs_store *s = &m->store;
-    int x = j % lat->w, y = j / lat->w, mature = 0;
-    *any = 0;
-    *marrow = 0;
-    for (int yy = y - 1; yy <= y + 1; yy++)
-        for (int xx = x - 1; xx <= x + 1; xx++) {
-            if (xx < 0 || yy < 0 || xx >= lat->w || yy >= lat->h || (xx == x && yy == y)) continue;
-            int q = yy * lat->w + xx;
-            if (lat->tissue[q] == BS_TISSUE_MARROW) (*marrow)++;
-            int slot = s->occ[q];
-            if (slot < 0 || s->type[slot] != BS_CELL_OSTEOBLAST) continue;
-            (*any)++;
-            if (s->age_h[slot] >= m->r.ob_lag_h) mature++;
-        }
-    return mature;
-}
-
-/* A floor site in the 3 x 3 block around i with no osteoblast next to it:
- * where a new team member is needed. */
-int bs_bmu_uncovered_floor_near(const bs_model *m, int i)
-{
-    const bs_lattice *lat = &m->lat;
-    int x = i % lat->w, y = i / lat->w;
-    for (int yy = y - 1; yy <= y + 1; yy++)
-        for (int xx = x - 1; xx <= x + 1; xx++) {
-            if (xx < 0 || yy < 0 || xx >= lat->w || yy >= lat->h || (xx == x && yy == y)) continue;
-            int j = yy * lat->w + xx;
-            if (!bs_is_fill_target(lat, &m->store, j) || !bs_bmu_is_floor(lat, j)) continue;
-            int any, marrow;
-            team_around(m, j, &any, &marrow);
-            if (any == 0) return 1;
-        }
-    return 0;
-}
-
 static void bmu_start(bs_model *m, int origin, uint8_t phase)
 {
     bs_bmu_rec *rec = &m->bmu[origin];
@@ -349,9 +290,9 @@ void bs_bmu_update(bs_model *m, bs_step_totals *tot)
         }
         if (bs_is_fill_target(lat, s, i)) {
             rec->n_targets++;
-            if (bs_bmu_is_floor(lat, i)) {
+            if (bs_is_floor(lat, i)) {
                 rec->n_floor++;
-                int any, marrow, mature = team_around(m, i, &any, &marrow);
+                int any, marrow, mature = bs_ob_team_around(m, i, &any, &marrow);
                 if (any == 0) rec->n_uncovered++;
                 /* under a mineralising team member, or walled in by the
                  * lamellae around it: the next layer goes on */
@@ -372,7 +313,7 @@ void bs_bmu_update(bs_model *m, bs_step_totals *tot)
             }
         }
         if (rec->phase == BS_SURF_FORMATION && lat->surface[i] != BS_SURF_NONE && s->occ[i] < 0 &&
-                lat->tissue[i] == BS_TISSUE_MARROW && bs_bmu_uncovered_floor_near(m, i))
+                lat->tissue[i] == BS_TISSUE_MARROW && bs_uncovered_floor_near(m, i))
             rec->n_cand++;
     }
     /* 2. phases */

@@ -582,33 +582,6 @@ void bs_model_step(bs_model *m)
     bs_pace_done(&m->pace, t2 - t0);
 }
 
-static float quickselect(float *a, long n, long k)
-{
-    long lo = 0, hi = n - 1;
-    while (lo < hi) {
-        float pivot = a[(lo + hi) / 2];
-        long i = lo, j = hi;
-        while (i <= j) {
-            while (a[i] < pivot) i++;
-            while (a[j] > pivot) j--;
-            if (i <= j) {
-                float t = a[i];
-                a[i] = a[j];
-                a[j] = t;
-                i++;
-                j--;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return a[k];
-    }
-    return a[k];
-}
-
 void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed_um2, double window_days)
 {
     const bs_lattice *lat = &m->lat;
@@ -647,7 +620,7 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     o->n_ctc_arrived = (long)m->n_ctc_arrived;
     o->n_extravasated = (long)m->n_extravasated;
     o->tumour_area_um2 = (double)counts[BS_CELL_DTC] * lat->h_um * lat->h_um;
-    o->o2_median_mmHg = nm > 0 ? (double)quickselect(m->scratch, nm, nm / 2) : 0.0;
+    o->o2_median_mmHg = nm > 0 ? (double)bs_quickselect_f(m->scratch, nm, nm / 2) : 0.0;
     o->n_tcells = counts[BS_CELL_TCELL];
     o->n_tcells_active = t_active;
     o->n_nk = counts[BS_CELL_NK];
@@ -657,4 +630,5 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     m->row_kills_tcell = m->n_kills_tcell;
     m->row_kills_nk = m->n_kills_nk;
     o->store_full_refusals = (long)m->store.full_refusals;
+    bs_observe_spatial(m, &o->sp);
 }

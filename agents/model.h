@@ -273,6 +273,20 @@ static inline double bs_model_time_days(const bs_model *m)
  * order; writes at most max into out and returns how many there are. */
 size_t bs_bmu_events(const bs_model *m, bs_bmu_event *out, size_t max, int include_open);
 
+/* Observables that need the spatial state (agents/observe.c), per CSV
+ * row: validate's spatial derived quantities. */
+#define BS_OBS_HYPOXIC_MMHG 5.0 /* a tumour cell below this pO2 counts as hypoxic (the lesion core of #15) */
+#define BS_OBS_NEAR_LESION_UM 100.0 /* "near the lesion": a tumour cell within this (square window) */
+typedef struct {
+    double o2_p5_mmHg, o2_p95_mmHg; /* marrow pO2 percentiles */
+    double o2_perisinusoidal_mmHg; /* median pO2 of marrow sites next to a sinusoid */
+    double o2_endosteal_mmHg; /* median pO2 of marrow sites next to bone */
+    double tumour_hypoxic_frac; /* tumour cells below BS_OBS_HYPOXIC_MMHG / tumour cells (0 without tumour) */
+    double o2_tumour_min_mmHg; /* lowest pO2 at a tumour cell (0 without tumour) */
+    long n_osteoclasts_near_tumour; /* osteoclasts with a tumour cell within BS_OBS_NEAR_LESION_UM */
+    long n_dtc_lineage_blood, n_dtc_lineage_quiescent, n_dtc_lineage_brc; /* tumour cells by where the founder landed */
+} bs_obs_spatial;
+
 /* Observables for the CSV row (see bs_obs_columns). */
 typedef struct {
     double time_days;
@@ -289,11 +303,16 @@ typedef struct {
     double kills_tcell_per_day, kills_nk_per_day; /* since the last observe */
     long by_state[BS_MAX_CELL_TYPES][BS_MAX_STATES]; /* cells per type and state (celltypes.h) */
     long store_full_refusals; /* cumulative: placements refused for want of room (engine/store.h) */
+    bs_obs_spatial sp;
 } bs_obs;
 
 /* Kill rates are averaged over window_days from the kill counters'
  * values at the previous call, which this call then records. */
 void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed_um2, double window_days);
+/* the spatial observables (agents/observe.c); bs_model_observe calls it */
+void bs_observe_spatial(bs_model *m, bs_obs_spatial *sp);
+/* k-th smallest of a[0..n-1], reordering a (agents/observe.c) */
+float bs_quickselect_f(float *a, long n, long k);
 
 /* ---- checkpoint/restart and memory estimate (agents/model_io.c) --------
  * Maintained with issue 8 (reliability). Every piece of state that a step

@@ -97,7 +97,7 @@ int bs_ob_try_recruit(bs_model *m, int i)
     int deficit = (int)ceilf((float)rec->n_floor / r->ob_team_spacing) - rec->n_team;
     if (deficit < 1 && rec->n_uncovered > 0) deficit = 1;
     if (deficit < 1) return 0;
-    if (!bs_bmu_uncovered_floor_near(m, i)) return 0;
+    if (!bs_uncovered_floor_near(m, i)) return 0;
     float t = m->fields[BS_FIELD_TGFB].c[i];
     if (t < 0.0f) t = 0.0f;
     float tg = r->ob_recruit_basal + (1.0f - r->ob_recruit_basal) * t / (t + r->ob_tgfb_K);
@@ -146,9 +146,9 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
         for (int xx = x - 1; xx <= x + 1; xx++) {
             if (xx < 0 || yy < 0 || xx >= lat->w || yy >= lat->h || (xx == x && yy == y)) continue;
             int j = yy * lat->w + xx;
-            if (bs_is_fill_target(lat, s, j) && bs_bmu_is_floor(lat, j)) return;
+            if (bs_is_fill_target(lat, s, j) && bs_is_floor(lat, j)) return;
         }
-    if ((lat->flags[i] & BS_FLAG_CAVITY) && bs_bmu_is_floor(lat, i)) {
+    if ((lat->flags[i] & BS_FLAG_CAVITY) && bs_is_floor(lat, i)) {
         /* Everything around it is filled and its own site is next: out
          * of the cavity if it can, else to another free marrow site. */
         int cand[4], n = 0, cav[4], nc = 0, marrow = 0;
@@ -163,7 +163,7 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
             if (held) continue;
             if (!(lat->flags[q] & BS_FLAG_CAVITY))
                 cand[n++] = q;
-            else if (!bs_bmu_is_floor(lat, q))
+            else if (!bs_is_floor(lat, q))
                 cav[nc++] = q;
         }
         if (n == 0) {

@@ -58,11 +58,6 @@ void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot);
  * lamellar refilling under its osteoblast team, phase changes, closing
  * (agents/bmu.c). Formed bone goes into tot. */
 void bs_bmu_update(bs_model *m, bs_step_totals *tot);
-/* site j is where the next lamella goes (an unfinished layer, or a cavity
- * site resting on finished bone) */
-int bs_bmu_is_floor(const bs_lattice *lat, int j);
-/* a floor site with no osteoblast next to it in the 3 x 3 block around i */
-int bs_bmu_uncovered_floor_near(const bs_model *m, int i);
 
 /* cell formation at a surface site (called by bs_bmu_site); return 1 if a
  * cell was made */

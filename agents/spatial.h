@@ -23,6 +23,16 @@ int bs_agent_within(const struct bs_model *m, int i, int radius, int type);
 int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, int j);
 /* a fill target in the 3 x 3 block around i (i excluded) */
 int bs_has_fill_target(const struct bs_model *m, int i);
+/* site j is where the next lamella goes (an unfinished layer, or a cavity
+ * site resting on finished bone, 4-neighbour); occupancy not checked */
+int bs_is_floor(const bs_lattice *lat, int j);
+/* osteoblasts in the 3 x 3 block around j: *any counts all, the return
+ * value those whose osteoid mineralises already (age >= the lag); *marrow
+ * gets the marrow sites of the block (0: j is walled in) */
+int bs_ob_team_around(const struct bs_model *m, int j, int *any, int *marrow);
+/* a floor site with no osteoblast next to it in the 3 x 3 block around i:
+ * where the osteoblast team needs a new member */
+int bs_uncovered_floor_near(const struct bs_model *m, int i);
 /* one of the four edge neighbours of i is a sinusoid or an arteriole */
 int bs_next_to_vessel(const bs_lattice *lat, int i);
 

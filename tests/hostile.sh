@@ -182,7 +182,8 @@ placed=$(awk -F, 'NR == 2 { print $10 }' "$tmp/full/timeseries.csv" 2>/dev/null)
 [ $rc -eq 0 ] && [ -n "$n" ] && [ -n "$placed" ] && [ $((n + placed)) -eq 100000 ] && ok || bad "full store: status $rc, manifest refusals '$n', placed '$placed'"
 grep -q "warning: $n cell placements refused for want of room at set-up" "$tmp/err" && grep -q "refused for want of room since day 0" "$tmp/err" && ok || bad "full store: no warning on stderr: $(cat "$tmp/err")"
 grep -Eq "^  refused +$n cell placements" "$tmp/out" && ok || bad "full store: not in the summary"
-head -1 "$tmp/full/timeseries.csv" | grep -q ",store_full_refusals$" && awk -F, -v n="$n" 'NR > 1 && $NF != n { exit 1 }' "$tmp/full/timeseries.csv" \
+awk -F, -v n="$n" 'NR == 1 { for (k = 1; k <= NF; k++) if ($k == "store_full_refusals") c = k; if (!c) exit 1; next }
+  $c != n { exit 1 }' "$tmp/full/timeseries.csv" \
   && ok || bad "full store: CSV column store_full_refusals missing or wrong"
 "$bin" run homeostasis --set lattice.width_sites=16 --set lattice.height_sites=16 --days 1 --quiet --force --out "$tmp/notfull" 2>"$tmp/err"
 [ ! -s "$tmp/err" ] && grep -q '"store_full_refusals": 0' "$tmp/notfull/manifest.json" && ok || bad "no refusals: $(cat "$tmp/err")"

@@ -17,43 +17,12 @@
 #include <unistd.h>
 
 #include "params.h"
+#include "registry_fixture.h"
 
-/* A small table with one parameter of every type; the values are made up
- * for the tests, not model values. */
-static const char *const bs_test_methods[] = { "euler", "rk2", "rk4", NULL };
 
+/* the shared test table plus one entry of this test */
 static const bs_param_def bs_test_defs[] = {
-    { .name = "seed",
-            .type = BS_PT_INT,
-            .def = 1,
-            .min = 0,
-            .max = 4294967295.0,
-            .unit = "1",
-            .help = "random seed (test)" },
-    { .name = "oc.lifespan_d",
-            .type = BS_PT_REAL,
-            .def = 14,
-            .min = 5,
-            .max = 25,
-            .unit = "d",
-            .help = "osteoclast lifespan (test)" },
-    { .name = "oc.count",
-            .type = BS_PT_INT,
-            .def = 10,
-            .min = 1,
-            .max = 100,
-            .unit = "1",
-            .help = "initial osteoclasts (test)" },
-    { .name = "oc.fuse", .type = BS_PT_BOOL, .def = 1, .min = 0, .max = 1, .unit = "1", .help = "allow fusion (test)" },
-    { .name = "solver.method",
-            .type = BS_PT_CHOICE,
-            .def = 0,
-            .min = 0,
-            .max = 2,
-            .unit = "1",
-            .help = "integrator (test)",
-            .choices = bs_test_methods },
-    { .name = "output.dir", .type = BS_PT_STRING, .unit = "1", .help = "output folder (test)", .def_str = "out" },
+    BS_TEST_COMMON_DEFS,
     { .name = "ob.rate_per_h",
             .type = BS_PT_REAL,
             .def = 0.1,
@@ -64,32 +33,9 @@ static const bs_param_def bs_test_defs[] = {
 };
 #define BS_TEST_NDEFS (sizeof bs_test_defs / sizeof bs_test_defs[0])
 
-typedef struct {
-    bs_registry *reg;
-    bs_paramset *ps;
-} bs_fixture;
-
 static int bs_setup(void **state)
 {
-    bs_fixture *fx = calloc(1, sizeof *fx);
-    assert_non_null(fx);
-    fx->reg = bs_registry_create();
-    assert_non_null(fx->reg);
-    bs_error err = { { 0 } };
-    assert_int_equal(bs_registry_add(fx->reg, bs_test_defs, BS_TEST_NDEFS, &err), BS_OK);
-    fx->ps = bs_paramset_create(fx->reg);
-    assert_non_null(fx->ps);
-    *state = fx;
-    return 0;
-}
-
-static int bs_teardown(void **state)
-{
-    bs_fixture *fx = *state;
-    bs_paramset_destroy(fx->ps);
-    bs_registry_destroy(fx->reg);
-    free(fx);
-    return 0;
+    return bs_fixture_setup(state, bs_test_defs, BS_TEST_NDEFS);
 }
 
 static size_t bs_idx(const bs_fixture *fx, const char *name)

@@ -136,7 +136,7 @@ bad_file bad_param "x.ini:7: .*unknown parameter 'oc.lifspn_d'" "control_set = .
 bad_file out_of_range "x.ini:8: .*oc.lifespan_d" "treated_set = .*" "treated_set = oc.lifespan_d=9000"
 bad_file bad_scenario "x.ini:6: .*no scenario 'nope'" "control = .*" "control = nope"
 bad_file bad_observable "x.ini:9: unknown observable 'bone'" "observable = .*" "observable = bone"
-bad_file not_yet "x.ini:9: observable 'osteoclasts_near_lesion' needs the run's spatial state" "observable = .*" "observable = osteoclasts_near_lesion"
+bad_file not_yet "x.ini:9: observable 'kills_per_contact_day' needs more of the run's spatial state" "observable = .*" "observable = kills_per_contact_day"
 bad_file window_past_end "x.ini:10: the quick window ends at day 50, after" "window = .*" "window = 0 50"
 bad_file bad_number "x.ini:15: quick.seeds '0x5'" "quick.seeds = .*" "quick.seeds = 0x5"
 bad_file bad_summary "x.ini:11: unknown summary 'average'" "summary = .*" "summary = average"

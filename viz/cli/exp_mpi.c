@@ -365,17 +365,13 @@ static int worker_loop(void)
 
 /* ---- rank 0: the back end --------------------------------------------------------------- */
 
+/* the pool's progress line, with the number of ranks */
 static void progress(
         const bs_pool_opts *po, int tty, long done, long failed, long running, long total, double t0, int final)
 {
-    if (po->quiet) return;
-    double el = bs_now_s() - t0;
-    char eta[32] = "";
-    if (done > 0 && done < total) snprintf(eta, sizeof eta, ", ETA %.0f s", el / (double)done * (double)(total - done));
-    fprintf(stderr, "%sbonesim %s: %ld / %ld runs done (%ld running on %d ranks, %ld failed), %.0f s%s%s",
-            tty ? "\r" : "", po->what, done, total, running, g_size, failed, el, eta, tty ? "   " : "\n");
-    if (tty && final) fputc('\n', stderr);
-    fflush(stderr);
+    char where[32];
+    snprintf(where, sizeof where, " on %d ranks", g_size);
+    bs_pool_progress(po, tty, done, failed, running, total, t0, final, where);
 }
 
 static int send_job(const bs_job *j, long index, int rank)

@@ -152,15 +152,15 @@ void bs_job_last_log_line(const char *dir, char *out, size_t n)
     out[l] = '\0';
 }
 
-static void progress_line(
-        const bs_pool_opts *po, int tty, long done, long failed, long running, long total, double t0, int final)
+void bs_pool_progress(const bs_pool_opts *po, int tty, long done, long failed, long running, long total, double t0,
+        int final, const char *where)
 {
     if (po->quiet) return;
     double el = bs_now_s() - t0;
     char eta[32] = "";
     if (done > 0 && done < total) snprintf(eta, sizeof eta, ", ETA %.0f s", el / (double)done * (double)(total - done));
-    fprintf(stderr, "%sbonesim %s: %ld / %ld runs done (%ld running, %ld failed), %.0f s%s%s", tty ? "\r" : "",
-            po->what, done, total, running, failed, el, eta, tty ? "   " : "\n");
+    fprintf(stderr, "%sbonesim %s: %ld / %ld runs done (%ld running%s, %ld failed), %.0f s%s%s", tty ? "\r" : "",
+            po->what, done, total, running, where ? where : "", failed, el, eta, tty ? "   " : "\n");
     if (tty && final) fputc('\n', stderr);
     fflush(stderr);
 }
@@ -197,7 +197,7 @@ int bs_pool_run_local(bs_job *jobs, long n, const bs_pool_opts *po, long *nfaile
             }
         }
         if (dirty) {
-            progress_line(po, tty, done, *nfailed, running, total, t0, 0);
+            bs_pool_progress(po, tty, done, *nfailed, running, total, t0, 0, NULL);
             last_print = bs_now_s();
             dirty = 0;
         }
@@ -212,7 +212,7 @@ int bs_pool_run_local(bs_job *jobs, long n, const bs_pool_opts *po, long *nfaile
             struct timespec ts = { 0, 50 * 1000 * 1000 };
             nanosleep(&ts, NULL);
             if (tty && bs_now_s() - last_print > 0.5) {
-                progress_line(po, tty, done, *nfailed, running, total, t0, 0);
+                bs_pool_progress(po, tty, done, *nfailed, running, total, t0, 0, NULL);
                 last_print = bs_now_s();
             }
             continue;
@@ -244,7 +244,7 @@ int bs_pool_run_local(bs_job *jobs, long n, const bs_pool_opts *po, long *nfaile
         }
         dirty = 1;
     }
-    if (tty || dirty) progress_line(po, tty, done, *nfailed, running, total, t0, 1);
+    if (tty || dirty) bs_pool_progress(po, tty, done, *nfailed, running, total, t0, 1, NULL);
     return stopping ? (int)g_exp_stop : 0;
 }
 

@@ -86,6 +86,12 @@ void bs_job_last_log_line(const char *dir, char *out, size_t n);
 
 /* Small helpers the experiments share. */
 double bs_now_s(void); /* monotonic seconds */
+/* The progress line on stderr: "bonesim WHAT: D / T runs done (R running
+ * WHERE, F failed), S s, ETA E s"; rewritten in place on a terminal (tty),
+ * one line per call otherwise; nothing with po->quiet. where: NULL or text
+ * after "running" (" on 4 ranks"). */
+void bs_pool_progress(const bs_pool_opts *po, int tty, long done, long failed, long running, long total, double t0,
+        int final, const char *where);
 
 /* What an experiment command (compare, sweep) writes in its folder, listed in
  * DIR/experiment-outputs.txt when it starts, so that a later --force removes

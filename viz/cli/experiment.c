@@ -17,11 +17,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cliargs.h"
 #include "config.h"
 #include "exp_mpi.h"
 #include "exp_pool.h"
 #include "exp_stats.h"
 #include "exp_table.h"
+#include "fsutil.h"
 #include "image.h"
 #include "output.h"
 #include "runner.h"
@@ -34,21 +36,15 @@
 
 /* ---- small helpers -------------------------------------------------------------- */
 
+/* s is a decimal number (bs_arg_decimal: the syntax every command reads)
+ * in [lo, hi], and whole when asked. */
 static int parse_num(const char *s, double lo, double hi, int whole, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno || !isfinite(v) || v < lo || v > hi) return 0;
+    double v;
+    if (!bs_arg_decimal(s, &v) || v < lo || v > hi) return 0;
     if (whole && v != floor(v)) return 0;
     *out = v;
     return 1;
-}
-
-static int file_exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0;
 }
 
 /* Splits s at commas into out[] (pointers into buf, a copy of s). Empty
@@ -813,7 +809,7 @@ int bs_cmd_compare(int argc, char **argv)
     snprintf(ppath, sizeof ppath, "%s/compare.png", out);
     char a0[4200];
     snprintf(a0, sizeof a0, "%s/a", out);
-    if (!o.force && (file_exists(cpath) || file_exists(a0))) {
+    if (!o.force && (bs_path_exists(cpath) || bs_path_exists(a0))) {
         fprintf(stderr, "bonesim compare: %s already holds a compare: choose another --out or add --force\n", out);
         return BS_EXIT_USAGE;
     }
@@ -1564,7 +1560,7 @@ int bs_cmd_sweep(int argc, char **argv)
         return BS_EXIT_ERROR;
     }
     long ndone = 0;
-    int exists = file_exists(S.path);
+    int exists = bs_path_exists(S.path);
     if (exists && !o.resume && !o.force) {
         fprintf(stderr,
                 "bonesim sweep: %s already exists: add --resume to continue that sweep or --force to start "

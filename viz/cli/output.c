@@ -11,6 +11,7 @@
 #include "celltypes.h"
 #include "fsutil.h"
 #include "render.h"
+#include "strbuf.h"
 #include "version.h"
 
 /* ---- the CSV columns: one table --------------------------------------------
@@ -81,18 +82,81 @@ static double col_refusals(const bs_obs *o)
     return (double)o->store_full_refusals;
 }
 
+/* spatial observables (agents/observe.c) */
+static double col_o2_p5(const bs_obs *o)
+{
+    return o->sp.o2_p5_mmHg;
+}
+static double col_o2_p95(const bs_obs *o)
+{
+    return o->sp.o2_p95_mmHg;
+}
+static double col_o2_perisin(const bs_obs *o)
+{
+    return o->sp.o2_perisinusoidal_mmHg;
+}
+static double col_o2_endosteal(const bs_obs *o)
+{
+    return o->sp.o2_endosteal_mmHg;
+}
+static double col_tumour_hypoxic(const bs_obs *o)
+{
+    return o->sp.tumour_hypoxic_frac;
+}
+static double col_o2_tumour_min(const bs_obs *o)
+{
+    return o->sp.o2_tumour_min_mmHg;
+}
+static double col_oc_near_tumour(const bs_obs *o)
+{
+    return (double)o->sp.n_osteoclasts_near_tumour;
+}
+static double col_lineage_blood(const bs_obs *o)
+{
+    return (double)o->sp.n_dtc_lineage_blood;
+}
+static double col_lineage_quiescent(const bs_obs *o)
+{
+    return (double)o->sp.n_dtc_lineage_quiescent;
+}
+static double col_lineage_brc(const bs_obs *o)
+{
+    return (double)o->sp.n_dtc_lineage_brc;
+}
+
 static const csv_column csv_table[] = {
-    { "time_days", "d", 4, col_time }, { "bone_area_um2", "um^2", 1, col_bone_area }, { "bv_tv", "1", 6, col_bv_tv },
-    { "endosteum_quiescent_frac", "1", 6, col_quiescent }, { "n_osteoclasts", "cells", -1, NULL },
-    { "n_osteoblasts", "cells", -1, NULL }, { "resorbed_um2_per_day", "um^2/d", 3, col_resorbed },
-    { "formed_um2_per_day", "um^2/d", 3, col_formed }, { "o2_median_mmHg", "mmHg", 3, col_o2_median },
-    { "n_dtc", "cells", -1, NULL }, { "n_dtc_dormant", "cells", -1, NULL },
-    { "n_dtc_proliferating", "cells", -1, NULL }, { "n_ctc_arrived", "cells", -1, col_ctc },
-    { "n_extravasated", "cells", -1, col_extravasated }, { "tumour_area_um2", "um^2", 1, col_tumour_area },
-    { "n_tcells", "cells", -1, NULL }, { "n_tcells_active", "cells", -1, NULL }, { "n_nk", "cells", -1, NULL },
-    { "n_mdsc", "cells", -1, NULL }, { "kills_tcell_per_day", "1/d", 3, col_kills_t },
+    { "time_days", "d", 4, col_time },
+    { "bone_area_um2", "um^2", 1, col_bone_area },
+    { "bv_tv", "1", 6, col_bv_tv },
+    { "endosteum_quiescent_frac", "1", 6, col_quiescent },
+    { "n_osteoclasts", "cells", -1, NULL },
+    { "n_osteoblasts", "cells", -1, NULL },
+    { "resorbed_um2_per_day", "um^2/d", 3, col_resorbed },
+    { "formed_um2_per_day", "um^2/d", 3, col_formed },
+    { "o2_median_mmHg", "mmHg", 3, col_o2_median },
+    { "n_dtc", "cells", -1, NULL },
+    { "n_dtc_dormant", "cells", -1, NULL },
+    { "n_dtc_proliferating", "cells", -1, NULL },
+    { "n_ctc_arrived", "cells", -1, col_ctc },
+    { "n_extravasated", "cells", -1, col_extravasated },
+    { "tumour_area_um2", "um^2", 1, col_tumour_area },
+    { "n_tcells", "cells", -1, NULL },
+    { "n_tcells_active", "cells", -1, NULL },
+    { "n_nk", "cells", -1, NULL },
+    { "n_mdsc", "cells", -1, NULL },
+    { "kills_tcell_per_day", "1/d", 3, col_kills_t },
     { "kills_nk_per_day", "1/d", 3, col_kills_nk },
     { "store_full_refusals", "cells", -1, col_refusals }, /* cumulative: placements refused for want of room */
+    { "o2_p5_mmHg", "mmHg", 3, col_o2_p5 },
+    { "o2_p95_mmHg", "mmHg", 3, col_o2_p95 },
+    { "o2_perisinusoidal_mmHg", "mmHg", 3, col_o2_perisin },
+    { "o2_endosteal_mmHg", "mmHg", 3, col_o2_endosteal },
+    { "tumour_hypoxic_frac", "1", 6, col_tumour_hypoxic },
+    { "o2_tumour_min_mmHg", "mmHg", 3, col_o2_tumour_min },
+    { "n_osteoclasts_near_tumour", "cells", -1, col_oc_near_tumour },
+    { "n_dtc_lineage_blood", "cells", -1, col_lineage_blood },
+    { "n_dtc_lineage_quiescent", "cells", -1, col_lineage_quiescent },
+    { "n_dtc_lineage_brc", "cells", -1, col_lineage_brc },
 };
 #define N_TABLE ((int)(sizeof csv_table / sizeof csv_table[0]))
 #define MAX_COLUMNS (N_TABLE + BS_MAX_CELL_TYPES * BS_MAX_TYPE_OBSERVABLES)
@@ -263,117 +327,66 @@ bs_status bs_write_file_atomic(const char *path, const char *text, size_t len, b
     return BS_OK;
 }
 
-/* Growable text buffer for the manifest. */
-typedef struct {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_put(sbuf *b, const char *fmt, ...)
-{
-    if (b->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->oom = 1;
-            return;
-        }
-        if (b->p && b->n + (size_t)k < b->cap) {
-            b->n += (size_t)k;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->n + (size_t)k + 1) cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->oom = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-}
-
-static void sb_json_str(sbuf *b, const char *s)
-{
-    sb_put(b, "\"");
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            sb_put(b, "\\%c", c);
-        else if (c < 0x20)
-            sb_put(b, "\\u%04x", c);
-        else
-            sb_put(b, "%c", c);
-    }
-    sb_put(b, "\"");
-}
-
 bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs_run_info *info, bs_error *err)
 {
-    sbuf b = { 0 };
-    sb_put(&b, "{\n  \"program\": \"bonesim\",\n  \"version\": ");
-    sb_json_str(&b, BS_VERSION);
-    sb_put(&b, ",\n  \"git_commit\": ");
-    sb_json_str(&b, BS_GIT_COMMIT);
-    sb_put(&b, ",\n  \"scenario\": ");
-    sb_json_str(&b, info->scenario);
-    sb_put(&b, ",\n  \"scenario_path\": ");
-    sb_json_str(&b, info->scenario_path);
-    sb_put(&b, ",\n  \"seed\": %.0f,\n  \"threads\": %d,\n  \"days\": %.17g,\n", bs_param(ps, "run.seed"),
+    bs_strbuf b = { 0 };
+    bs_sb_put(&b, "{\n  \"program\": \"bonesim\",\n  \"version\": ");
+    bs_sb_json_str(&b, BS_VERSION);
+    bs_sb_put(&b, ",\n  \"git_commit\": ");
+    bs_sb_json_str(&b, BS_GIT_COMMIT);
+    bs_sb_put(&b, ",\n  \"scenario\": ");
+    bs_sb_json_str(&b, info->scenario);
+    bs_sb_put(&b, ",\n  \"scenario_path\": ");
+    bs_sb_json_str(&b, info->scenario_path);
+    bs_sb_put(&b, ",\n  \"seed\": %.0f,\n  \"threads\": %d,\n  \"days\": %.17g,\n", bs_param(ps, "run.seed"),
             info->threads, info->days);
-    sb_put(&b, "  \"store_full_refusals\": %ld,\n", info->store_full_refusals);
-    sb_put(&b, "  \"csv_columns\": [");
+    bs_sb_put(&b, "  \"store_full_refusals\": %ld,\n", info->store_full_refusals);
+    bs_sb_put(&b, "  \"csv_columns\": [");
     for (int c = 0; bs_csv_columns[c]; c++) {
-        sb_put(&b, c ? ", " : "");
-        sb_json_str(&b, bs_csv_columns[c]);
+        bs_sb_put(&b, c ? ", " : "");
+        bs_sb_json_str(&b, bs_csv_columns[c]);
     }
-    sb_put(&b, "],\n  \"csv_units\": [");
+    bs_sb_put(&b, "],\n  \"csv_units\": [");
     for (int c = 0; bs_csv_columns[c]; c++) {
-        sb_put(&b, c ? ", " : "");
-        sb_json_str(&b, bs_csv_column_unit(c));
+        bs_sb_put(&b, c ? ", " : "");
+        bs_sb_json_str(&b, bs_csv_column_unit(c));
     }
-    sb_put(&b, "],\n");
+    bs_sb_put(&b, "],\n");
     if (info->noutputs > 0) {
-        sb_put(&b, "  \"outputs\": [");
+        bs_sb_put(&b, "  \"outputs\": [");
         for (int k = 0; k < info->noutputs; k++) {
-            sb_put(&b, k ? ", " : "");
-            sb_json_str(&b, info->outputs[k]);
+            bs_sb_put(&b, k ? ", " : "");
+            bs_sb_json_str(&b, info->outputs[k]);
         }
-        sb_put(&b, "],\n");
+        bs_sb_put(&b, "],\n");
     }
-    sb_put(&b, "  \"parameters\": {\n");
+    bs_sb_put(&b, "  \"parameters\": {\n");
     const bs_registry *reg = bs_paramset_registry(ps);
     size_t n = bs_registry_count(reg);
     for (size_t i = 0; i < n; i++) {
         const bs_param_def *d = bs_registry_at(reg, i);
         char val[1100];
         bs_param_format(ps, i, val, sizeof val);
-        sb_put(&b, "    ");
-        sb_json_str(&b, d->name);
-        sb_put(&b, ": {\"value\": ");
+        bs_sb_put(&b, "    ");
+        bs_sb_json_str(&b, d->name);
+        bs_sb_put(&b, ": {\"value\": ");
         if (d->type == BS_PT_STRING || d->type == BS_PT_CHOICE)
-            sb_json_str(&b, val);
+            bs_sb_json_str(&b, val);
         else
-            sb_put(&b, "%s", val);
-        sb_put(&b, ", \"unit\": ");
-        sb_json_str(&b, d->unit);
-        sb_put(&b, ", \"set\": %s}%s\n", bs_param_is_set(ps, i) ? "true" : "false", i + 1 < n ? "," : "");
+            bs_sb_put(&b, "%s", val);
+        bs_sb_put(&b, ", \"unit\": ");
+        bs_sb_json_str(&b, d->unit);
+        bs_sb_put(&b, ", \"set\": %s}%s\n", bs_param_is_set(ps, i) ? "true" : "false", i + 1 < n ? "," : "");
     }
-    sb_put(&b, "  }\n}\n");
+    bs_sb_put(&b, "  }\n}\n");
     if (b.oom) {
-        free(b.p);
+        free(b.s);
         return bs_fail(err, BS_ERR_NOMEM, "out of memory writing the manifest");
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/manifest.json", o->dir);
-    bs_status st = bs_write_file_atomic(path, b.p, b.n, err);
-    free(b.p);
+    bs_status st = bs_write_file_atomic(path, b.s, b.n, err);
+    free(b.s);
     return st;
 }
 

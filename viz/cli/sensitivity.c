@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "cliargs.h"
 #include "image.h"
 #include "rng.h"
 #include "runner.h"
@@ -49,18 +50,14 @@ int bs_sample_parse(const char *spec, int *method, long *size, char *why, size_t
     return 0;
 }
 
+/* the first len characters of s as a decimal number (bs_arg_decimal) */
 static int parse_real(const char *s, size_t len, double *out)
 {
     char buf[64];
     if (len == 0 || len >= sizeof buf) return 0;
     memcpy(buf, s, len);
     buf[len] = '\0';
-    char *end;
-    errno = 0;
-    double v = strtod(buf, &end);
-    if (end == buf || *end != '\0' || errno || !isfinite(v)) return 0;
-    *out = v;
-    return 1;
+    return bs_arg_decimal(buf, out);
 }
 
 int bs_sample_range_parse(const bs_registry *reg, const char *arg, bs_sample_range *r, char *why, size_t whyn)

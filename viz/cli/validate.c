@@ -29,6 +29,7 @@
 #include "experiment.h"
 #include "output.h"
 #include "runner.h"
+#include "strbuf.h"
 #include "version.h"
 
 #define V_MAX_SETS 32
@@ -56,6 +57,10 @@ enum {
     D_BONE_REL,
     D_NK_KILLS_PER_NK,
     D_T_KILLS_PER_T,
+    D_O2_CONTRAST,
+    D_LINEAGE_BRC_FRAC,
+    D_LINEAGE_QUIESCENT_FRAC,
+    D_OC_NEAR_TUMOUR_FRAC,
     D_N
 };
 static const struct {
@@ -71,14 +76,21 @@ static const struct {
     { "bone_rel", "fraction", "bone_area_um2 / bone_area_um2 at day 0" },
     { "nk_kills_per_nk_day", "per day", "kills_nk_per_day / n_nk (rows with no NK cells are skipped)" },
     { "tcell_kills_per_tcell_day", "per day", "kills_tcell_per_day / n_tcells (rows with no T cells are skipped)" },
+    { "o2_endosteal_minus_perisinusoidal_mmHg", "mmHg",
+            "o2_endosteal_mmHg - o2_perisinusoidal_mmHg: the endosteal/perisinusoidal contrast of the O2 map" },
+    { "brc_lineage_frac", "fraction",
+            "n_dtc_lineage_brc / n_dtc: share of tumour cells whose founder landed in a remodeling compartment" },
+    { "quiescent_lineage_frac", "fraction",
+            "n_dtc_lineage_quiescent / n_dtc: share of tumour cells whose founder landed on quiescent endosteum" },
+    { "oc_near_tumour_frac", "fraction",
+            "n_osteoclasts_near_tumour / n_osteoclasts (rows with no osteoclasts are skipped)" },
 };
 
-/* Named quantities that need the run's spatial state, which the runs do
- * not write yet: refused with this explanation. */
-static const char *const not_yet[] = { "o2_percentiles", "o2_perisinusoidal_endosteal_contrast",
-    "colony_share_by_landing_site", "dormant_share_by_landing_site", "osteoclasts_near_lesion",
-    "bone_lost_near_lesion_um2", "egress_into_vessels", "remodeling_phase_durations_per_event",
-    "cxcl12_at_settled_cells", "kills_per_contact_day", NULL };
+/* Named quantities that need more of the run's spatial state than the
+ * CSV's spatial columns (agents/observe.c) carry: refused with this
+ * explanation. */
+static const char *const not_yet[] = { "dormant_share_by_landing_site", "bone_lost_near_lesion_um2",
+    "remodeling_phase_durations_per_event", "cxcl12_at_settled_cells", "kills_per_contact_day", NULL };
 
 /* Summaries of one run's observable over the window. */
 enum {
@@ -336,8 +348,8 @@ static int exp_load(const char *path, vexp *e)
                 for (int i = 0; not_yet[i]; i++)
                     if (strcmp(not_yet[i], v) == 0)
                         VERR(line,
-                                "observable '%s' needs the run's spatial state, which runs do not write yet (not "
-                                "available; see docs/validation.md)",
+                                "observable '%s' needs more of the run's spatial state than the CSV carries (not "
+                                "available yet; see docs/validation.md)",
                                 v);
                 fprintf(stderr, "bonesim validate: %s:%d: unknown observable '%s' (a CSV column: ", path, line, v);
                 for (int c = 1; bs_csv_columns[c]; c++) fprintf(stderr, "%s%s", c > 1 ? ", " : "", bs_csv_columns[c]);
@@ -530,43 +542,6 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
-/* Appends text to a growable string. */
-typedef struct {
-    char *s;
-    size_t n, cap;
-    int oom;
-} vbuf;
-
-static void vb_put(vbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void vb_put(vbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    va_list ap2;
-    va_copy(ap2, ap);
-    int need = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (need < 0 || b->oom) {
-        va_end(ap2);
-        return;
-    }
-    if (b->n + (size_t)need + 1 > b->cap) {
-        size_t cap = (b->cap ? b->cap * 2 : 4096) + (size_t)need;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = 1;
-            va_end(ap2);
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap2);
-    va_end(ap2);
-    b->n += (size_t)need;
-}
-
 /* The run of (experiment, arm, mode, seed): found in the list when an
  * identical one exists, else added. Returns its index or -1. */
 static long run_get(vruns *R, const vexp *e, int arm, int mode, long long seed, const char *out)
@@ -574,12 +549,12 @@ static long run_get(vruns *R, const vexp *e, int arm, int mode, long long seed, 
     const vset *sv[3 * V_MAX_SETS];
     int n = arm_sets(e, arm, mode, sv);
     const char *spath = arm ? e->tpath : e->cpath;
-    vbuf key = { 0 };
-    vb_put(&key, "%s --days %.17g --csv-every %.17g", spath, e->days[mode], e->csv_every);
-    for (int k = 0; k < n; k++) vb_put(&key, " --set %s", sv[k]->text);
+    bs_strbuf key = { 0 };
+    bs_sb_put(&key, "%s --days %.17g --csv-every %.17g", spath, e->days[mode], e->csv_every);
+    for (int k = 0; k < n; k++) bs_sb_put(&key, " --set %s", sv[k]->text);
     if (key.oom) return -1;
     uint64_t h = fnv1a(key.s);
-    vb_put(&key, " --seed %lld", seed);
+    bs_sb_put(&key, " --seed %lld", seed);
     if (key.oom) return -1;
     for (long i = 0; i < R->n; i++)
         if (strcmp(R->r[i].cmd, key.s) == 0) {
@@ -629,8 +604,8 @@ static void run_done_cb(void *ctx, bs_job *j)
     vrun *r = &R->r[j->index];
     char p[4200];
     snprintf(p, sizeof p, "%s/validate-run.txt", r->dir);
-    vbuf b = { 0 };
-    vb_put(&b, "%s\nwall_s = %.2f\ncpu_s = %.2f\n", r->cmd, j->wall_s, j->cpu_s);
+    bs_strbuf b = { 0 };
+    bs_sb_put(&b, "%s\nwall_s = %.2f\ncpu_s = %.2f\n", r->cmd, j->wall_s, j->cpu_s);
     r->wall_s = j->wall_s;
     r->cpu_s = j->cpu_s;
     bs_error err = { { 0 } };
@@ -674,6 +649,10 @@ static double obs_at(const vexp *e, const bs_table *t, int r)
     case D_BONE_REL: a = bs_tv(t, 0, bs_column_index("bone_area_um2")); return a > 0 ? C("bone_area_um2") / a : VNAN;
     case D_NK_KILLS_PER_NK: b = C("n_nk"); return b > 0 ? C("kills_nk_per_day") / b : VNAN;
     case D_T_KILLS_PER_T: b = C("n_tcells"); return b > 0 ? C("kills_tcell_per_day") / b : VNAN;
+    case D_O2_CONTRAST: return C("o2_endosteal_mmHg") - C("o2_perisinusoidal_mmHg");
+    case D_LINEAGE_BRC_FRAC: b = C("n_dtc"); return b > 0 ? C("n_dtc_lineage_brc") / b : VNAN;
+    case D_LINEAGE_QUIESCENT_FRAC: b = C("n_dtc"); return b > 0 ? C("n_dtc_lineage_quiescent") / b : VNAN;
+    case D_OC_NEAR_TUMOUR_FRAC: b = C("n_osteoclasts"); return b > 0 ? C("n_osteoclasts_near_tumour") / b : VNAN;
     }
 #undef C
     return VNAN;
@@ -858,32 +837,17 @@ static void evaluate(const vexp *e, int nseeds, vresult *res)
 
 /* ---- the report ------------------------------------------------------------------------------ */
 
-static void json_str(vbuf *b, const char *s)
-{
-    vb_put(b, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            vb_put(b, "\\%c", c);
-        else if (c < 0x20)
-            vb_put(b, "\\u%04x", c);
-        else
-            vb_put(b, "%c", c);
-    }
-    vb_put(b, "\"");
-}
-
-static void json_num(vbuf *b, double v)
+static void json_num(bs_strbuf *b, double v)
 {
     if (isfinite(v))
-        vb_put(b, "%.10g", v);
+        bs_sb_put(b, "%.10g", v);
     else
-        vb_put(b, "null");
+        bs_sb_put(b, "null");
 }
 
-static void md_cell(vbuf *b, const char *s)
+static void md_cell(bs_strbuf *b, const char *s)
 {
-    for (; *s; s++) vb_put(b, *s == '|' ? "\\|" : "%c", *s);
+    for (; *s; s++) bs_sb_put(b, *s == '|' ? "\\|" : "%c", *s);
 }
 
 static void obs_label(const vexp *e, char *out, size_t n)
@@ -1372,7 +1336,7 @@ int bs_cmd_validate(int argc, char **argv)
     if (rc == BS_EXIT_OK && !res) rc = BS_EXIT_ERROR;
     int nfail_exp = 0, nrun_failed = 0;
     for (long i = 0; i < R.n; i++) nrun_failed += R.r[i].failed;
-    vbuf md = { 0 }, js = { 0 };
+    bs_strbuf md = { 0 }, js = { 0 };
     if (rc == BS_EXIT_OK) {
         struct utsname un;
         char machine[512] = "unknown";
@@ -1425,16 +1389,16 @@ int bs_cmd_validate(int argc, char **argv)
         int counts[5] = { 0 }, max_seeds = 1;
         for (int k = 0; k < nexp; k++) max_seeds = seeds_of[k] > max_seeds ? seeds_of[k] : max_seeds;
         for (int k = 0; k < nexp && rc == BS_EXIT_OK; k++) counts[res[k].verdict]++;
-        vb_put(&md, "# bonesim validate --%s\n\n", mode_names[mode]);
-        vb_put(&md,
+        bs_sb_put(&md, "# bonesim validate --%s\n\n", mode_names[mode]);
+        bs_sb_put(&md,
                 "bonesim %s (commit %s), %s, %s; %d experiments, %ld distinct runs, %.0f s wall at %d runs at once "
                 "(%ld runs kept from an earlier invocation).\n\n",
                 BS_VERSION, BS_GIT_COMMIT, machine, when, nexp, R.n, wall, jobs, nkept);
-        vb_put(&md,
+        bs_sb_put(&md,
                 "Verdicts: %d pass, %d FAIL, %d not significant, %d direction only (too few pairs to test), %d "
                 "error.\n\n",
                 counts[V_PASS], counts[V_FAIL], counts[V_WEAK], counts[V_DIRECTION_ONLY], counts[V_ERROR]);
-        vb_put(&md,
+        bs_sb_put(&md,
                 "Method: each run's observable is summarised over the window; the effect per seed is the ratio "
                 "treated/control, the difference treated - control, or (one-arm experiments) the value itself. "
                 "Spread: IQR over seeds with at least %d, else the range (min - max). Interval: percentile bootstrap "
@@ -1443,7 +1407,7 @@ int bs_cmd_validate(int argc, char **argv)
                 "experiments pass when the median lies in the band. Seeds: %lld .. %lld (validation seeds; the "
                 "calibration used other seeds, docs/calibration.md).\n\n",
                 V_MIN_PAIRS_CI, BS_BOOT_N, V_MIN_PAIRS_CI, V_ALPHA, seed0, seed0 + max_seeds - 1);
-        vb_put(&md,
+        bs_sb_put(&md,
                 "| id | B | claim | observable, summary over window | effect | median [95%% CI] | spread | "
                 "p (Wilcoxon) | expected | verdict |\n|---|---|---|---|---|---|---|---|---|---|\n");
         for (int k = 0; k < nexp && rc == BS_EXIT_OK; k++) {
@@ -1470,9 +1434,9 @@ int bs_cmd_validate(int argc, char **argv)
             else
                 snprintf(ex, sizeof ex, "%s (%s %s %g)", expect_names[e->expect], effect_names[e->effect],
                         e->expect == X_INCREASE ? ">" : "<", e->effect == E_RATIO ? 1.0 : 0.0);
-            vb_put(&md, "| [%s](#%s) | %s | ", e->id, e->id, e->behaviour);
+            bs_sb_put(&md, "| [%s](#%s) | %s | ", e->id, e->id, e->behaviour);
             md_cell(&md, e->title);
-            vb_put(&md, " | %s, %s%s%s over days %g-%g | %s | %s | %s | %s | %s | **%s** |\n", ob,
+            bs_sb_put(&md, " | %s, %s%s%s over days %g-%g | %s | %s | %s | %s | %s | **%s** |\n", ob,
                     summaries[e->summary].name, e->summary == S_SPAN_ABOVE ? ":" : "",
                     e->summary == S_SPAN_ABOVE ? "X" : "", e->window[mode][0], e->window[mode][1],
                     effect_names[e->effect], med, sp, pv, ex, verdict_names[x->verdict]);
@@ -1485,44 +1449,45 @@ int bs_cmd_validate(int argc, char **argv)
             arm_text(e, 0, mode, a0, sizeof a0);
             arm_text(e, 1, mode, a1, sizeof a1);
             obs_label(e, ob, sizeof ob);
-            vb_put(&md, "\n<a id=\"%s\"></a>\n## %s (%s): ", e->id, e->id, e->behaviour);
+            bs_sb_put(&md, "\n<a id=\"%s\"></a>\n## %s (%s): ", e->id, e->id, e->behaviour);
             md_cell(&md, e->title);
-            vb_put(&md, "\n\n- experiment file: `%s`\n- source of the expectation: ", e->path);
+            bs_sb_put(&md, "\n\n- experiment file: `%s`\n- source of the expectation: ", e->path);
             md_cell(&md, e->source);
-            vb_put(&md, "\n- %s: `%s`\n", e->effect == E_VALUE ? "runs" : "control", a0);
-            if (e->effect != E_VALUE) vb_put(&md, "- treated: `%s`\n", a1);
-            vb_put(&md, "- %g days, CSV every %g d; observable `%s` (%s), summary `%s` (%s) over days %g-%g\n",
+            bs_sb_put(&md, "\n- %s: `%s`\n", e->effect == E_VALUE ? "runs" : "control", a0);
+            if (e->effect != E_VALUE) bs_sb_put(&md, "- treated: `%s`\n", a1);
+            bs_sb_put(&md, "- %g days, CSV every %g d; observable `%s` (%s), summary `%s` (%s) over days %g-%g\n",
                     e->days[mode], e->csv_every, e->observable, e->der >= 0 ? derived[e->der].what : "a CSV column",
                     summaries[e->summary].name, summaries[e->summary].what, e->window[mode][0], e->window[mode][1]);
-            if (e->summary == S_SPAN_ABOVE) vb_put(&md, "  (X = %g)\n", e->summary_arg);
-            vb_put(&md, "- seeds %lld .. %lld (%d); verdict **%s**: %s\n", seed0, seed0 + ns - 1, ns,
+            if (e->summary == S_SPAN_ABOVE) bs_sb_put(&md, "  (X = %g)\n", e->summary_arg);
+            bs_sb_put(&md, "- seeds %lld .. %lld (%d); verdict **%s**: %s\n", seed0, seed0 + ns - 1, ns,
                     verdict_names[x->verdict], x->why);
             if (x->n > 0) {
-                vb_put(&md, "- median %s %.4g; %s %.4g .. %.4g; ", effect_names[e->effect], x->median,
+                bs_sb_put(&md, "- median %s %.4g; %s %.4g .. %.4g; ", effect_names[e->effect], x->median,
                         x->has_ci ? "IQR" : "range (fewer than 5, so not an IQR)", x->spread_lo, x->spread_hi);
                 if (x->has_ci)
-                    vb_put(&md, "bootstrap 95%% CI of the median %.4g .. %.4g\n", x->ci_lo, x->ci_hi);
+                    bs_sb_put(&md, "bootstrap 95%% CI of the median %.4g .. %.4g\n", x->ci_lo, x->ci_hi);
                 else
-                    vb_put(&md, "%s\n", x->ci_why);
+                    bs_sb_put(&md, "%s\n", x->ci_why);
                 if (x->has_p)
-                    vb_put(&md, "- one-sided Wilcoxon signed-rank (H1: %s), %d non-zero pairs, W+ = %.1f, p = %.4g\n",
+                    bs_sb_put(&md,
+                            "- one-sided Wilcoxon signed-rank (H1: %s), %d non-zero pairs, W+ = %.1f, p = %.4g\n",
                             expect_names[e->expect], x->m_used, x->w_plus, x->p);
             }
-            vb_put(&md, "\n| seed | %s | %s | %s |\n|---|---|---|---|\n", e->effect == E_VALUE ? "value" : "control",
+            bs_sb_put(&md, "\n| seed | %s | %s | %s |\n|---|---|---|---|\n", e->effect == E_VALUE ? "value" : "control",
                     e->effect == E_VALUE ? "" : "treated", e->effect == E_VALUE ? "" : effect_names[e->effect]);
             for (int i = 0; i < ns; i++) {
                 if (e->effect == E_VALUE)
-                    vb_put(&md, "| %lld | %.6g | | |\n", seed0 + i, x->c[i]);
+                    bs_sb_put(&md, "| %lld | %.6g | | |\n", seed0 + i, x->c[i]);
                 else
-                    vb_put(&md, "| %lld | %.6g | %.6g | %.6g |\n", seed0 + i, x->c[i], x->t[i], x->eff[i]);
+                    bs_sb_put(&md, "| %lld | %.6g | %.6g | %.6g |\n", seed0 + i, x->c[i], x->t[i], x->eff[i]);
             }
             char fp[2600];
             snprintf(fp, sizeof fp, "%s/%s.png", figdir, e->id);
             struct stat fs;
             if (stat(fp, &fs) == 0 && !x->failed_runs)
-                vb_put(&md, "\n![%s](fig/%s.png)\n", e->id, e->id);
+                bs_sb_put(&md, "\n![%s](fig/%s.png)\n", e->id, e->id);
             else
-                vb_put(&md, "\n(no figure: a run of this experiment failed)\n");
+                bs_sb_put(&md, "\n(no figure: a run of this experiment failed)\n");
         }
         {
             double tot = 0, cpu = 0;
@@ -1533,41 +1498,41 @@ int bs_cmd_validate(int argc, char **argv)
                     cpu += R.r[i].cpu_s;
                     nr++;
                 }
-            vb_put(&md,
+            bs_sb_put(&md,
                     "\n## Cost\n\n%ld runs ran in this invocation: %.0f s of run time, %.0f CPU seconds in all (one "
                     "thread each; on an otherwise idle machine with J cores the wall time is about CPU seconds / J).",
                     nr, tot, cpu);
-            if (nr) vb_put(&md, " The slowest (run time, CPU):\n\n");
+            if (nr) bs_sb_put(&md, " The slowest (run time, CPU):\n\n");
             for (int top = 0; top < 5; top++) {
                 long best = -1;
                 for (long i = 0; i < R.n; i++)
                     if (R.r[i].wall_s > 0 && (best < 0 || R.r[i].wall_s > R.r[best].wall_s)) best = i;
                 if (best < 0) break;
-                vb_put(&md, "- %.1f s, %.1f CPU s: `bonesim run %s`\n", R.r[best].wall_s, R.r[best].cpu_s,
+                bs_sb_put(&md, "- %.1f s, %.1f CPU s: `bonesim run %s`\n", R.r[best].wall_s, R.r[best].cpu_s,
                         R.r[best].cmd);
                 R.r[best].wall_s = -R.r[best].wall_s; /* taken */
             }
             for (long i = 0; i < R.n; i++) R.r[i].wall_s = fabs(R.r[i].wall_s);
-            vb_put(&md, "\n");
+            bs_sb_put(&md, "\n");
         }
         if (nrun_failed) {
-            vb_put(&md, "\n## Failed runs\n\n");
+            bs_sb_put(&md, "\n## Failed runs\n\n");
             for (long k = 0; k < njobs; k++)
                 if (J[k].state == BS_JOB_FAILED) {
-                    vb_put(&md, "- seed %lld, %s: `bonesim run %s --out %s` (log: %s/run.log)\n", J[k].seed, J[k].why,
-                            R.r[J[k].index].cmd, J[k].dir, J[k].dir);
+                    bs_sb_put(&md, "- seed %lld, %s: `bonesim run %s --out %s` (log: %s/run.log)\n", J[k].seed,
+                            J[k].why, R.r[J[k].index].cmd, J[k].dir, J[k].dir);
                 }
         }
         /* results.json */
-        vb_put(&js, "{\n  \"bonesim\": ");
-        json_str(&js, BS_VERSION);
-        vb_put(&js, ",\n  \"commit\": ");
-        json_str(&js, BS_GIT_COMMIT);
-        vb_put(&js, ",\n  \"machine\": ");
-        json_str(&js, machine);
+        bs_sb_put(&js, "{\n  \"bonesim\": ");
+        bs_sb_json_str(&js, BS_VERSION);
+        bs_sb_put(&js, ",\n  \"commit\": ");
+        bs_sb_json_str(&js, BS_GIT_COMMIT);
+        bs_sb_put(&js, ",\n  \"machine\": ");
+        bs_sb_json_str(&js, machine);
         double cpu_all = 0;
         for (long i = 0; i < R.n; i++) cpu_all += R.r[i].cpu_s;
-        vb_put(&js,
+        bs_sb_put(&js,
                 ",\n  \"mode\": \"%s\",\n  \"first_seed\": %lld,\n  \"wall_s\": %.1f,\n  \"runs_cpu_s\": %.1f,\n  "
                 "\"experiments\": [",
                 mode_names[mode], seed0, wall, cpu_all);
@@ -1576,95 +1541,95 @@ int bs_cmd_validate(int argc, char **argv)
             vresult *x = &res[k];
             int ns = seeds_of[k];
             char a[1200];
-            vb_put(&js, "%s\n    {\"id\": ", k ? "," : "");
-            json_str(&js, e->id);
-            vb_put(&js, ", \"behaviour\": ");
-            json_str(&js, e->behaviour);
-            vb_put(&js, ", \"title\": ");
-            json_str(&js, e->title);
-            vb_put(&js, ", \"source\": ");
-            json_str(&js, e->source);
-            vb_put(&js, ", \"file\": ");
-            json_str(&js, e->path);
+            bs_sb_put(&js, "%s\n    {\"id\": ", k ? "," : "");
+            bs_sb_json_str(&js, e->id);
+            bs_sb_put(&js, ", \"behaviour\": ");
+            bs_sb_json_str(&js, e->behaviour);
+            bs_sb_put(&js, ", \"title\": ");
+            bs_sb_json_str(&js, e->title);
+            bs_sb_put(&js, ", \"source\": ");
+            bs_sb_json_str(&js, e->source);
+            bs_sb_put(&js, ", \"file\": ");
+            bs_sb_json_str(&js, e->path);
             arm_text(e, 0, mode, a, sizeof a);
-            vb_put(&js, ",\n     \"control\": ");
-            json_str(&js, a);
+            bs_sb_put(&js, ",\n     \"control\": ");
+            bs_sb_json_str(&js, a);
             if (e->effect != E_VALUE) {
                 arm_text(e, 1, mode, a, sizeof a);
-                vb_put(&js, ", \"treated\": ");
-                json_str(&js, a);
+                bs_sb_put(&js, ", \"treated\": ");
+                bs_sb_json_str(&js, a);
             }
-            vb_put(&js, ", \"days\": %g, \"observable\": ", e->days[mode]);
-            json_str(&js, e->observable);
-            vb_put(&js,
+            bs_sb_put(&js, ", \"days\": %g, \"observable\": ", e->days[mode]);
+            bs_sb_json_str(&js, e->observable);
+            bs_sb_put(&js,
                     ", \"derived\": %s, \"summary\": \"%s\", \"window\": [%g, %g], \"effect\": \"%s\", \"expect\": "
                     "\"%s\"",
                     e->der >= 0 ? "true" : "false", summaries[e->summary].name, e->window[mode][0], e->window[mode][1],
                     effect_names[e->effect], expect_names[e->expect]);
-            if (e->expect == X_BAND) vb_put(&js, ", \"band\": [%g, %g]", e->band[0], e->band[1]);
-            vb_put(&js, ",\n     \"seeds\": [");
-            for (int i = 0; i < ns; i++) vb_put(&js, "%s%lld", i ? ", " : "", seed0 + i);
-            vb_put(&js, "], \"control_values\": [");
+            if (e->expect == X_BAND) bs_sb_put(&js, ", \"band\": [%g, %g]", e->band[0], e->band[1]);
+            bs_sb_put(&js, ",\n     \"seeds\": [");
+            for (int i = 0; i < ns; i++) bs_sb_put(&js, "%s%lld", i ? ", " : "", seed0 + i);
+            bs_sb_put(&js, "], \"control_values\": [");
             for (int i = 0; i < ns; i++) {
-                vb_put(&js, i ? ", " : "");
+                bs_sb_put(&js, i ? ", " : "");
                 json_num(&js, x->c[i]);
             }
             if (e->effect != E_VALUE) {
-                vb_put(&js, "], \"treated_values\": [");
+                bs_sb_put(&js, "], \"treated_values\": [");
                 for (int i = 0; i < ns; i++) {
-                    vb_put(&js, i ? ", " : "");
+                    bs_sb_put(&js, i ? ", " : "");
                     json_num(&js, x->t[i]);
                 }
             }
-            vb_put(&js, "], \"effects\": [");
+            bs_sb_put(&js, "], \"effects\": [");
             for (int i = 0; i < ns; i++) {
-                vb_put(&js, i ? ", " : "");
+                bs_sb_put(&js, i ? ", " : "");
                 json_num(&js, x->eff[i]);
             }
-            vb_put(&js, "],\n     \"n\": %d, \"median\": ", x->n);
+            bs_sb_put(&js, "],\n     \"n\": %d, \"median\": ", x->n);
             json_num(&js, x->n ? x->median : VNAN);
-            vb_put(&js, ", \"spread\": {\"kind\": \"%s\", \"lo\": ", x->has_ci ? "iqr" : "range");
+            bs_sb_put(&js, ", \"spread\": {\"kind\": \"%s\", \"lo\": ", x->has_ci ? "iqr" : "range");
             json_num(&js, x->n ? x->spread_lo : VNAN);
-            vb_put(&js, ", \"hi\": ");
+            bs_sb_put(&js, ", \"hi\": ");
             json_num(&js, x->n ? x->spread_hi : VNAN);
-            vb_put(&js, "}, \"ci95\": ");
+            bs_sb_put(&js, "}, \"ci95\": ");
             if (x->has_ci) {
-                vb_put(&js, "[");
+                bs_sb_put(&js, "[");
                 json_num(&js, x->ci_lo);
-                vb_put(&js, ", ");
+                bs_sb_put(&js, ", ");
                 json_num(&js, x->ci_hi);
-                vb_put(&js, "]");
+                bs_sb_put(&js, "]");
             } else {
-                vb_put(&js, "null, \"ci95_why\": ");
-                json_str(&js, x->ci_why);
+                bs_sb_put(&js, "null, \"ci95_why\": ");
+                bs_sb_json_str(&js, x->ci_why);
             }
-            vb_put(&js, ", \"test\": ");
+            bs_sb_put(&js, ", \"test\": ");
             if (x->has_p) {
-                vb_put(&js,
+                bs_sb_put(&js,
                         "{\"name\": \"one-sided Wilcoxon signed-rank, exact\", \"n\": %d, \"w_plus\": %.1f, \"p\": ",
                         x->m_used, x->w_plus);
                 json_num(&js, x->p);
-                vb_put(&js, "}");
+                bs_sb_put(&js, "}");
             } else
-                vb_put(&js, "null");
-            vb_put(&js, ", \"verdict\": \"%s\", \"why\": ", verdict_names[x->verdict]);
-            json_str(&js, x->why);
-            vb_put(&js, ", \"figure\": \"fig/%s.png\"}", e->id);
+                bs_sb_put(&js, "null");
+            bs_sb_put(&js, ", \"verdict\": \"%s\", \"why\": ", verdict_names[x->verdict]);
+            bs_sb_json_str(&js, x->why);
+            bs_sb_put(&js, ", \"figure\": \"fig/%s.png\"}", e->id);
         }
-        vb_put(&js, "\n  ],\n  \"failed_runs\": [");
+        bs_sb_put(&js, "\n  ],\n  \"failed_runs\": [");
         int first = 1;
         for (long k = 0; k < njobs; k++)
             if (J[k].state == BS_JOB_FAILED) {
-                vb_put(&js, "%s\n    {\"seed\": %lld, \"command\": ", first ? "" : ",", J[k].seed);
+                bs_sb_put(&js, "%s\n    {\"seed\": %lld, \"command\": ", first ? "" : ",", J[k].seed);
                 char cmd[20000];
                 snprintf(cmd, sizeof cmd, "bonesim run %s --out %s", R.r[J[k].index].cmd, J[k].dir);
-                json_str(&js, cmd);
-                vb_put(&js, ", \"why\": ");
-                json_str(&js, J[k].why);
-                vb_put(&js, "}");
+                bs_sb_json_str(&js, cmd);
+                bs_sb_put(&js, ", \"why\": ");
+                bs_sb_json_str(&js, J[k].why);
+                bs_sb_put(&js, "}");
                 first = 0;
             }
-        vb_put(&js, "%s]\n}\n", first ? "" : "\n  ");
+        bs_sb_put(&js, "%s]\n}\n", first ? "" : "\n  ");
         bs_error err = { { 0 } };
         if (md.oom || js.oom) {
             fprintf(stderr, "bonesim validate: out of memory\n");
