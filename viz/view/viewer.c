@@ -2659,6 +2659,11 @@ static void toggle_therapy(viewer *v, int k)
             (unsigned long long)v->m->step, bs_therapy_blurbs[k]);
 }
 
+static int cmp_pick(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
 /* The scenarios in the scenario's folder, by name (the picker). */
 static void picker_open(viewer *v)
 {
@@ -2685,7 +2690,7 @@ static void picker_open(viewer *v)
                 bs_path_exists(sp) ? " *" : "");
     }
     closedir(d);
-    qsort(v->pick, (size_t)v->npick, sizeof v->pick[0], (int (*)(const void *, const void *))strcmp);
+    qsort(v->pick, (size_t)v->npick, sizeof v->pick[0], cmp_pick);
     v->pick_sel = 0;
     for (int k = 0; k < v->npick; k++)
         if (strncmp(v->pick[k], v->scenario, strlen(v->scenario)) == 0 &&
