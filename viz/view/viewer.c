@@ -2400,7 +2400,9 @@ static void draw_picker(viewer *v, const layout *L)
     for (int k = 0; k < v->npick; k++) {
         int xx = x + L->pad + (k / per) * cw, yy = y + L->pad + (k % per + 2) * lh;
         if (k == v->pick_sel) fill(v, xx - L->pad / 2, yy, cw - L->pad, lh, t->on_bg, 255);
-        text_at(v, xx, yy, strcmp(v->pick[k], v->scenario) == 0 ? t->accent : t->text, 0, 0, v->pick[k]);
+        size_t ln = strlen(v->scenario);
+        int cur = strncmp(v->pick[k], v->scenario, ln) == 0 && (v->pick[k][ln] == '\0' || v->pick[k][ln] == ' ');
+        text_at(v, xx, yy, cur ? t->accent : t->text, 0, 0, v->pick[k]);
     }
 }
 
@@ -2974,7 +2976,10 @@ static void script_tick(viewer *v)
         return;
     }
     if (v->target_step >= 0) {
-        if ((long long)v->m->step < v->target_step) return;
+        if ((long long)v->m->step < v->target_step) {
+            v->playing = 1; /* past a story beat's pause: the script plays on */
+            return;
+        }
         v->target_step = -1;
         v->playing = 0;
     }
