@@ -166,10 +166,10 @@ static bs_status parse_series(bs_story *s, char *v, const char *where, bs_error 
             snprintf(q->label, sizeof q->label, "bone, %% of day 0");
         } else if (strcmp(item, "dmab_occupancy") == 0) {
             q->kind = BS_SER_DMAB_OCC;
-            snprintf(q->label, sizeof q->label, "RANKL blocked by denosumab, %%");
+            snprintf(q->label, sizeof q->label, "RANKL blocked by denosumab (0-100 %%)");
         } else if (strcmp(item, "za_bound") == 0) {
             q->kind = BS_SER_ZA_BOUND;
-            snprintf(q->label, sizeof q->label, "zoledronic acid bound, %% of a dose (bone mean)");
+            snprintf(q->label, sizeof q->label, "zoledronic acid on bone (0-100 %% of a dose)");
         } else if (strncmp(item, "level ", 6) == 0) {
             q->kind = BS_SER_LEVEL;
             const char *name = trim(item + 6);
@@ -177,7 +177,7 @@ static bs_status parse_series(bs_story *s, char *v, const char *where, bs_error 
             if (q->therapy < 0)
                 return bs_fail(err, BS_ERR_INVALID, "%s: plot: level '%s' is not a therapy (see bonesim view --help)",
                         where, name);
-            snprintf(q->label, sizeof q->label, "%s level, %%", name);
+            snprintf(q->label, sizeof q->label, "%s level (0-100 %%)", name);
         } else {
             q->kind = BS_SER_CELLS;
             int r = parse_cells(item, &q->type, &q->state);

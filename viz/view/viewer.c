@@ -1691,7 +1691,11 @@ static const char *plot_entry(const viewer *v, int e, uint8_t c[3])
         const bs_series *q = &v->story->series[e - 1];
         if (q->kind == BS_SER_CELLS) {
             const bs_celltype *d = bs_celltype_of(q->type);
-            memcpy(c, d->rgb[q->state >= 0 ? q->state : 0], 3);
+            /* all tumour cells: the proliferating colour (the first state's is the homing yellow) */
+            int st = q->state >= 0                                       ? q->state
+                    : q->type == v->split_type && v->split_state[1] >= 0 ? v->split_state[1]
+                                                                         : 0;
+            memcpy(c, d->rgb[st], 3);
         } else if (q->kind == BS_SER_BONE)
             memcpy(c, t->text, 3);
         else
@@ -1727,6 +1731,14 @@ static int plot_right(const viewer *v, int e)
 {
     if (story_plot(v)) return bs_series_right_axis(&v->story->series[e - 1]);
     return e == 1;
+}
+
+/* A drug series (level, occupancy, bound drug): drawn on its own scale,
+ * 0 to 100 % of the graph's height (or to its maximum, if higher), so the
+ * bone's auto-scaled right axis keeps a loss of a few % visible. */
+static int plot_drug(const viewer *v, int e)
+{
+    return story_plot(v) && v->story->series[e - 1].kind != BS_SER_CELLS && v->story->series[e - 1].kind != BS_SER_BONE;
 }
 
 /* Entry e's value at sample i (cells; right axis: percent). */
@@ -1796,12 +1808,14 @@ static void draw_plot(viewer *v, const layout *L)
     double tnow = bs_model_time_days(v->m), tmax = tnow < 1.0 ? 1.0 : tnow;
     /* left axis: cells, auto-scaled from 0; right axis: percent, auto-scaled
      * to the range of its series (bone loss of a few % is visible) */
-    double ymax = 1.0, rmin = 1e300, rmax = -1e300;
+    double ymax = 1.0, rmin = 1e300, rmax = -1e300, dmax_pct = 100.0;
     int any_right = 0;
     for (int e = 1; e < nent; e++)
         for (int i = 0; i < v->nhist * (v->beside ? 2 : 1); i++) {
             double y = i < v->nhist ? plot_series(v, e, i) : plot_series_b(v, e, i - v->nhist);
-            if (plot_right(v, e)) {
+            if (plot_drug(v, e)) {
+                if (y > dmax_pct) dmax_pct = y;
+            } else if (plot_right(v, e)) {
                 any_right = 1;
                 if (y < rmin) rmin = y;
                 if (y > rmax) rmax = y;
@@ -1861,7 +1875,7 @@ static void draw_plot(viewer *v, const layout *L)
             if (e->kind == BS_EV_FRACTION)
                 snprintf(lab, sizeof lab, "RT %d", e->aux);
             else
-                snprintf(lab, sizeof lab, "%s", bs_therapy_names[e->aux]);
+                snprintf(lab, sizeof lab, "dose");
             /* labels no closer than 6 % of the axis */
             int show = (e->day - last_lab_d) / tmax > 0.06;
             if (show) last_lab_d = e->day;
@@ -1919,11 +1933,11 @@ static void draw_plot(viewer *v, const layout *L)
         plot_entry(v, e, c); /* the legend's colour (darkened on the light theme) */
         SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_NONE);
         SDL_SetRenderDrawColor(v->ren, c[0], c[1], c[2], 255);
-        int px_prev = 0, py_prev = 0, rt = plot_right(v, e);
+        int px_prev = 0, py_prev = 0, rt = plot_right(v, e), drug = plot_drug(v, e);
         int dotted = !story_plot(v) && e - 2 >= bs_celltype_count();
         for (int i = 0; i < v->nhist; i++) {
             double y = plot_series(v, e, i);
-            double val = rt ? (y - rmin) / (rmax - rmin) : plot_y_value(v, y) / ymax;
+            double val = drug ? y / dmax_pct : rt ? (y - rmin) / (rmax - rmin) : plot_y_value(v, y) / ymax;
             int px = left + (int)((right - left) * (v->hist[i].t / tmax));
             int py = bot - (int)((bot - top) * (val > 1.0 ? 1.0 : val < 0.0 ? 0.0 : val));
             /* right axis dashed (8 px), dormant / proliferating dotted (3 px), populations solid */
@@ -1938,7 +1952,7 @@ static void draw_plot(viewer *v, const layout *L)
         /* the arm beside: one pixel, the same colour, every other segment */
         for (int i = 0; v->beside && i < v->nhist; i++) {
             double y = plot_series_b(v, e, i);
-            double val = rt ? (y - rmin) / (rmax - rmin) : plot_y_value(v, y) / ymax;
+            double val = drug ? y / dmax_pct : rt ? (y - rmin) / (rmax - rmin) : plot_y_value(v, y) / ymax;
             int px = left + (int)((right - left) * (v->hist[i].t / tmax));
             int py = bot - (int)((bot - top) * (val > 1.0 ? 1.0 : val < 0.0 ? 0.0 : val));
             if (i > 0 && (px / 4) % 2 == 0) SDL_RenderDrawLine(v->ren, px_prev, py_prev, px, py);
@@ -2206,8 +2220,11 @@ static void draw_events(viewer *v, const layout *L)
             if (e->kind == BS_EV_FRACTION) {
                 int nf = (int)bs_param(v->m->ps, "therapy.radiotherapy.n_fractions");
                 snprintf(bbuf, sizeof bbuf, "radiotherapy fraction %d of %d", e->aux, nf);
-            } else
+            } else {
                 snprintf(bbuf, sizeof bbuf, "%s dose", bs_therapy_names[e->aux]);
+                for (char *q = bbuf; *q; q++)
+                    if (*q == '_') *q = ' ';
+            }
             banner = bbuf;
             banner_kind = e->kind;
             continue;
