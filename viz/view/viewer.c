@@ -3458,7 +3458,13 @@ int bs_cmd_view(int argc, char **argv)
             int k = 0;
             args[k++] = exe;
             args[k++] = (char *)"view";
-            args[k++] = restart;
+            /* the chosen file by its path (the folder it was listed from) */
+            char dir0[4096], rpath[4400];
+            snprintf(dir0, sizeof dir0, "%s", v->scenario_path);
+            char *sl0 = strrchr(dir0, '/');
+            if (sl0) *sl0 = '\0';
+            snprintf(rpath, sizeof rpath, "%s/%s.ini", sl0 ? dir0 : ".", restart);
+            args[k++] = rpath;
             snprintf(size, sizeof size, "%dx%d", v->win_w, v->win_h);
             args[k++] = (char *)"--size";
             args[k++] = size;
