@@ -13,7 +13,7 @@
 #include "model.h"
 
 /* THE registry of shipped types: one line per type, in id order (the
- * first six match bs_cell_type in celltypes.h). X(name) refers to the
+ * first eight match bs_cell_type in celltypes.h). X(name) refers to the
  * descriptor bs_type_<name> defined at the end of agents/<file>.c. */
 #define SHIPPED_TYPES(X)                                                                                               \
     X(osteoclast)                                                                                                      \
@@ -21,7 +21,9 @@
     X(dtc)                                                                                                             \
     X(tcell)                                                                                                           \
     X(nk)                                                                                                              \
-    X(mdsc)
+    X(mdsc)                                                                                                            \
+    X(treg)                                                                                                            \
+    X(macrophage)
 
 #define DECLARE(n) extern const bs_celltype bs_type_##n;
 SHIPPED_TYPES(DECLARE)
@@ -99,7 +101,8 @@ bs_status bs_celltypes_check(bs_error *err)
         int id;
         const char *name;
     } named[] = { { BS_CELL_OSTEOCLAST, "osteoclast" }, { BS_CELL_OSTEOBLAST, "osteoblast" }, { BS_CELL_DTC, "dtc" },
-        { BS_CELL_TCELL, "tcell" }, { BS_CELL_NK, "nk" }, { BS_CELL_MDSC, "mdsc" } };
+        { BS_CELL_TCELL, "tcell" }, { BS_CELL_NK, "nk" }, { BS_CELL_MDSC, "mdsc" }, { BS_CELL_TREG, "treg" },
+        { BS_CELL_MACROPHAGE, "macrophage" } };
     for (size_t k = 0; k < sizeof named / sizeof named[0]; k++)
         if (!bs_celltype_of(named[k].id) || strcmp(bs_celltype_of(named[k].id)->name, named[k].name) != 0)
             return bs_fail(err, BS_ERR_INTERNAL,

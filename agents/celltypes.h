@@ -33,6 +33,8 @@ typedef enum {
     BS_CELL_TCELL = 3, /* CD8 T cell (CTL) */
     BS_CELL_NK = 4,
     BS_CELL_MDSC = 5,
+    BS_CELL_TREG = 6, /* regulatory T cell */
+    BS_CELL_MACROPHAGE = 7,
 } bs_cell_type;
 
 /* Capacity of the registry, not a count of types: store.type is one byte
@@ -68,6 +70,7 @@ struct bs_step_totals;
 typedef struct {
     float o2_uptake, o2_src; /* 1/h, mmHg/h */
     float cxcl12, rankl, opg, ifng, suppr, chemokine, pthrp; /* au/h */
+    float tgfb; /* au/h secreted by cells, added to what resorption releases from the matrix */
     float lineage_rankl, lineage_opg; /* inputs, 1 without PTHrP */
 } bs_site_sources;
 

@@ -399,7 +399,7 @@ static void assemble_sources(bs_model *m)
             float pt = F[BS_FIELD_PTHRP].c[i];
             float pth = pt > 0.0f ? pt / (pt + r->pthrp_K) : 0.0f;
             float lin_rk = 1.0f + r->pthrp_rankl_gain * pth, lin_og = 1.0f / (1.0f + r->pthrp_opg_cut * pth);
-            float pthrp_src = 0.0f;
+            float pthrp_src = 0.0f, tgfb_src = 0.0f;
             if (surf == BS_SURF_QUIESCENT) {
                 rk += r->lining_rankl * lin_rk;
                 og += r->lining_opg * lin_og;
@@ -418,6 +418,7 @@ static void assemble_sources(bs_model *m)
                     .suppr = sup,
                     .chemokine = chem,
                     .pthrp = pthrp_src,
+                    .tgfb = tgfb_src,
                     .lineage_rankl = lin_rk,
                     .lineage_opg = lin_og };
                 src_of[s->type[slot]](m, slot, i, &a);
@@ -430,6 +431,7 @@ static void assemble_sources(bs_model *m)
                 sup = a.suppr;
                 chem = a.chemokine;
                 pthrp_src = a.pthrp;
+                tgfb_src = a.tgfb;
             }
             F[BS_FIELD_O2].uptake[i] = o2_up;
             F[BS_FIELD_O2].src[i] = o2_src;
@@ -438,7 +440,7 @@ static void assemble_sources(bs_model *m)
             F[BS_FIELD_CXCL12].src[i] = cx;
             F[BS_FIELD_RANKL].src[i] = rk;
             F[BS_FIELD_OPG].src[i] = og;
-            F[BS_FIELD_TGFB].src[i] = m->release[i];
+            F[BS_FIELD_TGFB].src[i] = m->release[i] + tgfb_src;
             m->release[i] = 0.0f;
             F[BS_FIELD_IFNG].src[i] = ifn;
             F[BS_FIELD_PTHRP].src[i] = pthrp_src;

@@ -202,7 +202,7 @@ grep -q "ulimit -v" "$tmp/err" && ok || bad "address-space limit: $(cat "$tmp/er
 
 # ---- full disk, file-size limit, unwritable folder ------------------------------------
 # CSV over the limit (bash counts ulimit -f in KiB): 64 KiB of rows (the manifest,
-# which lists every parameter, is about 18 KiB and must fit)
+# which lists every parameter, is about 22 KiB and must fit)
 (ulimit -f 64 && exec "$bin" run single_bmu --days 100 --csv-every 0.05 --png-every 0 --quiet --out "$tmp/fsz1") 2>"$tmp/err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "timeseries.csv: write failed (File too large)" "$tmp/err" && ok || bad "CSV over ulimit -f: status $rc: $(cat "$tmp/err")"
@@ -215,8 +215,9 @@ rc=$?
 [ $rc -eq 1 ] && grep -q "cannot write checkpoint (File too large)" "$tmp/err" && ok || bad "checkpoint over ulimit -f: status $rc: $(cat "$tmp/err")"
 whole "$tmp/fsz2"
 ls "$tmp"/fsz2/*.ckpt >/dev/null 2>&1 && bad "a partial checkpoint was left under its final name"
-# a snapshot over the limit
-(ulimit -f 20 && exec "$bin" run homeostasis --days 0 --set run.png_px_per_site=8 --quiet --out "$tmp/fsz3") 2>"$tmp/err"
+# a snapshot over the limit (the manifest, ~22 KiB with every parameter, must fit;
+# the 2000 x 2000 px PNG, ~41 KiB, does not)
+(ulimit -f 32 && exec "$bin" run homeostasis --days 0 --set run.png_px_per_site=8 --quiet --out "$tmp/fsz3") 2>"$tmp/err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "snapshot_day0000.0.png: cannot write" "$tmp/err" && ok || bad "PNG over ulimit -f: status $rc: $(cat "$tmp/err")"
 whole "$tmp/fsz3"

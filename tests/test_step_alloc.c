@@ -49,7 +49,7 @@ static void test_full_cast_steps_do_not_allocate(void **state)
     /* a bone burn-in, so BMUs are in every phase (osteoblasts come ~4 weeks
      * after a BMU opens) */
     static const char *const sets[] = { "lattice.width_sites=120", "lattice.height_sites=120", "dtc.ctc_per_d=5",
-        "run.burn_in_d=60", NULL };
+        "run.burn_in_d=60", "treg.recruit_per_d=0.1", "macrophage.recruit_per_d=0.03", NULL };
     count_step_allocations("mdsc_suppression", sets, 1);
 }
 
@@ -64,7 +64,7 @@ static void test_steps_under_every_therapy_do_not_allocate(void **state)
         "therapy.cxcr4_antagonist.start_day=5", "therapy.radiotherapy.start_day=6", "therapy.radiotherapy.dose_Gy=2",
         "therapy.radiotherapy.n_fractions=2", "therapy.radiotherapy.region=circle", "therapy.radiotherapy.cx_um=600",
         "therapy.radiotherapy.cy_um=600", "therapy.hyperoxia.start_day=4", "therapy.mno2.start_day=4",
-        "therapy.hdac_inhibitor.start_day=4", NULL };
+        "therapy.hdac_inhibitor.start_day=4", "treg.recruit_per_d=0.1", "macrophage.recruit_per_d=0.03", NULL };
     count_step_allocations("mdsc_suppression", sets, 0);
 }
 
