@@ -17,6 +17,10 @@ pkgs+=(libopenmpi-dev openmpi-bin)
 # Spatial snapshots (run --spatial-every) and the analysis example
 # (docs/analysis.md): libhdf5, h5clear/h5ls, Python with h5py, numpy, matplotlib.
 pkgs+=(libhdf5-dev hdf5-tools python3-h5py python3-numpy python3-matplotlib)
+# Figures and video (README, "Figures and video"): FreeType (and fontconfig,
+# to find the font) for text in PNGs, giflib for GIF videos, ffmpeg for MP4
+# videos and its ffprobe for the test (tests/figures.sh).
+pkgs+=(libfreetype-dev libfontconfig-dev libgif-dev ffmpeg)
 [ "${1:-}" = fuzz ] && pkgs+=(clang libclang-rt-14-dev libomp-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -87,9 +87,10 @@ const bs_param_def bs_bmu_params[] = {
     { "bmu.initial_bmu_y_frac", BS_PT_REAL, 0.0, 0.0, 1.0, "1",
             "Where the search for the initial BMU's surface starts, as a fraction of the height (searching downward)",
             NULL, NULL },
-    { "bmu.lining_cxcl12_per_h", BS_PT_REAL, 2.0, 0.0, 1e3, "au/h",
-            "CXCL12 made by osteoblast-lineage lining cells per quiescent surface site (the endosteal niche; A, "
-            "calibrated to B7)",
+    { "bmu.lining_cxcl12_per_h", BS_PT_REAL, 3.0, 0.0, 1e3, "au/h",
+            "CXCL12 made by osteoblast-lineage lining cells per quiescent surface site (the endosteal niche: "
+            "Shiozawa 2011, osteoblasts make CXCL12 and DTCs home to the HSC niche, M✓ qualitative; value A, "
+            "calibrated with cxcl12.car_per_h to B7 on seeds 500-504)",
             NULL, NULL },
     { "bmu.brc_rankl_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
             "RANKL made by BRC canopy/stromal cells per resorption-phase site (A)", NULL, NULL },

@@ -11,8 +11,12 @@
  * Hypoxia lowers LIFR signalling and an HDAC-inhibitor level raises it;
  * dtc.lifr_enabled knocks the pathway out. Dormant cells wake when an
  * osteoclast remodels next to them, through the hypoxia/LIFR route, or
- * spontaneously. Cycling cells divide into a free neighbouring marrow site
- * (they wait when crowded: no pushing), faster with O2 and with TGF-beta
+ * spontaneously; a woken cell and its daughters are committed to cycling
+ * for dtc.wake_commit_d (no dormancy entry meanwhile). Cycling cells divide
+ * by displacement: the daughter goes next to the mother and the cells
+ * between it and the nearest free marrow site within dtc.push_radius_um
+ * are pushed one site outward (agents/shove.c, a serial pass after the
+ * tiles; the tile pass only records the request), faster with O2 and with TGF-beta
  * from resorbed bone, slower with IFN-gamma; they consume O2, die of severe hypoxia, and secrete
  * PTHrP, which raises RANKL and lowers OPG from the osteoblast lineage
  * (model.c): the vicious cycle. */
@@ -21,6 +25,7 @@
 #include "celltypes.h"
 #include "rng.h"
 #include "rules.h"
+#include "shove.h"
 
 /* Salt of the ids of arriving CTCs ("ctc" in ASCII): keeps them apart from
  * the ids of cells born in the marrow, which derive from a parent's id. */
@@ -28,6 +33,17 @@
 /* Where a scenario's initial lesion goes across the width when it names no
  * BMU position (bmu.initial_bmu_x_frac < 0): the middle. */
 #define LESION_DEFAULT_X_FRAC 0.5
+
+/* A tumour cell's store.aux holds two things: its lineage origin
+ * (BS_DTC_FROM_*, the integer part, inherited by daughters) and what is
+ * left of its commitment to cycling after a wake-up (the fraction, 0..
+ * COMMIT_FULL of dtc.wake_commit_d, inherited too). (int)aux stays the
+ * origin. */
+#define COMMIT_FULL 0.9990234375f /* 1 - 2^-10: exact, and below 1 */
+static float commit_left(float aux)
+{
+    return aux - floorf(aux);
+}
 
 const bs_param_def bs_dtc_params[] = {
     { "dtc.ctc_per_d", BS_PT_REAL, 0.0, 0.0, 1e4, "1/d",
@@ -102,7 +118,10 @@ const bs_param_def bs_dtc_params[] = {
             "Extra division at saturating TGF-beta/IGF from bone (the vicious cycle; Guise 2000, M✓ qualitative; value "
             "A)",
             NULL, NULL },
-    { "dtc.tgfb_half_au", BS_PT_REAL, 0.05, 1e-6, 1e6, "au", "TGF-beta level for half the extra division and PTHrP (A)",
+    { "dtc.tgfb_half_au", BS_PT_REAL, 0.02, 1e-6, 1e6, "au",
+            "TGF-beta level for half the extra division and PTHrP: the middle of the 0.005-0.04 au the solver gives at "
+            "tumour cells beside active resorption (vicious_cycle, seeds 500-504, docs/calibration.md; the matrix "
+            "release is in au, so the value is set from the field, not from ng/ml; A)",
             NULL, NULL },
     { "dtc.apoptosis_per_d", BS_PT_REAL, 0.008, 0.0, 10.0, "1/d",
             "Death of cycling cells from other causes; with dtc.prolif_per_d sets net growth. Calibrated to B13", NULL,
@@ -124,6 +143,29 @@ const bs_param_def bs_dtc_params[] = {
     { "dtc.tgfb_pthrp_gain", BS_PT_REAL, 2.0, 0.0, 100.0, "1",
             "Extra PTHrP secretion at saturating TGF-beta (TGF-beta induces PTHrP via Smad, Guise 2000, M✓ "
             "qualitative)",
+            NULL, NULL },
+    { "dtc.push_radius_um", BS_PT_REAL, 200.0, 0.0, 1000.0, "um",
+            "Growth by displacement: how far a dividing tumour cell can push the cells around it to reach free "
+            "marrow (the range of pushing of lattice growth models, Block et al. 2007 Phys Rev Lett 99:248101, "
+            "Radszuweit et al. 2009 Phys Rev E 79:051907, Mod; value A: about the 100-200 um proliferating rim "
+            "of solid tumours and spheroids, Freyer & Sutherland 1986 Cancer Res 46:3504, M~). 0: only a free "
+            "neighbour",
+            NULL, NULL },
+    { "dtc.cavity_reach_um", BS_PT_REAL, 30.0, 0.0, 1000.0, "um",
+            "A dividing tumour cell fills a free resorption cavity within this distance before plain marrow "
+            "(tumour cells occupy the space osteoclasts open: osteolytic lesions are bone replaced by tumour, "
+            "Mundy 2002 Nat Rev Cancer 2:584, Roodman 2004 N Engl J Med 350:1655, M qualitative; value A: the "
+            "cells on an eroded surface, 1-3 sites). 0: cavities are plain marrow",
+            NULL, NULL },
+    { "dtc.wake_commit_d", BS_PT_REAL, 30.0, 0.0, 3650.0, "d",
+            "A cell woken from dormancy, and its daughters, keep cycling this long before dormancy entry is "
+            "possible again (reactivated cells go on to form colonies, Lawson 2015 Nat Commun 6:8983, M "
+            "qualitative; value A, about one human-scale cell cycle)",
+            NULL, NULL },
+    { "dtc.osteoblast_dormancy_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1",
+            "Dormancy push next to an osteoblast of an active BMU relative to quiet lining (osteoblast GAS6 and "
+            "BMP7 favour dormancy, Shiozawa 2010 Neoplasia 12:116, Kobayashi 2011 J Exp Med 208:2641, M "
+            "qualitative; but the lining is gone until the surface is lined again; value A)",
             NULL, NULL },
     { "dtc.seed_quiescent_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells", "DTCs placed on random quiescent endosteum at day 0",
             NULL, NULL },
@@ -173,6 +215,10 @@ void bs_dtc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
     d->dormant_uptake = (float)bs_param(ps, "dtc.dormant_uptake_factor");
     d->pthrp = (float)bs_param(ps, "dtc.pthrp_per_h");
     d->tgfb_pthrp_gain = (float)bs_param(ps, "dtc.tgfb_pthrp_gain");
+    d->push_radius = (int)lround(bs_param(ps, "dtc.push_radius_um") / h_um);
+    d->cavity_reach = (int)lround(bs_param(ps, "dtc.cavity_reach_um") / h_um);
+    d->commit_h = (float)(bs_param(ps, "dtc.wake_commit_d") * 24.0);
+    d->ob_factor = (float)bs_param(ps, "dtc.osteoblast_dormancy_factor");
     d->dt_h = (float)dt_h;
 }
 
@@ -198,16 +244,22 @@ int bs_dtc_is_niche(const bs_model *m, int i)
 }
 
 /* How strongly the place of site i pushes a settled cell into dormancy:
- * quiet endosteum (lining cells) or an osteoblast next to it: 1; an active
- * BRC: brc_factor; perivascular: perivascular_factor; elsewhere 0. */
+ * quiet endosteum (lining cells): 1; an active BRC, whose lining the
+ * osteoclasts removed, until it is lined again: brc_factor, or
+ * ob_factor next to one of its osteoblasts if that is more; perivascular:
+ * perivascular_factor; elsewhere 0 (or ob_factor next to an osteoblast). */
 float bs_dtc_niche_dormancy(const bs_model *m, int i)
 {
     const bs_dtc_rules *d = &m->r.dtc;
     uint8_t s = m->lat.surface[i];
-    if (s == BS_SURF_QUIESCENT || bs_agent_within(m, i, 1, BS_CELL_OSTEOBLAST)) return 1.0f;
-    if (s != BS_SURF_NONE) return d->brc_factor;
-    if (bs_next_to_vessel(&m->lat, i)) return d->perivascular_factor;
-    return 0.0f;
+    if (s == BS_SURF_QUIESCENT) return 1.0f;
+    float f = 0.0f;
+    if (s != BS_SURF_NONE)
+        f = d->brc_factor;
+    else if (bs_next_to_vessel(&m->lat, i))
+        f = d->perivascular_factor;
+    if (d->ob_factor > f && bs_agent_within(m, i, 1, BS_CELL_OSTEOBLAST)) f = d->ob_factor;
+    return f;
 }
 
 
@@ -255,27 +307,6 @@ static void home(bs_model *m, int slot)
     bs_store_move(s, slot, cand[pick]);
 }
 
-static void divide(bs_model *m, int slot)
-{
-    bs_store *s = &m->store;
-    uint64_t id = s->id[slot];
-    int i = s->site[slot], x = i % m->lat.w, y = i / m->lat.w;
-    int cand[8], n = 0;
-    for (int k = 0; k < 8; k++) {
-        int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
-        if (nx < 0 || ny < 0 || nx >= m->lat.w || ny >= m->lat.h) continue;
-        int j = ny * m->lat.w + nx;
-        if (s->occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) cand[n++] = j;
-    }
-    if (n == 0) return; /* crowded: wait, no pushing */
-    int j = cand[bs_draw_agent_below(m, id, 6, (uint32_t)n)];
-    int c = bs_store_spawn_locked(s, j, BS_CELL_DTC, BS_DTC_PROLIFERATING, bs_store_child_id(id, m->step, 0));
-    if (c >= 0) {
-        s->stamp[c] = s->stamp[slot];
-        s->aux[c] = s->aux[slot]; /* lineage: where the founder landed */
-    }
-}
-
 /* expf with a one-entry memo per call site and thread: the dormancy exit
  * and entry hazards take only a handful of values in a step (they depend on
  * hypoxy, the niche class and whether an osteoclast is near), so most cells
@@ -320,15 +351,25 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         /* HDACi keeps cells asleep (exit x0.3-0.5), through LIFR (B10): no
          * effect on a cell whose pathway is knocked out */
         if (d->lifr_on) rate /= 1.0f + m->r.fx.hdac_level * (d->hdac_gain - 1.0f);
-        if (bs_draw_agent(m, id, 4) < 1.0f - memo_expf(&memo_exit, -rate * d->dt_h))
+        if (bs_draw_agent(m, id, 4) < 1.0f - memo_expf(&memo_exit, -rate * d->dt_h)) {
             s->state[slot] = BS_DTC_PROLIFERATING;
+            /* committed to cycling: no dormancy entry for dtc.wake_commit_d */
+            if (d->commit_h > 0.0f) s->aux[slot] = floorf(s->aux[slot]) + COMMIT_FULL;
+        }
         break;
     }
     case BS_DTC_PROLIFERATING: {
-        float entry = d->entry_rate_h * bs_dtc_niche_dormancy(m, i) * bs_dtc_lifr_signal(m, i);
-        if (entry > 0.0f && bs_draw_agent(m, id, 4) < 1.0f - memo_expf(&memo_entry, -entry * d->dt_h)) {
-            s->state[slot] = BS_DTC_DORMANT;
-            break;
+        float left = commit_left(s->aux[slot]);
+        if (left > 0.0f) {
+            /* the commitment runs out over dtc.wake_commit_d */
+            float step = d->commit_h > 0.0f ? COMMIT_FULL * d->dt_h / d->commit_h : COMMIT_FULL;
+            s->aux[slot] = floorf(s->aux[slot]) + (left > step ? left - step : 0.0f);
+        } else {
+            float entry = d->entry_rate_h * bs_dtc_niche_dormancy(m, i) * bs_dtc_lifr_signal(m, i);
+            if (entry > 0.0f && bs_draw_agent(m, id, 4) < 1.0f - memo_expf(&memo_entry, -entry * d->dt_h)) {
+                s->state[slot] = BS_DTC_DORMANT;
+                break;
+            }
         }
         if (bs_draw_agent(m, id, 5) < d->p_apoptosis) {
             bs_store_kill_locked(s, slot);
@@ -341,7 +382,8 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         ifn = ifn > 0.0f ? ifn : 0.0f;
         float rate = d->prolif_h * o / (o + d->o2_K) * (1.0f + d->tgfb_gain * t / (t + d->tgfb_K)) /
                 (1.0f + ifn / m->r.ifng_prolif_K); /* IFN-gamma is cytostatic */
-        if (bs_draw_agent(m, id, 7) < 1.0f - expf(-rate * d->dt_h)) divide(m, slot);
+        /* the division itself runs after the tiles (agents/shove.c) */
+        if (bs_draw_agent(m, id, 7) < 1.0f - expf(-rate * d->dt_h)) bs_shove_request(m, slot);
         break;
     }
     default: break;

@@ -66,25 +66,25 @@ const bs_param_def bs_world_params[] = {
     { "geometry.sinusoid_spacing_um", BS_PT_REAL, 200.0, 50.0, 2000.0, "um",
             "Mean distance between marrow sinusoids (A; dense sinusoidal network)", NULL, NULL },
     { "geometry.sinusoid_radius_um", BS_PT_REAL, 12.0, 5.0, 50.0, "um", "Sinusoid radius (A)", NULL, NULL },
-    { "geometry.arteriole_spacing_um", BS_PT_REAL, 300.0, 0.0, 5000.0, "um",
-            "Spacing of small endosteal arterioles (Spencer 2014: endosteum fed by small arteries, M✓ qualitative); 0 "
-            "= none",
+    { "geometry.arteriole_spacing_um", BS_PT_REAL, 250.0, 0.0, 5000.0, "um",
+            "Spacing of small endosteal arterioles (Spencer 2014: endosteum fed by small arteries, M✓ qualitative; "
+            "spacing A, calibrated to B6 with o2.marrow_uptake_per_h on seeds 500-504); 0 = none",
             NULL, NULL },
     { "o2.sinusoid_mmHg", BS_PT_REAL, 10.0, 0.0, 760.0, "mmHg",
             "pO2 of the partly deoxygenated blood in the sinusoids: Spencer 2014 measured the deep perisinusoidal "
             "marrow at ~10 mmHg, the most hypoxic (M✓); the 20-30 mmHg start value (A) left the "
             "perisinusoidal marrow above the median. Calibrated to B6",
             NULL, NULL },
-    { "o2.sinusoid_exchange_per_h", BS_PT_REAL, 10000.0, 0.0, 1e7, "1/h",
+    { "o2.sinusoid_exchange_per_h", BS_PT_REAL, 100000.0, 0.0, 1e7, "1/h",
             "O2 exchange through the sinusoid wall per sinusoid site: a flux exchange x (blood pO2 - tissue pO2) "
             "(wall permeability x wall area per site volume, A; calibrated to B6 so the perisinusoidal marrow is "
             "the most hypoxic, Spencer 2014 M✓)",
             NULL, NULL },
     { "o2.arteriole_mmHg", BS_PT_REAL, 45.0, 0.0, 760.0, "mmHg", "pO2 held at arteriole sites (40-50 mmHg, A)", NULL,
             NULL },
-    { "o2.marrow_uptake_per_h", BS_PT_REAL, 80.0, 0.0, 1e6, "1/h",
-            "First-order O2 consumption of haematopoietic marrow; calibrated to B6 on seeds 501-502 (median marrow "
-            "pO2 15-30 mmHg with the arterioles as the main supply)",
+    { "o2.marrow_uptake_per_h", BS_PT_REAL, 40.0, 0.0, 1e6, "1/h",
+            "First-order O2 consumption of haematopoietic marrow; calibrated to B6 on seeds 500-504 (median marrow "
+            "pO2 15-30 mmHg, perisinusoidal marrow the lowest compartment, Spencer 2014, M✓)",
             NULL, NULL },
     { "o2.bone_uptake_per_h", BS_PT_REAL, 20.0, 0.0, 1e6, "1/h", "O2 consumption of bone (osteocytes), A", NULL, NULL },
     { "field.o2.D_um2_per_s", BS_PT_REAL, 2000.0, 1.0, 1e5, "um^2/s",
@@ -110,8 +110,16 @@ const bs_param_def bs_world_params[] = {
             "OPG divided by 1 + opg_cut at saturating PTHrP (Guise 2000, M✓ qualitative; value A)", NULL, NULL },
     { "pthrp.half_au", BS_PT_REAL, 0.2, 1e-6, 1e6, "au", "PTHrP level for half its effect on RANKL and OPG (A)", NULL,
             NULL },
-    { "cxcl12.car_per_h", BS_PT_REAL, 10.0, 0.0, 1e3, "au/h",
-            "CXCL12 secreted at marrow sites next to vessels (perisinusoidal CAR cells; Price 2016, M✓ qualitative)",
+    { "cxcl12.car_per_h", BS_PT_REAL, 3.0, 0.0, 1e3, "au/h",
+            "CXCL12 secreted at marrow sites next to vessels (perisinusoidal/periarteriolar CAR cells, the largest "
+            "CXCL12 source per cell: Sugiyama 2006, Greenbaum 2013, M✓ qualitative). With bmu.lining_cxcl12_per_h and "
+            "cxcl12.endosteal_stroma_per_h it sets the homing balance perivascular vs endosteal; calibrated to B7 on "
+            "seeds 500-504 (docs/calibration.md, Niche)",
+            NULL, NULL },
+    { "cxcl12.endosteal_stroma_per_h", BS_PT_REAL, 1.0, 0.0, 1e3, "au/h",
+            "CXCL12 secreted at every endosteal marrow site, quiet or remodeling, by the CAR/stromal reticular cells "
+            "that line the bone (Sugiyama 2006: CAR cells also along the endosteum, M✓ qualitative; value A, "
+            "calibrated with cxcl12.car_per_h to B7)",
             NULL, NULL },
     { "ifng.basal_per_h", BS_PT_REAL, 0.0, 0.0, 1e3, "au/h",
             "IFN-gamma secreted at every marrow site (an experimental knob; immune cells add their own)", NULL, NULL },
@@ -176,6 +184,7 @@ static void derive_world(bs_model *m)
     r->o2_marrow_uptake = (float)bs_param(ps, "o2.marrow_uptake_per_h");
     r->o2_bone_uptake = (float)bs_param(ps, "o2.bone_uptake_per_h");
     r->cxcl12_vessel = (float)bs_param(ps, "cxcl12.car_per_h");
+    r->cxcl12_endosteal = (float)bs_param(ps, "cxcl12.endosteal_stroma_per_h");
     r->ifng_basal = (float)bs_param(ps, "ifng.basal_per_h");
     r->pthrp_rankl_gain = (float)bs_param(ps, "pthrp.rankl_gain");
     r->pthrp_opg_cut = (float)bs_param(ps, "pthrp.opg_cut");
@@ -261,6 +270,8 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
         st = bs_fail(err, BS_ERR_NOMEM, "out of memory");
         goto fail;
     }
+    st = bs_shove_init(m, err);
+    if (st != BS_OK) goto fail;
     for (int t = 0; t < bs_celltype_count(); t++) {
         size_t nb = bs_celltype_of(t)->rules_bytes;
         if (nb == 0) continue;
@@ -350,6 +361,7 @@ void bs_model_destroy(bs_model *m)
     free(m->bmu);
     free(m->eroded);
     free(m->bmu_work);
+    bs_shove_free(m);
     for (int t = 0; t < BS_MAX_CELL_TYPES; t++) free(m->r.own[t]);
     free(m);
 }
@@ -400,6 +412,7 @@ static void assemble_sources(bs_model *m)
             float pth = pt > 0.0f ? pt / (pt + r->pthrp_K) : 0.0f;
             float lin_rk = 1.0f + r->pthrp_rankl_gain * pth, lin_og = 1.0f / (1.0f + r->pthrp_opg_cut * pth);
             float pthrp_src = 0.0f, tgfb_src = 0.0f;
+            if (surf != BS_SURF_NONE) cx += r->cxcl12_endosteal;
             if (surf == BS_SURF_QUIESCENT) {
                 rk += r->lining_rankl * lin_rk;
                 og += r->lining_opg * lin_og;
@@ -557,6 +570,7 @@ void bs_model_step(bs_model *m)
     for (int t = 0; t < bs_celltype_count(); t++) ctx.act[t] = bs_celltype_of(t)->act;
     bs_store_for_tiles(m->lat.w, m->lat.h, BS_TILE, tile_rules, &ctx);
     m->r.pre.valid = 0; /* the prefixes are for this step's tile loop only */
+    bs_shove_divisions(m); /* tumour divisions that push cells across tiles (serial, agents/shove.c) */
     /* fixed-order reduction over tiles */
     bs_step_totals sum = { 0 };
     bs_bmu_update(m, &sum); /* the BMUs' phases and refilling (serial, agents/bmu.c) */
@@ -588,6 +602,7 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
 {
     const bs_lattice *lat = &m->lat;
     long n = (long)lat->w * lat->h, surf = 0, quiet = 0, nm = 0, dormant = 0, cycling = 0, t_active = 0;
+    long dtc_endo = 0, dtc_peri = 0;
     long counts[BS_MAX_CELL_TYPES] = { 0 };
     int ntypes = bs_celltype_count();
     memset(o->by_state, 0, sizeof o->by_state);
@@ -603,6 +618,14 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
             if (m->store.type[slot] == BS_CELL_DTC) {
                 dormant += m->store.state[slot] == BS_DTC_DORMANT;
                 cycling += m->store.state[slot] == BS_DTC_PROLIFERATING;
+                /* where the settled cells sit (B7): on the endosteum, else
+                 * next to a vessel (perivascular) */
+                if (m->store.state[slot] != BS_DTC_MIGRATING) {
+                    if (lat->surface[i] != BS_SURF_NONE)
+                        dtc_endo++;
+                    else if (bs_next_to_vessel(lat, (int)i))
+                        dtc_peri++;
+                }
             }
             if (m->store.type[slot] == BS_CELL_TCELL) t_active += m->store.state[slot] == BS_TCELL_ACTIVE;
         }
@@ -623,6 +646,8 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     o->n_extravasated = (long)m->n_extravasated;
     o->tumour_area_um2 = (double)counts[BS_CELL_DTC] * lat->h_um * lat->h_um;
     o->o2_median_mmHg = nm > 0 ? (double)bs_quickselect_f(m->scratch, nm, nm / 2) : 0.0;
+    o->n_dtc_endosteal = dtc_endo;
+    o->n_dtc_perivascular = dtc_peri;
     o->n_tcells = counts[BS_CELL_TCELL];
     o->n_tcells_active = t_active;
     o->n_nk = counts[BS_CELL_NK];

@@ -18,6 +18,7 @@
 #include "lattice.h"
 #include "pace.h"
 #include "params.h"
+#include "shove.h"
 #include "store.h"
 #include "therapy.h"
 
@@ -53,6 +54,10 @@ typedef struct {
     float necrosis_mmHg, necrosis_h, necrosis_n; /* half-effect pO2, rate at anoxia (1/h), steepness */
     float o2_uptake, dormant_uptake;
     float pthrp, tgfb_pthrp_gain;
+    int push_radius; /* sites a division may push cells across (agents/shove.c) */
+    int cavity_reach; /* sites within which a free cavity is filled first */
+    float commit_h; /* a woken cell's commitment to cycling, h (0: none) */
+    float ob_factor; /* dormancy push of an active BMU's osteoblasts relative to lining */
     float dt_h;
 } bs_dtc_rules;
 
@@ -160,6 +165,7 @@ typedef struct bs_rules {
     float o2_sinusoid, o2_arteriole; /* mmHg: sinusoid blood, arteriole (held) */
     float o2_sinusoid_exchange; /* 1/h: sinusoid wall exchange */
     float o2_marrow_uptake, o2_bone_uptake; /* 1/h */
+    float cxcl12_endosteal; /* au/h at every endosteal marrow site (endosteal CAR/stroma) */
     float cxcl12_vessel; /* au/h at sinusoid-adjacent marrow (CAR cells) */
     float ifng_basal; /* au/h everywhere in marrow */
     /* PTHrP acting on the osteoblast lineage (model.c) */
@@ -238,6 +244,7 @@ typedef struct bs_model {
     float *eroded; /* w*h, per step: mineral moved by cells at each site, + eroded by osteoclasts, - laid by an
                      osteoblast walled into its lacuna (bmu.c books and clears it) */
     int32_t *bmu_work; /* w*h scratch for the BMU survey */
+    bs_shove shove; /* tumour divisions by displacement: requests and search space (agents/shove.c); not state */
     uint64_t step0; /* step of model day 0 (after run.burn_in_d) */
     int burning; /* 1 while the burn-in runs: bone and fields only */
     bs_pace pace; /* threads per step: the caller's count or one, whichever is faster (engine/pace.h); not state:
@@ -299,6 +306,7 @@ typedef struct {
     long n_dtc, n_dtc_dormant, n_dtc_proliferating;
     long n_ctc_arrived, n_extravasated;
     double tumour_area_um2;
+    long n_dtc_endosteal, n_dtc_perivascular; /* settled DTCs on the endosteum; next to a vessel (not endosteal) */
     long n_tcells, n_tcells_active, n_nk, n_mdsc;
     double kills_tcell_per_day, kills_nk_per_day; /* since the last observe */
     long by_state[BS_MAX_CELL_TYPES][BS_MAX_STATES]; /* cells per type and state (celltypes.h) */

@@ -117,7 +117,9 @@ static const state_entry state_table[] = {
  * (model.c, 4 bytes) and the field solver's scratch, which lives behind
  * fixed_val (field.c: "about 9 floats and 2 bytes per site"). Rounded up:
  * the estimate guards against absurd lattices, a few percent do not matter. */
-#define WORK_BYTES_PER_SITE 12.0 /* + the BMU survey's eroded and work arrays */
+#define WORK_BYTES_PER_SITE                                                                                            \
+    28.0 /* + the BMU survey's eroded and work arrays, the displacement pass's
+                                    request lists (agents/shove.c, 16 bytes) */
 #define SOLVER_BYTES_PER_SITE_PER_FIELD 40.0
 
 /* ---- table access -------------------------------------------------------- */

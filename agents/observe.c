@@ -89,12 +89,14 @@ void bs_observe_spatial(bs_model *m, bs_obs_spatial *sp)
         if (ntum == 0 || (double)o2[i] < lowest) lowest = (double)o2[i];
         ntum++;
         hypoxic += (double)o2[i] < BS_OBS_HYPOXIC_MMHG;
-        float a = s->aux[slot];
-        if (a == BS_DTC_FROM_VESSEL)
+        /* the integer part of aux is the lineage origin (agents/dtc.c; the
+         * fraction is the commitment to cycling left) */
+        int a = (int)s->aux[slot];
+        if (a == (int)BS_DTC_FROM_VESSEL)
             by_origin[0]++;
-        else if (a == BS_DTC_FROM_QUIESCENT)
+        else if (a == (int)BS_DTC_FROM_QUIESCENT)
             by_origin[1]++;
-        else if (a == BS_DTC_FROM_BRC)
+        else if (a == (int)BS_DTC_FROM_BRC)
             by_origin[2]++;
     }
     sp->tumour_hypoxic_frac = ntum > 0 ? (double)hypoxic / (double)ntum : 0.0;

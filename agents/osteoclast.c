@@ -16,6 +16,7 @@
 #include "celltypes.h"
 #include "rng.h"
 #include "rules.h"
+#include "shove.h"
 
 const bs_param_def bs_oc_params[] = {
     { "oc.formation_per_d", BS_PT_REAL, 0.15, 0.0, 100.0, "1/d",
@@ -100,8 +101,18 @@ int bs_oc_try_form(bs_model *m, int i)
     float p = r->p_oc_form * sig / (1.0f + sig);
     if (bs_draw_surface(m, (uint64_t)i, 3) >= p) return 0;
     if (bs_agent_within(m, i, r->oc_exclusion, BS_CELL_OSTEOCLAST)) return 0;
-    i = oc_place(m, i);
-    if (i < 0) return 0;
+    int at = oc_place(m, i);
+    if (at < 0) {
+        /* under a compact lesion: the precursor makes room by pushing the
+         * tumour cell on the site, in the serial pass (agents/shove.c) */
+        if (m->store.occ[i] >= 0) bs_shove_request_oc(m, i);
+        return 0;
+    }
+    return bs_oc_spawn(m, at);
+}
+
+int bs_oc_spawn(bs_model *m, int i)
+{
     uint64_t id = bs_store_child_id((uint64_t)i ^ 0x6f63000000000000ULL, m->step, 0);
     int slot = bs_store_spawn_locked(&m->store, i, BS_CELL_OSTEOCLAST, 0, id);
     if (slot >= 0) m->store.stamp[slot] = (uint32_t)(m->step + 1);

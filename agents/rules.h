@@ -62,6 +62,8 @@ void bs_bmu_update(bs_model *m, bs_step_totals *tot);
 /* cell formation at a surface site (called by bs_bmu_site); return 1 if a
  * cell was made */
 int bs_oc_try_form(bs_model *m, int i);
+/* an osteoclast made at free site i (id from the site and step) */
+int bs_oc_spawn(bs_model *m, int i);
 int bs_ob_try_recruit(bs_model *m, int i);
 
 /* agent rules */

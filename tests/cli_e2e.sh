@@ -20,7 +20,7 @@ bin=$1
 # a short run: CSV header with exact column names, rows, manifest, PNGs
 out="$tmp/run"
 "$bin" run single_bmu --days 12 --csv-every 3 --png-every 6 --out "$out" --seed 3 >"$tmp/summary" || bad "run exit status"
-head -1 "$out/timeseries.csv" | grep -qx "time_days,bone_area_um2,bv_tv,endosteum_quiescent_frac,n_osteoclasts,n_osteoblasts,resorbed_um2_per_day,formed_um2_per_day,o2_median_mmHg,n_dtc,n_dtc_dormant,n_dtc_proliferating,n_ctc_arrived,n_extravasated,tumour_area_um2,n_tcells,n_tcells_active,n_nk,n_mdsc,kills_tcell_per_day,kills_nk_per_day,store_full_refusals,o2_p5_mmHg,o2_p95_mmHg,o2_perisinusoidal_mmHg,o2_endosteal_mmHg,tumour_hypoxic_frac,o2_tumour_min_mmHg,n_osteoclasts_near_tumour,n_dtc_lineage_blood,n_dtc_lineage_quiescent,n_dtc_lineage_brc,n_tregs,n_macrophages_m1,n_macrophages_m2" && ok || bad "CSV header"
+head -1 "$out/timeseries.csv" | grep -qx "time_days,bone_area_um2,bv_tv,endosteum_quiescent_frac,n_osteoclasts,n_osteoblasts,resorbed_um2_per_day,formed_um2_per_day,o2_median_mmHg,n_dtc,n_dtc_dormant,n_dtc_proliferating,n_ctc_arrived,n_extravasated,tumour_area_um2,n_tcells,n_tcells_active,n_nk,n_mdsc,kills_tcell_per_day,kills_nk_per_day,store_full_refusals,o2_p5_mmHg,o2_p95_mmHg,o2_perisinusoidal_mmHg,o2_endosteal_mmHg,tumour_hypoxic_frac,o2_tumour_min_mmHg,n_osteoclasts_near_tumour,n_dtc_lineage_blood,n_dtc_lineage_quiescent,n_dtc_lineage_brc,n_dtc_endosteal,n_dtc_perivascular,n_tregs,n_macrophages_m1,n_macrophages_m2" && ok || bad "CSV header"
 rows=$(($(wc -l <"$out/timeseries.csv") - 1))
 [ "$rows" -eq 5 ] && ok || bad "CSV rows: expected 5 (days 0,3,6,9,12), got $rows"
 grep -q '"seed": 3' "$out/manifest.json" && grep -q '"oc.lifespan_d"' "$out/manifest.json" && ok || bad "manifest"

@@ -52,12 +52,16 @@ grep -q '"oc.lifespan_d": {"value": 5' "$c/b/rep_0/manifest.json" && ! grep -q '
 ls "$c"/a/rep_0/*.png >/dev/null 2>&1 && bad "child runs wrote PNGs" || ok
 png_ok "$c/compare.png" && ok || bad "compare.png is not a valid PNG"
 grep -q "bone_area_um2" "$tmp/cmp.out" && grep -q "median A" "$tmp/cmp.out" && ok || bad "compare table on stdout"
+# 3 pairs: the spread is a range and there is no "95% CI" (at least 5 pairs needed)
+grep -q "range of pairs" "$tmp/cmp.out" && grep -q "none (n < 5)" "$tmp/cmp.out" && ! grep -q "bootstrap 95% CI" "$tmp/cmp.out" \
+  && awk -F, 'NR > 1 && ($9 != "" || $10 != "") { exit 1 }' "$c/compare.csv" && ok || bad "compare with 3 pairs claims an IQR or a 95% CI"
 grep -q "6 / 6 runs done" "$tmp/cmp.err" && ok || bad "progress on stderr"
 
 # ---- compare: identical arms give ratio 1 (difference 0) exactly, with zero spread
 i="$tmp/same"
 "$bin" compare single_bmu single_bmu --replicates 2 "${tiny[@]}" --out "$i" --quiet >/dev/null 2>"$tmp/same.err" && ok || bad "identical compare"
-awk -F, 'NR > 1 { want = ($5 == "ratio") ? 1 : 0; for (k = 6; k <= 10; k++) if ($k + 0 != want) exit 1 }' "$i/compare.csv" \
+# (2 pairs: effect and its quantiles, but no bootstrap interval: boot95 fields empty)
+awk -F, 'NR > 1 { want = ($5 == "ratio") ? 1 : 0; for (k = 6; k <= 8; k++) if ($k + 0 != want) exit 1; if ($9 != "" || $10 != "") exit 1 }' "$i/compare.csv" \
   && ok || bad "identical arms: effect not exactly 1 / 0: $(awk -F, 'NR > 1' "$i/compare.csv" | head -3)"
 grep -q ",ratio," "$i/compare.csv" && ok || bad "identical arms: no ratio rows"
 # a second compare into the same folder is refused without --force

@@ -7,6 +7,8 @@
 #include "flat_fixture.h"
 #include "celltypes.h"
 #include "rules.h"
+#include "shove.h"
+#include "spatial.h"
 
 static bs_model *flat_model(const char *const *extra)
 {
@@ -123,7 +125,94 @@ static void test_osteoclast_wakes_dormant_cells(void **state)
     }
 }
 
-static void test_division_into_free_site_or_wait(void **state)
+/* 20 dormant cells on quiet endosteum, each with an osteoclast beside it
+ * that wakes it (dtc.dormancy_exit_oc_per_d = 100: all awake within a
+ * day); then the osteoclasts go and `hours` more hours of the rules on the
+ * same lining: returns how many are dormant again. */
+static int dormant_again(const char *commit, int hours)
+{
+    const char *x[] = { "dtc.dormancy_exit_oc_per_d=100", commit, NULL };
+    bs_model *m = flat_model(x);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    for (int k = 0; k < 20; k++) {
+        bs_store_spawn(&m->store, site(2 * k, SURF_Y), BS_CELL_DTC, BS_DTC_DORMANT, 900 + (uint64_t)k);
+        bs_store_spawn(&m->store, site(2 * k, SURF_Y - 1), BS_CELL_OSTEOCLAST, 0, 100 + (uint64_t)k);
+    }
+    bs_step_totals tot = { 0 };
+    for (int h = 0; h < 24; h++) {
+        m->step = (uint64_t)h;
+        for (int k = 0; k < 20; k++) {
+            int slot = m->store.occ[site(2 * k, SURF_Y)];
+            if (slot >= 0 && m->store.state[slot] == BS_DTC_DORMANT) bs_dtc_act(m, slot, &tot);
+        }
+    }
+    int awake = 0;
+    for (int k = 0; k < 20; k++) {
+        int slot = m->store.occ[site(2 * k, SURF_Y)];
+        awake += slot >= 0 && m->store.state[slot] == BS_DTC_PROLIFERATING;
+        bs_store_kill(&m->store, m->store.occ[site(2 * k, SURF_Y - 1)]);
+    }
+    assert_int_equal(awake, 20);
+    for (int h = 24; h < 24 + hours; h++) {
+        m->step = (uint64_t)h;
+        for (int k = 0; k < 20; k++) {
+            int slot = m->store.occ[site(2 * k, SURF_Y)];
+            if (slot >= 0) bs_dtc_act(m, slot, &tot);
+        }
+    }
+    int n = 0;
+    for (int k = 0; k < 20; k++) {
+        int slot = m->store.occ[site(2 * k, SURF_Y)];
+        n += slot >= 0 && m->store.state[slot] == BS_DTC_DORMANT;
+        /* the lineage origin survives the commitment kept beside it */
+        if (slot >= 0) assert_int_equal((int)m->store.aux[slot], 0);
+    }
+    done(m);
+    return n;
+}
+
+/* A woken cell is committed to cycling: on the same quiet lining it stays
+ * awake for dtc.wake_commit_d (10 d: none dormant after 5 d), and only
+ * then can fall asleep again (after 12 d, entry ~0.046/h at 20 mmHg for
+ * 2 d: 91%, 18 of 20, binomial sd 1.3; at least 14 = 3 sd). Without the
+ * commitment the lining puts ~67% back to sleep within a day (13 of 20,
+ * sd 2.1: 7..19). */
+static void test_woken_cells_commit_to_cycling(void **state)
+{
+    (void)state;
+    int committed = dormant_again("dtc.wake_commit_d=10", 5 * 24);
+    int later = dormant_again("dtc.wake_commit_d=10", 12 * 24);
+    int none = dormant_again("dtc.wake_commit_d=0", 24);
+    print_message("  dormant again: %d of 20 after 5 d committed, %d after 12 d, %d after 1 d uncommitted\n", committed,
+            later, none);
+    assert_int_equal(committed, 0);
+    assert_true(later >= 14);
+    assert_true(none >= 7 && none <= 19);
+}
+
+/* `hours` steps of one cell's rule and the division pass after it
+ * (agents/shove.c), until the store holds `stop` cells */
+static void act_and_divide(bs_model *m, int slot, int hours, int stop)
+{
+    bs_step_totals tot = { 0 };
+    for (int h = 1; h <= hours && m->store.count < stop; h++) {
+        m->step = (uint64_t)h;
+        bs_dtc_act(m, slot, &tot);
+        bs_shove_divisions(m);
+    }
+}
+
+/* a ring of tumour cells in the 3 x 3 block around (x, y) */
+static void ring_of_dtcs(bs_model *m, int x, int y)
+{
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++)
+            if (dx || dy)
+                bs_store_spawn(&m->store, site(x + dx, y + dy), BS_CELL_DTC, BS_DTC_PROLIFERATING,
+                        2000 + (uint64_t)(dy * 3 + dx + 4));
+}
+
+static void test_division_into_free_site(void **state)
 {
     (void)state;
     const char *x[] = { "dtc.prolif_per_d=10", "dtc.lifr_enabled=0", NULL };
@@ -131,19 +220,75 @@ static void test_division_into_free_site_or_wait(void **state)
     fill_field(m, BS_FIELD_O2, 20.0f);
     int i = site(20, 5);
     int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, 77);
-    bs_step_totals tot = { 0 };
-    for (int h = 1; h < 100 && m->store.count == 1; h++) {
-        m->step = (uint64_t)h;
-        bs_dtc_act(m, slot, &tot);
-    }
+    act_and_divide(m, slot, 100, 2);
     assert_int_equal(m->store.count, 2); /* p = 0.34 per step */
+    assert_int_equal(m->store.occ[i], slot); /* the mother stays */
     int nb = 0;
-    for (int dy = -1; dy <= 1; dy++)
-        for (int dx = -1; dx <= 1; dx++) nb += (dx || dy) && m->store.occ[site(20 + dx, 5 + dy)] >= 0;
-    assert_int_equal(nb, 1); /* the daughter is a neighbour */
-    /* surround a cell completely: it waits, no pushing */
+    for (int k = 0; k < 4; k++) nb += m->store.occ[site(20 + bs_nb_dx[k], 5 + bs_nb_dy[k])] >= 0;
+    assert_int_equal(nb, 1); /* the daughter takes a free edge neighbour */
     done(m);
-    m = flat_model(x);
+}
+
+/* Inside a ring of tumour cells the division pushes: one ring cell moves
+ * one site outward, the daughter takes its place next to the mother, and
+ * every cell is still there. */
+static void test_division_pushes_tumour_cells(void **state)
+{
+    (void)state;
+    const char *x[] = { "dtc.prolif_per_d=10", "dtc.lifr_enabled=0", NULL };
+    bs_model *m = flat_model(x);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    int i = site(20, 5);
+    int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, 77);
+    ring_of_dtcs(m, 20, 5);
+    uint64_t ids[9];
+    for (int k = 0; k < 9; k++) ids[k] = m->store.id[m->store.occ[site(19 + k % 3, 4 + k / 3)]];
+    act_and_divide(m, slot, 100, 10);
+    assert_int_equal(m->store.count, 10);
+    assert_int_equal(m->store.occ[i], slot);
+    /* the 3 x 3 block is full, exactly one cell sits outside it, at an
+     * edge-neighbour distance of 2 (the nearest free sites) */
+    int in = 0, out = 0;
+    for (int y = 0; y < H; y++)
+        for (int xx = 0; xx < W; xx++) {
+            int o = m->store.occ[site(xx, y)];
+            if (o < 0 || m->store.type[o] != BS_CELL_DTC) continue;
+            int dx = xx - 20, dy = y - 5;
+            if (dx >= -1 && dx <= 1 && dy >= -1 && dy <= 1)
+                in++;
+            else {
+                out++;
+                assert_int_equal(dx * dx + dy * dy, 4);
+            }
+        }
+    assert_int_equal(in, 9);
+    assert_int_equal(out, 1);
+    /* no cell was lost: the first nine ids are all present */
+    for (int k = 0; k < 9; k++) {
+        int found = 0;
+        for (int s = 0; s < m->store.capacity; s++)
+            found |= m->store.type[s] == BS_CELL_DTC && m->store.id[s] == ids[k];
+        assert_true(found);
+    }
+    done(m);
+}
+
+/* With the push radius at one site, a cell inside a ring of tumour cells
+ * waits; bone-bound osteoblasts around it are never pushed at any radius. */
+static void test_division_waits_out_of_reach(void **state)
+{
+    (void)state;
+    const char *x[] = { "dtc.prolif_per_d=10", "dtc.lifr_enabled=0", "dtc.push_radius_um=10", NULL };
+    bs_model *m = flat_model(x);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    int i = site(20, 5);
+    int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, 77);
+    ring_of_dtcs(m, 20, 5);
+    act_and_divide(m, slot, 30, 10);
+    assert_int_equal(m->store.count, 9);
+    done(m);
+    const char *y[] = { "dtc.prolif_per_d=10", "dtc.lifr_enabled=0", NULL };
+    m = flat_model(y);
     fill_field(m, BS_FIELD_O2, 20.0f);
     slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, 77);
     for (int dy = -1; dy <= 1; dy++)
@@ -151,11 +296,38 @@ static void test_division_into_free_site_or_wait(void **state)
             if (dx || dy)
                 bs_store_spawn(
                         &m->store, site(20 + dx, 5 + dy), BS_CELL_OSTEOBLAST, 0, 1000 + (uint64_t)(dy * 3 + dx + 4));
-    for (int h = 0; h < 10; h++) {
-        m->step = (uint64_t)h;
-        bs_dtc_act(m, slot, &tot);
-    }
+    act_and_divide(m, slot, 30, 10);
     assert_int_equal(m->store.count, 9);
+    done(m);
+}
+
+/* A resorption cavity is marrow: a cell on the endosteum whose only free
+ * site within reach is a pit in the bone fills it (the cavity then cannot
+ * be refilled while the cell is there, spatial.c bs_is_fill_target). */
+static void test_division_fills_cavity(void **state)
+{
+    (void)state;
+    const char *x[] = { "dtc.prolif_per_d=10", "dtc.lifr_enabled=0", "dtc.push_radius_um=30", NULL };
+    bs_model *m = flat_model(x);
+    fill_field(m, BS_FIELD_O2, 20.0f);
+    /* a pit one site deep under (20, SURF_Y) */
+    int pit = site(20, SURF_Y + 1);
+    m->lat.tissue[pit] = BS_TISSUE_MARROW;
+    m->lat.flags[pit] |= BS_FLAG_CAVITY;
+    m->lat.mineral[pit] = 0.0f;
+    bs_lattice_refresh_surface(&m->lat, 19, SURF_Y, 21, SURF_Y + 2);
+    int i = site(20, SURF_Y);
+    int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, 77);
+    /* everything else within 3 sites is held by tumour cells */
+    for (int y = SURF_Y - 3; y <= SURF_Y; y++)
+        for (int xx = 17; xx <= 23; xx++)
+            if (site(xx, y) != i && m->lat.tissue[site(xx, y)] == BS_TISSUE_MARROW)
+                bs_store_spawn(&m->store, site(xx, y), BS_CELL_DTC, BS_DTC_PROLIFERATING, 3000 + (uint64_t)site(xx, y));
+    int n0 = m->store.count;
+    act_and_divide(m, slot, 100, n0 + 1);
+    assert_int_equal(m->store.count, n0 + 1);
+    assert_true(m->store.occ[pit] >= 0);
+    assert_false(bs_is_fill_target(&m->lat, &m->store, pit));
     done(m);
 }
 
@@ -311,7 +483,11 @@ int main(void)
         cmocka_unit_test(test_lifr_knockout_prevents_dormancy),
         cmocka_unit_test(test_brc_and_hypoxia_lower_dormancy_hdac_raises_it),
         cmocka_unit_test(test_osteoclast_wakes_dormant_cells),
-        cmocka_unit_test(test_division_into_free_site_or_wait),
+        cmocka_unit_test(test_woken_cells_commit_to_cycling),
+        cmocka_unit_test(test_division_into_free_site),
+        cmocka_unit_test(test_division_pushes_tumour_cells),
+        cmocka_unit_test(test_division_waits_out_of_reach),
+        cmocka_unit_test(test_division_fills_cavity),
         cmocka_unit_test(test_necrosis_below_threshold),
         cmocka_unit_test(test_extravasation_follows_cxcl12_and_cxcr4),
         cmocka_unit_test(test_homing_up_the_gradient),

@@ -184,6 +184,7 @@ static void test_fill_rect_clips(void **state)
 static void test_text_width_matches_drawing(void **state)
 {
     (void)state;
+    bs_text_force_builtin(1); /* the bitmap font's exact geometry */
     const char *samples[] = { "", "A", "day 123.4", "osteoclasts 17", "~{|}`@#" };
     for (int scale = 1; scale <= 4; scale++)
         for (size_t k = 0; k < sizeof samples / sizeof *samples; k++) {
@@ -215,6 +216,77 @@ static void test_text_width_matches_drawing(void **state)
     assert_int_equal(bs_text_width(0, "abc"), 0);
     assert_int_equal(bs_image_text(NULL, 0, 0, 2, (const uint8_t[3]){ 1, 2, 3 }, "ab"),
             bs_text_width(2, "ab")); /* NULL image: measures only */
+    /* UTF-8: the micro sign is one character, drawn as 'u' */
+    assert_int_equal(bs_text_width(1, "5 " BS_UM), bs_text_width(1, "5 um"));
+    bs_text_force_builtin(0);
+}
+
+/* TrueType text (when a font is found): the ink lies in the box the
+ * measures promise (capitals from y to y + cap, descenders to cap +
+ * descent, a pixel of slack for anti-aliasing at the sides), drawing twice
+ * gives the same pixels, and the micro sign is its own glyph, not 'u'. */
+static int ink_box(const bs_image *im, int box[4])
+{
+    int n = 0;
+    box[0] = im->w;
+    box[1] = im->h;
+    box[2] = box[3] = -1;
+    for (int y = 0; y < im->h; y++)
+        for (int x = 0; x < im->w; x++)
+            if (im->rgb[(y * im->w + x) * 3]) {
+                n++;
+                box[0] = x < box[0] ? x : box[0];
+                box[1] = y < box[1] ? y : box[1];
+                box[2] = x > box[2] ? x : box[2];
+                box[3] = y > box[3] ? y : box[3];
+            }
+    return n;
+}
+
+static void test_truetype_text(void **state)
+{
+    (void)state;
+    if (!bs_text_truetype()) {
+        print_message("no TrueType font here (%s): skipped\n", bs_text_font_note() ? bs_text_font_note() : "?");
+        skip();
+    }
+    const uint8_t white[3] = { 255, 255, 255 };
+    const char *samples[] = { "HEIGHT", "day 123.4", "typography", "500 " BS_UM };
+    for (int cap = 10; cap <= 30; cap += 10)
+        for (size_t k = 0; k < sizeof samples / sizeof *samples; k++) {
+            const char *s = samples[k];
+            int w = bs_text_width_px(cap, s), d = bs_text_descent(cap), ox = 8, oy = 8;
+            assert_true(w > 0);
+            assert_true(d > 0 && d < cap);
+            bs_image a, b;
+            assert_int_equal(bs_image_init(&a, w + 2 * ox, cap + d + 2 * oy, NULL), BS_OK);
+            assert_int_equal(bs_image_init(&b, w + 2 * ox, cap + d + 2 * oy, NULL), BS_OK);
+            assert_int_equal(bs_image_text_px(&a, ox, oy, cap, white, s), w);
+            bs_image_text_px(&b, ox, oy, cap, white, s);
+            assert_memory_equal(a.rgb, b.rgb, (size_t)a.w * a.h * 3);
+            int box[4];
+            assert_true(ink_box(&a, box) > 0);
+            assert_true(box[0] >= ox - 1 && box[2] <= ox + w);
+            assert_true(box[1] >= oy - 1 && box[3] <= oy + cap + d);
+            if (k == 0) { /* capitals only: top and baseline within a pixel of the box */
+                assert_true(box[1] <= oy + 1);
+                assert_true(box[3] >= oy + cap - 2 && box[3] <= oy + cap);
+            }
+            bs_image_free(&a);
+            bs_image_free(&b);
+        }
+    /* the micro sign is drawn with its own glyph (a descender 'u' has not) */
+    bs_image mu, u;
+    assert_int_equal(bs_image_init(&mu, 40, 40, NULL), BS_OK);
+    assert_int_equal(bs_image_init(&u, 40, 40, NULL), BS_OK);
+    bs_image_text_px(&mu, 4, 4, 20, white, "\xC2\xB5");
+    bs_image_text_px(&u, 4, 4, 20, white, "u");
+    int bm[4], bu[4];
+    ink_box(&mu, bm);
+    ink_box(&u, bu);
+    assert_true(bm[3] > bu[3]);
+    bs_image_free(&mu);
+    bs_image_free(&u);
 }
 
 /* Catches slips in the hand-drawn table: every printable glyph has ink, no
@@ -546,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_init_rejects_bad_sizes),
         cmocka_unit_test(test_fill_rect_clips),
         cmocka_unit_test(test_text_width_matches_drawing),
+        cmocka_unit_test(test_truetype_text),
         cmocka_unit_test(test_font_glyphs_distinct),
         cmocka_unit_test(test_png_round_trip),
         cmocka_unit_test(test_png_bytes_reproducible),

@@ -96,9 +96,19 @@ if "$bin" view "${scen[@]}" --script "$tmp/script2.txt" --out "$tmp/live2" --siz
   log2=$tmp/live2/actions.log
   grep -qx '12 set oc.lifespan_d 5' "$log2" && grep -qx '20 reset 4' "$log2" && grep -qx '40 end' "$log2" && ok ||
     { bad "session 2 log:"; cat "$log2"; }
-  nrec=$(ls "$tmp"/live2/rec-homeostasis-seed4-1/frame_*.png 2>/dev/null | wc -l)
-  [ "$nrec" -ge 2 ] && ok || bad "frame recording wrote $nrec frames"
-  ls "$tmp"/live2/rec-homeostasis-seed4-1/frame_000000.png >/dev/null 2>&1 && ok || bad "no first recorded frame"
+  # V records a video: an MP4 when ffmpeg is on PATH, else a GIF (viz/image/video.h)
+  rec=$(ls "$tmp"/live2/rec-homeostasis-seed4-1.mp4 "$tmp"/live2/rec-homeostasis-seed4-1.gif 2>/dev/null | head -1)
+  case "$rec" in
+  *.gif) [ "$(head -c 6 "$rec")" = GIF89a ] && ok || bad "recorded GIF has no GIF89a header" ;;
+  *.mp4)
+    if command -v ffprobe >/dev/null; then
+      nrec=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$rec")
+      [ "${nrec:-0}" -ge 2 ] && ok || bad "recorded MP4 has ${nrec:-no} frames"
+    else
+      [ "$(head -c 8 "$rec" | tail -c 4)" = ftyp ] && ok || bad "recorded MP4 has no ftyp box"
+    fi ;;
+  *) bad "V recorded no video (rec-homeostasis-seed4-1.mp4 or .gif): $(ls "$tmp/live2")" ;;
+  esac
   if "$bin" run homeostasis --replay "$log2" --out "$tmp/replay2" --quiet 2>"$tmp/rerr"; then
     cmp -s "$tmp/live2/timeseries.csv" "$tmp/replay2/timeseries.csv" && ok || bad "session 2: replayed CSV differs"
   else

@@ -8,6 +8,10 @@
 #include <stdint.h>
 
 #define BS_BOOT_N 2000 /* bootstrap resamples */
+/* Fewer pairs than this: no bootstrap interval is reported and a spread
+ * is the range (min .. max), not an IQR (compare; validate has its own
+ * V_MIN_PAIRS_CI of the same value). */
+#define BS_CI_MIN_PAIRS 5
 #define BS_BOOT_SEED 0xB0075EEDu /* the bootstrap's fixed RNG seed */
 
 int bs_cmp_dbl(const void *a, const void *b);

@@ -395,14 +395,16 @@ void bs_usage_compare(FILE *f)
             "\n"
             "Per column and day it prints the median of each arm and the paired effect: the ratio\n"
             "B/A of each replicate when every A value is positive, else the difference B-A;\n"
-            "the median effect, its IQR over replicates and a bootstrap 95%% interval of the\n"
-            "median (%d resamples, fixed RNG seed, so reruns print the same numbers).\n"
+            "the median effect, its IQR over replicates (the range, min .. max, with fewer than %d)\n"
+            "and a bootstrap 95%% interval of the median (%d resamples, fixed RNG seed, so reruns\n"
+            "print the same numbers; none from fewer than %d pairs: the boot95 fields stay empty).\n"
             "Writes DIR/compare.csv (one row per column x day), DIR/compare.png (median line and\n"
-            "IQR band of both arms over time) and keeps every run under DIR/a/rep_K, DIR/b/rep_K\n"
+            "IQR band of both arms over time, a min-max band with fewer than %d replicates; bone\n"
+            "area as %% of each run's day 0) and keeps every run under DIR/a/rep_K, DIR/b/rep_K\n"
             "(timeseries.csv, manifest.json, run.log).\n"
             "\n"
-            "Example: bonesim compare vicious_cycle --set-b dtc.pthrp_per_h=0 --replicates 4 --days 180\n",
-            BS_BOOT_N);
+            "Example: bonesim compare vicious_cycle --set-b dtc.pthrp_per_h=0 --replicates 5 --days 180\n",
+            BS_CI_MIN_PAIRS, BS_BOOT_N, BS_CI_MIN_PAIRS, BS_CI_MIN_PAIRS);
 }
 
 typedef struct {
@@ -410,6 +412,7 @@ typedef struct {
     int row; /* row of the chosen day */
     double day; /* its time */
     double med_a, med_b, eff_med, q25, q75, boot_lo, boot_hi;
+    double lo, hi; /* range of the effect over pairs */
     int ratio; /* 1: B/A, 0: B-A */
     int n;
 } cmp_cell;
@@ -443,6 +446,8 @@ static void compare_cell(const bs_table *ta, const bs_table *tb, int n, cmp_cell
     c->eff_med = bs_quantile(tmp, n, 0.5);
     c->q25 = bs_quantile(tmp, n, 0.25);
     c->q75 = bs_quantile(tmp, n, 0.75);
+    c->lo = bs_quantile(tmp, n, 0.0);
+    c->hi = bs_quantile(tmp, n, 1.0);
     bs_boot_median_ci(e, n, key, boot, &c->boot_lo, &c->boot_hi);
     c->med_a = bs_quantile(a, n, 0.5);
     c->med_b = bs_quantile(b, n, 0.5);
@@ -624,7 +629,13 @@ static int write_plot(const char *path, const bs_table *ta, const bs_table *tb, 
     }
     bs_image_fill_rect(&im, 0, 0, im.w, im.h, P_BG);
     char title[256];
-    snprintf(title, sizeof title, "bonesim compare: median and IQR of %d paired replicates", n);
+    int few = n < BS_CI_MIN_PAIRS;
+    if (n == 1)
+        snprintf(title, sizeof title, "bonesim compare: one run per arm (no spread to show)");
+    else if (few)
+        snprintf(title, sizeof title, "bonesim compare: median and range (min to max) of %d paired replicates", n);
+    else
+        snprintf(title, sizeof title, "bonesim compare: median and IQR (band) of %d paired replicates", n);
     bs_image_text(&im, 10, 8, ts, P_TEXT, title);
     const char *labels[2] = { label_a, label_b };
     for (int arm = 0; arm < 2; arm++) {
@@ -656,18 +667,36 @@ static int write_plot(const char *path, const bs_table *ta, const bs_table *tb, 
         s.hi[arm] = s.lo[arm] + nrow;
     }
     double *x = buf + 6 * nrow;
+    int bone_col = bs_column_index("bone_area_um2");
     for (int k = 0; k < ncols; k++) {
+        /* bone as % of each run's own start: a loss of a few % is visible */
+        int pct = cols[k] == bone_col;
+        for (int i = 0; i < n && pct; i++) pct = bs_tv(&ta[i], 0, cols[k]) > 0.0 && bs_tv(&tb[i], 0, cols[k]) > 0.0;
         for (int arm = 0; arm < 2; arm++) {
             const bs_table *tt = arm ? tb : ta;
             for (int r = 0; r < nrow; r++) {
-                for (int i = 0; i < n; i++) x[i] = bs_tv(&tt[i], r, cols[k]);
+                for (int i = 0; i < n; i++) {
+                    double v = bs_tv(&tt[i], r, cols[k]), v0 = bs_tv(&tt[i], 0, cols[k]);
+                    x[i] = pct ? 100.0 * v / v0 : v;
+                }
                 s.med[arm][r] = bs_quantile(x, n, 0.5);
-                s.lo[arm][r] = bs_quantile(x, n, 0.25);
-                s.hi[arm][r] = bs_quantile(x, n, 0.75);
+                s.lo[arm][r] = bs_quantile(x, n, few ? 0.0 : 0.25);
+                s.hi[arm][r] = bs_quantile(x, n, few ? 1.0 : 0.75);
             }
         }
-        char label[160];
-        column_label(bs_csv_columns[cols[k]], label, sizeof label);
+        char label[200];
+        if (pct)
+            snprintf(label, sizeof label, "bone area (%% of day 0)");
+        else
+            column_label(bs_csv_columns[cols[k]], label, sizeof label);
+        if (bs_text_truetype()) { /* "um^2" -> "µm²" where the font has them */
+            char *u = strstr(label, "um^2");
+            if (u) {
+                char tail[200];
+                snprintf(tail, sizeof tail, "%s", u + 4);
+                snprintf(u, sizeof label - (size_t)(u - label), BS_UM "\xC2\xB2%s", tail);
+            }
+        }
         draw_panel(&im, (k % per_row) * pw, head + (k / per_row) * ph, pw, ph, label, t, nrow, &s, t_end, 2, 0.0, 0.0);
     }
     free(t);
@@ -960,8 +989,14 @@ int bs_cmd_compare(int argc, char **argv)
                "  A = %s\n  B = %s\n%s%s%s",
                 n, o.seed, o.seed + n - 1, run_days, wall, o.jobs, bs_mpi_size() > 1 ? " per MPI rank" : "", label[0],
                 label[1], both[0] ? "  both: " : "", both, both[0] ? "\n" : "");
-        printf("effect: ratio B/A of each pair when every A is positive, else difference B-A; median over pairs,\n"
-               "IQR over pairs, bootstrap 95%% interval of the median\n");
+        if (n >= BS_CI_MIN_PAIRS)
+            printf("effect: ratio B/A of each pair when every A is positive, else difference B-A; median over "
+                   "pairs,\nIQR over pairs, bootstrap 95%% interval of the median\n");
+        else
+            printf("effect: ratio B/A of each pair when every A is positive, else difference B-A; median over "
+                   "pairs,\nrange (min .. max) over pairs; no bootstrap interval from %ld pair%s (at least %d "
+                   "needed; add --replicates)\n",
+                    n, n == 1 ? "" : "s", BS_CI_MIN_PAIRS);
         int omitted = 0;
         for (int c = 1; c < ncol; c++) {
             int chosen = !o.columns;
@@ -973,7 +1008,8 @@ int bs_cmd_compare(int argc, char **argv)
             column_label(bs_csv_columns[c], lab, sizeof lab);
             if (print_it)
                 printf("\n%s  [%s]\n  %8s %12s %12s %7s %10s %21s %21s\n", bs_csv_columns[c], lab, "day", "median A",
-                        "median B", "effect", "median", "IQR of pairs", "bootstrap 95% CI");
+                        "median B", "effect", "median", n >= BS_CI_MIN_PAIRS ? "IQR of pairs" : "range of pairs",
+                        n >= BS_CI_MIN_PAIRS ? "bootstrap 95% CI" : "95% CI");
             int rows[MAX_LIST];
             for (int d = 0; d < nat; d++) rows[d] = bs_table_nearest_row(&ta[0], at[d]);
             int ratio = column_ratio_ok(ta, tb, (int)n, c, rows, nat);
@@ -987,14 +1023,25 @@ int bs_cmd_compare(int argc, char **argv)
                 const char *eff = cell.ratio ? "B/A" : "B-A";
                 if (print_it) {
                     char iqr[64], ci[64];
-                    snprintf(iqr, sizeof iqr, "%.4g .. %.4g", cell.q25, cell.q75);
-                    snprintf(ci, sizeof ci, "%.4g .. %.4g", cell.boot_lo, cell.boot_hi);
+                    if (n >= BS_CI_MIN_PAIRS) {
+                        snprintf(iqr, sizeof iqr, "%.4g .. %.4g", cell.q25, cell.q75);
+                        snprintf(ci, sizeof ci, "%.4g .. %.4g", cell.boot_lo, cell.boot_hi);
+                    } else {
+                        snprintf(iqr, sizeof iqr, "%.4g .. %.4g", cell.lo, cell.hi);
+                        snprintf(ci, sizeof ci, "none (n < %d)", BS_CI_MIN_PAIRS);
+                    }
                     printf("  %8.1f %12.5g %12.5g %7s %10.4g %21s %21s\n", cell.day, cell.med_a, cell.med_b, eff,
                             cell.eff_med, iqr, ci);
                 }
-                CSV_PUT("%s,%.4f,%.10g,%.10g,%s,%.10g,%.10g,%.10g,%.10g,%.10g,%d\n", bs_csv_columns[c], cell.day,
-                        cell.med_a, cell.med_b, cell.ratio ? "ratio" : "difference", cell.eff_med, cell.q25, cell.q75,
-                        cell.boot_lo, cell.boot_hi, cell.n);
+                /* no bootstrap interval from fewer than BS_CI_MIN_PAIRS pairs: empty fields */
+                char blo[32] = "", bhi[32] = "";
+                if (n >= BS_CI_MIN_PAIRS) {
+                    snprintf(blo, sizeof blo, "%.10g", cell.boot_lo);
+                    snprintf(bhi, sizeof bhi, "%.10g", cell.boot_hi);
+                }
+                CSV_PUT("%s,%.4f,%.10g,%.10g,%s,%.10g,%.10g,%.10g,%s,%s,%d\n", bs_csv_columns[c], cell.day, cell.med_a,
+                        cell.med_b, cell.ratio ? "ratio" : "difference", cell.eff_med, cell.q25, cell.q75, blo, bhi,
+                        cell.n);
             }
         }
         if (omitted)

@@ -82,6 +82,15 @@ static double col_refusals(const bs_obs *o)
     return (double)o->store_full_refusals;
 }
 
+static double col_dtc_endo(const bs_obs *o)
+{
+    return (double)o->n_dtc_endosteal;
+}
+static double col_dtc_peri(const bs_obs *o)
+{
+    return (double)o->n_dtc_perivascular;
+}
+
 /* spatial observables (agents/observe.c) */
 static double col_o2_p5(const bs_obs *o)
 {
@@ -157,6 +166,8 @@ static const csv_column csv_table[] = {
     { "n_dtc_lineage_blood", "cells", -1, col_lineage_blood },
     { "n_dtc_lineage_quiescent", "cells", -1, col_lineage_quiescent },
     { "n_dtc_lineage_brc", "cells", -1, col_lineage_brc },
+    { "n_dtc_endosteal", "cells", -1, col_dtc_endo }, /* settled tumour cells on the endosteum (B7) */
+    { "n_dtc_perivascular", "cells", -1, col_dtc_peri }, /* settled next to a vessel, off the endosteum */
 };
 #define N_TABLE ((int)(sizeof csv_table / sizeof csv_table[0]))
 #define MAX_COLUMNS (N_TABLE + BS_MAX_CELL_TYPES * BS_MAX_TYPE_OBSERVABLES)
@@ -390,7 +401,7 @@ bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs
     return st;
 }
 
-bs_status bs_output_png(const bs_output *o, const bs_model *m, const char *title, bs_error *err)
+bs_status bs_output_render(const bs_model *m, const char *title, const int *region, bs_image *im, bs_error *err)
 {
     bs_render_input in = {
         .lat = &m->lat,
@@ -401,8 +412,14 @@ bs_status bs_output_png(const bs_output *o, const bs_model *m, const char *title
         .overlay = NULL,
         .hide_agents = 0,
     };
+    if (region) memcpy(in.region, region, sizeof in.region);
+    return bs_render(&in, im, err);
+}
+
+bs_status bs_output_png(const bs_output *o, const bs_model *m, const char *title, const int *region, bs_error *err)
+{
     bs_image im = { 0 };
-    bs_status st = bs_render(&in, &im, err);
+    bs_status st = bs_output_render(m, title, region, &im, err);
     if (st != BS_OK) return st;
     char path[4200];
     snprintf(path, sizeof path, "%s/snapshot_day%06.1f.png", o->dir, bs_model_time_days(m));

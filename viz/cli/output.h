@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "image.h"
 #include "model.h"
 
 typedef struct {
@@ -42,7 +43,12 @@ typedef struct {
 } bs_run_info;
 
 bs_status bs_output_manifest(const bs_output *o, const bs_paramset *ps, const bs_run_info *info, bs_error *err);
-bs_status bs_output_png(const bs_output *o, const bs_model *m, const char *title, bs_error *err);
+/* region: the crop in sites (bs_render_input.region), or NULL for the
+ * whole lattice. */
+bs_status bs_output_png(const bs_output *o, const bs_model *m, const char *title, const int *region, bs_error *err);
+/* The snapshot's picture (what bs_output_png writes) into im, which must be
+ * a valid or zeroed image (reused when its size fits): video frames. */
+bs_status bs_output_render(const bs_model *m, const char *title, const int *region, bs_image *im, bs_error *err);
 
 /* Writes text to path atomically (temp file in the same folder + rename). */
 bs_status bs_write_file_atomic(const char *path, const char *text, size_t len, bs_error *err);

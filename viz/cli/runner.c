@@ -28,6 +28,7 @@
 #include "session.h"
 #include "spatial_output.h"
 #include "version.h"
+#include "video.h"
 
 /* ---- options ---------------------------------------------------------------- */
 
@@ -50,7 +51,11 @@ typedef enum {
     O_NOPNG,
     O_REPLAY,
     O_SPATIAL,
-    O_CELLS_CSV
+    O_CELLS_CSV,
+    O_REGION,
+    O_VIDEO,
+    O_VIDEO_EVERY,
+    O_VIDEO_FPS
 } opt_id;
 
 static const struct {
@@ -77,7 +82,62 @@ static const struct {
     { "--replay", O_REPLAY, 1, FOR_RUN, "" },
     { "--spatial-every", O_SPATIAL, 1, FOR_RUN | FOR_RESUME | FOR_PARAMS, "" },
     { "--cells-csv", O_CELLS_CSV, 0, FOR_RUN | FOR_RESUME, "" },
+    { "--png-region", O_REGION, 1, FOR_RUN | FOR_RESUME, "" },
+    { "--video", O_VIDEO, 1, FOR_RUN,
+            "a video is written in one piece by one run (give --video to the run, or run the resumed part anew)" },
+    { "--video-every", O_VIDEO_EVERY, 1, FOR_RUN, "--video is for bonesim run" },
+    { "--video-fps", O_VIDEO_FPS, 1, FOR_RUN, "--video is for bonesim run" },
 };
+
+/* "X0,Y0,X1,Y1": four decimal numbers >= 0, X0 < X1, Y0 < Y1. */
+static bs_status parse_region(const char *v, double r[4], bs_error *err)
+{
+    char buf[256];
+    if (strlen(v) >= sizeof buf)
+        return bs_fail(err, BS_ERR_INVALID, "--png-region '%.40s...' is too long (valid: X0,Y0,X1,Y1 in um)", v);
+    snprintf(buf, sizeof buf, "%s", v);
+    int n = 0;
+    char *p = buf;
+    while (n < 5) {
+        char *c = strchr(p, ',');
+        if (c) *c = '\0';
+        if (n < 4 && (!bs_arg_decimal(p, &r[n]) || r[n] < 0.0)) n = 5;
+        n++;
+        if (!c) break;
+        p = c + 1;
+    }
+    if (n != 4)
+        return bs_fail(err, BS_ERR_INVALID,
+                "--png-region '%s' is not four numbers X0,Y0,X1,Y1 (um from the lattice's top-left corner, each >= "
+                "0), e.g. --png-region 500,500,1500,1200",
+                v);
+    if (!(r[0] < r[2]) || !(r[1] < r[3]))
+        return bs_fail(err, BS_ERR_INVALID,
+                "--png-region '%s': the corners must be top-left then bottom-right (valid: X0 < X1 and Y0 < Y1)", v);
+    return BS_OK;
+}
+
+bs_status bs_png_region_sites(const bs_cli_opts *o, int w, int h, double h_um, int region[4], bs_error *err)
+{
+    memset(region, 0, 4 * sizeof *region);
+    if (!o->has_region) return BS_OK;
+    const double *r = o->png_region_um;
+    double wu = w * h_um, hu = h * h_um;
+    if (r[2] > wu + 1e-9 || r[3] > hu + 1e-9)
+        return bs_fail(err, BS_ERR_INVALID,
+                "--png-region %g,%g,%g,%g reaches outside the lattice, which is %g x %g um (%d x %d sites of %g "
+                "um; valid: 0 <= X0 < X1 <= %g, 0 <= Y0 < Y1 <= %g)",
+                r[0], r[1], r[2], r[3], wu, hu, w, h, h_um, wu, hu);
+    region[0] = (int)floor(r[0] / h_um + 1e-9);
+    region[1] = (int)floor(r[1] / h_um + 1e-9);
+    region[2] = (int)ceil(r[2] / h_um - 1e-9);
+    region[3] = (int)ceil(r[3] / h_um - 1e-9);
+    if (region[2] > w) region[2] = w;
+    if (region[3] > h) region[3] = h;
+    if (region[2] <= region[0]) region[2] = region[0] + 1;
+    if (region[3] <= region[1]) region[3] = region[1] + 1;
+    return BS_OK;
+}
 
 static bs_status parse_number(const char *opt, const char *s, double lo, double hi, double *out, bs_error *err)
 {
@@ -94,6 +154,7 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
     unsigned mask = cmd == BS_CMD_RUN ? FOR_RUN : cmd == BS_CMD_RESUME ? FOR_RESUME : FOR_PARAMS;
     memset(o, 0, sizeof *o);
     o->days = o->csv_every = o->png_every = o->ckpt_every = o->max_memory_mb = o->spatial_every = -1.0;
+    o->video_every = -1.0;
     o->seed = -1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -155,6 +216,21 @@ bs_status bs_cli_parse(bs_cmd cmd, int argc, char **argv, bs_cli_opts *o, bs_err
         case O_NOPNG: o->no_png = 1; break;
         case O_SPATIAL: st = parse_number(a, v, 0.0, 36525.0, &o->spatial_every, err); break;
         case O_CELLS_CSV: o->cells_csv = 1; break;
+        case O_REGION:
+            st = parse_region(v, o->png_region_um, err);
+            o->has_region = st == BS_OK;
+            break;
+        case O_VIDEO:
+            o->video = v;
+            st = bs_video_check(v, err);
+            break;
+        case O_VIDEO_EVERY: st = parse_number(a, v, 0.0, 36525.0, &o->video_every, err); break;
+        case O_VIDEO_FPS:
+            st = parse_number(a, v, 1.0, 60.0, &x, err);
+            if (st == BS_OK && x != floor(x))
+                st = bs_fail(err, BS_ERR_INVALID, "--video-fps '%s' must be a whole number (valid: 1 .. 60)", v);
+            o->video_fps = (int)x;
+            break;
         case O_REPLAY:
             if (!v[0]) st = bs_fail(err, BS_ERR_INVALID, "--replay needs a log file");
             o->replay = v;
@@ -447,8 +523,19 @@ static void print_refusals(const bs_model *m, const char *when)
             m->lat.h);
 }
 
+/* Text in images falls back to the bitmap font: say so once per run
+ * (unless nothing is drawn or the run is quiet). */
+static void print_font_note(int quiet)
+{
+    const char *note = bs_text_font_note();
+    if (note && !quiet) fprintf(stderr, "bonesim: note: %s\n", note);
+}
+
 static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_error *err)
 {
+    long vframes = bs_video_frames(R->video);
+    char vpath[4096];
+    snprintf(vpath, sizeof vpath, "%s", R->video ? bs_video_path(R->video) : "");
     bs_model *m = R->m;
     const char *name = R->rs.scenario;
     const bs_obs *obs = &R->obs;
@@ -490,9 +577,23 @@ static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_e
                 first > 0 ? 100.0 * (obs->bone_area_um2 / first - 1.0) : 0.0, obs->bv_tv);
         printf("  endosteum      %.1f%% quiescent\n", 100.0 * obs->endosteum_quiescent_frac);
         printf("  cells          %ld osteoclasts, %ld osteoblasts\n", obs->n_osteoclasts, obs->n_osteoblasts);
-        printf("  oxygen         median marrow pO2 %.1f mmHg\n", obs->o2_median_mmHg);
+        printf("  oxygen         median marrow pO2 %.1f mmHg (5th percentile %.1f; perisinusoidal %.1f, endosteal "
+               "%.1f)\n",
+                obs->o2_median_mmHg, obs->sp.o2_p5_mmHg, obs->sp.o2_perisinusoidal_mmHg, obs->sp.o2_endosteal_mmHg);
+        if (obs->n_ctc_arrived > 0)
+            printf("  dissemination  %ld CTCs arrived, %ld crossed into the marrow\n", obs->n_ctc_arrived,
+                    obs->n_extravasated);
+        if (obs->n_dtc > 0 || obs->n_ctc_arrived > 0)
+            printf("  tumour         %ld cells (%ld dormant, %ld cycling; %ld settled on the endosteum, %ld next to "
+                   "vessels), %.3g um^2\n",
+                    obs->n_dtc, obs->n_dtc_dormant, obs->n_dtc_proliferating, obs->n_dtc_endosteal,
+                    obs->n_dtc_perivascular, obs->tumour_area_um2);
+        if (obs->n_tcells + obs->n_nk + obs->n_mdsc > 0)
+            printf("  immune         %ld CD8 T cells (%ld activated), %ld NK cells, %ld MDSCs\n", obs->n_tcells,
+                    obs->n_tcells_active, obs->n_nk, obs->n_mdsc);
         printf("  outputs        %s/timeseries.csv, manifest.json, %lld PNG snapshot%s\n", R->outdir,
                 (long long)R->rs.png_count, R->rs.png_count == 1 ? "" : "s");
+        if (vpath[0]) printf("  video          %s, %ld frames\n", vpath, vframes);
         if (R->nckpt) printf("  checkpoints    %ld written, the last %s\n", R->nckpt, R->last_ckpt);
         if (m->store.full_refusals > 0)
             printf("  refused        %llu cell placement%s for want of room (store_full_refusals)\n",
@@ -619,7 +720,27 @@ int bs_cmd_run(const bs_cli_opts *o)
         }
     }
 
+    if (bs_png_region_sites(o, R.m->lat.w, R.m->lat.h, R.m->lat.h_um, R.png_region, &err) != BS_OK)
+        return fail(&R, &err, BS_EXIT_USAGE);
+    if (o->video) {
+        double every = o->video_every >= 0.0 ? o->video_every : bs_param(R.ps, "run.png_every_d");
+        const char *origin = o->video_every >= 0.0 ? "--video-every" : "--video (a frame every run.png_every_d)";
+        if (every <= 0.0) {
+            bs_fail(&err, BS_ERR_INVALID,
+                    "%s: a video needs frames between the first and the last: give --video-every DAYS (or "
+                    "--png-every DAYS), at least one step (run.dt_h = %g h)",
+                    o->video, bs_param(R.ps, "run.dt_h"));
+            return fail(&R, &err, BS_EXIT_USAGE);
+        }
+        if (check_interval(every, bs_param(R.ps, "run.dt_h"), origin, &err) != BS_OK)
+            return fail(&R, &err, BS_EXIT_USAGE);
+        R.video_every_d = every;
+        R.next_video_d = 0.0;
+    }
+    print_font_note(o->quiet);
     if (bs_session_folder(&R, o->force, 0, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
+    if (o->video && bs_video_open(&R.video, o->video, o->video_fps > 0 ? o->video_fps : 10, &err) != BS_OK)
+        return fail(&R, &err, BS_EXIT_USAGE);
     if (bs_session_csv_new(&R, o->force, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
     R.days = bs_param(R.ps, "run.days");
     if (bs_session_manifest(&R, &err) != BS_OK) return fail(&R, &err, BS_EXIT_ERROR);
@@ -727,6 +848,9 @@ int bs_cmd_resume(const bs_cli_opts *o)
     if (o->no_png) rs->no_png = 1;
     R.no_png = rs->no_png;
 
+    if (bs_png_region_sites(o, R.m->lat.w, R.m->lat.h, R.m->lat.h_um, R.png_region, &err) != BS_OK)
+        return fail(&R, &err, BS_EXIT_USAGE);
+    if (!R.no_png) print_font_note(o->quiet);
     char src_dir[4096];
     dir_of(ckpt, src_dir, sizeof src_dir);
     int in_place = !o->out || same_dir(o->out, src_dir);

@@ -52,7 +52,17 @@ typedef struct {
     int no_png; /* run --no-png: write no PNG snapshots */
     double spatial_every; /* --spatial-every DAYS: OUT/spatial.h5 (viz/cli/spatial_output.h) */
     int cells_csv; /* --cells-csv: a CSV cell table per spatial snapshot */
+    int has_region; /* --png-region X0,Y0,X1,Y1 given */
+    double png_region_um[4]; /* x0, y0, x1, y1 in um from the lattice's top-left corner */
+    const char *video; /* run --video FILE.mp4|FILE.gif */
+    double video_every; /* --video-every DAYS (< 0: not given) */
+    int video_fps; /* --video-fps N (0: not given) */
 } bs_cli_opts;
+
+/* --png-region in sites of a w x h lattice of h_um sites: x0, y0 rounded
+ * down, x1, y1 up, so the crop holds every site the rectangle touches.
+ * An error names the option, the value and the valid range in um. */
+bs_status bs_png_region_sites(const bs_cli_opts *o, int w, int h, double h_um, int region[4], bs_error *err);
 
 /* Parses argv (the arguments after the command name) for cmd. Options a
  * command does not take, bad numbers (NaN, inf, out of range, trailing

@@ -18,6 +18,7 @@
 #include "checkpoint.h"
 #include "spatial_output.h"
 #include "version.h"
+#include "video.h"
 
 /* ---- the run state in a checkpoint ------------------------------------------------ */
 
@@ -168,6 +169,8 @@ void bs_session_free(bs_session *S)
     if (S->csv_rfd >= 0) close(S->csv_rfd);
     if (S->live_log) fclose(S->live_log);
     bs_spatial_free(S->sp);
+    bs_video_abort(S->video);
+    bs_image_free(&S->video_img);
     bs_model_destroy(S->m);
     bs_action_log_free(&S->replay);
     for (int k = 0; k < S->noutputs; k++) free(S->outputs[k]);
@@ -631,10 +634,14 @@ bs_status bs_session_outputs(bs_session *S, int last, bs_error *err)
         st = output_will_write(S, png, err);
         if (st == BS_OK) {
             tmp_begin(png);
-            st = bs_output_png(&S->out, m, rs->scenario, err);
+            st = bs_output_png(&S->out, m, rs->scenario, S->png_region, err);
             tmp_end();
         }
         if (st == BS_OK) rs->png_count++;
+    }
+    if (st == BS_OK && S->video && (bs_run_due(t, S->video_every_d, &S->next_video_d) || last)) {
+        st = bs_output_render(m, rs->scenario, S->png_region, &S->video_img, err);
+        if (st == BS_OK) st = bs_video_frame(S->video, &S->video_img, err);
     }
     if (st == BS_OK && S->sp && (bs_run_due(t, S->sp->every_d, &S->sp->next_d) || last)) {
         char cells[4400];
@@ -761,7 +768,23 @@ bs_loop_end bs_session_run(bs_session *S, double *wall, bs_error *err)
 
 bs_status bs_session_finish(bs_session *S, bs_error *err)
 {
+    bs_status vst = BS_OK;
+    bs_error verr = { { 0 } };
+    if (S->video) {
+        /* a video inside the output folder is one of the run's outputs */
+        char vp[4096];
+        snprintf(vp, sizeof vp, "%s", bs_video_path(S->video));
+        size_t n = strlen(S->outdir);
+        int inside = strncmp(vp, S->outdir, n) == 0 && vp[n] == '/' && !strchr(vp + n + 1, '/');
+        vst = bs_video_close(S->video, &verr);
+        S->video = NULL;
+        if (vst == BS_OK && inside) vst = output_will_write(S, vp, &verr);
+    }
     bs_status st = bs_output_close(&S->out, err);
     if (st == BS_OK) st = bs_session_manifest(S, err);
+    if (st == BS_OK && vst != BS_OK) {
+        *err = verr;
+        return vst;
+    }
     return st;
 }

@@ -95,6 +95,13 @@ typedef struct {
     FILE *live_log; /* the viewer's action log, or NULL */
     struct bs_spatial *sp; /* spatial snapshots (viz/cli/spatial_output.h), NULL when off */
     char live_log_path[4200];
+    /* run --video FILE: a frame of the snapshot picture every video_every_d
+     * and at the end (viz/image/video.h); closed by bs_session_finish,
+     * abandoned (no file) by bs_session_free after a failure. */
+    int png_region[4]; /* --png-region in sites; all 0 = the whole lattice */
+    struct bs_video *video;
+    double video_every_d, next_video_d;
+    bs_image video_img;
 } bs_session;
 
 void bs_session_init(bs_session *s);
@@ -162,7 +169,7 @@ bs_status bs_session_log_open(
  * actions, outputs and steps; *wall_s its wall time. */
 bs_loop_end bs_session_run(bs_session *s, double *wall_s, bs_error *err);
 
-/* The end: the CSV closed, the manifest written. */
+/* The end: the video finished, the CSV closed, the manifest written. */
 bs_status bs_session_finish(bs_session *s, bs_error *err);
 
 #endif

@@ -153,7 +153,7 @@ static bs_status cells_gather(const bs_model *m, cell_table *c, bs_error *err)
         c->type[j] = t;
         c->state[j] = s->state[slot];
         c->age_h[j] = s->age_h[slot];
-        c->origin[j] = t == BS_CELL_DTC ? (int8_t)lrintf(aux) : 0;
+        c->origin[j] = t == BS_CELL_DTC ? (int8_t)aux : 0; /* integer part: the fraction is the commitment left */
         c->kills[j] = t == BS_CELL_TCELL || t == BS_CELL_NK ? (int32_t)lrintf(aux) : 0;
         c->za_uptake[j] = t == BS_CELL_OSTEOCLAST ? aux : 0.0f;
         c->aux[j] = aux;

@@ -61,6 +61,7 @@ enum {
     D_LINEAGE_BRC_FRAC,
     D_LINEAGE_QUIESCENT_FRAC,
     D_OC_NEAR_TUMOUR_FRAC,
+    D_DTC_ENDO_SHARE,
     D_N
 };
 static const struct {
@@ -84,6 +85,9 @@ static const struct {
             "n_dtc_lineage_quiescent / n_dtc: share of tumour cells whose founder landed on quiescent endosteum" },
     { "oc_near_tumour_frac", "fraction",
             "n_osteoclasts_near_tumour / n_osteoclasts (rows with no osteoclasts are skipped)" },
+    { "dtc_endosteal_share", "fraction",
+            "n_dtc_endosteal / (n_dtc_endosteal + n_dtc_perivascular): share of the settled tumour cells on the "
+            "endosteum (rows with none are skipped)" },
 };
 
 /* Named quantities that need more of the run's spatial state than the
@@ -653,6 +657,9 @@ static double obs_at(const vexp *e, const bs_table *t, int r)
     case D_LINEAGE_BRC_FRAC: b = C("n_dtc"); return b > 0 ? C("n_dtc_lineage_brc") / b : VNAN;
     case D_LINEAGE_QUIESCENT_FRAC: b = C("n_dtc"); return b > 0 ? C("n_dtc_lineage_quiescent") / b : VNAN;
     case D_OC_NEAR_TUMOUR_FRAC: b = C("n_osteoclasts"); return b > 0 ? C("n_osteoclasts_near_tumour") / b : VNAN;
+    case D_DTC_ENDO_SHARE:
+        b = C("n_dtc_endosteal") + C("n_dtc_perivascular");
+        return b > 0 ? C("n_dtc_endosteal") / b : VNAN;
     }
 #undef C
     return VNAN;

@@ -1,4 +1,4 @@
-/* image.c — RGB images, text in the built-in font, PNG read/write (libpng).
+/* image.c — RGB images and PNG read/write (libpng); text is in text.c.
  *
  * PNG output is reproducible: the same pixels give the same bytes, because
  * every encoder choice (one fixed row filter, zlib level/strategy/window)
@@ -63,38 +63,6 @@ void bs_image_fill_rect(bs_image *im, int x, int y, int w, int h, const uint8_t 
             p[2] = rgb[2];
         }
     }
-}
-
-int bs_text_width(int scale, const char *s)
-{
-    if (scale < 1 || !s || !*s) return 0;
-    /* n glyphs and the n-1 gaps between them; no trailing gap, so centred
-     * and right-aligned text lines up with the ink. */
-    long n = (long)strlen(s);
-    long w = (n * (BS_FONT_W + 1) - 1) * scale;
-    return w > INT_MAX ? INT_MAX : (int)w;
-}
-
-int bs_text_height(int scale)
-{
-    return scale < 1 ? 0 : BS_FONT_H * scale;
-}
-
-int bs_image_text(bs_image *im, int x, int y, int scale, const uint8_t rgb[3], const char *s)
-{
-    if (scale < 1 || !s) return 0;
-    int cx = x;
-    for (const char *p = s; *p; p++) {
-        int c = (unsigned char)*p;
-        for (int row = 0; row < BS_FONT_H; row++) {
-            uint8_t bits = bs_font5x7_row(c, row);
-            for (int col = 0; col < BS_FONT_W; col++)
-                if (bits & (1u << (BS_FONT_W - 1 - col)))
-                    bs_image_fill_rect(im, cx + col * scale, y + row * scale, scale, scale, rgb);
-        }
-        cx += (BS_FONT_W + 1) * scale;
-    }
-    return bs_text_width(scale, s);
 }
 
 /* ---- libpng glue ------------------------------------------------------ */

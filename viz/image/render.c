@@ -1,6 +1,7 @@
 /* render.c — lattice, cells, legend, scale bar and time stamp as one image.
  *
- * Layout (all sizes derive from px_per_site and the text scale ts):
+ * Layout (all sizes derive from px_per_site and the text size cap, which
+ * follows the lattice's height so the legend fits beside it):
  *
  *   +------------------------------+-----------------+
  *   | lattice: w*px x h*px         | legend panel    |
@@ -93,8 +94,12 @@ static const uint8_t CIVIDIS_ANCHORS[9][3] = {
 
 typedef struct {
     int px; /* pixels per site */
+    int rx0, ry0, rx1, ry1; /* the sites drawn (the region, or all) */
     int lat_w, lat_h; /* lattice area, pixels */
-    int ts; /* text scale */
+    int cap; /* text size: capital height, pixels */
+    int cap_day; /* the day's, larger */
+    int tissue_cols; /* the tissue key in 1 or 2 columns */
+    int ts; /* small unit: cap / 7, at least 1 (the bitmap font's pixel) */
     int m; /* margin */
     int row_h; /* legend row height */
     int sw_w, sw_h; /* legend swatch */
@@ -147,12 +152,12 @@ static void fix_decimal_point(char *s)
 }
 
 /* Copies s into buf, cut with ".." so it is at most max_w pixels wide. */
-static const char *fit_text(char *buf, size_t n, const char *s, int ts, int max_w)
+static const char *fit_text(char *buf, size_t n, const char *s, int cap, int max_w)
 {
     snprintf(buf, n, "%s", s ? s : "");
     size_t len = strlen(buf);
-    if (bs_text_width(ts, buf) <= max_w) return buf;
-    while (len > 0 && bs_text_width(ts, buf) > max_w) {
+    if (bs_text_width_px(cap, buf) <= max_w) return buf;
+    while (len > 0 && bs_text_width_px(cap, buf) > max_w) {
         len--;
         buf[len] = '\0';
         if (len >= 2) {
@@ -219,7 +224,14 @@ static bs_status check_input(const bs_render_input *in, bs_error *err)
         return bs_fail(err, BS_ERR_INVALID, "render: lattice %dx%d is empty", lat->w, lat->h);
     if (in->px_per_site < 1)
         return bs_fail(err, BS_ERR_INVALID, "render: px_per_site = %d (valid: >= 1)", in->px_per_site);
-    long wpx = (long)lat->w * in->px_per_site, hpx = (long)lat->h * in->px_per_site;
+    const int *r = in->region;
+    int cropped = r[0] || r[1] || r[2] || r[3];
+    if (cropped && !(r[0] >= 0 && r[1] >= 0 && r[0] < r[2] && r[1] < r[3] && r[2] <= lat->w && r[3] <= lat->h))
+        return bs_fail(err, BS_ERR_INVALID,
+                "render: region x %d .. %d, y %d .. %d (valid: 0 <= x0 < x1 <= %d, 0 <= y0 < y1 <= %d)", r[0], r[2],
+                r[1], r[3], lat->w, lat->h);
+    long wpx = (long)(cropped ? r[2] - r[0] : lat->w) * in->px_per_site,
+         hpx = (long)(cropped ? r[3] - r[1] : lat->h) * in->px_per_site;
     if (wpx > MAX_SIDE_PX || hpx > MAX_SIDE_PX || wpx * hpx > MAX_IMAGE_PX)
         return bs_fail(err, BS_ERR_INVALID,
                 "render: lattice area would be %ldx%ld pixels (valid: at most %ld per "
@@ -255,44 +267,68 @@ static const char *state_label(const bs_celltype *d, int s)
 static int draw_legend(const bs_render_input *in, const layout *L, bs_image *im,
         const long counts[BS_MAX_CELL_TYPES][BS_MAX_STATES], const uint8_t lut[256][3], double fmin, double fmax);
 
+static int tissue_col_w(const layout *L);
+
 static void compute_layout(const bs_render_input *in, layout *L)
 {
     memset(L, 0, sizeof *L);
     const bs_lattice *lat = in->lat;
     L->px = in->px_per_site;
-    L->lat_w = lat->w * L->px;
-    L->lat_h = lat->h * L->px;
-    /* Text grows with the picture so a projected snapshot stays readable;
-     * scale 2 (14 px capitals) is the floor. */
-    L->ts = L->lat_h < 1200 ? 2 : L->lat_h < 1800 ? 3 : 4;
+    const int *r = in->region;
+    if (r[0] || r[1] || r[2] || r[3]) {
+        L->rx0 = r[0];
+        L->ry0 = r[1];
+        L->rx1 = r[2];
+        L->ry1 = r[3];
+    } else {
+        L->rx1 = lat->w;
+        L->ry1 = lat->h;
+    }
+    L->lat_w = (L->rx1 - L->rx0) * L->px;
+    L->lat_h = (L->ry1 - L->ry0) * L->px;
+    /* Text grows with the picture so a projected snapshot stays readable,
+     * and is small enough that the legend (about 40 capital heights tall)
+     * fits beside the lattice: cap = lattice height / 52, 10 .. 36 px. The
+     * bitmap font only has multiples of 7 (its scales). */
+    int cap = L->lat_h / 52;
+    cap = cap < 10 ? 10 : cap > 36 ? 36 : cap;
+    if (!bs_text_truetype()) cap = 7 * ((cap + 3) / 7 < 2 ? 2 : (cap + 3) / 7);
+    L->cap = cap;
+    L->cap_day = bs_text_truetype() ? (3 * cap + 1) / 2 : cap + 7;
+    L->ts = cap / 7 > 1 ? cap / 7 : 1;
     int ts = L->ts;
-    L->m = 6 * ts;
-    L->row_h = 10 * ts;
-    L->sw_h = 8 * ts;
-    L->sw_w = 12 * ts;
-    L->gap = 4 * ts;
+    L->m = (6 * cap + 3) / 7;
+    L->row_h = (10 * cap + 3) / 7;
+    L->sw_h = (8 * cap + 3) / 7;
+    L->sw_w = (12 * cap + 3) / 7;
+    L->gap = (4 * cap + 3) / 7;
+    (void)ts;
 
     /* One agent per site at most, so w*h bounds every count. */
     char digits[32];
     snprintf(digits, sizeof digits, "%ld", (long)lat->w * lat->h);
     memset(digits, '9', strlen(digits));
-    L->count_w = bs_text_width(ts, digits);
+    L->count_w = bs_text_width_px(cap, digits);
 
-    int need = 130 * ts;
+    /* the day's widest label; the cell rows below; then the tissue key in
+     * two columns where that does not widen the panel, else in one */
+    int need = 2 * L->m + bs_text_width_px(L->cap_day, "day 99999.9");
     for (int t = 0; t < bs_celltype_count(); t++) {
         const bs_celltype *d = bs_celltype_of(t);
-        int row = L->m + L->sw_w + L->gap + bs_text_width(ts, type_label(d)) + L->gap + L->count_w + L->m;
+        int row = L->m + L->sw_w + L->gap + bs_text_width_px(cap, type_label(d)) + L->gap + L->count_w + L->m;
         if (row > need) need = row;
         if (n_states_of(d) > 1)
             for (int s = 0; s < n_states_of(d); s++) {
-                row = L->m + L->gap + L->sw_w + L->gap + bs_text_width(ts, state_label(d, s)) + L->gap + L->count_w +
-                        L->m;
+                row = L->m + L->gap + L->sw_w + L->gap + bs_text_width_px(cap, state_label(d, s)) + L->gap +
+                        L->count_w + L->m;
                 if (row > need) need = row;
             }
     }
+    L->tissue_cols = 2 * L->m + 2 * tissue_col_w(L) <= need ? 2 : 1;
+    if (2 * L->m + L->tissue_cols * tissue_col_w(L) > need) need = 2 * L->m + L->tissue_cols * tissue_col_w(L);
     L->panel_w = need;
     L->panel_x = L->lat_w;
-    L->strip_h = 2 * L->m + bs_text_height(ts);
+    L->strip_h = 2 * L->m + L->cap + bs_text_descent(L->cap);
     uint8_t no_lut[256][3] = { { 0 } }; /* measuring draws nothing */
     L->legend_h = draw_legend(in, L, NULL, NULL, no_lut, 0.0, 0.0);
     L->img_w = L->lat_w + L->panel_w;
@@ -393,8 +429,8 @@ static void draw_lattice(
     const bs_lattice *lat = in->lat;
     const bs_field *f = in->overlay;
     int px = L->px;
-    for (int y = 0; y < lat->h; y++)
-        for (int x = 0; x < lat->w; x++) {
+    for (int y = L->ry0; y < L->ry1; y++)
+        for (int x = L->rx0; x < L->rx1; x++) {
             int i = y * lat->w + x;
             uint8_t c[3];
             if (f) {
@@ -403,17 +439,17 @@ static void draw_lattice(
             } else {
                 tissue_rgb(lat, i, c);
             }
-            bs_image_fill_rect(im, x * px, y * px, px, px, c);
+            bs_image_fill_rect(im, (x - L->rx0) * px, (y - L->ry0) * px, px, px, c);
         }
     if (!f) return;
     /* A heat map hides the geometry; outline the bone so the field can be
      * read against it (drawn on the bone side of each bone/non-bone edge). */
     int t = px / 4 > 1 ? px / 4 : 1;
-    for (int y = 0; y < lat->h; y++)
-        for (int x = 0; x < lat->w; x++) {
+    for (int y = L->ry0; y < L->ry1; y++)
+        for (int x = L->rx0; x < L->rx1; x++) {
             int i = y * lat->w + x;
             if (lat->tissue[i] != BS_TISSUE_BONE) continue;
-            int x0 = x * px, y0 = y * px;
+            int x0 = (x - L->rx0) * px, y0 = (y - L->ry0) * px;
             if (x > 0 && lat->tissue[i - 1] != BS_TISSUE_BONE) bs_image_fill_rect(im, x0, y0, t, px, COL_EDGE);
             if (x + 1 < lat->w && lat->tissue[i + 1] != BS_TISSUE_BONE)
                 bs_image_fill_rect(im, x0 + px - t, y0, t, px, COL_EDGE);
@@ -434,16 +470,16 @@ static int live_cell(const bs_store *st, int32_t slot, int *type, int *state)
     return 1;
 }
 
-static void count_cells(const bs_store *st, long counts[BS_MAX_CELL_TYPES][BS_MAX_STATES])
+static void count_cells(const bs_store *st, const layout *L, long counts[BS_MAX_CELL_TYPES][BS_MAX_STATES])
 {
     memset(counts, 0, sizeof(long) * BS_MAX_CELL_TYPES * BS_MAX_STATES);
     if (!st) return;
     /* Scan sites, not slots: the count is then independent of slot order. */
-    size_t n = (size_t)st->w * (size_t)st->h;
-    for (size_t i = 0; i < n; i++) {
-        int t, s;
-        if (live_cell(st, st->occ[i], &t, &s)) counts[t][s]++;
-    }
+    for (int y = L->ry0; y < L->ry1; y++)
+        for (int x = L->rx0; x < L->rx1; x++) {
+            int t, s;
+            if (live_cell(st, st->occ[(size_t)y * (size_t)st->w + (size_t)x], &t, &s)) counts[t][s]++;
+        }
 }
 
 static int footprint_of(const bs_celltype *d)
@@ -460,9 +496,12 @@ static void draw_cells(const bs_render_input *in, const layout *L, bs_image *im)
         if (footprint_of(bs_celltype_of(t)) > maxf) maxf = footprint_of(bs_celltype_of(t));
     /* Biggest cells first: a small cell next to an osteoclast is drawn on
      * top of the osteoclast's footprint instead of vanishing under it. */
+    /* a big cell just outside a region may reach into it: look a footprint further */
+    int ya = L->ry0 - maxf > 0 ? L->ry0 - maxf : 0, yb = L->ry1 + maxf < st->h ? L->ry1 + maxf : st->h;
+    int xa = L->rx0 - maxf > 0 ? L->rx0 - maxf : 0, xb = L->rx1 + maxf < st->w ? L->rx1 + maxf : st->w;
     for (int f = maxf; f >= 1; f--)
-        for (int y = 0; y < st->h; y++)
-            for (int x = 0; x < st->w; x++) {
+        for (int y = ya; y < yb; y++)
+            for (int x = xa; x < xb; x++) {
                 int t, s;
                 if (!live_cell(st, st->occ[y * st->w + x], &t, &s)) continue;
                 const bs_celltype *d = bs_celltype_of(t);
@@ -474,7 +513,7 @@ static void draw_cells(const bs_render_input *in, const layout *L, bs_image *im)
                 if (S < S_min) S = S_min;
                 /* Centred on the site; the division rounds toward zero,
                  * which is fine as long as it is always the same. */
-                int bx = x * px + (px - S) / 2, by = y * px + (px - S) / 2;
+                int bx = (x - L->rx0) * px + (px - S) / 2, by = (y - L->ry0) * px + (px - S) / 2;
                 draw_marker(im, L->lat_w, L->lat_h, bx, by, S, d->shape[s], d->rgb[s]);
             }
 }
@@ -483,9 +522,9 @@ static void draw_cells(const bs_render_input *in, const layout *L, bs_image *im)
 
 /* A 1-2-5 length near a fifth of the lattice width (nearest on a log
  * scale), shrunk if its bar would not fit. 0 if none fits. */
-static long scale_bar_um(const bs_lattice *lat, int px, int max_px)
+static long scale_bar_um(const bs_lattice *lat, int sites_w, int px, int max_px)
 {
-    double width_um = lat->w * lat->h_um, target = width_um / 5.0;
+    double width_um = sites_w * lat->h_um, target = width_um / 5.0;
     if (!(target >= 1.0)) return 0;
     long best = 0;
     double best_d = 0.0;
@@ -509,22 +548,22 @@ static void draw_scale_bar(const bs_render_input *in, const layout *L, bs_image 
     const bs_lattice *lat = in->lat;
     if (!(lat->h_um > 0.0)) return;
     int ts = L->ts;
-    long len = scale_bar_um(lat, L->px, L->lat_w - 2 * L->m);
+    long len = scale_bar_um(lat, L->rx1 - L->rx0, L->px, L->lat_w - 2 * L->m);
     if (len <= 0) return;
     int bar = (int)lrint((double)len / lat->h_um * L->px);
     if (bar < 1) return;
-    int y = L->lat_h + L->m;
+    int y = L->lat_h + L->m, ch = L->cap;
     int th = 2 * ts;
     /* A bar with end ticks, like a microscope's: readable on any background. */
-    bs_image_fill_rect(im, L->m, y + (bs_text_height(ts) - th) / 2, bar, th, COL_TEXT);
-    bs_image_fill_rect(im, L->m, y, ts, bs_text_height(ts), COL_TEXT);
-    bs_image_fill_rect(im, L->m + bar - ts, y, ts, bs_text_height(ts), COL_TEXT);
+    bs_image_fill_rect(im, L->m, y + (ch - th) / 2, bar, th, COL_TEXT);
+    bs_image_fill_rect(im, L->m, y, ts, ch, COL_TEXT);
+    bs_image_fill_rect(im, L->m + bar - ts, y, ts, ch, COL_TEXT);
     char label[32];
     if (len >= 1000 && len % 1000 == 0)
         snprintf(label, sizeof label, "%ld mm", len / 1000);
     else
-        snprintf(label, sizeof label, "%ld um", len);
-    bs_image_text(im, L->m + bar + L->gap, y, ts, COL_TEXT, label);
+        snprintf(label, sizeof label, "%ld " BS_UM, len);
+    bs_image_text_px(im, L->m + bar + L->gap, y, ch, COL_TEXT, label);
 }
 
 /* ---- legend ----------------------------------------------------------------
@@ -539,7 +578,7 @@ typedef struct {
 
 static void pen_text(pen *p, int x, int y, const uint8_t rgb[3], const char *s)
 {
-    if (p->im) bs_image_text(p->im, x, y, p->L->ts, rgb, s);
+    if (p->im) bs_image_text_px(p->im, x, y, p->L->cap, rgb, s);
 }
 
 static void pen_rect(pen *p, int x, int y, int w, int h, const uint8_t rgb[3])
@@ -552,7 +591,7 @@ static void pen_count(pen *p, long n)
     char buf[32];
     snprintf(buf, sizeof buf, "%ld", n);
     const layout *L = p->L;
-    int x = p->x0 + L->panel_w - L->m - bs_text_width(L->ts, buf);
+    int x = p->x0 + L->panel_w - L->m - bs_text_width_px(L->cap, buf);
     pen_text(p, x, p->y + L->ts + L->ts / 2, COL_TEXT, buf);
 }
 
@@ -570,51 +609,60 @@ static void pen_header(pen *p, const char *s)
 {
     char buf[256];
     const layout *L = p->L;
-    fit_text(buf, sizeof buf, s, L->ts, L->panel_w - 2 * L->m);
+    fit_text(buf, sizeof buf, s, L->cap, L->panel_w - 2 * L->m);
     pen_text(p, p->x0 + L->m, p->y + L->ts + L->ts / 2, COL_DIM, buf);
     p->y += L->row_h;
+}
+
+/* The tissue key: two columns of (swatch, label); the header rows say
+ * what the pairs are. */
+static const char *const TISSUE_LABELS[8] = { "bone", "marrow", "sinusoid", "arteriole", "lining", "resorption",
+    "reversal", "formation" };
+
+static int tissue_col_w(const layout *L)
+{
+    int w = 0;
+    for (int k = 0; k < 8; k++) {
+        int t = bs_text_width_px(L->cap, TISSUE_LABELS[k]);
+        if (t > w) w = t;
+    }
+    return L->sw_w + L->gap + w + L->gap;
 }
 
 static void legend_tissue(pen *p)
 {
     const layout *L = p->L;
-    int ts = L->ts;
-    /* Bone's swatch is a ramp: the colour encodes the mineral fraction. */
-    if (p->im) {
-        int sx = p->x0 + L->m;
-        for (int i = 0; i < L->sw_w; i++) {
+    int ts = L->ts, col = tissue_col_w(L), nc = L->tissue_cols;
+    static const int surfs[4] = { BS_SURF_QUIESCENT, BS_SURF_RESORPTION, BS_SURF_REVERSAL, BS_SURF_FORMATION };
+    for (int k = 0; k < 8; k++) {
+        if (k == 4) pen_header(p, "bone surface (BRC)");
+        int x0 = p->x0 + (k % nc) * col;
+        pen q = *p;
+        q.x0 = x0;
+        if (k == 0) {
+            /* Bone's swatch is a ramp: the colour encodes the mineral fraction. */
+            if (p->im) {
+                int sx = x0 + L->m;
+                for (int i = 0; i < L->sw_w; i++) {
+                    uint8_t c[3];
+                    lerp_rgb(COL_BONE_LOW, COL_BONE_FULL, L->sw_w > 1 ? i * 255 / (L->sw_w - 1) : 255, c);
+                    bs_image_fill_rect(p->im, sx + i, p->y + ts, 1, L->sw_h, c);
+                }
+            }
+            pen_text(&q, x0 + L->m + L->sw_w + L->gap, p->y + ts + ts / 2, COL_TEXT, TISSUE_LABELS[k]);
+        } else if (k < 4) {
+            const uint8_t *c = k == 1 ? COL_MARROW : k == 2 ? COL_VESSEL : COL_ARTERIOLE;
+            pen_row(&q, 0, c, COL_TEXT, TISSUE_LABELS[k]);
+        } else {
+            /* Surface swatches show the lining as it appears: a tinted
+             * marrow strip against bone. */
             uint8_t c[3];
-            lerp_rgb(COL_BONE_LOW, COL_BONE_FULL, L->sw_w > 1 ? i * 255 / (L->sw_w - 1) : 255, c);
-            bs_image_fill_rect(p->im, sx + i, p->y + ts, 1, L->sw_h, c);
+            lerp_rgb(COL_MARROW, COL_SURF[surfs[k - 4]], SURF_BLEND, c);
+            int sx = pen_row(&q, 0, COL_MARROW, COL_TEXT, TISSUE_LABELS[k]);
+            pen_rect(&q, sx, p->y + ts, L->sw_w / 3, L->sw_h, COL_BONE_FULL);
+            pen_rect(&q, sx + L->sw_w / 3, p->y + ts, L->sw_w / 3, L->sw_h, c);
         }
-    }
-    pen_text(p, p->x0 + L->m + L->sw_w + L->gap, p->y + ts + ts / 2, COL_TEXT, "bone, by mineral");
-    p->y += L->row_h;
-    pen_row(p, 0, COL_MARROW, COL_TEXT, "marrow");
-    p->y += L->row_h;
-    pen_row(p, 0, COL_VESSEL, COL_TEXT, "sinusoid");
-    p->y += L->row_h;
-    pen_row(p, 0, COL_ARTERIOLE, COL_TEXT, "arteriole");
-    p->y += L->row_h;
-
-    static const struct {
-        int surf;
-        const char *label;
-    } surf_rows[4] = {
-        { BS_SURF_QUIESCENT, "lining cells" },
-        { BS_SURF_RESORPTION, "BRC resorption" },
-        { BS_SURF_REVERSAL, "BRC reversal" },
-        { BS_SURF_FORMATION, "BRC formation" },
-    };
-    for (int r = 0; r < 4; r++) {
-        /* Surface swatches show the lining as it appears: a tinted marrow
-         * strip against bone. */
-        uint8_t c[3];
-        lerp_rgb(COL_MARROW, COL_SURF[surf_rows[r].surf], SURF_BLEND, c);
-        int sx = pen_row(p, 0, COL_MARROW, COL_TEXT, surf_rows[r].label);
-        pen_rect(p, sx, p->y + ts, L->sw_w / 3, L->sw_h, COL_BONE_FULL);
-        pen_rect(p, sx + L->sw_w / 3, p->y + ts, L->sw_w / 3, L->sw_h, c);
-        p->y += L->row_h;
+        if (k % nc == nc - 1) p->y += L->row_h;
     }
 }
 
@@ -642,7 +690,7 @@ static void legend_field(pen *p, const bs_field *f, const uint8_t lut[256][3], d
     fix_decimal_point(lo);
     fix_decimal_point(hi);
     pen_text(p, bx, p->y + ts, COL_TEXT, lo);
-    pen_text(p, bx + bw - bs_text_width(ts, hi), p->y + ts, COL_TEXT, hi);
+    pen_text(p, bx + bw - bs_text_width_px(L->cap, hi), p->y + ts, COL_TEXT, hi);
     p->y += L->row_h;
 
     int sx = pen_row(p, 0, lut[128], COL_TEXT, "bone surface");
@@ -687,13 +735,14 @@ static int draw_legend(const bs_render_input *in, const layout *L, bs_image *im,
     int ts = L->ts;
     char buf[256];
 
-    fit_text(buf, sizeof buf, in->title ? in->title : "bonesim", ts, L->panel_w - 2 * L->m);
+    fit_text(buf, sizeof buf, in->title ? in->title : "bonesim", L->cap, L->panel_w - 2 * L->m);
     pen_text(&p, p.x0 + L->m, p.y, COL_TEXT, buf);
     p.y += L->row_h;
+    /* the day, larger: the one number a lecture audience looks for */
     snprintf(buf, sizeof buf, "day %.1f", in->time_days);
     fix_decimal_point(buf);
-    pen_text(&p, p.x0 + L->m, p.y, COL_TEXT, buf);
-    p.y += L->row_h + L->gap;
+    if (p.im) bs_image_text_px(p.im, p.x0 + L->m, p.y, L->cap_day, COL_TEXT, buf);
+    p.y += (10 * L->cap_day + 3) / 7 + L->gap;
 
     if (in->overlay) {
         legend_field(&p, in->overlay, lut, fmin, fmax);
@@ -702,7 +751,8 @@ static int draw_legend(const bs_render_input *in, const layout *L, bs_image *im,
         legend_tissue(&p);
     }
     p.y += L->gap;
-    pen_header(&p, in->hide_agents ? "cells (hidden)" : "cells");
+    int cropped = L->rx0 || L->ry0 || L->rx1 != in->lat->w || L->ry1 != in->lat->h;
+    pen_header(&p, in->hide_agents ? "cells (hidden)" : cropped ? "cells in view" : "cells");
     legend_cells(&p, counts);
     return p.y + L->m - ts;
 }
@@ -722,9 +772,23 @@ bs_status bs_render(const bs_render_input *in, bs_image *out, bs_error *err)
     uint8_t lut[256][3];
     bs_render_palette(in->palette, lut);
     double fmin = 0.0, fmax = 0.0;
-    if (in->overlay) bs_render_field_range(in->overlay, &fmin, &fmax);
+    if (in->overlay) {
+        bs_render_field_range(in->overlay, &fmin, &fmax);
+        if (L.rx0 || L.ry0 || L.rx1 != in->lat->w || L.ry1 != in->lat->h) {
+            /* a crop's colours span the values in view */
+            int any = 0;
+            for (int y = L.ry0; y < L.ry1; y++)
+                for (int x = L.rx0; x < L.rx1; x++) {
+                    double v = (double)in->overlay->c[(size_t)y * (size_t)in->lat->w + (size_t)x];
+                    if (!isfinite(v)) continue;
+                    if (!any || v < fmin) fmin = v;
+                    if (!any || v > fmax) fmax = v;
+                    any = 1;
+                }
+        }
+    }
     long counts[BS_MAX_CELL_TYPES][BS_MAX_STATES];
-    count_cells(in->store, counts);
+    count_cells(in->store, &L, counts);
 
     bs_image_fill_rect(out, 0, 0, out->w, out->h, COL_PANEL);
     draw_lattice(in, &L, out, lut, fmin, fmax);

@@ -19,6 +19,12 @@ typedef struct {
     const bs_field *overlay; /* optional heat map instead of tissue colours, or NULL */
     int hide_agents; /* 1: draw tissue/overlay only */
     int palette; /* heat-map colours: BS_PALETTE_VIRIDIS (0, default) or _CIVIDIS */
+    /* Optional crop, in sites: columns x0 .. x1-1 and rows y0 .. y1-1
+     * (0 <= x0 < x1 <= w, 0 <= y0 < y1 <= h); all four 0 = the whole
+     * lattice. Only the region is drawn, the scale bar measures it, the
+     * legend counts the cells in it ("cells in view") and a heat map's
+     * colour range is the region's. */
+    int region[4];
 } bs_render_input;
 
 /* Perceptually uniform heat-map palettes, never a rainbow; cividis also

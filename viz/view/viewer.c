@@ -45,6 +45,7 @@
 #include "story.h"
 #include "therapy.h"
 #include "version.h"
+#include "video.h"
 
 /* ---- constants ------------------------------------------------------------ */
 
@@ -174,7 +175,8 @@ typedef struct {
     /* capture */
     int recording;
     long rec_frame;
-    char rec_dir[4400];
+    char rec_dir[4400]; /* the video being recorded (V) */
+    struct bs_video *rec; /* viz/image/video.h */
     int want_shot;
     char shot_name[4400];
     char msg[300];
@@ -2447,7 +2449,7 @@ static const char *const HELP[][2] = {
     { "G", "tissue key on / off (bottom-left of the lattice)" },
     { "M", "presentation layout (large text, large lattice)" },
     { "F12 or P", "screenshot (PNG in the session folder)" },
-    { "V", "record frames on / off" },
+    { "V", "record a video on / off (MP4; GIF without ffmpeg)" },
     { "I", "notes: what is on screen, things to try" },
     { "O", "open another scenario (a list; * has a story)" },
     { "Backspace", "story: back to the previous beat (--story)" },
@@ -2562,15 +2564,36 @@ static void screenshot(viewer *v)
     bs_image_free(&im);
 }
 
+/* V: the window as a video, MP4 through ffmpeg when it is on PATH, else a
+ * GIF (giflib; every other frame, as GIFs are large), in the output
+ * folder. The window must keep its size: a resize ends the recording with
+ * the frames so far. */
+static void stop_recording(viewer *v)
+{
+    if (!v->rec) return;
+    bs_error err;
+    long n = bs_video_frames(v->rec);
+    v->recording = 0;
+    bs_status st = bs_video_close(v->rec, &err);
+    v->rec = NULL;
+    if (st != BS_OK)
+        set_msg(v, "recording: %s", err.msg);
+    else
+        set_msg(v, "recorded %ld frames in %s", n, v->rec_dir);
+    fprintf(stderr, "bonesim view: %s\n", v->msg);
+}
+
 static void record_frame(viewer *v)
 {
+    size_t n = strlen(v->rec_dir);
+    if (n > 4 && strcmp(v->rec_dir + n - 4, ".gif") == 0 && (v->rec_frame++ % 2)) return;
     bs_image im = { 0 };
     bs_error err;
-    char path[4600];
-    snprintf(path, sizeof path, "%s/frame_%06ld.png", v->rec_dir, v->rec_frame++);
-    if (read_window(v, &im, &err) != 0 || bs_png_write(path, &im, &err) != BS_OK) {
-        set_msg(v, "recording stopped: %s", err.msg);
-        v->recording = 0;
+    if (read_window(v, &im, &err) != 0 || bs_video_frame(v->rec, &im, &err) != BS_OK) {
+        char why[BS_ERROR_MAX];
+        snprintf(why, sizeof why, "%s", err.msg);
+        stop_recording(v);
+        set_msg(v, "recording stopped: %s", why);
     }
     bs_image_free(&im);
 }
@@ -2578,21 +2601,28 @@ static void record_frame(viewer *v)
 static void toggle_recording(viewer *v)
 {
     if (v->recording) {
-        v->recording = 0;
-        set_msg(v, "recorded %ld frames in %s", v->rec_frame, v->rec_dir);
+        stop_recording(v);
+        return;
+    }
+    const char *ext = bs_video_default_ext();
+    if (!ext) {
+        set_msg(v,
+                "cannot record: no ffmpeg on PATH for an MP4 and no giflib in this build for a GIF "
+                "(apt-get install ffmpeg)");
         return;
     }
     for (int k = 1; k < 10000; k++) {
-        snprintf(v->rec_dir, sizeof v->rec_dir, "%s/rec-%s-seed%lld-%d", v->outdir, v->scenario, v->seed, k);
+        snprintf(v->rec_dir, sizeof v->rec_dir, "%s/rec-%s-seed%lld-%d.%s", v->outdir, v->scenario, v->seed, k, ext);
         if (!bs_path_exists(v->rec_dir)) break;
     }
-    if (mkdir(v->rec_dir, 0777) != 0) {
-        set_msg(v, "cannot make %s (%s)", v->rec_dir, strerror(errno));
+    bs_error err;
+    if (bs_video_open(&v->rec, v->rec_dir, strcmp(ext, "gif") == 0 ? 15 : 30, &err) != BS_OK) {
+        set_msg(v, "cannot record: %s", err.msg);
         return;
     }
     v->rec_frame = 0;
     v->recording = 1;
-    set_msg(v, "recording frames to %s (V stops)", v->rec_dir);
+    set_msg(v, "recording %s to %s (V stops)", strcmp(ext, "gif") == 0 ? "a GIF" : "an MP4", v->rec_dir);
 }
 
 /* ---- input --------------------------------------------------------------------------- */
@@ -3334,6 +3364,7 @@ static void shutdown_sdl(viewer *v)
 
 static void viewer_free(viewer *v)
 {
+    stop_recording(v); /* a recording still on when the viewer closes is kept */
     bs_session_free(&v->S);
     bs_session_free(&v->SB);
     bs_image_free(&v->img_b);
