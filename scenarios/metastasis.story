@@ -17,13 +17,13 @@ speed = 2
 [beat]
 when = day 0
 view = whole
-caption = Lung-cancer cells circulate in the blood
-text = A few of them leave the blood vessels of the bone marrow. Watch for yellow diamonds by the sinusoids.
+caption = Lung-cancer cells reach the bone marrow through the blood
+text = A small colony already sits on the bone in the middle; on day 5 a shower of tumour cells arrives in the blood. Watch for yellow diamonds by the sinusoids.
 mark = start
 
 [beat]
-when = count dtc >= 1
-by = 60
+when = count dtc.homing >= 1
+by = 30
 view = lesion
 highlight = dtc
 caption = A tumour cell has left the blood
@@ -42,13 +42,11 @@ late = No cell has gone dormant yet in this run.
 mark = dormant
 
 [beat]
-when = colony 10
-by = 240
+when = after 60
 view = lesion
 highlight = dtc.proliferating
-caption = Some cells wake up and a colony grows
-text = Green flashes mark new tumour cells. Osteoclasts digging nearby can wake dormant cells.
-late = No colony of ten dividing cells yet in this run; the cells are still asleep or were cleared.
+caption = Weeks later: which cells divide?
+text = Green flashes mark new tumour cells: most come from the colony on the bone, while the newcomers mostly sleep. Osteoclasts digging nearby can wake dormant cells.
 mark = colony
 speed = 5
 
