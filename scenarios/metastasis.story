@@ -61,7 +61,7 @@ late = The bone has not fallen by 2 % yet in this run: the colony is small, or t
 mark = osteolysis
 
 [beat]
-when = after 40
+when = day 300
 show = tissue
 view = whole
 caption = A bone metastasis
