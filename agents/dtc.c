@@ -113,7 +113,11 @@ const bs_param_def bs_dtc_params[] = {
             "Division rate of a cycling DTC at normoxia without bone-derived factors (human-like 0.02-0.05/d). "
             "Calibrated to B13 (lesion doubling 60-260 d)",
             NULL, NULL },
-    { "dtc.o2_half_mmHg", BS_PT_REAL, 5.0, 0.0, 100.0, "mmHg", "pO2 that halves division (A)", NULL, NULL },
+    { "dtc.o2_half_mmHg", BS_PT_REAL, 0.8, 0.0, 100.0, "mmHg",
+            "pO2 that halves division: tumour cells keep their cell cycle at 1-8% O2 and arrest only at 0.1% O2 ~ 0.8 "
+            "mmHg (Richards 2016 PeerJ 4:e1755, M~); was 5 (A), which made re-oxygenation feed the tumour itself "
+            "(issue 17, B24d)",
+            NULL, NULL },
     { "dtc.tgfb_prolif_gain", BS_PT_REAL, 1.0, 0.0, 100.0, "1",
             "Extra division at saturating TGF-beta/IGF from bone (the vicious cycle; Guise 2000, M✓ qualitative; value "
             "A)",
@@ -126,9 +130,10 @@ const bs_param_def bs_dtc_params[] = {
     { "dtc.apoptosis_per_d", BS_PT_REAL, 0.008, 0.0, 10.0, "1/d",
             "Death of cycling cells from other causes; with dtc.prolif_per_d sets net growth. Calibrated to B13", NULL,
             NULL },
-    { "dtc.necrosis_mmHg", BS_PT_REAL, 2.0, 0.1, 100.0, "mmHg",
-            "Half-effect pO2 of necrosis: the hazard is dtc.necrosis_per_h x (1 - Hill(pO2, this, dtc.necrosis_hill)) "
-            "(1-2.5 mmHg, PhysiCell-style, Mod✓)",
+    { "dtc.necrosis_mmHg", BS_PT_REAL, 0.8, 0.1, 100.0, "mmHg",
+            "Half-effect pO2 of necrosis: the hazard is dtc.necrosis_per_h x (1 - Hill(pO2, this, dtc.necrosis_hill)). "
+            "Viability is unchanged at 1% O2 and falls a little at 0.1% ~ 0.8 mmHg (Richards 2016 PeerJ 4:e1755, M~); "
+            "PhysiCell-style thresholds are 1-2.5 mmHg (Mod✓); was 2",
             NULL, NULL },
     { "dtc.necrosis_hill", BS_PT_REAL, 4.0, 0.5, 20.0, "1",
             "Steepness of necrosis in pO2 (A; PhysiCell uses a threshold, this smooths it)", NULL, NULL },
@@ -504,9 +509,12 @@ void bs_dtc_seed(bs_model *m)
                         y0 = y;
                     }
                 }
-            if (y0 < 0) { /* no bone surface at all: nothing to grow on */
-                m->store.full_refusals += (uint64_t)nl;
-                return;
+            if (y0 < 0) {
+                /* no bone surface at all (geometry.source = soft, the
+                 * soft-tissue control): the lesion grows in the marrow-like
+                 * tissue from the point itself */
+                x0 = xc;
+                y0 = yc;
             }
         }
         int placed = 0;
@@ -544,7 +552,13 @@ static void dtc_sources(const bs_model *m, int slot, int site, bs_site_sources *
     acc->o2_uptake += r->dtc.o2_uptake;
     acc->o2_src += r->fx.mno2_o2;
     acc->chemokine += r->immune.chemokine_tumour;
-    acc->suppr += r->immune.suppr_tumour;
+    /* more under hypoxia (HIF-1a; agents/immune.h bs_immune_hypoxic_suppr) */
+    acc->suppr += r->immune.suppr_tumour *
+            (1.0f +
+                    r->immune.suppr_hyp_gain *
+                            (1.0f -
+                                    bs_o2_hill(m->fields[BS_FIELD_O2].c[site], r->immune.suppr_hyp_mmHg,
+                                            r->immune.suppr_hyp_n)));
     if (st == BS_DTC_PROLIFERATING) {
         float tg = m->fields[BS_FIELD_TGFB].c[site];
         tg = tg > 0.0f ? tg / (tg + r->dtc.tgfb_K) : 0.0f;

@@ -5,10 +5,13 @@
  * Entry. Proliferating tumour cells secrete a lumped chemokine
  * (BS_FIELD_CHEMOKINE: CXCL9/10, CCL2/5, ...); every sinusoid site lets
  * immune cells of a type into a free marrow neighbour at a rate
- * recruit_h x occupancy, occupancy = c / (c + chemokine_K) of the chemokine
- * at that site. Influx therefore rises with tumour burden (more tumour,
- * more sinusoids in its chemokine halo) and lands near the tumour; without
- * a tumour there are no immune cells in the domain.
+ * recruit_h x (basal + (1 - basal) x occupancy), occupancy = c / (c +
+ * chemokine_K) of the chemokine at that site. Influx therefore rises with
+ * tumour burden (more tumour, more sinusoids in its chemokine halo) and
+ * lands near the tumour. `basal` is the homeostatic entry without any
+ * chemokine, as a share of the saturated rate: CD8 T cells
+ * (tcell.basal_entry_fraction) patrol an antigen-free marrow and come back
+ * after radiotherapy; NK cells and MDSCs (basal 0) come only with a tumour.
  *
  * Movement. A cell moves several sites per step (docs/design.md; T cells about
  * 10 um/min against a 1 h step): up to `moves` sub-moves of one 8-neighbour
@@ -63,6 +66,7 @@ static inline void bs_immune_motility_derive(
     mo->moves = moves >= BS_IMMUNE_MAX_MOVES ? BS_IMMUNE_MAX_MOVES : (int)lround(moves);
     snprintf(k, sizeof k, "%s.lifespan_d", sec);
     mo->p_death = bs_rate_to_prob(1.0 / (24.0 * bs_param(ps, k)), dt_h);
+    mo->basal = 0.0f; /* a type with homeostatic entry sets it after (tcell.c) */
 }
 
 /* Entry of one immune cell type at every sinusoid site (serial phase):
@@ -76,7 +80,7 @@ static inline void bs_immune_recruit(
     int w = m->lat.w, h = m->lat.h;
     for (int k = 0; k < m->n_vessels; k++) {
         int v = m->vessels[k];
-        float occ = bs_immune_occupancy(c[v], mo->chemokine_K);
+        float occ = mo->basal + (1.0f - mo->basal) * bs_immune_occupancy(c[v], mo->chemokine_K);
         if (occ <= 0.0f) continue;
         uint64_t key = ((uint64_t)(type + 1) << 40) | (uint64_t)v;
         if (bs_rng_uniform(m->seed, BS_STREAM_ARRIVAL, m->step, key, 0) >= 1.0f - expf(-mo->recruit_h * occ * dt))
@@ -193,6 +197,17 @@ static inline int bs_immune_walk(bs_model *m, int slot, const bs_immune_motility
         if (stop_on_contact && bs_immune_touches_dtc(m, to, 1)) break;
     }
     return moved;
+}
+
+/* Hypoxia-driven immunosuppression at site i: the factor on the
+ * suppression secreted by tumour cells and MDSCs there, 1 + gain x (1 -
+ * Hill(pO2)) (HIF-1a: adenosine via CD39/CD73, TGF-beta, MDSC activity;
+ * re-oxygenation lowers it, suppr.hypoxia_* in mdsc.c). */
+static inline float bs_immune_hypoxic_suppr(const bs_model *m, int i)
+{
+    const bs_immune_rules *im = &m->r.immune;
+    return 1.0f +
+            im->suppr_hyp_gain * (1.0f - bs_o2_hill(m->fields[BS_FIELD_O2].c[i], im->suppr_hyp_mmHg, im->suppr_hyp_n));
 }
 
 /* Brake on killing by the suppression field and TGF-beta at site i:

@@ -6,7 +6,9 @@
  * the T cell's activation and kill hazard by mdsc.suppress_factor and
  * hastens its exhaustion (the brake is applied in tcell.c), and they
  * secrete the lumped immunosuppression signal (IL-10/TGF-beta/PGE2,
- * BS_FIELD_SUPPR), as do tumour cells that are not dormant. An MDSC with
+ * BS_FIELD_SUPPR), as do tumour cells that are not dormant; both secrete
+ * more under hypoxia (HIF-1a, suppr.hypoxia_*), so re-oxygenation lowers
+ * the suppression. An MDSC with
  * bone within an osteoclast's reach (oc.reach_um) differentiates into an
  * osteoclast at a rate that saturates with the RANKL signal (Sawant 2013:
  * MDSCs from tumour-bearing mice form functional osteoclasts with RANKL and
@@ -58,6 +60,19 @@ const bs_param_def bs_mdsc_params[] = {
             "IL-10, Xue "
             "2024 3.2 qualitative; value A)",
             NULL, NULL },
+    { "suppr.hypoxia_gain", BS_PT_REAL, 2.0, 0.0, 100.0, "1",
+            "Extra immunosuppression secreted by tumour cells and MDSCs under hypoxia: secretion x (1 + this x (1 - "
+            "Hill(pO2, suppr.hypoxia_mmHg, suppr.hypoxia_hill))), x3 at anoxia. HIF-1a drives CD39/CD73 and so "
+            "extracellular adenosine (Synnestvedt 2002 J Clin Invest, M~), raises MDSC suppressive activity (Corzo "
+            "2010 J Exp Med, M~) and tumour TGF-beta; 60% O2 breathing lowers adenosine and TGF-beta and weakens "
+            "suppression (Hatfield 2015 Sci Transl Med, M✓ qualitative); value A",
+            NULL, NULL },
+    { "suppr.hypoxia_mmHg", BS_PT_REAL, 10.0, 0.1, 100.0, "mmHg",
+            "Half-effect pO2 of that rise (HIF-1a stabilised below ~2% O2 ~ 15 mmHg, steeply, Jiang 1996, M~; 10 "
+            "mmHg as tcell.hypoxia_mmHg, A)",
+            NULL, NULL },
+    { "suppr.hypoxia_hill", BS_PT_REAL, 3.0, 0.5, 20.0, "1", "Steepness of that rise (as tcell.hypoxia_hill, A)", NULL,
+            NULL },
 };
 const size_t bs_mdsc_nparams = sizeof bs_mdsc_params / sizeof bs_mdsc_params[0];
 
@@ -71,6 +86,9 @@ void bs_mdsc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um
     im->md_suppr = (float)bs_param(ps, "mdsc.suppr_per_h");
     im->p_md_to_oc = bs_rate_to_prob(bs_param(ps, "mdsc.to_oc_rate_per_d") / 24.0, dt_h);
     im->suppr_tumour = (float)bs_param(ps, "suppr.tumour_per_h");
+    im->suppr_hyp_gain = (float)bs_param(ps, "suppr.hypoxia_gain");
+    im->suppr_hyp_mmHg = (float)bs_param(ps, "suppr.hypoxia_mmHg");
+    im->suppr_hyp_n = (float)bs_param(ps, "suppr.hypoxia_hill");
 }
 
 void bs_mdsc_arrivals(bs_model *m)
@@ -131,12 +149,11 @@ void bs_mdsc_act(bs_model *m, int slot, bs_step_totals *tot)
     bs_immune_walk(m, slot, &im->md, 1); /* they gather in the tumour stroma */
 }
 
-/* MDSCs secrete the lumped immunosuppressive signal */
+/* MDSCs secrete the lumped immunosuppressive signal, more under hypoxia */
 static void mdsc_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
 {
     (void)slot;
-    (void)site;
-    acc->suppr += m->r.immune.md_suppr;
+    acc->suppr += m->r.immune.md_suppr * bs_immune_hypoxic_suppr(m, site);
 }
 
 const bs_celltype bs_type_mdsc = {

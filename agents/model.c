@@ -16,7 +16,7 @@
  * in arbitrary units, whose sources are normalised to about 1. */
 #define O2_SCALE_MMHG 20.0
 
-static const char *const geometry_sources[] = { "procedural", "flat", "mask", NULL };
+static const char *const geometry_sources[] = { "procedural", "flat", "mask", "soft", NULL };
 static const char *const species_timescales[] = { "human", "mouse", NULL };
 
 #define FIELD_PARAMS(NAME, D, HALF, BONE, SRC)                                                                         \
@@ -59,9 +59,10 @@ const bs_param_def bs_world_params[] = {
     { "lattice.height_sites", BS_PT_INT, 250.0, 8.0, 16384.0, "sites", "Lattice height", NULL, NULL },
     { "lattice.h_um", BS_PT_REAL, 10.0, 5.0, 20.0, "um", "Site edge, about one cell (Casarin 2020 used 20.8 um, Mod✓)",
             NULL, NULL },
-    { "geometry.source", BS_PT_CHOICE, 0.0, 0.0, 2.0, "",
-            "Where the tissue comes from: procedural trabeculae, a flat bone slab (one surface), or a PNG mask "
-            "(docs/geometry.md)",
+    { "geometry.source", BS_PT_CHOICE, 0.0, 0.0, 3.0, "",
+            "Where the tissue comes from: procedural trabeculae, a flat bone slab (one surface), a PNG mask, or "
+            "soft: the same marrow-like tissue (sinusoids, arterioles) with no bone, the soft-tissue control of the "
+            "immunity experiments (docs/geometry.md)",
             NULL, geometry_sources },
     { "geometry.mask_png", BS_PT_STRING, 0.0, 0.0, 0.0, "",
             "PNG mask of a bone section when geometry.source = mask (path relative to the scenario file)", "", NULL },
@@ -260,6 +261,7 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
             .sinusoid_radius_um = bs_param(ps, "geometry.sinusoid_radius_um"),
             .arteriole_spacing_um = bs_param(ps, "geometry.arteriole_spacing_um"),
             .flat_surface = strcmp(src, "flat") == 0,
+            .no_bone = strcmp(src, "soft") == 0,
             .slab_thickness_um = bs_param(ps, "geometry.slab_thickness_um"),
         };
         st = bs_lattice_generate(&m->lat, &g, m->seed, err);
@@ -631,6 +633,7 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     long n = (long)lat->w * lat->h, surf = 0, quiet = 0, nm = 0, dormant = 0, cycling = 0, t_active = 0;
     long dtc_endo = 0, dtc_peri = 0;
     long counts[BS_MAX_CELL_TYPES] = { 0 };
+    double o2_dtc = 0.0, tgfb_t = 0.0, suppr_t = 0.0; /* fixed-order sums: any thread count */
     int ntypes = bs_celltype_count();
     memset(o->by_state, 0, sizeof o->by_state);
     for (long i = 0; i < n; i++) {
@@ -645,6 +648,7 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
             if (m->store.type[slot] == BS_CELL_DTC) {
                 dormant += m->store.state[slot] == BS_DTC_DORMANT;
                 cycling += m->store.state[slot] == BS_DTC_PROLIFERATING;
+                o2_dtc += (double)m->fields[BS_FIELD_O2].c[i];
                 /* where the settled cells sit (B7): on the endosteum, else
                  * next to a vessel (perivascular) */
                 if (m->store.state[slot] != BS_DTC_MIGRATING) {
@@ -654,7 +658,11 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
                         dtc_peri++;
                 }
             }
-            if (m->store.type[slot] == BS_CELL_TCELL) t_active += m->store.state[slot] == BS_TCELL_ACTIVE;
+            if (m->store.type[slot] == BS_CELL_TCELL) {
+                t_active += m->store.state[slot] == BS_TCELL_ACTIVE;
+                tgfb_t += (double)m->fields[BS_FIELD_TGFB].c[i];
+                suppr_t += (double)m->fields[BS_FIELD_SUPPR].c[i];
+            }
         }
         if (lat->tissue[i] == BS_TISSUE_MARROW) m->scratch[nm++] = m->fields[BS_FIELD_O2].c[i];
     }
@@ -684,6 +692,11 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     m->row_kills_tcell = m->n_kills_tcell;
     m->row_kills_nk = m->n_kills_nk;
     o->store_full_refusals = (long)m->store.full_refusals;
+    long nd = counts[BS_CELL_DTC], nt = counts[BS_CELL_TCELL];
+    o->o2_tumour_mmHg = nd > 0 ? o2_dtc / (double)nd : 0.0;
+    o->tgfb_tcell_au = nt > 0 ? tgfb_t / (double)nt : 0.0;
+    o->suppr_tcell_au = nt > 0 ? suppr_t / (double)nt : 0.0;
+    o->myeloid_oc_pool = (double)m->therapy.gr1_myeloid;
     bs_observe_spatial(m, &o->sp);
     bs_therapy_observe(m, &o->drugs, window_days);
 }

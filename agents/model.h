@@ -70,6 +70,7 @@ typedef struct {
     float persistence; /* chance a sub-move keeps the last direction */
     int moves; /* sub-moves per step, <= BS_IMMUNE_MAX_MOVES */
     float p_death; /* per step */
+    float basal; /* entry without chemokine, as a share of the saturated rate (CD8: homeostatic entry) */
 } bs_immune_motility;
 
 /* Immune-cell rule parameters (agents/tcell.c, nkcell.c, mdsc.c). */
@@ -93,6 +94,8 @@ typedef struct {
     float p_md_to_oc; /* per step at saturating RANKL signal */
     /* tumour sources of the immune fields, au/h per cell */
     float chemokine_tumour, chemokine_dormant, suppr_tumour;
+    /* hypoxia-driven suppression (HIF-1a): secretion x (1 + gain (1 - Hill(pO2, mmHg, n))) */
+    float suppr_hyp_gain, suppr_hyp_mmHg, suppr_hyp_n;
     float dt_h;
 } bs_immune_rules;
 
@@ -313,6 +316,10 @@ typedef struct {
     long store_full_refusals; /* cumulative: placements refused for want of room (engine/store.h) */
     bs_obs_spatial sp;
     bs_therapy_obs drugs; /* drug levels and therapy counters (therapy.h) */
+    /* immunity (#17): what the immune cells and the tumour see */
+    double o2_tumour_mmHg; /* mean pO2 at tumour-cell sites (0 without a tumour) */
+    double tgfb_tcell_au, suppr_tcell_au; /* mean TGF-beta / suppression field at CD8 T-cell sites */
+    double myeloid_oc_pool; /* anti-Gr1: osteoclast-competent Gr1- myeloid pool, cells (therapy.c) */
 } bs_obs;
 
 /* Kill rates are averaged over window_days from the kill counters'

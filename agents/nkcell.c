@@ -57,7 +57,10 @@ const bs_param_def bs_nk_params[] = {
             "receptors, Xue "
             "2024 3.2, qualitative; value A)",
             NULL, NULL },
-    { "nk.tgfb_half_au", BS_PT_REAL, 2.0, 1e-6, 1e6, "au", "TGF-beta level that halves NK killing (A)", NULL, NULL },
+    { "nk.tgfb_half_au", BS_PT_REAL, 0.05, 1e-6, 1e6, "au",
+            "TGF-beta level that halves NK killing: TGF-beta lowers NKG2D/NKp30 and cytotoxicity through the same "
+            "receptors (Castriconi 2003 PNAS, M~), half-effect as the tumour's dtc.tgfb_half_au (A)",
+            NULL, NULL },
     { "nk.kills_to_exhaustion", BS_PT_INT, 5.0, 1.0, 1000.0, "kills",
             "Kills after which an NK cell is spent (serial killing of ~2-6 targets, M~; A)", NULL, NULL },
     { "nk.ifng_per_h", BS_PT_REAL, 20.0, 0.0, 1e4, "au/h",

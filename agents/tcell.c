@@ -1,7 +1,8 @@
 /* tcell.c — CD8 T cells (cytotoxic T lymphocytes, CTLs).
  *
- * T cells enter from sinusoids near the tumour (its chemokine) and walk up
- * the chemokine gradient (immune.h). Most enter non-activated (a share
+ * T cells enter from sinusoids at a basal (homeostatic) rate and more near
+ * the tumour (its chemokine), and walk up the chemokine gradient
+ * (immune.h). Most enter non-activated (a share
  * tcell.entry_activated_fraction arrives primed): non-activated cells
  * express RANKL and so feed osteoclast formation (Arellano 2022 via Xue
  * 2024 section 3.2). A T cell next to a tumour cell it recognises stops on
@@ -27,6 +28,13 @@ const bs_param_def bs_tcell_params[] = {
             "CD8 T cells entering per sinusoid site per day at saturating tumour chemokine. 0 (the default) = no CD8 T "
             "cells, "
             "as in CD8 depletion; immune_surveillance sets 0.05. Calibrated to B14 (A)",
+            NULL, NULL },
+    { "tcell.basal_entry_fraction", BS_PT_REAL, 0.2, 0.0, 1.0, "1",
+            "Homeostatic CD8 entry without tumour chemokine, as a share of the saturated rate tcell.recruit_per_d: "
+            "the marrow holds and recirculates CD8 T cells without antigen (a major reservoir of memory CD8 T "
+            "cells, Mazo 2005 Immunity; Di Rosa & Pabst 2005 Trends Immunol, M~), and tumour chemokines "
+            "(CXCL9/10) raise entry severalfold (A: 0.2 = at most 5x). They enter non-activated and express RANKL "
+            "(B15); lymphocytes come back by this influx after radiotherapy. 0 = entry only with a tumour",
             NULL, NULL },
     { "tcell.chemokine_half_au", BS_PT_REAL, 0.5, 1e-6, 1e6, "au",
             "Tumour chemokine level for half-maximal T-cell entry and receptor occupancy in chemotaxis (A)", NULL,
@@ -56,12 +64,11 @@ const bs_param_def bs_tcell_params[] = {
             "it: "
             "Zhang 2011, activation lowers skeletal tumour burden, M✓ qualitative). 0 = all arrive non-activated (A)",
             NULL, NULL },
-    { "tcell.kill_rate_per_h_contact", BS_PT_REAL, 0.4, 0.0, 10.0, "1/h",
+    { "tcell.kill_rate_per_h_contact", BS_PT_REAL, 0.6, 0.0, 10.0, "1/h",
             "Kill hazard of an activated CTL engaged on a recognised tumour cell, before brakes. ~6 h per kill in a "
-            "solid "
-            "tumour gives 0.17 (Breart 2008 JCI, M✓; D); calibrated to B14 (2-16 kills per CTL-day in contact, Halle "
-            "2016, "
-            "M✓): 0.4 gives 9.6/d unbraked, 3.8/d under the PD-L1 brake",
+            "solid tumour gives 0.17 (Breart 2008 JCI, M✓; D); calibrated to B14 (2-16 kills per CTL-day in contact, "
+            "Halle 2016, M✓): 0.6 gives 14.4/d unbraked and 2-3/d in the lesion under the PD-L1, MDSC, TGF-beta "
+            "and hypoxia brakes (0.4 gave 1.8/d once TGF-beta acted at the lesion's concentrations, issue 17)",
             NULL, NULL },
     { "tcell.dormant_antigen_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1",
             "Chance a dormant tumour cell is recognised, relative to a cycling one (lower antigen/MHC-I on dormant "
@@ -72,12 +79,16 @@ const bs_param_def bs_tcell_params[] = {
             "no PD-L1",
             NULL, NULL },
     { "tcell.suppr_half_au", BS_PT_REAL, 0.1, 1e-6, 1e6, "au",
-            "Immunosuppression field level (IL-10/TGF-beta/PGE2) that halves T-cell killing and activation (A)", NULL,
-            NULL },
-    { "tcell.tgfb_half_au", BS_PT_REAL, 2.0, 1e-6, 1e6, "au",
-            "TGF-beta level that halves T-cell killing and activation (TGF-beta suppresses CTLs, Xue 2024 3.2 "
-            "qualitative; "
-            "value A)",
+            "Immunosuppression field level (IL-10/TGF-beta/PGE2) that halves T-cell killing and activation (A; "
+            "measured at CD8 cells in mdsc_suppression 0.02-0.06 au, so the brake takes 15-40 %, docs/calibration.md "
+            "Immunity #17)",
+            NULL, NULL },
+    { "tcell.tgfb_half_au", BS_PT_REAL, 0.05, 1e-6, 1e6, "au",
+            "TGF-beta level that halves T-cell killing and activation. TGF-beta shuts down the CTL cytotoxic "
+            "programme (perforin, granzymes, IFN-gamma) through the same TbetaRII/ALK5-Smad receptors at the same "
+            "ng/mL concentrations at which it acts on tumour cells (Thomas & Massague 2005 Cancer Cell 8:369, M~; "
+            "Xue 2024 3.2), so its half-effect is the tumour's, dtc.tgfb_half_au = 0.05 au; measured lesion "
+            "TGF-beta at CD8 cells 0.002-0.03 au (docs/calibration.md, Immunity #17)",
             NULL, NULL },
     { "tcell.kills_to_exhaustion", BS_PT_INT, 10.0, 1.0, 1000.0, "kills",
             "Kills after which a CTL is exhausted (serial killing capacity; Halle 2016 2-16 per day, cap ~10, "
@@ -125,6 +136,7 @@ void bs_tcell_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_u
 {
     bs_immune_rules *im = &r->immune;
     bs_immune_motility_derive(ps, "tcell", &im->t, dt_h, h_um);
+    im->t.basal = (float)bs_param(ps, "tcell.basal_entry_fraction");
     im->t_activation_h = (float)bs_param(ps, "tcell.activation_per_h");
     im->t_entry_active = (float)bs_param(ps, "tcell.entry_activated_fraction");
     im->t_kill_h = (float)bs_param(ps, "tcell.kill_rate_per_h_contact");

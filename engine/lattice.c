@@ -240,10 +240,21 @@ static void make_sinusoids(bs_lattice *lat, const bs_geometry_opts *o, uint64_t 
         }
 }
 
+/* No vessel within r sites (Chebyshev) of (x, y)? */
+static int far_from_vessel(const bs_lattice *lat, int x, int y, int r)
+{
+    for (int yy = y - r; yy <= y + r; yy++)
+        for (int xx = x - r; xx <= x + r; xx++)
+            if (xx >= 0 && yy >= 0 && xx < lat->w && yy < lat->h && lat->tissue[yy * lat->w + xx] != BS_TISSUE_MARROW)
+                return 0;
+    return 1;
+}
+
 /* Arterioles: single sites two sites away from bone, one per jittered cell
  * of the arteriole spacing (the small nestin+ arteries that feed the
  * endosteal region, which is why it is less hypoxic than the sinusoidal
- * marrow). */
+ * marrow). In soft tissue (no bone) one per cell at a seeded marrow site
+ * at least 3 sites from a sinusoid, so the O2 supply is the same in kind. */
 static void make_arterioles(bs_lattice *lat, const bs_geometry_opts *o, uint64_t seed, const float *dist)
 {
     if (!(o->arteriole_spacing_um > 0.0)) return;
@@ -257,7 +268,7 @@ static void make_arterioles(bs_lattice *lat, const bs_geometry_opts *o, uint64_t
                 for (int x = cx * s; x < (cx + 1) * s && x < lat->w; x++) {
                     int i = y * lat->w + x;
                     if (lat->tissue[i] != BS_TISSUE_MARROW) continue;
-                    if (dist[i] < 1.9f || dist[i] > 2.6f) continue;
+                    if (o->no_bone ? !far_from_vessel(lat, x, y, 3) : (dist[i] < 1.9f || dist[i] > 2.6f)) continue;
                     uint32_t r = (uint32_t)bs_rng_u64(seed, BS_STREAM_GEOMETRY + 3, 0, (uint64_t)i, 0);
                     if (best < 0 || r < best_r) {
                         best = i;
@@ -280,7 +291,9 @@ bs_status bs_lattice_generate(bs_lattice *lat, const bs_geometry_opts *o, uint64
     memset(lat->tissue, BS_TISSUE_MARROW, n);
     memset(lat->flags, 0, n);
     memset(lat->mineral, 0, n * sizeof(float));
-    if (o->flat_surface) {
+    if (o->no_bone) {
+        /* soft tissue: no bone at all */
+    } else if (o->flat_surface) {
         bs_status st = make_slab(lat, o, err);
         if (st != BS_OK) return st;
     } else {

@@ -79,6 +79,7 @@ typedef struct {
     double arteriole_spacing_um; /* along the endosteum */
     int flat_surface; /* 1: a single flat bone slab along the bottom (single BMU) */
     double slab_thickness_um; /* for flat_surface */
+    int no_bone; /* 1: soft tissue: marrow, sinusoids and arterioles, no bone (geometry.source = soft) */
 } bs_geometry_opts;
 
 bs_status bs_lattice_generate(bs_lattice *lat, const bs_geometry_opts *opt, uint64_t seed, bs_error *err);

@@ -14,6 +14,7 @@
 static bs_model *flat_model(const char *const *extra)
 {
     static const char *const defaults[] = { "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", "tcell.lifespan_d=365",
+        "tcell.kill_rate_per_h_contact=0.4", /* the hazard the expectations below are written for */
         "nk.lifespan_d=365", "mdsc.lifespan_d=365", "tcell.kills_to_exhaustion=1000", "nk.kills_to_exhaustion=1000",
         NULL };
     return bs_flat_model(defaults, extra);
@@ -362,7 +363,8 @@ static void test_tcell_kill_and_activation_lower_at_low_o2(void **state)
 static void test_secretion_by_state(void **state)
 {
     (void)state;
-    const char *still[] = { "tcell.speed_um_per_min=0", "nk.speed_um_per_min=0", "mdsc.speed_um_per_min=0", NULL };
+    const char *still[] = { "tcell.speed_um_per_min=0", "nk.speed_um_per_min=0", "mdsc.speed_um_per_min=0",
+        "suppr.hypoxia_gain=0", NULL }; /* hypoxia-driven suppression: test_hypoxia_raises_suppression */
     bs_model *m = flat_model(still);
     int naive = site(5, 5), act = site(15, 5), exh = site(25, 5), nk = site(35, 5), md = site(5, 10),
         dtc = site(20, 10), dorm = site(30, 10), empty = site(10, 8);
@@ -391,11 +393,15 @@ static void test_secretion_by_state(void **state)
     done(m);
 }
 
-/* Entry at sinusoids: none without chemokine; more at saturating chemokine
- * than at half occupancy (expected ratio (1 - e^-0.5) / (1 - e^-1) = 0.62). */
-static int entries(float chem)
+/* Entry at sinusoids: more at saturating chemokine than at half
+ * occupancy, and without chemokine only the basal share
+ * (tcell.basal_entry_fraction b): rate x (b + (1 - b) occupancy); per
+ * site and step 1 - e^(-rate) with rate 1 at saturation, so the expected
+ * ratios are (1 - e^-0.5) / (1 - e^-1) = 0.62 at half occupancy with b = 0
+ * and (1 - e^-0.2) / (1 - e^-1) = 0.29 without chemokine with b = 0.2. */
+static int entries(float chem, const char *basal)
 {
-    const char *x[] = { "geometry.sinusoid_spacing_um=150", "tcell.recruit_per_d=24", NULL };
+    const char *x[] = { "geometry.sinusoid_spacing_um=150", "tcell.recruit_per_d=24", basal, NULL };
     bs_model *m = flat_model(x);
     assert_true(m->n_vessels > 0);
     fill_field(m, BS_FIELD_CHEMOKINE, chem);
@@ -413,7 +419,7 @@ static int entries(float chem)
             bs_store_kill(&m->store, s);
         }
     }
-    print_message("  %d T cells entered at chemokine %.2f\n", n, (double)chem);
+    print_message("  %d T cells entered at chemokine %.2f (%s)\n", n, (double)chem, basal);
     done(m);
     return n;
 }
@@ -421,10 +427,112 @@ static int entries(float chem)
 static void test_recruitment_follows_chemokine(void **state)
 {
     (void)state;
-    assert_int_equal(entries(0.0f), 0);
-    int half = entries(0.5f), full = entries(1000.0f);
+    const char *off = "tcell.basal_entry_fraction=0", *on = "tcell.basal_entry_fraction=0.2";
+    assert_int_equal(entries(0.0f, off), 0);
+    int half = entries(0.5f, off), full = entries(1000.0f, off);
     assert_true(half > 0 && full > half);
     assert_true((double)half / (double)full > 0.45 && (double)half / (double)full < 0.8);
+    /* homeostatic entry: T cells come into an antigen-free marrow, non-activated */
+    int basal = entries(0.0f, on), full_on = entries(1000.0f, on);
+    assert_true(basal > 0);
+    assert_true((double)basal / (double)full_on > 0.18 && (double)basal / (double)full_on < 0.40);
+    /* NK cells and MDSCs still come only with a tumour */
+    bs_model *m = flat_model((const char *[]){
+            "geometry.sinusoid_spacing_um=150", "nk.recruit_per_d=24", "mdsc.recruit_per_d=24", NULL });
+    fill_field(m, BS_FIELD_CHEMOKINE, 0.0f);
+    for (int h = 0; h < 20; h++) {
+        m->step = (uint64_t)h;
+        bs_nk_arrivals(m);
+        bs_mdsc_arrivals(m);
+    }
+    for (int i = 0; i < W * H; i++) assert_true(m->store.occ[i] < 0);
+    done(m);
+}
+
+/* Hypoxia-driven suppression: MDSCs and awake tumour cells secrete x(1 +
+ * gain (1 - Hill(pO2))), so more at 1 mmHg than at 40 mmHg, and the same
+ * with the gain off. */
+static void test_hypoxia_raises_suppression(void **state)
+{
+    (void)state;
+    for (int g = 0; g < 2; g++) {
+        bs_model *m = flat_model(g ? (const char *[]){ "suppr.hypoxia_gain=0", NULL } : NULL);
+        const bs_immune_rules *im = &m->r.immune;
+        int md = site(5, 5), dtc = site(20, 5);
+        int smd = bs_store_spawn(&m->store, md, BS_CELL_MDSC, 0, 5);
+        int sdtc = bs_store_spawn(&m->store, dtc, BS_CELL_DTC, BS_DTC_PROLIFERATING, 6);
+        float got[2][2];
+        const float o2[2] = { 1.0f, 40.0f };
+        for (int k = 0; k < 2; k++) {
+            fill_field(m, BS_FIELD_O2, o2[k]);
+            bs_site_sources a = { 0 }, b = { 0 };
+            bs_celltype_of(BS_CELL_MDSC)->sources(m, smd, md, &a);
+            bs_celltype_of(BS_CELL_DTC)->sources(m, sdtc, dtc, &b);
+            got[k][0] = a.suppr;
+            got[k][1] = b.suppr;
+        }
+        if (g) {
+            assert_float_equal(got[0][0], im->md_suppr, 1e-5f);
+            assert_float_equal(got[1][1], im->suppr_tumour, 1e-5f);
+            assert_float_equal(got[0][1], got[1][1], 1e-5f);
+        } else {
+            float low = 1.0f + im->suppr_hyp_gain * (1.0f - bs_o2_hill(1.0f, im->suppr_hyp_mmHg, im->suppr_hyp_n));
+            float high = 1.0f + im->suppr_hyp_gain * (1.0f - bs_o2_hill(40.0f, im->suppr_hyp_mmHg, im->suppr_hyp_n));
+            assert_true(im->suppr_hyp_gain > 0.0f && low > 2.5f && high < 1.05f);
+            assert_float_equal(got[0][0], im->md_suppr * low, 1e-3f);
+            assert_float_equal(got[1][0], im->md_suppr * high, 1e-3f);
+            assert_float_equal(got[0][1], im->suppr_tumour * low, 1e-3f);
+            assert_float_equal(got[1][1], im->suppr_tumour * high, 1e-3f);
+        }
+        done(m);
+    }
+}
+
+/* geometry.source = soft: marrow-like tissue with sinusoids and arterioles
+ * but no bone, no endosteum; a lesion is seeded in it in full, and no
+ * osteoclast or MDSC -> osteoclast route exists. */
+static void test_soft_tissue_control(void **state)
+{
+    (void)state;
+    bs_registry *r2;
+    bs_paramset *p2 = bs_test_params(&r2, NULL,
+            (const char *[]){ "geometry.source=soft", "lattice.width_sites=64", "lattice.height_sites=64",
+                    "dtc.seed_lesion_n=40", "mdsc.recruit_per_d=0.3", "mdsc.to_oc_rate_per_d=10", NULL });
+    bs_model *m = bs_test_model(p2);
+    long bone = 0, surf = 0, vessel = 0, arteriole = 0, dtc = 0;
+    for (int i = 0; i < 64 * 64; i++) {
+        bone += m->lat.tissue[i] == BS_TISSUE_BONE;
+        surf += m->lat.surface[i] != BS_SURF_NONE;
+        vessel += m->lat.tissue[i] == BS_TISSUE_VESSEL;
+        arteriole += m->lat.tissue[i] == BS_TISSUE_ARTERIOLE;
+        int s = m->store.occ[i];
+        dtc += s >= 0 && m->store.type[s] == BS_CELL_DTC;
+    }
+    print_message("  soft: %ld vessel, %ld arteriole sites, %ld tumour cells\n", vessel, arteriole, dtc);
+    assert_int_equal(bone, 0);
+    assert_int_equal(surf, 0);
+    assert_true(vessel > 0 && arteriole > 0);
+    assert_int_equal(dtc, 40);
+    assert_int_equal((long)m->store.full_refusals, 0);
+    long mdsc_to_oc = 0;
+    for (int h = 0; h < 24 * 10; h++) {
+        bs_model_step(m);
+        mdsc_to_oc += (long)m->last.mdsc_to_oc;
+    }
+    long oc = 0, md = 0;
+    for (int i = 0; i < 64 * 64; i++) {
+        int s = m->store.occ[i];
+        oc += s >= 0 && m->store.type[s] == BS_CELL_OSTEOCLAST;
+        md += s >= 0 && m->store.type[s] == BS_CELL_MDSC;
+    }
+    print_message("  after 10 d: %ld MDSCs, %ld osteoclasts\n", md, oc);
+    assert_true(md > 0);
+    assert_int_equal(oc, 0);
+    assert_int_equal(mdsc_to_oc, 0);
+    assert_true(bs_lattice_bone_area_um2(&m->lat) == 0.0);
+    bs_model_destroy(m);
+    bs_paramset_destroy(p2);
+    bs_registry_destroy(r2);
 }
 
 /* Movement: up to 10 sites per step (6 um/min x 1 h / 10 um, capped), onto
@@ -533,6 +641,8 @@ int main(void)
         cmocka_unit_test(test_tcell_kill_and_activation_lower_at_low_o2),
         cmocka_unit_test(test_secretion_by_state),
         cmocka_unit_test(test_recruitment_follows_chemokine),
+        cmocka_unit_test(test_hypoxia_raises_suppression),
+        cmocka_unit_test(test_soft_tissue_control),
         cmocka_unit_test(test_walk_speed_occupancy_chemotaxis),
         cmocka_unit_test(test_immune_deterministic_across_threads),
     };

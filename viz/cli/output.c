@@ -77,6 +77,26 @@ static double col_kills_nk(const bs_obs *o)
 {
     return o->kills_nk_per_day;
 }
+static double col_o2_tumour(const bs_obs *o)
+{
+    return o->o2_tumour_mmHg;
+}
+
+static double col_tgfb_tcell(const bs_obs *o)
+{
+    return o->tgfb_tcell_au;
+}
+
+static double col_suppr_tcell(const bs_obs *o)
+{
+    return o->suppr_tcell_au;
+}
+
+static double col_myeloid_oc_pool(const bs_obs *o)
+{
+    return o->myeloid_oc_pool;
+}
+
 static double col_refusals(const bs_obs *o)
 {
     return (double)o->store_full_refusals;
@@ -220,6 +240,11 @@ static const csv_column csv_table[] = {
     { "dtc_egress_per_day", "1/d", 3, col_egress },
     { "ctc_mobilised_circulating", "cells", -1, col_ctc_mobilised },
     { "n_chemo_killed", "cells", -1, col_chemo_killed },
+    /* immunity (#17): pO2 at tumour cells, fields at CD8 T cells, anti-Gr1's osteoclast-competent pool */
+    { "o2_tumour_mmHg", "mmHg", 3, col_o2_tumour },
+    { "tgfb_tcell_au", "au", 5, col_tgfb_tcell },
+    { "suppr_tcell_au", "au", 5, col_suppr_tcell },
+    { "n_myeloid_oc_pool", "cells", 2, col_myeloid_oc_pool },
 };
 #define N_TABLE ((int)(sizeof csv_table / sizeof csv_table[0]))
 #define MAX_COLUMNS (N_TABLE + BS_MAX_CELL_TYPES * BS_MAX_TYPE_OBSERVABLES)

@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <unistd.h>
 
 #include "actions.h"
 #include "celltypes.h"
@@ -40,6 +42,7 @@
 #include "render.h"
 #include "runner.h"
 #include "session.h"
+#include "story.h"
 #include "therapy.h"
 #include "version.h"
 #include "video.h"
@@ -86,7 +89,12 @@ typedef struct {
     float bone; /* bone area, fraction of the first sample */
     uint16_t on; /* bit i: therapy i on */
     float split[2]; /* tumour cells dormant, proliferating (the dormancy story) */
+    float ser[BS_STORY_MAX_SERIES]; /* the story file's plot series, when it names them */
+    /* the arm beside (--beside): the same */
+    float nb[BS_MAX_CELL_TYPES], boneb, splitb[2], serb[BS_STORY_MAX_SERIES];
 } sample;
+
+#define MAX_KEPT_ACTIONS 4096
 
 typedef struct {
     char name[BS_ACTION_NAME_MAX];
@@ -177,7 +185,48 @@ typedef struct {
     FILE *script;
     char script_where[1100];
     int script_line, script_wait;
+    int script_beat; /* script `beat N`: play until beat N has fired (0: none) */
+    int cap_h; /* the story caption's height as last drawn (framing and overlays go below it) */
+    char banner[160]; /* a dose or fraction being flashed */
+    int banner_kind;
     int quit, exit_code;
+    /* the scenario's story file (story.h): plot series and notes always,
+     * the beats with --story */
+    int story_opt; /* --story */
+    const char *story_file_opt; /* --story-file */
+    int have_story, story_on;
+    bs_story *story;
+    bs_event_tracker *ev;
+    int beat; /* the beat shown: -1 the title, else its index */
+    int beat_late; /* it fired because of its `by` day */
+    double beat_day[BS_STORY_MAX_BEATS];
+    uint64_t beat_step[BS_STORY_MAX_BEATS];
+    int beat_view_pending;
+    int rewind_to; /* Backspace: replaying to this beat (-1: none) */
+    int rewind_speed;
+    double bone0_um2; /* bone area at day 0 (story triggers, plot series) */
+    int hl_nhl, hl_type[BS_STORY_MAX_HL], hl_state[BS_STORY_MAX_HL];
+    /* live actions since the last reset, replayed by Backspace */
+    bs_action *kept;
+    int nkept;
+    size_t kept_next;
+    /* the scenario picker (O) */
+    int picker, pick_sel, npick;
+    char pick[64][128];
+    char self_exe[4096];
+    char restart[128]; /* the picker chose this scenario: the viewer starts again on it */
+    /* --beside B / --beside-set K=V: a second arm on the same seed, stepped
+     * with the first, drawn beside it (its own session folder and CSV) */
+    const char *beside_opt;
+    const char *bsets[BS_CLI_MAX_SETS];
+    int nbsets, beside;
+    bs_session SB;
+    char b_label[600], b_outdir[4200];
+    bs_image img_b;
+    SDL_Texture *tex_b;
+    int texb_w, texb_h;
+    SDL_Rect view_b;
+    double bone0_b, bone0_b_um2;
 } viewer;
 
 static const theme *TH(const viewer *v)
@@ -226,11 +275,22 @@ void bs_view_usage(void)
            "                    --set run.png_px_per_site=N\n"
            "  --ui-scale X      text and panel scale, 0.5 .. 3 (default 1: 24 px text at 1080p)\n"
            "  --light           light theme (T toggles)\n"
+           "  --story           play the scenario's story (scenarios/NAME.story beside it): beats that\n"
+           "                    pause, frame a region and show a caption; Space continues, Backspace\n"
+           "                    goes back a beat (replayed from day 0 on the same seed)\n"
+           "  --story-file FILE play that story file instead (implies --story)\n"
+           "  --beside B        run scenario B beside it on the same seed, in step, one picture each\n"
+           "                    (the same --set options; the same lattice and time step; live changes\n"
+           "                    go to the left arm only; B's CSV in DIR/beside)\n"
+           "  --beside-set S.K=V  the arm beside is this scenario with S.K=V too (repeatable; with or\n"
+           "                    without --beside)\n"
            "  --font FILE.ttf   TrueType font (default: DejaVu Sans from fonts-dejavu-core)\n"
            "  --script FILE     drive the viewer from a file of commands (tests, demos):\n"
            "                      key [shift+|ctrl+]NAME  (SDL key names: Space, F2, S, Right, ...)\n"
            "                      click X Y | rclick X Y | drag X0 Y0 X1 Y1   (lattice sites)\n"
            "                      until STEP   (play until the model has done STEP steps)\n"
+           "                      beat N       (--story: play until beat N has fired)\n"
+           "                      play         (play at the speed set, whatever a beat paused)\n"
            "                      wait FRAMES | slider NAME VALUE | screenshot [FILE.png] | dump FILE.png | quit\n"
            "\n"
            "The session's live changes are logged to DIR/actions.log; replay them headless with\n"
@@ -253,7 +313,8 @@ static int parse_opts(viewer *v, int argc, char **argv, char *err, size_t n)
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         int needs = strcmp(a, "--seed") == 0 || strcmp(a, "--set") == 0 || strcmp(a, "--threads") == 0 ||
                 strcmp(a, "--out") == 0 || strcmp(a, "--size") == 0 || strcmp(a, "--ui-scale") == 0 ||
-                strcmp(a, "--font") == 0 || strcmp(a, "--script") == 0 || strcmp(a, "--px") == 0;
+                strcmp(a, "--font") == 0 || strcmp(a, "--script") == 0 || strcmp(a, "--px") == 0 ||
+                strcmp(a, "--story-file") == 0 || strcmp(a, "--beside") == 0 || strcmp(a, "--beside-set") == 0;
         if (needs && !val) {
             snprintf(err, n, "%s needs a value (see bonesim view --help)", a);
             return -1;
@@ -327,6 +388,22 @@ static int parse_opts(viewer *v, int argc, char **argv, char *err, size_t n)
         } else if (strcmp(a, "--script") == 0) {
             v->script_path = val;
             i++;
+        } else if (strcmp(a, "--beside") == 0) {
+            v->beside_opt = val;
+            i++;
+        } else if (strcmp(a, "--beside-set") == 0) {
+            if (v->nbsets == BS_CLI_MAX_SETS) {
+                snprintf(err, n, "too many --beside-set options (at most %d)", BS_CLI_MAX_SETS);
+                return -1;
+            }
+            v->bsets[v->nbsets++] = val;
+            i++;
+        } else if (strcmp(a, "--story") == 0) {
+            v->story_opt = 1;
+        } else if (strcmp(a, "--story-file") == 0) {
+            v->story_opt = 1;
+            v->story_file_opt = val;
+            i++;
         } else if (strcmp(a, "--present") == 0) {
             v->present = 1;
         } else if (strcmp(a, "--fullscreen") == 0) {
@@ -382,6 +459,25 @@ static void hist_sample(viewer *v)
     s->bone = v->bone0 > 0.0 ? (float)(bone / v->bone0) : 0.0f;
     for (int k = 0; k < BS_THERAPY_COUNT; k++)
         if (bs_therapy_is_on(&m->therapy, (bs_therapy_id)k)) s->on |= (uint16_t)(1u << k);
+    if (v->story)
+        for (int k = 0; k < v->story->nseries; k++)
+            s->ser[k] = (float)bs_series_value(&v->story->series[k], m, v->bone0_um2);
+    if (v->beside && v->SB.m) {
+        const bs_model *mb = v->SB.m;
+        for (size_t i = 0; i < n; i++) {
+            int slot = mb->store.occ[i];
+            if (slot >= 0 && mb->store.type[slot] < bs_celltype_count()) s->nb[mb->store.type[slot]] += 1.0f;
+            for (int k = 0; k < 2; k++)
+                if (slot >= 0 && mb->store.type[slot] == v->split_type && mb->store.state[slot] == v->split_state[k])
+                    s->splitb[k] += 1.0f;
+        }
+        double bb = bs_lattice_bone_area_um2(&mb->lat);
+        if (v->nhist == 1 || v->bone0_b <= 0.0) v->bone0_b = bb;
+        s->boneb = v->bone0_b > 0.0 ? (float)(bb / v->bone0_b) : 0.0f;
+        if (v->story)
+            for (int k = 0; k < v->story->nseries; k++)
+                s->serb[k] = (float)bs_series_value(&v->story->series[k], mb, v->bone0_b_um2);
+    }
 }
 
 static void hist_maybe(viewer *v)
@@ -393,13 +489,83 @@ static void hist_maybe(viewer *v)
     }
 }
 
-/* One tick: k's outputs (if not yet written), then the step. */
+static int speed_index(double days_per_s)
+{
+    for (int k = 0; k < N_SPEEDS; k++)
+        if (SPEEDS[k] == days_per_s) return k;
+    return DEFAULT_SPEED;
+}
+
+/* A beat fires: the clock stops (unless pause = no), the heat map, the
+ * highlights and the speed change, and the next frame frames its region. */
+static void story_fire(viewer *v, int i, int late)
+{
+    const bs_story_beat *b = &v->story->beat[i];
+    v->beat = i;
+    v->beat_late = late;
+    v->beat_day[i] = bs_model_time_days(v->m);
+    v->beat_step[i] = v->m->step;
+    if (b->pause) {
+        v->playing = 0;
+        v->acc_ticks = 0.0;
+    }
+    if (b->speed > 0) v->speed = speed_index(b->speed);
+    if (b->field != -2) {
+        v->field = b->field;
+        v->img_dirty = 1;
+    }
+    v->hl_nhl = b->nhl;
+    memcpy(v->hl_type, b->hl_type, sizeof v->hl_type);
+    memcpy(v->hl_state, b->hl_state, sizeof v->hl_state);
+    v->beat_view_pending = 1;
+    v->ev->since_kills = 0;
+    memset(v->ev->since_dose, 0, sizeof v->ev->since_dose);
+    if (v->script)
+        fprintf(stderr, "bonesim view: story beat %d of %d at day %.2f (step %llu)%s: %s\n", i + 1, v->story->nbeats,
+                v->beat_day[i], (unsigned long long)v->m->step, late ? " (by its `by` day)" : "", b->caption);
+}
+
+/* After a step: the next beat, if its trigger has come; while going back
+ * (Backspace), the replay stops at the beat it goes back to. */
+static void story_check(viewer *v)
+{
+    if (!v->story_on) return;
+    if (v->rewind_to >= 0) {
+        if (v->m->step >= v->beat_step[v->rewind_to]) {
+            int i = v->rewind_to, late = 0;
+            v->rewind_to = -1;
+            v->speed = v->rewind_speed;
+            v->nkept = (int)v->kept_next; /* the live changes after the beat are gone */
+            story_fire(v, i, late);
+            v->playing = 0;
+        }
+        return;
+    }
+    int next = v->beat + 1;
+    if (next >= v->story->nbeats) return;
+    double since = v->beat >= 0 ? v->beat_day[v->beat] : 0.0;
+    int late;
+    if (bs_story_due(&v->story->beat[next], v->m, v->ev, since, v->bone0_um2, &late)) story_fire(v, next, late);
+}
+
+/* One tick: k's outputs (if not yet written), then the step. While going
+ * back a beat, the live changes kept since the reset are applied again at
+ * their steps (so the replay is the session's own). */
 static bs_status sim_step(viewer *v, bs_error *err)
 {
+    while (v->rewind_to >= 0 && v->kept_next < (size_t)v->nkept &&
+            v->kept[v->kept_next].step <= v->m->step - v->m->step0) {
+        bs_action a = v->kept[v->kept_next++];
+        bs_status st = bs_session_apply(&v->S, &a, err);
+        if (st != BS_OK) return st;
+    }
     bs_status st = bs_session_step(&v->S, err);
+    if (st == BS_OK && v->beside) st = bs_session_step(&v->SB, err);
     if (st != BS_OK) return st;
     v->img_dirty = 1;
+    bs_events_after_step(v->ev, v->m);
     hist_maybe(v);
+    story_check(v);
     return BS_OK;
 }
 
@@ -416,6 +582,10 @@ static void session_started(viewer *v)
     v->acc_ticks = 0.0;
     v->img_dirty = 1;
     v->inspect = 0;
+    v->bone0_um2 = bs_lattice_bone_area_um2(&v->m->lat);
+    v->bone0_b = 0.0;
+    if (v->beside && v->SB.m) v->bone0_b_um2 = bs_lattice_bone_area_um2(&v->SB.m->lat);
+    if (v->ev) bs_events_rebase(v->ev, v->m);
 }
 
 static bs_status session_open(viewer *v, bs_error *err)
@@ -548,6 +718,101 @@ static bs_status session_open(viewer *v, bs_error *err)
                     v->scenario_path, roi, W, H);
         memcpy(v->roi_um, q, sizeof q);
     }
+    /* The story file beside the scenario (or --story-file): its plot
+     * series and notes whenever it is there, its beats with --story. A
+     * story file with an error is refused, --story or not. */
+    v->ev = calloc(1, sizeof *v->ev);
+    v->kept = calloc(MAX_KEPT_ACTIONS, sizeof *v->kept);
+    if (!v->ev || !v->kept) return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+    st = bs_events_init(v->ev, v->m, err);
+    if (st != BS_OK) return st;
+    char spath[4200];
+    if (v->story_file_opt)
+        snprintf(spath, sizeof spath, "%s", v->story_file_opt);
+    else
+        bs_story_path_for(v->scenario_path, spath, sizeof spath);
+    v->beat = -1;
+    v->rewind_to = -1;
+    if (v->story_file_opt || bs_path_exists(spath)) {
+        v->story = calloc(1, sizeof *v->story);
+        if (!v->story) return bs_fail(err, BS_ERR_NOMEM, "out of memory");
+        st = bs_story_load(spath, v->m->lat.w * v->m->lat.h_um, v->m->lat.h * v->m->lat.h_um, v->story, err);
+        if (st != BS_OK) return st;
+        v->have_story = 1;
+        v->nhist = 0;
+        hist_sample(v); /* the first sample again, now with the story's series */
+    } else if (v->story_opt) {
+        return bs_fail(err, BS_ERR_INVALID,
+                "%s has no story: --story plays %s (see docs/viewer.md for the format; stories ship for "
+                "metastasis, vicious_cycle, dormancy_wakeup, immune_surveillance, zoledronic_acid, "
+                "denosumab_rebound, radiotherapy, anti_pd1)",
+                v->scenario, spath);
+    }
+    if (v->story_opt && v->story->nbeats == 0)
+        return bs_fail(err, BS_ERR_INVALID, "%s: --story: the file has no [beat]", spath);
+    v->story_on = v->story_opt;
+    if (v->story_on) v->show_key = 0; /* the view is the story's; G shows the tissue key */
+    if (v->story_on && v->story->speed > 0) v->speed = speed_index(v->story->speed);
+    return BS_OK;
+}
+
+/* The arm beside (--beside, --beside-set): scenario B (or this one) with
+ * the same --set options and the extra ones, on the same seed; the same
+ * lattice and time step (so one clock and one zoom serve both); its own
+ * session folder DIR/beside with its CSV. */
+static bs_status session_open_beside(viewer *v, bs_error *err)
+{
+    if (!v->beside_opt && v->nbsets == 0) return BS_OK;
+    bs_cli_opts o;
+    memset(&o, 0, sizeof o);
+    o.pos[0] = v->beside_opt ? v->beside_opt : v->scenario_arg;
+    o.npos = 1;
+    if (v->nsets + v->nbsets > BS_CLI_MAX_SETS)
+        return bs_fail(err, BS_ERR_INVALID, "too many --set and --beside-set options (at most %d)", BS_CLI_MAX_SETS);
+    for (int k = 0; k < v->nsets; k++) o.sets[o.nsets++] = v->sets[k];
+    for (int k = 0; k < v->nbsets; k++) o.sets[o.nsets++] = v->bsets[k];
+    o.days = o.csv_every = o.png_every = o.ckpt_every = o.max_memory_mb = -1.0;
+    o.seed = v->seed;
+    bs_session *S = &v->SB;
+    char path[4096], name[256];
+    bs_status st = bs_resolve_params(&o, &S->reg, &S->ps, path, sizeof path, err);
+    if (st == BS_OK) st = bs_check_intervals(&o, S->ps, -1.0, path, err);
+    if (st != BS_OK) return st;
+    bs_scenario_name(path, name, sizeof name);
+    if (strcmp(bs_param_str(S->ps, "geometry.source"), "mask") == 0)
+        return bs_fail(
+                err, BS_ERR_INVALID, "--beside: %s uses a mask geometry, which the arm beside does not support", name);
+    size_t k = (size_t)snprintf(v->b_label, sizeof v->b_label, "B: %s", name);
+    for (int i = 0; i < v->nbsets && k < sizeof v->b_label; i++)
+        k += (size_t)snprintf(v->b_label + k, sizeof v->b_label - k, " %s", v->bsets[i]);
+    bs_run_state *rs = &S->rs;
+    snprintf(rs->version, sizeof rs->version, "%s", BS_VERSION);
+    snprintf(rs->commit, sizeof rs->commit, "%s", BS_GIT_COMMIT);
+    snprintf(rs->scenario_arg, sizeof rs->scenario_arg, "%s", o.pos[0]);
+    snprintf(rs->scenario_path, sizeof rs->scenario_path, "%s", path);
+    snprintf(rs->scenario, sizeof rs->scenario, "%s", name);
+    snprintf(v->b_outdir, sizeof v->b_outdir, "%s/beside", v->outdir);
+    if (strlen(v->b_outdir) >= sizeof S->outdir)
+        return bs_fail(err, BS_ERR_INVALID, "--beside: the session folder path is too long");
+    memcpy(S->outdir, v->b_outdir, strlen(v->b_outdir) + 1);
+    S->no_png = 1;
+    S->quiet = 1;
+    S->threads = v->omp_threads;
+    st = bs_model_create(&S->m, S->ps, NULL, err);
+    if (st != BS_OK) return st;
+    const bs_model *a = v->m, *b = S->m;
+    if (a->lat.w != b->lat.w || a->lat.h != b->lat.h || a->lat.h_um != b->lat.h_um || a->dt_h != b->dt_h)
+        return bs_fail(err, BS_ERR_INVALID,
+                "--beside: %s is %dx%d sites of %g um with steps of %g h, %s %dx%d of %g um with %g h (valid: the "
+                "same lattice and time step, so one clock and one zoom serve both)",
+                v->scenario, a->lat.w, a->lat.h, a->lat.h_um, a->dt_h, name, b->lat.w, b->lat.h, b->lat.h_um, b->dt_h);
+    st = bs_session_folder(S, 1, 0, err);
+    if (st == BS_OK) st = bs_session_csv_new(S, 1, err);
+    if (st != BS_OK) return st;
+    v->beside = 1;
+    v->bone0_b_um2 = bs_lattice_bone_area_um2(&b->lat);
+    v->nhist = 0;
+    hist_sample(v);
     return BS_OK;
 }
 
@@ -560,6 +825,8 @@ static void live_action(viewer *v, bs_action *a)
         return;
     }
     v->img_dirty = 1;
+    if (a->kind != BS_ACT_RESET && a->kind != BS_ACT_END && v->kept && v->nkept < MAX_KEPT_ACTIONS)
+        v->kept[v->nkept++] = *a;
 }
 
 static void do_reset(viewer *v, long long seed)
@@ -574,11 +841,61 @@ static void do_reset(viewer *v, long long seed)
         set_msg(v, "reset failed: %s", err.msg);
         return;
     }
+    if (v->beside) {
+        bs_action ab = a;
+        if (bs_session_apply(&v->SB, &ab, &err) != BS_OK) {
+            set_msg(v, "reset of the arm beside failed: %s", err.msg);
+            v->beside = 0;
+        }
+    }
     /* The model was rebuilt from the scenario's parameters: the sliders,
      * which read the model's, are back at the scenario's values. */
     session_started(v);
     v->playing = 0;
+    v->nkept = 0;
+    v->kept_next = 0;
+    v->beat = -1;
+    v->rewind_to = -1;
+    v->hl_nhl = 0;
     set_msg(v, "reset: day 0, seed %lld", seed);
+}
+
+/* Backspace: back to the beat before the one shown, by a replay from day 0
+ * on the same seed with the live changes made before it (deterministic:
+ * the same state as when the beat first fired); from the first beat, back
+ * to the title. */
+static void story_back(viewer *v)
+{
+    if (!v->story_on || v->rewind_to >= 0 || v->beat < 0) return;
+    int target = v->beat - 1, speed = v->speed, nkept = v->nkept;
+    bs_action *keep = NULL;
+    if (target >= 0 && nkept > 0) {
+        keep = malloc((size_t)nkept * sizeof *keep);
+        if (keep) memcpy(keep, v->kept, (size_t)nkept * sizeof *keep);
+    }
+    uint64_t step_t = target >= 0 ? v->beat_step[target] : 0;
+    double day_t = target >= 0 ? v->beat_day[target] : 0.0;
+    do_reset(v, v->seed);
+    if (target < 0) {
+        free(keep);
+        v->speed = speed;
+        set_msg(v, "story: back to the start (day 0, seed %lld)", v->seed);
+        return;
+    }
+    if (keep) {
+        memcpy(v->kept, keep, (size_t)nkept * sizeof *keep);
+        v->nkept = nkept;
+        free(keep);
+    }
+    v->kept_next = 0;
+    v->beat = target - 1;
+    v->beat_step[target] = step_t;
+    v->beat_day[target] = day_t;
+    v->rewind_to = target;
+    v->rewind_speed = speed;
+    v->speed = N_SPEEDS - 1;
+    v->playing = 1;
+    set_msg(v, "story: going back to beat %d (day %.1f), replayed from day 0 on seed %lld", target + 1, day_t, v->seed);
 }
 
 /* The end: the last step's outputs, `end` in the log, the manifest. */
@@ -597,6 +914,11 @@ static void session_close(viewer *v)
     }
     if (S->live_log) fclose(S->live_log);
     S->live_log = NULL;
+    if (v->beside && v->SB.m && v->SB.out.csv) {
+        if (bs_session_outputs(&v->SB, 1, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
+        v->SB.days = bs_model_time_days(v->SB.m);
+        if (bs_session_finish(&v->SB, &err) != BS_OK) fprintf(stderr, "bonesim: %s\n", err.msg);
+    }
 }
 
 /* ---- text ------------------------------------------------------------------------ */
@@ -900,6 +1222,13 @@ static void compute_layout(viewer *v, layout *L)
     if (panel_w > L->W / 2) panel_w = L->W / 2;
     L->panel = (SDL_Rect){ L->W - panel_w, top_h, panel_w, L->H - top_h - plot_h };
     L->view = (SDL_Rect){ 0, top_h, L->W - panel_w, L->H - top_h - plot_h };
+    if (v->beside) {
+        /* two pictures side by side, a label row above each */
+        int gap = L->pad, lab = L->row;
+        int hw = (L->view.w - gap) / 2;
+        v->view_b = (SDL_Rect){ L->view.x + hw + gap, top_h + lab, L->view.w - hw - gap, L->view.h - lab };
+        L->view = (SDL_Rect){ L->view.x, top_h + lab, hw, L->view.h - lab };
+    }
     v->view = L->view;
 }
 
@@ -966,32 +1295,115 @@ static int region_of_interest(const viewer *v, int r[4])
  * least ROI_MIN_SITES across, never beyond the whole lattice's fit. With
  * smooth != 0 the view moves a fifth of the way (following); else jumps. */
 #define ROI_MIN_SITES 40
-static void frame_roi(viewer *v, int smooth)
+static void frame_rect(viewer *v, const int r[4], int smooth)
 {
-    int r[4];
-    region_of_interest(v, r);
     double cx = (r[0] + r[2] + 1) / 2.0, cy = (r[1] + r[3] + 1) / 2.0;
     double bw = (r[2] - r[0] + 1) * 1.5, bh = (r[3] - r[1] + 1) * 1.5;
     if (bw < ROI_MIN_SITES) bw = ROI_MIN_SITES;
     if (bh < ROI_MIN_SITES) bh = ROI_MIN_SITES;
-    double z = v->view.w / (bw * v->px), z2 = v->view.h / (bh * v->px);
+    /* a story's caption covers the top of the view: frame below it */
+    int top = v->story_on && v->cap_h > 0 && v->cap_h < v->view.h / 2 ? v->cap_h : 0;
+    double vh = v->view.h - top, cyo = top + vh / 2.0;
+    double z = v->view.w / (bw * v->px), z2 = vh / (bh * v->px);
     if (z2 < z) z = z2;
     int lw = v->m->lat.w * v->px, lh = v->m->lat.h * v->px;
     double zfit = fmin(v->view.w / (double)lw, v->view.h / (double)lh);
     if (z < zfit) z = zfit;
-    double px_ = cx * v->px - v->view.w / 2.0 / z, py_ = cy * v->px - v->view.h / 2.0 / z;
+    double px_ = cx * v->px - v->view.w / 2.0 / z, py_ = cy * v->px - cyo / z;
     if (smooth) {
         /* centre and zoom move a fifth of the way per frame */
-        double a = 0.2, ccx = v->pan_x + v->view.w / 2.0 / v->zoom, ccy = v->pan_y + v->view.h / 2.0 / v->zoom;
+        double a = 0.2, ccx = v->pan_x + v->view.w / 2.0 / v->zoom, ccy = v->pan_y + cyo / v->zoom;
         ccx += a * (cx * v->px - ccx);
         ccy += a * (cy * v->px - ccy);
         v->zoom += a * (z - v->zoom);
         v->pan_x = ccx - v->view.w / 2.0 / v->zoom;
-        v->pan_y = ccy - v->view.h / 2.0 / v->zoom;
+        v->pan_y = ccy - cyo / v->zoom;
     } else {
         v->zoom = z;
         v->pan_x = px_;
         v->pan_y = py_;
+    }
+}
+
+static void frame_roi(viewer *v, int smooth)
+{
+    int r[4];
+    region_of_interest(v, r);
+    frame_rect(v, r, smooth);
+}
+
+/* The busiest open remodelling unit (the most bone resorbed so far) as a
+ * box of sites around its origin; 0 when none is open. */
+static int busiest_bmu(const viewer *v, int r[4])
+{
+    static bs_bmu_event evs[4096];
+    size_t n = bs_bmu_events(v->m, evs, sizeof evs / sizeof evs[0], 1);
+    if (n > sizeof evs / sizeof evs[0]) n = sizeof evs / sizeof evs[0];
+    int best = -1;
+    double most = -1.0;
+    for (size_t k = 0; k < n; k++)
+        if (!evs[k].done && evs[k].resorbed_um2 > most) {
+            most = evs[k].resorbed_um2;
+            best = (int)k;
+        }
+    if (best < 0) return 0;
+    int x = evs[best].origin % v->m->lat.w, y = evs[best].origin / v->m->lat.w;
+    r[0] = x - 12;
+    r[1] = y - 12;
+    r[2] = x + 12;
+    r[3] = y + 12;
+    return 1;
+}
+
+/* A beat's region: framed once when it fires (the lesion: followed). */
+static void story_frame(viewer *v)
+{
+    const bs_story_beat *b = &v->story->beat[v->beat];
+    double h = v->m->lat.h_um;
+    int r[4];
+    switch (b->view) {
+    case BS_SV_WHOLE: {
+        /* the whole lattice, in the part of the view below the caption */
+        v->follow = 0;
+        fit_view(v);
+        int top = v->cap_h > 0 && v->cap_h < v->view.h / 2 ? v->cap_h : 0;
+        int lw = v->m->lat.w * v->px, lh = v->m->lat.h * v->px;
+        double z = fmin(v->view.w / (double)lw, (v->view.h - top) / (double)lh);
+        if (z > 0) {
+            v->zoom = z;
+            v->pan_x = (lw - v->view.w / z) / 2.0;
+            v->pan_y = lh / 2.0 - (top + (v->view.h - top) / 2.0) / z;
+        }
+        break;
+    }
+    case BS_SV_LESION:
+        v->follow = 1;
+        frame_roi(v, 0);
+        break;
+    case BS_SV_BMU:
+        v->follow = 0;
+        if (busiest_bmu(v, r))
+            frame_rect(v, r, 0);
+        else
+            set_msg(v, "story: no remodelling unit is open now; the view stays");
+        break;
+    case BS_SV_POINT:
+    case BS_SV_BOX: {
+        double x0 = b->view == BS_SV_POINT ? b->vq[0] - b->vq[2] / 2 : b->vq[0],
+               y0 = b->view == BS_SV_POINT ? b->vq[1] - b->vq[2] / 2 : b->vq[1],
+               x1 = b->view == BS_SV_POINT ? b->vq[0] + b->vq[2] / 2 : b->vq[2],
+               y1 = b->view == BS_SV_POINT ? b->vq[1] + b->vq[2] / 2 : b->vq[3];
+        /* frame_rect adds a margin of half the box: ask for two thirds */
+        double cx = (x0 + x1) / 2 / h, cy = (y0 + y1) / 2 / h, hw = (x1 - x0) / h / 3, hh = (y1 - y0) / h / 3;
+        r[0] = (int)floor(cx - hw);
+        r[1] = (int)floor(cy - hh);
+        r[2] = (int)ceil(cx + hw);
+        r[3] = (int)ceil(cy + hh);
+        v->follow = 0;
+        frame_rect(v, r, 0);
+        break;
+    }
+    default: break;
     }
 }
 
@@ -1032,28 +1444,44 @@ static bs_render_input render_input(const viewer *v)
     return in;
 }
 
-static int update_image(viewer *v, char *err, size_t n)
+/* One arm's image into its texture. */
+static int image_to_texture(viewer *v, const bs_model *m, bs_image *img, SDL_Texture **tex, int *tw, int *th,
+        const char *title, char *err, size_t n)
 {
-    if (!v->img_dirty && v->tex) return 0;
     bs_render_input in = render_input(v);
+    in.lat = &m->lat;
+    in.store = &m->store;
+    in.time_days = bs_model_time_days(m);
+    in.title = title;
+    in.overlay = v->field >= 0 ? &m->fields[v->field] : NULL;
     bs_error e;
-    if (bs_render(&in, &v->img, &e) != BS_OK) {
+    if (bs_render(&in, img, &e) != BS_OK) {
         snprintf(err, n, "%s", e.msg);
         return -1;
     }
-    if (!v->tex || v->tex_w != v->img.w || v->tex_h != v->img.h) {
-        if (v->tex) SDL_DestroyTexture(v->tex);
-        v->tex = SDL_CreateTexture(v->ren, SDL_PIXELFORMAT_RGB24, SDL_TEXTUREACCESS_STREAMING, v->img.w, v->img.h);
-        if (!v->tex) {
-            snprintf(err, n, "cannot make a %dx%d texture: %s", v->img.w, v->img.h, SDL_GetError());
+    if (!*tex || *tw != img->w || *th != img->h) {
+        if (*tex) SDL_DestroyTexture(*tex);
+        *tex = SDL_CreateTexture(v->ren, SDL_PIXELFORMAT_RGB24, SDL_TEXTUREACCESS_STREAMING, img->w, img->h);
+        if (!*tex) {
+            snprintf(err, n, "cannot make a %dx%d texture: %s", img->w, img->h, SDL_GetError());
             return -1;
         }
         /* Nearest-neighbour: integer zoom stays crisp. */
-        SDL_SetTextureScaleMode(v->tex, SDL_ScaleModeNearest);
-        v->tex_w = v->img.w;
-        v->tex_h = v->img.h;
+        SDL_SetTextureScaleMode(*tex, SDL_ScaleModeNearest);
+        *tw = img->w;
+        *th = img->h;
     }
-    SDL_UpdateTexture(v->tex, NULL, v->img.rgb, v->img.w * 3);
+    SDL_UpdateTexture(*tex, NULL, img->rgb, img->w * 3);
+    return 0;
+}
+
+static int update_image(viewer *v, char *err, size_t n)
+{
+    if (!v->img_dirty && v->tex) return 0;
+    if (image_to_texture(v, v->m, &v->img, &v->tex, &v->tex_w, &v->tex_h, v->scenario, err, n) != 0) return -1;
+    if (v->beside &&
+            image_to_texture(v, v->SB.m, &v->img_b, &v->tex_b, &v->texb_w, &v->texb_h, v->SB.rs.scenario, err, n) != 0)
+        return -1;
     v->img_dirty = 0;
     return 0;
 }
@@ -1232,19 +1660,51 @@ static void draw_panel(viewer *v, const layout *L)
     }
 }
 
+/* Event colours: new tumour cell, tumour cell gone, killed, osteoclast
+ * formed, resorption, dose, fraction. */
+static const uint8_t EV_RGB[BS_EV_KINDS][3] = { { 0x40, 0xFF, 0x60 }, { 0xB0, 0xB0, 0xB0 }, { 0xFF, 0x30, 0x30 },
+    { 0xFF, 0x80, 0x40 }, { 0xFF, 0xD8, 0x40 }, { 0x40, 0xC0, 0xFF }, { 0xFF, 0xFF, 0x40 } };
+
 static double plot_y_value(const viewer *v, double n)
 {
     return v->log_plot ? log10(1.0 + n) : n;
 }
 
+static int story_plot(const viewer *v)
+{
+    return v->have_story && v->story->nseries > 0;
+}
+
+/* Colours of the story's right-axis series: bone (the text colour), then these. */
+static const uint8_t SER_RGB[3][3] = { { 0x56, 0xB4, 0xE9 }, { 0xE6, 0x9F, 0x00 }, { 0xCC, 0x79, 0xA7 } };
+
 /* The plot legend's entries: 0 the heading, 1 bone area, then the cell
- * types; the colour in c. */
+ * types (and dormant / proliferating); with the story file's plot key, 0
+ * the heading and then its series. The colour in c. */
 static const char *plot_entry(const viewer *v, int e, uint8_t c[3])
 {
     const theme *t = TH(v);
     if (e == 0) {
         memcpy(c, t->dim, 3);
+        if (v->beside) return v->log_plot ? "A thick, B thin; log10(1+n) (L)" : "A thick, B thin (L: log)";
         return v->log_plot ? "cells, log10(1+n) (L)" : "cells (L: log)";
+    }
+    if (story_plot(v)) {
+        const bs_series *q = &v->story->series[e - 1];
+        if (q->kind == BS_SER_CELLS) {
+            const bs_celltype *d = bs_celltype_of(q->type);
+            /* all tumour cells: the proliferating colour (the first state's is the homing yellow) */
+            int st = q->state >= 0                                       ? q->state
+                    : q->type == v->split_type && v->split_state[1] >= 0 ? v->split_state[1]
+                                                                         : 0;
+            memcpy(c, d->rgb[st], 3);
+        } else if (q->kind == BS_SER_BONE)
+            memcpy(c, t->text, 3);
+        else
+            memcpy(c, SER_RGB[(q->kind - BS_SER_LEVEL) % 3], 3);
+        if (v->light_theme && (2126 * c[0] + 7152 * c[1] + 722 * c[2]) / 10000 > 170)
+            for (int k = 0; k < 3; k++) c[k] = (uint8_t)(c[k] * 3 / 5);
+        return q->label;
     }
     if (e == 1) {
         memcpy(c, t->text, 3);
@@ -1260,18 +1720,59 @@ static const char *plot_entry(const viewer *v, int e, uint8_t c[3])
 }
 
 /* Plot entries: heading, bone, the cell types, then dormant and
- * proliferating tumour cells when the tumour type has those states. */
+ * proliferating tumour cells when the tumour type has those states; or
+ * the heading and the story's series. */
 static int plot_entries(const viewer *v)
 {
+    if (story_plot(v)) return 1 + v->story->nseries;
     return bs_celltype_count() + 2 + (v->split_type >= 0 ? 2 : 0);
 }
 
-/* Entry e's value at sample i (cells; bone: fraction of day 0). */
+/* Is entry e on the right axis (percent)? */
+static int plot_right(const viewer *v, int e)
+{
+    if (story_plot(v)) return bs_series_right_axis(&v->story->series[e - 1]);
+    return e == 1;
+}
+
+/* A drug series (level, occupancy, bound drug): drawn on its own scale,
+ * 0 to 100 % of the graph's height (or to its maximum, if higher), so the
+ * bone's auto-scaled right axis keeps a loss of a few % visible. */
+static int plot_drug(const viewer *v, int e)
+{
+    return story_plot(v) && v->story->series[e - 1].kind != BS_SER_CELLS && v->story->series[e - 1].kind != BS_SER_BONE;
+}
+
+/* Entry e's value at sample i (cells; right axis: percent). */
 static double plot_series(const viewer *v, int e, int i)
 {
+    if (story_plot(v)) return v->hist[i].ser[e - 1];
     int nt = bs_celltype_count();
-    if (e == 1) return v->hist[i].bone;
+    if (e == 1) return 100.0 * (double)v->hist[i].bone;
     return e - 2 < nt ? v->hist[i].n[e - 2] : v->hist[i].split[e - 2 - nt];
+}
+
+/* The same for the arm beside (--beside). */
+static double plot_series_b(const viewer *v, int e, int i)
+{
+    if (story_plot(v)) return v->hist[i].serb[e - 1];
+    int nt = bs_celltype_count();
+    if (e == 1) return 100.0 * (double)v->hist[i].boneb;
+    return e - 2 < nt ? v->hist[i].nb[e - 2] : v->hist[i].splitb[e - 2 - nt];
+}
+
+/* A vertical line across the graph at day d with a label at its top. */
+static void plot_vline(viewer *v, int left, int right, int top, int bot, double tmax, double d, const uint8_t c[3],
+        const char *label, int row)
+{
+    int x = left + (int)((right - left) * (d / tmax));
+    for (int y = top; y < bot; y += 6) fill(v, x, y, 2, 3, c, 255);
+    if (label && label[0]) {
+        int F = v->font_px;
+        int tw = text_w(v, label, 0), lx = x + 3 + tw > right ? x - 3 - tw : x + 3;
+        fill(v, lx - 2, top + row * F, tw + 4, F + 2, TH(v)->plot_bg, 200);
+        text_at(v, lx, top + row * F, c, 0, 0, label);
+    }
 }
 
 static void draw_plot(viewer *v, const layout *L)
@@ -1307,13 +1808,34 @@ static void draw_plot(viewer *v, const layout *L)
     if (right - left < 50 || bot - top < 30) return;
     /* the x axis ends at the current day (at least one day) */
     double tnow = bs_model_time_days(v->m), tmax = tnow < 1.0 ? 1.0 : tnow;
-    double ymax = 1.0;
-    for (int i = 0; i < v->nhist; i++)
-        for (int ty = 0; ty < bs_celltype_count(); ty++) {
-            double y = plot_y_value(v, (double)v->hist[i].n[ty]);
-            if (y > ymax) ymax = y;
+    /* left axis: cells, auto-scaled from 0; right axis: percent, auto-scaled
+     * to the range of its series (bone loss of a few % is visible) */
+    double ymax = 1.0, rmin = 1e300, rmax = -1e300, dmax_pct = 100.0;
+    int any_right = 0;
+    for (int e = 1; e < nent; e++)
+        for (int i = 0; i < v->nhist * (v->beside ? 2 : 1); i++) {
+            double y = i < v->nhist ? plot_series(v, e, i) : plot_series_b(v, e, i - v->nhist);
+            if (plot_drug(v, e)) {
+                if (y > dmax_pct) dmax_pct = y;
+            } else if (plot_right(v, e)) {
+                any_right = 1;
+                if (y < rmin) rmin = y;
+                if (y > rmax) rmax = y;
+            } else if (plot_y_value(v, y) > ymax)
+                ymax = plot_y_value(v, y);
         }
     ymax *= 1.1;
+    if (!any_right || !(rmax >= rmin)) rmin = 0, rmax = 100;
+    {
+        double span = rmax - rmin;
+        if (span < 2.0) span = 2.0; /* at least 2 percentage points */
+        double mid = (rmax + rmin) / 2;
+        rmin = mid - 0.6 * span;
+        rmax = mid + 0.6 * span;
+        if (rmin < 0 && (mid - span / 2) >= 0) rmin = 0;
+        rmin = floor(rmin);
+        rmax = ceil(rmax);
+    }
     /* Therapy periods: a band per therapy while it was on; the schedule's
      * window as an outline. */
     int band_h = L->F / 3 > 3 ? L->F / 3 : 3;
@@ -1322,11 +1844,11 @@ static void draw_plot(viewer *v, const layout *L)
         double s0, s1;
         bs_therapy_window(v->m, (bs_therapy_id)k, &s0, &s1);
         int by = top + k * (band_h + 1);
-        if (s0 >= 0) {
+        if (s0 >= 0 && k != BS_THERAPY_RADIOTHERAPY) {
             double e = s1 > s0 ? s1 : tmax;
             int x0 = left + (int)((right - left) * (s0 / tmax)),
                 x1 = left + (int)((right - left) * ((e < tmax ? e : tmax) / tmax));
-            outline(v, x0, by, x1 - x0 > 1 ? x1 - x0 : 2, band_h, c, 1);
+            if (s0 <= tmax) outline(v, x0, by, x1 - x0 > 1 ? x1 - x0 : 2, band_h, c, 1);
         }
         int run0 = -1;
         for (int i = 0; i <= v->nhist; i++) {
@@ -1342,6 +1864,50 @@ static void draw_plot(viewer *v, const layout *L)
             }
         }
     }
+    /* events on the time axis: doses and fractions as labelled lines, the
+     * kills of each day as red ticks under the axis */
+    if (v->ev) {
+        const bs_event_tracker *et = v->ev;
+        uint64_t n0 = et->n > BS_EVENT_RING ? et->n - BS_EVENT_RING : 0;
+        double last_lab_d = -1e9;
+        for (uint64_t k = n0; k < et->n; k++) {
+            const bs_event *e = &et->ring[k % BS_EVENT_RING];
+            if (e->kind != BS_EV_DOSE && e->kind != BS_EV_FRACTION) continue;
+            char lab[64];
+            if (e->kind == BS_EV_FRACTION)
+                snprintf(lab, sizeof lab, "RT %d", e->aux);
+            else
+                snprintf(lab, sizeof lab, "dose");
+            /* labels no closer than 6 % of the axis */
+            int show = (e->day - last_lab_d) / tmax > 0.06;
+            if (show) last_lab_d = e->day;
+            plot_vline(v, left, right, top, bot, tmax, e->day, EV_RGB[e->kind], show ? lab : NULL, 2);
+        }
+        int dmax = (int)tnow;
+        float kmax = 1.0f;
+        for (int d = 0; d <= dmax && d < BS_DAY_BINS; d++)
+            if (et->day_count[d][BS_EV_KILL] > kmax) kmax = et->day_count[d][BS_EV_KILL];
+        for (int d = 0; d <= dmax && d < BS_DAY_BINS; d++) {
+            float kc = et->day_count[d][BS_EV_KILL];
+            if (kc <= 0) continue;
+            int x0 = left + (int)((right - left) * (d / tmax)), x1 = left + (int)((right - left) * ((d + 1) / tmax));
+            int hh = (int)(L->F / 2 * (0.3 + 0.7 * (double)(kc / kmax)));
+            fill(v, x0, bot + 1, x1 - x0 > 1 ? x1 - x0 : 2, hh, EV_RGB[BS_EV_KILL], 255);
+        }
+        if (et->total[BS_EV_KILL] > 0)
+            text_at(v, left + (right - left) / 2, bot + 2, EV_RGB[BS_EV_KILL], 0, 2, "kills per day (red ticks)");
+    }
+    /* the story's beats: a labelled line at each beat fired */
+    if (v->story_on) {
+        int prev_end = -100000, row = 0;
+        for (int i = 0; i <= v->beat && i < v->story->nbeats; i++) {
+            int x = left + (int)((right - left) * (v->beat_day[i] / tmax));
+            /* a label that would run into the one before it goes a row down */
+            row = x < prev_end + L->pad ? (row + 1) % 2 : 0;
+            plot_vline(v, left, right, top, bot, tmax, v->beat_day[i], t->accent, v->story->beat[i].mark, row);
+            prev_end = x + 3 + text_w(v, v->story->beat[i].mark, 0);
+        }
+    }
     /* axes */
     fill(v, left, bot, right - left, 1, t->grid, 255);
     fill(v, left, top, 1, bot - top, t->grid, 255);
@@ -1351,27 +1917,47 @@ static void draw_plot(viewer *v, const layout *L)
     snprintf(lab, sizeof lab, "day %.0f", tmax);
     text_at(v, right, bot + 2, t->dim, 0, 1, lab);
     text_at(v, left, bot + 2, t->dim, 0, 0, "0");
-    /* bone area: right axis, % of day 0 */
-    text_at(v, right + L->pad, top - L->F / 2, t->text, 0, 0, "150%");
-    text_at(v, right + L->pad, bot - L->F, t->text, 0, 0, "0%");
+    /* right axis: percent */
+    if (any_right) {
+        snprintf(lab, sizeof lab, "%.0f%%", rmax);
+        text_at(v, right + L->pad, top - L->F / 2, t->text, 0, 0, lab);
+        snprintf(lab, sizeof lab, "%.0f%%", rmin);
+        text_at(v, right + L->pad, bot - L->F, t->text, 0, 0, lab);
+        if (rmin < 100 && rmax > 100) {
+            int y100 = bot - (int)((bot - top) * ((100 - rmin) / (rmax - rmin)));
+            for (int x = left; x < right; x += 10) fill(v, x, y100, 4, 1, t->grid, 255);
+            text_at(v, right + L->pad, y100 - L->F / 2, t->dim, 0, 0, "100%");
+        }
+    }
     if (v->nhist < 2) return;
-    int nt = bs_celltype_count();
     for (int e = 1; e < nent; e++) {
         uint8_t c[3];
         plot_entry(v, e, c); /* the legend's colour (darkened on the light theme) */
         SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_NONE);
         SDL_SetRenderDrawColor(v->ren, c[0], c[1], c[2], 255);
-        int px_prev = 0, py_prev = 0;
+        int px_prev = 0, py_prev = 0, rt = plot_right(v, e), drug = plot_drug(v, e);
+        int dotted = !story_plot(v) && e - 2 >= bs_celltype_count();
         for (int i = 0; i < v->nhist; i++) {
-            double val = e == 1 ? plot_series(v, e, i) / 1.5 : plot_y_value(v, plot_series(v, e, i)) / ymax;
+            double y = plot_series(v, e, i);
+            double val = drug ? y / dmax_pct : rt ? (y - rmin) / (rmax - rmin) : plot_y_value(v, y) / ymax;
             int px = left + (int)((right - left) * (v->hist[i].t / tmax));
-            int py = bot - (int)((bot - top) * (val > 1.0 ? 1.0 : val));
-            /* bone area dashed (8 px), dormant / proliferating dotted (3 px), populations solid */
-            int dash = e == 1 ? (px / 8) % 2 == 0 : e - 2 >= nt ? (px / 3) % 2 == 0 : 1;
+            int py = bot - (int)((bot - top) * (val > 1.0 ? 1.0 : val < 0.0 ? 0.0 : val));
+            /* right axis dashed (8 px), dormant / proliferating dotted (3 px), populations solid */
+            int dash = rt ? (px / 8) % 2 == 0 : dotted ? (px / 3) % 2 == 0 : 1;
             if (i > 0 && dash) {
                 SDL_RenderDrawLine(v->ren, px_prev, py_prev, px, py);
                 SDL_RenderDrawLine(v->ren, px_prev, py_prev + 1, px, py + 1);
             }
+            px_prev = px;
+            py_prev = py;
+        }
+        /* the arm beside: one pixel, the same colour, every other segment */
+        for (int i = 0; v->beside && i < v->nhist; i++) {
+            double y = plot_series_b(v, e, i);
+            double val = drug ? y / dmax_pct : rt ? (y - rmin) / (rmax - rmin) : plot_y_value(v, y) / ymax;
+            int px = left + (int)((right - left) * (v->hist[i].t / tmax));
+            int py = bot - (int)((bot - top) * (val > 1.0 ? 1.0 : val < 0.0 ? 0.0 : val));
+            if (i > 0 && (px / 4) % 2 == 0) SDL_RenderDrawLine(v->ren, px_prev, py_prev, px, py);
             px_prev = px;
             py_prev = py;
         }
@@ -1383,6 +1969,28 @@ static void draw_view(viewer *v)
     const theme *t = TH(v);
     fill(v, v->view.x, v->view.y, v->view.w, v->view.h, t->bg, 255);
     int lw = v->m->lat.w * v->px, lh = v->m->lat.h * v->px;
+    if (v->beside && v->tex_b) {
+        /* the arm beside: the same zoom and pan in its own rectangle, and a
+         * label above each picture */
+        const SDL_Rect *B = &v->view_b;
+        fill(v, B->x, B->y, B->w, B->h, t->bg, 255);
+        SDL_SetTextureScaleMode(v->tex_b, v->zoom >= 3.0 ? SDL_ScaleModeNearest : SDL_ScaleModeLinear);
+        SDL_RenderSetClipRect(v->ren, B);
+        SDL_Rect src = { 0, 0, lw, lh };
+        SDL_FRect dst = { (float)(B->x - v->pan_x * v->zoom), (float)(B->y - v->pan_y * v->zoom), (float)(lw * v->zoom),
+            (float)(lh * v->zoom) };
+        SDL_RenderCopyF(v->ren, v->tex_b, &src, &dst);
+        SDL_RenderSetClipRect(v->ren, NULL);
+        int F = v->font_px, ly = v->view.y - F * 3 / 2;
+        fill(v, v->view.x, ly, v->view.w + (B->x - v->view.x - v->view.w) + B->w, F * 3 / 2, t->panel, 255);
+        char la[300];
+        snprintf(la, sizeof la, "A: %s", v->scenario);
+        text_at(v, v->view.x + F / 2, ly + F / 6, t->accent, 0, 0, la);
+        char lb[700];
+        snprintf(lb, sizeof lb, "%s", v->b_label);
+        while (strlen(lb) > 8 && text_w(v, lb, 0) > B->w - F) lb[strlen(lb) - 1] = '\0';
+        text_at(v, B->x + F / 2, ly + F / 6, t->accent, 0, 0, lb);
+    }
     /* The lattice region of the image, scaled by the real zoom and clipped
      * to the view: nearest-neighbour from 3x on (crisp sites), linear below
      * (no uneven rows at small non-integer scales). */
@@ -1473,7 +2081,8 @@ static void draw_colour_bar(viewer *v, const layout *L)
     if (v->field < 0) return;
     const theme *t = TH(v);
     const bs_field *f = &v->m->fields[v->field];
-    int w = 14 * L->F, h = 3 * L->row + L->pad, x = v->view.x + v->view.w - w - L->pad, y = v->view.y + L->pad;
+    int w = 14 * L->F, h = 3 * L->row + L->pad, x = v->view.x + v->view.w - w - L->pad,
+        y = v->view.y + L->pad + (v->story_on ? v->cap_h : 0);
     fill(v, x, y, w, h, t->panel, 235);
     int ix = x + L->pad, iw = w - 2 * L->pad, yy = y + L->pad / 2;
     textf(v, ix, yy, t->text, 0, "%s (%s), %s", field_label(v->field), f->spec.unit ? f->spec.unit : "",
@@ -1536,6 +2145,286 @@ static void draw_inspect(viewer *v, const layout *L)
         text_at(v, x + L->pad, y + L->pad + k * L->F * 6 / 5, k == 0 ? t->accent : t->text, 0, 0, lines[k]);
 }
 
+/* Wrapped text as a texture, cached by its text, font and width (a few
+ * entries: the caption, its lines, the notes). */
+typedef struct {
+    uint64_t key;
+    SDL_Texture *tex;
+    int w, h;
+} wrap_entry;
+static wrap_entry WRAP[8];
+static int wrap_next;
+
+static void wrap_clear(void)
+{
+    for (int i = 0; i < 8; i++)
+        if (WRAP[i].tex) SDL_DestroyTexture(WRAP[i].tex);
+    memset(WRAP, 0, sizeof WRAP);
+}
+
+static wrap_entry *wrapped(viewer *v, const char *s, int big, const uint8_t c[3], int width)
+{
+    if (!s[0] || width < 20) return NULL;
+    uint64_t key = text_key(s, big, c) ^ ((uint64_t)width * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)v->font_px;
+    for (int i = 0; i < 8; i++)
+        if (WRAP[i].key == key && WRAP[i].tex) return &WRAP[i];
+    SDL_Color col = { c[0], c[1], c[2], 255 };
+    SDL_Surface *surf = TTF_RenderUTF8_Blended_Wrapped(big ? v->big : v->font, s, col, (Uint32)width);
+    if (!surf) return NULL;
+    wrap_entry *e = &WRAP[wrap_next];
+    wrap_next = (wrap_next + 1) % 8;
+    if (e->tex) SDL_DestroyTexture(e->tex);
+    e->tex = SDL_CreateTextureFromSurface(v->ren, surf);
+    e->w = surf->w;
+    e->h = surf->h;
+    e->key = e->tex ? key : 0;
+    SDL_FreeSurface(surf);
+    return e->tex ? e : NULL;
+}
+
+static void blit(viewer *v, const wrap_entry *e, int x, int y)
+{
+    if (!e) return;
+    SDL_Rect r = { x, y, e->w, e->h };
+    SDL_RenderCopy(v->ren, e->tex, NULL, &r);
+}
+
+#define FLASH_FRAMES 30
+
+/* Events flash on the lattice where they happened (a ring that grows and
+ * fades over FLASH_FRAMES frames; a dose or a fraction flashes the view's
+ * border with its name); the highlighted cells of a beat get a ring. */
+static void draw_events(viewer *v, const layout *L)
+{
+    bs_event_tracker *t = v->ev;
+    if (!t) return;
+    SDL_RenderSetClipRect(v->ren, &v->view);
+    SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_BLEND);
+    double cell = v->zoom * v->px;
+    uint64_t n0 = t->n > BS_EVENT_RING ? t->n - BS_EVENT_RING : 0;
+    const char *banner = NULL;
+    char bbuf[160];
+    int banner_kind = -1;
+    for (uint64_t k = n0; k < t->n; k++) {
+        bs_event *e = &t->ring[k % BS_EVENT_RING];
+        if (e->frame < 0) e->frame = v->frame;
+        long age = v->frame - e->frame;
+        if (age > FLASH_FRAMES * (e->x < 0 ? 3 : 1)) continue;
+        const uint8_t *c = EV_RGB[e->kind];
+        if (e->x < 0) {
+            /* dose / fraction: the border, and a banner */
+            uint8_t a = (uint8_t)(255 - 200 * age / (3 * FLASH_FRAMES));
+            SDL_SetRenderDrawColor(v->ren, c[0], c[1], c[2], a);
+            for (int w = 0; w < L->F / 3 + 2; w++) {
+                SDL_Rect r = { v->view.x + w, v->view.y + w, v->view.w - 2 * w, v->view.h - 2 * w };
+                SDL_RenderDrawRect(v->ren, &r);
+            }
+            if (e->kind == BS_EV_FRACTION) {
+                int nf = (int)bs_param(v->m->ps, "therapy.radiotherapy.n_fractions");
+                snprintf(bbuf, sizeof bbuf, "radiotherapy fraction %d of %d", e->aux, nf);
+            } else {
+                snprintf(bbuf, sizeof bbuf, "%s dose", bs_therapy_names[e->aux]);
+                for (char *q = bbuf; *q; q++)
+                    if (*q == '_') *q = ' ';
+            }
+            banner = bbuf;
+            banner_kind = e->kind;
+            continue;
+        }
+        if (e->kind == BS_EV_RESORBED && cell < 2.0) continue; /* too small to see: the counter says it */
+        int sx, sy;
+        site_to_screen(v, e->x, e->y, &sx, &sy);
+        double grow = (double)age / FLASH_FRAMES;
+        int rad = (int)(cell * (e->kind == BS_EV_RESORBED ? 0.8 : 1.0 + 2.0 * grow)) + 3;
+        uint8_t a = (uint8_t)(255 * (1.0 - grow));
+        SDL_SetRenderDrawColor(v->ren, c[0], c[1], c[2], a);
+        SDL_Rect r = { sx - rad, sy - rad, 2 * rad, 2 * rad };
+        SDL_RenderDrawRect(v->ren, &r);
+        if (e->kind != BS_EV_RESORBED) {
+            SDL_Rect r2 = { sx - rad + 1, sy - rad + 1, 2 * rad - 2, 2 * rad - 2 };
+            SDL_RenderDrawRect(v->ren, &r2);
+        }
+        if (e->kind == BS_EV_KILL) {
+            SDL_RenderDrawLine(v->ren, sx - rad, sy - rad, sx + rad, sy + rad);
+            SDL_RenderDrawLine(v->ren, sx - rad, sy + rad, sx + rad, sy - rad);
+        }
+    }
+    /* a beat's highlighted cells: a ring each, pulsing */
+    if (v->hl_nhl > 0 && v->story_on && v->beat >= 0) {
+        const bs_store *st = &v->m->store;
+        uint8_t a = (uint8_t)(160 + 95 * sin(v->frame * 0.25));
+        SDL_SetRenderDrawColor(v->ren, 0xFF, 0xFF, 0xFF, a);
+        int rad = (int)(cell * 1.2) + 4;
+        for (int slot = 0; slot < st->capacity; slot++) {
+            int ty = st->type[slot], hit = 0;
+            if (ty == 0xff) continue;
+            for (int k = 0; k < v->hl_nhl; k++)
+                if (ty == v->hl_type[k] && (v->hl_state[k] < 0 || st->state[slot] == v->hl_state[k])) hit = 1;
+            if (!hit) continue;
+            int sx, sy;
+            site_to_screen(v, st->site[slot] % v->m->lat.w, st->site[slot] / v->m->lat.w, &sx, &sy);
+            if (sx < v->view.x - rad || sy < v->view.y - rad || sx > v->view.x + v->view.w + rad ||
+                    sy > v->view.y + v->view.h + rad)
+                continue;
+            SDL_Rect r = { sx - rad, sy - rad, 2 * rad, 2 * rad };
+            SDL_RenderDrawRect(v->ren, &r);
+            SDL_Rect r2 = { sx - rad - 1, sy - rad - 1, 2 * rad + 2, 2 * rad + 2 };
+            SDL_RenderDrawRect(v->ren, &r2);
+        }
+    }
+    SDL_RenderSetClipRect(v->ren, NULL);
+    v->banner[0] = '\0';
+    if (banner) {
+        snprintf(v->banner, sizeof v->banner, "%s", banner);
+        v->banner_kind = banner_kind;
+    }
+}
+
+/* A dose's or a fraction's name, large, at the bottom centre of the view
+ * (over everything else there). */
+static void draw_banner(viewer *v, const layout *L)
+{
+    if (!v->banner[0]) return;
+    const theme *th = TH(v);
+    int tw = text_w(v, v->banner, 1), bh = TTF_FontHeight(v->big);
+    int bx = v->view.x + (v->view.w - tw) / 2, by = v->view.y + v->view.h - bh - 3 * L->row;
+    fill(v, bx - L->pad, by, tw + 2 * L->pad, bh, th->panel, 220);
+    text_at(v, bx, by, EV_RGB[v->banner_kind], 1, 0, v->banner);
+}
+
+/* Per-day counters: the last whole day's events, in the view's top-right
+ * corner (below a heat map's colour bar). */
+static void draw_counters(viewer *v, const layout *L)
+{
+    bs_event_tracker *t = v->ev;
+    if (!t) return;
+    const theme *th = TH(v);
+    int d = (int)floor(bs_model_time_days(v->m)) - 1;
+    char lines[6][96];
+    int nl = 0;
+    if (d < 0) {
+        snprintf(lines[nl++], 96, "events per day (from day 1)");
+    } else {
+        const float *c = d < BS_DAY_BINS ? t->day_count[d] : t->day_count[BS_DAY_BINS - 1];
+        snprintf(lines[nl++], 96, "events on day %d", d);
+        snprintf(lines[nl++], 96, "new tumour cells: %.0f", (double)c[BS_EV_DIVISION]);
+        snprintf(lines[nl++], 96, "tumour cells killed: %.0f, died: %.0f", (double)c[BS_EV_KILL],
+                (double)c[BS_EV_TUMOUR_DEATH]);
+        snprintf(lines[nl++], 96, "osteoclasts formed: %.0f", (double)c[BS_EV_OC_FORMED]);
+        snprintf(lines[nl++], 96, "bone resorbed: %.0f \xc2\xb5m\xc2\xb2", (double)c[BS_EV_RESORBED]);
+    }
+    static const int kind_of_line[6] = { -1, BS_EV_DIVISION, BS_EV_KILL, BS_EV_OC_FORMED, BS_EV_RESORBED, -1 };
+    int w = 0, lh = L->F * 6 / 5;
+    for (int k = 0; k < nl; k++) {
+        int a = text_w(v, lines[k], 0);
+        if (a > w) w = a;
+    }
+    w += 3 * L->pad + L->F / 2;
+    int h = nl * lh + L->pad, x = v->view.x + v->view.w - w - L->pad,
+        y = v->view.y + L->pad + (v->field >= 0 ? 3 * L->row + 2 * L->pad : 0) + (v->story_on ? v->cap_h : 0);
+    if (w > v->view.w / 2) return; /* no room (a narrow view) */
+    fill(v, x, y, w, h, th->panel, 215);
+    for (int k = 0; k < nl; k++) {
+        int yy = y + L->pad / 2 + k * lh;
+        if (d >= 0 && kind_of_line[k] >= 0)
+            fill(v, x + L->pad, yy + L->F / 4, L->F / 2, L->F / 2, EV_RGB[kind_of_line[k]], 255);
+        text_at(v, x + 2 * L->pad + L->F / 2, yy, k == 0 ? th->dim : th->text, 0, 0, lines[k]);
+    }
+}
+
+/* The story's caption over the top of the view: large, wrapped, with the
+ * beat's number and the keys. */
+static void draw_story(viewer *v, const layout *L)
+{
+    if (!v->story_on) return;
+    const theme *t = TH(v);
+    const bs_story *S = v->story;
+    char cap[400], sub[1400], foot[240];
+    if (v->rewind_to >= 0) {
+        snprintf(cap, sizeof cap, "Going back to beat %d ...", v->rewind_to + 1);
+        snprintf(sub, sizeof sub, "replaying from day 0 on the same seed: day %.1f of %.1f", bs_model_time_days(v->m),
+                v->beat_day[v->rewind_to]);
+        foot[0] = '\0';
+    } else if (v->beat < 0) {
+        snprintf(cap, sizeof cap, "%s", S->title[0] ? S->title : v->scenario);
+        snprintf(sub, sizeof sub, "a story in %d beats", S->nbeats);
+        snprintf(foot, sizeof foot, "Space: start    F1: keys    I: notes");
+    } else {
+        const bs_story_beat *b = &S->beat[v->beat];
+        snprintf(cap, sizeof cap, "%s", b->caption);
+        if (v->beat_late && b->late[0])
+            snprintf(sub, sizeof sub, "%s", b->late);
+        else
+            snprintf(sub, sizeof sub, "%s%s%s", b->text, v->beat_late && b->text[0] ? "\n" : "",
+                    v->beat_late ? "(the event this beat waits for had not come by this day)" : "");
+        int last = v->beat == S->nbeats - 1;
+        snprintf(foot, sizeof foot, "beat %d of %d, day %.1f    %s    Backspace: back", v->beat + 1, S->nbeats,
+                v->beat_day[v->beat],
+                last ? (v->playing ? "the end: playing on" : "the end: Space plays on")
+                     : (v->playing ? "playing on (Space pauses)" : "Space: continue"));
+    }
+    int w = v->view.w - 4 * L->pad;
+    /* while playing the caption steps aside: one line at the top */
+    int compact = v->playing && v->rewind_to < 0;
+    wrap_entry *ec = wrapped(v, cap, compact ? 0 : 1, t->text, w - 2 * L->pad);
+    wrap_entry *es = compact ? NULL : wrapped(v, sub, 0, t->text, w - 2 * L->pad);
+    int h = L->pad + (ec ? ec->h : 0) + (es ? es->h + L->pad / 2 : 0) + L->pad + (foot[0] ? L->row : 0);
+    int x = v->view.x + 2 * L->pad, y = v->view.y + L->pad;
+    v->cap_h = h + L->pad;
+    fill(v, x, y, w, h, t->panel, compact ? 200 : 228);
+    fill(v, x, y, L->pad / 2, h, t->accent, 255);
+    int yy = y + L->pad;
+    blit(v, ec, x + L->pad + L->pad / 2, yy);
+    yy += ec ? ec->h : 0;
+    if (es) {
+        yy += L->pad / 2;
+        blit(v, es, x + L->pad + L->pad / 2, yy);
+        yy += es->h;
+    }
+    if (foot[0]) {
+        /* cut to the box (a narrow view): the keys are in F1 too */
+        char f2[240];
+        snprintf(f2, sizeof f2, "%s", foot);
+        while (strlen(f2) > 8 && text_w(v, f2, 0) > w - 2 * L->pad) {
+            char *cut = strrchr(f2, ' ');
+            if (!cut) break;
+            *cut = '\0';
+            while (strlen(f2) > 0 && f2[strlen(f2) - 1] == ' ') f2[strlen(f2) - 1] = '\0';
+        }
+        text_at(v, x + L->pad + L->pad / 2, yy + L->pad / 2, t->accent, 0, 0, f2);
+    }
+}
+
+/* The scenario picker (O): the scenarios beside this one; Enter opens one
+ * (the session ends as with Q, and the viewer starts again on it). */
+static void draw_picker(viewer *v, const layout *L)
+{
+    if (!v->picker) return;
+    const theme *t = TH(v);
+    int lh = L->F * 6 / 5, per = (L->H - 6 * lh) / lh;
+    if (per < 4) per = 4;
+    int ncol = (v->npick + per - 1) / per, cw = 0;
+    for (int k = 0; k < v->npick; k++) {
+        int a = text_w(v, v->pick[k], 0);
+        if (a > cw) cw = a;
+    }
+    cw += 4 * L->pad;
+    if (ncol < 1) ncol = 1;
+    int rows = v->npick < per ? v->npick : per, w = ncol * cw + 2 * L->pad;
+    const char *head = "Open a scenario: arrows choose, Enter opens (* has a story), Esc closes";
+    if (text_w(v, head, 0) + 2 * L->pad > w) w = text_w(v, head, 0) + 2 * L->pad;
+    int h = (rows + 2) * lh + 2 * L->pad, x = (L->W - w) / 2, y = (L->H - h) / 2;
+    overlay_box(v, x, y, w, h);
+    text_at(v, x + L->pad, y + L->pad, t->accent, 0, 0, head);
+    for (int k = 0; k < v->npick; k++) {
+        int xx = x + L->pad + (k / per) * cw, yy = y + L->pad + (k % per + 2) * lh;
+        if (k == v->pick_sel) fill(v, xx - L->pad / 2, yy, cw - L->pad, lh, t->on_bg, 255);
+        size_t ln = strlen(v->scenario);
+        int cur = strncmp(v->pick[k], v->scenario, ln) == 0 && (v->pick[k][ln] == '\0' || v->pick[k][ln] == ' ');
+        text_at(v, xx, yy, cur ? t->accent : t->text, 0, 0, v->pick[k]);
+    }
+}
+
 static const char *const HELP[][2] = {
     { "Space", "play / pause" },
     { "S / Shift+S", "step 1 tick / 10 ticks" },
@@ -1561,7 +2450,9 @@ static const char *const HELP[][2] = {
     { "M", "presentation layout (large text, large lattice)" },
     { "F12 or P", "screenshot (PNG in the session folder)" },
     { "V", "record a video on / off (MP4; GIF without ffmpeg)" },
-    { "I", "scenario info" },
+    { "I", "notes: what is on screen, things to try" },
+    { "O", "open another scenario (a list; * has a story)" },
+    { "Backspace", "story: back to the previous beat (--story)" },
     { "F1", "this help" },
     { "Q", "quit (writes the CSV's last row and the log)" },
 };
@@ -1592,24 +2483,47 @@ static void draw_help(viewer *v, const layout *L)
     }
 }
 
+/* The I panel: the scenario's notes — what is on screen and things to
+ * try, as keys and sliders — from its story file; else its header. */
 static void draw_info(viewer *v, const layout *L)
 {
     if (!v->show_info) return;
     const theme *t = TH(v);
-    int w = L->W * 2 / 3, x = (L->W - w) / 2, y = L->H / 8;
-    char text[4400];
-    snprintf(text, sizeof text, "%s\n\n%s", v->scenario,
-            v->header[0] ? v->header : "(this scenario has no description)");
-    SDL_Color col = { t->text[0], t->text[1], t->text[2], 255 };
-    SDL_Surface *s = TTF_RenderUTF8_Blended_Wrapped(v->font, text, col, (Uint32)(w - 2 * L->pad));
-    if (!s) return;
-    SDL_Texture *tex = SDL_CreateTextureFromSurface(v->ren, s);
-    int h = s->h + 2 * L->pad;
+    int w = L->W * 3 / 4, x = (L->W - w) / 2, y = L->H / 10, iw = w - 2 * L->pad;
+    char text[8000];
+    size_t k = 0;
+    const bs_story *S = v->have_story ? v->story : NULL;
+    if (S && (S->nabout > 0 || S->ntry > 0)) {
+        k += (size_t)snprintf(text + k, sizeof text - k, "On screen\n");
+        for (int i = 0; i < S->nabout && k < sizeof text; i++)
+            k += (size_t)snprintf(text + k, sizeof text - k, "  %s\n", S->about[i]);
+        if (k < sizeof text)
+            k += (size_t)snprintf(text + k, sizeof text - k,
+                    "  The panel on the right names every cell marker with its count; G shows the tissue "
+                    "colours; the box at the top right counts the last day's events, which also flash where "
+                    "they happen (green: new tumour cell, red cross: killed, orange: osteoclast formed, "
+                    "yellow: bone resorbed).\n");
+        if (S->ntry > 0 && k < sizeof text) k += (size_t)snprintf(text + k, sizeof text - k, "\nThings to try\n");
+        for (int i = 0; i < S->ntry && k < sizeof text; i++)
+            k += (size_t)snprintf(text + k, sizeof text - k, "  %s  -  %s\n", S->try_key[i], S->try_text[i]);
+        if (v->nsl > 0 && k < sizeof text)
+            k += (size_t)snprintf(text + k, sizeof text - k,
+                    "  sliders (right panel)  -  drag one to change that rule live; R resets to the scenario\n");
+        if (k < sizeof text)
+            snprintf(text + k, sizeof text - k, "\n%s%s", v->story_on ? "" : "This scenario has a story: ",
+                    v->story_on ? "Space continues the story, Backspace goes back a beat. I or Esc closes."
+                                : "start it with --story. I or Esc closes.");
+    } else {
+        snprintf(text, sizeof text, "%s",
+                v->header[0] ? v->header : "(this scenario has no description; O opens another)");
+    }
+    wrap_entry *eh = wrapped(v, S && S->title[0] ? S->title : v->scenario, 1, t->accent, iw);
+    wrap_entry *eb = wrapped(v, text, 0, t->text, iw);
+    int h = (eh ? eh->h : 0) + (eb ? eb->h : 0) + 3 * L->pad;
+    if (y + h > L->H) y = L->H - h > 0 ? L->H - h : 0;
     overlay_box(v, x, y, w, h);
-    SDL_Rect dst = { x + L->pad, y + L->pad, s->w, s->h };
-    if (tex) SDL_RenderCopy(v->ren, tex, NULL, &dst);
-    if (tex) SDL_DestroyTexture(tex);
-    SDL_FreeSurface(s);
+    blit(v, eh, x + L->pad, y + L->pad);
+    blit(v, eb, x + L->pad, y + 2 * L->pad + (eh ? eh->h : 0));
 }
 
 /* ---- capture ------------------------------------------------------------------------ */
@@ -1794,10 +2708,66 @@ static void toggle_therapy(viewer *v, int k)
             (unsigned long long)v->m->step, bs_therapy_blurbs[k]);
 }
 
+static int cmp_pick(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* The scenarios in the scenario's folder, by name (the picker). */
+static void picker_open(viewer *v)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", v->scenario_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    DIR *d = opendir(dir);
+    v->npick = 0;
+    if (!d) {
+        set_msg(v, "cannot list %s (%s)", dir, strerror(errno));
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) && v->npick < 64) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || n > 100 || strcmp(e->d_name + n - 4, ".ini") != 0 || e->d_name[0] == '_') continue;
+        char sp[4300];
+        snprintf(sp, sizeof sp, "%s/%.*s.story", dir, (int)(n - 4), e->d_name);
+        snprintf(v->pick[v->npick++], sizeof v->pick[0], "%.*s%s", (int)(n - 4), e->d_name,
+                bs_path_exists(sp) ? " *" : "");
+    }
+    closedir(d);
+    qsort(v->pick, (size_t)v->npick, sizeof v->pick[0], cmp_pick);
+    v->pick_sel = 0;
+    for (int k = 0; k < v->npick; k++)
+        if (strncmp(v->pick[k], v->scenario, strlen(v->scenario)) == 0 &&
+                (v->pick[k][strlen(v->scenario)] == '\0' || v->pick[k][strlen(v->scenario)] == ' '))
+            v->pick_sel = k;
+    v->picker = v->npick > 0;
+}
+
 static void on_key(viewer *v, SDL_Keycode key, Uint16 mod)
 {
     int shift = (mod & KMOD_SHIFT) != 0, ctrl = (mod & KMOD_CTRL) != 0;
     bs_error err;
+    if (v->picker) {
+        int per = v->npick;
+        if (key == SDLK_DOWN && v->pick_sel + 1 < v->npick) v->pick_sel++;
+        if (key == SDLK_UP && v->pick_sel > 0) v->pick_sel--;
+        if (key == SDLK_PAGEDOWN) v->pick_sel = v->pick_sel + 10 < per ? v->pick_sel + 10 : per - 1;
+        if (key == SDLK_PAGEUP) v->pick_sel = v->pick_sel > 10 ? v->pick_sel - 10 : 0;
+        if (key == SDLK_ESCAPE || key == SDLK_o) v->picker = 0;
+        if (key == SDLK_RETURN || key == SDLK_KP_ENTER) {
+            snprintf(v->restart, sizeof v->restart, "%s", v->pick[v->pick_sel]);
+            char *sp = strchr(v->restart, ' ');
+            if (sp) *sp = '\0';
+            v->picker = 0;
+            v->quit = 1;
+        }
+        return;
+    }
     if (key >= THERAPY_KEY0 && key < THERAPY_KEY0 + BS_THERAPY_COUNT && key <= SDLK_F10) {
         toggle_therapy(v, (int)(key - THERAPY_KEY0));
         return;
@@ -1887,6 +2857,13 @@ static void on_key(viewer *v, SDL_Keycode key, Uint16 mod)
         fit_view(v);
         break;
     case SDLK_ESCAPE: v->show_help = v->show_info = v->inspect = 0; break;
+    case SDLK_BACKSPACE:
+        if (v->story_on)
+            story_back(v);
+        else
+            set_msg(v, "Backspace goes back a beat in a story (bonesim view SCENARIO --story)");
+        break;
+    case SDLK_o: picker_open(v); break;
     case SDLK_q: v->quit = 1; break;
     default:
         if (key >= SDLK_1 && key <= SDLK_9 && key - SDLK_1 < BS_FIELD_COUNT) {
@@ -2046,8 +3023,20 @@ static void script_tick(viewer *v)
         return;
     }
     if (v->target_step >= 0) {
-        if ((long long)v->m->step < v->target_step) return;
+        if ((long long)v->m->step < v->target_step) {
+            v->playing = 1; /* past a story beat's pause: the script plays on */
+            return;
+        }
         v->target_step = -1;
+        v->playing = 0;
+    }
+    if (v->script_beat > 0) {
+        if (v->rewind_to >= 0) return; /* going back: the replay plays itself */
+        if (v->beat + 1 < v->script_beat) {
+            v->playing = 1; /* past a beat's pause, as Space would */
+            return;
+        }
+        v->script_beat = 0;
         v->playing = 0;
     }
     char line[600];
@@ -2110,6 +3099,26 @@ static void script_tick(viewer *v)
                 v->speed = N_SPEEDS - 1;
                 return;
             }
+        } else if (strcmp(c, "beat") == 0 && nt == 2) {
+            char *e;
+            long b = strtol(tok[1], &e, 10);
+            if (!v->story_on) {
+                script_fail(v, "beat: no story is playing (use --story)");
+                return;
+            }
+            if (*e || b < 1 || b > v->story->nbeats) {
+                script_fail(v, "beat '%s' (valid: 1 .. %d, the story's beats)", tok[1], v->story->nbeats);
+                return;
+            }
+            if (v->beat + 1 < b) {
+                v->script_beat = (int)b;
+                v->playing = 1;
+                v->speed = N_SPEEDS - 1;
+                return;
+            }
+        } else if (strcmp(c, "play") == 0 && nt == 1) {
+            /* play at the speed set (past a story beat's pause), without Space's toggle */
+            v->playing = 1;
         } else if (strcmp(c, "wait") == 0 && nt == 2) {
             v->script_wait = atoi(tok[1]);
             return;
@@ -2144,7 +3153,7 @@ static void script_tick(viewer *v)
         } else {
             script_fail(v,
                     "cannot read '%s' (valid: key NAME, click X Y, rclick X Y, drag X0 Y0 X1 Y1, until STEP, "
-                    "wait FRAMES, slider NAME VALUE, screenshot [FILE], dump FILE, quit)",
+                    "beat N, play, wait FRAMES, slider NAME VALUE, screenshot [FILE], dump FILE, quit)",
                     c);
             return;
         }
@@ -2217,6 +3226,10 @@ static int frame(viewer *v, layout *L, char *err, size_t n)
         fit_view(v);
         if (v->follow) frame_roi(v, 0);
         v->fit_pending = 0;
+    }
+    if (v->beat_view_pending && v->beat >= 0) {
+        story_frame(v);
+        v->beat_view_pending = 0;
     } else if (v->follow) {
         /* a scripted session jumps (same picture at any frame rate) */
         frame_roi(v, v->script == NULL);
@@ -2230,10 +3243,15 @@ static int frame(viewer *v, layout *L, char *err, size_t n)
     draw_plot(v, L);
     draw_panel(v, L);
     draw_overlays(v, L);
+    draw_events(v, L);
+    draw_story(v, L);
     draw_colour_bar(v, L);
+    draw_counters(v, L);
+    draw_banner(v, L);
     draw_inspect(v, L);
     draw_info(v, L);
     draw_help(v, L);
+    draw_picker(v, L);
     if (v->want_shot) {
         if (getenv("BONESIM_VIEW_LAYOUT")) {
             int lw = v->m->lat.w * v->px, lh = v->m->lat.h * v->px;
@@ -2243,6 +3261,9 @@ static int frame(viewer *v, layout *L, char *err, size_t n)
                     L->W, L->H, v->font_px, fmin(lw * v->zoom, v->view.w), fmin(lh * v->zoom, v->view.h),
                     100.0 * fmin(lh * v->zoom, v->view.h) / L->H, v->lay_cols, v->lay_blocks, v->lay_blocks_all,
                     v->lay_entries, v->lay_entries_all, v->zoom);
+            if (v->story_on)
+                fprintf(stderr, "bonesim view: story caption %d px high, beat %d of %d\n", v->cap_h, v->beat + 1,
+                        v->story->nbeats);
         }
         screenshot(v);
         v->want_shot = 0;
@@ -2330,7 +3351,9 @@ static int run(viewer *v)
 static void shutdown_sdl(viewer *v)
 {
     cache_clear(v);
+    wrap_clear();
     if (v->tex) SDL_DestroyTexture(v->tex);
+    if (v->tex_b) SDL_DestroyTexture(v->tex_b);
     if (v->font) TTF_CloseFont(v->font);
     if (v->big) TTF_CloseFont(v->big);
     if (v->ren) SDL_DestroyRenderer(v->ren);
@@ -2343,10 +3366,16 @@ static void viewer_free(viewer *v)
 {
     stop_recording(v); /* a recording still on when the viewer closes is kept */
     bs_session_free(&v->S);
+    bs_session_free(&v->SB);
+    bs_image_free(&v->img_b);
     session_sync(v);
     bs_image_free(&v->img);
     free(v->classes);
     free(v->hist);
+    if (v->ev) bs_events_free(v->ev);
+    free(v->ev);
+    free(v->story);
+    free(v->kept);
     if (v->script) fclose(v->script);
 }
 
@@ -2358,6 +3387,7 @@ int bs_cmd_view(int argc, char **argv)
         return BS_EXIT_ERROR;
     }
     bs_session_init(&v->S);
+    bs_session_init(&v->SB);
     char msg[BS_ERROR_MAX];
     int r = parse_opts(v, argc, argv, msg, sizeof msg);
     if (r != 0) {
@@ -2395,6 +3425,7 @@ int bs_cmd_view(int argc, char **argv)
     }
     bs_session_signals();
     bs_status st = session_open(v, &err);
+    if (st == BS_OK) st = session_open_beside(v, &err);
     if (st != BS_OK) {
         fprintf(stderr, "bonesim: %s\n", err.msg);
         session_close(v);
@@ -2445,6 +3476,61 @@ int bs_cmd_view(int argc, char **argv)
                "--replay %s --out DIR\n",
                 v->outdir, v->scenario_arg, v->nsets ? " [the same --set options]" : "", v->S.live_log_path);
     shutdown_sdl(v);
+    /* The picker chose a scenario: the viewer starts again on it with the
+     * same window options (a new session folder; its story if it has one). */
+    char restart[128];
+    snprintf(restart, sizeof restart, "%s", v->restart);
+    if (restart[0] && code == BS_EXIT_OK) {
+        char exe[4096], size[64], ui[32], thr[32], spath[4400];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n > 0) {
+            exe[n] = '\0';
+            char *args[24];
+            int k = 0;
+            args[k++] = exe;
+            args[k++] = (char *)"view";
+            /* the chosen file by its path (the folder it was listed from) */
+            char dir0[4096], rpath[4400];
+            snprintf(dir0, sizeof dir0, "%s", v->scenario_path);
+            char *sl0 = strrchr(dir0, '/');
+            if (sl0) *sl0 = '\0';
+            snprintf(rpath, sizeof rpath, "%s/%s.ini", sl0 ? dir0 : ".", restart);
+            args[k++] = rpath;
+            snprintf(size, sizeof size, "%dx%d", v->win_w, v->win_h);
+            args[k++] = (char *)"--size";
+            args[k++] = size;
+            snprintf(ui, sizeof ui, "%g", v->ui_scale);
+            args[k++] = (char *)"--ui-scale";
+            args[k++] = ui;
+            if (v->threads > 0) {
+                snprintf(thr, sizeof thr, "%d", v->threads);
+                args[k++] = (char *)"--threads";
+                args[k++] = thr;
+            }
+            if (v->present) args[k++] = (char *)"--present";
+            if (v->light_theme) args[k++] = (char *)"--light";
+            if (v->fullscreen) args[k++] = (char *)"--fullscreen";
+            if (v->font_opt) {
+                args[k++] = (char *)"--font";
+                args[k++] = (char *)v->font_opt;
+            }
+            char dir[4096];
+            snprintf(dir, sizeof dir, "%s", v->scenario_path);
+            char *slash = strrchr(dir, '/');
+            if (slash) *slash = '\0';
+            snprintf(spath, sizeof spath, "%s/%s.story", slash ? dir : ".", restart);
+            if (v->story_on && bs_path_exists(spath)) args[k++] = (char *)"--story";
+            args[k] = NULL;
+            viewer_free(v);
+            free(v);
+            fflush(NULL);
+            execv(exe, args);
+            fprintf(stderr, "bonesim: cannot start the viewer again on %s (%s)\n", restart, strerror(errno));
+            return BS_EXIT_ERROR;
+        }
+        fprintf(stderr, "bonesim: cannot find this program to open %s (%s); run bonesim view %s\n", restart,
+                strerror(errno), restart);
+    }
     viewer_free(v);
     free(v);
     return code;
