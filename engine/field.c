@@ -574,7 +574,7 @@ static void bs_conductance_row(const bs_prep *p, int y)
          * the neighbours' faces that the sweep reads as g0 and g2 hold
          * these same g0 and g2: only the domain edge's faces need a slot */
         if (x == 0) wk->g_e[q ^ 1][j - 1] = g0;
-        if (y == 0) wk->g_n[q ^ 1][j - S] = g2;
+        if (y == 0) (wk->g_n[q ^ 1] - S)[j] = g2; /* the halo row before row 0 (g_n points one row in) */
         wk->g_e[q][j] = g1;
         wk->g_n[q][j] = g3;
         wk->gsum[q][j] = (g0 + g1) + (g2 + g3);
