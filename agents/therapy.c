@@ -298,9 +298,10 @@ static const bs_param_def therapy_params[] = {
             "Half-life of the particles' O2 production after the last dose (A; particles accumulate in long bones, "
             "Murphy 2024)",
             NULL, NULL },
-    { "mno2.o2_per_cell_mmHg_per_h", BS_PT_REAL, 120000.0, 0.0, 1e7, "mmHg/h",
+    { "mno2.o2_per_cell_mmHg_per_h", BS_PT_REAL, 80000.0, 0.0, 1e7, "mmHg/h",
             "O2 made per tumour cell from its H2O2 (source proportional to tumour density), calibrated so lesions gain "
-            "+5-15 mmHg (Murphy 2021, calibrated to B24)",
+            "+5-15 mmHg (Murphy 2021 design band; calibrated to B24 on seeds 500-505: +9.3 mmHg mean at tumour cells "
+            "in the 100-cell hypoxic_marrow lesion, 120 x 120)",
             NULL, NULL },
     /* HDAC inhibitor */
     SCHEDULE("hdac_inhibitor", "HDAC-inhibitor exposure"),
