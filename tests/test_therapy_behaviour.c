@@ -515,11 +515,11 @@ static void test_b24_reoxygenation(void **state)
     assert_true(b[1] < b[0] && 2 * lower > NSEEDS);
     assert_true(bm < b[0]);
     assert_true(b[3] >= 0.95 * b[2]);
-    /* MnO2 raises O2 at the tumour cells by at least 5 mmHg; the upper end
-     * of its 5-15 mmHg design band (an assumption, mno2.o2_source) is
-     * missed since the #17 tumour O2 terms (+15.5 on these seeds):
-     * printed, and listed in docs/calibration.md, not asserted */
-    assert_true((o2m - o2c) / NSEEDS >= 5.0);
+    /* MnO2 raises O2 at the tumour cells by 5-15 mmHg, the design band of
+     * mno2.o2_per_cell_mmHg_per_h (an assumption; recalibrated in session
+     * 3 on seeds 500-505, docs/calibration.md: +10.4 on these seeds, it
+     * was +15.5 at the former 120000 mmHg/h) */
+    assert_true((o2m - o2c) / NSEEDS >= 5.0 && (o2m - o2c) / NSEEDS <= 15.0);
     /* both arms need >= 2 days of NK contact for the rates to mean
      * anything: too little is a failure of the set-up, not a pass */
     assert_true(ct >= 48.0 && cc >= 48.0);
