@@ -62,6 +62,20 @@ enum {
     D_LINEAGE_QUIESCENT_FRAC,
     D_OC_NEAR_TUMOUR_FRAC,
     D_DTC_ENDO_SHARE,
+    D_DORMANT_BLOOD,
+    D_DORMANT_QUIESCENT,
+    D_DORMANT_BRC,
+    D_DORMANT_BRC_VS_Q,
+    D_CXCL12_SETTLED,
+    D_RES_PER_EVENT,
+    D_REV_PER_EVENT,
+    D_FORM_PER_EVENT,
+    D_EVENT_PER_EVENT,
+    D_DEPTH_PER_EVENT,
+    D_T_KILLS_PER_CONTACT,
+    D_NK_KILLS_PER_CONTACT,
+    D_NK_KILLS_PER_CONTACT_HYP,
+    D_NK_KILLS_PER_CONTACT_NORM,
     D_N
 };
 static const struct {
@@ -88,13 +102,65 @@ static const struct {
     { "dtc_endosteal_share", "fraction",
             "n_dtc_endosteal / (n_dtc_endosteal + n_dtc_perivascular): share of the settled tumour cells on the "
             "endosteum (rows with none are skipped)" },
+    { "dormant_frac_blood_landed", "fraction",
+            "n_dtc_dormant_lineage_blood / n_dtc_lineage_blood: dormant share of the cells whose founder came from "
+            "the blood (rows with none are skipped)" },
+    { "dormant_frac_quiescent_landed", "fraction",
+            "n_dtc_dormant_lineage_quiescent / n_dtc_lineage_quiescent: dormant share of the cells whose founder "
+            "landed on quiescent endosteum (rows with none are skipped)" },
+    { "dormant_frac_brc_landed", "fraction",
+            "n_dtc_dormant_lineage_brc / n_dtc_lineage_brc: dormant share of the cells whose founder landed in a "
+            "remodeling compartment (rows with none are skipped)" },
+    { "dormant_frac_brc_vs_quiescent_landed", "ratio",
+            "dormant_frac_brc_landed / dormant_frac_quiescent_landed within one run: the landing-site contrast "
+            "(rows where either is undefined or the quiescent share is 0 are skipped)" },
+    { "cxcl12_at_settled_cells", "au",
+            "cxcl12_settled_dtc_au: mean CXCL12 at the settled (not migrating) tumour cells (rows with none are "
+            "skipped)" },
+    { "resorption_d_per_event", "days",
+            "bmu_resorption_d: median over the finished remodeling events (opened at or after day 0) of first to "
+            "last erosion (rows before the first finished event are skipped)" },
+    { "reversal_d_per_event", "days",
+            "bmu_reversal_d: median over the finished events of last erosion to the first osteoblast of the team "
+            "(rows before the first finished event are skipped)" },
+    { "formation_d_per_event", "days",
+            "bmu_formation_d: median over the finished events of the team's arrival to the last mineral (rows "
+            "before the first finished event are skipped)" },
+    { "remodeling_d_per_event", "days",
+            "bmu_event_d: median over the finished events of first erosion to the end of the event (rows before "
+            "the first finished event are skipped)" },
+    { "erosion_depth_um_per_event", "um",
+            "bmu_depth_um: median over the finished events of the deepest cavity dug (rows before the first "
+            "finished event are skipped)" },
+    { "tcell_kills_per_contact_day", "per contact-day",
+            "kills_tcell_per_day / tcell_contacts_mean: CTL kills per day an activated CTL spends on a target "
+            "(rows with no contact are skipped)" },
+    { "nk_kills_per_contact_day", "per contact-day",
+            "kills_nk_per_day / nk_contacts_mean: NK kills per day an NK cell spends on a target (rows with no "
+            "contact are skipped)" },
+    { "nk_kills_per_contact_day_hypoxic", "per contact-day",
+            "kills_nk_hypoxic_per_day / nk_contacts_hypoxic_mean: the same for contacts at pO2 below "
+            "nk.hypoxia_mmHg (rows with no such contact are skipped)" },
+    { "nk_kills_per_contact_day_normoxic", "per contact-day",
+            "(kills_nk_per_day - kills_nk_hypoxic_per_day) / (nk_contacts_mean - nk_contacts_hypoxic_mean): the "
+            "same for contacts at or above nk.hypoxia_mmHg (rows with no such contact are skipped)" },
 };
 
-/* Named quantities that need more of the run's spatial state than the
- * CSV's spatial columns (agents/observe.c) carry: refused with this
- * explanation. */
-static const char *const not_yet[] = { "dormant_share_by_landing_site", "bone_lost_near_lesion_um2",
-    "remodeling_phase_durations_per_event", "cxcl12_at_settled_cells", "kills_per_contact_day", NULL };
+/* Names that earlier versions listed as "not yet available": each is
+ * now computed under the names given here (docs/validation.md), and a
+ * file naming the old one is told which. */
+static const char *const renamed[][2] = {
+    { "dormant_share_by_landing_site",
+            "dormant_frac_blood_landed, dormant_frac_quiescent_landed, dormant_frac_brc_landed or "
+            "dormant_frac_brc_vs_quiescent_landed" },
+    { "remodeling_phase_durations_per_event",
+            "resorption_d_per_event, reversal_d_per_event, formation_d_per_event, remodeling_d_per_event or "
+            "erosion_depth_um_per_event" },
+    { "kills_per_contact_day",
+            "tcell_kills_per_contact_day, nk_kills_per_contact_day, nk_kills_per_contact_day_hypoxic or "
+            "nk_kills_per_contact_day_normoxic" },
+    { NULL, NULL },
+};
 
 /* Summaries of one run's observable over the window. */
 enum {
@@ -349,12 +415,10 @@ static int exp_load(const char *path, vexp *e)
             if (strlen(v) >= sizeof e->observable) VERR(line, "observable '%s' is too long", v);
             snprintf(e->observable, sizeof e->observable, "%s", v);
             if (!obs_lookup(v, &e->col, &e->der)) {
-                for (int i = 0; not_yet[i]; i++)
-                    if (strcmp(not_yet[i], v) == 0)
-                        VERR(line,
-                                "observable '%s' needs more of the run's spatial state than the CSV carries (not "
-                                "available yet; see docs/validation.md)",
-                                v);
+                for (int i = 0; renamed[i][0]; i++)
+                    if (strcmp(renamed[i][0], v) == 0)
+                        VERR(line, "observable '%s' is computed under other names: %s (docs/validation.md)", v,
+                                renamed[i][1]);
                 fprintf(stderr, "bonesim validate: %s:%d: unknown observable '%s' (a CSV column: ", path, line, v);
                 for (int c = 1; bs_csv_columns[c]; c++) fprintf(stderr, "%s%s", c > 1 ? ", " : "", bs_csv_columns[c]);
                 fprintf(stderr, "; or a derived quantity:");
@@ -660,6 +724,31 @@ static double obs_at(const vexp *e, const bs_table *t, int r)
     case D_DTC_ENDO_SHARE:
         b = C("n_dtc_endosteal") + C("n_dtc_perivascular");
         return b > 0 ? C("n_dtc_endosteal") / b : VNAN;
+    case D_DORMANT_BLOOD: b = C("n_dtc_lineage_blood"); return b > 0 ? C("n_dtc_dormant_lineage_blood") / b : VNAN;
+    case D_DORMANT_QUIESCENT:
+        b = C("n_dtc_lineage_quiescent");
+        return b > 0 ? C("n_dtc_dormant_lineage_quiescent") / b : VNAN;
+    case D_DORMANT_BRC: b = C("n_dtc_lineage_brc"); return b > 0 ? C("n_dtc_dormant_lineage_brc") / b : VNAN;
+    case D_DORMANT_BRC_VS_Q: {
+        double nq = C("n_dtc_lineage_quiescent"), nb = C("n_dtc_lineage_brc");
+        if (!(nq > 0) || !(nb > 0)) return VNAN;
+        double fq = C("n_dtc_dormant_lineage_quiescent") / nq, fb = C("n_dtc_dormant_lineage_brc") / nb;
+        return fq > 0 ? fb / fq : VNAN;
+    }
+    case D_CXCL12_SETTLED: return C("n_dtc_settled") > 0 ? C("cxcl12_settled_dtc_au") : VNAN;
+    case D_RES_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_resorption_d") : VNAN;
+    case D_REV_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_reversal_d") : VNAN;
+    case D_FORM_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_formation_d") : VNAN;
+    case D_EVENT_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_event_d") : VNAN;
+    case D_DEPTH_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_depth_um") : VNAN;
+    case D_T_KILLS_PER_CONTACT: b = C("tcell_contacts_mean"); return b > 0 ? C("kills_tcell_per_day") / b : VNAN;
+    case D_NK_KILLS_PER_CONTACT: b = C("nk_contacts_mean"); return b > 0 ? C("kills_nk_per_day") / b : VNAN;
+    case D_NK_KILLS_PER_CONTACT_HYP:
+        b = C("nk_contacts_hypoxic_mean");
+        return b > 0 ? C("kills_nk_hypoxic_per_day") / b : VNAN;
+    case D_NK_KILLS_PER_CONTACT_NORM:
+        b = C("nk_contacts_mean") - C("nk_contacts_hypoxic_mean");
+        return b > 1e-12 ? (C("kills_nk_per_day") - C("kills_nk_hypoxic_per_day")) / b : VNAN;
     }
 #undef C
     return VNAN;
