@@ -593,6 +593,9 @@ typedef struct {
     long long seed;
     int job; /* index in the job array, -1 if already done */
     double wall_s, cpu_s; /* seconds the run took, its CPU seconds (this invocation), 0 if kept */
+    double cpu_any_s; /* its CPU seconds, this invocation's or (kept) those its marker recorded */
+    double scale; /* the cost table: the most (file seeds / seeds run) of the experiments that use it */
+    int mark; /* scratch: counted for the current experiment */
     int failed;
     bs_table tab;
     int loaded;
@@ -664,6 +667,26 @@ static int run_finished(const vrun *r)
     buf[got] = '\0';
     size_t l = strlen(r->cmd);
     return got >= l + 1 && strncmp(buf, r->cmd, l) == 0 && buf[l] == '\n';
+}
+
+/* the CPU seconds a kept run took when it ran (its marker's cpu_s line);
+ * 0 when the marker does not say */
+static double run_marker_cpu(const vrun *r)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/validate-run.txt", r->dir);
+    FILE *f = fopen(p, "rb");
+    if (!f) return 0.0;
+    char line[16384];
+    double cpu = 0.0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "cpu_s = ", 8) == 0) {
+            char *end;
+            double x = strtod(line + 8, &end);
+            if (end != line + 8 && isfinite(x) && x >= 0) cpu = x;
+        }
+    fclose(f);
+    return cpu;
 }
 
 static void run_done_cb(void *ctx, bs_job *j)
@@ -1367,6 +1390,7 @@ int bs_cmd_validate(int argc, char **argv)
                 if (r->job >= 0 || r->loaded) continue;
                 if (resume && run_finished(r)) {
                     r->loaded = 2; /* kept: read below */
+                    r->cpu_any_s = run_marker_cpu(r);
                     nkept++;
                     continue;
                 }
@@ -1610,6 +1634,56 @@ int bs_cmd_validate(int argc, char **argv)
             }
             for (long i = 0; i < R.n; i++) R.r[i].wall_s = fabs(R.r[i].wall_s);
             bs_sb_put(&md, "\n");
+        }
+        /* the cost per experiment: measured CPU per seed, and the cost at
+         * the seeds its file asks for in this mode (--seeds 1 makes this a
+         * cheap estimate of a whole --full) */
+        {
+            for (long i = 0; i < R.n; i++) {
+                if (R.r[i].cpu_s > 0) R.r[i].cpu_any_s = R.r[i].cpu_s; /* else: a kept run's marker (or 0) */
+                R.r[i].scale = 0.0;
+            }
+            bs_sb_put(&md,
+                    "\n### CPU time per experiment\n\nMeasured: the CPU seconds of the runs each experiment used (one "
+                    "thread each; a run shared by several experiments counts in each), per seed; estimated: that "
+                    "per-seed cost times the seeds the file asks for in --%s. Run with `--seeds 1` to estimate a "
+                    "whole validation cheaply; one seed's cost stands for the others' (same sizes and days; tumour "
+                    "runs vary with the lesion's growth).\n\n"
+                    "| id | seeds run | distinct runs | CPU s measured | CPU s per seed | file seeds | estimated CPU s "
+                    "|\n|---|---|---|---|---|---|---|\n",
+                    mode_names[mode]);
+            double est_exp = 0.0;
+            for (int k = 0; k < nexp; k++) {
+                vexp *e = &E[k];
+                int ns = seeds_of[k], nd = 0;
+                double cpu = 0.0;
+                for (long i = 0; i < R.n; i++) R.r[i].mark = 0;
+                for (int i = 0; i < ns; i++)
+                    for (int arm = 0; arm < 2; arm++) {
+                        vrun *r = &R.r[arm ? e->run_t[i] : e->run_c[i]];
+                        if (r->mark) continue;
+                        r->mark = 1;
+                        nd++;
+                        cpu += r->cpu_any_s;
+                        double sc = (double)e->seeds[mode] / (double)ns;
+                        if (sc > r->scale) r->scale = sc;
+                    }
+                double per = cpu / ns, est = per * e->seeds[mode];
+                est_exp += est;
+                bs_sb_put(&md, "| %s | %d | %d | %.1f | %.2f | %d | %.0f |\n", e->id, ns, nd, cpu, per, e->seeds[mode],
+                        est);
+            }
+            double meas = 0.0, est_d = 0.0;
+            for (long i = 0; i < R.n; i++) {
+                meas += R.r[i].cpu_any_s;
+                est_d += R.r[i].cpu_any_s * R.r[i].scale;
+            }
+            bs_sb_put(&md,
+                    "\nAll %ld distinct runs: %.0f CPU s measured; at the files' seeds about %.0f CPU s (%.1f CPU "
+                    "hours; each distinct run scaled by the largest seed factor of the experiments that share it; "
+                    "the per-experiment column sums to %.0f because shared runs count in each). Wall time on J idle "
+                    "cores: about CPU s / J.\n",
+                    R.n, meas, est_d, est_d / 3600.0, est_exp);
         }
         if (nrun_failed) {
             bs_sb_put(&md, "\n## Failed runs\n\n");
