@@ -873,6 +873,7 @@ typedef struct {
     int verdict; /* V_PASS ... */
     char why[512], ci_why[256];
     int failed_runs;
+    double cpu_s, cpu_est_s; /* the cost table: CPU s of its runs, and at the file's seeds */
 } vresult;
 
 enum { V_PASS, V_FAIL, V_WEAK, V_DIRECTION_ONLY, V_ERROR };
@@ -1105,7 +1106,9 @@ void bs_usage_validate(FILE *f)
             "  --quiet             no progress\n"
             "\n"
             "Writes DIR/report.md (summary table, per-experiment sections with the per-seed values,\n"
-            "the seeds and commands), DIR/fig/ID.png (both arms over time: median and IQR or range,\n"
+            "the seeds and commands, and a cost table: the CPU seconds per experiment and per seed and\n"
+            "the cost at the files' seeds, so --seeds 1 estimates a whole run), DIR/fig/ID.png\n"
+            "(both arms over time: median and IQR or range, "
             "the window shaded, the verdict), DIR/results.json, and keeps every run in DIR/runs/.\n"
             "Exit status: 0 all pass or untestable, %d an expectation failed, 1 a run failed, 2 bad\n"
             "input, 130/143 stopped by a signal (continue with --resume).\n",
@@ -1670,6 +1673,8 @@ int bs_cmd_validate(int argc, char **argv)
                     }
                 double per = cpu / ns, est = per * e->seeds[mode];
                 est_exp += est;
+                res[k].cpu_s = cpu;
+                res[k].cpu_est_s = est;
                 bs_sb_put(&md, "| %s | %d | %d | %.1f | %.2f | %d | %.0f |\n", e->id, ns, nd, cpu, per, e->seeds[mode],
                         est);
             }
@@ -1784,7 +1789,8 @@ int bs_cmd_validate(int argc, char **argv)
                 bs_sb_put(&js, "null");
             bs_sb_put(&js, ", \"verdict\": \"%s\", \"why\": ", verdict_names[x->verdict]);
             bs_sb_json_str(&js, x->why);
-            bs_sb_put(&js, ", \"figure\": \"fig/%s.png\"}", e->id);
+            bs_sb_put(&js, ", \"figure\": \"fig/%s.png\", \"cpu_s\": %.2f, \"cpu_s_at_file_seeds\": %.1f}", e->id,
+                    x->cpu_s, x->cpu_est_s);
         }
         bs_sb_put(&js, "\n  ],\n  \"failed_runs\": [");
         int first = 1;
