@@ -94,7 +94,7 @@ grep -q "^### CPU time per experiment" "$o/report.md" && grep -Eq "^\| T1 \| 5 \
 # --seeds 1 under --full estimates the file's full.seeds (6 for T1)
 "$bin" validate T1 --experiments "$ex" --full --seeds 1 --jobs 1 --out "$tmp/vc" --quiet >/dev/null 2>&1
 grep -Eq "^\| T1 \| 1 \| 2 \| [0-9.]+ \| [0-9.]+ \| 6 \| [0-9]+ \|$" "$tmp/vc/report.md" && ok || bad "--full --seeds 1 cost estimate"
-js "$tmp/vc/results.json" "e=d['experiments'][0]; assert e['cpu_s']>0 and abs(e['cpu_s_at_file_seeds']-6*e['cpu_s'])<0.1" "$tmp/vc/results.json" \
+js "$tmp/vc/results.json" "e=d['cost'][0]; assert e['id']=='T1' and e['cpu_s']>0 and abs(e['cpu_s_at_file_seeds']-6*e['cpu_s'])<0.1" "$tmp/vc/results.json" \
   && ok || bad "results.json cost fields"
 # ---- a derived quantity from the spatial columns: the one event's resorption phase (days) is the CSV's
 # bmu_resorption_d at the window's end, rows before the event finished skipped

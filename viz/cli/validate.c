@@ -1789,8 +1789,15 @@ int bs_cmd_validate(int argc, char **argv)
                 bs_sb_put(&js, "null");
             bs_sb_put(&js, ", \"verdict\": \"%s\", \"why\": ", verdict_names[x->verdict]);
             bs_sb_json_str(&js, x->why);
-            bs_sb_put(&js, ", \"figure\": \"fig/%s.png\", \"cpu_s\": %.2f, \"cpu_s_at_file_seeds\": %.1f}", e->id,
-                    x->cpu_s, x->cpu_est_s);
+            bs_sb_put(&js, ", \"figure\": \"fig/%s.png\"}", e->id);
+        }
+        /* the cost table, one line per experiment (timings: they differ
+         * from run to run, so they stay off the experiments' lines) */
+        bs_sb_put(&js, "\n  ],\n  \"cost\": [");
+        for (int k = 0; k < nexp && rc == BS_EXIT_OK; k++) {
+            bs_sb_put(&js, "%s\n    {\"id\": ", k ? "," : "");
+            bs_sb_json_str(&js, E[k].id);
+            bs_sb_put(&js, ", \"cpu_s\": %.2f, \"cpu_s_at_file_seeds\": %.1f}", res[k].cpu_s, res[k].cpu_est_s);
         }
         bs_sb_put(&js, "\n  ],\n  \"failed_runs\": [");
         int first = 1;
