@@ -175,18 +175,22 @@
 #define BS_OMEGA_SHAPE 2.5
 
 /* Warm starts. The automatic omega (bs_auto_omega) is made for the
- * slowest mode of a cold start; a warm-started solve after local changes
- * has mostly short-wavelength error, which SOR at that omega (1.9 and
- * more for O2) damps only by omega - 1 per sweep, so the change rings
- * through the swept region for tens of sweeps. An automatic solve
- * therefore starts at omega no larger than BS_OMEGA_WARM and switches to
- * the full estimate (rebuilding the scales, one pass) if it has not
- * converged after BS_WARM_SWEEPS sweeps: a cold start or a large change
- * then costs up to BS_WARM_SWEEPS sweeps more than before. On the `bench
- * fields` replay at 512^2 (2026-12-02) the solves relaxed 1.38 sites per
- * site-field instead of 3.27 (O2: 1.5 instead of 13.4); a cap of 1.3 or
- * 1.8 and a switch after 8, 12, 30 or 40 sweeps did no better (TGF-beta,
- * the slowest field there, took more sweeps when switched early). */
+ * slowest mode of a cold start; a warm-started quasi-steady solve after
+ * local changes has mostly short-wavelength error, which SOR at that omega
+ * (1.9 and more for O2) damps only by omega - 1 per sweep, so the change
+ * rings through the swept region for tens of sweeps. An automatic
+ * quasi-steady solve therefore starts at omega no larger than
+ * BS_OMEGA_WARM and switches to the full estimate (rebuilding the scales,
+ * one pass) if it has not converged after BS_WARM_SWEEPS sweeps: a cold
+ * start or a large change then costs up to BS_WARM_SWEEPS sweeps more than
+ * before. On the `bench fields` replay at 512^2 (2026-12-02) O2 relaxed 1.5
+ * sites per site instead of 13.4; a cap of 1.3 or 1.8 and a switch after
+ * 8, 12, 30 or 40 sweeps did no better. Its largest error against a
+ * converged solve grew from 1.7e-6 to 3.5e-5 of the field's scale (still
+ * below the tolerance, 1e-4) at 250^2. Transient fields keep the full
+ * omega: with the cap, OPG (a slow field whose error is smooth) stopped
+ * 3.7e-3 from the converged answer instead of 9.1e-4, since at a smaller
+ * omega the same last change leaves a larger error (bench/README.md). */
 #define BS_OMEGA_WARM 1.6f
 #define BS_WARM_SWEEPS 20
 
@@ -1332,7 +1336,7 @@ static void bs_solve(
                     cache->r_slow = bs_max_distance(wk, sp->boundary == BS_BC_FIXED, BS_KIND_FAST, BS_KIND_SLOW, far);
                 }
                 omega_full = bs_auto_omega(&p, cache->r_fast, cache->r_slow, far, d_ref, lat->h_um);
-                omega = omega_full < BS_OMEGA_WARM ? omega_full : BS_OMEGA_WARM;
+                omega = omega_full < BS_OMEGA_WARM || !sp->quasi_steady ? omega_full : BS_OMEGA_WARM;
             }
         }
 #pragma omp single
