@@ -472,7 +472,7 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
     res->solve_gbps = bytes / S / res->t_step / 1e9;
 
     /* error of each field's solve of the last recorded step against a
-     * converged solve of it (tolerance 1e-4 of the model's, from the same
+     * converged solve of it (tolerance 1e-2 of the model's, from the same
      * start), relative to the field's scale: what the stopping rule and
      * the warm-start omega leave */
     res->err_vs_converged = 0.0;
@@ -486,8 +486,10 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
             return bs_fail(err, BS_ERR_NOMEM, "bench fields: out of memory");
         }
         bs_solver_opts conv = m->solver;
-        conv.tol = m->solver.tol * 1e-4;
-        conv.max_iters = 100000;
+        /* 1/100 of the model's tolerance: near what float can resolve
+         * (a tighter one runs to max_iters, which at 1024^2 takes minutes) */
+        conv.tol = m->solver.tol * 1e-2;
+        conv.max_iters = 20000;
         memcpy(m->lat.tissue, RECB(S - 1, K), n);
         for (int f = 0; f < K; ++f) {
             bs_field *Ff = &m->fields[f];
