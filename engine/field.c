@@ -174,26 +174,6 @@
  * taken because a too-large omega costs little and a too-small one a lot. */
 #define BS_OMEGA_SHAPE 2.5
 
-/* Warm starts. The automatic omega (bs_auto_omega) is made for the
- * slowest mode of a cold start; a warm-started quasi-steady solve after
- * local changes has mostly short-wavelength error, which SOR at that omega
- * (1.9 and more for O2) damps only by omega - 1 per sweep, so the change
- * rings through the swept region for tens of sweeps. An automatic
- * quasi-steady solve therefore starts at omega no larger than
- * BS_OMEGA_WARM and switches to the full estimate (rebuilding the scales,
- * one pass) if it has not converged after BS_WARM_SWEEPS sweeps: a cold
- * start or a large change then costs up to BS_WARM_SWEEPS sweeps more than
- * before. On the `bench fields` replay at 512^2 (2026-12-02) O2 relaxed 1.5
- * sites per site instead of 13.4; a cap of 1.3 or 1.8 and a switch after
- * 8, 12, 30 or 40 sweeps did no better. Its largest error against a
- * converged solve grew from 1.7e-6 to 3.5e-5 of the field's scale (still
- * below the tolerance, 1e-4) at 250^2. Transient fields keep the full
- * omega: with the cap, OPG (a slow field whose error is smooth) stopped
- * 3.7e-3 from the converged answer instead of 9.1e-4, since at a smaller
- * omega the same last change leaves a larger error (bench/README.md). */
-#define BS_OMEGA_WARM 1.6f
-#define BS_WARM_SWEEPS 20
-
 /* Packed sites per activity chunk (2x as many lattice sites across). 64
  * floats are eight AVX2 vectors, so the activity test (five loads) costs
  * little next to a chunk's work, while a local change (a cell, a
@@ -1090,36 +1070,6 @@ BS_CLONES static uint32_t bs_sweep_row(const bs_work *wk, int q, int y, const ui
     return m;
 }
 
-/* Rebuilds the scales of row y (both colours) for relaxation factor omega,
- * with the arithmetic of bs_site_setup (the same bits as a fresh build for
- * that omega); held and inert sites keep scale 0. */
-BS_CLONES static void bs_rescale_row(const bs_work *wk, int y, float omega)
-{
-    const size_t r = (size_t)y * (size_t)wk->stride + BS_LANES;
-    const float inv_omega = 1.0f / omega;
-    const int n = wk->stride - BS_LANES;
-    const size_t S = (size_t)wk->stride;
-    for (int q = 0; q < 2; ++q) {
-        const int o = (q + y) & 1;
-        float *restrict wsc = wk->wsc[q] + r;
-        const float *restrict sink = wk->sink[q] + r;
-        /* the four faces, summed as bs_prepare_row_data sums them */
-        const float *restrict ew = wk->g_e[q ^ 1] + r + o - 1, *restrict ee = wk->g_e[q] + r;
-        const float *restrict ns = wk->g_n[q ^ 1] + r - S, *restrict nn = wk->g_n[q] + r;
-#pragma omp simd
-        for (int k = 0; k < n; ++k) {
-            const float qk = sink[k];
-            const float gs = (ew[k] + ee[k]) + (ns[k] + nn[k]);
-            const float diag = qk + gs;
-            const float young = 0.5f * (diag + bs_sqrt_fast(fabsf(qk * (qk + 2.0f * gs))));
-            const float glob = diag * inv_omega;
-            const float m = 0.5f * (young + glob + fabsf(young - glob)) + FLT_MIN;
-            const float live = (float)(wsc[k] > 0.0f);
-            wsc[k] = live / m;
-        }
-    }
-}
-
 /* Adds alpha to every live site of row y. */
 BS_CLONES static void bs_row_shift(const bs_work *wk, int y, float alpha)
 {
@@ -1288,7 +1238,6 @@ static void bs_solve(
     const float far = 1.0e30f;
 
     float omega = auto_omega ? 1.0f : (float)opt->omega;
-    float omega_full = omega; /* the automatic estimate; omega starts lower (see BS_OMEGA_WARM) */
     const double scale = sp->scale > 0.0 ? sp->scale : 1.0;
     const float thr = (float)(opt->tol * scale);
     uint32_t wake;
@@ -1335,8 +1284,7 @@ static void bs_solve(
                     cache->r_fast = bs_max_distance(wk, sp->boundary == BS_BC_FIXED, BS_KIND_HELD, BS_KIND_FAST, far);
                     cache->r_slow = bs_max_distance(wk, sp->boundary == BS_BC_FIXED, BS_KIND_FAST, BS_KIND_SLOW, far);
                 }
-                omega_full = bs_auto_omega(&p, cache->r_fast, cache->r_slow, far, d_ref, lat->h_um);
-                omega = omega_full < BS_OMEGA_WARM || !sp->quasi_steady ? omega_full : BS_OMEGA_WARM;
+                omega = bs_auto_omega(&p, cache->r_fast, cache->r_slow, far, d_ref, lat->h_um);
             }
         }
 #pragma omp single
@@ -1396,15 +1344,6 @@ static void bs_solve(
             memcpy(&mx, &slot[it & 1], sizeof mx);
             ++it;
             if (mx < thr) break;
-            /* still changing after the warm-start sweeps: the full omega
-             * (the same decision on every thread: it, mx and omega are
-             * the same there) */
-            if (it == BS_WARM_SWEEPS && omega < omega_full) {
-#pragma omp for schedule(static, BS_ROW_BLOCK)
-                for (int y = 0; y < h; ++y) bs_rescale_row(wk, y, omega_full);
-#pragma omp single
-                omega = omega_full;
-            }
         }
 #pragma omp atomic
         updates += done;
@@ -1423,7 +1362,6 @@ static void bs_solve(
      * behind, so the next automatic one starts afresh */
     cache->r_valid = auto_omega;
     cache->z_valid = 1;
-    cache->z_key[2] = omega; /* the scales now hold the last omega */
     f->last_iters = iters;
     f->last_change = last;
     f->last_site_updates = updates;
