@@ -127,9 +127,12 @@ const bs_param_def bs_dtc_params[] = {
             "tumour cells beside active resorption (vicious_cycle, seeds 500-504, docs/calibration.md; the matrix "
             "release is in au, so the value is set from the field, not from ng/ml; A)",
             NULL, NULL },
-    { "dtc.apoptosis_per_d", BS_PT_REAL, 0.008, 0.0, 10.0, "1/d",
-            "Death of cycling cells from other causes; with dtc.prolif_per_d sets net growth. Calibrated to B13", NULL,
-            NULL },
+    { "dtc.apoptosis_per_d", BS_PT_REAL, 0.023, 0.0, 10.0, "1/d",
+            "Death of cycling cells from other causes; with dtc.prolif_per_d sets net growth. Calibrated to B13 "
+            "(lesion doubling 60-260 d, seeds 500-509, docs/calibration.md): 0.92 of the basal division rate, inside "
+            "the cell loss factor of 54-99% (over 70% in every primary bronchogenic carcinoma) measured in human lung "
+            "tumours (Br J Cancer 1984 50:343, M~); was 0.008 (a loss factor of 0.32)",
+            NULL, NULL },
     { "dtc.necrosis_mmHg", BS_PT_REAL, 0.8, 0.1, 100.0, "mmHg",
             "Half-effect pO2 of necrosis: the hazard is dtc.necrosis_per_h x (1 - Hill(pO2, this, dtc.necrosis_hill)). "
             "Viability is unchanged at 1% O2 and falls a little at 0.1% ~ 0.8 mmHg (Richards 2016 PeerJ 4:e1755, M~); "
