@@ -35,7 +35,7 @@
 #include "celltypes.h"
 #include "model.h"
 
-#define BS_MODEL_LAYOUT 4u
+#define BS_MODEL_LAYOUT 5u
 
 typedef enum { BASE_PARAMS, BASE_EXTRA, BASE_MODEL, BASE_FIELD } base_kind;
 typedef enum { N_ONE, N_SITES, N_SLOTS } count_kind;
@@ -77,6 +77,7 @@ static const state_entry state_table[] = {
     VAL("model.n_kills_nk", n_kills_nk),
     VAL("model.row_kills_tcell", row_kills_tcell), /* kill rates in the next CSV row start here */
     VAL("model.row_kills_nk", row_kills_nk),
+    VAL("model.row_sum", row_sum), /* step totals since the last CSV row: contact rates (observe.c), layout 5 */
     VAL("model.therapy", therapy), /* drug levels, pools, switches (plain numbers) */
     VAL("model.step0", step0), /* day 0 after the burn-in */
     ARR("model.bmu", bmu, N_SITES), /* BMU records at their origins (agents/bmu.c) */
