@@ -267,7 +267,8 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
         st = bs_lattice_generate(&m->lat, &g, m->seed, err);
     }
     if (st != BS_OK) goto fail;
-    /* At most one agent per site, so w*h slots can never overflow. */
+    /* At most one agent per site, so w*h slots can never overflow; the
+     * slots take memory only as agents appear (engine/store.h). */
     st = bs_store_init(&m->store, w, h, w * h, err);
     if (st != BS_OK) goto fail;
     st = init_fields(m, err);

@@ -35,10 +35,12 @@
 #include "celltypes.h"
 #include "model.h"
 
-#define BS_MODEL_LAYOUT 4u
+#define BS_MODEL_LAYOUT 5u
 
 typedef enum { BASE_PARAMS, BASE_EXTRA, BASE_MODEL, BASE_FIELD } base_kind;
-typedef enum { N_ONE, N_SITES, N_SLOTS } count_kind;
+/* N_SLOTS: the store's slots handed out so far (store.capacity), N_FREE:
+ * its free list (store.n_free); both are read before the arrays they size */
+typedef enum { N_ONE, N_SITES, N_SLOTS, N_FREE } count_kind;
 
 typedef struct {
     const char *name; /* section name; BASE_FIELD: "field.<field name>." + name */
@@ -92,6 +94,7 @@ static const state_entry state_table[] = {
     ARR("lattice.bmu", lat.bmu, N_SITES),
     ARR("lattice.depth", lat.depth, N_SITES),
     /* agent store */
+    VAL("store.capacity", store.capacity), /* slots handed out so far: the slot arrays' length */
     VAL("store.count", store.count),
     VAL("store.n_free", store.n_free),
     VAL("store.hard_cap_hit", store.hard_cap_hit),
@@ -103,7 +106,7 @@ static const state_entry state_table[] = {
     ARR("store.age_h", store.age_h, N_SLOTS),
     ARR("store.aux", store.aux, N_SLOTS),
     ARR("store.stamp", store.stamp, N_SLOTS),
-    ARR("store.free_slots", store.free_slots, N_SLOTS),
+    ARR("store.free_slots", store.free_slots, N_FREE),
     ARR("store.occ", store.occ, N_SITES),
     /* every field (iterated over BS_FIELD_COUNT) */
     FLD("c", c),
@@ -130,9 +133,9 @@ static void *entry_ptr(const state_entry *e, void *base)
     return e->indirect ? *(void **)p : (void *)p;
 }
 
-static uint64_t entry_count(const state_entry *e, uint64_t sites, uint64_t slots)
+static uint64_t entry_count(const state_entry *e, uint64_t sites, const bs_store *s)
 {
-    return e->n == N_SITES ? sites : e->n == N_SLOTS ? slots : 1;
+    return e->n == N_SITES ? sites : e->n == N_SLOTS ? (uint64_t)s->capacity : e->n == N_FREE ? (uint64_t)s->n_free : 1;
 }
 
 static void field_section(char *buf, size_t n, const bs_field *f, const state_entry *e)
@@ -143,12 +146,15 @@ static void field_section(char *buf, size_t n, const bs_field *f, const state_en
 double bs_model_estimate_bytes(const bs_paramset *ps)
 {
     double sites = bs_param(ps, "lattice.width_sites") * bs_param(ps, "lattice.height_sites");
-    double slots = sites; /* model.c: one slot per site, the store never overflows */
+    /* The store's slot arrays are not counted: they take memory as agents
+     * appear (engine/store.h, bs_store_bytes_per_slot: 30 bytes per agent,
+     * at most 30 bytes per site with every site occupied), none at
+     * creation. */
     double bytes = 0.0;
     for (size_t k = 0; k < NSTATE; k++) {
         const state_entry *e = &state_table[k];
         if (e->base != BASE_MODEL && e->base != BASE_FIELD) continue;
-        double n = e->n == N_SITES ? sites : e->n == N_SLOTS ? slots : 1.0;
+        double n = e->n == N_SITES ? sites : e->n == N_ONE ? 1.0 : 0.0;
         bytes += (e->base == BASE_FIELD ? BS_FIELD_COUNT : 1) * n * e->elem;
     }
     bytes += sites * WORK_BYTES_PER_SITE;
@@ -257,13 +263,13 @@ bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t ne
     bs_ckpt_writer *w = NULL;
     bs_status st = bs_ckpt_create(&w, path, err);
     if (st != BS_OK) return st;
-    uint64_t sites = (uint64_t)m->lat.w * (uint64_t)m->lat.h, slots = (uint64_t)m->store.capacity;
+    uint64_t sites = (uint64_t)m->lat.w * (uint64_t)m->lat.h;
     char name[BS_CKPT_NAME_MAX + 1];
     const uint32_t layout = BS_MODEL_LAYOUT;
     bs_ckpt_put(w, "model.layout", sizeof layout, 1, &layout);
     for (size_t k = 0; k < NSTATE; k++) {
         const state_entry *e = &state_table[k];
-        uint64_t n = entry_count(e, sites, slots);
+        uint64_t n = entry_count(e, sites, &m->store);
         switch (e->base) {
         case BASE_PARAMS: {
             text_buf b = { 0 };
@@ -298,7 +304,9 @@ bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t ne
  * its meaning (2: store.timer_h, never set by any rule, removed, and the
  * therapy state counts radiotherapy kills for BS_MAX_CELL_TYPES types;
  * 3: the session's sections, run.no_png and the caller's extras, and
- * store.full_refusals). */
+ * store.full_refusals; 5: the agent store sized by agents, store.capacity
+ * the slots handed out so far, the slot arrays that long and the free list
+ * store.n_free long). */
 static bs_status check_layout(bs_ckpt_reader *r, bs_error *err)
 {
     const char *path = bs_ckpt_path(r);
@@ -361,7 +369,7 @@ static bs_status check_store(const bs_model *m, const char *path, bs_error *err)
     if (s->n_free < 0 || s->n_free > cap || s->count < 0 || s->count + s->n_free != cap)
         return bs_fail(err, BS_ERR_INVALID, "%s: agent store counts are inconsistent (%d live + %d free != %d)", path,
                 s->count, s->n_free, cap);
-    unsigned char *mark = calloc((size_t)cap, 1);
+    unsigned char *mark = calloc((size_t)(cap > 0 ? cap : 1), 1);
     if (!mark) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
     bs_status st = BS_OK;
     for (int k = 0; k < s->n_free && st == BS_OK; k++) {
@@ -434,11 +442,23 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
     free(classes);
     if (st != BS_OK) return st;
 
-    uint64_t slots = (uint64_t)m->store.capacity;
     char name[BS_CKPT_NAME_MAX + 1];
     for (size_t k = 0; k < NSTATE && st == BS_OK; k++) {
         const state_entry *e = &state_table[k];
-        uint64_t n = entry_count(e, sites, slots);
+        /* the slot counts were read before the arrays they size: checked
+         * against the store's reservation before anything is read into it */
+        const bs_store *s = &m->store;
+        if (e->n == N_SLOTS && (s->capacity < 0 || s->capacity > s->max_slots)) {
+            st = bs_fail(err, BS_ERR_INVALID, "%s: agent store capacity %d is out of range (valid: 0 .. %d)", path,
+                    s->capacity, s->max_slots);
+            break;
+        }
+        if (e->n == N_FREE && (s->n_free < 0 || s->n_free > s->capacity)) {
+            st = bs_fail(err, BS_ERR_INVALID, "%s: agent store free list of %d slots is out of range (valid: 0 .. %d)",
+                    path, s->n_free, s->capacity);
+            break;
+        }
+        uint64_t n = entry_count(e, sites, s);
         if (e->base == BASE_MODEL) {
             st = bs_ckpt_get(r, e->name, e->elem, n, entry_ptr(e, m), err);
         } else if (e->base == BASE_FIELD) {

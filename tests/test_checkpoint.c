@@ -229,6 +229,7 @@ static void assert_same_model(const bs_model *a, const bs_model *b)
     assert_memory_equal(a->lat.za_load, b->lat.za_load, n * sizeof(float));
     assert_memory_equal(a->lat.since, b->lat.since, n * sizeof(uint32_t));
     assert_memory_equal(a->release, b->release, n * sizeof(float));
+    assert_int_equal(a->store.capacity, b->store.capacity);
     assert_int_equal(a->store.count, b->store.count);
     assert_int_equal(a->store.n_free, b->store.n_free);
     assert_memory_equal(a->store.type, b->store.type, c);
@@ -342,18 +343,25 @@ static void test_model_inconsistent_store(void **state)
     struct {
         const char *what, *msg;
     } cases[] = { { "occ", "occupancy of site 5" }, { "count", "counts are inconsistent" },
-        { "free", "free list entry 0" }, { "tissue", "invalid tissue" } };
-    for (int c = 0; c < 4; c++) {
-        int32_t occ = m->store.occ[5], cnt = m->store.count, fr = m->store.free_slots[0];
+        { "free", "free list entry 0" }, { "tissue", "invalid tissue" }, { "n_free", "free list of" } };
+    /* the free list is saved as long as it is (layout 5): free a slot so
+     * that the "free" case has an entry to spoil */
+    for (int k = 0; k < m->store.capacity && m->store.n_free == 0; k++)
+        if (m->store.type[k] != 0xff) bs_store_kill(&m->store, k);
+    assert_true(m->store.n_free > 0);
+    for (int c = 0; c < 5; c++) {
+        int32_t occ = m->store.occ[5], cnt = m->store.count, fr = m->store.free_slots[0], nf = m->store.n_free;
         uint8_t tis = m->lat.tissue[7];
         if (c == 0) m->store.occ[5] = 1 << 30;
         if (c == 1) m->store.count += 1;
         if (c == 2) m->store.free_slots[0] = -3;
         if (c == 3) m->lat.tissue[7] = 200;
+        if (c == 4) m->store.n_free = m->store.capacity + 1; /* would size the free list past the slots */
         assert_int_equal(bs_model_save(m, rx, BS_RUN_SECTIONS, path, &err), BS_OK);
         m->store.occ[5] = occ;
         m->store.count = cnt;
         m->store.free_slots[0] = fr;
+        m->store.n_free = nf;
         m->lat.tissue[7] = tis;
         bs_ckpt_reader *r = NULL;
         assert_int_equal(bs_ckpt_open(&r, path, &err), BS_OK);
@@ -547,7 +555,7 @@ static void test_state_layout_guard(void **state)
     /* store.timer_h (never set) removed, layout 2; + full_refusals, layout
      * 3; + occ_bits and bits_stride (derived from occ, rebuilt on restore:
      * not state, issue 19) */
-    assert_int_equal(sizeof(bs_store), 128);
+    assert_int_equal(sizeof(bs_store), 160); /* + max_slots and the slot reservation (layout 5: sized by agents) */
     assert_int_equal(sizeof(bs_field), 160); /* + work (solver cache, not state), last_site_updates */
     /* bs_store 112 with live_types (derived, rescanned each step); the
      * therapy state counts radiotherapy kills for BS_MAX_CELL_TYPES types;
@@ -559,7 +567,7 @@ static void test_state_layout_guard(void **state)
      * the therapy state (one section) + the CXCR4 egress / re-homing and
      * chemotherapy counters, layout 4; + 16 for the store's occupancy bits
      * (derived, issue 19) */
-    assert_int_equal(model, 87048);
+    assert_int_equal(model, 87080); /* + 32: bs_store's reservation (store sized by agents, layout 5) */
 }
 
 int main(void)
