@@ -277,10 +277,21 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
     m->tile_totals = calloc((size_t)m->ntiles, sizeof *m->tile_totals);
     m->scratch = malloc((size_t)w * (size_t)h * sizeof(float));
     m->release = calloc((size_t)w * (size_t)h, sizeof(float));
-    m->bmu = calloc((size_t)w * (size_t)h, sizeof *m->bmu);
+    /* BMU records: a pool with room for one per site, memory only for
+     * those used (agents/bmu.c) */
+    m->bmu_cap = w * h;
+    m->bmu_mem_bytes = (size_t)m->bmu_cap * (sizeof *m->bmu_pool + sizeof *m->bmu_origin);
+    m->bmu_mem = bs_reserve(m->bmu_mem_bytes, &m->bmu_mem_mapped);
+    if (m->bmu_mem) {
+        m->bmu_pool = m->bmu_mem;
+        m->bmu_origin = (int32_t *)(void *)(m->bmu_pool + m->bmu_cap);
+    }
+    m->bmu_idx = malloc((size_t)w * (size_t)h * sizeof *m->bmu_idx);
+    if (m->bmu_idx)
+        for (long i = 0; i < (long)w * h; i++) m->bmu_idx[i] = -1;
     m->eroded = calloc((size_t)w * (size_t)h, sizeof(float));
     m->bmu_work = malloc((size_t)w * (size_t)h * sizeof(int32_t));
-    if (!m->tile_totals || !m->scratch || !m->release || !m->bmu || !m->eroded || !m->bmu_work) {
+    if (!m->tile_totals || !m->scratch || !m->release || !m->bmu_mem || !m->bmu_idx || !m->eroded || !m->bmu_work) {
         st = bs_fail(err, BS_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -372,7 +383,8 @@ void bs_model_destroy(bs_model *m)
     free(m->scratch);
     free(m->release);
     free(m->vessels);
-    free(m->bmu);
+    bs_unreserve(m->bmu_mem, m->bmu_mem_bytes, m->bmu_mem_mapped);
+    free(m->bmu_idx);
     free(m->eroded);
     free(m->bmu_work);
     bs_shove_free(m);

@@ -39,8 +39,9 @@
 
 typedef enum { BASE_PARAMS, BASE_EXTRA, BASE_MODEL, BASE_FIELD } base_kind;
 /* N_SLOTS: the store's slots handed out so far (store.capacity), N_FREE:
- * its free list (store.n_free); both are read before the arrays they size */
-typedef enum { N_ONE, N_SITES, N_SLOTS, N_FREE } count_kind;
+ * its free list (store.n_free), N_BMU: the BMU records (model.bmu_n); each
+ * is read before the arrays it sizes */
+typedef enum { N_ONE, N_SITES, N_SLOTS, N_FREE, N_BMU } count_kind;
 
 typedef struct {
     const char *name; /* section name; BASE_FIELD: "field.<field name>." + name */
@@ -81,7 +82,9 @@ static const state_entry state_table[] = {
     VAL("model.row_kills_nk", row_kills_nk),
     VAL("model.therapy", therapy), /* drug levels, pools, switches (plain numbers) */
     VAL("model.step0", step0), /* day 0 after the burn-in */
-    ARR("model.bmu", bmu, N_SITES), /* BMU records at their origins (agents/bmu.c) */
+    VAL("model.bmu_n", bmu_n), /* open BMUs (agents/bmu.c) */
+    ARR("model.bmu", bmu_pool, N_BMU), /* their records, in origin order */
+    ARR("model.bmu_origin", bmu_origin, N_BMU), /* and their origins, increasing */
     VAL("model.bmu_log", bmu_log), /* finished remodeling events */
     ARR("model.release", release, N_SITES),
     /* lattice */
@@ -133,9 +136,15 @@ static void *entry_ptr(const state_entry *e, void *base)
     return e->indirect ? *(void **)p : (void *)p;
 }
 
-static uint64_t entry_count(const state_entry *e, uint64_t sites, const bs_store *s)
+static uint64_t entry_count(const state_entry *e, uint64_t sites, const bs_model *m)
 {
-    return e->n == N_SITES ? sites : e->n == N_SLOTS ? (uint64_t)s->capacity : e->n == N_FREE ? (uint64_t)s->n_free : 1;
+    switch (e->n) {
+    case N_SITES: return sites;
+    case N_SLOTS: return (uint64_t)m->store.capacity;
+    case N_FREE: return (uint64_t)m->store.n_free;
+    case N_BMU: return (uint64_t)m->bmu_n;
+    default: return 1;
+    }
 }
 
 static void field_section(char *buf, size_t n, const bs_field *f, const state_entry *e)
@@ -269,7 +278,7 @@ bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t ne
     bs_ckpt_put(w, "model.layout", sizeof layout, 1, &layout);
     for (size_t k = 0; k < NSTATE; k++) {
         const state_entry *e = &state_table[k];
-        uint64_t n = entry_count(e, sites, &m->store);
+        uint64_t n = entry_count(e, sites, m);
         switch (e->base) {
         case BASE_PARAMS: {
             text_buf b = { 0 };
@@ -306,7 +315,8 @@ bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t ne
  * 3: the session's sections, run.no_png and the caller's extras, and
  * store.full_refusals; 5: the agent store sized by agents, store.capacity
  * the slots handed out so far, the slot arrays that long and the free list
- * store.n_free long). */
+ * store.n_free long; the BMU records in a pool, model.bmu_n of them with
+ * their origins, instead of one per site). */
 static bs_status check_layout(bs_ckpt_reader *r, bs_error *err)
 {
     const char *path = bs_ckpt_path(r);
@@ -411,9 +421,9 @@ static bs_status check_lattice(const bs_model *m, const char *path, bs_error *er
         if (lat->tissue[i] >= BS_TISSUE_COUNT || lat->surface[i] > BS_SURF_FORMATION || !isfinite(lat->mineral[i]))
             return bs_fail(
                     err, BS_ERR_INVALID, "%s: site %ld has an invalid tissue, surface or mineral value", path, i);
-        if (lat->bmu[i] < -1 || lat->bmu[i] >= sites || m->bmu[i].phase > BS_SURF_FORMATION)
-            return bs_fail(err, BS_ERR_INVALID, "%s: site %ld has an invalid BMU (valid: -1 .. %ld, phase 0 .. %d)",
-                    path, i, sites - 1, BS_SURF_FORMATION);
+        if (lat->bmu[i] < -1 || lat->bmu[i] >= sites)
+            return bs_fail(
+                    err, BS_ERR_INVALID, "%s: site %ld has an invalid BMU (valid: -1 .. %ld)", path, i, sites - 1);
     }
     return BS_OK;
 }
@@ -458,7 +468,12 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
                     path, s->n_free, s->capacity);
             break;
         }
-        uint64_t n = entry_count(e, sites, s);
+        if (e->n == N_BMU && (m->bmu_n < 0 || m->bmu_n > m->bmu_cap)) {
+            st = bs_fail(err, BS_ERR_INVALID, "%s: %d BMU records is out of range (valid: 0 .. %d)", path, m->bmu_n,
+                    m->bmu_cap);
+            break;
+        }
+        uint64_t n = entry_count(e, sites, m);
         if (e->base == BASE_MODEL) {
             st = bs_ckpt_get(r, e->name, e->elem, n, entry_ptr(e, m), err);
         } else if (e->base == BASE_FIELD) {
@@ -475,6 +490,12 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
                 extra);
     if (st == BS_OK && m->seed != (uint64_t)bs_param(ps, "run.seed"))
         st = bs_fail(err, BS_ERR_INVALID, "%s: seed in the model and in the parameters differ", path);
+    if (st == BS_OK && !bs_bmu_reindex(m))
+        st = bs_fail(err, BS_ERR_INVALID, "%s: the BMU origins are not distinct sites in increasing order", path);
+    for (int32_t k = 0; st == BS_OK && k < m->bmu_n; k++)
+        if (m->bmu_pool[k].phase > BS_SURF_FORMATION)
+            st = bs_fail(err, BS_ERR_INVALID, "%s: BMU record %d (origin %d) has an invalid phase (valid: 0 .. %d)",
+                    path, (int)k, (int)m->bmu_origin[k], BS_SURF_FORMATION);
     if (st == BS_OK) st = check_lattice(m, path, err);
     if (st == BS_OK) st = check_store(m, path, err);
     if (st != BS_OK) {

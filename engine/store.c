@@ -45,7 +45,7 @@ static size_t round_up(size_t n, size_t to)
  * swap reserved up front (MAP_NORESERVE), so an untouched slot costs no
  * memory. Where there is no mmap: calloc (on most systems also lazily
  * made resident for large sizes). */
-static void *reserve(size_t bytes, int *mapped)
+void *bs_reserve(size_t bytes, int *mapped)
 {
 #if defined(BS_STORE_HAVE_MMAP)
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -58,7 +58,7 @@ static void *reserve(size_t bytes, int *mapped)
     return calloc(1, bytes);
 }
 
-static void unreserve(void *p, size_t bytes, int mapped)
+void bs_unreserve(void *p, size_t bytes, int mapped)
 {
     if (!p) return;
 #if defined(BS_STORE_HAVE_MMAP)
@@ -86,7 +86,7 @@ bs_status bs_store_init(bs_store *s, int w, int h, int max_slots, bs_error *err)
         off[k] = total;
         total += round_up(c * slot_array_elem(k), SLOT_PAGE);
     }
-    s->slot_mem = reserve(total, &s->slot_mem_mapped);
+    s->slot_mem = bs_reserve(total, &s->slot_mem_mapped);
     s->slot_mem_bytes = total;
     s->occ = malloc(n * sizeof *s->occ);
     s->bits_stride = (w + 63) / 64;
@@ -112,7 +112,7 @@ bs_status bs_store_init(bs_store *s, int w, int h, int max_slots, bs_error *err)
 void bs_store_free(bs_store *s)
 {
     if (!s) return;
-    unreserve(s->slot_mem, s->slot_mem_bytes, s->slot_mem_mapped);
+    bs_unreserve(s->slot_mem, s->slot_mem_bytes, s->slot_mem_mapped);
     free(s->occ);
     free(s->occ_bits);
     memset(s, 0, sizeof *s);

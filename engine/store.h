@@ -67,6 +67,13 @@ typedef struct {
     int bits_stride; /* words per row */
 } bs_store;
 
+/* Address space for `bytes` that takes memory only where written (an
+ * anonymous mapping without swap reserved; calloc where there is none);
+ * zero-filled. *mapped says which, for bs_unreserve. Used for the slot
+ * arrays and for the BMU records (agents/bmu.c). */
+void *bs_reserve(size_t bytes, int *mapped);
+void bs_unreserve(void *p, size_t bytes, int mapped);
+
 /* A store for a w x h lattice with room for at most max_slots agents. */
 bs_status bs_store_init(bs_store *s, int w, int h, int max_slots, bs_error *err);
 void bs_store_free(bs_store *s);

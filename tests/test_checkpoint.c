@@ -229,6 +229,10 @@ static void assert_same_model(const bs_model *a, const bs_model *b)
     assert_memory_equal(a->lat.za_load, b->lat.za_load, n * sizeof(float));
     assert_memory_equal(a->lat.since, b->lat.since, n * sizeof(uint32_t));
     assert_memory_equal(a->release, b->release, n * sizeof(float));
+    assert_int_equal(a->bmu_n, b->bmu_n); /* the BMU pool, in origin order at any thread count */
+    assert_memory_equal(a->bmu_pool, b->bmu_pool, (size_t)a->bmu_n * sizeof *a->bmu_pool);
+    assert_memory_equal(a->bmu_origin, b->bmu_origin, (size_t)a->bmu_n * sizeof *a->bmu_origin);
+    assert_memory_equal(a->bmu_idx, b->bmu_idx, n * sizeof *a->bmu_idx);
     assert_int_equal(a->store.capacity, b->store.capacity);
     assert_int_equal(a->store.count, b->store.count);
     assert_int_equal(a->store.n_free, b->store.n_free);
@@ -343,13 +347,17 @@ static void test_model_inconsistent_store(void **state)
     struct {
         const char *what, *msg;
     } cases[] = { { "occ", "occupancy of site 5" }, { "count", "counts are inconsistent" },
-        { "free", "free list entry 0" }, { "tissue", "invalid tissue" }, { "n_free", "free list of" } };
+        { "free", "free list entry 0" }, { "tissue", "invalid tissue" }, { "n_free", "free list of" },
+        { "bmu", "BMU origins" } };
     /* the free list is saved as long as it is (layout 5): free a slot so
      * that the "free" case has an entry to spoil */
     for (int k = 0; k < m->store.capacity && m->store.n_free == 0; k++)
         if (m->store.type[k] != 0xff) bs_store_kill(&m->store, k);
     assert_true(m->store.n_free > 0);
-    for (int c = 0; c < 5; c++) {
+    assert_true(m->bmu_n > 0); /* single_bmu opens one */
+    for (int c = 0; c < 6; c++) {
+        int32_t bo = m->bmu_origin[0];
+        if (c == 5) m->bmu_origin[0] = -5;
         int32_t occ = m->store.occ[5], cnt = m->store.count, fr = m->store.free_slots[0], nf = m->store.n_free;
         uint8_t tis = m->lat.tissue[7];
         if (c == 0) m->store.occ[5] = 1 << 30;
@@ -362,6 +370,7 @@ static void test_model_inconsistent_store(void **state)
         m->store.count = cnt;
         m->store.free_slots[0] = fr;
         m->store.n_free = nf;
+        m->bmu_origin[0] = bo;
         m->lat.tissue[7] = tis;
         bs_ckpt_reader *r = NULL;
         assert_int_equal(bs_ckpt_open(&r, path, &err), BS_OK);
@@ -566,8 +575,11 @@ static void test_state_layout_guard(void **state)
      * scratch: its request lists are emptied by the pass of the same step;
      * the therapy state (one section) + the CXCR4 egress / re-homing and
      * chemotherapy counters, layout 4; + 16 for the store's occupancy bits
-     * (derived, issue 19) */
-    assert_int_equal(model, 87080); /* + 32: bs_store's reservation (store sized by agents, layout 5) */
+     * (derived, issue 19); + 32: bs_store's reservation (store sized by
+     * agents, layout 5); + 48: the BMU pool (records and origins are state,
+     * model.bmu_n of each; bmu_idx is derived from the origins; the
+     * reservation) instead of one record per site */
+    assert_int_equal(model, 87128);
 }
 
 int main(void)
