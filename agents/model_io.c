@@ -125,8 +125,8 @@ static const state_entry state_table[] = {
  * fixed_val (field.c: "about 9 floats and 2 bytes per site"). Rounded up:
  * the estimate guards against absurd lattices, a few percent do not matter. */
 #define WORK_BYTES_PER_SITE                                                                                            \
-    28.0 /* + the BMU survey's eroded and work arrays, the displacement pass's
-                                    request lists (agents/shove.c, 16 bytes) */
+    32.0 /* + the BMU survey's eroded and work arrays, the displacement pass's
+                                    request lists (agents/shove.c, 16 bytes), the BMU index (bmu_idx, 4) */
 
 /* ---- table access -------------------------------------------------------- */
 
@@ -155,10 +155,12 @@ static void field_section(char *buf, size_t n, const bs_field *f, const state_en
 double bs_model_estimate_bytes(const bs_paramset *ps)
 {
     double sites = bs_param(ps, "lattice.width_sites") * bs_param(ps, "lattice.height_sites");
-    /* The store's slot arrays are not counted: they take memory as agents
-     * appear (engine/store.h, bs_store_bytes_per_slot: 30 bytes per agent,
-     * at most 30 bytes per site with every site occupied), none at
-     * creation. */
+    /* The store's slot arrays and the BMU records are not counted: they
+     * take memory as agents appear and BMUs open (engine/store.h,
+     * bs_store_bytes_per_slot: 30 bytes per agent, at most 30 per site with
+     * every site occupied; agents/bmu.c: 80 bytes per open BMU), none at
+     * creation. The BMU records' index by site (4 bytes) is in
+     * WORK_BYTES_PER_SITE. */
     double bytes = 0.0;
     for (size_t k = 0; k < NSTATE; k++) {
         const state_entry *e = &state_table[k];

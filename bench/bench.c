@@ -693,6 +693,13 @@ static int bench_agents(const bench_opts *o, const machine *mc, int size, int th
 
 /* ---- scenario ---------------------------------------------------------------- */
 
+/* Bytes the BMU pool's records and origins in use take (agents/bmu.c: a
+ * reservation outside the heap, memory only for the records used). */
+static double bmu_pool_bytes(const bs_model *m)
+{
+    return (double)m->bmu_n * (double)(sizeof *m->bmu_pool + sizeof *m->bmu_origin);
+}
+
 typedef struct {
     double wall, t_fields, t_agents, t_output; /* medians, s */
     double cpu; /* median CPU time of the run, s */
@@ -708,6 +715,7 @@ typedef struct {
     double field_site_updates; /* relaxations (model counter) per run */
     double store_slot_bytes_end; /* the agent store's slot arrays at the end (the most agents alive at once) */
     double store_site_bytes; /* the store's per-site occupancy (occ and its bits) */
+    int bmu_n_end; /* open BMUs at the end (records in the pool) */
 } scenario_result;
 
 /* Runs `scenario` at `size` (0: its own lattice): `warm` untimed steps, then
@@ -731,7 +739,8 @@ static bs_status run_scenario(const bench_opts *o, const char *scenario, int siz
         res->estimate_bytes = bs_model_estimate_bytes(m->ps);
         /* the store's slot arrays are a reservation outside the heap
          * (engine/store.h): counted by the slots written so far */
-        res->model_bytes = heap_in_use() - heap0 + (m->store.slot_mem_mapped ? bs_store_slot_bytes(&m->store) : 0.0);
+        res->model_bytes = heap_in_use() - heap0 + (m->store.slot_mem_mapped ? bs_store_slot_bytes(&m->store) : 0.0) +
+                (m->bmu_mem_mapped ? bmu_pool_bytes(m) : 0.0);
         /* an allocator that mallinfo2 does not see (a sanitizer's): the
          * model's own estimate instead */
         res->model_bytes_estimated = !(res->model_bytes > 0.0);
@@ -763,6 +772,7 @@ static bs_status run_scenario(const bench_opts *o, const char *scenario, int siz
         res->steps = steps;
         res->agents_end = live_agents(m);
         res->store_slot_bytes_end = bs_store_slot_bytes(&m->store);
+        res->bmu_n_end = m->bmu_n;
         res->store_site_bytes = (double)m->lat.w * m->lat.h * sizeof *m->store.occ +
                 (double)m->store.bits_stride * m->lat.h * sizeof *m->store.occ_bits;
         res->w = m->lat.w;
@@ -860,6 +870,7 @@ static int emit_scenario(
     j_num(&j, "store_slots_MB_end", r.store_slot_bytes_end / 1e6);
     j_num(&j, "store_bytes_per_agent_end", r.agents_end > 0 ? r.store_slot_bytes_end / (double)r.agents_end : 0.0);
     j_num(&j, "store_occupancy_bytes_per_site", r.store_site_bytes / sites);
+    j_int(&j, "bmu_records_end", r.bmu_n_end);
     j_end(&j);
     return 0;
 }
