@@ -109,9 +109,11 @@ const bs_param_def bs_dtc_params[] = {
             "Johnson 2016, "
             "A)",
             NULL, NULL },
-    { "dtc.prolif_per_d", BS_PT_REAL, 0.025, 0.0, 10.0, "1/d",
-            "Division rate of a cycling DTC at normoxia without bone-derived factors (human-like 0.02-0.05/d). "
-            "Calibrated to B13 (lesion doubling 60-260 d)",
+    { "dtc.prolif_per_d", BS_PT_REAL, 0.015, 0.0, 10.0, "1/d",
+            "Division rate of a cycling DTC at normoxia without bone-derived factors (an effective rate of the "
+            "cycling pool on the human scale, far below the 1-5 d cycle of a single cell). Calibrated with "
+            "dtc.apoptosis_per_d to B13 (lesion doubling 60-260 d, seeds 500-509) and B8b (BRC-landed colonies, "
+            "seeds 500-504), docs/calibration.md; was 0.025",
             NULL, NULL },
     { "dtc.o2_half_mmHg", BS_PT_REAL, 0.8, 0.0, 100.0, "mmHg",
             "pO2 that halves division: tumour cells keep their cell cycle at 1-8% O2 and arrest only at 0.1% O2 ~ 0.8 "
@@ -127,9 +129,11 @@ const bs_param_def bs_dtc_params[] = {
             "tumour cells beside active resorption (vicious_cycle, seeds 500-504, docs/calibration.md; the matrix "
             "release is in au, so the value is set from the field, not from ng/ml; A)",
             NULL, NULL },
-    { "dtc.apoptosis_per_d", BS_PT_REAL, 0.008, 0.0, 10.0, "1/d",
-            "Death of cycling cells from other causes; with dtc.prolif_per_d sets net growth. Calibrated to B13", NULL,
-            NULL },
+    { "dtc.apoptosis_per_d", BS_PT_REAL, 0.0095, 0.0, 10.0, "1/d",
+            "Death of cycling cells from other causes; with dtc.prolif_per_d sets net growth. Calibrated to B13 "
+            "(seeds 500-509, docs/calibration.md): 0.63 of the basal division rate, inside the cell loss factor of "
+            "54-99% measured in human lung tumours (Br J Cancer 1984 50:343, M~); was 0.008 (a loss factor of 0.32)",
+            NULL, NULL },
     { "dtc.necrosis_mmHg", BS_PT_REAL, 0.8, 0.1, 100.0, "mmHg",
             "Half-effect pO2 of necrosis: the hazard is dtc.necrosis_per_h x (1 - Hill(pO2, this, dtc.necrosis_hill)). "
             "Viability is unchanged at 1% O2 and falls a little at 0.1% ~ 0.8 mmHg (Richards 2016 PeerJ 4:e1755, M~); "

@@ -652,6 +652,7 @@ void bs_model_step(bs_model *m)
         sum.mdsc_to_oc += m->tile_totals[t].mdsc_to_oc;
     }
     m->last = sum;
+    bs_step_totals_add(&m->row_sum, &sum); /* per-row contact hours (agents/observe.c) */
     m->n_kills_tcell += sum.kills_tcell;
     m->n_kills_nk += sum.kills_nk;
     m->agent_updates += sum.agents_acted;
@@ -733,6 +734,6 @@ void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed
     o->tgfb_tcell_au = nt > 0 ? tgfb_t / (double)nt : 0.0;
     o->suppr_tcell_au = nt > 0 ? suppr_t / (double)nt : 0.0;
     o->myeloid_oc_pool = (double)m->therapy.gr1_myeloid;
-    bs_observe_spatial(m, &o->sp);
+    bs_observe_spatial(m, &o->sp, window_days);
     bs_therapy_observe(m, &o->drugs, window_days);
 }

@@ -230,6 +230,8 @@ typedef struct bs_model {
     uint64_t n_ctc_arrived, n_extravasated; /* cumulative since day 0 */
     uint64_t n_kills_tcell, n_kills_nk; /* cumulative since day 0 */
     uint64_t row_kills_tcell, row_kills_nk; /* their values at the last bs_model_observe */
+    bs_step_totals row_sum; /* the steps' totals summed since the last bs_model_observe (contact hours, hypoxic
+                               kills: agents/observe.c) */
     /* time spent per phase, seconds (for --timings) */
     double t_fields_s, t_agents_s;
     uint64_t field_site_updates; /* site relaxations done by the solver (all fields) */
@@ -326,6 +328,20 @@ typedef struct {
     double o2_tumour_min_mmHg; /* lowest pO2 at a tumour cell (0 without tumour) */
     long n_osteoclasts_near_tumour; /* osteoclasts with a tumour cell within BS_OBS_NEAR_LESION_UM */
     long n_dtc_lineage_blood, n_dtc_lineage_quiescent, n_dtc_lineage_brc; /* tumour cells by where the founder landed */
+    /* dormant tumour cells by where the lineage's founder landed (the dormant share by landing site, B8) */
+    long n_dtc_dormant_lineage_blood, n_dtc_dormant_lineage_quiescent, n_dtc_dormant_lineage_brc;
+    double bone_lost_near_lesion_um2; /* missing mineral (open cavities, unfilled bone) within
+                                         BS_OBS_NEAR_LESION_UM of a tumour cell, um^2 (0 without tumour) */
+    long n_dtc_settled; /* tumour cells not migrating */
+    double cxcl12_settled_dtc_au; /* mean CXCL12 at the settled tumour cells (0 without any) */
+    /* finished remodeling events in the log (the newest BS_BMU_LOG) that opened at or after day 0, and the
+     * medians over them of the phase lengths (days) and erosion depth (um); 0 while there are none */
+    long bmu_events_done;
+    double bmu_resorption_d, bmu_reversal_d, bmu_formation_d, bmu_event_d, bmu_depth_um;
+    /* killer-target contacts since the last row: contact hours / 24 / days, i.e. the mean number of
+     * engaged killers (T cells: activated CTLs on a target; NK: active NK cells on a target, and those of
+     * them at pO2 below nk.hypoxia_mmHg), and the NK kills made in hypoxia */
+    double tcell_contacts_mean, nk_contacts_mean, nk_contacts_hypoxic_mean, kills_nk_hypoxic_per_day;
 } bs_obs_spatial;
 
 /* Observables for the CSV row (see bs_obs_columns). */
@@ -356,8 +372,12 @@ typedef struct {
 /* Kill rates are averaged over window_days from the kill counters'
  * values at the previous call, which this call then records. */
 void bs_model_observe(bs_model *m, bs_obs *o, double resorbed_um2, double formed_um2, double window_days);
-/* the spatial observables (agents/observe.c); bs_model_observe calls it */
-void bs_observe_spatial(bs_model *m, bs_obs_spatial *sp);
+/* the spatial observables (agents/observe.c); bs_model_observe calls it.
+ * The contact rates are averaged over window_days from m->row_sum, which
+ * this call then clears. */
+void bs_observe_spatial(bs_model *m, bs_obs_spatial *sp, double window_days);
+/* a += b, field by field (the per-step totals; agents/observe.c) */
+void bs_step_totals_add(bs_step_totals *a, const bs_step_totals *b);
 /* k-th smallest of a[0..n-1], reordering a (agents/observe.c) */
 float bs_quickselect_f(float *a, long n, long k);
 

@@ -35,7 +35,7 @@
 #include "celltypes.h"
 #include "model.h"
 
-#define BS_MODEL_LAYOUT 5u
+#define BS_MODEL_LAYOUT 6u
 
 typedef enum { BASE_PARAMS, BASE_EXTRA, BASE_MODEL, BASE_FIELD } base_kind;
 /* N_SLOTS: the store's slots handed out so far (store.capacity), N_FREE:
@@ -80,6 +80,7 @@ static const state_entry state_table[] = {
     VAL("model.n_kills_nk", n_kills_nk),
     VAL("model.row_kills_tcell", row_kills_tcell), /* kill rates in the next CSV row start here */
     VAL("model.row_kills_nk", row_kills_nk),
+    VAL("model.row_sum", row_sum), /* step totals since the last CSV row: contact rates (observe.c), layout 5 */
     VAL("model.therapy", therapy), /* drug levels, pools, switches (plain numbers) */
     VAL("model.step0", step0), /* day 0 after the burn-in */
     VAL("model.bmu_n", bmu_n), /* open BMUs (agents/bmu.c) */
@@ -315,7 +316,7 @@ bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t ne
  * its meaning (2: store.timer_h, never set by any rule, removed, and the
  * therapy state counts radiotherapy kills for BS_MAX_CELL_TYPES types;
  * 3: the session's sections, run.no_png and the caller's extras, and
- * store.full_refusals; 5: the agent store sized by agents, store.capacity
+ * store.full_refusals; 5: model.row_sum; 6: the agent store sized by agents, store.capacity
  * the slots handed out so far, the slot arrays that long and the free list
  * store.n_free long; the BMU records in a pool, model.bmu_n of them with
  * their origins, instead of one per site). */

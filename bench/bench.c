@@ -338,6 +338,11 @@ typedef struct {
     double sweep_rps; /* relaxations per second in full sweeps */
     double sweep_gbps; /* their effective bandwidth */
     double sweep_ws; /* bytes a full sweep touches */
+    double err_vs_converged; /* largest |c - c_converged| / scale over the fields, last recorded step */
+    int err_field; /* the field it was found in */
+    char err_field_name[32];
+    double err_by_field[BS_FIELD_COUNT]; /* the same, per field */
+    char err_names[BS_FIELD_COUNT][16];
     int steps; /* recorded steps replayed */
     int warm; /* model steps run before recording */
     int live_fields; /* fields that needed a sweep */
@@ -466,6 +471,55 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
             (double)relax * BENCH_BYTES_PER_RELAX + (double)solves_swept * (double)n * BENCH_BYTES_PER_SETUP;
     res->solve_gbps = bytes / S / res->t_step / 1e9;
 
+    /* error of each field's solve of the last recorded step against a
+     * converged solve of it (tolerance 1e-2 of the model's, from the same
+     * start), relative to the field's scale: what the stopping rule and
+     * the warm-start omega leave */
+    res->err_vs_converged = 0.0;
+    res->err_field = -1;
+    {
+        float *tight = malloc(n * sizeof(float));
+        if (!tight) {
+            free(rec);
+            free(recb);
+            world_free(reg, m);
+            return bs_fail(err, BS_ERR_NOMEM, "bench fields: out of memory");
+        }
+        bs_solver_opts conv = m->solver;
+        /* 1/100 of the model's tolerance: near what float can resolve
+         * (a tighter one runs to max_iters, which at 1024^2 takes minutes) */
+        conv.tol = m->solver.tol * 1e-2;
+        conv.max_iters = 20000;
+        memcpy(m->lat.tissue, RECB(S - 1, K), n);
+        for (int f = 0; f < K; ++f) {
+            bs_field *Ff = &m->fields[f];
+            memcpy(Ff->src, REC(S - 1, f, 1), n * sizeof(float));
+            memcpy(Ff->uptake, REC(S - 1, f, 2), n * sizeof(float));
+            memcpy(Ff->fixed_val, REC(S - 1, f, 3), n * sizeof(float));
+            memcpy(Ff->fixed, RECB(S - 1, f), n);
+            memcpy(Ff->c, REC(S - 1, f, 0), n * sizeof(float));
+            bs_field_solve(Ff, &m->lat, m->dt_h, &conv);
+            memcpy(tight, Ff->c, n * sizeof(float));
+            memcpy(Ff->c, REC(S - 1, f, 0), n * sizeof(float));
+            bs_field_solve(Ff, &m->lat, m->dt_h, &m->solver);
+            const double sc = Ff->spec.scale > 0.0 ? Ff->spec.scale : 1.0;
+            double ef = 0.0;
+            for (size_t i = 0; i < n; ++i) {
+                const double e = fabs((double)Ff->c[i] - (double)tight[i]) / sc;
+                ef = e > ef ? e : ef;
+            }
+            res->err_by_field[f] = ef;
+            if (ef > res->err_vs_converged) {
+                res->err_vs_converged = ef;
+                res->err_field = f;
+            }
+        }
+        free(tight);
+        for (int f = 0; f < K; ++f) snprintf(res->err_names[f], sizeof res->err_names[f], "%s", m->fields[f].spec.name);
+        if (res->err_field >= 0)
+            snprintf(res->err_field_name, sizeof res->err_field_name, "%s", m->fields[res->err_field].spec.name);
+    }
+
     /* full sweeps on the O2 field of the last recorded step: the fastest
      * solve of M sweeps minus the fastest of one, so the setup cancels
      * (the fastest, as STREAM reports: a loaded machine only adds time) */
@@ -579,6 +633,13 @@ static int bench_fields(const bench_opts *o, const machine *mc, int size, int th
     j_num(&j, "sweep_over_triad_matched", r.sweep_gbps / match_best);
     j_num(&j, "adi_double_site_updates_per_s_1core", adi);
     j_num(&j, "per_core_over_adi", r.sfu_per_s / threads / adi);
+    j_num(&j, "err_vs_converged_over_scale", r.err_vs_converged);
+    j_str(&j, "err_vs_converged_field", r.err_field >= 0 ? r.err_field_name : "none");
+    for (int f = 0; f < BS_FIELD_COUNT; ++f) {
+        char key[48];
+        snprintf(key, sizeof key, "err_vs_converged_%s", r.err_names[f]);
+        j_num(&j, key, r.err_by_field[f]);
+    }
     j_num(&j, "per_core_over_adi_best", BS_FIELD_COUNT * (double)size * size / r.t_best / threads / adi);
     j_end(&j);
     return 0;

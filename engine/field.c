@@ -118,7 +118,7 @@
  * solves runs on one thread and gives the same bits.
  *
  * Scratch memory: bs_field.work, one allocation made by bs_field_init
- * (bs_field_work_bytes: about 7 floats and 2 bytes per site), laid out by
+ * (bs_field_work_bytes: about 6 floats and 2 bytes per site: four cached, two per solve that fields may share), laid out by
  * bs_work_layout with the bs_work header that locates its arrays first. */
 #include "field.h"
 
@@ -243,7 +243,6 @@ typedef struct {
      * site; g_n has a row -1 (its pointer starts one stride into its
      * block) holding the south edge faces of row 0. */
     float *g_e[2], *g_n[2];
-    float *gsum[2]; /* cached sum of the four, laid out like g */
     float *pc[2]; /* packed c per colour: row y at (y+1)*stride + BS_LANES, ghosts around */
     float *wsc[2]; /* omega_i / diag, or 0 where the value must not change */
     float *rhs[2]; /* c_old/dt + s */
@@ -317,7 +316,6 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base, int
         BS_TAKE(wk->g_e[q], float *, coef);
         BS_TAKE(wk->g_n[q], float *, coef + (size_t)wk->stride * sizeof(float));
         if (base && (parts & BS_PART_CACHED)) wk->g_n[q] += wk->stride;
-        BS_TAKE(wk->gsum[q], float *, coef);
         BS_TAKE(wk->wsc[q], float *, coef);
         BS_TAKE(wk->sink[q], float *, coef);
     }
@@ -577,7 +575,6 @@ static void bs_conductance_row(const bs_prep *p, int y)
         if (y == 0) (wk->g_n[q ^ 1] - S)[j] = g2; /* the halo row before row 0 (g_n points one row in) */
         wk->g_e[q][j] = g1;
         wk->g_n[q][j] = g3;
-        wk->gsum[q][j] = (g0 + g1) + (g2 + g3);
     }
     memcpy(wk->tissue + (size_t)y * (size_t)w, t_row, (size_t)w);
 }
@@ -747,8 +744,14 @@ BS_CLONES static int bs_prepare_row_data(const bs_prep *p, int y, float omega)
      * even site x = 2k and odd site x = 2k + 1 are both index k */
     const int q0 = y & 1, q1 = q0 ^ 1;
     const size_t rj = (size_t)y * S + BS_LANES;
-    const float *restrict gs0 = wk->gsum[q0] + rj;
-    const float *restrict gs1 = wk->gsum[q1] + rj;
+    /* the four faces of the even and odd sites (see "Conductances"): their
+     * sum, the diagonal's conductance part, is formed here rather than
+     * cached (4 bytes per site per field fewer; the same bits as the sum
+     * bs_conductance_row formed when it was cached) */
+    const float *restrict e0w = wk->g_e[q1] + rj - 1, *restrict e0 = wk->g_e[q0] + rj;
+    const float *restrict n0s = wk->g_n[q1] + rj - S, *restrict n0 = wk->g_n[q0] + rj;
+    const float *restrict e1w = wk->g_e[q0] + rj, *restrict e1 = wk->g_e[q1] + rj;
+    const float *restrict n1s = wk->g_n[q0] + rj - S, *restrict n1 = wk->g_n[q1] + rj;
     float *restrict w0 = wk->wsc[q0] + rj;
     float *restrict w1 = wk->wsc[q1] + rj;
     float *restrict r0 = wk->rhs[q0] + rj;
@@ -801,9 +804,11 @@ BS_CLONES static int bs_prepare_row_data(const bs_prep *p, int y, float omega)
 #pragma omp simd
     for (int k = 0; k < kmain; ++k) {
         const int x = 2 * k;
+        const float gs0k = (e0w[k] + e0[k]) + (n0s[k] + n0[k]);
+        const float gs1k = (e1w[k] + e1[k]) + (n1s[k] + n1[k]);
         bs_site_setup(
-                c[x], fv[x], fx[x], src[x], upt[x], gs0[k], inv_dt, decay, inv_omega, &w0[k], &r0[k], &s0[k], &pc0[k]);
-        bs_site_setup(c[x + 1], fv[x + 1], fx[x + 1], src[x + 1], upt[x + 1], gs1[k], inv_dt, decay, inv_omega, &w1[k],
+                c[x], fv[x], fx[x], src[x], upt[x], gs0k, inv_dt, decay, inv_omega, &w0[k], &r0[k], &s0[k], &pc0[k]);
+        bs_site_setup(c[x + 1], fv[x + 1], fx[x + 1], src[x + 1], upt[x + 1], gs1k, inv_dt, decay, inv_omega, &w1[k],
                 &r1[k], &s1[k], &pc1[k]);
     }
     for (int kb = kmain; kb < ne; kb += BS_LANES) {
@@ -820,9 +825,11 @@ BS_CLONES static int bs_prepare_row_data(const bs_prep *p, int y, float omega)
         }
         for (int i = 0; i < BS_LANES; ++i) {
             const int k = kb + i;
-            bs_site_setup(tc[2 * i], tv[2 * i], tf[2 * i], ts[2 * i], tu[2 * i], gs0[k], inv_dt, decay, inv_omega,
-                    &w0[k], &r0[k], &s0[k], &pc0[k]);
-            bs_site_setup(tc[2 * i + 1], tv[2 * i + 1], tf[2 * i + 1], ts[2 * i + 1], tu[2 * i + 1], gs1[k], inv_dt,
+            const float gs0k = (e0w[k] + e0[k]) + (n0s[k] + n0[k]);
+            const float gs1k = (e1w[k] + e1[k]) + (n1s[k] + n1[k]);
+            bs_site_setup(tc[2 * i], tv[2 * i], tf[2 * i], ts[2 * i], tu[2 * i], gs0k, inv_dt, decay, inv_omega, &w0[k],
+                    &r0[k], &s0[k], &pc0[k]);
+            bs_site_setup(tc[2 * i + 1], tv[2 * i + 1], tf[2 * i + 1], ts[2 * i + 1], tu[2 * i + 1], gs1k, inv_dt,
                     decay, inv_omega, &w1[k], &r1[k], &s1[k], &pc1[k]);
         }
     }

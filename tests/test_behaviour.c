@@ -1,4 +1,4 @@
-/* Behaviour tests (docs/behaviours.md B1, B2, B3, B4, B5, B6) at reduced size over
+/* Behaviour tests (docs/behaviours.md B1, B2, B3, B4, B5 bone, B6) at reduced size over
  * several seeds. Each states its tolerance; treated and control arms use
  * the same seeds (paired). */
 #include <math.h>
@@ -192,37 +192,27 @@ static void test_b3_b4_single_bmu(void **state)
     }
 }
 
-/* B5: paired seeds, 200 days at reduced size. Doubling the lining cells'
- * RANKL raises mean osteoclast numbers (days 50-200) by at least 30% and
- * lowers bone area at day 200; five-fold OPG and a basal IFN-gamma each
- * lower mean osteoclast numbers by at least 30%. The direction must hold
- * in every seed. */
-static void test_b5_rankl_opg_ifng(void **state)
+/* B5: the osteoclast claims (more RANKL: more osteoclasts; five-fold OPG
+ * and a basal IFN-gamma: fewer) are the experiment files B5a, B5c and
+ * B5d, run on this test's seeds 1-5 by the ctest behaviour_B5
+ * (tests/behaviour_experiments.sh: one definition serves the test and
+ * `bonesim validate`). What stays here is the bone claim (B5b: more RANKL,
+ * less bone at day 200), which needs a larger section than the quick
+ * experiment's 80 x 80 sites (there its median is x0.998, not significant,
+ * on seeds 1-5): paired seeds 1-2 at 120 x 120, bone area at day 200 lower
+ * with RANKL doubled in every seed. */
+static void test_b5_rankl_less_bone(void **state)
 {
     (void)state;
     static series c, t;
     const char *const rankl[] = { "lattice.width_sites=120", "lattice.height_sites=120", "run.burn_in_d=0",
         "bmu.lining_rankl_per_h=0.4", NULL };
-    const char *const opg[] = { "lattice.width_sites=120", "lattice.height_sites=120", "run.burn_in_d=0",
-        "bmu.lining_opg_per_h=1.0", NULL };
-    const char *const ifn[] = { "lattice.width_sites=120", "lattice.height_sites=120", "run.burn_in_d=0",
-        "ifng.basal_per_h=0.5", NULL };
     for (long seed = 1; seed <= 2; seed++) {
         run_series("homeostasis", small_cold, seed, 200, &c);
-        double oc_c = mean(c.oc, 50, 200);
         run_series("homeostasis", rankl, seed, 200, &t);
-        double oc_r = mean(t.oc, 50, 200), bone_r = t.bone[200];
-        printf("# B5 seed %ld: OC control %.2f, RANKL x2 %.2f; bone %.4g vs %.4g\n", seed, oc_c, oc_r, c.bone[200],
-                bone_r);
-        assert_true(oc_r > 1.3 * oc_c);
-        assert_true(bone_r < c.bone[200]);
-        run_series("homeostasis", opg, seed, 200, &t);
-        double oc_o = mean(t.oc, 50, 200);
-        run_series("homeostasis", ifn, seed, 200, &t);
-        double oc_i = mean(t.oc, 50, 200);
-        printf("# B5 seed %ld: OC OPG x5 %.2f, IFN-gamma %.2f\n", seed, oc_o, oc_i);
-        assert_true(oc_o < 0.7 * oc_c);
-        assert_true(oc_i < 0.7 * oc_c);
+        printf("# B5 seed %ld: bone at day 200 %.4g (RANKL x2) vs %.4g; OC %.2f vs %.2f\n", seed, t.bone[200],
+                c.bone[200], mean(t.oc, 50, 200), mean(c.oc, 50, 200));
+        assert_true(t.bone[200] < c.bone[200]);
     }
 }
 
@@ -312,7 +302,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_b3_b4_single_bmu),
         cmocka_unit_test(test_b6_oxygen_map),
-        cmocka_unit_test(test_b5_rankl_opg_ifng),
+        cmocka_unit_test(test_b5_rankl_less_bone),
         cmocka_unit_test(test_b1_b2_homeostasis),
     };
     /* BS_TEST_FILTER=pattern runs only the matching tests (cmocka wildcards) */

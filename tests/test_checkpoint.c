@@ -349,7 +349,7 @@ static void test_model_inconsistent_store(void **state)
     } cases[] = { { "occ", "occupancy of site 5" }, { "count", "counts are inconsistent" },
         { "free", "free list entry 0" }, { "tissue", "invalid tissue" }, { "n_free", "free list of" },
         { "bmu", "BMU origins" } };
-    /* the free list is saved as long as it is (layout 5): free a slot so
+    /* the free list is saved as long as it is (layout 6): free a slot so
      * that the "free" case has an entry to spoil */
     for (int k = 0; k < m->store.capacity && m->store.n_free == 0; k++)
         if (m->store.type[k] != 0xff) bs_store_kill(&m->store, k);
@@ -564,7 +564,7 @@ static void test_state_layout_guard(void **state)
     /* store.timer_h (never set) removed, layout 2; + full_refusals, layout
      * 3; + occ_bits and bits_stride (derived from occ, rebuilt on restore:
      * not state, issue 19) */
-    assert_int_equal(sizeof(bs_store), 160); /* + max_slots and the slot reservation (layout 5: sized by agents) */
+    assert_int_equal(sizeof(bs_store), 160); /* + max_slots and the slot reservation (layout 6: sized by agents) */
     assert_int_equal(sizeof(bs_field), 160); /* + work (solver cache, not state), last_site_updates */
     /* bs_store 112 with live_types (derived, rescanned each step); the
      * therapy state counts radiotherapy kills for BS_MAX_CELL_TYPES types;
@@ -575,11 +575,13 @@ static void test_state_layout_guard(void **state)
      * scratch: its request lists are emptied by the pass of the same step;
      * the therapy state (one section) + the CXCR4 egress / re-homing and
      * chemotherapy counters, layout 4; + 16 for the store's occupancy bits
-     * (derived, issue 19); + 32: bs_store's reservation (store sized by
-     * agents, layout 5); + 48: the BMU pool (records and origins are state,
-     * model.bmu_n of each; bmu_idx is derived from the origins; the
-     * reservation) instead of one record per site */
-    assert_int_equal(model, 87128);
+     * (derived, issue 19); + row_sum (80, the step totals since the last
+     * CSV row: contact rates, agents/observe.c), state, layout 5; + 32:
+     * bs_store's reservation (store sized by agents, layout 6); + 48: the
+     * BMU pool (records and origins are state, model.bmu_n of each; bmu_idx
+     * is derived from the origins; the reservation) instead of one record
+     * per site */
+    assert_int_equal(model, 87208);
 }
 
 int main(void)

@@ -275,7 +275,7 @@ static void test_b10_hypoxia_and_hdac_through_lifr(void **state)
  * more bone than without (bone lost within 300 um of the lesion, summed
  * over 2 seeds, at least 1.5x) and grows more; cutting the matrix TGF-beta
  * release slows growth. The lesion grows (B13: its doubling time, days
- * 30-180, is printed against the clinical 40-400 d; see the assertion). */
+ * 30-180, inside the clinical 40-400 d). */
 typedef struct {
     double bone_lost_um2;
     long cells30, cells180;
@@ -333,12 +333,10 @@ static void test_b12_b13_vicious_cycle_and_growth(void **state)
         grown += a.cells180;
         grown_np += b.cells180;
         grown_nt += c.cells180;
-        /* B13: the clinical range of NSCLC volume doubling times is 40-400 d
-         * (median 191 d; Mackintosh 2014). Since the #17 tumour O2 terms
-         * (dtc.o2_half_mmHg 5 -> 0.8) this lesion doubles in 38-43 d on
-         * these seeds, faster than the range: not reproduced, reported by
-         * bonesim validate B13 and docs/calibration.md; asserted is growth */
-        assert_true(td > 0.0);
+        /* B13: inside the clinical range of NSCLC volume doubling times,
+         * 40-400 d (median 191 d; Mackintosh 2014), on each seed; the
+         * narrower 60-260 d band is bonesim validate B13's */
+        assert_true(td >= 40.0 && td <= 400.0);
     }
     assert_true(lost >= 1.5 * lost_np);
     assert_true(grown > grown_np);

@@ -88,6 +88,43 @@ js "$tmp/v3/results.json" "e=d['experiments'][0]; assert e['ci95'] is None and '
 assert e['verdict']=='direction only' or e['verdict']=='FAIL'" "$tmp/v3/results.json" && ok || bad "3 pairs: interval or spread label"
 grep -q "range (fewer than 5, so not an IQR)" "$tmp/v3/report.md" && ok || bad "report labels a 3-pair spread as a range"
 
+# ---- the cost table: CPU seconds per experiment, per seed, and the estimate at the file's seeds
+grep -q "^### CPU time per experiment" "$o/report.md" && grep -Eq "^\| T1 \| 5 \| 10 \| [0-9.]+ \| [0-9.]+ \| 5 \| [0-9]+ \|$" "$o/report.md" \
+  && grep -Eq "^All 15 distinct runs: [0-9]+ CPU s measured" "$o/report.md" && ok || bad "report.md cost table"
+# --seeds 1 under --full estimates the file's full.seeds (6 for T1)
+"$bin" validate T1 --experiments "$ex" --full --seeds 1 --jobs 1 --out "$tmp/vc" --quiet >/dev/null 2>&1
+grep -Eq "^\| T1 \| 1 \| 2 \| [0-9.]+ \| [0-9.]+ \| 6 \| [0-9]+ \|$" "$tmp/vc/report.md" && ok || bad "--full --seeds 1 cost estimate"
+js "$tmp/vc/results.json" "e=d['cost'][0]; assert e['id']=='T1' and e['cpu_s']>0 and abs(e['cpu_s_at_file_seeds']-6*e['cpu_s'])<0.1" "$tmp/vc/results.json" \
+  && ok || bad "results.json cost fields"
+# ---- a derived quantity from the spatial columns: the one event's resorption phase (days) is the CSV's
+# bmu_resorption_d at the window's end, rows before the event finished skipped
+ex2="$tmp/exp2" && mkdir -p "$ex2"
+cat >"$ex2/t4.ini" <<'INI'
+id = T4
+behaviour = T
+title = one event's resorption phase from the per-event column
+source = test fixture
+control = single_bmu
+observable = resorption_d_per_event
+window = 0 160
+summary = mean
+effect = value
+expect = band
+band = 0 1000
+quick.days = 160
+quick.seeds = 1
+full.days = 160
+full.seeds = 1
+INI
+"$bin" validate --experiments "$ex2" --jobs 1 --out "$tmp/v6" --quiet >/dev/null 2>"$tmp/v6.err" && ok || { bad "validate T4"; cat "$tmp/v6.err"; }
+csv=$(ls "$tmp"/v6/runs/*/seed_1000/timeseries.csv)
+python3 -c "
+import csv,json,sys
+rows=[r for r in csv.DictReader(open(sys.argv[1])) if int(r['bmu_events_done'])>0]
+v=json.load(open(sys.argv[2]))['experiments'][0]['control_values'][0]
+want=sum(float(r['bmu_resorption_d']) for r in rows)/len(rows)
+assert rows and 10<want<40 and abs(v-want)<1e-9, (v, want, len(rows))" "$csv" "$tmp/v6/results.json" && ok || bad "T4: resorption_d_per_event"
+
 # ---- --force removes exactly the earlier validation's outputs: fewer seeds leave no old seed folders
 last=$(ls -d "$tmp"/v3/runs/*/seed_* | sort -t_ -k2 -n | tail -1)
 echo mine >"$tmp/v3/notes.txt"
@@ -136,7 +173,7 @@ bad_file bad_param "x.ini:7: .*unknown parameter 'oc.lifspn_d'" "control_set = .
 bad_file out_of_range "x.ini:8: .*oc.lifespan_d" "treated_set = .*" "treated_set = oc.lifespan_d=9000"
 bad_file bad_scenario "x.ini:6: .*no scenario 'nope'" "control = .*" "control = nope"
 bad_file bad_observable "x.ini:9: unknown observable 'bone'" "observable = .*" "observable = bone"
-bad_file not_yet "x.ini:9: observable 'kills_per_contact_day' needs more of the run's spatial state" "observable = .*" "observable = kills_per_contact_day"
+bad_file renamed "x.ini:9: observable 'kills_per_contact_day' is computed under other names: tcell_kills_per_contact_day" "observable = .*" "observable = kills_per_contact_day"
 bad_file window_past_end "x.ini:10: the quick window ends at day 50, after" "window = .*" "window = 0 50"
 bad_file bad_number "x.ini:15: quick.seeds '0x5'" "quick.seeds = .*" "quick.seeds = 0x5"
 bad_file bad_summary "x.ini:11: unknown summary 'average'" "summary = .*" "summary = average"

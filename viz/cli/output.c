@@ -153,6 +153,73 @@ static double col_lineage_brc(const bs_obs *o)
     return (double)o->sp.n_dtc_lineage_brc;
 }
 
+/* validate's spatial quantities of issue 14 (agents/observe.c): dormant cells by landing site, bone lost
+ * near the lesion, CXCL12 at settled cells, per-event remodeling phases, killer contacts */
+static double col_dormant_lineage_blood(const bs_obs *o)
+{
+    return (double)o->sp.n_dtc_dormant_lineage_blood;
+}
+static double col_dormant_lineage_quiescent(const bs_obs *o)
+{
+    return (double)o->sp.n_dtc_dormant_lineage_quiescent;
+}
+static double col_dormant_lineage_brc(const bs_obs *o)
+{
+    return (double)o->sp.n_dtc_dormant_lineage_brc;
+}
+static double col_bone_lost_near(const bs_obs *o)
+{
+    return o->sp.bone_lost_near_lesion_um2;
+}
+static double col_dtc_settled(const bs_obs *o)
+{
+    return (double)o->sp.n_dtc_settled;
+}
+static double col_cxcl12_settled(const bs_obs *o)
+{
+    return o->sp.cxcl12_settled_dtc_au;
+}
+static double col_bmu_done(const bs_obs *o)
+{
+    return (double)o->sp.bmu_events_done;
+}
+static double col_bmu_res(const bs_obs *o)
+{
+    return o->sp.bmu_resorption_d;
+}
+static double col_bmu_rev(const bs_obs *o)
+{
+    return o->sp.bmu_reversal_d;
+}
+static double col_bmu_form(const bs_obs *o)
+{
+    return o->sp.bmu_formation_d;
+}
+static double col_bmu_event(const bs_obs *o)
+{
+    return o->sp.bmu_event_d;
+}
+static double col_bmu_depth(const bs_obs *o)
+{
+    return o->sp.bmu_depth_um;
+}
+static double col_t_contacts(const bs_obs *o)
+{
+    return o->sp.tcell_contacts_mean;
+}
+static double col_nk_contacts(const bs_obs *o)
+{
+    return o->sp.nk_contacts_mean;
+}
+static double col_nk_contacts_hyp(const bs_obs *o)
+{
+    return o->sp.nk_contacts_hypoxic_mean;
+}
+static double col_kills_nk_hyp(const bs_obs *o)
+{
+    return o->sp.kills_nk_hypoxic_per_day;
+}
+
 /* drug levels and therapy counters (agents/therapy.h, bs_therapy_obs): levels
  * in standard doses (1 = one standard dose's peak level), bound zoledronic
  * acid as the mean load of the exposed bone surface (1 = what one dose binds
@@ -245,6 +312,23 @@ static const csv_column csv_table[] = {
     { "tgfb_tcell_au", "au", 5, col_tgfb_tcell },
     { "suppr_tcell_au", "au", 5, col_suppr_tcell },
     { "n_myeloid_oc_pool", "cells", 2, col_myeloid_oc_pool },
+    /* validate's spatial quantities (issue 14, agents/observe.c) */
+    { "n_dtc_dormant_lineage_blood", "cells", -1, col_dormant_lineage_blood },
+    { "n_dtc_dormant_lineage_quiescent", "cells", -1, col_dormant_lineage_quiescent },
+    { "n_dtc_dormant_lineage_brc", "cells", -1, col_dormant_lineage_brc },
+    { "bone_lost_near_lesion_um2", "um^2", 1, col_bone_lost_near },
+    { "n_dtc_settled", "cells", -1, col_dtc_settled },
+    { "cxcl12_settled_dtc_au", "au", 5, col_cxcl12_settled },
+    { "bmu_events_done", "events", -1, col_bmu_done },
+    { "bmu_resorption_d", "d", 3, col_bmu_res },
+    { "bmu_reversal_d", "d", 3, col_bmu_rev },
+    { "bmu_formation_d", "d", 3, col_bmu_form },
+    { "bmu_event_d", "d", 3, col_bmu_event },
+    { "bmu_depth_um", "um", 2, col_bmu_depth },
+    { "tcell_contacts_mean", "cells", 6, col_t_contacts },
+    { "nk_contacts_mean", "cells", 6, col_nk_contacts },
+    { "nk_contacts_hypoxic_mean", "cells", 6, col_nk_contacts_hyp },
+    { "kills_nk_hypoxic_per_day", "1/d", 3, col_kills_nk_hyp },
 };
 #define N_TABLE ((int)(sizeof csv_table / sizeof csv_table[0]))
 #define MAX_COLUMNS (N_TABLE + BS_MAX_CELL_TYPES * BS_MAX_TYPE_OBSERVABLES)

@@ -62,6 +62,20 @@ enum {
     D_LINEAGE_QUIESCENT_FRAC,
     D_OC_NEAR_TUMOUR_FRAC,
     D_DTC_ENDO_SHARE,
+    D_DORMANT_BLOOD,
+    D_DORMANT_QUIESCENT,
+    D_DORMANT_BRC,
+    D_DORMANT_BRC_VS_Q,
+    D_CXCL12_SETTLED,
+    D_RES_PER_EVENT,
+    D_REV_PER_EVENT,
+    D_FORM_PER_EVENT,
+    D_EVENT_PER_EVENT,
+    D_DEPTH_PER_EVENT,
+    D_T_KILLS_PER_CONTACT,
+    D_NK_KILLS_PER_CONTACT,
+    D_NK_KILLS_PER_CONTACT_HYP,
+    D_NK_KILLS_PER_CONTACT_NORM,
     D_N
 };
 static const struct {
@@ -88,13 +102,65 @@ static const struct {
     { "dtc_endosteal_share", "fraction",
             "n_dtc_endosteal / (n_dtc_endosteal + n_dtc_perivascular): share of the settled tumour cells on the "
             "endosteum (rows with none are skipped)" },
+    { "dormant_frac_blood_landed", "fraction",
+            "n_dtc_dormant_lineage_blood / n_dtc_lineage_blood: dormant share of the cells whose founder came from "
+            "the blood (rows with none are skipped)" },
+    { "dormant_frac_quiescent_landed", "fraction",
+            "n_dtc_dormant_lineage_quiescent / n_dtc_lineage_quiescent: dormant share of the cells whose founder "
+            "landed on quiescent endosteum (rows with none are skipped)" },
+    { "dormant_frac_brc_landed", "fraction",
+            "n_dtc_dormant_lineage_brc / n_dtc_lineage_brc: dormant share of the cells whose founder landed in a "
+            "remodeling compartment (rows with none are skipped)" },
+    { "dormant_frac_brc_vs_quiescent_landed", "ratio",
+            "dormant_frac_brc_landed / dormant_frac_quiescent_landed within one run: the landing-site contrast "
+            "(rows where either is undefined or the quiescent share is 0 are skipped)" },
+    { "cxcl12_at_settled_cells", "au",
+            "cxcl12_settled_dtc_au: mean CXCL12 at the settled (not migrating) tumour cells (rows with none are "
+            "skipped)" },
+    { "resorption_d_per_event", "days",
+            "bmu_resorption_d: median over the finished remodeling events (opened at or after day 0) of first to "
+            "last erosion (rows before the first finished event are skipped)" },
+    { "reversal_d_per_event", "days",
+            "bmu_reversal_d: median over the finished events of last erosion to the first osteoblast of the team "
+            "(rows before the first finished event are skipped)" },
+    { "formation_d_per_event", "days",
+            "bmu_formation_d: median over the finished events of the team's arrival to the last mineral (rows "
+            "before the first finished event are skipped)" },
+    { "remodeling_d_per_event", "days",
+            "bmu_event_d: median over the finished events of first erosion to the end of the event (rows before "
+            "the first finished event are skipped)" },
+    { "erosion_depth_um_per_event", "um",
+            "bmu_depth_um: median over the finished events of the deepest cavity dug (rows before the first "
+            "finished event are skipped)" },
+    { "tcell_kills_per_contact_day", "per contact-day",
+            "kills_tcell_per_day / tcell_contacts_mean: CTL kills per day an activated CTL spends on a target "
+            "(rows with no contact are skipped)" },
+    { "nk_kills_per_contact_day", "per contact-day",
+            "kills_nk_per_day / nk_contacts_mean: NK kills per day an NK cell spends on a target (rows with no "
+            "contact are skipped)" },
+    { "nk_kills_per_contact_day_hypoxic", "per contact-day",
+            "kills_nk_hypoxic_per_day / nk_contacts_hypoxic_mean: the same for contacts at pO2 below "
+            "nk.hypoxia_mmHg (rows with no such contact are skipped)" },
+    { "nk_kills_per_contact_day_normoxic", "per contact-day",
+            "(kills_nk_per_day - kills_nk_hypoxic_per_day) / (nk_contacts_mean - nk_contacts_hypoxic_mean): the "
+            "same for contacts at or above nk.hypoxia_mmHg (rows with no such contact are skipped)" },
 };
 
-/* Named quantities that need more of the run's spatial state than the
- * CSV's spatial columns (agents/observe.c) carry: refused with this
- * explanation. */
-static const char *const not_yet[] = { "dormant_share_by_landing_site", "bone_lost_near_lesion_um2",
-    "remodeling_phase_durations_per_event", "cxcl12_at_settled_cells", "kills_per_contact_day", NULL };
+/* Names that earlier versions listed as "not yet available": each is
+ * now computed under the names given here (docs/validation.md), and a
+ * file naming the old one is told which. */
+static const char *const renamed[][2] = {
+    { "dormant_share_by_landing_site",
+            "dormant_frac_blood_landed, dormant_frac_quiescent_landed, dormant_frac_brc_landed or "
+            "dormant_frac_brc_vs_quiescent_landed" },
+    { "remodeling_phase_durations_per_event",
+            "resorption_d_per_event, reversal_d_per_event, formation_d_per_event, remodeling_d_per_event or "
+            "erosion_depth_um_per_event" },
+    { "kills_per_contact_day",
+            "tcell_kills_per_contact_day, nk_kills_per_contact_day, nk_kills_per_contact_day_hypoxic or "
+            "nk_kills_per_contact_day_normoxic" },
+    { NULL, NULL },
+};
 
 /* Summaries of one run's observable over the window. */
 enum {
@@ -349,12 +415,10 @@ static int exp_load(const char *path, vexp *e)
             if (strlen(v) >= sizeof e->observable) VERR(line, "observable '%s' is too long", v);
             snprintf(e->observable, sizeof e->observable, "%s", v);
             if (!obs_lookup(v, &e->col, &e->der)) {
-                for (int i = 0; not_yet[i]; i++)
-                    if (strcmp(not_yet[i], v) == 0)
-                        VERR(line,
-                                "observable '%s' needs more of the run's spatial state than the CSV carries (not "
-                                "available yet; see docs/validation.md)",
-                                v);
+                for (int i = 0; renamed[i][0]; i++)
+                    if (strcmp(renamed[i][0], v) == 0)
+                        VERR(line, "observable '%s' is computed under other names: %s (docs/validation.md)", v,
+                                renamed[i][1]);
                 fprintf(stderr, "bonesim validate: %s:%d: unknown observable '%s' (a CSV column: ", path, line, v);
                 for (int c = 1; bs_csv_columns[c]; c++) fprintf(stderr, "%s%s", c > 1 ? ", " : "", bs_csv_columns[c]);
                 fprintf(stderr, "; or a derived quantity:");
@@ -529,6 +593,9 @@ typedef struct {
     long long seed;
     int job; /* index in the job array, -1 if already done */
     double wall_s, cpu_s; /* seconds the run took, its CPU seconds (this invocation), 0 if kept */
+    double cpu_any_s; /* its CPU seconds, this invocation's or (kept) those its marker recorded */
+    double scale; /* the cost table: the most (file seeds / seeds run) of the experiments that use it */
+    int mark; /* scratch: counted for the current experiment */
     int failed;
     bs_table tab;
     int loaded;
@@ -602,6 +669,26 @@ static int run_finished(const vrun *r)
     return got >= l + 1 && strncmp(buf, r->cmd, l) == 0 && buf[l] == '\n';
 }
 
+/* the CPU seconds a kept run took when it ran (its marker's cpu_s line);
+ * 0 when the marker does not say */
+static double run_marker_cpu(const vrun *r)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/validate-run.txt", r->dir);
+    FILE *f = fopen(p, "rb");
+    if (!f) return 0.0;
+    char line[16384];
+    double cpu = 0.0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "cpu_s = ", 8) == 0) {
+            char *end;
+            double x = strtod(line + 8, &end);
+            if (end != line + 8 && isfinite(x) && x >= 0) cpu = x;
+        }
+    fclose(f);
+    return cpu;
+}
+
 static void run_done_cb(void *ctx, bs_job *j)
 {
     vruns *R = ctx;
@@ -660,6 +747,31 @@ static double obs_at(const vexp *e, const bs_table *t, int r)
     case D_DTC_ENDO_SHARE:
         b = C("n_dtc_endosteal") + C("n_dtc_perivascular");
         return b > 0 ? C("n_dtc_endosteal") / b : VNAN;
+    case D_DORMANT_BLOOD: b = C("n_dtc_lineage_blood"); return b > 0 ? C("n_dtc_dormant_lineage_blood") / b : VNAN;
+    case D_DORMANT_QUIESCENT:
+        b = C("n_dtc_lineage_quiescent");
+        return b > 0 ? C("n_dtc_dormant_lineage_quiescent") / b : VNAN;
+    case D_DORMANT_BRC: b = C("n_dtc_lineage_brc"); return b > 0 ? C("n_dtc_dormant_lineage_brc") / b : VNAN;
+    case D_DORMANT_BRC_VS_Q: {
+        double nq = C("n_dtc_lineage_quiescent"), nb = C("n_dtc_lineage_brc");
+        if (!(nq > 0) || !(nb > 0)) return VNAN;
+        double fq = C("n_dtc_dormant_lineage_quiescent") / nq, fb = C("n_dtc_dormant_lineage_brc") / nb;
+        return fq > 0 ? fb / fq : VNAN;
+    }
+    case D_CXCL12_SETTLED: return C("n_dtc_settled") > 0 ? C("cxcl12_settled_dtc_au") : VNAN;
+    case D_RES_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_resorption_d") : VNAN;
+    case D_REV_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_reversal_d") : VNAN;
+    case D_FORM_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_formation_d") : VNAN;
+    case D_EVENT_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_event_d") : VNAN;
+    case D_DEPTH_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_depth_um") : VNAN;
+    case D_T_KILLS_PER_CONTACT: b = C("tcell_contacts_mean"); return b > 0 ? C("kills_tcell_per_day") / b : VNAN;
+    case D_NK_KILLS_PER_CONTACT: b = C("nk_contacts_mean"); return b > 0 ? C("kills_nk_per_day") / b : VNAN;
+    case D_NK_KILLS_PER_CONTACT_HYP:
+        b = C("nk_contacts_hypoxic_mean");
+        return b > 0 ? C("kills_nk_hypoxic_per_day") / b : VNAN;
+    case D_NK_KILLS_PER_CONTACT_NORM:
+        b = C("nk_contacts_mean") - C("nk_contacts_hypoxic_mean");
+        return b > 1e-12 ? (C("kills_nk_per_day") - C("kills_nk_hypoxic_per_day")) / b : VNAN;
     }
 #undef C
     return VNAN;
@@ -761,6 +873,7 @@ typedef struct {
     int verdict; /* V_PASS ... */
     char why[512], ci_why[256];
     int failed_runs;
+    double cpu_s, cpu_est_s; /* the cost table: CPU s of its runs, and at the file's seeds */
 } vresult;
 
 enum { V_PASS, V_FAIL, V_WEAK, V_DIRECTION_ONLY, V_ERROR };
@@ -993,7 +1106,9 @@ void bs_usage_validate(FILE *f)
             "  --quiet             no progress\n"
             "\n"
             "Writes DIR/report.md (summary table, per-experiment sections with the per-seed values,\n"
-            "the seeds and commands), DIR/fig/ID.png (both arms over time: median and IQR or range,\n"
+            "the seeds and commands, and a cost table: the CPU seconds per experiment and per seed and\n"
+            "the cost at the files' seeds, so --seeds 1 estimates a whole run), DIR/fig/ID.png\n"
+            "(both arms over time: median and IQR or range, "
             "the window shaded, the verdict), DIR/results.json, and keeps every run in DIR/runs/.\n"
             "Exit status: 0 all pass or untestable, %d an expectation failed, 1 a run failed, 2 bad\n"
             "input, 130/143 stopped by a signal (continue with --resume).\n",
@@ -1278,6 +1393,7 @@ int bs_cmd_validate(int argc, char **argv)
                 if (r->job >= 0 || r->loaded) continue;
                 if (resume && run_finished(r)) {
                     r->loaded = 2; /* kept: read below */
+                    r->cpu_any_s = run_marker_cpu(r);
                     nkept++;
                     continue;
                 }
@@ -1522,6 +1638,58 @@ int bs_cmd_validate(int argc, char **argv)
             for (long i = 0; i < R.n; i++) R.r[i].wall_s = fabs(R.r[i].wall_s);
             bs_sb_put(&md, "\n");
         }
+        /* the cost per experiment: measured CPU per seed, and the cost at
+         * the seeds its file asks for in this mode (--seeds 1 makes this a
+         * cheap estimate of a whole --full) */
+        {
+            for (long i = 0; i < R.n; i++) {
+                if (R.r[i].cpu_s > 0) R.r[i].cpu_any_s = R.r[i].cpu_s; /* else: a kept run's marker (or 0) */
+                R.r[i].scale = 0.0;
+            }
+            bs_sb_put(&md,
+                    "\n### CPU time per experiment\n\nMeasured: the CPU seconds of the runs each experiment used (one "
+                    "thread each; a run shared by several experiments counts in each), per seed; estimated: that "
+                    "per-seed cost times the seeds the file asks for in --%s. Run with `--seeds 1` to estimate a "
+                    "whole validation cheaply; one seed's cost stands for the others' (same sizes and days; tumour "
+                    "runs vary with the lesion's growth).\n\n"
+                    "| id | seeds run | distinct runs | CPU s measured | CPU s per seed | file seeds | estimated CPU s "
+                    "|\n|---|---|---|---|---|---|---|\n",
+                    mode_names[mode]);
+            double est_exp = 0.0;
+            for (int k = 0; k < nexp; k++) {
+                vexp *e = &E[k];
+                int ns = seeds_of[k], nd = 0;
+                double cpu = 0.0;
+                for (long i = 0; i < R.n; i++) R.r[i].mark = 0;
+                for (int i = 0; i < ns; i++)
+                    for (int arm = 0; arm < 2; arm++) {
+                        vrun *r = &R.r[arm ? e->run_t[i] : e->run_c[i]];
+                        if (r->mark) continue;
+                        r->mark = 1;
+                        nd++;
+                        cpu += r->cpu_any_s;
+                        double sc = (double)e->seeds[mode] / (double)ns;
+                        if (sc > r->scale) r->scale = sc;
+                    }
+                double per = cpu / ns, est = per * e->seeds[mode];
+                est_exp += est;
+                res[k].cpu_s = cpu;
+                res[k].cpu_est_s = est;
+                bs_sb_put(&md, "| %s | %d | %d | %.1f | %.2f | %d | %.0f |\n", e->id, ns, nd, cpu, per, e->seeds[mode],
+                        est);
+            }
+            double meas = 0.0, est_d = 0.0;
+            for (long i = 0; i < R.n; i++) {
+                meas += R.r[i].cpu_any_s;
+                est_d += R.r[i].cpu_any_s * R.r[i].scale;
+            }
+            bs_sb_put(&md,
+                    "\nAll %ld distinct runs: %.0f CPU s measured; at the files' seeds about %.0f CPU s (%.1f CPU "
+                    "hours; each distinct run scaled by the largest seed factor of the experiments that share it; "
+                    "the per-experiment column sums to %.0f because shared runs count in each). Wall time on J idle "
+                    "cores: about CPU s / J.\n",
+                    R.n, meas, est_d, est_d / 3600.0, est_exp);
+        }
         if (nrun_failed) {
             bs_sb_put(&md, "\n## Failed runs\n\n");
             for (long k = 0; k < njobs; k++)
@@ -1622,6 +1790,14 @@ int bs_cmd_validate(int argc, char **argv)
             bs_sb_put(&js, ", \"verdict\": \"%s\", \"why\": ", verdict_names[x->verdict]);
             bs_sb_json_str(&js, x->why);
             bs_sb_put(&js, ", \"figure\": \"fig/%s.png\"}", e->id);
+        }
+        /* the cost table, one line per experiment (timings: they differ
+         * from run to run, so they stay off the experiments' lines) */
+        bs_sb_put(&js, "\n  ],\n  \"cost\": [");
+        for (int k = 0; k < nexp && rc == BS_EXIT_OK; k++) {
+            bs_sb_put(&js, "%s\n    {\"id\": ", k ? "," : "");
+            bs_sb_json_str(&js, E[k].id);
+            bs_sb_put(&js, ", \"cpu_s\": %.2f, \"cpu_s_at_file_seeds\": %.1f}", res[k].cpu_s, res[k].cpu_est_s);
         }
         bs_sb_put(&js, "\n  ],\n  \"failed_runs\": [");
         int first = 1;
