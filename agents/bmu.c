@@ -3,7 +3,8 @@
  * An endosteal site is QUIESCENT (bone-lining cells) until a bone
  * multicellular unit (BMU) is activated there: a bone remodeling
  * compartment (BRC) opens over the quiescent surface within bmu.radius_um.
- * Each BMU is one record (bs_bmu_rec, kept at its origin site) and every
+ * Each BMU is one record (bs_bmu_rec, in a pool, found by its origin site:
+ * bs_bmu_at) and every
  * site it owns (canopy surface, the cavity it digs, the bone it refills)
  * carries its origin in lattice.bmu. Its life:
  *   RESORPTION  osteoclasts form on its surface (osteoclast.c) while the
@@ -125,14 +126,81 @@ void bs_bmu_open_initial(bs_model *m)
         int i = y * m->lat.w + x;
         if (m->lat.surface[i] == BS_SURF_QUIESCENT) {
             bs_bmu_open(m, i);
+            bs_bmu_tidy(m);
             return;
         }
     }
 }
 
+/* The record for a BMU opening at `origin`: the one already there (a
+ * closed BMU's, reused as the per-site record was) or a new one at the end
+ * of the pool. BMUs open inside the tile loop, in parallel: the pool never
+ * moves, the count is taken under a lock, and which record a BMU gets
+ * depends on the threads' timing, which nothing reads: bs_bmu_tidy puts
+ * the pool in origin order after the step. */
+static bs_bmu_rec *bmu_record(bs_model *m, int origin)
+{
+    int32_t k = m->bmu_idx[origin];
+    if (k < 0) {
+#pragma omp critical(bs_bmu_pool)
+        k = m->bmu_n++;
+        m->bmu_origin[k] = origin;
+        m->bmu_idx[origin] = k;
+    }
+    return &m->bmu_pool[k];
+}
+
+void bs_bmu_tidy(bs_model *m)
+{
+    int32_t n = 0, sorted = 1;
+    for (int32_t k = 0; k < m->bmu_n; k++) {
+        const int32_t o = m->bmu_origin[k];
+        if (m->bmu_pool[k].phase == 0) { /* closed: nothing refers to it after the survey */
+            m->bmu_idx[o] = -1;
+            continue;
+        }
+        if (n > 0 && o < m->bmu_origin[n - 1]) sorted = 0;
+        if (n != k) {
+            m->bmu_pool[n] = m->bmu_pool[k];
+            m->bmu_origin[n] = o;
+        }
+        n++;
+    }
+    m->bmu_n = n;
+    if (!sorted) {
+        /* the few opened this step came at the end: insertion sort on the
+         * origins, the records following */
+        for (int32_t k = 1; k < n; k++) {
+            const int32_t o = m->bmu_origin[k];
+            const bs_bmu_rec rec = m->bmu_pool[k];
+            int32_t j = k;
+            for (; j > 0 && m->bmu_origin[j - 1] > o; j--) {
+                m->bmu_origin[j] = m->bmu_origin[j - 1];
+                m->bmu_pool[j] = m->bmu_pool[j - 1];
+            }
+            m->bmu_origin[j] = o;
+            m->bmu_pool[j] = rec;
+        }
+    }
+    for (int32_t k = 0; k < n; k++) m->bmu_idx[m->bmu_origin[k]] = k;
+}
+
+int bs_bmu_reindex(bs_model *m)
+{
+    const long sites = (long)m->lat.w * m->lat.h;
+    if (m->bmu_n < 0 || m->bmu_n > m->bmu_cap) return 0;
+    for (long i = 0; i < sites; i++) m->bmu_idx[i] = -1;
+    for (int32_t k = 0; k < m->bmu_n; k++) {
+        const int32_t o = m->bmu_origin[k];
+        if (o < 0 || o >= sites || (k > 0 && o <= m->bmu_origin[k - 1])) return 0;
+        m->bmu_idx[o] = k;
+    }
+    return 1;
+}
+
 static void bmu_start(bs_model *m, int origin, uint8_t phase)
 {
-    bs_bmu_rec *rec = &m->bmu[origin];
+    bs_bmu_rec *rec = bmu_record(m, origin);
     memset(rec, 0, sizeof *rec);
     rec->phase = phase;
     rec->t_open = (uint32_t)m->step;
@@ -147,7 +215,7 @@ static void bmu_start(bs_model *m, int origin, uint8_t phase)
 void bs_bmu_open(bs_model *m, int i)
 {
     bs_lattice *lat = &m->lat;
-    if (lat->bmu[i] >= 0 || m->bmu[i].phase != 0) return; /* already part of a BMU */
+    if (lat->bmu[i] >= 0 || bs_bmu_phase(m, i) != 0) return; /* already part of a BMU */
     bmu_start(m, i, BS_SURF_RESORPTION);
     int R = m->r.bmu_radius, x = i % lat->w, y = i / lat->w;
     for (int yy = y - R; yy <= y + R; yy++) {
@@ -170,7 +238,7 @@ void bs_bmu_open(bs_model *m, int i)
 void bs_bmu_claim(bs_model *m, int i)
 {
     bs_lattice *lat = &m->lat;
-    if (lat->bmu[i] >= 0 || m->bmu[i].phase != 0) return;
+    if (lat->bmu[i] >= 0 || bs_bmu_phase(m, i) != 0) return;
     bmu_start(m, i, BS_SURF_RESORPTION);
     lat->surface[i] = BS_SURF_RESORPTION;
     lat->since[i] = (uint32_t)m->step;
@@ -191,7 +259,7 @@ void bs_bmu_site(bs_model *m, int i, bs_step_totals *tot)
     }
     case BS_SURF_RESORPTION:
         /* osteoclasts form only while the BMU's window is open */
-        if (b >= 0 && m->bmu[b].phase == BS_SURF_RESORPTION) bs_oc_try_form(m, i);
+        if (b >= 0 && bs_bmu_phase(m, b) == BS_SURF_RESORPTION) bs_oc_try_form(m, i);
         break;
     case BS_SURF_FORMATION: bs_ob_try_recruit(m, i); break;
     default: break;
@@ -224,7 +292,7 @@ static void deposit(bs_model *m, int j, bs_bmu_rec *rec, bs_step_totals *tot)
 static void log_event(bs_model *m, int origin)
 {
     uint64_t k = m->bmu_log.n % BS_BMU_LOG;
-    m->bmu_log.rec[k] = m->bmu[origin];
+    m->bmu_log.rec[k] = *bs_bmu_at(m, origin);
     m->bmu_log.origin[k] = origin;
     m->bmu_log.n++;
 }
@@ -251,8 +319,8 @@ void bs_bmu_update(bs_model *m, bs_step_totals *tot)
             bmu_start(m, i, BS_SURF_REVERSAL);
             b = i;
         }
-        bs_bmu_rec *rec = &m->bmu[b];
-        if (rec->phase == 0) { /* left from a closed BMU */
+        bs_bmu_rec *rec = bs_bmu_at(m, b);
+        if (!rec || rec->phase == 0) { /* left from a closed BMU */
             lat->bmu[i] = -1;
             m->eroded[i] = 0.0f;
             continue;
@@ -321,7 +389,7 @@ void bs_bmu_update(bs_model *m, bs_step_totals *tot)
     int closed = 0;
     for (int k = 0; k < nl; k++) {
         int b = list[k];
-        bs_bmu_rec *rec = &m->bmu[b];
+        bs_bmu_rec *rec = bs_bmu_at(m, b);
         int end = 0;
         switch (rec->phase) {
         case BS_SURF_RESORPTION: {
@@ -361,10 +429,12 @@ void bs_bmu_update(bs_model *m, bs_step_totals *tot)
     if (closed)
         for (int i = 0; i < n; i++) {
             int b = lat->bmu[i];
-            if (b < 0 || m->bmu[b].phase != 0) continue;
+            if (b < 0 || bs_bmu_phase(m, b) != 0) continue;
             lat->bmu[i] = -1;
             if (lat->surface[i] != BS_SURF_NONE) lat->surface[i] = BS_SURF_QUIESCENT;
         }
+    /* 4. no site refers to a closed BMU now: the pool keeps the open ones */
+    bs_bmu_tidy(m);
 }
 
 static double step_days(const bs_model *m, uint32_t t)
@@ -399,8 +469,8 @@ size_t bs_bmu_events(const bs_model *m, bs_bmu_event *out, size_t max, int inclu
     }
     if (include_open)
         for (int i = 0; i < m->lat.w * m->lat.h; i++) {
-            if (m->bmu[i].phase == 0) continue;
-            if (k < max) to_event(m, &m->bmu[i], i, 0, &out[k]);
+            if (bs_bmu_phase(m, i) == 0) continue;
+            if (k < max) to_event(m, bs_bmu_at(m, i), i, 0, &out[k]);
             k++;
         }
     return k;

@@ -267,7 +267,8 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
         st = bs_lattice_generate(&m->lat, &g, m->seed, err);
     }
     if (st != BS_OK) goto fail;
-    /* At most one agent per site, so w*h slots can never overflow. */
+    /* At most one agent per site, so w*h slots can never overflow; the
+     * slots take memory only as agents appear (engine/store.h). */
     st = bs_store_init(&m->store, w, h, w * h, err);
     if (st != BS_OK) goto fail;
     st = init_fields(m, err);
@@ -276,10 +277,21 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
     m->tile_totals = calloc((size_t)m->ntiles, sizeof *m->tile_totals);
     m->scratch = malloc((size_t)w * (size_t)h * sizeof(float));
     m->release = calloc((size_t)w * (size_t)h, sizeof(float));
-    m->bmu = calloc((size_t)w * (size_t)h, sizeof *m->bmu);
+    /* BMU records: a pool with room for one per site, memory only for
+     * those used (agents/bmu.c) */
+    m->bmu_cap = w * h;
+    m->bmu_mem_bytes = (size_t)m->bmu_cap * (sizeof *m->bmu_pool + sizeof *m->bmu_origin);
+    m->bmu_mem = bs_reserve(m->bmu_mem_bytes, &m->bmu_mem_mapped);
+    if (m->bmu_mem) {
+        m->bmu_pool = m->bmu_mem;
+        m->bmu_origin = (int32_t *)(void *)(m->bmu_pool + m->bmu_cap);
+    }
+    m->bmu_idx = malloc((size_t)w * (size_t)h * sizeof *m->bmu_idx);
+    if (m->bmu_idx)
+        for (long i = 0; i < (long)w * h; i++) m->bmu_idx[i] = -1;
     m->eroded = calloc((size_t)w * (size_t)h, sizeof(float));
     m->bmu_work = malloc((size_t)w * (size_t)h * sizeof(int32_t));
-    if (!m->tile_totals || !m->scratch || !m->release || !m->bmu || !m->eroded || !m->bmu_work) {
+    if (!m->tile_totals || !m->scratch || !m->release || !m->bmu_mem || !m->bmu_idx || !m->eroded || !m->bmu_work) {
         st = bs_fail(err, BS_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -371,7 +383,8 @@ void bs_model_destroy(bs_model *m)
     free(m->scratch);
     free(m->release);
     free(m->vessels);
-    free(m->bmu);
+    bs_unreserve(m->bmu_mem, m->bmu_mem_bytes, m->bmu_mem_mapped);
+    free(m->bmu_idx);
     free(m->eroded);
     free(m->bmu_work);
     bs_shove_free(m);
@@ -389,15 +402,35 @@ static void assemble_sources(bs_model *m)
     const bs_store *s = &m->store;
     const bs_rules *r = &m->r;
     bs_field *F = m->fields;
-    int w = lat->w, h = lat->h;
+    const int w = lat->w, h = lat->h;
     /* each type's contribution (celltypes.h), looked up once */
     void (*src_of[BS_MAX_CELL_TYPES])(const bs_model *, int, int, bs_site_sources *) = { 0 };
     for (int t = 0; t < bs_celltype_count(); t++) src_of[t] = bs_celltype_of(t)->sources;
+    /* Every array and constant in locals (issue 19): a store through a
+     * byte pointer (the held flags) may alias anything, so with
+     * F[f].src[i] in the loop every pointer and parameter was loaded again
+     * at every site. The arithmetic is the one it always was, term by term
+     * in the same order (the PTHrP terms computed only where the surface or
+     * a cell reads them): same bits. */
+    const uint8_t *const tissue = lat->tissue, *const surface = lat->surface, *const type = s->type;
+    const int32_t *const occ = s->occ;
+    const float *const pthrp_c = F[BS_FIELD_PTHRP].c;
+    float *const release = m->release;
+    float *const o2_uptake = F[BS_FIELD_O2].uptake, *const o2_src_a = F[BS_FIELD_O2].src;
+    uint8_t *const o2_fixed = F[BS_FIELD_O2].fixed;
+    float *const o2_fixed_val = F[BS_FIELD_O2].fixed_val;
+    float *const cx_a = F[BS_FIELD_CXCL12].src, *const rk_a = F[BS_FIELD_RANKL].src, *const og_a = F[BS_FIELD_OPG].src;
+    float *const tgfb_a = F[BS_FIELD_TGFB].src, *const ifn_a = F[BS_FIELD_IFNG].src;
+    float *const pthrp_a = F[BS_FIELD_PTHRP].src, *const sup_a = F[BS_FIELD_SUPPR].src;
+    float *const chem_a = F[BS_FIELD_CHEMOKINE].src;
+    const float exchange = r->o2_sinusoid_exchange, exchange_src = r->o2_sinusoid_exchange * r->fx.o2_sinusoid;
+    const float arteriole = r->fx.o2_arteriole, bone_up = r->o2_bone_uptake, marrow_up = r->o2_marrow_uptake;
+    const float ifng_basal = r->ifng_basal, car = r->cxcl12_vessel, endosteal = r->cxcl12_endosteal;
 #pragma omp for schedule(static)
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
-            int i = y * w + x;
-            uint8_t t = lat->tissue[i], surf = lat->surface[i];
+            const int i = y * w + x;
+            const uint8_t t = tissue[i], surf = surface[i];
             float o2_src = 0.0f, o2_up = 0.0f, cx = 0.0f, rk = 0.0f, og = 0.0f, ifn = 0.0f, sup = 0.0f, chem = 0.0f;
             uint8_t fixed = 0;
             float fixed_val = 0.0f;
@@ -405,73 +438,76 @@ static void assemble_sources(bs_model *m)
             case BS_TISSUE_VESSEL:
                 /* sinusoid: partly deoxygenated blood exchanging O2 through
                  * its wall, a flux r (pO2_blood - pO2), not a held value */
-                o2_up = r->o2_sinusoid_exchange;
-                o2_src = r->o2_sinusoid_exchange * r->fx.o2_sinusoid;
+                o2_up = exchange;
+                o2_src = exchange_src;
                 break;
             case BS_TISSUE_ARTERIOLE:
                 fixed = 1;
-                fixed_val = r->fx.o2_arteriole;
+                fixed_val = arteriole;
                 break;
-            case BS_TISSUE_BONE: o2_up = r->o2_bone_uptake; break;
+            case BS_TISSUE_BONE: o2_up = bone_up; break;
             default:
-                o2_up = r->o2_marrow_uptake;
-                ifn = r->ifng_basal;
-                if (bs_next_to_vessel_xy(lat, x, y)) cx += r->cxcl12_vessel;
+                o2_up = marrow_up;
+                ifn = ifng_basal;
+                if (bs_next_to_vessel_xy(lat, x, y)) cx += car;
                 break;
             }
-            /* PTHrP makes the osteoblast lineage (lining cells,
-             * osteoblasts) express more RANKL and less OPG. */
-            float pt = F[BS_FIELD_PTHRP].c[i];
-            float pth = pt > 0.0f ? pt / (pt + r->pthrp_K) : 0.0f;
-            float lin_rk = 1.0f + r->pthrp_rankl_gain * pth, lin_og = 1.0f / (1.0f + r->pthrp_opg_cut * pth);
             float pthrp_src = 0.0f, tgfb_src = 0.0f;
-            if (surf != BS_SURF_NONE) cx += r->cxcl12_endosteal;
-            if (surf == BS_SURF_QUIESCENT) {
-                rk += r->lining_rankl * lin_rk;
-                og += r->lining_opg * lin_og;
-                cx += r->lining_cxcl12;
-            } else if (surf == BS_SURF_RESORPTION) {
-                rk += r->brc_rankl;
+            const int slot = occ[i];
+            const int agent = slot >= 0 && type[slot] < BS_MAX_CELL_TYPES && src_of[type[slot]];
+            if (surf != BS_SURF_NONE || agent) {
+                /* PTHrP makes the osteoblast lineage (lining cells,
+                 * osteoblasts) express more RANKL and less OPG */
+                const float pt = pthrp_c[i];
+                const float pth = pt > 0.0f ? pt / (pt + r->pthrp_K) : 0.0f;
+                const float lin_rk = 1.0f + r->pthrp_rankl_gain * pth, lin_og = 1.0f / (1.0f + r->pthrp_opg_cut * pth);
+                if (surf != BS_SURF_NONE) cx += endosteal;
+                if (surf == BS_SURF_QUIESCENT) {
+                    rk += r->lining_rankl * lin_rk;
+                    og += r->lining_opg * lin_og;
+                    cx += r->lining_cxcl12;
+                } else if (surf == BS_SURF_RESORPTION) {
+                    rk += r->brc_rankl;
+                }
+                if (agent) {
+                    bs_site_sources a = { .o2_uptake = o2_up,
+                        .o2_src = o2_src,
+                        .cxcl12 = cx,
+                        .rankl = rk,
+                        .opg = og,
+                        .ifng = ifn,
+                        .suppr = sup,
+                        .chemokine = chem,
+                        .pthrp = pthrp_src,
+                        .tgfb = tgfb_src,
+                        .lineage_rankl = lin_rk,
+                        .lineage_opg = lin_og };
+                    src_of[type[slot]](m, slot, i, &a);
+                    o2_up = a.o2_uptake;
+                    o2_src = a.o2_src;
+                    cx = a.cxcl12;
+                    rk = a.rankl;
+                    og = a.opg;
+                    ifn = a.ifng;
+                    sup = a.suppr;
+                    chem = a.chemokine;
+                    pthrp_src = a.pthrp;
+                    tgfb_src = a.tgfb;
+                }
             }
-            int slot = s->occ[i];
-            if (slot >= 0 && s->type[slot] < BS_MAX_CELL_TYPES && src_of[s->type[slot]]) {
-                bs_site_sources a = { .o2_uptake = o2_up,
-                    .o2_src = o2_src,
-                    .cxcl12 = cx,
-                    .rankl = rk,
-                    .opg = og,
-                    .ifng = ifn,
-                    .suppr = sup,
-                    .chemokine = chem,
-                    .pthrp = pthrp_src,
-                    .tgfb = tgfb_src,
-                    .lineage_rankl = lin_rk,
-                    .lineage_opg = lin_og };
-                src_of[s->type[slot]](m, slot, i, &a);
-                o2_up = a.o2_uptake;
-                o2_src = a.o2_src;
-                cx = a.cxcl12;
-                rk = a.rankl;
-                og = a.opg;
-                ifn = a.ifng;
-                sup = a.suppr;
-                chem = a.chemokine;
-                pthrp_src = a.pthrp;
-                tgfb_src = a.tgfb;
-            }
-            F[BS_FIELD_O2].uptake[i] = o2_up;
-            F[BS_FIELD_O2].src[i] = o2_src;
-            F[BS_FIELD_O2].fixed[i] = fixed;
-            F[BS_FIELD_O2].fixed_val[i] = fixed_val;
-            F[BS_FIELD_CXCL12].src[i] = cx;
-            F[BS_FIELD_RANKL].src[i] = rk;
-            F[BS_FIELD_OPG].src[i] = og;
-            F[BS_FIELD_TGFB].src[i] = m->release[i] + tgfb_src;
-            m->release[i] = 0.0f;
-            F[BS_FIELD_IFNG].src[i] = ifn;
-            F[BS_FIELD_PTHRP].src[i] = pthrp_src;
-            F[BS_FIELD_SUPPR].src[i] = sup;
-            F[BS_FIELD_CHEMOKINE].src[i] = chem;
+            o2_uptake[i] = o2_up;
+            o2_src_a[i] = o2_src;
+            o2_fixed[i] = fixed;
+            o2_fixed_val[i] = fixed_val;
+            cx_a[i] = cx;
+            rk_a[i] = rk;
+            og_a[i] = og;
+            tgfb_a[i] = release[i] + tgfb_src;
+            release[i] = 0.0f;
+            ifn_a[i] = ifn;
+            pthrp_a[i] = pthrp_src;
+            sup_a[i] = sup;
+            chem_a[i] = chem;
         }
     }
 }

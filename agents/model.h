@@ -99,9 +99,9 @@ typedef struct {
     float dt_h;
 } bs_immune_rules;
 
-/* One bone multicellular unit (agents/bmu.c), stored at its origin site
- * (bs_model.bmu[origin]); times are model steps, BS_BMU_UNSET when not
- * yet reached. Counts are those of the last step's survey. */
+/* One bone multicellular unit (agents/bmu.c), found by its origin site
+ * (bs_bmu_at); times are model steps, BS_BMU_UNSET when not yet reached.
+ * Counts are those of the last step's survey. */
 #define BS_BMU_UNSET 0xffffffffu
 typedef struct {
     uint8_t phase; /* BS_SURF_RESORPTION / REVERSAL / FORMATION; 0 = closed */
@@ -237,10 +237,22 @@ typedef struct bs_model {
     uint64_t field_site_updates; /* site relaxations done by the solver (all fields) */
     uint64_t agent_updates;
     bs_therapy_state therapy; /* drug levels, pools, switches (agents/therapy.c) */
-    /* bone multicellular units (agents/bmu.c): one record per site, used
-     * at BMU origins; the log of finished events (a ring of the newest
-     * BS_BMU_LOG) */
-    bs_bmu_rec *bmu;
+    /* bone multicellular units (agents/bmu.c): a pool of records, one per
+     * BMU (issue 19: not one per site), bmu_origin[k] the origin of record
+     * k and bmu_idx[site] the record of the BMU that opened there or -1.
+     * Between steps the pool holds the open BMUs in origin order
+     * (bs_bmu_tidy), so its bytes do not depend on the thread count; the
+     * records live in a reservation that takes memory only for the records
+     * used (engine/store.h bs_reserve). The log of finished events is a
+     * ring of the newest BS_BMU_LOG. */
+    bs_bmu_rec *bmu_pool;
+    int32_t *bmu_origin;
+    int32_t *bmu_idx; /* w*h; derived from bmu_origin, not state */
+    int32_t bmu_n; /* records in the pool */
+    int32_t bmu_cap; /* room in the reservation: one per site */
+    void *bmu_mem;
+    size_t bmu_mem_bytes;
+    int bmu_mem_mapped;
     struct {
         uint64_t n; /* events finished since the start (log index n % BS_BMU_LOG) */
         bs_bmu_rec rec[BS_BMU_LOG];
@@ -284,6 +296,25 @@ static inline double bs_model_time_days(const bs_model *m)
  * the log, oldest first, then (if include_open) the open ones in site
  * order; writes at most max into out and returns how many there are. */
 size_t bs_bmu_events(const bs_model *m, bs_bmu_event *out, size_t max, int include_open);
+
+/* The record of the BMU that opened at `origin`, NULL when none has. */
+static inline bs_bmu_rec *bs_bmu_at(const bs_model *m, int origin)
+{
+    const int32_t k = m->bmu_idx[origin];
+    return k >= 0 ? &m->bmu_pool[k] : NULL;
+}
+/* Its phase; 0 when no BMU is open there. */
+static inline int bs_bmu_phase(const bs_model *m, int origin)
+{
+    const int32_t k = m->bmu_idx[origin];
+    return k >= 0 ? m->bmu_pool[k].phase : 0;
+}
+/* The pool between steps (agents/bmu.c): closed records dropped, the rest
+ * in origin order, bmu_idx rebuilt. Serial. */
+void bs_bmu_tidy(bs_model *m);
+/* bmu_idx from bmu_origin after a restore; 0 when the origins are not
+ * valid sites in increasing order (a damaged checkpoint). */
+int bs_bmu_reindex(bs_model *m);
 
 /* Observables that need the spatial state (agents/observe.c), per CSV
  * row: validate's spatial derived quantities. */

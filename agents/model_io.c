@@ -35,10 +35,13 @@
 #include "celltypes.h"
 #include "model.h"
 
-#define BS_MODEL_LAYOUT 5u
+#define BS_MODEL_LAYOUT 6u
 
 typedef enum { BASE_PARAMS, BASE_EXTRA, BASE_MODEL, BASE_FIELD } base_kind;
-typedef enum { N_ONE, N_SITES, N_SLOTS } count_kind;
+/* N_SLOTS: the store's slots handed out so far (store.capacity), N_FREE:
+ * its free list (store.n_free), N_BMU: the BMU records (model.bmu_n); each
+ * is read before the arrays it sizes */
+typedef enum { N_ONE, N_SITES, N_SLOTS, N_FREE, N_BMU } count_kind;
 
 typedef struct {
     const char *name; /* section name; BASE_FIELD: "field.<field name>." + name */
@@ -80,7 +83,9 @@ static const state_entry state_table[] = {
     VAL("model.row_sum", row_sum), /* step totals since the last CSV row: contact rates (observe.c), layout 5 */
     VAL("model.therapy", therapy), /* drug levels, pools, switches (plain numbers) */
     VAL("model.step0", step0), /* day 0 after the burn-in */
-    ARR("model.bmu", bmu, N_SITES), /* BMU records at their origins (agents/bmu.c) */
+    VAL("model.bmu_n", bmu_n), /* open BMUs (agents/bmu.c) */
+    ARR("model.bmu", bmu_pool, N_BMU), /* their records, in origin order */
+    ARR("model.bmu_origin", bmu_origin, N_BMU), /* and their origins, increasing */
     VAL("model.bmu_log", bmu_log), /* finished remodeling events */
     ARR("model.release", release, N_SITES),
     /* lattice */
@@ -93,6 +98,7 @@ static const state_entry state_table[] = {
     ARR("lattice.bmu", lat.bmu, N_SITES),
     ARR("lattice.depth", lat.depth, N_SITES),
     /* agent store */
+    VAL("store.capacity", store.capacity), /* slots handed out so far: the slot arrays' length */
     VAL("store.count", store.count),
     VAL("store.n_free", store.n_free),
     VAL("store.hard_cap_hit", store.hard_cap_hit),
@@ -104,7 +110,7 @@ static const state_entry state_table[] = {
     ARR("store.age_h", store.age_h, N_SLOTS),
     ARR("store.aux", store.aux, N_SLOTS),
     ARR("store.stamp", store.stamp, N_SLOTS),
-    ARR("store.free_slots", store.free_slots, N_SLOTS),
+    ARR("store.free_slots", store.free_slots, N_FREE),
     ARR("store.occ", store.occ, N_SITES),
     /* every field (iterated over BS_FIELD_COUNT) */
     FLD("c", c),
@@ -120,8 +126,8 @@ static const state_entry state_table[] = {
  * fixed_val (field.c: "about 9 floats and 2 bytes per site"). Rounded up:
  * the estimate guards against absurd lattices, a few percent do not matter. */
 #define WORK_BYTES_PER_SITE                                                                                            \
-    28.0 /* + the BMU survey's eroded and work arrays, the displacement pass's
-                                    request lists (agents/shove.c, 16 bytes) */
+    32.0 /* + the BMU survey's eroded and work arrays, the displacement pass's
+                                    request lists (agents/shove.c, 16 bytes), the BMU index (bmu_idx, 4) */
 
 /* ---- table access -------------------------------------------------------- */
 
@@ -131,9 +137,15 @@ static void *entry_ptr(const state_entry *e, void *base)
     return e->indirect ? *(void **)p : (void *)p;
 }
 
-static uint64_t entry_count(const state_entry *e, uint64_t sites, uint64_t slots)
+static uint64_t entry_count(const state_entry *e, uint64_t sites, const bs_model *m)
 {
-    return e->n == N_SITES ? sites : e->n == N_SLOTS ? slots : 1;
+    switch (e->n) {
+    case N_SITES: return sites;
+    case N_SLOTS: return (uint64_t)m->store.capacity;
+    case N_FREE: return (uint64_t)m->store.n_free;
+    case N_BMU: return (uint64_t)m->bmu_n;
+    default: return 1;
+    }
 }
 
 static void field_section(char *buf, size_t n, const bs_field *f, const state_entry *e)
@@ -144,12 +156,17 @@ static void field_section(char *buf, size_t n, const bs_field *f, const state_en
 double bs_model_estimate_bytes(const bs_paramset *ps)
 {
     double sites = bs_param(ps, "lattice.width_sites") * bs_param(ps, "lattice.height_sites");
-    double slots = sites; /* model.c: one slot per site, the store never overflows */
+    /* The store's slot arrays and the BMU records are not counted: they
+     * take memory as agents appear and BMUs open (engine/store.h,
+     * bs_store_bytes_per_slot: 30 bytes per agent, at most 30 per site with
+     * every site occupied; agents/bmu.c: 80 bytes per open BMU), none at
+     * creation. The BMU records' index by site (4 bytes) is in
+     * WORK_BYTES_PER_SITE. */
     double bytes = 0.0;
     for (size_t k = 0; k < NSTATE; k++) {
         const state_entry *e = &state_table[k];
         if (e->base != BASE_MODEL && e->base != BASE_FIELD) continue;
-        double n = e->n == N_SITES ? sites : e->n == N_SLOTS ? slots : 1.0;
+        double n = e->n == N_SITES ? sites : e->n == N_ONE ? 1.0 : 0.0;
         bytes += (e->base == BASE_FIELD ? BS_FIELD_COUNT : 1) * n * e->elem;
     }
     bytes += sites * WORK_BYTES_PER_SITE;
@@ -258,13 +275,13 @@ bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t ne
     bs_ckpt_writer *w = NULL;
     bs_status st = bs_ckpt_create(&w, path, err);
     if (st != BS_OK) return st;
-    uint64_t sites = (uint64_t)m->lat.w * (uint64_t)m->lat.h, slots = (uint64_t)m->store.capacity;
+    uint64_t sites = (uint64_t)m->lat.w * (uint64_t)m->lat.h;
     char name[BS_CKPT_NAME_MAX + 1];
     const uint32_t layout = BS_MODEL_LAYOUT;
     bs_ckpt_put(w, "model.layout", sizeof layout, 1, &layout);
     for (size_t k = 0; k < NSTATE; k++) {
         const state_entry *e = &state_table[k];
-        uint64_t n = entry_count(e, sites, slots);
+        uint64_t n = entry_count(e, sites, m);
         switch (e->base) {
         case BASE_PARAMS: {
             text_buf b = { 0 };
@@ -299,7 +316,10 @@ bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t ne
  * its meaning (2: store.timer_h, never set by any rule, removed, and the
  * therapy state counts radiotherapy kills for BS_MAX_CELL_TYPES types;
  * 3: the session's sections, run.no_png and the caller's extras, and
- * store.full_refusals). */
+ * store.full_refusals; 5: model.row_sum; 6: the agent store sized by agents, store.capacity
+ * the slots handed out so far, the slot arrays that long and the free list
+ * store.n_free long; the BMU records in a pool, model.bmu_n of them with
+ * their origins, instead of one per site). */
 static bs_status check_layout(bs_ckpt_reader *r, bs_error *err)
 {
     const char *path = bs_ckpt_path(r);
@@ -362,7 +382,7 @@ static bs_status check_store(const bs_model *m, const char *path, bs_error *err)
     if (s->n_free < 0 || s->n_free > cap || s->count < 0 || s->count + s->n_free != cap)
         return bs_fail(err, BS_ERR_INVALID, "%s: agent store counts are inconsistent (%d live + %d free != %d)", path,
                 s->count, s->n_free, cap);
-    unsigned char *mark = calloc((size_t)cap, 1);
+    unsigned char *mark = calloc((size_t)(cap > 0 ? cap : 1), 1);
     if (!mark) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", path);
     bs_status st = BS_OK;
     for (int k = 0; k < s->n_free && st == BS_OK; k++) {
@@ -404,9 +424,9 @@ static bs_status check_lattice(const bs_model *m, const char *path, bs_error *er
         if (lat->tissue[i] >= BS_TISSUE_COUNT || lat->surface[i] > BS_SURF_FORMATION || !isfinite(lat->mineral[i]))
             return bs_fail(
                     err, BS_ERR_INVALID, "%s: site %ld has an invalid tissue, surface or mineral value", path, i);
-        if (lat->bmu[i] < -1 || lat->bmu[i] >= sites || m->bmu[i].phase > BS_SURF_FORMATION)
-            return bs_fail(err, BS_ERR_INVALID, "%s: site %ld has an invalid BMU (valid: -1 .. %ld, phase 0 .. %d)",
-                    path, i, sites - 1, BS_SURF_FORMATION);
+        if (lat->bmu[i] < -1 || lat->bmu[i] >= sites)
+            return bs_fail(
+                    err, BS_ERR_INVALID, "%s: site %ld has an invalid BMU (valid: -1 .. %ld)", path, i, sites - 1);
     }
     return BS_OK;
 }
@@ -435,11 +455,28 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
     free(classes);
     if (st != BS_OK) return st;
 
-    uint64_t slots = (uint64_t)m->store.capacity;
     char name[BS_CKPT_NAME_MAX + 1];
     for (size_t k = 0; k < NSTATE && st == BS_OK; k++) {
         const state_entry *e = &state_table[k];
-        uint64_t n = entry_count(e, sites, slots);
+        /* the slot counts were read before the arrays they size: checked
+         * against the store's reservation before anything is read into it */
+        const bs_store *s = &m->store;
+        if (e->n == N_SLOTS && (s->capacity < 0 || s->capacity > s->max_slots)) {
+            st = bs_fail(err, BS_ERR_INVALID, "%s: agent store capacity %d is out of range (valid: 0 .. %d)", path,
+                    s->capacity, s->max_slots);
+            break;
+        }
+        if (e->n == N_FREE && (s->n_free < 0 || s->n_free > s->capacity)) {
+            st = bs_fail(err, BS_ERR_INVALID, "%s: agent store free list of %d slots is out of range (valid: 0 .. %d)",
+                    path, s->n_free, s->capacity);
+            break;
+        }
+        if (e->n == N_BMU && (m->bmu_n < 0 || m->bmu_n > m->bmu_cap)) {
+            st = bs_fail(err, BS_ERR_INVALID, "%s: %d BMU records is out of range (valid: 0 .. %d)", path, m->bmu_n,
+                    m->bmu_cap);
+            break;
+        }
+        uint64_t n = entry_count(e, sites, m);
         if (e->base == BASE_MODEL) {
             st = bs_ckpt_get(r, e->name, e->elem, n, entry_ptr(e, m), err);
         } else if (e->base == BASE_FIELD) {
@@ -456,6 +493,12 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
                 extra);
     if (st == BS_OK && m->seed != (uint64_t)bs_param(ps, "run.seed"))
         st = bs_fail(err, BS_ERR_INVALID, "%s: seed in the model and in the parameters differ", path);
+    if (st == BS_OK && !bs_bmu_reindex(m))
+        st = bs_fail(err, BS_ERR_INVALID, "%s: the BMU origins are not distinct sites in increasing order", path);
+    for (int32_t k = 0; st == BS_OK && k < m->bmu_n; k++)
+        if (m->bmu_pool[k].phase > BS_SURF_FORMATION)
+            st = bs_fail(err, BS_ERR_INVALID, "%s: BMU record %d (origin %d) has an invalid phase (valid: 0 .. %d)",
+                    path, (int)k, (int)m->bmu_origin[k], BS_SURF_FORMATION);
     if (st == BS_OK) st = check_lattice(m, path, err);
     if (st == BS_OK) st = check_store(m, path, err);
     if (st != BS_OK) {

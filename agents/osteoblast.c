@@ -90,8 +90,8 @@ int bs_ob_try_recruit(bs_model *m, int i)
     int b = lat->bmu[i];
     if (b < 0 || m->store.occ[i] >= 0 || lat->tissue[i] != BS_TISSUE_MARROW || lat->surface[i] == BS_SURF_NONE)
         return 0;
-    const bs_bmu_rec *rec = &m->bmu[b];
-    if (rec->phase != BS_SURF_FORMATION || rec->n_cand <= 0) return 0;
+    const bs_bmu_rec *rec = bs_bmu_at(m, b);
+    if (!rec || rec->phase != BS_SURF_FORMATION || rec->n_cand <= 0) return 0;
     /* the team's size follows the floor still to be covered, and it takes
      * one more member while some floor has no osteoblast next to it */
     int deficit = (int)ceilf((float)rec->n_floor / r->ob_team_spacing) - rec->n_team;
@@ -134,7 +134,7 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
         return;
     }
     int b = lat->bmu[i];
-    if (b < 0 || m->bmu[b].phase != BS_SURF_FORMATION) {
+    if (b < 0 || bs_bmu_phase(m, b) != BS_SURF_FORMATION) {
         retire(m, slot, id); /* its BMU has closed */
         return;
     }

@@ -754,6 +754,13 @@ static int bench_agents(const bench_opts *o, const machine *mc, int size, int th
 
 /* ---- scenario ---------------------------------------------------------------- */
 
+/* Bytes the BMU pool's records and origins in use take (agents/bmu.c: a
+ * reservation outside the heap, memory only for the records used). */
+static double bmu_pool_bytes(const bs_model *m)
+{
+    return (double)m->bmu_n * (double)(sizeof *m->bmu_pool + sizeof *m->bmu_origin);
+}
+
 typedef struct {
     double wall, t_fields, t_agents, t_output; /* medians, s */
     double cpu; /* median CPU time of the run, s */
@@ -767,6 +774,9 @@ typedef struct {
     double peak_rss; /* process peak resident size so far */
     double rss_end; /* resident size at the end of the run */
     double field_site_updates; /* relaxations (model counter) per run */
+    double store_slot_bytes_end; /* the agent store's slot arrays at the end (the most agents alive at once) */
+    double store_site_bytes; /* the store's per-site occupancy (occ and its bits) */
+    int bmu_n_end; /* open BMUs at the end (records in the pool) */
 } scenario_result;
 
 /* Runs `scenario` at `size` (0: its own lattice): `warm` untimed steps, then
@@ -788,7 +798,10 @@ static bs_status run_scenario(const bench_opts *o, const char *scenario, int siz
             return st;
         }
         res->estimate_bytes = bs_model_estimate_bytes(m->ps);
-        res->model_bytes = heap_in_use() - heap0;
+        /* the store's slot arrays are a reservation outside the heap
+         * (engine/store.h): counted by the slots written so far */
+        res->model_bytes = heap_in_use() - heap0 + (m->store.slot_mem_mapped ? bs_store_slot_bytes(&m->store) : 0.0) +
+                (m->bmu_mem_mapped ? bmu_pool_bytes(m) : 0.0);
         /* an allocator that mallinfo2 does not see (a sanitizer's): the
          * model's own estimate instead */
         res->model_bytes_estimated = !(res->model_bytes > 0.0);
@@ -819,6 +832,10 @@ static bs_status run_scenario(const bench_opts *o, const char *scenario, int siz
         res->days = days;
         res->steps = steps;
         res->agents_end = live_agents(m);
+        res->store_slot_bytes_end = bs_store_slot_bytes(&m->store);
+        res->bmu_n_end = m->bmu_n;
+        res->store_site_bytes = (double)m->lat.w * m->lat.h * sizeof *m->store.occ +
+                (double)m->store.bits_stride * m->lat.h * sizeof *m->store.occ_bits;
         res->w = m->lat.w;
         res->h = m->lat.h;
         res->field_site_updates = (double)(m->field_site_updates - u0);
@@ -836,12 +853,11 @@ static bs_status run_scenario(const bench_opts *o, const char *scenario, int siz
     return BS_OK;
 }
 
-/* Bytes per agent slot of the store (capacity is one slot per site). */
+/* Bytes per agent slot of the store (engine/store.h: the slots take
+ * memory as agents appear, up to one slot per site). */
 static double store_bytes_per_slot(void)
 {
-    bs_store s;
-    return (double)(sizeof *s.type + sizeof *s.state + sizeof *s.site + sizeof *s.id + sizeof *s.age_h + sizeof *s.aux +
-            sizeof *s.stamp + sizeof *s.free_slots);
+    return (double)bs_store_bytes_per_slot();
 }
 
 static int emit_scenario(
@@ -909,6 +925,13 @@ static int emit_scenario(
     j_num(&j, "estimate_MB", r.estimate_bytes / 1e6);
     j_num(&j, "bytes_per_site", r.model_bytes / sites);
     j_num(&j, "bytes_per_agent_slot", store_bytes_per_slot());
+    /* agent storage by agents: the slot arrays at the end over the agents
+     * alive then (above 30: more were alive at once earlier), and the
+     * per-site occupancy beside it */
+    j_num(&j, "store_slots_MB_end", r.store_slot_bytes_end / 1e6);
+    j_num(&j, "store_bytes_per_agent_end", r.agents_end > 0 ? r.store_slot_bytes_end / (double)r.agents_end : 0.0);
+    j_num(&j, "store_occupancy_bytes_per_site", r.store_site_bytes / sites);
+    j_int(&j, "bmu_records_end", r.bmu_n_end);
     j_end(&j);
     return 0;
 }

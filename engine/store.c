@@ -1,52 +1,119 @@
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "store.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-bs_status bs_store_init(bs_store *s, int w, int h, int capacity, bs_error *err)
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#if defined(MAP_ANONYMOUS) && defined(MAP_NORESERVE)
+#define BS_STORE_HAVE_MMAP 1
+#endif
+#endif
+
+/* The slot arrays, in this order, each starting on its own page of one
+ * reservation. */
+#define SLOT_ARRAYS 8
+static size_t slot_array_elem(int k)
+{
+    static const size_t elem[SLOT_ARRAYS] = { sizeof(uint8_t), sizeof(uint8_t), sizeof(int32_t), sizeof(uint64_t),
+        sizeof(float), sizeof(float), sizeof(uint32_t), sizeof(int32_t) };
+    return elem[k];
+}
+
+size_t bs_store_bytes_per_slot(void)
+{
+    size_t b = 0;
+    for (int k = 0; k < SLOT_ARRAYS; k++) b += slot_array_elem(k);
+    return b;
+}
+
+double bs_store_slot_bytes(const bs_store *s)
+{
+    return (double)s->capacity * (double)bs_store_bytes_per_slot();
+}
+
+#define SLOT_PAGE 4096u
+
+static size_t round_up(size_t n, size_t to)
+{
+    return (n + to - 1) / to * to;
+}
+
+/* Address space for the slot arrays: an anonymous private mapping whose
+ * pages the system zero-fills and makes resident on first write, with no
+ * swap reserved up front (MAP_NORESERVE), so an untouched slot costs no
+ * memory. Where there is no mmap: calloc (on most systems also lazily
+ * made resident for large sizes). */
+void *bs_reserve(size_t bytes, int *mapped)
+{
+#if defined(BS_STORE_HAVE_MMAP)
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p != MAP_FAILED) {
+        *mapped = 1;
+        return p;
+    }
+#endif
+    *mapped = 0;
+    return calloc(1, bytes);
+}
+
+void bs_unreserve(void *p, size_t bytes, int mapped)
+{
+    if (!p) return;
+#if defined(BS_STORE_HAVE_MMAP)
+    if (mapped) {
+        munmap(p, bytes);
+        return;
+    }
+#endif
+    (void)bytes;
+    (void)mapped;
+    free(p);
+}
+
+bs_status bs_store_init(bs_store *s, int w, int h, int max_slots, bs_error *err)
 {
     memset(s, 0, sizeof *s);
-    if (capacity < 1) return bs_fail(err, BS_ERR_INVALID, "agent capacity %d must be at least 1", capacity);
-    size_t n = (size_t)w * (size_t)h, c = (size_t)capacity;
-    s->capacity = capacity;
+    if (max_slots < 1) return bs_fail(err, BS_ERR_INVALID, "agent capacity %d must be at least 1", max_slots);
+    size_t n = (size_t)w * (size_t)h, c = (size_t)max_slots;
+    s->max_slots = max_slots;
+    s->capacity = 0;
     s->w = w;
     s->h = h;
-    s->type = malloc(c);
-    s->state = calloc(c, 1);
-    s->site = calloc(c, sizeof *s->site);
-    s->id = calloc(c, sizeof *s->id);
-    s->age_h = calloc(c, sizeof *s->age_h);
-    s->aux = calloc(c, sizeof *s->aux);
-    s->stamp = calloc(c, sizeof *s->stamp);
+    size_t off[SLOT_ARRAYS], total = 0;
+    for (int k = 0; k < SLOT_ARRAYS; k++) {
+        off[k] = total;
+        total += round_up(c * slot_array_elem(k), SLOT_PAGE);
+    }
+    s->slot_mem = bs_reserve(total, &s->slot_mem_mapped);
+    s->slot_mem_bytes = total;
     s->occ = malloc(n * sizeof *s->occ);
-    s->free_slots = malloc(c * sizeof *s->free_slots);
     s->bits_stride = (w + 63) / 64;
     s->occ_bits = calloc((size_t)s->bits_stride * (size_t)(h > 0 ? h : 1), sizeof *s->occ_bits);
-    if (!s->type || !s->state || !s->site || !s->id || !s->age_h || !s->aux || !s->stamp || !s->occ || !s->free_slots ||
-            !s->occ_bits) {
+    if (!s->slot_mem || !s->occ || !s->occ_bits) {
         bs_store_free(s);
-        return bs_fail(err, BS_ERR_NOMEM, "out of memory for %d agents on %d x %d sites", capacity, w, h);
+        return bs_fail(err, BS_ERR_NOMEM, "out of memory for %d agents on %d x %d sites", max_slots, w, h);
     }
-    memset(s->type, 0xff, c);
+    char *base = s->slot_mem;
+    s->type = (uint8_t *)(base + off[0]);
+    s->state = (uint8_t *)(base + off[1]);
+    s->site = (int32_t *)(void *)(base + off[2]);
+    s->id = (uint64_t *)(void *)(base + off[3]);
+    s->age_h = (float *)(void *)(base + off[4]);
+    s->aux = (float *)(void *)(base + off[5]);
+    s->stamp = (uint32_t *)(void *)(base + off[6]);
+    s->free_slots = (int32_t *)(void *)(base + off[7]);
     for (size_t i = 0; i < n; i++) s->occ[i] = -1;
-    /* Hand out low slots first: keeps live agents dense in memory. */
-    for (int i = 0; i < capacity; i++) s->free_slots[i] = capacity - 1 - i;
-    s->n_free = capacity;
+    s->n_free = 0;
     return BS_OK;
 }
 
 void bs_store_free(bs_store *s)
 {
     if (!s) return;
-    free(s->type);
-    free(s->state);
-    free(s->site);
-    free(s->id);
-    free(s->age_h);
-    free(s->aux);
-    free(s->stamp);
+    bs_unreserve(s->slot_mem, s->slot_mem_bytes, s->slot_mem_mapped);
     free(s->occ);
-    free(s->free_slots);
     free(s->occ_bits);
     memset(s, 0, sizeof *s);
 }
@@ -99,12 +166,16 @@ int bs_store_bits_consistent(const bs_store *s)
 int bs_store_spawn(bs_store *s, int site, uint8_t type, uint8_t state, uint64_t id)
 {
     if (s->occ[site] >= 0) return -1;
-    if (s->n_free == 0) {
+    int slot;
+    if (s->n_free > 0) {
+        slot = s->free_slots[--s->n_free]; /* the last freed first */
+    } else if (s->capacity < s->max_slots) {
+        slot = s->capacity++; /* first use of a slot: the lowest never used */
+    } else {
         s->hard_cap_hit = 1;
         s->full_refusals++;
         return -1;
     }
-    int slot = s->free_slots[--s->n_free];
     s->type[slot] = type;
     s->state[slot] = state;
     s->site[slot] = site;
@@ -129,7 +200,7 @@ int bs_store_spawn_locked(bs_store *s, int site, uint8_t type, uint8_t state, ui
 
 void bs_store_kill(bs_store *s, int slot)
 {
-    if (slot < 0 || s->type[slot] == 0xff) return;
+    if (slot < 0 || slot >= s->capacity || s->type[slot] == 0xff) return;
     if (s->occ[s->site[slot]] == slot) {
         s->occ[s->site[slot]] = -1;
         bit_clear(s, s->site[slot]);
@@ -149,8 +220,8 @@ void bs_store_scan_types(bs_store *s)
 {
     uint8_t seen[256] = { 0 };
     int k = 0;
-    /* free slots (0xff) come in long runs (low slots are handed out
-     * first): skip them eight at a time */
+    /* slots from capacity on were never used; free slots below it (0xff)
+     * come in runs: skip them eight at a time */
     for (; k + 8 <= s->capacity; k += 8) {
         uint64_t word;
         memcpy(&word, s->type + k, sizeof word);

@@ -1,9 +1,17 @@
 /* store.h — the agent store: struct-of-arrays pools plus an occupancy grid.
  *
  * At most one agent per site: occ[site] holds the slot of the agent there,
- * or -1. Dead slots go on a free list; capacity is fixed at creation (the
- * step loop never allocates) and a full store reports BS_ERR_NOMEM instead
- * of growing mid-step.
+ * or -1. Dead slots go on a free list and are handed out again first.
+ *
+ * Sized by agents (issue 19): the slot arrays are one reservation of
+ * address space for max_slots slots, made at creation (the step loop never
+ * allocates, and the arrays never move, so a spawn inside a parallel
+ * region may extend them). Only slots [0, capacity) have ever been handed
+ * out; a spawn with an empty free list takes slot `capacity` and raises it.
+ * Pages of the reservation are made resident by the system when first
+ * written, so the memory the slots take follows the largest number of
+ * agents alive at once (30 bytes per slot, bs_store_slot_bytes), not the
+ * number of sites. A spawn beyond max_slots is refused and counted.
  *
  * Results never depend on slot numbers: rules visit agents by scanning
  * sites in a fixed order (see bs_store_for_tiles), and every random draw is
@@ -12,12 +20,14 @@
 #ifndef BS_STORE_H
 #define BS_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bs_status.h"
 
 typedef struct {
-    int capacity;
+    int capacity; /* slots handed out so far (live or on the free list): count + n_free */
+    int max_slots; /* the reservation: capacity never exceeds it */
     int count; /* live agents */
     int w, h; /* lattice size for occ */
     /* hot data, indexed by slot */
@@ -29,9 +39,12 @@ typedef struct {
     float *aux; /* type-specific scalar (e.g. kills, load) */
     uint32_t *stamp; /* last step this agent acted (avoids acting twice when it moves) */
     int32_t *occ; /* w*h: slot or -1 */
-    /* free list */
+    /* free list: slots below capacity whose agent died, the last one freed on top */
     int32_t *free_slots;
     int n_free;
+    void *slot_mem; /* the reservation behind the slot arrays and the free list */
+    size_t slot_mem_bytes;
+    int slot_mem_mapped; /* 1: slot_mem is an address-space reservation (mmap), 0: calloc */
     int hard_cap_hit; /* a spawn failed because the store was full */
     /* Placements refused for want of room, cumulative: spawns into a full
      * store, and cells a scenario asked for at set-up (initial DTCs) that
@@ -54,8 +67,22 @@ typedef struct {
     int bits_stride; /* words per row */
 } bs_store;
 
-bs_status bs_store_init(bs_store *s, int w, int h, int capacity, bs_error *err);
+/* Address space for `bytes` that takes memory only where written (an
+ * anonymous mapping without swap reserved; calloc where there is none);
+ * zero-filled. *mapped says which, for bs_unreserve. Used for the slot
+ * arrays and for the BMU records (agents/bmu.c). */
+void *bs_reserve(size_t bytes, int *mapped);
+void bs_unreserve(void *p, size_t bytes, int mapped);
+
+/* A store for a w x h lattice with room for at most max_slots agents. */
+bs_status bs_store_init(bs_store *s, int w, int h, int max_slots, bs_error *err);
 void bs_store_free(bs_store *s);
+/* Bytes of one slot across the slot arrays and the free list. */
+size_t bs_store_bytes_per_slot(void);
+/* Bytes the slot arrays hold now: capacity slots (what has been written;
+ * the rest of the reservation is address space, not memory). The per-site
+ * occupancy (occ, occ_bits) is separate: 4.125 bytes per site. */
+double bs_store_slot_bytes(const bs_store *s);
 
 /* Places a new agent on a free site; returns its slot or -1 (site taken or
  * store full; sets hard_cap_hit when full). Safe in parallel regions only

@@ -229,6 +229,11 @@ static void assert_same_model(const bs_model *a, const bs_model *b)
     assert_memory_equal(a->lat.za_load, b->lat.za_load, n * sizeof(float));
     assert_memory_equal(a->lat.since, b->lat.since, n * sizeof(uint32_t));
     assert_memory_equal(a->release, b->release, n * sizeof(float));
+    assert_int_equal(a->bmu_n, b->bmu_n); /* the BMU pool, in origin order at any thread count */
+    assert_memory_equal(a->bmu_pool, b->bmu_pool, (size_t)a->bmu_n * sizeof *a->bmu_pool);
+    assert_memory_equal(a->bmu_origin, b->bmu_origin, (size_t)a->bmu_n * sizeof *a->bmu_origin);
+    assert_memory_equal(a->bmu_idx, b->bmu_idx, n * sizeof *a->bmu_idx);
+    assert_int_equal(a->store.capacity, b->store.capacity);
     assert_int_equal(a->store.count, b->store.count);
     assert_int_equal(a->store.n_free, b->store.n_free);
     assert_memory_equal(a->store.type, b->store.type, c);
@@ -342,18 +347,30 @@ static void test_model_inconsistent_store(void **state)
     struct {
         const char *what, *msg;
     } cases[] = { { "occ", "occupancy of site 5" }, { "count", "counts are inconsistent" },
-        { "free", "free list entry 0" }, { "tissue", "invalid tissue" } };
-    for (int c = 0; c < 4; c++) {
-        int32_t occ = m->store.occ[5], cnt = m->store.count, fr = m->store.free_slots[0];
+        { "free", "free list entry 0" }, { "tissue", "invalid tissue" }, { "n_free", "free list of" },
+        { "bmu", "BMU origins" } };
+    /* the free list is saved as long as it is (layout 6): free a slot so
+     * that the "free" case has an entry to spoil */
+    for (int k = 0; k < m->store.capacity && m->store.n_free == 0; k++)
+        if (m->store.type[k] != 0xff) bs_store_kill(&m->store, k);
+    assert_true(m->store.n_free > 0);
+    assert_true(m->bmu_n > 0); /* single_bmu opens one */
+    for (int c = 0; c < 6; c++) {
+        int32_t bo = m->bmu_origin[0];
+        if (c == 5) m->bmu_origin[0] = -5;
+        int32_t occ = m->store.occ[5], cnt = m->store.count, fr = m->store.free_slots[0], nf = m->store.n_free;
         uint8_t tis = m->lat.tissue[7];
         if (c == 0) m->store.occ[5] = 1 << 30;
         if (c == 1) m->store.count += 1;
         if (c == 2) m->store.free_slots[0] = -3;
         if (c == 3) m->lat.tissue[7] = 200;
+        if (c == 4) m->store.n_free = m->store.capacity + 1; /* would size the free list past the slots */
         assert_int_equal(bs_model_save(m, rx, BS_RUN_SECTIONS, path, &err), BS_OK);
         m->store.occ[5] = occ;
         m->store.count = cnt;
         m->store.free_slots[0] = fr;
+        m->store.n_free = nf;
+        m->bmu_origin[0] = bo;
         m->lat.tissue[7] = tis;
         bs_ckpt_reader *r = NULL;
         assert_int_equal(bs_ckpt_open(&r, path, &err), BS_OK);
@@ -547,7 +564,7 @@ static void test_state_layout_guard(void **state)
     /* store.timer_h (never set) removed, layout 2; + full_refusals, layout
      * 3; + occ_bits and bits_stride (derived from occ, rebuilt on restore:
      * not state, issue 19) */
-    assert_int_equal(sizeof(bs_store), 128);
+    assert_int_equal(sizeof(bs_store), 160); /* + max_slots and the slot reservation (layout 6: sized by agents) */
     assert_int_equal(sizeof(bs_field), 160); /* + work (solver cache, not state), last_site_updates */
     /* bs_store 112 with live_types (derived, rescanned each step); the
      * therapy state counts radiotherapy kills for BS_MAX_CELL_TYPES types;
@@ -559,8 +576,12 @@ static void test_state_layout_guard(void **state)
      * the therapy state (one section) + the CXCR4 egress / re-homing and
      * chemotherapy counters, layout 4; + 16 for the store's occupancy bits
      * (derived, issue 19); + row_sum (80, the step totals since the last
-     * CSV row: contact rates, agents/observe.c), state, layout 5 */
-    assert_int_equal(model, 87128);
+     * CSV row: contact rates, agents/observe.c), state, layout 5; + 32:
+     * bs_store's reservation (store sized by agents, layout 6); + 48: the
+     * BMU pool (records and origins are state, model.bmu_n of each; bmu_idx
+     * is derived from the origins; the reservation) instead of one record
+     * per site */
+    assert_int_equal(model, 87208);
 }
 
 int main(void)

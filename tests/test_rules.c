@@ -147,7 +147,7 @@ static void test_team_refills_pit_from_floor(void **state)
     bs_model *m = flat_model(x);
     double bone0 = bs_lattice_bone_area_um2(&m->lat); /* before the pit */
     int origin = dig_pit(m, 18, 22, 3);
-    m->bmu[origin].phase = BS_SURF_REVERSAL; /* resorption over, no osteoclast: formation follows */
+    bs_bmu_at(m, origin)->phase = BS_SURF_REVERSAL; /* resorption over, no osteoclast: formation follows */
     double lag_d = bs_param(m->ps, "ob.mineralisation_lag_d"), first_min_d = -1, full_d = -1;
     int max_team = 0;
     for (int h = 0; h < 24 * 200 && full_d < 0; h++) {
@@ -175,7 +175,7 @@ static void test_team_refills_pit_from_floor(void **state)
     assert_true(first_min_d >= lag_d);
     assert_true(full_d > 3 * 10.0 / 0.63 && full_d < 150.0);
     for (int k = 0; k < 48; k++) bs_model_step(m);
-    assert_int_equal(m->bmu[origin].phase, 0); /* closed */
+    assert_int_equal(bs_bmu_phase(m, origin), 0); /* closed */
     assert_int_equal(m->lat.surface[site(20, SURF_Y)], BS_SURF_QUIESCENT);
     bs_bmu_event e;
     assert_int_equal(bs_bmu_events(m, &e, 1, 1), 1);
@@ -193,7 +193,7 @@ static void test_recruitment_waits_for_formation(void **state)
     int origin = dig_pit(m, 19, 21, 2), i = site(19, SURF_Y + 1), made = 0; /* in the pit, by its wall */
     bs_step_totals tot = { 0 };
     for (uint8_t ph = BS_SURF_RESORPTION; ph <= BS_SURF_FORMATION; ph++) {
-        m->bmu[origin].phase = ph;
+        bs_bmu_at(m, origin)->phase = ph;
         bs_bmu_update(m, &tot); /* survey: floor, candidates, the surface takes the phase */
         for (int s = 0; s < 50 && !made; s++) {
             m->step++;

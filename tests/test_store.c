@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include <omp.h>
@@ -147,6 +148,60 @@ static void test_occupancy_bits(void **state)
     bs_store_free(&s);
 }
 
+/* Sized by agents (issue 19): slots are handed out lowest first and the
+ * last freed first, capacity counts the slots handed out, and the slot
+ * arrays of a store with room for every site of a 4096 x 4096 lattice take
+ * memory for the agents placed, not for the sites. */
+static long resident_bytes(void)
+{
+    long pages = 0, res = -1;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return -1;
+    if (fscanf(f, "%ld %ld", &pages, &res) != 2) res = -1;
+    fclose(f);
+    return res < 0 ? -1 : res * 4096L;
+}
+
+static void test_sized_by_agents(void **state)
+{
+    (void)state;
+    bs_store s;
+    assert_int_equal(bs_store_init(&s, 20, 20, 400, NULL), BS_OK);
+    assert_int_equal(s.capacity, 0);
+    assert_true(bs_store_slot_bytes(&s) == 0.0);
+    int a = bs_store_spawn(&s, 1, 0, 0, 1), b = bs_store_spawn(&s, 2, 0, 0, 2), c = bs_store_spawn(&s, 3, 0, 0, 3);
+    assert_int_equal(a, 0);
+    assert_int_equal(b, 1);
+    assert_int_equal(c, 2);
+    assert_int_equal(s.capacity, 3);
+    bs_store_kill(&s, b);
+    bs_store_kill(&s, a);
+    assert_int_equal(s.n_free, 2);
+    assert_int_equal(s.capacity, 3); /* freed slots stay handed out */
+    assert_int_equal(bs_store_spawn(&s, 4, 0, 0, 4), a); /* the last freed first */
+    assert_int_equal(bs_store_spawn(&s, 5, 0, 0, 5), b);
+    assert_int_equal(bs_store_spawn(&s, 6, 0, 0, 6), 3); /* then the lowest never used */
+    assert_int_equal(s.count + s.n_free, s.capacity);
+    assert_true(bs_store_slot_bytes(&s) == 4.0 * (double)bs_store_bytes_per_slot());
+    bs_store_free(&s);
+
+    const int w = 4096, h = 4096, n = 100000;
+    const long r0 = resident_bytes();
+    if (r0 < 0) skip();
+    assert_int_equal(bs_store_init(&s, w, h, w * h, NULL), BS_OK);
+    for (int k = 0; k < n; k++) assert_int_equal(bs_store_spawn(&s, k * 167, 1, 0, (uint64_t)k), k);
+    const long grown = resident_bytes() - r0;
+    /* the per-site occupancy (occ, written at creation, and its bits) plus
+     * n slots and slack for the allocator; every slot of the reservation
+     * made resident would add 30 x 16.8 M = 503 MB */
+    const double site_bytes = (double)w * h * (sizeof(int32_t) + 1.0 / 8.0);
+    const double bound = site_bytes + n * (double)bs_store_bytes_per_slot() + 32e6;
+    print_message("store at 4096^2 with %d agents: %.1f MB resident (bound %.1f MB, the slots alone %.1f MB)\n", n,
+            grown / 1e6, bound / 1e6, bs_store_slot_bytes(&s) / 1e6);
+    assert_true(s.slot_mem_mapped ? (double)grown < bound : 1);
+    bs_store_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +210,7 @@ int main(void)
         cmocka_unit_test(test_tiles_cover_once),
         cmocka_unit_test(test_live_types),
         cmocka_unit_test(test_occupancy_bits),
+        cmocka_unit_test(test_sized_by_agents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
