@@ -98,8 +98,10 @@ static const bs_param_def treg_params[] = {
             "(bmu.lining_opg_per_h), A",
             NULL, NULL },
     { "treg.depletion_per_d", BS_PT_REAL, 0.0, 0.0, 100.0, "1/d",
-            "Extra death of Tregs under depletion (anti-CD25 or diphtheria toxin in FoxP3-DTR mice remove >90% "
-            "within 1-2 d: 2/d, Kim 2007 Nat Immunol, M~). 0 (the default) = no depletion",
+            "Extra death of Tregs under depletion (anti-CD25 or diphtheria toxin in FoxP3-DTR mice remove >90% of "
+            "Tregs within 1-2 d and keep them down, Kim 2007 Nat Immunol, M~). 0 (the default) = no depletion; the "
+            "B25 experiments use 4/d, which holds the marrow pool >90% below the untreated one against the influx "
+            "(x0.06-0.09 on seeds 500-509; 2/d left x0.15, docs/calibration.md)",
             NULL, NULL },
     { "treg.rt_D0_Gy", BS_PT_REAL, 1.1, 0.01, 100.0, "Gy",
             "Tregs: S = exp(-D/D0), a lymphocyte without shoulder but less sensitive than CD8 cells (Tregs are "
