@@ -69,35 +69,76 @@ static inline void bs_immune_motility_derive(
     mo->basal = 0.0f; /* a type with homeostatic entry sets it after (tcell.c) */
 }
 
+/* A free marrow site on one of the 8 neighbours of vessel site v for a
+ * cell entering there (arrival draw 1 of `key`), or -1 if there is none. */
+static inline int bs_immune_entry_site(const bs_model *m, int v, uint64_t key)
+{
+    int w = m->lat.w, h = m->lat.h, x = v % w, y = v / w, cand[8], n = 0;
+    for (int d = 0; d < 8; d++) {
+        int nx = x + bs_nb_dx[d], ny = y + bs_nb_dy[d];
+        if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+        int j = ny * w + nx;
+        if (m->store.occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) cand[n++] = j;
+    }
+    if (n == 0) return -1;
+    return cand[bs_rng_below(m->seed, BS_STREAM_ARRIVAL, m->step, key, 1, (uint32_t)n)];
+}
+
+/* How one type enters: in `state`, or in `alt_state` with chance alt_frac
+ * (arrival draw 2); new ids from bs_store_child_id(key ^ id_salt, step,
+ * id_index), key = (type + 1) << 40 | vessel site. */
+typedef struct {
+    uint8_t type, state, alt_state;
+    float alt_frac;
+    uint64_t id_salt;
+    uint32_t id_index;
+} bs_immune_entry;
+
+/* Entry per hour at vessel site v (0: none there). */
+typedef float (*bs_immune_entry_rate)(const bs_model *m, const void *ctx, int v);
+
+/* Entry of one cell type at every sinusoid site (serial phase): a cell
+ * enters at vessel v with chance 1 - exp(-rate(v) dt) (arrival draw 0). */
+static inline void bs_immune_arrive(bs_model *m, const bs_immune_entry *e, bs_immune_entry_rate rate_h, const void *ctx)
+{
+    const float dt = (float)m->dt_h;
+    for (int k = 0; k < m->n_vessels; k++) {
+        int v = m->vessels[k];
+        float rate = rate_h(m, ctx, v);
+        if (rate <= 0.0f) continue;
+        uint64_t key = ((uint64_t)(e->type + 1) << 40) | (uint64_t)v;
+        if (bs_rng_uniform(m->seed, BS_STREAM_ARRIVAL, m->step, key, 0) >= 1.0f - expf(-rate * dt)) continue;
+        int j = bs_immune_entry_site(m, v, key);
+        if (j < 0) continue;
+        uint8_t st = e->state;
+        if (e->alt_frac > 0.0f && bs_rng_uniform(m->seed, BS_STREAM_ARRIVAL, m->step, key, 2) < e->alt_frac)
+            st = e->alt_state;
+        bs_store_spawn(&m->store, j, e->type, st, bs_store_child_id(key ^ e->id_salt, m->step, e->id_index));
+    }
+}
+
+/* The chemokine-driven entry of the header comment */
+static inline float bs_immune_chemokine_entry_rate(const bs_model *m, const void *ctx, int v)
+{
+    const bs_immune_motility *mo = ctx;
+    float occ =
+            mo->basal + (1.0f - mo->basal) * bs_immune_occupancy(m->fields[BS_FIELD_CHEMOKINE].c[v], mo->chemokine_K);
+    return occ > 0.0f ? mo->recruit_h * occ : 0.0f;
+}
+
 /* Entry of one immune cell type at every sinusoid site (serial phase):
  * in `state`, or in `alt_state` with chance alt_frac. */
 static inline void bs_immune_recruit(
         bs_model *m, const bs_immune_motility *mo, uint8_t type, uint8_t state, float alt_frac, uint8_t alt_state)
 {
     if (mo->recruit_h <= 0.0f) return;
-    const float *c = m->fields[BS_FIELD_CHEMOKINE].c;
-    const float dt = (float)m->dt_h;
-    int w = m->lat.w, h = m->lat.h;
-    for (int k = 0; k < m->n_vessels; k++) {
-        int v = m->vessels[k];
-        float occ = mo->basal + (1.0f - mo->basal) * bs_immune_occupancy(c[v], mo->chemokine_K);
-        if (occ <= 0.0f) continue;
-        uint64_t key = ((uint64_t)(type + 1) << 40) | (uint64_t)v;
-        if (bs_rng_uniform(m->seed, BS_STREAM_ARRIVAL, m->step, key, 0) >= 1.0f - expf(-mo->recruit_h * occ * dt))
-            continue;
-        int x = v % w, y = v / w, cand[8], n = 0;
-        for (int d = 0; d < 8; d++) {
-            int nx = x + bs_nb_dx[d], ny = y + bs_nb_dy[d];
-            if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
-            int j = ny * w + nx;
-            if (m->store.occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) cand[n++] = j;
-        }
-        if (n == 0) continue;
-        int j = cand[bs_rng_below(m->seed, BS_STREAM_ARRIVAL, m->step, key, 1, (uint32_t)n)];
-        uint8_t st = state;
-        if (alt_frac > 0.0f && bs_rng_uniform(m->seed, BS_STREAM_ARRIVAL, m->step, key, 2) < alt_frac) st = alt_state;
-        bs_store_spawn(&m->store, j, type, st, bs_store_child_id(key ^ 0x696d6d756e650000ULL, m->step, type));
-    }
+    bs_immune_entry e = { .type = type,
+        .state = state,
+        .alt_state = alt_state,
+        .alt_frac = alt_frac,
+        .id_salt = 0x696d6d756e650000ULL,
+        .id_index = type };
+    bs_immune_arrive(m, &e, bs_immune_chemokine_entry_rate, mo);
 }
 
 /* Is a tumour cell on one of the 8 neighbours of site i? With
@@ -142,13 +183,29 @@ static inline int bs_immune_engage(const bs_model *m, int slot, float dormant_an
     return n == 1 ? cand[0] : cand[bs_rng_below(m->seed, BS_STREAM_AGENT, m->step, id, 2, (uint32_t)n)];
 }
 
-/* Up to mo->moves sub-moves (see the header comment); with stop_on_contact
- * the walk ends next to a cycling tumour cell (effector cells arrest on
- * antigen, Boissonnas 2007). Returns the number of moves made. */
-static inline int bs_immune_walk(bs_model *m, int slot, const bs_immune_motility *mo, int stop_on_contact)
+/* What a walker climbs: n (1 or 2) fields, each sensed as the receptor
+ * occupancy of c x scale (scale < 1: a receptor antagonist) with half
+ * occupancy at K; a sub-move's weight is exp(sum of gain x (occupancy there -
+ * occupancy here)). */
+typedef struct {
+    int n;
+    const float *c[2];
+    float scale[2], K[2], gain[2];
+} bs_immune_gradient;
+
+static inline float bs_immune_sense(const bs_immune_gradient *g, int k, int i)
+{
+    return bs_immune_occupancy(g->c[k][i] * g->scale[k], g->K[k]);
+}
+
+/* Up to mo->moves sub-moves up the gradient g (see the header comment);
+ * with stop_on_contact the walk ends next to a cycling tumour cell
+ * (effector cells arrest on antigen, Boissonnas 2007). Returns the number
+ * of moves made. */
+static inline int bs_immune_walk_up(
+        bs_model *m, int slot, const bs_immune_motility *mo, const bs_immune_gradient *g, int stop_on_contact)
 {
     bs_store *s = &m->store;
-    const float *c = m->fields[BS_FIELD_CHEMOKINE].c;
     int w = m->lat.w, h = m->lat.h, dir = -1, moved = 0;
     uint64_t id = s->id[slot];
     for (int k = 0; k < mo->moves; k++) {
@@ -164,14 +221,16 @@ static inline int bs_immune_walk(bs_model *m, int slot, const bs_immune_motility
             }
         }
         if (to < 0) {
-            float wt[8], total = 0.0f, here = bs_immune_occupancy(c[i], mo->chemokine_K);
+            float wt[8], total = 0.0f, here[2] = { 0.0f, 0.0f };
+            for (int f = 0; f < g->n; f++) here[f] = bs_immune_sense(g, f, i);
             int cand[8], cdir[8], n = 0;
             for (int d = 0; d < 8; d++) {
                 int nx = x + bs_nb_dx[d], ny = y + bs_nb_dy[d];
                 if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
                 int j = ny * w + nx;
                 if (s->occ[j] >= 0 || m->lat.tissue[j] != BS_TISSUE_MARROW) continue;
-                float e = mo->chemotaxis * (bs_immune_occupancy(c[j], mo->chemokine_K) - here);
+                float e = 0.0f;
+                for (int f = 0; f < g->n; f++) e += g->gain[f] * (bs_immune_sense(g, f, j) - here[f]);
                 e = e > 20.0f ? 20.0f : (e < -20.0f ? -20.0f : e);
                 wt[n] = expf(e);
                 total += wt[n];
@@ -197,6 +256,37 @@ static inline int bs_immune_walk(bs_model *m, int slot, const bs_immune_motility
         if (stop_on_contact && bs_immune_touches_dtc(m, to, 1)) break;
     }
     return moved;
+}
+
+/* The walk up the tumour chemokine alone (CD8, NK, MDSC, macrophages) */
+static inline int bs_immune_walk(bs_model *m, int slot, const bs_immune_motility *mo, int stop_on_contact)
+{
+    bs_immune_gradient g = { .n = 1,
+        .c = { m->fields[BS_FIELD_CHEMOKINE].c, NULL },
+        .scale = { 1.0f, 0.0f },
+        .K = { mo->chemokine_K, 1.0f },
+        .gain = { mo->chemotaxis, 0.0f } };
+    return bs_immune_walk_up(m, slot, mo, &g, stop_on_contact);
+}
+
+/* The per-step boilerplate of an immune cell's rule: it ages by dt_h and
+ * dies at p_death (agent draw 0). Returns 1 if it died. */
+static inline int bs_immune_age_or_die(bs_model *m, int slot, float p_death, float dt_h)
+{
+    bs_store *s = &m->store;
+    s->age_h[slot] += dt_h;
+    if (bs_draw_agent(m, s->id[slot], 0) < p_death) {
+        bs_store_kill_locked(s, slot);
+        return 1;
+    }
+    return 0;
+}
+
+/* A constant hazard rate_h (1/h) over dt_h: does it strike this step
+ * (agent draw `draw`)? Never when the rate is 0 (the draw is not made). */
+static inline int bs_immune_hazard(const bs_model *m, uint64_t id, uint32_t draw, float rate_h, float dt_h)
+{
+    return rate_h > 0.0f && bs_draw_agent(m, id, draw) < 1.0f - expf(-rate_h * dt_h);
 }
 
 /* Hypoxia-driven immunosuppression at site i: the factor on the

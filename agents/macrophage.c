@@ -126,27 +126,19 @@ static void macrophage_act(bs_model *m, int slot, bs_step_totals *tot)
 {
     (void)tot;
     const macrophage_rules *p = rules_of(&m->r);
+    if (bs_immune_age_or_die(m, slot, p->mo.p_death, p->dt_h)) return;
     bs_store *s = &m->store;
     uint64_t id = s->id[slot];
-    s->age_h[slot] += p->dt_h;
-    if (bs_draw_agent(m, id, 0) < p->mo.p_death) {
-        bs_store_kill_locked(s, slot);
-        return;
-    }
-    int i = s->site[slot];
     if (s->state[slot] == MAC_M1) {
-        float sig = bs_immune_occupancy(m->fields[BS_FIELD_CHEMOKINE].c[i], p->polarise_K);
-        float rate = p->m2_h * sig * (1.0f - p->block);
-        if (rate > 0.0f && bs_draw_agent(m, id, 3) < 1.0f - expf(-rate * p->dt_h)) {
-            s->state[slot] = MAC_M2;
-        }
-    } else if (p->revert_h > 0.0f && bs_draw_agent(m, id, 3) < 1.0f - expf(-p->revert_h * p->dt_h)) {
+        float sig = bs_immune_occupancy(m->fields[BS_FIELD_CHEMOKINE].c[s->site[slot]], p->polarise_K);
+        if (bs_immune_hazard(m, id, 3, p->m2_h * sig * (1.0f - p->block), p->dt_h)) s->state[slot] = MAC_M2;
+    } else if (bs_immune_hazard(m, id, 3, p->revert_h, p->dt_h)) {
         s->state[slot] = MAC_M1;
     }
     if (s->state[slot] == MAC_M1 && p->kill_h > 0.0f) {
         int target = bs_immune_engage(m, slot, p->dormant_antigen);
         if (target >= 0) { /* engaged: stays on its target this step */
-            if (bs_draw_agent(m, id, 4) < 1.0f - expf(-p->kill_h * p->dt_h)) bs_store_kill_locked(s, s->occ[target]);
+            if (bs_immune_hazard(m, id, 4, p->kill_h, p->dt_h)) bs_store_kill_locked(s, s->occ[target]);
             return;
         }
     }

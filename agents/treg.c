@@ -98,8 +98,10 @@ static const bs_param_def treg_params[] = {
             "(bmu.lining_opg_per_h), A",
             NULL, NULL },
     { "treg.depletion_per_d", BS_PT_REAL, 0.0, 0.0, 100.0, "1/d",
-            "Extra death of Tregs under depletion (anti-CD25 or diphtheria toxin in FoxP3-DTR mice remove >90% "
-            "within 1-2 d: 2/d, Kim 2007 Nat Immunol, M~). 0 (the default) = no depletion",
+            "Extra death of Tregs under depletion (anti-CD25 or diphtheria toxin in FoxP3-DTR mice remove >90% of "
+            "Tregs within 1-2 d and keep them down, Kim 2007 Nat Immunol, M~). 0 (the default) = no depletion; the "
+            "B25 experiments use 4/d, which holds the marrow pool >90% below the untreated one against the influx "
+            "(x0.06-0.09 on seeds 500-509; 2/d left x0.15, docs/calibration.md)",
             NULL, NULL },
     { "treg.rt_D0_Gy", BS_PT_REAL, 1.1, 0.01, 100.0, "Gy",
             "Tregs: S = exp(-D/D0), a lymphocyte without shoulder but less sensitive than CD8 cells (Tregs are "
@@ -110,7 +112,7 @@ static const bs_param_def treg_params[] = {
 typedef struct {
     int type; /* this type's id in the registry */
     bs_immune_motility mo; /* recruit_h at saturating CXCL12, moves, persistence, p_death */
-    float cxcl12_K, chem_K, tumour_gain, tumour_chemotaxis;
+    float cxcl12_K, tumour_gain, tumour_chemotaxis;
     float egress_h, depletion_h, dt_h;
     float suppr, oc_inhibit, disarm_h, oc_apoptosis_h, oc_precursor_age_h;
 } treg_rules;
@@ -126,11 +128,10 @@ static void treg_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double 
 {
     treg_rules *p = rules_of(r);
     p->type = BS_CELL_TREG;
-    /* recruit_per_d, chemokine_half_au (unused by the walk: chem_K below),
-     * chemotaxis, persistence, speed, lifespan */
+    /* recruit_per_d, chemokine_half_au, chemotaxis (on CXCL12),
+     * persistence, speed, lifespan */
     bs_immune_motility_derive(ps, "treg", &p->mo, dt_h, h_um);
     p->cxcl12_K = (float)bs_param(ps, "treg.cxcl12_half_au");
-    p->chem_K = (float)bs_param(ps, "treg.chemokine_half_au");
     p->tumour_gain = (float)bs_param(ps, "treg.tumour_recruit_gain");
     p->tumour_chemotaxis = (float)bs_param(ps, "treg.tumour_chemotaxis");
     p->egress_h = (float)(bs_param(ps, "treg.egress_per_d") / 24.0);
@@ -150,87 +151,35 @@ static float cxcr4_occupancy(const bs_model *m, const treg_rules *p, int i)
     return bs_immune_occupancy(c, p->cxcl12_K);
 }
 
+/* Entry at vessel site v: CXCR4 occupancy x (1 + tumour chemokine gain) */
+static float treg_entry_rate(const bs_model *m, const void *ctx, int v)
+{
+    const treg_rules *p = ctx;
+    float occ = cxcr4_occupancy(m, p, v);
+    if (occ <= 0.0f) return 0.0f;
+    return p->mo.recruit_h * occ *
+            (1.0f + p->tumour_gain * bs_immune_occupancy(m->fields[BS_FIELD_CHEMOKINE].c[v], p->mo.chemokine_K));
+}
+
 static void treg_arrivals(bs_model *m)
 {
     const treg_rules *p = rules_of(&m->r);
     if (p->mo.recruit_h <= 0.0f) return;
-    const float *chem = m->fields[BS_FIELD_CHEMOKINE].c;
-    const float dt = (float)m->dt_h;
-    int w = m->lat.w, h = m->lat.h;
-    for (int k = 0; k < m->n_vessels; k++) {
-        int v = m->vessels[k];
-        float occ = cxcr4_occupancy(m, p, v);
-        if (occ <= 0.0f) continue;
-        float rate = p->mo.recruit_h * occ * (1.0f + p->tumour_gain * bs_immune_occupancy(chem[v], p->chem_K));
-        uint64_t key = ((uint64_t)(p->type + 1) << 40) | (uint64_t)v;
-        if (bs_rng_uniform(m->seed, BS_STREAM_ARRIVAL, m->step, key, 0) >= 1.0f - expf(-rate * dt)) continue;
-        int x = v % w, y = v / w, cand[8], n = 0;
-        for (int d = 0; d < 8; d++) {
-            int nx = x + bs_nb_dx[d], ny = y + bs_nb_dy[d];
-            if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
-            int j = ny * w + nx;
-            if (m->store.occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) cand[n++] = j;
-        }
-        if (n == 0) continue;
-        int j = cand[bs_rng_below(m->seed, BS_STREAM_ARRIVAL, m->step, key, 1, (uint32_t)n)];
-        bs_store_spawn(&m->store, j, (uint8_t)p->type, 0, bs_store_child_id(key ^ 0x7472656700000000ULL, m->step, 0));
-    }
+    bs_immune_entry e = { .type = (uint8_t)p->type, .id_salt = 0x7472656700000000ULL };
+    bs_immune_arrive(m, &e, treg_entry_rate, p);
 }
 
-/* A persistent random walk up CXCL12 and the tumour chemokine (draws
- * 16 + 2k, 17 + 2k of sub-move k, as bs_immune_walk). */
+/* A persistent random walk up CXCL12 (as the Treg's CXCR4 senses it) and
+ * the tumour chemokine (bs_immune_walk_up: draws 16 + 2k, 17 + 2k of
+ * sub-move k). */
 static void treg_walk(bs_model *m, int slot, const treg_rules *p)
 {
-    bs_store *s = &m->store;
-    const float *chem = m->fields[BS_FIELD_CHEMOKINE].c;
-    int w = m->lat.w, h = m->lat.h, dir = -1;
-    uint64_t id = s->id[slot];
-    for (int k = 0; k < p->mo.moves; k++) {
-        int i = s->site[slot], x = i % w, y = i / w, to = -1, to_dir = -1;
-        if (dir >= 0 &&
-                bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 16 + 2 * (uint32_t)k) < p->mo.persistence) {
-            int nx = x + bs_nb_dx[dir], ny = y + bs_nb_dy[dir];
-            if (nx >= 0 && ny >= 0 && nx < w && ny < h) {
-                int j = ny * w + nx;
-                if (s->occ[j] < 0 && m->lat.tissue[j] == BS_TISSUE_MARROW) {
-                    to = j;
-                    to_dir = dir;
-                }
-            }
-        }
-        if (to < 0) {
-            float wt[8], total = 0.0f, here_cx = cxcr4_occupancy(m, p, i),
-                         here_ch = bs_immune_occupancy(chem[i], p->chem_K);
-            int cand[8], cdir[8], n = 0;
-            for (int d = 0; d < 8; d++) {
-                int nx = x + bs_nb_dx[d], ny = y + bs_nb_dy[d];
-                if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
-                int j = ny * w + nx;
-                if (s->occ[j] >= 0 || m->lat.tissue[j] != BS_TISSUE_MARROW) continue;
-                float e = p->mo.chemotaxis * (cxcr4_occupancy(m, p, j) - here_cx) +
-                        p->tumour_chemotaxis * (bs_immune_occupancy(chem[j], p->chem_K) - here_ch);
-                e = e > 20.0f ? 20.0f : (e < -20.0f ? -20.0f : e);
-                wt[n] = expf(e);
-                total += wt[n];
-                cdir[n] = d;
-                cand[n++] = j;
-            }
-            if (n == 0) break; /* boxed in */
-            float u = bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, id, 17 + 2 * (uint32_t)k) * total;
-            int pick = n - 1;
-            for (int q = 0; q < n; q++) {
-                if (u < wt[q]) {
-                    pick = q;
-                    break;
-                }
-                u -= wt[q];
-            }
-            to = cand[pick];
-            to_dir = cdir[pick];
-        }
-        bs_store_move(s, slot, to);
-        dir = to_dir;
-    }
+    bs_immune_gradient g = { .n = 2,
+        .c = { m->fields[BS_FIELD_CXCL12].c, m->fields[BS_FIELD_CHEMOKINE].c },
+        .scale = { 1.0f - m->r.fx.cxcr4_block, 1.0f },
+        .K = { p->cxcl12_K, p->mo.chemokine_K },
+        .gain = { p->mo.chemotaxis, p->tumour_chemotaxis } };
+    bs_immune_walk_up(m, slot, &p->mo, &g, 0);
 }
 
 /* Contact (draw 8 + neighbour direction, keyed by the Treg; 0-2 are
@@ -265,21 +214,13 @@ static void treg_act(bs_model *m, int slot, bs_step_totals *tot)
 {
     (void)tot;
     const treg_rules *p = rules_of(&m->r);
-    bs_store *s = &m->store;
-    uint64_t id = s->id[slot];
-    s->age_h[slot] += p->dt_h;
-    if (bs_draw_agent(m, id, 0) < p->mo.p_death) {
-        bs_store_kill_locked(s, slot);
-        return;
-    }
-    if (p->depletion_h > 0.0f && bs_draw_agent(m, id, 1) < 1.0f - expf(-p->depletion_h * p->dt_h)) {
-        bs_store_kill_locked(s, slot);
-        return;
-    }
-    /* egress into the blood where CXCR4 holds the cell less */
-    float leave = p->egress_h * (1.0f - cxcr4_occupancy(m, p, s->site[slot]));
-    if (leave > 0.0f && bs_draw_agent(m, id, 2) < 1.0f - expf(-leave * p->dt_h)) {
-        bs_store_kill_locked(s, slot);
+    if (bs_immune_age_or_die(m, slot, p->mo.p_death, p->dt_h)) return;
+    uint64_t id = m->store.id[slot];
+    /* depletion (draw 1); egress into the blood where CXCR4 holds the cell
+     * less (draw 2) */
+    if (bs_immune_hazard(m, id, 1, p->depletion_h, p->dt_h) ||
+            bs_immune_hazard(m, id, 2, p->egress_h * (1.0f - cxcr4_occupancy(m, p, m->store.site[slot])), p->dt_h)) {
+        bs_store_kill_locked(&m->store, slot);
         return;
     }
     treg_walk(m, slot, p);

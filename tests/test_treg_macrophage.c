@@ -153,6 +153,56 @@ static void test_treg_retention_and_depletion(void **state)
     assert_int_equal(survivors(NULL, 0.0f, 0.0f, 24), 200); /* no egress, no depletion, lifespan 365 d: few die */
 }
 
+/* The walk (immune.h bs_immune_walk_up with two gradients): a Treg climbs
+ * CXCL12 as its CXCR4 senses it, so the antagonist's full block leaves an
+ * unbiased walk; with CXCL12 flat it climbs the tumour chemokine instead.
+ * 4 sub-moves per step; the mean displacement of 300 one-step walks from
+ * the same site, each a fresh cell. */
+static double mean_shift(bs_model *m, int along_x)
+{
+    int x0 = 20, y0 = 7;
+    double sum = 0.0;
+    for (int k = 0; k < 300; k++) {
+        m->step = (uint64_t)k;
+        int s = bs_store_spawn(&m->store, site(x0, y0), (uint8_t)treg, 0, 9000 + (uint64_t)k);
+        assert_true(s >= 0);
+        act(m, s);
+        int i = m->store.site[s];
+        sum += along_x ? (double)(i % W - x0) : (double)(y0 - i / W);
+        bs_store_kill(&m->store, s);
+    }
+    return sum / 300.0;
+}
+
+static void test_treg_walk_gradients(void **state)
+{
+    (void)state;
+    const char *const extra[] = { "treg.speed_um_per_min=0.67", "treg.chemotaxis=100", "treg.tumour_chemotaxis=100",
+        "treg.cd8_disarm_per_h=0", "treg.oc_contact_apoptosis_per_h=0", NULL };
+    bs_model *m = flat_model(extra);
+    for (int y = 0; y < H; y++) /* no vessel or bone on the cells' way: 4 moves from (20, 7) */
+        for (int x = 14; x <= 26; x++)
+            if (y >= 3 && y <= 11) assert_int_equal(m->lat.tissue[site(x, y)], BS_TISSUE_MARROW);
+    assert_int_equal(m->r.fx.cxcr4_block == 0.0f, 1);
+    fill_field(m, BS_FIELD_CHEMOKINE, 0.0f);
+    for (int i = 0; i < W * H; i++) m->fields[BS_FIELD_CXCL12].c[i] = 0.02f * (float)(i % W); /* rises with x */
+    double up = mean_shift(m, 1);
+    print_message("  CXCL12 ramp: mean shift %+.2f sites\n", up);
+    assert_true(up > 1.5); /* 4 moves, most of them up the ramp */
+    m->r.fx.cxcr4_block = 1.0f;
+    double blind = mean_shift(m, 1);
+    print_message("  CXCR4 blocked: mean shift %+.2f sites\n", blind);
+    assert_true(fabs(blind) < 0.5); /* unbiased: sd of the mean ~0.15 */
+    m->r.fx.cxcr4_block = 0.0f;
+    fill_field(m, BS_FIELD_CXCL12, 0.2f);
+    for (int i = 0; i < W * H; i++)
+        m->fields[BS_FIELD_CHEMOKINE].c[i] = 0.05f * (float)(H - i / W); /* rises to y = 0 */
+    double chem = mean_shift(m, 0);
+    print_message("  chemokine ramp: mean shift %+.2f sites toward it\n", chem);
+    assert_true(chem > 1.0);
+    done(m);
+}
+
 /* Contact suppression: an activated CD8 cell next to a Treg returns to the
  * non-activated state with chance 1 - exp(-treg.cd8_disarm_per_h dt). */
 static void test_treg_disarms_cd8(void **state)
@@ -367,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_registered),
         cmocka_unit_test(test_treg_entry_cxcl12),
         cmocka_unit_test(test_treg_retention_and_depletion),
+        cmocka_unit_test(test_treg_walk_gradients),
         cmocka_unit_test(test_treg_disarms_cd8),
         cmocka_unit_test(test_treg_oc_contact),
         cmocka_unit_test(test_sources),
