@@ -79,7 +79,8 @@ static const state_entry state_table[] = {
     VAL("model.row_kills_nk", row_kills_nk),
     VAL("model.therapy", therapy), /* drug levels, pools, switches (plain numbers) */
     VAL("model.step0", step0), /* day 0 after the burn-in */
-    ARR("model.bmu", bmu, N_SITES), /* BMU records at their origins (agents/bmu.c) */
+    /* BMU records at their origins (agents/bmu.c); `stalled` took a pad byte (0 before), so layout 4 stands */
+    ARR("model.bmu", bmu, N_SITES),
     VAL("model.bmu_log", bmu_log), /* finished remodeling events */
     ARR("model.release", release, N_SITES),
     /* lattice */
@@ -403,9 +404,10 @@ static bs_status check_lattice(const bs_model *m, const char *path, bs_error *er
         if (lat->tissue[i] >= BS_TISSUE_COUNT || lat->surface[i] > BS_SURF_FORMATION || !isfinite(lat->mineral[i]))
             return bs_fail(
                     err, BS_ERR_INVALID, "%s: site %ld has an invalid tissue, surface or mineral value", path, i);
-        if (lat->bmu[i] < -1 || lat->bmu[i] >= sites || m->bmu[i].phase > BS_SURF_FORMATION)
-            return bs_fail(err, BS_ERR_INVALID, "%s: site %ld has an invalid BMU (valid: -1 .. %ld, phase 0 .. %d)",
-                    path, i, sites - 1, BS_SURF_FORMATION);
+        if (lat->bmu[i] < -1 || lat->bmu[i] >= sites || m->bmu[i].phase > BS_SURF_FORMATION || m->bmu[i].stalled > 1)
+            return bs_fail(err, BS_ERR_INVALID,
+                    "%s: site %ld has an invalid BMU (valid: -1 .. %ld, phase 0 .. %d, stalled 0 or 1)", path, i,
+                    sites - 1, BS_SURF_FORMATION);
     }
     return BS_OK;
 }
