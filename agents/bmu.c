@@ -28,6 +28,18 @@
  *   termination when nothing of its cavity is left to fill: the team
  *               retires (lining cells, osteocytes, apoptosis), the surface
  *               returns to QUIESCENT and the event goes into the log.
+ *   stalled     a formation phase in which no mineral has been laid for
+ *               bmu.formation_stall_d (counted from the start of formation
+ *               or the last lamella) ends too: no osteoblast can reach what
+ *               is left (tumour cells fill the cavity and the marrow beside
+ *               the unfinished bone, say). The surface returns to lining
+ *               cells (quiescent, making RANKL, activatable again); the
+ *               unrefilled cavity becomes plain marrow, bone lost (the
+ *               remodeling imbalance of an aborted event); a lamella
+ *               already begun mineralises out (laid osteoid mineralises
+ *               without its osteoblast). Without this a blocked BMU stayed
+ *               in formation for good, its surface made no lining-cell
+ *               RANKL and could not start a new event (issue 16).
  * Activation is driven by the local RANKL signal (RANKL, with OPG as its
  * decoy receptor), so more RANKL opens more BMUs and more OPG fewer.
  *
@@ -76,6 +88,14 @@ const bs_param_def bs_bmu_params[] = {
     { "bmu.opg_decoy_au", BS_PT_REAL, 1.0, 1e-6, 1e6, "au",
             "OPG level that halves effective RANKL (decoy receptor binding; Pivonka 2008 model, Mod✓ as a mechanism)",
             NULL, NULL },
+    { "bmu.formation_stall_d", BS_PT_REAL, 30.0, 0.0, 3650.0, "d",
+            "A formation phase in which no mineral has been laid for this long (from its start or its last lamella) "
+            "ends with the rest of the cavity unrefilled: the surface returns to lining cells and the cavity is bone "
+            "lost; 0 = never. Arrested reversal/formation surfaces without osteoblasts, left unrefilled, are the "
+            "uncoupling seen under myeloma and when the BRC canopy is lost (Andersen 2010, Jensen 2014, M~ "
+            "qualitative). Value A: well above a normal event's gap before its first mineral (team renewal ~1 d + "
+            "mineralisation lag 8 d, Agerbaek 1991) and below the formation period (~100-150 d)",
+            NULL, NULL },
     { "bmu.lining_rankl_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
             "RANKL made by osteoblast-lineage lining cells per quiescent surface site (A)", NULL, NULL },
     { "bmu.lining_opg_per_h", BS_PT_REAL, 0.2, 0.0, 1e3, "au/h",
@@ -109,6 +129,8 @@ void bs_bmu_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
     r->resorption_steps = (uint32_t)lround(24.0 * bs_param(ps, "bmu.resorption_phase_d") / dt_h);
     r->window_K = (float)bs_param(ps, "bmu.window_signal_half");
     r->reversal_steps = (uint32_t)lround(24.0 * bs_param(ps, "bmu.reversal_d") / dt_h);
+    r->formation_stall_steps = (uint32_t)lround(24.0 * bs_param(ps, "bmu.formation_stall_d") / dt_h);
+    if (bs_param(ps, "bmu.formation_stall_d") > 0.0 && r->formation_stall_steps < 1) r->formation_stall_steps = 1;
     r->rankl_K = (float)bs_param(ps, "bmu.rankl_half_au");
     r->opg_K = (float)bs_param(ps, "bmu.opg_decoy_au");
     r->lining_rankl = (float)bs_param(ps, "bmu.lining_rankl_per_h");
@@ -414,26 +436,55 @@ void bs_bmu_update(bs_model *m, bs_step_totals *tot)
                     rec->phase = BS_SURF_FORMATION;
             }
             break;
-        case BS_SURF_FORMATION:
-            if (rec->n_targets == 0) end = 1;
+        case BS_SURF_FORMATION: {
+            if (rec->n_targets == 0) {
+                end = 1;
+                break;
+            }
+            /* the stall clock: from the start of formation (the reversal's
+             * end) or the last lamella laid, whichever is later */
+            uint32_t last = rec->t_oc_gone + r->reversal_steps;
+            if (rec->t_min_last != BS_BMU_UNSET && rec->t_min_last > last) last = rec->t_min_last;
+            if (r->formation_stall_steps > 0 && now >= last && now - last >= r->formation_stall_steps) {
+                end = 1;
+                rec->stalled = 1;
+            }
             break;
+        }
         default: break;
         }
         if (end) {
-            log_event(m, b);
             rec->phase = 0;
             closed = 1;
         }
     }
-    /* 3. closed BMUs: their surface returns to lining cells */
-    if (closed)
+    /* 3. closed BMUs: their surface returns to lining cells; a stalled
+     * one leaves its cavity unrefilled (plain marrow, so no new BMU takes
+     * it up as a fill target) and its begun lamellae mineralise out */
+    if (closed) {
         for (int i = 0; i < n; i++) {
             int b = lat->bmu[i];
             if (b < 0 || bs_bmu_phase(m, b) != 0) continue;
+            bs_bmu_rec *rec = bs_bmu_at(m, b);
+            if (rec && rec->stalled) {
+                if (lat->tissue[i] == BS_TISSUE_MARROW && (lat->flags[i] & BS_FLAG_CAVITY)) {
+                    lat->flags[i] &= (uint8_t)~BS_FLAG_CAVITY;
+                    lat->depth[i] = 0;
+                } else if (lat->tissue[i] == BS_TISSUE_BONE && lat->mineral[i] < 1.0f) {
+                    double a = (double)(1.0f - lat->mineral[i]) * h2;
+                    lat->mineral[i] = 1.0f;
+                    tot->formed_um2 += a;
+                    rec->formed_um2 += (float)a;
+                }
+            }
             lat->bmu[i] = -1;
             if (lat->surface[i] != BS_SURF_NONE) lat->surface[i] = BS_SURF_QUIESCENT;
         }
-    /* 4. no site refers to a closed BMU now: the pool keeps the open ones */
+        /* 4. the log, in the survey's order */
+        for (int k = 0; k < nl; k++)
+            if (bs_bmu_phase(m, list[k]) == 0 && bs_bmu_at(m, list[k])) log_event(m, list[k]);
+    }
+    /* 5. no site refers to a closed BMU now: the pool keeps the open ones */
     bs_bmu_tidy(m);
 }
 
@@ -447,6 +498,7 @@ static void to_event(const bs_model *m, const bs_bmu_rec *rec, int origin, int d
 {
     e->origin = origin;
     e->done = done;
+    e->stalled = rec->stalled;
     e->open_d = step_days(m, rec->t_open);
     e->res_first_d = step_days(m, rec->t_res_first);
     e->res_last_d = step_days(m, rec->t_res_last);

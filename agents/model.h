@@ -106,7 +106,8 @@ typedef struct {
 typedef struct {
     uint8_t phase; /* BS_SURF_RESORPTION / REVERSAL / FORMATION; 0 = closed */
     uint8_t max_depth; /* deepest cavity site dug, in sites */
-    uint16_t pad;
+    uint8_t stalled; /* 1 = formation ended stalled (bmu.formation_stall_d): the cavity left unrefilled */
+    uint8_t pad;
     uint32_t t_open, t_window_end; /* opened; resorption window closed */
     uint32_t t_res_first, t_res_last; /* first and last step with erosion */
     uint32_t t_oc_gone; /* first step with no osteoclast left after the window */
@@ -124,6 +125,7 @@ typedef struct {
 typedef struct {
     int32_t origin; /* site where it opened */
     int done; /* 1 = terminated (lining cells back), 0 = still open */
+    int stalled; /* 1 = its formation stalled and ended with the cavity unrefilled (bmu.formation_stall_d) */
     double open_d, res_first_d, res_last_d, team_first_d, min_first_d, min_last_d, end_d;
     double resorbed_um2, formed_um2, depth_um;
 } bs_bmu_event;
@@ -139,6 +141,7 @@ typedef struct bs_rules {
     uint32_t resorption_steps; /* length of the resorption phase */
     float window_K; /* resorption window x (1 + K) s / (K + s) at RANKL signal s */
     uint32_t reversal_steps; /* reversal: no osteoblasts until this long after the last osteoclast */
+    uint32_t formation_stall_steps; /* formation with no mineral laid for this long ends; 0 = never */
     float rankl_K, opg_K; /* sigma = RANKL / (rankl_K * (1 + OPG / opg_K)) */
     float lining_rankl, lining_opg, lining_cxcl12; /* secretion per lining (quiescent) site, au/h */
     float brc_rankl; /* secretion per resorption-phase site, au/h */

@@ -496,8 +496,10 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
     if (st == BS_OK && !bs_bmu_reindex(m))
         st = bs_fail(err, BS_ERR_INVALID, "%s: the BMU origins are not distinct sites in increasing order", path);
     for (int32_t k = 0; st == BS_OK && k < m->bmu_n; k++)
-        if (m->bmu_pool[k].phase > BS_SURF_FORMATION)
-            st = bs_fail(err, BS_ERR_INVALID, "%s: BMU record %d (origin %d) has an invalid phase (valid: 0 .. %d)",
+        if (m->bmu_pool[k].phase > BS_SURF_FORMATION || m->bmu_pool[k].stalled > 1)
+            st = bs_fail(err, BS_ERR_INVALID,
+                    "%s: BMU record %d (origin %d) has an invalid phase or stalled flag (valid: phase 0 .. %d, stalled "
+                    "0 or 1)",
                     path, (int)k, (int)m->bmu_origin[k], BS_SURF_FORMATION);
     if (st == BS_OK) st = check_lattice(m, path, err);
     if (st == BS_OK) st = check_store(m, path, err);

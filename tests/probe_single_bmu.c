@@ -74,7 +74,7 @@ int main(int argc, char **argv)
     static double oc[MAX_DAYS + 1], ob[MAX_DAYS + 1];
     static double col[6][MAX_SEEDS];
     int n = 0, bad = 0;
-    printf("seed,resorption_d,reversal_d,formation_d,total_d,depth_um,refill,oc_peak_day,ob_peak_day\n");
+    printf("seed,resorption_d,reversal_d,formation_d,total_d,depth_um,refill,oc_peak_day,ob_peak_day,stalled\n");
     for (long seed = first; seed <= last; seed++) {
         bs_error err;
         bs_registry *reg = bs_catalog_registry(&err);
@@ -116,11 +116,12 @@ int main(int argc, char **argv)
                 if (oc[d] > oc[ocp]) ocp = d;
                 if (ob[d] > ob[obp]) obp = d;
             }
-            printf("%ld,%.1f,%.1f,%.1f,%.1f,%.0f,%.3f,%ld,%ld\n", seed, v[0], v[1], v[2], v[3], v[4], v[5], ocp, obp);
+            printf("%ld,%.1f,%.1f,%.1f,%.1f,%.0f,%.3f,%ld,%ld,%d\n", seed, v[0], v[1], v[2], v[3], v[4], v[5], ocp, obp,
+                    e->stalled);
             for (int k = 0; k < 6; k++) col[k][n] = v[k];
             n++;
             if (!(v[0] >= 14 && v[0] <= 35 && v[1] >= 5 && v[1] <= 20 && v[2] >= 60 && v[2] <= 130 && v[3] >= 90 &&
-                        v[3] <= 200 && v[4] >= 40 && v[4] <= 80 && v[5] >= 0.9 && v[5] <= 1.05))
+                        v[3] <= 200 && v[4] >= 40 && v[4] <= 80 && v[5] >= 0.9 && v[5] <= 1.05 && !e->stalled))
                 bad = 1;
         }
         bs_model_destroy(m);
@@ -130,7 +131,7 @@ int main(int argc, char **argv)
     if (n > 0) {
         double md[6];
         for (int k = 0; k < 6; k++) md[k] = median(col[k], n);
-        printf("median,%.1f,%.1f,%.1f,%.1f,%.0f,%.3f,,\n", md[0], md[1], md[2], md[3], md[4], md[5]);
+        printf("median,%.1f,%.1f,%.1f,%.1f,%.0f,%.3f,,,\n", md[0], md[1], md[2], md[3], md[4], md[5]);
     }
     return check && bad ? 1 : 0;
 }

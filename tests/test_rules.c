@@ -225,6 +225,70 @@ static void test_walled_in_hole_refilled(void **state)
     bs_model_destroy(m);
 }
 
+/* A formation phase no osteoblast can continue ends after
+ * bmu.formation_stall_d (issue 16): the pit's floor lamella has begun,
+ * tumour cells (inert here) hold the rest of the pit and the marrow over
+ * it, so no team member can reach the unfinished bone. The BMU closes as
+ * stalled, its surface returns to lining cells and stays so (the cavity
+ * left is plain marrow, no fill target for a new BMU), the begun lamella
+ * mineralises out. With the stall rule off (0) it stays in formation. */
+static void stalled_pit(bs_model *m, int *origin)
+{
+    *origin = dig_pit(m, 18, 22, 3);
+    for (int x = 18; x <= 22; x++) { /* the floor layer, half mineralised */
+        int j = site(x, SURF_Y + 3);
+        m->lat.tissue[j] = BS_TISSUE_BONE;
+        m->lat.mineral[j] = 0.5f;
+        m->lat.flags[j] &= (uint8_t)~BS_FLAG_CAVITY;
+    }
+    bs_lattice_refresh_surface(&m->lat, 17, SURF_Y, 23, SURF_Y + 4);
+    for (int y = SURF_Y - 1; y <= SURF_Y + 2; y++)
+        for (int x = 15; x <= 25; x++)
+            if (m->lat.tissue[site(x, y)] == BS_TISSUE_MARROW)
+                bs_store_spawn(&m->store, site(x, y), BS_CELL_DTC, BS_DTC_PROLIFERATING, 5000 + (uint64_t)site(x, y));
+    bs_bmu_at(m, *origin)->phase = BS_SURF_REVERSAL; /* resorption over, no osteoclast */
+}
+
+static void test_stalled_formation_ends(void **state)
+{
+    (void)state;
+    const char *inert[] = { "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", "dtc.necrosis_per_h=0",
+        "dtc.dormancy_entry_per_h=0", "dtc.speed_um_per_h=0", "dtc.lifr_enabled=0", "bmu.reversal_d=2",
+        "bmu.formation_stall_d=30", NULL };
+    bs_model *m = flat_model(inert);
+    int origin, n0;
+    stalled_pit(m, &origin);
+    n0 = m->store.count;
+    bs_test_run_days(m, 2.0 + 25.0);
+    assert_int_equal(bs_bmu_phase(m, origin), BS_SURF_FORMATION); /* still waiting */
+    bs_test_run_days(m, 10.0);
+    assert_int_equal(m->store.count, n0); /* the blockers stayed */
+    assert_int_equal(bs_bmu_phase(m, origin), 0);
+    bs_bmu_event e;
+    assert_int_equal(bs_bmu_events(m, &e, 1, 1), 1);
+    assert_true(e.done && e.stalled);
+    assert_true(fabs(e.formed_um2 - 5 * 0.5 * 100.0) < 1.0); /* the begun lamella, mineralised out */
+    for (int x = 18; x <= 22; x++) {
+        assert_true(m->lat.mineral[site(x, SURF_Y + 3)] == 1.0f);
+        assert_false(m->lat.flags[site(x, SURF_Y + 2)] & BS_FLAG_CAVITY); /* bone lost */
+    }
+    bs_test_run_days(m, 20.0);
+    assert_int_equal(m->lat.surface[site(20, SURF_Y + 2)], BS_SURF_QUIESCENT); /* the pit floor: lining cells */
+    assert_int_equal(m->lat.surface[site(17, SURF_Y)], BS_SURF_QUIESCENT);
+    assert_int_equal(m->lat.bmu[site(20, SURF_Y + 3)], -1); /* no new BMU took the pit up */
+    bs_model_destroy(m);
+
+    const char *off[] = { "dtc.prolif_per_d=0", "dtc.apoptosis_per_d=0", "dtc.necrosis_per_h=0",
+        "dtc.dormancy_entry_per_h=0", "dtc.speed_um_per_h=0", "dtc.lifr_enabled=0", "bmu.reversal_d=2",
+        "bmu.formation_stall_d=0", NULL };
+    m = flat_model(off);
+    stalled_pit(m, &origin);
+    bs_test_run_days(m, 120.0);
+    assert_int_equal(bs_bmu_phase(m, origin), BS_SURF_FORMATION); /* without the rule: in formation for good */
+    assert_int_equal(m->lat.surface[site(20, SURF_Y + 2)], BS_SURF_FORMATION);
+    bs_model_destroy(m);
+}
+
 static void test_bmu_open_covers_radius(void **state)
 {
     (void)state;
@@ -265,6 +329,7 @@ int main(void)
         cmocka_unit_test_teardown(test_team_refills_pit_from_floor, teardown),
         cmocka_unit_test_teardown(test_recruitment_waits_for_formation, teardown),
         cmocka_unit_test_teardown(test_walled_in_hole_refilled, teardown),
+        cmocka_unit_test_teardown(test_stalled_formation_ends, teardown),
         cmocka_unit_test_teardown(test_bmu_open_covers_radius, teardown),
         cmocka_unit_test_teardown(test_rankl_signal_monotone, teardown),
     };
