@@ -655,11 +655,16 @@ static long run_get(vruns *R, const vexp *e, int arm, int mode, long long seed, 
 
 /* DIR/validate-run.txt: written when a run finished; its text is the run's
  * command, so a changed experiment never reuses an old run. */
-static int run_finished(const vrun *r)
+static FILE *open_marker(const vrun *r)
 {
     char p[4200];
     snprintf(p, sizeof p, "%s/validate-run.txt", r->dir);
-    FILE *f = fopen(p, "rb");
+    return fopen(p, "rb");
+}
+
+static int run_finished(const vrun *r)
+{
+    FILE *f = open_marker(r);
     if (!f) return 0;
     char buf[16384];
     size_t got = fread(buf, 1, sizeof buf - 1, f);
@@ -673,9 +678,7 @@ static int run_finished(const vrun *r)
  * 0 when the marker does not say */
 static double run_marker_cpu(const vrun *r)
 {
-    char p[4200];
-    snprintf(p, sizeof p, "%s/validate-run.txt", r->dir);
-    FILE *f = fopen(p, "rb");
+    FILE *f = open_marker(r);
     if (!f) return 0.0;
     char line[16384];
     double cpu = 0.0;
