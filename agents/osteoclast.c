@@ -163,9 +163,10 @@ static int exposed(const bs_lattice *lat, int x, int y)
 }
 
 /* Zoledronic acid released from dissolved mineral at site b that the
- * osteoclast did not take up binds to the bone on b's four sides (none:
- * it is lost to the circulation). */
-static void za_rebind(bs_lattice *lat, int b, float amount)
+ * osteoclast did not take up binds to the bone on b's four sides, each
+ * up to its free capacity (bs_za_bind_site); what finds no bone or no
+ * free capacity is lost to the circulation. */
+static void za_rebind(bs_lattice *lat, int b, float amount, float capacity)
 {
     int bx = b % lat->w, by = b / lat->w, nb[4], n = 0;
     static const int ddx[4] = { -1, 1, 0, 0 }, ddy[4] = { 0, 0, -1, 1 };
@@ -175,7 +176,7 @@ static void za_rebind(bs_lattice *lat, int b, float amount)
         int q = ny * lat->w + nx;
         if (lat->tissue[q] == BS_TISSUE_BONE) nb[n++] = q;
     }
-    for (int k = 0; k < n; k++) lat->za_load[nb[k]] += amount / (float)n;
+    for (int k = 0; k < n; k++) bs_za_bind_site(&lat->za_load[nb[k]], amount / (float)n, capacity);
 }
 
 /* Erodes up to `amount` of mineral from bone within reach, nearest first
@@ -217,7 +218,7 @@ static float resorb(bs_model *m, int i, float amount, float *za)
         if (drug > 0.0f) {
             float up = drug * m->r.fx.za_oc_uptake;
             *za += up;
-            za_rebind(lat, best, drug - up);
+            za_rebind(lat, best, drug - up, m->r.fx.za_capacity);
         }
         m->eroded[best] += take; /* booked to the BMU by bs_bmu_update */
         if (lat->bmu[best] < 0) lat->bmu[best] = bmu;

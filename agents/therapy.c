@@ -124,6 +124,15 @@ static const bs_param_def therapy_params[] = {
             "Load an exposed bone site binds from one standard dose cleared from plasma (40-50% of a dose is excreted, "
             "the rest binds bone; Zometa label; normalised: 1 = one dose's surface load, M✓/A)",
             NULL, NULL },
+    { "za.surface_capacity_doses", BS_PT_REAL, 1.0, 0.0, 100.0, "1",
+            "Binding capacity of an exposed bone site, in standard doses' loads; 0 = unlimited. Bisphosphonates adsorb "
+            "to hydroxyapatite as a saturable (Langmuir) isotherm (Nancollas 2006 Bone 38:617, M~), so binding slows "
+            "as a site fills, load added = amount x (1 - load / capacity), and drug that finds no free site (also "
+            "drug released by resorption) stays in the circulation and is excreted. Repeated monthly doses then top "
+            "up the surface instead of stacking, and resorption markers plateau at about -60 to -70 % under monthly "
+            "zoledronic acid in bone metastases (uNTx, Stopeck 2010 J Clin Oncol 28:5132; Lipton 2007 Cancer "
+            "110:2104, M~); value A, calibrated to that plateau (docs/calibration.md, Session 4, drugs)",
+            NULL, NULL },
     { "za.bone_half_life_d", BS_PT_REAL, 730.0, 365.0, 36525.0, "d",
             "Half-life of zoledronic acid bound to bone (skeletal retention for years, M~)", NULL, NULL },
     { "za.oc_apoptosis_per_d", BS_PT_REAL, 2.0, 0.0, 100.0, "1/d",
@@ -426,6 +435,7 @@ void bs_therapy_derive(bs_model *m)
     /* zoledronic acid */
     x->za_bone_decay = decay_per_step(24.0 * bs_param(ps, "za.bone_half_life_d"), dt);
     x->za_load_per_dose = (float)bs_param(ps, "za.bone_load_per_dose");
+    x->za_capacity = (float)bs_param(ps, "za.surface_capacity_doses");
     x->p_za_oc_death = bs_rate_to_prob(bs_param(ps, "za.oc_apoptosis_per_d") / 24.0, dt);
     x->za_oc_uptake = (float)bs_param(ps, "za.oc_uptake_frac");
     x->za_form_K = (float)bs_param(ps, "za.formation_half_load");
@@ -568,9 +578,10 @@ static void rt_fraction(bs_model *m)
 /* Circulating zoledronic acid binds the exposed bone surface (a bone site
  * with marrow on one of its four sides) as it leaves the plasma: every
  * site exposed now gains `amount` (the load per dose x the fraction of a
- * dose cleared this step), so a surface exposed while the drug circulates
- * carries it, and one exposed later does not. */
-static void za_bind(bs_model *m, float amount)
+ * dose cleared this step) x its free capacity (bs_za_bind_site), so a
+ * surface exposed while the drug circulates carries it, one exposed later
+ * does not, and a loaded surface takes up less. */
+static void za_bind(bs_model *m, float amount, float capacity)
 {
     bs_lattice *lat = &m->lat;
     int w = lat->w, h = lat->h;
@@ -582,7 +593,7 @@ static void za_bind(bs_model *m, float amount)
                     (xx < w - 1 && lat->tissue[i + 1] != BS_TISSUE_BONE) ||
                     (y > 0 && lat->tissue[i - w] != BS_TISSUE_BONE) ||
                     (y < h - 1 && lat->tissue[i + w] != BS_TISSUE_BONE);
-            if (ex) lat->za_load[i] += amount;
+            if (ex) bs_za_bind_site(&lat->za_load[i], amount, capacity);
         }
 }
 
@@ -822,7 +833,8 @@ void bs_therapy_step(bs_model *m)
         t->level[k] *= x->decay[k];
         if (t->level[k] < LEVEL_FLOOR) t->level[k] = 0.0f;
         /* zoledronic acid leaving the plasma binds the exposed bone */
-        if (k == BS_THERAPY_ZOLEDRONIC_ACID && before > 0.0f) za_bind(m, (before - t->level[k]) * x->za_load_per_dose);
+        if (k == BS_THERAPY_ZOLEDRONIC_ACID && before > 0.0f)
+            za_bind(m, (before - t->level[k]) * x->za_load_per_dose, x->za_capacity);
     }
     if (t->last_dose_d[BS_THERAPY_ZOLEDRONIC_ACID] >= 0.0) {
         long n = (long)m->lat.w * m->lat.h;
@@ -860,6 +872,7 @@ void bs_therapy_step(bs_model *m)
     fx->za_oc_uptake = x->za_oc_uptake;
     fx->za_form_K = x->za_form_K;
     fx->za_activity_cut = x->za_activity_cut;
+    fx->za_capacity = x->za_capacity;
     fx->cxcr4_entry_block = block * x->cxcr4i_entry_share;
     float hyp = 1.0f + (x->hyperoxia_factor - 1.0f) * t->level[BS_THERAPY_HYPEROXIA];
     fx->o2_sinusoid = x->o2_sinusoid_base * hyp;

@@ -69,6 +69,7 @@ typedef struct {
     /* zoledronic acid */
     float za_bone_decay; /* za_load multiplier per step */
     float za_load_per_dose; /* load an exposed bone site binds from one standard dose cleared from plasma */
+    float za_capacity; /* binding capacity of a bone site, in dose loads (0: unlimited) */
     float p_za_oc_death; /* extra OC death per step at uptake >= 1 */
     float za_oc_uptake; /* fraction of the drug in dissolved mineral the osteoclast internalises */
     float za_form_K; /* surface load that halves osteoclast formation */
@@ -123,6 +124,7 @@ typedef struct {
     float za_oc_uptake; /* fraction of dissolved zoledronic acid the osteoclast takes up */
     float za_form_K; /* surface ZA load that halves osteoclast formation (0: no effect) */
     float za_activity_cut; /* fraction of resorption lost by an OC at a full uptake */
+    float za_capacity; /* binding capacity of a bone site, in dose loads (0: unlimited) */
     float cxcr4_entry_block; /* 0..1: the part of cxcr4_block felt by extravasating CTCs */
     float mno2_o2; /* mmHg/h O2 made per tumour cell (MnO2 particles) */
     float o2_sinusoid, o2_arteriole; /* vessel pO2 now, mmHg (hyperoxia) */
@@ -187,6 +189,23 @@ void bs_therapy_window(const struct bs_model *m, bs_therapy_id id, double *start
 float bs_therapy_rt_survival(const bs_therapy_rules *x, int type, int state, float D);
 int bs_therapy_rt_in_region(const bs_therapy_rules *x, int x_site, int y_site);
 float bs_therapy_dmab_occupancy(const struct bs_model *m);
+/* Saturable (Langmuir) binding of zoledronic acid to one bone site:
+ * *load += amount x (1 - *load / capacity), never above capacity;
+ * capacity <= 0: unlimited (*load += amount). Returns the load bound. */
+static inline float bs_za_bind_site(float *load, float amount, float capacity)
+{
+    if (amount <= 0.0f) return 0.0f;
+    if (capacity <= 0.0f) {
+        *load += amount;
+        return amount;
+    }
+    float free_frac = 1.0f - *load / capacity;
+    if (free_frac <= 0.0f) return 0.0f;
+    float add = amount * free_frac;
+    if (add > capacity - *load) add = capacity - *load;
+    *load += add;
+    return add;
+}
 
 /* Mobilised cells (CXCR4 antagonist) that come back this step as CTCs
  * arriving at the section's vessels: each circulating mobilised cell

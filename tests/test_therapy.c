@@ -346,7 +346,9 @@ static double za_total(const bs_model *m)
 static void test_za_load_uptake_and_apoptosis(void **state)
 {
     (void)state;
-    const char *sets[] = { "therapy.zoledronic_acid.start_day=0", "therapy.zoledronic_acid.interval_d=0", NULL };
+    /* unlimited binding capacity: the load is the dose's, drug conserved */
+    const char *sets[] = { "therapy.zoledronic_acid.start_day=0", "therapy.zoledronic_acid.interval_d=0",
+        "za.surface_capacity_doses=0", NULL };
     bs_model *m = flat_model(sets);
     therapy_steps(m, 1);
     float d1 = m->r.tx.za_bone_decay, f1 = 1.0f - m->r.tx.decay[BS_THERAPY_ZOLEDRONIC_ACID];
@@ -425,6 +427,63 @@ static void test_za_load_uptake_and_apoptosis(void **state)
     double p_survive = pow(1.0 - (double)m->r.p_oc_death, 24) * pow(1.0 - (double)m->r.fx.za_oc_death, 24);
     assert_binomial(dead, n, 1.0 - p_survive);
     assert_true((double)dead / (double)n > 0.3); /* vs 0.07 without the drug */
+    done(m);
+}
+
+/* Saturable (Langmuir) binding, za.surface_capacity_doses: a site binds
+ * amount x (1 - load / capacity) and never more than its capacity; one
+ * dose at capacity 1 loads the surface to about 1 - 1/e of it (not 1),
+ * and monthly doses top the surface up towards the capacity instead of
+ * stacking (6 doses: ~6 without a capacity). Rebinding next to a lacuna
+ * obeys the same capacity. */
+static void test_za_binding_saturates(void **state)
+{
+    (void)state;
+    float L = 0.0f;
+    assert_close(bs_za_bind_site(&L, 0.5f, 1.0f), 0.5, 1e-6);
+    assert_close(bs_za_bind_site(&L, 0.5f, 1.0f), 0.25, 1e-6);
+    assert_close(L, 0.75, 1e-6);
+    for (int k = 0; k < 100; k++) bs_za_bind_site(&L, 10.0f, 1.0f);
+    assert_true(L <= 1.0f && L > 0.999f);
+    assert_true(bs_za_bind_site(&L, 1.0f, 1.0f) <= 1e-3f); /* full: binds (almost) nothing */
+    L = 0.7f;
+    assert_close(bs_za_bind_site(&L, 3.0f, 0.0f), 3.0, 1e-6); /* 0: unlimited */
+    assert_close(L, 3.7, 1e-6);
+
+    const char *one[] = { "therapy.zoledronic_acid.start_day=0", "therapy.zoledronic_acid.interval_d=0",
+        "za.surface_capacity_doses=1", NULL };
+    bs_model *m = flat_model(one);
+    therapy_steps(m, steps_of_days(m, 2.0));
+    double l1 = (double)m->lat.za_load[site(5, SURF_Y + 1)];
+    print_message("  one dose at capacity 1: surface load %.3f (1 - 1/e = %.3f)\n", l1, 1.0 - exp(-1.0));
+    assert_true(l1 > 0.55 && l1 < 0.75);
+    assert_true(m->lat.za_load[site(5, SURF_Y + 2)] == 0.0f);
+    bs_model_destroy(m);
+
+    const char *rep[] = { "therapy.zoledronic_acid.start_day=0", "therapy.zoledronic_acid.interval_d=28",
+        "za.surface_capacity_doses=1", NULL };
+    const char *rep0[] = { "therapy.zoledronic_acid.start_day=0", "therapy.zoledronic_acid.interval_d=28",
+        "za.surface_capacity_doses=0", NULL };
+    m = flat_model(rep);
+    bs_model *u = flat_model(rep0);
+    long n6 = steps_of_days(m, 5 * 28.0 + 2.0);
+    therapy_steps(m, n6);
+    therapy_steps(u, n6);
+    double l6 = (double)m->lat.za_load[site(5, SURF_Y + 1)], u6 = (double)u->lat.za_load[site(5, SURF_Y + 1)];
+    print_message("  6 monthly doses: surface load %.3f at capacity 1, %.3f unlimited\n", l6, u6);
+    assert_true(l6 <= 1.0 && l6 > 0.95);
+    assert_true(u6 > 5.5);
+    bs_model_destroy(u);
+
+    /* rebinding around a lacuna: a full neighbour takes nothing more */
+    for (int x = 0; x < W; x++) m->lat.surface[site(x, SURF_Y)] = BS_SURF_RESORPTION;
+    m->r.p_oc_death = 0.0f;
+    m->r.fx.za_oc_death = 0.0f;
+    int slot = bs_store_spawn(&m->store, site(20, SURF_Y), BS_CELL_OSTEOCLAST, 0, 7);
+    bs_step_totals tot;
+    memset(&tot, 0, sizeof tot);
+    for (int k = 0; k < 48; k++) bs_oc_act(m, slot, &tot);
+    for (int i = 0; i < W * H; i++) assert_true(m->lat.za_load[i] <= 1.0f + 1e-6f);
     done(m);
 }
 
@@ -902,6 +961,7 @@ int main(void)
         cmocka_unit_test(test_live_switch_equals_schedule),
         cmocka_unit_test(test_checkpoint_mid_therapy),
         cmocka_unit_test(test_za_load_uptake_and_apoptosis),
+        cmocka_unit_test(test_za_binding_saturates),
         cmocka_unit_test(test_dmab_block_pool_and_rebound),
         cmocka_unit_test(test_agr1_depletes_mdsc_and_builds_pool),
         cmocka_unit_test(test_agr1_pool_seeds_osteoclasts),
