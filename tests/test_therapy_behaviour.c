@@ -249,10 +249,10 @@ static void test_b19_zoledronic_acid(void **state)
     }
     printf("# B19 summed: tumour-driven bone loss %.0f vs %.0f um^2, burden x%.2f\n", lt, lc, bt / bc);
     assert_true(lc > 0.0 && lt <= 0.5 * lc);
-    /* lower burden (direction); "only modestly" (more than half left) is no
-     * longer reproduced on these seeds since the #16 vicious cycle feeds
-     * growth and #17's zoledronic acid lasts (x0.49 summed): reported here
-     * and by bonesim validate B19c at its own size, not asserted */
+    /* lower burden (direction); "only modestly" (more than half left) was
+     * not reproduced before the saturable binding of session 4 (x0.49
+     * summed) and is not asserted here: bonesim validate B19c checks the
+     * band at its own size (docs/calibration.md, "Session 4, drugs") */
     assert_true(bt < bc);
 }
 
