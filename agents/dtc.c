@@ -316,6 +316,18 @@ static void home(bs_model *m, int slot)
     bs_store_move(s, slot, cand[pick]);
 }
 
+/* Does a hazard with expected count x = rate x dt (>= 0) strike a cell
+ * whose draw is u, i.e. u < 1 - expf(-x)? Exact shortcut: 1 - e^-x <= x,
+ * and the float expression is within 1e-6 (absolute) and 1e-6 (relative)
+ * of the real one, so a draw at or above x (1 + 1e-6) + 1e-6 never hits and
+ * expf is skipped; below that bound the same float test as before decides.
+ * A NaN x never hits, as before. */
+static inline int bs_hazard_hits(float u, float x)
+{
+    if (!(u < x * 1.000001f + 1e-6f)) return 0;
+    return u < 1.0f - expf(-x);
+}
+
 /* expf with a one-entry memo per call site and thread: the dormancy exit
  * and entry hazards take only a handful of values in a step (they depend on
  * hypoxy, the niche class and whether an osteoclast is near), so most cells
@@ -344,11 +356,17 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
     int i = s->site[slot];
     float o2 = m->fields[BS_FIELD_O2].c[i];
     s->age_h[slot] += d->dt_h;
-    if (d->necrosis_h > 0.0f &&
-            bs_draw_agent(m, id, 0) <
-                    1.0f - expf(-d->necrosis_h * d->dt_h * (1.0f - bs_o2_hill(o2, d->necrosis_mmHg, d->necrosis_n)))) {
-        bs_store_kill_locked(s, slot);
-        return;
+    if (d->necrosis_h > 0.0f) {
+        /* the hazard is at most necrosis_h x dt_h (1 - Hill <= 1 and float
+         * products are monotone): a draw above that bound skips the powf of
+         * the Hill term and the expf (bs_hazard_hits); the same test below */
+        float u = bs_draw_agent(m, id, 0);
+        float cap = d->necrosis_h * d->dt_h;
+        if (u < cap * 1.000001f + 1e-6f &&
+                u < 1.0f - expf(-d->necrosis_h * d->dt_h * (1.0f - bs_o2_hill(o2, d->necrosis_mmHg, d->necrosis_n)))) {
+            bs_store_kill_locked(s, slot);
+            return;
+        }
     }
     switch (s->state[slot]) {
     case BS_DTC_MIGRATING: home(m, slot); break;
@@ -392,7 +410,7 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         float rate = d->prolif_h * o / (o + d->o2_K) * (1.0f + d->tgfb_gain * t / (t + d->tgfb_K)) /
                 (1.0f + ifn / m->r.ifng_prolif_K); /* IFN-gamma is cytostatic */
         /* the division itself runs after the tiles (agents/shove.c) */
-        if (bs_draw_agent(m, id, 7) < 1.0f - expf(-rate * d->dt_h)) bs_shove_request(m, slot);
+        if (bs_hazard_hits(bs_draw_agent(m, id, 7), rate * d->dt_h)) bs_shove_request(m, slot);
         break;
     }
     default: break;
