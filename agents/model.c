@@ -321,6 +321,9 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
         m->step0 = m->step;
         m->last = (bs_step_totals){ 0 };
     }
+    /* the day-0 bone, against which the images show what was lost */
+    for (long i = 0; i < (long)m->lat.w * m->lat.h; i++)
+        if (m->lat.tissue[i] == BS_TISSUE_BONE) m->lat.flags[i] |= BS_FLAG_BONE0;
     bs_bmu_open_initial(m);
     for (int t = 0; t < bs_celltype_count(); t++)
         if (bs_celltype_of(t)->seed) bs_celltype_of(t)->seed(m);

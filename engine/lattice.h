@@ -33,7 +33,11 @@ typedef enum {
 
 /* Per-site flags. */
 enum {
-    BS_FLAG_CAVITY = 1u << 0 /* was bone, resorbed: a target for refilling */
+    BS_FLAG_CAVITY = 1u << 0, /* was bone, resorbed: a target for refilling */
+    /* bone at day 0 (set once, after the burn-in, agents/model.c; never
+     * cleared): a marrow site with this flag is bone lost since the start of
+     * the run, which the renderer shows as eroded. Saved with the flags. */
+    BS_FLAG_BONE0 = 1u << 1
 };
 
 typedef struct {

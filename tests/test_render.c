@@ -211,6 +211,57 @@ static void test_tissue_colours(void **state)
     free_lattice(&lat);
 }
 
+/* Bone lost since day 0 (marrow with BS_FLAG_BONE0) has its own colour, the
+ * one the tissue key gives it, and the day-0 surface across the pit is drawn
+ * over a tumour cell that fills it. */
+static void test_eroded_bone_shown(void **state)
+{
+    (void)state;
+    const int W = 16, H = 16, PX = 8;
+    bs_lattice lat;
+    make_lattice(&lat, W, H);
+    for (int x = 0; x < W; x++)
+        for (int y = 8; y < H; y++) {
+            set_bone(&lat, x, y, 1.0f);
+            lat.flags[y * W + x] |= BS_FLAG_BONE0;
+        }
+    for (int x = 5; x <= 7; x++) /* a pit two sites deep */
+        for (int y = 8; y <= 9; y++) {
+            lat.tissue[y * W + x] = BS_TISSUE_MARROW;
+            lat.mineral[y * W + x] = 0.0f;
+        }
+    lat.surface[9 * W + 5] = BS_SURF_RESORPTION;
+    bs_store st;
+    make_store(&st, W, H, 4);
+    place(&st, 0, 6, 8, BS_CELL_DTC, 2); /* proliferating: a disc */
+    bs_render_input in = { .lat = &lat, .store = &st, .px_per_site = PX, .time_days = 3 };
+    bs_image im = { 0, 0, NULL };
+    render_ok(&in, &im);
+    uint8_t key[3];
+    const char *label = NULL;
+    bs_render_tissue_key(BS_RENDER_TISSUE_ROWS - 1, key, &label);
+    assert_non_null(strstr(label, "lost"));
+    const uint8_t *pit = site_px(&im, PX, 7, 9), *marrow = site_px(&im, PX, 3, 3), *bone = site_px(&im, PX, 3, 12);
+    assert_true(rgb_eq(pit, key));
+    assert_false(rgb_eq(pit, marrow));
+    assert_false(rgb_eq(pit, bone));
+    /* lost bone wins over the surface tint of an open compartment */
+    assert_true(rgb_eq(site_px(&im, PX, 5, 9), key));
+    /* the tumour cell is drawn, and the day-0 surface line crosses its top */
+    assert_true(rgb_eq(site_px(&im, PX, 6, 8), bs_celltype_of(BS_CELL_DTC)->rgb[2]));
+    assert_true(rgb_eq(im.rgb + ((size_t)(8 * PX) * im.w + 6 * PX + PX / 2) * 3, bone));
+    /* no line inside the pit or between day-0 marrow sites */
+    assert_true(rgb_eq(im.rgb + ((size_t)(9 * PX) * im.w + 7 * PX + PX / 2) * 3, key));
+    assert_true(rgb_eq(im.rgb + ((size_t)(4 * PX) * im.w + 3 * PX + PX / 2) * 3, marrow));
+    /* without the flag the same hole is plain marrow */
+    lat.flags[9 * W + 7] &= (uint8_t)~BS_FLAG_BONE0;
+    render_ok(&in, &im);
+    assert_true(rgb_eq(site_px(&im, PX, 7, 9), marrow));
+    bs_image_free(&im);
+    free_store(&st);
+    free_lattice(&lat);
+}
+
 static void test_cells_drawn_in_their_colour(void **state)
 {
     (void)state;
@@ -631,6 +682,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_size_matches_render),
         cmocka_unit_test(test_tissue_colours),
+        cmocka_unit_test(test_eroded_bone_shown),
         cmocka_unit_test(test_cells_drawn_in_their_colour),
         cmocka_unit_test(test_cells_visible_at_px2),
         cmocka_unit_test(test_render_deterministic),

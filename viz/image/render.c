@@ -44,6 +44,9 @@ static const uint8_t COL_BONE_LOW[3] = { 0x7A, 0x75, 0x70 };
 static const uint8_t COL_VESSEL[3] = { 0xC8, 0x10, 0x28 };
 static const uint8_t COL_ARTERIOLE[3] = { 0xB0, 0x40, 0xD8 };
 static const uint8_t COL_UNKNOWN[3] = { 0x00, 0x00, 0x00 };
+/* bone lost since day 0 (BS_FLAG_BONE0 on marrow): a bright lime no cell
+ * type, surface state or tissue uses, so the pit reads at a glance */
+static const uint8_t COL_ERODED[3] = { 0xA8, 0xE8, 0x20 };
 static const uint8_t COL_NAN[3] = { 0x60, 0x60, 0x60 };
 static const uint8_t COL_EDGE[3] = { 0xFF, 0xFF, 0xFF };
 static const uint8_t COL_OUTLINE_LIGHT[3] = { 0xF4, 0xF4, 0xF4 };
@@ -112,6 +115,12 @@ typedef struct {
 } layout;
 
 /* ---- small drawing helpers --------------------------------------------- */
+
+/* Width of the line that marks the day-0 bone surface across a pit. */
+static int erode_line_px(int px)
+{
+    return px / 4 > 1 ? px / 4 : 1;
+}
 
 static void lerp_rgb(const uint8_t a[3], const uint8_t b[3], int t255, uint8_t out[3])
 {
@@ -362,7 +371,9 @@ static void tissue_rgb(const bs_lattice *lat, int i, uint8_t out[3])
     }
     case BS_TISSUE_MARROW: {
         int s = lat->surface[i];
-        if (s > BS_SURF_NONE && s <= BS_SURF_FORMATION)
+        if (lat->flags[i] & BS_FLAG_BONE0)
+            memcpy(out, COL_ERODED, 3);
+        else if (s > BS_SURF_NONE && s <= BS_SURF_FORMATION)
             lerp_rgb(COL_MARROW, COL_SURF[s], SURF_BLEND, out);
         else
             memcpy(out, COL_MARROW, 3);
@@ -400,7 +411,8 @@ double bs_render_label_min(double mn, double mx)
 void bs_render_tissue_key(int row, uint8_t rgb[3], const char **label)
 {
     static const char *const labels[BS_RENDER_TISSUE_ROWS] = { "bone (mineralised)", "bone, low mineral", "marrow",
-        "sinusoid", "arteriole", "lining cells", "BRC resorption (digging)", "BRC formation (refilling)" };
+        "sinusoid", "arteriole", "lining cells", "BRC resorption (digging)", "BRC formation (refilling)",
+        "bone lost since day 0" };
     static const int surfs[3] = { BS_SURF_QUIESCENT, BS_SURF_RESORPTION, BS_SURF_FORMATION };
     if (row < 0 || row >= BS_RENDER_TISSUE_ROWS) row = 2;
     *label = labels[row];
@@ -410,6 +422,7 @@ void bs_render_tissue_key(int row, uint8_t rgb[3], const char **label)
     case 2: memcpy(rgb, COL_MARROW, 3); break;
     case 3: memcpy(rgb, COL_VESSEL, 3); break;
     case 4: memcpy(rgb, COL_ARTERIOLE, 3); break;
+    case 8: memcpy(rgb, COL_ERODED, 3); break;
     default: lerp_rgb(COL_MARROW, COL_SURF[surfs[row - 5]], SURF_BLEND, rgb); break;
     }
 }
@@ -516,6 +529,33 @@ static void draw_cells(const bs_render_input *in, const layout *L, bs_image *im)
                 int bx = (x - L->rx0) * px + (px - S) / 2, by = (y - L->ry0) * px + (px - S) / 2;
                 draw_marker(im, L->lat_w, L->lat_h, bx, by, S, d->shape[s], d->rgb[s]);
             }
+}
+
+/* The day-0 bone surface across the pit, drawn over the cells: a line on
+ * each edge between a site lost since day 0 and a site that was marrow at
+ * day 0, so the outline of the erosion stays readable where tumour cells
+ * fill the pit. */
+static void draw_pit_edge(const bs_render_input *in, const layout *L, bs_image *im)
+{
+    const bs_lattice *lat = in->lat;
+    if (in->overlay) return;
+    int px = L->px, t = erode_line_px(px);
+    for (int y = L->ry0; y < L->ry1; y++)
+        for (int x = L->rx0; x < L->rx1; x++) {
+            int i = y * lat->w + x;
+            if (lat->tissue[i] != BS_TISSUE_MARROW || !(lat->flags[i] & BS_FLAG_BONE0)) continue;
+            int x0 = (x - L->rx0) * px, y0 = (y - L->ry0) * px;
+            for (int k = 0; k < 4; k++) {
+                int nx = x + bs_nb_dx[k], ny = y + bs_nb_dy[k];
+                if (nx < 0 || ny < 0 || nx >= lat->w || ny >= lat->h) continue;
+                int j = ny * lat->w + nx;
+                if (lat->tissue[j] == BS_TISSUE_BONE || (lat->flags[j] & BS_FLAG_BONE0)) continue;
+                if (k == 0) bs_image_fill_rect(im, x0, y0, t, px, COL_BONE_FULL);
+                if (k == 1) bs_image_fill_rect(im, x0 + px - t, y0, t, px, COL_BONE_FULL);
+                if (k == 2) bs_image_fill_rect(im, x0, y0, px, t, COL_BONE_FULL);
+                if (k == 3) bs_image_fill_rect(im, x0, y0 + px - t, px, t, COL_BONE_FULL);
+            }
+        }
 }
 
 /* ---- scale bar ------------------------------------------------------------ */
@@ -664,6 +704,11 @@ static void legend_tissue(pen *p)
         }
         if (k % nc == nc - 1) p->y += L->row_h;
     }
+    if (8 % nc) p->y += L->row_h;
+    /* the pit: swatch with the day-0 surface line across it */
+    int sx = pen_row(p, 0, COL_ERODED, COL_TEXT, "bone lost since day 0");
+    pen_rect(p, sx, p->y + ts, L->sw_w, erode_line_px(L->sw_h / 2), COL_BONE_FULL);
+    p->y += L->row_h;
 }
 
 static void legend_field(pen *p, const bs_field *f, const uint8_t lut[256][3], double fmin, double fmax)
@@ -793,6 +838,7 @@ bs_status bs_render(const bs_render_input *in, bs_image *out, bs_error *err)
     bs_image_fill_rect(out, 0, 0, out->w, out->h, COL_PANEL);
     draw_lattice(in, &L, out, lut, fmin, fmax);
     draw_cells(in, &L, out);
+    draw_pit_edge(in, &L, out);
     draw_scale_bar(in, &L, out);
     /* Repaint the panel: a long scale-bar label may have run into it. */
     bs_image_fill_rect(out, L.panel_x, 0, L.panel_w, out->h, COL_PANEL);

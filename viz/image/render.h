@@ -44,7 +44,7 @@ int bs_render_field_index(float v, double mn, double mx);
 double bs_render_label_min(double mn, double mx);
 /* The tissue key, row by row (0 .. BS_RENDER_TISSUE_ROWS-1): the colour
  * bs_render gives it and its label, for the viewer's overlay legend. */
-#define BS_RENDER_TISSUE_ROWS 8
+#define BS_RENDER_TISSUE_ROWS 9
 void bs_render_tissue_key(int row, uint8_t rgb[3], const char **label);
 
 /* Size of the image bs_render will produce for this input. */
