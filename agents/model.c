@@ -75,10 +75,9 @@ const bs_param_def bs_world_params[] = {
     { "geometry.sinusoid_spacing_um", BS_PT_REAL, 200.0, 50.0, 2000.0, "um",
             "Mean distance between marrow sinusoids (A; dense sinusoidal network)", NULL, NULL },
     { "geometry.sinusoid_radius_um", BS_PT_REAL, 12.0, 5.0, 50.0, "um", "Sinusoid radius (A)", NULL, NULL },
-    { "geometry.arteriole_spacing_um", BS_PT_REAL, 200.0, 0.0, 5000.0, "um",
+    { "geometry.arteriole_spacing_um", BS_PT_REAL, 250.0, 0.0, 5000.0, "um",
             "Spacing of small endosteal arterioles (Spencer 2014: endosteum fed by small arteries, M✓ qualitative; "
-            "spacing A, calibrated to B6 with o2.perisinusoidal_uptake_per_h on seeds 500-504, was 250 um); "
-            "0 = none",
+            "spacing A, calibrated to B6 with o2.marrow_uptake_per_h on seeds 500-504); 0 = none",
             NULL, NULL },
     { "o2.sinusoid_mmHg", BS_PT_REAL, 10.0, 0.0, 760.0, "mmHg",
             "pO2 of the partly deoxygenated blood in the sinusoids: Spencer 2014 measured the deep perisinusoidal "
@@ -96,12 +95,12 @@ const bs_param_def bs_world_params[] = {
             "First-order O2 consumption of haematopoietic marrow; calibrated to B6 on seeds 500-504 (median marrow "
             "pO2 15-30 mmHg, perisinusoidal marrow the lowest compartment, Spencer 2014, M✓)",
             NULL, NULL },
-    { "o2.perisinusoidal_uptake_per_h", BS_PT_REAL, 5000.0, 0.0, 1e6, "1/h",
+    { "o2.perisinusoidal_uptake_per_h", BS_PT_REAL, 3000.0, 0.0, 1e6, "1/h",
             "O2 consumption of the marrow within o2.perisinusoidal_range_um of a sinusoid, where no model cell sits "
             "(replaces o2.marrow_uptake_per_h there): the haematopoietic cords, erythroblastic islands and "
             "megakaryocytes lie along the sinusoids (A), and Spencer 2014 ascribes the deep perisinusoidal minimum "
             "(~10 mmHg) to the O2 consumption of the densely cellular marrow (M✓ qualitative); value calibrated to B6 "
-            "on seeds 500-504 (perisinusoidal median ~10 mmHg, marrow median 15-30)",
+            "on seeds 500-504 (deep perisinusoidal marrow ~10 mmHg with the marrow median kept in 15-30)",
             NULL, NULL },
     { "o2.perisinusoidal_range_um", BS_PT_REAL, 20.0, 0.0, 200.0, "um",
             "Reach of the perisinusoidal haematopoietic cords from a sinusoid's centre line (1-3 cell diameters, A); "
