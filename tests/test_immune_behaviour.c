@@ -1,4 +1,4 @@
-/* Immune behaviour tests (docs/behaviours.md B14-B17) on the immune_surveillance
+/* Immune behaviour tests (docs/behaviours.md B14-B18) on the immune_surveillance
  * and mdsc_suppression scenarios at reduced size (100 x 100 sites, 40
  * days), treated vs control with the same seeds. Each test states its
  * tolerance. Runs are cached by arm and seed, so an arm shared by two tests
@@ -38,12 +38,15 @@ typedef enum {
     ARM_MDSC_NONE, /* mdsc_suppression with MDSCs depleted */
     ARM_NK_OXY, /* CD8-depleted, five times the NK cells */
     ARM_NK_HYP, /* the same in hypoxic marrow */
+    ARM_PD1, /* anti_pd1 (mdsc_suppression + anti-PD-1 from day 0) */
+    ARM_MDSC_NOBRAKE, /* mdsc_suppression without the PD-L1 brake */
+    ARM_PD1_NOBRAKE, /* anti_pd1 without the PD-L1 brake */
     ARM_COUNT
 } arm;
 
 static const char *const arm_scenario[ARM_COUNT] = { "immune_surveillance", "immune_surveillance",
     "immune_surveillance", "immune_surveillance", "immune_surveillance", "immune_surveillance", "mdsc_suppression",
-    "mdsc_suppression", "immune_surveillance", "immune_surveillance" };
+    "mdsc_suppression", "immune_surveillance", "immune_surveillance", "anti_pd1", "mdsc_suppression", "anti_pd1" };
 static const char *const arm_sets[ARM_COUNT][5] = {
     [ARM_FULL] = { NULL },
     [ARM_NO_T] = { "tcell.recruit_per_d=0", NULL },
@@ -56,6 +59,9 @@ static const char *const arm_sets[ARM_COUNT][5] = {
     [ARM_MDSC_NONE] = { "mdsc.recruit_per_d=0", NULL },
     [ARM_NK_OXY] = { "tcell.recruit_per_d=0", "nk.recruit_per_d=0.05", NULL },
     [ARM_NK_HYP] = { "tcell.recruit_per_d=0", "nk.recruit_per_d=0.05", "o2.marrow_uptake_per_h=2000", NULL },
+    [ARM_PD1] = { NULL },
+    [ARM_MDSC_NOBRAKE] = { "tcell.pdl1_kill_factor=1", NULL },
+    [ARM_PD1_NOBRAKE] = { "tcell.pdl1_kill_factor=1", NULL },
 };
 
 static result cache[ARM_COUNT][NSEEDS + 1];
@@ -261,6 +267,55 @@ static void test_b17_nk_hypoxia(void **state)
     assert_true(per_contact_day(in_h, in_hc) < per_contact_day(in_o, in_oc));
 }
 
+/* B18: anti-PD-1 (anti_pd1 = mdsc_suppression with the antibody from day
+ * 0) vs mdsc_suppression, same seeds: the PD-L1 brake scales a CTL's kill
+ * rate on a PD-L1+ target, so blocking PD-1 raises the kills per CTL-day
+ * in contact (pooled over the seeds, and in a majority of seeds with
+ * contact in both arms) and lowers the tumour burden (summed). The
+ * literature gives the direction (Iwai 2002 PNAS 99:12293), not a size: the
+ * size is printed, not asserted. Attribution: with the brake taken out of
+ * both arms (tcell.pdl1_kill_factor = 1) the pooled rise must be smaller
+ * than with it, so the rise is the brake's and not the smaller lesion's. */
+static void test_b18_antipd1_kills_per_contact(void **state)
+{
+    (void)state;
+    double kc = 0, cc = 0, kp = 0, cp = 0, bc = 0, bp = 0, kc0 = 0, cc0 = 0, kp0 = 0, cp0 = 0;
+    int higher = 0, measured = 0;
+    for (long seed = 1; seed <= NSEEDS; seed++) {
+        const result *c = run(ARM_MDSC, seed), *p = run(ARM_PD1, seed);
+        const result *c0 = run(ARM_MDSC_NOBRAKE, seed), *p0 = run(ARM_PD1_NOBRAKE, seed);
+        double sc = per_contact_day(c->kills_t, c->contact_t_h), sp = per_contact_day(p->kills_t, p->contact_t_h);
+        if (c->contact_t_h >= 24.0 && p->contact_t_h >= 24.0) {
+            measured++;
+            if (sp > sc) higher++;
+        }
+        printf("# B18 seed %ld: CTL kills per contact-day %.2f with anti-PD-1 (%.0f kills, %.0f h) vs %.2f without "
+               "(%.0f kills, %.0f h); tumour burden %.1f vs %.1f; without the PD-L1 brake %.2f vs %.2f\n",
+                seed, sp, p->kills_t, p->contact_t_h, sc, c->kills_t, c->contact_t_h, p->dtc_burden, c->dtc_burden,
+                per_contact_day(p0->kills_t, p0->contact_t_h), per_contact_day(c0->kills_t, c0->contact_t_h));
+        kc += c->kills_t;
+        cc += c->contact_t_h;
+        kp += p->kills_t;
+        cp += p->contact_t_h;
+        bc += c->dtc_burden;
+        bp += p->dtc_burden;
+        kc0 += c0->kills_t;
+        cc0 += c0->contact_t_h;
+        kp0 += p0->kills_t;
+        cp0 += p0->contact_t_h;
+    }
+    double rc = per_contact_day(kc, cc), rp = per_contact_day(kp, cp);
+    double rc0 = per_contact_day(kc0, cc0), rp0 = per_contact_day(kp0, cp0);
+    printf("# B18 pooled: kills per CTL contact-day %.2f with anti-PD-1 vs %.2f without (x%.2f), higher in %d of %d "
+           "seeds; burden %.1f vs %.1f; without the brake %.2f vs %.2f (x%.2f)\n",
+            rp, rc, rc > 0.0 ? rp / rc : 0.0, higher, measured, bp, bc, rp0, rc0, rc0 > 0.0 ? rp0 / rc0 : 0.0);
+    assert_true(cc > 48.0 && cp > 48.0 && cc0 > 48.0 && cp0 > 48.0);
+    assert_true(rp > rc);
+    assert_true(measured >= 2 && 2 * higher > measured);
+    assert_true(bp < bc);
+    assert_true(rp / rc > rp0 / rc0);
+}
+
 int main(void)
 {
     omp_set_num_threads(1);
@@ -269,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_b15_tcell_state_and_osteoclasts),
         cmocka_unit_test(test_b16_mdsc_suppress_killing),
         cmocka_unit_test(test_b17_nk_hypoxia),
+        cmocka_unit_test(test_b18_antipd1_kills_per_contact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
