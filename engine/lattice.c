@@ -324,6 +324,26 @@ bs_status bs_lattice_from_classes(bs_lattice *lat, const uint8_t *classes, bs_er
     return BS_OK;
 }
 
+void bs_lattice_mark_perisinusoidal(bs_lattice *lat, double range_um)
+{
+    const int w = lat->w, h = lat->h;
+    const double rs = range_um / lat->h_um;
+    const int r = (int)floor(rs);
+    for (long i = 0; i < (long)w * h; i++) lat->flags[i] &= (uint8_t)~BS_FLAG_PERISINUSOIDAL;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            if (lat->tissue[y * w + x] != BS_TISSUE_VESSEL) continue;
+            for (int dy = -r; dy <= r; dy++)
+                for (int dx = -r; dx <= r; dx++) {
+                    const int xx = x + dx, yy = y + dy;
+                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                    if ((double)(dx * dx + dy * dy) > rs * rs) continue;
+                    const int j = yy * w + xx;
+                    if (lat->tissue[j] != BS_TISSUE_VESSEL) lat->flags[j] |= BS_FLAG_PERISINUSOIDAL;
+                }
+        }
+}
+
 double bs_lattice_bone_area_um2(const bs_lattice *lat)
 {
     /* Fixed-order sum in double: identical at any thread count. */

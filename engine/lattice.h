@@ -37,7 +37,8 @@ enum {
     /* bone at day 0 (set once, after the burn-in, agents/model.c; never
      * cleared): a marrow site with this flag is bone lost since the start of
      * the run, which the renderer shows as eroded. Saved with the flags. */
-    BS_FLAG_BONE0 = 1u << 1
+    BS_FLAG_BONE0 = 1u << 1,
+    BS_FLAG_PERISINUSOIDAL = 1u << 2 /* within the perisinusoidal range of a sinusoid (static: sinusoids never move) */
 };
 
 typedef struct {
@@ -91,6 +92,12 @@ bs_status bs_lattice_generate(bs_lattice *lat, const bs_geometry_opts *opt, uint
 /* Fills the lattice from a class map (w*h bytes of bs_tissue values, e.g.
  * decoded from a PNG mask by viz/). Bone gets mineral 1. */
 bs_status bs_lattice_from_classes(bs_lattice *lat, const uint8_t *classes, bs_error *err);
+
+/* Sets BS_FLAG_PERISINUSOIDAL on every non-vessel site whose centre lies
+ * within range_um of a sinusoid site's centre (Euclidean), clears it
+ * elsewhere. Sinusoids are fixed, so this runs once, after the geometry is
+ * built; the flag travels with lattice.flags in checkpoints. */
+void bs_lattice_mark_perisinusoidal(bs_lattice *lat, double range_um);
 
 /* Bone area (sum of mineral * h^2) in um^2, and counts. */
 double bs_lattice_bone_area_um2(const bs_lattice *lat);

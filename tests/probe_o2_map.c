@@ -3,7 +3,8 @@
  *   probe_o2_map FIRST_SEED LAST_SEED [SIZE_SITES] [DAYS]
  *
  * Runs homeostasis on a SIZE x SIZE lattice (default 250, the scenario's
- * full size) for DAYS (default 2; the O2 field is quasi-steady) and prints
+ * full size) for DAYS (default 2; the O2 field is quasi-steady), with any
+ * trailing KEY=VALUE parameter overrides, and prints
  * the marrow pO2 median, 5th, 95th and 99th percentiles, the median of the
  * marrow next to a sinusoid (edge neighbour; as the CSV column
  * o2_perisinusoidal_mmHg), the same for the deep perisinusoidal marrow
@@ -58,12 +59,15 @@ static int is(const bs_lattice *L, int x, int y, int t)
 int main(int argc, char **argv)
 {
     long first, last, size = 250, days = 2;
-    if (argc < 3 || argc > 5 || parse_long(argv[1], 0, 4000000000L, &first) != 0 ||
+    int nset = 0; /* trailing KEY=VALUE arguments: parameter overrides */
+    while (argc - nset > 3 && strchr(argv[argc - 1 - nset], '=') != NULL) nset++;
+    const int npos = argc - nset;
+    if (npos < 3 || npos > 5 || parse_long(argv[1], 0, 4000000000L, &first) != 0 ||
             parse_long(argv[2], first, first + MAX_SEEDS - 1, &last) != 0 ||
-            (argc > 3 && parse_long(argv[3], 16, 4096, &size) != 0) ||
-            (argc > 4 && parse_long(argv[4], 1, 3650, &days) != 0)) {
+            (npos > 3 && parse_long(argv[3], 16, 4096, &size) != 0) ||
+            (npos > 4 && parse_long(argv[4], 1, 3650, &days) != 0)) {
         fprintf(stderr,
-                "usage: probe_o2_map FIRST_SEED LAST_SEED [SIZE_SITES] [DAYS]\n"
+                "usage: probe_o2_map FIRST_SEED LAST_SEED [SIZE_SITES] [DAYS] [KEY=VALUE ...]\n"
                 "  seeds: 0 .. 4000000000, at most %d, LAST >= FIRST; SIZE_SITES: 16 .. 4096 (default 250);\n"
                 "  DAYS: 1 .. 3650 (default 2)\n",
                 MAX_SEEDS);
@@ -87,8 +91,16 @@ int main(int argc, char **argv)
         snprintf(c, sizeof c, "lattice.height_sites=%ld", size);
         bs_model *m = NULL;
         if (!ps || bs_config_load(ps, path, &err) != BS_OK || bs_config_set(ps, a, &err) != BS_OK ||
-                bs_config_set(ps, b, &err) != BS_OK || bs_config_set(ps, c, &err) != BS_OK ||
-                bs_model_create(&m, ps, NULL, &err) != BS_OK) {
+                bs_config_set(ps, b, &err) != BS_OK || bs_config_set(ps, c, &err) != BS_OK) {
+            fprintf(stderr, "probe_o2_map: seed %ld: %s\n", seed, err.msg);
+            return 1;
+        }
+        for (int k = npos; k < argc; k++)
+            if (bs_config_set(ps, argv[k], &err) != BS_OK) {
+                fprintf(stderr, "probe_o2_map: %s: %s\n", argv[k], err.msg);
+                return 1;
+            }
+        if (bs_model_create(&m, ps, NULL, &err) != BS_OK) {
             fprintf(stderr, "probe_o2_map: seed %ld: %s\n", seed, err.msg);
             return 1;
         }

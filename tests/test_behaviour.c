@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "celltypes.h"
+#include "spatial.h"
 #include "test_util.h"
 
 #define MAXD 500
@@ -297,11 +298,64 @@ static void test_b6_oxygen_map(void **state)
     bs_registry_destroy(reg);
 }
 
+/* The perisinusoidal haematopoietic consumption (o2.perisinusoidal_*):
+ * free marrow in the zone takes up O2 at its own rate, a model cell on such
+ * a site displaces it (the site takes the marrow rate plus the cell's), and
+ * the zone is what makes the marrow next to the sinusoids the lowest: with
+ * the zone's rate set to the marrow's the perisinusoidal median is higher. */
+static void test_b6_perisinusoidal_consumption(void **state)
+{
+    (void)state;
+    float med[2];
+    for (int arm = 0; arm < 2; arm++) {
+        bs_registry *reg;
+        bs_paramset *ps = bs_test_params(&reg, "homeostasis", small_cold);
+        bs_error err;
+        if (bs_config_set(ps, "run.seed=2", &err) != BS_OK) fail_msg("%s", err.msg);
+        if (arm == 1 && bs_config_set(ps, "o2.perisinusoidal_uptake_per_h=40", &err) != BS_OK) fail_msg("%s", err.msg);
+        const double peri = bs_param(ps, "o2.perisinusoidal_uptake_per_h");
+        const double marrow = bs_param(ps, "o2.marrow_uptake_per_h");
+        bs_model *m = bs_test_model(ps);
+        const bs_lattice *L = &m->lat;
+        /* a tumour cell on the first free perisinusoidal marrow site */
+        int cell_site = -1;
+        for (int i = 0; i < L->w * L->h && cell_site < 0; i++)
+            if ((L->flags[i] & BS_FLAG_PERISINUSOIDAL) && L->tissue[i] == BS_TISSUE_MARROW && m->store.occ[i] < 0)
+                cell_site = i;
+        assert_true(cell_site >= 0);
+        assert_true(bs_store_spawn(&m->store, cell_site, BS_CELL_DTC, BS_DTC_DORMANT, 77u) >= 0);
+        bs_model_step(m);
+        const float *up = m->fields[BS_FIELD_O2].uptake, *c = m->fields[BS_FIELD_O2].c;
+        static float v[120 * 120];
+        int n = 0, checked = 0;
+        for (int i = 0; i < L->w * L->h; i++) {
+            if (L->tissue[i] != BS_TISSUE_MARROW || m->store.occ[i] >= 0) continue;
+            if (L->flags[i] & BS_FLAG_PERISINUSOIDAL) {
+                assert_float_equal(up[i], (float)peri, 1e-3f);
+                checked++;
+            } else {
+                assert_float_equal(up[i], (float)marrow, 1e-3f);
+            }
+            if (bs_next_to_vessel_xy(L, i % L->w, i / L->w)) v[n++] = c[i];
+        }
+        assert_true(checked > 0 && n > 0);
+        assert_true(m->store.occ[cell_site] >= 0);
+        assert_true(up[cell_site] > (float)marrow && fabsf(up[cell_site] - (float)peri) > 1.0f);
+        med[arm] = median_of(v, n);
+        printf("# B6 perisinusoidal zone uptake %.0f /h: marrow next to sinusoids %.1f mmHg\n", peri, (double)med[arm]);
+        bs_model_destroy(m);
+        bs_paramset_destroy(ps);
+        bs_registry_destroy(reg);
+    }
+    assert_true(med[0] < med[1] - 1.0f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_b3_b4_single_bmu),
         cmocka_unit_test(test_b6_oxygen_map),
+        cmocka_unit_test(test_b6_perisinusoidal_consumption),
         cmocka_unit_test(test_b5_rankl_less_bone),
         cmocka_unit_test(test_b1_b2_homeostasis),
     };

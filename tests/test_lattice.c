@@ -150,6 +150,35 @@ static void test_from_classes(void **state)
     bs_lattice_free(NULL);
 }
 
+/* The perisinusoidal zone: every non-vessel site within the range of a
+ * sinusoid site's centre, nothing else; other flags are kept; a range of 0
+ * clears it. */
+static void test_perisinusoidal_zone(void **state)
+{
+    (void)state;
+    bs_lattice lat;
+    bs_error err;
+    assert_int_equal(bs_lattice_init(&lat, 20, 20, 10.0, &err), BS_OK);
+    uint8_t cls[400];
+    memset(cls, BS_TISSUE_MARROW, sizeof cls);
+    cls[10 * 20 + 10] = BS_TISSUE_VESSEL;
+    assert_int_equal(bs_lattice_from_classes(&lat, cls, &err), BS_OK);
+    lat.flags[0] = BS_FLAG_CAVITY;
+    bs_lattice_mark_perisinusoidal(&lat, 20.0); /* 2 sites */
+    int n = 0;
+    for (int i = 0; i < 400; i++) n += (lat.flags[i] & BS_FLAG_PERISINUSOIDAL) != 0;
+    assert_int_equal(n, 12); /* distance^2 <= 4 sites^2: 4 + 4 diagonal + 4 at two sites */
+    assert_false(lat.flags[10 * 20 + 10] & BS_FLAG_PERISINUSOIDAL); /* the vessel itself */
+    assert_true(lat.flags[12 * 20 + 10] & BS_FLAG_PERISINUSOIDAL); /* 2 sites south */
+    assert_true(lat.flags[11 * 20 + 11] & BS_FLAG_PERISINUSOIDAL); /* diagonal */
+    assert_false(lat.flags[11 * 20 + 12] & BS_FLAG_PERISINUSOIDAL); /* sqrt(5) sites */
+    assert_int_equal(lat.flags[0], BS_FLAG_CAVITY);
+    bs_lattice_mark_perisinusoidal(&lat, 0.0);
+    for (int i = 0; i < 400; i++) assert_false(lat.flags[i] & BS_FLAG_PERISINUSOIDAL);
+    assert_int_equal(lat.flags[0], BS_FLAG_CAVITY);
+    bs_lattice_free(&lat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_trabecular_thickness),
         cmocka_unit_test(test_flat_slab_and_surface),
         cmocka_unit_test(test_from_classes),
+        cmocka_unit_test(test_perisinusoidal_zone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
