@@ -89,6 +89,9 @@ static void on_png_error(png_structp png, png_const_charp msg)
 
 /* Warnings (bad ancillary chunks, ...) are not failures; libpng would print
  * them to stderr, which a library must not do. */
+/* Largest single PNG chunk the reader accepts (bytes). */
+#define BS_PNG_CHUNK_MAX_BYTES (16u * 1024u * 1024u)
+
 static void on_png_warning(png_structp png, png_const_charp msg)
 {
     (void)png;
@@ -215,6 +218,18 @@ static int png_decode(png_ctx *ctx, long max_pixels)
         return 1;
     }
     png_set_read_fn(png, ctx, on_png_read);
+    /* A chunk's length is read from the file: cap what libpng may allocate
+     * for one chunk (a mask needs none larger than its compressed rows, which
+     * arrive in IDAT pieces of at most a few hundred KiB), so a damaged or
+     * hostile length field (say a 1.9 GB sPLT) is an error, not an OOM. */
+    png_set_chunk_malloc_max(png, BS_PNG_CHUNK_MAX_BYTES);
+    /* libpng reads some known ancillary chunks into a buffer of the length
+     * the file claims, without the cap above (a 1.9 GB sPLT ran the fuzzer
+     * out of memory): a mask needs none of them, so they are skipped unread
+     * (libpng discards the bytes in small pieces), as are unknown chunks. */
+    static const png_byte skipped[] = "sPLT\0iCCP\0tEXt\0zTXt\0iTXt\0eXIf\0";
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, skipped, 6);
     png_read_info(png, info);
 
     png_uint_32 w = png_get_image_width(png, info);
