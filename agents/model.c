@@ -487,7 +487,8 @@ static void assemble_sources(bs_model *m)
                     og += r->lining_opg * lin_og;
                     cx += r->lining_cxcl12;
                 } else if (surf == BS_SURF_RESORPTION) {
-                    rk += r->brc_rankl;
+                    /* the canopy over a BRC is osteoblast lineage too */
+                    rk += r->brc_rankl * lin_rk;
                 }
                 if (agent) {
                     bs_site_sources a = { .o2_uptake = o2_up,
