@@ -125,6 +125,44 @@ v=json.load(open(sys.argv[2]))['experiments'][0]['control_values'][0]
 want=sum(float(r['bmu_resorption_d']) for r in rows)/len(rows)
 assert rows and 10<want<40 and abs(v-want)<1e-9, (v, want, len(rows))" "$csv" "$tmp/v6/results.json" && ok || bad "T4: resorption_d_per_event"
 
+# ---- doubling_ratio:A:B:C: the doubling time from B to C times the first value over the one from A to B,
+# each level's crossing day log-linear between the rows around it (a growing lesion, 60 x 60 sites)
+ex3="$tmp/exp3" && mkdir -p "$ex3"
+cat >"$ex3/t5.ini" <<'INI'
+id = T5
+behaviour = T
+title = doubling ratio of a growing lesion
+source = test fixture
+control = vicious_cycle_mouse
+observable = n_dtc
+window = 0 12
+summary = doubling_ratio:2:4:8
+effect = value
+expect = band
+band = 0 100
+quick.days = 12
+quick.seeds = 1
+quick.set = lattice.width_sites=60
+quick.set = lattice.height_sites=60
+full.days = 12
+full.seeds = 1
+INI
+"$bin" validate --experiments "$ex3" --jobs 1 --out "$tmp/v7" --quiet >/dev/null 2>"$tmp/v7.err" && ok || { bad "validate T5"; cat "$tmp/v7.err"; }
+csv=$(ls "$tmp"/v7/runs/*/seed_1000/timeseries.csv)
+python3 -c "
+import csv,json,math,sys
+r=list(csv.DictReader(open(sys.argv[1])))
+t=[float(x['time_days']) for x in r]; v=[float(x['n_dtc']) for x in r]
+def cross(f):
+    for i in range(1,len(v)):
+        if v[i]>=f*v[0]:
+            return t[i-1]+(t[i]-t[i-1])*math.log(f*v[0]/v[i-1])/math.log(v[i]/v[i-1]) if v[i]>v[i-1]>0 else t[i]
+c=[cross(f) for f in (2,4,8)]
+want=((c[2]-c[1])*math.log(2)/math.log(2))/((c[1]-c[0])*math.log(2)/math.log(2))
+got=json.load(open(sys.argv[2]))['experiments'][0]['control_values'][0]
+assert abs(got-want)<1e-9*max(1,abs(want)) and 0.2<want<5, (got,want,c)" "$csv" "$tmp/v7/results.json" && ok || bad "T5: doubling_ratio"
+grep -q "doubling_ratio:A:B:C" "$tmp/v7/report.md" && ok || bad "report names doubling_ratio:A:B:C"
+
 # ---- --force removes exactly the earlier validation's outputs: fewer seeds leave no old seed folders
 last=$(ls -d "$tmp"/v3/runs/*/seed_* | sort -t_ -k2 -n | tail -1)
 echo mine >"$tmp/v3/notes.txt"
@@ -177,6 +215,8 @@ bad_file renamed "x.ini:9: observable 'kills_per_contact_day' is computed under 
 bad_file window_past_end "x.ini:10: the quick window ends at day 50, after" "window = .*" "window = 0 50"
 bad_file bad_number "x.ini:15: quick.seeds '0x5'" "quick.seeds = .*" "quick.seeds = 0x5"
 bad_file bad_summary "x.ini:11: unknown summary 'average'" "summary = .*" "summary = average"
+bad_file bad_doubling_ratio "x.ini:11: summary doubling_ratio needs three folds" "summary = .*" "summary = doubling_ratio:10:30"
+bad_file doubling_ratio_order "x.ini:11: summary doubling_ratio needs three folds" "summary = .*" "summary = doubling_ratio:30:10:100"
 bad_file missing_key "x.ini:[0-9]+: missing key 'source'" "source = .*" ""
 bad_file twice "x.ini:12: id given twice \(first on line 2\)" "effect = ratio" "id = X"
 printf 'id = A\r\nbehaviour = T\rtitle = x\n' >"$tmp/b_cr.ini"
