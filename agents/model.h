@@ -159,7 +159,7 @@ typedef struct bs_rules {
     /* osteoblast (agents/osteoblast.c) */
     float p_ob_recruit; /* per missing team member per step */
     float ob_team_spacing; /* sites of cavity floor per team member */
-    float ob_lag_h; /* osteoid-to-mineral lag of a new team member */
+    float ob_lag_h; /* osteoid-to-mineral lag of a BMU's seam, from its team's first member (bmu.c) */
     float ob_recruit_basal;
     float ob_tgfb_K;
     float ob_deposit_per_step; /* mineral per step */
