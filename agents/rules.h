@@ -88,9 +88,6 @@ float bs_dtc_lifr_signal(const bs_model *m, int i);
 /* dormancy push of the niche at site i (1 quiet endosteum/osteoblast) */
 float bs_dtc_niche_dormancy(const bs_model *m, int i);
 int bs_dtc_is_niche(const bs_model *m, int i);
-/* a cycling tumour cell within dtc.ob_inhibit_radius_um of site i: the
- * osteoblasts there are inhibited (osteoblast.c) */
-int bs_dtc_inhibits_ob(const bs_model *m, int i);
 
 /* immunity (agents/immune.h): entry of each type at the sinusoids
  * (serial phase); the MDSC brake on a T cell at site i (1 = none); an NK
