@@ -1180,17 +1180,20 @@ BS_CLONES static uint32_t bs_bad_bits(
  * sites i0 .. i1-1 of the flat grid. */
 BS_CLONES static uint64_t bs_hash_span(const bs_field *f, const uint8_t *restrict tissue, size_t i0, size_t i1)
 {
-    const uint32_t *restrict c = (const uint32_t *)(const void *)f->c;
-    const uint32_t *restrict s = (const uint32_t *)(const void *)f->src;
-    const uint32_t *restrict u = (const uint32_t *)(const void *)f->uptake;
-    const uint32_t *restrict v = (const uint32_t *)(const void *)f->fixed_val;
+    const float *restrict c = f->c, *restrict s = f->src, *restrict u = f->uptake, *restrict v = f->fixed_val;
     const uint8_t *restrict fx = f->fixed;
     uint64_t acc = 0;
 #pragma omp simd reduction(+ : acc)
     for (size_t i = i0; i < i1; ++i) {
+        /* the float bits, read as memcpy does (no aliasing through a cast) */
+        uint32_t cb, sb, ub, vb;
+        memcpy(&cb, &c[i], sizeof cb);
+        memcpy(&sb, &s[i], sizeof sb);
+        memcpy(&ub, &u[i], sizeof ub);
+        memcpy(&vb, &v[i], sizeof vb);
         const uint32_t k = (uint32_t)i * 0x9E3779B1u;
-        const uint64_t a = (uint64_t)(c[i] ^ (k + 0x7F4A7C15u)) * (uint64_t)(s[i] ^ (k ^ 0x85EBCA77u));
-        const uint64_t b = (uint64_t)(u[i] ^ (k + 0xC2B2AE3Du)) * (uint64_t)(v[i] ^ (k ^ 0x27D4EB2Fu));
+        const uint64_t a = (uint64_t)(cb ^ (k + 0x7F4A7C15u)) * (uint64_t)(sb ^ (k ^ 0x85EBCA77u));
+        const uint64_t b = (uint64_t)(ub ^ (k + 0xC2B2AE3Du)) * (uint64_t)(vb ^ (k ^ 0x27D4EB2Fu));
         const uint64_t t = (uint64_t)(((uint32_t)fx[i] | (uint32_t)tissue[i] << 8) ^ (k + 0x165667B1u)) *
                 (uint64_t)((k ^ 0xD3A2646Cu) | 1u);
         acc += a + b + t;
