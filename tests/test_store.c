@@ -255,6 +255,46 @@ static void test_agent_within_bits(void **state)
     bs_store_free(&m.store);
 }
 
+/* bs_survey_idle8 (the BMU survey's skip of eight sites, bmu.c) says 1
+ * exactly when all eight belong to no BMU, none has the cavity flag and no
+ * bone site among them has its mineral below 1: then bs_bmu_update would
+ * skip each of them (no BMU, no fill target). Blocks are drawn all bone,
+ * all marrow and mixed, so each branch of the word-wise test is taken. */
+static void test_survey_idle8(void **state)
+{
+    (void)state;
+    enum { N = 64 };
+    uint8_t tissue[N], flags[N], surface[N] = { 0 };
+    float mineral[N];
+    int32_t bmu[N];
+    bs_lattice lat = {
+        .w = N, .h = 1, .tissue = tissue, .flags = flags, .surface = surface, .mineral = mineral, .bmu = bmu
+    };
+    uint32_t r = 11u;
+    int idle = 0, busy = 0;
+    for (int trial = 0; trial < 20000; trial++) {
+        for (int i = 0; i < N; i++) {
+            r = r * 1664525u + 1013904223u;
+            const int kind = (int)(r >> 28) & 3; /* per block of 8: mostly one kind */
+            const int bone = (trial & 3) == 0 ? 1 : (trial & 3) == 1 ? 0 : kind < 2;
+            tissue[i] = bone ? BS_TISSUE_BONE : (r >> 20 & 7u) == 0 ? BS_TISSUE_VESSEL : BS_TISSUE_MARROW;
+            mineral[i] = bone ? ((r >> 8 & 63u) == 0 ? 0.5f : (r >> 8 & 63u) == 1 ? 1.25f : 1.0f) : 0.0f;
+            flags[i] = (uint8_t)((r >> 14 & 127u) == 0 ? BS_FLAG_CAVITY : 0u) | (uint8_t)((r >> 3) & 2u);
+            bmu[i] = (r >> 22 & 127u) == 0 ? (int32_t)(r >> 12 & 1023u) : -1 - (int32_t)(r & 3u);
+        }
+        for (int b = 0; b < N; b += 8) {
+            int want = 1;
+            for (int k = b; k < b + 8; k++)
+                if (bmu[k] >= 0 || (flags[k] & BS_FLAG_CAVITY) || (tissue[k] == BS_TISSUE_BONE && mineral[k] < 1.0f))
+                    want = 0;
+            assert_int_equal(bs_survey_idle8(&lat, b), want);
+            idle += want;
+            busy += !want;
+        }
+    }
+    assert_true(idle > 1000 && busy > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_occupancy_bits),
         cmocka_unit_test(test_sized_by_agents),
         cmocka_unit_test(test_agent_within_bits),
+        cmocka_unit_test(test_survey_idle8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
