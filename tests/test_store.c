@@ -255,7 +255,8 @@ static void test_agent_within_bits(void **state)
     bs_store_free(&m.store);
 }
 
-/* bs_survey_idle8 (the BMU survey's skip of eight sites, bmu.c) says 1
+/* bs_survey_idle8 and bs_survey_idle64 (the BMU survey's skips of eight
+ * and 64 sites, bmu.c) say 1
  * exactly when all eight belong to no BMU, none has the cavity flag and no
  * bone site among them has its mineral below 1: then bs_bmu_update would
  * skip each of them (no BMU, no fill target). Blocks are drawn all bone,
@@ -271,7 +272,7 @@ static void test_survey_idle8(void **state)
         .w = N, .h = 1, .tissue = tissue, .flags = flags, .surface = surface, .mineral = mineral, .bmu = bmu
     };
     uint32_t r = 11u;
-    int idle = 0, busy = 0;
+    int idle = 0, busy = 0, idle64 = 0;
     for (int trial = 0; trial < 20000; trial++) {
         for (int i = 0; i < N; i++) {
             r = r * 1664525u + 1013904223u;
@@ -282,6 +283,12 @@ static void test_survey_idle8(void **state)
             flags[i] = (uint8_t)((r >> 14 & 127u) == 0 ? BS_FLAG_CAVITY : 0u) | (uint8_t)((r >> 3) & 2u);
             bmu[i] = (r >> 22 & 127u) == 0 ? (int32_t)(r >> 12 & 1023u) : -1 - (int32_t)(r & 3u);
         }
+        int want64 = 1;
+        for (int k = 0; k < N; k++)
+            if (bmu[k] >= 0 || (flags[k] & BS_FLAG_CAVITY) || (tissue[k] == BS_TISSUE_BONE && mineral[k] < 1.0f))
+                want64 = 0;
+        assert_int_equal(bs_survey_idle64(&lat, 0), want64);
+        idle64 += want64;
         for (int b = 0; b < N; b += 8) {
             int want = 1;
             for (int k = b; k < b + 8; k++)
@@ -293,6 +300,7 @@ static void test_survey_idle8(void **state)
         }
     }
     assert_true(idle > 1000 && busy > 1000);
+    assert_true(idle64 > 100 && idle64 < 19900); /* both answers for 64 sites too */
 }
 
 int main(void)
