@@ -35,7 +35,7 @@
 #include "celltypes.h"
 #include "model.h"
 
-#define BS_MODEL_LAYOUT 7u
+#define BS_MODEL_LAYOUT 8u
 
 typedef enum { BASE_PARAMS, BASE_EXTRA, BASE_MODEL, BASE_FIELD } base_kind;
 /* N_SLOTS: the store's slots handed out so far (store.capacity), N_FREE:
@@ -118,6 +118,8 @@ static const state_entry state_table[] = {
     FLD("uptake", uptake),
     FLD("fixed", fixed),
     FLD("fixed_val", fixed_val),
+    /* whether the next solve may be skipped (engine/field.c), layout 8 */
+    { "skip", BASE_FIELD, offsetof(bs_field, skip), sizeof(((bs_field *)0)->skip), N_ONE, 0 },
 };
 #define NSTATE (sizeof state_table / sizeof state_table[0])
 
