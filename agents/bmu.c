@@ -21,10 +21,14 @@
  *               as lamellae from its floor outward: a cavity site takes
  *               mineral only when it lies on finished bone (or is a layer
  *               already started), at the mineral apposition rate
- *               ob.form_um_per_day, and only under a team member whose
- *               osteoid has begun to mineralise (ob.mineralisation_lag_d
- *               after it arrived). So the formation period is about the
- *               cavity depth over the apposition rate, plus the lag.
+ *               ob.form_um_per_day, and only under a team member once
+ *               the team's osteoid seam mineralises
+ *               (ob.mineralisation_lag_d after the team's first member
+ *               arrived; a member that joins later, or replaces one that
+ *               died, adds osteoid to a seam already mineralising and
+ *               does not restart the lag). So the formation period is
+ *               about the cavity depth over the apposition rate, plus the
+ *               lag once.
  *   termination when nothing of its cavity is left to fill: the team
  *               retires (lining cells, osteocytes, apoptosis), the surface
  *               returns to QUIESCENT and the event goes into the log.
@@ -380,14 +384,23 @@ void bs_bmu_update(bs_model *m, bs_step_totals *tot)
             }
         }
         if (bs_is_fill_target(lat, s, i)) {
+            /* the team's seam mineralises ob.mineralisation_lag_d after
+             * its first member arrived */
+            const int seam = r->ob_lag_h <= 0.0f ||
+                    (rec->t_team_first != BS_BMU_UNSET && now >= rec->t_team_first &&
+                            (double)(now - rec->t_team_first) * m->dt_h >= (double)r->ob_lag_h);
             rec->n_targets++;
             if (bs_is_floor(lat, i)) {
                 rec->n_floor++;
-                int any, marrow, mature = bs_ob_team_around(m, i, &any, &marrow);
+                int any, marrow;
+                bs_ob_team_around(m, i, &any, &marrow);
                 if (any == 0) rec->n_uncovered++;
-                /* under a mineralising team member, or walled in by the
-                 * lamellae around it: the next layer goes on */
-                if (rec->phase == BS_SURF_FORMATION && (mature > 0 || marrow == 0)) deposit(m, i, rec, tot);
+                /* under a team member once the team's seam mineralises
+                 * (the lag counted from the team's arrival, not from
+                 * each member's: a member that replaces another adds
+                 * osteoid to a seam already mineralising), or walled in
+                 * by the lamellae around it: the next layer goes on */
+                if (rec->phase == BS_SURF_FORMATION && ((any > 0 && seam) || marrow == 0)) deposit(m, i, rec, tot);
             }
             if (rec->phase == BS_SURF_FORMATION) {
                 /* lining cells next to the cavity join the compartment */

@@ -159,7 +159,7 @@ typedef struct bs_rules {
     /* osteoblast (agents/osteoblast.c) */
     float p_ob_recruit; /* per missing team member per step */
     float ob_team_spacing; /* sites of cavity floor per team member */
-    float ob_lag_h; /* osteoid-to-mineral lag of a new team member */
+    float ob_lag_h; /* osteoid-to-mineral lag of a BMU's seam, from its team's first member (bmu.c) */
     float ob_recruit_basal;
     float ob_tgfb_K;
     float ob_deposit_per_step; /* mineral per step */
@@ -340,9 +340,10 @@ typedef struct {
     long n_dtc_settled; /* tumour cells not migrating */
     double cxcl12_settled_dtc_au; /* mean CXCL12 at the settled tumour cells (0 without any) */
     /* finished remodeling events in the log (the newest BS_BMU_LOG) that opened at or after day 0, and the
-     * medians over them of the phase lengths (days) and erosion depth (um); 0 while there are none */
+     * medians over them of the phase lengths (days), erosion depth (um) and refill (formed / resorbed area of
+     * the event, events that resorbed nothing left out); 0 while there are none */
     long bmu_events_done;
-    double bmu_resorption_d, bmu_reversal_d, bmu_formation_d, bmu_event_d, bmu_depth_um;
+    double bmu_resorption_d, bmu_reversal_d, bmu_formation_d, bmu_event_d, bmu_depth_um, bmu_refill;
     /* killer-target contacts since the last row: contact hours / 24 / days, i.e. the mean number of
      * engaged killers (T cells: activated CTLs on a target; NK: active NK cells on a target, and those of
      * them at pO2 below nk.hypoxia_mmHg), and the NK kills made in hypoxia */

@@ -103,7 +103,10 @@ static double bmu_median(const bs_model *m, int which, float *buf, long *n_event
         case 1: a = r->t_res_last, b = r->t_team_first; break;
         case 2: a = r->t_team_first, b = r->t_min_last; break;
         case 3: a = r->t_res_first, b = r->survey; break;
-        default: buf[n++] = (float)(r->max_depth * m->lat.h_um); continue;
+        case 4: buf[n++] = (float)(r->max_depth * m->lat.h_um); continue;
+        default:
+            if (r->resorbed_um2 > 0.0f) buf[n++] = r->formed_um2 / r->resorbed_um2;
+            continue;
         }
         if (a == BS_BMU_UNSET || b == BS_BMU_UNSET || b < a) continue;
         buf[n++] = (float)(step_d(m, b) - step_d(m, a));
@@ -205,6 +208,7 @@ void bs_observe_spatial(bs_model *m, bs_obs_spatial *sp, double window_days)
     sp->bmu_formation_d = bmu_median(m, 2, buf, &sp->bmu_events_done);
     sp->bmu_event_d = bmu_median(m, 3, buf, &sp->bmu_events_done);
     sp->bmu_depth_um = bmu_median(m, 4, buf, &sp->bmu_events_done);
+    sp->bmu_refill = bmu_median(m, 5, buf, &sp->bmu_events_done);
     /* killer-target contacts since the last row */
     const bs_step_totals *rs = &m->row_sum;
     double per = window_days > 0.0 ? 1.0 / (24.0 * window_days) : 0.0;

@@ -7,10 +7,13 @@
  * with the TGF-beta released from the resorbed matrix (with a basal share,
  * since other coupling factors exist). A recruit settles on a free surface
  * site of the BMU (in the cavity or on its rim) next to floor that no
- * osteoblast covers yet. A team
- * member lays osteoid first; after ob.mineralisation_lag_d its seam
- * mineralises, and from then on the floor sites around it take mineral at
- * the apposition rate (the deposition itself is done by the BMU survey,
+ * osteoblast covers yet. The team
+ * lays osteoid first; ob.mineralisation_lag_d after its first member
+ * arrived the seam mineralises, and from then on the floor sites next to
+ * any member take mineral at the apposition rate (a member that joins
+ * later or replaces one that died adds to a seam already mineralising:
+ * the lag is the matrix's, counted once per team, not restarted by each
+ * recruit) (the deposition itself is done by the BMU survey,
  * bmu.c, so a site gets one lamella's rate however many cells are near).
  * A member whose surroundings are filled, its own site the last hole,
  * climbs out of the cavity onto the marrow side; walled in by its own
@@ -35,8 +38,8 @@ const bs_param_def bs_ob_params[] = {
             "forming surface as one layer, M~)",
             NULL, NULL },
     { "ob.mineralisation_lag_d", BS_PT_REAL, 8.0, 0.0, 60.0, "d",
-            "Osteoid-to-mineral lag: a new team member's matrix starts to mineralise this long after it arrived "
-            "(mineralisation lag 8 d, Agerbaek 1991, M✓)",
+            "Osteoid-to-mineral lag: a BMU's osteoid seam starts to mineralise this long after its osteoblast team's "
+            "first member arrived; later members add to that seam (mineralisation lag 8 d, Agerbaek 1991, M✓)",
             NULL, NULL },
     { "ob.recruit_basal_frac", BS_PT_REAL, 0.5, 0.0, 1.0, "1",
             "Share of the recruitment rate that does not need TGF-beta (other coupling factors; by the end of the "

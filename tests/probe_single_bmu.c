@@ -9,8 +9,10 @@
  * on which osteoclast and osteoblast numbers peak. The last line gives the
  * median over the seeds.
  *
- *   probe_single_bmu FIRST_SEED LAST_SEED [DAYS] [--check]
+ *   probe_single_bmu FIRST_SEED LAST_SEED [DAYS] [--check] [--set KEY=VALUE]...
  *
+ * --set changes a parameter of the scenario for every seed (to see what a
+ * phase is made of, e.g. --set ob.mineralisation_lag_d=0).
  * With --check the exit status is 1 when a seed's event lies outside the
  * literature bands of B3/B4 (docs/behaviours.md: resorption 14-35 d,
  * reversal 5-20 d, formation 60-130 d, whole event 90-200 d, depth 40-80
@@ -49,14 +51,29 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+static bs_status apply_sets(bs_paramset *ps, const char *const *sets, int n, bs_error *err)
+{
+    for (int k = 0; k < n; k++) {
+        bs_status st = bs_config_set(ps, sets[k], err);
+        if (st != BS_OK) return st;
+    }
+    return BS_OK;
+}
+
 int main(int argc, char **argv)
 {
     long first, last, days = 260;
     int check = 0, npos = 0;
     const char *pos[3] = { NULL, NULL, NULL };
+    const char *sets[32];
+    int nsets = 0;
     for (int k = 1; k < argc; k++) {
         if (strcmp(argv[k], "--check") == 0)
             check = 1;
+        else if (strcmp(argv[k], "--set") == 0 && k + 1 < argc && nsets < 32)
+            sets[nsets++] = argv[++k];
+        else if (strcmp(argv[k], "--set") == 0)
+            npos = 4;
         else if (npos < 3)
             pos[npos++] = argv[k];
         else
@@ -66,8 +83,9 @@ int main(int argc, char **argv)
             parse_long(pos[1], first, first + MAX_SEEDS - 1, &last) != 0 ||
             (npos == 3 && parse_long(pos[2], 1, MAX_DAYS, &days) != 0)) {
         fprintf(stderr,
-                "usage: probe_single_bmu FIRST_SEED LAST_SEED [DAYS] [--check]\n"
-                "  seeds: 0 .. 4000000000, at most %d of them, LAST >= FIRST; DAYS: 1 .. %d (default 260)\n",
+                "usage: probe_single_bmu FIRST_SEED LAST_SEED [DAYS] [--check] [--set KEY=VALUE]...\n"
+                "  seeds: 0 .. 4000000000, at most %d of them, LAST >= FIRST; DAYS: 1 .. %d (default 260); at most "
+                "32 --set\n",
                 MAX_SEEDS, MAX_DAYS);
         return 2;
     }
@@ -88,7 +106,7 @@ int main(int argc, char **argv)
         snprintf(sd, sizeof sd, "run.seed=%ld", seed);
         bs_model *m = NULL;
         if (!ps || bs_config_load(ps, path, &err) != BS_OK || bs_config_set(ps, sd, &err) != BS_OK ||
-                bs_model_create(&m, ps, NULL, &err) != BS_OK) {
+                apply_sets(ps, sets, nsets, &err) != BS_OK || bs_model_create(&m, ps, NULL, &err) != BS_OK) {
             fprintf(stderr, "probe_single_bmu: seed %ld: %s\n", seed, err.msg);
             return 1;
         }

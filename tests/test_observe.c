@@ -106,6 +106,7 @@ static void test_phases_per_event(void **state)
     assert_true(fabs(o.sp.bmu_formation_d - (e->min_last_d - e->team_first_d)) < 1e-3);
     assert_true(fabs(o.sp.bmu_event_d - (e->end_d - e->res_first_d)) < 1e-3);
     assert_true(fabs(o.sp.bmu_depth_um - e->depth_um) < 1e-3);
+    assert_true(e->resorbed_um2 > 0.0 && fabs(o.sp.bmu_refill - e->formed_um2 / e->resorbed_um2) < 1e-6);
     done(m, ps, reg);
 }
 

@@ -183,6 +183,49 @@ static void test_team_refills_pit_from_floor(void **state)
     bs_model_destroy(m);
 }
 
+/* The mineralisation lag belongs to the team's osteoid seam (bmu.c): a
+ * new osteoblast (age 0) next to floor lets it take mineral in the same
+ * step when its BMU's team arrived more than the lag ago (it replaces a
+ * member on a seam already mineralising), and on a BMU whose team it is
+ * the first of, not before the lag has passed. */
+static void test_seam_lag_counted_once_per_team(void **state)
+{
+    (void)state;
+    const char *x[] = { "ob.apoptosis_per_d=0", "ob.recruit_per_d=0", NULL };
+    for (int old_team = 0; old_team <= 1; old_team++) {
+        bs_model *m = flat_model(x);
+        int origin = dig_pit(m, 18, 22, 3);
+        bs_bmu_rec *rec = bs_bmu_at(m, origin);
+        rec->phase = BS_SURF_FORMATION;
+        const uint32_t lag_steps = (uint32_t)lround((double)m->r.ob_lag_h / m->dt_h);
+        assert_true(lag_steps > 1);
+        m->step = 10 * lag_steps;
+        rec->t_oc_gone = (uint32_t)m->step - m->r.reversal_steps; /* formation begins now (stall clock) */
+        if (old_team) rec->t_team_first = (uint32_t)m->step - lag_steps - 1; /* earlier members, since gone */
+        /* in mid-pit, over the bottom layer (floor: it rests on bone) */
+        int slot = bs_store_spawn(&m->store, site(20, SURF_Y + 2), BS_CELL_OSTEOBLAST, 0, 77);
+        assert_true(slot >= 0 && m->store.age_h[slot] == 0.0f);
+        bs_step_totals tot = { 0 };
+        bs_bmu_update(m, &tot);
+        if (old_team) {
+            /* the three bottom sites under it, one apposition step each */
+            assert_true(fabs(tot.formed_um2 - 3.0 * (double)m->r.ob_deposit_per_step * 100.0) < 1e-3);
+        } else {
+            assert_true(tot.formed_um2 == 0.0);
+            assert_int_equal(rec->t_team_first, (uint32_t)m->step);
+            m->step += lag_steps - 1;
+            m->store.age_h[slot] = (float)((lag_steps - 1) * m->dt_h); /* the cell ages with the steps */
+            bs_bmu_update(m, &tot);
+            assert_true(tot.formed_um2 == 0.0); /* one step short of the lag */
+            m->step += 1;
+            m->store.age_h[slot] = (float)(lag_steps * m->dt_h);
+            bs_bmu_update(m, &tot);
+            assert_true(tot.formed_um2 > 0.0);
+        }
+        bs_model_destroy(m);
+    }
+}
+
 /* No osteoblast is recruited while the BMU resorbs or reverses; in
  * formation a free site by uncovered floor recruits. */
 static void test_recruitment_waits_for_formation(void **state)
@@ -327,6 +370,7 @@ int main(void)
         cmocka_unit_test_teardown(test_osteoclast_formation_follows_rankl_opg_ifng, teardown),
         cmocka_unit_test_teardown(test_osteoclast_exclusion, teardown),
         cmocka_unit_test_teardown(test_team_refills_pit_from_floor, teardown),
+        cmocka_unit_test_teardown(test_seam_lag_counted_once_per_team, teardown),
         cmocka_unit_test_teardown(test_recruitment_waits_for_formation, teardown),
         cmocka_unit_test_teardown(test_walled_in_hole_refilled, teardown),
         cmocka_unit_test_teardown(test_stalled_formation_ends, teardown),

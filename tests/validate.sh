@@ -243,7 +243,7 @@ expect_fail "unknown selection" "no experiment 'B99'" "$bin" validate B99 --expe
 expect_fail "quick and full" "contradict" "$bin" validate --quick --full --experiments "$ex"
 # ---- the shipped experiment files all parse and resolve
 "$bin" validate --list >"$tmp/list" 2>&1 && ok || { bad "validate --list"; cat "$tmp/list"; }
-for b in B1 B2 B3 B5 B6 B7 B8 B9 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24; do
+for b in B1 B2 B3 B4 B5 B6 B7 B8 B9 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24; do
   grep -q " $b " "$tmp/list" || bad "no shipped experiment for $b"
 done
 

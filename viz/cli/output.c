@@ -203,6 +203,10 @@ static double col_bmu_depth(const bs_obs *o)
 {
     return o->sp.bmu_depth_um;
 }
+static double col_bmu_refill(const bs_obs *o)
+{
+    return o->sp.bmu_refill;
+}
 static double col_t_contacts(const bs_obs *o)
 {
     return o->sp.tcell_contacts_mean;
@@ -325,6 +329,7 @@ static const csv_column csv_table[] = {
     { "bmu_formation_d", "d", 3, col_bmu_form },
     { "bmu_event_d", "d", 3, col_bmu_event },
     { "bmu_depth_um", "um", 2, col_bmu_depth },
+    { "bmu_refill", "fraction", 5, col_bmu_refill },
     { "tcell_contacts_mean", "cells", 6, col_t_contacts },
     { "nk_contacts_mean", "cells", 6, col_nk_contacts },
     { "nk_contacts_hypoxic_mean", "cells", 6, col_nk_contacts_hyp },

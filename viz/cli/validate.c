@@ -72,6 +72,7 @@ enum {
     D_FORM_PER_EVENT,
     D_EVENT_PER_EVENT,
     D_DEPTH_PER_EVENT,
+    D_REFILL_PER_EVENT,
     D_T_KILLS_PER_CONTACT,
     D_NK_KILLS_PER_CONTACT,
     D_NK_KILLS_PER_CONTACT_HYP,
@@ -131,6 +132,9 @@ static const struct {
             "the first finished event are skipped)" },
     { "erosion_depth_um_per_event", "um",
             "bmu_depth_um: median over the finished events of the deepest cavity dug (rows before the first "
+            "finished event are skipped)" },
+    { "refill_frac_per_event", "fraction",
+            "bmu_refill: median over the finished events of formed / resorbed area (rows before the first "
             "finished event are skipped)" },
     { "tcell_kills_per_contact_day", "per contact-day",
             "kills_tcell_per_day / tcell_contacts_mean: CTL kills per day an activated CTL spends on a target "
@@ -778,6 +782,7 @@ static double obs_at(const vexp *e, const bs_table *t, int r)
     case D_FORM_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_formation_d") : VNAN;
     case D_EVENT_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_event_d") : VNAN;
     case D_DEPTH_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_depth_um") : VNAN;
+    case D_REFILL_PER_EVENT: return C("bmu_events_done") > 0 ? C("bmu_refill") : VNAN;
     case D_T_KILLS_PER_CONTACT: b = C("tcell_contacts_mean"); return b > 0 ? C("kills_tcell_per_day") / b : VNAN;
     case D_NK_KILLS_PER_CONTACT: b = C("nk_contacts_mean"); return b > 0 ? C("kills_nk_per_day") / b : VNAN;
     case D_NK_KILLS_PER_CONTACT_HYP:
