@@ -101,8 +101,7 @@ const bs_param_def bs_world_params[] = {
             "o2.sinusoid_mmHg (0) to o2.arteriole_mmHg (1): arteriolar blood entering the capillary bed there "
             "(Kusumbe 2014, M~ qualitative; Spencer 2014: the endosteum, fed by small arteries, is the less hypoxic "
             "region, M✓ qualitative); calibrated to B6 on seeds 500-504 (every seed's marrow median >= 15 mmHg at "
-            "quick "
-            "size, deep perisinusoidal marrow kept near 10 mmHg)",
+            "quick size, deep perisinusoidal marrow kept near 10 mmHg)",
             NULL, NULL },
     { "o2.arteriole_mmHg", BS_PT_REAL, 45.0, 0.0, 760.0, "mmHg", "pO2 held at arteriole sites (40-50 mmHg, A)", NULL,
             NULL },
@@ -385,6 +384,14 @@ bs_status bs_model_set_param(bs_model *m, const char *name, double value, bs_err
         if (strncmp(name, fixed[k], strlen(fixed[k])) == 0)
             return bs_fail(err, BS_ERR_INVALID,
                     "%s cannot change while the model runs (valid: parameters of rules, not %s*)", name, fixed[k]);
+    /* the O2 zones marked on the lattice when the model is created */
+    static const char *const built[] = { "o2.perisinusoidal_range_um", "o2.endosteal_sinusoid_range_um" };
+    for (size_t k = 0; k < sizeof built / sizeof built[0]; k++)
+        if (strcmp(name, built[k]) == 0)
+            return bs_fail(err, BS_ERR_INVALID,
+                    "%s cannot change while the model runs (valid: parameters of rules; this one is marked on the "
+                    "lattice when the model is created)",
+                    name);
     /* Therapy parameters are read once into m->r.tx together with the
      * therapy state (bs_therapy_init); a live change goes through
      * bs_therapy_switch instead. */
