@@ -52,6 +52,8 @@ enum { BS_DTC_MIGRATING = 0, BS_DTC_DORMANT = 1, BS_DTC_PROLIFERATING = 2 };
 enum { BS_TCELL_NAIVE = 0, BS_TCELL_ACTIVE = 1, BS_TCELL_EXHAUSTED = 2 };
 /* NK-cell states: a spent cell has used up its killing capacity */
 enum { BS_NK_ACTIVE = 0, BS_NK_SPENT = 1 };
+/* MDSC subsets: granulocytic (Ly6G+, anti-Gr1 depletes them) and monocytic (Ly6C-high, spared) */
+enum { BS_MDSC_GRANULOCYTIC = 0, BS_MDSC_MONOCYTIC = 1 };
 /* DTC lineage origin, kept in store.aux and inherited by daughters */
 #define BS_DTC_FROM_VESSEL 1.0f
 #define BS_DTC_FROM_QUIESCENT 2.0f
@@ -100,7 +102,7 @@ typedef struct {
 /* Drugs that act on cells of the type directly (kill or move them);
  * drugs that change a rule act through bs_therapy_effects (therapy.h). */
 typedef struct {
-    uint8_t anti_gr1_depleted; /* 1: anti-Gr1 depletes the type (a Gr-1+ myeloid cell) */
+    uint8_t anti_gr1_depleted_states; /* a bit per state: anti-Gr1 depletes them (Ly6G-high myeloid cells) */
     uint8_t cxcr4i_mobilised_states; /* a bit per state: the CXCR4 antagonist releases them into the blood */
     uint8_t chemo_cycling_states; /* a bit per state: cycle-specific chemotherapy kills them at its full hazard */
     uint8_t chemo_quiescent_states; /* ... at chemo.dormant_factor of it (non-dividing cells are spared) */

@@ -14,8 +14,12 @@
  * MDSCs from tumour-bearing mice form functional osteoclasts with RANKL and
  * M-CSF), unless another osteoclast is within oc.exclusion_um; on quiet
  * endosteum the new osteoclast opens its own one-site resorption pit.
- * MDSCs are short-lived (days). anti-Gr1 depletes them (mdsc.recruit_per_d
- * = 0 does the same from the command line). */
+ * MDSCs are short-lived (days). Two subsets enter (mdsc.monocytic_frac):
+ * granulocytic (Ly6G+) and monocytic (Ly6C-high); they act alike here, but
+ * anti-Gr1 depletes only the granulocytic ones (therapy.c), so the
+ * monocytic share keeps braking T cells under the antibody
+ * (mdsc.recruit_per_d = 0 removes both from the command line). An MDSC
+ * that becomes an osteoclast takes the osteoclast's state 0. */
 #include "immune.h"
 
 const bs_param_def bs_mdsc_params[] = {
@@ -35,6 +39,14 @@ const bs_param_def bs_mdsc_params[] = {
             NULL },
     { "mdsc.chemotaxis", BS_PT_REAL, 20.0, 0.0, 1000.0, "1",
             "Chemotactic sensitivity: sub-move weights exp(chemotaxis x change in chemokine receptor occupancy) (A)",
+            NULL, NULL },
+    { "mdsc.monocytic_frac", BS_PT_REAL, 0.25, 0.0, 1.0, "1",
+            "Share of entering MDSCs that are monocytic (CD11b+Ly6G-Ly6C-high); the rest are granulocytic "
+            "(CD11b+Ly6G+Ly6C-low). In tumour-bearing mice the granulocytic subset is the majority, the monocytic "
+            "about 20-30% (Youn 2008 J Immunol 181:5791, M~; 0.25, A). Both brake T cells alike in the model; "
+            "anti-Gr1 depletes only the granulocytic ones: at depleting doses the RB6-8C5 antibody removes Ly6G-high "
+            "cells but leaves Ly6C-high monocytic MDSCs (Ma 2012 J Leukoc Biol 92:1199, M~; Capietto 2021 Cancer "
+            "Immunol Res 9:1400: Ly6C+ cells remain and expand under anti-Gr1, M~)",
             NULL, NULL },
     { "mdsc.suppress_radius_um", BS_PT_REAL, 30.0, 0.0, 50.0, "um",
             "T cells within this distance of an MDSC are suppressed: 20-50 um (A). At most 5 sites "
@@ -84,6 +96,7 @@ void bs_mdsc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um
     if (im->md_radius > BS_IMMUNE_MAX_RADIUS) im->md_radius = BS_IMMUNE_MAX_RADIUS; /* only with h_um < 10 */
     im->md_factor = (float)bs_param(ps, "mdsc.suppress_factor");
     im->md_suppr = (float)bs_param(ps, "mdsc.suppr_per_h");
+    im->md_mono_frac = (float)bs_param(ps, "mdsc.monocytic_frac");
     im->p_md_to_oc = bs_rate_to_prob(bs_param(ps, "mdsc.to_oc_rate_per_d") / 24.0, dt_h);
     im->suppr_tumour = (float)bs_param(ps, "suppr.tumour_per_h");
     im->suppr_hyp_gain = (float)bs_param(ps, "suppr.hypoxia_gain");
@@ -93,7 +106,8 @@ void bs_mdsc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um
 
 void bs_mdsc_arrivals(bs_model *m)
 {
-    bs_immune_recruit(m, &m->r.immune.md, BS_CELL_MDSC, 0, 0.0f, 0);
+    const bs_immune_rules *im = &m->r.immune;
+    bs_immune_recruit(m, &im->md, BS_CELL_MDSC, BS_MDSC_GRANULOCYTIC, im->md_mono_frac, BS_MDSC_MONOCYTIC);
 }
 
 /* Is there bone within R sites (Euclidean) of site i? */
@@ -159,10 +173,11 @@ static void mdsc_sources(const bs_model *m, int slot, int site, bs_site_sources 
 const bs_celltype bs_type_mdsc = {
     .name = "mdsc",
     .plural = "MDSCs",
-    .n_states = 1,
-    .state_names = { "suppressive" },
-    .rgb = { { 0x99, 0x99, 0x99 } }, /* grey (the palette's black would vanish on the marrow) */
-    .shape = { BS_SHAPE_SQUARE },
+    .n_states = 2,
+    .state_names = { "granulocytic", "monocytic" },
+    /* greys (the palette's black would vanish on the marrow); the monocytic subset darker, as a diamond */
+    .rgb = { { 0x99, 0x99, 0x99 }, { 0x6e, 0x6e, 0x6e } },
+    .shape = { BS_SHAPE_SQUARE, BS_SHAPE_DIAMOND },
     .footprint_sites = 1,
     .params = bs_mdsc_params,
     .n_params = sizeof bs_mdsc_params / sizeof bs_mdsc_params[0],
@@ -173,7 +188,7 @@ const bs_celltype bs_type_mdsc = {
     .radiation = { .model = BS_RT_LQ,
             .alpha_key = "rt.mdsc_alpha_per_Gy",
             .alpha_beta_key = "rt.myeloid_alpha_beta_Gy" },
-    .drugs = { .anti_gr1_depleted = 1 },
+    .drugs = { .anti_gr1_depleted_states = 1u << BS_MDSC_GRANULOCYTIC },
     .n_observables = 1,
     .observables = { { "n_mdsc", "cells", BS_ALL_STATES } },
 };

@@ -92,6 +92,7 @@ typedef struct {
     float md_factor; /* T-cell kill/activation x factor per MDSC in range */
     float md_suppr; /* au/h into BS_FIELD_SUPPR */
     float p_md_to_oc; /* per step at saturating RANKL signal */
+    float md_mono_frac; /* share of entering MDSCs that are monocytic (BS_MDSC_MONOCYTIC) */
     /* tumour sources of the immune fields, au/h per cell */
     float chemokine_tumour, chemokine_dormant, suppr_tumour;
     /* hypoxia-driven suppression (HIF-1a): secretion x (1 + gain (1 - Hill(pO2, mmHg, n))) */

@@ -118,6 +118,8 @@ static const state_entry state_table[] = {
     FLD("uptake", uptake),
     FLD("fixed", fixed),
     FLD("fixed_val", fixed_val),
+    /* whether the next solve may be skipped (engine/field.c), layout 8 */
+    { "skip", BASE_FIELD, offsetof(bs_field, skip), sizeof(((bs_field *)0)->skip), N_ONE, 0 },
 };
 #define NSTATE (sizeof state_table / sizeof state_table[0])
 

@@ -25,16 +25,46 @@ int bs_agent_within(const bs_model *m, int i, int radius, int type)
     /* no agent of this type alive: nothing to find (store.h live_types) */
     if (!bs_store_may_hold(&m->store, type)) return 0;
     const bs_lattice *lat = &m->lat;
-    const int32_t *occ = m->store.occ;
-    const uint8_t *ty = m->store.type;
+    const bs_store *st = &m->store;
+    const int32_t *occ = st->occ;
+    const uint8_t *ty = st->type;
     int x = i % lat->w, y = i / lat->w;
     int xa = x - radius < 0 ? 0 : x - radius, xb = x + radius >= lat->w ? lat->w - 1 : x + radius;
     int ya = y - radius < 0 ? 0 : y - radius, yb = y + radius >= lat->h ? lat->h - 1 : y + radius;
-    for (int yy = ya; yy <= yb; yy++) {
-        const int32_t *row = occ + (long)yy * lat->w;
-        for (int xx = xa; xx <= xb; xx++) {
-            int s = row[xx];
-            if (s >= 0 && ty[s] == type) return 1;
+    /* only the occupied sites of the square, found a word of occupancy
+     * bits at a time (issue 19: most sites of a neighbourhood are empty);
+     * the answer is a yes/no, so the order of the visits does not matter.
+     * The bits of the square are written by this thread only (a rule's
+     * reach never meets another tile's, store.h), read relaxed like the
+     * rest of the word. */
+    const int wa = xa >> 6, wb = xb >> 6, stride = st->bits_stride;
+    const uint64_t first = ~0ull << (xa & 63), last = ~0ull >> (63 - (xb & 63));
+    const uint64_t *brow = st->occ_bits + (size_t)ya * (size_t)stride;
+    const int32_t *row = occ + (long)ya * lat->w;
+    if (wa == wb) { /* the square's columns in one word of each row */
+        const uint64_t mask = first & last;
+        brow += wa;
+        row += wa << 6;
+        for (int yy = ya; yy <= yb; yy++, brow += stride, row += lat->w) {
+            uint64_t b = __atomic_load_n(brow, __ATOMIC_RELAXED) & mask;
+            while (b) {
+                const int s = row[__builtin_ctzll(b)];
+                b &= b - 1;
+                if (s >= 0 && ty[s] == type) return 1;
+            }
+        }
+        return 0;
+    }
+    for (int yy = ya; yy <= yb; yy++, brow += stride, row += lat->w) {
+        for (int wd = wa; wd <= wb; wd++) {
+            uint64_t b = __atomic_load_n(&brow[wd], __ATOMIC_RELAXED);
+            if (wd == wa) b &= first;
+            if (wd == wb) b &= last;
+            while (b) {
+                const int s = row[(wd << 6) + __builtin_ctzll(b)];
+                b &= b - 1;
+                if (s >= 0 && ty[s] == type) return 1;
+            }
         }
     }
     return 0;

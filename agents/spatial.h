@@ -7,6 +7,8 @@
 #ifndef BS_SPATIAL_H
 #define BS_SPATIAL_H
 
+#include <string.h>
+
 #include "lattice.h"
 #include "store.h"
 
@@ -25,6 +27,62 @@ static inline int bs_is_fill_target(const bs_lattice *lat, const bs_store *s, in
 {
     if (lat->tissue[j] == BS_TISSUE_BONE) return lat->mineral[j] < 1.0f;
     return (lat->flags[j] & BS_FLAG_CAVITY) && lat->tissue[j] == BS_TISSUE_MARROW && s->occ[j] < 0;
+}
+/* Sites i..i+7 hold nothing the BMU survey works on (bmu.c
+ * bs_bmu_update): none belongs to a BMU and none can be a fill target (no
+ * unfinished bone, no cavity flag). Conservative: 0 may still mean eight
+ * idle sites. Branch-free over the eight, so the survey skips the plain
+ * marrow and finished bone a block at a time (issue 19: the survey visits
+ * every site every step). */
+static inline int bs_survey_idle8(const bs_lattice *lat, int i)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* a word at a time: the eight BMU indices all negative (sign bits of
+     * the four pairs), no cavity flag, and every bone site's mineral full */
+    uint64_t b[4], t, f;
+    memcpy(b, lat->bmu + i, sizeof b);
+    memcpy(&t, lat->tissue + i, sizeof t);
+    memcpy(&f, lat->flags + i, sizeof f);
+    const uint64_t ones = 0x0101010101010101ull, low7 = ones * 0x7fu, signs = 0x8000000080000000ull;
+    if (((b[0] & b[1] & b[2] & b[3]) & signs) != signs || (f & (ones * BS_FLAG_CAVITY))) return 0;
+    const uint64_t d = t ^ (ones * BS_TISSUE_BONE);
+    uint64_t bone = ~(((d & low7) + low7) | d) & (ones * 0x80u); /* 0x80 in each bone byte */
+    if (bone == ones * 0x80u) { /* all bone: all eight minerals exactly 1 (finished) is idle */
+        uint64_t mn[4];
+        const uint64_t full = 0x3f8000003f800000ull; /* two floats 1.0f */
+        memcpy(mn, lat->mineral + i, sizeof mn);
+        if (((mn[0] ^ full) | (mn[1] ^ full) | (mn[2] ^ full) | (mn[3] ^ full)) == 0) return 1;
+    }
+    for (; bone; bone &= bone - 1)
+        if (lat->mineral[i + (__builtin_ctzll(bone) >> 3)] < 1.0f) return 0;
+    return 1;
+#else
+    int32_t all = -1;
+    int work = 0;
+    for (int k = 0; k < 8; k++) {
+        all &= lat->bmu[i + k];
+        work |= (lat->tissue[i + k] == BS_TISSUE_BONE) & (lat->mineral[i + k] < 1.0f);
+        work |= (lat->flags[i + k] & BS_FLAG_CAVITY) != 0;
+    }
+    return all < 0 && !work;
+#endif
+}
+/* The same for the 64 sites i..i+63, as three loops the compiler
+ * vectorises (reductions over the BMU indices, the flags and the bone
+ * sites' minerals): the survey's first, coarser skip. */
+static inline int bs_survey_idle64(const bs_lattice *lat, int i)
+{
+    const int32_t *bmu = lat->bmu + i;
+    const uint8_t *flags = lat->flags + i, *tissue = lat->tissue + i;
+    const float *mineral = lat->mineral + i;
+    int32_t all = -1;
+    uint8_t fl = 0;
+    for (int k = 0; k < 64; k++) all &= bmu[k];
+    for (int k = 0; k < 64; k++) fl |= flags[k];
+    if (all >= 0 || (fl & BS_FLAG_CAVITY)) return 0;
+    int unfinished = 0;
+    for (int k = 0; k < 64; k++) unfinished |= (tissue[k] == BS_TISSUE_BONE) & (mineral[k] < 1.0f);
+    return !unfinished;
 }
 /* a fill target in the 3 x 3 block around i (i excluded) */
 int bs_has_fill_target(const struct bs_model *m, int i);

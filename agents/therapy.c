@@ -652,7 +652,8 @@ static void agr1_deplete(bs_model *m)
     int n = m->lat.w * m->lat.h;
     for (int i = 0; i < n; i++) {
         int slot = s->occ[i];
-        if (slot < 0 || !bs_celltype_of(s->type[slot])->drugs.anti_gr1_depleted) continue;
+        if (slot < 0 || !((bs_celltype_of(s->type[slot])->drugs.anti_gr1_depleted_states >> s->state[slot]) & 1u))
+            continue;
         if (bs_rng_uniform(m->seed, BS_STREAM_THERAPY, m->step, s->id[slot], 1) >= p) continue;
         bs_store_kill(s, slot);
         t->gr1_myeloid += x->agr1_pool_per_kill;

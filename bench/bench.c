@@ -346,6 +346,8 @@ typedef struct {
     int steps; /* recorded steps replayed */
     int warm; /* model steps run before recording */
     int live_fields; /* fields that needed a sweep */
+    double skipped_per_step; /* solves skipped (engine/field.c, solver.skip_budget) per replayed step */
+    double skip_budget;
     long long agents;
 } fields_result;
 
@@ -379,9 +381,13 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
     S = S < 1 ? 1 : S > smax ? smax : S;
     float *rec = malloc((size_t)S * (size_t)K * n * 4 * sizeof(float));
     uint8_t *recb = malloc((size_t)S * ((size_t)K + 1) * n);
-    if (!rec || !recb) {
+    /* each field's skip state before the step (engine/field.h): whether a
+     * solve is skipped is part of what the step does */
+    bs_field_skip *recs = malloc((size_t)S * (size_t)K * sizeof *recs);
+    if (!rec || !recb || !recs) {
         free(rec);
         free(recb);
+        free(recs);
         world_free(reg, m);
         return bs_fail(err, BS_ERR_NOMEM, "bench fields: out of memory recording %d steps", S);
     }
@@ -389,7 +395,10 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
 #define RECB(s, f) (recb + ((size_t)(s) * ((size_t)K + 1) + (size_t)(f)) * n)
     for (int s = 0; s < S; ++s) {
         memcpy(RECB(s, K), m->lat.tissue, n);
-        for (int f = 0; f < K; ++f) memcpy(REC(s, f, 0), m->fields[f].c, n * sizeof(float));
+        for (int f = 0; f < K; ++f) {
+            memcpy(REC(s, f, 0), m->fields[f].c, n * sizeof(float));
+            recs[(size_t)s * K + f] = m->fields[f].skip;
+        }
         bs_model_step(m);
         for (int f = 0; f < K; ++f) {
             const bs_field *F = &m->fields[f];
@@ -407,11 +416,12 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
     double *best = malloc((size_t)S * sizeof *best); /* per recorded step, over repeats */
     if (!best) {
         free(rec);
+        free(recs);
         free(recb);
         world_free(reg, m);
         return bs_fail(err, BS_ERR_NOMEM, "bench fields: out of memory");
     }
-    uint64_t relax = 0, sweeps = 0, solves_swept = 0;
+    uint64_t relax = 0, sweeps = 0, solves_swept = 0, skipped = 0;
     int live = 0;
     double t1b[64] = { 0 };
     for (int r = 0; r < 2 * reps; ++r) {
@@ -419,13 +429,14 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
          * another, as a loop over the fields does */
         const int many = r % 2 == 0;
         double tr = 0.0;
-        uint64_t rx = 0, sw = 0, ss = 0;
+        uint64_t rx = 0, sw = 0, ss = 0, sk = 0;
         int lv = 0;
         for (int s = 0; s < S; ++s) {
             memcpy(m->lat.tissue, RECB(s, K), n);
             for (int f = 0; f < K; ++f) {
                 bs_field *F = &m->fields[f];
                 memcpy(F->c, REC(s, f, 0), n * sizeof(float));
+                F->skip = recs[(size_t)s * K + f];
                 memcpy(F->src, REC(s, f, 1), n * sizeof(float));
                 memcpy(F->uptake, REC(s, f, 2), n * sizeof(float));
                 memcpy(F->fixed_val, REC(s, f, 3), n * sizeof(float));
@@ -443,7 +454,8 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
                 rx += m->fields[f].last_site_updates;
                 sw += (uint64_t)m->fields[f].last_iters;
                 ss += m->fields[f].last_iters > 0;
-                lv += s == 0 && m->fields[f].last_iters > 0;
+                sk += (uint64_t)m->fields[f].last_skipped;
+                lv += s == 0 && (m->fields[f].last_iters > 0 || m->fields[f].last_skipped);
             }
         }
         if (!many) {
@@ -454,6 +466,7 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
         relax = rx;
         sweeps = sw;
         solves_swept = ss;
+        skipped = sk;
         live = lv;
     }
     res->t_step = median(t, reps);
@@ -467,6 +480,8 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
     res->sweeps = solves_swept ? (double)sweeps / (double)solves_swept : 0.0;
     res->relax_per_sf = (double)relax / ((double)S * K * (double)n);
     res->live_fields = live;
+    res->skipped_per_step = (double)skipped / S;
+    res->skip_budget = m->solver.skip_budget;
     const double bytes =
             (double)relax * BENCH_BYTES_PER_RELAX + (double)solves_swept * (double)n * BENCH_BYTES_PER_SETUP;
     res->solve_gbps = bytes / S / res->t_step / 1e9;
@@ -481,6 +496,7 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
         float *tight = malloc(n * sizeof(float));
         if (!tight) {
             free(rec);
+            free(recs);
             free(recb);
             world_free(reg, m);
             return bs_fail(err, BS_ERR_NOMEM, "bench fields: out of memory");
@@ -498,9 +514,12 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
             memcpy(Ff->fixed_val, REC(S - 1, f, 3), n * sizeof(float));
             memcpy(Ff->fixed, RECB(S - 1, f), n);
             memcpy(Ff->c, REC(S - 1, f, 0), n * sizeof(float));
-            bs_field_solve(Ff, &m->lat, m->dt_h, &conv);
+            bs_solver_opts conv_f = conv;
+            conv_f.skip_budget = 0.0; /* the reference always solves */
+            bs_field_solve(Ff, &m->lat, m->dt_h, &conv_f);
             memcpy(tight, Ff->c, n * sizeof(float));
             memcpy(Ff->c, REC(S - 1, f, 0), n * sizeof(float));
+            Ff->skip = recs[(size_t)(S - 1) * K + f]; /* skipped here if the model skipped it */
             bs_field_solve(Ff, &m->lat, m->dt_h, &m->solver);
             const double sc = Ff->spec.scale > 0.0 ? Ff->spec.scale : 1.0;
             double ef = 0.0;
@@ -527,7 +546,7 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
     const int M = o->quick ? 6 : 41;
     double t_one = 0.0, t_many = 0.0;
     for (int r = 0; r < reps + 2; ++r) {
-        bs_solver_opts one = { 0.0, 1, 0.0 }, many = { 0.0, M, 0.0 };
+        bs_solver_opts one = { 0.0, 1, 0.0, 0.0 }, many = { 0.0, M, 0.0, 0.0 };
         memcpy(F->c, REC(S - 1, BS_FIELD_O2, 0), n * sizeof(float));
         double t0 = omp_get_wtime();
         bs_field_solve(F, &m->lat, m->dt_h, &one);
@@ -548,6 +567,7 @@ static bs_status run_fields(const bench_opts *o, int size, int threads, fields_r
 #undef REC
 #undef RECB
     free(rec);
+    free(recs);
     free(recb);
     world_free(reg, m);
     return BS_OK;
@@ -620,6 +640,8 @@ static int bench_fields(const bench_opts *o, const machine *mc, int size, int th
     j_num(&j, "site_field_updates_per_s_best", BS_FIELD_COUNT * (double)size * size / r.t_best);
     j_num(&j, "ns_per_site_field", 1e9 / r.sfu_per_s);
     j_num(&j, "sweeps_per_solve", r.sweeps);
+    j_num(&j, "skip_budget", r.skip_budget);
+    j_num(&j, "solves_skipped_per_step", r.skipped_per_step);
     j_num(&j, "relaxations_per_site_field", r.relax_per_sf);
     j_num(&j, "solve_GBps_est", r.solve_gbps);
     j_num(&j, "sweep_relax_per_s", r.sweep_rps);

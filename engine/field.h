@@ -42,6 +42,17 @@ typedef struct {
     double scale; /* typical magnitude, for the relative tolerance */
 } bs_field_spec;
 
+/* Whether the next solve may be skipped (field.c "Skipping settled
+ * solves"). State, not scratch: whether a step solves or skips changes
+ * the bits of c, so a checkpoint keeps it. Zeroed by bs_field_init. */
+typedef struct {
+    uint64_t hash; /* of c, the inputs, the tissue and the solve's settings after the last solve */
+    float step; /* bound on the change one more solve would make, field units */
+    float drift; /* sum of step over the solves skipped since the last one */
+    int32_t armed; /* 1: the last solve settled in one sweep; hash is valid */
+    int32_t skipped; /* solves skipped since the last one (diagnostic) */
+} bs_field_skip;
+
 typedef struct {
     bs_field_spec spec;
     int w, h;
@@ -58,12 +69,19 @@ typedef struct {
     int last_iters; /* sweeps (0: none was needed, e.g. an all-zero field) */
     float last_change; /* largest |change| in the last sweep, in field units */
     uint64_t last_site_updates; /* site relaxations done (sweeps skip settled regions) */
+    int last_skipped; /* 1: the last call skipped the solve (c unchanged) */
+    bs_field_skip skip;
 } bs_field;
 
 typedef struct {
     double tol; /* relative to spec.scale, e.g. 1e-4 */
     int max_iters; /* per solve */
     double omega; /* SOR factor in (0, 2); 0 = choose automatically */
+    /* Skipping settled solves (field.c): a solve whose inputs are those of
+     * the last one, which settled in one sweep, is skipped while the
+     * summed bound on the changes left out stays within skip_budget x tol
+     * x scale. 0 (the default of a zero-initialised struct): never skip. */
+    double skip_budget;
 } bs_solver_opts;
 
 bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, float initial, bs_error *err);

@@ -110,8 +110,8 @@ static void test_parse_bad(void **state)
 static void test_format_round_trip(void **state)
 {
     (void)state;
-    static const char *const lines[] = { "3 therapy hyperoxia on", "4 inject nk.spent 10 11", "4 inject mdsc 1 2",
-        "9 set dtc.prolif_per_d 0.10000000000000001", "10 reset 5", "11 end" };
+    static const char *const lines[] = { "3 therapy hyperoxia on", "4 inject nk.spent 10 11", "4 inject treg 1 2",
+        "4 inject mdsc.monocytic 1 2", "9 set dtc.prolif_per_d 0.10000000000000001", "10 reset 5", "11 end" };
     for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++) {
         bs_action a = parse_ok(lines[k]);
         char buf[256];

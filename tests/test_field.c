@@ -64,7 +64,7 @@ static bs_field_spec bs_test_spec(double d_um2_s, double decay_h, int quasi_stea
 
 static bs_solver_opts bs_test_opts(double tol, int max_iters)
 {
-    bs_solver_opts o = { tol, max_iters, 0.0 };
+    bs_solver_opts o = { tol, max_iters, 0.0, 0.0 };
     return o;
 }
 
@@ -934,6 +934,174 @@ static void test_shared_scratch_matches(void **state)
     bs_test_lattice_free(&lat);
 }
 
+/* Skipping settled solves (field.c): once a solve settles in one sweep,
+ * the next with the same inputs is skipped (c unchanged, no relaxation)
+ * while the summed bound stays within skip_budget x tol x scale; any
+ * change of an input, of c, of the tissue or of the time step makes it
+ * solve; against a tightly converged trajectory the skipped one is at most
+ * the budget further off than one solved every step; skip_budget 0 never
+ * skips; the same bits at 1 and 4 threads. */
+static void bs_skip_problem(bs_field *f, bs_lattice *lat, int w, int h)
+{
+    *lat = bs_test_lattice(w, h, 10.0);
+    for (int x = w / 4; x < w / 2; ++x) lat->tissue[(h / 2) * w + x] = BS_TISSUE_BONE;
+    bs_field_spec s = bs_test_spec(20.0, 3.0, 0);
+    s.D_factor[BS_TISSUE_BONE] = 0.2;
+    s.scale = 2.0;
+    assert_int_equal(bs_field_init(f, &s, w, h, 0.0f, NULL), BS_OK);
+    for (int i = 3; i < w * h; i += 11) f->src[i] = 0.7f;
+    f->uptake[5 * w + 9] = 0.3f;
+    f->fixed[(h - 3) * w + 4] = 1;
+    f->fixed_val[(h - 3) * w + 4] = 1.5f;
+}
+
+/* Steps f until a solve settles in one sweep; returns the steps taken. */
+static int bs_settle(bs_field *f, const bs_lattice *lat, const bs_solver_opts *o)
+{
+    for (int k = 1; k <= 400; ++k) {
+        bs_field_solve(f, lat, 1.0, o);
+        if (f->last_iters == 1 && f->skip.armed) return k;
+    }
+    return -1;
+}
+
+static void test_settled_solve_skipped(void **state)
+{
+    (void)state;
+    const int w = 90, h = 64;
+    const size_t n = (size_t)w * h;
+    bs_lattice lat;
+    bs_field f, twin;
+    bs_skip_problem(&f, &lat, w, h);
+    bs_lattice lat2;
+    bs_skip_problem(&twin, &lat2, w, h);
+    bs_solver_opts o = bs_test_opts(1e-4, 5000), o0 = o;
+    o.skip_budget = 1.0;
+    const float budget = (float)(1e-4 * 2.0);
+    const int k = bs_settle(&f, &lat, &o);
+    assert_true(k > 0);
+    for (int j = 0; j < k; ++j) bs_field_solve(&twin, &lat2, 1.0, &o0); /* the same until here */
+    assert_memory_equal(f.c, twin.c, n * sizeof(float));
+    bs_field ref;
+    bs_lattice lr;
+    bs_skip_problem(&ref, &lr, w, h);
+    const bs_solver_opts tight = bs_test_opts(1e-6, 4000);
+    for (int j = 0; j < k; ++j) bs_field_solve(&ref, &lr, 1.0, &tight);
+    double e_arm = 0.0;
+    for (size_t i = 0; i < n; ++i) {
+        const double d = fabs((double)f.c[i] - (double)ref.c[i]);
+        e_arm = d > e_arm ? d : e_arm;
+    }
+    bs_field probe;
+    bs_lattice lp;
+    bs_skip_problem(&probe, &lp, w, h);
+
+    /* skipped while the bound allows; never beyond it */
+    float *before = malloc(n * sizeof(float));
+    assert_non_null(before);
+    int skips = 0, solves = 0;
+    for (int j = 0; j < 30; ++j) {
+        memcpy(before, f.c, n * sizeof(float));
+        bs_field_solve(&f, &lat, 1.0, &o);
+        bs_field_solve(&twin, &lat2, 1.0, &o0);
+        assert_false(twin.last_skipped);
+        if (f.last_skipped) {
+            skips++;
+            assert_int_equal(f.last_iters, 0);
+            assert_true(f.last_site_updates == 0);
+            assert_memory_equal(before, f.c, n * sizeof(float));
+            /* the state kept passes the stopping rule: a solve from it
+             * stops after its first sweep */
+            memcpy(probe.c, f.c, n * sizeof(float));
+            bs_field_solve(&probe, &lp, 1.0, &o0);
+            assert_int_equal(probe.last_iters, 1);
+        } else {
+            solves++;
+        }
+        assert_true(f.skip.drift <= budget);
+        /* against a tightly converged trajectory: skipping never takes the
+         * field further off than it was when the skip armed, plus the
+         * budget (a field solved every step keeps converging by its one
+         * sweep per step, so it gets closer: the cost of skipping, see
+         * field.c) */
+        bs_field_solve(&ref, &lr, 1.0, &tight);
+        double es = 0.0, et = 0.0;
+        for (size_t i = 0; i < n; ++i) {
+            const double d1 = fabs((double)f.c[i] - (double)ref.c[i]), d2 = fabs((double)twin.c[i] - (double)ref.c[i]);
+            es = d1 > es ? d1 : es;
+            et = d2 > et ? d2 : et;
+        }
+        assert_true(es <= e_arm + (double)budget);
+        assert_true(et <= e_arm + (double)budget);
+    }
+    assert_true(skips >= 10 && solves >= 1); /* a settled field: every other step or more skipped */
+    bs_field_free(&ref);
+    bs_test_lattice_free(&lr);
+    bs_field_free(&probe);
+    bs_test_lattice_free(&lp);
+
+    /* any change makes it solve: a source by one ulp, c itself, the
+     * tissue, the time step */
+    const int probes = 4;
+    for (int pcase = 0; pcase < probes; ++pcase) {
+        assert_true(bs_settle(&f, &lat, &o) > 0);
+        if (pcase == 0) f.src[17 * w + 33] = nextafterf(f.src[17 * w + 33], 1.0f);
+        if (pcase == 1) f.c[40 * w + 2] = nextafterf(f.c[40 * w + 2], 10.0f);
+        if (pcase == 2) lat.tissue[10 * w + 10] = BS_TISSUE_BONE;
+        bs_field_solve(&f, &lat, pcase == 3 ? 2.0 : 1.0, &o);
+        assert_false(f.last_skipped);
+        assert_true(f.last_iters >= 1);
+    }
+
+    /* skip_budget 0: never */
+    assert_true(bs_settle(&twin, &lat2, &o) > 0);
+    for (int j = 0; j < 5; ++j) {
+        bs_field_solve(&twin, &lat2, 1.0, &o0);
+        assert_false(twin.last_skipped);
+        assert_true(twin.last_iters >= 1);
+    }
+    free(before);
+    bs_field_free(&f);
+    bs_field_free(&twin);
+    bs_test_lattice_free(&lat);
+    bs_test_lattice_free(&lat2);
+
+#ifdef _OPENMP
+    /* the same skips and bits at 1 and 4 threads (rows shared, the hash
+     * summed in blocks by the threads) */
+    const int prev = omp_get_max_threads();
+    float *cref = NULL;
+    for (int tc = 0; tc < 2; ++tc) {
+        omp_set_num_threads(tc ? 4 : 1);
+        bs_field g;
+        bs_lattice lg;
+        bs_skip_problem(&g, &lg, 400, 130);
+        int pattern = 0;
+        for (int j = 0; j < 120; ++j) {
+            if (j == 70) g.src[90 * 400 + 200] = 3.0f; /* a new source mid-run */
+            bs_field_solve(&g, &lg, 1.0, &o);
+            pattern = pattern * 3 + g.last_skipped;
+        }
+        if (!cref) {
+            cref = malloc(400 * 130 * sizeof(float));
+            assert_non_null(cref);
+            memcpy(cref, g.c, 400 * 130 * sizeof(float));
+        } else {
+            assert_memory_equal(cref, g.c, 400 * 130 * sizeof(float));
+        }
+        static int ref_pattern;
+        if (tc == 0)
+            ref_pattern = pattern;
+        else
+            assert_int_equal(pattern, ref_pattern);
+        bs_field_free(&g);
+        bs_test_lattice_free(&lg);
+    }
+    free(cref);
+    omp_set_num_threads(prev);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -956,6 +1124,7 @@ int main(void)
         cmocka_unit_test(test_solve_does_not_allocate),
         cmocka_unit_test(test_solve_many_matches_one_by_one),
         cmocka_unit_test(test_shared_scratch_matches),
+        cmocka_unit_test(test_settled_solve_skipped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,8 @@
 #include <cmocka.h>
 #include <omp.h>
 
+#include "model.h"
+#include "spatial.h"
 #include "store.h"
 
 static void test_spawn_move_kill(void **state)
@@ -202,6 +204,105 @@ static void test_sized_by_agents(void **state)
     bs_store_free(&s);
 }
 
+/* bs_agent_within finds occupied sites through the occupancy bits (issue
+ * 19): the same answer as reading every site of the square, for squares
+ * inside one word of bits and across two or three, at the lattice's edges,
+ * and for types present and absent. */
+static int within_by_sites(const bs_store *s, int w, int h, int i, int radius, int type)
+{
+    const int x = i % w, y = i / w;
+    for (int yy = y - radius; yy <= y + radius; yy++)
+        for (int xx = x - radius; xx <= x + radius; xx++) {
+            if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+            const int slot = s->occ[yy * w + xx];
+            if (slot >= 0 && s->type[slot] == type) return 1;
+        }
+    return 0;
+}
+
+static void test_agent_within_bits(void **state)
+{
+    (void)state;
+    static bs_model m; /* only the lattice size and the store are read */
+    const int w = 150, h = 9;
+    m.lat.w = w;
+    m.lat.h = h;
+    assert_int_equal(bs_store_init(&m.store, w, h, w * h, NULL), BS_OK);
+    uint32_t r = 7u;
+    for (int k = 0; k < 60; k++) {
+        r = r * 1664525u + 1013904223u;
+        bs_store_spawn(&m.store, (int)((r >> 8) % (uint32_t)(w * h)), (uint8_t)(r >> 30 & 1u), 0, (uint64_t)k);
+    }
+    /* one agent of type 2 at the first word's last column, then moved
+     * across the word border */
+    const int lone = bs_store_spawn(&m.store, 4 * w + 63, 2, 0, 999);
+    assert_true(lone >= 0);
+    static const int radii[] = { 0, 1, 2, 5, 20, 70 };
+    long hits = 0, checks = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < w * h; i++)
+            for (int k = 0; k < (int)(sizeof radii / sizeof radii[0]); k++)
+                for (int type = 0; type < 4; type++) {
+                    const int want = within_by_sites(&m.store, w, h, i, radii[k], type);
+                    assert_int_equal(bs_agent_within(&m, i, radii[k], type), want);
+                    hits += want;
+                    checks++;
+                }
+        if (m.store.occ[4 * w + 64] >= 0) bs_store_kill(&m.store, m.store.occ[4 * w + 64]);
+        bs_store_move(&m.store, lone, 4 * w + 64);
+    }
+    assert_true(hits > 0 && hits < checks); /* both answers were asked for */
+    bs_store_free(&m.store);
+}
+
+/* bs_survey_idle8 and bs_survey_idle64 (the BMU survey's skips of eight
+ * and 64 sites, bmu.c) say 1
+ * exactly when all eight belong to no BMU, none has the cavity flag and no
+ * bone site among them has its mineral below 1: then bs_bmu_update would
+ * skip each of them (no BMU, no fill target). Blocks are drawn all bone,
+ * all marrow and mixed, so each branch of the word-wise test is taken. */
+static void test_survey_idle8(void **state)
+{
+    (void)state;
+    enum { N = 64 };
+    uint8_t tissue[N], flags[N], surface[N] = { 0 };
+    float mineral[N];
+    int32_t bmu[N];
+    bs_lattice lat = {
+        .w = N, .h = 1, .tissue = tissue, .flags = flags, .surface = surface, .mineral = mineral, .bmu = bmu
+    };
+    uint32_t r = 11u;
+    int idle = 0, busy = 0, idle64 = 0;
+    for (int trial = 0; trial < 20000; trial++) {
+        for (int i = 0; i < N; i++) {
+            r = r * 1664525u + 1013904223u;
+            const int kind = (int)(r >> 28) & 3; /* per block of 8: mostly one kind */
+            const int bone = (trial & 3) == 0 ? 1 : (trial & 3) == 1 ? 0 : kind < 2;
+            tissue[i] = bone ? BS_TISSUE_BONE : (r >> 20 & 7u) == 0 ? BS_TISSUE_VESSEL : BS_TISSUE_MARROW;
+            mineral[i] = bone ? ((r >> 8 & 63u) == 0 ? 0.5f : (r >> 8 & 63u) == 1 ? 1.25f : 1.0f) : 0.0f;
+            flags[i] = (uint8_t)((r >> 14 & 127u) == 0 ? BS_FLAG_CAVITY : 0u) | (uint8_t)((r >> 3) & 2u);
+            bmu[i] = (r >> 22 & 127u) == 0 ? (int32_t)(r >> 12 & 1023u) : -1 - (int32_t)(r & 3u);
+        }
+        int want64 = 1;
+        for (int k = 0; k < N; k++)
+            if (bmu[k] >= 0 || (flags[k] & BS_FLAG_CAVITY) || (tissue[k] == BS_TISSUE_BONE && mineral[k] < 1.0f))
+                want64 = 0;
+        assert_int_equal(bs_survey_idle64(&lat, 0), want64);
+        idle64 += want64;
+        for (int b = 0; b < N; b += 8) {
+            int want = 1;
+            for (int k = b; k < b + 8; k++)
+                if (bmu[k] >= 0 || (flags[k] & BS_FLAG_CAVITY) || (tissue[k] == BS_TISSUE_BONE && mineral[k] < 1.0f))
+                    want = 0;
+            assert_int_equal(bs_survey_idle8(&lat, b), want);
+            idle += want;
+            busy += !want;
+        }
+    }
+    assert_true(idle > 1000 && busy > 1000);
+    assert_true(idle64 > 100 && idle64 < 19900); /* both answers for 64 sites too */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +312,8 @@ int main(void)
         cmocka_unit_test(test_live_types),
         cmocka_unit_test(test_occupancy_bits),
         cmocka_unit_test(test_sized_by_agents),
+        cmocka_unit_test(test_agent_within_bits),
+        cmocka_unit_test(test_survey_idle8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

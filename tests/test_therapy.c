@@ -554,6 +554,53 @@ static void test_agr1_depletes_mdsc_and_builds_pool(void **state)
     done(m);
 }
 
+/* anti-Gr1 spares the monocytic MDSC subset: with half the marrow
+ * granulocytic and half monocytic MDSCs (lifespan 365 d, so deaths are
+ * the antibody's), a day of anti-Gr1 depletes granulocytic ones at 1 -
+ * e^-1.5 and not one monocytic; the pool grows by 0.5 per granulocytic
+ * cell removed. Entering MDSCs are monocytic at mdsc.monocytic_frac. */
+static void test_agr1_spares_monocytic_mdsc(void **state)
+{
+    (void)state;
+    const char *sets[] = { "therapy.anti_gr1.start_day=0", "mdsc.lifespan_d=365", NULL };
+    bs_model *m = flat_model(sets);
+    long n0[2] = { 0, 0 };
+    for (int y = 0; y < SURF_Y; y++)
+        for (int x = 0; x < W; x++) {
+            int i = site(x, y);
+            if (m->lat.tissue[i] != BS_TISSUE_MARROW || m->store.occ[i] >= 0) continue;
+            uint8_t st = (x % 2) ? BS_MDSC_MONOCYTIC : BS_MDSC_GRANULOCYTIC;
+            assert_true(bs_store_spawn(&m->store, i, BS_CELL_MDSC, st, 7000 + (uint64_t)i) >= 0);
+            n0[st]++;
+        }
+    assert_true(n0[0] > 100 && n0[1] > 100);
+    therapy_steps(m, steps_of_days(m, 1.0));
+    long gone_g = n0[0] - count(m, BS_CELL_MDSC, BS_MDSC_GRANULOCYTIC);
+    assert_int_equal(count(m, BS_CELL_MDSC, BS_MDSC_MONOCYTIC), n0[1]);
+    assert_binomial(gone_g, n0[0], 1.0 - exp(-1.5));
+    assert_int_equal((long)m->therapy.n_gr1_depleted, gone_g);
+    done(m);
+    /* entry: the monocytic share of MDSCs entering at saturating chemokine */
+    const char *ent[] = { "geometry.sinusoid_spacing_um=150", "mdsc.recruit_per_d=24", NULL };
+    m = flat_model(ent);
+    assert_true(m->n_vessels > 0);
+    for (int i = 0; i < W * H; i++) m->fields[BS_FIELD_CHEMOKINE].c[i] = 1000.0f;
+    long in[2] = { 0, 0 };
+    for (int h = 0; h < 40; h++) {
+        m->step = (uint64_t)h;
+        bs_celltype_of(BS_CELL_MDSC)->arrivals(m);
+        for (int i = 0; i < W * H; i++) {
+            int sl = m->store.occ[i];
+            if (sl < 0 || m->store.type[sl] != BS_CELL_MDSC) continue;
+            in[m->store.state[sl] ? 1 : 0]++;
+            bs_store_kill(&m->store, sl);
+        }
+    }
+    assert_true(in[0] + in[1] > 100);
+    assert_binomial(in[1], in[0] + in[1], 0.25);
+    done(m);
+}
+
 /* The anti-Gr1 pool becomes osteoclasts at agr1.pool_to_oc_per_d per cell
  * on endosteal sites weighted by Hill(RANKL signal, 1, n = 2): with cycling
  * tumour cells (PTHrP -> RANKL) over the left fifth of the surface and no
@@ -965,6 +1012,7 @@ int main(void)
         cmocka_unit_test(test_dmab_block_pool_and_rebound),
         cmocka_unit_test(test_agr1_depletes_mdsc_and_builds_pool),
         cmocka_unit_test(test_agr1_pool_seeds_osteoclasts),
+        cmocka_unit_test(test_agr1_spares_monocytic_mdsc),
         cmocka_unit_test(test_cxcr4_blocks_and_mobilises),
         cmocka_unit_test(test_cxcr4_egress_and_rehoming),
         cmocka_unit_test(test_chemotherapy_spares_dormant),

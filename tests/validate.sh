@@ -126,11 +126,11 @@ want=sum(float(r['bmu_resorption_d']) for r in rows)/len(rows)
 assert rows and 10<want<40 and abs(v-want)<1e-9, (v, want, len(rows))" "$csv" "$tmp/v6/results.json" && ok || bad "T4: resorption_d_per_event"
 
 # ---- slope_per_y and max_abs_dev_first against the CSV, and expect = band_every_seed (every seed, not
-# the median): T5 passes with a wide band, T6's band holds the median but not every seed, so it fails
-ex3="$tmp/exp3" && mkdir -p "$ex3"
-for t in T5:slope_per_y:-1e9:1e9 T6:max_abs_dev_first:LO:HI; do
+# the median): S1 passes with a wide band, S2's band holds the median but not every seed, so it fails
+exS="$tmp/expS" && mkdir -p "$exS"
+for t in S1:slope_per_y:-1e9:1e9 S2:max_abs_dev_first:LO:HI; do
   IFS=: read -r id sm lo hi <<<"$t"
-  cat >"$ex3/$id.ini" <<INI
+  cat >"$exS/$id.ini" <<INI
 id = $id
 behaviour = T
 title = $sm of bone area during one event
@@ -148,13 +148,13 @@ full.days = 30
 full.seeds = 3
 INI
 done
-# T6's band: from the median of the per-seed values (known after one run of T5's seeds) up
-sed -i 's/^band = LO HI$/band = 0 1e9/' "$ex3/T6.ini"
-"$bin" validate --experiments "$ex3" --jobs 1 --out "$tmp/v7" --quiet >/dev/null 2>"$tmp/v7.err" && ok || { bad "validate T5/T6"; cat "$tmp/v7.err"; }
+# S2's band: from the median of the per-seed values (known after one run of S1's seeds) up
+sed -i 's/^band = LO HI$/band = 0 1e9/' "$exS/S2.ini"
+"$bin" validate --experiments "$exS" --jobs 1 --out "$tmp/vS" --quiet >/dev/null 2>"$tmp/vS.err" && ok || { bad "validate S1/S2"; cat "$tmp/vS.err"; }
 python3 -c "
 import csv,json,sys,glob
 d=json.load(open(sys.argv[1]))['experiments']
-e5=[e for e in d if e['id']=='T5'][0]; e6=[e for e in d if e['id']=='T6'][0]
+e5=[e for e in d if e['id']=='S1'][0]; e6=[e for e in d if e['id']=='S2'][0]
 assert e5['expect']=='band_every_seed' and e5['verdict']=='pass' and e6['verdict']=='pass'
 for i,s in enumerate(e5['seeds']):
     r=list(csv.DictReader(open(glob.glob(sys.argv[2]+'/runs/*/seed_%d/timeseries.csv'%s)[0])))
@@ -167,19 +167,82 @@ for i,s in enumerate(e5['seeds']):
     assert abs(e6['control_values'][i]-dv)<=1e-9 and dv>0, (s, e6['control_values'][i], dv)
 vals=sorted(e6['control_values']); assert vals[0]<vals[-1], vals
 open(sys.argv[3],'w').write('0 %.17g\n'%(0.5*(vals[1]+vals[-1])))
-" "$tmp/v7/results.json" "$tmp/v7" "$tmp/t6band" && ok || bad "T5/T6: slope_per_y or max_abs_dev_first differ from the CSV"
+" "$tmp/vS/results.json" "$tmp/vS" "$tmp/tsband" && ok || bad "S1/S2: slope_per_y or max_abs_dev_first differ from the CSV"
 # a band that holds the median seed but not the largest value: band = FAIL, band_every_seed = FAIL naming it
-if [ -s "$tmp/t6band" ]; then
-  read -r lo hi <"$tmp/t6band"
-  sed -i "s/^band = .*/band = $lo $hi/" "$ex3/T6.ini"
-  "$bin" validate T6 --experiments "$ex3" --jobs 1 --out "$tmp/v7" --resume --quiet >/dev/null 2>&1
-  js "$tmp/v7/results.json" "e=d['experiments'][0]; assert e['verdict']=='FAIL' and '2 of 3 seeds inside' in e['why'] and 'farthest out: seed 10' in e['why'], e['why']" "$tmp/v7/results.json" \
+if [ -s "$tmp/tsband" ]; then
+  read -r lo hi <"$tmp/tsband"
+  sed -i "s/^band = .*/band = $lo $hi/" "$exS/S2.ini"
+  "$bin" validate S2 --experiments "$exS" --jobs 1 --out "$tmp/vS" --resume --quiet >/dev/null 2>&1
+  js "$tmp/vS/results.json" "e=d['experiments'][0]; assert e['verdict']=='FAIL' and '2 of 3 seeds inside' in e['why'] and 'farthest out: seed 10' in e['why'], e['why']" "$tmp/vS/results.json" \
     && ok || bad "band_every_seed: one seed outside must fail and be named"
-  sed -i 's/^expect = band_every_seed$/expect = band/' "$ex3/T6.ini"
-  "$bin" validate T6 --experiments "$ex3" --jobs 1 --out "$tmp/v7" --resume --quiet >/dev/null 2>&1
-  js "$tmp/v7/results.json" "e=d['experiments'][0]; assert e['verdict']=='pass', e['why']" "$tmp/v7/results.json" \
+  sed -i 's/^expect = band_every_seed$/expect = band/' "$exS/S2.ini"
+  "$bin" validate S2 --experiments "$exS" --jobs 1 --out "$tmp/vS" --resume --quiet >/dev/null 2>&1
+  js "$tmp/vS/results.json" "e=d['experiments'][0]; assert e['verdict']=='pass', e['why']" "$tmp/vS/results.json" \
     && ok || bad "expect = band on the same values: the median is inside"
 fi
+# ---- a contrast of two paired effects (four arms, issue 17: B18 in bone vs soft tissue): per seed the
+# main pair's ratio over the reference pair's; runs shared across pairs run once; a reference pair equal
+# to the main pair gives exactly 1 on every seed
+ex3="$tmp/exp3" && mkdir -p "$ex3"
+cat >"$ex3/t5.ini" <<'INI'
+id = T5
+behaviour = T
+title = osteoclast lifespan x5 vs x2: the contrast of two paired effects
+source = test fixture
+control = single_bmu
+control_set = oc.lifespan_d=6
+treated_set = oc.lifespan_d=30
+reference_control = single_bmu
+reference_control_set = oc.lifespan_d=6
+reference_treated_set = oc.lifespan_d=12
+observable = resorbed_um2_per_day
+window = 0 20
+summary = mean
+effect = ratio
+expect = increase
+quick.days = 20
+quick.seeds = 5
+full.days = 20
+full.seeds = 5
+INI
+sed -e 's/^id = T5/id = T6/' -e 's/^reference_treated_set = .*/reference_treated_set = oc.lifespan_d=30/' \
+  -e 's/^expect = increase/expect = band\nband = 0.999 1.001/' "$ex3/t5.ini" >"$ex3/t6.ini"
+sed -e 's/^id = T5/id = T7/' -e 's/^effect = ratio/effect = difference/' "$ex3/t5.ini" >"$ex3/t7.ini"
+"$bin" validate --experiments "$ex3" --jobs 2 --out "$tmp/v7" --quiet >"$tmp/v7.out" 2>"$tmp/v7.err" \
+  && ok || { bad "validate contrast experiments"; cat "$tmp/v7.err" "$tmp/v7.out"; }
+grep -q "^All 15 distinct runs" "$tmp/v7/report.md" && ok || bad "contrast runs not shared: $(grep '^All' "$tmp/v7/report.md")"
+js "$tmp/v7/results.json" "
+t5,t6,t7=d['experiments']
+assert t5['contrast'] and t5['reference_control'].startswith('single_bmu') and 'oc.lifespan_d=12' in t5['reference_treated']
+for e in (t5,t6):
+  for c,t,rc,rt,e1,e2,x in zip(e['control_values'],e['treated_values'],e['reference_control_values'],
+      e['reference_treated_values'],e['main_effects'],e['reference_effects'],e['effects']):
+    assert abs(e1-t/c)<1e-9 and abs(e2-rt/rc)<1e-9 and abs(x-e1/e2)<1e-9, (e['id'],c,t,rc,rt,x)
+assert t6['effects']==[1.0]*5 and t6['verdict']=='pass'
+assert t5['n']==5 and t5['test'] is not None and t5['verdict'] in ('pass','not significant','FAIL')
+for c,t,rc,rt,x in zip(t7['control_values'],t7['treated_values'],t7['reference_control_values'],
+    t7['reference_treated_values'],t7['effects']):
+  assert abs(x-((t-c)-(rt-rc)))<1e-6*max(1,abs(x)), (c,t,rc,rt,x)
+" "$tmp/v7/results.json" && ok || bad "contrast: per-seed effects are not main/reference (ratio) or main-reference (difference)"
+grep -q "^| seed | control | treated | ratio | reference control | reference treated | reference ratio | ratio of ratios |" \
+  "$tmp/v7/report.md" && grep -q "^- reference treated: \`single_bmu oc.lifespan_d=12\`" "$tmp/v7/report.md" \
+  && ok || bad "report.md: the contrast's arms and per-seed table"
+[ "$(head -c 8 "$tmp/v7/fig/T5.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] && ok || bad "fig/T5.png"
+# bad contrast files: the reference pair needs its control, two arms, and a paired effect
+mkdir -p "$tmp/b_c1" "$tmp/b_c2" "$tmp/b_c3" "$tmp/b_c4"
+grep -v '^reference_control = ' "$ex3/t5.ini" >"$tmp/b_c1/x.ini"
+expect_fail "contrast without reference_control" "x.ini:8: a reference pair needs reference_control" \
+  "$bin" validate --experiments "$tmp/b_c1" --out "$tmp/bo_c1"
+grep -v '^reference_treated_set = ' "$ex3/t5.ini" >"$tmp/b_c2/x.ini"
+expect_fail "contrast with one reference arm" "x.ini:8: the reference pair compares two arms" \
+  "$bin" validate --experiments "$tmp/b_c2" --out "$tmp/bo_c2"
+sed 's/^reference_treated_set = .*/reference_treated_set = oc.lifspn_d=12/' "$ex3/t5.ini" >"$tmp/b_c3/x.ini"
+expect_fail "contrast: bad reference parameter" "x.ini:10: .*unknown parameter 'oc.lifspn_d'" \
+  "$bin" validate --experiments "$tmp/b_c3" --out "$tmp/bo_c3"
+sed 's/^reference_control = .*/reference_control = nope/' "$ex3/t5.ini" >"$tmp/b_c4/x.ini"
+expect_fail "contrast: bad reference scenario" "x.ini:8: .*no scenario 'nope'" \
+  "$bin" validate --experiments "$tmp/b_c4" --out "$tmp/bo_c4"
+for k in 1 2 3 4; do [ ! -e "$tmp/bo_c$k/runs" ] || bad "bad contrast file $k started runs"; done
 
 # ---- --force removes exactly the earlier validation's outputs: fewer seeds leave no old seed folders
 last=$(ls -d "$tmp"/v3/runs/*/seed_* | sort -t_ -k2 -n | tail -1)

@@ -221,8 +221,12 @@ typedef struct {
 typedef struct {
     char path[4096];
     char id[32], behaviour[16], title[256], source[512], control[256], treated[256];
+    char rcontrol[256], rtreated[256]; /* the reference pair of a contrast experiment ("" if none) */
     vset sets[V_MAX_SETS], cset[V_MAX_SETS], tset[V_MAX_SETS], mset[2][V_MAX_SETS];
-    int nsets, ncset, ntset, nmset[2];
+    vset rcset[V_MAX_SETS], rtset[V_MAX_SETS];
+    int nsets, ncset, ntset, nmset[2], nrcset, nrtset;
+    int contrast; /* four arms: the effect is the main pair's effect over (ratio) or minus (difference) the
+                   * reference pair's, per seed */
     char observable[64];
     int col, der; /* CSV column index, or -1 and der = derived index */
     int summary;
@@ -237,13 +241,66 @@ typedef struct {
     int seeds[2];
     int line_of[64]; /* first line of each key (for duplicates) */
     /* resolved */
-    char cpath[4096], tpath[4096];
+    char cpath[4096], tpath[4096], rcpath[4096], rtpath[4096];
     long run_c[V_MAX_SEEDS], run_t[V_MAX_SEEDS]; /* indices into the run list */
+    long run_rc[V_MAX_SEEDS], run_rt[V_MAX_SEEDS]; /* the reference pair's (contrast experiments) */
 } vexp;
+
+/* Arms: 0 control, 1 treated, and for a contrast experiment 2 the
+ * reference control, 3 the reference treated arm. */
+enum { A_C, A_T, A_RC, A_RT };
+static const char *const arm_names[] = { "control", "treated", "reference control", "reference treated" };
+
+static int n_arms(const vexp *e)
+{
+    return e->contrast ? 4 : e->effect == E_VALUE ? 1 : 2;
+}
+
+static const char *arm_scenario(const vexp *e, int arm)
+{
+    return arm == A_C ? e->control : arm == A_T ? e->treated : arm == A_RC ? e->rcontrol : e->rtreated;
+}
+
+static const char *arm_path(const vexp *e, int arm)
+{
+    return arm == A_C ? e->cpath : arm == A_T ? e->tpath : arm == A_RC ? e->rcpath : e->rtpath;
+}
+
+static long arm_run(const vexp *e, int arm, int i)
+{
+    return arm == A_C ? e->run_c[i] : arm == A_T ? e->run_t[i] : arm == A_RC ? e->run_rc[i] : e->run_rt[i];
+}
+
+/* "ratio", "difference", "value"; for a contrast "ratio of ratios" or
+ * "difference of differences" */
+static const char *effect_label(const vexp *e)
+{
+    if (!e->contrast) return effect_names[e->effect];
+    return e->effect == E_RATIO ? "ratio of ratios" : "difference of differences";
+}
+
+/* One pair's paired effect from its two summaries (NaN when undefined). */
+static double pair_effect(int effect, double c, double t)
+{
+    if (isnan(c) || isnan(t)) return VNAN;
+    if (effect == E_RATIO) return c > 0 && t >= 0 ? t / c : VNAN;
+    return t - c;
+}
+
+/* A contrast experiment's per-seed effect: the main pair's effect over
+ * (ratios) or minus (differences) the reference pair's. A ratio of ratios
+ * needs a positive reference ratio. */
+static double contrast_effect(int effect, double e1, double e2)
+{
+    if (isnan(e1) || isnan(e2)) return VNAN;
+    if (effect == E_RATIO) return e2 > 0 ? e1 / e2 : VNAN;
+    return e1 - e2;
+}
 
 static const char *const keys[] = { "id", "behaviour", "title", "source", "control", "treated", "set", "control_set",
     "treated_set", "observable", "window", "summary", "effect", "expect", "band", "csv_every", "quick.days",
-    "quick.seeds", "quick.set", "quick.window", "full.days", "full.seeds", "full.set", "full.window", NULL };
+    "quick.seeds", "quick.set", "quick.window", "full.days", "full.seeds", "full.set", "full.window",
+    "reference_control", "reference_treated", "reference_control_set", "reference_treated_set", NULL };
 enum {
     K_ID,
     K_BEH,
@@ -268,7 +325,11 @@ enum {
     K_FDAYS,
     K_FSEEDS,
     K_FSET,
-    K_FWINDOW
+    K_FWINDOW,
+    K_RCONTROL,
+    K_RTREATED,
+    K_RCSET,
+    K_RTSET
 };
 
 static int vnum(const char *s, double *out)
@@ -375,7 +436,8 @@ static int exp_load(const char *path, vexp *e)
             goto fail;
         }
         if (!*v) VERR(line, "%s has no value", k);
-        int repeatable = key == K_SET || key == K_CSET || key == K_TSET || key == K_QSET || key == K_FSET;
+        int repeatable = key == K_SET || key == K_CSET || key == K_TSET || key == K_QSET || key == K_FSET ||
+                key == K_RCSET || key == K_RTSET;
         if (!repeatable && e->line_of[key]) VERR(line, "%s given twice (first on line %d)", k, e->line_of[key]);
         if (!e->line_of[key]) e->line_of[key] = line;
         double x, y;
@@ -393,21 +455,29 @@ static int exp_load(const char *path, vexp *e)
         case K_SOURCE: snprintf(e->source, sizeof e->source, "%s", v); break;
         case K_CONTROL: snprintf(e->control, sizeof e->control, "%s", v); break;
         case K_TREATED: snprintf(e->treated, sizeof e->treated, "%s", v); break;
+        case K_RCONTROL: snprintf(e->rcontrol, sizeof e->rcontrol, "%s", v); break;
+        case K_RTREATED: snprintf(e->rtreated, sizeof e->rtreated, "%s", v); break;
         case K_SET:
         case K_CSET:
         case K_TSET:
         case K_QSET:
-        case K_FSET: {
+        case K_FSET:
+        case K_RCSET:
+        case K_RTSET: {
             vset *arr = key == K_SET ? e->sets
                     : key == K_CSET  ? e->cset
                     : key == K_TSET  ? e->tset
                     : key == K_QSET  ? e->mset[M_QUICK]
-                                     : e->mset[M_FULL];
-            int *n = key == K_SET   ? &e->nsets
-                    : key == K_CSET ? &e->ncset
-                    : key == K_TSET ? &e->ntset
-                    : key == K_QSET ? &e->nmset[M_QUICK]
-                                    : &e->nmset[M_FULL];
+                    : key == K_FSET  ? e->mset[M_FULL]
+                    : key == K_RCSET ? e->rcset
+                                     : e->rtset;
+            int *n = key == K_SET    ? &e->nsets
+                    : key == K_CSET  ? &e->ncset
+                    : key == K_TSET  ? &e->ntset
+                    : key == K_QSET  ? &e->nmset[M_QUICK]
+                    : key == K_FSET  ? &e->nmset[M_FULL]
+                    : key == K_RCSET ? &e->nrcset
+                                     : &e->nrtset;
             if (*n == V_MAX_SETS) VERR(line, "too many %s lines (at most %d)", k, V_MAX_SETS);
             if (!strchr(v, '=') || strlen(v) >= sizeof arr[0].text)
                 VERR(line, "%s '%s': expected section.key=value", k, v);
@@ -535,11 +605,26 @@ static int exp_load(const char *path, vexp *e)
         VERR(e->line_of[K_EFFECT], "effect = %s compares two arms: give treated and/or treated_set",
                 effect_names[e->effect]);
     }
+    e->contrast = e->line_of[K_RCONTROL] || e->line_of[K_RTREATED] || e->nrcset > 0 || e->nrtset > 0;
+    if (e->contrast) {
+        int first = e->line_of[K_RCONTROL] ? e->line_of[K_RCONTROL]
+                : e->line_of[K_RTREATED]   ? e->line_of[K_RTREATED]
+                : e->nrcset                ? e->rcset[0].line
+                                           : e->rtset[0].line;
+        if (e->effect == E_VALUE)
+            VERR(first, "a reference pair (reference_*) needs effect = ratio or difference, not value");
+        if (!e->line_of[K_RCONTROL])
+            VERR(first, "a reference pair needs reference_control (the reference pair's control scenario)");
+        if (!e->line_of[K_RTREATED] && e->nrtset == 0)
+            VERR(e->line_of[K_RCONTROL],
+                    "the reference pair compares two arms: give reference_treated and/or reference_treated_set");
+    }
     if (X_IS_BAND(e->expect) && !e->has_band)
         VERR(e->line_of[K_EXPECT], "expect = %s needs a band = LO HI line", expect_names[e->expect]);
     if (!X_IS_BAND(e->expect) && e->has_band)
         VERR(e->line_of[K_BAND], "band is only for expect = band or band_every_seed");
     if (!e->treated[0]) snprintf(e->treated, sizeof e->treated, "%s", e->control);
+    if (e->contrast && !e->rtreated[0]) snprintf(e->rtreated, sizeof e->rtreated, "%s", e->rcontrol);
     return 0;
 fail:
     if (f) fclose(f);
@@ -552,8 +637,8 @@ static int arm_sets(const vexp *e, int arm, int mode, const vset **out)
     int n = 0;
     for (int k = 0; k < e->nsets; k++) out[n++] = &e->sets[k];
     for (int k = 0; k < e->nmset[mode]; k++) out[n++] = &e->mset[mode][k];
-    const vset *a = arm ? e->tset : e->cset;
-    int na = arm ? e->ntset : e->ncset;
+    const vset *a = arm == A_C ? e->cset : arm == A_T ? e->tset : arm == A_RC ? e->rcset : e->rtset;
+    int na = arm == A_C ? e->ncset : arm == A_T ? e->ntset : arm == A_RC ? e->nrcset : e->nrtset;
     for (int k = 0; k < na; k++) out[n++] = &a[k];
     return n;
 }
@@ -569,7 +654,7 @@ static int arm_resolve(
     c.csv_every = e->csv_every;
     c.png_every = c.ckpt_every = c.max_memory_mb = -1.0;
     c.seed = V_DEFAULT_SEED;
-    c.pos[0] = arm ? e->treated : e->control;
+    c.pos[0] = arm_scenario(e, arm);
     c.npos = 1;
     for (int k = 0; k < n; k++) c.sets[c.nsets++] = sv[k]->text;
     bs_registry *reg = NULL;
@@ -587,7 +672,10 @@ static int arm_check(const vexp *e, int arm, int mode, char *spath, size_t pn)
     bs_error err = { { 0 } };
     if (arm_resolve(e, arm, mode, sv, n, spath, pn, &err) == 0) return 0;
     if (arm_resolve(e, arm, mode, sv, 0, spath, pn, &err) != 0) {
-        int l = arm && e->line_of[K_TREATED] ? e->line_of[K_TREATED] : e->line_of[K_CONTROL];
+        static const int key_of[] = { K_CONTROL, K_TREATED, K_RCONTROL, K_RTREATED };
+        int l = e->line_of[key_of[arm]] ? e->line_of[key_of[arm]]
+                : arm >= A_RC           ? e->line_of[K_RCONTROL]
+                                        : e->line_of[K_CONTROL];
         fprintf(stderr, "bonesim validate: %s:%d: %s\n", e->path, l, err.msg);
         return -1;
     }
@@ -596,7 +684,7 @@ static int arm_check(const vexp *e, int arm, int mode, char *spath, size_t pn)
             fprintf(stderr, "bonesim validate: %s:%d: %s\n", e->path, sv[upto - 1]->line, err.msg);
             return -1;
         }
-    fprintf(stderr, "bonesim validate: %s: the %s arm does not resolve\n", e->path, arm ? "treated" : "control");
+    fprintf(stderr, "bonesim validate: %s: the %s arm does not resolve\n", e->path, arm_names[arm]);
     return -1;
 }
 
@@ -634,7 +722,7 @@ static long run_get(vruns *R, const vexp *e, int arm, int mode, long long seed, 
 {
     const vset *sv[3 * V_MAX_SETS];
     int n = arm_sets(e, arm, mode, sv);
-    const char *spath = arm ? e->tpath : e->cpath;
+    const char *spath = arm_path(e, arm);
     bs_strbuf key = { 0 };
     bs_sb_put(&key, "%s --days %.17g --csv-every %.17g", spath, e->days[mode], e->csv_every);
     for (int k = 0; k < n; k++) bs_sb_put(&key, " --set %s", sv[k]->text);
@@ -730,7 +818,7 @@ static int job_args_for(bs_job *j, const vexp *e, int arm, int mode, const vrun 
     bs_argv *a = &j->args;
     char seed[32];
     snprintf(seed, sizeof seed, "%lld", r->seed);
-    int bad = bs_argv_push(a, "bonesim") || bs_argv_push(a, "run") || bs_argv_push(a, arm ? e->tpath : e->cpath) ||
+    int bad = bs_argv_push(a, "bonesim") || bs_argv_push(a, "run") || bs_argv_push(a, arm_path(e, arm)) ||
             bs_argv_push(a, "--seed") || bs_argv_push(a, seed) || bs_argv_push_num(a, "--days", e->days[mode]) ||
             bs_argv_push_num(a, "--csv-every", e->csv_every) || bs_argv_push(a, "--threads") || bs_argv_push(a, "1") ||
             bs_argv_push(a, "--quiet") || bs_argv_push(a, "--no-png") || bs_argv_push(a, "--out") ||
@@ -907,6 +995,8 @@ static double run_summary(const vexp *e, const bs_table *t, double w0, double w1
 typedef struct {
     int n; /* usable pairs (or runs for effect = value) */
     double *c, *t, *eff; /* per seed (NaN when unusable) */
+    double *rc, *rt, *e1, *e2; /* contrast experiments: the reference pair's summaries, the main and the
+                                * reference pair's effects per seed */
     double median, spread_lo, spread_hi, ci_lo, ci_hi, p, w_plus;
     int has_ci, has_p, m_used;
     int verdict; /* V_PASS ... */
@@ -997,7 +1087,7 @@ static void evaluate(const vexp *e, int nseeds, long long seed0, vresult *res)
         int right = alt > 0 ? res->median > null : res->median < null;
         if (!right) {
             res->verdict = V_FAIL;
-            snprintf(res->why, sizeof res->why, "median %s %.4g is not %s %g", effect_names[e->effect], res->median,
+            snprintf(res->why, sizeof res->why, "median %s %.4g is not %s %g", effect_label(e), res->median,
                     alt > 0 ? "above" : "below", null);
         } else if (n < V_MIN_PAIRS_CI || res->m_used < V_MIN_PAIRS_CI) {
             res->verdict = V_DIRECTION_ONLY;
@@ -1046,7 +1136,7 @@ static void arm_text(const vexp *e, int arm, int mode, char *out, size_t n)
 {
     const vset *sv[3 * V_MAX_SETS];
     int k = arm_sets(e, arm, mode, sv);
-    size_t len = (size_t)snprintf(out, n, "%s", arm ? e->treated : e->control);
+    size_t len = (size_t)snprintf(out, n, "%s", arm_scenario(e, arm));
     for (int i = 0; i < k && len < n; i++) len += (size_t)snprintf(out + len, n - len, " %s", sv[i]->text);
 }
 
@@ -1055,12 +1145,14 @@ static void arm_text(const vexp *e, int arm, int mode, char *out, size_t n)
 static int write_figure(const char *path, const vexp *e, const vresult *res, int mode, int nseeds, const vruns *R,
         char *why, size_t whyn)
 {
+    /* a contrast experiment draws its two pairs' per-row effects (series 0
+     * the main pair, 1 the reference pair); the others their arms */
     int narms = e->effect == E_VALUE ? 1 : 2;
     const bs_table *t0 = &R->r[e->run_c[0]].tab;
     int nrow = t0->nrow;
-    for (int arm = 0; arm < narms; arm++)
+    for (int arm = 0; arm < n_arms(e); arm++)
         for (int i = 0; i < nseeds; i++) {
-            const bs_table *t = &R->r[arm ? e->run_t[i] : e->run_c[i]].tab;
+            const bs_table *t = &R->r[arm_run(e, arm, i)].tab;
             if (t->nrow < nrow) nrow = t->nrow;
         }
     double *buf = malloc((size_t)(7 * nrow + nseeds + 1) * sizeof *buf);
@@ -1080,7 +1172,12 @@ static int write_figure(const char *path, const vexp *e, const vresult *res, int
         for (int r = 0; r < nrow; r++) {
             int n = 0;
             for (int i = 0; i < nseeds; i++) {
-                double v = obs_at(e, &R->r[arm ? e->run_t[i] : e->run_c[i]].tab, r);
+                double v;
+                if (e->contrast)
+                    v = pair_effect(e->effect, obs_at(e, &R->r[arm_run(e, arm ? A_RC : A_C, i)].tab, r),
+                            obs_at(e, &R->r[arm_run(e, arm ? A_RT : A_T, i)].tab, r));
+                else
+                    v = obs_at(e, &R->r[arm ? e->run_t[i] : e->run_c[i]].tab, r);
                 if (!isnan(v)) x[n++] = v;
             }
             if (n == 0) {
@@ -1097,12 +1194,24 @@ static int write_figure(const char *path, const vexp *e, const vresult *res, int
     snprintf(l1, sizeof l1, "verdict: %s. %.220s", verdict_names[res->verdict], res->why);
     snprintf(l2, sizeof l2, "line: median of %d seeds; band: %s; grey: window %g-%g d", nseeds,
             band_iqr ? "IQR" : "min-max range (<5 seeds)", e->window[mode][0], e->window[mode][1]);
-    char t[500];
+    char t[500], u[500];
     arm_text(e, 0, mode, t, sizeof t);
-    snprintf(a0, sizeof a0, "%s: %.280s", narms == 1 ? "runs" : "control", t);
-    arm_text(e, 1, mode, t, sizeof t);
-    snprintf(a1, sizeof a1, "treated: %.280s", t);
+    arm_text(e, 1, mode, u, sizeof u);
+    if (e->contrast) { /* the scenario names only: the sets are in report.md */
+        snprintf(a0, sizeof a0, "main pair, %s: %.120s %s %.120s%s", effect_names[e->effect], e->treated,
+                e->effect == E_RATIO ? "/" : "-", e->control, e->ntset || e->ncset ? " (with its sets)" : "");
+        snprintf(a1, sizeof a1, "reference pair, %s: %.120s %s %.120s%s", effect_names[e->effect], e->rtreated,
+                e->effect == E_RATIO ? "/" : "-", e->rcontrol, e->nrtset || e->nrcset ? " (with its sets)" : "");
+    } else {
+        snprintf(a0, sizeof a0, "%s: %.280s", narms == 1 ? "runs" : "control", t);
+        snprintf(a1, sizeof a1, "treated: %.280s", u);
+    }
     obs_label(e, ylab, sizeof ylab);
+    if (e->contrast) {
+        char ob[160];
+        snprintf(ob, sizeof ob, "%s", ylab);
+        snprintf(ylab, sizeof ylab, "%s of %.120s per row", e->effect == E_RATIO ? "ratio" : "difference", ob);
+    }
     /* the heading wrapped at spaces to fit the 1200-pixel figure (98 characters a line) */
     static char wrapped[8][128];
     const char *lines[8], *src[3] = { l0, l1, l2 };
@@ -1150,7 +1259,9 @@ void bs_usage_validate(FILE *f)
             "Experiments are data files, one per behaviour claim, in scenarios/validation/*.ini\n"
             "(or --experiments DIR); the format is in docs/validation.md. B... selects behaviours\n"
             "(B5) or experiment ids (B5a) or files; default all. Identical runs shared by several\n"
-            "experiments run once.\n"
+            "experiments run once. A file with a reference pair (reference_control, reference_treated)\n"
+            "is a contrast: per seed the main pair's effect over (ratio) or minus (difference) the\n"
+            "reference pair's, tested like any paired effect.\n"
             "\n"
             "options:\n"
             "  --quick             reduced sizes, days and seeds from each file's quick.* keys (default)\n"
@@ -1364,9 +1475,10 @@ int bs_cmd_validate(int argc, char **argv)
     for (int k = 0; k < nfiles; k++) free(files[k]);
     /* resolve every arm before anything starts */
     for (int k = 0; k < nexp && rc == BS_EXIT_OK; k++)
-        if (arm_check(&E[k], 0, mode, E[k].cpath, sizeof E[k].cpath) != 0 ||
-                (E[k].effect != E_VALUE && arm_check(&E[k], 1, mode, E[k].tpath, sizeof E[k].tpath) != 0))
-            rc = BS_EXIT_USAGE;
+        for (int arm = 0; arm < n_arms(&E[k]) && rc == BS_EXIT_OK; arm++) {
+            char *pb = arm == A_C ? E[k].cpath : arm == A_T ? E[k].tpath : arm == A_RC ? E[k].rcpath : E[k].rtpath;
+            if (arm_check(&E[k], arm, mode, pb, sizeof E[k].cpath) != 0) rc = BS_EXIT_USAGE;
+        }
     if (rc != BS_EXIT_OK) {
         free(E);
         return rc;
@@ -1374,7 +1486,7 @@ int bs_cmd_validate(int argc, char **argv)
     if (rc == BS_EXIT_OK && list) {
         printf("%-8s %-5s %-10s %-30s %s\n", "id", "B", "effect", "observable", "title");
         for (int k = 0; k < nexp; k++)
-            printf("%-8s %-5s %-10s %-30s %s\n", E[k].id, E[k].behaviour, effect_names[E[k].effect], E[k].observable,
+            printf("%-8s %-5s %-10s %-30s %s\n", E[k].id, E[k].behaviour, effect_label(&E[k]), E[k].observable,
                     E[k].title);
         free(E);
         return 0;
@@ -1416,7 +1528,9 @@ int bs_cmd_validate(int argc, char **argv)
         for (int i = 0; i < ns && rc == BS_EXIT_OK; i++) {
             e->run_c[i] = run_get(&R, e, 0, mode, seed0 + i, out);
             e->run_t[i] = e->effect == E_VALUE ? e->run_c[i] : run_get(&R, e, 1, mode, seed0 + i, out);
-            if (e->run_c[i] < 0 || e->run_t[i] < 0) rc = BS_EXIT_ERROR;
+            e->run_rc[i] = e->contrast ? run_get(&R, e, A_RC, mode, seed0 + i, out) : e->run_c[i];
+            e->run_rt[i] = e->contrast ? run_get(&R, e, A_RT, mode, seed0 + i, out) : e->run_t[i];
+            if (e->run_c[i] < 0 || e->run_t[i] < 0 || e->run_rc[i] < 0 || e->run_rt[i] < 0) rc = BS_EXIT_ERROR;
         }
     }
     /* list this validation's outputs before writing any (a resume adds to the list) */
@@ -1451,8 +1565,8 @@ int bs_cmd_validate(int argc, char **argv)
     /* which experiment/arm made each run (for its argv) */
     for (int k = 0; k < nexp && rc == BS_EXIT_OK; k++)
         for (int i = 0; i < seeds_of[k] && rc == BS_EXIT_OK; i++)
-            for (int arm = 0; arm < (E[k].effect == E_VALUE ? 1 : 2); arm++) {
-                long ri = arm ? E[k].run_t[i] : E[k].run_c[i];
+            for (int arm = 0; arm < n_arms(&E[k]); arm++) {
+                long ri = arm_run(&E[k], arm, i);
                 vrun *r = &R.r[ri];
                 if (r->job >= 0 || r->loaded) continue;
                 if (resume && run_finished(r)) {
@@ -1473,8 +1587,8 @@ int bs_cmd_validate(int argc, char **argv)
                 j->seed = r->seed;
                 snprintf(j->dir, sizeof j->dir, "%s", r->dir);
                 char nm[64];
-                bs_scenario_name(arm ? E[k].tpath : E[k].cpath, nm, sizeof nm);
-                snprintf(j->tag, sizeof j->tag, "%.20s %s run %.30s", E[k].id, arm ? "treated" : "control", nm);
+                bs_scenario_name(arm_path(&E[k], arm), nm, sizeof nm);
+                snprintf(j->tag, sizeof j->tag, "%.20s %s run %.30s", E[k].id, arm_names[arm], nm);
                 if (job_args_for(j, &E[k], arm, mode, r, force) != 0) {
                     fprintf(stderr, "bonesim validate: out of memory\n");
                     rc = BS_EXIT_ERROR;
@@ -1540,15 +1654,32 @@ int bs_cmd_validate(int argc, char **argv)
             x->c = malloc((size_t)ns * sizeof(double));
             x->t = malloc((size_t)ns * sizeof(double));
             x->eff = malloc((size_t)ns * sizeof(double));
-            if (!x->c || !x->t || !x->eff) {
+            x->rc = malloc((size_t)ns * sizeof(double));
+            x->rt = malloc((size_t)ns * sizeof(double));
+            x->e1 = malloc((size_t)ns * sizeof(double));
+            x->e2 = malloc((size_t)ns * sizeof(double));
+            if (!x->c || !x->t || !x->eff || !x->rc || !x->rt || !x->e1 || !x->e2) {
                 rc = BS_EXIT_ERROR;
                 break;
             }
             for (int i = 0; i < ns; i++) {
                 vrun *rc_ = &R.r[e->run_c[i]], *rt_ = &R.r[e->run_t[i]];
-                x->c[i] = x->t[i] = x->eff[i] = VNAN;
-                if (rc_->failed || rt_->failed) {
-                    x->failed_runs += rc_->failed + (e->effect != E_VALUE && rt_->failed);
+                x->c[i] = x->t[i] = x->eff[i] = x->rc[i] = x->rt[i] = x->e1[i] = x->e2[i] = VNAN;
+                int nfailed = 0;
+                for (int arm = 0; arm < n_arms(e); arm++) nfailed += R.r[arm_run(e, arm, i)].failed;
+                if (nfailed) {
+                    x->failed_runs += nfailed;
+                    continue;
+                }
+                if (e->contrast) {
+                    const double w0 = e->window[mode][0], w1 = e->window[mode][1];
+                    x->c[i] = run_summary(e, &rc_->tab, w0, w1);
+                    x->t[i] = run_summary(e, &rt_->tab, w0, w1);
+                    x->rc[i] = run_summary(e, &R.r[e->run_rc[i]].tab, w0, w1);
+                    x->rt[i] = run_summary(e, &R.r[e->run_rt[i]].tab, w0, w1);
+                    x->e1[i] = pair_effect(e->effect, x->c[i], x->t[i]);
+                    x->e2[i] = pair_effect(e->effect, x->rc[i], x->rt[i]);
+                    x->eff[i] = contrast_effect(e->effect, x->e1[i], x->e2[i]);
                     continue;
                 }
                 x->c[i] = run_summary(e, &rc_->tab, e->window[mode][0], e->window[mode][1]);
@@ -1620,14 +1751,14 @@ int bs_cmd_validate(int argc, char **argv)
                 snprintf(ex, sizeof ex, "%s%g .. %g", e->expect == X_BAND_EVERY ? "every seed " : "", e->band[0],
                         e->band[1]);
             else
-                snprintf(ex, sizeof ex, "%s (%s %s %g)", expect_names[e->expect], effect_names[e->effect],
+                snprintf(ex, sizeof ex, "%s (%s %s %g)", expect_names[e->expect], effect_label(e),
                         e->expect == X_INCREASE ? ">" : "<", e->effect == E_RATIO ? 1.0 : 0.0);
             bs_sb_put(&md, "| [%s](#%s) | %s | ", e->id, e->id, e->behaviour);
             md_cell(&md, e->title);
             bs_sb_put(&md, " | %s, %s%s%s over days %g-%g | %s | %s | %s | %s | %s | **%s** |\n", ob,
                     summaries[e->summary].name, e->summary == S_SPAN_ABOVE ? ":" : "",
-                    e->summary == S_SPAN_ABOVE ? "X" : "", e->window[mode][0], e->window[mode][1],
-                    effect_names[e->effect], med, sp, pv, ex, verdict_names[x->verdict]);
+                    e->summary == S_SPAN_ABOVE ? "X" : "", e->window[mode][0], e->window[mode][1], effect_label(e), med,
+                    sp, pv, ex, verdict_names[x->verdict]);
         }
         for (int k = 0; k < nexp && rc == BS_EXIT_OK; k++) {
             vexp *e = &E[k];
@@ -1643,6 +1774,15 @@ int bs_cmd_validate(int argc, char **argv)
             md_cell(&md, e->source);
             bs_sb_put(&md, "\n- %s: `%s`\n", e->effect == E_VALUE ? "runs" : "control", a0);
             if (e->effect != E_VALUE) bs_sb_put(&md, "- treated: `%s`\n", a1);
+            if (e->contrast) {
+                char r0[1200], r1[1200];
+                arm_text(e, A_RC, mode, r0, sizeof r0);
+                arm_text(e, A_RT, mode, r1, sizeof r1);
+                bs_sb_put(&md,
+                        "- reference control: `%s`\n- reference treated: `%s`\n- contrast: per seed, the %s of the "
+                        "main pair (treated vs control) %s that of the reference pair, on the same seed\n",
+                        r0, r1, effect_names[e->effect], e->effect == E_RATIO ? "divided by" : "minus");
+            }
             bs_sb_put(&md, "- %g days, CSV every %g d; observable `%s` (%s), summary `%s` (%s) over days %g-%g\n",
                     e->days[mode], e->csv_every, e->observable, e->der >= 0 ? derived[e->der].what : "a CSV column",
                     summaries[e->summary].name, summaries[e->summary].what, e->window[mode][0], e->window[mode][1]);
@@ -1650,7 +1790,7 @@ int bs_cmd_validate(int argc, char **argv)
             bs_sb_put(&md, "- seeds %lld .. %lld (%d); verdict **%s**: %s\n", seed0, seed0 + ns - 1, ns,
                     verdict_names[x->verdict], x->why);
             if (x->n > 0) {
-                bs_sb_put(&md, "- median %s %.4g; %s %.4g .. %.4g; ", effect_names[e->effect], x->median,
+                bs_sb_put(&md, "- median %s %.4g; %s %.4g .. %.4g; ", effect_label(e), x->median,
                         x->has_ci ? "IQR" : "range (fewer than 5, so not an IQR)", x->spread_lo, x->spread_hi);
                 if (x->has_ci)
                     bs_sb_put(&md, "bootstrap 95%% CI of the median %.4g .. %.4g\n", x->ci_lo, x->ci_hi);
@@ -1661,10 +1801,20 @@ int bs_cmd_validate(int argc, char **argv)
                             "- one-sided Wilcoxon signed-rank (H1: %s), %d non-zero pairs, W+ = %.1f, p = %.4g\n",
                             expect_names[e->expect], x->m_used, x->w_plus, x->p);
             }
-            bs_sb_put(&md, "\n| seed | %s | %s | %s |\n|---|---|---|---|\n", e->effect == E_VALUE ? "value" : "control",
-                    e->effect == E_VALUE ? "" : "treated", e->effect == E_VALUE ? "" : effect_names[e->effect]);
+            if (e->contrast)
+                bs_sb_put(&md,
+                        "\n| seed | control | treated | %s | reference control | reference treated | reference %s | "
+                        "%s |\n|---|---|---|---|---|---|---|---|\n",
+                        effect_names[e->effect], effect_names[e->effect], effect_label(e));
+            else
+                bs_sb_put(&md, "\n| seed | %s | %s | %s |\n|---|---|---|---|\n",
+                        e->effect == E_VALUE ? "value" : "control", e->effect == E_VALUE ? "" : "treated",
+                        e->effect == E_VALUE ? "" : effect_names[e->effect]);
             for (int i = 0; i < ns; i++) {
-                if (e->effect == E_VALUE)
+                if (e->contrast)
+                    bs_sb_put(&md, "| %lld | %.6g | %.6g | %.6g | %.6g | %.6g | %.6g | %.6g |\n", seed0 + i, x->c[i],
+                            x->t[i], x->e1[i], x->rc[i], x->rt[i], x->e2[i], x->eff[i]);
+                else if (e->effect == E_VALUE)
                     bs_sb_put(&md, "| %lld | %.6g | | |\n", seed0 + i, x->c[i]);
                 else
                     bs_sb_put(&md, "| %lld | %.6g | %.6g | %.6g |\n", seed0 + i, x->c[i], x->t[i], x->eff[i]);
@@ -1727,8 +1877,8 @@ int bs_cmd_validate(int argc, char **argv)
                 double cpu = 0.0;
                 for (long i = 0; i < R.n; i++) R.r[i].mark = 0;
                 for (int i = 0; i < ns; i++)
-                    for (int arm = 0; arm < 2; arm++) {
-                        vrun *r = &R.r[arm ? e->run_t[i] : e->run_c[i]];
+                    for (int arm = 0; arm < n_arms(e); arm++) {
+                        vrun *r = &R.r[arm_run(e, arm, i)];
                         if (r->mark) continue;
                         r->mark = 1;
                         nd++;
@@ -1799,6 +1949,14 @@ int bs_cmd_validate(int argc, char **argv)
                 bs_sb_put(&js, ", \"treated\": ");
                 bs_sb_json_str(&js, a);
             }
+            if (e->contrast) {
+                arm_text(e, A_RC, mode, a, sizeof a);
+                bs_sb_put(&js, ", \"reference_control\": ");
+                bs_sb_json_str(&js, a);
+                arm_text(e, A_RT, mode, a, sizeof a);
+                bs_sb_put(&js, ", \"reference_treated\": ");
+                bs_sb_json_str(&js, a);
+            }
             bs_sb_put(&js, ", \"days\": %g, \"observable\": ", e->days[mode]);
             bs_sb_json_str(&js, e->observable);
             bs_sb_put(&js,
@@ -1807,6 +1965,7 @@ int bs_cmd_validate(int argc, char **argv)
                     e->der >= 0 ? "true" : "false", summaries[e->summary].name, e->window[mode][0], e->window[mode][1],
                     effect_names[e->effect], expect_names[e->expect]);
             if (X_IS_BAND(e->expect)) bs_sb_put(&js, ", \"band\": [%g, %g]", e->band[0], e->band[1]);
+            bs_sb_put(&js, ", \"contrast\": %s", e->contrast ? "true" : "false");
             bs_sb_put(&js, ",\n     \"seeds\": [");
             for (int i = 0; i < ns; i++) bs_sb_put(&js, "%s%lld", i ? ", " : "", seed0 + i);
             bs_sb_put(&js, "], \"control_values\": [");
@@ -1819,6 +1978,18 @@ int bs_cmd_validate(int argc, char **argv)
                 for (int i = 0; i < ns; i++) {
                     bs_sb_put(&js, i ? ", " : "");
                     json_num(&js, x->t[i]);
+                }
+            }
+            if (e->contrast) {
+                const double *arr[4] = { x->rc, x->rt, x->e1, x->e2 };
+                static const char *const nm[4] = { "reference_control_values", "reference_treated_values",
+                    "main_effects", "reference_effects" };
+                for (int q = 0; q < 4; q++) {
+                    bs_sb_put(&js, "], \"%s\": [", nm[q]);
+                    for (int i = 0; i < ns; i++) {
+                        bs_sb_put(&js, i ? ", " : "");
+                        json_num(&js, arr[q][i]);
+                    }
                 }
             }
             bs_sb_put(&js, "], \"effects\": [");
@@ -1911,6 +2082,10 @@ int bs_cmd_validate(int argc, char **argv)
             free(res[k].c);
             free(res[k].t);
             free(res[k].eff);
+            free(res[k].rc);
+            free(res[k].rt);
+            free(res[k].e1);
+            free(res[k].e2);
         }
     free(res);
     for (long i = 0; i < R.n; i++) {
