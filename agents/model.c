@@ -89,6 +89,20 @@ const bs_param_def bs_world_params[] = {
             "(wall permeability x wall area per site volume, A; calibrated to B6 so the perisinusoidal marrow is "
             "the most hypoxic, Spencer 2014 M✓)",
             NULL, NULL },
+    { "o2.endosteal_sinusoid_range_um", BS_PT_REAL, 100.0, 0.0, 500.0, "um",
+            "Sinusoid sites within this distance of bone (the geometry as built) are the endosteal capillaries fed "
+            "straight from the arterioles (type H vessels along the endosteum, Kusumbe 2014 Nature 507:323, M~ "
+            "qualitative: less hypoxic than the deep type L sinusoids); their blood is o2.endosteal_sinusoid_"
+            "arterial_frac of the way from sinusoid to arteriole pO2. 100 um A (the probe's deep marrow starts "
+            "there); 0 = none",
+            NULL, NULL },
+    { "o2.endosteal_sinusoid_arterial_frac", BS_PT_REAL, 0.25, 0.0, 1.0, "1",
+            "Blood pO2 of the endosteal sinusoids (o2.endosteal_sinusoid_range_um) as a fraction of the way from "
+            "o2.sinusoid_mmHg (0) to o2.arteriole_mmHg (1): arteriolar blood entering the capillary bed there "
+            "(Kusumbe 2014, M~ qualitative; Spencer 2014: the endosteum, fed by small arteries, is the less hypoxic "
+            "region, M✓ qualitative); calibrated to B6 on seeds 500-504 (every seed's marrow median >= 15 mmHg at "
+            "quick size, deep perisinusoidal marrow kept near 10 mmHg)",
+            NULL, NULL },
     { "o2.arteriole_mmHg", BS_PT_REAL, 45.0, 0.0, 760.0, "mmHg", "pO2 held at arteriole sites (40-50 mmHg, A)", NULL,
             NULL },
     { "o2.marrow_uptake_per_h", BS_PT_REAL, 40.0, 0.0, 1e6, "1/h",
@@ -209,6 +223,7 @@ static void derive_world(bs_model *m)
     bs_rules *r = &m->r;
     r->o2_sinusoid = (float)bs_param(ps, "o2.sinusoid_mmHg");
     r->o2_sinusoid_exchange = (float)bs_param(ps, "o2.sinusoid_exchange_per_h");
+    r->o2_endosteal_sinusoid_frac = (float)bs_param(ps, "o2.endosteal_sinusoid_arterial_frac");
     r->o2_arteriole = (float)bs_param(ps, "o2.arteriole_mmHg");
     r->o2_marrow_uptake = (float)bs_param(ps, "o2.marrow_uptake_per_h");
     r->o2_bone_uptake = (float)bs_param(ps, "o2.bone_uptake_per_h");
@@ -287,6 +302,7 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
     }
     if (st != BS_OK) goto fail;
     bs_lattice_mark_perisinusoidal(&m->lat, bs_param(ps, "o2.perisinusoidal_range_um"));
+    (void)bs_lattice_mark_endosteal_vessels(&m->lat, bs_param(ps, "o2.endosteal_sinusoid_range_um"));
     /* At most one agent per site, so w*h slots can never overflow; the
      * slots take memory only as agents appear (engine/store.h). */
     st = bs_store_init(&m->store, w, h, w * h, err);
@@ -375,6 +391,14 @@ bs_status bs_model_set_param(bs_model *m, const char *name, double value, bs_err
         if (strncmp(name, fixed[k], strlen(fixed[k])) == 0)
             return bs_fail(err, BS_ERR_INVALID,
                     "%s cannot change while the model runs (valid: parameters of rules, not %s*)", name, fixed[k]);
+    /* the O2 zones marked on the lattice when the model is created */
+    static const char *const built[] = { "o2.perisinusoidal_range_um", "o2.endosteal_sinusoid_range_um" };
+    for (size_t k = 0; k < sizeof built / sizeof built[0]; k++)
+        if (strcmp(name, built[k]) == 0)
+            return bs_fail(err, BS_ERR_INVALID,
+                    "%s cannot change while the model runs (valid: parameters of rules; this one is marked on the "
+                    "lattice when the model is created)",
+                    name);
     /* Therapy parameters are read once into m->r.tx together with the
      * therapy state (bs_therapy_init); a live change goes through
      * bs_therapy_switch instead. */
@@ -447,6 +471,10 @@ static void assemble_sources(bs_model *m)
     float *const pthrp_a = F[BS_FIELD_PTHRP].src, *const sup_a = F[BS_FIELD_SUPPR].src;
     float *const chem_a = F[BS_FIELD_CHEMOKINE].src;
     const float exchange = r->o2_sinusoid_exchange, exchange_src = r->o2_sinusoid_exchange * r->fx.o2_sinusoid;
+    /* endosteal (type H) sinusoids: blood part of the way to the arterioles'
+     * pO2; both ends already carry any therapy's factor (hyperoxia) */
+    const float exchange_src_h = r->o2_sinusoid_exchange *
+            (r->fx.o2_sinusoid + r->o2_endosteal_sinusoid_frac * (r->fx.o2_arteriole - r->fx.o2_sinusoid));
     const float arteriole = r->fx.o2_arteriole, bone_up = r->o2_bone_uptake, marrow_up = r->o2_marrow_uptake;
     const float peri_up = r->o2_perisinusoidal_uptake;
     const uint8_t *const flags = lat->flags;
@@ -464,7 +492,7 @@ static void assemble_sources(bs_model *m)
                 /* sinusoid: partly deoxygenated blood exchanging O2 through
                  * its wall, a flux r (pO2_blood - pO2), not a held value */
                 o2_up = exchange;
-                o2_src = exchange_src;
+                o2_src = flags[i] & BS_FLAG_ENDOSTEAL_VESSEL ? exchange_src_h : exchange_src;
                 break;
             case BS_TISSUE_ARTERIOLE:
                 fixed = 1;

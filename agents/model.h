@@ -171,6 +171,7 @@ typedef struct bs_rules {
     /* tissue and fields */
     float o2_sinusoid, o2_arteriole; /* mmHg: sinusoid blood, arteriole (held) */
     float o2_sinusoid_exchange; /* 1/h: sinusoid wall exchange */
+    float o2_endosteal_sinusoid_frac; /* endosteal sinusoids' blood: this share of the way to arteriole pO2 */
     float o2_marrow_uptake, o2_bone_uptake; /* 1/h */
     float o2_perisinusoidal_uptake; /* 1/h: free perisinusoidal marrow (haematopoietic cords) */
     float cxcl12_endosteal; /* au/h at every endosteal marrow site (endosteal CAR/stroma) */

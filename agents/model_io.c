@@ -323,7 +323,8 @@ bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t ne
  * store.n_free long; the BMU records in a pool, model.bmu_n of them with
  * their origins, instead of one per site; 7: lattice.flags also carries
  * BS_FLAG_PERISINUSOIDAL, the perisinusoidal O2 consumption zone, and
- * BS_FLAG_BONE0, the day-0 bone the images draw erosion against). */
+ * BS_FLAG_BONE0, the day-0 bone the images draw erosion against; 8: and
+ * BS_FLAG_ENDOSTEAL_VESSEL, the endosteal sinusoids' richer blood). */
 static bs_status check_layout(bs_ckpt_reader *r, bs_error *err)
 {
     const char *path = bs_ckpt_path(r);

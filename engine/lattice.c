@@ -344,6 +344,35 @@ void bs_lattice_mark_perisinusoidal(bs_lattice *lat, double range_um)
         }
 }
 
+long bs_lattice_mark_endosteal_vessels(bs_lattice *lat, double range_um)
+{
+    const int w = lat->w, h = lat->h;
+    const double rs = range_um / lat->h_um;
+    const int r = (int)floor(rs);
+    long n = 0;
+    for (long i = 0; i < (long)w * h; i++) lat->flags[i] &= (uint8_t)~BS_FLAG_ENDOSTEAL_VESSEL;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            if (lat->tissue[y * w + x] != BS_TISSUE_VESSEL) continue;
+            int near = 0;
+            for (int dy = -r; dy <= r && !near; dy++)
+                for (int dx = -r; dx <= r; dx++) {
+                    const int xx = x + dx, yy = y + dy;
+                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                    if ((double)(dx * dx + dy * dy) > rs * rs) continue;
+                    if (lat->tissue[yy * w + xx] == BS_TISSUE_BONE) {
+                        near = 1;
+                        break;
+                    }
+                }
+            if (near) {
+                lat->flags[y * w + x] |= BS_FLAG_ENDOSTEAL_VESSEL;
+                n++;
+            }
+        }
+    return n;
+}
+
 double bs_lattice_bone_area_um2(const bs_lattice *lat)
 {
     /* Fixed-order sum in double: identical at any thread count. */

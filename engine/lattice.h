@@ -38,7 +38,11 @@ enum {
      * cleared): a marrow site with this flag is bone lost since the start of
      * the run, which the renderer shows as eroded. Saved with the flags. */
     BS_FLAG_BONE0 = 1u << 1,
-    BS_FLAG_PERISINUSOIDAL = 1u << 2 /* within the perisinusoidal range of a sinusoid (static: sinusoids never move) */
+    BS_FLAG_PERISINUSOIDAL = 1u << 2, /* within the perisinusoidal range of a sinusoid (static: sinusoids never move) */
+    /* a sinusoid site near the endosteum: the capillaries fed straight from
+     * the endosteal arterioles (type H), carrying better-oxygenated blood
+     * than the deep sinusoids (set once at creation; saved with the flags) */
+    BS_FLAG_ENDOSTEAL_VESSEL = 1u << 3
 };
 
 typedef struct {
@@ -98,6 +102,13 @@ bs_status bs_lattice_from_classes(bs_lattice *lat, const uint8_t *classes, bs_er
  * elsewhere. Sinusoids are fixed, so this runs once, after the geometry is
  * built; the flag travels with lattice.flags in checkpoints. */
 void bs_lattice_mark_perisinusoidal(bs_lattice *lat, double range_um);
+
+/* Sets BS_FLAG_ENDOSTEAL_VESSEL on every sinusoid site whose centre lies
+ * within range_um of a bone site's centre (Euclidean), clears it elsewhere;
+ * returns the number marked. Runs once on the geometry as built (before any
+ * remodeling); vessels never move, and the flag travels with lattice.flags
+ * in checkpoints, so later bone changes do not move it. */
+long bs_lattice_mark_endosteal_vessels(bs_lattice *lat, double range_um);
 
 /* Bone area (sum of mineral * h^2) in um^2, and counts. */
 double bs_lattice_bone_area_um2(const bs_lattice *lat);

@@ -283,6 +283,11 @@ static void test_set_param(void **state)
     assert_int_equal(bs_model_set_param(m, "lattice.width_sites", 50, &err), BS_ERR_INVALID);
     assert_non_null(strstr(err.msg, "cannot change while the model runs"));
     assert_int_equal(bs_model_set_param(m, "run.dt_h", 0.5, &err), BS_ERR_INVALID);
+    /* the O2 zones are marked on the lattice at creation */
+    assert_int_equal(bs_model_set_param(m, "o2.endosteal_sinusoid_range_um", 50, &err), BS_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "marked on the lattice"));
+    assert_int_equal(bs_model_set_param(m, "o2.perisinusoidal_range_um", 30, &err), BS_ERR_INVALID);
+    assert_int_equal(bs_model_set_param(m, "o2.endosteal_sinusoid_arterial_frac", 0.5, &err), BS_OK);
     assert_int_equal(bs_model_set_param(m, "no.such_param", 1, &err), BS_ERR_INVALID);
     /* therapies are switched, not re-parameterised, mid-run */
     assert_int_equal(bs_model_set_param(m, "therapy.denosumab.start_day", 3, &err), BS_ERR_INVALID);

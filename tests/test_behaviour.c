@@ -350,12 +350,72 @@ static void test_b6_perisinusoidal_consumption(void **state)
     assert_true(med[0] < med[1] - 1.0f);
 }
 
+/* The endosteal sinusoids (o2.endosteal_sinusoid_*): a flagged sinusoid's
+ * blood is the set share of the way from sinusoid to arteriole pO2 (its
+ * source is the wall exchange times that), the others keep the sinusoid
+ * pO2; with the share at 0 every sinusoid is the same, and the share is what
+ * lifts the marrow next to the endosteal sinusoids and the marrow median. */
+static void test_b6_endosteal_sinusoids(void **state)
+{
+    (void)state;
+    float med[2], near_h[2];
+    for (int arm = 0; arm < 2; arm++) {
+        bs_registry *reg;
+        bs_paramset *ps = bs_test_params(&reg, "homeostasis", small_cold);
+        bs_error err;
+        if (bs_config_set(ps, "run.seed=2", &err) != BS_OK) fail_msg("%s", err.msg);
+        if (arm == 1 && bs_config_set(ps, "o2.endosteal_sinusoid_arterial_frac=0", &err) != BS_OK)
+            fail_msg("%s", err.msg);
+        const double f = bs_param(ps, "o2.endosteal_sinusoid_arterial_frac");
+        const double ex = bs_param(ps, "o2.sinusoid_exchange_per_h"), ps_ = bs_param(ps, "o2.sinusoid_mmHg");
+        const double pa = bs_param(ps, "o2.arteriole_mmHg");
+        bs_model *m = bs_test_model(ps);
+        bs_model_step(m);
+        const bs_lattice *L = &m->lat;
+        const float *src = m->fields[BS_FIELD_O2].src, *c = m->fields[BS_FIELD_O2].c;
+        static float all[120 * 120], nh[120 * 120];
+        int na = 0, nn = 0, nflag = 0, nplain = 0;
+        for (int i = 0; i < L->w * L->h; i++) {
+            if (L->tissue[i] == BS_TISSUE_VESSEL) {
+                const int h = (L->flags[i] & BS_FLAG_ENDOSTEAL_VESSEL) != 0;
+                const double want = ex * (ps_ + (h ? f * (pa - ps_) : 0.0));
+                assert_float_equal(src[i], (float)want, 1e-3f * (float)want);
+                nflag += h;
+                nplain += !h;
+            } else if (L->tissue[i] == BS_TISSUE_MARROW) {
+                all[na++] = c[i];
+                const int x = i % L->w, y = i / L->w;
+                int by_h = 0;
+                for (int d = 0; d < 4; d++) {
+                    const int xx = x + (d == 0) - (d == 1), yy = y + (d == 2) - (d == 3);
+                    if (xx >= 0 && yy >= 0 && xx < L->w && yy < L->h && L->tissue[yy * L->w + xx] == BS_TISSUE_VESSEL &&
+                            (L->flags[yy * L->w + xx] & BS_FLAG_ENDOSTEAL_VESSEL))
+                        by_h = 1;
+                }
+                if (by_h) nh[nn++] = c[i];
+            }
+        }
+        assert_true(nflag > 0 && nplain > 0 && nn > 0);
+        med[arm] = median_of(all, na);
+        near_h[arm] = median_of(nh, nn);
+        printf("# B6 endosteal sinusoids (%d of %d sinusoid sites), arterial share %.2f: marrow median %.2f, next "
+               "to them %.2f mmHg\n",
+                nflag, nflag + nplain, f, (double)med[arm], (double)near_h[arm]);
+        bs_model_destroy(m);
+        bs_paramset_destroy(ps);
+        bs_registry_destroy(reg);
+    }
+    assert_true(near_h[0] > near_h[1] + 1.0f);
+    assert_true(med[0] > med[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_b3_b4_single_bmu),
         cmocka_unit_test(test_b6_oxygen_map),
         cmocka_unit_test(test_b6_perisinusoidal_consumption),
+        cmocka_unit_test(test_b6_endosteal_sinusoids),
         cmocka_unit_test(test_b5_rankl_less_bone),
         cmocka_unit_test(test_b1_b2_homeostasis),
     };

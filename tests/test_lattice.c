@@ -179,6 +179,39 @@ static void test_perisinusoidal_zone(void **state)
     bs_lattice_free(&lat);
 }
 
+/* The endosteal sinusoids: sinusoid sites within the range of a bone
+ * site's centre, no other site; other flags kept; the count returned. */
+static void test_endosteal_vessels(void **state)
+{
+    (void)state;
+    bs_lattice lat;
+    bs_error err;
+    assert_int_equal(bs_lattice_init(&lat, 20, 20, 10.0, &err), BS_OK);
+    uint8_t cls[400];
+    memset(cls, BS_TISSUE_MARROW, sizeof cls);
+    for (int x = 0; x < 20; x++) cls[19 * 20 + x] = BS_TISSUE_BONE;
+    cls[15 * 20 + 10] = BS_TISSUE_VESSEL; /* 4 sites (40 um) above the bone row */
+    cls[14 * 20 + 10] = BS_TISSUE_VESSEL; /* 5 sites */
+    cls[3 * 20 + 10] = BS_TISSUE_VESSEL; /* 16 sites: deep */
+    cls[16 * 20 + 3] = BS_TISSUE_ARTERIOLE; /* not a sinusoid */
+    assert_int_equal(bs_lattice_from_classes(&lat, cls, &err), BS_OK);
+    lat.flags[0] = BS_FLAG_CAVITY;
+    assert_int_equal(bs_lattice_mark_endosteal_vessels(&lat, 40.0), 1);
+    assert_true(lat.flags[15 * 20 + 10] & BS_FLAG_ENDOSTEAL_VESSEL);
+    assert_false(lat.flags[14 * 20 + 10] & BS_FLAG_ENDOSTEAL_VESSEL);
+    assert_int_equal(bs_lattice_mark_endosteal_vessels(&lat, 50.0), 2);
+    assert_true(lat.flags[14 * 20 + 10] & BS_FLAG_ENDOSTEAL_VESSEL);
+    assert_false(lat.flags[3 * 20 + 10] & BS_FLAG_ENDOSTEAL_VESSEL);
+    assert_false(lat.flags[16 * 20 + 3] & BS_FLAG_ENDOSTEAL_VESSEL);
+    for (int i = 0; i < 400; i++)
+        if (lat.tissue[i] != BS_TISSUE_VESSEL) assert_false(lat.flags[i] & BS_FLAG_ENDOSTEAL_VESSEL);
+    assert_int_equal(lat.flags[0], BS_FLAG_CAVITY);
+    assert_int_equal(bs_lattice_mark_endosteal_vessels(&lat, 0.0), 0);
+    for (int i = 0; i < 400; i++) assert_false(lat.flags[i] & BS_FLAG_ENDOSTEAL_VESSEL);
+    assert_int_equal(lat.flags[0], BS_FLAG_CAVITY);
+    bs_lattice_free(&lat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_flat_slab_and_surface),
         cmocka_unit_test(test_from_classes),
         cmocka_unit_test(test_perisinusoidal_zone),
+        cmocka_unit_test(test_endosteal_vessels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -125,6 +125,61 @@ v=json.load(open(sys.argv[2]))['experiments'][0]['control_values'][0]
 want=sum(float(r['bmu_resorption_d']) for r in rows)/len(rows)
 assert rows and 10<want<40 and abs(v-want)<1e-9, (v, want, len(rows))" "$csv" "$tmp/v6/results.json" && ok || bad "T4: resorption_d_per_event"
 
+# ---- slope_per_y and max_abs_dev_first against the CSV, and expect = band_every_seed (every seed, not
+# the median): S1 passes with a wide band, S2's band holds the median but not every seed, so it fails
+exS="$tmp/expS" && mkdir -p "$exS"
+for t in S1:slope_per_y:-1e9:1e9 S2:max_abs_dev_first:LO:HI; do
+  IFS=: read -r id sm lo hi <<<"$t"
+  cat >"$exS/$id.ini" <<INI
+id = $id
+behaviour = T
+title = $sm of bone area during one event
+source = test fixture
+control = single_bmu
+observable = bone_area_um2
+window = 0 30
+summary = $sm
+effect = value
+expect = band_every_seed
+band = $lo $hi
+quick.days = 30
+quick.seeds = 3
+full.days = 30
+full.seeds = 3
+INI
+done
+# S2's band: from the median of the per-seed values (known after one run of S1's seeds) up
+sed -i 's/^band = LO HI$/band = 0 1e9/' "$exS/S2.ini"
+"$bin" validate --experiments "$exS" --jobs 1 --out "$tmp/vS" --quiet >/dev/null 2>"$tmp/vS.err" && ok || { bad "validate S1/S2"; cat "$tmp/vS.err"; }
+python3 -c "
+import csv,json,sys,glob
+d=json.load(open(sys.argv[1]))['experiments']
+e5=[e for e in d if e['id']=='S1'][0]; e6=[e for e in d if e['id']=='S2'][0]
+assert e5['expect']=='band_every_seed' and e5['verdict']=='pass' and e6['verdict']=='pass'
+for i,s in enumerate(e5['seeds']):
+    r=list(csv.DictReader(open(glob.glob(sys.argv[2]+'/runs/*/seed_%d/timeseries.csv'%s)[0])))
+    r=[x for x in r if float(x['time_days'])<=30+1e-9]
+    t=[float(x['time_days']) for x in r]; v=[float(x['bone_area_um2']) for x in r]
+    tm=sum(t)/len(t); vm=sum(v)/len(v)
+    sl=365.25*sum((a-tm)*(b-vm) for a,b in zip(t,v))/sum((a-tm)**2 for a in t)
+    dv=max(abs(b/v[0]-1) for b in v)
+    assert abs(e5['control_values'][i]-sl)<=1e-6*max(1,abs(sl)), (s, e5['control_values'][i], sl)
+    assert abs(e6['control_values'][i]-dv)<=1e-9 and dv>0, (s, e6['control_values'][i], dv)
+vals=sorted(e6['control_values']); assert vals[0]<vals[-1], vals
+open(sys.argv[3],'w').write('0 %.17g\n'%(0.5*(vals[1]+vals[-1])))
+" "$tmp/vS/results.json" "$tmp/vS" "$tmp/tsband" && ok || bad "S1/S2: slope_per_y or max_abs_dev_first differ from the CSV"
+# a band that holds the median seed but not the largest value: band = FAIL, band_every_seed = FAIL naming it
+if [ -s "$tmp/tsband" ]; then
+  read -r lo hi <"$tmp/tsband"
+  sed -i "s/^band = .*/band = $lo $hi/" "$exS/S2.ini"
+  "$bin" validate S2 --experiments "$exS" --jobs 1 --out "$tmp/vS" --resume --quiet >/dev/null 2>&1
+  js "$tmp/vS/results.json" "e=d['experiments'][0]; assert e['verdict']=='FAIL' and '2 of 3 seeds inside' in e['why'] and 'farthest out: seed 10' in e['why'], e['why']" "$tmp/vS/results.json" \
+    && ok || bad "band_every_seed: one seed outside must fail and be named"
+  sed -i 's/^expect = band_every_seed$/expect = band/' "$exS/S2.ini"
+  "$bin" validate S2 --experiments "$exS" --jobs 1 --out "$tmp/vS" --resume --quiet >/dev/null 2>&1
+  js "$tmp/vS/results.json" "e=d['experiments'][0]; assert e['verdict']=='pass', e['why']" "$tmp/vS/results.json" \
+    && ok || bad "expect = band on the same values: the median is inside"
+fi
 # ---- a contrast of two paired effects (four arms, issue 17: B18 in bone vs soft tissue): per seed the
 # main pair's ratio over the reference pair's; runs shared across pairs run once; a reference pair equal
 # to the main pair gives exactly 1 on every seed
@@ -241,6 +296,7 @@ bad_file renamed "x.ini:9: observable 'kills_per_contact_day' is computed under 
 bad_file window_past_end "x.ini:10: the quick window ends at day 50, after" "window = .*" "window = 0 50"
 bad_file bad_number "x.ini:15: quick.seeds '0x5'" "quick.seeds = .*" "quick.seeds = 0x5"
 bad_file bad_summary "x.ini:11: unknown summary 'average'" "summary = .*" "summary = average"
+bad_file bad_expect "x.ini:13: expect 'band_every' \\(valid: increase, decrease, band, band_every_seed\\)" "expect = .*" "expect = band_every"
 bad_file missing_key "x.ini:[0-9]+: missing key 'source'" "source = .*" ""
 bad_file twice "x.ini:12: id given twice \(first on line 2\)" "effect = ratio" "id = X"
 printf 'id = A\r\nbehaviour = T\rtitle = x\n' >"$tmp/b_cr.ini"

@@ -181,6 +181,8 @@ enum {
     S_SPAN_ABOVE,
     S_DAY_OF_MAX,
     S_DOUBLING,
+    S_SLOPE_PER_Y,
+    S_MAX_ABS_DEV_FIRST,
     S_N
 };
 static const struct {
@@ -199,12 +201,15 @@ static const struct {
     { "span_above", "days from the first to the last row above X (span_above:X), plus one CSV interval; 0 if none" },
     { "day_of_max", "day of the window's maximum, counted from the window start" },
     { "doubling_time", "(t1 - t0) ln 2 / ln(v1 / v0) between the window ends (NaN unless it grows)" },
+    { "slope_per_y", "least-squares slope of the value against time over the window, per 365.25 d" },
+    { "max_abs_dev_first", "largest |value / window's first row - 1| over the window" },
 };
 
 enum { E_RATIO, E_DIFF, E_VALUE };
 static const char *const effect_names[] = { "ratio", "difference", "value" };
-enum { X_INCREASE, X_DECREASE, X_BAND };
-static const char *const expect_names[] = { "increase", "decrease", "band" };
+enum { X_INCREASE, X_DECREASE, X_BAND, X_BAND_EVERY };
+static const char *const expect_names[] = { "increase", "decrease", "band", "band_every_seed" };
+#define X_IS_BAND(x) ((x) == X_BAND || (x) == X_BAND_EVERY)
 
 /* ---- experiment files ------------------------------------------------------------------- */
 
@@ -541,9 +546,12 @@ static int exp_load(const char *path, vexp *e)
         case K_EXPECT: {
             const char *const *names = key == K_EFFECT ? effect_names : expect_names;
             int *dst = key == K_EFFECT ? &e->effect : &e->expect;
-            for (int i = 0; i < 3; i++)
+            const int nnames = key == K_EFFECT ? 3 : 4;
+            for (int i = 0; i < nnames; i++)
                 if (strcmp(names[i], v) == 0) *dst = i;
-            if (*dst < 0) VERR(line, "%s '%s' (valid: %s, %s, %s)", k, v, names[0], names[1], names[2]);
+            if (*dst < 0 && key == K_EFFECT)
+                VERR(line, "%s '%s' (valid: %s, %s, %s)", k, v, names[0], names[1], names[2]);
+            if (*dst < 0) VERR(line, "%s '%s' (valid: %s, %s, %s, %s)", k, v, names[0], names[1], names[2], names[3]);
             break;
         }
         case K_BAND:
@@ -591,7 +599,8 @@ static int exp_load(const char *path, vexp *e)
     if (e->effect == E_VALUE) {
         if (paired) VERR(e->line_of[K_EFFECT], "effect = value is one arm: no treated or treated_set");
         if (e->ncset) VERR(e->ncset ? e->cset[0].line : line, "effect = value: use set, not control_set");
-        if (e->expect != X_BAND) VERR(e->line_of[K_EXPECT], "effect = value needs expect = band");
+        if (!X_IS_BAND(e->expect))
+            VERR(e->line_of[K_EXPECT], "effect = value needs expect = band (or band_every_seed)");
     } else if (!paired) {
         VERR(e->line_of[K_EFFECT], "effect = %s compares two arms: give treated and/or treated_set",
                 effect_names[e->effect]);
@@ -610,8 +619,10 @@ static int exp_load(const char *path, vexp *e)
             VERR(e->line_of[K_RCONTROL],
                     "the reference pair compares two arms: give reference_treated and/or reference_treated_set");
     }
-    if (e->expect == X_BAND && !e->has_band) VERR(e->line_of[K_EXPECT], "expect = band needs a band = LO HI line");
-    if (e->expect != X_BAND && e->has_band) VERR(e->line_of[K_BAND], "band is only for expect = band");
+    if (X_IS_BAND(e->expect) && !e->has_band)
+        VERR(e->line_of[K_EXPECT], "expect = %s needs a band = LO HI line", expect_names[e->expect]);
+    if (!X_IS_BAND(e->expect) && e->has_band)
+        VERR(e->line_of[K_BAND], "band is only for expect = band or band_every_seed");
     if (!e->treated[0]) snprintf(e->treated, sizeof e->treated, "%s", e->control);
     if (e->contrast && !e->rtreated[0]) snprintf(e->rtreated, sizeof e->rtreated, "%s", e->rcontrol);
     return 0;
@@ -952,6 +963,26 @@ static double run_summary(const vexp *e, const bs_table *t, double w0, double w1
         case S_DOUBLING:
             res = n >= 2 && v[0] > 0 && v[n - 1] > v[0] ? (tt[n - 1] - tt[0]) * log(2.0) / log(v[n - 1] / v[0]) : VNAN;
             break;
+        case S_SLOPE_PER_Y: {
+            /* ordinary least squares, time in days, centred for accuracy */
+            double tm = 0, sxy = 0, sxx = 0;
+            for (int i = 0; i < n; i++) tm += tt[i];
+            tm /= n;
+            for (int i = 0; i < n; i++) {
+                sxy += (tt[i] - tm) * (v[i] - mean);
+                sxx += (tt[i] - tm) * (tt[i] - tm);
+            }
+            res = sxx > 0 ? 365.25 * sxy / sxx : VNAN;
+            break;
+        }
+        case S_MAX_ABS_DEV_FIRST:
+            res = 0;
+            if (v[0] == 0) {
+                res = VNAN;
+                break;
+            }
+            for (int i = 0; i < n; i++) res = fmax(res, fabs(v[i] / v[0] - 1.0));
+            break;
         }
     }
     free(v);
@@ -977,7 +1008,7 @@ typedef struct {
 enum { V_PASS, V_FAIL, V_WEAK, V_DIRECTION_ONLY, V_ERROR };
 static const char *const verdict_names[] = { "pass", "FAIL", "not significant", "direction only", "error" };
 
-static void evaluate(const vexp *e, int nseeds, vresult *res)
+static void evaluate(const vexp *e, int nseeds, long long seed0, vresult *res)
 {
     double *x = malloc((size_t)nseeds * sizeof *x), *tmp = malloc((size_t)(nseeds + BS_BOOT_N) * sizeof *tmp);
     int n = 0;
@@ -1016,7 +1047,32 @@ static void evaluate(const vexp *e, int nseeds, vresult *res)
                 e->effect == E_VALUE ? "runs" : "pairs", V_MIN_PAIRS_CI);
     }
     double null = e->effect == E_RATIO ? 1.0 : 0.0;
-    if (e->expect == X_BAND) {
+    if (e->expect == X_BAND_EVERY) {
+        /* every usable seed inside the band, not only the median; a seed
+         * without a value counts as outside */
+        int nin = 0, worst = -1;
+        double worst_d = -1.0;
+        for (int i = 0; i < nseeds; i++) {
+            const double v = res->eff[i];
+            const double d = isnan(v) ? (double)INFINITY
+                    : v < e->band[0]  ? e->band[0] - v
+                    : v > e->band[1]  ? v - e->band[1]
+                                      : 0;
+            if (d == 0) nin++;
+            if (d > worst_d) {
+                worst_d = d;
+                worst = i;
+            }
+        }
+        res->verdict = nin == nseeds ? V_PASS : V_FAIL;
+        if (nin == nseeds)
+            snprintf(res->why, sizeof res->why, "every seed (%d of %d) is inside the band %g .. %g; median %.4g", nin,
+                    nseeds, e->band[0], e->band[1], res->median);
+        else
+            snprintf(res->why, sizeof res->why,
+                    "%d of %d seeds inside the band %g .. %g; farthest out: seed %lld, value %.4g; median %.4g", nin,
+                    nseeds, e->band[0], e->band[1], seed0 + worst, res->eff[worst], res->median);
+    } else if (e->expect == X_BAND) {
         int in = res->median >= e->band[0] && res->median <= e->band[1];
         res->verdict = in ? V_PASS : V_FAIL;
         snprintf(res->why, sizeof res->why, "median %.4g is %s the band %g .. %g", res->median,
@@ -1637,7 +1693,7 @@ int bs_cmd_validate(int argc, char **argv)
                 else
                     x->eff[i] = x->t[i] - x->c[i];
             }
-            evaluate(e, ns, x);
+            evaluate(e, ns, seed0, x);
             if (x->verdict == V_FAIL) nfail_exp++;
             char fp[2600], why[4400];
             snprintf(fp, sizeof fp, "%s/%s.png", figdir, e->id);
@@ -1691,8 +1747,9 @@ int bs_cmd_validate(int argc, char **argv)
                 snprintf(pv, sizeof pv, "%.3g (n=%d)", x->p, x->m_used);
             else
                 snprintf(pv, sizeof pv, "-");
-            if (e->expect == X_BAND)
-                snprintf(ex, sizeof ex, "%g .. %g", e->band[0], e->band[1]);
+            if (X_IS_BAND(e->expect))
+                snprintf(ex, sizeof ex, "%s%g .. %g", e->expect == X_BAND_EVERY ? "every seed " : "", e->band[0],
+                        e->band[1]);
             else
                 snprintf(ex, sizeof ex, "%s (%s %s %g)", expect_names[e->expect], effect_label(e),
                         e->expect == X_INCREASE ? ">" : "<", e->effect == E_RATIO ? 1.0 : 0.0);
@@ -1907,7 +1964,7 @@ int bs_cmd_validate(int argc, char **argv)
                     "\"%s\"",
                     e->der >= 0 ? "true" : "false", summaries[e->summary].name, e->window[mode][0], e->window[mode][1],
                     effect_names[e->effect], expect_names[e->expect]);
-            if (e->expect == X_BAND) bs_sb_put(&js, ", \"band\": [%g, %g]", e->band[0], e->band[1]);
+            if (X_IS_BAND(e->expect)) bs_sb_put(&js, ", \"band\": [%g, %g]", e->band[0], e->band[1]);
             bs_sb_put(&js, ", \"contrast\": %s", e->contrast ? "true" : "false");
             bs_sb_put(&js, ",\n     \"seeds\": [");
             for (int i = 0; i < ns; i++) bs_sb_put(&js, "%s%lld", i ? ", " : "", seed0 + i);
