@@ -150,20 +150,27 @@ static void test_from_classes(void **state)
     bs_lattice_free(NULL);
 }
 
+/* A 20 x 20 lattice of 10 um sites from the classes given, with one
+ * unrelated flag (a cavity at site 0) that the zone markers must keep. */
+static void flagged_20x20(bs_lattice *lat, const uint8_t *cls)
+{
+    bs_error err;
+    assert_int_equal(bs_lattice_init(lat, 20, 20, 10.0, &err), BS_OK);
+    assert_int_equal(bs_lattice_from_classes(lat, cls, &err), BS_OK);
+    lat->flags[0] = BS_FLAG_CAVITY;
+}
+
 /* The perisinusoidal zone: every non-vessel site within the range of a
  * sinusoid site's centre, nothing else; other flags are kept; a range of 0
  * clears it. */
 static void test_perisinusoidal_zone(void **state)
 {
     (void)state;
-    bs_lattice lat;
-    bs_error err;
-    assert_int_equal(bs_lattice_init(&lat, 20, 20, 10.0, &err), BS_OK);
     uint8_t cls[400];
     memset(cls, BS_TISSUE_MARROW, sizeof cls);
     cls[10 * 20 + 10] = BS_TISSUE_VESSEL;
-    assert_int_equal(bs_lattice_from_classes(&lat, cls, &err), BS_OK);
-    lat.flags[0] = BS_FLAG_CAVITY;
+    bs_lattice lat;
+    flagged_20x20(&lat, cls);
     bs_lattice_mark_perisinusoidal(&lat, 20.0); /* 2 sites */
     int n = 0;
     for (int i = 0; i < 400; i++) n += (lat.flags[i] & BS_FLAG_PERISINUSOIDAL) != 0;
@@ -184,9 +191,6 @@ static void test_perisinusoidal_zone(void **state)
 static void test_endosteal_vessels(void **state)
 {
     (void)state;
-    bs_lattice lat;
-    bs_error err;
-    assert_int_equal(bs_lattice_init(&lat, 20, 20, 10.0, &err), BS_OK);
     uint8_t cls[400];
     memset(cls, BS_TISSUE_MARROW, sizeof cls);
     for (int x = 0; x < 20; x++) cls[19 * 20 + x] = BS_TISSUE_BONE;
@@ -194,8 +198,8 @@ static void test_endosteal_vessels(void **state)
     cls[14 * 20 + 10] = BS_TISSUE_VESSEL; /* 5 sites */
     cls[3 * 20 + 10] = BS_TISSUE_VESSEL; /* 16 sites: deep */
     cls[16 * 20 + 3] = BS_TISSUE_ARTERIOLE; /* not a sinusoid */
-    assert_int_equal(bs_lattice_from_classes(&lat, cls, &err), BS_OK);
-    lat.flags[0] = BS_FLAG_CAVITY;
+    bs_lattice lat;
+    flagged_20x20(&lat, cls);
     assert_int_equal(bs_lattice_mark_endosteal_vessels(&lat, 40.0), 1);
     assert_true(lat.flags[15 * 20 + 10] & BS_FLAG_ENDOSTEAL_VESSEL);
     assert_false(lat.flags[14 * 20 + 10] & BS_FLAG_ENDOSTEAL_VESSEL);

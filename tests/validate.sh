@@ -184,27 +184,10 @@ fi
 # main pair's ratio over the reference pair's; runs shared across pairs run once; a reference pair equal
 # to the main pair gives exactly 1 on every seed
 ex3="$tmp/exp3" && mkdir -p "$ex3"
-cat >"$ex3/t5.ini" <<'INI'
-id = T5
-behaviour = T
-title = osteoclast lifespan x5 vs x2: the contrast of two paired effects
-source = test fixture
-control = single_bmu
-control_set = oc.lifespan_d=6
-treated_set = oc.lifespan_d=30
-reference_control = single_bmu
-reference_control_set = oc.lifespan_d=6
-reference_treated_set = oc.lifespan_d=12
-observable = resorbed_um2_per_day
-window = 0 20
-summary = mean
-effect = ratio
-expect = increase
-quick.days = 20
-quick.seeds = 5
-full.days = 20
-full.seeds = 5
-INI
+# T5 is T1 (lifespan x5 against 6 d) with a reference pair (x2 against 6 d) on lines 8-10 and 5 full seeds
+sed -e '/^#/d' -e 's/^id = T1/id = T5/' -e 's/^title = .*/title = osteoclast lifespan x5 vs x2: the contrast of two paired effects/' \
+  -e '/^treated_set = /a reference_control = single_bmu\nreference_control_set = oc.lifespan_d=6\nreference_treated_set = oc.lifespan_d=12' \
+  -e 's/^full.seeds = 6/full.seeds = 5/' "$ex/t1.ini" >"$ex3/t5.ini"
 sed -e 's/^id = T5/id = T6/' -e 's/^reference_treated_set = .*/reference_treated_set = oc.lifespan_d=30/' \
   -e 's/^expect = increase/expect = band\nband = 0.999 1.001/' "$ex3/t5.ini" >"$ex3/t6.ini"
 sed -e 's/^id = T5/id = T7/' -e 's/^effect = ratio/effect = difference/' "$ex3/t5.ini" >"$ex3/t7.ini"
