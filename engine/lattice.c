@@ -324,48 +324,58 @@ bs_status bs_lattice_from_classes(bs_lattice *lat, const uint8_t *classes, bs_er
     return BS_OK;
 }
 
+/* The disc of radius rs sites around (x, y), clipped to the lattice, in
+ * raster order: visit(lat, j, ctx) for each site j in it until a visit
+ * returns nonzero; returns that value (0 when every site was visited).
+ * Shared by the two markers below, which walk the same disc around each
+ * vessel site. */
+static int disc_walk(bs_lattice *lat, int x, int y, double rs, int (*visit)(bs_lattice *, int, void *), void *ctx)
+{
+    const int w = lat->w, h = lat->h, r = (int)floor(rs);
+    for (int dy = -r; dy <= r; dy++)
+        for (int dx = -r; dx <= r; dx++) {
+            const int xx = x + dx, yy = y + dy;
+            if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+            if ((double)(dx * dx + dy * dy) > rs * rs) continue;
+            const int v = visit(lat, yy * w + xx, ctx);
+            if (v) return v;
+        }
+    return 0;
+}
+
+static int mark_perisinusoidal(bs_lattice *lat, int j, void *ctx)
+{
+    (void)ctx;
+    if (lat->tissue[j] != BS_TISSUE_VESSEL) lat->flags[j] |= BS_FLAG_PERISINUSOIDAL;
+    return 0;
+}
+
+static int is_bone(bs_lattice *lat, int j, void *ctx)
+{
+    (void)ctx;
+    return lat->tissue[j] == BS_TISSUE_BONE;
+}
+
 void bs_lattice_mark_perisinusoidal(bs_lattice *lat, double range_um)
 {
     const int w = lat->w, h = lat->h;
     const double rs = range_um / lat->h_um;
-    const int r = (int)floor(rs);
     for (long i = 0; i < (long)w * h; i++) lat->flags[i] &= (uint8_t)~BS_FLAG_PERISINUSOIDAL;
     for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            if (lat->tissue[y * w + x] != BS_TISSUE_VESSEL) continue;
-            for (int dy = -r; dy <= r; dy++)
-                for (int dx = -r; dx <= r; dx++) {
-                    const int xx = x + dx, yy = y + dy;
-                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-                    if ((double)(dx * dx + dy * dy) > rs * rs) continue;
-                    const int j = yy * w + xx;
-                    if (lat->tissue[j] != BS_TISSUE_VESSEL) lat->flags[j] |= BS_FLAG_PERISINUSOIDAL;
-                }
-        }
+        for (int x = 0; x < w; x++)
+            if (lat->tissue[y * w + x] == BS_TISSUE_VESSEL) disc_walk(lat, x, y, rs, mark_perisinusoidal, NULL);
 }
 
 long bs_lattice_mark_endosteal_vessels(bs_lattice *lat, double range_um)
 {
     const int w = lat->w, h = lat->h;
     const double rs = range_um / lat->h_um;
-    const int r = (int)floor(rs);
     long n = 0;
     for (long i = 0; i < (long)w * h; i++) lat->flags[i] &= (uint8_t)~BS_FLAG_ENDOSTEAL_VESSEL;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             if (lat->tissue[y * w + x] != BS_TISSUE_VESSEL) continue;
-            int near = 0;
-            for (int dy = -r; dy <= r && !near; dy++)
-                for (int dx = -r; dx <= r; dx++) {
-                    const int xx = x + dx, yy = y + dy;
-                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-                    if ((double)(dx * dx + dy * dy) > rs * rs) continue;
-                    if (lat->tissue[yy * w + xx] == BS_TISSUE_BONE) {
-                        near = 1;
-                        break;
-                    }
-                }
-            if (near) {
+            if (disc_walk(lat, x, y, rs, is_bone, NULL)) {
                 lat->flags[y * w + x] |= BS_FLAG_ENDOSTEAL_VESSEL;
                 n++;
             }
