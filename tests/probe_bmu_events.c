@@ -11,9 +11,8 @@
  *
  *   probe_bmu_events SEED DAYS [--set KEY=VALUE]...
  */
-#include "catalog.h"
-#include "config.h"
 #include "model.h"
+#include "probe_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,19 +28,9 @@ int main(int argc, char **argv)
     }
     long seed = strtol(argv[1], NULL, 10), days = strtol(argv[2], NULL, 10);
     bs_error err;
-    bs_registry *reg = bs_catalog_registry(&err);
-    if (!reg) {
-        fprintf(stderr, "probe_bmu_events: %s\n", err.msg);
-        return 1;
-    }
-    bs_paramset *ps = bs_paramset_create(reg);
-    char path[1024], sd[64];
-    snprintf(path, sizeof path, "%s/homeostasis.ini", BS_SCENARIOS_DIR);
-    snprintf(sd, sizeof sd, "run.seed=%ld", seed);
-    if (!ps || bs_config_load(ps, path, &err) != BS_OK || bs_config_set(ps, sd, &err) != BS_OK) {
-        fprintf(stderr, "probe_bmu_events: %s\n", err.msg);
-        return 1;
-    }
+    bs_registry *reg;
+    bs_paramset *ps;
+    if (probe_load_scenario("probe_bmu_events", "homeostasis", seed, &reg, &ps)) return 1;
     for (int k = 3; k < argc; k++) {
         if (strcmp(argv[k], "--set") == 0 && k + 1 < argc) {
             if (bs_config_set(ps, argv[++k], &err) != BS_OK) {

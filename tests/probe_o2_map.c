@@ -13,9 +13,8 @@
  * (o2_endosteal_mmHg) and the median of the endosteal marrow within 50 um
  * of an arteriole, in mmHg; the last line is the median over the seeds.
  * A measurement, not a test: issue #15 asks for these percentiles. */
-#include "catalog.h"
-#include "config.h"
 #include "model.h"
+#include "probe_util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -78,20 +77,14 @@ int main(int argc, char **argv)
     printf("seed,median,p5,p95,p99,perisinusoidal,deep_perisinusoidal,endosteal,endosteal_by_arteriole\n");
     for (long seed = first; seed <= last; seed++) {
         bs_error err;
-        bs_registry *reg = bs_catalog_registry(&err);
-        if (!reg) {
-            fprintf(stderr, "probe_o2_map: %s\n", err.msg);
-            return 1;
-        }
-        bs_paramset *ps = bs_paramset_create(reg);
-        char path[1024], a[64], b[64], c[64];
-        snprintf(path, sizeof path, "%s/homeostasis.ini", BS_SCENARIOS_DIR);
-        snprintf(a, sizeof a, "run.seed=%ld", seed);
+        bs_registry *reg;
+        bs_paramset *ps;
+        if (probe_load_scenario("probe_o2_map", "homeostasis", seed, &reg, &ps)) return 1;
+        char b[64], c[64];
         snprintf(b, sizeof b, "lattice.width_sites=%ld", size);
         snprintf(c, sizeof c, "lattice.height_sites=%ld", size);
         bs_model *m = NULL;
-        if (!ps || bs_config_load(ps, path, &err) != BS_OK || bs_config_set(ps, a, &err) != BS_OK ||
-                bs_config_set(ps, b, &err) != BS_OK || bs_config_set(ps, c, &err) != BS_OK) {
+        if (bs_config_set(ps, b, &err) != BS_OK || bs_config_set(ps, c, &err) != BS_OK) {
             fprintf(stderr, "probe_o2_map: seed %ld: %s\n", seed, err.msg);
             return 1;
         }

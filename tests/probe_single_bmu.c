@@ -18,9 +18,8 @@
  * reversal 5-20 d, formation 60-130 d, whole event 90-200 d, depth 40-80
  * um, refill 0.9-1.05) or did not finish in DAYS; without it the probe
  * only measures. */
-#include "catalog.h"
-#include "config.h"
 #include "model.h"
+#include "probe_util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -95,18 +94,11 @@ int main(int argc, char **argv)
     printf("seed,resorption_d,reversal_d,formation_d,total_d,depth_um,refill,oc_peak_day,ob_peak_day,stalled\n");
     for (long seed = first; seed <= last; seed++) {
         bs_error err;
-        bs_registry *reg = bs_catalog_registry(&err);
-        if (!reg) {
-            fprintf(stderr, "probe_single_bmu: %s\n", err.msg);
-            return 1;
-        }
-        bs_paramset *ps = bs_paramset_create(reg);
-        char path[1024], sd[64];
-        snprintf(path, sizeof path, "%s/single_bmu.ini", BS_SCENARIOS_DIR);
-        snprintf(sd, sizeof sd, "run.seed=%ld", seed);
+        bs_registry *reg;
+        bs_paramset *ps;
+        if (probe_load_scenario("probe_single_bmu", "single_bmu", seed, &reg, &ps)) return 1;
         bs_model *m = NULL;
-        if (!ps || bs_config_load(ps, path, &err) != BS_OK || bs_config_set(ps, sd, &err) != BS_OK ||
-                apply_sets(ps, sets, nsets, &err) != BS_OK || bs_model_create(&m, ps, NULL, &err) != BS_OK) {
+        if (apply_sets(ps, sets, nsets, &err) != BS_OK || bs_model_create(&m, ps, NULL, &err) != BS_OK) {
             fprintf(stderr, "probe_single_bmu: seed %ld: %s\n", seed, err.msg);
             return 1;
         }
