@@ -176,6 +176,24 @@ const bs_param_def bs_dtc_params[] = {
             "BMP7 favour dormancy, Shiozawa 2010 Neoplasia 12:116, Kobayashi 2011 J Exp Med 208:2641, M "
             "qualitative; but the lining is gone until the surface is lined again; value A)",
             NULL, NULL },
+    { "dtc.ob_inhibit_radius_um", BS_PT_REAL, 100.0, 0.0, 150.0, "um",
+            "Osteoblasts within this distance of a cycling tumour cell are inhibited (the two dtc.ob_* effects "
+            "below): tumour-derived Wnt antagonists (DKK1, a secreted ~35 kDa protein) act on the bone around "
+            "the lesion (value A: the paracrine range of a secreted factor of that size, below the ~300 um decay "
+            "length of the PTHrP field; 30 um left most of a cavity refilled under a lesion, docs/calibration.md). "
+            "0: no inhibition",
+            NULL, NULL },
+    { "dtc.ob_recruit_cut", BS_PT_REAL, 0.9, 0.0, 1.0, "1",
+            "Share of osteoblast recruitment blocked within dtc.ob_inhibit_radius_um of a cycling tumour cell: "
+            "tumour DKK1 blocks osteoblast differentiation (Bu et al. 2008 Int J Cancer 123:1034, breast; Pang et "
+            "al. 2017 Oncol Res 25:35, lung; osteolytic lesions form through reduced osteoblast activity, Gregory "
+            "et al. 2013 PLoS One 8:e68103, M qualitative; value A). 0: none",
+            NULL, NULL },
+    { "dtc.ob_apoptosis_per_d", BS_PT_REAL, 0.1, 0.0, 100.0, "1/d",
+            "Extra death hazard of an osteoblast within dtc.ob_inhibit_radius_um of a cycling tumour cell "
+            "(metastatic breast cancer cells induce osteoblast apoptosis, Mastro et al. 2004 J Cell Biochem "
+            "91:265, M qualitative; value A: ~10 d next to the tumour against a ~200 d active life). 0: none",
+            NULL, NULL },
     { "dtc.seed_quiescent_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells", "DTCs placed on random quiescent endosteum at day 0",
             NULL, NULL },
     { "dtc.seed_brc_n", BS_PT_INT, 0.0, 0.0, 1e5, "cells",
@@ -228,6 +246,10 @@ void bs_dtc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
     d->cavity_reach = (int)lround(bs_param(ps, "dtc.cavity_reach_um") / h_um);
     d->commit_h = (float)(bs_param(ps, "dtc.wake_commit_d") * 24.0);
     d->ob_factor = (float)bs_param(ps, "dtc.osteoblast_dormancy_factor");
+    d->ob_inhibit_radius = (int)lround(bs_param(ps, "dtc.ob_inhibit_radius_um") / h_um);
+    if (bs_param(ps, "dtc.ob_inhibit_radius_um") <= 0.0) d->ob_inhibit_radius = -1;
+    d->ob_recruit_keep = (float)(1.0 - bs_param(ps, "dtc.ob_recruit_cut"));
+    d->p_ob_tumour_death = bs_rate_to_prob(bs_param(ps, "dtc.ob_apoptosis_per_d") / 24.0, dt_h);
     d->dt_h = (float)dt_h;
 }
 
@@ -270,7 +292,6 @@ float bs_dtc_niche_dormancy(const bs_model *m, int i)
     if (d->ob_factor > f && bs_agent_within(m, i, 1, BS_CELL_OSTEOBLAST)) f = d->ob_factor;
     return f;
 }
-
 
 /* Biased random walk up the CXCL12 gradient over free marrow neighbours. */
 static void home(bs_model *m, int slot)

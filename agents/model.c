@@ -138,7 +138,9 @@ const bs_param_def bs_world_params[] = {
     FIELD_PARAMS("chemokine", 50.0, 0.75, 0.05,
             "Tumour chemokines (CXCL9/10, CCL2/5 lumped; 8-10 kDa like CXCL12): 20-70 um^2/s, t1/2 30-60 min (D/A)"),
     { "pthrp.rankl_gain", BS_PT_REAL, 4.0, 0.0, 1e3, "1",
-            "Extra RANKL made by osteoblast-lineage cells at saturating PTHrP (Guise 2000, M✓ qualitative; value A)",
+            "Extra RANKL made by osteoblast-lineage cells (lining cells, osteoblasts and the canopy over a BRC in "
+            "resorption, osteoblast lineage too: Hauge 2001 J Bone Miner Res 16:1575) at saturating PTHrP (Guise "
+            "2000, M✓ qualitative; value A)",
             NULL, NULL },
     { "pthrp.opg_cut", BS_PT_REAL, 3.0, 0.0, 1e3, "1",
             "OPG divided by 1 + opg_cut at saturating PTHrP (Guise 2000, M✓ qualitative; value A)", NULL, NULL },
@@ -522,7 +524,8 @@ static void assemble_sources(bs_model *m)
                     og += r->lining_opg * lin_og;
                     cx += r->lining_cxcl12;
                 } else if (surf == BS_SURF_RESORPTION) {
-                    rk += r->brc_rankl;
+                    /* the canopy over a BRC is osteoblast lineage too */
+                    rk += r->brc_rankl * lin_rk;
                 }
                 if (agent) {
                     bs_site_sources a = { .o2_uptake = o2_up,

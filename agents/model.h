@@ -58,6 +58,9 @@ typedef struct {
     int cavity_reach; /* sites within which a free cavity is filled first */
     float commit_h; /* a woken cell's commitment to cycling, h (0: none) */
     float ob_factor; /* dormancy push of an active BMU's osteoblasts relative to lining */
+    int ob_inhibit_radius; /* sites around a cycling tumour cell where osteoblasts are inhibited (-1: none) */
+    float ob_recruit_keep; /* share of osteoblast recruitment left there */
+    float p_ob_tumour_death; /* extra osteoblast death per step there */
     float dt_h;
 } bs_dtc_rules;
 

@@ -106,6 +106,9 @@ int bs_ob_try_recruit(bs_model *m, int i)
     float tg = r->ob_recruit_basal + (1.0f - r->ob_recruit_basal) * t / (t + r->ob_tgfb_K);
     /* the missing members' hazard, shared among the candidate sites */
     float p = 1.0f - expf(-r->p_ob_recruit * tg * (float)deficit / (float)rec->n_cand);
+    /* next to a cycling tumour cell its Wnt antagonists block the
+     * precursors' differentiation (dtc.ob_recruit_cut) */
+    if (r->dtc.ob_recruit_keep < 1.0f && bs_dtc_inhibits_ob(m, i)) p *= r->dtc.ob_recruit_keep;
     if (bs_draw_surface(m, (uint64_t)i, 4) >= p) return 0;
     uint64_t id = bs_store_child_id((uint64_t)i ^ 0x6f62000000000000ULL, m->step, 0);
     int slot = bs_store_spawn_locked(&m->store, i, BS_CELL_OSTEOBLAST, 0, id);
@@ -134,6 +137,12 @@ void bs_ob_act(bs_model *m, int slot, bs_step_totals *tot)
     s->age_h[slot] += (float)m->dt_h;
     if (bs_draw_agent(m, id, 0) < r->p_ob_death) {
         bs_store_kill_locked(s, slot); /* the team replaces it (bs_ob_try_recruit) */
+        return;
+    }
+    /* tumour cells beside it drive it into apoptosis (dtc.ob_apoptosis_per_d) */
+    if (r->dtc.p_ob_tumour_death > 0.0f && bs_draw_agent(m, id, 5) < r->dtc.p_ob_tumour_death &&
+            bs_dtc_inhibits_ob(m, i)) {
+        bs_store_kill_locked(s, slot);
         return;
     }
     int b = lat->bmu[i];

@@ -3,6 +3,7 @@
  * agents/, so every rule file may use it without a circle. */
 #include "spatial.h"
 
+#include "celltypes.h"
 #include "model.h"
 
 float bs_rankl_signal(const bs_model *m, int i)
@@ -65,6 +66,24 @@ int bs_agent_within(const bs_model *m, int i, int radius, int type)
                 b &= b - 1;
                 if (s >= 0 && ty[s] == type) return 1;
             }
+        }
+    }
+    return 0;
+}
+
+int bs_dtc_inhibits_ob(const bs_model *m, int i)
+{
+    const int R = m->r.dtc.ob_inhibit_radius;
+    if (R < 0 || !bs_store_may_hold(&m->store, BS_CELL_DTC)) return 0;
+    const bs_lattice *lat = &m->lat;
+    const bs_store *s = &m->store;
+    int x = i % lat->w, y = i / lat->w;
+    for (int yy = y - R; yy <= y + R; yy++) {
+        if (yy < 0 || yy >= lat->h) continue;
+        for (int xx = x - R; xx <= x + R; xx++) {
+            if (xx < 0 || xx >= lat->w || (xx - x) * (xx - x) + (yy - y) * (yy - y) > R * R) continue;
+            int sl = s->occ[yy * lat->w + xx];
+            if (sl >= 0 && s->type[sl] == BS_CELL_DTC && s->state[sl] == BS_DTC_PROLIFERATING) return 1;
         }
     }
     return 0;

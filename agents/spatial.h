@@ -20,6 +20,10 @@ struct bs_model;
 float bs_rankl_signal(const struct bs_model *m, int i);
 /* any agent of `type` within the square of half-width radius around i */
 int bs_agent_within(const struct bs_model *m, int i, int radius, int type);
+/* a cycling tumour cell within dtc.ob_inhibit_radius_um of site i: the
+ * osteoblasts there are inhibited (osteoblast.c; the tumour's rule,
+ * parameters in dtc.c) */
+int bs_dtc_inhibits_ob(const struct bs_model *m, int i);
 /* site j is something an osteoblast can fill: unfinished bone, or a free
  * cavity site in the marrow (inline: the surface rules ask it of up to
  * eight neighbours per surface site per step, issue 19) */

@@ -41,12 +41,15 @@ typedef enum {
     ARM_PD1, /* anti_pd1 (mdsc_suppression + anti-PD-1 from day 0) */
     ARM_MDSC_NOBRAKE, /* mdsc_suppression without the PD-L1 brake */
     ARM_PD1_NOBRAKE, /* anti_pd1 without the PD-L1 brake */
+    ARM_SOFT, /* immune_surveillance in soft tissue (no bone, no matrix TGF-beta) */
+    ARM_NO_MATRIX_TGFB, /* immune_surveillance without TGF-beta released from resorbed matrix */
     ARM_COUNT
 } arm;
 
 static const char *const arm_scenario[ARM_COUNT] = { "immune_surveillance", "immune_surveillance",
     "immune_surveillance", "immune_surveillance", "immune_surveillance", "immune_surveillance", "mdsc_suppression",
-    "mdsc_suppression", "immune_surveillance", "immune_surveillance", "anti_pd1", "mdsc_suppression", "anti_pd1" };
+    "mdsc_suppression", "immune_surveillance", "immune_surveillance", "anti_pd1", "mdsc_suppression", "anti_pd1",
+    "immune_surveillance", "immune_surveillance" };
 static const char *const arm_sets[ARM_COUNT][5] = {
     [ARM_FULL] = { NULL },
     [ARM_NO_T] = { "tcell.recruit_per_d=0", NULL },
@@ -62,6 +65,8 @@ static const char *const arm_sets[ARM_COUNT][5] = {
     [ARM_PD1] = { NULL },
     [ARM_MDSC_NOBRAKE] = { "tcell.pdl1_kill_factor=1", NULL },
     [ARM_PD1_NOBRAKE] = { "tcell.pdl1_kill_factor=1", NULL },
+    [ARM_SOFT] = { "geometry.source=soft", NULL },
+    [ARM_NO_MATRIX_TGFB] = { "oc.tgfb_release_au_per_site=0", NULL },
 };
 
 static result cache[ARM_COUNT][NSEEDS + 1];
@@ -122,20 +127,40 @@ static double per_contact_day(double kills, double contact_h)
 
 /* B14: CD8 depletion raises tumour burden (mean tumour cells, days 15-40)
  * in every seed, with osteoclasts working and with osteoclasts blocked
- * (oc.formation_per_d = 0, the zoledronic-acid stand-in). Pooled over the
- * seeds, an activated CTL on a tumour cell kills 2-16 targets per day. */
+ * (oc.formation_per_d = 0, the zoledronic-acid stand-in).
+ *
+ * Kills per CTL-day in contact, pooled over the seeds: 2-16 (Halle et al.
+ * 2016 Immunity 44:233, two-photon imaging of CTLs killing virus-infected
+ * cells in mouse soft tissue) is asserted where the model matches that
+ * setting: the same lesion and immune cast in soft tissue
+ * (geometry.source = soft: no bone, no osteoclasts, no TGF-beta released
+ * from resorbed matrix). On resorbing bone the matrix TGF-beta brakes the
+ * kill (tcell.tgfb_half_au), a bone-specific effect Halle's measurement
+ * does not contain, so there only the direction is asserted: the pooled
+ * rate in the bone lesion is below that of the same lesion with the matrix
+ * release off (oc.tgfb_release_au_per_site = 0), which attributes the
+ * difference to the matrix TGF-beta. Measured per seed in
+ * docs/calibration.md (Session 8, lesion). */
 static void test_b14_cd8_control_tumour_burden(void **state)
 {
     (void)state;
-    double kills = 0, contact = 0;
+    double kills = 0, contact = 0, ks = 0, cs = 0, km = 0, cm = 0;
     for (long seed = 1; seed <= NSEEDS; seed++) {
         const result *f = run(ARM_FULL, seed), *d = run(ARM_NO_T, seed);
+        const result *so = run(ARM_SOFT, seed), *nm = run(ARM_NO_MATRIX_TGFB, seed);
         printf("# B14 seed %ld: tumour burden %.1f with CD8 T cells (mean %.1f T cells, %.0f kills) vs %.1f depleted; "
-               "final %ld vs %ld\n",
-                seed, f->dtc_burden, f->tcells_mean, f->kills_t, d->dtc_burden, f->dtc_final, d->dtc_final);
+               "final %ld vs %ld; kills per CTL-day in contact %.2f in bone, %.2f without matrix TGF-beta, %.2f in "
+               "soft tissue\n",
+                seed, f->dtc_burden, f->tcells_mean, f->kills_t, d->dtc_burden, f->dtc_final, d->dtc_final,
+                per_contact_day(f->kills_t, f->contact_t_h), per_contact_day(nm->kills_t, nm->contact_t_h),
+                per_contact_day(so->kills_t, so->contact_t_h));
         assert_true(d->dtc_burden > f->dtc_burden);
         kills += f->kills_t;
         contact += f->contact_t_h;
+        ks += so->kills_t;
+        cs += so->contact_t_h;
+        km += nm->kills_t;
+        cm += nm->contact_t_h;
     }
     for (long seed = 1; seed <= 2; seed++) {
         const result *f = run(ARM_OC_FULL, seed), *d = run(ARM_OC_NO_T, seed);
@@ -144,10 +169,15 @@ static void test_b14_cd8_control_tumour_burden(void **state)
                 seed, f->dtc_burden, d->dtc_burden, f->oc_mean);
         assert_true(d->dtc_burden > f->dtc_burden);
     }
-    double rate = per_contact_day(kills, contact);
-    printf("# B14 kills per CTL-day in contact: %.2f (%.0f kills in %.0f CTL-hours on targets)\n", rate, kills,
-            contact);
-    assert_true(rate >= 2.0 && rate <= 16.0);
+    double rate = per_contact_day(kills, contact), soft = per_contact_day(ks, cs), nomat = per_contact_day(km, cm);
+    printf("# B14 kills per CTL-day in contact, pooled: %.2f in soft tissue (%.0f kills in %.0f CTL-hours on "
+           "targets; band 2-16), %.2f in the bone lesion (%.0f in %.0f h), %.2f there without matrix TGF-beta "
+           "(%.0f in %.0f h)\n",
+            soft, ks, cs, rate, kills, contact, nomat, km, cm);
+    /* both arms must have measured something (a day of contact each) */
+    assert_true(cs >= 24.0 && contact >= 24.0 && cm >= 24.0);
+    assert_true(soft >= 2.0 && soft <= 16.0);
+    assert_true(rate < nomat);
 }
 
 /* B15: with killing off (so the tumour is the same) and ten times the T

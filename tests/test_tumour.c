@@ -250,10 +250,14 @@ static void test_b10_hypoxia_and_hdac_through_lifr(void **state)
     const char *const ko_hdac[] = { "dtc.lifr_enabled=0", "dtc.hdac_level=1", NULL };
     /* Knock-out over 30 days: every dormant cell loses its LIFR signal and
      * wakes at dtc.dormancy_exit_lowlifr_per_d (0.02/d: 1 - exp(-0.6) = 45%
-     * in 30 d) on top of what wakes it with LIFR on (basal, osteoclasts).
-     * Tolerance: at least 0.2 more woken than with LIFR on, in every seed
-     * (the binomial sd of a share of ~55 cells is ~0.07). HDACi must not
-     * change a knocked-out cell (B10: only through LIFR). */
+     * in 30 d) on top of what wakes it with LIFR on (basal, osteoclasts),
+     * so the share still dormant is about exp(-0.6) = 0.55 of the LIFR-on
+     * share. Tolerance: below 0.8 of it in every seed (0.55 plus more than
+     * two binomial sd of a share of ~55 cells, ~0.07 each on the two
+     * shares). The former "0.2 fewer" was this for a LIFR-on share of
+     * ~0.75; with more osteoclasts under PTHrP (the canopy's RANKL) the
+     * LIFR-on share is lower and the same factor gives a smaller gap. HDACi
+     * must not change a knocked-out cell (B10: only through LIFR). */
     const double T = 30.0;
     for (long seed = 1; seed <= 3; seed++) {
         double c = dormant_share(NULL, seed), h = dormant_share(hyp, seed), d = dormant_share(hdac, seed);
@@ -266,7 +270,7 @@ static void test_b10_hypoxia_and_hdac_through_lifr(void **state)
          * #16/#17 merges, so the direction in every seed is asserted) */
         assert_true(h < c);
         assert_true(d > c);
-        assert_true(k < kc - 0.2);
+        assert_true(k < 0.8 * kc);
         assert_true(kd == k);
     }
 }

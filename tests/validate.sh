@@ -227,6 +227,44 @@ expect_fail "contrast: bad reference scenario" "x.ini:8: .*no scenario 'nope'" \
   "$bin" validate --experiments "$tmp/b_c4" --out "$tmp/bo_c4"
 for k in 1 2 3 4; do [ ! -e "$tmp/bo_c$k/runs" ] || bad "bad contrast file $k started runs"; done
 
+# ---- doubling_ratio:A:B:C: the doubling time from B to C times the first value over the one from A to B,
+# each level's crossing day log-linear between the rows around it (a growing lesion, 60 x 60 sites)
+ex4="$tmp/exp4" && mkdir -p "$ex4"
+cat >"$ex4/t8.ini" <<'INI'
+id = T8
+behaviour = T
+title = doubling ratio of a growing lesion
+source = test fixture
+control = vicious_cycle_mouse
+observable = n_dtc
+window = 0 12
+summary = doubling_ratio:2:4:8
+effect = value
+expect = band
+band = 0 100
+quick.days = 12
+quick.seeds = 1
+quick.set = lattice.width_sites=60
+quick.set = lattice.height_sites=60
+full.days = 12
+full.seeds = 1
+INI
+"$bin" validate --experiments "$ex4" --jobs 1 --out "$tmp/v8" --quiet >/dev/null 2>"$tmp/v8.err" && ok || { bad "validate T8"; cat "$tmp/v8.err"; }
+csv=$(ls "$tmp"/v8/runs/*/seed_1000/timeseries.csv)
+python3 -c "
+import csv,json,math,sys
+r=list(csv.DictReader(open(sys.argv[1])))
+t=[float(x['time_days']) for x in r]; v=[float(x['n_dtc']) for x in r]
+def cross(f):
+    for i in range(1,len(v)):
+        if v[i]>=f*v[0]:
+            return t[i-1]+(t[i]-t[i-1])*math.log(f*v[0]/v[i-1])/math.log(v[i]/v[i-1]) if v[i]>v[i-1]>0 else t[i]
+c=[cross(f) for f in (2,4,8)]
+want=((c[2]-c[1])*math.log(2)/math.log(2))/((c[1]-c[0])*math.log(2)/math.log(2))
+got=json.load(open(sys.argv[2]))['experiments'][0]['control_values'][0]
+assert abs(got-want)<1e-9*max(1,abs(want)) and 0.2<want<5, (got,want,c)" "$csv" "$tmp/v8/results.json" && ok || bad "T8: doubling_ratio"
+grep -q "doubling_ratio:A:B:C" "$tmp/v8/report.md" && ok || bad "report names doubling_ratio:A:B:C"
+
 # ---- --force removes exactly the earlier validation's outputs: fewer seeds leave no old seed folders
 last=$(ls -d "$tmp"/v3/runs/*/seed_* | sort -t_ -k2 -n | tail -1)
 echo mine >"$tmp/v3/notes.txt"
@@ -280,6 +318,8 @@ bad_file window_past_end "x.ini:10: the quick window ends at day 50, after" "win
 bad_file bad_number "x.ini:15: quick.seeds '0x5'" "quick.seeds = .*" "quick.seeds = 0x5"
 bad_file bad_summary "x.ini:11: unknown summary 'average'" "summary = .*" "summary = average"
 bad_file bad_expect "x.ini:13: expect 'band_every' \\(valid: increase, decrease, band, band_every_seed\\)" "expect = .*" "expect = band_every"
+bad_file bad_doubling_ratio "x.ini:11: summary doubling_ratio needs three folds" "summary = .*" "summary = doubling_ratio:10:30"
+bad_file doubling_ratio_order "x.ini:11: summary doubling_ratio needs three folds" "summary = .*" "summary = doubling_ratio:30:10:100"
 bad_file missing_key "x.ini:[0-9]+: missing key 'source'" "source = .*" ""
 bad_file twice "x.ini:12: id given twice \(first on line 2\)" "effect = ratio" "id = X"
 printf 'id = A\r\nbehaviour = T\rtitle = x\n' >"$tmp/b_cr.ini"

@@ -183,6 +183,7 @@ enum {
     S_DOUBLING,
     S_SLOPE_PER_Y,
     S_MAX_ABS_DEV_FIRST,
+    S_DOUBLING_RATIO,
     S_N
 };
 static const struct {
@@ -203,6 +204,10 @@ static const struct {
     { "doubling_time", "(t1 - t0) ln 2 / ln(v1 / v0) between the window ends (NaN unless it grows)" },
     { "slope_per_y", "least-squares slope of the value against time over the window, per 365.25 d" },
     { "max_abs_dev_first", "largest |value / window's first row - 1| over the window" },
+    { "doubling_ratio",
+            "doubling_ratio:A:B:C: the doubling time from B to C times the window's first value over the one "
+            "from A to B times it, each between the first rows at or above those levels (log-linear "
+            "between rows); 1 = exponential, > 1 slows down; NaN unless C times is reached" },
 };
 
 enum { E_RATIO, E_DIFF, E_VALUE };
@@ -230,7 +235,7 @@ typedef struct {
     char observable[64];
     int col, der; /* CSV column index, or -1 and der = derived index */
     int summary;
-    double summary_arg;
+    double summary_arg, summary_fold[3]; /* span_above:X; doubling_ratio:A:B:C */
     int effect, expect;
     double band[2];
     int has_band;
@@ -538,6 +543,17 @@ static int exp_load(const char *path, vexp *e)
             if (e->summary == S_SPAN_ABOVE) {
                 if (!colon || !vnum(colon + 1, &e->summary_arg))
                     VERR(line, "summary span_above needs a threshold: span_above:X (X a number)");
+            } else if (e->summary == S_DOUBLING_RATIO) {
+                /* three folds of the window's first value, 1 < A < B < C */
+                char *a = colon ? colon + 1 : NULL, *b = a ? strchr(a, ':') : NULL, *c = b ? strchr(b + 1, ':') : NULL;
+                if (b) *b++ = '\0';
+                if (c) *c++ = '\0';
+                if (!a || !b || !c || !vnum(a, &e->summary_fold[0]) || !vnum(b, &e->summary_fold[1]) ||
+                        !vnum(c, &e->summary_fold[2]) || !(e->summary_fold[0] > 1.0) ||
+                        !(e->summary_fold[1] > e->summary_fold[0]) || !(e->summary_fold[2] > e->summary_fold[1]))
+                    VERR(line,
+                            "summary doubling_ratio needs three folds of the first value: doubling_ratio:A:B:C "
+                            "with 1 < A < B < C (e.g. doubling_ratio:10:30:100)");
             } else if (colon)
                 VERR(line, "summary %s takes no ':' argument", name);
             break;
@@ -983,6 +999,29 @@ static double run_summary(const vexp *e, const bs_table *t, double w0, double w1
             }
             for (int i = 0; i < n; i++) res = fmax(res, fabs(v[i] / v[0] - 1.0));
             break;
+        case S_DOUBLING_RATIO: {
+            /* the day each level is first reached, log-linear between the
+             * row below it and the row at or above it */
+            double tc[3];
+            int ok = v[0] > 0;
+            for (int k = 0; k < 3 && ok; k++) {
+                double lvl = e->summary_fold[k] * v[0];
+                int i = 1;
+                while (i < n && v[i] < lvl) i++;
+                if (i >= n) {
+                    ok = 0;
+                    break;
+                }
+                double a = v[i - 1], b = v[i];
+                tc[k] = a > 0 && b > a ? tt[i - 1] + (tt[i] - tt[i - 1]) * log(lvl / a) / log(b / a) : tt[i];
+            }
+            if (ok) {
+                double d1 = (tc[1] - tc[0]) * log(2.0) / log(e->summary_fold[1] / e->summary_fold[0]);
+                double d2 = (tc[2] - tc[1]) * log(2.0) / log(e->summary_fold[2] / e->summary_fold[1]);
+                res = d1 > 0 ? d2 / d1 : VNAN;
+            }
+            break;
+        }
         }
     }
     free(v);
@@ -1756,9 +1795,12 @@ int bs_cmd_validate(int argc, char **argv)
             bs_sb_put(&md, "| [%s](#%s) | %s | ", e->id, e->id, e->behaviour);
             md_cell(&md, e->title);
             bs_sb_put(&md, " | %s, %s%s%s over days %g-%g | %s | %s | %s | %s | %s | **%s** |\n", ob,
-                    summaries[e->summary].name, e->summary == S_SPAN_ABOVE ? ":" : "",
-                    e->summary == S_SPAN_ABOVE ? "X" : "", e->window[mode][0], e->window[mode][1], effect_label(e), med,
-                    sp, pv, ex, verdict_names[x->verdict]);
+                    summaries[e->summary].name, e->summary == S_SPAN_ABOVE || e->summary == S_DOUBLING_RATIO ? ":" : "",
+                    e->summary == S_SPAN_ABOVE               ? "X"
+                            : e->summary == S_DOUBLING_RATIO ? "A:B:C"
+                                                             : "",
+                    e->window[mode][0], e->window[mode][1], effect_label(e), med, sp, pv, ex,
+                    verdict_names[x->verdict]);
         }
         for (int k = 0; k < nexp && rc == BS_EXIT_OK; k++) {
             vexp *e = &E[k];
@@ -1787,6 +1829,9 @@ int bs_cmd_validate(int argc, char **argv)
                     e->days[mode], e->csv_every, e->observable, e->der >= 0 ? derived[e->der].what : "a CSV column",
                     summaries[e->summary].name, summaries[e->summary].what, e->window[mode][0], e->window[mode][1]);
             if (e->summary == S_SPAN_ABOVE) bs_sb_put(&md, "  (X = %g)\n", e->summary_arg);
+            if (e->summary == S_DOUBLING_RATIO)
+                bs_sb_put(&md, "  (A = %g, B = %g, C = %g)\n", e->summary_fold[0], e->summary_fold[1],
+                        e->summary_fold[2]);
             bs_sb_put(&md, "- seeds %lld .. %lld (%d); verdict **%s**: %s\n", seed0, seed0 + ns - 1, ns,
                     verdict_names[x->verdict], x->why);
             if (x->n > 0) {
