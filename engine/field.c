@@ -153,7 +153,12 @@
  *
  * Scratch memory: bs_field.work, one allocation made by bs_field_init
  * (bs_field_work_bytes: about 6 floats and 2 bytes per site: four cached, two per solve that fields may share), laid out by
- * bs_work_layout with the bs_work header that locates its arrays first. */
+ * bs_work_layout with the bs_work header that locates its arrays first.
+ *
+ * Shared zero inputs: fields that never have uptake or Dirichlet sites may
+ * point uptake, fixed and fixed_val at one read-only zero block
+ * (bs_field_share_zero_inputs, bs_field_zero below). */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "field.h"
 
 #include <float.h>
@@ -164,6 +169,13 @@
 
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#if defined(MAP_ANONYMOUS)
+#define BS_FIELD_HAVE_MMAP 1
+#endif
 #endif
 
 /* "omp simd" is a request for speed, not for correctness: clang warns when
@@ -546,14 +558,132 @@ static void bs_pool_bind(bs_work *wk, int i)
     wk->rsum = tmp.rsum;
 }
 
+/* The zero block behind the uptake, fixed and fixed_val of fields that
+ * share it: `bytes` of zeros, read-only where mapped (mmap PROT_READ; its
+ * pages all map the system's zero page, no memory), else from calloc
+ * (writable: nothing then stops a stray write, but nothing writes).
+ * Freed with the last field that uses it. */
+typedef struct bs_field_zero {
+    int refs;
+    int mapped;
+    size_t bytes;
+    void *mem;
+} bs_field_zero;
+
+static void bs_zero_release(bs_field_zero *z)
+{
+    if (!z || --z->refs > 0) return;
+#if defined(BS_FIELD_HAVE_MMAP)
+    if (z->mapped) {
+        munmap(z->mem, z->bytes);
+        free(z);
+        return;
+    }
+#endif
+    free(z->mem);
+    free(z);
+}
+
+/* Whether n bytes at p are all zero. */
+static int bs_bytes_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    unsigned char acc = 0;
+    for (size_t i = 0; i < n; ++i) acc |= b[i];
+    return acc == 0;
+}
+
+bs_status bs_field_share_zero_inputs(bs_field *fields, int n, bs_error *err)
+{
+    if (!fields || n < 1) return bs_fail(err, BS_ERR_INVALID, "field zero inputs: %d fields (valid: at least 1)", n);
+    const int w = fields[0].w, h = fields[0].h;
+    const size_t sites = (size_t)w * (size_t)h;
+    for (int i = 0; i < n; ++i) {
+        const bs_field *f = &fields[i];
+        const char *name = f->spec.name ? f->spec.name : "(unnamed)";
+        if (!f->c || f->w != w || f->h != h || f->zero)
+            return bs_fail(err, BS_ERR_INVALID,
+                    "field zero inputs: field %d (%s) is not an initialised %d x %d field with its own inputs", i, name,
+                    w, h);
+        if (!bs_bytes_zero(f->uptake, sites * sizeof(float)) || !bs_bytes_zero(f->fixed, sites) ||
+                !bs_bytes_zero(f->fixed_val, sites * sizeof(float)))
+            return bs_fail(err, BS_ERR_INVALID,
+                    "field zero inputs: field %d (%s) has a non-zero uptake, Dirichlet flag or held value", i, name);
+    }
+    bs_field_zero *z = calloc(1, sizeof *z);
+    if (!z) return bs_fail(err, BS_ERR_NOMEM, "field zero inputs: out of memory");
+    z->bytes = sites * sizeof(float);
+#if defined(BS_FIELD_HAVE_MMAP)
+    void *p = mmap(NULL, z->bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+        z->mem = p;
+        z->mapped = 1;
+    }
+#endif
+    if (!z->mem) z->mem = calloc(sites, sizeof(float));
+    if (!z->mem) {
+        free(z);
+        return bs_fail(err, BS_ERR_NOMEM, "field zero inputs: out of memory for a %d x %d grid", w, h);
+    }
+    for (int i = 0; i < n; ++i) {
+        bs_field *f = &fields[i];
+        free(f->uptake);
+        free(f->fixed);
+        free(f->fixed_val);
+        f->uptake = z->mem;
+        f->fixed = z->mem;
+        f->fixed_val = z->mem;
+        f->zero = z;
+    }
+    z->refs = n;
+    return BS_OK;
+}
+
+int bs_field_inputs_shared(const bs_field *f)
+{
+    return f && f->zero != NULL;
+}
+
+size_t bs_field_zero_block_bytes(const bs_field *f)
+{
+    return f && f->zero ? f->zero->bytes : 0;
+}
+
+bs_status bs_field_own_inputs(bs_field *f, bs_error *err)
+{
+    if (!f || !f->zero) return BS_OK;
+    const size_t n = (size_t)f->w * (size_t)f->h;
+    float *u = calloc(n, sizeof(float));
+    uint8_t *fx = calloc(n, 1);
+    float *fv = calloc(n, sizeof(float));
+    if (!u || !fx || !fv) {
+        free(u);
+        free(fx);
+        free(fv);
+        return bs_fail(err, BS_ERR_NOMEM, "field %s: out of memory for its inputs",
+                f->spec.name ? f->spec.name : "(unnamed)");
+    }
+    bs_zero_release(f->zero);
+    f->zero = NULL;
+    f->uptake = u;
+    f->fixed = fx;
+    f->fixed_val = fv;
+    return BS_OK;
+}
+
 void bs_field_free(bs_field *f)
 {
     if (!f) return;
     free(f->c);
     free(f->src);
-    free(f->uptake);
-    free(f->fixed);
-    free(f->fixed_val);
+    if (f->zero) {
+        bs_zero_release(f->zero);
+        f->zero = NULL;
+    } else {
+        free(f->uptake);
+        free(f->fixed);
+        free(f->fixed_val);
+    }
     if (f->work) bs_pool_release(((bs_work *)f->work)->pool);
     bs_zfree(f->work);
     f->c = f->src = f->uptake = f->fixed_val = NULL;

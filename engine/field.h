@@ -71,6 +71,10 @@ typedef struct {
     uint64_t last_site_updates; /* site relaxations done (sweeps skip settled regions) */
     int last_skipped; /* 1: the last call skipped the solve (c unchanged) */
     bs_field_skip skip;
+    /* Non-NULL: uptake, fixed and fixed_val are one read-only zero block
+     * shared with other fields (bs_field_share_zero_inputs), not arrays of
+     * this field's own: never write them (bs_field_own_inputs first). */
+    struct bs_field_zero *zero;
 } bs_field;
 
 typedef struct {
@@ -107,6 +111,31 @@ bs_status bs_field_share_scratch(bs_field *fields, int n, int slots, bs_error *e
 /* Scratch bytes of nfields w x h fields sharing `slots` per-solve sets
  * (slots < 1: each its own, nfields x bs_field_work_bytes). */
 size_t bs_field_work_bytes_shared(int w, int h, int nfields, int slots);
+
+/* Memory for fields that have no uptake and no Dirichlet site (issue 19:
+ * in the model, every field but O2): their uptake, fixed and fixed_val,
+ * 9 bytes per site each, are all zero for the whole run. This points those
+ * three arrays of fields[0 .. n-1] (one lattice size, each initialised,
+ * those arrays all zero and not yet shared) at one zero block of w*h
+ * floats and frees their own. The block is mapped read-only where the
+ * system allows (a write then faults at once instead of reaching every
+ * field that shares it) and its pages are the system's zero page, so it
+ * takes address space, not memory. The solver reads the arrays as before:
+ * the same results. Error (and nothing changed) if any of those arrays
+ * holds a non-zero byte. Call at set-up. */
+bs_status bs_field_share_zero_inputs(bs_field *fields, int n, bs_error *err);
+
+/* Whether f's uptake, fixed and fixed_val are the shared zero block. */
+int bs_field_inputs_shared(const bs_field *f);
+
+/* Gives f its own zeroed uptake, fixed and fixed_val again (no-op when it
+ * has them), for a caller about to write them, e.g. a checkpoint that
+ * holds a non-zero uptake for the field. */
+bs_status bs_field_own_inputs(bs_field *f, bs_error *err);
+
+/* Bytes of the zero block f shares (0: none), for memory figures; every
+ * field that shares it reports the same block. */
+size_t bs_field_zero_block_bytes(const bs_field *f);
 
 /* Advances c over dt_h hours (or to steady state if quasi_steady) with the
  * current src/uptake/fixed arrays and the lattice's tissue classes. Uses
