@@ -187,8 +187,10 @@ double bs_model_estimate_bytes(const bs_paramset *ps)
     bytes += sites * sizeof(float); /* that zero block (address space, no memory: engine/field.h) */
     bytes += sites * WORK_BYTES_PER_SITE;
     /* the fields' solver scratch, per-solve arrays shared by thread (model.c) */
-    bytes += (double)bs_field_work_bytes_shared((int)bs_param(ps, "lattice.width_sites"),
-            (int)bs_param(ps, "lattice.height_sites"), BS_FIELD_COUNT, omp_get_max_threads());
+    const int w = (int)bs_param(ps, "lattice.width_sites"), h = (int)bs_param(ps, "lattice.height_sites");
+    bytes += (double)bs_field_work_bytes_shared(w, h, BS_FIELD_COUNT, omp_get_max_threads());
+    /* less what the fields with shared zero inputs do without */
+    bytes -= (double)(BS_FIELD_COUNT - 1) * (double)bs_field_work_bytes_zero_saved(w, h);
     return bytes + sizeof(bs_model);
 }
 

@@ -137,6 +137,11 @@ bs_status bs_field_own_inputs(bs_field *f, bs_error *err);
  * field that shares it reports the same block. */
 size_t bs_field_zero_block_bytes(const bs_field *f);
 
+/* Bytes of solver scratch a w x h field gives up when its inputs become
+ * shared (the Dirichlet map's copy and all but one row of sinks: about 5
+ * bytes per site), for memory estimates. */
+size_t bs_field_work_bytes_zero_saved(int w, int h);
+
 /* Advances c over dt_h hours (or to steady state if quasi_steady) with the
  * current src/uptake/fixed arrays and the lattice's tissue classes. Uses
  * OpenMP inside; call from serial code. Does not allocate. */
