@@ -188,7 +188,8 @@ double bs_model_estimate_bytes(const bs_paramset *ps)
     bytes += sites * WORK_BYTES_PER_SITE;
     /* the fields' solver scratch, per-solve arrays shared by thread (model.c) */
     const int w = (int)bs_param(ps, "lattice.width_sites"), h = (int)bs_param(ps, "lattice.height_sites");
-    bytes += (double)bs_field_work_bytes_shared(w, h, BS_FIELD_COUNT, omp_get_max_threads());
+    bytes += (double)bs_field_work_bytes_shared(
+            w, h, BS_FIELD_COUNT, bs_field_scratch_slots(w, h, BS_FIELD_COUNT, omp_get_max_threads()));
     /* less what the fields with shared zero inputs do without */
     bytes -= (double)(BS_FIELD_COUNT - 1) * (double)bs_field_work_bytes_zero_saved(w, h);
     return bytes + sizeof(bs_model);

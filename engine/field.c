@@ -1757,6 +1757,18 @@ static int by_field(int T, int n, const bs_lattice *lat)
     return !(T == 1 || n == 1 || n > 64 || sites >= (double)BS_ROWS_SHARED_SITES * T);
 }
 
+int bs_field_scratch_slots(int w, int h, int n, int threads)
+{
+    if (threads < 1) threads = 1;
+    bs_lattice lat;
+    memset(&lat, 0, sizeof lat);
+    lat.w = w;
+    lat.h = h;
+    /* by_field is monotone in T: rows shared at `threads` means shared at
+     * every count below it */
+    return by_field(threads, n, &lat) ? threads : 1;
+}
+
 /* Largest expected cost first (the last solve's relaxations, plus the
  * per-solve pass), so the dynamic schedule balances: the order only
  * changes who solves what, never a result. */

@@ -108,6 +108,17 @@ size_t bs_field_work_bytes(int w, int h);
  * allocates). */
 bs_status bs_field_share_scratch(bs_field *fields, int n, int slots, bs_error *err);
 
+/* How many per-solve sets to give bs_field_share_scratch for n w x h
+ * fields that bs_field_solve_many will solve at up to `threads` threads:
+ * 1 where at every such count it shares each solve's rows among the
+ * threads (at least about a quarter of a million sites per thread, or a
+ * single field), since the solves then run one after another on the
+ * caller's set; else `threads`, one per thread that may solve a whole
+ * field at once (issue 19: 8 bytes per site per set fewer on large
+ * lattices; a thread beyond the sets waits for one, never a different
+ * result). */
+int bs_field_scratch_slots(int w, int h, int n, int threads);
+
 /* Scratch bytes of nfields w x h fields sharing `slots` per-solve sets
  * (slots < 1: each its own, nfields x bs_field_work_bytes). */
 size_t bs_field_work_bytes_shared(int w, int h, int nfields, int slots);

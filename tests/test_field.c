@@ -930,6 +930,14 @@ static void test_shared_scratch_matches(void **state)
             for (int k = 0; k < N; ++k) bs_field_free(&f[k]); /* the last one frees the pool */
         }
     assert_true(bs_field_work_bytes_shared(w, h, N, 2) < (size_t)N * bs_field_work_bytes(w, h));
+    /* one set per thread where whole fields go to the threads, one in all
+     * where every solve shares its rows (a large lattice, a single field,
+     * one thread) */
+    assert_int_equal(bs_field_scratch_slots(w, h, N, 4), 4);
+    assert_int_equal(bs_field_scratch_slots(w, h, N, 1), 1);
+    assert_int_equal(bs_field_scratch_slots(w, h, 1, 4), 1);
+    assert_int_equal(bs_field_scratch_slots(1024, 1024, 9, 2), 1);
+    assert_int_equal(bs_field_scratch_slots(1024, 1024, 9, 8), 8);
     for (int k = 0; k < N; ++k) bs_field_free(&ref[k]);
     bs_test_lattice_free(&lat);
 }
