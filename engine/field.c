@@ -476,7 +476,11 @@ bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, fl
     f->spec = *spec;
     f->w = w;
     f->h = h;
-    f->c = malloc(n * sizeof(float));
+    /* a field starting at +0 (most of the model's) comes zeroed from
+     * calloc, whose large blocks take memory only where written: a field
+     * no solve or rule ever writes costs no resident memory (issue 19) */
+    const int zero_start = initial == 0.0f && !signbit(initial);
+    f->c = zero_start ? calloc(n, sizeof(float)) : malloc(n * sizeof(float));
     f->src = calloc(n, sizeof(float));
     f->uptake = calloc(n, sizeof(float));
     f->fixed = calloc(n, 1);
@@ -490,7 +494,8 @@ bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, fl
      * before the first solve writes it */
     bs_work_layout(&wk, w, h, f->work, BS_PART_ALL);
     memcpy(f->work, &wk, sizeof wk);
-    for (size_t i = 0; i < n; ++i) f->c[i] = initial;
+    if (!zero_start)
+        for (size_t i = 0; i < n; ++i) f->c[i] = initial;
     return BS_OK;
 }
 
