@@ -214,9 +214,21 @@ static bs_status init_fields(bs_model *m, bs_error *err)
         if (st != BS_OK) return st;
     }
     /* the fields are solved one after another on each thread, so they
-     * share the solver's per-solve arrays, one set per thread (issue 19:
-     * memory; the same results) */
-    return bs_field_share_scratch(m->fields, BS_FIELD_COUNT, omp_get_max_threads(), err);
+     * share the solver's per-solve arrays, one set per thread that may
+     * solve a whole field at once, one in all on lattices whose solves
+     * share their rows among the threads (issue 19: memory; the same
+     * results) */
+    const int slots = bs_field_scratch_slots(m->lat.w, m->lat.h, BS_FIELD_COUNT, omp_get_max_threads());
+    bs_status st = bs_field_share_scratch(m->fields, BS_FIELD_COUNT, slots, err);
+    if (st != BS_OK) return st;
+    /* No rule gives a field other than O2 an uptake or a Dirichlet site
+     * (assemble_sources writes only O2's): those eight fields share one
+     * read-only zero block for the three arrays (issue 19: 9 bytes per
+     * site per field; the same results). A rule that starts writing one
+     * must move that field out of this range (a write to the block
+     * faults). */
+    _Static_assert(BS_FIELD_O2 == 0, "the fields after O2 share zero inputs");
+    return bs_field_share_zero_inputs(m->fields + 1, BS_FIELD_COUNT - 1, err);
 }
 
 static void derive_world(bs_model *m)

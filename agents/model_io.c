@@ -133,6 +133,16 @@ static const state_entry state_table[] = {
 
 /* ---- table access -------------------------------------------------------- */
 
+/* The field arrays that may be one shared, read-only zero block
+ * (bs_field_share_zero_inputs: uptake, fixed, fixed_val). */
+static int is_zero_input(const state_entry *e)
+{
+    return e->base == BASE_FIELD &&
+            (e->offset == offsetof(bs_field, uptake) || e->offset == offsetof(bs_field, fixed) ||
+                    e->offset == offsetof(bs_field, fixed_val));
+}
+
+
 static void *entry_ptr(const state_entry *e, void *base)
 {
     char *p = (char *)base + e->offset;
@@ -169,12 +179,19 @@ double bs_model_estimate_bytes(const bs_paramset *ps)
         const state_entry *e = &state_table[k];
         if (e->base != BASE_MODEL && e->base != BASE_FIELD) continue;
         double n = e->n == N_SITES ? sites : e->n == N_ONE ? 1.0 : 0.0;
-        bytes += (e->base == BASE_FIELD ? BS_FIELD_COUNT : 1) * n * e->elem;
+        /* every field but O2 shares one zero block for its uptake, fixed
+         * and fixed_val (model.c init_fields), counted once below */
+        int copies = e->base != BASE_FIELD ? 1 : is_zero_input(e) ? 1 : BS_FIELD_COUNT;
+        bytes += copies * n * e->elem;
     }
+    bytes += sites * sizeof(float); /* that zero block (address space, no memory: engine/field.h) */
     bytes += sites * WORK_BYTES_PER_SITE;
     /* the fields' solver scratch, per-solve arrays shared by thread (model.c) */
-    bytes += (double)bs_field_work_bytes_shared((int)bs_param(ps, "lattice.width_sites"),
-            (int)bs_param(ps, "lattice.height_sites"), BS_FIELD_COUNT, omp_get_max_threads());
+    const int w = (int)bs_param(ps, "lattice.width_sites"), h = (int)bs_param(ps, "lattice.height_sites");
+    bytes += (double)bs_field_work_bytes_shared(
+            w, h, BS_FIELD_COUNT, bs_field_scratch_slots(w, h, BS_FIELD_COUNT, omp_get_max_threads()));
+    /* less what the fields with shared zero inputs do without */
+    bytes -= (double)(BS_FIELD_COUNT - 1) * (double)bs_field_work_bytes_zero_saved(w, h);
     return bytes + sizeof(bs_model);
 }
 
@@ -436,6 +453,27 @@ static bs_status check_lattice(const bs_model *m, const char *path, bs_error *er
     return BS_OK;
 }
 
+/* Reads section `name` (one of is_zero_input's arrays) of a field whose
+ * inputs are the shared zero block: into *tmp (n elements, allocated on
+ * first use, kept for the next section), and only if it holds a non-zero
+ * byte does the field get its own arrays (bs_field_own_inputs) to copy it
+ * into, so a restored field holds the checkpoint's values either way. */
+static bs_status get_zero_input(
+        bs_ckpt_reader *r, const char *name, const state_entry *e, uint64_t n, bs_field *F, void **tmp, bs_error *err)
+{
+    if (!*tmp) *tmp = malloc((size_t)n * sizeof(float));
+    if (!*tmp) return bs_fail(err, BS_ERR_NOMEM, "%s: out of memory", bs_ckpt_path(r));
+    bs_status st = bs_ckpt_get(r, name, e->elem, n, *tmp, err);
+    if (st != BS_OK) return st;
+    const unsigned char *b = *tmp;
+    unsigned char acc = 0;
+    for (size_t i = 0; i < (size_t)n * e->elem; i++) acc |= b[i];
+    if (acc == 0) return BS_OK; /* the shared block holds these zeros already */
+    st = bs_field_own_inputs(F, err);
+    if (st == BS_OK) memcpy(entry_ptr(e, F), *tmp, (size_t)n * e->elem);
+    return st;
+}
+
 bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out, bs_error *err)
 {
     *out = NULL;
@@ -461,6 +499,7 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
     if (st != BS_OK) return st;
 
     char name[BS_CKPT_NAME_MAX + 1];
+    void *tmp = NULL; /* a shared zero input's section (get_zero_input) */
     for (size_t k = 0; k < NSTATE && st == BS_OK; k++) {
         const state_entry *e = &state_table[k];
         /* the slot counts were read before the arrays they size: checked
@@ -486,11 +525,16 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
             st = bs_ckpt_get(r, e->name, e->elem, n, entry_ptr(e, m), err);
         } else if (e->base == BASE_FIELD) {
             for (int f = 0; f < BS_FIELD_COUNT && st == BS_OK; f++) {
-                field_section(name, sizeof name, &m->fields[f], e);
-                st = bs_ckpt_get(r, name, e->elem, n, entry_ptr(e, &m->fields[f]), err);
+                bs_field *F = &m->fields[f];
+                field_section(name, sizeof name, F, e);
+                if (is_zero_input(e) && bs_field_inputs_shared(F))
+                    st = get_zero_input(r, name, e, n, F, &tmp, err);
+                else
+                    st = bs_ckpt_get(r, name, e->elem, n, entry_ptr(e, F), err);
             }
         }
     }
+    free(tmp);
     const char *extra = st == BS_OK ? bs_ckpt_unused(r) : NULL;
     if (extra)
         st = bs_fail(err, BS_ERR_INVALID,

@@ -153,7 +153,12 @@
  *
  * Scratch memory: bs_field.work, one allocation made by bs_field_init
  * (bs_field_work_bytes: about 6 floats and 2 bytes per site: four cached, two per solve that fields may share), laid out by
- * bs_work_layout with the bs_work header that locates its arrays first. */
+ * bs_work_layout with the bs_work header that locates its arrays first.
+ *
+ * Shared zero inputs: fields that never have uptake or Dirichlet sites may
+ * point uptake, fixed and fixed_val at one read-only zero block
+ * (bs_field_share_zero_inputs, bs_field_zero below). */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "field.h"
 
 #include <float.h>
@@ -164,6 +169,13 @@
 
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#if defined(MAP_ANONYMOUS)
+#define BS_FIELD_HAVE_MMAP 1
+#endif
 #endif
 
 /* "omp simd" is a request for speed, not for correctness: clang warns when
@@ -269,6 +281,11 @@ typedef struct {
     uint8_t *row_f; /* h: row's Dirichlet map differs from the copy (this solve) */
     uint8_t *brow; /* bh: block row changed kind (this solve) */
     uint8_t *row_z; /* h: row's scale and sink were built with no uptake and no held site */
+    /* 1: laid out for a field whose inputs are the shared zero block
+     * (BS_PART_ZERO): fixed is that block (no copy: the map never changes)
+     * and sink[0] = sink[1] is one row of stride floats, the sink every
+     * site has (1/dt + k, no uptake), filled at the start of each solve */
+    int zero_inputs;
     /* cached G_f per colour of the east (x+1) and north (y+1) faces, row y
      * at y*stride + BS_LANES; a site's west and south faces are the east
      * face of its west neighbour and the north face of the one below,
@@ -280,7 +297,7 @@ typedef struct {
     float *pc[2]; /* packed c per colour: row y at (y+1)*stride + BS_LANES, ghosts around */
     float *wsc[2]; /* omega_i / diag, or 0 where the value must not change */
     float *rhs[2]; /* c_old/dt + s */
-    float *sink[2]; /* 1/dt + k + u */
+    float *sink[2]; /* 1/dt + k + u (zero_inputs: one row for all rows, both colours) */
     float *blk; /* 2*bw*bh: coarse block kinds, then distances */
     /* largest change per chunk (float bits), h*nck each: after the colour-0
      * half-sweep, and after both colours of a sweep (two, by parity) */
@@ -297,7 +314,7 @@ typedef struct {
  * solve, with the header) and the per-solve ones (written before they are
  * read in every solve, so fields solved one after another may share
  * them). */
-enum { BS_PART_CACHED = 1, BS_PART_SOLVE = 2, BS_PART_ALL = 3 };
+enum { BS_PART_CACHED = 1, BS_PART_SOLVE = 2, BS_PART_ALL = 3, BS_PART_ZERO = 4 /* with CACHED: see zero_inputs */ };
 
 /* Per-solve arrays shared by fields solved one after another: one slot per
  * thread that may solve at once, each guarded by a lock (a thread beyond
@@ -311,6 +328,18 @@ typedef struct bs_field_pool {
     omp_lock_t *locks;
 #endif
 } bs_field_pool;
+
+/* The zero block behind the uptake, fixed and fixed_val of fields that
+ * share it: `bytes` of zeros, read-only where mapped (mmap PROT_READ; its
+ * pages all map the system's zero page, no memory), else from calloc
+ * (writable: nothing then stops a stray write, but nothing writes).
+ * Freed with the last field that uses it. */
+typedef struct bs_field_zero {
+    int refs;
+    int mapped;
+    size_t bytes;
+    void *mem;
+} bs_field_zero;
 
 static size_t bs_round_up(size_t n)
 {
@@ -331,6 +360,8 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base, int
     wk->nck = ((w + 1) / 2 + BS_CHUNK - 1) / BS_CHUNK;
     size_t off = parts & BS_PART_CACHED ? bs_round_up(sizeof(bs_work)) : 0;
     int part = BS_PART_CACHED;
+    const int zero = (parts & BS_PART_CACHED) && (parts & BS_PART_ZERO);
+    if (parts & BS_PART_CACHED) wk->zero_inputs = zero;
 #define BS_TAKE(ptr, type, bytes)                                                                                      \
     do {                                                                                                               \
         if (parts & part) {                                                                                            \
@@ -339,7 +370,10 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base, int
         }                                                                                                              \
     } while (0)
     BS_TAKE(wk->tissue, uint8_t *, n);
-    BS_TAKE(wk->fixed, uint8_t *, n);
+    if (zero)
+        wk->fixed = NULL; /* the caller points it at the zero block */
+    else
+        BS_TAKE(wk->fixed, uint8_t *, n);
     BS_TAKE(wk->row_t, uint8_t *, (size_t)h);
     BS_TAKE(wk->row_f, uint8_t *, (size_t)h);
     BS_TAKE(wk->brow, uint8_t *, (size_t)wk->bh);
@@ -351,7 +385,11 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base, int
         BS_TAKE(wk->g_n[q], float *, coef + (size_t)wk->stride * sizeof(float));
         if (base && (parts & BS_PART_CACHED)) wk->g_n[q] += wk->stride;
         BS_TAKE(wk->wsc[q], float *, coef);
-        BS_TAKE(wk->sink[q], float *, coef);
+        if (!zero) BS_TAKE(wk->sink[q], float *, coef);
+    }
+    if (zero) {
+        BS_TAKE(wk->sink[0], float *, (size_t)wk->stride * sizeof(float));
+        wk->sink[1] = wk->sink[0];
     }
     BS_TAKE(wk->blk, float *, 2 * (size_t)wk->bw * (size_t)wk->bh * sizeof(float));
     part = BS_PART_SOLVE;
@@ -438,7 +476,11 @@ bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, fl
     f->spec = *spec;
     f->w = w;
     f->h = h;
-    f->c = malloc(n * sizeof(float));
+    /* a field starting at +0 (most of the model's) comes zeroed from
+     * calloc, whose large blocks take memory only where written: a field
+     * no solve or rule ever writes costs no resident memory (issue 19) */
+    const int zero_start = initial == 0.0f && !signbit(initial);
+    f->c = zero_start ? calloc(n, sizeof(float)) : malloc(n * sizeof(float));
     f->src = calloc(n, sizeof(float));
     f->uptake = calloc(n, sizeof(float));
     f->fixed = calloc(n, 1);
@@ -452,7 +494,8 @@ bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, fl
      * before the first solve writes it */
     bs_work_layout(&wk, w, h, f->work, BS_PART_ALL);
     memcpy(f->work, &wk, sizeof wk);
-    for (size_t i = 0; i < n; ++i) f->c[i] = initial;
+    if (!zero_start)
+        for (size_t i = 0; i < n; ++i) f->c[i] = initial;
     return BS_OK;
 }
 
@@ -482,7 +525,6 @@ bs_status bs_field_share_scratch(bs_field *fields, int n, int slots, bs_error *e
     bs_work probe;
     memset(&probe, 0, sizeof probe);
     const size_t slot_bytes = bs_work_layout(&probe, w, h, NULL, BS_PART_SOLVE);
-    const size_t cached_bytes = bs_work_layout(&probe, w, h, NULL, BS_PART_CACHED);
     bs_field_pool *pool = calloc(1, sizeof *pool);
     void *blocks[64] = { 0 };
     int ok = pool && n <= 64;
@@ -498,7 +540,11 @@ bs_status bs_field_share_scratch(bs_field *fields, int n, int slots, bs_error *e
         ok = ok && pool->locks;
 #endif
     }
-    for (int i = 0; ok && i < n; ++i) ok = (blocks[i] = bs_zalloc(cached_bytes)) != NULL;
+    /* a field with shared zero inputs keeps its zero_inputs layout */
+    for (int i = 0; ok && i < n; ++i) {
+        const int zparts = ((const bs_work *)fields[i].work)->zero_inputs ? BS_PART_ZERO : 0;
+        ok = (blocks[i] = bs_zalloc(bs_work_layout(&probe, w, h, NULL, BS_PART_CACHED | zparts))) != NULL;
+    }
     if (!ok) {
         for (int i = 0; i < n; ++i) bs_zfree(blocks[i]);
         if (pool) {
@@ -520,7 +566,9 @@ bs_status bs_field_share_scratch(bs_field *fields, int n, int slots, bs_error *e
     for (int i = 0; i < n; ++i) {
         bs_work wk;
         memset(&wk, 0, sizeof wk);
-        bs_work_layout(&wk, w, h, blocks[i], BS_PART_CACHED);
+        const int zparts = ((const bs_work *)fields[i].work)->zero_inputs ? BS_PART_ZERO : 0;
+        bs_work_layout(&wk, w, h, blocks[i], BS_PART_CACHED | zparts);
+        if (zparts) wk.fixed = (uint8_t *)fields[i].zero->mem;
         wk.pool = pool;
         memcpy(blocks[i], &wk, sizeof wk);
         bs_zfree(fields[i].work);
@@ -546,14 +594,168 @@ static void bs_pool_bind(bs_work *wk, int i)
     wk->rsum = tmp.rsum;
 }
 
+
+static void bs_zero_release(bs_field_zero *z)
+{
+    if (!z || --z->refs > 0) return;
+#if defined(BS_FIELD_HAVE_MMAP)
+    if (z->mapped) {
+        munmap(z->mem, z->bytes);
+        free(z);
+        return;
+    }
+#endif
+    free(z->mem);
+    free(z);
+}
+
+/* Whether n bytes at p are all zero. */
+static int bs_bytes_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    unsigned char acc = 0;
+    for (size_t i = 0; i < n; ++i) acc |= b[i];
+    return acc == 0;
+}
+
+/* Gives f a fresh, zeroed scratch block laid out for zero inputs (zero: 1,
+ * fixed pointing at f->zero's block) or not: every cache starts invalid
+ * and the first solve rebuilds them (cached values equal recomputed ones,
+ * so no result changes). Keeps the per-solve pool f shares, if any.
+ * Returns 0 (f unchanged) when out of memory. */
+static int bs_work_relayout(bs_field *f, int zero)
+{
+    const bs_work *old = f->work;
+    bs_field_pool *pool = old ? old->pool : NULL;
+    const int parts = (pool ? BS_PART_CACHED : BS_PART_ALL) | (zero ? BS_PART_ZERO : 0);
+    bs_work wk;
+    memset(&wk, 0, sizeof wk);
+    void *blk = bs_zalloc(bs_work_layout(&wk, f->w, f->h, NULL, parts));
+    if (!blk) return 0;
+    bs_work_layout(&wk, f->w, f->h, blk, parts);
+    wk.pool = pool;
+    if (zero) wk.fixed = (uint8_t *)f->zero->mem;
+    memcpy(blk, &wk, sizeof wk);
+    bs_zfree(f->work);
+    f->work = blk;
+    return 1;
+}
+
+bs_status bs_field_share_zero_inputs(bs_field *fields, int n, bs_error *err)
+{
+    if (!fields || n < 1) return bs_fail(err, BS_ERR_INVALID, "field zero inputs: %d fields (valid: at least 1)", n);
+    const int w = fields[0].w, h = fields[0].h;
+    const size_t sites = (size_t)w * (size_t)h;
+    for (int i = 0; i < n; ++i) {
+        const bs_field *f = &fields[i];
+        const char *name = f->spec.name ? f->spec.name : "(unnamed)";
+        if (!f->c || f->w != w || f->h != h || f->zero)
+            return bs_fail(err, BS_ERR_INVALID,
+                    "field zero inputs: field %d (%s) is not an initialised %d x %d field with its own inputs", i, name,
+                    w, h);
+        if (!bs_bytes_zero(f->uptake, sites * sizeof(float)) || !bs_bytes_zero(f->fixed, sites) ||
+                !bs_bytes_zero(f->fixed_val, sites * sizeof(float)))
+            return bs_fail(err, BS_ERR_INVALID,
+                    "field zero inputs: field %d (%s) has a non-zero uptake, Dirichlet flag or held value", i, name);
+    }
+    bs_field_zero *z = calloc(1, sizeof *z);
+    if (!z) return bs_fail(err, BS_ERR_NOMEM, "field zero inputs: out of memory");
+    z->bytes = sites * sizeof(float);
+#if defined(BS_FIELD_HAVE_MMAP)
+    void *p = mmap(NULL, z->bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+        z->mem = p;
+        z->mapped = 1;
+    }
+#endif
+    if (!z->mem) z->mem = calloc(sites, sizeof(float));
+    if (!z->mem) {
+        free(z);
+        return bs_fail(err, BS_ERR_NOMEM, "field zero inputs: out of memory for a %d x %d grid", w, h);
+    }
+    for (int i = 0; i < n; ++i) {
+        bs_field *f = &fields[i];
+        free(f->uptake);
+        free(f->fixed);
+        free(f->fixed_val);
+        f->uptake = z->mem;
+        f->fixed = z->mem;
+        f->fixed_val = z->mem;
+        f->zero = z;
+    }
+    z->refs = n;
+    /* and the solver's scratch without the Dirichlet map's copy and with
+     * one sink row (bs_work.zero_inputs): 5 bytes per site fewer. Out of
+     * memory here leaves a field the layout it had, which works with
+     * shared inputs too. */
+    for (int i = 0; i < n; ++i)
+        if (fields[i].work && !bs_work_relayout(&fields[i], 1))
+            return bs_fail(err, BS_ERR_NOMEM, "field zero inputs: out of memory for a %d x %d grid", w, h);
+    return BS_OK;
+}
+
+size_t bs_field_work_bytes_zero_saved(int w, int h)
+{
+    bs_work wk;
+    if (w < 1 || h < 1) return 0;
+    return bs_work_layout(&wk, w, h, NULL, BS_PART_CACHED) -
+            bs_work_layout(&wk, w, h, NULL, BS_PART_CACHED | BS_PART_ZERO);
+}
+
+int bs_field_inputs_shared(const bs_field *f)
+{
+    return f && f->zero != NULL;
+}
+
+size_t bs_field_zero_block_bytes(const bs_field *f)
+{
+    return f && f->zero ? f->zero->bytes : 0;
+}
+
+bs_status bs_field_own_inputs(bs_field *f, bs_error *err)
+{
+    if (!f || !f->zero) return BS_OK;
+    const size_t n = (size_t)f->w * (size_t)f->h;
+    float *u = calloc(n, sizeof(float));
+    uint8_t *fx = calloc(n, 1);
+    float *fv = calloc(n, sizeof(float));
+    if (!u || !fx || !fv) {
+        free(u);
+        free(fx);
+        free(fv);
+        return bs_fail(
+                err, BS_ERR_NOMEM, "field %s: out of memory for its inputs", f->spec.name ? f->spec.name : "(unnamed)");
+    }
+    /* scratch with its own copy of the Dirichlet map and sinks per site
+     * again, before the block its fixed points at may go */
+    if (f->work && ((const bs_work *)f->work)->zero_inputs && !bs_work_relayout(f, 0)) {
+        free(u);
+        free(fx);
+        free(fv);
+        return bs_fail(err, BS_ERR_NOMEM, "field %s: out of memory for its scratch",
+                f->spec.name ? f->spec.name : "(unnamed)");
+    }
+    bs_zero_release(f->zero);
+    f->zero = NULL;
+    f->uptake = u;
+    f->fixed = fx;
+    f->fixed_val = fv;
+    return BS_OK;
+}
+
 void bs_field_free(bs_field *f)
 {
     if (!f) return;
     free(f->c);
     free(f->src);
-    free(f->uptake);
-    free(f->fixed);
-    free(f->fixed_val);
+    if (f->zero) {
+        bs_zero_release(f->zero);
+        f->zero = NULL;
+    } else {
+        free(f->uptake);
+        free(f->fixed);
+        free(f->fixed_val);
+    }
     if (f->work) bs_pool_release(((bs_work *)f->work)->pool);
     bs_zfree(f->work);
     f->c = f->src = f->uptake = f->fixed_val = NULL;
@@ -650,7 +852,7 @@ static inline float bs_sqrt_fast(float u)
  *                              (diag + sqrt(q (q + 2 gsum))) / 2),
  * one division per site. */
 static inline void bs_site_setup(float c, float fval, uint8_t fixed, float src, float upt, float gsum, float inv_dt,
-        float decay, float inv_omega, float *wsc, float *rhs, float *sink, float *pc)
+        float decay, float inv_omega, float *wsc, float *rhs, float *pc)
 {
     const float q = inv_dt + decay + upt;
     const float diag = q + gsum;
@@ -664,8 +866,7 @@ static inline void bs_site_setup(float c, float fval, uint8_t fixed, float src, 
     const float live = (float)((fixed == 0) & (diag > 0.0f));
     *wsc = live / m;
     *rhs = c * inv_dt + src;
-    *sink = q;
-    *pc = fixed ? fval : c;
+    *pc = fixed ? fval : c; /* the sink q is written by the caller (bs_sink_row) */
 }
 
 /* Builds the packed values, their ghosts and the per-solve data of row y
@@ -697,7 +898,7 @@ static inline bs_row_ptrs bs_row_arrays(const bs_work *wk, int q, int y)
         .g3 = wk->g_n[q] + r,
         .wsc = wk->wsc[q] + r,
         .rhs = wk->rhs[q] + r,
-        .sink = wk->sink[q] + r,
+        .sink = wk->zero_inputs ? wk->sink[q] + BS_LANES : wk->sink[q] + r,
     };
     return p;
 }
@@ -790,8 +991,6 @@ BS_CLONES static int bs_prepare_row_data(const bs_prep *p, int y, float omega)
     float *restrict w1 = wk->wsc[q1] + rj;
     float *restrict r0 = wk->rhs[q0] + rj;
     float *restrict r1 = wk->rhs[q1] + rj;
-    float *restrict s0 = wk->sink[q0] + rj;
-    float *restrict s1 = wk->sink[q1] + rj;
     float *restrict pc0 = wk->pc[q0] + (size_t)(y + 1) * S + BS_LANES;
     float *restrict pc1 = wk->pc[q1] + (size_t)(y + 1) * S + BS_LANES;
     const float inv_dt = p->inv_dt, decay = p->decay, inv_omega = 1.0f / omega;
@@ -840,10 +1039,9 @@ BS_CLONES static int bs_prepare_row_data(const bs_prep *p, int y, float omega)
         const int x = 2 * k;
         const float gs0k = (e0w[k] + e0[k]) + (n0s[k] + n0[k]);
         const float gs1k = (e1w[k] + e1[k]) + (n1s[k] + n1[k]);
-        bs_site_setup(
-                c[x], fv[x], fx[x], src[x], upt[x], gs0k, inv_dt, decay, inv_omega, &w0[k], &r0[k], &s0[k], &pc0[k]);
+        bs_site_setup(c[x], fv[x], fx[x], src[x], upt[x], gs0k, inv_dt, decay, inv_omega, &w0[k], &r0[k], &pc0[k]);
         bs_site_setup(c[x + 1], fv[x + 1], fx[x + 1], src[x + 1], upt[x + 1], gs1k, inv_dt, decay, inv_omega, &w1[k],
-                &r1[k], &s1[k], &pc1[k]);
+                &r1[k], &pc1[k]);
     }
     for (int kb = kmain; kb < ne; kb += BS_LANES) {
         float tc[2 * BS_LANES], tv[2 * BS_LANES], ts[2 * BS_LANES], tu[2 * BS_LANES];
@@ -862,10 +1060,28 @@ BS_CLONES static int bs_prepare_row_data(const bs_prep *p, int y, float omega)
             const float gs0k = (e0w[k] + e0[k]) + (n0s[k] + n0[k]);
             const float gs1k = (e1w[k] + e1[k]) + (n1s[k] + n1[k]);
             bs_site_setup(tc[2 * i], tv[2 * i], tf[2 * i], ts[2 * i], tu[2 * i], gs0k, inv_dt, decay, inv_omega, &w0[k],
-                    &r0[k], &s0[k], &pc0[k]);
+                    &r0[k], &pc0[k]);
             bs_site_setup(tc[2 * i + 1], tv[2 * i + 1], tf[2 * i + 1], ts[2 * i + 1], tu[2 * i + 1], gs1k, inv_dt,
-                    decay, inv_omega, &w1[k], &r1[k], &s1[k], &pc1[k]);
+                    decay, inv_omega, &w1[k], &r1[k], &pc1[k]);
         }
+    }
+    /* the sinks q = 1/dt + k + u of both colours, the slots past the row's
+     * end with u = 0 (as staged above); a zero_inputs field has one row of
+     * them for all rows (bs_fill_sink_row) */
+    if (!wk->zero_inputs) {
+        float *restrict s0 = wk->sink[q0] + rj;
+        float *restrict s1 = wk->sink[q1] + rj;
+#pragma omp simd
+        for (int k = 0; k < kmain; ++k) {
+            s0[k] = inv_dt + decay + upt[2 * k];
+            s1[k] = inv_dt + decay + upt[2 * k + 1];
+        }
+        for (int kb = kmain; kb < ne; kb += BS_LANES)
+            for (int i = 0; i < BS_LANES; ++i) {
+                const int k = kb + i, x = 2 * k;
+                s0[k] = inv_dt + decay + (x < w ? upt[x] : 0.0f);
+                s1[k] = inv_dt + decay + (x + 1 < w ? upt[x + 1] : 0.0f);
+            }
     }
     return kinds;
 }
@@ -919,7 +1135,8 @@ static int bs_classify_block_row(const bs_prep *p, int yb)
         changed |= cat[bx] != (float)k;
         cat[bx] = (float)k;
     }
-    memcpy(wk->fixed + (size_t)y0 * (size_t)w, fixed + (size_t)y0 * (size_t)w, (size_t)(y1 - y0) * (size_t)w);
+    if (wk->fixed != fixed) /* zero_inputs: the map is the shared block itself */
+        memcpy(wk->fixed + (size_t)y0 * (size_t)w, fixed + (size_t)y0 * (size_t)w, (size_t)(y1 - y0) * (size_t)w);
     return changed;
 }
 
@@ -1259,6 +1476,16 @@ static int bs_all_zero(const bs_field *f)
     return !bs_bad_bits(f->uptake, f->fixed_val, f->fixed, n);
 }
 
+/* The one sink row of a zero_inputs field: every site's q = 1/dt + k + u
+ * with u = 0, the same bits bs_prepare_row_data writes per site for a
+ * field with its own inputs (the ghost slots' values only need to be
+ * finite: their scale is 0). */
+static void bs_fill_sink_row(bs_work *wk, float inv_dt, float decay)
+{
+    const float zero_uptake = 0.0f;
+    for (int k = 0; k < wk->stride; ++k) wk->sink[0][k] = inv_dt + decay + zero_uptake;
+}
+
 static int bs_thread_num(void)
 {
 #ifdef _OPENMP
@@ -1328,6 +1555,7 @@ static void bs_solve(
     p.wk = wk;
     p.inv_dt = sp->quasi_steady ? 0.0f : (float)(1.0 / dt_step);
     p.decay = (float)sp->decay_per_h;
+    if (wk->zero_inputs) bs_fill_sink_row(wk, p.inv_dt, p.decay);
     /* + 0: a -0 boundary value becomes +0, so the inert ghost slots the
      * sweep passes over (c += 0) keep their bits */
     p.ghost = sp->boundary == BS_BC_FIXED ? (float)sp->boundary_value + 0.0f : 0.0f;
@@ -1532,6 +1760,18 @@ static int by_field(int T, int n, const bs_lattice *lat)
 {
     const double sites = lat ? (double)lat->w * (double)lat->h : 0.0;
     return !(T == 1 || n == 1 || n > 64 || sites >= (double)BS_ROWS_SHARED_SITES * T);
+}
+
+int bs_field_scratch_slots(int w, int h, int n, int threads)
+{
+    if (threads < 1) threads = 1;
+    bs_lattice lat;
+    memset(&lat, 0, sizeof lat);
+    lat.w = w;
+    lat.h = h;
+    /* by_field is monotone in T: rows shared at `threads` means shared at
+     * every count below it */
+    return by_field(threads, n, &lat) ? threads : 1;
 }
 
 /* Largest expected cost first (the last solve's relaxations, plus the

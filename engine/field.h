@@ -71,6 +71,10 @@ typedef struct {
     uint64_t last_site_updates; /* site relaxations done (sweeps skip settled regions) */
     int last_skipped; /* 1: the last call skipped the solve (c unchanged) */
     bs_field_skip skip;
+    /* Non-NULL: uptake, fixed and fixed_val are one read-only zero block
+     * shared with other fields (bs_field_share_zero_inputs), not arrays of
+     * this field's own: never write them (bs_field_own_inputs first). */
+    struct bs_field_zero *zero;
 } bs_field;
 
 typedef struct {
@@ -104,9 +108,50 @@ size_t bs_field_work_bytes(int w, int h);
  * allocates). */
 bs_status bs_field_share_scratch(bs_field *fields, int n, int slots, bs_error *err);
 
+/* How many per-solve sets to give bs_field_share_scratch for n w x h
+ * fields that bs_field_solve_many will solve at up to `threads` threads:
+ * 1 where at every such count it shares each solve's rows among the
+ * threads (at least about a quarter of a million sites per thread, or a
+ * single field), since the solves then run one after another on the
+ * caller's set; else `threads`, one per thread that may solve a whole
+ * field at once (issue 19: 8 bytes per site per set fewer on large
+ * lattices; a thread beyond the sets waits for one, never a different
+ * result). */
+int bs_field_scratch_slots(int w, int h, int n, int threads);
+
 /* Scratch bytes of nfields w x h fields sharing `slots` per-solve sets
  * (slots < 1: each its own, nfields x bs_field_work_bytes). */
 size_t bs_field_work_bytes_shared(int w, int h, int nfields, int slots);
+
+/* Memory for fields that have no uptake and no Dirichlet site (issue 19:
+ * in the model, every field but O2): their uptake, fixed and fixed_val,
+ * 9 bytes per site each, are all zero for the whole run. This points those
+ * three arrays of fields[0 .. n-1] (one lattice size, each initialised,
+ * those arrays all zero and not yet shared) at one zero block of w*h
+ * floats and frees their own. The block is mapped read-only where the
+ * system allows (a write then faults at once instead of reaching every
+ * field that shares it) and its pages are the system's zero page, so it
+ * takes address space, not memory. The solver reads the arrays as before:
+ * the same results. Error (and nothing changed) if any of those arrays
+ * holds a non-zero byte. Call at set-up. */
+bs_status bs_field_share_zero_inputs(bs_field *fields, int n, bs_error *err);
+
+/* Whether f's uptake, fixed and fixed_val are the shared zero block. */
+int bs_field_inputs_shared(const bs_field *f);
+
+/* Gives f its own zeroed uptake, fixed and fixed_val again (no-op when it
+ * has them), for a caller about to write them, e.g. a checkpoint that
+ * holds a non-zero uptake for the field. */
+bs_status bs_field_own_inputs(bs_field *f, bs_error *err);
+
+/* Bytes of the zero block f shares (0: none), for memory figures; every
+ * field that shares it reports the same block. */
+size_t bs_field_zero_block_bytes(const bs_field *f);
+
+/* Bytes of solver scratch a w x h field gives up when its inputs become
+ * shared (the Dirichlet map's copy and all but one row of sinks: about 5
+ * bytes per site), for memory estimates. */
+size_t bs_field_work_bytes_zero_saved(int w, int h);
 
 /* Advances c over dt_h hours (or to steady state if quasi_steady) with the
  * current src/uptake/fixed arrays and the lattice's tissue classes. Uses

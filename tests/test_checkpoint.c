@@ -328,6 +328,61 @@ static void test_model_exact_restart(void **state)
     }
 }
 
+/* The fields other than O2 share one read-only zero block for uptake,
+ * fixed and fixed_val (agents/model.c, issue 19). A restored model keeps
+ * them shared where the checkpoint holds zeros, and a field whose
+ * checkpoint holds a non-zero one (a file from a build whose rules wrote
+ * one) gets arrays of its own with those values. */
+static void test_zero_inputs_restore(void **state)
+{
+    (void)state;
+    bs_registry *reg;
+    bs_paramset *ps = bs_test_params(&reg, "homeostasis", small_sets);
+    omp_set_num_threads(1);
+    bs_model *a = bs_test_model(ps);
+    bs_test_run_days(a, 0.5);
+    const size_t n = (size_t)a->lat.w * (size_t)a->lat.h;
+    assert_false(bs_field_inputs_shared(&a->fields[BS_FIELD_O2]));
+    for (int f = 1; f < BS_FIELD_COUNT; f++) assert_true(bs_field_inputs_shared(&a->fields[f]));
+    bs_run_state rs;
+    memset(&rs, 0, sizeof rs);
+    bs_ckpt_extra rx[BS_RUN_SECTIONS];
+    bs_run_state_sections(&rs, rx);
+    bs_error err;
+    char path[512];
+    path_of(path, sizeof path, "zero.ckpt");
+    assert_int_equal(bs_model_save(a, rx, BS_RUN_SECTIONS, path, &err), BS_OK);
+    bs_run_state back;
+    bs_model *b = load(path, reg, &back, NULL);
+    for (int f = 0; f < BS_FIELD_COUNT; f++)
+        assert_int_equal(bs_field_inputs_shared(&b->fields[f]), bs_field_inputs_shared(&a->fields[f]));
+    assert_same_model(a, b);
+    bs_model_destroy(b);
+
+    bs_field *rk = &a->fields[BS_FIELD_RANKL];
+    assert_int_equal(bs_field_own_inputs(rk, &err), BS_OK);
+    rk->uptake[5] = 0.25f;
+    rk->fixed[9] = 1;
+    rk->fixed_val[9] = 0.5f;
+    assert_int_equal(bs_model_save(a, rx, BS_RUN_SECTIONS, path, &err), BS_OK);
+    b = load(path, reg, &back, NULL);
+    const bs_field *rb = &b->fields[BS_FIELD_RANKL];
+    assert_false(bs_field_inputs_shared(rb));
+    assert_true(bs_field_inputs_shared(&b->fields[BS_FIELD_OPG]));
+    assert_memory_equal(rb->uptake, rk->uptake, n * sizeof(float));
+    assert_memory_equal(rb->fixed, rk->fixed, n);
+    assert_memory_equal(rb->fixed_val, rk->fixed_val, n * sizeof(float));
+    for (int k = 0; k < 3; k++) {
+        bs_model_step(a);
+        bs_model_step(b);
+    }
+    assert_same_model(a, b);
+    bs_model_destroy(a);
+    bs_model_destroy(b);
+    bs_paramset_destroy(ps);
+    bs_registry_destroy(reg);
+}
+
 /* A checkpoint with a valid checksum but an impossible agent store (a bug,
  * or a file made by hand) is refused, not used for out-of-bounds writes. */
 static void test_model_inconsistent_store(void **state)
@@ -566,8 +621,10 @@ static void test_state_layout_guard(void **state)
      * not state, issue 19) */
     assert_int_equal(sizeof(bs_store), 160); /* + max_slots and the slot reservation (layout 6: sized by agents) */
     /* + work (solver cache, not state), last_site_updates; + last_skipped
-     * (diagnostic) and skip (state: field.skip, layout 8) */
-    assert_int_equal(sizeof(bs_field), 192);
+     * (diagnostic) and skip (state: field.skip, layout 8); + zero (the
+     * shared zero block behind uptake/fixed/fixed_val: set up by
+     * bs_model_create, not state; the arrays themselves are in the table) */
+    assert_int_equal(sizeof(bs_field), 200);
     /* bs_store 112 with live_types (derived, rescanned each step); the
      * therapy state counts radiotherapy kills for BS_MAX_CELL_TYPES types;
      * bs_pace 88 (threads per step, engine/pace.h: not state, no result
@@ -593,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_container_damage),
         cmocka_unit_test(test_container_write_failure),
         cmocka_unit_test(test_model_exact_restart),
+        cmocka_unit_test(test_zero_inputs_restore),
         cmocka_unit_test(test_model_inconsistent_store),
         cmocka_unit_test(test_model_foreign),
         cmocka_unit_test(test_model_layout_refused),

@@ -930,7 +930,95 @@ static void test_shared_scratch_matches(void **state)
             for (int k = 0; k < N; ++k) bs_field_free(&f[k]); /* the last one frees the pool */
         }
     assert_true(bs_field_work_bytes_shared(w, h, N, 2) < (size_t)N * bs_field_work_bytes(w, h));
+    /* one set per thread where whole fields go to the threads, one in all
+     * where every solve shares its rows (a large lattice, a single field,
+     * one thread) */
+    assert_int_equal(bs_field_scratch_slots(w, h, N, 4), 4);
+    assert_int_equal(bs_field_scratch_slots(w, h, N, 1), 1);
+    assert_int_equal(bs_field_scratch_slots(w, h, 1, 4), 1);
+    assert_int_equal(bs_field_scratch_slots(1024, 1024, 9, 2), 1);
+    assert_int_equal(bs_field_scratch_slots(1024, 1024, 9, 8), 8);
     for (int k = 0; k < N; ++k) bs_field_free(&ref[k]);
+    bs_test_lattice_free(&lat);
+}
+
+/* Fields whose uptake, fixed and fixed_val are the shared zero block
+ * (bs_field_share_zero_inputs, issue 19: memory) give the bits of fields
+ * with arrays of their own: a fixed and a zero-flux boundary, a decaying
+ * and a quasi-steady field, an all-zero one; shared before or after the
+ * per-solve scratch; at 1, 2 and 4 threads, one solve at a time (rows
+ * shared by the threads) and many at once; the tissue changing between
+ * steps; one field taken off the block mid-run (bs_field_own_inputs) and
+ * given an uptake there and in the reference alike. A field with a
+ * non-zero input is refused and left as it was. */
+static void test_zero_inputs_match(void **state)
+{
+    (void)state;
+    enum { N = 6, STEPS = 5 };
+    const int w = 130, h = 70;
+    bs_lattice lat = bs_test_lattice(w, h, 10.0);
+    const size_t n = (size_t)w * (size_t)h, bytes = n * sizeof(float);
+    bs_solver_opts o = bs_test_opts(1e-5, 5000);
+    const int zero[N] = { 1, 0, 1, 1, 0, 1 }; /* bs_many_fields: 1 has uptake, 1 and 4 held sites */
+    for (int variant = 0; variant < 2; ++variant) {
+        const int counts[3] = { 1, 2, 4 };
+        for (int ti = 0; ti < 3; ++ti) {
+            for (int y = 30; y < 40; ++y)
+                for (int x = 50; x < 80; ++x) lat.tissue[y * w + x] = BS_TISSUE_BONE;
+            bs_field ref[N], f[N];
+            bs_many_fields(ref, N, &lat);
+            bs_many_fields(f, N, &lat);
+            if (variant == 1) assert_int_equal(bs_field_share_scratch(f, N, 2, NULL), BS_OK);
+            bs_error err;
+            assert_int_equal(bs_field_share_zero_inputs(f, 2, &err), BS_ERR_INVALID); /* field 1 has an uptake */
+            assert_false(bs_field_inputs_shared(&f[0]));
+            assert_int_equal(bs_field_share_zero_inputs(f + 2, 2, NULL), BS_OK); /* one block for 2 and 3 */
+            assert_int_equal(bs_field_share_zero_inputs(f, 1, NULL), BS_OK); /* another for 0 */
+            assert_int_equal(bs_field_share_zero_inputs(f + 5, 1, NULL), BS_OK);
+            assert_int_equal(bs_field_share_zero_inputs(f + 5, 1, NULL), BS_ERR_INVALID); /* already shared */
+            for (int k = 0; k < N; ++k) assert_int_equal(bs_field_inputs_shared(&f[k]), zero[k]);
+            assert_ptr_equal(f[2].uptake, f[3].fixed_val);
+            assert_int_equal(bs_field_zero_block_bytes(&f[2]), bytes);
+            if (variant == 0) assert_int_equal(bs_field_share_scratch(f, N, 2, NULL), BS_OK);
+#ifdef _OPENMP
+            const int prev = omp_get_max_threads();
+#endif
+            for (int step = 0; step < STEPS; ++step) {
+                lat.tissue[(31 + step) * w + 60] = BS_TISSUE_MARROW;
+                if (step == 3) {
+                    /* field 2 gets an uptake: off the block first */
+                    assert_int_equal(bs_field_own_inputs(&f[2], NULL), BS_OK);
+                    assert_false(bs_field_inputs_shared(&f[2]));
+                    assert_true(bs_field_inputs_shared(&f[3]));
+                    for (int i = 0; i < w; i += 3) f[2].uptake[10 * w + i] = ref[2].uptake[10 * w + i] = 2.0f;
+                }
+#ifdef _OPENMP
+                omp_set_num_threads(1);
+#endif
+                for (int k = 0; k < N; ++k) bs_field_solve(&ref[k], &lat, 1.0, &o);
+#ifdef _OPENMP
+                omp_set_num_threads(counts[ti]);
+#endif
+                if (step & 1)
+                    bs_field_solve_many(f, N, &lat, 1.0, &o);
+                else
+                    for (int k = 0; k < N; ++k) bs_field_solve(&f[k], &lat, 1.0, &o);
+                for (int k = 0; k < N; ++k) {
+                    assert_int_equal(f[k].last_iters, ref[k].last_iters);
+                    assert_memory_equal(f[k].c, ref[k].c, bytes);
+                }
+            }
+#ifdef _OPENMP
+            omp_set_num_threads(prev);
+#endif
+            assert_true(ref[0].last_iters > 0 && ref[3].last_iters > 0);
+            for (int k = 0; k < N; ++k) {
+                bs_field_free(&ref[k]);
+                bs_field_free(&f[k]); /* the last of a block frees it */
+            }
+        }
+    }
+    assert_true(bs_field_work_bytes_zero_saved(w, h) >= n); /* at least the Dirichlet map's copy */
     bs_test_lattice_free(&lat);
 }
 
@@ -1124,6 +1212,7 @@ int main(void)
         cmocka_unit_test(test_solve_does_not_allocate),
         cmocka_unit_test(test_solve_many_matches_one_by_one),
         cmocka_unit_test(test_shared_scratch_matches),
+        cmocka_unit_test(test_zero_inputs_match),
         cmocka_unit_test(test_settled_solve_skipped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
