@@ -67,8 +67,9 @@ const bs_param_def bs_tcell_params[] = {
     { "tcell.kill_rate_per_h_contact", BS_PT_REAL, 0.6, 0.0, 10.0, "1/h",
             "Kill hazard of an activated CTL engaged on a recognised tumour cell, before brakes. ~6 h per kill in a "
             "solid tumour gives 0.17 (Breart 2008 JCI, M✓; D); calibrated to B14 (2-16 kills per CTL-day in contact, "
-            "Halle 2016, M✓): 0.6 gives 14.4/d unbraked and 2-3/d in the lesion under the PD-L1, MDSC, TGF-beta "
-            "and hypoxia brakes (0.4 gave 1.8/d once TGF-beta acted at the lesion's concentrations, issue 17)",
+            "Halle 2016, M✓, soft tissue): 0.6 gives 14.4/d unbraked, 2.7/d pooled in a soft-tissue lesion and "
+            "1.7-3.1/d per seed in a bone lesion, where matrix TGF-beta adds its brake to PD-L1, MDSCs and hypoxia "
+            "(docs/calibration.md, Session 8, lesion)",
             NULL, NULL },
     { "tcell.dormant_antigen_factor", BS_PT_REAL, 0.2, 0.0, 1.0, "1",
             "Chance a dormant tumour cell is recognised, relative to a cycling one (lower antigen/MHC-I on dormant "
