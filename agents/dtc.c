@@ -153,12 +153,16 @@ const bs_param_def bs_dtc_params[] = {
             "Extra PTHrP secretion at saturating TGF-beta (TGF-beta induces PTHrP via Smad, Guise 2000, M✓ "
             "qualitative)",
             NULL, NULL },
-    { "dtc.push_radius_um", BS_PT_REAL, 200.0, 0.0, 1000.0, "um",
+    { "dtc.push_radius_um", BS_PT_REAL, 600.0, 0.0, 1000.0, "um",
             "Growth by displacement: how far a dividing tumour cell can push the cells around it to reach free "
             "marrow (the range of pushing of lattice growth models, Block et al. 2007 Phys Rev Lett 99:248101, "
-            "Radszuweit et al. 2009 Phys Rev E 79:051907, Mod; value A: about the 100-200 um proliferating rim "
-            "of solid tumours and spheroids, Freyer & Sutherland 1986 Cancer Res 46:3504, M~). 0: only a free "
-            "neighbour",
+            "Radszuweit et al. 2009 Phys Rev E 79:051907, Mod). Not the proliferating rim: the 100-200 um rim "
+            "of spheroids (Freyer & Sutherland 1986 Cancer Res 46:3504) comes from O2 and nutrient limits, "
+            "which the model has separately (division a Hill function of pO2, necrosis), so the range is set "
+            "wide enough not to limit growth before O2 does. Calibrated to B13c on seeds 500-504 (docs/calibration.md "
+            "Session 8, push): the smallest of 400, 600, 1000 um at which the doubling from 10x to 100x the "
+            "seed no longer changes with the range; the search costs more per division the wider it is. 0: "
+            "only a free neighbour",
             NULL, NULL },
     { "dtc.cavity_reach_um", BS_PT_REAL, 30.0, 0.0, 1000.0, "um",
             "A dividing tumour cell fills a free resorption cavity within this distance before plain marrow "
