@@ -9,6 +9,12 @@ export OMP_WAIT_POLICY=passive
 ex="$tmp/exp"
 mkdir -p "$ex"
 js() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$3"; }
+# fixture DIR NAME LABEL: validate the experiments in DIR (one job) into $tmp/NAME
+# and set csv to its seed-1000 timeseries
+fixture() {
+  "$bin" validate --experiments "$1" --jobs 1 --out "$tmp/$2" --quiet >/dev/null 2>"$tmp/$2.err" && ok || { bad "validate $3"; cat "$tmp/$2.err"; }
+  csv=$(ls "$tmp/$2"/runs/*/seed_1000/timeseries.csv)
+}
 
 # ---- help
 "$bin" validate --help | grep -q "usage: bonesim validate" && ok || bad "validate --help"
@@ -116,8 +122,7 @@ quick.seeds = 1
 full.days = 160
 full.seeds = 1
 INI
-"$bin" validate --experiments "$ex2" --jobs 1 --out "$tmp/v6" --quiet >/dev/null 2>"$tmp/v6.err" && ok || { bad "validate T4"; cat "$tmp/v6.err"; }
-csv=$(ls "$tmp"/v6/runs/*/seed_1000/timeseries.csv)
+fixture "$ex2" v6 T4
 python3 -c "
 import csv,json,sys
 rows=[r for r in csv.DictReader(open(sys.argv[1])) if int(r['bmu_events_done'])>0]
@@ -249,8 +254,7 @@ quick.set = lattice.height_sites=60
 full.days = 12
 full.seeds = 1
 INI
-"$bin" validate --experiments "$ex4" --jobs 1 --out "$tmp/v8" --quiet >/dev/null 2>"$tmp/v8.err" && ok || { bad "validate T8"; cat "$tmp/v8.err"; }
-csv=$(ls "$tmp"/v8/runs/*/seed_1000/timeseries.csv)
+fixture "$ex4" v8 T8
 python3 -c "
 import csv,json,math,sys
 r=list(csv.DictReader(open(sys.argv[1])))
