@@ -26,7 +26,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: probe_bmu_events SEED DAYS [--set KEY=VALUE]...\n");
         return 2;
     }
-    long seed = strtol(argv[1], NULL, 10), days = strtol(argv[2], NULL, 10);
+    long seed, days;
+    if (probe_parse_long(argv[1], 0, 4000000000L, &seed) || probe_parse_long(argv[2], 1, 3650, &days)) {
+        fprintf(stderr, "probe_bmu_events: SEED must be 0 .. 4000000000 and DAYS 1 .. 3650 (got %s %s)\n", argv[1],
+                argv[2]);
+        return 2;
+    }
     bs_error err;
     bs_registry *reg;
     bs_paramset *ps;

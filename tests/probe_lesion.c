@@ -16,24 +16,14 @@
  * SCENARIO is a name in scenarios/ (default vicious_cycle); key=value
  * pairs are --set overrides (e.g. lattice.width_sites=120). Measures only;
  * no verdict. */
-#include "catalog.h"
-#include "config.h"
 #include "model.h"
+#include "probe_util.h"
 #include "spatial.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
 
 /* largest distance (4-neighbour steps through former bone) from a lost
  * day-0 bone site to marrow that was never bone; dist is w*h ints */
@@ -67,8 +57,8 @@ static int loss_depth(const bs_model *m, const unsigned char *near, int *dist, i
 int main(int argc, char **argv)
 {
     long seed, days, every;
-    if (argc < 4 || parse_long(argv[1], 0, 4000000000L, &seed) || parse_long(argv[2], 1, 5000, &days) ||
-            parse_long(argv[3], 1, 5000, &every)) {
+    if (argc < 4 || probe_parse_long(argv[1], 0, 4000000000L, &seed) || probe_parse_long(argv[2], 1, 5000, &days) ||
+            probe_parse_long(argv[3], 1, 5000, &every)) {
         fprintf(stderr, "usage: probe_lesion SEED DAYS EVERY [SCENARIO] [key=value ...]\n");
         return 2;
     }
@@ -76,19 +66,9 @@ int main(int argc, char **argv)
     const char *scen = "vicious_cycle";
     if (a < argc && !strchr(argv[a], '=')) scen = argv[a++];
     bs_error err;
-    bs_registry *reg = bs_catalog_registry(&err);
-    if (!reg) {
-        fprintf(stderr, "probe_lesion: %s\n", err.msg);
-        return 1;
-    }
-    bs_paramset *ps = bs_paramset_create(reg);
-    char path[1024], sd[64];
-    snprintf(path, sizeof path, "%s/%s.ini", BS_SCENARIOS_DIR, scen);
-    snprintf(sd, sizeof sd, "run.seed=%ld", seed);
-    if (!ps || bs_config_load(ps, path, &err) != BS_OK || bs_config_set(ps, sd, &err) != BS_OK) {
-        fprintf(stderr, "probe_lesion: %s\n", err.msg);
-        return 1;
-    }
+    bs_registry *reg;
+    bs_paramset *ps;
+    if (probe_load_scenario("probe_lesion", scen, seed, &reg, &ps)) return 1;
     for (; a < argc; a++)
         if (bs_config_set(ps, argv[a], &err) != BS_OK) {
             fprintf(stderr, "probe_lesion: %s: %s\n", argv[a], err.msg);

@@ -41,15 +41,6 @@ static double q_of(const float *v, long n, double q)
     return n > 0 ? (double)v[(long)floor(q * (double)(n - 1) + 0.5)] : (double)NAN;
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
 static int is(const bs_lattice *L, int x, int y, int t)
 {
     return x >= 0 && y >= 0 && x < L->w && y < L->h && L->tissue[y * L->w + x] == t;
@@ -61,10 +52,10 @@ int main(int argc, char **argv)
     int nset = 0; /* trailing KEY=VALUE arguments: parameter overrides */
     while (argc - nset > 3 && strchr(argv[argc - 1 - nset], '=') != NULL) nset++;
     const int npos = argc - nset;
-    if (npos < 3 || npos > 5 || parse_long(argv[1], 0, 4000000000L, &first) != 0 ||
-            parse_long(argv[2], first, first + MAX_SEEDS - 1, &last) != 0 ||
-            (npos > 3 && parse_long(argv[3], 16, 4096, &size) != 0) ||
-            (npos > 4 && parse_long(argv[4], 1, 3650, &days) != 0)) {
+    if (npos < 3 || npos > 5 || probe_parse_long(argv[1], 0, 4000000000L, &first) != 0 ||
+            probe_parse_long(argv[2], first, first + MAX_SEEDS - 1, &last) != 0 ||
+            (npos > 3 && probe_parse_long(argv[3], 16, 4096, &size) != 0) ||
+            (npos > 4 && probe_parse_long(argv[4], 1, 3650, &days) != 0)) {
         fprintf(stderr,
                 "usage: probe_o2_map FIRST_SEED LAST_SEED [SIZE_SITES] [DAYS] [KEY=VALUE ...]\n"
                 "  seeds: 0 .. 4000000000, at most %d, LAST >= FIRST; SIZE_SITES: 16 .. 4096 (default 250);\n"

@@ -41,15 +41,6 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
 static bs_status apply_sets(bs_paramset *ps, const char *const *sets, int n, bs_error *err)
 {
     for (int k = 0; k < n; k++) {
@@ -78,9 +69,9 @@ int main(int argc, char **argv)
         else
             npos = 4;
     }
-    if (npos < 2 || npos > 3 || parse_long(pos[0], 0, 4000000000L, &first) != 0 ||
-            parse_long(pos[1], first, first + MAX_SEEDS - 1, &last) != 0 ||
-            (npos == 3 && parse_long(pos[2], 1, MAX_DAYS, &days) != 0)) {
+    if (npos < 2 || npos > 3 || probe_parse_long(pos[0], 0, 4000000000L, &first) != 0 ||
+            probe_parse_long(pos[1], first, first + MAX_SEEDS - 1, &last) != 0 ||
+            (npos == 3 && probe_parse_long(pos[2], 1, MAX_DAYS, &days) != 0)) {
         fprintf(stderr,
                 "usage: probe_single_bmu FIRST_SEED LAST_SEED [DAYS] [--check] [--set KEY=VALUE]...\n"
                 "  seeds: 0 .. 4000000000, at most %d of them, LAST >= FIRST; DAYS: 1 .. %d (default 260); at most "

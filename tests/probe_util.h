@@ -12,6 +12,18 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+/* Parses a whole decimal integer in lo .. hi into *out: 0, or -1 (nothing
+ * stored) for an empty string, trailing characters or a value out of range. */
+static inline int probe_parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
 
 /* Loads BS_SCENARIOS_DIR/<scenario>.ini with run.seed = seed into a new
  * parameter set. On success returns 0 with *reg and *ps set (the caller
