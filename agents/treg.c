@@ -12,7 +12,13 @@
  * occupancy + tumour_chemotaxis x change of chemokine occupancy)) and is
  * kept by CXCL12: it leaves the marrow at treg.egress_per_d x (1 - its
  * CXCL12 occupancy), so a CXCR4 antagonist (bs_rules.fx.cxcr4_block) both
- * lowers entry and lets resident Tregs go. Tregs die at a constant hazard
+ * lowers entry and lets resident Tregs go. Its walk ends next to a cycling
+ * tumour cell, as an effector's does (bs_immune_walk_up stop_on_contact):
+ * tumour-infiltrating Tregs recognise tumour antigen and make long
+ * TCR-dependent contacts in the lesion (Bauer 2014 J Clin Invest), and
+ * they accumulate in bone lesions (Xue 2024 3.2; Zhang 2019). Without the
+ * stop the CXCL12 pull held them at the endosteum and they were no denser
+ * at the lesion than elsewhere (docs/calibration.md, "Session 9, treg"). Tregs die at a constant hazard
  * (treg.lifespan_d) and, when depleted (anti-CD25, or diphtheria toxin in
  * FoxP3-DTR mice), at treg.depletion_per_d more.
  *
@@ -32,8 +38,11 @@
  * of the precursors (Zaiss 2007: dependent on cell contact, not on the
  * RANKL/OPG balance), which induces IDO and the precursors' apoptosis
  * (Bozec 2014). An osteoclast younger than treg.oc_precursor_age_h (still
- * differentiating) on one of a Treg's 8 neighbours dies at
- * treg.oc_contact_apoptosis_per_h. (2) Soluble IL-10 and TGF-beta1 (Luo
+ * differentiating) that the Treg touches dies at
+ * treg.oc_contact_apoptosis_per_h. The osteoclast agent stands for a cell
+ * oc.footprint_um wide on one site, so "touches" is a centre distance of at
+ * most half that width plus half a site (the Treg): with 30 um and 10 um
+ * sites the 12 sites within 2 sites, not the 8 neighbours of a point. (2) Soluble IL-10 and TGF-beta1 (Luo
  * 2011: dose-dependent, reversed by blocking them): carried as an
  * anti-osteoclastogenic signal on the OPG field (treg.oc_inhibit_per_h au/h
  * of OPG-equivalent), which lowers the RANKL signal of precursors as OPG
@@ -115,6 +124,8 @@ typedef struct {
     float cxcl12_K, tumour_gain, tumour_chemotaxis;
     float egress_h, depletion_h, dt_h;
     float suppr, oc_inhibit, disarm_h, oc_apoptosis_h, oc_precursor_age_h;
+    int oc_reach; /* sites: the square searched for osteoclasts in contact */
+    float oc_touch2; /* squared centre distance of contact, in sites^2 */
 } treg_rules;
 
 static treg_rules *rules_of(const bs_rules *r)
@@ -141,6 +152,13 @@ static void treg_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double 
     p->disarm_h = (float)bs_param(ps, "treg.cd8_disarm_per_h");
     p->oc_apoptosis_h = (float)bs_param(ps, "treg.oc_contact_apoptosis_per_h");
     p->oc_precursor_age_h = (float)bs_param(ps, "treg.oc_precursor_age_h");
+    /* contact with an osteoclast: its half width plus the Treg's half site */
+    double touch = 0.5 * bs_param(ps, "oc.footprint_um") / h_um + 0.5;
+    p->oc_touch2 = (float)(touch * touch);
+    p->oc_reach = (int)floor(touch);
+    if (p->oc_reach < 1) p->oc_reach = 1;
+    /* a walked Treg plus what it touches stays within the tile reach */
+    if (p->oc_reach > BS_IMMUNE_MAX_RADIUS) p->oc_reach = BS_IMMUNE_MAX_RADIUS;
     p->dt_h = (float)dt_h;
 }
 
@@ -171,7 +189,7 @@ static void treg_arrivals(bs_model *m)
 
 /* A persistent random walk up CXCL12 (as the Treg's CXCR4 senses it) and
  * the tumour chemokine (bs_immune_walk_up: draws 16 + 2k, 17 + 2k of
- * sub-move k). */
+ * sub-move k), ending next to a cycling tumour cell. */
 static void treg_walk(bs_model *m, int slot, const treg_rules *p)
 {
     bs_immune_gradient g = { .n = 2,
@@ -179,32 +197,46 @@ static void treg_walk(bs_model *m, int slot, const treg_rules *p)
         .scale = { 1.0f - m->r.fx.cxcr4_block, 1.0f },
         .K = { p->cxcl12_K, p->mo.chemokine_K },
         .gain = { p->mo.chemotaxis, p->tumour_chemotaxis } };
-    bs_immune_walk_up(m, slot, &p->mo, &g, 0);
+    bs_immune_walk_up(m, slot, &p->mo, &g, 1); /* arrests on tumour antigen */
 }
 
-/* Contact (draw 8 + neighbour direction, keyed by the Treg; 0-2 are
- * death, depletion and egress, 16 and up the walk): an activated CD8 T
- * cell on one of the 8 neighbours of the Treg returns to the non-activated
- * state with chance 1 - exp(-cd8_disarm_per_h dt); a differentiating
- * osteoclast (younger than oc_precursor_age_h) there dies with chance
- * 1 - exp(-oc_contact_apoptosis_per_h dt). A neighbour is one cell, so
- * each draw is used once. */
+/* Contact (keyed by the Treg; draws 0-2 are death, depletion and egress,
+ * 16-35 the walk): an activated CD8 T cell on one of the 8 neighbours of
+ * the Treg (draw 8 + direction) returns to the non-activated state with
+ * chance 1 - exp(-cd8_disarm_per_h dt); a differentiating osteoclast
+ * (younger than oc_precursor_age_h) within the contact distance of the
+ * Treg (offset (dx, dy) of the square of half side oc_reach: draw 40 +
+ * its index in that square) dies with chance 1 - exp(-oc_contact_
+ * apoptosis_per_h dt). A site holds one cell, so each draw is used once.
+ * The square's half side is at most BS_IMMUNE_MAX_RADIUS, so a walked
+ * Treg and what it touches stay within BS_TILE_REACH of its tile. */
 static void contact(bs_model *m, int slot, const treg_rules *p)
 {
-    if (p->disarm_h <= 0.0f && p->oc_apoptosis_h <= 0.0f) return;
     bs_store *s = &m->store;
     int i = s->site[slot], w = m->lat.w, x = i % w, y = i / w;
-    float p_disarm = 1.0f - expf(-p->disarm_h * p->dt_h), p_oc = 1.0f - expf(-p->oc_apoptosis_h * p->dt_h);
-    for (int d = 0; d < 8; d++) {
-        int nx = x + bs_nb_dx[d], ny = y + bs_nb_dy[d];
-        if (nx < 0 || ny < 0 || nx >= w || ny >= m->lat.h) continue;
-        int o = s->occ[ny * w + nx];
-        if (o < 0) continue;
-        if (s->type[o] == BS_CELL_TCELL && s->state[o] == BS_TCELL_ACTIVE) {
+    if (p->disarm_h > 0.0f) {
+        float p_disarm = 1.0f - expf(-p->disarm_h * p->dt_h);
+        for (int d = 0; d < 8; d++) {
+            int nx = x + bs_nb_dx[d], ny = y + bs_nb_dy[d];
+            if (nx < 0 || ny < 0 || nx >= w || ny >= m->lat.h) continue;
+            int o = s->occ[ny * w + nx];
+            if (o < 0 || s->type[o] != BS_CELL_TCELL || s->state[o] != BS_TCELL_ACTIVE) continue;
             if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, s->id[slot], 8 + (uint32_t)d) < p_disarm)
                 s->state[o] = BS_TCELL_NAIVE;
-        } else if (s->type[o] == BS_CELL_OSTEOCLAST && s->age_h[o] < p->oc_precursor_age_h) {
-            if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, s->id[slot], 8 + (uint32_t)d) < p_oc)
+        }
+    }
+    if (p->oc_apoptosis_h <= 0.0f || !bs_store_may_hold(s, BS_CELL_OSTEOCLAST)) return;
+    float p_oc = 1.0f - expf(-p->oc_apoptosis_h * p->dt_h);
+    int R = p->oc_reach, side = 2 * R + 1;
+    for (int dy = -R; dy <= R; dy++) {
+        for (int dx = -R; dx <= R; dx++) {
+            if ((dx == 0 && dy == 0) || (float)(dx * dx + dy * dy) > p->oc_touch2) continue;
+            int nx = x + dx, ny = y + dy;
+            if (nx < 0 || ny < 0 || nx >= w || ny >= m->lat.h) continue;
+            int o = s->occ[ny * w + nx];
+            if (o < 0 || s->type[o] != BS_CELL_OSTEOCLAST || s->age_h[o] >= p->oc_precursor_age_h) continue;
+            uint32_t draw = 40u + (uint32_t)((dy + R) * side + (dx + R));
+            if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, s->id[slot], draw) < p_oc)
                 bs_store_kill_locked(s, o);
         }
     }
