@@ -75,8 +75,8 @@ static void test_both_kinds_placed(void **state)
             bs_paramset *ps;
             bs_model *m = seeded(seed, sizes[k], 40, 40, &reg, &ps);
             seed_count c = count_seeded(m);
-            print_message("size %d seed %llu: quiet %ld (eligible %ld), brc %ld (in bmu %ld), refused %llu\n",
-                    sizes[k], (unsigned long long)seed, c.quiet, c.quiet_eligible, c.brc, c.brc_in_bmu,
+            print_message("size %d seed %llu: quiet %ld (eligible %ld), brc %ld (in bmu %ld), refused %llu\n", sizes[k],
+                    (unsigned long long)seed, c.quiet, c.quiet_eligible, c.brc, c.brc_in_bmu,
                     (unsigned long long)m->store.full_refusals);
             assert_int_equal(c.other, 0);
             assert_int_equal(c.quiet, 40);
