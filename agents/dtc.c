@@ -21,6 +21,7 @@
  * PTHrP, which raises RANKL and lowers OPG from the osteoblast lineage
  * (model.c): the vicious cycle. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "celltypes.h"
 #include "rng.h"
@@ -491,17 +492,36 @@ void bs_dtc_arrivals(bs_model *m)
     }
 }
 
-/* Initial DTCs of a scenario (serial, at set-up). */
-static int random_site_with(bs_model *m, uint8_t surface_state, uint64_t key)
+/* Initial DTCs of a scenario (serial, at set-up). A random free site of
+ * the given surface state, outside any BMU and not marked in `blocked`
+ * (NULL: none marked), or -1 if there is none. */
+static int random_site_with(bs_model *m, uint8_t surface_state, const uint8_t *blocked, uint64_t key)
 {
     long n = (long)m->lat.w * m->lat.h, count = 0;
+#define SEED_SITE_OK(i)                                                                                                \
+    (m->lat.surface[i] == surface_state && m->store.occ[i] < 0 && m->lat.bmu[i] < 0 && !(blocked && blocked[i]))
     for (long i = 0; i < n; i++)
-        if (m->lat.surface[i] == surface_state && m->store.occ[i] < 0) count++;
+        if (SEED_SITE_OK(i)) count++;
     if (count == 0) return -1;
     long pick = (long)bs_rng_below(m->seed, BS_STREAM_ARRIVAL, 0, key, 7, (uint32_t)count);
     for (long i = 0; i < n; i++)
-        if (m->lat.surface[i] == surface_state && m->store.occ[i] < 0 && pick-- == 0) return (int)i;
+        if (SEED_SITE_OK(i) && pick-- == 0) return (int)i;
+#undef SEED_SITE_OK
     return -1;
+}
+
+/* Mark the sites within distance r (sites, Euclidean) of site i. */
+static void mark_disc(const bs_lattice *lat, uint8_t *mask, int i, int r)
+{
+    int x = i % lat->w, y = i / lat->w;
+    for (int yy = y - r; yy <= y + r; yy++) {
+        if (yy < 0 || yy >= lat->h) continue;
+        for (int xx = x - r; xx <= x + r; xx++) {
+            if (xx < 0 || xx >= lat->w) continue;
+            if ((xx - x) * (xx - x) + (yy - y) * (yy - y) > r * r) continue;
+            mask[yy * lat->w + xx] = 1;
+        }
+    }
 }
 
 void bs_dtc_seed(bs_model *m)
@@ -510,10 +530,44 @@ void bs_dtc_seed(bs_model *m)
     int nq = (int)bs_param(ps, "dtc.seed_quiescent_n"), nb = (int)bs_param(ps, "dtc.seed_brc_n");
     int nl = (int)bs_param(ps, "dtc.seed_lesion_n");
     uint64_t key = 1000;
-    /* A cell asked for that finds no room is counted (store.full_refusals),
-     * never dropped silently. */
+    /* A cell asked for that finds no room is counted (store.full_refusals,
+     * which the runner prints at set-up), never dropped silently.
+     *
+     * The quiescent-endosteum cells come first, then the BRC cells, each at
+     * a quiet site farther than bmu.radius_um + dtc.oc_wake_radius_um from
+     * every quiescent-placed cell: the BMU opened under a BRC cell turns
+     * the quiet surface within bmu.radius_um to resorption, and its
+     * osteoclasts, working at that edge, wake dormant cells within
+     * dtc.oc_wake_radius_um of them. So each quiescent-placed cell starts on
+     * quiet surface that no seeding BMU takes or reaches (issue 16: BRCs
+     * first used up the quiet surface of small lattices, and the quiescent
+     * cells were refused). */
+    uint8_t *blocked = NULL;
+    if (nb > 0 && nq > 0) {
+        blocked = calloc((size_t)m->lat.w * (size_t)m->lat.h, 1);
+        if (!blocked) {
+            /* no memory for the mask at set-up: the BRC cells are refused,
+             * counted, rather than placed where they would take the quiet
+             * cells' surface */
+            m->store.full_refusals += (uint64_t)nb;
+            nb = 0;
+        }
+    }
+    const int keep_out = m->r.bmu_radius + (m->r.dtc.wake_radius > 0 ? m->r.dtc.wake_radius : 0);
+    for (int k = 0; k < nq; k++, key++) {
+        int i = random_site_with(m, BS_SURF_QUIESCENT, NULL, key);
+        if (i < 0) {
+            m->store.full_refusals += (uint64_t)(nq - k);
+            break;
+        }
+        int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, bs_store_child_id(key, 0, 3));
+        if (slot >= 0) {
+            m->store.aux[slot] = BS_DTC_FROM_QUIESCENT;
+            if (blocked) mark_disc(&m->lat, blocked, i, keep_out);
+        }
+    }
     for (int k = 0; k < nb; k++, key++) {
-        int i = random_site_with(m, BS_SURF_QUIESCENT, key);
+        int i = random_site_with(m, BS_SURF_QUIESCENT, blocked, key);
         if (i < 0) {
             m->store.full_refusals += (uint64_t)(nb - k);
             break;
@@ -522,15 +576,7 @@ void bs_dtc_seed(bs_model *m)
         int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, bs_store_child_id(key, 0, 2));
         if (slot >= 0) m->store.aux[slot] = BS_DTC_FROM_BRC;
     }
-    for (int k = 0; k < nq; k++, key++) {
-        int i = random_site_with(m, BS_SURF_QUIESCENT, key);
-        if (i < 0) {
-            m->store.full_refusals += (uint64_t)(nq - k);
-            break;
-        }
-        int slot = bs_store_spawn(&m->store, i, BS_CELL_DTC, BS_DTC_PROLIFERATING, bs_store_child_id(key, 0, 3));
-        if (slot >= 0) m->store.aux[slot] = BS_DTC_FROM_QUIESCENT;
-    }
+    free(blocked);
     if (nl > 0) {
         /* a cluster grown outward from the initial BMU's surface site */
         double frac = bs_param(ps, "bmu.initial_bmu_x_frac");
