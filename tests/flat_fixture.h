@@ -6,6 +6,10 @@
 #ifndef BS_FLAT_FIXTURE_H
 #define BS_FLAT_FIXTURE_H
 
+#include <math.h>
+#include <string.h>
+
+#include "celltypes.h"
 #include "test_util.h"
 
 #define W 40
@@ -47,6 +51,24 @@ static inline void done(bs_model *m)
 static inline int site(int x, int y)
 {
     return y * W + x;
+}
+
+/* One call of the rule of the agent in `slot` (its type's act), with
+ * scratch step totals. */
+static inline void bs_flat_act(bs_model *m, int slot)
+{
+    bs_step_totals tot;
+    memset(&tot, 0, sizeof tot);
+    bs_celltype_of(m->store.type[slot])->act(m, slot, &tot);
+}
+
+/* A count of n events in `trials` draws of probability p lies within
+ * 4 standard deviations (+1) of its expectation. */
+static inline void bs_flat_assert_binomial(long n, long trials, double p)
+{
+    double mu = (double)trials * p, sd = sqrt((double)trials * p * (1.0 - p));
+    print_message("  %ld of %ld (expected %.1f +- %.1f)\n", n, trials, mu, sd);
+    assert_true(fabs((double)n - mu) <= 4.0 * sd + 1.0);
 }
 
 #endif

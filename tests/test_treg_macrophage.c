@@ -31,20 +31,6 @@ static void fill_field(bs_model *m, int f, float v)
     for (int i = 0; i < W * H; i++) m->fields[f].c[i] = v;
 }
 
-static void act(bs_model *m, int slot)
-{
-    bs_step_totals tot;
-    memset(&tot, 0, sizeof tot);
-    bs_celltype_of(m->store.type[slot])->act(m, slot, &tot);
-}
-
-static void assert_binomial(long n, long trials, double p)
-{
-    double mu = (double)trials * p, sd = sqrt((double)trials * p * (1.0 - p));
-    print_message("  %ld of %ld (expected %.1f +- %.1f)\n", n, trials, mu, sd);
-    assert_true(fabs((double)n - mu) <= 4.0 * sd + 1.0);
-}
-
 /* Both types are shipped: registered after the six older ones, with their
  * parameters in the catalog, a stated radiosensitivity and their CSV
  * columns. */
@@ -106,7 +92,7 @@ static void test_treg_entry_cxcl12(void **state)
         in += after - before;
         trials += open_vessels;
     }
-    assert_binomial(in, trials, 1.0 - exp(-0.5));
+    bs_flat_assert_binomial(in, trials, 1.0 - exp(-0.5));
     m->r.fx.cxcr4_block = 1.0f;
     long blocked = 0;
     for (int k = 400; k < 600; k++) {
@@ -132,7 +118,7 @@ static long survivors(const char *const *extra, float cxcl12, float block, int s
         m->step = (uint64_t)h;
         for (int k = 0; k < 200; k++) {
             int s = m->store.occ[site(k % W, k / W)];
-            if (s >= 0) act(m, s);
+            if (s >= 0) bs_flat_act(m, s);
         }
     }
     long n = 0;
@@ -145,11 +131,11 @@ static void test_treg_retention_and_depletion(void **state)
 {
     (void)state;
     const char *const egress[] = { "treg.egress_per_d=2.4", NULL }; /* 0.1/h */
-    assert_binomial(survivors(egress, 0.0f, 0.0f, 10), 200, exp(-1.0));
-    assert_binomial(survivors(egress, 0.2f, 1.0f, 10), 200, exp(-1.0)); /* blocked: as without CXCL12 */
-    assert_binomial(survivors(egress, 0.2f, 0.0f, 10), 200, exp(-0.5)); /* half occupancy: half the egress */
+    bs_flat_assert_binomial(survivors(egress, 0.0f, 0.0f, 10), 200, exp(-1.0));
+    bs_flat_assert_binomial(survivors(egress, 0.2f, 1.0f, 10), 200, exp(-1.0)); /* blocked: as without CXCL12 */
+    bs_flat_assert_binomial(survivors(egress, 0.2f, 0.0f, 10), 200, exp(-0.5)); /* half occupancy: half the egress */
     const char *const dep[] = { "treg.depletion_per_d=2", NULL };
-    assert_binomial(survivors(dep, 0.0f, 0.0f, 24), 200, exp(-2.0));
+    bs_flat_assert_binomial(survivors(dep, 0.0f, 0.0f, 24), 200, exp(-2.0));
     assert_int_equal(survivors(NULL, 0.0f, 0.0f, 24), 200); /* no egress, no depletion, lifespan 365 d: few die */
 }
 
@@ -166,7 +152,7 @@ static double mean_shift(bs_model *m, int along_x)
         m->step = (uint64_t)k;
         int s = bs_store_spawn(&m->store, site(x0, y0), (uint8_t)treg, 0, 9000 + (uint64_t)k);
         assert_true(s >= 0);
-        act(m, s);
+        bs_flat_act(m, s);
         int i = m->store.site[s];
         sum += along_x ? (double)(i % W - x0) : (double)(y0 - i / W);
         bs_store_kill(&m->store, s);
@@ -220,12 +206,12 @@ static void test_treg_disarms_cd8(void **state)
         for (int k = 0; k < 13; k++) {
             int tc = m->store.occ[site(1 + 3 * k, 6)];
             m->store.state[tc] = BS_TCELL_ACTIVE;
-            act(m, m->store.occ[site(1 + 3 * k, 5)]);
+            bs_flat_act(m, m->store.occ[site(1 + 3 * k, 5)]);
             disarmed += m->store.state[tc] == BS_TCELL_NAIVE;
             trials++;
         }
     }
-    assert_binomial(disarmed, trials, 1.0 - exp(-0.2));
+    bs_flat_assert_binomial(disarmed, trials, 1.0 - exp(-0.2));
     done(m);
     const char *const off[] = { "treg.cd8_disarm_per_h=0", NULL };
     m = flat_model(off);
@@ -233,7 +219,7 @@ static void test_treg_disarms_cd8(void **state)
     int tc = bs_store_spawn(&m->store, site(5, 6), BS_CELL_TCELL, BS_TCELL_ACTIVE, 2);
     for (int h = 0; h < 100; h++) {
         m->step = (uint64_t)h;
-        act(m, m->store.occ[site(5, 5)]);
+        bs_flat_act(m, m->store.occ[site(5, 5)]);
     }
     assert_int_equal(m->store.state[tc], BS_TCELL_ACTIVE);
     done(m);
@@ -256,12 +242,12 @@ static void test_treg_oc_contact(void **state)
             int j = site(1 + 3 * k, 13);
             if (m->store.occ[j] < 0) bs_store_spawn(&m->store, j, BS_CELL_OSTEOCLAST, 0, next++);
             m->store.age_h[m->store.occ[j]] = 10.0f;
-            act(m, m->store.occ[site(1 + 3 * k, 12)]);
+            bs_flat_act(m, m->store.occ[site(1 + 3 * k, 12)]);
             died += m->store.occ[j] < 0;
             trials++;
         }
     }
-    assert_binomial(died, trials, 1.0 - exp(-0.1));
+    bs_flat_assert_binomial(died, trials, 1.0 - exp(-0.1));
     for (int k = 0; k < 13; k++) {
         int j = site(1 + 3 * k, 13);
         if (m->store.occ[j] < 0) bs_store_spawn(&m->store, j, BS_CELL_OSTEOCLAST, 0, next++);
@@ -269,7 +255,7 @@ static void test_treg_oc_contact(void **state)
     }
     for (int h = 200; h < 300; h++) {
         m->step = (uint64_t)h;
-        for (int k = 0; k < 13; k++) act(m, m->store.occ[site(1 + 3 * k, 12)]);
+        for (int k = 0; k < 13; k++) bs_flat_act(m, m->store.occ[site(1 + 3 * k, 12)]);
     }
     for (int k = 0; k < 13; k++) assert_true(m->store.occ[site(1 + 3 * k, 13)] >= 0);
     done(m);
@@ -323,12 +309,12 @@ static void test_macrophage_kill_and_polarise(void **state)
         for (int k = 0; k < 13; k++) {
             if (m->store.occ[site(1 + 3 * k, 6)] < 0)
                 bs_store_spawn(&m->store, site(1 + 3 * k, 6), BS_CELL_DTC, BS_DTC_PROLIFERATING, next++);
-            act(m, m->store.occ[site(1 + 3 * k, 5)]);
+            bs_flat_act(m, m->store.occ[site(1 + 3 * k, 5)]);
             kills += m->store.occ[site(1 + 3 * k, 6)] < 0;
             trials++;
         }
     }
-    assert_binomial(kills, trials, 1.0 - exp(-0.1));
+    bs_flat_assert_binomial(kills, trials, 1.0 - exp(-0.1));
     done(m);
 
     /* polarisation at chemokine = half: rate 24/d x 1/2 = 0.5/h */
@@ -341,12 +327,12 @@ static void test_macrophage_kill_and_polarise(void **state)
         for (int k = 0; k < 200; k++)
             assert_true(bs_store_spawn(&m->store, site(k % W, k / W), (uint8_t)mac, 0, 500 + (uint64_t)k) >= 0);
         m->step = 7;
-        for (int k = 0; k < 200; k++) act(m, m->store.occ[site(k % W, k / W)]);
+        for (int k = 0; k < 200; k++) bs_flat_act(m, m->store.occ[site(k % W, k / W)]);
         for (int k = 0; k < 200; k++) m2 += m->store.state[m->store.occ[site(k % W, k / W)]] == 1;
         if (blocked)
             assert_int_equal(m2, 0);
         else
-            assert_binomial(m2, 200, 1.0 - exp(-0.5));
+            bs_flat_assert_binomial(m2, 200, 1.0 - exp(-0.5));
         done(m);
     }
 
@@ -357,7 +343,7 @@ static void test_macrophage_kill_and_polarise(void **state)
     bs_store_spawn(&m->store, site(5, 6), BS_CELL_DTC, BS_DTC_PROLIFERATING, 2);
     for (int h = 0; h < 50; h++) {
         m->step = (uint64_t)h;
-        act(m, s2);
+        bs_flat_act(m, s2);
     }
     assert_true(m->store.occ[site(5, 6)] >= 0);
     done(m);

@@ -24,20 +24,6 @@ static bs_model *flat_model(const char *const *extra)
     return bs_flat_model(defaults, extra);
 }
 
-static void act(bs_model *m, int slot)
-{
-    bs_step_totals tot;
-    memset(&tot, 0, sizeof tot);
-    bs_celltype_of(m->store.type[slot])->act(m, slot, &tot);
-}
-
-static void assert_binomial(long n, long trials, double p)
-{
-    double mu = (double)trials * p, sd = sqrt((double)trials * p * (1.0 - p));
-    print_message("  %ld of %ld (expected %.1f +- %.1f)\n", n, trials, mu, sd);
-    assert_true(fabs((double)n - mu) <= 4.0 * sd + 1.0);
-}
-
 /* Deaths of a young osteoclast (10 h) kept at offset (dx, dy) from a Treg
  * at (20, 7), 400 steps, each step a fresh osteoclast where one died. */
 static long oc_deaths(const char *const *extra, int dx, int dy, float age_h)
@@ -52,7 +38,7 @@ static long oc_deaths(const char *const *extra, int dx, int dy, float age_h)
         m->step = (uint64_t)h;
         if (m->store.occ[j] < 0) assert_true(bs_store_spawn(&m->store, j, BS_CELL_OSTEOCLAST, 0, next++) >= 0);
         m->store.age_h[m->store.occ[j]] = age_h;
-        act(m, m->store.occ[site(20, 7)]);
+        bs_flat_act(m, m->store.occ[site(20, 7)]);
         died += m->store.occ[j] < 0;
     }
     done(m);
@@ -67,14 +53,14 @@ static void test_treg_oc_reach(void **state)
 {
     (void)state;
     double p = 1.0 - exp(-0.1); /* treg.oc_contact_apoptosis_per_h x 1 h */
-    assert_binomial(oc_deaths(NULL, 2, 0, 10.0f), 400, p);
-    assert_binomial(oc_deaths(NULL, -1, 1, 10.0f), 400, p);
-    assert_binomial(oc_deaths(NULL, 0, -2, 10.0f), 400, p);
+    bs_flat_assert_binomial(oc_deaths(NULL, 2, 0, 10.0f), 400, p);
+    bs_flat_assert_binomial(oc_deaths(NULL, -1, 1, 10.0f), 400, p);
+    bs_flat_assert_binomial(oc_deaths(NULL, 0, -2, 10.0f), 400, p);
     assert_int_equal(oc_deaths(NULL, 2, 1, 10.0f), 0);
     assert_int_equal(oc_deaths(NULL, 0, 3, 10.0f), 0);
     assert_int_equal(oc_deaths(NULL, 1, 0, 100.0f), 0); /* mature: older than treg.oc_precursor_age_h */
     const char *const small[] = { "oc.footprint_um=10", NULL };
-    assert_binomial(oc_deaths(small, 1, 0, 10.0f), 400, p);
+    bs_flat_assert_binomial(oc_deaths(small, 1, 0, 10.0f), 400, p);
     assert_int_equal(oc_deaths(small, 1, 1, 10.0f), 0);
     assert_int_equal(oc_deaths(small, 2, 0, 10.0f), 0);
 }
@@ -96,7 +82,7 @@ static double ends_beside(int dtc_state)
         m->step = (uint64_t)k;
         int s = bs_store_spawn(&m->store, site(20, 7), (uint8_t)treg, 0, 9000 + (uint64_t)k);
         assert_true(s >= 0);
-        act(m, s);
+        bs_flat_act(m, s);
         int i = m->store.site[s], x = i % W, y = i / W;
         beside += x == 18 && y >= 2 && y <= 12;
         bs_store_kill(&m->store, s);
