@@ -209,9 +209,24 @@ const bs_param_def bs_dtc_params[] = {
 };
 const size_t bs_dtc_nparams = sizeof bs_dtc_params / sizeof bs_dtc_params[0];
 
+/* The tumour's response to M2 macrophages next to it (the trophic route,
+ * parameters macrophage.m2_trophic_*, agents/macrophage.c): kept in the
+ * type's own rule block (celltypes.h rules_bytes), read by bs_dtc_act. */
+typedef struct {
+    float m2_gain; /* division x (1 + m2_gain) next to an M2 macrophage */
+    int m2_radius; /* sites (Euclidean); -1: route off */
+} dtc_own_rules;
+#define DTC_MAC_M2 1 /* macrophage state M2 (agents/macrophage.c state_names) */
+
 void bs_dtc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
 {
     bs_dtc_rules *d = &r->dtc;
+    dtc_own_rules *o = r->own[BS_CELL_DTC];
+    if (o) {
+        o->m2_gain = (float)bs_param(ps, "macrophage.m2_trophic_gain");
+        o->m2_radius = (int)lround(bs_param(ps, "macrophage.m2_trophic_radius_um") / h_um);
+        if (o->m2_gain <= 0.0f || o->m2_radius < 1) o->m2_radius = -1;
+    }
     d->ctc_per_step = (float)(bs_param(ps, "dtc.ctc_per_d") / 24.0 * dt_h);
     d->bolus_n = (int)bs_param(ps, "dtc.bolus_n");
     d->bolus_step = (uint64_t)llround(bs_param(ps, "dtc.bolus_day") * 24.0 / dt_h);
@@ -373,6 +388,28 @@ static inline float memo_expf(expf_memo *c, float x)
     return c->e;
 }
 
+/* An M2 macrophage within the trophic radius of site i (Euclidean disc,
+ * at most BS_TILE_REACH: the radius parameter's upper bound is 50 um and
+ * lattice.h_um >= 5). Reads only the store; a yes/no, so the order of the
+ * visits does not matter, and no allocation. Skipped at once when no
+ * macrophage is alive (every scenario without them). */
+static int m2_within(const bs_model *m, int i, int R)
+{
+    if (!bs_store_may_hold(&m->store, BS_CELL_MACROPHAGE) || !bs_agent_within(m, i, R, BS_CELL_MACROPHAGE)) return 0;
+    const bs_lattice *lat = &m->lat;
+    const bs_store *s = &m->store;
+    int x = i % lat->w, y = i / lat->w;
+    for (int yy = y - R; yy <= y + R; yy++) {
+        if (yy < 0 || yy >= lat->h) continue;
+        for (int xx = x - R; xx <= x + R; xx++) {
+            if (xx < 0 || xx >= lat->w || (xx - x) * (xx - x) + (yy - y) * (yy - y) > R * R) continue;
+            int sl = s->occ[yy * lat->w + xx];
+            if (sl >= 0 && s->type[sl] == BS_CELL_MACROPHAGE && s->state[sl] == DTC_MAC_M2) return 1;
+        }
+    }
+    return 0;
+}
+
 void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
 {
     (void)tot;
@@ -435,6 +472,10 @@ void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)
         ifn = ifn > 0.0f ? ifn : 0.0f;
         float rate = d->prolif_h * o / (o + d->o2_K) * (1.0f + d->tgfb_gain * t / (t + d->tgfb_K)) /
                 (1.0f + ifn / m->r.ifng_prolif_K); /* IFN-gamma is cytostatic */
+        /* M2 macrophages next to the cell feed its division (EGF, IL-6;
+         * macrophage.m2_trophic_gain) */
+        const dtc_own_rules *own = m->r.own[BS_CELL_DTC];
+        if (own && own->m2_radius > 0 && m2_within(m, i, own->m2_radius)) rate *= 1.0f + own->m2_gain;
         /* the division itself runs after the tiles (agents/shove.c) */
         if (bs_hazard_hits(bs_draw_agent(m, id, 7), rate * d->dt_h)) bs_shove_request(m, slot);
         break;
@@ -670,6 +711,7 @@ const bs_celltype bs_type_dtc = {
     .params = bs_dtc_params,
     .n_params = sizeof bs_dtc_params / sizeof bs_dtc_params[0],
     .derive = bs_dtc_derive,
+    .rules_bytes = sizeof(dtc_own_rules),
     .act = bs_dtc_act,
     .arrivals = bs_dtc_arrivals,
     .seed = bs_dtc_seed,

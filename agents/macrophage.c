@@ -12,7 +12,11 @@
  *   field (macrophage.m2_suppr_per_h), which brakes CD8 and NK killing
  *   (tcell.c, nkcell.c), and TGF-beta1 into the TGF-beta field
  *   (macrophage.m2_tgfb_per_h), which speeds tumour division and PTHrP
- *   (dtc.c) and brakes CD8 and NK cells; it does not kill.
+ *   (dtc.c) and brakes CD8 and NK cells; it does not kill. It also feeds
+ *   the tumour cells next to it (EGF, IL-6): a cycling tumour cell within
+ *   macrophage.m2_trophic_radius_um of an M2 cell divides x (1 +
+ *   macrophage.m2_trophic_gain) (the hook is in dtc.c; the parameters are
+ *   here because they describe the macrophage).
  *
  * Polarisation. Tumour signals turn M1 into M2: in lung adenocarcinoma
  * bone metastases CD74-ROS1 tumour cells polarise macrophages to M2
@@ -76,6 +80,20 @@ static const bs_param_def macrophage_params[] = {
     { "macrophage.m2_tgfb_per_h", BS_PT_REAL, 5.0, 0.0, 1e4, "au/h",
             "TGF-beta1 secreted by an M2 macrophage into the TGF-beta field (M2 cells make high TGF-beta1 that drives "
             "LUAD invasion through SMAD2/3, Wang 2024 via Xue 2024 3.2, M✓ qualitative; value A)",
+            NULL, NULL },
+    { "macrophage.m2_trophic_gain", BS_PT_REAL, 0.5, 0.0, 10.0, "1",
+            "Extra division of a cycling tumour cell within macrophage.m2_trophic_radius_um of an M2 macrophage: "
+            "rate x (1 + gain). M2 tumour-associated macrophages feed tumour growth through growth factors (EGF, "
+            "IL-6, VEGF) besides IL-10/TGF-beta (Xue 2024 3.2): the EGF/CSF-1 paracrine loop between macrophages "
+            "and tumour cells (Wyckoff 2004 Cancer Res 64:7022, M✓ qualitative), macrophage IL-6 activating STAT3 "
+            "and proliferation in lung cancer cells (SCLC co-culture, anti-IL-6R blocks it, M✓ qualitative), M2 "
+            "co-culture raising A549/H1975 proliferation (CCK-8, colonies; PMC9843413 Fig 2, M~). Value A: 0.5 "
+            "(1.5x next to an M2 cell), within the 1.2-2x gains such co-cultures report, not fitted. 0: no route",
+            NULL, NULL },
+    { "macrophage.m2_trophic_radius_um", BS_PT_REAL, 20.0, 0.0, 50.0, "um",
+            "Reach of the M2 trophic route (short-range paracrine EGF/IL-6 and contact: tumour cells next to "
+            "macrophages, Wyckoff 2004 paired migration; STAT3 activation seen in tumour cells nearest the TAMs, "
+            "M~); value A: about two cell diameters. Below half a site: no route",
             NULL, NULL },
     { "macrophage.rt_alpha_per_Gy", BS_PT_REAL, 0.05, 0.0, 10.0, "1/Gy",
             "Macrophages: LQ alpha (macrophages are radioresistant, survive single doses up to ~10 Gy, Teresa Pinto "
