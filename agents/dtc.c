@@ -396,18 +396,7 @@ static inline float memo_expf(expf_memo *c, float x)
 static int m2_within(const bs_model *m, int i, int R)
 {
     if (!bs_store_may_hold(&m->store, BS_CELL_MACROPHAGE) || !bs_agent_within(m, i, R, BS_CELL_MACROPHAGE)) return 0;
-    const bs_lattice *lat = &m->lat;
-    const bs_store *s = &m->store;
-    int x = i % lat->w, y = i / lat->w;
-    for (int yy = y - R; yy <= y + R; yy++) {
-        if (yy < 0 || yy >= lat->h) continue;
-        for (int xx = x - R; xx <= x + R; xx++) {
-            if (xx < 0 || xx >= lat->w || (xx - x) * (xx - x) + (yy - y) * (yy - y) > R * R) continue;
-            int sl = s->occ[yy * lat->w + xx];
-            if (sl >= 0 && s->type[sl] == BS_CELL_MACROPHAGE && s->state[sl] == DTC_MAC_M2) return 1;
-        }
-    }
-    return 0;
+    return bs_state_within_disc(m, i, R, BS_CELL_MACROPHAGE, DTC_MAC_M2);
 }
 
 void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)

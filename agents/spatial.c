@@ -71,10 +71,9 @@ int bs_agent_within(const bs_model *m, int i, int radius, int type)
     return 0;
 }
 
-int bs_dtc_inhibits_ob(const bs_model *m, int i)
+int bs_state_within_disc(const bs_model *m, int i, int R, int type, int state)
 {
-    const int R = m->r.dtc.ob_inhibit_radius;
-    if (R < 0 || !bs_store_may_hold(&m->store, BS_CELL_DTC)) return 0;
+    if (R < 0) return 0;
     const bs_lattice *lat = &m->lat;
     const bs_store *s = &m->store;
     int x = i % lat->w, y = i / lat->w;
@@ -83,10 +82,17 @@ int bs_dtc_inhibits_ob(const bs_model *m, int i)
         for (int xx = x - R; xx <= x + R; xx++) {
             if (xx < 0 || xx >= lat->w || (xx - x) * (xx - x) + (yy - y) * (yy - y) > R * R) continue;
             int sl = s->occ[yy * lat->w + xx];
-            if (sl >= 0 && s->type[sl] == BS_CELL_DTC && s->state[sl] == BS_DTC_PROLIFERATING) return 1;
+            if (sl >= 0 && s->type[sl] == type && s->state[sl] == state) return 1;
         }
     }
     return 0;
+}
+
+int bs_dtc_inhibits_ob(const bs_model *m, int i)
+{
+    const int R = m->r.dtc.ob_inhibit_radius;
+    if (R < 0 || !bs_store_may_hold(&m->store, BS_CELL_DTC)) return 0;
+    return bs_state_within_disc(m, i, R, BS_CELL_DTC, BS_DTC_PROLIFERATING);
 }
 
 int bs_has_fill_target(const bs_model *m, int i)

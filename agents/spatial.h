@@ -20,6 +20,9 @@ struct bs_model;
 float bs_rankl_signal(const struct bs_model *m, int i);
 /* any agent of `type` within the square of half-width radius around i */
 int bs_agent_within(const struct bs_model *m, int i, int radius, int type);
+/* an agent of `type` in `state` within the Euclidean disc of radius R
+ * sites around i (0 when R < 0); reads only the store */
+int bs_state_within_disc(const struct bs_model *m, int i, int R, int type, int state);
 /* a cycling tumour cell within dtc.ob_inhibit_radius_um of site i: the
  * osteoblasts there are inhibited (osteoblast.c; the tumour's rule,
  * parameters in dtc.c) */
