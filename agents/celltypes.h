@@ -54,6 +54,9 @@ enum { BS_TCELL_NAIVE = 0, BS_TCELL_ACTIVE = 1, BS_TCELL_EXHAUSTED = 2 };
 enum { BS_NK_ACTIVE = 0, BS_NK_SPENT = 1 };
 /* MDSC subsets: granulocytic (Ly6G+, anti-Gr1 depletes them) and monocytic (Ly6C-high, spared) */
 enum { BS_MDSC_GRANULOCYTIC = 0, BS_MDSC_MONOCYTIC = 1 };
+/* macrophage states: M1 (kills tumour cells) and M2 (immunosuppressive,
+ * trophic; agents/macrophage.c, and the tumour's M2 route in dtc.c) */
+enum { BS_MAC_M1 = 0, BS_MAC_M2 = 1 };
 /* DTC lineage origin, kept in store.aux and inherited by daughters */
 #define BS_DTC_FROM_VESSEL 1.0f
 #define BS_DTC_FROM_QUIESCENT 2.0f

@@ -216,7 +216,6 @@ typedef struct {
     float m2_gain; /* division x (1 + m2_gain) next to an M2 macrophage */
     int m2_radius; /* sites (Euclidean); -1: route off */
 } dtc_own_rules;
-#define DTC_MAC_M2 1 /* macrophage state M2 (agents/macrophage.c state_names) */
 
 void bs_dtc_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_um)
 {
@@ -396,7 +395,7 @@ static inline float memo_expf(expf_memo *c, float x)
 static int m2_within(const bs_model *m, int i, int R)
 {
     if (!bs_store_may_hold(&m->store, BS_CELL_MACROPHAGE) || !bs_agent_within(m, i, R, BS_CELL_MACROPHAGE)) return 0;
-    return bs_state_within_disc(m, i, R, BS_CELL_MACROPHAGE, DTC_MAC_M2);
+    return bs_state_within_disc(m, i, R, BS_CELL_MACROPHAGE, BS_MAC_M2);
 }
 
 void bs_dtc_act(bs_model *m, int slot, bs_step_totals *tot)

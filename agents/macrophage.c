@@ -30,7 +30,6 @@
  * constant hazard (macrophage.lifespan_d). */
 #include "immune.h"
 
-enum { MAC_M1 = 0, MAC_M2 = 1 };
 
 static const bs_param_def macrophage_params[] = {
     { "macrophage.recruit_per_d", BS_PT_REAL, 0.0, 0.0, 1e3, "1/d",
@@ -135,7 +134,7 @@ static void macrophage_derive(const bs_paramset *ps, bs_rules *r, double dt_h, d
 static void macrophage_arrivals(bs_model *m)
 {
     const macrophage_rules *p = rules_of(&m->r);
-    bs_immune_recruit(m, &p->mo, (uint8_t)p->type, MAC_M1, 0.0f, MAC_M1);
+    bs_immune_recruit(m, &p->mo, (uint8_t)p->type, BS_MAC_M1, 0.0f, BS_MAC_M1);
 }
 
 /* Draws (keyed by the macrophage): 0 death, 1-2 engagement (immune.h), 3
@@ -147,13 +146,13 @@ static void macrophage_act(bs_model *m, int slot, bs_step_totals *tot)
     if (bs_immune_age_or_die(m, slot, p->mo.p_death, p->dt_h)) return;
     bs_store *s = &m->store;
     uint64_t id = s->id[slot];
-    if (s->state[slot] == MAC_M1) {
+    if (s->state[slot] == BS_MAC_M1) {
         float sig = bs_immune_occupancy(m->fields[BS_FIELD_CHEMOKINE].c[s->site[slot]], p->polarise_K);
-        if (bs_immune_hazard(m, id, 3, p->m2_h * sig * (1.0f - p->block), p->dt_h)) s->state[slot] = MAC_M2;
+        if (bs_immune_hazard(m, id, 3, p->m2_h * sig * (1.0f - p->block), p->dt_h)) s->state[slot] = BS_MAC_M2;
     } else if (bs_immune_hazard(m, id, 3, p->revert_h, p->dt_h)) {
-        s->state[slot] = MAC_M1;
+        s->state[slot] = BS_MAC_M1;
     }
-    if (s->state[slot] == MAC_M1 && p->kill_h > 0.0f) {
+    if (s->state[slot] == BS_MAC_M1 && p->kill_h > 0.0f) {
         int target = bs_immune_engage(m, slot, p->dormant_antigen);
         if (target >= 0) { /* engaged: stays on its target this step */
             if (bs_immune_hazard(m, id, 4, p->kill_h, p->dt_h)) bs_store_kill_locked(s, s->occ[target]);
@@ -167,7 +166,7 @@ static void macrophage_act(bs_model *m, int slot, bs_step_totals *tot)
 static void macrophage_sources(const bs_model *m, int slot, int site, bs_site_sources *acc)
 {
     (void)site;
-    if (m->store.state[slot] != MAC_M2) return;
+    if (m->store.state[slot] != BS_MAC_M2) return;
     const macrophage_rules *p = rules_of(&m->r);
     acc->suppr += p->suppr;
     acc->tgfb += p->tgfb;
@@ -192,5 +191,6 @@ const bs_celltype bs_type_macrophage = {
             .alpha_key = "macrophage.rt_alpha_per_Gy",
             .alpha_beta_key = "rt.myeloid_alpha_beta_Gy" },
     .n_observables = 2,
-    .observables = { { "n_macrophages_m1", "cells", 1u << MAC_M1 }, { "n_macrophages_m2", "cells", 1u << MAC_M2 } },
+    .observables = { { "n_macrophages_m1", "cells", 1u << BS_MAC_M1 },
+            { "n_macrophages_m2", "cells", 1u << BS_MAC_M2 } },
 };

@@ -18,8 +18,8 @@
  * TCR-dependent contacts in the lesion (Bauer 2014 J Clin Invest), and
  * they accumulate in bone lesions (Xue 2024 3.2; Zhang 2019). Without the
  * stop the CXCL12 pull held them at the endosteum and they were no denser
- * at the lesion than elsewhere (docs/calibration.md, "Session 9, treg"). Tregs die at a constant hazard
- * (treg.lifespan_d) and, when depleted (anti-CD25, or diphtheria toxin in
+ * at the lesion than elsewhere (docs/calibration.md, "Session 9, treg").
+ * Tregs die at a constant hazard (treg.lifespan_d) and, when depleted (anti-CD25, or diphtheria toxin in
  * FoxP3-DTR mice), at treg.depletion_per_d more.
  *
  * Suppression of CD8 killing, two routes: (1) a Treg secretes IL-10,
@@ -42,7 +42,8 @@
  * treg.oc_contact_apoptosis_per_h. The osteoclast agent stands for a cell
  * oc.footprint_um wide on one site, so "touches" is a centre distance of at
  * most half that width plus half a site (the Treg): with 30 um and 10 um
- * sites the 12 sites within 2 sites, not the 8 neighbours of a point. (2) Soluble IL-10 and TGF-beta1 (Luo
+ * sites the 12 sites within 2 sites, not the 8 neighbours of a point.
+ * (2) Soluble IL-10 and TGF-beta1 (Luo
  * 2011: dose-dependent, reversed by blocking them): carried as an
  * anti-osteoclastogenic signal on the OPG field (treg.oc_inhibit_per_h au/h
  * of OPG-equivalent), which lowers the RANKL signal of precursors as OPG
@@ -236,8 +237,7 @@ static void contact(bs_model *m, int slot, const treg_rules *p)
             int o = s->occ[ny * w + nx];
             if (o < 0 || s->type[o] != BS_CELL_OSTEOCLAST || s->age_h[o] >= p->oc_precursor_age_h) continue;
             uint32_t draw = 40u + (uint32_t)((dy + R) * side + (dx + R));
-            if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, s->id[slot], draw) < p_oc)
-                bs_store_kill_locked(s, o);
+            if (bs_rng_uniform(m->seed, BS_STREAM_AGENT, m->step, s->id[slot], draw) < p_oc) bs_store_kill_locked(s, o);
         }
     }
 }
