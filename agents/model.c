@@ -702,7 +702,13 @@ void bs_model_step(bs_model *m)
         assemble_sources(m);
         bs_field_solve_many(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver);
     }
-    for (int f = 0; f < BS_FIELD_COUNT; f++) m->field_site_updates += m->fields[f].last_site_updates;
+    for (int f = 0; f < BS_FIELD_COUNT; f++) {
+        const bs_field *fd = &m->fields[f];
+        m->field_site_updates += fd->last_site_updates;
+        m->field_updates_by[f] += fd->last_site_updates;
+        if (fd->last_skipped) m->field_skips_by[f]++;
+        else if (fd->last_iters > 0) m->field_solves_by[f]++;
+    }
     if (!m->burning) /* the burn-in runs bone and fields only */
         for (int t = 0; t < bs_celltype_count(); t++)
             if (bs_celltype_of(t)->arrivals) bs_celltype_of(t)->arrivals(m);

@@ -625,6 +625,26 @@ static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_e
         printf("  field solver   %.3g site-updates/s (%.3g relaxations per site over %.0f sites x %d fields)\n",
                 m->t_fields_s > 0 ? (double)m->field_site_updates / m->t_fields_s : 0.0,
                 (double)m->field_site_updates / sites, sites, BS_FIELD_COUNT);
+        /* where the solver's work goes: the fields that were solved, the
+         * largest first (relaxations, solves done, solves skipped as settled) */
+        int ord[BS_FIELD_COUNT];
+        for (int f = 0; f < BS_FIELD_COUNT; f++) {
+            int k = f;
+            while (k > 0 && m->field_updates_by[ord[k - 1]] < m->field_updates_by[f]) {
+                ord[k] = ord[k - 1];
+                --k;
+            }
+            ord[k] = f;
+        }
+        for (int k = 0; k < BS_FIELD_COUNT; k++) {
+            int f = ord[k];
+            if (m->field_updates_by[f] == 0 && m->field_solves_by[f] == 0) continue;
+            uint32_t solves = m->field_solves_by[f];
+            printf("  %-14s %4.1f%% of relaxations, %u solves (%.2f sweeps of the lattice each), %u skipped\n",
+                    m->fields[f].spec.name,
+                    m->field_site_updates ? 100.0 * (double)m->field_updates_by[f] / (double)m->field_site_updates : 0.0,
+                    solves, solves ? (double)m->field_updates_by[f] / sites / solves : 0.0, m->field_skips_by[f]);
+        }
         printf("  agent loop     %.3g agent-updates/s, %.3g site-visits/s (%llu agent updates)\n",
                 m->t_agents_s > 0 ? (double)m->agent_updates / m->t_agents_s : 0.0,
                 m->t_agents_s > 0 ? sites * (double)(m->step - m->step0 - R->k0) / m->t_agents_s : 0.0,
