@@ -456,7 +456,198 @@ void bs_model_destroy(bs_model *m)
 /* Phase 1a: sources, sinks and Dirichlet sites of every field from the
  * tissue and the cells on it. Each site writes only itself. Work-shared
  * over the rows of the caller's parallel region (bs_model_step); ends at
- * the loop's barrier. */
+ * the loop's barrier.
+ *
+ * Two passes per row (issue 19: the one general loop, with its switch and
+ * a dozen pointers spilled to the stack, was 23% of a homeostasis run at
+ * one thread): a branch-free pass gives every site of the row's interior
+ * the sources of a bare site (tissue, vessel neighbours, flags), then the
+ * general code, sources_at, redoes the sites that carry a surface or a
+ * cell and the row's two edge sites. sources_at is the former loop body,
+ * term by term in the same order, and the bare pass computes the same
+ * expressions the general code computes for a bare site (0.0f + car, the
+ * release plus a zero tumour term), so the bits are those of the single
+ * loop. The matrix release is cleared after both passes. */
+typedef struct {
+    const bs_model *m;
+    const bs_rules *r;
+    void (*src_of[BS_MAX_CELL_TYPES])(const bs_model *, int, int, bs_site_sources *);
+    const bs_lattice *lat;
+    const uint8_t *tissue, *surface, *type, *flags;
+    const int32_t *occ;
+    const float *pthrp_c;
+    float *release;
+    float *o2_uptake, *o2_src_a, *o2_fixed_val;
+    uint8_t *o2_fixed;
+    float *cx_a, *rk_a, *og_a, *tgfb_a, *ifn_a, *pthrp_a, *sup_a, *chem_a;
+    float exchange, exchange_src, exchange_src_h, arteriole, bone_up, marrow_up, peri_up;
+    float ifng_basal, car, endosteal;
+} src_ctx;
+
+/* every source of site (x, y), from scratch: the general case */
+static void sources_at(const src_ctx *c, int x, int y)
+{
+    const bs_lattice *lat = c->lat;
+    const bs_rules *r = c->r;
+    const int i = y * lat->w + x;
+    const uint8_t *const flags = c->flags;
+    const int32_t *const occ = c->occ;
+    const uint8_t *const type = c->type;
+    const float exchange = c->exchange, exchange_src = c->exchange_src, exchange_src_h = c->exchange_src_h;
+    const float arteriole = c->arteriole, bone_up = c->bone_up, marrow_up = c->marrow_up, peri_up = c->peri_up;
+    const float ifng_basal = c->ifng_basal, car = c->car, endosteal = c->endosteal;
+    const uint8_t t = c->tissue[i], surf = c->surface[i];
+    float o2_src = 0.0f, o2_up = 0.0f, cx = 0.0f, rk = 0.0f, og = 0.0f, ifn = 0.0f, sup = 0.0f, chem = 0.0f;
+    uint8_t fixed = 0;
+    float fixed_val = 0.0f;
+    switch (t) {
+    case BS_TISSUE_VESSEL:
+        /* sinusoid: partly deoxygenated blood exchanging O2 through
+         * its wall, a flux r (pO2_blood - pO2), not a held value */
+        o2_up = exchange;
+        o2_src = flags[i] & BS_FLAG_ENDOSTEAL_VESSEL ? exchange_src_h : exchange_src;
+        break;
+    case BS_TISSUE_ARTERIOLE:
+        fixed = 1;
+        fixed_val = arteriole;
+        break;
+    case BS_TISSUE_BONE: o2_up = bone_up; break;
+    default:
+        /* the haematopoietic cords along the sinusoids consume
+         * more; a model cell on the site displaces them */
+        o2_up = (flags[i] & BS_FLAG_PERISINUSOIDAL) && occ[i] < 0 ? peri_up : marrow_up;
+        ifn = ifng_basal;
+        if (bs_next_to_vessel_xy(lat, x, y)) cx += car;
+        break;
+    }
+    float pthrp_src = 0.0f, tgfb_src = 0.0f;
+    const int slot = occ[i];
+    const int agent = slot >= 0 && type[slot] < BS_MAX_CELL_TYPES && c->src_of[type[slot]];
+    if (surf != BS_SURF_NONE || agent) {
+        /* PTHrP makes the osteoblast lineage (lining cells,
+         * osteoblasts) express more RANKL and less OPG */
+        const float pt = c->pthrp_c[i];
+        const float pth = pt > 0.0f ? pt / (pt + r->pthrp_K) : 0.0f;
+        const float lin_rk = 1.0f + r->pthrp_rankl_gain * pth, lin_og = 1.0f / (1.0f + r->pthrp_opg_cut * pth);
+        if (surf != BS_SURF_NONE) cx += endosteal;
+        if (surf == BS_SURF_QUIESCENT) {
+            rk += r->lining_rankl * lin_rk;
+            og += r->lining_opg * lin_og;
+            cx += r->lining_cxcl12;
+        } else if (surf == BS_SURF_RESORPTION) {
+            /* the canopy over a BRC is osteoblast lineage too */
+            rk += r->brc_rankl * lin_rk;
+        }
+        if (agent) {
+            bs_site_sources a = { .o2_uptake = o2_up,
+                .o2_src = o2_src,
+                .cxcl12 = cx,
+                .rankl = rk,
+                .opg = og,
+                .ifng = ifn,
+                .suppr = sup,
+                .chemokine = chem,
+                .pthrp = pthrp_src,
+                .tgfb = tgfb_src,
+                .lineage_rankl = lin_rk,
+                .lineage_opg = lin_og };
+            c->src_of[type[slot]](c->m, slot, i, &a);
+            o2_up = a.o2_uptake;
+            o2_src = a.o2_src;
+            cx = a.cxcl12;
+            rk = a.rankl;
+            og = a.opg;
+            ifn = a.ifng;
+            sup = a.suppr;
+            chem = a.chemokine;
+            pthrp_src = a.pthrp;
+            tgfb_src = a.tgfb;
+        }
+    }
+    c->o2_uptake[i] = o2_up;
+    c->o2_src_a[i] = o2_src;
+    c->o2_fixed[i] = fixed;
+    c->o2_fixed_val[i] = fixed_val;
+    c->cx_a[i] = cx;
+    c->rk_a[i] = rk;
+    c->og_a[i] = og;
+    c->tgfb_a[i] = c->release[i] + tgfb_src;
+    c->release[i] = 0.0f;
+    c->ifn_a[i] = ifn;
+    c->pthrp_a[i] = pthrp_src;
+    c->sup_a[i] = sup;
+    c->chem_a[i] = chem;
+}
+
+/* Kernels of the bare pass: one output each, so the compiler vectorises
+ * them (one loop writing thirteen arrays from bytes did not vectorise and
+ * spilled its pointers). */
+static void bare_o2(const uint8_t *restrict t, const uint8_t *restrict fl, float *restrict up, float *restrict os,
+        uint8_t *restrict fx, float *restrict fv, int n, const src_ctx *c)
+{
+    const float exchange = c->exchange, exchange_src = c->exchange_src, exchange_src_h = c->exchange_src_h;
+    const float arteriole = c->arteriole, bone_up = c->bone_up, marrow_up = c->marrow_up, peri_up = c->peri_up;
+    for (int x = 0; x < n; ++x) {
+        const uint8_t ti = t[x];
+        const float marrow_o2 = (fl[x] & BS_FLAG_PERISINUSOIDAL) ? peri_up : marrow_up;
+        up[x] = ti == BS_TISSUE_VESSEL ? exchange
+                : ti == BS_TISSUE_BONE ? bone_up
+                : ti == BS_TISSUE_ARTERIOLE ? 0.0f
+                                            : marrow_o2;
+    }
+    for (int x = 0; x < n; ++x) {
+        const float v = (fl[x] & BS_FLAG_ENDOSTEAL_VESSEL) ? exchange_src_h : exchange_src;
+        os[x] = t[x] == BS_TISSUE_VESSEL ? v : 0.0f;
+    }
+    for (int x = 0; x < n; ++x) fx[x] = (uint8_t)(t[x] == BS_TISSUE_ARTERIOLE);
+    for (int x = 0; x < n; ++x) fv[x] = t[x] == BS_TISSUE_ARTERIOLE ? arteriole : 0.0f;
+}
+
+#define BS_VES(v) ((v) == BS_TISSUE_VESSEL || (v) == BS_TISSUE_ARTERIOLE)
+#define BS_MARROW(v) ((v) != BS_TISSUE_VESSEL && (v) != BS_TISSUE_ARTERIOLE && (v) != BS_TISSUE_BONE)
+/* CXCL12 of the perivascular (CAR) cells: t points at the row's first
+ * site, u and d at the rows above and below (or at t, with has_u / has_d 0) */
+static void bare_cxcl12(const uint8_t *restrict t, const uint8_t *restrict u, const uint8_t *restrict d, int has_u,
+        int has_d, float *restrict cx, int n, float car_sum)
+{
+    for (int x = 0; x < n; ++x) {
+        const int nv = BS_VES(t[x - 1]) | BS_VES(t[x + 1]) | (has_u & BS_VES(u[x])) | (has_d & BS_VES(d[x]));
+        cx[x] = (BS_MARROW(t[x]) & nv) ? car_sum : 0.0f;
+    }
+}
+
+static void bare_ifng(const uint8_t *restrict t, float *restrict ifn, int n, float basal)
+{
+    for (int x = 0; x < n; ++x) ifn[x] = BS_MARROW(t[x]) ? basal : 0.0f;
+}
+#undef BS_VES
+#undef BS_MARROW
+
+static void bare_tgfb(const float *restrict rel, float *restrict tg, int n)
+{
+    for (int x = 0; x < n; ++x) tg[x] = rel[x] + 0.0f; /* the release plus a zero tumour term */
+}
+
+/* The bare-site sources of sites x0 .. x1-1 of row y (0 < x0, x1 < w: every
+ * site has its four edge neighbours), the tissue's terms only. */
+static void bare_sources_row(const src_ctx *c, int y, int x0, int x1)
+{
+    const int w = c->lat->w, h = c->lat->h, n = x1 - x0;
+    const size_t i0 = (size_t)y * (size_t)w + (size_t)x0;
+    const uint8_t *t = c->tissue + i0;
+    const int has_up = y > 0, has_dn = y < h - 1;
+    const size_t zb = (size_t)n * sizeof(float);
+    bare_o2(t, c->flags + i0, c->o2_uptake + i0, c->o2_src_a + i0, c->o2_fixed + i0, c->o2_fixed_val + i0, n, c);
+    bare_cxcl12(t, has_up ? t - w : t, has_dn ? t + w : t, has_up, has_dn, c->cx_a + i0, n, 0.0f + c->car);
+    bare_ifng(t, c->ifn_a + i0, n, c->ifng_basal);
+    bare_tgfb(c->release + i0, c->tgfb_a + i0, n);
+    memset(c->rk_a + i0, 0, zb);
+    memset(c->og_a + i0, 0, zb);
+    memset(c->pthrp_a + i0, 0, zb);
+    memset(c->sup_a + i0, 0, zb);
+    memset(c->chem_a + i0, 0, zb);
+}
+
 static void assemble_sources(bs_model *m)
 {
     const bs_lattice *lat = &m->lat;
@@ -464,121 +655,71 @@ static void assemble_sources(bs_model *m)
     const bs_rules *r = &m->r;
     bs_field *F = m->fields;
     const int w = lat->w, h = lat->h;
+    src_ctx c;
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    c.r = r;
+    c.lat = lat;
     /* each type's contribution (celltypes.h), looked up once */
-    void (*src_of[BS_MAX_CELL_TYPES])(const bs_model *, int, int, bs_site_sources *) = { 0 };
-    for (int t = 0; t < bs_celltype_count(); t++) src_of[t] = bs_celltype_of(t)->sources;
-    /* Every array and constant in locals (issue 19): a store through a
-     * byte pointer (the held flags) may alias anything, so with
-     * F[f].src[i] in the loop every pointer and parameter was loaded again
-     * at every site. The arithmetic is the one it always was, term by term
-     * in the same order (the PTHrP terms computed only where the surface or
-     * a cell reads them): same bits. */
-    const uint8_t *const tissue = lat->tissue, *const surface = lat->surface, *const type = s->type;
-    const int32_t *const occ = s->occ;
-    const float *const pthrp_c = F[BS_FIELD_PTHRP].c;
-    float *const release = m->release;
-    float *const o2_uptake = F[BS_FIELD_O2].uptake, *const o2_src_a = F[BS_FIELD_O2].src;
-    uint8_t *const o2_fixed = F[BS_FIELD_O2].fixed;
-    float *const o2_fixed_val = F[BS_FIELD_O2].fixed_val;
-    float *const cx_a = F[BS_FIELD_CXCL12].src, *const rk_a = F[BS_FIELD_RANKL].src, *const og_a = F[BS_FIELD_OPG].src;
-    float *const tgfb_a = F[BS_FIELD_TGFB].src, *const ifn_a = F[BS_FIELD_IFNG].src;
-    float *const pthrp_a = F[BS_FIELD_PTHRP].src, *const sup_a = F[BS_FIELD_SUPPR].src;
-    float *const chem_a = F[BS_FIELD_CHEMOKINE].src;
-    const float exchange = r->o2_sinusoid_exchange, exchange_src = r->o2_sinusoid_exchange * r->fx.o2_sinusoid;
+    for (int t = 0; t < bs_celltype_count(); t++) c.src_of[t] = bs_celltype_of(t)->sources;
+    c.tissue = lat->tissue;
+    c.surface = lat->surface;
+    c.type = s->type;
+    c.flags = lat->flags;
+    c.occ = s->occ;
+    c.pthrp_c = F[BS_FIELD_PTHRP].c;
+    c.release = m->release;
+    c.o2_uptake = F[BS_FIELD_O2].uptake;
+    c.o2_src_a = F[BS_FIELD_O2].src;
+    c.o2_fixed = F[BS_FIELD_O2].fixed;
+    c.o2_fixed_val = F[BS_FIELD_O2].fixed_val;
+    c.cx_a = F[BS_FIELD_CXCL12].src;
+    c.rk_a = F[BS_FIELD_RANKL].src;
+    c.og_a = F[BS_FIELD_OPG].src;
+    c.tgfb_a = F[BS_FIELD_TGFB].src;
+    c.ifn_a = F[BS_FIELD_IFNG].src;
+    c.pthrp_a = F[BS_FIELD_PTHRP].src;
+    c.sup_a = F[BS_FIELD_SUPPR].src;
+    c.chem_a = F[BS_FIELD_CHEMOKINE].src;
+    c.exchange = r->o2_sinusoid_exchange;
+    c.exchange_src = r->o2_sinusoid_exchange * r->fx.o2_sinusoid;
     /* endosteal (type H) sinusoids: blood part of the way to the arterioles'
      * pO2; both ends already carry any therapy's factor (hyperoxia) */
-    const float exchange_src_h = r->o2_sinusoid_exchange *
+    c.exchange_src_h = r->o2_sinusoid_exchange *
             (r->fx.o2_sinusoid + r->o2_endosteal_sinusoid_frac * (r->fx.o2_arteriole - r->fx.o2_sinusoid));
-    const float arteriole = r->fx.o2_arteriole, bone_up = r->o2_bone_uptake, marrow_up = r->o2_marrow_uptake;
-    const float peri_up = r->o2_perisinusoidal_uptake;
-    const uint8_t *const flags = lat->flags;
-    const float ifng_basal = r->ifng_basal, car = r->cxcl12_vessel, endosteal = r->cxcl12_endosteal;
+    c.arteriole = r->fx.o2_arteriole;
+    c.bone_up = r->o2_bone_uptake;
+    c.marrow_up = r->o2_marrow_uptake;
+    c.peri_up = r->o2_perisinusoidal_uptake;
+    c.ifng_basal = r->ifng_basal;
+    c.car = r->cxcl12_vessel;
+    c.endosteal = r->cxcl12_endosteal;
+    const uint8_t *const surface = lat->surface;
+    const int32_t *const occ = s->occ;
 #pragma omp for schedule(static)
     for (int y = 0; y < h; y++) {
-        for (int x = 0; x < w; x++) {
-            const int i = y * w + x;
-            const uint8_t t = tissue[i], surf = surface[i];
-            float o2_src = 0.0f, o2_up = 0.0f, cx = 0.0f, rk = 0.0f, og = 0.0f, ifn = 0.0f, sup = 0.0f, chem = 0.0f;
-            uint8_t fixed = 0;
-            float fixed_val = 0.0f;
-            switch (t) {
-            case BS_TISSUE_VESSEL:
-                /* sinusoid: partly deoxygenated blood exchanging O2 through
-                 * its wall, a flux r (pO2_blood - pO2), not a held value */
-                o2_up = exchange;
-                o2_src = flags[i] & BS_FLAG_ENDOSTEAL_VESSEL ? exchange_src_h : exchange_src;
-                break;
-            case BS_TISSUE_ARTERIOLE:
-                fixed = 1;
-                fixed_val = arteriole;
-                break;
-            case BS_TISSUE_BONE: o2_up = bone_up; break;
-            default:
-                /* the haematopoietic cords along the sinusoids consume
-                 * more; a model cell on the site displaces them */
-                o2_up = (flags[i] & BS_FLAG_PERISINUSOIDAL) && occ[i] < 0 ? peri_up : marrow_up;
-                ifn = ifng_basal;
-                if (bs_next_to_vessel_xy(lat, x, y)) cx += car;
-                break;
-            }
-            float pthrp_src = 0.0f, tgfb_src = 0.0f;
-            const int slot = occ[i];
-            const int agent = slot >= 0 && type[slot] < BS_MAX_CELL_TYPES && src_of[type[slot]];
-            if (surf != BS_SURF_NONE || agent) {
-                /* PTHrP makes the osteoblast lineage (lining cells,
-                 * osteoblasts) express more RANKL and less OPG */
-                const float pt = pthrp_c[i];
-                const float pth = pt > 0.0f ? pt / (pt + r->pthrp_K) : 0.0f;
-                const float lin_rk = 1.0f + r->pthrp_rankl_gain * pth, lin_og = 1.0f / (1.0f + r->pthrp_opg_cut * pth);
-                if (surf != BS_SURF_NONE) cx += endosteal;
-                if (surf == BS_SURF_QUIESCENT) {
-                    rk += r->lining_rankl * lin_rk;
-                    og += r->lining_opg * lin_og;
-                    cx += r->lining_cxcl12;
-                } else if (surf == BS_SURF_RESORPTION) {
-                    /* the canopy over a BRC is osteoblast lineage too */
-                    rk += r->brc_rankl * lin_rk;
-                }
-                if (agent) {
-                    bs_site_sources a = { .o2_uptake = o2_up,
-                        .o2_src = o2_src,
-                        .cxcl12 = cx,
-                        .rankl = rk,
-                        .opg = og,
-                        .ifng = ifn,
-                        .suppr = sup,
-                        .chemokine = chem,
-                        .pthrp = pthrp_src,
-                        .tgfb = tgfb_src,
-                        .lineage_rankl = lin_rk,
-                        .lineage_opg = lin_og };
-                    src_of[type[slot]](m, slot, i, &a);
-                    o2_up = a.o2_uptake;
-                    o2_src = a.o2_src;
-                    cx = a.cxcl12;
-                    rk = a.rankl;
-                    og = a.opg;
-                    ifn = a.ifng;
-                    sup = a.suppr;
-                    chem = a.chemokine;
-                    pthrp_src = a.pthrp;
-                    tgfb_src = a.tgfb;
+        const size_t i0 = (size_t)y * (size_t)w;
+        if (w > 2) bare_sources_row(&c, y, 1, w - 1);
+        sources_at(&c, 0, y);
+        /* the sites with a surface or a cell: eight at a time, by the
+         * surface bytes and the occupancy bits (engine/store.h) */
+        const uint8_t *srow = surface + i0;
+        const uint64_t *bits = s->occ_bits + (size_t)y * (size_t)s->bits_stride;
+        int x = 1;
+        while (x < w - 1) {
+            if (x % 8 == 0 && x + 8 <= w - 1) {
+                uint64_t sb;
+                memcpy(&sb, srow + x, sizeof sb);
+                if (sb == 0 && ((bits[x / 64] >> (x % 64)) & 0xffu) == 0) {
+                    x += 8;
+                    continue;
                 }
             }
-            o2_uptake[i] = o2_up;
-            o2_src_a[i] = o2_src;
-            o2_fixed[i] = fixed;
-            o2_fixed_val[i] = fixed_val;
-            cx_a[i] = cx;
-            rk_a[i] = rk;
-            og_a[i] = og;
-            tgfb_a[i] = release[i] + tgfb_src;
-            release[i] = 0.0f;
-            ifn_a[i] = ifn;
-            pthrp_a[i] = pthrp_src;
-            sup_a[i] = sup;
-            chem_a[i] = chem;
+            if (srow[x] != BS_SURF_NONE || occ[i0 + (size_t)x] >= 0) sources_at(&c, x, y);
+            x++;
         }
+        if (w > 1) sources_at(&c, w - 1, y);
+        memset(m->release + i0, 0, (size_t)w * sizeof(float));
     }
 }
 
