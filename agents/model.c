@@ -848,7 +848,10 @@ void bs_model_step(bs_model *m)
         m->field_site_updates += fd->last_site_updates;
         m->field_updates_by[f] += fd->last_site_updates;
         if (fd->last_skipped) m->field_skips_by[f]++;
-        else if (fd->last_iters > 0) m->field_solves_by[f]++;
+        else if (fd->last_iters > 0) {
+            m->field_solves_by[f]++;
+            m->field_sweeps_by[f] += (uint32_t)fd->last_iters;
+        }
     }
     if (!m->burning) /* the burn-in runs bone and fields only */
         for (int t = 0; t < bs_celltype_count(); t++)

@@ -245,9 +245,9 @@ typedef struct bs_model {
     double t_fields_s, t_agents_s;
     uint64_t field_site_updates; /* site relaxations done by the solver (all fields) */
     /* per field, for --timings (diagnostics, not state): relaxations, solves
-     * done and solves skipped as settled since this process started */
+     * done, their sweeps and solves skipped as settled since this process started */
     uint64_t field_updates_by[BS_FIELD_COUNT];
-    uint32_t field_solves_by[BS_FIELD_COUNT], field_skips_by[BS_FIELD_COUNT];
+    uint32_t field_solves_by[BS_FIELD_COUNT], field_skips_by[BS_FIELD_COUNT], field_sweeps_by[BS_FIELD_COUNT];
     uint64_t agent_updates;
     bs_therapy_state therapy; /* drug levels, pools, switches (agents/therapy.c) */
     /* bone multicellular units (agents/bmu.c): a pool of records, one per

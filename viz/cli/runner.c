@@ -640,10 +640,11 @@ static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_e
             int f = ord[k];
             if (m->field_updates_by[f] == 0 && m->field_solves_by[f] == 0) continue;
             uint32_t solves = m->field_solves_by[f];
-            printf("  %-14s %4.1f%% of relaxations, %u solves (%.2f sweeps of the lattice each), %u skipped\n",
+            printf("  %-14s %4.1f%% of relaxations; %u solves of %.2f sweeps (%.2f lattices relaxed) each; %u skipped\n",
                     m->fields[f].spec.name,
                     m->field_site_updates ? 100.0 * (double)m->field_updates_by[f] / (double)m->field_site_updates : 0.0,
-                    solves, solves ? (double)m->field_updates_by[f] / sites / solves : 0.0, m->field_skips_by[f]);
+                    solves, solves ? (double)m->field_sweeps_by[f] / solves : 0.0,
+                    solves ? (double)m->field_updates_by[f] / sites / solves : 0.0, m->field_skips_by[f]);
         }
         printf("  agent loop     %.3g agent-updates/s, %.3g site-visits/s (%llu agent updates)\n",
                 m->t_agents_s > 0 ? (double)m->agent_updates / m->t_agents_s : 0.0,
