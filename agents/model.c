@@ -833,10 +833,23 @@ void bs_model_step(bs_model *m)
      * sources and the solves share one parallel region (issue 19). */
     int order[BS_FIELD_COUNT];
     if (bs_field_solve_many_in_team(m->fields, BS_FIELD_COUNT, &m->lat, order)) {
+        /* when each thread ran out of fields (timings only) */
+        double done[BS_FIELD_COUNT] = { 0 };
+        int team = 1;
 #pragma omp parallel
         {
             assemble_sources(m);
             bs_field_solve_many_team(m->fields, BS_FIELD_COUNT, &m->lat, m->dt_h, &m->solver, order);
+            const int me = omp_get_thread_num();
+            if (me < BS_FIELD_COUNT) done[me] = omp_get_wtime();
+#pragma omp single nowait
+            team = omp_get_num_threads();
+        }
+        if (team > 1 && team <= BS_FIELD_COUNT) {
+            double last = done[0];
+            for (int k = 1; k < team; k++) last = done[k] > last ? done[k] : last;
+            for (int k = 0; k < team; k++) m->t_fields_idle_s += last - done[k];
+            m->t_fields_team_s += team * (last - t0);
         }
     } else {
 #pragma omp parallel

@@ -244,6 +244,9 @@ typedef struct bs_model {
     /* time spent per phase, seconds (for --timings) */
     double t_fields_s, t_agents_s;
     uint64_t field_site_updates; /* site relaxations done by the solver (all fields) */
+    /* whole fields per thread: thread-seconds spent waiting for the last
+     * field of the phase, and thread-seconds of the phase (--timings) */
+    double t_fields_idle_s, t_fields_team_s;
     /* per field, for --timings (diagnostics, not state): relaxations, solves
      * done, their sweeps and solves skipped as settled since this process started */
     uint64_t field_updates_by[BS_FIELD_COUNT];

@@ -625,6 +625,9 @@ static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_e
         printf("  field solver   %.3g site-updates/s (%.3g relaxations per site over %.0f sites x %d fields)\n",
                 m->t_fields_s > 0 ? (double)m->field_site_updates / m->t_fields_s : 0.0,
                 (double)m->field_site_updates / sites, sites, BS_FIELD_COUNT);
+        if (m->t_fields_team_s > 0)
+            printf("  field phase    threads idle %.1f%% of it, waiting for the last field (whole fields per thread)\n",
+                    100.0 * m->t_fields_idle_s / m->t_fields_team_s);
         /* where the solver's work goes: the fields that were solved, the
          * largest first (relaxations, solves done, solves skipped as settled) */
         int ord[BS_FIELD_COUNT];
