@@ -1473,6 +1473,9 @@ static int bs_all_zero(const bs_field *f)
     /* c first: a live field is non-zero almost everywhere, so this ends at
      * once for it */
     if (bs_any_bits(f->c, n) || bs_any_bits(f->src, n)) return 0;
+    /* on the shared zero block (read-only zeros) no uptake and no held
+     * site can be anything but +0: nothing to scan */
+    if (f->zero) return 1;
     return !bs_bad_bits(f->uptake, f->fixed_val, f->fixed, n);
 }
 
