@@ -181,11 +181,32 @@ static double decay_from_half_life(double half_h)
     return log(2.0) / half_h;
 }
 
+static const char *const field_names[BS_FIELD_COUNT] = { "o2", "cxcl12", "rankl", "opg", "tgfb", "ifng", "pthrp",
+    "suppr", "chemokine" };
+
+int bs_model_field_sets(const bs_paramset *ps)
+{
+    /* init_fields: every field's D_factor is 1 but in bone, the boundary
+     * zero-flux, so the key is (D, bone permeability) */
+    double d[BS_FIELD_COUNT], b[BS_FIELD_COUNT];
+    char key[96];
+    int sets = 0;
+    for (int f = 0; f < BS_FIELD_COUNT; f++) {
+        snprintf(key, sizeof key, "field.%s.D_um2_per_s", field_names[f]);
+        d[f] = bs_param(ps, key);
+        snprintf(key, sizeof key, "field.%s.bone_permeability", field_names[f]);
+        b[f] = bs_param(ps, key);
+        int first = 1;
+        for (int g = 0; g < f && first; g++) first = !(d[g] == d[f] && b[g] == b[f]);
+        sets += first;
+    }
+    return sets;
+}
+
 static bs_status init_fields(bs_model *m, bs_error *err)
 {
     const bs_paramset *ps = m->ps;
-    static const char *const names[BS_FIELD_COUNT] = { "o2", "cxcl12", "rankl", "opg", "tgfb", "ifng", "pthrp", "suppr",
-        "chemokine" };
+    const char *const *names = field_names;
     static const char *const units[BS_FIELD_COUNT] = { "mmHg", "au", "au", "au", "au", "au", "au", "au", "au" };
     static const double scales[BS_FIELD_COUNT] = { O2_SCALE_MMHG, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0 };
     char key[96];
@@ -220,6 +241,11 @@ static bs_status init_fields(bs_model *m, bs_error *err)
      * results) */
     const int slots = bs_field_scratch_slots(m->lat.w, m->lat.h, BS_FIELD_COUNT, omp_get_max_threads());
     bs_status st = bs_field_share_scratch(m->fields, BS_FIELD_COUNT, slots, err);
+    if (st != BS_OK) return st;
+    /* one tissue copy for all fields, one set of conductances per
+     * diffusivity (with the defaults OPG and TGF-beta share one, IFN-gamma,
+     * PTHrP and suppression another; issue 19: memory, the same results) */
+    st = bs_field_share_conductances(m->fields, BS_FIELD_COUNT, err);
     if (st != BS_OK) return st;
     /* No rule gives a field other than O2 an uptake or a Dirichlet site
      * (assemble_sources writes only O2's): those eight fields share one
@@ -340,7 +366,11 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
     if (m->bmu_idx)
         for (long i = 0; i < (long)w * h; i++) m->bmu_idx[i] = -1;
     m->eroded = calloc((size_t)w * (size_t)h, sizeof(float));
-    m->bmu_work = malloc((size_t)w * (size_t)h * sizeof(int32_t));
+    /* the BMU survey's site list (inside bs_bmu_update) and the observers'
+     * medians (between steps) are never in use at once: one buffer
+     * (issue 19: 4 bytes per site) */
+    _Static_assert(sizeof(float) == sizeof(int32_t), "one scratch buffer for floats and int32s");
+    m->bmu_work = (int32_t *)(void *)m->scratch;
     if (!m->tile_totals || !m->scratch || !m->release || !m->bmu_mem || !m->bmu_idx || !m->eroded || !m->bmu_work) {
         st = bs_fail(err, BS_ERR_NOMEM, "out of memory");
         goto fail;
@@ -446,8 +476,7 @@ void bs_model_destroy(bs_model *m)
     free(m->vessels);
     bs_unreserve(m->bmu_mem, m->bmu_mem_bytes, m->bmu_mem_mapped);
     free(m->bmu_idx);
-    free(m->eroded);
-    free(m->bmu_work);
+    free(m->eroded); /* bmu_work is m->scratch */
     bs_shove_free(m);
     for (int t = 0; t < BS_MAX_CELL_TYPES; t++) free(m->r.own[t]);
     free(m);

@@ -232,7 +232,7 @@ typedef struct bs_model {
     int ntiles;
     bs_step_totals *tile_totals;
     bs_step_totals last; /* totals of the last step */
-    float *scratch; /* w*h floats for medians */
+    float *scratch; /* w*h floats for medians (between steps; also bmu_work, inside a step) */
     float *release; /* w*h: TGF-beta released from matrix during the step, au/h */
     int *vessels; /* sinusoid sites, where CTCs arrive */
     int n_vessels;
@@ -276,7 +276,7 @@ typedef struct bs_model {
     } bmu_log;
     float *eroded; /* w*h, per step: mineral moved by cells at each site, + eroded by osteoclasts, - laid by an
                      osteoblast walled into its lacuna (bmu.c books and clears it) */
-    int32_t *bmu_work; /* w*h scratch for the BMU survey */
+    int32_t *bmu_work; /* w*h scratch for the BMU survey: the memory of scratch (model.c) */
     bs_shove shove; /* tumour divisions by displacement: requests and search space (agents/shove.c); not state */
     uint64_t step0; /* step of model day 0 (after run.burn_in_d) */
     int burning; /* 1 while the burn-in runs: bone and fields only */
@@ -418,6 +418,11 @@ typedef struct {
  * fields with solver scratch, per-site work arrays), estimated from the
  * same table as the checkpoint, before anything is allocated. */
 double bs_model_estimate_bytes(const bs_paramset *ps);
+
+/* How many sets of cached conductances the model's fields use: fields
+ * with the same diffusivity and bone permeability share one
+ * (engine/field.h bs_field_share_conductances). */
+int bs_model_field_sets(const bs_paramset *ps);
 
 /* Writes the model and the caller's extra sections to path (atomic, see
  * checkpoint.h). The model is read only; call between steps. */

@@ -128,8 +128,9 @@ static const state_entry state_table[] = {
  * fixed_val (field.c: "about 9 floats and 2 bytes per site"). Rounded up:
  * the estimate guards against absurd lattices, a few percent do not matter. */
 #define WORK_BYTES_PER_SITE                                                                                            \
-    32.0 /* + the BMU survey's eroded and work arrays, the displacement pass's
-                                    request lists (agents/shove.c, 16 bytes), the BMU index (bmu_idx, 4) */
+    28.0 /* + the BMU survey's eroded array (its work list shares the median
+                                    scratch), the displacement pass's request lists (agents/shove.c, 16 bytes),
+                                    the BMU index (bmu_idx, 4) */
 
 /* ---- table access -------------------------------------------------------- */
 
@@ -192,6 +193,10 @@ double bs_model_estimate_bytes(const bs_paramset *ps)
             w, h, BS_FIELD_COUNT, bs_field_scratch_slots(w, h, BS_FIELD_COUNT, omp_get_max_threads()));
     /* less what the fields with shared zero inputs do without */
     bytes -= (double)(BS_FIELD_COUNT - 1) * (double)bs_field_work_bytes_zero_saved(w, h);
+    /* and what one tissue copy for all and one conductance set per
+     * diffusivity save (model.c init_fields) */
+    bytes -= (double)(BS_FIELD_COUNT - 1) * (double)bs_field_tissue_copy_bytes(w, h);
+    bytes -= (double)(BS_FIELD_COUNT - bs_model_field_sets(ps)) * (double)bs_field_conductance_bytes(w, h);
     return bytes + sizeof(bs_model);
 }
 

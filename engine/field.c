@@ -76,9 +76,10 @@
  *
  * Setup cost. A warm-started solve may need only a few sweeps, so the
  * per-solve setup must cost no more than a few: the conductances G_f (which
- * need per-face tissue look-ups) are cached in the scratch and rebuilt only
- * where the tissue map changed (rows compared with a copy each solve, and
- * the rows beside a changed one rebuilt), or everywhere when the
+ * need per-face tissue look-ups) are cached and rebuilt only where the
+ * tissue map changed (rows compared with a copy, once per
+ * bs_field_solve_many or per solve, and the rows beside a changed one
+ * rebuilt: see "Shared conductances"), or everywhere when the
  * diffusivities or h change; the omega estimate is cached likewise against
  * the tissue and Dirichlet maps, block row by block row, and its distance
  * transform is redone only when a block changed kind. The per-solve pass is
@@ -101,6 +102,23 @@
  * row's first site and in a row -1. Two floats per site fewer for every
  * field (bench/README.md, issue 19), the same values and the same
  * arithmetic.
+ *
+ * Shared conductances. The conductances depend on the tissue map and on
+ * D, D_factor[], the boundary kind and h only, so fields with the same of
+ * those (in the model OPG and TGF-beta; IFN-gamma, PTHrP and suppression)
+ * may share one cached set (bs_field_gset), and all fields one copy of
+ * the tissue map they were built from (bs_field_tissue; issue 19: 8 bytes
+ * per site for each field that shares a set, 1 for each that shares the
+ * copy). The copy keeps, per row, the epoch of the last sync that found
+ * the row changed; a set remembers the epoch it was built for and each
+ * field the epoch its own caches (scales, omega estimate) caught up with,
+ * so that each redoes what changed since it last looked, as a copy of its
+ * own told it before: a row changed and changed back between two solves
+ * of a field is now redone where it used to be left alone, which gives
+ * the same values (the cached ones equal recomputed ones). A set is
+ * rebuilt under its lock by the first field that solves after a change;
+ * the others read it. A field on its own has a set and a copy of its own:
+ * one code path.
  *
  * Skipping settled solves (bs_solver_opts.skip_budget > 0). Once a model
  * reaches its steady state, most steps change none of a field's inputs
@@ -152,8 +170,11 @@
  * solves runs on one thread and gives the same bits.
  *
  * Scratch memory: bs_field.work, one allocation made by bs_field_init
- * (bs_field_work_bytes: about 6 floats and 2 bytes per site: four cached, two per solve that fields may share), laid out by
- * bs_work_layout with the bs_work header that locates its arrays first.
+ * (about 4 floats and 1 byte per site: two cached, two per solve that
+ * fields may share), laid out by bs_work_layout with the bs_work header
+ * that locates its arrays first, plus the conductances (2 floats per
+ * site) and the tissue copy (1 byte per site), which fields may share
+ * (bs_field_work_bytes counts all three).
  *
  * Shared zero inputs: fields that never have uptake or Dirichlet sites may
  * point uptake, fixed and fixed_val at one read-only zero block
@@ -260,7 +281,7 @@
 
 /* What the cached conductances and omega estimate were built from. */
 typedef struct {
-    int g_valid; /* g[][] and the tissue copy match key */
+    int g_valid; /* this field's caches were built from conductances for key (held in its set, bs_work.gs) */
     int r_valid; /* blk kinds, r_fast/r_slow match key, tissue and fixed copies */
     double key[BS_TISSUE_COUNT + 3]; /* D, D_factor[], boundary, h_um */
     float r_fast, r_slow; /* bs_auto_omega's distances, in blocks */
@@ -275,9 +296,15 @@ typedef struct {
     int bw, bh; /* coarse blocks for the omega estimate */
     int nck; /* activity chunks per row */
     bs_cache cache;
-    uint8_t *tissue; /* w*h: the tissue map the cached g were built from */
+    /* The conductances (g_e, g_n below point into it) and the copy of the
+     * tissue map they were built from, with its record of which rows
+     * changed when: shared by fields (bs_field_share_conductances), else
+     * this field's own (see "Shared conductances" above). */
+    struct bs_field_gset *gs;
+    struct bs_field_tissue *trk;
+    uint64_t seen; /* trk->epoch when this field's own caches last caught up with the tissue */
     uint8_t *fixed; /* w*h: the Dirichlet map the cached blk kinds were built from */
-    uint8_t *row_t; /* h: row's tissue differs from the copy (this solve) */
+    uint8_t *row_t; /* h: row's tissue changed since this field's last solve (trk->row_epoch > seen) */
     uint8_t *row_f; /* h: row's Dirichlet map differs from the copy (this solve) */
     uint8_t *brow; /* bh: block row changed kind (this solve) */
     uint8_t *row_z; /* h: row's scale and sink were built with no uptake and no held site */
@@ -341,9 +368,59 @@ typedef struct bs_field_zero {
     void *mem;
 } bs_field_zero;
 
+/* The copy of the tissue map behind the cached conductances of one or
+ * more fields, and when each row last changed: `epoch` counts the syncs
+ * (bs_tissue_sync) that found a row of the lattice different from the
+ * copy, and row_epoch[y] is the epoch of the last one that changed row y.
+ * A field or conductance set that caught up at epoch e needs the rows
+ * with row_epoch > e (and their neighbours) redone. Freed with the last
+ * field that uses it. */
+typedef struct bs_field_tissue {
+    int refs, w, h;
+    int valid; /* copy holds the map of a sync (0 before the first) */
+    uint64_t epoch;
+    uint8_t *copy; /* w*h */
+    uint64_t *row_epoch; /* h */
+#ifdef _OPENMP
+    omp_lock_t lock;
+#endif
+} bs_field_tissue;
+
+/* Cached conductances, shared by the fields with the same diffusivities,
+ * boundary and lattice (the key): built for tissue epoch `built`.
+ * Freed with the last field that uses it. */
+typedef struct bs_field_gset {
+    int refs;
+    int g_valid; /* the arrays hold key's conductances for epoch `built` */
+    double key[BS_TISSUE_COUNT + 3];
+    uint64_t built;
+    float *g_e[2], *g_n[2]; /* as in bs_work */
+    void *mem;
+#ifdef _OPENMP
+    omp_lock_t lock;
+#endif
+} bs_field_gset;
+
 static size_t bs_round_up(size_t n)
 {
     return (n + BS_ALIGN - 1) / BS_ALIGN * BS_ALIGN;
+}
+
+/* Lays the conductance arrays of a w x h field out from base (or only
+ * measures them when base is NULL); returns their size in bytes. */
+static size_t bs_gset_layout(float *g_e[2], float *g_n[2], int w, int h, unsigned char *base)
+{
+    const size_t stride = BS_LANES + ((size_t)(w + 1) / 2 + 1 + BS_LANES - 1) / BS_LANES * BS_LANES;
+    const size_t coef = (size_t)h * stride * sizeof(float);
+    size_t off = 0;
+    for (int q = 0; q < 2; ++q) {
+        g_e[q] = base ? (float *)(void *)(base + off) : NULL;
+        off += bs_round_up(coef);
+        /* g_n has a row -1 before row 0 (see bs_work) */
+        g_n[q] = base ? (float *)(void *)(base + off) + stride : NULL;
+        off += bs_round_up(coef + stride * sizeof(float));
+    }
+    return off;
 }
 
 /* Lays the scratch out from base (or only measures it when base is NULL);
@@ -369,7 +446,6 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base, int
             off += bs_round_up(bytes);                                                                                 \
         }                                                                                                              \
     } while (0)
-    BS_TAKE(wk->tissue, uint8_t *, n);
     if (zero)
         wk->fixed = NULL; /* the caller points it at the zero block */
     else
@@ -381,9 +457,6 @@ static size_t bs_work_layout(bs_work *wk, int w, int h, unsigned char *base, int
     const size_t packed = (size_t)(h + 2) * (size_t)wk->stride * sizeof(float);
     const size_t coef = (size_t)h * (size_t)wk->stride * sizeof(float);
     for (int q = 0; q < 2; ++q) {
-        BS_TAKE(wk->g_e[q], float *, coef);
-        BS_TAKE(wk->g_n[q], float *, coef + (size_t)wk->stride * sizeof(float));
-        if (base && (parts & BS_PART_CACHED)) wk->g_n[q] += wk->stride;
         BS_TAKE(wk->wsc[q], float *, coef);
         if (!zero) BS_TAKE(wk->sink[q], float *, coef);
     }
@@ -429,19 +502,113 @@ static void bs_zfree(void *p)
     free(raw);
 }
 
+/* A tissue copy for w x h fields, invalid until the first sync; NULL when
+ * out of memory. */
+static bs_field_tissue *bs_tissue_new(int w, int h)
+{
+    bs_field_tissue *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->copy = calloc((size_t)w * (size_t)h, 1);
+    t->row_epoch = calloc((size_t)h, sizeof *t->row_epoch);
+    if (!t->copy || !t->row_epoch) {
+        free(t->copy);
+        free(t->row_epoch);
+        free(t);
+        return NULL;
+    }
+    t->refs = 1;
+    t->w = w;
+    t->h = h;
+#ifdef _OPENMP
+    omp_init_lock(&t->lock);
+#endif
+    return t;
+}
+
+static void bs_tissue_release(bs_field_tissue *t)
+{
+    if (!t || --t->refs > 0) return;
+#ifdef _OPENMP
+    omp_destroy_lock(&t->lock);
+#endif
+    free(t->copy);
+    free(t->row_epoch);
+    free(t);
+}
+
+static size_t bs_tissue_bytes(int w, int h)
+{
+    return (size_t)w * (size_t)h + (size_t)h * sizeof(uint64_t) + sizeof(bs_field_tissue);
+}
+
+/* A conductance set for w x h fields, invalid (built at the first solve);
+ * NULL when out of memory. */
+static bs_field_gset *bs_gset_new(int w, int h)
+{
+    bs_field_gset *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->mem = bs_zalloc(bs_gset_layout(g->g_e, g->g_n, w, h, NULL));
+    if (!g->mem) {
+        free(g);
+        return NULL;
+    }
+    bs_gset_layout(g->g_e, g->g_n, w, h, g->mem);
+    g->refs = 1;
+#ifdef _OPENMP
+    omp_init_lock(&g->lock);
+#endif
+    return g;
+}
+
+static void bs_gset_release(bs_field_gset *g)
+{
+    if (!g || --g->refs > 0) return;
+#ifdef _OPENMP
+    omp_destroy_lock(&g->lock);
+#endif
+    bs_zfree(g->mem);
+    free(g);
+}
+
+static size_t bs_gset_bytes(int w, int h)
+{
+    float *e[2], *n[2];
+    return bs_gset_layout(e, n, w, h, NULL) + sizeof(bs_field_gset);
+}
+
+/* Points wk's conductance arrays at its set's. */
+static void bs_work_bind_gset(bs_work *wk, bs_field_gset *g)
+{
+    wk->gs = g;
+    for (int q = 0; q < 2; ++q) {
+        wk->g_e[q] = g->g_e[q];
+        wk->g_n[q] = g->g_n[q];
+    }
+}
+
 size_t bs_field_work_bytes(int w, int h)
 {
     bs_work wk;
-    return w < 1 || h < 1 ? 0 : bs_work_layout(&wk, w, h, NULL, BS_PART_ALL);
+    return w < 1 || h < 1 ? 0 : bs_work_layout(&wk, w, h, NULL, BS_PART_ALL) + bs_gset_bytes(w, h) + bs_tissue_bytes(w, h);
 }
 
 size_t bs_field_work_bytes_shared(int w, int h, int nfields, int slots)
 {
     bs_work wk;
     if (w < 1 || h < 1 || nfields < 1) return 0;
-    if (slots < 1) return (size_t)nfields * bs_work_layout(&wk, w, h, NULL, BS_PART_ALL);
-    return (size_t)nfields * bs_work_layout(&wk, w, h, NULL, BS_PART_CACHED) +
+    if (slots < 1) return (size_t)nfields * bs_field_work_bytes(w, h);
+    return (size_t)nfields * (bs_work_layout(&wk, w, h, NULL, BS_PART_CACHED) + bs_gset_bytes(w, h) + bs_tissue_bytes(w, h)) +
             (size_t)slots * bs_work_layout(&wk, w, h, NULL, BS_PART_SOLVE) + sizeof(bs_field_pool);
+}
+
+size_t bs_field_conductance_bytes(int w, int h)
+{
+    return w < 1 || h < 1 ? 0 : bs_gset_bytes(w, h);
+}
+
+size_t bs_field_tissue_copy_bytes(int w, int h)
+{
+    return w < 1 || h < 1 ? 0 : bs_tissue_bytes(w, h);
 }
 
 bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, float initial, bs_error *err)
@@ -486,13 +653,19 @@ bs_status bs_field_init(bs_field *f, const bs_field_spec *spec, int w, int h, fl
     f->fixed = calloc(n, 1);
     f->fixed_val = calloc(n, sizeof(float));
     f->work = bs_zalloc(bytes);
-    if (!f->c || !f->src || !f->uptake || !f->fixed || !f->fixed_val || !f->work) {
+    bs_field_gset *gs = bs_gset_new(w, h);
+    bs_field_tissue *trk = bs_tissue_new(w, h);
+    if (!f->c || !f->src || !f->uptake || !f->fixed || !f->fixed_val || !f->work || !gs || !trk) {
+        bs_gset_release(gs);
+        bs_tissue_release(trk);
         bs_field_free(f);
         return bs_fail(err, BS_ERR_NOMEM, "field %s: out of memory for a %d x %d grid", name, w, h);
     }
     /* zeroed: the cache starts invalid, and every scratch float is finite
      * before the first solve writes it */
     bs_work_layout(&wk, w, h, f->work, BS_PART_ALL);
+    bs_work_bind_gset(&wk, gs);
+    wk.trk = trk;
     memcpy(f->work, &wk, sizeof wk);
     if (!zero_start)
         for (size_t i = 0; i < n; ++i) f->c[i] = initial;
@@ -570,6 +743,8 @@ bs_status bs_field_share_scratch(bs_field *fields, int n, int slots, bs_error *e
         bs_work_layout(&wk, w, h, blocks[i], BS_PART_CACHED | zparts);
         if (zparts) wk.fixed = (uint8_t *)fields[i].zero->mem;
         wk.pool = pool;
+        bs_work_bind_gset(&wk, ((const bs_work *)fields[i].work)->gs);
+        wk.trk = ((const bs_work *)fields[i].work)->trk;
         memcpy(blocks[i], &wk, sizeof wk);
         bs_zfree(fields[i].work);
         fields[i].work = blocks[i];
@@ -634,6 +809,8 @@ static int bs_work_relayout(bs_field *f, int zero)
     if (!blk) return 0;
     bs_work_layout(&wk, f->w, f->h, blk, parts);
     wk.pool = pool;
+    bs_work_bind_gset(&wk, old->gs);
+    wk.trk = old->trk;
     if (zero) wk.fixed = (uint8_t *)f->zero->mem;
     memcpy(blk, &wk, sizeof wk);
     bs_zfree(f->work);
@@ -756,11 +933,136 @@ void bs_field_free(bs_field *f)
         free(f->fixed);
         free(f->fixed_val);
     }
-    if (f->work) bs_pool_release(((bs_work *)f->work)->pool);
+    if (f->work) {
+        bs_pool_release(((bs_work *)f->work)->pool);
+        bs_gset_release(((bs_work *)f->work)->gs);
+        bs_tissue_release(((bs_work *)f->work)->trk);
+    }
     bs_zfree(f->work);
     f->c = f->src = f->uptake = f->fixed_val = NULL;
     f->fixed = NULL;
     f->work = NULL;
+}
+
+/* What cached conductances depend on besides the tissue: D, D_factor[],
+ * boundary, h_um. */
+static void bs_conductance_key(const bs_field_spec *sp, double h_um, double key[BS_TISSUE_COUNT + 3])
+{
+    key[0] = sp->D_um2_per_s;
+    for (int t = 0; t < BS_TISSUE_COUNT; ++t) key[1 + t] = sp->D_factor[t];
+    key[BS_TISSUE_COUNT + 1] = (double)sp->boundary;
+    key[BS_TISSUE_COUNT + 2] = h_um;
+}
+
+static int bs_key_same(const double *a, const double *b)
+{
+    int same = 1;
+    for (int j = 0; j < BS_TISSUE_COUNT + 3; ++j) same = same && a[j] == b[j];
+    return same;
+}
+
+bs_status bs_field_share_conductances(bs_field *fields, int n, bs_error *err)
+{
+    if (!fields || n < 1 || n > 64)
+        return bs_fail(err, BS_ERR_INVALID, "field conductances: %d fields (valid: 1 .. 64)", n);
+    const int w = fields[0].w, h = fields[0].h;
+    for (int i = 0; i < n; ++i) {
+        const bs_work *wk = fields[i].work;
+        if (!wk || fields[i].w != w || fields[i].h != h || !wk->gs || !wk->trk || wk->gs->refs != 1 ||
+                wk->trk->refs != 1)
+            return bs_fail(err, BS_ERR_INVALID,
+                    "field conductances: field %d is not an initialised %d x %d field with conductances of its own", i,
+                    w, h);
+    }
+    /* which set each field joins: the first field with its key (h_um is
+     * the lattice's, the same for all: left out here, checked per solve) */
+    int lead[64];
+    for (int i = 0; i < n; ++i) {
+        double ki[BS_TISSUE_COUNT + 3], kj[BS_TISSUE_COUNT + 3];
+        bs_conductance_key(&fields[i].spec, 0.0, ki);
+        lead[i] = i;
+        for (int j = 0; j < i && lead[i] == i; ++j) {
+            bs_conductance_key(&fields[j].spec, 0.0, kj);
+            if (bs_key_same(ki, kj)) lead[i] = lead[j];
+        }
+    }
+    /* nothing can fail from here: the sets and the copy are the fields'
+     * own, handed over; every cache starts invalid (the first solve
+     * rebuilds them, with the same values) */
+    bs_field_tissue *trk = ((bs_work *)fields[0].work)->trk;
+    trk->valid = 0;
+    for (int i = 0; i < n; ++i) {
+        bs_work *wk = fields[i].work;
+        wk->cache.g_valid = 0;
+        wk->cache.r_valid = 0;
+        wk->cache.z_valid = 0;
+        wk->seen = 0;
+        if (i > 0) {
+            bs_tissue_release(wk->trk);
+            wk->trk = trk;
+            trk->refs++;
+        }
+        if (lead[i] != i) {
+            bs_field_gset *g = ((bs_work *)fields[lead[i]].work)->gs;
+            bs_gset_release(wk->gs);
+            bs_work_bind_gset(wk, g);
+            g->refs++;
+        }
+        wk->gs->g_valid = 0;
+        wk->gs->built = 0;
+    }
+    return BS_OK;
+}
+
+int bs_field_conductance_sets(const bs_field *fields, int n)
+{
+    int sets = 0;
+    for (int i = 0; i < n; ++i) {
+        const bs_work *wi = fields[i].work;
+        int first = 1;
+        for (int j = 0; j < i && first; ++j) first = ((const bs_work *)fields[j].work)->gs != wi->gs;
+        sets += first;
+    }
+    return sets;
+}
+
+/* Brings the tissue copy up to date with lat (see bs_field_tissue): rows
+ * that differ are copied and stamped with a new epoch. Under the copy's
+ * lock (fields solved at once may share it); rows compared by nthreads. */
+static void bs_tissue_sync(bs_field_tissue *t, const bs_lattice *lat, int nthreads)
+{
+    const int w = t->w, h = t->h;
+#ifdef _OPENMP
+    omp_set_lock(&t->lock);
+#endif
+    const uint64_t next = t->epoch + 1;
+    int any = 0;
+    if (!t->valid) {
+        memcpy(t->copy, lat->tissue, (size_t)w * (size_t)h);
+        for (int y = 0; y < h; ++y) t->row_epoch[y] = next;
+        t->valid = 1;
+        any = 1;
+    } else {
+#pragma omp parallel for schedule(static) reduction(| : any) num_threads(nthreads) if (nthreads > 1)
+        for (int y = 0; y < h; ++y) {
+            const size_t r = (size_t)y * (size_t)w;
+            if (memcmp(t->copy + r, lat->tissue + r, (size_t)w) != 0) {
+                memcpy(t->copy + r, lat->tissue + r, (size_t)w);
+                t->row_epoch[y] = next;
+                any = 1;
+            }
+        }
+    }
+    if (any) t->epoch = next;
+#ifdef _OPENMP
+    omp_unset_lock(&t->lock);
+#endif
+}
+
+/* Whether row y or a row beside it changed after epoch e. */
+static inline int bs_rows_changed(const bs_field_tissue *t, int y, uint64_t e)
+{
+    return t->row_epoch[y] > e || (y > 0 && t->row_epoch[y - 1] > e) || (y < t->h - 1 && t->row_epoch[y + 1] > e);
 }
 
 /* Everything the setup passes need, shared read-only by the threads. */
@@ -812,7 +1114,6 @@ static void bs_conductance_row(const bs_prep *p, int y)
         wk->g_e[q][j] = g1;
         wk->g_n[q][j] = g3;
     }
-    memcpy(wk->tissue + (size_t)y * (size_t)w, t_row, (size_t)w);
 }
 
 /* sqrt(u) for u >= 0 to within 1e-5 (relative), without a division:
@@ -1504,8 +1805,8 @@ static int bs_thread_num(void)
  * means automatic; max_iters < 1 counts as 1. A tolerance below a few ulp
  * of the field's largest values (tol * scale < ~4e-7 * max |c|) cannot be
  * met in float and runs to max_iters. */
-static void bs_solve(
-        bs_field *f, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt, int nthreads, int caller_thread)
+static void bs_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt, int nthreads,
+        int caller_thread, int synced)
 {
     if (!f || !f->c || !f->work || !lat || !lat->tissue || !opt) return;
     f->last_iters = 0;
@@ -1582,13 +1883,36 @@ static void bs_solve(
      * With the same key, only rows whose tissue (or, for omega, Dirichlet
      * map) differs from the copies are redone. */
     double key[BS_TISSUE_COUNT + 3];
-    key[0] = sp->D_um2_per_s;
-    for (int t = 0; t < BS_TISSUE_COUNT; ++t) key[1 + t] = sp->D_factor[t];
-    key[BS_TISSUE_COUNT + 1] = (double)sp->boundary;
-    key[BS_TISSUE_COUNT + 2] = lat->h_um;
-    int same_key = 1;
-    for (int j = 0; j < BS_TISSUE_COUNT + 3; ++j) same_key = same_key && key[j] == cache->key[j];
-    const int g_all = !(cache->g_valid && same_key);
+    bs_conductance_key(sp, lat->h_um, key);
+    /* g_all: this field's own caches (scales, omega estimate) start afresh */
+    const int g_all = !(cache->g_valid && bs_key_same(key, cache->key));
+    /* the tissue copy, then the conductance set: rebuilt whole for a new
+     * key, else in the rows changed since it was built (see "Shared
+     * conductances"); the set's lock is held until they are, so that a
+     * field sharing it, solved at once, waits for them */
+    bs_field_tissue *trk = wk->trk;
+    bs_field_gset *gs = wk->gs;
+    if (!synced) bs_tissue_sync(trk, lat, nthreads);
+    const uint64_t epoch = trk->epoch, seen = wk->seen;
+#ifdef _OPENMP
+    omp_set_lock(&gs->lock);
+#endif
+    const int gs_all = !(gs->g_valid && bs_key_same(key, gs->key));
+    const int gs_rows = !gs_all && gs->built != epoch;
+    const uint64_t gs_built = gs->built;
+    if (gs_all || gs_rows) {
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
+        for (int y = 0; y < h; ++y)
+            if (gs_all || bs_rows_changed(trk, y, gs_built)) bs_conductance_row(&p, y);
+        gs->built = epoch;
+        if (gs_all) {
+            memcpy(gs->key, key, sizeof key);
+            gs->g_valid = 1;
+        }
+    }
+#ifdef _OPENMP
+    omp_unset_lock(&gs->lock);
+#endif
     const int auto_omega = !(opt->omega > 0.0 && opt->omega < 2.0);
     const int r_all = auto_omega && (g_all || !cache->r_valid);
     const int r_rows = auto_omega && !r_all;
@@ -1619,14 +1943,10 @@ static void bs_solve(
 #pragma omp for schedule(static)
             for (int y = 0; y < h; ++y) {
                 const size_t r = (size_t)y * (size_t)w;
-                wk->row_t[y] = memcmp(wk->tissue + r, lat->tissue + r, (size_t)w) != 0;
+                wk->row_t[y] = trk->row_epoch[y] > seen;
                 wk->row_f[y] = r_rows && memcmp(wk->fixed + r, f->fixed + r, (size_t)w) != 0;
             }
         }
-#pragma omp for schedule(static)
-        for (int y = 0; y < h; ++y)
-            if (g_all || wk->row_t[y] || (y > 0 && wk->row_t[y - 1]) || (y < h - 1 && wk->row_t[y + 1]))
-                bs_conductance_row(&p, y);
         if (auto_omega) {
 #pragma omp for schedule(static) reduction(| : any_kind)
             for (int yb = 0; yb < wk->bh; ++yb) {
@@ -1719,6 +2039,7 @@ static void bs_solve(
      * behind, so the next automatic one starts afresh */
     cache->r_valid = auto_omega;
     cache->z_valid = 1;
+    wk->seen = epoch;
     f->last_iters = iters;
     f->last_change = last;
     f->last_site_updates = updates;
@@ -1748,7 +2069,41 @@ static int bs_max_threads(void)
 
 void bs_field_solve(bs_field *f, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt)
 {
-    bs_solve(f, lat, dt_h, opt, bs_max_threads(), bs_thread_num());
+    bs_solve(f, lat, dt_h, opt, bs_max_threads(), bs_thread_num(), 0);
+}
+
+/* Whether fields that share a conductance set all have its key, so that
+ * solving them at once never rebuilds the set under another's sweep (a
+ * field whose D, D_factor or boundary changed after sharing; else they
+ * are solved one after another: slower, never different). */
+static int bs_sets_agree(const bs_field *fields, int n, const bs_lattice *lat)
+{
+    for (int i = 0; i < n; ++i) {
+        const bs_work *wi = fields[i].work;
+        if (!wi) continue;
+        double ki[BS_TISSUE_COUNT + 3];
+        bs_conductance_key(&fields[i].spec, lat->h_um, ki);
+        for (int j = 0; j < i; ++j) {
+            const bs_work *wj = fields[j].work;
+            if (!wj || wj->gs != wi->gs) continue;
+            double kj[BS_TISSUE_COUNT + 3];
+            bs_conductance_key(&fields[j].spec, lat->h_um, kj);
+            if (!bs_key_same(ki, kj)) return 0;
+        }
+    }
+    return 1;
+}
+
+/* Syncs each tissue copy of fields[0 .. n-1] once (serial code). */
+static void bs_sync_all(bs_field *fields, int n, const bs_lattice *lat, int nthreads)
+{
+    for (int i = 0; i < n; ++i) {
+        const bs_work *wi = fields[i].work;
+        if (!wi || !lat || !lat->tissue || lat->w != fields[i].w || lat->h != fields[i].h) continue;
+        int first = 1;
+        for (int j = 0; j < i && first; ++j) first = !fields[j].work || ((const bs_work *)fields[j].work)->trk != wi->trk;
+        if (first) bs_tissue_sync(wi->trk, lat, nthreads);
+    }
 }
 
 /* Sites per thread below which bs_field_solve_many gives each thread whole
@@ -1799,19 +2154,21 @@ void bs_field_solve_many(bs_field *fields, int n, const bs_lattice *lat, double 
 {
     if (!fields || n < 1) return;
     const int T = bs_max_threads();
-    if (!by_field(T, n, lat)) {
-        for (int i = 0; i < n; ++i) bs_solve(&fields[i], lat, dt_h, opt, T, bs_thread_num());
+    /* one tissue comparison per copy, not one per field */
+    bs_sync_all(fields, n, lat, T);
+    if (!by_field(T, n, lat) || !bs_sets_agree(fields, n, lat)) {
+        for (int i = 0; i < n; ++i) bs_solve(&fields[i], lat, dt_h, opt, T, bs_thread_num(), 1);
         return;
     }
     int order[64] = { 0 };
     cost_order(fields, n, lat, order);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(T < n ? T : n)
-    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1, bs_thread_num());
+    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1, bs_thread_num(), 1);
 }
 
 int bs_field_solve_many_in_team(const bs_field *fields, int n, const bs_lattice *lat, int *order)
 {
-    if (!fields || !lat || n < 1 || !by_field(bs_max_threads(), n, lat)) return 0;
+    if (!fields || !lat || n < 1 || !by_field(bs_max_threads(), n, lat) || !bs_sets_agree(fields, n, lat)) return 0;
     cost_order(fields, n, lat, order);
     return 1;
 }
@@ -1820,5 +2177,5 @@ void bs_field_solve_many_team(
         bs_field *fields, int n, const bs_lattice *lat, double dt_h, const bs_solver_opts *opt, const int *order)
 {
 #pragma omp for schedule(dynamic, 1) nowait
-    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1, bs_thread_num());
+    for (int k = 0; k < n; ++k) bs_solve(&fields[order[k]], lat, dt_h, opt, 1, bs_thread_num(), 0);
 }

@@ -123,6 +123,32 @@ int bs_field_scratch_slots(int w, int h, int n, int threads);
  * (slots < 1: each its own, nfields x bs_field_work_bytes). */
 size_t bs_field_work_bytes_shared(int w, int h, int nfields, int slots);
 
+/* Lets fields[0 .. n-1] (n <= 64, one lattice size, each initialised and
+ * not yet sharing these) keep one copy of the tissue map and one record of
+ * which rows changed when, instead of a copy each (1 byte per site per
+ * field), and lets fields with the same diffusivity, D_factor[] and
+ * boundary kind share one set of cached conductances (about 8 bytes per
+ * site each: issue 19). A shared set is rebuilt by whichever field solves
+ * first after the tissue changed, in the changed rows only, and read by
+ * the others: the same values, so the same results. A field whose D,
+ * D_factor or boundary is changed afterwards still gets its own right
+ * answer (the set is rebuilt for it), but fields that share a set then
+ * stop being solved at once (bs_field_solve_many solves them one after
+ * another: slower, never different). May be called before or after the
+ * other sharing calls; at set-up (the caches start afresh). */
+bs_status bs_field_share_conductances(bs_field *fields, int n, bs_error *err);
+
+/* How many distinct conductance sets fields[0 .. n-1] use (n without
+ * bs_field_share_conductances). */
+int bs_field_conductance_sets(const bs_field *fields, int n);
+
+/* Bytes of one set of cached conductances and of one tissue copy with its
+ * row record, for w x h fields (both included per field in
+ * bs_field_work_bytes and bs_field_work_bytes_shared), for estimates of
+ * what bs_field_share_conductances saves. */
+size_t bs_field_conductance_bytes(int w, int h);
+size_t bs_field_tissue_copy_bytes(int w, int h);
+
 /* Memory for fields that have no uptake and no Dirichlet site (issue 19:
  * in the model, every field but O2): their uptake, fixed and fixed_val,
  * 9 bytes per site each, are all zero for the whole run. This points those

@@ -1022,6 +1022,153 @@ static void test_zero_inputs_match(void **state)
     bs_test_lattice_free(&lat);
 }
 
+/* Fields sharing one tissue copy and, where D, D_factor and boundary
+ * agree, one set of cached conductances (bs_field_share_conductances,
+ * issue 19: memory) give the bits of fields with their own: four sets
+ * among seven fields (one set differs from another by its boundary kind
+ * only), a field that stays all zero (never solved) for three steps and
+ * then has to catch up with every tissue change since, a tissue change
+ * undone a step later, changes in the first and last rows (the halo
+ * faces), one field's bone factor changed mid-run (its set is then
+ * rebuilt for whichever field solves, and bs_field_solve_many solves one
+ * after another); shared before and after the per-solve scratch and the
+ * zero inputs; at 1, 2 and 4 threads, one at a time, many at once and
+ * from the caller's region. */
+static void bs_shared_g_fields(bs_field *f, int n, const bs_lattice *lat)
+{
+    /* set of each field: 0 1 0 2 3 1 ... by (D, bone factor, boundary) */
+    const double D[7] = { 40.0, 40.0, 25.0, 25.0, 60.0, 40.0, 40.0 };
+    const double bone[7] = { 0.05, 0.05, 0.1, 0.1, 0.05, 0.05, 0.05 };
+    for (int k = 0; k < n; ++k) {
+        bs_field_spec s = bs_test_spec(D[k], 0.2 + 0.3 * k, k == 3);
+        s.D_factor[BS_TISSUE_BONE] = bone[k];
+        if (k == 6) {
+            s.boundary = BS_BC_FIXED;
+            s.boundary_value = 0.25;
+        }
+        assert_int_equal(bs_field_init(&f[k], &s, lat->w, lat->h, k == 5 ? 0.0f : 0.1f * (float)k, NULL), BS_OK);
+        if (k == 5) continue; /* all zero until step 3 */
+        uint32_t r = 4242u + (uint32_t)k;
+        for (int i = 0; i < lat->w * lat->h; ++i) {
+            r = r * 1664525u + 1013904223u;
+            if ((r >> 24) < 6) f[k].src[i] = (float)(r >> 8 & 0xffff) / 6553.6f;
+            if (k == 1 && (r >> 16 & 0xff) < 40) f[k].uptake[i] = 2.0f;
+        }
+        if (k == 3)
+            for (int y = 20; y < 23; ++y) {
+                f[k].fixed[y * lat->w + 40] = 1;
+                f[k].fixed_val[y * lat->w + 40] = 1.5f;
+            }
+    }
+}
+
+static void bs_shared_g_tissue(bs_lattice *lat, int step)
+{
+    const int w = lat->w, h = lat->h;
+    if (step < 0) {
+        memset(lat->tissue, BS_TISSUE_MARROW, (size_t)w * (size_t)h);
+        for (int y = 30; y < 40; ++y)
+            for (int x = 50; x < 80; ++x) lat->tissue[y * w + x] = BS_TISSUE_BONE;
+        return;
+    }
+    lat->tissue[(31 + step) * w + 60] = BS_TISSUE_MARROW;
+    if (step == 1) lat->tissue[5 * w + 7] = BS_TISSUE_BONE;
+    if (step == 2) lat->tissue[5 * w + 7] = BS_TISSUE_MARROW; /* undone */
+    if (step == 3) lat->tissue[0 * w + 20] = BS_TISSUE_BONE;
+    if (step == 4) lat->tissue[(h - 1) * w + 21] = BS_TISSUE_BONE;
+}
+
+static void bs_shared_g_events(bs_field *f, int step)
+{
+    if (step == 3)
+        for (int i = 100; i < f[5].w * f[5].h; i += 97) f[5].src[i] = 0.8f;
+    if (step == 4) f[1].spec.D_factor[BS_TISSUE_BONE] = 0.2;
+}
+
+static void test_shared_conductances_match(void **state)
+{
+    (void)state;
+    enum { N = 7, STEPS = 6 };
+    const int w = 110, h = 64;
+    bs_lattice lat = bs_test_lattice(w, h, 10.0);
+    const size_t bytes = (size_t)w * (size_t)h * sizeof(float);
+    bs_solver_opts o = bs_test_opts(1e-5, 5000);
+    bs_field ref[N];
+    float *cref[STEPS][N];
+    int iref[STEPS][N];
+    bs_shared_g_tissue(&lat, -1);
+    bs_shared_g_fields(ref, N, &lat);
+#ifdef _OPENMP
+    const int prev = omp_get_max_threads();
+    omp_set_num_threads(1);
+#endif
+    for (int step = 0; step < STEPS; ++step) {
+        bs_shared_g_tissue(&lat, step);
+        bs_shared_g_events(ref, step);
+        for (int k = 0; k < N; ++k) {
+            bs_field_solve(&ref[k], &lat, 1.0, &o);
+            cref[step][k] = malloc(bytes);
+            assert_non_null(cref[step][k]);
+            memcpy(cref[step][k], ref[k].c, bytes);
+            iref[step][k] = ref[k].last_iters;
+        }
+    }
+    assert_int_equal(ref[5].last_iters > 0, 1); /* solved once it had a source */
+    const int counts[3] = { 1, 2, 4 };
+    for (int variant = 0; variant < 2; ++variant)
+        for (int ti = 0; ti < 3; ++ti) {
+            bs_shared_g_tissue(&lat, -1);
+            bs_field f[N];
+            bs_shared_g_fields(f, N, &lat);
+            assert_int_equal(bs_field_conductance_sets(f, N), N);
+            if (variant == 1) {
+                assert_int_equal(bs_field_share_scratch(f, N, 2, NULL), BS_OK);
+                assert_int_equal(bs_field_share_zero_inputs(f + 4, 2, NULL), BS_OK);
+            }
+            assert_int_equal(bs_field_share_conductances(f, N, NULL), BS_OK);
+            assert_int_equal(bs_field_share_conductances(f, N, NULL), BS_ERR_INVALID); /* already shared */
+            assert_int_equal(bs_field_conductance_sets(f, N), 4);
+            if (variant == 0) {
+                assert_int_equal(bs_field_share_zero_inputs(f + 4, 2, NULL), BS_OK);
+                assert_int_equal(bs_field_share_scratch(f, N, 2, NULL), BS_OK);
+            }
+            assert_int_equal(bs_field_conductance_sets(f, N), 4);
+#ifdef _OPENMP
+            omp_set_num_threads(counts[ti]);
+#endif
+            for (int step = 0; step < STEPS; ++step) {
+                bs_shared_g_tissue(&lat, step);
+                bs_shared_g_events(f, step);
+                int order[N];
+                if (step % 3 == 0) {
+                    bs_field_solve_many(f, N, &lat, 1.0, &o);
+                } else if (step % 3 == 1 && bs_field_solve_many_in_team(f, N, &lat, order)) {
+#pragma omp parallel
+                    bs_field_solve_many_team(f, N, &lat, 1.0, &o, order);
+                } else {
+                    for (int k = N - 1; k >= 0; --k) bs_field_solve(&f[k], &lat, 1.0, &o);
+                }
+                for (int k = 0; k < N; ++k) {
+                    assert_int_equal(f[k].last_iters, iref[step][k]);
+                    assert_memory_equal(f[k].c, cref[step][k], bytes);
+                }
+            }
+#ifdef _OPENMP
+            omp_set_num_threads(1);
+#endif
+            for (int k = 0; k < N; ++k) bs_field_free(&f[k]); /* the last of a set frees it */
+        }
+#ifdef _OPENMP
+    omp_set_num_threads(prev);
+#endif
+    assert_true(bs_field_conductance_bytes(w, h) >= bytes);
+    assert_true(bs_field_tissue_copy_bytes(w, h) >= (size_t)w * (size_t)h);
+    for (int step = 0; step < STEPS; ++step)
+        for (int k = 0; k < N; ++k) free(cref[step][k]);
+    for (int k = 0; k < N; ++k) bs_field_free(&ref[k]);
+    bs_test_lattice_free(&lat);
+}
+
 /* Skipping settled solves (field.c): once a solve settles in one sweep,
  * the next with the same inputs is skipped (c unchanged, no relaxation)
  * while the summed bound stays within skip_budget x tol x scale; any
@@ -1213,6 +1360,7 @@ int main(void)
         cmocka_unit_test(test_solve_many_matches_one_by_one),
         cmocka_unit_test(test_shared_scratch_matches),
         cmocka_unit_test(test_zero_inputs_match),
+        cmocka_unit_test(test_shared_conductances_match),
         cmocka_unit_test(test_settled_solve_skipped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
