@@ -589,7 +589,8 @@ static void bs_work_bind_gset(bs_work *wk, bs_field_gset *g)
 size_t bs_field_work_bytes(int w, int h)
 {
     bs_work wk;
-    return w < 1 || h < 1 ? 0 : bs_work_layout(&wk, w, h, NULL, BS_PART_ALL) + bs_gset_bytes(w, h) + bs_tissue_bytes(w, h);
+    return w < 1 || h < 1 ? 0
+                          : bs_work_layout(&wk, w, h, NULL, BS_PART_ALL) + bs_gset_bytes(w, h) + bs_tissue_bytes(w, h);
 }
 
 size_t bs_field_work_bytes_shared(int w, int h, int nfields, int slots)
@@ -597,7 +598,8 @@ size_t bs_field_work_bytes_shared(int w, int h, int nfields, int slots)
     bs_work wk;
     if (w < 1 || h < 1 || nfields < 1) return 0;
     if (slots < 1) return (size_t)nfields * bs_field_work_bytes(w, h);
-    return (size_t)nfields * (bs_work_layout(&wk, w, h, NULL, BS_PART_CACHED) + bs_gset_bytes(w, h) + bs_tissue_bytes(w, h)) +
+    return (size_t)nfields *
+            (bs_work_layout(&wk, w, h, NULL, BS_PART_CACHED) + bs_gset_bytes(w, h) + bs_tissue_bytes(w, h)) +
             (size_t)slots * bs_work_layout(&wk, w, h, NULL, BS_PART_SOLVE) + sizeof(bs_field_pool);
 }
 
@@ -2101,7 +2103,8 @@ static void bs_sync_all(bs_field *fields, int n, const bs_lattice *lat, int nthr
         const bs_work *wi = fields[i].work;
         if (!wi || !lat || !lat->tissue || lat->w != fields[i].w || lat->h != fields[i].h) continue;
         int first = 1;
-        for (int j = 0; j < i && first; ++j) first = !fields[j].work || ((const bs_work *)fields[j].work)->trk != wi->trk;
+        for (int j = 0; j < i && first; ++j)
+            first = !fields[j].work || ((const bs_work *)fields[j].work)->trk != wi->trk;
         if (first) bs_tissue_sync(wi->trk, lat, nthreads);
     }
 }
