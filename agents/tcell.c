@@ -101,14 +101,15 @@ const bs_param_def bs_tcell_params[] = {
             "Xue 2024 3.2), so its half-effect is the tumour's, dtc.tgfb_half_au = 0.05 au; measured lesion "
             "TGF-beta at CD8 cells 0.002-0.03 au (docs/calibration.md, Immunity #17)",
             NULL, NULL },
-    { "tcell.cxcr3_tgfb_half_au", BS_PT_REAL, 0.05, 1e-6, 1e6, "au",
+    { "tcell.cxcr3_tgfb_half_au", BS_PT_REAL, 0.02, 1e-6, 1e6, "au",
             "TGF-beta level that halves the CD8 T cell's CXCR3-driven response to the tumour chemokine: the "
             "chemokine-driven part of entry at a sinusoid and the chemotactic gain of the walk, x 1 / (1 + TGF-beta / "
             "this). TGF-beta lowers CD8 CXCR3 and CXCR3-dependent trafficking into tumours (Gunderson 2020 Nat Commun "
             "11:1749, M~) and holds T cells in the stroma (Mariathasan 2018 Nature 554:544; Tauriello 2018 Nature "
-            "554:538, M~ qualitative). The value is not measured: the same TbetaRII/ALK5-Smad signal as the "
-            "cytotoxic brake, so the same half-effect as tcell.tgfb_half_au (0.05 au; A). Bone CD8 sites see "
-            "0.003-0.04 au, soft tissue 0 (docs/calibration.md, Session 6 immune; Session 10 b18). 1e6 = off",
+            "554:538, M~ qualitative). The value is not measured; the field is in au, so it is set from the field as "
+            "the tumour's and the osteoblast's are (dtc.tgfb_half_au, ob.tgfb_half_au = 0.02 au, the middle of the "
+            "0.003-0.04 au at CD8 sites in bone; soft tissue 0). A, chosen on calibration seeds 500-531 between "
+            "0.02 and 0.05 (tcell.tgfb_half_au) for B18d (docs/calibration.md, Session 10 b18). 1e6 = off",
             NULL, NULL },
     { "tcell.kills_to_exhaustion", BS_PT_INT, 10.0, 1.0, 1000.0, "kills",
             "Kills after which a CTL is exhausted (serial killing capacity; Halle 2016 2-16 per day, cap ~10, "

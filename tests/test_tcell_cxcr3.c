@@ -61,7 +61,7 @@ static void test_tgfb_cuts_chemokine_driven_entry(void **state)
 {
     (void)state;
     const char *b0 = "tcell.basal_entry_fraction=0", *b2 = "tcell.basal_entry_fraction=0.2";
-    const float K = 0.05f; /* tcell.cxcr3_tgfb_half_au, the default */
+    const float K = 0.02f; /* tcell.cxcr3_tgfb_half_au, the default */
     long tr;
     /* saturating chemokine (occupancy ~1), no basal share: rate 0.5/h per vessel */
     long none = entries(1e6f, 0.0f, b0, NULL, &tr);
@@ -77,8 +77,8 @@ static void test_tgfb_cuts_chemokine_driven_entry(void **state)
     assert_int_equal(entries(0.0f, 3.0f * K, b2, NULL, &tr), entries(0.0f, 0.0f, b2, NULL, &tr));
     /* the half-effect out of reach: as without TGF-beta, draw for draw */
     assert_int_equal(entries(1e6f, K, b0, "tcell.cxcr3_tgfb_half_au=1e6", &tr), none);
-    /* the half-effect is the parameter's: at 0.1 au, TGF-beta 0.05 cuts to 2/3 */
-    long third = entries(1e6f, K, b0, "tcell.cxcr3_tgfb_half_au=0.1", &tr);
+    /* the half-effect is the parameter's: at 0.04 au, TGF-beta 0.02 cuts to 2/3 */
+    long third = entries(1e6f, K, b0, "tcell.cxcr3_tgfb_half_au=0.04", &tr);
     bs_flat_assert_binomial(third, tr, 1.0 - exp(-0.5 / 1.5));
 }
 
@@ -121,7 +121,7 @@ static void test_tgfb_cuts_chemotactic_gain(void **state)
     int a[10], b[10], c[10];
     double free_x = walk(0.0f, "tcell.chemotaxis=20", a);
     /* at the half-effect the gain is 20 / 2: the walk of gain 10 without TGF-beta, site for site */
-    double half_x = walk(0.05f, "tcell.chemotaxis=20", b);
+    double half_x = walk(0.02f, "tcell.chemotaxis=20", b);
     double ten_x = walk(0.0f, "tcell.chemotaxis=10", c);
     for (int k = 0; k < 10; k++) assert_int_equal(b[k], c[k]);
     assert_true(fabs(half_x - ten_x) < 1e-12);
@@ -137,10 +137,10 @@ static void test_tgfb_cuts_chemotactic_gain(void **state)
     bs_model *m = bs_flat_model(NULL, x);
     m->fields[BS_FIELD_TGFB].c[site(5, 5)] = 0.0f;
     assert_true(bs_tcell_cxcr3_factor(m, site(5, 5)) == 1.0f);
-    m->fields[BS_FIELD_TGFB].c[site(5, 5)] = 0.05f;
-    assert_true(bs_tcell_cxcr3_factor(m, site(5, 5)) == 1.0f); /* 1 + 5e-8 rounds to 1 */
+    m->fields[BS_FIELD_TGFB].c[site(5, 5)] = 0.02f;
+    assert_true(bs_tcell_cxcr3_factor(m, site(5, 5)) == 1.0f); /* 1 + 2e-8 rounds to 1 */
     done(m);
-    walk(0.05f, "tcell.cxcr3_tgfb_half_au=1e6", d);
+    walk(0.02f, "tcell.cxcr3_tgfb_half_au=1e6", d);
     for (int k = 0; k < 10; k++) assert_int_equal(d[k], a[k]);
 }
 
