@@ -126,10 +126,11 @@ static inline float bs_immune_chemokine_entry_rate(const bs_model *m, const void
     return occ > 0.0f ? mo->recruit_h * occ : 0.0f;
 }
 
-/* Entry of one immune cell type at every sinusoid site (serial phase):
- * in `state`, or in `alt_state` with chance alt_frac. */
-static inline void bs_immune_recruit(
-        bs_model *m, const bs_immune_motility *mo, uint8_t type, uint8_t state, float alt_frac, uint8_t alt_state)
+/* Entry of one immune cell type at every sinusoid site (serial phase) at
+ * rate_h(m, ctx, v): in `state`, or in `alt_state` with chance alt_frac;
+ * nothing when mo->recruit_h is 0. */
+static inline void bs_immune_recruit_at(bs_model *m, const bs_immune_motility *mo, uint8_t type, uint8_t state,
+        float alt_frac, uint8_t alt_state, bs_immune_entry_rate rate_h, const void *ctx)
 {
     if (mo->recruit_h <= 0.0f) return;
     bs_immune_entry e = { .type = type,
@@ -138,7 +139,14 @@ static inline void bs_immune_recruit(
         .alt_frac = alt_frac,
         .id_salt = 0x696d6d756e650000ULL,
         .id_index = type };
-    bs_immune_arrive(m, &e, bs_immune_chemokine_entry_rate, mo);
+    bs_immune_arrive(m, &e, rate_h, ctx);
+}
+
+/* The same at the chemokine-driven rate of the header comment */
+static inline void bs_immune_recruit(
+        bs_model *m, const bs_immune_motility *mo, uint8_t type, uint8_t state, float alt_frac, uint8_t alt_state)
+{
+    bs_immune_recruit_at(m, mo, type, state, alt_frac, alt_state, bs_immune_chemokine_entry_rate, mo);
 }
 
 /* Is a tumour cell on one of the 8 neighbours of site i? With

@@ -82,6 +82,7 @@ typedef struct {
     /* CD8 T cells */
     float t_activation_h, t_entry_active, t_kill_h, t_dormant_antigen, t_pdl1;
     float t_suppr_K, t_tgfb_K; /* field levels that halve killing and activation */
+    float t_cxcr3_tgfb_K; /* TGF-beta that halves the CXCR3-driven chemokine response (entry, chemotaxis) */
     float t_exhaust_suppr_h; /* exhaustion hazard under full suppression */
     int t_kills_max; /* kills before exhaustion */
     float t_ifng, t_rankl; /* au/h: activated / non-activated cells */

@@ -96,6 +96,9 @@ void bs_tcell_arrivals(bs_model *m);
 void bs_nk_arrivals(bs_model *m);
 void bs_mdsc_arrivals(bs_model *m);
 float bs_tcell_mdsc_brake(const bs_model *m, int i);
+/* TGF-beta's cut of a CD8 cell's CXCR3-driven chemokine response at site i
+ * (tcell.cxcr3_tgfb_half_au; 1 = none) */
+float bs_tcell_cxcr3_factor(const bs_model *m, int i);
 float bs_nk_kill_rate_h(const bs_model *m, int i);
 
 /* The random draws of the rules: bs_rng_uniform / bs_rng_below on the

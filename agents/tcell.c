@@ -20,7 +20,17 @@
  * tcell.kills_to_exhaustion kills (store.aux counts them), or by long
  * suppression at a hazard that grows as the brakes close; exhausted cells
  * neither kill nor make IFN-gamma, and express RANKL like non-activated
- * ones. Every T cell dies at a constant hazard (tcell.lifespan_d). */
+ * ones. Every T cell dies at a constant hazard (tcell.lifespan_d).
+ *
+ * TGF-beta excludes CD8 cells from the tumour: it lowers their CXCR3, the
+ * receptor of the tumour chemokine's CXCL9/10 (Gunderson 2020 Nat Commun
+ * 11:1749), and so their trafficking into the tumour (Mariathasan 2018,
+ * Tauriello 2018: T cells held in the stroma; Jiao 2019: bone TGF-beta).
+ * Local TGF-beta T multiplies the chemokine-driven part of entry (at the
+ * sinusoid) and the chemotactic gain of the walk (at the cell's site) by
+ * 1 / (1 + T / tcell.cxcr3_tgfb_half_au); basal (homeostatic) entry and
+ * the random part of the walk stay. Where T is 0 (soft tissue, or no
+ * TGF-beta at the site) the rules and their draws are those without it. */
 #include "immune.h"
 
 const bs_param_def bs_tcell_params[] = {
@@ -91,6 +101,16 @@ const bs_param_def bs_tcell_params[] = {
             "Xue 2024 3.2), so its half-effect is the tumour's, dtc.tgfb_half_au = 0.05 au; measured lesion "
             "TGF-beta at CD8 cells 0.002-0.03 au (docs/calibration.md, Immunity #17)",
             NULL, NULL },
+    { "tcell.cxcr3_tgfb_half_au", BS_PT_REAL, 0.02, 1e-6, 1e6, "au",
+            "TGF-beta level that halves the CD8 T cell's CXCR3-driven response to the tumour chemokine: the "
+            "chemokine-driven part of entry at a sinusoid and the chemotactic gain of the walk, x 1 / (1 + TGF-beta / "
+            "this). TGF-beta lowers CD8 CXCR3 and CXCR3-dependent trafficking into tumours (Gunderson 2020 Nat Commun "
+            "11:1749, M~) and holds T cells in the stroma (Mariathasan 2018 Nature 554:544; Tauriello 2018 Nature "
+            "554:538, M~ qualitative). The value is not measured; the field is in au, so it is set from the field as "
+            "the tumour's and the osteoblast's are (dtc.tgfb_half_au, ob.tgfb_half_au = 0.02 au, the middle of the "
+            "0.003-0.04 au at CD8 sites in bone; soft tissue 0). A, chosen on calibration seeds 500-531 between "
+            "0.02 and 0.05 (tcell.tgfb_half_au) for B18d (docs/calibration.md, Session 10 b18). 1e6 = off",
+            NULL, NULL },
     { "tcell.kills_to_exhaustion", BS_PT_INT, 10.0, 1.0, 1000.0, "kills",
             "Kills after which a CTL is exhausted (serial killing capacity; Halle 2016 2-16 per day, cap ~10, "
             "A)",
@@ -145,6 +165,7 @@ void bs_tcell_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_u
     im->t_pdl1 = (float)bs_param(ps, "tcell.pdl1_kill_factor");
     im->t_suppr_K = (float)bs_param(ps, "tcell.suppr_half_au");
     im->t_tgfb_K = (float)bs_param(ps, "tcell.tgfb_half_au");
+    im->t_cxcr3_tgfb_K = (float)bs_param(ps, "tcell.cxcr3_tgfb_half_au");
     im->t_kills_max = (int)bs_param(ps, "tcell.kills_to_exhaustion");
     im->t_exhaust_suppr_h = (float)(bs_param(ps, "tcell.suppressed_exhaustion_per_d") / 24.0);
     im->t_ifng = (float)bs_param(ps, "tcell.ifng_per_h");
@@ -157,9 +178,49 @@ void bs_tcell_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double h_u
     im->dt_h = (float)dt_h;
 }
 
+/* The CXCR3 factor at site i: 1 / (1 + TGF-beta / tcell.cxcr3_tgfb_half_au),
+ * exactly 1 where there is no TGF-beta. */
+float bs_tcell_cxcr3_factor(const bs_model *m, int i)
+{
+    float tg = m->fields[BS_FIELD_TGFB].c[i];
+    return tg > 0.0f ? 1.0f / (1.0f + tg / m->r.immune.t_cxcr3_tgfb_K) : 1.0f;
+}
+
+/* Entry at vessel v: recruit_h x (basal + (1 - basal) x occupancy x CXCR3
+ * factor); without TGF-beta at v, the shared chemokine-driven rate. */
+static float tcell_entry_rate(const bs_model *m, const void *ctx, int v)
+{
+    const bs_immune_motility *mo = ctx;
+    float f = bs_tcell_cxcr3_factor(m, v);
+    if (f >= 1.0f) return bs_immune_chemokine_entry_rate(m, ctx, v);
+    float occ = bs_immune_occupancy(m->fields[BS_FIELD_CHEMOKINE].c[v], mo->chemokine_K) * f;
+    occ = mo->basal + (1.0f - mo->basal) * occ;
+    return occ > 0.0f ? mo->recruit_h * occ : 0.0f;
+}
+
 void bs_tcell_arrivals(bs_model *m)
 {
-    bs_immune_recruit(m, &m->r.immune.t, BS_CELL_TCELL, BS_TCELL_NAIVE, m->r.immune.t_entry_active, BS_TCELL_ACTIVE);
+    const bs_immune_rules *im = &m->r.immune;
+    bs_immune_recruit_at(m, &im->t, BS_CELL_TCELL, BS_TCELL_NAIVE, im->t_entry_active, BS_TCELL_ACTIVE,
+            tcell_entry_rate, &im->t);
+}
+
+/* The walk up the tumour chemokine with the chemotactic gain x the CXCR3
+ * factor at the cell's site; without TGF-beta there, bs_immune_walk. */
+static void tcell_walk(bs_model *m, int slot, int stop_on_contact)
+{
+    const bs_immune_motility *mo = &m->r.immune.t;
+    float f = bs_tcell_cxcr3_factor(m, m->store.site[slot]);
+    if (f >= 1.0f) {
+        bs_immune_walk(m, slot, mo, stop_on_contact);
+        return;
+    }
+    bs_immune_gradient g = { .n = 1,
+        .c = { m->fields[BS_FIELD_CHEMOKINE].c, NULL },
+        .scale = { 1.0f, 0.0f },
+        .K = { mo->chemokine_K, 1.0f },
+        .gain = { mo->chemotaxis * f, 0.0f } };
+    bs_immune_walk_up(m, slot, mo, &g, stop_on_contact);
 }
 
 /* MDSCs within the suppression radius of site i count towards the brake
@@ -214,13 +275,13 @@ void bs_tcell_act(bs_model *m, int slot, bs_step_totals *tot)
     }
     uint8_t state = s->state[slot];
     if (state == BS_TCELL_EXHAUSTED) {
-        bs_immune_walk(m, slot, &im->t, 0);
+        tcell_walk(m, slot, 0);
         return;
     }
     int i = s->site[slot];
     int target = bs_immune_engage(m, slot, im->t_dormant_antigen);
     if (target < 0) {
-        bs_immune_walk(m, slot, &im->t, 1);
+        tcell_walk(m, slot, 1);
         if (state == BS_TCELL_ACTIVE) exhaust_by_suppression(m, slot, suppression(m, s->site[slot]));
         return;
     }
