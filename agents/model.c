@@ -619,8 +619,8 @@ static void bare_o2(const uint8_t *restrict t, const uint8_t *restrict fl, float
     for (int x = 0; x < n; ++x) {
         const uint8_t ti = t[x];
         const float marrow_o2 = (fl[x] & BS_FLAG_PERISINUSOIDAL) ? peri_up : marrow_up;
-        up[x] = ti == BS_TISSUE_VESSEL ? exchange
-                : ti == BS_TISSUE_BONE ? bone_up
+        up[x] = ti == BS_TISSUE_VESSEL      ? exchange
+                : ti == BS_TISSUE_BONE      ? bone_up
                 : ti == BS_TISSUE_ARTERIOLE ? 0.0f
                                             : marrow_o2;
     }
@@ -889,7 +889,8 @@ void bs_model_step(bs_model *m)
         const bs_field *fd = &m->fields[f];
         m->field_site_updates += fd->last_site_updates;
         m->field_updates_by[f] += fd->last_site_updates;
-        if (fd->last_skipped) m->field_skips_by[f]++;
+        if (fd->last_skipped)
+            m->field_skips_by[f]++;
         else if (fd->last_iters > 0) {
             m->field_solves_by[f]++;
             m->field_sweeps_by[f] += (uint32_t)fd->last_iters;

@@ -630,7 +630,7 @@ static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_e
                     100.0 * m->t_fields_idle_s / m->t_fields_team_s);
         /* where the solver's work goes: the fields that were solved, the
          * largest first (relaxations, solves done, solves skipped as settled) */
-        int ord[BS_FIELD_COUNT];
+        int ord[BS_FIELD_COUNT] = { 0 };
         for (int f = 0; f < BS_FIELD_COUNT; f++) {
             int k = f;
             while (k > 0 && m->field_updates_by[ord[k - 1]] < m->field_updates_by[f]) {
@@ -643,9 +643,11 @@ static int finish(bs_session *R, int timings, bs_loop_end end, double wall, bs_e
             int f = ord[k];
             if (m->field_updates_by[f] == 0 && m->field_solves_by[f] == 0) continue;
             uint32_t solves = m->field_solves_by[f];
-            printf("  %-14s %4.1f%% of relaxations; %u solves of %.2f sweeps (%.2f lattices relaxed) each; %u skipped\n",
+            printf("  %-14s %4.1f%% of relaxations; %u solves of %.2f sweeps (%.2f lattices relaxed) each; %u "
+                   "skipped\n",
                     m->fields[f].spec.name,
-                    m->field_site_updates ? 100.0 * (double)m->field_updates_by[f] / (double)m->field_site_updates : 0.0,
+                    m->field_site_updates ? 100.0 * (double)m->field_updates_by[f] / (double)m->field_site_updates
+                                          : 0.0,
                     solves, solves ? (double)m->field_sweeps_by[f] / solves : 0.0,
                     solves ? (double)m->field_updates_by[f] / sites / solves : 0.0, m->field_skips_by[f]);
         }
