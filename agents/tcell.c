@@ -98,8 +98,9 @@ const bs_param_def bs_tcell_params[] = {
             "TGF-beta level that halves T-cell killing and activation. TGF-beta shuts down the CTL cytotoxic "
             "programme (perforin, granzymes, IFN-gamma) through the same TbetaRII/ALK5-Smad receptors at the same "
             "ng/mL concentrations at which it acts on tumour cells (Thomas & Massague 2005 Cancer Cell 8:369, M~; "
-            "Xue 2024 3.2), so its half-effect is the tumour's, dtc.tgfb_half_au = 0.05 au; measured lesion "
-            "TGF-beta at CD8 cells 0.002-0.03 au (docs/calibration.md, Immunity #17)",
+            "Xue 2024 3.2), so its half-effect was set to the tumour's value of the time, 0.05 au (dtc.tgfb_half_au "
+            "has since moved to 0.02 au; this one was kept, not re-chosen); measured lesion TGF-beta at CD8 cells "
+            "0.002-0.03 au (docs/calibration.md, Immunity #17)",
             NULL, NULL },
     { "tcell.cxcr3_tgfb_half_au", BS_PT_REAL, 0.02, 1e-6, 1e6, "au",
             "TGF-beta level that halves the CD8 T cell's CXCR3-driven response to the tumour chemokine: the "
