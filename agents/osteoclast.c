@@ -15,7 +15,9 @@
  * it up resorbs less (za.activity_cut), and precursors form less on a
  * surface whose bone carries it (za.formation_half_load); the drug a cell
  * dissolves and does not take up binds again to the bone around the
- * lacuna (za.oc_uptake_frac), so the cavity floor stays loaded. */
+ * lacuna (za.oc_uptake_frac), so the cavity floor stays loaded.
+ * Regulatory T cells near the forming site brake formation
+ * (bs_treg_oc_formation_factor, agents/treg.c). */
 #include <math.h>
 
 #include "celltypes.h"
@@ -117,7 +119,10 @@ int bs_oc_try_form(bs_model *m, int i)
         if (y < lat->h - 1 && lat->za_load[i + lat->w] > L) L = lat->za_load[i + lat->w];
         p *= K / (K + L);
     }
-    if (bs_draw_surface(m, (uint64_t)i, 3) >= p) return 0;
+    /* the Tregs' brake only lowers p: a draw at or above p without it
+     * needs no count */
+    const float u = bs_draw_surface(m, (uint64_t)i, 3);
+    if (u >= p || u >= p * bs_treg_oc_formation_factor(m, i)) return 0;
     if (bs_agent_within(m, i, r->oc_exclusion, BS_CELL_OSTEOCLAST)) return 0;
     int at = oc_place(m, i);
     if (at < 0) {

@@ -100,6 +100,9 @@ float bs_tcell_mdsc_brake(const bs_model *m, int i);
  * (tcell.cxcr3_tgfb_half_au; 1 = none) */
 float bs_tcell_cxcr3_factor(const bs_model *m, int i);
 float bs_nk_kill_rate_h(const bs_model *m, int i);
+/* the Tregs' brake on osteoclast formation at surface site i
+ * (treg.oc_formation_cut, treg.oc_niche_um, treg.oc_niche_half_n; 1 = none) */
+float bs_treg_oc_formation_factor(const bs_model *m, int i);
 
 /* The random draws of the rules: bs_rng_uniform / bs_rng_below on the
  * AGENT stream (keyed by the agent's id) or the SURFACE stream (keyed by

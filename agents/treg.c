@@ -107,6 +107,22 @@ static const bs_param_def treg_params[] = {
             "dependent, M✓ qualitative) as OPG-equivalent au/h on the OPG field; 0.2 = what one lining site makes "
             "(bmu.lining_opg_per_h), A",
             NULL, NULL },
+    { "treg.oc_formation_cut", BS_PT_REAL, 0.8, 0.0, 1.0, "1",
+            "Largest fraction of osteoclast formation a surface site loses to the Tregs of its cytokine niche "
+            "(IL-10, TGF-beta1 and CTLA-4 on the precursors gathering there: Tregs cut osteoclast formation dose-"
+            "dependently and pit formation by up to 80%, Zaiss 2007 Arthritis Rheum; Luo 2011 Cell Mol Immunol, "
+            "M~). 0 = no formation brake",
+            NULL, NULL },
+    { "treg.oc_niche_um", BS_PT_REAL, 50.0, 0.0, 150.0, "um",
+            "Reach of a Treg's brake on osteoclast formation: Tregs within this distance of a forming site count "
+            "(cytokine niches of single secreting cells span ~30-100 um in lymphoid tissue, Oyler-Yaniv 2017 "
+            "Immunity, M~; the osteoclast precursors meet the Treg there before they fuse, A). At most 150 um "
+            "(the tile reach)",
+            NULL, NULL },
+    { "treg.oc_niche_half_n", BS_PT_REAL, 1.0, 0.01, 100.0, "cells",
+            "Tregs in that niche for half the largest cut: formation x (1 - cut x n / (n + this)) (one Treg already "
+            "acts on the precursors around it, A)",
+            NULL, NULL },
     { "treg.depletion_per_d", BS_PT_REAL, 0.0, 0.0, 100.0, "1/d",
             "Extra death of Tregs under depletion (anti-CD25 or diphtheria toxin in FoxP3-DTR mice remove >90% of "
             "Tregs within 1-2 d and keep them down, Kim 2007 Nat Immunol, M~). 0 (the default) = no depletion; the "
@@ -125,6 +141,8 @@ typedef struct {
     float cxcl12_K, tumour_gain, tumour_chemotaxis;
     float egress_h, depletion_h, dt_h;
     float suppr, oc_inhibit, disarm_h, oc_apoptosis_h, oc_precursor_age_h;
+    float oc_form_cut, oc_niche_half_n;
+    int oc_niche; /* sites: radius of the disc counted for the formation brake */
     int oc_reach; /* sites: the square searched for osteoclasts in contact */
     float oc_touch2; /* squared centre distance of contact, in sites^2 */
 } treg_rules;
@@ -153,6 +171,11 @@ static void treg_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double 
     p->disarm_h = (float)bs_param(ps, "treg.cd8_disarm_per_h");
     p->oc_apoptosis_h = (float)bs_param(ps, "treg.oc_contact_apoptosis_per_h");
     p->oc_precursor_age_h = (float)bs_param(ps, "treg.oc_precursor_age_h");
+    p->oc_form_cut = (float)bs_param(ps, "treg.oc_formation_cut");
+    p->oc_niche_half_n = (float)bs_param(ps, "treg.oc_niche_half_n");
+    p->oc_niche = (int)floor(bs_param(ps, "treg.oc_niche_um") / h_um);
+    /* the forming site is on a tile; what it counts stays within the tile reach */
+    if (p->oc_niche > BS_TILE_REACH) p->oc_niche = BS_TILE_REACH;
     /* contact with an osteoclast: its half width plus the Treg's half site */
     double touch = 0.5 * bs_param(ps, "oc.footprint_um") / h_um + 0.5;
     p->oc_touch2 = (float)(touch * touch);
@@ -161,6 +184,30 @@ static void treg_derive(const bs_paramset *ps, bs_rules *r, double dt_h, double 
     /* a walked Treg plus what it touches stays within the tile reach */
     if (p->oc_reach > BS_IMMUNE_MAX_RADIUS) p->oc_reach = BS_IMMUNE_MAX_RADIUS;
     p->dt_h = (float)dt_h;
+}
+
+/* The Tregs' brake on osteoclast formation at surface site i: the Tregs
+ * within the disc of radius oc_niche sites are counted (n), and formation
+ * is multiplied by 1 - cut x n / (n + half_n); exactly 1 with no Treg
+ * there (or none alive). Reads the store only. */
+float bs_treg_oc_formation_factor(const bs_model *m, int i)
+{
+    const treg_rules *p = rules_of(&m->r);
+    if (!(p->oc_form_cut > 0.0f) || !bs_store_may_hold(&m->store, BS_CELL_TREG)) return 1.0f;
+    const bs_lattice *lat = &m->lat;
+    const bs_store *s = &m->store;
+    const int R = p->oc_niche, x = i % lat->w, y = i / lat->w;
+    int n = 0;
+    for (int yy = y - R; yy <= y + R; yy++) {
+        if (yy < 0 || yy >= lat->h) continue;
+        for (int xx = x - R; xx <= x + R; xx++) {
+            if (xx < 0 || xx >= lat->w || (xx - x) * (xx - x) + (yy - y) * (yy - y) > R * R) continue;
+            int sl = s->occ[yy * lat->w + xx];
+            n += sl >= 0 && s->type[sl] == BS_CELL_TREG;
+        }
+    }
+    if (n == 0) return 1.0f;
+    return 1.0f - p->oc_form_cut * (float)n / ((float)n + p->oc_niche_half_n);
 }
 
 /* CXCR4 occupancy of a Treg at site i (the antagonist blocks sensing) */

@@ -100,11 +100,68 @@ static void test_treg_arrests_on_tumour(void **state)
     assert_true(cycling - dormant > 0.1);
 }
 
+/* Formations in 1500 tries (one per step) of bs_oc_try_form at the
+ * resorption-phase surface site (20, SURF_Y) under saturating RANKL, with
+ * Tregs at the given offsets (n of them; none when n = 0). Each osteoclast
+ * made is removed before the next try. */
+static long formations(const int (*at)[2], int n)
+{
+    const char *const extra[] = { "oc.formation_per_d=12", "za.formation_half_load=0", NULL };
+    bs_model *m = flat_model(extra);
+    const int i = site(20, SURF_Y);
+    for (int k = 0; k < n; k++)
+        assert_true(bs_store_spawn(&m->store, site(20 + at[k][0], SURF_Y + at[k][1]), (uint8_t)treg, 0,
+                            500 + (uint64_t)k) >= 0);
+    for (int j = 0; j < W * H; j++) {
+        m->fields[BS_FIELD_RANKL].c[j] = 1000.0f;
+        m->fields[BS_FIELD_OPG].c[j] = 0.0f;
+        m->fields[BS_FIELD_IFNG].c[j] = 0.0f;
+    }
+    m->lat.surface[i] = BS_SURF_RESORPTION;
+    long made = 0;
+    for (int h = 0; h < 1500; h++) {
+        m->step = (uint64_t)h;
+        if (!bs_oc_try_form(m, i)) continue;
+        made++;
+        for (int j = 0; j < W * H; j++)
+            if (m->store.occ[j] >= 0 && m->store.type[m->store.occ[j]] == BS_CELL_OSTEOCLAST)
+                bs_store_kill(&m->store, m->store.occ[j]);
+    }
+    done(m);
+    return made;
+}
+
+/* treg.oc_formation_cut 0.8, treg.oc_niche_um 50 (5 sites), half at one
+ * Treg: one Treg in the disc leaves 1 - 0.8 / 2 = 0.6 of the formation,
+ * two 1 - 0.8 x 2 / 3; a Treg just outside (6 sites) none of the cut. */
+static void test_treg_oc_formation_brake(void **state)
+{
+    (void)state;
+    const int none[1][2] = { { 0, 0 } };
+    const int near1[1][2] = { { 3, -4 } }; /* 5 sites: inside */
+    const int near2[2][2] = { { 3, -4 }, { -2, -1 } };
+    const int far1[1][2] = { { 6, 0 } };
+    long base = formations(none, 0);
+    /* 12/d for 1 h, x sig / (1 + sig) (a little below 1) */
+    assert_true(base > 0.85 * 1500 * (1.0 - exp(-0.5)) && base <= 1500 * (1.0 - exp(-0.5)) + 60);
+    double p0 = (double)base / 1500.0;
+    bs_flat_assert_binomial(formations(near1, 1), 1500, p0 * 0.6);
+    bs_flat_assert_binomial(formations(near2, 2), 1500, p0 * (1.0 - 0.8 * 2.0 / 3.0));
+    bs_flat_assert_binomial(formations(far1, 1), 1500, p0);
+    /* the brake off: the near Treg changes nothing */
+    const char *const off[] = { "treg.oc_formation_cut=0", NULL };
+    bs_model *m = flat_model(off);
+    assert_true(bs_store_spawn(&m->store, site(23, SURF_Y - 4), (uint8_t)treg, 0, 9) >= 0);
+    assert_true(bs_treg_oc_formation_factor(m, site(20, SURF_Y)) == 1.0f);
+    done(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_treg_oc_reach),
         cmocka_unit_test(test_treg_arrests_on_tumour),
+        cmocka_unit_test(test_treg_oc_formation_brake),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
