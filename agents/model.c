@@ -353,6 +353,14 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
     m->tile_totals = calloc((size_t)m->ntiles, sizeof *m->tile_totals);
     m->scratch = malloc((size_t)w * (size_t)h * sizeof(float));
     m->release = calloc((size_t)w * (size_t)h, sizeof(float));
+    m->src_row_nz = malloc((size_t)(BS_ZSRC_COUNT + 1) * (size_t)h);
+    if (m->src_row_nz) {
+        m->release_row_nz = m->src_row_nz + (size_t)BS_ZSRC_COUNT * (size_t)h;
+        /* the sources and the release start as calloc's zeros: known zero
+         * (marking them unknown would have the first step zero, and so
+         * make resident, every page of them) */
+        memset(m->src_row_nz, 0, (size_t)(BS_ZSRC_COUNT + 1) * (size_t)h);
+    }
     /* BMU records: a pool with room for one per site, memory only for
      * those used (agents/bmu.c) */
     m->bmu_cap = w * h;
@@ -371,7 +379,7 @@ static bs_status model_create(bs_model **out, const bs_paramset *ps, const uint8
      * (issue 19: 4 bytes per site) */
     _Static_assert(sizeof(float) == sizeof(int32_t), "one scratch buffer for floats and int32s");
     m->bmu_work = (int32_t *)(void *)m->scratch;
-    if (!m->tile_totals || !m->scratch || !m->release || !m->bmu_mem || !m->bmu_idx || !m->eroded || !m->bmu_work) {
+    if (!m->tile_totals || !m->scratch || !m->release || !m->src_row_nz || !m->bmu_mem || !m->bmu_idx || !m->eroded || !m->bmu_work) {
         st = bs_fail(err, BS_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -463,6 +471,11 @@ bs_status bs_model_set_param(bs_model *m, const char *name, double value, bs_err
     return BS_OK;
 }
 
+void bs_model_rows_unknown(bs_model *m)
+{
+    if (m && m->src_row_nz) memset(m->src_row_nz, 1, (size_t)(BS_ZSRC_COUNT + 1) * (size_t)m->lat.h);
+}
+
 void bs_model_destroy(bs_model *m)
 {
     if (!m) return;
@@ -473,6 +486,7 @@ void bs_model_destroy(bs_model *m)
     free(m->tile_totals);
     free(m->scratch);
     free(m->release);
+    free(m->src_row_nz); /* release_row_nz is part of it */
     free(m->vessels);
     bs_unreserve(m->bmu_mem, m->bmu_mem_bytes, m->bmu_mem_mapped);
     free(m->bmu_idx);
@@ -496,7 +510,19 @@ void bs_model_destroy(bs_model *m)
  * term by term in the same order, and the bare pass computes the same
  * expressions the general code computes for a bare site (0.0f + car, the
  * release plus a zero tumour term), so the bits are those of the single
- * loop. The matrix release is cleared after both passes. */
+ * loop. The matrix release is cleared after both passes.
+ *
+ * Zero rows (issue 19): seven sources (RANKL, OPG, TGF-beta, IFN-gamma,
+ * PTHrP, suppression, tumour chemokine) are zero at a bare site (TGF-beta
+ * where the row released nothing, IFN-gamma while its basal source is 0),
+ * and in many runs zero everywhere. For each of them and each row the
+ * model keeps whether the row's interior may hold a non-zero value
+ * (bs_model.src_row_nz); the bare pass zeroes a row only where it may, and
+ * sources_at writes a site only where the bits change, marking the row
+ * when the value is not +0.0f. The release is cleared the same way
+ * (release_row_nz, marked by the osteoclast that resorbs). The values are
+ * the same; pages of a source that stays zero are never written, so they
+ * cost no memory (calloc's zero pages), and a step stores less. */
 typedef struct {
     const bs_model *m;
     const bs_rules *r;
@@ -511,7 +537,26 @@ typedef struct {
     float *cx_a, *rk_a, *og_a, *tgfb_a, *ifn_a, *pthrp_a, *sup_a, *chem_a;
     float exchange, exchange_src, exchange_src_h, arteriole, bone_up, marrow_up, peri_up;
     float ifng_basal, car, endosteal;
+    uint8_t *nz, *release_nz; /* bs_model.src_row_nz, release_row_nz */
+    int ifng_bare_zero; /* the bare-site IFN-gamma source is +0.0f */
 } src_ctx;
+
+static inline uint32_t bits_of(float v)
+{
+    uint32_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+/* *a = v, writing memory only where the bits change, and marking the row
+ * (*row_nz) when v is not +0.0f: a source that stays zero leaves its pages
+ * unwritten (issue 19), the same values either way */
+static inline void put_z(float *a, float v, uint8_t *row_nz)
+{
+    const uint32_t vb = bits_of(v);
+    if (vb) *row_nz = 1;
+    if (bits_of(*a) != vb) *a = v;
+}
 
 /* every source of site (x, y), from scratch: the general case */
 static void sources_at(const src_ctx *c, int x, int y)
@@ -598,14 +643,16 @@ static void sources_at(const src_ctx *c, int x, int y)
     c->o2_fixed[i] = fixed;
     c->o2_fixed_val[i] = fixed_val;
     c->cx_a[i] = cx;
-    c->rk_a[i] = rk;
-    c->og_a[i] = og;
-    c->tgfb_a[i] = c->release[i] + tgfb_src;
-    c->release[i] = 0.0f;
-    c->ifn_a[i] = ifn;
-    c->pthrp_a[i] = pthrp_src;
-    c->sup_a[i] = sup;
-    c->chem_a[i] = chem;
+    uint8_t *nz = c->nz + y;
+    const size_t h = (size_t)lat->h;
+    put_z(c->rk_a + i, rk, nz + BS_ZSRC_RANKL * h);
+    put_z(c->og_a + i, og, nz + BS_ZSRC_OPG * h);
+    put_z(c->tgfb_a + i, c->release[i] + tgfb_src, nz + BS_ZSRC_TGFB * h);
+    if (bits_of(c->release[i])) c->release[i] = 0.0f;
+    put_z(c->ifn_a + i, ifn, nz + BS_ZSRC_IFNG * h);
+    put_z(c->pthrp_a + i, pthrp_src, nz + BS_ZSRC_PTHRP * h);
+    put_z(c->sup_a + i, sup, nz + BS_ZSRC_SUPPR * h);
+    put_z(c->chem_a + i, chem, nz + BS_ZSRC_CHEMOKINE * h);
 }
 
 /* Kernels of the bare pass: one output each, so the compiler vectorises
@@ -657,6 +704,16 @@ static void bare_tgfb(const float *restrict rel, float *restrict tg, int n)
     for (int x = 0; x < n; ++x) tg[x] = rel[x] + 0.0f; /* the release plus a zero tumour term */
 }
 
+/* Zeroes a row's interior unless it is known to be zero already (then its
+ * pages, if never written, stay unwritten); sources_at marks it again if it
+ * writes a value that is not zero */
+static void zero_row(float *a, size_t bytes, uint8_t *row_nz)
+{
+    if (!*row_nz) return;
+    memset(a, 0, bytes);
+    *row_nz = 0;
+}
+
 /* The bare-site sources of sites x0 .. x1-1 of row y (0 < x0, x1 < w: every
  * site has its four edge neighbours), the tissue's terms only. */
 static void bare_sources_row(const src_ctx *c, int y, int x0, int x1)
@@ -668,13 +725,28 @@ static void bare_sources_row(const src_ctx *c, int y, int x0, int x1)
     const size_t zb = (size_t)n * sizeof(float);
     bare_o2(t, c->flags + i0, c->o2_uptake + i0, c->o2_src_a + i0, c->o2_fixed + i0, c->o2_fixed_val + i0, n, c);
     bare_cxcl12(t, has_up ? t - w : t, has_dn ? t + w : t, has_up, has_dn, c->cx_a + i0, n, 0.0f + c->car);
-    bare_ifng(t, c->ifn_a + i0, n, c->ifng_basal);
-    bare_tgfb(c->release + i0, c->tgfb_a + i0, n);
-    memset(c->rk_a + i0, 0, zb);
-    memset(c->og_a + i0, 0, zb);
-    memset(c->pthrp_a + i0, 0, zb);
-    memset(c->sup_a + i0, 0, zb);
-    memset(c->chem_a + i0, 0, zb);
+    uint8_t *nz = c->nz + y;
+    const size_t hh = (size_t)h;
+    /* a bare site's IFN-gamma is the basal source (zero by default) and its
+     * TGF-beta the matrix release (zero in a row where nothing resorbed):
+     * either is then a zero row like the other five */
+    if (c->ifng_bare_zero)
+        zero_row(c->ifn_a + i0, zb, nz + BS_ZSRC_IFNG * hh);
+    else {
+        bare_ifng(t, c->ifn_a + i0, n, c->ifng_basal);
+        nz[BS_ZSRC_IFNG * hh] = 1;
+    }
+    if (!c->release_nz[y])
+        zero_row(c->tgfb_a + i0, zb, nz + BS_ZSRC_TGFB * hh);
+    else {
+        bare_tgfb(c->release + i0, c->tgfb_a + i0, n);
+        nz[BS_ZSRC_TGFB * hh] = 1;
+    }
+    zero_row(c->rk_a + i0, zb, nz + BS_ZSRC_RANKL * hh);
+    zero_row(c->og_a + i0, zb, nz + BS_ZSRC_OPG * hh);
+    zero_row(c->pthrp_a + i0, zb, nz + BS_ZSRC_PTHRP * hh);
+    zero_row(c->sup_a + i0, zb, nz + BS_ZSRC_SUPPR * hh);
+    zero_row(c->chem_a + i0, zb, nz + BS_ZSRC_CHEMOKINE * hh);
 }
 
 static void assemble_sources(bs_model *m)
@@ -723,6 +795,9 @@ static void assemble_sources(bs_model *m)
     c.ifng_basal = r->ifng_basal;
     c.car = r->cxcl12_vessel;
     c.endosteal = r->cxcl12_endosteal;
+    c.nz = m->src_row_nz;
+    c.release_nz = m->release_row_nz;
+    c.ifng_bare_zero = bits_of(c.ifng_basal) == 0;
     const uint8_t *const surface = lat->surface;
     const int32_t *const occ = s->occ;
 #pragma omp for schedule(static)
@@ -748,7 +823,10 @@ static void assemble_sources(bs_model *m)
             x++;
         }
         if (w > 1) sources_at(&c, w - 1, y);
-        memset(m->release + i0, 0, (size_t)w * sizeof(float));
+        if (m->release_row_nz[y]) {
+            memset(m->release + i0, 0, (size_t)w * sizeof(float));
+            m->release_row_nz[y] = 0;
+        }
     }
 }
 

@@ -35,6 +35,19 @@ typedef enum {
     BS_FIELD_COUNT
 } bs_field_id;
 
+/* The fields whose sources the model keeps zero-aware (bs_model.src_row_nz),
+ * in this order */
+enum {
+    BS_ZSRC_RANKL = 0,
+    BS_ZSRC_OPG,
+    BS_ZSRC_TGFB,
+    BS_ZSRC_IFNG,
+    BS_ZSRC_PTHRP,
+    BS_ZSRC_SUPPR,
+    BS_ZSRC_CHEMOKINE,
+    BS_ZSRC_COUNT
+};
+
 #define BS_TILE 32
 
 /* Tumour-cell rule parameters (agents/dtc.c); rates per hour unless noted. */
@@ -235,6 +248,14 @@ typedef struct bs_model {
     bs_step_totals last; /* totals of the last step */
     float *scratch; /* w*h floats for medians (between steps; also bmu_work, inside a step) */
     float *release; /* w*h: TGF-beta released from matrix during the step, au/h */
+    /* Rows known to be zero (issue 19: memory written only where a value is
+     * not zero). release_row_nz[y] is 0 only if row y of release is all
+     * zero; src_row_nz[k * h + y] (k: BS_ZSRC_*) is 0 only if the interior
+     * of row y (x = 1 .. w-2) of that field's sources is all zero. 1 means
+     * "may hold a non-zero value". Whoever writes release or those source
+     * arrays other than the model's own passes (a checkpoint being loaded)
+     * calls bs_model_rows_unknown. */
+    uint8_t *src_row_nz, *release_row_nz;
     int *vessels; /* sinusoid sites, where CTCs arrive */
     int n_vessels;
     uint64_t n_ctc_arrived, n_extravasated; /* cumulative since day 0 */
@@ -440,6 +461,9 @@ bs_status bs_model_save(const bs_model *m, const bs_ckpt_extra *extra, size_t ne
 bs_status bs_model_load_params(bs_ckpt_reader *r, const bs_registry *reg, bs_paramset **ps, const bs_ckpt_extra *extra,
         size_t nextra, bs_error *err);
 bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out, bs_error *err);
+/* Marks every row of the release and of the sources kept zero-aware as
+ * possibly non-zero (call after writing them from outside the step). */
+void bs_model_rows_unknown(bs_model *m);
 /* ---- end of the model_io.c block ---------------------------------------- */
 
 #endif

@@ -563,6 +563,7 @@ bs_status bs_model_load(bs_ckpt_reader *r, const bs_paramset *ps, bs_model **out
     }
     bs_store_scan_types(&m->store); /* derived from the restored slots */
     bs_store_rebuild_bits(&m->store); /* and the occupancy bits from occ */
+    bs_model_rows_unknown(m); /* the release and sources were read, not made */
     *out = m;
     return BS_OK;
 }

@@ -285,6 +285,9 @@ void bs_oc_act(bs_model *m, int slot, bs_step_totals *tot)
     if (removed > 0.0f) {
         tot->resorbed_um2 += (double)removed * m->lat.h_um * m->lat.h_um;
         m->release[i] += removed * r->tgfb_per_mineral;
+        /* the row may now hold a non-zero release (agents/model.h); other
+         * threads may mark the same row, never unmark it during the rules */
+        __atomic_store_n(&m->release_row_nz[i / m->lat.w], (uint8_t)1, __ATOMIC_RELAXED);
         return;
     }
     /* Nothing in reach: crawl to a neighbouring open-compartment site, or

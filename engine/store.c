@@ -216,6 +216,60 @@ void bs_store_retype(bs_store *s, int slot, uint8_t type)
     if (type < 32) __atomic_fetch_or(&s->live_types, 1u << type, __ATOMIC_RELAXED);
 }
 
+bs_status bs_store_canonicalise(bs_store *s, bs_error *err)
+{
+    const int n = s->count;
+    const size_t sites = (size_t)s->w * (size_t)s->h;
+    if (n <= 0) {
+        for (int k = 0; k < s->capacity; k++) s->type[k] = 0xff;
+        s->capacity = 0;
+        s->n_free = 0;
+        return BS_OK;
+    }
+    /* one block: the slot arrays of the n live agents, widest first */
+    const size_t per = sizeof *s->id + sizeof *s->site + sizeof *s->age_h + sizeof *s->aux + sizeof *s->stamp +
+            sizeof *s->type + sizeof *s->state;
+    unsigned char *blk = malloc((size_t)n * per);
+    if (!blk) return bs_fail(err, BS_ERR_NOMEM, "agent store: out of memory renumbering %d agents", n);
+    uint64_t *id = (uint64_t *)(void *)blk;
+    int32_t *site = (int32_t *)(void *)(id + n);
+    float *age = (float *)(void *)(site + n), *aux = age + n;
+    uint32_t *stamp = (uint32_t *)(void *)(aux + n);
+    uint8_t *type = (uint8_t *)(void *)(stamp + n), *state = type + n;
+    int k = 0;
+    for (size_t i = 0; i < sites; i++) {
+        const int32_t slot = s->occ[i];
+        if (slot < 0) continue;
+        id[k] = s->id[slot];
+        site[k] = s->site[slot];
+        age[k] = s->age_h[slot];
+        aux[k] = s->aux[slot];
+        stamp[k] = s->stamp[slot];
+        type[k] = s->type[slot];
+        state[k] = s->state[slot];
+        k++;
+    }
+    if (k != n) { /* every live agent is on its site (store.h); else leave it */
+        free(blk);
+        return bs_fail(err, BS_ERR_INVALID, "agent store: %d agents on sites, count says %d", k, n);
+    }
+    for (int j = 0; j < n; j++) {
+        s->id[j] = id[j];
+        s->site[j] = site[j];
+        s->age_h[j] = age[j];
+        s->aux[j] = aux[j];
+        s->stamp[j] = stamp[j];
+        s->type[j] = type[j];
+        s->state[j] = state[j];
+        s->occ[site[j]] = j;
+    }
+    for (int j = n; j < s->capacity; j++) s->type[j] = 0xff;
+    s->capacity = n;
+    s->n_free = 0;
+    free(blk);
+    return BS_OK;
+}
+
 void bs_store_scan_types(bs_store *s)
 {
     uint8_t seen[256] = { 0 };

@@ -95,6 +95,15 @@ void bs_store_retype(bs_store *s, int slot, uint8_t type);
 /* occ_bits from occ (serial; after occ was written other than by spawn,
  * kill and move, e.g. restored from a checkpoint). */
 void bs_store_rebuild_bits(bs_store *s);
+/* Renumbers the live agents' slots in the raster order of their sites
+ * (the agent on the lowest site index gets slot 0) and empties the free
+ * list, so that the slot layout depends only on which agent is where, not
+ * on the order in which threads took and freed slots during the steps.
+ * Results do not depend on slot numbers (above), so a run goes on exactly
+ * as before; a checkpoint written after it holds the same bytes at any
+ * thread count. Needs scratch for the live agents: allocates, so call
+ * between steps; on failure the store is unchanged. */
+bs_status bs_store_canonicalise(bs_store *s, bs_error *err);
 /* Whether occ_bits agrees with occ everywhere (for tests). */
 int bs_store_bits_consistent(const bs_store *s);
 /* live_types from the slots (serial; cost: one byte per slot). */

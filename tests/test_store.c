@@ -303,6 +303,57 @@ static void test_survey_idle8(void **state)
     assert_true(idle64 > 100 && idle64 < 19900); /* both answers for 64 sites too */
 }
 
+/* Two stores holding the same agents, their slots taken and freed in
+ * different orders (as two thread counts do), are the same arrays after
+ * bs_store_canonicalise: slot k is the agent on the k-th occupied site,
+ * the free list is empty, and the next spawn takes slot count. */
+static void test_canonicalise(void **state)
+{
+    (void)state;
+    bs_store a, b;
+    bs_error err;
+    assert_int_equal(bs_store_init(&a, 12, 9, 64, &err), BS_OK);
+    assert_int_equal(bs_store_init(&b, 12, 9, 64, &err), BS_OK);
+    const int sites[] = { 40, 3, 77, 12, 100, 58, 21, 9 };
+    int sa[8], sb[8];
+    for (int k = 0; k < 8; k++) sa[k] = bs_store_spawn(&a, sites[k], (uint8_t)(k % 3), (uint8_t)(k % 2), 1000u + (uint64_t)k);
+    for (int k = 7; k >= 0; k--) sb[k] = bs_store_spawn(&b, sites[k], (uint8_t)(k % 3), (uint8_t)(k % 2), 1000u + (uint64_t)k);
+    for (int k = 0; k < 8; k++) {
+        a.age_h[sa[k]] = b.age_h[sb[k]] = 0.5f * (float)k;
+        a.aux[sa[k]] = b.aux[sb[k]] = 3.0f - (float)k;
+        a.stamp[sa[k]] = b.stamp[sb[k]] = 7u * (uint32_t)k;
+    }
+    bs_store_kill(&a, sa[2]); /* site 77 */
+    bs_store_kill(&a, sa[5]);
+    bs_store_kill(&b, sb[5]);
+    bs_store_kill(&b, sb[2]);
+    bs_store_move(&a, sa[0], 41);
+    bs_store_move(&b, sb[0], 41);
+    assert_memory_not_equal(a.id, b.id, 6 * sizeof *a.id); /* different layouts to begin with */
+    assert_int_equal(bs_store_canonicalise(&a, &err), BS_OK);
+    assert_int_equal(bs_store_canonicalise(&b, &err), BS_OK);
+    assert_int_equal(a.count, 6);
+    assert_int_equal(a.capacity, 6);
+    assert_int_equal(a.n_free, 0);
+    assert_int_equal(b.capacity, 6);
+    assert_memory_equal(a.type, b.type, 6);
+    assert_memory_equal(a.state, b.state, 6);
+    assert_memory_equal(a.site, b.site, 6 * sizeof *a.site);
+    assert_memory_equal(a.id, b.id, 6 * sizeof *a.id);
+    assert_memory_equal(a.age_h, b.age_h, 6 * sizeof *a.age_h);
+    assert_memory_equal(a.aux, b.aux, 6 * sizeof *a.aux);
+    assert_memory_equal(a.stamp, b.stamp, 6 * sizeof *a.stamp);
+    assert_memory_equal(a.occ, b.occ, 12 * 9 * sizeof *a.occ);
+    for (int k = 1; k < 6; k++) assert_true(a.site[k - 1] < a.site[k]); /* site order */
+    for (int k = 0; k < 6; k++) assert_int_equal(a.occ[a.site[k]], k);
+    assert_int_equal(a.site[0], 3);
+    assert_int_equal(a.id[0], 1001u); /* the agent on site 3 */
+    assert_true(a.stamp[0] == 7u && a.aux[0] == 2.0f);
+    assert_int_equal(bs_store_spawn(&a, 50, 1, 0, 2000), 6);
+    bs_store_free(&a);
+    bs_store_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_sized_by_agents),
         cmocka_unit_test(test_agent_within_bits),
         cmocka_unit_test(test_survey_idle8),
+        cmocka_unit_test(test_canonicalise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

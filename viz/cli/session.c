@@ -451,6 +451,11 @@ bs_status bs_session_checkpoint(bs_session *S, bs_error *err)
     S->rs.csv_hash = S->csv_hash;
     bs_status st0 = output_will_write(S, path, err);
     if (st0 != BS_OK) return st0;
+    /* the slot layout of the agents depends on the order threads took
+     * slots in; renumbered by site, the file is the same at any thread
+     * count (no result depends on slot numbers: engine/store.h) */
+    st0 = bs_store_canonicalise(&S->m->store, err);
+    if (st0 != BS_OK) return st0;
     tmp_begin(path);
     bs_run_state *rs = &S->rs;
     bs_ckpt_extra extra[N_RUN_SECTIONS];
